@@ -1,0 +1,99 @@
+# mtcert -- build, run, test, bench.  The two commands a new user needs:
+#   make run    build, install what is missing, start everything under var/
+#   make test   the whole suite in a throwaway directory, torn down after
+# Other targets: all stop status bench clean unit asan.
+# SANITIZER=address,undefined builds an instrumented tree under build-asan/.
+
+CC       ?= cc
+SANITIZER ?=
+BUILD    ?= build
+PKGS      = libpq json-c hiredis libsodium
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Wstrict-prototypes -Werror
+CPPFLAGS += -Ishared -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -ldl
+ifneq ($(SANITIZER),)
+CFLAGS   += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=$(SANITIZER)
+endif
+ALL_CFLAGS = $(CFLAGS) $(WARN) -fPIC -MMD -MP
+
+SHARED_SRC = $(filter-out shared/mt_host.c,$(wildcard shared/*.c))
+SHARED_OBJ = $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
+MODULES    = catalog auth agency
+MODULE_SO  = $(MODULES:%=$(BUILD)/modules/%.so)
+BINS       = $(BUILD)/bin/mtcert-host $(BUILD)/bin/mtcertctl
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN  = $(BUILD)/bench/bench-responder
+
+.PHONY: all deps run stop status test unit asan bench clean
+all: $(BINS) $(MODULE_SO) $(UNIT_BIN) $(BENCH_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmtshared.a: $(SHARED_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/mtcert-host: $(BUILD)/obj/shared/mt_host.o $(BUILD)/libmtshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(BUILD)/obj/shared/mt_host.o \
+	    -Wl,--whole-archive $(BUILD)/libmtshared.a -Wl,--no-whole-archive \
+	    -Wl,--no-as-needed $(LDLIBS)
+
+$(BUILD)/bin/mtcertctl: $(BUILD)/obj/modules/ctl/mtcertctl.o $(BUILD)/libmtshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Modules resolve the shared symbols from the host (-rdynamic above), so
+# every worker holds one copy of the shared library's state.
+define MODULE_RULE
+$(BUILD)/modules/$(1).so: $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard modules/$(1)/*.c))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -shared -o $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call MODULE_RULE,$(m))))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libmtshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/bench-responder: $(BUILD)/obj/tests/bench/bench_responder.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@shared/stack.sh deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@shared/stack.sh start
+
+stop:
+	@shared/stack.sh stop
+
+status:
+	@shared/stack.sh status
+
+unit: $(UNIT_BIN)
+	@tests/unit/run.sh $(UNIT_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined all
+	@tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined all
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,502 @@
+/*
+ * mtcertctl.c -- the operator's command line.  Reads the same config as
+ * `make run` (var/mtcert.conf, or MTCERT_CONFIG, or --config FILE first).
+ *
+ *   mtcertctl migrate
+ *   mtcertctl load-reference
+ *   mtcertctl person add --id-number N --name X --phone P --region R
+ *                        --insurance employee|resident
+ *   mtcertctl user add --role insured|hospital|expert|agency|admin
+ *                      --login L --password P [--region R]
+ *                      [--institution CODE] [--id-number N]
+ *   mtcertctl policy set REGION KEY VALUE
+ *   mtcertctl policy get REGION
+ *
+ * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
+ * the database fails.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "mt_auth.h"
+#include "mt_config.h"
+#include "mt_util.h"
+#include "mt_valid.h"
+
+#define EXIT_BAD 2
+
+static PGconn *conn;
+
+static void
+die_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+    noreturn));
+
+static void
+die_bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mtcertctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_BAD);
+}
+
+static void
+die_db(const char *what)
+{
+	fprintf(stderr, "mtcertctl: %s: %s", what, PQerrorMessage(conn));
+	exit(1);
+}
+
+static void
+connect_db(void)
+{
+	conn = PQconnectdb(mt_cfg.pg_conninfo);
+	if (PQstatus(conn) != CONNECTION_OK)
+		die_db("cannot connect to PostgreSQL");
+}
+
+/* Run sql; exit 1 on failure.  Returns the result (caller clears). */
+static PGresult *
+run(const char *sql, int n, const char *const *params)
+{
+	/* Without parameters use the simple protocol: files hold many
+	 * statements. */
+	PGresult *res = n == 0 ? PQexec(conn, sql) :
+	    PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		PQfinish(conn);
+		exit(1);
+	}
+	return res;
+}
+
+static void
+run0(const char *sql)
+{
+	PQclear(run(sql, 0, NULL));
+}
+
+static char *
+read_file(const char *path)
+{
+	struct mt_buf b = {0};
+	char chunk[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		die_bad("cannot read %s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		mt_buf_append(&b, chunk, n);
+	fclose(f);
+	if (b.data == NULL)
+		mt_buf_puts(&b, "");
+	return b.data;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .sql files of dir in name order; *n gets the count. */
+static char **
+sql_files(const char *dir, size_t *n)
+{
+	char **names = NULL;
+	struct dirent *d;
+	size_t len;
+	DIR *dh = opendir(dir);
+
+	*n = 0;
+	if (dh == NULL)
+		die_bad("cannot open %s: %s", dir, strerror(errno));
+	while ((d = readdir(dh)) != NULL) {
+		len = strlen(d->d_name);
+		if (len < 5 || strcmp(d->d_name + len - 4, ".sql") != 0)
+			continue;
+		names = mt_xrealloc(names, (*n + 1) * sizeof(*names));
+		names[(*n)++] = mt_xstrdup(d->d_name);
+	}
+	closedir(dh);
+	qsort(names, *n, sizeof(*names), name_cmp);
+	return names;
+}
+
+/* Apply sql/NNN_*.sql in order, each in its own transaction, once. */
+static int
+cmd_migrate(void)
+{
+	const char *p[1];
+	char **files, *path, *sql, version[64];
+	size_t n, i;
+	PGresult *res;
+	int applied = 0;
+
+	run0("CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " version text PRIMARY KEY,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())");
+	files = sql_files(mt_cfg.sql_dir, &n);
+	for (i = 0; i < n; i++) {
+		snprintf(version, sizeof(version), "%.*s",
+		    (int)strcspn(files[i], "_."), files[i]);
+		run0("BEGIN");
+		/* Serialise concurrent migrators. */
+		run0("SELECT pg_advisory_xact_lock(7411200)");
+		p[0] = version;
+		res = run("SELECT 1 FROM schema_migrations WHERE version = $1",
+		    1, p);
+		if (PQntuples(res) == 0) {
+			path = mt_xasprintf("%s/%s", mt_cfg.sql_dir, files[i]);
+			sql = read_file(path);
+			run0(sql);
+			PQclear(run("INSERT INTO schema_migrations (version) "
+			    "VALUES ($1)", 1, p));
+			printf("applied %s\n", files[i]);
+			applied++;
+			free(sql);
+			free(path);
+		}
+		PQclear(res);
+		run0("COMMIT");
+		free(files[i]);
+	}
+	free(files);
+	printf("migrations: %d applied, %zu total\n", applied, n);
+	return 0;
+}
+
+/*
+ * Insert or update a staff or insured account.  Returns 0 or exits 2 with
+ * the reason.
+ */
+static int
+user_upsert(const char *role, const char *login, const char *password,
+    const char *region, const char *inst, const char *idnum)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	const char *p[7], *st;
+	PGresult *res;
+
+	if (mt_role_bit(role) == 0)
+		die_bad("--role must be insured, hospital, expert, agency or "
+		    "admin");
+	if (login == NULL || !mt_valid_login(login))
+		die_bad("--login must be 3-64 of A-Z a-z 0-9 _ . @ -");
+	if (strcmp(role, "insured") != 0 &&
+	    (password == NULL || strlen(password) < 8))
+		die_bad("--password of at least 8 characters is required for "
+		    "staff");
+	if (region != NULL && !mt_valid_region(region))
+		die_bad("--region must be a 6-digit region code");
+	if (inst != NULL && !mt_valid_institution_code(inst))
+		die_bad("--institution is not a valid institution code");
+	if (idnum != NULL && !mt_valid_id_number(idnum))
+		die_bad("--id-number fails the GB 11643 check");
+	if ((strcmp(role, "hospital") == 0 || strcmp(role, "expert") == 0) &&
+	    inst == NULL)
+		die_bad("--institution is required for role %s", role);
+	if (strcmp(role, "agency") == 0 && region == NULL)
+		die_bad("--region is required for role agency");
+	if (strcmp(role, "insured") == 0 && idnum == NULL)
+		die_bad("--id-number is required for role insured");
+	if (password != NULL &&
+	    mt_auth_hash_password(password, hash, sizeof(hash)) != 0)
+		die_bad("cannot hash the password (out of memory?)");
+	p[0] = login;
+	p[1] = role;
+	p[2] = password != NULL ? hash : NULL;
+	p[3] = region;
+	p[4] = inst;
+	p[5] = idnum;
+	res = PQexecParams(conn,
+	    "INSERT INTO users (login, role, password_hash, region,"
+	    " institution, person_id)"
+	    " SELECT $1, $2, $3, coalesce($4, i.region, pr.region), $5, pr.id"
+	    " FROM (SELECT 1) one"
+	    " LEFT JOIN institutions i ON i.code = $5"
+	    " LEFT JOIN persons pr ON pr.id_number = $6"
+	    " WHERE ($5::text IS NULL OR i.code IS NOT NULL)"
+	    "   AND ($6::text IS NULL OR pr.id IS NOT NULL)"
+	    " ON CONFLICT (login) DO UPDATE SET role = EXCLUDED.role,"
+	    " password_hash = EXCLUDED.password_hash,"
+	    " region = EXCLUDED.region, institution = EXCLUDED.institution,"
+	    " person_id = EXCLUDED.person_id, failed_logins = 0,"
+	    " locked_until = NULL RETURNING id", 6, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
+		st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		/* A constraint refused the input: bad input, exit 2. */
+		exit(st != NULL && strncmp(st, "23", 2) == 0 ? EXIT_BAD : 1);
+	}
+	if (PQntuples(res) == 0)
+		die_bad("%s not found: add the %s first",
+		    inst != NULL ? "institution" : "person",
+		    inst != NULL ? "institution" : "person (mtcertctl person add)");
+	printf("user %s (%s) id %s\n", login, role, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* Demo accounts: sql/ref/demo_users.tsv, "role login password region
+ * institution id_number" with '-' for none. */
+static void
+load_demo_users(void)
+{
+	char *path = mt_xasprintf("%s/ref/demo_users.tsv", mt_cfg.sql_dir);
+	char *text = read_file(path), *line, *save = NULL, *f[6], *s2;
+	int i;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		s2 = NULL;
+		for (i = 0; i < 6; i++) {
+			f[i] = strtok_r(i == 0 ? line : NULL, "\t ", &s2);
+			if (f[i] == NULL)
+				die_bad("%s: a line needs 6 fields", path);
+			if (strcmp(f[i], "-") == 0)
+				f[i] = NULL;
+		}
+		user_upsert(f[0], f[1], f[2], f[3], f[4], f[5]);
+	}
+	free(text);
+	free(path);
+}
+
+static int
+cmd_load_reference(void)
+{
+	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir), *path, *sql;
+	char **files;
+	size_t n, i;
+
+	files = sql_files(dir, &n);
+	run0("BEGIN");
+	for (i = 0; i < n; i++) {
+		path = mt_xasprintf("%s/%s", dir, files[i]);
+		sql = read_file(path);
+		run0(sql);
+		printf("loaded %s\n", files[i]);
+		free(sql);
+		free(path);
+		free(files[i]);
+	}
+	run0("COMMIT");
+	free(files);
+	free(dir);
+	load_demo_users();
+	return 0;
+}
+
+/* --name value pairs from argv[from..] into vals[] by names[]. */
+static void
+parse_opts(int argc, char **argv, int from, const char *const *names,
+    const char **vals, size_t n)
+{
+	size_t k;
+	int i;
+
+	for (i = from; i < argc; i += 2) {
+		for (k = 0; k < n; k++)
+			if (strcmp(argv[i], names[k]) == 0)
+				break;
+		if (k == n)
+			die_bad("unknown option %s", argv[i]);
+		if (i + 1 >= argc)
+			die_bad("%s needs a value", argv[i]);
+		vals[k] = argv[i + 1];
+	}
+}
+
+static int
+cmd_person_add(int argc, char **argv)
+{
+	static const char *const names[] = { "--id-number", "--name",
+	    "--phone", "--region", "--insurance" };
+	const char *v[5] = {0}, *p[7];
+	char sex[2], birth[11];
+	PGresult *res;
+
+	parse_opts(argc, argv, 3, names, v, 5);
+	if (v[0] == NULL || !mt_valid_id_number(v[0]))
+		die_bad("--id-number is missing or fails the GB 11643 checksum");
+	if (v[1] == NULL || !mt_valid_name(v[1]))
+		die_bad("--name must be 1-32 characters");
+	if (v[2] == NULL || !mt_valid_phone(v[2]))
+		die_bad("--phone must be an 11-digit mobile number");
+	if (v[3] == NULL || !mt_valid_region(v[3]))
+		die_bad("--region must be a 6-digit region code");
+	if (v[4] == NULL || (strcmp(v[4], "employee") != 0 &&
+	    strcmp(v[4], "resident") != 0))
+		die_bad("--insurance must be employee or resident");
+	sex[0] = mt_id_number_sex(v[0]);
+	sex[1] = '\0';
+	snprintf(birth, sizeof(birth), "%.4s-%.2s-%.2s", v[0] + 6, v[0] + 10,
+	    v[0] + 12);
+	p[0] = v[0]; p[1] = v[1]; p[2] = sex; p[3] = birth; p[4] = v[2];
+	p[5] = v[4]; p[6] = v[3];
+	res = PQexecParams(conn,
+	    "INSERT INTO persons (id_number, name, sex, birth_date, phone,"
+	    " insurance, region) SELECT $1, $2, $3, $4::date, $5, $6, $7"
+	    " WHERE EXISTS (SELECT 1 FROM regions WHERE code = $7)"
+	    " ON CONFLICT (id_number) DO UPDATE SET name = EXCLUDED.name,"
+	    " phone = EXCLUDED.phone, insurance = EXCLUDED.insurance,"
+	    " region = EXCLUDED.region RETURNING id", 7, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		die_db("person add");
+	if (PQntuples(res) == 0)
+		die_bad("unknown region %s", v[3]);
+	printf("person id %s\n", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+static int
+cmd_user_add(int argc, char **argv)
+{
+	static const char *const names[] = { "--role", "--login",
+	    "--password", "--region", "--institution", "--id-number" };
+	const char *v[6] = {0};
+
+	parse_opts(argc, argv, 3, names, v, 6);
+	if (v[0] == NULL)
+		die_bad("--role is required");
+	return user_upsert(v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
+/* Check value against the key's type and range; exit 2 when it fails. */
+static void
+policy_check(const char *key, const char *value)
+{
+	const char *p[2] = { key, value };
+	PGresult *res = run("SELECT type, min_value, max_value,"
+	    " array_to_string(choices, ','), $2 = ANY(choices)"
+	    " FROM policy_keys WHERE key = $1", 2, p);
+	const char *type;
+	char *end;
+	long long v;
+
+	if (PQntuples(res) == 0)
+		die_bad("unknown policy key %s (see `mtcertctl policy get "
+		    "REGION`)", key);
+	type = PQgetvalue(res, 0, 0);
+	if (strcmp(type, "int") == 0) {
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno != 0 || *end != '\0' || end == value ||
+		    v < atoll(PQgetvalue(res, 0, 1)) ||
+		    v > atoll(PQgetvalue(res, 0, 2)))
+			die_bad("%s must be an integer from %s to %s", key,
+			    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	} else if (strcmp(type, "bool") == 0) {
+		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+			die_bad("%s must be true or false", key);
+	} else if (strcmp(PQgetvalue(res, 0, 4), "t") != 0)
+		die_bad("%s must be one of: %s", key, PQgetvalue(res, 0, 3));
+	PQclear(res);
+}
+
+static int
+cmd_policy(int argc, char **argv)
+{
+	const char *p[3];
+	PGresult *res;
+	int i;
+
+	if (argc < 4 || !mt_valid_region(argv[3]))
+		die_bad("usage: policy set REGION KEY VALUE | policy get REGION");
+	p[0] = argv[3];
+	res = run("SELECT 1 FROM regions WHERE code = $1", 1, p);
+	if (PQntuples(res) == 0)
+		die_bad("unknown region %s", argv[3]);
+	PQclear(res);
+	if (strcmp(argv[2], "get") == 0 && argc == 4) {
+		res = run("SELECT k.key, coalesce(p.value, k.default_value)"
+		    " FROM policy_keys k LEFT JOIN policies p"
+		    " ON p.key = k.key AND p.region = $1 ORDER BY k.key", 1, p);
+		for (i = 0; i < PQntuples(res); i++)
+			printf("%s=%s\n", PQgetvalue(res, i, 0),
+			    PQgetvalue(res, i, 1));
+		PQclear(res);
+		return 0;
+	}
+	if (strcmp(argv[2], "set") != 0 || argc != 6)
+		die_bad("usage: policy set REGION KEY VALUE | policy get REGION");
+	policy_check(argv[4], argv[5]);
+	p[1] = argv[4];
+	p[2] = argv[5];
+	PQclear(run("INSERT INTO policies (region, key, value, updated_by)"
+	    " VALUES ($1, $2, $3, 'mtcertctl') ON CONFLICT (region, key)"
+	    " DO UPDATE SET value = EXCLUDED.value, updated_at = now(),"
+	    " updated_by = 'mtcertctl'", 3, p));
+	printf("%s %s=%s\n", argv[3], argv[4], argv[5]);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fputs("usage: mtcertctl [--config FILE] COMMAND\n"
+	    "  migrate | load-reference\n"
+	    "  person add --id-number N --name X --phone P --region R "
+	    "--insurance employee|resident\n"
+	    "  user add --role insured|hospital|expert|agency|admin --login L "
+	    "--password P [--region R] [--institution CODE] [--id-number N]\n"
+	    "  policy set REGION KEY VALUE | policy get REGION\n", stderr);
+	exit(EXIT_BAD);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cfg = NULL;
+	int rc;
+
+	if (argc >= 3 && strcmp(argv[1], "--config") == 0) {
+		cfg = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc < 2)
+		usage();
+	if (mt_config_load(cfg) != 0)
+		return EXIT_BAD;
+	if (mt_auth_init() != 0)
+		return 1;
+	connect_db();
+	PQclear(run("SET client_min_messages = warning", 0, NULL));
+	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
+		rc = cmd_migrate();
+	else if (strcmp(argv[1], "load-reference") == 0 && argc == 2)
+		rc = cmd_load_reference();
+	else if (strcmp(argv[1], "person") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "add") == 0)
+		rc = cmd_person_add(argc, argv);
+	else if (strcmp(argv[1], "user") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "add") == 0)
+		rc = cmd_user_add(argc, argv);
+	else if (strcmp(argv[1], "policy") == 0 && argc >= 3)
+		rc = cmd_policy(argc, argv);
+	else
+		usage();
+	PQfinish(conn);
+	return rc;
+}

@@ -1,0 +1,182 @@
+/*
+ * mt_auth.c -- see mt_auth.h.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mt_auth.h"
+#include "mt_redis.h"
+#include "mt_valid.h"
+
+int
+mt_auth_init(void)
+{
+	return sodium_init() < 0 ? -1 : 0;
+}
+
+static void
+token_hash(const char *token, char *out)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+	mt_hex(h, sizeof(h), out);
+}
+
+static int
+is_token(const char *t, size_t n)
+{
+	size_t i;
+
+	if (n != 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Copy the token from the request into tok[65]; 1 found, 0 none. */
+static int
+find_token(struct mt_req *req, char *tok, int *via_cookie)
+{
+	const char *h = mt_req_env(req, "HTTP_AUTHORIZATION"), *c, *e;
+	size_t n;
+
+	if (h != NULL && strncmp(h, "Bearer ", 7) == 0) {
+		if (!is_token(h + 7, strlen(h + 7)))
+			return 0;
+		memcpy(tok, h + 7, 65);
+		*via_cookie = 0;
+		return 1;
+	}
+	c = mt_req_env(req, "HTTP_COOKIE");
+	while (c != NULL && (c = strstr(c, MT_AUTH_COOKIE "=")) != NULL) {
+		if (c != mt_req_env(req, "HTTP_COOKIE") && c[-1] != ' ' &&
+		    c[-1] != ';') {
+			c++;
+			continue;
+		}
+		c += strlen(MT_AUTH_COOKIE "=");
+		e = strchr(c, ';');
+		n = e != NULL ? (size_t)(e - c) : strlen(c);
+		if (!is_token(c, n))
+			return 0;
+		memcpy(tok, c, 64);
+		tok[64] = '\0';
+		*via_cookie = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+mt_auth_lookup(struct mt_req *req, struct mt_session *s)
+{
+	redisReply *h;
+	char tok[65];
+	size_t i;
+	int idle = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!find_token(req, tok, &s->via_cookie))
+		return 0;
+	token_hash(tok, s->token_hash);
+	h = mt_redis_cmd("HGETALL sess:%s", s->token_hash);
+	if (h == NULL)
+		return -1;
+	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
+		freeReplyObject(h);
+		return 0;
+	}
+	for (i = 0; i + 1 < h->elements; i += 2) {
+		const char *k = h->element[i]->str, *v = h->element[i + 1]->str;
+
+		if (k == NULL || v == NULL)
+			continue;
+		if (strcmp(k, "uid") == 0)
+			s->user_id = atoll(v);
+		else if (strcmp(k, "role") == 0)
+			s->role = mt_role_bit(v);
+		else if (strcmp(k, "pid") == 0)
+			s->person_id = atoll(v);
+		else if (strcmp(k, "region") == 0)
+			snprintf(s->region, sizeof(s->region), "%s", v);
+		else if (strcmp(k, "inst") == 0)
+			snprintf(s->institution, sizeof(s->institution), "%s", v);
+		else if (strcmp(k, "csrf") == 0)
+			snprintf(s->csrf, sizeof(s->csrf), "%s", v);
+		else if (strcmp(k, "idle") == 0)
+			idle = atoi(v);
+	}
+	freeReplyObject(h);
+	if (s->user_id <= 0 || s->role == 0)
+		return 0;
+	/* Sliding idle expiry. */
+	if (idle > 0) {
+		redisReply *r = mt_redis_cmd("EXPIRE sess:%s %d", s->token_hash,
+		    idle);
+
+		if (r == NULL)
+			return -1;
+		freeReplyObject(r);
+	}
+	return 1;
+}
+
+int
+mt_auth_create(const struct mt_session *s, int idle, char *token, char *csrf)
+{
+	unsigned char raw[32];
+	char hash[65], uid[24], pid[24], idles[16];
+	redisReply *r;
+
+	randombytes_buf(raw, sizeof(raw));
+	mt_hex(raw, sizeof(raw), token);
+	randombytes_buf(raw, sizeof(raw));
+	mt_hex(raw, sizeof(raw), csrf);
+	token_hash(token, hash);
+	snprintf(uid, sizeof(uid), "%lld", s->user_id);
+	snprintf(pid, sizeof(pid), "%lld", s->person_id);
+	snprintf(idles, sizeof(idles), "%d", idle);
+	r = mt_redis_cmd("HSET sess:%s uid %s role %s pid %s region %s "
+	    "inst %s csrf %s idle %s", hash, uid, mt_role_name(s->role), pid,
+	    s->region, s->institution, csrf, idles);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	r = mt_redis_cmd("EXPIRE sess:%s %d", hash, idle);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+mt_auth_destroy(const char *hash)
+{
+	redisReply *r = mt_redis_cmd("DEL sess:%s", hash);
+
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+mt_auth_hash_password(const char *pw, char *out, size_t outlen)
+{
+	if (outlen < crypto_pwhash_STRBYTES)
+		return -1;
+	return crypto_pwhash_str(out, pw, strlen(pw),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
+}
+
+int
+mt_auth_verify_password(const char *hash, const char *pw)
+{
+	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
+}

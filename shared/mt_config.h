@@ -1,0 +1,29 @@
+/*
+ * mt_config.h -- the configuration file shared by mtcert-host, the
+ * dispatcher and mtcertctl (written by `make run` into var/mtcert.conf).
+ * Format: "key = value" lines, '#' comments.  Unknown keys are an error.
+ */
+#ifndef MT_CONFIG_H
+#define MT_CONFIG_H
+
+struct mt_config {
+	char   *pg_conninfo;    /* libpq connection string */
+	char   *redis_socket;   /* unix socket of redis-server */
+	int     redis_timeout_ms; /* connect and command timeout */
+	char   *var_dir;        /* runtime directory */
+	char   *files_dir;      /* uploaded-file store */
+	char   *sql_dir;        /* migrations and reference data */
+	char   *sms_log;        /* development SMS sender output */
+};
+
+extern struct mt_config mt_cfg;
+
+/*
+ * Load path (or $MTCERT_CONFIG, or the default next to the binary when
+ * path is NULL) into mt_cfg.  Returns 0, or -1 after printing why.
+ */
+int     mt_config_load(const char *path);
+/* The default config path: <dir of the executable>/../../var/mtcert.conf. */
+char   *mt_config_default_path(void);
+
+#endif

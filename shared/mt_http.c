@@ -1,0 +1,511 @@
+/*
+ * mt_http.c -- request checks, routing and replies.  See mt_http.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mt_auth.h"
+#include "mt_http.h"
+#include "mt_log.h"
+#include "mt_valid.h"
+
+static const char *const role_names[] = {
+	"insured", "hospital", "expert", "agency", "admin",
+};
+
+unsigned
+mt_role_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(role_names); i++)
+		if (strcmp(role_names[i], name) == 0)
+			return 1u << i;
+	return 0;
+}
+
+const char *
+mt_role_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(role_names); i++)
+		if (bit == 1u << i)
+			return role_names[i];
+	return "none";
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default:  return "Internal Server Error";
+	}
+}
+
+const char *
+mt_req_param(const struct mt_req *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++)
+		if (strcmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+const char *
+mt_req_env(const struct mt_req *req, const char *name)
+{
+	return FCGX_GetParam(name, req->fcgi->envp);
+}
+
+void
+mt_req_header(struct mt_req *req, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	mt_buf_puts(&req->headers, line);
+	mt_buf_puts(&req->headers, "\r\n");
+}
+
+int
+mt_reply_raw(struct mt_req *req, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	FCGX_Stream *out = req->fcgi->out;
+	char head[512];
+	int n;
+
+	if (req->status != 0)
+		return 0;
+	req->status = status;
+	/* snprintf, not FCGX_FPrintF: libfcgi's own printf knows no %zu. */
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s"
+	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n", status,
+	    status_text(status), ctype != NULL ? "Content-Type: " : "",
+	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "", len,
+	    req->request_id);
+	FCGX_PutStr(head, n, out);
+	if (req->headers.len > 0)
+		FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
+	FCGX_PutS("\r\n", out);
+	if (len > 0)
+		FCGX_PutStr(body, (int)len, out);
+	return 0;
+}
+
+int
+mt_reply_json(struct mt_req *req, int status, json_object *obj)
+{
+	size_t len;
+	const char *s;
+
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	mt_reply_raw(req, status, "application/json; charset=utf-8", s, len);
+	json_object_put(obj);
+	return 0;
+}
+
+/* 1 when the If-None-Match list contains etag (or is "*"). */
+static int
+etag_matches(const char *inm, const char *etag)
+{
+	size_t n = strlen(etag);
+	const char *p = inm;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p == '*' || (strncmp(p, etag, n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ')))
+			return 1;
+		while (*p != '\0' && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+int
+mt_reply_cached(struct mt_req *req, const char *body, size_t len,
+    const char *etag)
+{
+	const char *inm = mt_req_env(req, "HTTP_IF_NONE_MATCH");
+
+	mt_req_header(req, "ETag: %s", etag);
+	mt_req_header(req, "Cache-Control: public, max-age=60");
+	if (inm != NULL && etag_matches(inm, etag))
+		return mt_reply_raw(req, 304, NULL, NULL, 0);
+	return mt_reply_raw(req, 200, "application/json; charset=utf-8", body,
+	    len);
+}
+
+int
+mt_reply_error(struct mt_req *req, int status, const char *code,
+    const char *message, const char *field)
+{
+	json_object *root, *err;
+
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message",
+	    json_object_new_string(message));
+	if (field != NULL)
+		json_object_object_add(err, "field",
+		    json_object_new_string(field));
+	root = json_object_new_object();
+	json_object_object_add(root, "error", err);
+	mt_reply_json(req, status, root);
+	return -1;
+}
+
+int
+mt_reply_unavailable(struct mt_req *req, const char *what)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "服务暂时不可用（%s），请稍后再试", what);
+	mt_req_header(req, "Retry-After: 5");
+	return mt_reply_error(req, 503, "service_unavailable", msg, NULL);
+}
+
+PGresult *
+mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
+    const char *const *params)
+{
+	PGresult *res = mt_db_exec(req->db, stmt, n, params);
+	ExecStatusType st;
+
+	if (res == NULL) {
+		mt_reply_unavailable(req, "数据库");
+		return NULL;
+	}
+	st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		mt_log_error("rid=%s stmt=%d failed: %s", req->request_id, stmt,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+		return NULL;
+	}
+	return res;
+}
+
+/* Look name up in the raw query string; decoded copy or NULL.  *bad is
+ * set when the value does not decode. */
+static char *
+query_value(const char *query, const char *name, int *bad)
+{
+	size_t nlen = strlen(name), vlen;
+	const char *p = query, *amp, *eq;
+	char *out;
+
+	while (p != NULL && *p != '\0') {
+		amp = strchr(p, '&');
+		eq = strchr(p, '=');
+		if (eq != NULL && (amp == NULL || eq < amp) &&
+		    (size_t)(eq - p) == nlen && strncmp(p, name, nlen) == 0) {
+			vlen = amp != NULL ? (size_t)(amp - eq - 1) :
+			    strlen(eq + 1);
+			out = mt_xmalloc(vlen + 1);
+			if (mt_url_decode(eq + 1, vlen, out, 1) < 0) {
+				free(out);
+				*bad = 1;
+				return NULL;
+			}
+			return out;
+		}
+		p = amp != NULL ? amp + 1 : NULL;
+	}
+	return NULL;
+}
+
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/*
+ * Fetch and check every field of the route into req->params.  Returns 0,
+ * or -1 after answering 400.
+ */
+static int
+check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
+{
+	const struct mt_field *f;
+	char msg[256], *val;
+	json_object *jv;
+	size_t ci = 0;
+	int bad;
+
+	for (f = req->route->fields; f != NULL && f->name != NULL; f++) {
+		val = NULL;
+		bad = 0;
+		switch (f->src) {
+		case MT_IN_PATH:
+			if (ci < ncaps) {
+				/* nginx's $document_uri is decoded already. */
+				val = mt_xstrndup(caps[ci].p, caps[ci].n);
+				ci++;
+			}
+			break;
+		case MT_IN_QUERY:
+			val = query_value(req->query, f->name, &bad);
+			break;
+		case MT_IN_BODY:
+			if (req->json == NULL ||
+			    !json_object_object_get_ex(req->json, f->name, &jv) ||
+			    json_object_is_type(jv, json_type_null))
+				break;
+			if ((f->type == MT_F_STRING &&
+			    !json_object_is_type(jv, json_type_string)) ||
+			    (f->type == MT_F_INT &&
+			    !json_object_is_type(jv, json_type_int)) ||
+			    (f->type == MT_F_BOOL &&
+			    !json_object_is_type(jv, json_type_boolean))) {
+				bad = 1;
+				break;
+			}
+			val = mt_xstrdup(json_object_get_string(jv));
+			break;
+		}
+		if (!bad && val == NULL) {
+			if (!f->required)
+				continue;
+			snprintf(msg, sizeof(msg), "缺少必填项：%s", f->label);
+			return mt_reply_error(req, 400, "field_required", msg,
+			    f->name);
+		}
+		if (!bad && f->type == MT_F_STRING)
+			bad = !mt_valid_utf8(val, strlen(val)) ||
+			    (f->max_len > 0 && utf8_chars(val) > f->max_len) ||
+			    (f->valid != NULL && !f->valid(val));
+		else if (!bad && f->type == MT_F_INT)
+			bad = !mt_valid_uint(val) ||
+			    (f->valid != NULL && !f->valid(val));
+		else if (!bad && f->type == MT_F_BOOL)
+			bad = !mt_valid_bool(val);
+		if (bad || req->nparams == MT_MAX_PARAMS) {
+			free(val);
+			snprintf(msg, sizeof(msg), "%s格式不正确", f->label);
+			return mt_reply_error(req, 400, "field_invalid", msg,
+			    f->name);
+		}
+		req->params[req->nparams].name = f->name;
+		req->params[req->nparams].value = val;
+		req->nparams++;
+	}
+	return 0;
+}
+
+/* 1 when the Content-Type is application/json (any charset=utf-8). */
+static int
+is_json_type(const char *ct)
+{
+	const char *p;
+
+	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+		return 0;
+	p = ct + 16;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return 1;
+	if (*p != ';')
+		return 0;
+	p++;
+	while (*p == ' ')
+		p++;
+	return *p == '\0' || strncasecmp(p, "charset=utf-8", 13) == 0;
+}
+
+/* Parse req->body as one JSON object; -1 after answering 400/415. */
+static int
+parse_body(struct mt_req *req)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+
+	if (req->body_len == 0)
+		return 0;
+	if (!is_json_type(mt_req_env(req, "CONTENT_TYPE")))
+		return mt_reply_error(req, 415, "unsupported_media_type",
+		    "请求体必须是 JSON（Content-Type: application/json）",
+		    NULL);
+	if (!mt_valid_utf8(req->body, req->body_len))
+		return mt_reply_error(req, 400, "invalid_utf8",
+		    "请求内容不是有效的 UTF-8 编码", NULL);
+	tok = json_tokener_new_ex(32);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success
+	    || tok->char_offset != (int)req->body_len) {
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return mt_reply_error(req, 400, "malformed_json",
+		    "请求内容不是有效的 JSON", NULL);
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return mt_reply_error(req, 400, "malformed_json",
+		    "请求内容必须是一个 JSON 对象", NULL);
+	}
+	req->json = obj;
+	return 0;
+}
+
+/* Read exactly CONTENT_LENGTH bytes of body; -1 after answering 400. */
+static int
+read_body(struct mt_req *req, size_t len)
+{
+	int got;
+
+	if (len == 0)
+		return 0;
+	req->body = mt_xmalloc(len + 1);
+	got = FCGX_GetStr(req->body, (int)len, req->fcgi->in);
+	if (got < 0 || (size_t)got != len)
+		return mt_reply_error(req, 400, "incomplete_body",
+		    "请求内容不完整", NULL);
+	req->body[len] = '\0';
+	req->body_len = len;
+	return 0;
+}
+
+/* Session and role checks; -1 after answering 401/403/503. */
+static int
+check_session(struct mt_req *req, struct mt_session *sess)
+{
+	const char *m = req->method, *tok;
+	int rc;
+
+	rc = mt_auth_lookup(req, sess);
+	if (rc < 0)
+		return mt_reply_unavailable(req, "会话存储");
+	if (rc == 0)
+		return mt_reply_error(req, 401, "unauthenticated",
+		    "请先登录，或登录已过期，请重新登录", NULL);
+	req->session = sess;
+	if (sess->via_cookie && strcmp(m, "GET") != 0 &&
+	    strcmp(m, "HEAD") != 0) {
+		tok = mt_req_env(req, "HTTP_X_CSRF_TOKEN");
+		if (tok == NULL || strcmp(tok, sess->csrf) != 0)
+			return mt_reply_error(req, 403, "csrf_failed",
+			    "安全校验失败，请刷新页面后重试", NULL);
+	}
+	if ((req->route->roles & sess->role) == 0)
+		return mt_reply_error(req, 403, "forbidden",
+		    "您的账号无权进行此操作", NULL);
+	return 0;
+}
+
+void
+mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
+{
+	struct mt_span caps[MT_MAX_PARAMS];
+	struct mt_session sess;
+	const struct mt_route *r, *found = NULL;
+	const char *method = req->method, *cl, *sub;
+	struct mt_buf allow = {0};
+	size_t i, ncaps = 0, max, len = 0;
+	char *end;
+
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET";
+	if (strncmp(req->path, MT_API_PREFIX, strlen(MT_API_PREFIX)) != 0 ||
+	    !mt_valid_utf8(req->path, strlen(req->path))) {
+		mt_reply_error(req, 404, "not_found", "请求的地址不存在", NULL);
+		return;
+	}
+	sub = req->path + strlen(MT_API_PREFIX);
+	for (i = 0; i < mod->nroutes; i++) {
+		r = &mod->routes[i];
+		if (!mt_path_match(r->pattern, sub, caps, MT_MAX_PARAMS,
+		    &ncaps))
+			continue;
+		if (strcmp(r->method, method) == 0) {
+			found = r;
+			break;
+		}
+		if (allow.len > 0)
+			mt_buf_puts(&allow, ", ");
+		mt_buf_puts(&allow, r->method);
+	}
+	if (found == NULL) {
+		if (allow.len == 0)
+			mt_reply_error(req, 404, "not_found",
+			    "请求的地址不存在", NULL);
+		else {
+			mt_req_header(req, "Allow: %s", allow.data);
+			mt_reply_error(req, 405, "method_not_allowed",
+			    "不支持此请求方法", NULL);
+		}
+		mt_buf_free(&allow);
+		return;
+	}
+	mt_buf_free(&allow);
+	req->route = found;
+	/* Re-match to refill caps for the found route. */
+	mt_path_match(found->pattern, sub, caps, MT_MAX_PARAMS, &ncaps);
+
+	cl = mt_req_env(req, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		len = strtoul(cl, &end, 10);
+		if (*end != '\0') {
+			mt_reply_error(req, 400, "bad_content_length",
+			    "Content-Length 不正确", NULL);
+			return;
+		}
+	}
+	max = found->max_body ? found->max_body : MT_MAX_BODY_DEFAULT;
+	if (len > max) {
+		mt_reply_error(req, 413, "body_too_large", "请求内容过大", NULL);
+		return;
+	}
+	if (read_body(req, len) < 0 || parse_body(req) < 0)
+		return;
+	if (found->roles != MT_ROLE_PUBLIC && check_session(req, &sess) < 0)
+		return;
+	if (check_fields(req, caps, ncaps) < 0)
+		return;
+	found->handler(req);
+	if (req->status == 0) {
+		mt_log_error("rid=%s handler for %s %s gave no reply",
+		    req->request_id, found->method, found->pattern);
+		mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	}
+}

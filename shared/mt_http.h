@@ -1,0 +1,156 @@
+/*
+ * mt_http.h -- the request a handler sees, the replies it can give, and
+ * the module interface (route table, field table, statement table).
+ *
+ * The host does, in this order, before any handler runs:
+ *   404 unknown path -> 405 method -> 413 body too large -> 415 media type
+ *   -> 400 malformed JSON / invalid UTF-8 -> 401/403 session and role
+ *   (and the CSRF token for cookie sessions) -> 400 fields that fail their
+ *   validator.
+ * A handler therefore starts with valid, typed input.
+ */
+#ifndef MT_HTTP_H
+#define MT_HTTP_H
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <stddef.h>
+
+#include "mt_db.h"
+#include "mt_util.h"
+
+#define MT_API_PREFIX   "/api/v1"
+#define MT_MAX_PARAMS   16
+#define MT_MAX_BODY_DEFAULT (64 * 1024)
+
+enum mt_role {
+	MT_ROLE_INSURED = 1 << 0,
+	MT_ROLE_HOSPITAL = 1 << 1,
+	MT_ROLE_EXPERT = 1 << 2,
+	MT_ROLE_AGENCY = 1 << 3,
+	MT_ROLE_ADMIN = 1 << 4,
+};
+#define MT_ROLE_PUBLIC  0u
+#define MT_ROLE_STAFF   (MT_ROLE_HOSPITAL | MT_ROLE_EXPERT | MT_ROLE_AGENCY | \
+                         MT_ROLE_ADMIN)
+#define MT_ROLE_ANY     (MT_ROLE_INSURED | MT_ROLE_STAFF)
+
+/* Role name <-> bit; mt_role_bit returns 0 for an unknown name. */
+unsigned     mt_role_bit(const char *name);
+const char  *mt_role_name(unsigned bit);
+
+/* The signed-in caller, from the session store. */
+struct mt_session {
+	char        token_hash[65];
+	long long   user_id;
+	unsigned    role;
+	long long   person_id;       /* 0 when none */
+	char        region[8];       /* "" when none */
+	char        institution[24]; /* "" when none */
+	char        csrf[65];
+	int         via_cookie;
+};
+
+enum mt_field_src { MT_IN_PATH, MT_IN_QUERY, MT_IN_BODY };
+enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL };
+
+/*
+ * One input field of a route.  Strings are checked by `valid` (a pure
+ * function of mt_valid.h) or, when NULL, only for UTF-8 and max_len
+ * characters.  label is the Chinese name used in error messages.
+ */
+struct mt_field {
+	const char          *name;
+	enum mt_field_src    src;
+	enum mt_field_type   type;
+	int                (*valid)(const char *);
+	int                  required;
+	size_t               max_len;
+	const char          *label;
+};
+
+struct mt_req;
+typedef int (*mt_handler)(struct mt_req *);
+
+struct mt_route {
+	const char             *method;
+	const char             *pattern;   /* under /api/v1, {name} segments */
+	mt_handler              handler;
+	unsigned                roles;     /* MT_ROLE_PUBLIC: no session */
+	size_t                  max_body;  /* 0: MT_MAX_BODY_DEFAULT */
+	const struct mt_field  *fields;    /* ends with a {NULL} row */
+};
+
+/* What a module .so exports under the symbol name "mt_module". */
+struct mt_module {
+	const char             *name;
+	const struct mt_route  *routes;
+	size_t                  nroutes;
+	const char *const      *stmts;     /* indexed by the module's enum */
+	size_t                  nstmts;
+	/* Optional: called once per worker after connecting; 0 or -1. */
+	int                   (*worker_init)(void);
+};
+
+struct mt_param {
+	const char *name;
+	char       *value;
+};
+
+struct mt_req {
+	FCGX_Request           *fcgi;
+	const char             *method;
+	char                   *path;       /* decoded, without the query */
+	const char             *query;      /* raw query string or "" */
+	const char             *request_id;
+	char                   *body;
+	size_t                  body_len;
+	json_object            *json;       /* parsed JSON body, or NULL */
+	struct mt_session      *session;    /* NULL for public routes */
+	const struct mt_route  *route;
+	struct mt_param         params[MT_MAX_PARAMS];
+	size_t                  nparams;
+	struct mt_buf           headers;    /* extra response header lines */
+	int                     status;     /* 0 until a reply was sent */
+	struct mt_db           *db;
+};
+
+/* The value of a validated field, or NULL when absent. */
+const char  *mt_req_param(const struct mt_req *req, const char *name);
+/* A request header by CGI name ("HTTP_IF_NONE_MATCH"), or NULL. */
+const char  *mt_req_env(const struct mt_req *req, const char *name);
+/* Add a response header line ("Name: value") to the next reply. */
+void         mt_req_header(struct mt_req *req, const char *fmt, ...)
+                 __attribute__((format(printf, 2, 3)));
+
+/*
+ * Replies.  Each sends the whole response and returns 0; a second reply
+ * on the same request is ignored.  mt_reply_json takes ownership of obj.
+ */
+int          mt_reply_raw(struct mt_req *req, int status, const char *ctype,
+                 const char *body, size_t len);
+int          mt_reply_json(struct mt_req *req, int status, json_object *obj);
+/* 200 with an ETag over body, or 304 when If-None-Match matches it. */
+int          mt_reply_cached(struct mt_req *req, const char *body,
+                 size_t len, const char *etag);
+/* Error envelope {"error":{"code","message","field"?}}; returns -1. */
+int          mt_reply_error(struct mt_req *req, int status, const char *code,
+                 const char *message, const char *field);
+/* 503 for a dependency that is down; returns -1. */
+int          mt_reply_unavailable(struct mt_req *req, const char *what);
+
+/*
+ * Run a prepared statement; on a dropped connection answer 503, on any
+ * other failure log it and answer 500 (a bug, never bad input).  Returns
+ * the result (caller PQclears) or NULL after replying.
+ */
+PGresult    *mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
+                 const char *const *params);
+
+/*
+ * Run one request through the checks and the route table of mod.
+ * Used by the host's accept loop; also the unit under test.
+ */
+void         mt_http_dispatch(const struct mt_module *mod, struct mt_req *req);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * mt_util.h -- memory helpers and a growable byte buffer.
+ * Out of memory aborts through the mt_x* family: a worker that cannot
+ * allocate is restarted by the host, which is the only sane recovery.
+ */
+#ifndef MT_UTIL_H
+#define MT_UTIL_H
+
+#include <stddef.h>
+
+#define MT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void   *mt_xmalloc(size_t n);
+void   *mt_xcalloc(size_t n, size_t size);
+void   *mt_xrealloc(void *p, size_t n);
+char   *mt_xstrdup(const char *s);
+char   *mt_xstrndup(const char *s, size_t n);
+/* printf into a new string; the caller frees it. */
+char   *mt_xasprintf(const char *fmt, ...)
+            __attribute__((format(printf, 1, 2)));
+
+/*
+ * A growable buffer, always NUL-terminated.  Zero-initialised is empty.
+ * mt_buf_free() releases the memory; mt_buf_reset() keeps it for reuse.
+ */
+struct mt_buf {
+	char   *data;
+	size_t  len;
+	size_t  cap;
+};
+
+void    mt_buf_append(struct mt_buf *b, const void *p, size_t n);
+void    mt_buf_puts(struct mt_buf *b, const char *s);
+void    mt_buf_printf(struct mt_buf *b, const char *fmt, ...)
+            __attribute__((format(printf, 2, 3)));
+void    mt_buf_reset(struct mt_buf *b);
+void    mt_buf_free(struct mt_buf *b);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void    mt_hex(const unsigned char *in, size_t n, char *out);
+
+/* Milliseconds from a monotonic clock. */
+double  mt_now_ms(void);
+
+#endif

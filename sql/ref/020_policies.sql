@@ -1,0 +1,174 @@
+-- 020_policies.sql -- policy keys (every number of REQUIREMENTS.md, plus the
+-- session / login / upload numbers of API.md and DESIGN.md) and each
+-- region's value for every key.
+-- Reference data: idempotent, run in name order inside one transaction.
+--
+-- policy_keys: re-running updates type, range, default and text.
+-- policies:    1. every region x every key gets the key's default
+--                 (ON CONFLICT DO NOTHING: a value already set, e.g. by an
+--                 agency through PUT /agency/policy, is kept);
+--              2. explicit per-region values stated by that region's seed,
+--                 each with its citation. These update a row only while it
+--                 still carries updated_by = 'reference', so a re-run never
+--                 overwrites a value an agency has changed.
+-- Units: *_seconds seconds, *_days calendar days, *_working_days working
+-- days (calendar table), *_months months, *_bytes bytes, levels 1..3.
+
+INSERT INTO policy_keys (key, type, min_value, max_value, choices,
+                         default_value, requirement, description) VALUES
+-- Application (网上申报)
+('material_max_age_days', 'int', 1, 3650, NULL, '365', 'R-APP-3',
+ '申报材料出具时间不超过天数（一年以内） / Materials must be issued within this many days (1 year)'),
+('material_min_level', 'int', 1, 3, NULL, '2', 'R-APP-3',
+ '申报材料出具医疗机构最低级别（二级以上） / Lowest hospital level (1-3) that may issue materials'),
+('material_public_only', 'bool', NULL, NULL, NULL, 'true', 'R-APP-3',
+ '申报材料须由公立医疗机构出具 / Materials must be issued by a public hospital'),
+('yearly_application_limit', 'int', 1, 12, NULL, '3', 'R-APP-6',
+ '同一参保人同一病种每自然年度最多申请次数 / Applications per person, disease and calendar year'),
+('material_max_bytes', 'int', 1024, 104857600, NULL, '10485760', 'DESIGN uploaded files',
+ '单个上传文件最大字节数（10 MiB） / Largest uploaded file in bytes (10 MiB)'),
+('application_max_bytes', 'int', 1024, 1073741824, NULL, '52428800', 'DESIGN uploaded files',
+ '单次申请全部材料最大字节数（50 MiB） / Largest total of one application''s materials in bytes (50 MiB)'),
+-- Certification (待遇认定)
+('expert_min_title', 'enum', NULL, NULL, '{初级,中级,副高,正高}', '中级', 'R-CER-1',
+ '认定专家最低职称（中级以上） / Lowest professional title of a certification expert'),
+('panel_min_title', 'enum', NULL, NULL, '{初级,中级,副高,正高}', '副高', 'R-CER-1',
+ '医院临床专家组成员最低职称（副高及以上） / Lowest title of a hospital panel member'),
+('accept_window_seconds', 'int', 1, 604800, NULL, '86400', 'R-CER-3',
+ '专家受理时限（秒，24小时），超时或拒绝则重新随机分配 / Seconds an expert has to accept a pushed task (24 h) before it is re-pushed'),
+('miss_limit', 'int', 1, 10, NULL, '3', 'R-CER-4',
+ '专家连续不受理或拒绝受理次数达到即取消认定资格 / Consecutive refusals or expiries that disqualify an expert'),
+('double_review_experts', 'int', 2, 5, NULL, '2', 'R-CER-5',
+ '非即时办理病种至少认定专家人数（初审、复审） / Experts for a non-instant disease (initial + re-review)'),
+('instant_decision_working_days', 'int', 1, 10, NULL, '1', 'R-CER-6',
+ '即时办理病种非工作时间提交的办结时限（工作日） / Working days to decide an instant disease filed off-hours'),
+('decision_working_days', 'int', 1, 60, NULL, '20', 'R-CER-6',
+ '其他病种办结时限（工作日） / Working days to decide any other disease'),
+('online_target_working_days', 'int', 1, 60, NULL, '8', 'R-CER-6',
+ '网上申报全流程目标时限（5-8个工作日的上限） / Target working days for the whole online flow (upper end of 5-8)'),
+('chronic_cert_min_level', 'int', 1, 3, NULL, '2', 'R-CER-9',
+ '慢性病认定医疗机构最低级别（二级及以上公立） / Lowest level of a public hospital certifying chronic diseases'),
+('special_cert_min_level', 'int', 1, 3, NULL, '3', 'R-CER-9',
+ '特殊病认定医疗机构最低级别（三级公立） / Lowest level of a public hospital certifying special diseases'),
+('private_cert_min_level', 'int', 1, 3, NULL, '2', 'R-CER-9',
+ '可申请认定资格的民营医疗机构最低级别（二级及以上） / Lowest level of a private hospital that may certify'),
+('private_cert_min_score', 'int', 0, 100, NULL, '85', 'R-CER-9',
+ '民营医疗机构上年度考核最低分（85分含） / Last year''s assessment score a private hospital needs'),
+('publicity_working_days', 'int', 1, 30, NULL, '5', 'R-CER-10',
+ '定额病种认定结果院内公示期（工作日） / Working days a quota-disease panel approval is publicly posted'),
+('data_entry_working_days', 'int', 1, 30, NULL, '3', 'R-CER-10',
+ '公示期满后信息录入时限（工作日） / Working days after the notice to enter the data'),
+('objection_window_days', 'int', 1, 90, NULL, '10', 'R-CER-12',
+ '收到认定结果后提出异议（复核）的期限（日） / Days after the result within which the applicant may object'),
+('recertification_working_days', 'int', 1, 60, NULL, '20', 'R-CER-12',
+ '重新认定办结时限（工作日） / Working days to complete a re-certification'),
+('appeal_panel_experts', 'int', 1, 9, NULL, '3', 'R-CER-12',
+ '医院申诉病种二次复核专家人数 / Experts who re-review each case a hospital appeals'),
+-- Benefits (待遇享受)
+('benefit_start', 'enum', NULL, NULL, '{decision_day,next_month}', 'decision_day', 'R-BEN-1',
+ '待遇起始：认定通过之日或次月1日 / Benefits start on the decision day or the 1st of next month'),
+('quota_benefit_start', 'enum', NULL, NULL, '{decision_day,next_month}', 'next_month', 'R-BEN-1',
+ '定额病种待遇起始（太原：次月1日） / Benefit start for quota diseases (Taiyuan: 1st of next month)'),
+('designated_change_limit', 'int', 0, 12, NULL, '2', 'R-BEN-3',
+ '每自然年度变更定点医院最多次数 / Designated-hospital changes allowed per calendar year'),
+('renewal_lookback_months', 'int', 1, 36, NULL, '12', 'R-BEN-4',
+ '到期接续：终止日期前回看月数 / Months before the end date examined for renewal'),
+('renewal_min_settlement_months', 'int', 1, 36, NULL, '6', 'R-BEN-4',
+ '到期接续：回看期内至少有结算的月数 / Months with settlements needed in that period to renew'),
+-- Supervision (监管)
+('audit_min_rate_percent', 'int', 1, 100, NULL, '10', 'R-SUP-1',
+ '认定通过申报材料抽审最低比例（%） / Lowest sampling rate of approved applications (%)'),
+('quarterly_report_working_days', 'int', 1, 30, NULL, '10', 'R-SUP-2',
+ '每季度结束后认定表送交时限（工作日） / Working days after a quarter for hospitals to send their tables'),
+('prescription_suspend_months', 'int', 1, 120, NULL, '6', 'R-SUP-4',
+ '违规认定医师暂停医保处方权月数 / Months a physician''s prescription rights are suspended'),
+('prescription_suspend_severe_months', 'int', 1, 120, NULL, '60', 'R-SUP-4',
+ '情节严重者暂停医保处方权月数（5年） / Months of suspension in severe cases (5 years)'),
+-- Session (API.md /auth, DESIGN security model)
+('sms_code_ttl_seconds', 'int', 60, 3600, NULL, '300', 'API /auth/sms-code',
+ '短信验证码有效期（秒，5分钟） / Seconds an SMS login code lives (5 min)'),
+('sms_code_max_tries', 'int', 1, 20, NULL, '5', 'API /auth/sms-code',
+ '短信验证码最多尝试次数 / Tries allowed per SMS code'),
+('sms_code_interval_seconds', 'int', 1, 3600, NULL, '60', 'API /auth/sms-code',
+ '同一手机号发送验证码最短间隔（秒） / Seconds between two SMS codes to one phone'),
+('login_max_failures', 'int', 1, 100, NULL, '5', 'API /auth/password-login',
+ '工作人员密码连续错误次数达到即锁定 / Failed staff logins before the account locks'),
+('login_lockout_seconds', 'int', 1, 86400, NULL, '900', 'API /auth/password-login',
+ '账号锁定时长（秒，15分钟） / Seconds a locked account stays locked (15 min)'),
+('session_idle_seconds', 'int', 60, 86400, NULL, '1800', 'DESIGN security model',
+ '会话空闲超时（秒） / Seconds of inactivity after which a session expires')
+ON CONFLICT (key) DO UPDATE
+    SET type = EXCLUDED.type, min_value = EXCLUDED.min_value,
+        max_value = EXCLUDED.max_value, choices = EXCLUDED.choices,
+        default_value = EXCLUDED.default_value,
+        requirement = EXCLUDED.requirement,
+        description = EXCLUDED.description
+    WHERE (policy_keys.type, policy_keys.min_value, policy_keys.max_value,
+           policy_keys.choices, policy_keys.default_value,
+           policy_keys.requirement, policy_keys.description)
+          IS DISTINCT FROM
+          (EXCLUDED.type, EXCLUDED.min_value, EXCLUDED.max_value,
+           EXCLUDED.choices, EXCLUDED.default_value,
+           EXCLUDED.requirement, EXCLUDED.description);
+
+-- 1. Every region has a value for every key: the default.
+INSERT INTO policies (region, key, value, updated_by)
+SELECT r.code, k.key, k.default_value, 'reference'
+  FROM regions r CROSS JOIN policy_keys k
+ON CONFLICT (region, key) DO NOTHING;
+
+-- 2. Values each region's seed states. Rows marked "(= default)" restate the
+-- default so that the region keeps its seed's value if a default changes;
+-- the others differ from the default.
+INSERT INTO policies (region, key, value, updated_by) VALUES
+-- 411200 三门峡 (S0)
+('411200', 'material_max_age_days',   '365',          'reference'), -- S0 一(二) 一年以内 (= default)
+('411200', 'material_min_level',      '2',            'reference'), -- S0 一(二) 二级以上公立医疗机构 (= default)
+('411200', 'material_public_only',    'true',         'reference'), -- S0 一(二) 公立医疗机构 (= default)
+('411200', 'expert_min_title',        '中级',         'reference'), -- S0 二(一) 中级以上职称的在职医保医师 (= default)
+('411200', 'accept_window_seconds',   '86400',        'reference'), -- S0 二(二) 24 小时内进行受理认定 (= default)
+('411200', 'yearly_application_limit','3',            'reference'), -- S0 二(二) 同一病种最多 3 次 (= default)
+('411200', 'online_target_working_days','8',          'reference'), -- S0 二(三) 5-8 个工作日内完成 (= default)
+('411200', 'benefit_start',           'decision_day', 'reference'), -- S0 三(一) 自认定通过之日起享受待遇 (= default)
+('411200', 'quota_benefit_start',     'decision_day', 'reference'), -- S0 三(一) 所有病种自认定通过之日起享受; S0 无定额病种次月规则 (DIFFERS)
+('411200', 'renewal_lookback_months', '12',           'reference'), -- S0 三(一) 终止日期前12个月内 (= default)
+('411200', 'renewal_min_settlement_months','6',       'reference'), -- S0 三(一) 不少于6个月正常结算 (= default)
+('411200', 'designated_change_limit', '2',            'reference'), -- S0 三(二) 每人每个自然年度变更最多不超过2次 (= default)
+('411200', 'miss_limit',              '3',            'reference'), -- S0 四(二) 连续三次不受理或者拒绝受理 (= default)
+('411200', 'audit_min_rate_percent',  '10',           'reference'), -- S0 五(二) 不低于 10% 的比例抽审 (= default)
+-- 532300 楚雄州（禄丰市） (S1)
+('532300', 'expert_min_title',        '中级',         'reference'), -- S1 二(二) 主治及以上职称的专科医师 (主治 = 中级) (= default)
+('532300', 'chronic_cert_min_level',  '2',            'reference'), -- S1 二(四) 二级及以上公立定点医疗机构办理慢性病 (= default)
+('532300', 'special_cert_min_level',  '3',            'reference'), -- S1 二(四) 三级公立定点医疗机构办理特殊病 (= default)
+('532300', 'private_cert_min_level',  '2',            'reference'), -- S1 二(四) 二级及以上民营协议定点医疗机构 (= default)
+('532300', 'private_cert_min_score',  '85',           'reference'), -- S1 二(四) 上年度年终考核成绩在85分以上(含85分) (= default)
+('532300', 'benefit_start',           'decision_day', 'reference'), -- S1 三(一)2 即时办理即时享受待遇 (= default)
+('532300', 'quota_benefit_start',     'decision_day', 'reference'), -- S1 三(一)2 即时办理即时享受待遇 (DIFFERS)
+-- 140100 太原 (S2)
+('140100', 'panel_min_title',         '副高',         'reference'), -- S2 二(二) 专家组成员需具备副高及以上资质 (= default)
+('140100', 'decision_working_days',   '20',           'reference'), -- S2 二(二) 认定周期原则上不超过 20 个工作日 (= default)
+('140100', 'publicity_working_days',  '5',            'reference'), -- S2 二(二) 院内公示（5 个工作日） (= default)
+('140100', 'data_entry_working_days', '3',            'reference'), -- S2 二(二) 3 个工作日内完成信息录入 (= default)
+('140100', 'quota_benefit_start',     'next_month',   'reference'), -- S2 二(二) 次月 1 日起参保人享受待遇 (= default)
+('140100', 'recertification_working_days','20',       'reference'), -- S2 二(二) 接到申请后 20 个工作日内完成重新认定 (= default)
+('140100', 'appeal_panel_experts',    '3',            'reference'), -- S2 三 每个病种重新组织 3 名专家二次复核 (= default)
+('140100', 'prescription_suspend_months','6',         'reference'), -- S2 五(二) 暂停违规医师医保处方权6个月 (= default)
+('140100', 'prescription_suspend_severe_months','60', 'reference'), -- S2 五(二) 严重者暂停5年 (= default)
+-- 370800 济宁 (S3 山东省规程)
+('370800', 'instant_decision_working_days','1',       'reference'), -- S3 第八条 非工作时间线上提交的 1个工作日内办结 (= default)
+('370800', 'decision_working_days',   '20',           'reference'), -- S3 第八条 其他病种20个工作日内办结 (= default)
+('370800', 'objection_window_days',   '10',           'reference'), -- S3 第九条 收到认定结果之日起10日内 (= default)
+('370800', 'benefit_start',           'decision_day', 'reference'), -- S3 第十二条 自病种认定通过之日起享受 (= default)
+('370800', 'quota_benefit_start',     'decision_day', 'reference'), -- S3 第十二条 自病种认定通过之日起享受（不分病种） (DIFFERS)
+('370800', 'audit_min_rate_percent',  '10',           'reference'), -- S3 第二十条 不低于 10% 的比例随机抽检 (= default)
+-- 630100 西宁 (S4)
+('630100', 'chronic_cert_min_level',  '2',            'reference'), -- S4 一 原则上应由二级及以上定点医疗机构承担 (= default)
+('630100', 'special_cert_min_level',  '2',            'reference'), -- S4 一 二级及以上，不区分特殊病/慢性病; 名单含二级县级医院 (DIFFERS)
+('630100', 'benefit_start',           'decision_day', 'reference'), -- S4 二 影像资料上传确认后即可享受相应待遇 (= default)
+('630100', 'quota_benefit_start',     'decision_day', 'reference'), -- S4 二 上传确认后即可享受（不分病种） (DIFFERS)
+('630100', 'quarterly_report_working_days','10',      'reference')  -- S4 西宁转发文 / 四(二) 每季结束后的10个工作日内送交 (= default)
+ON CONFLICT (region, key) DO UPDATE
+    SET value = EXCLUDED.value, updated_at = now(),
+        updated_by = EXCLUDED.updated_by
+    WHERE policies.updated_by = 'reference'
+      AND policies.value IS DISTINCT FROM EXCLUDED.value;
