@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # stack.sh -- start, stop and inspect the local mtcert stack.
 #
-#   shared/stack.sh deps | start | stop | status | redis-stop | redis-start
+#   shared/stack.sh deps | start | stop | status
+#   shared/stack.sh redis-stop | redis-start | pg-stop | pg-start
+#   shared/stack.sh modules-stop | modules-start   (MTCERT_BUILD picks the build)
 #
 # Everything lives under $MTCERT_VAR (default: var/ in the checkout):
 #   pg/ (PostgreSQL 15 cluster, owned by postgres)   redis/ (AOF)
@@ -231,6 +233,21 @@ cmd_status() {
 		echo "postgres: running" || echo "postgres: stopped"
 }
 
+modules_stop() {
+	local m name pid
+	for m in $MODULES; do
+		name=${m%%:*}
+		alive "$VAR/pids/$name.pid" || continue
+		pid=$(cat "$VAR/pids/$name.pid"); kill -TERM "$pid"
+		for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		rm -f "$VAR/pids/$name.pid"
+	done
+}
+
+pg_stop() {
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null
+}
+
 case "${1:-}" in
 deps) cmd_deps ;;
 start) cmd_start ;;
@@ -238,5 +255,9 @@ stop) cmd_stop ;;
 status) cmd_status ;;
 redis-stop) redis_stop ;;
 redis-start) redis_start ;;
-*) echo "usage: $0 deps|start|stop|status|redis-stop|redis-start" >&2; exit 2 ;;
+pg-stop) pg_stop ;;
+pg-start) pg_start ;;
+modules-stop) modules_stop ;;
+modules-start) modules_start ;;
+*) echo "usage: $0 deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start" >&2; exit 2 ;;
 esac

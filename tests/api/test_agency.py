@@ -1,0 +1,57 @@
+"""Module agency: the region's policy values (every number of
+REQUIREMENTS.md is a per-region policy)."""
+from conftest import api, assert_error, bearer, login
+
+EXPECTED_DEFAULTS = {
+    "accept_window_seconds": "86400",      # R-CER-3
+    "miss_limit": "3",                     # R-CER-4
+    "yearly_application_limit": "3",       # R-APP-6
+    "material_max_age_days": "365",        # R-APP-3
+    "objection_window_days": "10",         # R-CER-12
+    "designated_change_limit": "2",        # R-BEN-3
+    "audit_min_rate_percent": "10",        # R-SUP-1
+    "decision_working_days": "20",         # R-CER-6
+    "publicity_working_days": "5",         # R-CER-10
+}
+
+
+def policies(body):
+    return {p["key"]: p for p in body["policies"]}
+
+
+def test_agency_sees_own_region():
+    tok = login("agency-sanmenxia")["token"]
+    r = api("GET", "/agency/policy", headers=bearer(tok))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["region"] == "411200" and body["name"] == "三门峡市"
+    got = policies(body)
+    for k, v in EXPECTED_DEFAULTS.items():
+        assert got[k]["value"] == v, k
+        assert got[k]["requirement"]
+    assert got["expert_min_title"]["type"] == "enum"
+    assert "中级" in got["expert_min_title"]["choices"]
+
+
+def test_taiyuan_quota_benefit_starts_next_month():
+    tok = login("admin")["token"]
+    r = api("GET", "/agency/policy", params={"region": "140100"},
+            headers=bearer(tok))
+    assert policies(r.json())["quota_benefit_start"]["value"] == "next_month"
+
+
+def test_other_region_is_404_for_agency():
+    tok = login("agency-sanmenxia")["token"]
+    assert_error(api("GET", "/agency/policy", params={"region": "630100"},
+                     headers=bearer(tok)), 404, "region_not_found", "region")
+
+
+def test_admin_names_the_region():
+    tok = login("admin")["token"]
+    assert_error(api("GET", "/agency/policy", headers=bearer(tok)), 400,
+                 "field_required", "region")
+    assert_error(api("GET", "/agency/policy", params={"region": "123456"},
+                     headers=bearer(tok)), 404, "region_not_found", "region")
+    r = api("GET", "/agency/policy", params={"region": "630100"},
+            headers=bearer(tok))
+    assert r.status_code == 200 and r.json()["region"] == "630100"

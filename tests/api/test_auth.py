@@ -1,0 +1,100 @@
+"""Module auth: staff sign-in, sessions, lockout (DESIGN security model)."""
+import hashlib
+import os
+import subprocess
+import time
+
+from conftest import VAR, api, assert_error, bearer, ctl, login, unique
+
+
+def test_login_me_logout_bearer():
+    body = login("hospital-qhph")
+    assert len(body["token"]) == 64 and len(body["csrf_token"]) == 64
+    assert body["user"]["role"] == "hospital"
+    me = api("GET", "/me", headers=bearer(body["token"]))
+    assert me.status_code == 200
+    assert me.json()["role"] == "hospital"
+    assert me.json()["scope"]["institution"] == "H63010200143"
+    assert me.json()["scope"]["institution_name"] == "青海省人民医院"
+    assert me.headers["Cache-Control"] == "no-store"
+    r = api("POST", "/auth/logout", headers=bearer(body["token"]))
+    assert r.status_code == 204
+    assert_error(api("GET", "/me", headers=bearer(body["token"])), 401,
+                 "unauthenticated")
+
+
+def test_cookie_attributes():
+    r = api("POST", "/auth/password-login",
+            json={"login": "admin", "password": "mtcert-admin-2026"})
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("mtcert_session=" + r.json()["token"])
+    for attr in ("HttpOnly", "SameSite=Strict", "Path=/"):
+        assert attr in cookie
+
+
+def test_each_login_gets_a_new_token():
+    a = login("admin")["token"]
+    b = login("admin")["token"]
+    assert a != b
+    assert api("GET", "/me", headers=bearer(a)).status_code == 200
+
+
+def test_wrong_password_and_unknown_login_look_the_same():
+    user = unique("same")
+    ctl("user", "add", "--role", "agency", "--login", user,
+        "--password", "right-password-0", "--region", "411200")
+    r1 = api("POST", "/auth/password-login",
+             json={"login": user, "password": "wrong-password"})
+    r2 = api("POST", "/auth/password-login",
+             json={"login": unique("nobody"), "password": "wrong-password"})
+    e1 = assert_error(r1, 401, "login_failed")
+    e2 = assert_error(r2, 401, "login_failed")
+    assert e1 == e2
+
+
+def test_lockout_after_five_failures():
+    user = unique("lock")
+    ctl("user", "add", "--role", "agency", "--login", user,
+        "--password", "right-password-1", "--region", "411200")
+    for _ in range(5):
+        assert_error(api("POST", "/auth/password-login",
+                         json={"login": user, "password": "wrong"}),
+                     401, "login_failed")
+    # Locked now: even the right password is refused for 15 minutes.
+    r = api("POST", "/auth/password-login",
+            json={"login": user, "password": "right-password-1"})
+    assert_error(r, 429, "account_locked")
+    assert int(r.headers["Retry-After"]) > 0
+
+
+def test_success_resets_failure_count():
+    user = unique("reset")
+    ctl("user", "add", "--role", "agency", "--login", user,
+        "--password", "right-password-2", "--region", "411200")
+    for _ in range(4):
+        api("POST", "/auth/password-login", json={"login": user, "password": "no"})
+    login(user, "right-password-2")
+    for _ in range(4):
+        api("POST", "/auth/password-login", json={"login": user, "password": "no"})
+    login(user, "right-password-2")
+
+
+def redis(*args):
+    sock = os.path.join(VAR, "run", "redis", "redis.sock")
+    return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
+                          text=True, timeout=10, check=True).stdout.strip()
+
+
+def test_session_expires_when_idle():
+    """Sessions are stored hashed and die after session_idle_seconds
+    (policy, 1800 s by default) without use; each use slides the window."""
+    tok = login("agency-xining")["token"]
+    key = "sess:" + hashlib.sha256(tok.encode()).hexdigest()
+    assert redis("EXISTS", "sess:" + tok) == "0"      # never stored in clear
+    assert 1790 <= int(redis("TTL", key)) <= 1800
+    redis("EXPIRE", key, "100")
+    assert api("GET", "/me", headers=bearer(tok)).status_code == 200
+    assert int(redis("TTL", key)) > 1700              # slid back
+    redis("PEXPIRE", key, "300")                       # idle time runs out
+    time.sleep(0.6)
+    assert_error(api("GET", "/me", headers=bearer(tok)), 401, "unauthenticated")

@@ -1,0 +1,173 @@
+"""The FastCGI host's checks before any handler runs, its error envelope,
+its close behaviour and its log (issue 2 item 3)."""
+import concurrent.futures
+import json
+import os
+import re
+
+import requests
+
+from conftest import API, VAR, api, assert_error, bearer, client, login
+
+
+def test_unknown_path_404_envelope():
+    assert_error(api("GET", "/nothing-here"), 404, "not_found")
+    # Inside a module's prefix but not a route of it: the host's 404.
+    assert_error(api("GET", "/diseases/D001/extra"), 404, "not_found")
+    assert_error(api("GET", "/agency/none"), 404, "not_found")
+
+
+def test_method_not_allowed_405_with_allow():
+    r = api("DELETE", "/diseases/D001")
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET"
+    r = api("GET", "/auth/password-login")
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "POST"
+
+
+def test_head_is_get_without_body():
+    r = requests.head(API + "/diseases/D001", timeout=10)
+    assert r.status_code == 200 and r.content == b""
+
+
+def test_body_too_large_413_host_and_nginx():
+    # The login route allows 4 KiB: the host answers 413.
+    r = api("POST", "/auth/password-login", data=b"{" + b" " * 5000 + b"}",
+            headers={"Content-Type": "application/json"})
+    assert_error(r, 413, "body_too_large")
+    # Past nginx's 64 KiB default: nginx answers, in the same envelope.
+    r = api("POST", "/auth/password-login", data=b"x" * 70000,
+            headers={"Content-Type": "application/json"})
+    assert_error(r, 413, "body_too_large")
+
+
+def test_wrong_media_type_415():
+    r = api("POST", "/auth/password-login", data="login=a&password=b",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_error(r, 415, "unsupported_media_type")
+
+
+def test_malformed_json_400():
+    for body in (b"{", b'{"login": "admin",}', b"[1,2]", b'"str"',
+                 b'{"login":"admin"} trailing', b"{'login': 'x'}", b"nul"):
+        r = api("POST", "/auth/password-login", data=body,
+                headers={"Content-Type": "application/json"})
+        assert_error(r, 400, "malformed_json")
+
+
+def test_invalid_utf8_400():
+    r = api("POST", "/auth/password-login",
+            data=b'{"login":"\xff\xfe","password":"x"}',
+            headers={"Content-Type": "application/json; charset=utf-8"})
+    assert_error(r, 400, "invalid_utf8")
+
+
+def test_field_errors_name_the_field():
+    assert_error(api("POST", "/auth/password-login", json={"password": "x"}),
+                 400, "field_required", "login")
+    assert_error(api("POST", "/auth/password-login", json={"login": "admin"}),
+                 400, "field_required", "password")
+    assert_error(api("POST", "/auth/password-login",
+                     json={"login": 12, "password": "x"}),
+                 400, "field_invalid", "login")
+    assert_error(api("POST", "/auth/password-login",
+                     json={"login": "a b", "password": "x"}),
+                 400, "field_invalid", "login")
+    assert_error(api("POST", "/auth/password-login",
+                     json={"login": "admin", "password": "x" * 129}),
+                 400, "field_invalid", "password")
+
+
+def test_401_without_or_with_bogus_session():
+    assert_error(api("GET", "/me"), 401, "unauthenticated")
+    assert_error(api("GET", "/me", headers=bearer("0" * 64)), 401,
+                 "unauthenticated")
+    assert_error(api("GET", "/me", headers=bearer("not-a-token")), 401,
+                 "unauthenticated")
+    assert_error(api("GET", "/me", cookies={"mtcert_session": "z" * 64}), 401,
+                 "unauthenticated")
+
+
+def test_403_wrong_role():
+    tok = login("expert-onc-1")["token"]
+    assert_error(api("GET", "/agency/policy", headers=bearer(tok)), 403,
+                 "forbidden")
+
+
+def test_cookie_session_needs_csrf_on_state_change():
+    s = client()
+    r = s.post(API + "/auth/password-login",
+               json={"login": "agency-xining", "password": "mtcert-agency-2026"})
+    assert r.status_code == 200
+    csrf = r.json()["csrf_token"]
+    assert s.get(API + "/me").status_code == 200      # GET: cookie is enough
+    assert_error(s.post(API + "/auth/logout"), 403, "csrf_failed")
+    assert_error(s.post(API + "/auth/logout", headers={"X-CSRF-Token": "x" * 64}),
+                 403, "csrf_failed")
+    assert s.post(API + "/auth/logout",
+                  headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert_error(s.get(API + "/me"), 401, "unauthenticated")
+
+
+def test_large_post_body_arrives_whole():
+    """The host closes at once after reading the whole body (FCGX_Detach);
+    a 60 KiB JSON body must still be parsed whole: a cut body would be
+    malformed JSON."""
+    tok = login("agency-sanmenxia")["token"]
+    pad = "数" * 20000                    # 60,000 bytes of UTF-8
+    r = api("POST", "/auth/logout", headers=bearer(tok),
+            data=json.dumps({"pad": pad}, ensure_ascii=False).encode())
+    # No Content-Type: 415 proves the host looked; then the real thing.
+    assert_error(r, 415, "unsupported_media_type")
+    body = json.dumps({"pad": pad, "end": True}, ensure_ascii=False).encode()
+    assert len(body) > 60000
+    r = api("POST", "/auth/logout", data=body,
+            headers=dict(bearer(tok), **{"Content-Type": "application/json"}))
+    assert r.status_code == 204, r.text
+
+
+def test_responses_never_cut_under_concurrency():
+    whole = api("GET", "/diseases").content
+    assert len(whole) > 20000
+
+    def fetch(i):
+        # Half plain (Content-Length must match), half gzip (chunked).
+        enc = "identity" if i % 2 else "gzip"
+        r = requests.get(API + "/diseases", timeout=10,
+                         headers={"Accept-Encoding": enc})
+        cl = r.headers.get("Content-Length")
+        return (r.status_code, r.content == whole,
+                cl == str(len(whole)) if enc == "identity" else True)
+
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        results = list(ex.map(fetch, range(400)))
+    assert set(results) == {(200, True, True)}
+
+
+def test_one_log_line_per_request_without_personal_data():
+    secret = "Secret-Pass-937"
+    r = api("POST", "/auth/password-login",
+            json={"login": "nobody-logged", "password": secret})
+    rid = r.headers["X-Request-Id"]
+    log = open(os.path.join(VAR, "log", "auth.log"), encoding="utf-8").read()
+    lines = [l for l in log.splitlines() if "rid=" + rid in l]
+    assert len(lines) == 1, lines
+    assert re.search(r"POST /auth/password-login status=401 ms=[0-9.]+$", lines[0])
+    assert secret not in log and "nobody-logged" not in log
+
+
+def test_login_rate_limited_per_address_429():
+    """nginx's limit_req zone for sign-in: a burst from one address gets
+    429 in the envelope with Retry-After, another address is unaffected."""
+    src = "127.9.%d.9" % (os.getpid() % 250)
+    codes = [api("POST", "/auth/password-login", source=src,
+                 json={"login": "nobody-rl", "password": "wrong"}).status_code
+             for _ in range(12)]
+    assert codes.count(401) >= 1 and codes[-1] == 429, codes
+    r = api("POST", "/auth/password-login", source=src,
+            json={"login": "nobody-rl", "password": "wrong"})
+    assert_error(r, 429, "rate_limited")
+    assert r.headers["Retry-After"] == "60"
+    assert api("POST", "/auth/password-login",
+               json={"login": "nobody-rl", "password": "wrong"}).status_code == 401

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# tests/run.sh -- the whole suite (make test): unit tests, then the API,
+# fault and contract tests over HTTP through nginx against a throwaway
+# stack (own directory, own ports), first with the normal build and then
+# with the AddressSanitizer/UBSan build.  The stack is torn down at the
+# end, also when a test fails or the run is interrupted.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PY=/usr/bin/python3
+
+export MTCERT_VAR
+MTCERT_VAR=$(mktemp -d /tmp/mtcert-test.XXXXXX)
+chmod 711 "$MTCERT_VAR"
+export MTCERT_PORT=${MTCERT_TEST_PORT:-18080}
+export MTCERT_PG_PORT=${MTCERT_TEST_PG_PORT:-15433}
+export MTCERT_URL="http://127.0.0.1:$MTCERT_PORT"
+export MTCERT_ROOT=$ROOT
+REPORTS=$MTCERT_VAR/reports
+mkdir -p "$REPORTS"
+
+cleanup() {
+	MTCERT_BUILD=$ROOT/build shared/stack.sh stop >/dev/null 2>&1
+	rm -rf "$MTCERT_VAR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+status=0
+echo "== unit tests"
+tests/unit/run.sh build/tests/test_* | tee "$REPORTS/unit.txt" || status=1
+
+echo "== API tests (normal build)"
+export MTCERT_BUILD=$ROOT/build
+shared/stack.sh start || { echo "stack did not start"; exit 1; }
+$PY -m pytest -q -p no:cacheprovider tests/api \
+	--junitxml="$REPORTS/api.xml" || status=1
+
+echo "== API tests (SANITIZER=address,undefined build)"
+shared/stack.sh modules-stop
+export MTCERT_BUILD=$ROOT/build-asan
+export ASAN_OPTIONS="log_path=$MTCERT_VAR/log/asan:detect_leaks=0:abort_on_error=0"
+export UBSAN_OPTIONS="log_path=$MTCERT_VAR/log/ubsan:print_stacktrace=1"
+shared/stack.sh modules-start || { echo "asan modules did not start"; exit 1; }
+$PY -m pytest -q -p no:cacheprovider tests/api \
+	--junitxml="$REPORTS/asan.xml" || status=1
+if ls "$MTCERT_VAR"/log/asan* "$MTCERT_VAR"/log/ubsan* >/dev/null 2>&1; then
+	echo "sanitizer reports:"
+	cat "$MTCERT_VAR"/log/asan* "$MTCERT_VAR"/log/ubsan* 2>/dev/null | head -100
+	status=1
+fi
+
+# One closing line for the whole run.
+$PY - "$REPORTS" <<'PYEOF'
+import re, sys, glob, os
+import xml.etree.ElementTree as ET
+d = sys.argv[1]
+passed = failed = skipped = 0
+u = open(os.path.join(d, "unit.txt")).read()
+m = re.findall(r"(\d+) passed, (\d+) failed", u)
+if m:
+    passed += int(m[-1][0]); failed += int(m[-1][1])
+else:
+    failed += 1
+for x in glob.glob(os.path.join(d, "*.xml")):
+    for s in ET.parse(x).getroot().iter("testsuite"):
+        t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
+        passed += t - f - e - k; failed += f + e; skipped += k
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PYEOF
+exit $status
