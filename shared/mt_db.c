@@ -6,6 +6,7 @@
 
 #include "mt_db.h"
 #include "mt_log.h"
+#include "mt_util.h"
 
 void
 mt_db_setup(struct mt_db *db, const char *conninfo, const char *const *stmts,
@@ -32,7 +33,9 @@ mt_db_ensure(struct mt_db *db)
 	PGresult *res;
 	size_t i;
 
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	/* See mt_fd_readable(): an idle connection that speaks is ending. */
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    !mt_fd_readable(PQsocket(db->conn)))
 		return 0;
 	mt_db_close(db);
 	db->conn = PQconnectdb(db->conninfo);

@@ -7,6 +7,7 @@
 
 #include "mt_log.h"
 #include "mt_redis.h"
+#include "mt_util.h"
 
 static redisContext *rctx;
 static const char *rpath;
@@ -31,7 +32,7 @@ mt_redis_close(void)
 redisContext *
 mt_redis_ctx(void)
 {
-	if (rctx != NULL && rctx->err == 0)
+	if (rctx != NULL && rctx->err == 0 && !mt_fd_readable(rctx->fd))
 		return rctx;
 	mt_redis_close();
 	rctx = redisConnectUnixWithTimeout(rpath, rtimeout);

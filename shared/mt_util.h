@@ -39,6 +39,14 @@ void    mt_buf_free(struct mt_buf *b);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void    mt_hex(const unsigned char *in, size_t n, char *out);
 
+/*
+ * 1 when fd has something to read or was closed by the peer, without
+ * blocking.  Between two request/reply exchanges a database or Redis
+ * connection has nothing to say but its own end (a server that restarted
+ * closed it), so callers reconnect before sending rather than fail.
+ */
+int     mt_fd_readable(int fd);
+
 /* Milliseconds from a monotonic clock. */
 double  mt_now_ms(void);
 

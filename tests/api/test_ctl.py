@@ -1,0 +1,112 @@
+"""mtcertctl: migrate, load-reference, person, user and policy commands
+(issue 2 item 5).  Exit 0 on success, 2 with a clear message on bad input."""
+from conftest import api, assert_error, bearer, ctl, login, unique
+
+
+def check_digit(body17):
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return "10X98765432"[sum(int(c) * x for c, x in zip(body17, w)) % 11]
+
+
+def test_migrate_is_idempotent():
+    out = ctl("migrate").stdout
+    assert "0 applied" in out
+
+
+def test_load_reference_is_idempotent():
+    before = api("GET", "/institutions", params={"limit": 200}).json()["items"]
+    ctl("load-reference")
+    after = api("GET", "/institutions", params={"limit": 200}).json()["items"]
+    assert len(after) == len(before)
+    assert len(api("GET", "/diseases").json()["items"]) == 45
+
+
+def test_person_add_refuses_bad_checksum():
+    body = "41120019800101" + "123"
+    good = body + check_digit(body)
+    bad = body + ("0" if check_digit(body) != "0" else "1")
+    cp = ctl("person", "add", "--id-number", bad, "--name", "测试",
+             "--phone", "13900000001", "--region", "411200",
+             "--insurance", "employee", check=False)
+    assert cp.returncode == 2 and "GB 11643" in cp.stderr
+    cp = ctl("person", "add", "--id-number", good, "--name", "测试",
+             "--phone", "13900000001", "--region", "411200",
+             "--insurance", "employee")
+    assert "person id" in cp.stdout
+
+
+def test_person_add_bad_inputs_exit_2():
+    body = "41120019800101" + "124"
+    good = body + check_digit(body)
+    base = ["person", "add", "--id-number", good, "--name", "测试",
+            "--phone", "13900000002", "--region", "411200",
+            "--insurance", "employee"]
+    for i, bad in ((7, "1234"), (9, "41120"), (11, "retired"), (5, "")):
+        args = list(base)
+        args[i] = bad
+        cp = ctl(*args, check=False)
+        assert cp.returncode == 2, (args, cp.stderr)
+        assert cp.stderr.startswith("mtcertctl: ")
+    args = list(base)
+    args[9] = "999999"
+    cp = ctl(*args, check=False)
+    assert cp.returncode == 2 and "unknown region" in cp.stderr
+
+
+def test_user_add_and_login():
+    user = unique("ctl")
+    ctl("user", "add", "--role", "hospital", "--login", user,
+        "--password", "hospital-pass-1", "--institution", "H63010300017")
+    me = api("GET", "/me", headers=bearer(login(user, "hospital-pass-1")["token"]))
+    assert me.json()["scope"]["institution"] == "H63010300017"
+    assert me.json()["scope"]["region"] == "630100"
+
+
+def test_user_add_bad_inputs_exit_2():
+    cases = [
+        ["--role", "boss", "--login", unique("u"), "--password", "longenough"],
+        ["--role", "agency", "--login", "x", "--password", "longenough",
+         "--region", "411200"],
+        ["--role", "agency", "--login", unique("u"), "--password", "short",
+         "--region", "411200"],
+        ["--role", "agency", "--login", unique("u"), "--password", "longenough"],
+        ["--role", "hospital", "--login", unique("u"), "--password", "longenough"],
+        ["--role", "hospital", "--login", unique("u"), "--password", "longenough",
+         "--institution", "H99999999999"],
+        ["--role", "insured", "--login", unique("u"),
+         "--id-number", "411200195803120130"],
+    ]
+    for args in cases:
+        cp = ctl("user", "add", *args, check=False)
+        assert cp.returncode == 2, (args, cp.returncode, cp.stderr)
+        assert cp.stderr.startswith("mtcertctl: "), cp.stderr
+
+
+def test_policy_set_validates_and_is_visible():
+    for key, value in (("accept_window_seconds", "0"),
+                       ("accept_window_seconds", "ten"),
+                       ("material_public_only", "yes"),
+                       ("expert_min_title", "教授"),
+                       ("no_such_key", "1")):
+        cp = ctl("policy", "set", "532300", key, value, check=False)
+        assert cp.returncode == 2, (key, value, cp.stderr)
+    cp = ctl("policy", "set", "999999", "miss_limit", "3", check=False)
+    assert cp.returncode == 2 and "unknown region" in cp.stderr
+    ctl("policy", "set", "532300", "accept_window_seconds", "600")
+    try:
+        assert "accept_window_seconds=600" in ctl("policy", "get", "532300").stdout
+        tok = login("admin")["token"]
+        body = api("GET", "/agency/policy", params={"region": "532300"},
+                   headers=bearer(tok)).json()
+        got = {p["key"]: p["value"] for p in body["policies"]}
+        assert got["accept_window_seconds"] == "600"
+        # Another region keeps its own value.
+        assert "accept_window_seconds=86400" in ctl("policy", "get",
+                                                    "630100").stdout
+    finally:
+        ctl("policy", "set", "532300", "accept_window_seconds", "86400")
+
+
+def test_usage_errors_exit_2():
+    for args in (["frobnicate"], ["policy", "get"], ["person", "add", "--bogus", "1"]):
+        assert ctl(*args, check=False).returncode == 2
