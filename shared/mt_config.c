@@ -52,7 +52,7 @@ cfg_set(const struct cfg_row *r, const char *val)
 	}
 	errno = 0;
 	v = strtol(val, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX)
+	if (errno != 0 || end == val || *end != '\0' || v < 0 || v > INT_MAX)
 		return -1;
 	*(int *)((char *)&mt_cfg + r->offset) = (int)v;
 	return 0;
@@ -133,6 +133,10 @@ mt_config_load(const char *path)
 			    path, lineno, k);
 			goto close;
 		}
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "%s: read error: %s\n", path, strerror(errno));
+		goto close;
 	}
 	rc = 0;
 close:

@@ -197,6 +197,11 @@ mt_valid_name(const char *s)
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
+		/* C1 controls U+0080..U+009F are C2 80..C2 9F in UTF-8. */
+		if ((unsigned char)s[i] == 0xc2 &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			return 0;
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			chars++;
 	}

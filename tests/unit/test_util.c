@@ -5,10 +5,6 @@
  * Config files are written with mkstemp(3) under /tmp and removed after
  * each case.  mt_config_load prints why it refuses a file to stderr; that
  * output is expected.
- *
- * Rows marked "XXX: known bug, see report" describe the behaviour the
- * header promises and the code does not give: they are left failing, so
- * the summary counts them until shared/mt_config.c is fixed.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -214,6 +210,53 @@ test_strings(void)
 }
 
 /*
+ * mt_fd_readable on a pipe: empty, holding data, drained, and with the
+ * writing end closed (what a server that went away looks like).
+ */
+static void
+test_fd_readable(void)
+{
+	int fds[2], rc;
+	char c;
+
+	if (!CHECK(pipe(fds) == 0, "pipe"))
+		return;
+	rc = mt_fd_readable(fds[0]);
+	CHECK(rc == 0, "empty pipe: %d, want 0", rc);
+	CHECK(write(fds[1], "x", 1) == 1, "write to pipe");
+	rc = mt_fd_readable(fds[0]);
+	CHECK(rc == 1, "pipe holding a byte: %d, want 1", rc);
+	CHECK(read(fds[0], &c, 1) == 1 && c == 'x', "read from pipe");
+	rc = mt_fd_readable(fds[0]);
+	CHECK(rc == 0, "drained pipe: %d, want 0", rc);
+	close(fds[1]);
+	rc = mt_fd_readable(fds[0]);
+	CHECK(rc == 1, "pipe closed by the writer: %d, want 1", rc);
+	close(fds[0]);
+}
+
+static void
+test_now_ms(void)
+{
+	double a, b;
+	int i, back = 0;
+
+	a = mt_now_ms();
+	for (i = 0; i < 1000; i++) {
+		b = mt_now_ms();
+		if (b < a)
+			back++;
+		a = b;
+	}
+	CHECK(a > 0 && back == 0, "mt_now_ms went back %d times", back);
+	a = mt_now_ms();
+	usleep(20 * 1000);
+	b = mt_now_ms();
+	CHECK(b - a >= 19.0 && b - a < 5000.0,
+	    "mt_now_ms over a 20 ms sleep: %.3f ms", b - a);
+}
+
+/*
  * Write text to a new file under /tmp; returns its path, which the
  * caller unlinks and frees, or NULL after a failed CHECK.
  */
@@ -384,8 +427,8 @@ static const char *const cfg_bad[] = {
 	"redis_timeout_ms = 99999999999999999999\n",
 	"redis_timeout_ms = 0x10\n",
 	"redis_timeout_ms = 1 000\n",
-	"redis_timeout_ms =\n",		/* XXX: known bug, see report */
-	"redis_timeout_ms =   \n",	/* XXX: known bug, see report */
+	"redis_timeout_ms =\n",	
+	"redis_timeout_ms =   \n",
 };
 
 static void
@@ -410,7 +453,7 @@ test_config_paths(void)
 	rc = mt_config_load("/nonexistent/mtcert-unit/mtcert.conf");
 	CHECK(rc == -1, "missing file: rc %d, want -1", rc);
 
-	/* XXX: known bug, see report: a directory reads as an empty file. */
+	/* A directory opens but cannot be read: refused, not empty. */
 	rc = mt_config_load("/tmp");
 	CHECK(rc == -1, "a directory as the config file: rc %d, want -1", rc);
 
@@ -436,6 +479,8 @@ main(void)
 	test_buf_growth();
 	test_hex();
 	test_strings();
+	test_fd_readable();
+	test_now_ms();
 	test_config_good();
 	test_config_ints();
 	test_config_bad();
