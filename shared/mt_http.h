@@ -3,10 +3,10 @@
  * the module interface (route table, field table, statement table).
  *
  * The host does, in this order, before any handler runs:
- *   404 unknown path -> 405 method -> 413 body too large -> 415 media type
- *   -> 400 malformed JSON / invalid UTF-8 -> 401/403 session and role
- *   (and the CSRF token for cookie sessions) -> 400 fields that fail their
- *   validator.
+ *   404 unknown path -> 405 method -> 413 body too large -> 401/403
+ *   session and role (and the CSRF token for cookie sessions) -> 415 media
+ *   type -> 400 malformed JSON / invalid UTF-8 -> 400 fields that fail
+ *   their validator.
  * A handler therefore starts with valid, typed input.
  */
 #ifndef MT_HTTP_H

@@ -34,15 +34,21 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_USER_BY_LOGIN] =
 	    "SELECT id, role, password_hash, coalesce(person_id, 0),"
 	    " coalesce(region, ''), coalesce(institution, ''),"
-	    " disabled OR role = 'insured', coalesce(locked_until > now(), false)"
+	    " disabled OR role = 'insured',"
+	    " greatest(0, ceil(extract(epoch FROM locked_until - now())))::int"
 	    " FROM users WHERE login = $1",
 	[STMT_POLICY] =
 	    "SELECT coalesce((SELECT value FROM policies"
 	    "  WHERE region = $1 AND key = $2),"
 	    " (SELECT default_value FROM policy_keys WHERE key = $2))",
 	[STMT_LOGIN_FAILED] =
-	    "UPDATE users SET failed_logins = failed_logins + 1,"
-	    " locked_until = CASE WHEN failed_logins + 1 >= $2::int"
+	    /* A lock that has run out starts the count afresh. */
+	    "UPDATE users SET"
+	    " failed_logins = CASE WHEN locked_until <= now() THEN 1"
+	    "  ELSE failed_logins + 1 END,"
+	    " locked_until = CASE"
+	    "  WHEN locked_until <= now() THEN NULL"
+	    "  WHEN failed_logins + 1 >= $2::int"
 	    "  THEN now() + make_interval(secs => $3::int)"
 	    "  ELSE locked_until END WHERE id = $1",
 	[STMT_LOGIN_OK] =
@@ -95,10 +101,10 @@ h_password_login(struct mt_req *req)
 	const char *pw = mt_req_param(req, "password");
 	const char *p[3];
 	struct mt_session s;
-	char token[65], csrf[65], fails[16], lock[16];
+	char token[65], csrf[65], fails[16], lock[16], msg[160];
 	json_object *o, *u;
 	PGresult *res;
-	int idle, ok;
+	int idle, ok, locked;
 
 	p[0] = login;
 	res = mt_db_query_or_reply(req, STMT_USER_BY_LOGIN, 1, p);
@@ -116,11 +122,12 @@ h_password_login(struct mt_req *req)
 	snprintf(s.region, sizeof(s.region), "%s", PQgetvalue(res, 0, 4));
 	snprintf(s.institution, sizeof(s.institution), "%s",
 	    PQgetvalue(res, 0, 5));
-	if (strcmp(PQgetvalue(res, 0, 7), "t") == 0) {
+	if ((locked = atoi(PQgetvalue(res, 0, 7))) > 0) {
 		PQclear(res);
-		mt_req_header(req, "Retry-After: 900");
-		return mt_reply_error(req, 429, "account_locked",
-		    "连续登录失败次数过多，账号已暂时锁定，请15分钟后再试", NULL);
+		snprintf(msg, sizeof(msg), "连续登录失败次数过多，账号已暂时锁定，"
+		    "请%d分钟后再试", (locked + 59) / 60);
+		mt_req_header(req, "Retry-After: %d", locked);
+		return mt_reply_error(req, 429, "account_locked", msg, NULL);
 	}
 	ok = strcmp(PQgetvalue(res, 0, 6), "f") == 0 &&
 	    !PQgetisnull(res, 0, 2) &&
@@ -196,8 +203,10 @@ h_me(struct mt_req *req)
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
+		/* Disabled since sign-in: end the session too. */
+		mt_auth_destroy(req->session->token_hash);
 		return mt_reply_error(req, 401, "unauthenticated",
-		    "账号已停用，请重新登录", NULL);
+		    "账号已停用，请联系经办机构", NULL);
 	}
 	o = json_object_new_object();
 	u = json_object_new_object();

@@ -186,6 +186,24 @@ cache_load(struct mt_db *db, long long version)
 		close_list(e, &n, &list, NULL);
 	}
 	PQclear(res);
+	/* A region without catalog rows is still a region: an empty list. */
+	res = mt_db_exec(db, STMT_REGIONS, 0, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		cache_free(e, n);
+		return -1;
+	}
+	e = mt_xrealloc(e, (n + (size_t)PQntuples(res)) * sizeof(*e));
+	qsort(e, n, sizeof(*e), entry_cmp);
+	for (i = 0, rows = (int)n; i < PQntuples(res); i++) {
+		struct entry k = { .key = PQgetvalue(res, i, 0) };
+
+		if (bsearch(&k, e, (size_t)rows, sizeof(k), entry_cmp) != NULL)
+			continue;
+		mt_buf_puts(&list, "{\"items\":[");
+		close_list(e, &n, &list, PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
 	qsort(e, n, sizeof(*e), entry_cmp);
 	cache_free(cache.e, cache.n);
 	cache.e = e;

@@ -55,3 +55,11 @@ def test_admin_names_the_region():
     r = api("GET", "/agency/policy", params={"region": "630100"},
             headers=bearer(tok))
     assert r.status_code == 200 and r.json()["region"] == "630100"
+
+
+def test_times_carry_the_china_offset():
+    tok = login("admin")["token"]
+    body = api("GET", "/agency/policy", params={"region": "411200"},
+               headers=bearer(tok)).json()
+    stamps = [p["updated_at"] for p in body["policies"] if p["updated_at"]]
+    assert stamps and all(t.endswith("+08:00") for t in stamps), stamps[:3]

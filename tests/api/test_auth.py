@@ -63,8 +63,32 @@ def test_lockout_after_five_failures():
     # Locked now: even the right password is refused for 15 minutes.
     r = api("POST", "/auth/password-login",
             json={"login": user, "password": "right-password-1"})
-    assert_error(r, 429, "account_locked")
-    assert int(r.headers["Retry-After"]) > 0
+    err = assert_error(r, 429, "account_locked")
+    assert 890 <= int(r.headers["Retry-After"]) <= 900
+    assert "15分钟" in err["message"]
+
+
+def test_lock_runs_out_and_the_count_starts_afresh():
+    user = unique("relock")
+    ctl("user", "add", "--role", "agency", "--login", user,
+        "--password", "right-password-4", "--region", "532300")
+    ctl("policy", "set", "532300", "login_lockout_seconds", "1")
+    try:
+        for _ in range(5):
+            api("POST", "/auth/password-login",
+                json={"login": user, "password": "wrong"})
+        assert_error(api("POST", "/auth/password-login",
+                         json={"login": user, "password": "right-password-4"}),
+                     429, "account_locked")
+        time.sleep(1.2)
+        # One more wrong password after the lock ran out is failure 1 of 5,
+        # not an instant new lock.
+        assert_error(api("POST", "/auth/password-login",
+                         json={"login": user, "password": "wrong"}),
+                     401, "login_failed")
+        login(user, "right-password-4")
+    finally:
+        ctl("policy", "set", "532300", "login_lockout_seconds", "900")
 
 
 def test_success_resets_failure_count():
@@ -98,3 +122,13 @@ def test_session_expires_when_idle():
     redis("PEXPIRE", key, "300")                       # idle time runs out
     time.sleep(0.6)
     assert_error(api("GET", "/me", headers=bearer(tok)), 401, "unauthenticated")
+
+
+def test_no_session_is_401_before_body_checks():
+    """A caller without a session learns nothing about the body."""
+    assert_error(api("POST", "/auth/logout", data=b"{broken",
+                     headers={"Content-Type": "application/json"}),
+                 401, "unauthenticated")
+    assert_error(api("POST", "/auth/logout", data=b"a=b",
+                     headers={"Content-Type": "text/plain"}),
+                 401, "unauthenticated")
