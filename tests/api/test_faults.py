@@ -103,3 +103,43 @@ def test_worker_killed_under_load():
     assert len(results) > 500, len(results)
     assert len(failed) <= 1, (failed, len(results))
     assert back < 1.0
+
+
+def test_sigterm_drains_and_removes_the_socket():
+    """SIGTERM to a pool's master: requests in hand finish, nothing is cut,
+    the socket goes; later requests get nginx's 503 envelope until the
+    pool is started again."""
+    pidfile = os.path.join(VAR, "pids", "catalog.pid")
+    sock = os.path.join(VAR, "run", "fcgi", "catalog.sock")
+    master = int(open(pidfile).read())
+    stop = threading.Event()
+    results = []
+
+    def hammer():
+        s = requests.Session()
+        while not stop.is_set():
+            try:
+                r = s.get(API + "/diseases", timeout=5)
+                ok = r.status_code == 200 and r.json()["items"]
+                results.append(r.status_code if ok or r.status_code != 200
+                               else "cut")
+            except (requests.RequestException, ValueError):
+                results.append("error")
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(6) as ex:
+            for _ in range(6):
+                ex.submit(hammer)
+            time.sleep(0.3)
+            os.kill(master, signal.SIGTERM)
+            assert wait_for(lambda: not os.path.exists("/proc/%d" % master), 5)
+            time.sleep(0.3)
+            stop.set()
+        assert not os.path.exists(sock)
+        assert set(results) <= {200, 503}, set(results)
+        assert results.count(200) > 50
+        assert_error(api("GET", "/diseases/D001"), 503, "service_unavailable")
+    finally:
+        stop.set()
+        stack("modules-start")
+    assert wait_for(lambda: api("GET", "/diseases/D001").status_code == 200, 5)
