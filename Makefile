@@ -1,7 +1,7 @@
 # mtcert -- build, run, test, bench.  The two commands a new user needs:
 #   make run    build, install what is missing, start everything under var/
 #   make test   the whole suite in a throwaway directory, torn down after
-# Other targets: all stop status bench clean unit asan.
+# Other targets: all stop status bench clean unit asan fuzz.
 # SANITIZER=address,undefined builds an instrumented tree under build-asan/.
 
 CC       ?= cc
@@ -27,7 +27,7 @@ UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BUILD)/bench/bench-responder
 
-.PHONY: all deps run stop status test unit asan bench clean
+.PHONY: all deps run stop status test unit asan fuzz bench clean
 all: $(BINS) $(MODULE_SO) $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -85,6 +85,9 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined all
 	@tests/run.sh
+
+fuzz: deps
+	@tests/fuzz/run.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined all

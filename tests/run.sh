@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/run.sh -- the whole suite (make test): unit tests, then the API,
+# tests/run.sh -- the whole suite (make test): unit tests, a bounded fuzz
+# run of the input parsers, then the API,
 # fault and contract tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build.  The stack is torn down at the
@@ -29,6 +30,9 @@ trap 'exit 130' INT TERM
 status=0
 echo "== unit tests"
 tests/unit/run.sh build/tests/test_* | tee "$REPORTS/unit.txt" || status=1
+
+echo "== fuzz (libFuzzer, bounded)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-15} tests/fuzz/run.sh || status=1
 
 echo "== API tests (normal build)"
 export MTCERT_BUILD=$ROOT/build
