@@ -20,9 +20,10 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -fPIC -MMD -MP
 
 SHARED_SRC = $(filter-out shared/mt_host.c,$(wildcard shared/*.c))
 SHARED_OBJ = $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
-MODULES    = catalog auth agency
+MODULES    = catalog auth agency apply
 MODULE_SO  = $(MODULES:%=$(BUILD)/modules/%.so)
-BINS       = $(BUILD)/bin/mtcert-host $(BUILD)/bin/mtcertctl
+BINS       = $(BUILD)/bin/mtcert-host $(BUILD)/bin/mtcertctl \
+             $(BUILD)/bin/mtcert-dispatcher
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BUILD)/bench/bench-responder
@@ -45,6 +46,10 @@ $(BUILD)/bin/mtcert-host: $(BUILD)/obj/shared/mt_host.o $(BUILD)/libmtshared.a
 	    -Wl,--no-as-needed $(LDLIBS)
 
 $(BUILD)/bin/mtcertctl: $(BUILD)/obj/modules/ctl/mtcertctl.o $(BUILD)/libmtshared.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/mtcert-dispatcher: $(BUILD)/obj/modules/dispatcher/dispatcher.o $(BUILD)/libmtshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -87,6 +87,16 @@ mt_db_exec(struct mt_db *db, int stmt, int n, const char *const *params)
 }
 
 PGresult *
+mt_db_params(struct mt_db *db, const char *sql, int n,
+    const char *const *params)
+{
+	if (mt_db_ensure(db) != 0)
+		return NULL;
+	return mt_db_check(db, PQexecParams(db->conn, sql, n, NULL, params,
+	    NULL, NULL, 0));
+}
+
+PGresult *
 mt_db_run(struct mt_db *db, const char *sql)
 {
 	if (mt_db_ensure(db) != 0)

@@ -31,6 +31,9 @@ int         mt_db_ensure(struct mt_db *db);
  */
 PGresult   *mt_db_exec(struct mt_db *db, int stmt, int n,
                 const char *const *params);
+/* Run SQL with text parameters, unprepared (rare statements). */
+PGresult   *mt_db_params(struct mt_db *db, const char *sql, int n,
+                const char *const *params);
 /* Run literal SQL without parameters (BEGIN, COMMIT...); same returns. */
 PGresult   *mt_db_run(struct mt_db *db, const char *sql);
 /* 1 when res is an error whose SQLSTATE starts with prefix ("23"). */

@@ -126,6 +126,7 @@ serve(FCGX_Request *fr)
 	free(req.body);
 	free(req.path);
 	mt_buf_free(&req.headers);
+	mt_buf_free(&req.reply_body);
 }
 
 static void

@@ -1,11 +1,14 @@
 /*
  * mt_http.c -- request checks, routing and replies.  See mt_http.h.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include "mt_auth.h"
 #include "mt_http.h"
@@ -114,6 +117,8 @@ mt_reply_raw(struct mt_req *req, int status, const char *ctype,
 	FCGX_PutS("\r\n", out);
 	if (len > 0)
 		FCGX_PutStr(body, (int)len, out);
+	if (req->idem_key != NULL && len > 0)
+		mt_buf_append(&req->reply_body, body, len);
 	return 0;
 }
 
@@ -169,6 +174,13 @@ int
 mt_reply_error(struct mt_req *req, int status, const char *code,
     const char *message, const char *field)
 {
+	return mt_reply_error_details(req, status, code, message, field, NULL);
+}
+
+int
+mt_reply_error_details(struct mt_req *req, int status, const char *code,
+    const char *message, const char *field, json_object *details)
+{
 	json_object *root, *err;
 
 	err = json_object_new_object();
@@ -178,6 +190,8 @@ mt_reply_error(struct mt_req *req, int status, const char *code,
 	if (field != NULL)
 		json_object_object_add(err, "field",
 		    json_object_new_string(field));
+	if (details != NULL)
+		json_object_object_add(err, "details", details);
 	root = json_object_new_object();
 	json_object_object_add(root, "error", err);
 	mt_reply_json(req, status, root);
@@ -258,6 +272,32 @@ utf8_chars(const char *s)
 }
 
 /*
+ * The body member name, or "outer.inner" one level down.  Returns 1 and
+ * sets *v when present and not null, 0 when absent; an outer member that
+ * is not an object counts as absent.
+ */
+static int
+body_value(json_object *obj, const char *name, json_object **v)
+{
+	const char *dot = strchr(name, '.');
+	json_object *outer;
+	char head[64];
+
+	if (dot != NULL) {
+		snprintf(head, sizeof(head), "%.*s", (int)(dot - name), name);
+		if (!json_object_object_get_ex(obj, head, &outer) ||
+		    !json_object_is_type(outer, json_type_object))
+			return 0;
+		obj = outer;
+		name = dot + 1;
+	}
+	if (!json_object_object_get_ex(obj, name, v) ||
+	    json_object_is_type(*v, json_type_null))
+		return 0;
+	return 1;
+}
+
+/*
  * Fetch and check every field of the route into req->params.  Returns 0,
  * or -1 after answering 400.
  */
@@ -286,8 +326,7 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 			break;
 		case MT_IN_BODY:
 			if (req->json == NULL ||
-			    !json_object_object_get_ex(req->json, f->name, &jv) ||
-			    json_object_is_type(jv, json_type_null))
+			    body_value(req->json, f->name, &jv) != 1)
 				break;
 			if ((f->type == MT_F_STRING &&
 			    !json_object_is_type(jv, json_type_string)) ||
@@ -358,7 +397,7 @@ parse_body(struct mt_req *req)
 	struct json_tokener *tok;
 	json_object *obj;
 
-	if (req->body_len == 0)
+	if (req->body_len == 0 || (req->route->flags & MT_R_MULTIPART))
 		return 0;
 	if (!is_json_type(mt_req_env(req, "CONTENT_TYPE")))
 		return mt_reply_error(req, 415, "unsupported_media_type",
@@ -432,6 +471,122 @@ check_session(struct mt_req *req, struct mt_session *sess)
 	return 0;
 }
 
+static int
+valid_idem_key(const char *k)
+{
+	size_t i, n = strlen(k);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)k[i]) || k[i] == '-' || k[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Idempotency-Key (API.md): the first request with a key runs and its
+ * answer is kept; the same key and body again replays that answer; the
+ * same key with another body is refused; a key whose first request is
+ * still running answers 409.  Returns 1 when the handler should run, 0
+ * when this function answered.
+ */
+static int
+idem_begin(struct mt_req *req)
+{
+	const char *key = mt_req_env(req, "HTTP_IDEMPOTENCY_KEY");
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hash[65], uid[24];
+	const char *p[3];
+	crypto_hash_sha256_state st;
+	PGresult *res;
+
+	if (key == NULL)
+		return 1;
+	if (!valid_idem_key(key)) {
+		mt_reply_error(req, 400, "field_invalid",
+		    "Idempotency-Key 格式不正确（1–64 个字母、数字、- 或 _）",
+		    "Idempotency-Key");
+		return 0;
+	}
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)req->path,
+	    strlen(req->path) + 1);
+	if (req->body_len > 0)
+		crypto_hash_sha256_update(&st, (const unsigned char *)req->body,
+		    req->body_len);
+	crypto_hash_sha256_final(&st, h);
+	mt_hex(h, sizeof(h), hash);
+	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
+	p[0] = uid;
+	p[1] = key;
+	p[2] = hash;
+	/* Claim the key; an abandoned claim (a worker died) expires. */
+	res = mt_db_params(req->db,
+	    "WITH c AS (INSERT INTO idempotency_keys"
+	    " (user_id, key, request_hash, status, body)"
+	    " VALUES ($1, $2, $3, 0, '') ON CONFLICT (user_id, key) DO UPDATE"
+	    " SET created_at = now() WHERE idempotency_keys.status = 0"
+	    " AND idempotency_keys.request_hash = $3"
+	    " AND idempotency_keys.created_at < now() - interval '60 seconds'"
+	    " RETURNING 1)"
+	    " SELECT (SELECT count(*) FROM c), k.request_hash = $3, k.status,"
+	    " k.body FROM (SELECT 1) one LEFT JOIN idempotency_keys k"
+	    " ON k.user_id = $1 AND k.key = $2", 3, p);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		mt_reply_unavailable(req, "数据库");
+		return 0;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "1") == 0) {
+		PQclear(res);
+		req->idem_key = key;
+		return 1;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+		mt_reply_error(req, 422, "idempotency_key_reused",
+		    "该 Idempotency-Key 已用于另一个请求", "Idempotency-Key");
+	else if (atoi(PQgetvalue(res, 0, 2)) == 0) {
+		mt_req_header(req, "Retry-After: 1");
+		mt_reply_error(req, 409, "request_in_progress",
+		    "相同的请求正在处理中，请稍后再试", "Idempotency-Key");
+	} else {
+		mt_req_header(req, "Idempotent-Replayed: true");
+		mt_reply_raw(req, atoi(PQgetvalue(res, 0, 2)),
+		    "application/json; charset=utf-8", PQgetvalue(res, 0, 3),
+		    strlen(PQgetvalue(res, 0, 3)));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Keep the answer for replays, or release the key after a failure. */
+static void
+idem_end(struct mt_req *req)
+{
+	char uid[24], status[8];
+	const char *p[4];
+	PGresult *res;
+
+	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
+	snprintf(status, sizeof(status), "%d", req->status);
+	p[0] = uid;
+	p[1] = req->idem_key;
+	p[2] = status;
+	p[3] = req->reply_body.data != NULL ? req->reply_body.data : "";
+	if (req->status >= 500)
+		res = mt_db_params(req->db, "DELETE FROM idempotency_keys"
+		    " WHERE user_id = $1 AND key = $2 AND status = 0", 2, p);
+	else
+		res = mt_db_params(req->db, "UPDATE idempotency_keys"
+		    " SET status = $3, body = $4 WHERE user_id = $1 AND key = $2",
+		    4, p);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		mt_log_warn("rid=%s idempotency key not recorded",
+		    req->request_id);
+	PQclear(res);
+}
+
 void
 mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 {
@@ -503,6 +658,9 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 		return;
 	if (parse_body(req) < 0 || check_fields(req, caps, ncaps) < 0)
 		return;
+	if ((found->flags & MT_R_IDEMPOTENT) && req->session != NULL &&
+	    !idem_begin(req))
+		return;
 	found->handler(req);
 	if (req->status == 0) {
 		mt_log_error("rid=%s handler for %s %s gave no reply",
@@ -510,4 +668,6 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 		mt_reply_error(req, 500, "internal_error",
 		    "服务器内部错误，请稍后再试", NULL);
 	}
+	if (req->idem_key != NULL)
+		idem_end(req);
 }

@@ -72,6 +72,10 @@ struct mt_field {
 struct mt_req;
 typedef int (*mt_handler)(struct mt_req *);
 
+/* Route flags. */
+#define MT_R_IDEMPOTENT 0x1u   /* creating POST: honours Idempotency-Key */
+#define MT_R_MULTIPART  0x2u   /* body is multipart/form-data, not JSON */
+
 struct mt_route {
 	const char             *method;
 	const char             *pattern;   /* under /api/v1, {name} segments */
@@ -79,6 +83,7 @@ struct mt_route {
 	unsigned                roles;     /* MT_ROLE_PUBLIC: no session */
 	size_t                  max_body;  /* 0: MT_MAX_BODY_DEFAULT */
 	const struct mt_field  *fields;    /* ends with a {NULL} row */
+	unsigned                flags;     /* MT_R_* */
 };
 
 /* What a module .so exports under the symbol name "mt_module". */
@@ -113,6 +118,9 @@ struct mt_req {
 	struct mt_buf           headers;    /* extra response header lines */
 	int                     status;     /* 0 until a reply was sent */
 	struct mt_db           *db;
+	/* Idempotency-Key handling: the key, and a copy of the reply. */
+	const char             *idem_key;
+	struct mt_buf           reply_body;
 };
 
 /* The value of a validated field, or NULL when absent. */
@@ -136,6 +144,10 @@ int          mt_reply_cached(struct mt_req *req, const char *body,
 /* Error envelope {"error":{"code","message","field"?}}; returns -1. */
 int          mt_reply_error(struct mt_req *req, int status, const char *code,
                  const char *message, const char *field);
+/* The same with a "details" member (takes ownership of details). */
+int          mt_reply_error_details(struct mt_req *req, int status,
+                 const char *code, const char *message, const char *field,
+                 json_object *details);
 /* 503 for a dependency that is down; returns -1. */
 int          mt_reply_unavailable(struct mt_req *req, const char *what);
 

@@ -22,7 +22,7 @@ BUILD=${MTCERT_BUILD:-$ROOT/build}
 PGBIN=/usr/lib/postgresql/15/bin
 WWW_USER=www-data
 # Module and worker count per pool.  Scale a module by its count here.
-MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2"}
+MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4"}
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libhiredis-dev libsodium-dev nginx postgresql-15 redis-server curl
 wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev"
@@ -69,11 +69,13 @@ prepare_dirs() {
 	chmod 700 "$VAR/pg"
 	chmod 755 "$VAR/run/pg"
 	chown root:"$WWW_USER" "$VAR/run/fcgi" "$VAR/files"
-	chmod 750 "$VAR/run/fcgi" "$VAR/files"
+	chmod 750 "$VAR/run/fcgi"
+	# setgid: stored files and their directories stay group www-data.
+	chmod 2750 "$VAR/files"
 	chown "$WWW_USER" "$VAR/nginx/tmp"
 	chmod 711 "$VAR/nginx"
 	chmod 755 "$VAR/www"
-	touch "$VAR/log/sms.log" "$VAR/log/postgresql.log"
+	touch "$VAR/sms.log" "$VAR/log/postgresql.log"
 	chown postgres "$VAR/log/postgresql.log"
 }
 
@@ -86,7 +88,7 @@ redis_timeout_ms = 1000
 var_dir = $VAR
 files_dir = $VAR/files
 sql_dir = $ROOT/sql
-sms_log = $VAR/log/sms.log
+sms_log = $VAR/sms.log
 CONF
 }
 
@@ -170,6 +172,13 @@ modules_start() {
 	done
 }
 
+dispatcher_start() {
+	alive "$VAR/pids/dispatcher.pid" && return 0
+	nohup "$BUILD/bin/mtcert-dispatcher" --config "$VAR/mtcert.conf" \
+		>>"$VAR/log/dispatcher.log" 2>&1 &
+	echo $! > "$VAR/pids/dispatcher.pid"
+}
+
 nginx_start() {
 	alive "$VAR/run/nginx.pid" && return 0
 	rm -rf "$VAR/www"; cp -a "$ROOT/web" "$VAR/www"
@@ -198,6 +207,7 @@ cmd_start() {
 	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" migrate >/dev/null
 	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" load-reference >/dev/null
 	modules_start
+	dispatcher_start
 	nginx_start
 	say "running at http://127.0.0.1:$PORT/  (API: http://127.0.0.1:$PORT/api/v1/)"
 	say "demo logins: see README.md (admin / mtcert-admin-2026, agency-sanmenxia / mtcert-agency-2026, ...)"
@@ -259,5 +269,6 @@ pg-stop) pg_stop ;;
 pg-start) pg_start ;;
 modules-stop) modules_stop ;;
 modules-start) modules_start ;;
+dispatcher-start) dispatcher_start ;;
 *) echo "usage: $0 deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start" >&2; exit 2 ;;
 esac

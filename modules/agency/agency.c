@@ -72,7 +72,7 @@ static const struct mt_field f_policy[] = {
 
 static const struct mt_route routes[] = {
 	{ "GET", "/agency/policy", h_policy, MT_ROLE_AGENCY | MT_ROLE_ADMIN,
-	  0, f_policy },
+	  0, f_policy, 0 },
 };
 
 const struct mt_module mt_module = {

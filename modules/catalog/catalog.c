@@ -416,11 +416,11 @@ static const struct mt_field f_institutions[] = {
 };
 
 static const struct mt_route routes[] = {
-	{ "GET", "/health", h_health, MT_ROLE_PUBLIC, 0, NULL },
-	{ "GET", "/diseases", h_diseases, MT_ROLE_PUBLIC, 0, f_region },
-	{ "GET", "/diseases/{code}", h_disease, MT_ROLE_PUBLIC, 0, f_disease },
+	{ "GET", "/health", h_health, MT_ROLE_PUBLIC, 0, NULL, 0 },
+	{ "GET", "/diseases", h_diseases, MT_ROLE_PUBLIC, 0, f_region, 0 },
+	{ "GET", "/diseases/{code}", h_disease, MT_ROLE_PUBLIC, 0, f_disease, 0 },
 	{ "GET", "/institutions", h_institutions, MT_ROLE_PUBLIC, 0,
-	  f_institutions },
+	  f_institutions, 0 },
 };
 
 const struct mt_module mt_module = {

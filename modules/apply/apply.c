@@ -1,0 +1,1162 @@
+/*
+ * apply.c -- module `apply`: the applicant's path (R-APP-1 ... R-APP-9).
+ *
+ *   POST   /applications                        create a draft
+ *   GET    /applications                        the caller's applications
+ *   GET    /applications/{id}                   status, missing materials,
+ *                                               materials, timeline, dates
+ *   PATCH  /applications/{id}                   draft or returned only
+ *   POST   /applications/{id}/materials         upload one file (multipart)
+ *   DELETE /applications/{id}/materials/{mid}   draft or returned only
+ *   GET    /materials/{mid}                     the file, via X-Accel-Redirect
+ *   POST   /applications/{id}/submit            {promise: true}
+ *   POST   /applications/{id}/withdraw          before a decision
+ *   POST   /hospital/applications               hospital staff file for a
+ *                                               person, with a pre-check
+ *
+ * Scope: every statement carries the caller's scope, so another person's
+ * application or file is a 404: insured persons see their own, hospital
+ * staff what their institution filed, agency staff their region, admins
+ * all.  Every state change writes its event in the same statement or
+ * transaction; every read of a file and every staff read of an application
+ * writes access_log.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mt_files.h"
+#include "mt_http.h"
+#include "mt_config.h"
+#include "mt_log.h"
+#include "mt_multipart.h"
+#include "mt_util.h"
+#include "mt_valid.h"
+
+/*
+ * The caller's scope as a condition on applications alias a, with the
+ * role, person id, institution and region as parameters $2..$5.
+ */
+#define SCOPE \
+	"(($2 = 'insured' AND a.person_id = $3::bigint)" \
+	" OR ($2 = 'hospital' AND a.filing_institution = $4)" \
+	" OR ($2 = 'agency' AND a.region = $5) OR $2 = 'admin')"
+
+#define EDITABLE "('draft', 'returned')"
+
+enum stmt {
+	STMT_DISEASE,
+	STMT_INSTITUTION,
+	STMT_PERSON,
+	STMT_PERSON_BY_NUMBER,
+	STMT_CREATE,
+	STMT_PRECHECK,
+	STMT_DETAIL,
+	STMT_LIST,
+	STMT_OWNED,
+	STMT_PATCH,
+	STMT_WITHDRAW,
+	STMT_MATERIAL_RULES,
+	STMT_MATERIAL_ADD,
+	STMT_MATERIAL_DELETE,
+	STMT_MATERIAL_FILE,
+	STMT_SUBMIT_LOCK,
+	STMT_SUBMIT_CHECK,
+	STMT_SUBMIT,
+	STMT__MAX
+};
+
+static const char *const stmts[STMT__MAX] = {
+	[STMT_DISEASE] =
+	    "SELECT coalesce(rd.review_mode, d.review_mode) FROM diseases d"
+	    " JOIN region_diseases rd ON rd.disease = d.code AND rd.region = $2"
+	    " WHERE d.code = $1",
+	[STMT_INSTITUTION] = "SELECT 1 FROM institutions WHERE code = $1",
+	[STMT_PERSON] = "SELECT id, region FROM persons WHERE id = $1",
+	[STMT_PERSON_BY_NUMBER] =
+	    "SELECT id, region FROM persons WHERE id_number = $1 AND name = $2",
+	[STMT_CREATE] =
+	    "WITH a AS (INSERT INTO applications (person_id, disease, region,"
+	    "  channel, review_mode, phone, medical_record_no,"
+	    "  designated_institution, filing_institution, filed_by,"
+	    "  agent_name, agent_id_number, agent_relation, agent_phone)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+	    "  $14) RETURNING id),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role) SELECT id, $15, $10, $16 FROM a)"
+	    " SELECT id FROM a",
+	[STMT_PRECHECK] =
+	    "UPDATE applications SET precheck = jsonb_build_object("
+	    " 'missing_materials', missing_materials(id),"
+	    " 'refusal', submission_refusal(id),"
+	    " 'at', now()) WHERE id = $1 RETURNING precheck::text",
+	[STMT_DETAIL] =
+	    "WITH a AS (SELECT a.* FROM applications a"
+	    "  WHERE a.id = $1 AND " SCOPE "),"
+	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
+	    "  object_id, action) SELECT $6, a.person_id, 'application', a.id,"
+	    "  'read' FROM a WHERE $2 <> 'insured')"
+	    " SELECT json_build_object('id', a.id, 'status', a.status,"
+	    " 'channel', a.channel, 'review_mode', a.review_mode,"
+	    " 'region', a.region,"
+	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
+	    " 'applicant', json_build_object('name', p.name,"
+	    "   'id_number', mask_id(p.id_number), 'sex', p.sex),"
+	    " 'phone', a.phone, 'medical_record_no', a.medical_record_no,"
+	    " 'designated_institution', json_build_object('code', i.code,"
+	    "   'name', i.name),"
+	    " 'filing_institution', a.filing_institution,"
+	    " 'agent', CASE WHEN a.agent_name IS NULL THEN NULL ELSE"
+	    "   json_build_object('name', a.agent_name,"
+	    "   'id_number', mask_id(a.agent_id_number),"
+	    "   'relation', a.agent_relation, 'phone', a.agent_phone) END,"
+	    " 'precheck', a.precheck,"
+	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
+	    " 'decided_at', a.decided_at,"
+	    " 'expected_decision_date', CASE WHEN a.status IN"
+	    "   ('submitted', 'in_review') THEN add_working_days("
+	    "   (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,"
+	    "   policy_value(a.region, CASE WHEN a.review_mode = 'single'"
+	    "   THEN 'instant_decision_working_days'"
+	    "   ELSE 'decision_working_days' END)::int) END,"
+	    " 'missing_materials', missing_materials(a.id),"
+	    " 'materials', (SELECT coalesce(json_agg(json_build_object("
+	    "   'id', m.id, 'kind', m.kind, 'name', mk.name,"
+	    "   'issued_on', m.issued_on, 'issuer', m.issuer,"
+	    "   'media_type', m.media_type, 'size', m.size_bytes,"
+	    "   'uploaded_at', m.created_at) ORDER BY m.id), '[]')"
+	    "   FROM materials m JOIN material_kinds mk ON mk.code = m.kind"
+	    "   WHERE m.application_id = a.id AND m.deleted_at IS NULL),"
+	    " 'timeline', (SELECT coalesce(json_agg(json_build_object("
+	    "   'at', e.at, 'type', e.type, 'text', event_text(e.type, e.data))"
+	    "   ORDER BY e.id), '[]') FROM events e"
+	    "   WHERE e.application_id = a.id))::text"
+	    " FROM a JOIN persons p ON p.id = a.person_id"
+	    " JOIN diseases d ON d.code = a.disease"
+	    " JOIN institutions i ON i.code = a.designated_institution",
+	[STMT_LIST] =
+	    "SELECT json_build_object('id', a.id, 'status', a.status,"
+	    " 'channel', a.channel,"
+	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
+	    " 'applicant', json_build_object('name', p.name,"
+	    "   'id_number', mask_id(p.id_number)),"
+	    " 'phone', mask_phone(a.phone),"
+	    " 'designated_institution', a.designated_institution,"
+	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at)::text,"
+	    " a.id"
+	    " FROM applications a JOIN persons p ON p.id = a.person_id"
+	    " JOIN diseases d ON d.code = a.disease"
+	    " WHERE " SCOPE
+	    " AND ($1::bigint IS NULL OR a.id < $1::bigint)"
+	    " AND ($6::text IS NULL OR a.status = $6)"
+	    " ORDER BY a.id DESC LIMIT $7::int",
+	[STMT_OWNED] =
+	    "SELECT a.status FROM applications a WHERE a.id = $1 AND " SCOPE,
+	[STMT_PATCH] =
+	    "WITH a AS (UPDATE applications SET"
+	    " phone = coalesce($2, phone),"
+	    " medical_record_no = coalesce($3, medical_record_no),"
+	    " designated_institution = coalesce($4, designated_institution),"
+	    " agent_name = CASE WHEN $5 THEN $6 ELSE agent_name END,"
+	    " agent_id_number = CASE WHEN $5 THEN $7 ELSE agent_id_number END,"
+	    " agent_relation = CASE WHEN $5 THEN $8 ELSE agent_relation END,"
+	    " agent_phone = CASE WHEN $5 THEN $9 ELSE agent_phone END,"
+	    " updated_at = now()"
+	    " WHERE id = $1 AND status IN " EDITABLE " RETURNING id),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role) SELECT id, 'updated', $10, $11 FROM a)"
+	    " SELECT id FROM a",
+	[STMT_WITHDRAW] =
+	    "WITH a AS (UPDATE applications SET status = 'withdrawn',"
+	    "  updated_at = now() WHERE id = $1"
+	    "  AND status IN ('draft', 'submitted', 'returned') RETURNING id),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role) SELECT id, 'withdrawn', $2, $3 FROM a)"
+	    " SELECT id FROM a",
+	[STMT_MATERIAL_RULES] =
+	    "SELECT dm.kind IS NOT NULL, coalesce(mk.name, ''),"
+	    " coalesce(dm.max_age_days,"
+	    "  policy_value(a.region, 'material_max_age_days')::int),"
+	    " policy_value(a.region, 'material_max_bytes')::bigint,"
+	    " policy_value(a.region, 'application_max_bytes')::bigint,"
+	    " (SELECT coalesce(sum(size_bytes), 0) FROM materials m"
+	    "  WHERE m.application_id = a.id AND m.deleted_at IS NULL),"
+	    " cn_today() - $3::date"
+	    " FROM applications a"
+	    " LEFT JOIN disease_materials dm ON dm.disease = a.disease"
+	    "  AND dm.kind = $2"
+	    " LEFT JOIN material_kinds mk ON mk.code = $2"
+	    " WHERE a.id = $1",
+	[STMT_MATERIAL_ADD] =
+	    "WITH m AS (INSERT INTO materials (application_id, kind, issued_on,"
+	    "  issuer, sha256, size_bytes, media_type, uploaded_by)"
+	    "  SELECT $1, $2, $3::date, $4, $5, $6::bigint, $7, $8"
+	    "  FROM applications WHERE id = $1 AND status IN " EDITABLE
+	    "  RETURNING id, created_at),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role, data) SELECT $1, 'material_added', $8, $9,"
+	    "  jsonb_build_object('material_id', m.id, 'kind', $2::text,"
+	    "  'kind_name', $10::text) FROM m)"
+	    " SELECT json_build_object('id', id, 'kind', $2::text,"
+	    " 'name', $10::text, 'issued_on', $3::date, 'issuer', $4::text,"
+	    " 'media_type', $7::text, 'size', $6::bigint,"
+	    " 'uploaded_at', created_at)::text FROM m",
+	[STMT_MATERIAL_DELETE] =
+	    "WITH m AS (UPDATE materials SET deleted_at = now()"
+	    "  WHERE id = $2 AND application_id = $1 AND deleted_at IS NULL"
+	    "  AND EXISTS (SELECT 1 FROM applications WHERE id = $1"
+	    "   AND status IN " EDITABLE ") RETURNING id, kind),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role, data) SELECT $1, 'material_removed', $3, $4,"
+	    "  jsonb_build_object('material_id', m.id, 'kind', m.kind,"
+	    "  'kind_name', k.name) FROM m JOIN material_kinds k"
+	    "  ON k.code = m.kind)"
+	    " SELECT id FROM m",
+	[STMT_MATERIAL_FILE] =
+	    "WITH f AS (SELECT m.id, m.sha256, m.media_type, a.person_id"
+	    "  FROM materials m JOIN applications a ON a.id = m.application_id"
+	    "  WHERE m.id = $1 AND m.deleted_at IS NULL AND " SCOPE "),"
+	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
+	    "  object_id, action) SELECT $6, person_id, 'material', id,"
+	    "  'download' FROM f)"
+	    " SELECT sha256, media_type FROM f",
+	/* Lock the application and its person: one person's submissions
+	 * are counted one after the other (R-APP-6). */
+	[STMT_SUBMIT_LOCK] =
+	    "SELECT a.status FROM applications a"
+	    " JOIN persons p ON p.id = a.person_id"
+	    " WHERE a.id = $1 AND " SCOPE " FOR UPDATE OF a, p",
+	[STMT_SUBMIT_CHECK] =
+	    "SELECT missing_materials($1)::text, stale_materials($1)::text,"
+	    " submission_refusal($1)::text",
+	[STMT_SUBMIT] =
+	    "WITH a AS (UPDATE applications SET status = 'submitted',"
+	    "  promised_at = now(), submitted_at = coalesce(submitted_at, now()),"
+	    "  updated_at = now() WHERE id = $1 RETURNING *),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role) SELECT id, CASE WHEN $4 = 'returned'"
+	    "  THEN 'resubmitted' ELSE 'submitted' END, $2, $3 FROM a),"
+	    " s AS (INSERT INTO sms_outbox (to_phone, template, body)"
+	    "  SELECT a.phone, 'application_submitted', format("
+	    "  '【门诊慢特病】您的“%s”认定申请（编号%s）已提交，结果将以短信通知。',"
+	    "  d.name, a.id) FROM a JOIN diseases d ON d.code = a.disease)"
+	    " SELECT json_build_object('id', a.id, 'status', a.status,"
+	    " 'submitted_at', a.submitted_at,"
+	    " 'expected_decision_date', add_working_days("
+	    "  (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,"
+	    "  policy_value(a.region, CASE WHEN a.review_mode = 'single'"
+	    "  THEN 'instant_decision_working_days'"
+	    "  ELSE 'decision_working_days' END)::int))::text FROM a",
+};
+
+/* The caller's scope as the parameters $2..$5 (and $6 the user id). */
+struct scope {
+	const char *role;
+	char        person[24];
+	const char *institution;
+	const char *region;
+	char        user[24];
+};
+
+static void
+scope_of(const struct mt_req *req, struct scope *sc)
+{
+	const struct mt_session *s = req->session;
+
+	sc->role = mt_role_name(s->role);
+	snprintf(sc->person, sizeof(sc->person), "%lld", s->person_id);
+	sc->institution = s->institution;
+	sc->region = s->region;
+	snprintf(sc->user, sizeof(sc->user), "%lld", s->user_id);
+}
+
+static int
+not_found(struct mt_req *req)
+{
+	return mt_reply_error(req, 404, "application_not_found",
+	    "申请不存在，或您无权查看", "id");
+}
+
+/*
+ * Status of application id within the caller's scope into status (16).
+ * Returns 1 found, 0 after answering 404, -1 after answering 503/500.
+ */
+static int
+owned_or_reply(struct mt_req *req, const struct scope *sc, const char *id,
+    char *status)
+{
+	const char *p[5] = { id, sc->role, sc->person, sc->institution,
+	    sc->region };
+	PGresult *res = mt_db_query_or_reply(req, STMT_OWNED, 5, p);
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		not_found(req);
+		return 0;
+	}
+	snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 1;
+}
+
+static int
+not_editable(struct mt_req *req)
+{
+	return mt_reply_error(req, 409, "application_not_editable",
+	    "申请已提交或已结束，不能再修改；如需补充材料，请等待退回通知",
+	    NULL);
+}
+
+/* Reply with one JSON text column of res at status; clears res. */
+static int
+reply_text(struct mt_req *req, int status, PGresult *res)
+{
+	mt_reply_raw(req, status, "application/json; charset=utf-8",
+	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The agent fields (R-APP-9): all four or none.  Fills a[0..3]; returns
+ * 1 when given, 0 when absent, -1 after answering 400.
+ */
+static int
+agent_or_reply(struct mt_req *req, const char **a)
+{
+	static const char *const names[4] = { "agent.name",
+	    "agent.id_number", "agent.relation", "agent.phone" };
+	static const char *const labels[4] = { "代办人姓名", "代办人身份证号码",
+	    "代办人与申请人关系", "代办人手机号码" };
+	char msg[128];
+	int i, n = 0;
+
+	for (i = 0; i < 4; i++)
+		if ((a[i] = mt_req_param(req, names[i])) != NULL)
+			n++;
+	if (n == 0)
+		return 0;
+	for (i = 0; i < 4; i++)
+		if (a[i] == NULL) {
+			snprintf(msg, sizeof(msg), "代办申请须同时填写%s",
+			    labels[i]);
+			return mt_reply_error(req, 400, "field_required", msg,
+			    names[i]);
+		}
+	return 1;
+}
+
+/*
+ * Check the disease (in the person's region catalog) and the institution
+ * (known).  Writes the review mode (16).  0, or -1 after answering.
+ */
+static int
+check_choice_or_reply(struct mt_req *req, const char *disease,
+    const char *region, const char *inst, char *mode)
+{
+	const char *p[2] = { disease, region };
+	PGresult *res;
+
+	if (disease != NULL) {
+		res = mt_db_query_or_reply(req, STMT_DISEASE, 2, p);
+		if (res == NULL)
+			return -1;
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			return mt_reply_error(req, 422, "disease_not_in_catalog",
+			    "该病种不在您所在统筹区的门诊慢特病目录中",
+			    "disease_code");
+		}
+		snprintf(mode, 16, "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	if (inst != NULL) {
+		p[0] = inst;
+		res = mt_db_query_or_reply(req, STMT_INSTITUTION, 1, p);
+		if (res == NULL)
+			return -1;
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			return mt_reply_error(req, 422, "institution_not_found",
+			    "所选医院不存在，请从定点医疗机构列表中选择",
+			    "designated_institution");
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+/*
+ * Create an application for person (id, region) through channel; hospital
+ * filings also record the pre-check.  Answers 201 with the application.
+ */
+static int
+create(struct mt_req *req, const char *person, const char *region,
+    const char *channel, const char *filing)
+{
+	const char *disease = mt_req_param(req, "disease_code");
+	const char *inst = mt_req_param(req, "designated_institution");
+	const char *agent[4] = { NULL }, *p[16];
+	struct scope sc;
+	char mode[16], id[24];
+	PGresult *res;
+
+	scope_of(req, &sc);
+	if (agent_or_reply(req, agent) < 0 ||
+	    check_choice_or_reply(req, disease, region, inst, mode) < 0)
+		return -1;
+	p[0] = person;
+	p[1] = disease;
+	p[2] = region;
+	p[3] = channel;
+	p[4] = mode;
+	p[5] = mt_req_param(req, "phone");
+	p[6] = mt_req_param(req, "medical_record_no");
+	p[7] = inst;
+	p[8] = filing;
+	p[9] = sc.user;
+	p[10] = agent[0];
+	p[11] = agent[1];
+	p[12] = agent[2];
+	p[13] = agent[3];
+	p[14] = filing != NULL ? "filed_by_hospital" : "created";
+	p[15] = sc.role;
+	res = mt_db_exec(req->db, STMT_CREATE, 16, p);
+	if (res == NULL)
+		return mt_reply_unavailable(req, "数据库");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int dup = mt_db_state_is(res, "23505");
+
+		if (!dup)
+			mt_log_error("rid=%s create: %s", req->request_id,
+			    PQresultErrorMessage(res));
+		PQclear(res);
+		if (dup)
+			return mt_reply_error(req, 409, "application_exists",
+			    "该病种已有一份在办的申请，请在“我的申请”中继续办理",
+			    "disease_code");
+		return mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (filing != NULL) {
+		p[0] = id;
+		res = mt_db_query_or_reply(req, STMT_PRECHECK, 1, p);
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	p[0] = id;
+	p[1] = sc.role;
+	p[2] = sc.person;
+	p[3] = sc.institution;
+	p[4] = sc.region;
+	p[5] = sc.user;
+	res = mt_db_query_or_reply(req, STMT_DETAIL, 6, p);
+	if (res == NULL)
+		return -1;
+	mt_req_header(req, "Location: " MT_API_PREFIX "/applications/%s", id);
+	return reply_text(req, 201, res);
+}
+
+static int
+h_create(struct mt_req *req)
+{
+	const struct mt_session *s = req->session;
+	char person[24];
+
+	snprintf(person, sizeof(person), "%lld", s->person_id);
+	return create(req, person, s->region,
+	    s->via_cookie ? "web" : "mini_program", NULL);
+}
+
+static int
+h_hospital_file(struct mt_req *req)
+{
+	const char *p[2] = { mt_req_param(req, "id_number"),
+	    mt_req_param(req, "name") };
+	char person[24], region[8];
+	PGresult *res;
+
+	res = mt_db_query_or_reply(req, STMT_PERSON_BY_NUMBER, 2, p);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return mt_reply_error(req, 422, "person_not_found",
+		    "参保登记中没有此人，或姓名与身份证号码不符", "id_number");
+	}
+	snprintf(person, sizeof(person), "%s", PQgetvalue(res, 0, 0));
+	snprintf(region, sizeof(region), "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return create(req, person, region, "hospital",
+	    req->session->institution);
+}
+
+static int
+h_get(struct mt_req *req)
+{
+	struct scope sc;
+	const char *p[6];
+	PGresult *res;
+
+	scope_of(req, &sc);
+	p[0] = mt_req_param(req, "id");
+	p[1] = sc.role;
+	p[2] = sc.person;
+	p[3] = sc.institution;
+	p[4] = sc.region;
+	p[5] = sc.user;
+	res = mt_db_query_or_reply(req, STMT_DETAIL, 6, p);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return not_found(req);
+	}
+	mt_req_header(req, "Cache-Control: no-store");
+	return reply_text(req, 200, res);
+}
+
+static int
+h_list(struct mt_req *req)
+{
+	const char *limit = mt_req_param(req, "limit"), *p[7];
+	struct mt_buf body = {0};
+	struct scope sc;
+	PGresult *res;
+	char lims[16];
+	int i, rows, lim = limit != NULL ? atoi(limit) : 20;
+
+	scope_of(req, &sc);
+	snprintf(lims, sizeof(lims), "%d", lim + 1);
+	p[0] = mt_req_param(req, "cursor");
+	p[1] = sc.role;
+	p[2] = sc.person;
+	p[3] = sc.institution;
+	p[4] = sc.region;
+	p[5] = mt_req_param(req, "status");
+	p[6] = lims;
+	res = mt_db_query_or_reply(req, STMT_LIST, 7, p);
+	if (res == NULL)
+		return -1;
+	rows = PQntuples(res);
+	mt_buf_puts(&body, "{\"items\":[");
+	for (i = 0; i < rows && i < lim; i++)
+		mt_buf_printf(&body, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	if (rows > lim)
+		mt_buf_printf(&body, "],\"next_cursor\":\"%s\"}",
+		    PQgetvalue(res, lim - 1, 1));
+	else
+		mt_buf_puts(&body, "],\"next_cursor\":null}");
+	PQclear(res);
+	mt_req_header(req, "Cache-Control: no-store");
+	mt_reply_raw(req, 200, "application/json; charset=utf-8", body.data,
+	    body.len);
+	mt_buf_free(&body);
+	return 0;
+}
+
+static int
+h_patch(struct mt_req *req)
+{
+	const char *id = mt_req_param(req, "id");
+	const char *inst = mt_req_param(req, "designated_institution");
+	const char *agent[4] = { NULL }, *p[11];
+	json_object *jv;
+	struct scope sc;
+	char status[16], mode[16];
+	PGresult *res;
+	int rc, agent_given;
+
+	scope_of(req, &sc);
+	if ((rc = owned_or_reply(req, &sc, id, status)) <= 0)
+		return -1;
+	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
+		return not_editable(req);
+	if ((agent_given = agent_or_reply(req, agent)) < 0 ||
+	    check_choice_or_reply(req, NULL, NULL, inst, mode) < 0)
+		return -1;
+	/* "agent": null removes the agent. */
+	if (!agent_given && req->json != NULL &&
+	    json_object_object_get_ex(req->json, "agent", &jv) &&
+	    json_object_is_type(jv, json_type_null))
+		agent_given = 1;
+	p[0] = id;
+	p[1] = mt_req_param(req, "phone");
+	p[2] = mt_req_param(req, "medical_record_no");
+	p[3] = inst;
+	p[4] = agent_given ? "true" : "false";
+	p[5] = agent[0];
+	p[6] = agent[1];
+	p[7] = agent[2];
+	p[8] = agent[3];
+	p[9] = sc.user;
+	p[10] = sc.role;
+	res = mt_db_query_or_reply(req, STMT_PATCH, 11, p);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res);
+	PQclear(res);
+	if (rc == 0)
+		return not_editable(req);
+	return h_get(req);
+}
+
+static int
+h_withdraw(struct mt_req *req)
+{
+	const char *id = mt_req_param(req, "id"), *p[3];
+	struct scope sc;
+	char status[16];
+	PGresult *res;
+	int rc;
+
+	scope_of(req, &sc);
+	if ((rc = owned_or_reply(req, &sc, id, status)) <= 0)
+		return -1;
+	p[0] = id;
+	p[1] = sc.user;
+	p[2] = sc.role;
+	res = mt_db_query_or_reply(req, STMT_WITHDRAW, 3, p);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res);
+	PQclear(res);
+	if (rc == 0)
+		return mt_reply_error(req, 409, "application_not_withdrawable",
+		    "申请已进入审核或已有结论，不能撤回", NULL);
+	return h_get(req);
+}
+
+/* A multipart text part as a NUL-terminated copy, or NULL when absent. */
+static char *
+part_text(const struct mt_part *parts, int n, const char *name)
+{
+	const struct mt_part *p = mt_multipart_find(parts, n, name);
+
+	if (p == NULL || p->filename != NULL || memchr(p->data, '\0', p->len))
+		return NULL;
+	return mt_xstrndup(p->data, p->len);
+}
+
+static int
+valid_kind(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 40 || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Check the upload's text fields; on success kind, issued_on and issuer
+ * are set (caller frees).  0, or -1 after answering 400.
+ */
+static int
+upload_fields_or_reply(struct mt_req *req, const struct mt_part *parts,
+    int n, char **kind, char **issued, char **issuer)
+{
+	*kind = part_text(parts, n, "kind");
+	*issued = part_text(parts, n, "issued_on");
+	*issuer = part_text(parts, n, "issuer");
+	if (*kind == NULL)
+		return mt_reply_error(req, 400, "field_required",
+		    "缺少必填项：材料类型", "kind");
+	if (!valid_kind(*kind))
+		return mt_reply_error(req, 400, "field_invalid",
+		    "材料类型格式不正确", "kind");
+	if (*issued == NULL)
+		return mt_reply_error(req, 400, "field_required",
+		    "缺少必填项：出具日期", "issued_on");
+	if (!mt_valid_date(*issued))
+		return mt_reply_error(req, 400, "field_invalid",
+		    "出具日期格式不正确，应为 YYYY-MM-DD", "issued_on");
+	if (*issuer == NULL || **issuer == '\0')
+		return mt_reply_error(req, 400, "field_required",
+		    "缺少必填项：出具机构", "issuer");
+	if (!mt_valid_utf8(*issuer, strlen(*issuer)) || strlen(*issuer) > 384
+	    || strpbrk(*issuer, "\r\n\t") != NULL)
+		return mt_reply_error(req, 400, "field_invalid",
+		    "出具机构格式不正确（最多128个字）", "issuer");
+	return 0;
+}
+
+/*
+ * Check the file against the disease and the region's policy: the kind
+ * is needed, the date within its limit, the size within both limits.
+ * Writes the kind's name (64).  0, or -1 after answering.
+ */
+static int
+upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
+    const char *issued, size_t size, char *kind_name)
+{
+	const char *p[3] = { id, kind, issued };
+	long long max_file, max_app, used, age, max_age;
+	char msg[256];
+	PGresult *res;
+
+	res = mt_db_query_or_reply(req, STMT_MATERIAL_RULES, 3, p);
+	if (res == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		PQclear(res);
+		return mt_reply_error(req, 422, "material_kind_not_needed",
+		    "该病种不需要这类材料，请按“所需材料”清单上传", "kind");
+	}
+	snprintf(kind_name, 64, "%s", PQgetvalue(res, 0, 1));
+	max_age = atoll(PQgetvalue(res, 0, 2));
+	max_file = atoll(PQgetvalue(res, 0, 3));
+	max_app = atoll(PQgetvalue(res, 0, 4));
+	used = atoll(PQgetvalue(res, 0, 5));
+	age = atoll(PQgetvalue(res, 0, 6));
+	PQclear(res);
+	if (age < 0)
+		return mt_reply_error(req, 400, "field_invalid",
+		    "出具日期不能晚于今天", "issued_on");
+	if (age > max_age) {
+		snprintf(msg, sizeof(msg), "该材料出具已超过 %lld 天，"
+		    "请提供 %lld 天内出具的材料", max_age, max_age);
+		return mt_reply_error(req, 422, "material_too_old", msg,
+		    "issued_on");
+	}
+	if ((long long)size > max_file) {
+		snprintf(msg, sizeof(msg), "文件过大：每个文件不能超过 %.1f MB",
+		    max_file / 1048576.0);
+		return mt_reply_error(req, 413, "file_too_large", msg, "file");
+	}
+	if (used + (long long)size > max_app) {
+		snprintf(msg, sizeof(msg), "本申请的材料总量不能超过 %.1f MB",
+		    max_app / 1048576.0);
+		return mt_reply_error(req, 413, "application_files_too_large",
+		    msg, "file");
+	}
+	return 0;
+}
+
+static int
+h_upload(struct mt_req *req)
+{
+	const char *id = mt_req_param(req, "id"), *media, *p[10];
+	char *kind = NULL, *issued = NULL, *issuer = NULL;
+	char boundary[80], status[16], kind_name[64], sha[65], size[24];
+	struct mt_part parts[8];
+	const struct mt_part *file;
+	struct scope sc;
+	PGresult *res;
+	int n, rc = -1;
+
+	scope_of(req, &sc);
+	if (owned_or_reply(req, &sc, id, status) <= 0)
+		return -1;
+	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
+		return not_editable(req);
+	if (mt_multipart_boundary(mt_req_env(req, "CONTENT_TYPE"), boundary,
+	    sizeof(boundary)) != 0)
+		return mt_reply_error(req, 415, "unsupported_media_type",
+		    "上传文件须使用 multipart/form-data", NULL);
+	n = mt_multipart_parse(req->body != NULL ? req->body : "",
+	    req->body_len, boundary, parts, MT_ARRAY_LEN(parts));
+	if (n < 0)
+		return mt_reply_error(req, 400, "malformed_multipart",
+		    "上传内容格式不正确，请重新选择文件上传", NULL);
+	if (upload_fields_or_reply(req, parts, n, &kind, &issued, &issuer) < 0)
+		goto out;
+	file = mt_multipart_find(parts, n, "file");
+	if (file == NULL || file->filename == NULL) {
+		mt_reply_error(req, 400, "field_required",
+		    "请选择要上传的文件", "file");
+		goto out;
+	}
+	if (file->len == 0) {
+		mt_reply_error(req, 400, "file_empty",
+		    "文件是空的，请重新选择", "file");
+		goto out;
+	}
+	if ((media = mt_files_sniff(file->data, file->len)) == NULL) {
+		mt_reply_error(req, 415, "file_type_not_allowed",
+		    "只能上传 JPG、PNG 图片或 PDF 文件", "file");
+		goto out;
+	}
+	if (upload_rules_or_reply(req, id, kind, issued, file->len,
+	    kind_name) < 0)
+		goto out;
+	if (mt_files_store(mt_cfg.files_dir, file->data, file->len, sha) != 0) {
+		mt_log_error("rid=%s file store: %s", req->request_id,
+		    strerror(errno));
+		mt_reply_unavailable(req, "文件存储");
+		goto out;
+	}
+	snprintf(size, sizeof(size), "%zu", file->len);
+	p[0] = id;
+	p[1] = kind;
+	p[2] = issued;
+	p[3] = issuer;
+	p[4] = sha;
+	p[5] = size;
+	p[6] = media;
+	p[7] = sc.user;
+	p[8] = sc.role;
+	p[9] = kind_name;
+	res = mt_db_query_or_reply(req, STMT_MATERIAL_ADD, 10, p);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		not_editable(req);
+		goto out;
+	}
+	rc = reply_text(req, 201, res);
+out:
+	free(kind);
+	free(issued);
+	free(issuer);
+	return rc;
+}
+
+static int
+h_material_delete(struct mt_req *req)
+{
+	const char *id = mt_req_param(req, "id"), *p[4];
+	struct scope sc;
+	char status[16];
+	PGresult *res;
+	int rc;
+
+	scope_of(req, &sc);
+	if (owned_or_reply(req, &sc, id, status) <= 0)
+		return -1;
+	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
+		return not_editable(req);
+	p[0] = id;
+	p[1] = mt_req_param(req, "mid");
+	p[2] = sc.user;
+	p[3] = sc.role;
+	res = mt_db_query_or_reply(req, STMT_MATERIAL_DELETE, 4, p);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res);
+	PQclear(res);
+	if (rc == 0)
+		return mt_reply_error(req, 404, "material_not_found",
+		    "材料不存在或已删除", "mid");
+	return mt_reply_raw(req, 204, NULL, NULL, 0);
+}
+
+static int
+h_material_file(struct mt_req *req)
+{
+	const char *mid = mt_req_param(req, "mid"), *p[6];
+	struct scope sc;
+	char rel[80];
+	PGresult *res;
+
+	scope_of(req, &sc);
+	p[0] = mid;
+	p[1] = sc.role;
+	p[2] = sc.person;
+	p[3] = sc.institution;
+	p[4] = sc.region;
+	p[5] = sc.user;
+	res = mt_db_query_or_reply(req, STMT_MATERIAL_FILE, 6, p);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return mt_reply_error(req, 404, "material_not_found",
+		    "材料不存在，或您无权查看", "mid");
+	}
+	mt_files_relpath(PQgetvalue(res, 0, 0), rel, sizeof(rel));
+	/* nginx serves the bytes from its internal location. */
+	mt_req_header(req, "X-Accel-Redirect: /_files/%s", rel);
+	mt_req_header(req, "Content-Disposition: inline; "
+	    "filename=\"material-%s.%s\"", mid,
+	    mt_files_ext(PQgetvalue(res, 0, 1)));
+	mt_req_header(req, "Cache-Control: private, no-store");
+	mt_reply_raw(req, 200, PQgetvalue(res, 0, 1), NULL, 0);
+	PQclear(res);
+	return 0;
+}
+
+/* Answer one submission refusal {"code","message","field"?} with 422. */
+static int
+refuse_submit(struct mt_req *req, const char *code, const char *message,
+    const char *field, const char *details_key, const char *details_json)
+{
+	json_object *d = NULL;
+
+	if (details_key != NULL) {
+		d = json_object_new_object();
+		json_object_object_add(d, details_key,
+		    json_tokener_parse(details_json));
+	}
+	return mt_reply_error_details(req, 422, code, message, field, d);
+}
+
+/*
+ * Check every rule of a submission inside the transaction.  Returns 0
+ * when it may go on, -1 after answering 422 or 503.
+ */
+static int
+submit_rules_or_reply(struct mt_req *req, const char *id)
+{
+	const char *p[1] = { id };
+	json_object *r, *code, *msg, *field;
+	PGresult *res;
+	int rc = 0;
+
+	res = mt_db_query_or_reply(req, STMT_SUBMIT_CHECK, 1, p);
+	if (res == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "[]") != 0)
+		rc = refuse_submit(req, "materials_missing",
+		    "还有材料未上传，请按清单一次补齐后再提交", NULL,
+		    "missing_materials", PQgetvalue(res, 0, 0));
+	else if (strcmp(PQgetvalue(res, 0, 1), "[]") != 0)
+		rc = refuse_submit(req, "material_too_old",
+		    "部分材料出具时间已超过规定期限，请更换为近期材料后再提交",
+		    NULL, "stale_materials", PQgetvalue(res, 0, 1));
+	else if (!PQgetisnull(res, 0, 2)) {
+		r = json_tokener_parse(PQgetvalue(res, 0, 2));
+		json_object_object_get_ex(r, "code", &code);
+		json_object_object_get_ex(r, "message", &msg);
+		if (!json_object_object_get_ex(r, "field", &field))
+			field = NULL;
+		rc = mt_reply_error(req, 422, json_object_get_string(code),
+		    json_object_get_string(msg),
+		    field != NULL ? json_object_get_string(field) : NULL);
+		json_object_put(r);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+h_submit(struct mt_req *req)
+{
+	const char *id = mt_req_param(req, "id"), *p[5];
+	struct scope sc;
+	char status[16];
+	PGresult *res;
+
+	if (strcmp(mt_req_param(req, "promise"), "true") != 0)
+		return mt_reply_error(req, 422, "promise_required",
+		    "请阅读并勾选承诺书后再提交", "promise");
+	scope_of(req, &sc);
+	res = mt_db_run(req->db, "BEGIN");
+	if (res == NULL)
+		return mt_reply_unavailable(req, "数据库");
+	PQclear(res);
+	p[0] = id;
+	p[1] = sc.role;
+	p[2] = sc.person;
+	p[3] = sc.institution;
+	p[4] = sc.region;
+	res = mt_db_query_or_reply(req, STMT_SUBMIT_LOCK, 5, p);
+	if (res == NULL)
+		goto rollback;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		not_found(req);
+		goto rollback;
+	}
+	snprintf(status, sizeof(status), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0) {
+		mt_reply_error(req, 409, "application_not_submittable",
+		    strcmp(status, "submitted") == 0 ? "申请已经提交，无需重复提交"
+		    : "申请已进入审核或已结束，不能再提交", NULL);
+		goto rollback;
+	}
+	if (submit_rules_or_reply(req, id) < 0)
+		goto rollback;
+	p[1] = sc.user;
+	p[2] = sc.role;
+	p[3] = status;
+	res = mt_db_query_or_reply(req, STMT_SUBMIT, 4, p);
+	if (res == NULL)
+		goto rollback;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		goto rollback;
+	}
+	{
+		PGresult *c = mt_db_run(req->db, "COMMIT");
+
+		if (c == NULL || PQresultStatus(c) != PGRES_COMMAND_OK) {
+			PQclear(c);
+			PQclear(res);
+			return mt_reply_unavailable(req, "数据库");
+		}
+		PQclear(c);
+	}
+	return reply_text(req, 200, res);
+rollback:
+	PQclear(mt_db_run(req->db, "ROLLBACK"));
+	if (req->status == 0)
+		mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	return -1;
+}
+
+static int
+valid_limit(const char *s)
+{
+	long v = atol(s);
+
+	return v >= 1 && v <= 100;
+}
+
+static int
+valid_status(const char *s)
+{
+	static const char *const st[] = { "draft", "submitted", "returned",
+	    "in_review", "approved", "rejected", "withdrawn" };
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(st); i++)
+		if (strcmp(s, st[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+valid_record_no(const char *s)
+{
+	return s[0] != '\0' && strpbrk(s, "\r\n\t") == NULL;
+}
+
+static int
+valid_relation(const char *s)
+{
+	return mt_valid_name(s);
+}
+
+static int
+valid_promise(const char *s)
+{
+	(void)s;
+	return 1;
+}
+
+#define F_ID { "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" }
+#define F_AGENT \
+	{ "agent.name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 32, \
+	  "代办人姓名" }, \
+	{ "agent.id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, 0, \
+	  18, "代办人身份证号码" }, \
+	{ "agent.relation", MT_IN_BODY, MT_F_STRING, valid_relation, 0, 16, \
+	  "代办人与申请人关系" }, \
+	{ "agent.phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11, \
+	  "代办人手机号码" }
+
+static const struct mt_field f_create[] = {
+	{ "disease_code", MT_IN_BODY, MT_F_STRING, mt_valid_disease_code, 1,
+	  16, "申请病种" },
+	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 1, 11,
+	  "手机号码" },
+	{ "medical_record_no", MT_IN_BODY, MT_F_STRING, valid_record_no, 1, 64,
+	  "病案号" },
+	{ "designated_institution", MT_IN_BODY, MT_F_STRING,
+	  mt_valid_institution_code, 1, 20, "定点医疗机构" },
+	F_AGENT,
+	{ NULL },
+};
+
+static const struct mt_field f_hospital_file[] = {
+	{ "id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, 1, 18,
+	  "申请人身份证号码" },
+	{ "name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 1, 32,
+	  "申请人姓名" },
+	{ "disease_code", MT_IN_BODY, MT_F_STRING, mt_valid_disease_code, 1,
+	  16, "申请病种" },
+	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 1, 11,
+	  "手机号码" },
+	{ "medical_record_no", MT_IN_BODY, MT_F_STRING, valid_record_no, 1, 64,
+	  "病案号" },
+	{ "designated_institution", MT_IN_BODY, MT_F_STRING,
+	  mt_valid_institution_code, 1, 20, "定点医疗机构" },
+	F_AGENT,
+	{ NULL },
+};
+
+static const struct mt_field f_patch[] = {
+	F_ID,
+	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11,
+	  "手机号码" },
+	{ "medical_record_no", MT_IN_BODY, MT_F_STRING, valid_record_no, 0, 64,
+	  "病案号" },
+	{ "designated_institution", MT_IN_BODY, MT_F_STRING,
+	  mt_valid_institution_code, 0, 20, "定点医疗机构" },
+	F_AGENT,
+	{ NULL },
+};
+
+static const struct mt_field f_id[] = { F_ID, { NULL } };
+
+static const struct mt_field f_list[] = {
+	{ "limit", MT_IN_QUERY, MT_F_INT, valid_limit, 0, 3,
+	  "每页条数（1–100）" },
+	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	{ "status", MT_IN_QUERY, MT_F_STRING, valid_status, 0, 16,
+	  "申请状态" },
+	{ NULL },
+};
+
+static const struct mt_field f_material[] = {
+	F_ID,
+	{ "mid", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "材料编号" },
+	{ NULL },
+};
+
+static const struct mt_field f_file[] = {
+	{ "mid", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "材料编号" },
+	{ NULL },
+};
+
+static const struct mt_field f_submit[] = {
+	F_ID,
+	{ "promise", MT_IN_BODY, MT_F_BOOL, valid_promise, 1, 5, "承诺" },
+	{ NULL },
+};
+
+#define APPLICANT (MT_ROLE_INSURED | MT_ROLE_HOSPITAL)
+#define READERS (MT_ROLE_INSURED | MT_ROLE_HOSPITAL | MT_ROLE_AGENCY | \
+                 MT_ROLE_ADMIN)
+#define UPLOAD_MAX (12 * 1024 * 1024)
+
+static const struct mt_route routes[] = {
+	{ "POST", "/applications", h_create, MT_ROLE_INSURED, 0, f_create,
+	  MT_R_IDEMPOTENT },
+	{ "GET", "/applications", h_list, READERS, 0, f_list, 0 },
+	{ "GET", "/applications/{id}", h_get, READERS, 0, f_id, 0 },
+	{ "PATCH", "/applications/{id}", h_patch, APPLICANT, 0, f_patch, 0 },
+	{ "POST", "/applications/{id}/materials", h_upload, APPLICANT,
+	  UPLOAD_MAX, f_id, MT_R_MULTIPART | MT_R_IDEMPOTENT },
+	{ "DELETE", "/applications/{id}/materials/{mid}", h_material_delete,
+	  APPLICANT, 0, f_material, 0 },
+	{ "GET", "/materials/{mid}", h_material_file, READERS, 0, f_file, 0 },
+	{ "POST", "/applications/{id}/submit", h_submit, APPLICANT, 0,
+	  f_submit, MT_R_IDEMPOTENT },
+	{ "POST", "/applications/{id}/withdraw", h_withdraw, APPLICANT, 0,
+	  f_id, 0 },
+	{ "POST", "/hospital/applications", h_hospital_file, MT_ROLE_HOSPITAL,
+	  0, f_hospital_file, MT_R_IDEMPOTENT },
+};
+
+const struct mt_module mt_module = {
+	.name = "apply",
+	.routes = routes,
+	.nroutes = MT_ARRAY_LEN(routes),
+	.stmts = stmts,
+	.nstmts = STMT__MAX,
+};

@@ -1,0 +1,120 @@
+/*
+ * mt_files.c -- see mt_files.h.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "mt_files.h"
+#include "mt_util.h"
+
+const char *
+mt_files_sniff(const void *data, size_t len)
+{
+	static const unsigned char png[8] = { 0x89, 'P', 'N', 'G', '\r', '\n',
+	    0x1a, '\n' };
+	const unsigned char *p = data;
+
+	if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return "image/jpeg";
+	if (len >= 8 && memcmp(p, png, 8) == 0)
+		return "image/png";
+	if (len >= 5 && memcmp(p, "%PDF-", 5) == 0)
+		return "application/pdf";
+	return NULL;
+}
+
+const char *
+mt_files_ext(const char *media_type)
+{
+	if (strcmp(media_type, "image/jpeg") == 0)
+		return "jpg";
+	if (strcmp(media_type, "image/png") == 0)
+		return "png";
+	return "pdf";
+}
+
+void
+mt_files_relpath(const char *sha, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%.2s/%.2s/%s", sha, sha + 2, sha);
+}
+
+/* mkdir that tolerates an existing directory; 0 or -1. */
+static int
+mkdir_ok(const char *path)
+{
+	return mkdir(path, 02750) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int
+fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
+mt_files_store(const char *dir, const void *data, size_t len, char *sha)
+{
+	unsigned char h[crypto_hash_sha256_BYTES], rnd[8];
+	char rel[80], path[4200], tmp[4200], sub[4096], r[17];
+	const char *p = data;
+	struct stat st;
+	ssize_t w;
+	size_t off = 0;
+	int fd, saved;
+
+	crypto_hash_sha256(h, data, len);
+	mt_hex(h, sizeof(h), sha);
+	mt_files_relpath(sha, rel, sizeof(rel));
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (stat(path, &st) == 0 && (size_t)st.st_size == len)
+		return 0;		/* same content already stored */
+	snprintf(sub, sizeof(sub), "%s/%.2s", dir, sha);
+	if (mkdir_ok(sub) < 0)
+		return -1;
+	snprintf(sub, sizeof(sub), "%s/%.2s/%.2s", dir, sha, sha + 2);
+	if (mkdir_ok(sub) < 0)
+		return -1;
+	randombytes_buf(rnd, sizeof(rnd));
+	mt_hex(rnd, sizeof(rnd), r);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", sub, r);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0 || fsync_dir(sub) != 0)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}

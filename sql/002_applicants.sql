@@ -1,0 +1,166 @@
+-- 002_applicants.sql -- what the applicant path needs (issue 3):
+-- working-day arithmetic over the calendar (R-CER-6), the SMS outbox
+-- wake-up, and lookups the apply module runs on every request.
+
+-- A day is a working day unless the calendar says otherwise; weekends are
+-- days off unless the calendar lists them as adjusted work days (调休).
+CREATE FUNCTION is_working_day(d date) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT kind = 'workday' FROM calendar WHERE day = d),
+                    extract(isodow FROM d) < 6)
+$$;
+
+-- The date n working days after start (start itself not counted).
+CREATE FUNCTION add_working_days(start date, n integer) RETURNS date
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    d date := start;
+    remaining integer := n;
+BEGIN
+    IF n < 0 OR n > 3650 THEN
+        RAISE EXCEPTION 'add_working_days: n out of range: %', n;
+    END IF;
+    WHILE remaining > 0 LOOP
+        d := d + 1;
+        IF is_working_day(d) THEN
+            remaining := remaining - 1;
+        END IF;
+    END LOOP;
+    RETURN d;
+END $$;
+
+-- A region's policy value, or the key's default.
+CREATE FUNCTION policy_value(r text, k text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT value FROM policies WHERE region = r AND key = k),
+                    (SELECT default_value FROM policy_keys WHERE key = k))
+$$;
+
+-- Every new outbox row wakes the dispatcher at commit (LISTEN sms_outbox).
+CREATE FUNCTION notify_sms_outbox() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('sms_outbox', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sms_outbox_notify AFTER INSERT ON sms_outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_sms_outbox();
+
+-- The yearly-limit count (R-APP-6) reads submissions per person, disease
+-- and year.
+CREATE INDEX applications_person_disease_submitted
+    ON applications(person_id, disease, submitted_at);
+CREATE INDEX applications_filing ON applications(filing_institution, id)
+    WHERE filing_institution IS NOT NULL;
+CREATE INDEX materials_sha ON materials(sha256);
+
+-- Idempotency rows in progress carry status 0 until the answer is known.
+ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_status
+    CHECK (status = 0 OR status BETWEEN 200 AND 599);
+
+-- The timeline text a person reads for each event type (plain Chinese,
+-- never naming an expert).  Later migrations extend it with
+-- CREATE OR REPLACE for their own event types.
+CREATE FUNCTION event_text(t text, d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE t
+        WHEN 'created' THEN '已创建申请草稿'
+        WHEN 'filed_by_hospital' THEN '医院已代为填报申请'
+        WHEN 'updated' THEN '已修改申请信息'
+        WHEN 'material_added' THEN '已上传材料：' || coalesce(d->>'kind_name', '')
+        WHEN 'material_removed' THEN '已删除材料：' || coalesce(d->>'kind_name', '')
+        WHEN 'submitted' THEN '已提交申请，等待分配认定专家'
+        WHEN 'resubmitted' THEN '已补充材料并重新提交申请'
+        WHEN 'withdrawn' THEN '已撤回申请'
+        ELSE '申请状态已更新'
+    END
+$$;
+
+-- Today in China (deadlines and years are counted in local days).
+CREATE FUNCTION cn_today() RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date
+$$;
+
+-- The required kinds of an application's disease still without a
+-- material, with their names, in the disease's order.
+CREATE FUNCTION missing_materials(app bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('kind', dm.kind,
+               'name', mk.name, 'note', dm.note) ORDER BY dm.sort_order), '[]')
+    FROM applications a
+    JOIN disease_materials dm ON dm.disease = a.disease AND dm.required
+    JOIN material_kinds mk ON mk.code = dm.kind
+    WHERE a.id = app
+      AND NOT EXISTS (SELECT 1 FROM materials m WHERE m.application_id = a.id
+                      AND m.kind = dm.kind AND m.deleted_at IS NULL)
+$$;
+
+-- Materials of an application older than their limit today (R-APP-3).
+CREATE FUNCTION stale_materials(app bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'kind', m.kind,
+               'name', mk.name, 'issued_on', m.issued_on,
+               'max_age_days', coalesce(dm.max_age_days,
+                   policy_value(a.region, 'material_max_age_days')::int))
+               ORDER BY m.id), '[]')
+    FROM applications a
+    JOIN materials m ON m.application_id = a.id AND m.deleted_at IS NULL
+    JOIN material_kinds mk ON mk.code = m.kind
+    LEFT JOIN disease_materials dm ON dm.disease = a.disease AND dm.kind = m.kind
+    WHERE a.id = app
+      AND m.issued_on < cn_today() - coalesce(dm.max_age_days,
+                         policy_value(a.region, 'material_max_age_days')::int)
+$$;
+
+-- The rules a submission must pass besides materials (R-APP-6, R-BEN,
+-- designated hospital).  Returns NULL when they pass, else
+-- {"code","message"}.  The caller holds the person's row lock, so two
+-- submissions of one person are counted one after the other.
+CREATE FUNCTION submission_refusal(app bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    a applications%ROWTYPE;
+    used integer;
+    lim integer;
+BEGIN
+    SELECT * INTO a FROM applications WHERE id = app;
+    IF NOT EXISTS (SELECT 1 FROM institutions i WHERE i.code = a.designated_institution
+                   AND i.region = a.region AND i.designated) THEN
+        RETURN jsonb_build_object('code', 'institution_not_designated',
+            'field', 'designated_institution',
+            'message', '所选医院不是本统筹区的门诊慢特病定点医疗机构，请重新选择');
+    END IF;
+    IF EXISTS (SELECT 1 FROM qualifications q WHERE q.person_id = a.person_id
+               AND q.disease = a.disease AND q.status = 'active') THEN
+        RETURN jsonb_build_object('code', 'already_qualified',
+            'message', '您已享受该病种的门诊慢特病待遇，无需重复申请');
+    END IF;
+    IF a.submitted_at IS NULL THEN
+        lim := policy_value(a.region, 'yearly_application_limit')::int;
+        SELECT count(*) INTO used FROM applications x
+        WHERE x.person_id = a.person_id AND x.disease = a.disease
+          AND x.id <> a.id AND x.submitted_at IS NOT NULL
+          AND extract(year FROM x.submitted_at AT TIME ZONE 'Asia/Shanghai')
+              = extract(year FROM cn_today());
+        IF used >= lim THEN
+            RETURN jsonb_build_object('code', 'yearly_limit_reached',
+                'message', format('同一病种每个自然年度最多申请 %s 次，本年度已达上限', lim));
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Masks for lists (API.md): 4112**********1234 and 138****5678.
+CREATE FUNCTION mask_id(s text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+                WHEN length(s) <= 8 THEN repeat('*', length(s))
+                ELSE left(s, 4) || repeat('*', length(s) - 8) || right(s, 4) END
+$$;
+CREATE FUNCTION mask_phone(s text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+                WHEN length(s) <= 7 THEN repeat('*', length(s))
+                ELSE left(s, 3) || repeat('*', length(s) - 7) || right(s, 4) END
+$$;
