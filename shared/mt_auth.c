@@ -141,14 +141,20 @@ mt_auth_create(const struct mt_session *s, int idle, char *token, char *csrf)
 	snprintf(uid, sizeof(uid), "%lld", s->user_id);
 	snprintf(pid, sizeof(pid), "%lld", s->person_id);
 	snprintf(idles, sizeof(idles), "%d", idle);
+	/* MULTI: the session never exists without its expiry. */
+	if ((r = mt_redis_cmd("MULTI")) == NULL)
+		return -1;
+	freeReplyObject(r);
 	r = mt_redis_cmd("HSET sess:%s uid %s role %s pid %s region %s "
 	    "inst %s csrf %s idle %s", hash, uid, mt_role_name(s->role), pid,
 	    s->region, s->institution, csrf, idles);
 	if (r == NULL)
 		return -1;
 	freeReplyObject(r);
-	r = mt_redis_cmd("EXPIRE sess:%s %d", hash, idle);
-	if (r == NULL)
+	if ((r = mt_redis_cmd("EXPIRE sess:%s %d", hash, idle)) == NULL)
+		return -1;
+	freeReplyObject(r);
+	if ((r = mt_redis_cmd("EXEC")) == NULL)
 		return -1;
 	freeReplyObject(r);
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * mt_db.c -- see mt_db.h.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@ void
 mt_db_setup(struct mt_db *db, const char *conninfo, const char *const *stmts,
     size_t nstmts)
 {
-	db->conn = NULL;
+	memset(db, 0, sizeof(*db));
 	db->conninfo = conninfo;
 	db->stmts = stmts;
 	db->nstmts = nstmts;
@@ -26,6 +27,26 @@ mt_db_close(struct mt_db *db)
 	db->conn = NULL;
 }
 
+/* 1 when the open connection is usable. */
+static int
+conn_ok(struct mt_db *db)
+{
+	PGnotify *n;
+
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return 0;
+	if (!mt_fd_readable(PQsocket(db->conn)))
+		return 1;
+	/* A LISTEN connection hears notifications; read them (the caller
+	 * polls for them separately).  Any other idle connection that
+	 * speaks is ending (mt_fd_readable). */
+	if (!db->listening || PQconsumeInput(db->conn) == 0)
+		return 0;
+	while ((n = PQnotifies(db->conn)) != NULL)
+		PQfreemem(n);
+	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
 int
 mt_db_ensure(struct mt_db *db)
 {
@@ -33,11 +54,11 @@ mt_db_ensure(struct mt_db *db)
 	PGresult *res;
 	size_t i;
 
-	/* See mt_fd_readable(): an idle connection that speaks is ending. */
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
-	    !mt_fd_readable(PQsocket(db->conn)))
+	if (conn_ok(db))
 		return 0;
 	mt_db_close(db);
+	if (db->in_tx)
+		return -1;	/* never continue a transaction elsewhere */
 	db->conn = PQconnectdb(db->conninfo);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		mt_log_warn("postgres connect failed: %s",
@@ -61,17 +82,49 @@ mt_db_ensure(struct mt_db *db)
 	return 0;
 }
 
+/*
+ * Wait for the answer to the query just sent, at most the deadline.
+ * Returns the last result, or NULL when the connection failed or the
+ * deadline passed (the query is then cancelled and the connection
+ * dropped).
+ */
 static PGresult *
-mt_db_check(struct mt_db *db, PGresult *res)
+wait_result(struct mt_db *db)
 {
-	if (res == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		mt_log_warn("postgres connection lost: %s",
-		    PQerrorMessage(db->conn));
-		PQclear(res);
-		mt_db_close(db);
-		return NULL;
+	double end = mt_now_ms() + MT_DB_DEADLINE_MS, left;
+	struct pollfd p;
+	PGresult *res, *last = NULL;
+	PGcancel *c;
+	char err[256];
+
+	p.fd = PQsocket(db->conn);
+	p.events = POLLIN;
+	while (PQisBusy(db->conn)) {
+		left = end - mt_now_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+			mt_log_warn("postgres did not answer in %d ms",
+			    MT_DB_DEADLINE_MS);
+			if ((c = PQgetCancel(db->conn)) != NULL) {
+				PQcancel(c, err, sizeof(err));
+				PQfreeCancel(c);
+			}
+			goto lost;
+		}
+		if (PQconsumeInput(db->conn) == 0)
+			goto lost;
 	}
-	return res;
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		PQclear(last);
+		last = res;
+	}
+	if (last == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		goto lost;
+	return last;
+lost:
+	mt_log_warn("postgres connection lost: %s", PQerrorMessage(db->conn));
+	PQclear(last);
+	mt_db_close(db);
+	return NULL;
 }
 
 PGresult *
@@ -82,8 +135,9 @@ mt_db_exec(struct mt_db *db, int stmt, int n, const char *const *params)
 	if ((size_t)stmt >= db->nstmts || mt_db_ensure(db) != 0)
 		return NULL;
 	snprintf(name, sizeof(name), "s%d", stmt);
-	return mt_db_check(db, PQexecPrepared(db->conn, name, n, params,
-	    NULL, NULL, 0));
+	/* A failed send leaves the error for wait_result to report. */
+	PQsendQueryPrepared(db->conn, name, n, params, NULL, NULL, 0);
+	return wait_result(db);
 }
 
 PGresult *
@@ -92,8 +146,8 @@ mt_db_params(struct mt_db *db, const char *sql, int n,
 {
 	if (mt_db_ensure(db) != 0)
 		return NULL;
-	return mt_db_check(db, PQexecParams(db->conn, sql, n, NULL, params,
-	    NULL, NULL, 0));
+	PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	return wait_result(db);
 }
 
 PGresult *
@@ -101,7 +155,52 @@ mt_db_run(struct mt_db *db, const char *sql)
 {
 	if (mt_db_ensure(db) != 0)
 		return NULL;
-	return mt_db_check(db, PQexec(db->conn, sql));
+	PQsendQuery(db->conn, sql);
+	return wait_result(db);
+}
+
+/* Run a transaction-control command; 0 when it succeeded. */
+static int
+tx_command(struct mt_db *db, const char *sql)
+{
+	PGresult *res = mt_db_run(db, sql);
+	int ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+int
+mt_db_begin(struct mt_db *db)
+{
+	if (tx_command(db, "BEGIN") != 0)
+		return -1;
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+mt_db_commit(struct mt_db *db)
+{
+	PGresult *res;
+	int rc = -1;
+
+	if (db->conn != NULL && (res = mt_db_run(db, "COMMIT")) != NULL) {
+		/* COMMIT of an aborted transaction answers ROLLBACK. */
+		rc = PQresultStatus(res) == PGRES_COMMAND_OK &&
+		    strcmp(PQcmdStatus(res), "COMMIT") == 0 ? 0 : -1;
+		PQclear(res);
+	}
+	db->in_tx = 0;
+	return rc;
+}
+
+void
+mt_db_rollback(struct mt_db *db)
+{
+	if (db->conn != NULL && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		tx_command(db, "ROLLBACK");
+	db->in_tx = 0;
 }
 
 int
@@ -110,4 +209,25 @@ mt_db_state_is(const PGresult *res, const char *prefix)
 	const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 	return st != NULL && strncmp(st, prefix, strlen(prefix)) == 0;
+}
+
+int
+mt_db_transient(const PGresult *res)
+{
+	/* query_canceled (statement_timeout), serialization_failure,
+	 * deadlock_detected, insufficient_resources, operator
+	 * intervention (shutdown), connection exceptions. */
+	return mt_db_state_is(res, "57014") || mt_db_state_is(res, "40001") ||
+	    mt_db_state_is(res, "40P01") || mt_db_state_is(res, "53") ||
+	    mt_db_state_is(res, "57P") || mt_db_state_is(res, "08");
+}
+
+void
+mt_db_log_error(const char *rid, int stmt, const PGresult *res)
+{
+	const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *cons = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+	mt_log_error("rid=%s stmt=%d sqlstate=%s constraint=%s", rid, stmt,
+	    st != NULL ? st : "-", cons != NULL ? cons : "-");
 }

@@ -2,8 +2,13 @@
  * mt_db.h -- one PostgreSQL connection per worker with its prepared
  * statements.  Statements are data: a module passes an array of SQL texts
  * indexed by its own enum stmt; they are prepared once per connection as
- * "s0", "s1", ...  A broken connection is dropped and reopened on the next
- * call; meanwhile callers answer 503.
+ * "s0", "s1", ...
+ *
+ * Failures: a broken connection is dropped and reopened on the next call
+ * (callers answer 503 meanwhile) -- except inside a transaction, which is
+ * never silently continued on a new connection: the calls fail until
+ * mt_db_rollback().  Every call has a client-side deadline, so a stalled
+ * server cannot hang a worker.
  */
 #ifndef MT_DB_H
 #define MT_DB_H
@@ -11,11 +16,15 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#define MT_DB_DEADLINE_MS 15000  /* server statement_timeout is 10 s */
+
 struct mt_db {
 	PGconn             *conn;
 	const char         *conninfo;
 	const char *const  *stmts;
 	size_t              nstmts;
+	int                 in_tx;      /* between begin and commit/rollback */
+	int                 listening;  /* LISTEN connection: data may arrive */
 };
 
 /* Remember what to connect to and what to prepare; does not connect. */
@@ -27,17 +36,28 @@ int         mt_db_ensure(struct mt_db *db);
  * Run prepared statement `stmt` with n text parameters (NULL = SQL NULL).
  * Returns the result whatever its status when the server answered (the
  * caller checks PQresultStatus and PQclears it), or NULL when the
- * connection is down (it is then dropped for a reconnect).
+ * connection is down or the deadline passed (it is then dropped).
  */
 PGresult   *mt_db_exec(struct mt_db *db, int stmt, int n,
                 const char *const *params);
 /* Run SQL with text parameters, unprepared (rare statements). */
 PGresult   *mt_db_params(struct mt_db *db, const char *sql, int n,
                 const char *const *params);
-/* Run literal SQL without parameters (BEGIN, COMMIT...); same returns. */
+/* Run literal SQL without parameters; same returns. */
 PGresult   *mt_db_run(struct mt_db *db, const char *sql);
+/* BEGIN / COMMIT / ROLLBACK.  0, or -1 when it failed (a failed COMMIT
+ * means nothing was written). */
+int         mt_db_begin(struct mt_db *db);
+int         mt_db_commit(struct mt_db *db);
+void        mt_db_rollback(struct mt_db *db);
 /* 1 when res is an error whose SQLSTATE starts with prefix ("23"). */
 int         mt_db_state_is(const PGresult *res, const char *prefix);
+/* 1 when res failed because the database is busy or going away (timeout,
+ * serialization, deadlock, out of resources, shutdown): answer 503. */
+int         mt_db_transient(const PGresult *res);
+/* Log a failed result without its DETAIL (which may hold personal data):
+ * SQLSTATE and constraint only. */
+void        mt_db_log_error(const char *rid, int stmt, const PGresult *res);
 void        mt_db_close(struct mt_db *db);
 
 #endif

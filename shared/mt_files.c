@@ -102,7 +102,9 @@ mt_files_store(const char *dir, const void *data, size_t len, char *sha)
 			goto fail;
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
 		fd = -1;
 		goto fail;
 	}

@@ -46,7 +46,7 @@
 
 #define MAX_WORKERS 256
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping;	/* workers only */
 static const struct mt_module *module;
 static struct mt_db worker_db;
 
@@ -137,6 +137,10 @@ worker_main(int listen_fd)
 	FCGX_Request fr;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* The master blocks these for sigtimedwait; a worker starts clean. */
+	sigemptyset(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	signal(SIGCHLD, SIG_DFL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;	/* no SA_RESTART: accept() sees EINTR */
 	sigaction(SIGTERM, &sa, NULL);
@@ -155,8 +159,10 @@ worker_main(int listen_fd)
 		mt_log_warn("postgres down at start; will retry per request");
 	if (mt_redis_ctx() == NULL)
 		mt_log_warn("redis down at start; will retry per request");
-	if (module->worker_init != NULL && module->worker_init() != 0)
-		mt_log_warn("module init failed; will retry per request");
+	if (module->worker_init != NULL && module->worker_init() != 0) {
+		mt_log_error("module init failed; worker exits to be restarted");
+		_exit(1);
+	}
 
 	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		_exit(1);
@@ -171,6 +177,9 @@ worker_main(int listen_fd)
 		if (rc < 0) {
 			if (stopping)
 				break;
+			/* A persistent accept error (EMFILE...) must not spin
+			 * the CPU. */
+			usleep(10 * 1000);
 			continue;
 		}
 		serve(&fr);
@@ -195,16 +204,56 @@ spawn(int listen_fd)
 	return pid;
 }
 
+/* Start a worker in every empty slot; a fork that failed is retried on
+ * the next tick. */
+static void
+fill(pid_t *pids, time_t *born, int n, int fd)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] <= 0) {
+			pids[i] = spawn(fd);
+			born[i] = time(NULL);
+		}
+}
+
+/* Reap every worker that ended and free its slot; 1 if any ended. */
+static int
+reap(pid_t *pids, time_t *born, int n)
+{
+	int status, i, any = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		for (i = 0; i < n; i++) {
+			if (pids[i] != pid)
+				continue;
+			mt_log_warn("worker %ld ended (%s %d); restarting",
+			    (long)pid, WIFSIGNALED(status) ? "signal" : "exit",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status));
+			/* A worker dying at birth must not spin the CPU. */
+			if (time(NULL) - born[i] < 1)
+				usleep(100 * 1000);
+			pids[i] = 0;
+			any = 1;
+		}
+	return any;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *modpath = NULL, *sock = NULL, *cfg = NULL;
-	pid_t pids[MAX_WORKERS];
+	pid_t pids[MAX_WORKERS] = { 0 };
 	time_t born[MAX_WORKERS];
-	int nworkers = 2, i, fd, status, alive;
-	struct sigaction sa;
-	void *dl;
+	int nworkers = 2, i, fd, sig, alive, tries;
 	pid_t pid;
+	struct timespec tick = { 1, 0 };
+	struct stat mine, now;
+	sigset_t set;
+	void *dl;
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -233,10 +282,22 @@ main(int argc, char **argv)
 	}
 	mt_log_init(module->name);
 
+	/*
+	 * The master takes its signals synchronously (sigtimedwait), so a
+	 * SIGTERM can never slip in between a check and a blocking wait.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	FCGX_Init();
 	unlink(sock);
 	fd = FCGX_OpenSocket(sock, 1024);
-	if (fd < 0 || sock[0] == ':' || strchr(sock, '/') == NULL) {
+	if (fd < 0 || sock[0] == ':' || strchr(sock, '/') == NULL ||
+	    stat(sock, &mine) != 0) {
 		fprintf(stderr, "mtcert-host: cannot listen on %s (a unix "
 		    "socket path containing '/' is required)\n", sock);
 		return 1;
@@ -244,57 +305,39 @@ main(int argc, char **argv)
 	/* Access is controlled by the socket directory's permissions. */
 	chmod(sock, 0666);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	for (i = 0; i < nworkers; i++) {
-		pids[i] = spawn(fd);
-		born[i] = time(NULL);
-	}
+	fill(pids, born, nworkers, fd);
 	mt_log_info("listening on %s with %d workers", sock, nworkers);
-
-	while (!stopping) {
-		pid = waitpid(-1, &status, 0);
-		if (pid < 0)
-			continue;	/* EINTR: check stopping */
-		for (i = 0; i < nworkers; i++) {
-			if (pids[i] != pid)
-				continue;
-			mt_log_warn("worker %ld ended (%s %d); restarting",
-			    (long)pid, WIFSIGNALED(status) ? "signal" : "exit",
-			    WIFSIGNALED(status) ? WTERMSIG(status) :
-			    WEXITSTATUS(status));
-			/* A worker dying at birth must not spin the CPU. */
-			if (time(NULL) - born[i] < 1)
-				usleep(100 * 1000);
-			if (!stopping) {
-				pids[i] = spawn(fd);
-				born[i] = time(NULL);
-			}
-		}
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		reap(pids, born, nworkers);
+		fill(pids, born, nworkers, fd);
 	}
 
 	mt_log_info("draining %d workers", nworkers);
 	for (i = 0; i < nworkers; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
-	for (alive = nworkers, i = 0; alive > 0 && i < 100; i++) {
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			alive--;
-		if (pid < 0 && errno == ECHILD)
+	/* Up to 10 s for requests in hand, then SIGKILL. */
+	for (tries = 0; tries < 100; tries++) {
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			for (i = 0; i < nworkers; i++)
+				if (pids[i] == pid)
+					pids[i] = 0;
+		for (alive = 0, i = 0; i < nworkers; i++)
+			alive += pids[i] > 0;
+		if (alive == 0)
 			break;
-		if (alive > 0)
-			usleep(100 * 1000);
+		usleep(100 * 1000);
 	}
-	if (alive > 0)
-		for (i = 0; i < nworkers; i++)
-			if (pids[i] > 0)
-				kill(pids[i], SIGKILL);
-	close(fd);
-	unlink(sock);
+	for (i = 0; i < nworkers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	/* Remove the socket only if it is still ours, not a successor's. */
+	if (stat(sock, &now) == 0 && now.st_ino == mine.st_ino &&
+	    now.st_dev == mine.st_dev)
+		unlink(sock);
 	mt_log_info("stopped");
 	return 0;
 }

@@ -106,11 +106,18 @@ mt_reply_raw(struct mt_req *req, int status, const char *ctype,
 		return 0;
 	req->status = status;
 	/* snprintf, not FCGX_FPrintF: libfcgi's own printf knows no %zu. */
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s"
-	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n", status,
-	    status_text(status), ctype != NULL ? "Content-Type: " : "",
-	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "", len,
-	    req->request_id);
+	if (status == 204 || status == 304) {
+		/* No body, and no Content-Length either (RFC 9110). */
+		n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+		    "X-Request-Id: %s\r\n", status, status_text(status),
+		    req->request_id);
+		len = 0;
+	} else
+		n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s"
+		    "Content-Length: %zu\r\nX-Request-Id: %s\r\n", status,
+		    status_text(status), ctype != NULL ? "Content-Type: " : "",
+		    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
+		    len, req->request_id);
 	FCGX_PutStr(head, n, out);
 	if (req->headers.len > 0)
 		FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
@@ -221,8 +228,12 @@ mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
 	}
 	st = PQresultStatus(res);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		mt_log_error("rid=%s stmt=%d failed: %s", req->request_id, stmt,
-		    PQresultErrorMessage(res));
+		mt_db_log_error(req->request_id, stmt, res);
+		if (mt_db_transient(res)) {
+			PQclear(res);
+			mt_reply_unavailable(req, "数据库繁忙");
+			return NULL;
+		}
 		PQclear(res);
 		mt_reply_error(req, 500, "internal_error",
 		    "服务器内部错误，请稍后再试", NULL);
@@ -334,6 +345,14 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 			    !json_object_is_type(jv, json_type_int)) ||
 			    (f->type == MT_F_BOOL &&
 			    !json_object_is_type(jv, json_type_boolean))) {
+				bad = 1;
+				break;
+			}
+			/* A string with an embedded NUL would be checked
+			 * cut short: refuse it. */
+			if (f->type == MT_F_STRING &&
+			    (size_t)json_object_get_string_len(jv) !=
+			    strlen(json_object_get_string(jv))) {
 				bad = 1;
 				break;
 			}
@@ -454,9 +473,11 @@ check_session(struct mt_req *req, struct mt_session *sess)
 	rc = mt_auth_lookup(req, sess);
 	if (rc < 0)
 		return mt_reply_unavailable(req, "会话存储");
-	if (rc == 0)
+	if (rc == 0) {
+		mt_req_header(req, "WWW-Authenticate: Bearer realm=\"mtcert\"");
 		return mt_reply_error(req, 401, "unauthenticated",
 		    "请先登录，或登录已过期，请重新登录", NULL);
+	}
 	req->session = sess;
 	if (sess->via_cookie && strcmp(m, "GET") != 0 &&
 	    strcmp(m, "HEAD") != 0) {
@@ -543,7 +564,13 @@ idem_begin(struct mt_req *req)
 		req->idem_key = key;
 		return 1;
 	}
-	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+	if (PQgetisnull(res, 0, 1)) {
+		/* The first request's claim is not visible to this snapshot
+		 * yet: it is still running. */
+		mt_req_header(req, "Retry-After: 1");
+		mt_reply_error(req, 409, "request_in_progress",
+		    "相同的请求正在处理中，请稍后再试", "Idempotency-Key");
+	} else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
 		mt_reply_error(req, 422, "idempotency_key_reused",
 		    "该 Idempotency-Key 已用于另一个请求", "Idempotency-Key");
 	else if (atoi(PQgetvalue(res, 0, 2)) == 0) {
@@ -639,7 +666,7 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 	cl = mt_req_env(req, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {
 		len = strtoul(cl, &end, 10);
-		if (*end != '\0') {
+		if (*end != '\0' || !mt_valid_uint(cl)) {
 			mt_reply_error(req, 400, "bad_content_length",
 			    "Content-Length 不正确", NULL);
 			return;

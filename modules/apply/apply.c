@@ -431,8 +431,7 @@ create(struct mt_req *req, const char *person, const char *region,
 		int dup = mt_db_state_is(res, "23505");
 
 		if (!dup)
-			mt_log_error("rid=%s create: %s", req->request_id,
-			    PQresultErrorMessage(res));
+			mt_db_log_error(req->request_id, STMT_CREATE, res);
 		PQclear(res);
 		if (dup)
 			return mt_reply_error(req, 409, "application_exists",
@@ -952,10 +951,8 @@ h_submit(struct mt_req *req)
 		return mt_reply_error(req, 422, "promise_required",
 		    "请阅读并勾选承诺书后再提交", "promise");
 	scope_of(req, &sc);
-	res = mt_db_run(req->db, "BEGIN");
-	if (res == NULL)
+	if (mt_db_begin(req->db) != 0)
 		return mt_reply_unavailable(req, "数据库");
-	PQclear(res);
 	p[0] = id;
 	p[1] = sc.role;
 	p[2] = sc.person;
@@ -989,19 +986,13 @@ h_submit(struct mt_req *req)
 		PQclear(res);
 		goto rollback;
 	}
-	{
-		PGresult *c = mt_db_run(req->db, "COMMIT");
-
-		if (c == NULL || PQresultStatus(c) != PGRES_COMMAND_OK) {
-			PQclear(c);
-			PQclear(res);
-			return mt_reply_unavailable(req, "数据库");
-		}
-		PQclear(c);
+	if (mt_db_commit(req->db) != 0) {
+		PQclear(res);
+		return mt_reply_unavailable(req, "数据库");
 	}
 	return reply_text(req, 200, res);
 rollback:
-	PQclear(mt_db_run(req->db, "ROLLBACK"));
+	mt_db_rollback(req->db);
 	if (req->status == 0)
 		mt_reply_error(req, 500, "internal_error",
 		    "服务器内部错误，请稍后再试", NULL);

@@ -176,11 +176,23 @@ h_sms_code(struct mt_req *req)
 		return mt_reply_raw(req, 204, NULL, NULL, 0);
 	snprintf(code, sizeof(code), "%06u", randombytes_uniform(1000000));
 	code_hash(phone, code, hash);
-	r = mt_redis_cmd("HSET smscode:%s hash %s tries 0", phone, hash);
-	if (r == NULL)
+	/* A new code replaces the old one, tries and all; never without
+	 * its expiry. */
+	if ((r = mt_redis_cmd("MULTI")) == NULL)
 		return mt_reply_unavailable(req, "缓存服务");
 	freeReplyObject(r);
-	r = mt_redis_cmd("EXPIRE smscode:%s %d", phone, ttl);
+	if ((r = mt_redis_cmd("DEL smscode:%s", phone)) != NULL) {
+		freeReplyObject(r);
+		r = mt_redis_cmd("HSET smscode:%s hash %s tries 0", phone, hash);
+	}
+	if (r != NULL) {
+		freeReplyObject(r);
+		r = mt_redis_cmd("EXPIRE smscode:%s %d", phone, ttl);
+	}
+	if (r != NULL) {
+		freeReplyObject(r);
+		r = mt_redis_cmd("EXEC");
+	}
 	if (r == NULL)
 		return mt_reply_unavailable(req, "缓存服务");
 	freeReplyObject(r);
@@ -253,8 +265,10 @@ start_session(struct mt_req *req, struct mt_session *s, const char *login)
 	idle = policy_int(req, s->region, "session_idle_seconds", 1800);
 	if (mt_auth_create(s, idle, token, csrf) != 0)
 		return mt_reply_unavailable(req, "会话存储");
+	/* Secure whenever nginx terminates TLS (fastcgi_param HTTPS). */
 	mt_req_header(req, "Set-Cookie: " MT_AUTH_COOKIE "=%s; Path=/; "
-	    "HttpOnly; SameSite=Strict; Max-Age=%d", token, idle);
+	    "HttpOnly; SameSite=Strict; Max-Age=%d%s", token, idle,
+	    mt_req_env(req, "HTTPS") != NULL ? "; Secure" : "");
 	mt_req_header(req, "Cache-Control: no-store");
 	o = json_object_new_object();
 	json_object_object_add(o, "token", json_object_new_string(token));
@@ -322,6 +336,50 @@ refuse:
 	    "验证码错误或已失效，或身份信息与参保登记不符", NULL);
 }
 
+static int	bad_login(struct mt_req *);
+
+static int
+locked_reply(struct mt_req *req, int seconds)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "连续登录失败次数过多，账号已暂时锁定，"
+	    "请%d分钟后再试", (seconds + 59) / 60);
+	mt_req_header(req, "Retry-After: %d", seconds);
+	return mt_reply_error(req, 429, "account_locked", msg, NULL);
+}
+
+/*
+ * A login that does not exist fails and locks exactly like one that does
+ * (counted in Redis under the default policy), so neither the answer nor
+ * its timing says which logins exist.
+ */
+static int
+unknown_login(struct mt_req *req, const char *login)
+{
+	int max = policy_int(req, "", "login_max_failures", 5);
+	int lock = policy_int(req, "", "login_lockout_seconds", 900);
+	redisReply *r = mt_redis_cmd("INCR loginfail:%s", login);
+	long long n, ttl;
+
+	if (r == NULL)
+		return bad_login(req);
+	n = r->integer;
+	freeReplyObject(r);
+	if (n == 1 || n == max) {
+		r = mt_redis_cmd("EXPIRE loginfail:%s %d", login, lock);
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	if (n <= max)
+		return bad_login(req);
+	r = mt_redis_cmd("TTL loginfail:%s", login);
+	ttl = r != NULL && r->integer > 0 ? r->integer : lock;
+	if (r != NULL)
+		freeReplyObject(r);
+	return locked_reply(req, (int)ttl);
+}
+
 static int
 bad_login(struct mt_req *req)
 {
@@ -336,7 +394,7 @@ h_password_login(struct mt_req *req)
 	const char *pw = mt_req_param(req, "password");
 	const char *p[3];
 	struct mt_session s;
-	char token[24], fails[16], lock[16], msg[160];
+	char token[24], fails[16], lock[16];
 	PGresult *res;
 	int ok, locked;
 
@@ -347,7 +405,7 @@ h_password_login(struct mt_req *req)
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		mt_auth_verify_password(dummy_hash, pw);
-		return bad_login(req);
+		return unknown_login(req, login);
 	}
 	memset(&s, 0, sizeof(s));
 	s.user_id = atoll(PQgetvalue(res, 0, 0));
@@ -358,14 +416,12 @@ h_password_login(struct mt_req *req)
 	    PQgetvalue(res, 0, 5));
 	if ((locked = atoi(PQgetvalue(res, 0, 7))) > 0) {
 		PQclear(res);
-		snprintf(msg, sizeof(msg), "连续登录失败次数过多，账号已暂时锁定，"
-		    "请%d分钟后再试", (locked + 59) / 60);
-		mt_req_header(req, "Retry-After: %d", locked);
-		return mt_reply_error(req, 429, "account_locked", msg, NULL);
+		return locked_reply(req, locked);
 	}
-	ok = strcmp(PQgetvalue(res, 0, 6), "f") == 0 &&
-	    !PQgetisnull(res, 0, 2) &&
-	    mt_auth_verify_password(PQgetvalue(res, 0, 2), pw);
+	/* Always one Argon2id verification, so timing tells nothing. */
+	ok = mt_auth_verify_password(PQgetisnull(res, 0, 2) ? dummy_hash :
+	    PQgetvalue(res, 0, 2), pw) && !PQgetisnull(res, 0, 2) &&
+	    strcmp(PQgetvalue(res, 0, 6), "f") == 0;
 	PQclear(res);
 	snprintf(token, sizeof(token), "%lld", s.user_id);
 	p[0] = token;

@@ -155,8 +155,7 @@ cache_load(struct mt_db *db, long long version)
 	res = mt_db_exec(db, STMT_DISEASES, 0, NULL);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		if (res != NULL)
-			mt_log_error("catalog load: %s",
-			    PQresultErrorMessage(res));
+			mt_db_log_error("-", STMT_DISEASES, res);
 		PQclear(res);
 		return -1;
 	}
@@ -234,8 +233,11 @@ cache_fresh_or_reply(struct mt_req *req)
 			PQclear(res);
 			return mt_reply_unavailable(req, "数据库");
 		}
-		cache.checked_ms = now;
 	}
+	/* Checked, or failed: either way not again for a second, so a
+	 * database that is down costs one attempt a second, not each
+	 * request. */
+	cache.checked_ms = now;
 	PQclear(res);
 	if (cache.e == NULL)
 		return mt_reply_unavailable(req, "数据库");

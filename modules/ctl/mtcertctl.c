@@ -153,6 +153,14 @@ cmd_migrate(void)
 	    " version text PRIMARY KEY,"
 	    " applied_at timestamptz NOT NULL DEFAULT now())");
 	files = sql_files(mt_cfg.sql_dir, &n);
+	/* The version is the number before '_': two files with one number
+	 * would silently skip the second, so refuse that outright. */
+	for (i = 1; i < n; i++)
+		if (strcspn(files[i], "_.") == strcspn(files[i - 1], "_.") &&
+		    strncmp(files[i], files[i - 1], strcspn(files[i], "_."))
+		    == 0)
+			die_bad("migrations %s and %s share a version number",
+			    files[i - 1], files[i]);
 	for (i = 0; i < n; i++) {
 		snprintf(version, sizeof(version), "%.*s",
 		    (int)strcspn(files[i], "_."), files[i]);
@@ -188,7 +196,7 @@ cmd_migrate(void)
  */
 static int
 user_upsert(const char *role, const char *login, const char *password,
-    const char *region, const char *inst, const char *idnum)
+    const char *region, const char *inst, const char *idnum, int keep)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	const char *p[7], *st;
@@ -225,6 +233,7 @@ user_upsert(const char *role, const char *login, const char *password,
 	p[3] = region;
 	p[4] = inst;
 	p[5] = idnum;
+	p[6] = keep ? "true" : "false";
 	res = PQexecParams(conn,
 	    "INSERT INTO users (login, role, password_hash, region,"
 	    " institution, person_id)"
@@ -234,16 +243,23 @@ user_upsert(const char *role, const char *login, const char *password,
 	    " LEFT JOIN persons pr ON pr.id_number = $6"
 	    " WHERE ($5::text IS NULL OR i.code IS NOT NULL)"
 	    "   AND ($6::text IS NULL OR pr.id IS NOT NULL)"
+	    /* $7: keep an existing account as it is (demo users must never
+	     * get their published passwords back on a restart). */
 	    " ON CONFLICT (login) DO UPDATE SET role = EXCLUDED.role,"
 	    " password_hash = EXCLUDED.password_hash,"
 	    " region = EXCLUDED.region, institution = EXCLUDED.institution,"
 	    " person_id = EXCLUDED.person_id, failed_logins = 0,"
-	    " locked_until = NULL RETURNING id", 6, NULL, p, NULL, NULL, 0);
+	    " locked_until = NULL WHERE NOT $7::boolean"
+	    " RETURNING id", 7, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
 		st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		/* A constraint refused the input: bad input, exit 2. */
 		exit(st != NULL && strncmp(st, "23", 2) == 0 ? EXIT_BAD : 1);
+	}
+	if (PQntuples(res) == 0 && keep) {
+		PQclear(res);
+		return 0;		/* exists: left as it is */
 	}
 	if (PQntuples(res) == 0)
 		die_bad("%s not found: add the %s first",
@@ -275,7 +291,7 @@ load_demo_users(void)
 			if (strcmp(f[i], "-") == 0)
 				f[i] = NULL;
 		}
-		user_upsert(f[0], f[1], f[2], f[3], f[4], f[5]);
+		user_upsert(f[0], f[1], f[2], f[3], f[4], f[5], 1);
 	}
 	free(text);
 	free(path);
@@ -379,7 +395,7 @@ cmd_user_add(int argc, char **argv)
 	parse_opts(argc, argv, 3, names, v, 6);
 	if (v[0] == NULL)
 		die_bad("--role is required");
-	return user_upsert(v[0], v[1], v[2], v[3], v[4], v[5]);
+	return user_upsert(v[0], v[1], v[2], v[3], v[4], v[5], 0);
 }
 
 /* Check value against the key's type and range; exit 2 when it fails. */

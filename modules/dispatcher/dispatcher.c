@@ -129,20 +129,18 @@ drain_sms(struct mt_db *db)
 	char *ids;
 	int n, sent;
 
-	res = mt_db_run(db, "BEGIN");
-	if (res == NULL)
+	if (mt_db_begin(db) != 0)
 		return -1;
-	PQclear(res);
 	res = mt_db_exec(db, STMT_CLAIM, 0, NULL);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
-		PQclear(mt_db_run(db, "ROLLBACK"));
+		mt_db_rollback(db);
 		return -1;
 	}
 	n = PQntuples(res);
 	if (n == 0) {
 		PQclear(res);
-		PQclear(mt_db_run(db, "COMMIT"));
+		mt_db_rollback(db);
 		return 0;
 	}
 	ids = id_array(res);
@@ -154,16 +152,12 @@ drain_sms(struct mt_db *db)
 	free(ids);
 	if (r2 == NULL || PQresultStatus(r2) != PGRES_COMMAND_OK) {
 		PQclear(r2);
-		PQclear(mt_db_run(db, "ROLLBACK"));
+		mt_db_rollback(db);
 		return -1;
 	}
 	PQclear(r2);
-	res = mt_db_run(db, "COMMIT");
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		PQclear(res);
+	if (mt_db_commit(db) != 0)
 		return -1;
-	}
-	PQclear(res);
 	if (!sent)
 		mt_log_warn("sms sender failed for %d messages", n);
 	return sent ? n : -1;
@@ -217,6 +211,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, stmts, STMT__MAX);
+	db.listening = 1;
 	mt_log_info("started");
 	while (!stopping) {
 		if (mt_db_ensure(&db) != 0) {

@@ -4,8 +4,11 @@ The tests talk HTTP to nginx of a throwaway stack started by tests/run.sh
 (MTCERT_URL, MTCERT_VAR, MTCERT_ROOT).  Nothing is mocked: PostgreSQL,
 Redis, nginx and the mtcert-host worker pools are the real ones.
 """
+import datetime
+import json
 import os
 import random
+import re
 import subprocess
 import time
 import uuid
@@ -114,3 +117,119 @@ def unique(prefix):
 @pytest.fixture
 def admin():
     return login("admin")
+
+
+PG_PORT = os.environ.get("MTCERT_PG_PORT", "5433")
+
+
+def sql(query, *args):
+    """Run one SQL statement on the stack's database; rows as lists of
+    strings.  Tests use it to arrange what has no API yet (a qualification)
+    and to check what the API must have written (events, access_log)."""
+    cp = subprocess.run(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
+         "-U", "mtcert", "-d", "mtcert", "-qAtX", "-F", "\t",
+         "-v", "ON_ERROR_STOP=1", "-c", query % tuple(args)],
+        capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 0, cp.stderr
+    return [line.split("\t") for line in cp.stdout.splitlines() if line]
+
+
+def id_number(region, birth="19600101", seq=None):
+    """A GB 11643 ID number with a correct check digit."""
+    seq = seq if seq is not None else random.randint(100, 999)
+    body = "%s%s%03d" % (region, birth, seq)
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(c) * x for c, x in zip(body, w)) % 11]
+
+
+def new_person(region="411200", name="测试人"):
+    """A fresh insured person in the registry (own phone: SMS limits are
+    per phone)."""
+    while True:
+        person = {"id_number": id_number(region, "19%02d0%d1%d" % (
+                      random.randint(40, 89), random.randint(1, 9),
+                      random.randint(0, 9))),
+                  "phone": "139%08d" % random.randint(0, 99999999),
+                  "name": name, "region": region}
+        if not sql("SELECT 1 FROM persons WHERE id_number = '%s' OR phone = '%s'",
+                   person["id_number"], person["phone"]):
+            break
+    ctl("person", "add", "--id-number", person["id_number"], "--name", name,
+        "--phone", person["phone"], "--region", region,
+        "--insurance", "resident")
+    return person
+
+
+def sms_lines(phone):
+    path = os.path.join(VAR, "sms.log")
+    out = []
+    for line in open(path, encoding="utf-8").read().splitlines():
+        msg = json.loads(line)
+        if msg["to"] == phone:
+            out.append(msg)
+    return out
+
+
+def wait_sms(phone, count, timeout=10):
+    """The phone's messages once at least count have been sent."""
+    assert wait_for(lambda: len(sms_lines(phone)) >= count, timeout), \
+        sms_lines(phone)
+    return sms_lines(phone)
+
+
+def request_code(phone):
+    before = len(sms_lines(phone))
+    r = api("POST", "/auth/sms-code", json={"phone": phone})
+    assert r.status_code == 204, r.text
+    text = wait_sms(phone, before + 1)[-1]["text"]
+    return re.search(r"验证码为(\d{6})", text).group(1)
+
+
+def insured_login(person, session=None):
+    code = request_code(person["phone"])
+    body = {"phone": person["phone"], "code": code,
+            "id_number": person["id_number"], "name": person["name"]}
+    if session is not None:
+        r = session.post(API + "/auth/login", json=body, timeout=10)
+    else:
+        r = api("POST", "/auth/login", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x02" * 64
+PDF = b"%PDF-1.4\n" + b"1 0 obj << >> endobj\n" * 4 + b"%%EOF\n"
+
+
+def upload(token, app_id, kind, data=PNG, issued_on=None, issuer="测试医院",
+           filename="scan.png", ctype="image/png", headers=None):
+    issued_on = issued_on or (datetime.date.today() -
+                              datetime.timedelta(days=10)).isoformat()
+    h = dict(bearer(token), **(headers or {}))
+    return api("POST", "/applications/%s/materials" % app_id, headers=h,
+               files={"file": (filename, data, ctype)},
+               data={"kind": kind, "issued_on": issued_on, "issuer": issuer})
+
+
+def draft(token, disease="D013", institution="H41120000001", **extra):
+    body = {"disease_code": disease, "phone": "13900000000",
+            "medical_record_no": "MR-%d" % random.randint(1, 10**6),
+            "designated_institution": institution}
+    body.update(extra)
+    r = api("POST", "/applications", headers=bearer(token), json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def required_kinds(app):
+    return [m["kind"] for m in app["missing_materials"]]
+
+
+def complete(token, app):
+    """Upload one file for every missing required material."""
+    for kind in required_kinds(app):
+        r = upload(token, app["id"], kind)
+        assert r.status_code == 201, r.text
+    return api("GET", "/applications/%s" % app["id"], headers=bearer(token)).json()

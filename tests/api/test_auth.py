@@ -132,3 +132,19 @@ def test_no_session_is_401_before_body_checks():
     assert_error(api("POST", "/auth/logout", data=b"a=b",
                      headers={"Content-Type": "text/plain"}),
                  401, "unauthenticated")
+
+
+def test_unknown_login_locks_like_a_known_one():
+    """Neither the answer nor the lock tells which logins exist."""
+    known, unknown = unique("known"), unique("ghost")
+    ctl("user", "add", "--role", "agency", "--login", known,
+        "--password", "right-password-5", "--region", "411200")
+    answers = {}
+    for user in (known, unknown):
+        seq = [api("POST", "/auth/password-login",
+                   json={"login": user, "password": "wrong"})
+               for _ in range(6)]
+        answers[user] = [(r.status_code, r.json()["error"]["code"],
+                          r.json()["error"]["message"]) for r in seq]
+    assert answers[known] == answers[unknown]
+    assert answers[known][-1][:2] == (429, "account_locked")
