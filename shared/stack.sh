@@ -110,6 +110,8 @@ prepare_dirs() {
 	chmod 711 "$VAR/nginx"
 	chmod 755 "$VAR/www"
 	touch "$VAR/sms.log" "$VAR/log/postgresql.log"
+	# The development SMS sender (the dispatcher, as $SVC_USER) appends.
+	chown "$SVC_USER" "$VAR/sms.log"
 	chown postgres "$VAR/log/postgresql.log"
 }
 

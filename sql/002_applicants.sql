@@ -36,6 +36,14 @@ LANGUAGE sql STABLE AS $$
                     (SELECT default_value FROM policy_keys WHERE key = k))
 $$;
 
+-- A message that could not be sent waits before its next try, longer
+-- each time (at most 5 minutes), and is never given up: nothing is lost.
+ALTER TABLE sms_outbox ADD COLUMN next_attempt_at timestamptz NOT NULL
+    DEFAULT now();
+DROP INDEX sms_outbox_unsent;
+CREATE INDEX sms_outbox_unsent ON sms_outbox(next_attempt_at, id)
+    WHERE sent_at IS NULL;
+
 -- Every new outbox row wakes the dispatcher at commit (LISTEN sms_outbox).
 CREATE FUNCTION notify_sms_outbox() RETURNS trigger
 LANGUAGE plpgsql AS $$

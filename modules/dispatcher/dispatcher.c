@@ -48,13 +48,15 @@ static const char *const stmts[STMT__MAX] = {
 	    "SELECT id, to_phone, template, body,"
 	    " to_char(created_at AT TIME ZONE 'Asia/Shanghai',"
 	    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"')"
-	    " FROM sms_outbox WHERE sent_at IS NULL AND attempts < 20"
+	    " FROM sms_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
 	    " ORDER BY id LIMIT " BATCH " FOR UPDATE SKIP LOCKED",
 	[STMT_SENT] =
 	    "UPDATE sms_outbox SET sent_at = now(), attempts = attempts + 1"
 	    " WHERE id = ANY($1::bigint[])",
 	[STMT_FAILED] =
-	    "UPDATE sms_outbox SET attempts = attempts + 1, last_error = $2"
+	    "UPDATE sms_outbox SET attempts = attempts + 1, last_error = $2,"
+	    " next_attempt_at = now() + make_interval(secs =>"
+	    "  least(300, power(2, least(attempts, 9))))"
 	    " WHERE id = ANY($1::bigint[])",
 };
 
