@@ -10,6 +10,13 @@
 #include "mt_redis.h"
 #include "mt_valid.h"
 
+/* HGETALL the session and push its expiry idle seconds ahead. */
+#define SESSION_TOUCH \
+	"local h = redis.call('HGETALL', KEYS[1]) " \
+	"local idle = redis.call('HGET', KEYS[1], 'idle') " \
+	"if idle then redis.call('EXPIRE', KEYS[1], tonumber(idle)) end " \
+	"return h"
+
 int
 mt_auth_init(void)
 {
@@ -84,7 +91,8 @@ mt_auth_lookup(struct mt_req *req, struct mt_session *s)
 	if (!find_token(req, tok, &s->via_cookie))
 		return 0;
 	token_hash(tok, s->token_hash);
-	h = mt_redis_cmd("HGETALL sess:%s", s->token_hash);
+	/* One round trip: read the session and slide its idle expiry. */
+	h = mt_redis_cmd("EVAL %s 1 sess:%s", SESSION_TOUCH, s->token_hash);
 	if (h == NULL)
 		return -1;
 	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
@@ -112,17 +120,8 @@ mt_auth_lookup(struct mt_req *req, struct mt_session *s)
 			idle = atoi(v);
 	}
 	freeReplyObject(h);
-	if (s->user_id <= 0 || s->role == 0)
+	if (s->user_id <= 0 || s->role == 0 || idle <= 0)
 		return 0;
-	/* Sliding idle expiry. */
-	if (idle > 0) {
-		redisReply *r = mt_redis_cmd("EXPIRE sess:%s %d", s->token_hash,
-		    idle);
-
-		if (r == NULL)
-			return -1;
-		freeReplyObject(r);
-	}
 	return 1;
 }
 

@@ -27,24 +27,13 @@ mt_db_close(struct mt_db *db)
 	db->conn = NULL;
 }
 
-/* 1 when the open connection is usable. */
+/* 1 when the open connection is usable: an idle connection that
+ * speaks is ending (mt_fd_readable). */
 static int
 conn_ok(struct mt_db *db)
 {
-	PGnotify *n;
-
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
-		return 0;
-	if (!mt_fd_readable(PQsocket(db->conn)))
-		return 1;
-	/* A LISTEN connection hears notifications; read them (the caller
-	 * polls for them separately).  Any other idle connection that
-	 * speaks is ending (mt_fd_readable). */
-	if (!db->listening || PQconsumeInput(db->conn) == 0)
-		return 0;
-	while ((n = PQnotifies(db->conn)) != NULL)
-		PQfreemem(n);
-	return PQstatus(db->conn) == CONNECTION_OK;
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    !mt_fd_readable(PQsocket(db->conn));
 }
 
 int

@@ -24,7 +24,6 @@ struct mt_db {
 	const char *const  *stmts;
 	size_t              nstmts;
 	int                 in_tx;      /* between begin and commit/rollback */
-	int                 listening;  /* LISTEN connection: data may arrive */
 };
 
 /* Remember what to connect to and what to prepare; does not connect. */

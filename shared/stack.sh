@@ -152,6 +152,8 @@ PGC
 		"${psql[@]}" -c "CREATE ROLE mtcert LOGIN"
 	"${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='mtcert'" | grep -q 1 ||
 		"${psql[@]}" -c "CREATE DATABASE mtcert OWNER mtcert"
+	# Times in answers carry the China offset (+08:00), whoever connects.
+	"${psql[@]}" -c "ALTER DATABASE mtcert SET timezone = 'Asia/Shanghai'"
 }
 
 redis_start() {

@@ -1,6 +1,6 @@
 -- 002_applicants.sql -- what the applicant path needs (issue 3):
--- working-day arithmetic over the calendar (R-CER-6), the SMS outbox
--- wake-up, and lookups the apply module runs on every request.
+-- working-day arithmetic over the calendar (R-CER-6), SMS retries, the
+-- progress view of each application, and the submission rules.
 
 -- A day is a working day unless the calendar says otherwise; weekends are
 -- days off unless the calendar lists them as adjusted work days (调休).
@@ -38,21 +38,14 @@ $$;
 
 -- A message that could not be sent waits before its next try, longer
 -- each time (at most 5 minutes), and is never given up: nothing is lost.
+-- (No NOTIFY on insert: PostgreSQL serialises the commits of notifying
+-- transactions on one lock, which cost submissions their group commit;
+-- the dispatcher polls the partial index instead.)
 ALTER TABLE sms_outbox ADD COLUMN next_attempt_at timestamptz NOT NULL
     DEFAULT now();
 DROP INDEX sms_outbox_unsent;
 CREATE INDEX sms_outbox_unsent ON sms_outbox(next_attempt_at, id)
     WHERE sent_at IS NULL;
-
--- Every new outbox row wakes the dispatcher at commit (LISTEN sms_outbox).
-CREATE FUNCTION notify_sms_outbox() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('sms_outbox', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER sms_outbox_notify AFTER INSERT ON sms_outbox
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_sms_outbox();
 
 -- The yearly-limit count (R-APP-6) reads submissions per person, disease
 -- and year.
@@ -74,6 +67,7 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE t
         WHEN 'created' THEN '已创建申请草稿'
         WHEN 'filed_by_hospital' THEN '医院已代为填报申请'
+        WHEN 'prechecked' THEN '医院已完成申报预检'
         WHEN 'updated' THEN '已修改申请信息'
         WHEN 'material_added' THEN '已上传材料：' || coalesce(d->>'kind_name', '')
         WHEN 'material_removed' THEN '已删除材料：' || coalesce(d->>'kind_name', '')
@@ -172,3 +166,63 @@ LANGUAGE sql IMMUTABLE AS $$
                 WHEN length(s) <= 7 THEN repeat('*', length(s))
                 ELSE left(s, 3) || repeat('*', length(s) - 7) || right(s, 4) END
 $$;
+
+-- The progress view (GET /applications/{id}) of one application as JSON,
+-- without scoping (callers scope).  Kept ready in applications.view and
+-- rebuilt whenever the application's timeline grows: every state change
+-- writes an event (DESIGN), so the trigger below sees every change, in
+-- the same transaction.  Reading progress is then one row fetch.
+CREATE FUNCTION application_view(app bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', a.id, 'status', a.status,
+        'channel', a.channel, 'review_mode', a.review_mode,
+        'region', a.region,
+        'disease', json_build_object('code', d.code, 'name', d.name),
+        'applicant', json_build_object('name', p.name,
+            'id_number', mask_id(p.id_number), 'sex', p.sex),
+        'phone', a.phone, 'medical_record_no', a.medical_record_no,
+        'designated_institution', json_build_object('code', i.code,
+            'name', i.name),
+        'filing_institution', a.filing_institution,
+        'agent', CASE WHEN a.agent_name IS NULL THEN NULL ELSE
+            json_build_object('name', a.agent_name,
+            'id_number', mask_id(a.agent_id_number),
+            'relation', a.agent_relation, 'phone', a.agent_phone) END,
+        'precheck', a.precheck,
+        'created_at', a.created_at, 'submitted_at', a.submitted_at,
+        'decided_at', a.decided_at,
+        'expected_decision_date', CASE WHEN a.status IN
+            ('submitted', 'in_review') THEN add_working_days(
+            (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,
+            policy_value(a.region, CASE WHEN a.review_mode = 'single'
+            THEN 'instant_decision_working_days'
+            ELSE 'decision_working_days' END)::int) END,
+        'missing_materials', missing_materials(a.id),
+        'materials', (SELECT coalesce(json_agg(json_build_object(
+            'id', m.id, 'kind', m.kind, 'name', mk.name,
+            'issued_on', m.issued_on, 'issuer', m.issuer,
+            'media_type', m.media_type, 'size', m.size_bytes,
+            'uploaded_at', m.created_at) ORDER BY m.id), '[]')
+            FROM materials m JOIN material_kinds mk ON mk.code = m.kind
+            WHERE m.application_id = a.id AND m.deleted_at IS NULL),
+        'timeline', (SELECT coalesce(json_agg(json_build_object(
+            'at', e.at, 'type', e.type, 'text', event_text(e.type, e.data))
+            ORDER BY e.id), '[]') FROM events e
+            WHERE e.application_id = a.id))::text
+    FROM applications a JOIN persons p ON p.id = a.person_id
+    JOIN diseases d ON d.code = a.disease
+    JOIN institutions i ON i.code = a.designated_institution
+    WHERE a.id = app
+$$;
+
+ALTER TABLE applications ADD COLUMN view text;
+
+CREATE FUNCTION refresh_application_view() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE applications SET view = application_view(NEW.application_id)
+    WHERE id = NEW.application_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_refresh_view AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION refresh_application_view();

@@ -53,6 +53,7 @@ enum stmt {
 	STMT_CREATE,
 	STMT_PRECHECK,
 	STMT_DETAIL,
+	STMT_DETAIL_LOGGED,
 	STMT_LIST,
 	STMT_OWNED,
 	STMT_PATCH,
@@ -86,55 +87,25 @@ static const char *const stmts[STMT__MAX] = {
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
 	    "  actor_role) SELECT id, $15, $10, $16 FROM a)"
 	    " SELECT id FROM a",
+	/* R-APP-7: the rules run at filing; the event rebuilds the view. */
 	[STMT_PRECHECK] =
-	    "UPDATE applications SET precheck = jsonb_build_object("
+	    "WITH u AS (UPDATE applications SET precheck = jsonb_build_object("
 	    " 'missing_materials', missing_materials(id),"
 	    " 'refusal', submission_refusal(id),"
-	    " 'at', now()) WHERE id = $1 RETURNING precheck::text",
+	    " 'at', now()) WHERE id = $1 RETURNING id)"
+	    " INSERT INTO events (application_id, type, actor_user, actor_role)"
+	    " SELECT id, 'prechecked', $2, 'hospital' FROM u",
+	/* The ready view (sql/002: application_view); staff reads are
+	 * logged. */
 	[STMT_DETAIL] =
-	    "WITH a AS (SELECT a.* FROM applications a"
+	    "SELECT a.view FROM applications a WHERE a.id = $1 AND " SCOPE,
+	[STMT_DETAIL_LOGGED] =
+	    "WITH a AS (SELECT a.id, a.person_id, a.view FROM applications a"
 	    "  WHERE a.id = $1 AND " SCOPE "),"
 	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
 	    "  object_id, action) SELECT $6, a.person_id, 'application', a.id,"
-	    "  'read' FROM a WHERE $2 <> 'insured')"
-	    " SELECT json_build_object('id', a.id, 'status', a.status,"
-	    " 'channel', a.channel, 'review_mode', a.review_mode,"
-	    " 'region', a.region,"
-	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
-	    " 'applicant', json_build_object('name', p.name,"
-	    "   'id_number', mask_id(p.id_number), 'sex', p.sex),"
-	    " 'phone', a.phone, 'medical_record_no', a.medical_record_no,"
-	    " 'designated_institution', json_build_object('code', i.code,"
-	    "   'name', i.name),"
-	    " 'filing_institution', a.filing_institution,"
-	    " 'agent', CASE WHEN a.agent_name IS NULL THEN NULL ELSE"
-	    "   json_build_object('name', a.agent_name,"
-	    "   'id_number', mask_id(a.agent_id_number),"
-	    "   'relation', a.agent_relation, 'phone', a.agent_phone) END,"
-	    " 'precheck', a.precheck,"
-	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
-	    " 'decided_at', a.decided_at,"
-	    " 'expected_decision_date', CASE WHEN a.status IN"
-	    "   ('submitted', 'in_review') THEN add_working_days("
-	    "   (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,"
-	    "   policy_value(a.region, CASE WHEN a.review_mode = 'single'"
-	    "   THEN 'instant_decision_working_days'"
-	    "   ELSE 'decision_working_days' END)::int) END,"
-	    " 'missing_materials', missing_materials(a.id),"
-	    " 'materials', (SELECT coalesce(json_agg(json_build_object("
-	    "   'id', m.id, 'kind', m.kind, 'name', mk.name,"
-	    "   'issued_on', m.issued_on, 'issuer', m.issuer,"
-	    "   'media_type', m.media_type, 'size', m.size_bytes,"
-	    "   'uploaded_at', m.created_at) ORDER BY m.id), '[]')"
-	    "   FROM materials m JOIN material_kinds mk ON mk.code = m.kind"
-	    "   WHERE m.application_id = a.id AND m.deleted_at IS NULL),"
-	    " 'timeline', (SELECT coalesce(json_agg(json_build_object("
-	    "   'at', e.at, 'type', e.type, 'text', event_text(e.type, e.data))"
-	    "   ORDER BY e.id), '[]') FROM events e"
-	    "   WHERE e.application_id = a.id))::text"
-	    " FROM a JOIN persons p ON p.id = a.person_id"
-	    " JOIN diseases d ON d.code = a.disease"
-	    " JOIN institutions i ON i.code = a.designated_institution",
+	    "  'read' FROM a)"
+	    " SELECT view FROM a",
 	[STMT_LIST] =
 	    "SELECT json_build_object('id', a.id, 'status', a.status,"
 	    " 'channel', a.channel,"
@@ -390,6 +361,22 @@ check_choice_or_reply(struct mt_req *req, const char *disease,
 }
 
 /*
+ * The progress view of application id as the caller may see it (no row
+ * when not theirs); a staff read is written to access_log.  Returns the
+ * result, or NULL after answering 503/500.
+ */
+static PGresult *
+detail(struct mt_req *req, const struct scope *sc, const char *id)
+{
+	const char *p[6] = { id, sc->role, sc->person, sc->institution,
+	    sc->region, sc->user };
+	int own = req->session->role == MT_ROLE_INSURED;
+
+	return mt_db_query_or_reply(req, own ? STMT_DETAIL :
+	    STMT_DETAIL_LOGGED, own ? 5 : 6, p);
+}
+
+/*
  * Create an application for person (id, region) through channel; hospital
  * filings also record the pre-check.  Answers 201 with the application.
  */
@@ -444,18 +431,13 @@ create(struct mt_req *req, const char *person, const char *region,
 	PQclear(res);
 	if (filing != NULL) {
 		p[0] = id;
-		res = mt_db_query_or_reply(req, STMT_PRECHECK, 1, p);
+		p[1] = sc.user;
+		res = mt_db_query_or_reply(req, STMT_PRECHECK, 2, p);
 		if (res == NULL)
 			return -1;
 		PQclear(res);
 	}
-	p[0] = id;
-	p[1] = sc.role;
-	p[2] = sc.person;
-	p[3] = sc.institution;
-	p[4] = sc.region;
-	p[5] = sc.user;
-	res = mt_db_query_or_reply(req, STMT_DETAIL, 6, p);
+	res = detail(req, &sc, id);
 	if (res == NULL)
 		return -1;
 	mt_req_header(req, "Location: " MT_API_PREFIX "/applications/%s", id);
@@ -500,17 +482,10 @@ static int
 h_get(struct mt_req *req)
 {
 	struct scope sc;
-	const char *p[6];
 	PGresult *res;
 
 	scope_of(req, &sc);
-	p[0] = mt_req_param(req, "id");
-	p[1] = sc.role;
-	p[2] = sc.person;
-	p[3] = sc.institution;
-	p[4] = sc.region;
-	p[5] = sc.user;
-	res = mt_db_query_or_reply(req, STMT_DETAIL, 6, p);
+	res = detail(req, &sc, mt_req_param(req, "id"));
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {

@@ -4,8 +4,10 @@
  *   mtcert-dispatcher [--config FILE]
  *
  * Today it drains the SMS outbox (R-CER-7): every message is an
- * sms_outbox row written in the transaction that caused it; an insert
- * wakes us through LISTEN sms_outbox (and we sweep every second anyway).
+ * sms_outbox row written in the transaction that caused it; we poll its
+ * partial index every POLL_MS (not LISTEN/NOTIFY: PostgreSQL serialises
+ * the commits of notifying transactions, which would cost every writer
+ * its group commit).
  * Delivery is at least once: a message is handed to the sender before its
  * row is marked sent, so a crash in between sends it again with the same
  * id, by which the receiver deduplicates.  Several dispatchers may run:
@@ -16,8 +18,6 @@
  * sender goes behind the same function later.
  * XXX: the 24-hour lease timers arrive with the review engine (issue 4).
  */
-#include <sys/select.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,6 +35,7 @@
 #include "mt_util.h"
 
 #define BATCH "100"
+#define POLL_MS 200
 
 enum stmt {
 	STMT_CLAIM,
@@ -165,38 +166,12 @@ drain_sms(struct mt_db *db)
 	return sent ? n : -1;
 }
 
-/* Wait up to ms for a notification (or a signal). */
-static void
-wait_for_work(struct mt_db *db, int ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	PGnotify *nt;
-	fd_set rd;
-	int fd;
-
-	if (db->conn == NULL) {
-		usleep((useconds_t)ms * 1000);
-		return;
-	}
-	fd = PQsocket(db->conn);
-	FD_ZERO(&rd);
-	FD_SET(fd, &rd);
-	if (select(fd + 1, &rd, NULL, NULL, &tv) > 0) {
-		if (PQconsumeInput(db->conn) == 0) {
-			mt_db_close(db);
-			return;
-		}
-		while ((nt = PQnotifies(db->conn)) != NULL)
-			PQfreemem(nt);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct mt_db db;
-	int listening_pid = 0, n = 0;
+	int n = 0;
 
 	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
 		if (mt_config_load(argv[2]) != 0)
@@ -213,28 +188,12 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, stmts, STMT__MAX);
-	db.listening = 1;
 	mt_log_info("started");
 	while (!stopping) {
-		if (mt_db_ensure(&db) != 0) {
-			listening_pid = 0;
-			wait_for_work(&db, 1000);
-			continue;
-		}
-		if (PQbackendPID(db.conn) != listening_pid) {
-			PGresult *res = mt_db_run(&db, "LISTEN sms_outbox");
-
-			if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
-				listening_pid = PQbackendPID(db.conn);
-			PQclear(res);
-		}
 		while (!stopping && (n = drain_sms(&db)) > 0)
 			mt_log_info("sms sent=%d", n);
-		if (n < 0) {
-			wait_for_work(&db, 1000);	/* back off */
-			continue;
-		}
-		wait_for_work(&db, 1000);
+		/* Idle, or backing off after a failure; a signal cuts it. */
+		usleep((n < 0 ? 1000 : POLL_MS) * 1000);
 	}
 	mt_db_close(&db);
 	mt_log_info("stopped");

@@ -21,7 +21,9 @@ MTCERT_VAR=$(mktemp -d /tmp/mtcert-bench.XXXXXX)
 chmod 711 "$MTCERT_VAR"
 export MTCERT_PORT=${BENCH_PORT:-28080} MTCERT_PG_PORT=${BENCH_PG_PORT:-25433}
 BPORT=$((MTCERT_PORT + 1))
-export MTCERT_MODULES="catalog:4 auth:2 agency:1"
+# apply with 32 workers for the durable submissions, like the INSERT
+# baseline: durable commits want many workers to share fsyncs.
+export MTCERT_MODULES="catalog:4 auth:2 agency:1 apply:${BENCH_APPLY_WORKERS:-32}"
 PIDS=()
 cleanup() {
 	local p
@@ -68,13 +70,75 @@ for u in /return /minimal /redis /select /insert; do
 done
 curl -sf "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases/D001" >/dev/null
 
+# --- issue 3: a signed-in applicant and fresh drafts to submit -------------
+API="http://127.0.0.1:$MTCERT_PORT/api/v1"
+build/bin/mtcertctl --config "$V/mtcert.conf" person add --id-number 411200195803120139 \
+	--name 张建国 --phone 13800000001 --region 411200 --insurance employee >/dev/null
+curl -sf -XPOST "$API/auth/sms-code" -H 'Content-Type: application/json' \
+	-d '{"phone":"13800000001"}' >/dev/null
+for _ in $(seq 100); do grep -q 13800000001 "$V/sms.log" && break; sleep 0.1; done
+CODE=$(grep 13800000001 "$V/sms.log" | tail -1 | grep -o '验证码为[0-9]*' | grep -o '[0-9]*')
+INSURED=$(curl -sf -XPOST "$API/auth/login" -H 'Content-Type: application/json' \
+	-d "{\"phone\":\"13800000001\",\"code\":\"$CODE\",\"id_number\":\"411200195803120139\",\"name\":\"张建国\"}" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+APP=$(curl -sf -XPOST "$API/applications" -H "Authorization: Bearer $INSURED" \
+	-H 'Content-Type: application/json' \
+	-d '{"disease_code":"D013","phone":"13800000001","medical_record_no":"B1","designated_institution":"H41120000001"}' |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+build/bin/mtcertctl --config "$V/mtcert.conf" user add --role hospital \
+	--login bench-hospital --password bench-password-1 --institution H41120000001 >/dev/null
+HOSP=$(curl -sf -XPOST "$API/auth/password-login" -H 'Content-Type: application/json' \
+	-d '{"login":"bench-hospital","password":"bench-password-1"}' |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# Complete drafts filed by that hospital (40 diseases a person).
+NDRAFT=${BENCH_DRAFTS:-60000}
+psql "$PGC" -q <<SQL
+INSERT INTO persons (id_number, name, sex, birth_date, phone, insurance, region)
+SELECT '4112001960' || lpad(g::text, 8, '0'), '压测', 'M', '1960-01-01',
+       '139' || lpad(g::text, 8, '0'), 'resident', '411200'
+FROM generate_series(1, ($NDRAFT / 40) + 1) g;
+WITH p AS (SELECT id FROM persons WHERE name = '压测'),
+     d AS (SELECT code FROM diseases ORDER BY sort_order OFFSET 5 LIMIT 40),
+     a AS (INSERT INTO applications (person_id, disease, region, channel,
+             review_mode, phone, medical_record_no, designated_institution,
+             filing_institution, filed_by)
+           SELECT p.id, d.code, '411200', 'hospital', 'double', '13900000000',
+                  'B', 'H41120000001', 'H41120000001',
+                  (SELECT id FROM users WHERE login = 'bench-hospital')
+           FROM p CROSS JOIN d LIMIT $NDRAFT RETURNING id, disease)
+INSERT INTO materials (application_id, kind, issued_on, issuer, sha256,
+                       size_bytes, media_type, uploaded_by)
+SELECT a.id, dm.kind, cn_today() - 10, '压测医院', repeat('a', 64), 100,
+       'image/png', (SELECT id FROM users WHERE login = 'bench-hospital')
+FROM a JOIN disease_materials dm ON dm.disease = a.disease AND dm.required;
+ANALYZE;
+SQL
+FIRST=$(psql "$PGC" -qAt -c "SELECT min(id) FROM applications WHERE filing_institution = 'H41120000001' AND status = 'draft'")
+cat > "$V/submit.lua" <<LUA
+-- Each wrk thread submits its own slice of the fresh drafts, once each.
+local first, per = $FIRST, math.floor($NDRAFT / 2)
+local threads = 0
+function setup(thread) thread:set("base", first + threads * per); threads = threads + 1 end
+function init(args) n = 0 end
+function request()
+  local id = base + n
+  n = n + 1
+  return wrk.format("POST", "/api/v1/applications/" .. id .. "/submit",
+    {["Authorization"] = "Bearer $HOSP", ["Content-Type"] = "application/json"},
+    '{"promise":true}')
+end
+LUA
+
 declare -A RPS P50 P99
 to_ms() { # wrk latency like 1.23ms / 456.00us / 1.02s
 	awk -v v="$1" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else if (v ~ /s$/) print v*1000; else print v }'
 }
-run() { # name url
-	local out
-	out=$(wrk -t2 -c"$CONN" -d"${SECS}s" --latency "$2")
+run() { # name url [wrk options]
+	local out name=$1 url=$2 secs=$SECS
+	shift 2
+	[ "$name" = submit ] && secs=$SUBMIT_SECS
+	out=$(wrk -t2 -c"$CONN" -d"${secs}s" --latency "$@" "$url")
+	set -- "$name"
 	RPS[$1]=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 	P50[$1]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
 	P99[$1]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
@@ -90,6 +154,10 @@ run select   "http://127.0.0.1:$BPORT/select"
 run insert   "http://127.0.0.1:$BPORT/insert"
 run catalog  "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases/D001"
 run health   "http://127.0.0.1:$MTCERT_PORT/api/v1/health"
+run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
+SUBMIT_SECS=${BENCH_SUBMIT_SECONDS:-5}
+run submit   "http://127.0.0.1:$MTCERT_PORT/" -s "$V/submit.lua"
+SUBMITTED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND status = 'submitted'")
 
 ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
 echo
@@ -100,3 +168,8 @@ echo "minimal / return  = $(ratio minimal return)"
 echo "select / minimal  = $(ratio select minimal)   redis / minimal = $(ratio redis minimal)   insert / minimal = $(ratio insert minimal)"
 ok=$(awk -v r="$(ratio catalog minimal)" -v p="${P99[catalog]}" 'BEGIN { print (r >= 0.70 && p < 10) ? "met" : "NOT met" }')
 echo "catalog targets: $ok"
+echo
+echo "progress / select = $(ratio progress select)   (target >= 0.80: signed-in GET /applications/{id})"
+echo "submit / insert   = $(ratio submit insert)   (target >= 0.40: every rule, one durable transaction; $SUBMITTED drafts submitted, apply with ${BENCH_APPLY_WORKERS:-32} workers)"
+ok=$(awk -v a="$(ratio progress select)" -v b="$(ratio submit insert)" 'BEGIN { print (a >= 0.80 && b >= 0.40) ? "met" : "NOT met" }')
+echo "applicant targets: $ok"
