@@ -10,31 +10,34 @@ LANGUAGE sql STABLE AS $$
                     extract(isodow FROM d) < 6)
 $$;
 
--- The date n working days after start (start itself not counted).
+-- The date n working days after start (start itself not counted): one
+-- query over a window long enough for any run of holidays.
+-- (PL/pgSQL, not SQL: PL/pgSQL caches its plans, a non-inlined SQL
+-- function is planned again at every call.)
 CREATE FUNCTION add_working_days(start date, n integer) RETURNS date
 LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    d date := start;
-    remaining integer := n;
 BEGIN
     IF n < 0 OR n > 3650 THEN
         RAISE EXCEPTION 'add_working_days: n out of range: %', n;
     END IF;
-    WHILE remaining > 0 LOOP
-        d := d + 1;
-        IF is_working_day(d) THEN
-            remaining := remaining - 1;
-        END IF;
-    END LOOP;
-    RETURN d;
+    IF n = 0 THEN
+        RETURN start;
+    END IF;
+    RETURN (SELECT d FROM (
+        SELECT g::date AS d, row_number() OVER (ORDER BY g) AS k
+        FROM generate_series(start + 1, start + n * 2 + 30, interval '1 day') g
+        LEFT JOIN calendar c ON c.day = g::date
+        WHERE coalesce(c.kind = 'workday', extract(isodow FROM g) < 6)) w
+        WHERE k = n);
 END $$;
 
 -- A region's policy value, or the key's default.
 CREATE FUNCTION policy_value(r text, k text) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce((SELECT value FROM policies WHERE region = r AND key = k),
-                    (SELECT default_value FROM policy_keys WHERE key = k))
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce((SELECT value FROM policies WHERE region = r AND key = k),
+                    (SELECT default_value FROM policy_keys WHERE key = k));
+END $$;
 
 -- A message that could not be sent waits before its next try, longer
 -- each time (at most 5 minutes), and is never given up: nothing is lost.
@@ -87,33 +90,38 @@ $$;
 -- The required kinds of an application's disease still without a
 -- material, with their names, in the disease's order.
 CREATE FUNCTION missing_materials(app bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('kind', dm.kind,
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', dm.kind,
                'name', mk.name, 'note', dm.note) ORDER BY dm.sort_order), '[]')
     FROM applications a
     JOIN disease_materials dm ON dm.disease = a.disease AND dm.required
     JOIN material_kinds mk ON mk.code = dm.kind
     WHERE a.id = app
       AND NOT EXISTS (SELECT 1 FROM materials m WHERE m.application_id = a.id
-                      AND m.kind = dm.kind AND m.deleted_at IS NULL)
-$$;
+                      AND m.kind = dm.kind AND m.deleted_at IS NULL));
+END $$;
 
 -- Materials of an application older than their limit today (R-APP-3).
 CREATE FUNCTION stale_materials(app bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'kind', m.kind,
-               'name', mk.name, 'issued_on', m.issued_on,
-               'max_age_days', coalesce(dm.max_age_days,
-                   policy_value(a.region, 'material_max_age_days')::int))
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r text;
+    max_age integer;
+BEGIN
+    SELECT region INTO r FROM applications WHERE id = app;
+    max_age := policy_value(r, 'material_max_age_days')::int;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id,
+               'kind', m.kind, 'name', mk.name, 'issued_on', m.issued_on,
+               'max_age_days', coalesce(dm.max_age_days, max_age))
                ORDER BY m.id), '[]')
     FROM applications a
     JOIN materials m ON m.application_id = a.id AND m.deleted_at IS NULL
     JOIN material_kinds mk ON mk.code = m.kind
     LEFT JOIN disease_materials dm ON dm.disease = a.disease AND dm.kind = m.kind
     WHERE a.id = app
-      AND m.issued_on < cn_today() - coalesce(dm.max_age_days,
-                         policy_value(a.region, 'material_max_age_days')::int)
-$$;
+      AND m.issued_on < cn_today() - coalesce(dm.max_age_days, max_age));
+END $$;
 
 -- The rules a submission must pass besides materials (R-APP-6, R-BEN,
 -- designated hospital).  Returns NULL when they pass, else
@@ -173,7 +181,9 @@ $$;
 -- writes an event (DESIGN), so the trigger below sees every change, in
 -- the same transaction.  Reading progress is then one row fetch.
 CREATE FUNCTION application_view(app bigint) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
     SELECT json_build_object('id', a.id, 'status', a.status,
         'channel', a.channel, 'review_mode', a.review_mode,
         'region', a.region,
@@ -212,8 +222,8 @@ LANGUAGE sql STABLE AS $$
     FROM applications a JOIN persons p ON p.id = a.person_id
     JOIN diseases d ON d.code = a.disease
     JOIN institutions i ON i.code = a.designated_institution
-    WHERE a.id = app
-$$;
+    WHERE a.id = app);
+END $$;
 
 ALTER TABLE applications ADD COLUMN view text;
 
@@ -226,3 +236,66 @@ BEGIN
 END $$;
 CREATE TRIGGER events_refresh_view AFTER INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION refresh_application_view();
+
+-- Submit an application (POST /applications/{id}/submit) in one call and
+-- one transaction: lock the application and its person (so one person's
+-- submissions are counted one after the other, R-APP-6), check every
+-- rule, then change the state, write the event and queue the SMS.
+-- The caller's scope comes as (s_role, s_person, s_inst, s_region).
+-- Returns {"ok": {...}} or {"error": code, ...}.
+CREATE FUNCTION submit_application(app bigint, actor bigint, s_role text,
+    s_person bigint, s_inst text, s_region text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    a applications%ROWTYPE;
+    found_list jsonb;
+    refusal jsonb;
+    dname text;
+BEGIN
+    SELECT x.* INTO a FROM applications x JOIN persons p ON p.id = x.person_id
+    WHERE x.id = app
+      AND ((s_role = 'insured' AND x.person_id = s_person)
+           OR (s_role = 'hospital' AND x.filing_institution = s_inst)
+           OR (s_role = 'agency' AND x.region = s_region)
+           OR s_role = 'admin')
+    FOR UPDATE OF x, p;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'not_found');
+    END IF;
+    IF a.status NOT IN ('draft', 'returned') THEN
+        RETURN jsonb_build_object('error', 'not_submittable', 'status', a.status);
+    END IF;
+    found_list := missing_materials(app);
+    IF found_list <> '[]' THEN
+        RETURN jsonb_build_object('error', 'materials_missing',
+                                  'list', found_list);
+    END IF;
+    found_list := stale_materials(app);
+    IF found_list <> '[]' THEN
+        RETURN jsonb_build_object('error', 'material_too_old',
+                                  'list', found_list);
+    END IF;
+    refusal := submission_refusal(app);
+    IF refusal IS NOT NULL THEN
+        RETURN jsonb_build_object('error', 'refused', 'refusal', refusal);
+    END IF;
+    UPDATE applications SET status = 'submitted', promised_at = now(),
+        submitted_at = coalesce(submitted_at, now()), updated_at = now()
+    WHERE id = app RETURNING * INTO a;
+    SELECT name INTO dname FROM diseases WHERE code = a.disease;
+    INSERT INTO sms_outbox (to_phone, template, body)
+    VALUES (a.phone, 'application_submitted',
+            format('【门诊慢特病】您的“%s”认定申请（编号%s）已提交，结果将以短信通知。',
+                   dname, a.id));
+    -- The event last: its trigger rebuilds the view with all of the above.
+    INSERT INTO events (application_id, type, actor_user, actor_role)
+    VALUES (app, CASE WHEN a.promised_at <> a.submitted_at
+                 THEN 'resubmitted' ELSE 'submitted' END, actor, s_role);
+    RETURN jsonb_build_object('ok', jsonb_build_object(
+        'id', a.id, 'status', a.status, 'submitted_at', a.submitted_at,
+        'expected_decision_date', add_working_days(
+            (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,
+            policy_value(a.region, CASE WHEN a.review_mode = 'single'
+                THEN 'instant_decision_working_days'
+                ELSE 'decision_working_days' END)::int)));
+END $$;

@@ -62,8 +62,6 @@ enum stmt {
 	STMT_MATERIAL_ADD,
 	STMT_MATERIAL_DELETE,
 	STMT_MATERIAL_FILE,
-	STMT_SUBMIT_LOCK,
-	STMT_SUBMIT_CHECK,
 	STMT_SUBMIT,
 	STMT__MAX
 };
@@ -192,33 +190,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "  object_id, action) SELECT $6, person_id, 'material', id,"
 	    "  'download' FROM f)"
 	    " SELECT sha256, media_type FROM f",
-	/* Lock the application and its person: one person's submissions
-	 * are counted one after the other (R-APP-6). */
-	[STMT_SUBMIT_LOCK] =
-	    "SELECT a.status FROM applications a"
-	    " JOIN persons p ON p.id = a.person_id"
-	    " WHERE a.id = $1 AND " SCOPE " FOR UPDATE OF a, p",
-	[STMT_SUBMIT_CHECK] =
-	    "SELECT missing_materials($1)::text, stale_materials($1)::text,"
-	    " submission_refusal($1)::text",
+	/* Every rule and the change in one call (sql/002:
+	 * submit_application). */
 	[STMT_SUBMIT] =
-	    "WITH a AS (UPDATE applications SET status = 'submitted',"
-	    "  promised_at = now(), submitted_at = coalesce(submitted_at, now()),"
-	    "  updated_at = now() WHERE id = $1 RETURNING *),"
-	    " e AS (INSERT INTO events (application_id, type, actor_user,"
-	    "  actor_role) SELECT id, CASE WHEN $4 = 'returned'"
-	    "  THEN 'resubmitted' ELSE 'submitted' END, $2, $3 FROM a),"
-	    " s AS (INSERT INTO sms_outbox (to_phone, template, body)"
-	    "  SELECT a.phone, 'application_submitted', format("
-	    "  '【门诊慢特病】您的“%s”认定申请（编号%s）已提交，结果将以短信通知。',"
-	    "  d.name, a.id) FROM a JOIN diseases d ON d.code = a.disease)"
-	    " SELECT json_build_object('id', a.id, 'status', a.status,"
-	    " 'submitted_at', a.submitted_at,"
-	    " 'expected_decision_date', add_working_days("
-	    "  (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,"
-	    "  policy_value(a.region, CASE WHEN a.review_mode = 'single'"
-	    "  THEN 'instant_decision_working_days'"
-	    "  ELSE 'decision_working_days' END)::int))::text FROM a",
+	    "SELECT submit_application($1, $2, $3, $4::bigint, $5, $6)::text",
 };
 
 /* The caller's scope as the parameters $2..$5 (and $6 the user id). */
@@ -632,6 +607,18 @@ valid_kind(const char *s)
 	return 1;
 }
 
+/* Characters (not bytes) of a valid UTF-8 string. */
+static size_t
+utf8_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 /*
  * Check the upload's text fields; on success kind, issued_on and issuer
  * are set (caller frees).  0, or -1 after answering 400.
@@ -658,8 +645,8 @@ upload_fields_or_reply(struct mt_req *req, const struct mt_part *parts,
 	if (*issuer == NULL || **issuer == '\0')
 		return mt_reply_error(req, 400, "field_required",
 		    "缺少必填项：出具机构", "issuer");
-	if (!mt_valid_utf8(*issuer, strlen(*issuer)) || strlen(*issuer) > 384
-	    || strpbrk(*issuer, "\r\n\t") != NULL)
+	if (!mt_valid_utf8(*issuer, strlen(*issuer)) ||
+	    utf8_len(*issuer) > 128 || strpbrk(*issuer, "\r\n\t") != NULL)
 		return mt_reply_error(req, 400, "field_invalid",
 		    "出具机构格式不正确（最多128个字）", "issuer");
 	return 0;
@@ -861,117 +848,76 @@ h_material_file(struct mt_req *req)
 	return 0;
 }
 
-/* Answer one submission refusal {"code","message","field"?} with 422. */
-static int
-refuse_submit(struct mt_req *req, const char *code, const char *message,
-    const char *field, const char *details_key, const char *details_json)
+/* The JSON member key of o as a string, or "". */
+static const char *
+member(json_object *o, const char *key)
 {
-	json_object *d = NULL;
+	json_object *v;
 
-	if (details_key != NULL) {
-		d = json_object_new_object();
-		json_object_object_add(d, details_key,
-		    json_tokener_parse(details_json));
-	}
-	return mt_reply_error_details(req, 422, code, message, field, d);
+	return json_object_object_get_ex(o, key, &v) ?
+	    json_object_get_string(v) : "";
 }
 
-/*
- * Check every rule of a submission inside the transaction.  Returns 0
- * when it may go on, -1 after answering 422 or 503.
- */
+/* Answer a refused submission from submit_application's result. */
 static int
-submit_rules_or_reply(struct mt_req *req, const char *id)
+refuse_submit(struct mt_req *req, json_object *r)
 {
-	const char *p[1] = { id };
-	json_object *r, *code, *msg, *field;
-	PGresult *res;
-	int rc = 0;
+	const char *err = member(r, "error");
+	json_object *list, *d, *refusal;
 
-	res = mt_db_query_or_reply(req, STMT_SUBMIT_CHECK, 1, p);
-	if (res == NULL)
-		return -1;
-	if (strcmp(PQgetvalue(res, 0, 0), "[]") != 0)
-		rc = refuse_submit(req, "materials_missing",
-		    "还有材料未上传，请按清单一次补齐后再提交", NULL,
-		    "missing_materials", PQgetvalue(res, 0, 0));
-	else if (strcmp(PQgetvalue(res, 0, 1), "[]") != 0)
-		rc = refuse_submit(req, "material_too_old",
-		    "部分材料出具时间已超过规定期限，请更换为近期材料后再提交",
-		    NULL, "stale_materials", PQgetvalue(res, 0, 1));
-	else if (!PQgetisnull(res, 0, 2)) {
-		r = json_tokener_parse(PQgetvalue(res, 0, 2));
-		json_object_object_get_ex(r, "code", &code);
-		json_object_object_get_ex(r, "message", &msg);
-		if (!json_object_object_get_ex(r, "field", &field))
-			field = NULL;
-		rc = mt_reply_error(req, 422, json_object_get_string(code),
-		    json_object_get_string(msg),
-		    field != NULL ? json_object_get_string(field) : NULL);
-		json_object_put(r);
+	if (strcmp(err, "not_found") == 0)
+		return not_found(req);
+	if (strcmp(err, "not_submittable") == 0)
+		return mt_reply_error(req, 409, "application_not_submittable",
+		    strcmp(member(r, "status"), "submitted") == 0 ?
+		    "申请已经提交，无需重复提交" :
+		    "申请已进入审核或已结束，不能再提交", NULL);
+	if (strcmp(err, "refused") == 0) {
+		json_object_object_get_ex(r, "refusal", &refusal);
+		return mt_reply_error(req, 422, member(refusal, "code"),
+		    member(refusal, "message"),
+		    *member(refusal, "field") ? member(refusal, "field") : NULL);
 	}
-	PQclear(res);
-	return rc;
+	json_object_object_get_ex(r, "list", &list);
+	d = json_object_new_object();
+	json_object_object_add(d, strcmp(err, "materials_missing") == 0 ?
+	    "missing_materials" : "stale_materials", json_object_get(list));
+	if (strcmp(err, "materials_missing") == 0)
+		return mt_reply_error_details(req, 422, "materials_missing",
+		    "还有材料未上传，请按清单一次补齐后再提交", NULL, d);
+	return mt_reply_error_details(req, 422, "material_too_old",
+	    "部分材料出具时间已超过规定期限，请更换为近期材料后再提交", NULL, d);
 }
 
 static int
 h_submit(struct mt_req *req)
 {
-	const char *id = mt_req_param(req, "id"), *p[5];
+	const char *p[6];
+	json_object *r, *ok;
 	struct scope sc;
-	char status[16];
 	PGresult *res;
 
 	if (strcmp(mt_req_param(req, "promise"), "true") != 0)
 		return mt_reply_error(req, 422, "promise_required",
 		    "请阅读并勾选承诺书后再提交", "promise");
 	scope_of(req, &sc);
-	if (mt_db_begin(req->db) != 0)
-		return mt_reply_unavailable(req, "数据库");
-	p[0] = id;
-	p[1] = sc.role;
-	p[2] = sc.person;
-	p[3] = sc.institution;
-	p[4] = sc.region;
-	res = mt_db_query_or_reply(req, STMT_SUBMIT_LOCK, 5, p);
-	if (res == NULL)
-		goto rollback;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		not_found(req);
-		goto rollback;
-	}
-	snprintf(status, sizeof(status), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0) {
-		mt_reply_error(req, 409, "application_not_submittable",
-		    strcmp(status, "submitted") == 0 ? "申请已经提交，无需重复提交"
-		    : "申请已进入审核或已结束，不能再提交", NULL);
-		goto rollback;
-	}
-	if (submit_rules_or_reply(req, id) < 0)
-		goto rollback;
+	p[0] = mt_req_param(req, "id");
 	p[1] = sc.user;
 	p[2] = sc.role;
-	p[3] = status;
-	res = mt_db_query_or_reply(req, STMT_SUBMIT, 4, p);
+	p[3] = sc.person;
+	p[4] = sc.institution;
+	p[5] = sc.region;
+	res = mt_db_query_or_reply(req, STMT_SUBMIT, 6, p);
 	if (res == NULL)
-		goto rollback;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		goto rollback;
-	}
-	if (mt_db_commit(req->db) != 0) {
-		PQclear(res);
-		return mt_reply_unavailable(req, "数据库");
-	}
-	return reply_text(req, 200, res);
-rollback:
-	mt_db_rollback(req->db);
-	if (req->status == 0)
-		mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
-	return -1;
+		return -1;
+	r = json_tokener_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (json_object_object_get_ex(r, "ok", &ok))
+		mt_reply_json(req, 200, json_object_get(ok));
+	else
+		refuse_submit(req, r);
+	json_object_put(r);
+	return 0;
 }
 
 static int

@@ -300,12 +300,20 @@ def test_upload_refuses_by_content_not_name():
     assert_error(upload(tok, app["id"], "inpatient_record",
                         issued_on="2026-02-30"), 400, "field_invalid",
                  "issued_on")
+    assert_error(upload(tok, app["id"], "inpatient_record", issuer="a" * 129),
+                 400, "field_invalid", "issuer")
+    assert upload(tok, app["id"], "inpatient_record",
+                  issuer="医" * 128).status_code == 201
     tomorrow = (TODAY + datetime.timedelta(days=2)).isoformat()
     assert_error(upload(tok, app["id"], "inpatient_record", issued_on=tomorrow),
                  400, "field_invalid", "issued_on")
     r = api("POST", "/applications/%s/materials" % app["id"],
             headers=bearer(tok), json={"kind": "x"})
     assert_error(r, 415, "unsupported_media_type")
+    mats = get(tok, app["id"])["materials"]
+    assert [m["issuer"] for m in mats] == ["医" * 128]
+    api("DELETE", "/applications/%s/materials/%s" % (app["id"], mats[0]["id"]),
+        headers=bearer(tok))
     r = api("POST", "/applications/%s/materials" % app["id"],
             headers=dict(bearer(tok), **{
                 "Content-Type": "multipart/form-data; boundary=zzz"}),

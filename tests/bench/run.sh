@@ -105,7 +105,11 @@ WITH p AS (SELECT id FROM persons WHERE name = '压测'),
            SELECT p.id, d.code, '411200', 'hospital', 'double', '13900000000',
                   'B', 'H41120000001', 'H41120000001',
                   (SELECT id FROM users WHERE login = 'bench-hospital')
-           FROM p CROSS JOIN d LIMIT $NDRAFT RETURNING id, disease)
+           -- Disease-major: consecutive drafts belong to different
+           -- persons, as real traffic does (one person's submissions
+           -- queue on that person's row lock).
+           FROM d CROSS JOIN p ORDER BY d.code, p.id LIMIT $NDRAFT
+           RETURNING id, disease)
 INSERT INTO materials (application_id, kind, issued_on, issuer, sha256,
                        size_bytes, media_type, uploaded_by)
 SELECT a.id, dm.kind, cn_today() - 10, '压测医院', repeat('a', 64), 100,
