@@ -176,7 +176,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The progress view (GET /applications/{id}) of one application as JSON,
--- without scoping (callers scope).  Kept ready in applications.view and
+-- without scoping (callers scope).  Kept ready in application_views and
 -- rebuilt whenever the application's timeline grows: every state change
 -- writes an event (DESIGN), so the trigger below sees every change, in
 -- the same transaction.  Reading progress is then one row fetch.
@@ -202,11 +202,7 @@ BEGIN
         'created_at', a.created_at, 'submitted_at', a.submitted_at,
         'decided_at', a.decided_at,
         'expected_decision_date', CASE WHEN a.status IN
-            ('submitted', 'in_review') THEN add_working_days(
-            (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,
-            policy_value(a.region, CASE WHEN a.review_mode = 'single'
-            THEN 'instant_decision_working_days'
-            ELSE 'decision_working_days' END)::int) END,
+            ('submitted', 'in_review') THEN a.expected_decision_date END,
         'missing_materials', missing_materials(a.id),
         'materials', (SELECT coalesce(json_agg(json_build_object(
             'id', m.id, 'kind', m.kind, 'name', mk.name,
@@ -225,13 +221,24 @@ BEGIN
     WHERE a.id = app);
 END $$;
 
-ALTER TABLE applications ADD COLUMN view text;
+-- The expected decision date, counted at submission (R-CER-6).
+ALTER TABLE applications ADD COLUMN expected_decision_date date;
+
+-- Views live apart from applications: a status change then rewrites a
+-- narrow row, and a view rewrite is a HOT update of a table whose only
+-- index is its key.  toast_tuple_target keeps views of a few KiB inline
+-- and uncompressed, so a read is one page and no decompression.
+CREATE TABLE application_views (
+    application_id bigint PRIMARY KEY REFERENCES applications(id),
+    view        text NOT NULL
+) WITH (fillfactor = 50, toast_tuple_target = 8160);
 
 CREATE FUNCTION refresh_application_view() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE applications SET view = application_view(NEW.application_id)
-    WHERE id = NEW.application_id;
+    INSERT INTO application_views (application_id, view)
+    VALUES (NEW.application_id, application_view(NEW.application_id))
+    ON CONFLICT (application_id) DO UPDATE SET view = EXCLUDED.view;
     RETURN NULL;
 END $$;
 CREATE TRIGGER events_refresh_view AFTER INSERT ON events
@@ -280,7 +287,13 @@ BEGIN
         RETURN jsonb_build_object('error', 'refused', 'refusal', refusal);
     END IF;
     UPDATE applications SET status = 'submitted', promised_at = now(),
-        submitted_at = coalesce(submitted_at, now()), updated_at = now()
+        submitted_at = coalesce(submitted_at, now()), updated_at = now(),
+        -- Counted from the day the application is complete (R-APP-8),
+        -- so a resubmission after a return starts the count again.
+        expected_decision_date = add_working_days(cn_today(),
+            policy_value(region, CASE WHEN review_mode = 'single'
+                THEN 'instant_decision_working_days'
+                ELSE 'decision_working_days' END)::int)
     WHERE id = app RETURNING * INTO a;
     SELECT name INTO dname FROM diseases WHERE code = a.disease;
     INSERT INTO sms_outbox (to_phone, template, body)
@@ -293,9 +306,5 @@ BEGIN
                  THEN 'resubmitted' ELSE 'submitted' END, actor, s_role);
     RETURN jsonb_build_object('ok', jsonb_build_object(
         'id', a.id, 'status', a.status, 'submitted_at', a.submitted_at,
-        'expected_decision_date', add_working_days(
-            (a.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,
-            policy_value(a.region, CASE WHEN a.review_mode = 'single'
-                THEN 'instant_decision_working_days'
-                ELSE 'decision_working_days' END)::int)));
+        'expected_decision_date', a.expected_decision_date));
 END $$;

@@ -96,9 +96,11 @@ static const char *const stmts[STMT__MAX] = {
 	/* The ready view (sql/002: application_view); staff reads are
 	 * logged. */
 	[STMT_DETAIL] =
-	    "SELECT a.view FROM applications a WHERE a.id = $1 AND " SCOPE,
+	    "SELECT v.view FROM applications a JOIN application_views v"
+	    " ON v.application_id = a.id WHERE a.id = $1 AND " SCOPE,
 	[STMT_DETAIL_LOGGED] =
-	    "WITH a AS (SELECT a.id, a.person_id, a.view FROM applications a"
+	    "WITH a AS (SELECT a.id, a.person_id, v.view FROM applications a"
+	    "  JOIN application_views v ON v.application_id = a.id"
 	    "  WHERE a.id = $1 AND " SCOPE "),"
 	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
 	    "  object_id, action) SELECT $6, a.person_id, 'application', a.id,"
