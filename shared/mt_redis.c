@@ -74,3 +74,45 @@ mt_redis_cmd(const char *fmt, ...)
 	}
 	return r;
 }
+
+int
+mt_redis_send(const char *fmt, ...)
+{
+	redisContext *c = mt_redis_ctx();
+	va_list ap;
+	int done = 0, rc;
+
+	if (c == NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = redisvAppendCommand(c, fmt, ap);
+	va_end(ap);
+	while (rc == REDIS_OK && !done)
+		rc = redisBufferWrite(c, &done);
+	if (rc != REDIS_OK) {
+		mt_log_warn("redis send failed: %s", c->errstr);
+		mt_redis_close();
+		return -1;
+	}
+	return 0;
+}
+
+redisReply *
+mt_redis_recv(void)
+{
+	void *r = NULL;
+
+	if (rctx == NULL)
+		return NULL;
+	if (redisGetReply(rctx, &r) != REDIS_OK || r == NULL) {
+		mt_log_warn("redis reply failed: %s", rctx->errstr);
+		mt_redis_close();
+		return NULL;
+	}
+	if (((redisReply *)r)->type == REDIS_REPLY_ERROR) {
+		mt_log_warn("redis error reply: %s", ((redisReply *)r)->str);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
