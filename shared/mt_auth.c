@@ -80,26 +80,19 @@ find_token(struct mt_req *req, char *tok, int *via_cookie)
 }
 
 int
-mt_auth_send(struct mt_req *req, struct mt_session *s)
+mt_auth_lookup(struct mt_req *req, struct mt_session *s)
 {
+	redisReply *h;
 	char tok[65];
+	size_t i;
+	int idle = 0;
 
 	memset(s, 0, sizeof(*s));
 	if (!find_token(req, tok, &s->via_cookie))
 		return 0;
 	token_hash(tok, s->token_hash);
 	/* One round trip: read the session and slide its idle expiry. */
-	return mt_redis_send("EVAL %s 1 sess:%s", SESSION_TOUCH,
-	    s->token_hash) == 0 ? 1 : -1;
-}
-
-int
-mt_auth_recv(struct mt_session *s)
-{
-	redisReply *h = mt_redis_recv();
-	size_t i;
-	int idle = 0;
-
+	h = mt_redis_cmd("EVAL %s 1 sess:%s", SESSION_TOUCH, s->token_hash);
 	if (h == NULL)
 		return -1;
 	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) {
@@ -130,50 +123,6 @@ mt_auth_recv(struct mt_session *s)
 	if (s->user_id <= 0 || s->role == 0 || idle <= 0)
 		return 0;
 	return 1;
-}
-
-int
-mt_auth_lookup(struct mt_req *req, struct mt_session *s)
-{
-	int rc = mt_auth_send(req, s);
-
-	return rc <= 0 ? rc : mt_auth_recv(s);
-}
-
-/* Confirmed sessions this worker saw last, for speculation only. */
-static struct mt_session seen[64];
-static unsigned seen_next;
-
-const struct mt_session *
-mt_auth_cached(const char *hash)
-{
-	size_t i;
-
-	for (i = 0; i < MT_ARRAY_LEN(seen); i++)
-		if (seen[i].user_id > 0 &&
-		    strcmp(seen[i].token_hash, hash) == 0)
-			return &seen[i];
-	return NULL;
-}
-
-void
-mt_auth_remember(const struct mt_session *s)
-{
-	struct mt_session *slot = (struct mt_session *)mt_auth_cached(
-	    s->token_hash);
-
-	if (slot == NULL)
-		slot = &seen[seen_next++ % MT_ARRAY_LEN(seen)];
-	*slot = *s;
-}
-
-void
-mt_auth_forget(const char *hash)
-{
-	struct mt_session *slot = (struct mt_session *)mt_auth_cached(hash);
-
-	if (slot != NULL)
-		memset(slot, 0, sizeof(*slot));
 }
 
 int
@@ -214,8 +163,6 @@ int
 mt_auth_destroy(const char *hash)
 {
 	redisReply *r = mt_redis_cmd("DEL sess:%s", hash);
-
-	mt_auth_forget(hash);
 
 	if (r == NULL)
 		return -1;

@@ -21,21 +21,6 @@
  */
 int     mt_auth_lookup(struct mt_req *req, struct mt_session *s);
 /*
- * The same in two halves, so other work can overlap the round trip:
- * mt_auth_send finds the token and asks Redis (1 asked, 0 no token, -1
- * down); mt_auth_recv reads the answer (as mt_auth_lookup).
- */
-int     mt_auth_send(struct mt_req *req, struct mt_session *s);
-int     mt_auth_recv(struct mt_session *s);
-/*
- * This worker's last confirmed copy of the session with token_hash, or
- * NULL.  Only a basis for speculation: a session is still confirmed with
- * Redis on every request.
- */
-const struct mt_session *mt_auth_cached(const char *token_hash);
-void    mt_auth_remember(const struct mt_session *s);
-void    mt_auth_forget(const char *token_hash);
-/*
  * Create a session for s (user fields filled) living idle seconds.
  * Writes the token and the CSRF token (65 bytes each).  0, or -1 when
  * the session store is down.

@@ -127,7 +127,6 @@ serve(FCGX_Request *fr)
 	free(req.path);
 	mt_buf_free(&req.headers);
 	mt_buf_free(&req.reply_body);
-	mt_buf_free(&req.deferred);
 }
 
 static void

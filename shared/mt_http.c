@@ -118,16 +118,6 @@ mt_reply_raw(struct mt_req *req, int status, const char *ctype,
 		    status_text(status), ctype != NULL ? "Content-Type: " : "",
 		    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
 		    len, req->request_id);
-	if (req->defer) {
-		mt_buf_append(&req->deferred, head, (size_t)n);
-		if (req->headers.len > 0)
-			mt_buf_append(&req->deferred, req->headers.data,
-			    req->headers.len);
-		mt_buf_append(&req->deferred, "\r\n", 2);
-		if (len > 0)
-			mt_buf_append(&req->deferred, body, len);
-		return 0;
-	}
 	FCGX_PutStr(head, n, out);
 	if (req->headers.len > 0)
 		FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
@@ -473,6 +463,35 @@ read_body(struct mt_req *req, size_t len)
 	return 0;
 }
 
+/* Session and role checks; -1 after answering 401/403/503. */
+static int
+check_session(struct mt_req *req, struct mt_session *sess)
+{
+	const char *m = req->method, *tok;
+	int rc;
+
+	rc = mt_auth_lookup(req, sess);
+	if (rc < 0)
+		return mt_reply_unavailable(req, "会话存储");
+	if (rc == 0) {
+		mt_req_header(req, "WWW-Authenticate: Bearer realm=\"mtcert\"");
+		return mt_reply_error(req, 401, "unauthenticated",
+		    "请先登录，或登录已过期，请重新登录", NULL);
+	}
+	req->session = sess;
+	if (sess->via_cookie && strcmp(m, "GET") != 0 &&
+	    strcmp(m, "HEAD") != 0) {
+		tok = mt_req_env(req, "HTTP_X_CSRF_TOKEN");
+		if (tok == NULL || strcmp(tok, sess->csrf) != 0)
+			return mt_reply_error(req, 403, "csrf_failed",
+			    "安全校验失败，请刷新页面后重试", NULL);
+	}
+	if ((req->route->roles & sess->role) == 0)
+		return mt_reply_error(req, 403, "forbidden",
+		    "您的账号无权进行此操作", NULL);
+	return 0;
+}
+
 static int
 valid_idem_key(const char *k)
 {
@@ -595,138 +614,6 @@ idem_end(struct mt_req *req)
 	PQclear(res);
 }
 
-/* The answer for a session lookup that found nothing (0) or failed (-1). */
-static int
-session_failed(struct mt_req *req, int rc)
-{
-	if (rc < 0)
-		return mt_reply_unavailable(req, "会话存储");
-	mt_req_header(req, "WWW-Authenticate: Bearer realm=\"mtcert\"");
-	return mt_reply_error(req, 401, "unauthenticated",
-	    "请先登录，或登录已过期，请重新登录", NULL);
-}
-
-/* CSRF and role checks of a confirmed session; -1 after answering 403. */
-static int
-check_access(struct mt_req *req, struct mt_session *sess)
-{
-	const char *m = req->method, *tok;
-
-	req->session = sess;
-	if (sess->via_cookie && strcmp(m, "GET") != 0 &&
-	    strcmp(m, "HEAD") != 0) {
-		tok = mt_req_env(req, "HTTP_X_CSRF_TOKEN");
-		if (tok == NULL || strcmp(tok, sess->csrf) != 0)
-			return mt_reply_error(req, 403, "csrf_failed",
-			    "安全校验失败，请刷新页面后重试", NULL);
-	}
-	if ((req->route->roles & sess->role) == 0)
-		return mt_reply_error(req, 403, "forbidden",
-		    "您的账号无权进行此操作", NULL);
-	return 0;
-}
-
-static int
-same_session(const struct mt_session *a, const struct mt_session *b)
-{
-	return a->user_id == b->user_id && a->role == b->role &&
-	    a->person_id == b->person_id &&
-	    strcmp(a->region, b->region) == 0 &&
-	    strcmp(a->institution, b->institution) == 0;
-}
-
-/* Forget what a discarded run left in req, so the request can run again. */
-static void
-req_rewind(struct mt_req *req)
-{
-	size_t i;
-
-	for (i = 0; i < req->nparams; i++)
-		free(req->params[i].value);
-	req->nparams = 0;
-	json_object_put(req->json);
-	req->json = NULL;
-	mt_buf_reset(&req->headers);
-	mt_buf_reset(&req->deferred);
-	req->status = 0;
-	req->session = NULL;
-}
-
-/*
- * Run the handler with checked input (400 for bad fields).  Routes that
- * create things honour Idempotency-Key.
- */
-static void
-run_handler(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
-{
-	if (parse_body(req) < 0 || check_fields(req, caps, ncaps) < 0)
-		return;
-	if ((req->route->flags & MT_R_IDEMPOTENT) && req->session != NULL &&
-	    !idem_begin(req))
-		return;
-	req->route->handler(req);
-	if (req->status == 0) {
-		mt_log_error("rid=%s handler for %s %s gave no reply",
-		    req->request_id, req->route->method, req->route->pattern);
-		mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
-	}
-	if (req->idem_key != NULL)
-		idem_end(req);
-}
-
-/*
- * Confirm the session and run the request.  For MT_R_SPECULATE routes
- * with a known insured session the handler runs while Redis answers, and
- * its reply waits for the confirmation (see mt_http.h).
- */
-static void
-run_with_session(struct mt_req *req, const struct mt_span *caps,
-    size_t ncaps, struct mt_session *sess)
-{
-	const struct mt_session *known;
-	struct mt_session guess;
-	int rc;
-
-	rc = mt_auth_send(req, sess);
-	if (rc <= 0) {
-		session_failed(req, rc);
-		return;
-	}
-	known = mt_auth_cached(sess->token_hash);
-	if ((req->route->flags & MT_R_SPECULATE) && known != NULL &&
-	    known->role == MT_ROLE_INSURED &&
-	    (req->route->roles & MT_ROLE_INSURED)) {
-		guess = *known;
-		guess.via_cookie = sess->via_cookie;
-		req->session = &guess;
-		req->defer = 1;
-		run_handler(req, caps, ncaps);
-		req->defer = 0;
-		rc = mt_auth_recv(sess);
-		if (rc == 1 && same_session(sess, &guess)) {
-			FCGX_PutStr(req->deferred.data, (int)req->deferred.len,
-			    req->fcgi->out);
-			return;
-		}
-		req_rewind(req);
-		if (rc <= 0) {
-			mt_auth_forget(sess->token_hash);
-			session_failed(req, rc);
-			return;
-		}
-		/* Confirmed but different: run again on the real one. */
-	} else if ((rc = mt_auth_recv(sess)) <= 0) {
-		mt_auth_forget(sess->token_hash);
-		session_failed(req, rc);
-		return;
-	}
-	mt_auth_remember(sess);
-	if (check_access(req, sess) < 0)
-		return;
-	run_handler(req, caps, ncaps);
-}
-
 void
 mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 {
@@ -794,8 +681,20 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 	 * learns nothing about body validation (STYLE.md's order). */
 	if (read_body(req, len) < 0)
 		return;
-	if (found->roles == MT_ROLE_PUBLIC)
-		run_handler(req, caps, ncaps);
-	else
-		run_with_session(req, caps, ncaps, &sess);
+	if (found->roles != MT_ROLE_PUBLIC && check_session(req, &sess) < 0)
+		return;
+	if (parse_body(req) < 0 || check_fields(req, caps, ncaps) < 0)
+		return;
+	if ((found->flags & MT_R_IDEMPOTENT) && req->session != NULL &&
+	    !idem_begin(req))
+		return;
+	found->handler(req);
+	if (req->status == 0) {
+		mt_log_error("rid=%s handler for %s %s gave no reply",
+		    req->request_id, found->method, found->pattern);
+		mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	}
+	if (req->idem_key != NULL)
+		idem_end(req);
 }

@@ -75,13 +75,6 @@ typedef int (*mt_handler)(struct mt_req *);
 /* Route flags. */
 #define MT_R_IDEMPOTENT 0x1u   /* creating POST: honours Idempotency-Key */
 #define MT_R_MULTIPART  0x2u   /* body is multipart/form-data, not JSON */
-/*
- * A read with no side effect for an insured caller: the host may run it
- * on this worker's last confirmed copy of the session while Redis
- * confirms the session, and sends the answer only once it is confirmed
- * (otherwise 401).  The two round trips overlap instead of adding up.
- */
-#define MT_R_SPECULATE  0x4u
 
 struct mt_route {
 	const char             *method;
@@ -128,9 +121,6 @@ struct mt_req {
 	/* Idempotency-Key handling: the key, and a copy of the reply. */
 	const char             *idem_key;
 	struct mt_buf           reply_body;
-	/* Speculation: the whole reply is kept here until sent. */
-	int                     defer;
-	struct mt_buf           deferred;
 };
 
 /* The value of a validated field, or NULL when absent. */

@@ -19,13 +19,6 @@ redisContext *mt_redis_ctx(void);
  * (after an I/O error the context is discarded).
  */
 redisReply *mt_redis_cmd(const char *fmt, ...);
-/*
- * Send one command without waiting for its reply (mt_redis_recv reads
- * it), so the caller can do other work meanwhile.  0, or -1 when down.
- */
-int         mt_redis_send(const char *fmt, ...);
-/* The reply of the command sent by mt_redis_send; NULL as mt_redis_cmd. */
-redisReply *mt_redis_recv(void);
 void        mt_redis_close(void);
 
 #endif

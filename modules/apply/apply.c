@@ -1051,11 +1051,8 @@ static const struct mt_field f_submit[] = {
 static const struct mt_route routes[] = {
 	{ "POST", "/applications", h_create, MT_ROLE_INSURED, 0, f_create,
 	  MT_R_IDEMPOTENT },
-	/* Pure reads for an insured caller: may run while the session is
-	 * being confirmed (MT_R_SPECULATE). */
-	{ "GET", "/applications", h_list, READERS, 0, f_list, MT_R_SPECULATE },
-	{ "GET", "/applications/{id}", h_get, READERS, 0, f_id,
-	  MT_R_SPECULATE },
+	{ "GET", "/applications", h_list, READERS, 0, f_list, 0 },
+	{ "GET", "/applications/{id}", h_get, READERS, 0, f_id, 0 },
 	{ "PATCH", "/applications/{id}", h_patch, APPLICANT, 0, f_patch, 0 },
 	{ "POST", "/applications/{id}/materials", h_upload, APPLICANT,
 	  UPLOAD_MAX, f_id, MT_R_MULTIPART | MT_R_IDEMPOTENT },

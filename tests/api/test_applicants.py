@@ -626,29 +626,3 @@ def test_hospital_filing_refuses_unknown_person():
     tok = insured_login(new_person())["token"]
     assert_error(api("POST", "/hospital/applications", headers=bearer(tok),
                      json={}), 403, "forbidden")
-
-
-def test_progress_read_after_logout_or_expiry_is_401():
-    """Progress reads may run while the session is being confirmed
-    (MT_R_SPECULATE), but their answer waits for the confirmation: once
-    the session is gone, every worker answers 401, never the data."""
-    p = new_person()
-    tok = insured_login(p)["token"]
-    app = draft(tok)
-    for _ in range(12):         # every apply worker has seen the session
-        assert api("GET", "/applications/%s" % app["id"],
-                   headers=bearer(tok)).status_code == 200
-    assert api("POST", "/auth/logout", headers=bearer(tok)).status_code == 204
-    for _ in range(12):
-        r = api("GET", "/applications/%s" % app["id"], headers=bearer(tok))
-        assert_error(r, 401, "unauthenticated")
-        assert "applicant" not in r.text
-        assert_error(api("GET", "/applications", headers=bearer(tok)), 401,
-                     "unauthenticated")
-    tok2 = insured_login(p)["token"]
-    for _ in range(12):
-        assert api("GET", "/applications", headers=bearer(tok2)).status_code == 200
-    redis("DEL", "sess:" + __import__("hashlib").sha256(tok2.encode()).hexdigest())
-    for _ in range(12):
-        assert_error(api("GET", "/applications", headers=bearer(tok2)), 401,
-                     "unauthenticated")
