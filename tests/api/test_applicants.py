@@ -3,6 +3,7 @@ submission rules, progress, hospital-assisted filing, scoping.
 R-APP-1 ... R-APP-9, R-CER-6, R-CER-7."""
 import concurrent.futures
 import datetime
+import hashlib
 import os
 import subprocess
 import time
@@ -626,3 +627,26 @@ def test_hospital_filing_refuses_unknown_person():
     tok = insured_login(new_person())["token"]
     assert_error(api("POST", "/hospital/applications", headers=bearer(tok),
                      json={}), 403, "forbidden")
+
+
+def test_progress_read_after_logout_or_expiry_is_401():
+    """Once a session is gone, every apply worker answers 401, never the
+    data, even those that served it a moment ago."""
+    p, q = new_person(), new_person()
+    tok = insured_login(p)["token"]
+    app = draft(tok)
+    for _ in range(12):         # every apply worker has seen the session
+        assert api("GET", "/applications/%s" % app["id"],
+                   headers=bearer(tok)).status_code == 200
+    assert api("POST", "/auth/logout", headers=bearer(tok)).status_code == 204
+    for _ in range(12):
+        r = api("GET", "/applications/%s" % app["id"], headers=bearer(tok))
+        assert_error(r, 401, "unauthenticated")
+        assert "applicant" not in r.text
+    tok2 = insured_login(q)["token"]
+    for _ in range(12):
+        assert api("GET", "/applications", headers=bearer(tok2)).status_code == 200
+    redis("DEL", "sess:" + hashlib.sha256(tok2.encode()).hexdigest())
+    for _ in range(12):
+        assert_error(api("GET", "/applications", headers=bearer(tok2)), 401,
+                     "unauthenticated")
