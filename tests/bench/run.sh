@@ -53,9 +53,13 @@ for n in minimal redis select insert; do
 	for _ in $(seq 100); do [ -S "$V/run/fcgi/bench-$n.sock" ] && break; sleep 0.05; done
 done
 cat > "$V/nginx/conf.d/bench.conf" <<CONF
+# The baselines run under the same per-request nginx work as the API
+# (security headers, access log), so the ratios compare the modules, not
+# two nginx configurations.
 server {
     listen 127.0.0.1:$BPORT;
-    access_log off;
+    include security-headers.conf;
+    access_log $V/log/nginx-access.log mtcert buffer=32k flush=1s;
     location = /return { return 200 '{"ok":true}'; }
     location ~ ^/(minimal|redis|select|insert)\$ {
         include fastcgi.mtcert;
@@ -140,6 +144,11 @@ to_ms() { # wrk latency like 1.23ms / 456.00us / 1.02s
 run() { # name url [wrk options]
 	local out name=$1 url=$2 secs=$SECS
 	shift 2
+	# BENCH_ONLY="select progress" runs just those (for quick iterations).
+	if [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $name "* ]]; then
+		RPS[$name]=1; P50[$name]=0; P99[$name]=0
+		return 0
+	fi
 	[ "$name" = submit ] && secs=$SUBMIT_SECS
 	out=$(wrk -t2 -c"$CONN" -d"${secs}s" --latency "$@" "$url")
 	set -- "$name"
