@@ -25,6 +25,8 @@ static const struct cfg_row {
 } cfg_rows[] = {
 	{ "pg_conninfo", CFG_STR, offsetof(struct mt_config, pg_conninfo),
 	  "dbname=mtcert" },
+	{ "pg_deadline_ms", CFG_INT, offsetof(struct mt_config, pg_deadline_ms),
+	  "15000" },
 	{ "redis_socket", CFG_STR, offsetof(struct mt_config, redis_socket),
 	  "var/run/redis/redis.sock" },
 	{ "redis_timeout_ms", CFG_INT,

@@ -8,6 +8,7 @@
 
 struct mt_config {
 	char   *pg_conninfo;    /* libpq connection string */
+	int     pg_deadline_ms; /* longest wait for one PostgreSQL answer */
 	char   *redis_socket;   /* unix socket of redis-server */
 	int     redis_timeout_ms; /* connect and command timeout */
 	char   *var_dir;        /* runtime directory */

@@ -80,23 +80,21 @@ mt_db_ensure(struct mt_db *db)
 static PGresult *
 wait_result(struct mt_db *db)
 {
-	double end = mt_now_ms() + MT_DB_DEADLINE_MS, left;
+	int limit = db->deadline_ms > 0 ? db->deadline_ms : MT_DB_DEADLINE_MS;
+	double end = mt_now_ms() + limit, left;
 	struct pollfd p;
 	PGresult *res, *last = NULL;
-	PGcancel *c;
-	char err[256];
 
 	p.fd = PQsocket(db->conn);
 	p.events = POLLIN;
 	while (PQisBusy(db->conn)) {
 		left = end - mt_now_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-			mt_log_warn("postgres did not answer in %d ms",
-			    MT_DB_DEADLINE_MS);
-			if ((c = PQgetCancel(db->conn)) != NULL) {
-				PQcancel(c, err, sizeof(err));
-				PQfreeCancel(c);
-			}
+			/* No PQcancel: it would wait on the same stalled
+			 * server.  Closing is enough: the backend notices the
+			 * gone client (client_connection_check_interval) and
+			 * statement_timeout bounds it anyway. */
+			mt_log_warn("postgres did not answer in %d ms", limit);
 			goto lost;
 		}
 		if (PQconsumeInput(db->conn) == 0)

@@ -16,7 +16,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
-#define MT_DB_DEADLINE_MS 15000  /* server statement_timeout is 10 s */
+#define MT_DB_DEADLINE_MS 15000  /* default; server statement_timeout 10 s */
 
 struct mt_db {
 	PGconn             *conn;
@@ -24,6 +24,7 @@ struct mt_db {
 	const char *const  *stmts;
 	size_t              nstmts;
 	int                 in_tx;      /* between begin and commit/rollback */
+	int                 deadline_ms; /* per call; 0: MT_DB_DEADLINE_MS */
 };
 
 /* Remember what to connect to and what to prepare; does not connect. */

@@ -154,6 +154,7 @@ worker_main(int listen_fd)
 
 	mt_db_setup(&worker_db, mt_cfg.pg_conninfo, module->stmts,
 	    module->nstmts);
+	worker_db.deadline_ms = mt_cfg.pg_deadline_ms;
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
 	if (mt_db_ensure(&worker_db) != 0)
 		mt_log_warn("postgres down at start; will retry per request");

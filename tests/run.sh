@@ -16,6 +16,8 @@ chmod 711 "$MTCERT_VAR"
 export MTCERT_PORT=${MTCERT_TEST_PORT:-18080}
 export MTCERT_PG_PORT=${MTCERT_TEST_PG_PORT:-15433}
 export MTCERT_URL="http://127.0.0.1:$MTCERT_PORT"
+# A short deadline so the hung-database test is quick (default 15 s).
+export MTCERT_PG_DEADLINE_MS=3000
 export MTCERT_ROOT=$ROOT
 REPORTS=$MTCERT_VAR/reports
 mkdir -p "$REPORTS"

@@ -7,7 +7,7 @@
  *   mtcertctl person add --id-number N --name X --phone P --region R
  *                        --insurance employee|resident
  *   mtcertctl user add --role insured|hospital|expert|agency|admin
- *                      --login L --password P [--region R]
+ *                      --login L --password P|- [--region R]
  *                      [--institution CODE] [--id-number N]
  *   mtcertctl policy set REGION KEY VALUE
  *   mtcertctl policy get REGION
@@ -391,10 +391,18 @@ cmd_user_add(int argc, char **argv)
 	static const char *const names[] = { "--role", "--login",
 	    "--password", "--region", "--institution", "--id-number" };
 	const char *v[6] = {0};
+	static char pw[256];
 
 	parse_opts(argc, argv, 3, names, v, 6);
 	if (v[0] == NULL)
 		die_bad("--role is required");
+	/* "--password -" reads it from standard input, out of `ps`. */
+	if (v[2] != NULL && strcmp(v[2], "-") == 0) {
+		if (fgets(pw, sizeof(pw), stdin) == NULL)
+			die_bad("no password on standard input");
+		pw[strcspn(pw, "\r\n")] = '\0';
+		v[2] = pw;
+	}
 	return user_upsert(v[0], v[1], v[2], v[3], v[4], v[5], 0);
 }
 

@@ -188,6 +188,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, stmts, STMT__MAX);
+	db.deadline_ms = mt_cfg.pg_deadline_ms;
 	mt_log_info("started");
 	while (!stopping) {
 		while (!stopping && (n = drain_sms(&db)) > 0)

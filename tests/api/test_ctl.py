@@ -110,3 +110,16 @@ def test_policy_set_validates_and_is_visible():
 def test_usage_errors_exit_2():
     for args in (["frobnicate"], ["policy", "get"], ["person", "add", "--bogus", "1"]):
         assert ctl(*args, check=False).returncode == 2
+
+
+def test_password_from_standard_input():
+    import subprocess, os
+    from conftest import CTL, VAR
+    user = unique("stdin")
+    cp = subprocess.run([CTL, "--config", os.path.join(VAR, "mtcert.conf"),
+                         "user", "add", "--role", "agency", "--login", user,
+                         "--password", "-", "--region", "411200"],
+                        input="from-stdin-pass-1\n", capture_output=True,
+                        text=True, timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    login(user, "from-stdin-pass-1")

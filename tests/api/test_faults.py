@@ -143,3 +143,52 @@ def test_sigterm_drains_and_removes_the_socket():
         stop.set()
         stack("modules-start")
     assert wait_for(lambda: api("GET", "/diseases/D001").status_code == 200, 5)
+
+
+def postmaster_pid():
+    return int(open(os.path.join(VAR, "pg", "postmaster.pid")).readline())
+
+
+def test_hung_database_gives_503_within_the_deadline_then_recovers():
+    """A PostgreSQL that stops answering (SIGSTOP) must not hang workers:
+    each call gives up at the deadline (pg_deadline_ms) with 503."""
+    before = workers("catalog")
+    pg = postmaster_pid()
+    kids = [int(p) for p in os.listdir("/proc") if p.isdigit() and
+            _ppid(int(p)) == pg]
+    for pid in [pg] + kids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        r = api("GET", "/institutions", timeout=30)
+        took = time.monotonic() - t0
+        assert_error(r, 503, "service_unavailable")
+        deadline = int(os.environ.get("MTCERT_PG_DEADLINE_MS", "15000")) / 1000
+        assert took < deadline + 3, took
+    finally:
+        for pid in [pg] + kids:
+            os.kill(pid, signal.SIGCONT)
+    assert wait_for(lambda: api("GET", "/institutions").status_code == 200, 15)
+    assert workers("catalog") == before
+
+
+def _ppid(pid):
+    try:
+        stat = open("/proc/%d/stat" % pid).read()
+    except OSError:
+        return -1
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def test_hung_redis_gives_503_quickly_then_recovers():
+    redis_pid = int(open(os.path.join(VAR, "pids", "redis.pid")).read())
+    tok = login("admin")["token"]
+    os.kill(redis_pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        assert_error(api("GET", "/me", headers=bearer(tok), timeout=30), 503,
+                     "service_unavailable")
+        assert time.monotonic() - t0 < 4
+    finally:
+        os.kill(redis_pid, signal.SIGCONT)
+    assert wait_for(lambda: api("GET", "/me", headers=bearer(tok)).status_code == 200, 10)
