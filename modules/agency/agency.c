@@ -1,21 +1,38 @@
 /*
  * agency.c -- module `agency`: supervision by the insurance agency.
  *
- *   GET /agency/policy?region=   the region's policy values with their
- *                                type, range and requirement id
+ *   GET  /agency/policy?region=   the region's policy values with their
+ *                                 type, range and requirement id
+ *   GET  /agency/experts          the region's expert pool (R-CER-1, R-CER-4)
+ *   POST /agency/experts          add an expert
+ *   POST /agency/experts/{id}/reinstate
+ *   GET  /agency/applications?status=&overdue=   the region's queue,
+ *                                 status "unassigned" for those waiting for
+ *                                 an eligible expert
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.
- * XXX: the rest of the agency API (queues, sampling, statistics, catalog
- * and policy changes) comes with the issues that need it.
+ * XXX: sampling, statistics, catalog and policy changes come with the
+ * issues that need them.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "mt_auth.h"
 #include "mt_http.h"
+#include "mt_redis.h"
 #include "mt_valid.h"
 
 enum stmt {
 	STMT_POLICY,
+	STMT_EXPERTS,
+	STMT_EXPERT_ADD,
+	STMT_EXPERT_GET,
+	STMT_REINSTATE,
+	STMT_QUEUE,
 	STMT__MAX
 };
 
@@ -31,7 +48,246 @@ static const char *const stmts[STMT__MAX] = {
 	    "  FROM policy_keys k LEFT JOIN policies p"
 	    "   ON p.key = k.key AND p.region = r.code), '[]'::json))::text"
 	    " FROM regions r WHERE r.code = $1",
+	[STMT_EXPERTS] =
+	    "SELECT expert_json(e.user_id)::text FROM experts e"
+	    " JOIN users u ON u.id = e.user_id"
+	    " JOIN institutions i ON i.code = u.institution"
+	    " WHERE ($1::text IS NULL OR i.region = $1)"
+	    " AND ($2::text IS NULL OR e.status = $2)"
+	    " ORDER BY e.user_id LIMIT 500",
+	[STMT_EXPERT_ADD] =
+	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)::text",
+	[STMT_EXPERT_GET] =
+	    "SELECT expert_json(e.user_id)::text FROM experts e"
+	    " JOIN users u ON u.id = e.user_id"
+	    " JOIN institutions i ON i.code = u.institution"
+	    " WHERE e.user_id = $1 AND ($2::text IS NULL OR i.region = $2)",
+	/* Back in the pool with a clean count (R-CER-4). */
+	[STMT_REINSTATE] =
+	    "UPDATE experts e SET status = 'active', consecutive_misses = 0,"
+	    " status_changed_at = now() FROM users u, institutions i"
+	    " WHERE e.user_id = $1 AND u.id = e.user_id"
+	    " AND i.code = u.institution AND ($2::text IS NULL OR i.region = $2)"
+	    " RETURNING expert_json(e.user_id)::text",
+	[STMT_QUEUE] =
+	    "SELECT json_build_object('id', a.id, 'status', CASE WHEN"
+	    "  a.unassigned_since IS NOT NULL THEN 'unassigned' ELSE a.status END,"
+	    " 'stage', a.stage, 'disease', json_build_object('code', d.code,"
+	    "  'name', d.name),"
+	    " 'applicant', json_build_object('name', p.name,"
+	    "  'id_number', mask_id(p.id_number)),"
+	    " 'submitted_at', a.submitted_at,"
+	    " 'expected_decision_date', a.expected_decision_date,"
+	    " 'overdue', a.expected_decision_date < cn_today(),"
+	    " 'unassigned_since', a.unassigned_since)::text, a.id"
+	    " FROM applications a JOIN persons p ON p.id = a.person_id"
+	    " JOIN diseases d ON d.code = a.disease"
+	    " WHERE ($1::text IS NULL OR a.region = $1)"
+	    " AND CASE coalesce($2, 'open')"
+	    "  WHEN 'open' THEN a.status IN ('submitted', 'in_review')"
+	    "  WHEN 'unassigned' THEN a.unassigned_since IS NOT NULL"
+	    "   AND a.status IN ('submitted', 'in_review')"
+	    "  ELSE a.status = $2 END"
+	    " AND (NOT $3::boolean OR (a.status IN ('submitted', 'in_review')"
+	    "  AND a.expected_decision_date < cn_today()))"
+	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
+	    " ORDER BY a.id DESC LIMIT $5::int",
 };
+
+/* The region the caller may see: an agency's own, an admin's choice
+ * (NULL: all).  Returns 0, or -1 after answering 404. */
+static int
+region_scope_or_reply(struct mt_req *req, const char **region)
+{
+	const char *asked = mt_req_param(req, "region");
+
+	if (req->session->role != MT_ROLE_AGENCY) {
+		*region = asked;
+		return 0;
+	}
+	if (asked != NULL && strcmp(asked, req->session->region) != 0)
+		return mt_reply_error(req, 404, "region_not_found",
+		    "该统筹区不存在或不在您的管辖范围", "region");
+	*region = req->session->region;
+	return 0;
+}
+
+/* Answer the JSON texts of column 0 as {"items":[...]} (cursor: column 1
+ * of the last row when more than limit rows came). */
+static int
+reply_items(struct mt_req *req, PGresult *res, int limit)
+{
+	struct mt_buf b = {0};
+	int i, n = PQntuples(res);
+
+	mt_buf_puts(&b, "{\"items\":[");
+	for (i = 0; i < n && i < limit; i++)
+		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	if (n > limit && PQnfields(res) > 1)
+		mt_buf_printf(&b, "],\"next_cursor\":\"%s\"}",
+		    PQgetvalue(res, limit - 1, 1));
+	else
+		mt_buf_puts(&b, "],\"next_cursor\":null}");
+	PQclear(res);
+	mt_req_header(req, "Cache-Control: no-store");
+	mt_reply_raw(req, 200, "application/json; charset=utf-8", b.data,
+	    b.len);
+	mt_buf_free(&b);
+	return 0;
+}
+
+static int
+h_experts(struct mt_req *req)
+{
+	const char *p[2];
+	PGresult *res;
+
+	if (region_scope_or_reply(req, &p[0]) < 0)
+		return -1;
+	p[1] = mt_req_param(req, "status");
+	if ((res = mt_db_query_or_reply(req, STMT_EXPERTS, 2, p)) == NULL)
+		return -1;
+	return reply_items(req, res, 500);
+}
+
+/* Wake the dispatcher: the pool changed, retry whoever waits. */
+static void
+wake_pool(void)
+{
+	redisReply *r = mt_redis_cmd("LPUSH wake pool");
+
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+static int
+h_expert_add(struct mt_req *req)
+{
+	static const struct { const char *code, *msg; } errs[] = {
+		{ "institution_not_found", "医疗机构不存在或不在您的管辖范围" },
+		{ "title_below_minimum", "认定专家须具有本统筹区规定的职称（中级及以上）" },
+		{ "specialty_unknown", "专业类别不正确，请从病种目录的专业类别中选择" },
+		{ "login_taken", "该账号已被使用" },
+	};
+	const char *p[7], *region;
+	char hash[crypto_pwhash_STRBYTES], uid[24];
+	struct mt_buf arr = {0};
+	json_object *spec, *r, *v;
+	PGresult *res;
+	size_t i, n;
+
+	if (region_scope_or_reply(req, &region) < 0)
+		return -1;
+	if (!json_object_object_get_ex(req->json, "specialties", &spec) ||
+	    !json_object_is_type(spec, json_type_array) ||
+	    (n = json_object_array_length(spec)) == 0 || n > 16)
+		return mt_reply_error(req, 400, "field_required",
+		    "请填写专家的专业类别（1–16 个）", "specialties");
+	/* A PostgreSQL text[] literal of the checked names. */
+	mt_buf_puts(&arr, "{");
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(spec, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    !mt_valid_name(json_object_get_string(v)) ||
+		    strpbrk(json_object_get_string(v), "{},\"\\ ") != NULL) {
+			mt_buf_free(&arr);
+			return mt_reply_error(req, 400, "field_invalid",
+			    "专业类别格式不正确", "specialties");
+		}
+		mt_buf_printf(&arr, "%s\"%s\"", i ? "," : "",
+		    json_object_get_string(v));
+	}
+	mt_buf_puts(&arr, "}");
+	if (mt_auth_hash_password(mt_req_param(req, "password"), hash,
+	    sizeof(hash)) != 0) {
+		mt_buf_free(&arr);
+		return mt_reply_unavailable(req, "密码服务");
+	}
+	p[0] = mt_req_param(req, "login");
+	p[1] = hash;
+	p[2] = mt_req_param(req, "institution");
+	p[3] = mt_req_param(req, "title");
+	p[4] = arr.data;
+	p[5] = mt_req_param(req, "phone");
+	p[6] = req->session->role == MT_ROLE_AGENCY ? region : NULL;
+	res = mt_db_query_or_reply(req, STMT_EXPERT_ADD, 7, p);
+	mt_buf_free(&arr);
+	if (res == NULL)
+		return -1;
+	r = json_tokener_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (json_object_object_get_ex(r, "error", &v)) {
+		for (i = 0; i < MT_ARRAY_LEN(errs); i++)
+			if (strcmp(errs[i].code, json_object_get_string(v)) == 0)
+				break;
+		mt_reply_error(req, i < MT_ARRAY_LEN(errs) &&
+		    strcmp(errs[i].code, "login_taken") == 0 ? 409 : 422,
+		    json_object_get_string(v),
+		    i < MT_ARRAY_LEN(errs) ? errs[i].msg : "无法添加专家",
+		    json_object_get_string(json_object_object_get(r, "field")));
+		json_object_put(r);
+		return -1;
+	}
+	snprintf(uid, sizeof(uid), "%s",
+	    json_object_get_string(json_object_object_get(r, "id")));
+	json_object_put(r);
+	wake_pool();
+	p[0] = uid;
+	p[1] = NULL;
+	if ((res = mt_db_query_or_reply(req, STMT_EXPERT_GET, 2, p)) == NULL)
+		return -1;
+	mt_reply_raw(req, 201, "application/json; charset=utf-8",
+	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	return 0;
+}
+
+static int
+h_reinstate(struct mt_req *req)
+{
+	const char *p[2];
+	PGresult *res;
+
+	p[0] = mt_req_param(req, "id");
+	if (region_scope_or_reply(req, &p[1]) < 0)
+		return -1;
+	if (req->session->role != MT_ROLE_AGENCY)
+		p[1] = NULL;
+	if ((res = mt_db_query_or_reply(req, STMT_REINSTATE, 2, p)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return mt_reply_error(req, 404, "expert_not_found",
+		    "专家不存在，或不在您的管辖范围", "id");
+	}
+	wake_pool();
+	mt_reply_raw(req, 200, "application/json; charset=utf-8",
+	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	return 0;
+}
+
+static int
+h_queue(struct mt_req *req)
+{
+	const char *limit = mt_req_param(req, "limit"), *overdue, *p[5];
+	char lims[16];
+	PGresult *res;
+	int lim = limit != NULL ? atoi(limit) : 50;
+
+	if (region_scope_or_reply(req, &p[0]) < 0)
+		return -1;
+	overdue = mt_req_param(req, "overdue");
+	p[1] = mt_req_param(req, "status");
+	p[2] = overdue != NULL && (strcmp(overdue, "true") == 0 ||
+	    strcmp(overdue, "1") == 0) ? "true" : "false";
+	p[3] = mt_req_param(req, "cursor");
+	snprintf(lims, sizeof(lims), "%d", lim + 1);
+	p[4] = lims;
+	if ((res = mt_db_query_or_reply(req, STMT_QUEUE, 5, p)) == NULL)
+		return -1;
+	return reply_items(req, res, lim);
+}
 
 static int
 h_policy(struct mt_req *req)
@@ -70,9 +326,95 @@ static const struct mt_field f_policy[] = {
 	{ NULL },
 };
 
+static int
+valid_title(const char *s)
+{
+	return strcmp(s, "初级") == 0 || strcmp(s, "中级") == 0 ||
+	    strcmp(s, "副高") == 0 || strcmp(s, "正高") == 0;
+}
+
+static int
+valid_expert_status(const char *s)
+{
+	return strcmp(s, "active") == 0 || strcmp(s, "disqualified") == 0 ||
+	    strcmp(s, "suspended") == 0;
+}
+
+static int
+valid_queue_status(const char *s)
+{
+	static const char *const st[] = { "open", "unassigned", "submitted",
+	    "in_review", "approved", "rejected", "withdrawn", "returned" };
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(st); i++)
+		if (strcmp(s, st[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+valid_limit(const char *s)
+{
+	long v = atol(s);
+
+	return v >= 1 && v <= 200;
+}
+
+static int
+valid_password(const char *s)
+{
+	return strlen(s) >= 8;
+}
+
+static const struct mt_field f_experts[] = {
+	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
+	  "统筹区代码" },
+	{ "status", MT_IN_QUERY, MT_F_STRING, valid_expert_status, 0, 16,
+	  "专家状态" },
+	{ NULL },
+};
+
+static const struct mt_field f_expert_add[] = {
+	{ "login", MT_IN_BODY, MT_F_STRING, mt_valid_login, 1, 64, "账号" },
+	{ "password", MT_IN_BODY, MT_F_STRING, valid_password, 1, 128,
+	  "初始密码（至少 8 位）" },
+	{ "institution", MT_IN_BODY, MT_F_STRING, mt_valid_institution_code, 1,
+	  20, "所在医疗机构" },
+	{ "title", MT_IN_BODY, MT_F_STRING, valid_title, 1, 4,
+	  "职称（初级、中级、副高、正高）" },
+	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11,
+	  "手机号码" },
+	{ NULL },
+};
+
+static const struct mt_field f_reinstate[] = {
+	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "专家编号" },
+	{ NULL },
+};
+
+static const struct mt_field f_queue[] = {
+	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
+	  "统筹区代码" },
+	{ "status", MT_IN_QUERY, MT_F_STRING, valid_queue_status, 0, 16,
+	  "申请状态" },
+	{ "overdue", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否超期" },
+	{ "limit", MT_IN_QUERY, MT_F_INT, valid_limit, 0, 3,
+	  "每页条数（1–200）" },
+	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	{ NULL },
+};
+
+#define AGENCY (MT_ROLE_AGENCY | MT_ROLE_ADMIN)
+
 static const struct mt_route routes[] = {
-	{ "GET", "/agency/policy", h_policy, MT_ROLE_AGENCY | MT_ROLE_ADMIN,
-	  0, f_policy, 0 },
+	{ "GET", "/agency/policy", h_policy, AGENCY, 0, f_policy, 0 },
+	{ "GET", "/agency/experts", h_experts, AGENCY, 0, f_experts, 0 },
+	{ "POST", "/agency/experts", h_expert_add, AGENCY, 0, f_expert_add,
+	  MT_R_IDEMPOTENT },
+	{ "POST", "/agency/experts/{id}/reinstate", h_reinstate, AGENCY, 0,
+	  f_reinstate, 0 },
+	{ "GET", "/agency/applications", h_queue, AGENCY, 0, f_queue, 0 },
 };
 
 const struct mt_module mt_module = {

@@ -31,6 +31,7 @@
 #include "mt_config.h"
 #include "mt_log.h"
 #include "mt_multipart.h"
+#include "mt_redis.h"
 #include "mt_util.h"
 #include "mt_valid.h"
 
@@ -187,7 +188,11 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_MATERIAL_FILE] =
 	    "WITH f AS (SELECT m.id, m.sha256, m.media_type, a.person_id"
 	    "  FROM materials m JOIN applications a ON a.id = m.application_id"
-	    "  WHERE m.id = $1 AND m.deleted_at IS NULL AND " SCOPE "),"
+	    "  WHERE m.id = $1 AND m.deleted_at IS NULL AND (" SCOPE
+	    /* An expert holding an accepted task of the application. */
+	    "  OR ($2 = 'expert' AND EXISTS (SELECT 1 FROM assignments x"
+	    "   WHERE x.application_id = a.id AND x.expert_id = $6::bigint"
+	    "   AND x.state IN ('accepted', 'decided'))))),"
 	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
 	    "  object_id, action) SELECT $6, person_id, 'material', id,"
 	    "  'download' FROM f)"
@@ -914,8 +919,15 @@ h_submit(struct mt_req *req)
 		return -1;
 	r = json_tokener_parse(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (json_object_object_get_ex(r, "ok", &ok))
+	if (json_object_object_get_ex(r, "ok", &ok)) {
+		/* Committed: wake the dispatcher to push it to an expert (it
+		 * also finds it on its own if Redis is down). */
+		redisReply *w = mt_redis_cmd("LPUSH wake submit");
+
+		if (w != NULL)
+			freeReplyObject(w);
 		mt_reply_json(req, 200, json_object_get(ok));
+	}
 	else
 		refuse_submit(req, r);
 	json_object_put(r);
@@ -1058,7 +1070,8 @@ static const struct mt_route routes[] = {
 	  UPLOAD_MAX, f_id, MT_R_MULTIPART | MT_R_IDEMPOTENT },
 	{ "DELETE", "/applications/{id}/materials/{mid}", h_material_delete,
 	  APPLICANT, 0, f_material, 0 },
-	{ "GET", "/materials/{mid}", h_material_file, READERS, 0, f_file, 0 },
+	{ "GET", "/materials/{mid}", h_material_file,
+	  READERS | MT_ROLE_EXPERT, 0, f_file, 0 },
 	{ "POST", "/applications/{id}/submit", h_submit, APPLICANT, 0,
 	  f_submit, MT_R_IDEMPOTENT },
 	{ "POST", "/applications/{id}/withdraw", h_withdraw, APPLICANT, 0,

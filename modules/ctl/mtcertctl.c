@@ -9,6 +9,9 @@
  *   mtcertctl user add --role insured|hospital|expert|agency|admin
  *                      --login L --password P|- [--region R]
  *                      [--institution CODE] [--id-number N]
+ *   mtcertctl expert add --login L --password P|- --institution CODE
+ *                        --title 中级|副高|正高 --specialties 肿瘤,精神
+ *                        [--phone P]
  *   mtcertctl policy set REGION KEY VALUE
  *   mtcertctl policy get REGION
  *
@@ -297,6 +300,8 @@ load_demo_users(void)
 	free(path);
 }
 
+static void	load_demo_experts(void);
+
 static int
 cmd_load_reference(void)
 {
@@ -319,6 +324,7 @@ cmd_load_reference(void)
 	free(files);
 	free(dir);
 	load_demo_users();
+	load_demo_experts();
 	return 0;
 }
 
@@ -406,6 +412,93 @@ cmd_user_add(int argc, char **argv)
 	return user_upsert(v[0], v[1], v[2], v[3], v[4], v[5], 0);
 }
 
+/*
+ * Add an expert through create_expert() (sql/003): the same checks as
+ * POST /agency/experts.  keep: an existing login is left alone (demo
+ * data).  Exits 2 with the reason on bad input.
+ */
+static int
+expert_add(const char *login, const char *password, const char *inst,
+    const char *title, const char *specs, const char *phone, int keep)
+{
+	char hash[crypto_pwhash_STRBYTES], *arr;
+	const char *p[7], *err;
+	PGresult *res;
+
+	if (login == NULL || !mt_valid_login(login))
+		die_bad("--login must be 3-64 of A-Z a-z 0-9 _ . @ -");
+	if (password == NULL || strlen(password) < 8)
+		die_bad("--password of at least 8 characters is required");
+	if (inst == NULL || !mt_valid_institution_code(inst))
+		die_bad("--institution is missing or not a valid code");
+	if (title == NULL)
+		die_bad("--title is required (中级, 副高 or 正高)");
+	if (specs == NULL || *specs == '\0' || strpbrk(specs, "{}\"\\ ") != NULL)
+		die_bad("--specialties is required, comma-separated (肿瘤,精神)");
+	if (phone != NULL && !mt_valid_phone(phone))
+		die_bad("--phone must be an 11-digit mobile number");
+	if (mt_auth_hash_password(password, hash, sizeof(hash)) != 0)
+		die_bad("cannot hash the password");
+	arr = mt_xasprintf("{%s}", specs);
+	p[0] = login; p[1] = hash; p[2] = inst; p[3] = title; p[4] = arr;
+	p[5] = phone; p[6] = NULL;
+	res = run("SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)"
+	    "->>'error', create_expert_id($1)", 7, p);
+	free(arr);
+	err = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
+	if (err != NULL && !(keep && strcmp(err, "login_taken") == 0))
+		die_bad("expert not added: %s", err);
+	if (err == NULL)
+		printf("expert %s id %s\n", login, PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
+static int
+cmd_expert_add(int argc, char **argv)
+{
+	static const char *const names[] = { "--login", "--password",
+	    "--institution", "--title", "--specialties", "--phone" };
+	const char *v[6] = {0};
+	static char pw[256];
+
+	parse_opts(argc, argv, 3, names, v, 6);
+	if (v[1] != NULL && strcmp(v[1], "-") == 0) {
+		if (fgets(pw, sizeof(pw), stdin) == NULL)
+			die_bad("no password on standard input");
+		pw[strcspn(pw, "\r\n")] = '\0';
+		v[1] = pw;
+	}
+	return expert_add(v[0], v[1], v[2], v[3], v[4], v[5], 0);
+}
+
+/* Demo experts: sql/ref/demo_experts.tsv, "login password institution
+ * title specialties phone|-". */
+static void
+load_demo_experts(void)
+{
+	char *path = mt_xasprintf("%s/ref/demo_experts.tsv", mt_cfg.sql_dir);
+	char *text = read_file(path), *line, *save = NULL, *f[6], *s2;
+	int i;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		s2 = NULL;
+		for (i = 0; i < 6; i++) {
+			f[i] = strtok_r(i == 0 ? line : NULL, "\t ", &s2);
+			if (f[i] == NULL)
+				die_bad("%s: a line needs 6 fields", path);
+			if (strcmp(f[i], "-") == 0)
+				f[i] = NULL;
+		}
+		expert_add(f[0], f[1], f[2], f[3], f[4], f[5], 1);
+	}
+	free(text);
+	free(path);
+}
+
 /* Check value against the key's type and range; exit 2 when it fails. */
 static void
 policy_check(const char *key, const char *value)
@@ -484,6 +577,8 @@ usage(void)
 	    "--insurance employee|resident\n"
 	    "  user add --role insured|hospital|expert|agency|admin --login L "
 	    "--password P [--region R] [--institution CODE] [--id-number N]\n"
+	    "  expert add --login L --password P --institution CODE "
+	    "--title 中级|副高|正高 --specialties A,B [--phone P]\n"
 	    "  policy set REGION KEY VALUE | policy get REGION\n", stderr);
 	exit(EXIT_BAD);
 }
@@ -517,6 +612,9 @@ main(int argc, char **argv)
 	else if (strcmp(argv[1], "user") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "add") == 0)
 		rc = cmd_user_add(argc, argv);
+	else if (strcmp(argv[1], "expert") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "add") == 0)
+		rc = cmd_expert_add(argc, argv);
 	else if (strcmp(argv[1], "policy") == 0 && argc >= 3)
 		rc = cmd_policy(argc, argv);
 	else

@@ -16,7 +16,23 @@
  * The development sender appends one JSON line per message to the
  * configured sms_log ({"id","to","template","text","at"}); a gateway
  * sender goes behind the same function later.
- * XXX: the 24-hour lease timers arrive with the review engine (issue 4).
+ *
+ * And it runs the review engine's clock (sql/003_review.sql holds the
+ * engine itself; the dispatcher is its only caller):
+ *   - pushes: every application with a stage needing an expert gets one
+ *     (push_assignment: the draw, the assignment, the event, the SMS);
+ *     then the lease and the timer go to Redis (SET lease NX PX, ZADD
+ *     timers:{region} deadline id).  Modules wake us with LPUSH wake.
+ *   - timers: due members are claimed atomically by a Lua script that
+ *     re-arms them VISIBILITY_MS ahead, so a dispatcher killed mid-batch
+ *     loses nothing; each is expired idempotently in PostgreSQL and the
+ *     stage pushed to the next expert; then the member is removed.
+ *   - rebuild: at start, after Redis comes back, and every REBUILD_MS,
+ *     every pushed assignment is added again to its timer set, and any
+ *     that is overdue is expired straight from PostgreSQL, so a Redis
+ *     flush or outage loses no assignment and no deadline.
+ * Several dispatchers may run at once: PostgreSQL's conditional updates
+ * and the one-live-assignment index decide every race.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,15 +48,26 @@
 #include "mt_config.h"
 #include "mt_db.h"
 #include "mt_log.h"
+#include "mt_redis.h"
 #include "mt_util.h"
 
 #define BATCH "100"
 #define POLL_MS 200
+#define VISIBILITY_MS 30000
+#define REBUILD_MS 60000
+#define RETRY_UNASSIGNED_MS 10000
+#define SWEEP_MS 2000
+#define OVERDUE_GRACE "2 seconds"
 
 enum stmt {
 	STMT_CLAIM,
 	STMT_SENT,
 	STMT_FAILED,
+	STMT_PENDING,
+	STMT_PUSH,
+	STMT_EXPIRE,
+	STMT_LIVE_TIMERS,
+	STMT_OVERDUE,
 	STMT__MAX
 };
 
@@ -59,7 +86,34 @@ static const char *const stmts[STMT__MAX] = {
 	    " next_attempt_at = now() + make_interval(secs =>"
 	    "  least(300, power(2, least(attempts, 9))))"
 	    " WHERE id = ANY($1::bigint[])",
+	/* Applications whose stage needs an expert; those that found nobody
+	 * eligible only when $1 (retry them). */
+	[STMT_PENDING] =
+	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
+	    " AND (unassigned_since IS NULL OR $1::boolean)"
+	    " ORDER BY id LIMIT " BATCH,
+	[STMT_PUSH] = "SELECT push_assignment($1)::text",
+	[STMT_EXPIRE] = "SELECT expire_assignment($1)::text",
+	[STMT_LIVE_TIMERS] =
+	    "SELECT x.id, a.region, x.application_id, x.stage, x.expert_id,"
+	    " (extract(epoch FROM x.accept_deadline) * 1000)::bigint,"
+	    " greatest(1, (extract(epoch FROM x.accept_deadline - now())"
+	    "  * 1000)::bigint)"
+	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
+	    " WHERE x.state = 'pushed'",
+	[STMT_OVERDUE] =
+	    "SELECT id FROM assignments WHERE state = 'pushed'"
+	    " AND accept_deadline < now() - interval '" OVERDUE_GRACE "'"
+	    " ORDER BY accept_deadline LIMIT " BATCH,
 };
+
+/* Take the due members of a timer set and re-arm them VISIBILITY_MS
+ * ahead in one atomic step (KEYS[1] set, ARGV now, re-arm, batch). */
+#define CLAIM_DUE \
+	"local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]," \
+	" 'LIMIT', 0, tonumber(ARGV[3])) " \
+	"for _, id in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], id) end " \
+	"return due"
 
 static volatile sig_atomic_t stopping;
 
@@ -166,12 +220,281 @@ drain_sms(struct mt_db *db)
 	return sent ? n : -1;
 }
 
+static double
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* Regions with a timer set, refreshed at every rebuild. */
+static char regions[64][8];
+static int nregions;
+
+/* Tell Redis about a pushed assignment: its lease and its timer. */
+static void
+arm(const char *asg, const char *region, const char *app, const char *stage,
+    const char *expert, const char *deadline_ms, long long ttl_ms)
+{
+	redisReply *r;
+
+	r = mt_redis_cmd("SET lease:{%s}:%s:%s %s:%s NX PX %lld", region, app,
+	    stage, asg, expert, ttl_ms > 0 ? ttl_ms : 1);
+	if (r != NULL)
+		freeReplyObject(r);
+	r = mt_redis_cmd("ZADD timers:{%s} %s %s", region, deadline_ms, asg);
+	if (r != NULL)
+		freeReplyObject(r);
+}
+
+static const char *
+jstr(json_object *o, const char *key, char *buf, size_t n)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	snprintf(buf, n, "%s", json_object_get_string(v));
+	return buf;
+}
+
+/* Push application app if it needs an expert.  1 pushed, 0 not, -1 on a
+ * database failure. */
+static int
+push_one(struct mt_db *db, const char *app)
+{
+	char asg[24], region[8], stage[8], expert[24], dl[24], appb[24];
+	const char *p[1] = { app };
+	json_object *o;
+	PGresult *res;
+	double now;
+
+	res = mt_db_exec(db, STMT_PUSH, 1, p);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			mt_db_log_error("dispatcher", STMT_PUSH, res);
+		PQclear(res);
+		return -1;
+	}
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return 0;
+	}
+	o = json_tokener_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (jstr(o, "assignment", asg, sizeof(asg)) == NULL) {
+		json_object_put(o);
+		return 0;		/* nobody eligible: waits, visible */
+	}
+	jstr(o, "region", region, sizeof(region));
+	jstr(o, "stage", stage, sizeof(stage));
+	jstr(o, "expert", expert, sizeof(expert));
+	jstr(o, "deadline_ms", dl, sizeof(dl));
+	snprintf(appb, sizeof(appb), "%s", app);
+	now = wall_ms();
+	arm(asg, region, appb, stage, expert, dl,
+	    (long long)(atof(dl) - now));
+	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
+	    stage);
+	json_object_put(o);
+	return 1;
+}
+
+/* Push everything that needs an expert.  Returns how many. */
+static int
+run_pushes(struct mt_db *db, int retry_unassigned)
+{
+	const char *p[1] = { retry_unassigned ? "true" : "false" };
+	PGresult *res;
+	int i, n = 0;
+
+	res = mt_db_exec(db, STMT_PENDING, 1, p);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	for (i = 0; i < PQntuples(res) && !stopping; i++)
+		if (push_one(db, PQgetvalue(res, i, 0)) > 0)
+			n++;
+	PQclear(res);
+	return n;
+}
+
+/*
+ * Expire one assignment id (claimed from a timer set or found overdue)
+ * and push its stage again.  Removes the timer member once settled.
+ */
+static void
+expire_one(struct mt_db *db, const char *region, const char *asg)
+{
+	const char *p[1] = { asg };
+	char app[24], dl[24];
+	json_object *o, *v;
+	PGresult *res;
+	redisReply *r;
+
+	res = mt_db_exec(db, STMT_EXPIRE, 1, p);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return;		/* stays claimed; retried after VISIBILITY_MS */
+	}
+	o = PQgetisnull(res, 0, 0) ? NULL :
+	    json_tokener_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (o != NULL && json_object_object_get_ex(o, "expired", &v) &&
+	    !json_object_get_boolean(v)) {
+		/* Not due yet (a timer set early): re-arm at the deadline. */
+		jstr(o, "deadline_ms", dl, sizeof(dl));
+		if (region != NULL) {
+			r = mt_redis_cmd("ZADD timers:{%s} %s %s", region, dl,
+			    asg);
+			if (r != NULL)
+				freeReplyObject(r);
+		}
+		json_object_put(o);
+		return;
+	}
+	if (o != NULL) {
+		mt_log_info("expired assignment=%s", asg);
+		if (jstr(o, "application", app, sizeof(app)) != NULL)
+			push_one(db, app);
+		if (region == NULL)
+			region = jstr(o, "region", dl, sizeof(dl));
+		json_object_put(o);
+	}
+	if (region != NULL) {
+		r = mt_redis_cmd("ZREM timers:{%s} %s", region, asg);
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+}
+
+/* Claim and expire the due timers of every region.  Returns how many. */
+static int
+run_timers(struct mt_db *db)
+{
+	char now[32], rearm[32];
+	redisReply *r;
+	size_t k;
+	int i, n = 0;
+	double t = wall_ms();
+
+	snprintf(now, sizeof(now), "%.0f", t);
+	snprintf(rearm, sizeof(rearm), "%.0f", t + VISIBILITY_MS);
+	for (i = 0; i < nregions && !stopping; i++) {
+		r = mt_redis_cmd("EVAL %s 1 timers:{%s} %s %s %s", CLAIM_DUE,
+		    regions[i], now, rearm, BATCH);
+		if (r == NULL)
+			return n;
+		for (k = 0; k < r->elements; k++) {
+			expire_one(db, regions[i], r->element[k]->str);
+			n++;
+		}
+		freeReplyObject(r);
+	}
+	return n;
+}
+
+/*
+ * Make Redis agree with PostgreSQL again: every pushed assignment in its
+ * timer set with its lease, and anything overdue expired from here.
+ * Returns 0, or -1 when Redis is down (try again soon).
+ */
+static int
+rebuild(struct mt_db *db)
+{
+	PGresult *res;
+	redisReply *r;
+	int i, n, down = 0;
+
+	res = mt_db_run(db, "SELECT code FROM regions ORDER BY code");
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		for (n = 0; n < PQntuples(res) && n < 64; n++)
+			snprintf(regions[n], sizeof(regions[n]), "%s",
+			    PQgetvalue(res, n, 0));
+		nregions = n;
+	}
+	PQclear(res);
+	if ((r = mt_redis_cmd("PING")) == NULL)
+		down = 1;
+	else
+		freeReplyObject(r);
+	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
+	if (!down && res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+		for (i = 0; i < PQntuples(res); i++)
+			arm(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+			    PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+			    atoll(PQgetvalue(res, i, 6)));
+		if (PQntuples(res) > 0)
+			mt_log_info("rebuilt %d timers", PQntuples(res));
+	}
+	PQclear(res);
+	/* The marker says these sets are complete; a flushed Redis loses it
+	 * and we rebuild at once (redis_flushed). */
+	if (!down && (r = mt_redis_cmd("SET dispatcher:rebuilt 1")) != NULL)
+		freeReplyObject(r);
+	return down ? -1 : 0;
+}
+
+/* 1 when Redis lost our timer sets (FLUSHALL, a restart without AOF). */
+static int
+redis_flushed(void)
+{
+	redisReply *r = mt_redis_cmd("EXISTS dispatcher:rebuilt");
+	int gone = r != NULL && r->integer == 0;
+
+	if (r != NULL)
+		freeReplyObject(r);
+	return gone;
+}
+
+/* Expire what is overdue straight from PostgreSQL, whatever Redis holds. */
+static int
+sweep(struct mt_db *db)
+{
+	PGresult *res = mt_db_exec(db, STMT_OVERDUE, 0, NULL);
+	int i, n = 0;
+
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+		for (i = 0; i < PQntuples(res) && !stopping; i++, n++)
+			expire_one(db, NULL, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return n;
+}
+
+/*
+ * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>).  Returns 2 for
+ * "pool" (the expert pool changed: retry the unassigned), 1 for any
+ * other wake-up, 0 after the wait, -1 when Redis is down.
+ */
+static int
+wait_wake(void)
+{
+	redisReply *r = mt_redis_cmd("BLPOP wake %.3f", POLL_MS / 1000.0);
+	int rc;
+
+	if (r == NULL) {
+		usleep(POLL_MS * 1000);
+		return -1;
+	}
+	rc = r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? 1 : 0;
+	if (rc && r->element[1]->str != NULL &&
+	    strcmp(r->element[1]->str, "pool") == 0)
+		rc = 2;
+	freeReplyObject(r);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct mt_db db;
-	int n = 0;
+	double next_rebuild, next_retry = 0, next_sweep = 0;
+	int n = 0, busy, retry = 1, wake;
 
 	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
 		if (mt_config_load(argv[2]) != 0)
@@ -189,12 +512,39 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, stmts, STMT__MAX);
 	db.deadline_ms = mt_cfg.pg_deadline_ms;
+	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
 	mt_log_info("started");
+	next_rebuild = 0;
 	while (!stopping) {
-		while (!stopping && (n = drain_sms(&db)) > 0)
+		double t = mt_now_ms();
+
+		if (t >= next_rebuild || redis_flushed()) {
+			/* Soon again while Redis is down, so it is rebuilt as
+			 * soon as it is back. */
+			next_rebuild = t + (rebuild(&db) < 0 ? 1000 : REBUILD_MS);
+		}
+		busy = 0;
+		if (t >= next_sweep) {
+			busy += sweep(&db);
+			next_sweep = t + SWEEP_MS;
+		}
+		if (t >= next_retry) {
+			retry = 1;
+			next_retry = t + RETRY_UNASSIGNED_MS;
+		}
+		busy += run_pushes(&db, retry);
+		retry = 0;
+		busy += run_timers(&db);
+		while (!stopping && (n = drain_sms(&db)) > 0) {
 			mt_log_info("sms sent=%d", n);
-		/* Idle, or backing off after a failure; a signal cuts it. */
-		usleep((n < 0 ? 1000 : POLL_MS) * 1000);
+			busy++;
+		}
+		if (busy > 0)
+			continue;
+		/* Idle: wait for a wake-up; a signal cuts it. */
+		wake = wait_wake();
+		if (wake == 2)
+			retry = 1;
 	}
 	mt_db_close(&db);
 	mt_log_info("stopped");

@@ -1,0 +1,485 @@
+-- 003_review.sql -- the review engine (issue 4, R-CER-1 ... R-CER-7,
+-- R-SUP-7): the expert draw, pushes, expiry, refusal, decisions by stage
+-- and the resulting qualification.
+--
+-- The engine lives here, in one place: draw_expert() is the only draw,
+-- push_assignment() the only push, and only mtcert-dispatcher calls it
+-- (the modules mark an application as needing a push and wake the
+-- dispatcher through Redis).  PostgreSQL decides every race with a
+-- conditional update; Redis only holds leases and timers that the
+-- dispatcher can rebuild from here at any time.
+
+-- The stage that still needs an expert (NULL: none).  unassigned_since:
+-- when the last draw found nobody eligible (the agency's queue).
+ALTER TABLE applications ADD COLUMN push_stage smallint
+    CHECK (push_stage BETWEEN 1 AND 9);
+ALTER TABLE applications ADD COLUMN unassigned_since timestamptz;
+CREATE INDEX applications_push ON applications(id) WHERE push_stage IS NOT NULL;
+
+-- Who to tell at a hospital (R-CER-4: the expert's hospital is notified).
+ALTER TABLE institutions ADD COLUMN contact_phone text
+    CHECK (contact_phone ~ '^1[3-9][0-9]{9}$');
+CREATE TABLE notifications (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    institution text NOT NULL REFERENCES institutions(code),
+    kind        text NOT NULL CHECK (kind ~ '^[a-z][a-z_]{0,39}$'),
+    body        text NOT NULL CHECK (length(body) BETWEEN 1 AND 500),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    read_at     timestamptz
+);
+CREATE INDEX notifications_institution ON notifications(institution, id);
+
+CREATE INDEX assignments_application ON assignments(application_id, stage);
+ALTER TABLE assignments ADD COLUMN hospital text REFERENCES institutions(code);
+
+-- Title order for the pool rule (R-CER-1: intermediate or higher).
+CREATE FUNCTION title_rank(t text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE t WHEN '初级' THEN 1 WHEN '中级' THEN 2 WHEN '副高' THEN 3
+                  WHEN '正高' THEN 4 END
+$$;
+
+CREATE OR REPLACE FUNCTION event_text(t text, d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE t
+        WHEN 'created' THEN '已创建申请草稿'
+        WHEN 'filed_by_hospital' THEN '医院已代为填报申请'
+        WHEN 'prechecked' THEN '医院已完成申报预检'
+        WHEN 'updated' THEN '已修改申请信息'
+        WHEN 'material_added' THEN '已上传材料：' || coalesce(d->>'kind_name', '')
+        WHEN 'material_removed' THEN '已删除材料：' || coalesce(d->>'kind_name', '')
+        WHEN 'submitted' THEN '已提交申请，等待分配认定专家'
+        WHEN 'resubmitted' THEN '已补充材料并重新提交申请'
+        WHEN 'withdrawn' THEN '已撤回申请'
+        WHEN 'pushed' THEN CASE d->>'stage' WHEN '1' THEN '已推送给认定专家'
+                               WHEN '2' THEN '已推送给复审专家'
+                               ELSE '已推送给另一位专家复核' END
+        WHEN 'unassigned' THEN '暂无可分配的认定专家，将尽快安排'
+        WHEN 'accepted' THEN '专家已受理'
+        WHEN 'refused' THEN '专家未能受理，正在重新分配'
+        WHEN 'expired' THEN '专家未按时受理，正在重新分配'
+        WHEN 'stage_done' THEN CASE d->>'stage' WHEN '1' THEN '初审已完成，等待复审'
+                                   ELSE '复审意见不一致，等待另一位专家复核' END
+        WHEN 'approved' THEN '认定通过，待遇自 ' || coalesce(d->>'valid_from', '')
+                             || ' 起享受'
+        WHEN 'rejected' THEN '不予认定：' || coalesce(d->>'reason', '')
+        ELSE '申请状态已更新'
+    END
+$$;
+
+-- The experts who may review application app at stage st, each with a
+-- uniformly random key from PostgreSQL's strong random source
+-- (gen_random_uuid: 122 random bits).  Eligible (R-CER-1, R-CER-2):
+-- active, title at least the region's expert_min_title, the disease's
+-- specialty, never an expert who already held this application, not of
+-- the applicant's designated hospital.  From stage 2 on, experts of a
+-- hospital that already reviewed it go last (another hospital when the
+-- pool allows).
+CREATE FUNCTION eligible_experts(app bigint)
+RETURNS TABLE (expert_id bigint, hospital text, preference integer)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    a applications%ROWTYPE;
+    spec text;
+    min_rank integer;
+BEGIN
+    SELECT * INTO a FROM applications WHERE id = app;
+    SELECT specialty INTO spec FROM diseases WHERE code = a.disease;
+    min_rank := title_rank(policy_value(a.region, 'expert_min_title'));
+    RETURN QUERY
+    SELECT e.user_id, u.institution,
+           CASE WHEN EXISTS (SELECT 1 FROM assignments x
+                             WHERE x.application_id = app
+                               AND x.hospital = u.institution) THEN 1 ELSE 0 END
+    FROM experts e
+    JOIN users u ON u.id = e.user_id AND NOT u.disabled
+    JOIN institutions i ON i.code = u.institution AND i.region = a.region
+    JOIN expert_specialties s ON s.expert_id = e.user_id AND s.specialty = spec
+    WHERE e.status = 'active'
+      AND title_rank(e.title) >= min_rank
+      AND u.institution <> a.designated_institution
+      AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.application_id = app
+                      AND x.expert_id = e.user_id);
+END $$;
+
+-- The draw: one expert uniformly at random among the most preferred
+-- eligible ones, and the size of the pool drawn from.  NULL when nobody
+-- is eligible.
+CREATE FUNCTION draw_expert(app bigint, OUT expert_id bigint,
+    OUT hospital text, OUT pool integer)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    best integer;
+BEGIN
+    SELECT min(preference) INTO best FROM eligible_experts(app);
+    SELECT count(*) INTO pool FROM eligible_experts(app) x
+    WHERE x.preference = best;
+    SELECT x.expert_id, x.hospital INTO expert_id, hospital
+    FROM eligible_experts(app) x WHERE x.preference = best
+    ORDER BY gen_random_uuid() LIMIT 1;
+END $$;
+
+-- Push application app to a drawn expert, if it needs one (push_stage).
+-- One transaction: the assignment (pushed, deadline = now + the region's
+-- accept_window_seconds), the event with the pool size, the SMS to the
+-- expert.  The partial unique index assignments_one_live makes a second
+-- live assignment for the same stage impossible, whoever calls.
+-- Returns {"assignment","expert","region","deadline_ms","stage"}, or
+-- {"unassigned": true}, or NULL when there was nothing to do.
+CREATE FUNCTION push_assignment(app bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    a applications%ROWTYPE;
+    d record;
+    asg assignments%ROWTYPE;
+    phone text;
+    dname text;
+BEGIN
+    SELECT * INTO a FROM applications WHERE id = app FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND OR a.push_stage IS NULL
+       OR a.status NOT IN ('submitted', 'in_review') THEN
+        RETURN NULL;
+    END IF;
+    IF EXISTS (SELECT 1 FROM assignments x WHERE x.application_id = app
+               AND x.stage = a.push_stage AND x.state IN ('pushed', 'accepted')) THEN
+        UPDATE applications SET push_stage = NULL WHERE id = app;
+        RETURN NULL;
+    END IF;
+    SELECT * INTO d FROM draw_expert(app);
+    IF d.expert_id IS NULL THEN
+        IF a.unassigned_since IS NULL THEN
+            UPDATE applications SET unassigned_since = now() WHERE id = app;
+            INSERT INTO events (application_id, type, actor_role, data)
+            VALUES (app, 'unassigned', 'system',
+                    jsonb_build_object('stage', a.push_stage));
+        END IF;
+        RETURN jsonb_build_object('unassigned', true);
+    END IF;
+    INSERT INTO assignments (application_id, stage, expert_id, hospital,
+                             pool_size, accept_deadline)
+    VALUES (app, a.push_stage, d.expert_id, d.hospital, d.pool,
+            now() + make_interval(secs => policy_value(a.region,
+                'accept_window_seconds')::int))
+    RETURNING * INTO asg;
+    UPDATE applications SET status = 'in_review', stage = a.push_stage,
+        push_stage = NULL, unassigned_since = NULL, updated_at = now()
+    WHERE id = app;
+    SELECT name INTO dname FROM diseases WHERE code = a.disease;
+    SELECT ex.phone INTO phone FROM experts ex WHERE ex.user_id = d.expert_id;
+    IF phone IS NOT NULL THEN
+        INSERT INTO sms_outbox (to_phone, template, body)
+        VALUES (phone, 'task_pushed', format(
+            '【门诊慢特病】您有一件“%s”认定任务（任务号%s），请在%s前登录系统受理。',
+            dname, asg.id, to_char(asg.accept_deadline AT TIME ZONE
+            'Asia/Shanghai', 'MM月DD日HH24:MI')));
+    END IF;
+    INSERT INTO events (application_id, type, actor_role, data)
+    VALUES (app, 'pushed', 'system', jsonb_build_object('stage', asg.stage,
+            'assignment', asg.id, 'pool_size', d.pool));
+    RETURN jsonb_build_object('assignment', asg.id, 'expert', asg.expert_id,
+        'region', a.region, 'stage', asg.stage,
+        'deadline_ms', (extract(epoch FROM asg.accept_deadline) * 1000)::bigint);
+END $$;
+
+ALTER TABLE experts ADD COLUMN phone text CHECK (phone ~ '^1[3-9][0-9]{9}$');
+
+-- A refusal or an expiry (R-CER-3, R-CER-4): one more consecutive miss;
+-- at the region's miss_limit the expert leaves the pool and the hospital
+-- is told.  Returns true when the expert was disqualified now.
+CREATE FUNCTION count_miss(expert bigint, region text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    misses integer;
+    inst text;
+    cphone text;
+    lim integer := policy_value(region, 'miss_limit')::int;
+BEGIN
+    UPDATE experts SET consecutive_misses = consecutive_misses + 1
+    WHERE user_id = expert AND status = 'active'
+    RETURNING consecutive_misses INTO misses;
+    IF misses IS NULL OR misses < lim THEN
+        RETURN false;
+    END IF;
+    UPDATE experts SET status = 'disqualified', status_changed_at = now()
+    WHERE user_id = expert;
+    SELECT u.institution, i.contact_phone INTO inst, cphone FROM users u
+    JOIN institutions i ON i.code = u.institution WHERE u.id = expert;
+    INSERT INTO notifications (institution, kind, body)
+    VALUES (inst, 'expert_disqualified', format(
+        '贵院认定专家（编号%s）连续%s次未受理或拒绝受理认定任务，已取消其认定专家资格。',
+        expert, lim));
+    IF cphone IS NOT NULL THEN
+        INSERT INTO sms_outbox (to_phone, template, body)
+        VALUES (cphone, 'expert_disqualified', format(
+            '【门诊慢特病】贵院认定专家（编号%s）连续%s次未受理或拒绝受理，已取消其认定专家资格。',
+            expert, lim));
+    END IF;
+    RETURN true;
+END $$;
+
+-- Expire assignment asg if it is still pushed and past its deadline
+-- (idempotent: anything else is left alone).  Returns
+-- {"expired":true,"application":..} or {"expired":false,"deadline_ms":..}
+-- when not yet due, or NULL when already settled.
+CREATE FUNCTION expire_assignment(asg bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    x assignments%ROWTYPE;
+    r text;
+BEGIN
+    UPDATE assignments SET state = 'expired', ended_at = now()
+    WHERE id = asg AND state = 'pushed' AND accept_deadline <= now()
+    RETURNING * INTO x;
+    IF NOT FOUND THEN
+        SELECT * INTO x FROM assignments WHERE id = asg;
+        IF FOUND AND x.state = 'pushed' THEN
+            RETURN jsonb_build_object('expired', false, 'deadline_ms',
+                (extract(epoch FROM x.accept_deadline) * 1000)::bigint);
+        END IF;
+        RETURN NULL;
+    END IF;
+    SELECT region INTO r FROM applications WHERE id = x.application_id;
+    PERFORM count_miss(x.expert_id, r);
+    UPDATE applications SET push_stage = x.stage WHERE id = x.application_id;
+    INSERT INTO events (application_id, type, actor_role, data)
+    VALUES (x.application_id, 'expired', 'system',
+            jsonb_build_object('stage', x.stage, 'assignment', x.id));
+    RETURN jsonb_build_object('expired', true, 'application', x.application_id,
+                              'region', r, 'stage', x.stage);
+END $$;
+
+-- The expert accepts (R-CER-3): only while pushed, theirs and before the
+-- deadline; the conditional update decides the race with expiry.
+CREATE FUNCTION accept_assignment(asg bigint, expert bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    x assignments%ROWTYPE;
+    r text;
+BEGIN
+    UPDATE assignments SET state = 'accepted', accepted_at = now()
+    WHERE id = asg AND expert_id = expert AND state = 'pushed'
+      AND accept_deadline > now()
+    RETURNING * INTO x;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', CASE WHEN EXISTS (SELECT 1 FROM
+            assignments WHERE id = asg AND expert_id = expert)
+            THEN 'gone' ELSE 'not_found' END);
+    END IF;
+    UPDATE experts SET consecutive_misses = 0 WHERE user_id = expert;
+    SELECT region INTO r FROM applications WHERE id = x.application_id;
+    INSERT INTO events (application_id, type, actor_user, actor_role, data)
+    VALUES (x.application_id, 'accepted', expert, 'expert',
+            jsonb_build_object('stage', x.stage, 'assignment', x.id));
+    RETURN jsonb_build_object('assignment', x.id, 'application',
+        x.application_id, 'stage', x.stage, 'region', r);
+END $$;
+
+-- The expert refuses (R-CER-3): counted as a miss; the stage needs
+-- another expert.
+CREATE FUNCTION refuse_assignment(asg bigint, expert bigint, why text)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    x assignments%ROWTYPE;
+    r text;
+    gone boolean;
+BEGIN
+    UPDATE assignments SET state = 'refused', ended_at = now(),
+        refuse_reason = why
+    WHERE id = asg AND expert_id = expert AND state = 'pushed'
+      AND accept_deadline > now()
+    RETURNING * INTO x;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', CASE WHEN EXISTS (SELECT 1 FROM
+            assignments WHERE id = asg AND expert_id = expert)
+            THEN 'gone' ELSE 'not_found' END);
+    END IF;
+    SELECT region INTO r FROM applications WHERE id = x.application_id;
+    gone := count_miss(expert, r);
+    UPDATE applications SET push_stage = x.stage WHERE id = x.application_id;
+    INSERT INTO events (application_id, type, actor_user, actor_role, data)
+    VALUES (x.application_id, 'refused', expert, 'expert',
+            jsonb_build_object('stage', x.stage, 'assignment', x.id));
+    RETURN jsonb_build_object('assignment', x.id, 'application',
+        x.application_id, 'region', r, 'disqualified', gone);
+END $$;
+
+-- The first day of benefits for an approval decided on day d (R-BEN-1,
+-- R-CER-10): the decision day, or the 1st of next month where the
+-- region's policy says so (quota diseases have their own policy).
+CREATE FUNCTION benefit_start(app bigint, d date) RETURNS date
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    a applications%ROWTYPE;
+    q boolean;
+    rule text;
+BEGIN
+    SELECT * INTO a FROM applications WHERE id = app;
+    SELECT quota INTO q FROM diseases WHERE code = a.disease;
+    rule := policy_value(a.region, CASE WHEN q THEN 'quota_benefit_start'
+                                   ELSE 'benefit_start' END);
+    IF rule = 'next_month' THEN
+        RETURN (date_trunc('month', d) + interval '1 month')::date;
+    END IF;
+    RETURN d;
+END $$;
+
+-- The final outcome (R-CER-5, R-CER-7, R-CER-11): approved with a
+-- qualification, or rejected with the reason; the SMS either way.
+CREATE FUNCTION conclude_application(app bigint, approve boolean,
+    p_code text, p_reason text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    a applications%ROWTYPE;
+    dis diseases%ROWTYPE;
+    vfrom date;
+BEGIN
+    SELECT * INTO a FROM applications WHERE id = app;
+    SELECT * INTO dis FROM diseases WHERE code = a.disease;
+    IF approve THEN
+        vfrom := benefit_start(app, cn_today());
+        UPDATE applications SET status = 'approved', decided_at = now(),
+            push_stage = NULL, updated_at = now() WHERE id = app;
+        INSERT INTO qualifications (person_id, disease, region, application_id,
+            designated_institution, valid_from, valid_to)
+        VALUES (a.person_id, a.disease, a.region, app,
+            a.designated_institution, vfrom,
+            (vfrom + make_interval(months => dis.validity_months))::date - 1);
+        INSERT INTO sms_outbox (to_phone, template, body)
+        VALUES (a.phone, 'application_approved', format(
+            '【门诊慢特病】您的“%s”认定申请（编号%s）已通过，自%s起享受门诊慢特病待遇。',
+            dis.name, app, vfrom));
+        INSERT INTO events (application_id, type, actor_role, data)
+        VALUES (app, 'approved', 'system',
+                jsonb_build_object('valid_from', vfrom));
+    ELSE
+        UPDATE applications SET status = 'rejected', decided_at = now(),
+            push_stage = NULL, decision_reason_code = p_code,
+            decision_reason = p_reason, updated_at = now() WHERE id = app;
+        INSERT INTO sms_outbox (to_phone, template, body)
+        VALUES (a.phone, 'application_rejected', format(
+            '【门诊慢特病】您的“%s”认定申请（编号%s）未通过：%s。如有异议，可在规定期限内申请复核。',
+            dis.name, app, left(p_reason, 60)));
+        INSERT INTO events (application_id, type, actor_role, data)
+        VALUES (app, 'rejected', 'system', jsonb_build_object('reason', p_reason,
+                'reason_code', p_code));
+    END IF;
+END $$;
+
+-- The expert decides after accepting (R-CER-5).  single: final.  double:
+-- stage 1 then a re-review at stage 2 by another expert; if they
+-- disagree, a third expert decides at stage 3.
+CREATE FUNCTION decide_assignment(asg bigint, expert bigint, verdict text,
+    note text, p_code text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    x assignments%ROWTYPE;
+    a applications%ROWTYPE;
+    first_verdict text;
+    final boolean;
+BEGIN
+    UPDATE assignments SET state = 'decided', ended_at = now(),
+        decision = verdict, opinion = note, reason_code = p_code
+    WHERE id = asg AND expert_id = expert AND state = 'accepted'
+    RETURNING * INTO x;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', CASE WHEN EXISTS (SELECT 1 FROM
+            assignments WHERE id = asg AND expert_id = expert)
+            THEN 'not_accepted' ELSE 'not_found' END);
+    END IF;
+    SELECT * INTO a FROM applications WHERE id = x.application_id FOR UPDATE;
+    IF a.review_mode = 'single' OR x.stage >= 3 THEN
+        final := true;
+    ELSIF x.stage = 1 THEN
+        final := false;
+    ELSE
+        SELECT decision INTO first_verdict FROM assignments
+        WHERE application_id = a.id AND stage = 1 AND state = 'decided';
+        final := first_verdict = verdict;
+    END IF;
+    IF final THEN
+        PERFORM conclude_application(a.id, verdict = 'approve', p_code,
+            coalesce(nullif(note, ''), '不符合认定标准'));
+    ELSE
+        UPDATE applications SET push_stage = x.stage + 1, updated_at = now()
+        WHERE id = a.id;
+        INSERT INTO events (application_id, type, actor_user, actor_role, data)
+        VALUES (a.id, 'stage_done', expert, 'expert',
+                jsonb_build_object('stage', x.stage));
+    END IF;
+    RETURN jsonb_build_object('assignment', x.id, 'application', a.id,
+        'final', final, 'region', a.region);
+END $$;
+
+-- Submissions now also ask for the first push.
+CREATE OR REPLACE FUNCTION mark_first_push() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = 'submitted' AND OLD.status IS DISTINCT FROM 'submitted' THEN
+        NEW.push_stage := 1;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
+    FOR EACH ROW EXECUTE FUNCTION mark_first_push();
+
+-- A new expert (R-CER-1): an account of role expert at a certifying
+-- hospital of the region, a title at least the region's minimum, and
+-- the specialties (disease categories) they review.  Returns
+-- {"id":..} or {"error": code, "field": ..}.
+CREATE FUNCTION create_expert(p_login text, p_hash text, p_inst text,
+    p_title text, p_specialties text[], p_phone text, p_region text)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    inst_region text;
+    uid bigint;
+BEGIN
+    SELECT region INTO inst_region FROM institutions WHERE code = p_inst;
+    IF inst_region IS NULL OR (p_region IS NOT NULL AND inst_region <> p_region) THEN
+        RETURN jsonb_build_object('error', 'institution_not_found',
+                                  'field', 'institution');
+    END IF;
+    IF title_rank(p_title) < title_rank(policy_value(inst_region,
+                                                     'expert_min_title')) THEN
+        RETURN jsonb_build_object('error', 'title_below_minimum',
+            'field', 'title', 'minimum', policy_value(inst_region, 'expert_min_title'));
+    END IF;
+    IF cardinality(p_specialties) = 0 OR EXISTS (SELECT 1 FROM unnest(p_specialties) s
+               WHERE s NOT IN (SELECT name FROM specialties)) THEN
+        RETURN jsonb_build_object('error', 'specialty_unknown',
+                                  'field', 'specialties');
+    END IF;
+    INSERT INTO users (login, role, password_hash, institution, region)
+    VALUES (p_login, 'expert', p_hash, p_inst, inst_region)
+    ON CONFLICT (login) DO NOTHING RETURNING id INTO uid;
+    IF uid IS NULL THEN
+        RETURN jsonb_build_object('error', 'login_taken', 'field', 'login');
+    END IF;
+    INSERT INTO experts (user_id, title, phone) VALUES (uid, p_title, p_phone);
+    INSERT INTO expert_specialties (expert_id, specialty)
+    SELECT DISTINCT uid, s FROM unnest(p_specialties) s;
+    RETURN jsonb_build_object('id', uid);
+END $$;
+
+-- An expert as the agency sees them (phone masked).
+CREATE FUNCTION expert_json(uid bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', e.user_id, 'login', u.login,
+        'institution', jsonb_build_object('code', i.code, 'name', i.name),
+        'region', i.region, 'title', e.title, 'status', e.status,
+        'consecutive_misses', e.consecutive_misses,
+        'phone', mask_phone(e.phone),
+        'specialties', (SELECT coalesce(jsonb_agg(s.specialty ORDER BY s.specialty), '[]')
+                        FROM expert_specialties s WHERE s.expert_id = e.user_id),
+        'status_changed_at', e.status_changed_at)
+    FROM experts e JOIN users u ON u.id = e.user_id
+    JOIN institutions i ON i.code = u.institution
+    WHERE e.user_id = uid
+$$;
+
+CREATE FUNCTION create_expert_id(p_login text) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT e.user_id FROM experts e JOIN users u ON u.id = e.user_id
+    WHERE u.login = p_login
+$$;
