@@ -68,7 +68,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " status_changed_at = now() FROM users u, institutions i"
 	    " WHERE e.user_id = $1 AND u.id = e.user_id"
 	    " AND i.code = u.institution AND ($2::text IS NULL OR i.region = $2)"
-	    " RETURNING expert_json(e.user_id)::text",
+	    " RETURNING e.user_id",
 	[STMT_QUEUE] =
 	    "SELECT json_build_object('id', a.id, 'status', CASE WHEN"
 	    "  a.unassigned_since IS NOT NULL THEN 'unassigned' ELSE a.status END,"
@@ -260,7 +260,12 @@ h_reinstate(struct mt_req *req)
 		return mt_reply_error(req, 404, "expert_not_found",
 		    "专家不存在，或不在您的管辖范围", "id");
 	}
+	PQclear(res);
 	wake_pool();
+	/* Read after the update: a function in RETURNING sees the old row. */
+	p[1] = NULL;
+	if ((res = mt_db_query_or_reply(req, STMT_EXPERT_GET, 2, p)) == NULL)
+		return -1;
 	mt_reply_raw(req, 200, "application/json; charset=utf-8",
 	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
 	PQclear(res);

@@ -233,3 +233,67 @@ def complete(token, app):
         r = upload(token, app["id"], kind)
         assert r.status_code == 201, r.text
     return api("GET", "/applications/%s" % app["id"], headers=bearer(token)).json()
+
+
+def new_region(window=86400):
+    """A region of its own (catalog, policies, three certifying
+    hospitals A, B, C), so a test controls its expert pool exactly."""
+    while True:
+        code = "8%05d" % random.randint(0, 99999)
+        if not sql("SELECT 1 FROM regions WHERE code = '%s'", code):
+            break
+    hosp = ["H%s%04d" % (code, i) for i in (1, 2, 3)]
+    sql("INSERT INTO regions VALUES ('%s', '测试%s', '测试省')", code, code)
+    sql("INSERT INTO region_diseases (region, disease) SELECT '%s', code"
+        " FROM diseases", code)
+    sql("INSERT INTO policies (region, key, value) SELECT '%s', key, value"
+        " FROM policies WHERE region = '411200'", code)
+    for h in hosp:
+        sql("INSERT INTO institutions (code, name, region, level, ownership,"
+            " certifying, source) VALUES ('%s', '测试医院%s', '%s', 3, 'public',"
+            " true, 'test')", h, h[-1], code)
+        sql("INSERT INTO institution_diseases SELECT '%s', code FROM diseases", h)
+    sql("UPDATE policies SET value = '%s' WHERE region = '%s'"
+        " AND key = 'accept_window_seconds'", window, code)
+    return {"region": code, "hospitals": hosp}
+
+
+def new_expert(admin_token, institution, specialties, title="副高"):
+    user = unique("ex")
+    r = api("POST", "/agency/experts", headers=bearer(admin_token), json={
+        "login": user, "password": "expert-pass-1", "institution": institution,
+        "title": title, "specialties": specialties})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    body["token"] = login(user, "expert-pass-1")["token"]
+    return body
+
+
+def submitted_application(region, disease="D013", hospital_index=0):
+    """A person of region with a complete, submitted application whose
+    designated hospital is the region's hospital A (index 0)."""
+    p = new_person(region=region["region"])
+    tok = insured_login(p)["token"]
+    app = complete(tok, draft(tok, disease=disease,
+                              institution=region["hospitals"][hospital_index]))
+    r = api("POST", "/applications/%s/submit" % app["id"], headers=bearer(tok),
+            json={"promise": True})
+    assert r.status_code == 200, r.text
+    return tok, app
+
+
+def live_assignment(app_id, stage=None, timeout=10):
+    """The pushed-or-accepted assignment of the application, once there."""
+    found = []
+
+    def look():
+        rows = sql("SELECT id, expert_id, stage, state, pool_size FROM assignments"
+                   " WHERE application_id = %s AND state IN ('pushed', 'accepted')"
+                   " %s ORDER BY id DESC", app_id,
+                   "" if stage is None else "AND stage = %d" % stage)
+        found[:] = rows
+        return bool(rows)
+    assert wait_for(look, timeout), "no live assignment for %s" % app_id
+    r = found[0]
+    return {"id": int(r[0]), "expert": int(r[1]), "stage": int(r[2]),
+            "state": r[3], "pool": int(r[4])}

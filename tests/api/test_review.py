@@ -1,0 +1,403 @@
+"""The review engine (issue 4): expert pool, random push, 24-hour leases
+and timers, decisions by stage, qualifications.  R-CER-1 ... R-CER-7,
+R-SUP-7.  Each test has a region of its own, so its expert pool is
+exactly the experts it adds."""
+import concurrent.futures
+import os
+import signal
+import subprocess
+import time
+
+from conftest import (ROOT, VAR, api, assert_error, bearer, live_assignment,
+                      login, new_expert, new_region, sms_lines, sql,
+                      submitted_application, wait_for)
+
+CARDIO = ["心血管"]          # D013 (coronary heart disease): double review
+ONCO = ["肿瘤"]              # D001 (malignant tumour): single review
+
+
+def task(expert, app_id, state=None):
+    items = api("GET", "/expert/tasks", headers=bearer(expert["token"]),
+                params={"state": state} if state else None).json()["items"]
+    return [t for t in items if t["application_id"] == app_id]
+
+
+def accept(expert, aid):
+    return api("POST", "/expert/tasks/%s/accept" % aid,
+               headers=bearer(expert["token"]))
+
+
+def decide(expert, aid, verdict, opinion="符合认定标准"):
+    return api("POST", "/expert/tasks/%s/decision" % aid,
+               headers=bearer(expert["token"]),
+               json={"decision": verdict, "opinion": opinion})
+
+
+def by_id(experts, uid):
+    return next(e for e in experts if e["id"] == uid)
+
+
+def status(tok, app_id):
+    return api("GET", "/applications/%s" % app_id, headers=bearer(tok)).json()
+
+
+def test_single_mode_push_accept_approve():
+    admin = login("admin")["token"]
+    reg = new_region()
+    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
+          new_expert(admin, reg["hospitals"][2], ONCO)]
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    assert a["stage"] == 1 and a["state"] == "pushed" and a["pool"] == 2
+    e = by_id(ex, a["expert"])
+    t = task(e, app["id"])[0]
+    # Blind: sex, age band, region; never name, ID number or phone.
+    assert set(t["application"]) == {"sex", "age_band", "region"}
+    assert all(m["id"] is None for m in t["materials"])   # list only
+    assert accept(e, a["id"]).status_code == 200
+    r = decide(e, a["id"], "approve")
+    assert r.status_code == 200 and r.json()["final"] is True
+    body = status(tok, app["id"])
+    assert body["status"] == "approved"
+    texts = [x["text"] for x in body["timeline"]]
+    assert "已推送给认定专家" in texts and "专家已受理" in texts
+    assert texts[-1].startswith("认定通过")
+    assert all(e["login"] not in x for x in texts)
+    q = sql("SELECT disease, valid_from = cn_today(), valid_to, status"
+            " FROM qualifications WHERE application_id = %s", app["id"])
+    assert q and q[0][0] == "D001" and q[0][1] == "t" and q[0][3] == "active"
+    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    assert wait_for(lambda: any("已通过" in m["text"] for m in sms_lines(phone)), 10)
+
+
+def test_double_mode_two_experts_agree():
+    admin = login("admin")["token"]
+    reg = new_region()
+    ex = [new_expert(admin, reg["hospitals"][1], CARDIO),
+          new_expert(admin, reg["hospitals"][2], CARDIO)]
+    tok, app = submitted_application(reg, disease="D013")
+    first = live_assignment(app["id"], stage=1)
+    e1 = by_id(ex, first["expert"])
+    accept(e1, first["id"])
+    assert decide(e1, first["id"], "approve").json()["final"] is False
+    second = live_assignment(app["id"], stage=2)
+    assert second["expert"] != first["expert"]        # a different expert
+    e2 = by_id(ex, second["expert"])
+    t = task(e2, app["id"])[0]
+    assert t["stage"] == 2 and t["decision"] is None  # not the first opinion
+    accept(e2, second["id"])
+    assert decide(e2, second["id"], "approve").json()["final"] is True
+    assert status(tok, app["id"])["status"] == "approved"
+
+
+def test_double_mode_disagreement_goes_to_a_third_expert():
+    admin = login("admin")["token"]
+    reg = new_region()
+    ex = [new_expert(admin, reg["hospitals"][i % 2 + 1], CARDIO) for i in range(3)]
+    tok, app = submitted_application(reg, disease="D013")
+    seen = []
+    for stage, verdict in ((1, "approve"), (2, "reject"), (3, "reject")):
+        a = live_assignment(app["id"], stage=stage)
+        assert a["expert"] not in seen
+        seen.append(a["expert"])
+        e = by_id(ex, a["expert"])
+        assert accept(e, a["id"]).status_code == 200
+        r = decide(e, a["id"], verdict, "材料不足以确诊")
+        assert r.json()["final"] is (stage == 3)
+    body = status(tok, app["id"])
+    assert body["status"] == "rejected"
+    assert body["timeline"][-1]["text"] == "不予认定：材料不足以确诊"
+    assert not sql("SELECT 1 FROM qualifications WHERE application_id = %s",
+                   app["id"])
+
+
+def test_refuse_reassigns_to_a_different_expert():
+    admin = login("admin")["token"]
+    reg = new_region()
+    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
+          new_expert(admin, reg["hospitals"][2], ONCO)]
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    e = by_id(ex, a["expert"])
+    r = api("POST", "/expert/tasks/%s/refuse" % a["id"], headers=bearer(e["token"]),
+            json={"reason": "本人回避"})
+    assert r.status_code == 200
+    b = live_assignment(app["id"])
+    assert b["id"] != a["id"] and b["expert"] != a["expert"]
+    assert sql("SELECT consecutive_misses FROM experts WHERE user_id = %s",
+               a["expert"]) == [["1"]]
+    # The refused task is gone for its expert.
+    assert_error(accept(e, a["id"]), 409, "task_unavailable")
+    assert_error(api("POST", "/expert/tasks/%s/refuse" % a["id"],
+                     headers=bearer(e["token"]), json={}), 400,
+                 "field_required", "reason")
+
+
+def test_silence_past_the_window_reassigns_and_counts_a_miss():
+    admin = login("admin")["token"]
+    reg = new_region(window=2)
+    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
+          new_expert(admin, reg["hospitals"][2], ONCO)]
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    b = None
+    assert wait_for(lambda: live_assignment(app["id"])["id"] != a["id"], 8)
+    b = live_assignment(app["id"])
+    assert b["expert"] != a["expert"]
+    assert sql("SELECT state FROM assignments WHERE id = %s", a["id"]) == [["expired"]]
+    assert sql("SELECT consecutive_misses FROM experts WHERE user_id = %s",
+               a["expert"]) == [["1"]]
+    assert_error(accept(by_id(ex, a["expert"]), a["id"]), 409, "task_unavailable")
+    texts = [x["text"] for x in status(tok, app["id"])["timeline"]]
+    assert "专家未按时受理，正在重新分配" in texts
+
+
+def test_three_misses_disqualify_and_notify_the_hospital():
+    admin = login("admin")["token"]
+    reg = new_region()
+    lazy = new_expert(admin, reg["hospitals"][1], ONCO)
+    for n in range(3):
+        tok, app = submitted_application(reg, disease="D001")
+        a = live_assignment(app["id"])
+        assert a["expert"] == lazy["id"]                # the only expert
+        api("POST", "/expert/tasks/%s/refuse" % a["id"],
+            headers=bearer(lazy["token"]), json={"reason": "忙"})
+    row = sql("SELECT status, consecutive_misses FROM experts WHERE user_id = %s",
+              lazy["id"])
+    assert row == [["disqualified", "3"]]
+    assert sql("SELECT kind FROM notifications WHERE institution = '%s'",
+               reg["hospitals"][1]) == [["expert_disqualified"]]
+    # Never drawn again: the last application waits, visible to the agency.
+    assert wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
+                                " applications WHERE id = %s", app["id"])
+                    == [["t"]], 8)
+    queue = api("GET", "/agency/applications", headers=bearer(admin),
+                params={"region": reg["region"], "status": "unassigned"}).json()
+    assert app["id"] in [i["id"] for i in queue["items"]]
+    experts = api("GET", "/agency/experts", headers=bearer(admin),
+                  params={"region": reg["region"]}).json()["items"]
+    assert [(e["status"], e["consecutive_misses"]) for e in experts] == \
+        [("disqualified", 3)]
+    r = api("POST", "/agency/experts/%s/reinstate" % lazy["id"],
+            headers=bearer(admin))
+    assert r.status_code == 200 and r.json()["status"] == "active"
+    assert r.json()["consecutive_misses"] == 0
+    # The pool changed: the waiting application goes to the new expert
+    # (never back to one who already held it).
+    fresh = new_expert(admin, reg["hospitals"][2], ONCO)
+    assert live_assignment(app["id"])["expert"] == fresh["id"]
+    tok, later = submitted_application(reg, disease="D001")
+    assert live_assignment(later["id"])["expert"] in (lazy["id"], fresh["id"])
+
+
+def test_accept_resets_the_miss_count():
+    admin = login("admin")["token"]
+    reg = new_region()
+    e = new_expert(admin, reg["hospitals"][1], ONCO)
+    for _ in range(2):
+        tok, app = submitted_application(reg, disease="D001")
+        a = live_assignment(app["id"])
+        api("POST", "/expert/tasks/%s/refuse" % a["id"],
+            headers=bearer(e["token"]), json={"reason": "忙"})
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    assert accept(e, a["id"]).status_code == 200
+    assert sql("SELECT status, consecutive_misses FROM experts WHERE user_id = %s",
+               e["id"]) == [["active", "0"]]
+
+
+def test_expert_reads_materials_only_after_accepting():
+    admin = login("admin")["token"]
+    reg = new_region()
+    e = new_expert(admin, reg["hospitals"][1], ONCO)
+    other = new_expert(admin, reg["hospitals"][2], ["精神"])
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    mid = app["materials"][0]["id"]
+    assert_error(api("GET", "/materials/%s" % mid, headers=bearer(e["token"])),
+                 404, "material_not_found")
+    accept(e, a["id"])
+    assert api("GET", "/materials/%s" % mid,
+               headers=bearer(e["token"])).status_code == 200
+    ids = [m["id"] for m in task(e, app["id"])[0]["materials"]]
+    assert mid in ids
+    assert_error(api("GET", "/materials/%s" % mid,
+                     headers=bearer(other["token"])), 404, "material_not_found")
+    assert_error(accept(other, a["id"]), 404, "task_not_found")
+    assert_error(decide(e, 999999999, "approve"), 404, "task_not_found")
+
+
+def test_decision_needs_accept_and_valid_input():
+    admin = login("admin")["token"]
+    reg = new_region()
+    e = new_expert(admin, reg["hospitals"][1], ONCO)
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    assert_error(decide(e, a["id"], "approve"), 409, "task_not_accepted")
+    accept(e, a["id"])
+    assert_error(decide(e, a["id"], "maybe"), 400, "field_invalid", "decision")
+    assert_error(decide(e, a["id"], "reject", ""), 400, "field_required", "opinion")
+    assert_error(api("GET", "/expert/tasks", headers=bearer(e["token"]),
+                     params={"state": "lost"}), 400, "field_invalid", "state")
+    assert_error(api("GET", "/expert/tasks", headers=bearer(tok)), 403, "forbidden")
+
+
+def test_expert_pool_rules():
+    admin = login("admin")["token"]
+    reg = new_region()
+    base = {"login": "x-" + reg["region"], "password": "expert-pass-1",
+            "institution": reg["hospitals"][1], "title": "初级",
+            "specialties": ONCO}
+    assert_error(api("POST", "/agency/experts", headers=bearer(admin), json=base),
+                 422, "title_below_minimum", "title")
+    assert_error(api("POST", "/agency/experts", headers=bearer(admin),
+                     json=dict(base, title="中级", specialties=["天文"])),
+                 422, "specialty_unknown", "specialties")
+    assert_error(api("POST", "/agency/experts", headers=bearer(admin),
+                     json=dict(base, title="中级", institution="H99999999999")),
+                 422, "institution_not_found", "institution")
+    assert_error(api("POST", "/agency/experts", headers=bearer(admin),
+                     json=dict(base, title="中级", specialties=[])),
+                 400, "field_required", "specialties")
+    smx = login("agency-sanmenxia")["token"]     # another region's agency
+    assert_error(api("POST", "/agency/experts", headers=bearer(smx),
+                     json=dict(base, title="中级")), 422,
+                 "institution_not_found", "institution")
+    assert api("POST", "/agency/experts", headers=bearer(admin),
+               json=dict(base, title="中级")).status_code == 201
+    assert_error(api("POST", "/agency/experts", headers=bearer(admin),
+                     json=dict(base, title="中级")), 409, "login_taken", "login")
+
+
+def test_the_draw_is_uniform():
+    """Chi-square over 2,500 draws from a pool of 5 (df 4: 18.47 is the
+    0.1 % critical value)."""
+    admin = login("admin")["token"]
+    reg = new_region()
+    # One hospital: "another hospital first" does not narrow the pool.
+    ex = [new_expert(admin, reg["hospitals"][1], ONCO) for i in range(5)]
+    tok, app = submitted_application(reg, disease="D001")
+    live_assignment(app["id"])
+    # Draw for a second stage of the same application: the pushed expert
+    # is excluded, four remain.
+    rows = sql("SELECT (draw_expert(%s)).expert_id FROM generate_series(1, 2500)",
+               app["id"])
+    counts = {}
+    for (uid,) in rows:
+        counts[uid] = counts.get(uid, 0) + 1
+    assert len(counts) == 4
+    expected = 2500 / 4
+    chi2 = sum((c - expected) ** 2 / expected for c in counts.values())
+    assert chi2 < 16.27, (chi2, counts)     # df 3, p = 0.001
+
+
+def test_accept_racing_the_expiry_exactly_one_wins():
+    """Accepts sent around the deadline: the assignment ends accepted or
+    expired, never both, and is re-pushed only when it expired."""
+    admin = login("admin")["token"]
+    reg = new_region(window=1)
+    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
+          new_expert(admin, reg["hospitals"][2], ONCO)]
+    outcomes = set()
+    for trial in range(8):
+        tok, app = submitted_application(reg, disease="D001")
+        a = live_assignment(app["id"])
+        e = by_id(ex, a["expert"])
+        deadline = float(sql("SELECT extract(epoch FROM accept_deadline)"
+                             " FROM assignments WHERE id = %s", a["id"])[0][0])
+        time.sleep(max(0, deadline - time.time() - 0.05 + (trial % 4) * 0.03))
+        code = accept(e, a["id"]).status_code
+        state = sql("SELECT state FROM assignments WHERE id = %s", a["id"])[0][0]
+        if code == 200:
+            assert state == "accepted"
+            time.sleep(0.5)
+            assert sql("SELECT count(*) FROM assignments WHERE application_id"
+                       " = %s", app["id"]) == [["1"]]
+        else:
+            assert code == 409
+            assert wait_for(lambda: sql("SELECT state FROM assignments WHERE"
+                                        " id = %s", a["id"]) == [["expired"]], 5)
+        outcomes.add(code)
+    assert outcomes <= {200, 409}
+
+
+def dispatcher_pids():
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                exe = os.readlink("/proc/%s/exe" % pid)
+            except OSError:
+                continue
+            if exe.endswith("mtcert-dispatcher") and VAR in open(
+                    "/proc/%s/cmdline" % pid).read():
+                out.append(int(pid))
+    return out
+
+
+def second_dispatcher():
+    build = os.environ.get("MTCERT_BUILD", os.path.join(ROOT, "build"))
+    return subprocess.Popen(
+        ["setpriv", "--reuid=mtcert", "--regid=mtcert", "--init-groups", "--",
+         os.path.join(build, "bin", "mtcert-dispatcher"), "--config",
+         os.path.join(VAR, "mtcert.conf")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def assert_each_stage_pushed_once(app_ids):
+    for app_id in app_ids:
+        rows = sql("SELECT stage, count(*) FILTER (WHERE state IN ('pushed',"
+                   " 'accepted')) FROM assignments WHERE application_id = %s"
+                   " GROUP BY stage", app_id)
+        assert all(int(n) <= 1 for _, n in rows), (app_id, rows)
+
+
+def test_two_dispatchers_no_double_push():
+    admin = login("admin")["token"]
+    reg = new_region(window=2)
+    for i in range(3):
+        new_expert(admin, reg["hospitals"][1 + i % 2], ONCO)
+    extra = second_dispatcher()
+    try:
+        apps = [submitted_application(reg, disease="D001")[1]["id"]
+                for _ in range(6)]
+        for app_id in apps:
+            live_assignment(app_id)
+        time.sleep(3)          # every one expires and is re-pushed once
+        for app_id in apps:
+            rows = sql("SELECT state FROM assignments WHERE application_id = %s"
+                       " ORDER BY id", app_id)
+            assert [r[0] for r in rows].count("pushed") <= 1, rows
+            assert len(rows) >= 2, rows
+        assert_each_stage_pushed_once(apps)
+    finally:
+        extra.terminate()
+        extra.wait(10)
+
+
+def test_redis_flush_and_dispatcher_kill_lose_nothing():
+    """FLUSHALL with pushed assignments outstanding, and the dispatcher
+    killed with SIGKILL: every assignment still expires and is re-pushed,
+    none twice."""
+    admin = login("admin")["token"]
+    reg = new_region(window=3)
+    for i in range(3):
+        new_expert(admin, reg["hospitals"][1 + i % 2], ONCO)
+    apps = [submitted_application(reg, disease="D001")[1]["id"] for _ in range(4)]
+    first = {a: live_assignment(a)["id"] for a in apps}
+    sock = os.path.join(VAR, "run", "redis", "redis.sock")
+    subprocess.run(["redis-cli", "-s", sock, "FLUSHALL"], check=True,
+                   capture_output=True)
+    for pid in dispatcher_pids():
+        os.kill(pid, signal.SIGKILL)
+    subprocess.run([os.path.join(ROOT, "shared", "stack.sh"), "dispatcher-start"],
+                   check=True, capture_output=True, timeout=30)
+    for a, asg in first.items():
+        assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
+                                    asg) == [["expired"]], 15), a
+        assert wait_for(lambda: live_assignment(a)["id"] != asg, 10)
+    assert_each_stage_pushed_once(apps)
+    for a in apps:
+        n = sql("SELECT count(*) FROM events WHERE application_id = %s"
+                " AND type = 'expired'", a)[0][0]
+        assert n == "1", (a, n)
