@@ -100,6 +100,7 @@ asan:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
+	@tests/bench/dispatcher.sh
 
 clean:
 	rm -rf build build-asan

@@ -55,6 +55,17 @@ mt_db_ensure(struct mt_db *db)
 		mt_db_close(db);
 		return -1;
 	}
+	if (db->on_connect != NULL) {
+		res = PQexec(db->conn, db->on_connect);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			mt_log_error("on-connect SQL failed: %s",
+			    PQerrorMessage(db->conn));
+			PQclear(res);
+			mt_db_close(db);
+			return -1;
+		}
+		PQclear(res);
+	}
 	for (i = 0; i < db->nstmts; i++) {
 		snprintf(name, sizeof(name), "s%zu", i);
 		res = PQprepare(db->conn, name, db->stmts[i], 0, NULL);

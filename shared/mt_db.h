@@ -25,6 +25,7 @@ struct mt_db {
 	size_t              nstmts;
 	int                 in_tx;      /* between begin and commit/rollback */
 	int                 deadline_ms; /* per call; 0: MT_DB_DEADLINE_MS */
+	const char         *on_connect; /* SQL run on each new connection */
 };
 
 /* Remember what to connect to and what to prepare; does not connect. */

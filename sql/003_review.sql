@@ -82,24 +82,29 @@ DECLARE
     a applications%ROWTYPE;
     spec text;
     min_rank integer;
+    held bigint[];
+    held_at text[];
 BEGIN
     SELECT * INTO a FROM applications WHERE id = app;
     SELECT specialty INTO spec FROM diseases WHERE code = a.disease;
     min_rank := title_rank(policy_value(a.region, 'expert_min_title'));
+    -- Who held it and where, in one index scan.
+    SELECT coalesce(array_agg(x.expert_id), '{}'),
+           coalesce(array_agg(x.hospital), '{}')
+    INTO held, held_at
+    FROM assignments x WHERE x.application_id = app;
     RETURN QUERY
     SELECT e.user_id, u.institution,
-           CASE WHEN EXISTS (SELECT 1 FROM assignments x
-                             WHERE x.application_id = app
-                               AND x.hospital = u.institution) THEN 1 ELSE 0 END
-    FROM experts e
+           CASE WHEN u.institution = ANY(held_at) THEN 1 ELSE 0 END
+    FROM expert_specialties s
+    JOIN experts e ON e.user_id = s.expert_id
     JOIN users u ON u.id = e.user_id AND NOT u.disabled
     JOIN institutions i ON i.code = u.institution AND i.region = a.region
-    JOIN expert_specialties s ON s.expert_id = e.user_id AND s.specialty = spec
-    WHERE e.status = 'active'
+    WHERE s.specialty = spec
+      AND e.status = 'active'
       AND title_rank(e.title) >= min_rank
       AND u.institution <> a.designated_institution
-      AND NOT EXISTS (SELECT 1 FROM assignments x WHERE x.application_id = app
-                      AND x.expert_id = e.user_id);
+      AND NOT (e.user_id = ANY(held));
 END $$;
 
 -- The draw: one expert uniformly at random among the most preferred
@@ -108,15 +113,15 @@ END $$;
 CREATE FUNCTION draw_expert(app bigint, OUT expert_id bigint,
     OUT hospital text, OUT pool integer)
 LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    best integer;
 BEGIN
-    SELECT min(preference) INTO best FROM eligible_experts(app);
-    SELECT count(*) INTO pool FROM eligible_experts(app) x
-    WHERE x.preference = best;
-    SELECT x.expert_id, x.hospital INTO expert_id, hospital
-    FROM eligible_experts(app) x WHERE x.preference = best
-    ORDER BY gen_random_uuid() LIMIT 1;
+    -- One pass over the eligible: the most preferred, their count, and
+    -- one of them by a strong random key.
+    WITH e AS MATERIALIZED (SELECT * FROM eligible_experts(app)),
+         best AS (SELECT * FROM e WHERE e.preference =
+                  (SELECT min(preference) FROM e))
+    SELECT b.expert_id, b.hospital, (SELECT count(*) FROM best)
+    INTO expert_id, hospital, pool
+    FROM best b ORDER BY gen_random_uuid() LIMIT 1;
 END $$;
 
 -- Push application app to a drawn expert, if it needs one (push_stage).
@@ -483,3 +488,60 @@ LANGUAGE sql STABLE AS $$
     SELECT e.user_id FROM experts e JOIN users u ON u.id = e.user_id
     WHERE u.login = p_login
 $$;
+
+-- The progress view is rebuilt once per application and transaction, at
+-- commit: a batch that writes several events for one application (an
+-- expiry and the next push) pays for one rebuild, not one per event.
+ALTER TABLE application_views ADD COLUMN built_xid xid8;
+
+CREATE OR REPLACE FUNCTION refresh_application_view() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM application_views
+               WHERE application_id = NEW.application_id
+                 AND built_xid = pg_current_xact_id()) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO application_views (application_id, view, built_xid)
+    VALUES (NEW.application_id, application_view(NEW.application_id),
+            pg_current_xact_id())
+    ON CONFLICT (application_id) DO UPDATE
+        SET view = EXCLUDED.view, built_xid = EXCLUDED.built_xid;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER events_refresh_view ON events;
+CREATE CONSTRAINT TRIGGER events_refresh_view AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION refresh_application_view();
+
+-- The dispatcher's batch: expire each claimed assignment that is due
+-- and push its stage again, in one transaction.  Returns one element
+-- per id: {"id","settled":true} when nothing is left to do for it,
+-- {"id","deadline_ms"} when it is not due yet, and for an expiry the
+-- next push's {"assignment","expert","region","stage","deadline_ms",
+-- "application"} when there was an expert to push to.
+CREATE FUNCTION expire_and_push(ids bigint[]) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    i bigint;
+    r jsonb;
+    p jsonb;
+    out jsonb := '[]';
+BEGIN
+    FOREACH i IN ARRAY ids LOOP
+        r := expire_assignment(i);
+        IF r IS NULL THEN
+            out := out || jsonb_build_object('id', i, 'settled', true);
+        ELSIF NOT (r->>'expired')::boolean THEN
+            out := out || jsonb_build_object('id', i,
+                                             'deadline_ms', r->'deadline_ms');
+        ELSE
+            p := push_assignment((r->>'application')::bigint);
+            out := out || (jsonb_build_object('id', i, 'settled', true,
+                'application', r->'application', 'old_region', r->'region')
+                || coalesce(p, '{}'));
+        END IF;
+    END LOOP;
+    RETURN out;
+END $$;

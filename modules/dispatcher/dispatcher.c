@@ -66,6 +66,7 @@ enum stmt {
 	STMT_PENDING,
 	STMT_PUSH,
 	STMT_EXPIRE,
+	STMT_EXPIRE_BATCH,
 	STMT_LIVE_TIMERS,
 	STMT_OVERDUE,
 	STMT__MAX
@@ -94,6 +95,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " ORDER BY id LIMIT " BATCH,
 	[STMT_PUSH] = "SELECT push_assignment($1)::text",
 	[STMT_EXPIRE] = "SELECT expire_assignment($1)::text",
+	[STMT_EXPIRE_BATCH] = "SELECT expire_and_push($1::bigint[])::text",
 	[STMT_LIVE_TIMERS] =
 	    "SELECT x.id, a.region, x.application_id, x.stage, x.expert_id,"
 	    " (extract(epoch FROM x.accept_deadline) * 1000)::bigint,"
@@ -371,13 +373,80 @@ expire_one(struct mt_db *db, const char *region, const char *asg)
 	}
 }
 
+/*
+ * Expire a claimed batch of one region in one transaction
+ * (expire_and_push), then tell Redis: the settled members go, the new
+ * pushes get their lease and timer, the early ones are re-armed.
+ * Returns how many were settled; on a database failure the members stay
+ * claimed and come back after VISIBILITY_MS.
+ */
+static int
+expire_batch(struct mt_db *db, const char *region, redisReply *ids)
+{
+	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
+	struct mt_buf arr = {0};
+	const char *p[1];
+	json_object *out, *o;
+	PGresult *res;
+	size_t k;
+	int n = 0;
+	double now = wall_ms();
+
+	mt_buf_puts(&arr, "{");
+	for (k = 0; k < ids->elements; k++)
+		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids->element[k]->str);
+	mt_buf_puts(&arr, "}");
+	p[0] = arr.data;
+	res = mt_db_exec(db, STMT_EXPIRE_BATCH, 1, p);
+	mt_buf_free(&arr);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			mt_db_log_error("dispatcher", STMT_EXPIRE_BATCH, res);
+		PQclear(res);
+		return 0;
+	}
+	out = json_tokener_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	for (k = 0; k < json_object_array_length(out); k++) {
+		o = json_object_array_get_idx(out, k);
+		jstr(o, "id", asg, sizeof(asg));
+		if (json_object_object_get_ex(o, "settled", NULL)) {
+			redisReply *r = mt_redis_cmd("ZREM timers:{%s} %s", region,
+			    asg);
+
+			if (r != NULL)
+				freeReplyObject(r);
+			n++;
+		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL) {
+			redisReply *r = mt_redis_cmd("ZADD timers:{%s} %s %s",
+			    region, dl, asg);
+
+			if (r != NULL)
+				freeReplyObject(r);
+			continue;
+		}
+		if (jstr(o, "assignment", asg, sizeof(asg)) != NULL) {
+			jstr(o, "region", reg, sizeof(reg));
+			jstr(o, "application", app, sizeof(app));
+			jstr(o, "stage", stage, sizeof(stage));
+			jstr(o, "expert", expert, sizeof(expert));
+			jstr(o, "deadline_ms", dl, sizeof(dl));
+			arm(asg, reg, app, stage, expert, dl,
+			    (long long)(atof(dl) - now));
+		}
+	}
+	json_object_put(out);
+	if (n > 0)
+		mt_log_info("expired and re-pushed %d (region %s)", n, region);
+	return n;
+}
+
 /* Claim and expire the due timers of every region.  Returns how many. */
 static int
 run_timers(struct mt_db *db)
 {
 	char now[32], rearm[32];
 	redisReply *r;
-	size_t k;
 	int i, n = 0;
 	double t = wall_ms();
 
@@ -388,10 +457,8 @@ run_timers(struct mt_db *db)
 		    regions[i], now, rearm, BATCH);
 		if (r == NULL)
 			return n;
-		for (k = 0; k < r->elements; k++) {
-			expire_one(db, regions[i], r->element[k]->str);
-			n++;
-		}
+		if (r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+			n += expire_batch(db, regions[i], r);
 		freeReplyObject(r);
 	}
 	return n;
@@ -512,6 +579,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, stmts, STMT__MAX);
 	db.deadline_ms = mt_cfg.pg_deadline_ms;
+	/*
+	 * Our commits need not wait for the disk: everything we write can be
+	 * derived again.  A lost expiry leaves the assignment pushed and
+	 * overdue, so the sweep expires it again; a lost push leaves the
+	 * application's push_stage set, so it is pushed again; WAL order
+	 * means no later commit survives an earlier lost one.  A lost
+	 * "sent" mark re-sends the SMS with its id (at least once).
+	 */
+	db.on_connect = "SET synchronous_commit = off";
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
 	mt_log_info("started");
 	next_rebuild = 0;

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# tests/bench/dispatcher.sh -- the dispatcher under a burst of deadlines
+# (issue 4), run by `make bench` after the HTTP benchmarks, on its own
+# throwaway stack:
+#   1. burst: BENCH_DUE (100,000) pushed assignments all due at once;
+#      expirations + re-pushes per second until every one is re-pushed.
+#   2. steady: 1,000 falling due per second for BENCH_STEADY_SECONDS;
+#      lag from deadline to re-push (p50/p99).
+#   3. the dispatcher's resident memory before, after the burst, after
+#      the steady run (flat = no growth with the work done).
+# The bench region's miss_limit is raised past its policy range so the
+# experts are not disqualified by the misses the bench itself makes:
+# this measures the engine's throughput, not the sanction.
+# Targets: >= 2,000 re-pushes/s; p99 lag < 2 s at 1,000 due per second.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+DUE=${BENCH_DUE:-100000}
+STEADY=${BENCH_STEADY_SECONDS:-20}
+export MTCERT_VAR
+MTCERT_VAR=$(mktemp -d /tmp/mtcert-dbench.XXXXXX)
+chmod 711 "$MTCERT_VAR"
+export MTCERT_PORT=${BENCH_PORT:-28180} MTCERT_PG_PORT=${BENCH_PG_PORT:-25533}
+export MTCERT_MODULES="catalog:1 auth:1 agency:1 apply:1 review:1"
+cleanup() { shared/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$MTCERT_VAR"; }
+trap cleanup EXIT
+shared/stack.sh start >/dev/null
+V=$MTCERT_VAR
+PGC="host=$V/run/pg port=$MTCERT_PG_PORT dbname=mtcert user=mtcert"
+q() { psql "$PGC" -qAtX -c "$1"; }
+rss() { ps -o rss= -p "$(cat "$V/pids/dispatcher.pid")" | tr -d ' '; }
+
+# 50 oncology experts in Sanmenxia at hospital 2; applicants' designated
+# hospital is hospital 1.
+psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX <<SQL >/dev/null
+UPDATE policy_keys SET max_value = 100000000 WHERE key = 'miss_limit';
+UPDATE policies SET value = '100000000' WHERE region = '411200' AND key = 'miss_limit';
+UPDATE policies SET value = '86400' WHERE region = '411200' AND key = 'accept_window_seconds';
+WITH u AS (INSERT INTO users (login, role, password_hash, institution, region)
+           SELECT 'bench-ex-' || g, 'expert', 'x', 'H41120000002', '411200'
+           FROM generate_series(1, 50) g RETURNING id)
+INSERT INTO experts (user_id, title) SELECT id, '副高' FROM u;
+INSERT INTO expert_specialties SELECT user_id, '肿瘤' FROM experts e
+  JOIN users u ON u.id = e.user_id WHERE u.login LIKE 'bench-ex-%';
+SQL
+# make_due N SPREAD_MS: N in-review applications, each with a pushed
+# assignment whose deadline falls i*SPREAD_MS/N after now + 3 s.
+make_due() {
+	psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX <<SQL >/dev/null
+INSERT INTO persons (id_number, name, sex, birth_date, phone, insurance, region)
+SELECT '41120019' || lpad((g + $3)::text, 10, '0'), '压测', 'M', '1960-01-01',
+       '139' || lpad(((g + $3) % 100000000)::text, 8, '0'), 'resident', '411200'
+FROM generate_series(1, $1) g;
+WITH ex AS (SELECT array_agg(e.user_id) a FROM experts e JOIN users u
+            ON u.id = e.user_id WHERE u.login LIKE 'bench-ex-%'),
+     p AS (SELECT id, row_number() OVER (ORDER BY id) rn FROM persons
+           WHERE id_number >= '41120019' || lpad(($3 + 1)::text, 10, '0')
+             AND id_number <= '41120019' || lpad(($3 + $1)::text, 10, '0')),
+     a AS (INSERT INTO applications (person_id, disease, region, channel,
+             review_mode, status, stage, phone, medical_record_no,
+             designated_institution, filed_by, promised_at, submitted_at)
+           SELECT id, 'D001', '411200', 'web', 'single', 'in_review', 1,
+                  '13900000000', 'B', 'H41120000001',
+                  (SELECT id FROM users WHERE login = 'admin'), now(), now()
+           FROM p RETURNING id, person_id)
+INSERT INTO assignments (application_id, stage, expert_id, hospital,
+                         pool_size, pushed_at, accept_deadline)
+SELECT a.id, 1, ex.a[1 + (p.rn % 50)::int], 'H41120000002', 50, now(),
+       now() + interval '3 seconds' + (p.rn * $2 / $1) * interval '1 millisecond'
+FROM a JOIN p ON p.id = a.person_id, ex;
+SQL
+	# Have the dispatcher rebuild its timer sets from PostgreSQL now.
+	redis-cli -s "$V/run/redis/redis.sock" DEL dispatcher:rebuilt >/dev/null
+}
+repushed() { q "SELECT count(*) FROM assignments WHERE state = 'expired'"; }
+lag() { # p50 and p99 of deadline -> next push, in ms
+	q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)),
+	          round(percentile_cont(0.99) WITHIN GROUP (ORDER BY l))
+	   FROM (SELECT extract(epoch FROM n.pushed_at - x.accept_deadline) * 1000 l
+	         FROM assignments x JOIN assignments n ON n.application_id =
+	         x.application_id AND n.id > x.id
+	         WHERE x.state = 'expired' AND x.accept_deadline >= '$1') s" | tr '|' ' '
+}
+
+psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX -c "ALTER DATABASE mtcert SET track_functions = 'all'" >/dev/null
+kill -TERM "$(cat "$V/pids/dispatcher.pid")"; sleep 1; shared/stack.sh dispatcher-start
+RSS0=$(rss)
+echo "dispatcher: $DUE assignments due at once"
+make_due "$DUE" 0 0
+T0=$(date +%s.%N)
+until [ "$(repushed)" -ge "$DUE" ]; do sleep 0.5; done
+T1=$(date +%s.%N)
+# All expired; wait until every one has its next push.
+until [ "$(q "SELECT count(*) FROM applications WHERE push_stage IS NOT NULL")" -eq 0 ]; do sleep 0.2; done
+T2=$(date +%s.%N)
+RSS1=$(rss)
+read -r B50 B99 <<<"$(lag 1970-01-01)"
+RATE=$(awk -v n="$DUE" -v a="$T0" -v b="$T2" 'BEGIN { printf "%.0f", n / (b - a - 3) }')
+echo "  burst: $DUE expired and re-pushed in $(awk -v a="$T0" -v b="$T2" 'BEGIN{printf "%.1f", b-a-3}') s after the deadline: $RATE re-pushes/s (target >= 2000); lag p50 ${B50} ms p99 ${B99} ms"
+
+STEADY_N=$((STEADY * 1000))
+START=$(q "SELECT now() + interval '3 seconds'")
+make_due "$STEADY_N" $((STEADY * 1000)) "$DUE"
+until [ "$(repushed)" -ge $((DUE + STEADY_N)) ]; do sleep 0.5; done
+until [ "$(q "SELECT count(*) FROM applications WHERE push_stage IS NOT NULL")" -eq 0 ]; do sleep 0.2; done
+read -r S50 S99 <<<"$(lag "$START")"
+RSS2=$(rss)
+echo "  steady: 1000 due per second for ${STEADY} s: lag p50 ${S50} ms p99 ${S99} ms (target p99 < 2000 ms)"
+echo "  dispatcher RSS: start ${RSS0} KiB, after burst ${RSS1} KiB, after steady ${RSS2} KiB"
+ok=$(awk -v r="$RATE" -v p="$S99" 'BEGIN { print (r >= 2000 && p < 2000) ? "met" : "NOT met" }')
+echo "dispatcher targets: $ok"
+[ -n "${BENCH_PROFILE:-}" ] && q "SELECT funcname, calls, round(total_time::numeric), round(self_time::numeric) FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 14"
