@@ -206,12 +206,19 @@ modules_start() {
 	done
 }
 
+# MTCERT_DISPATCHERS (default 1): several may run at once; PostgreSQL
+# decides every race between them.
 dispatcher_start() {
-	alive "$VAR/pids/dispatcher.pid" && return 0
-	nohup setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- \
-		"$BUILD/bin/mtcert-dispatcher" --config "$VAR/mtcert.conf" \
-		>>"$VAR/log/dispatcher.log" 2>&1 &
-	echo $! > "$VAR/pids/dispatcher.pid"
+	local i f
+	for i in $(seq "${MTCERT_DISPATCHERS:-1}"); do
+		f=$VAR/pids/dispatcher.pid
+		[ "$i" -gt 1 ] && f=$VAR/pids/dispatcher-$i.pid
+		alive "$f" && continue
+		nohup setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- \
+			"$BUILD/bin/mtcert-dispatcher" --config "$VAR/mtcert.conf" \
+			>>"$VAR/log/dispatcher.log" 2>&1 &
+		echo $! > "$f"
+	done
 }
 
 nginx_start() {

@@ -141,8 +141,13 @@ DECLARE
     dname text;
 BEGIN
     SELECT * INTO a FROM applications WHERE id = app FOR UPDATE SKIP LOCKED;
-    IF NOT FOUND OR a.push_stage IS NULL
-       OR a.status NOT IN ('submitted', 'in_review') THEN
+    IF NOT FOUND OR a.push_stage IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF a.status NOT IN ('submitted', 'in_review') THEN
+        -- Withdrawn or decided meanwhile: nothing to push, ever.
+        UPDATE applications SET push_stage = NULL, unassigned_since = NULL
+        WHERE id = app;
         RETURN NULL;
     END IF;
     IF EXISTS (SELECT 1 FROM assignments x WHERE x.application_id = app
@@ -445,6 +450,11 @@ BEGIN
         RETURN jsonb_build_object('error', 'institution_not_found',
                                   'field', 'institution');
     END IF;
+    -- Experts are physicians of certifying hospitals (R-CER-1).
+    IF NOT (SELECT certifying FROM institutions WHERE code = p_inst) THEN
+        RETURN jsonb_build_object('error', 'institution_not_certifying',
+                                  'field', 'institution');
+    END IF;
     IF title_rank(p_title) < title_rank(policy_value(inst_region,
                                                      'expert_min_title')) THEN
         RETURN jsonb_build_object('error', 'title_below_minimum',
@@ -515,21 +525,23 @@ CREATE CONSTRAINT TRIGGER events_refresh_view AFTER INSERT ON events
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION refresh_application_view();
 
--- The dispatcher's batch: expire each claimed assignment that is due
--- and push its stage again, in one transaction.  Returns one element
--- per id: {"id","settled":true} when nothing is left to do for it,
--- {"id","deadline_ms"} when it is not due yet, and for an expiry the
--- next push's {"assignment","expert","region","stage","deadline_ms",
--- "application"} when there was an expert to push to.
-CREATE FUNCTION expire_and_push(ids bigint[]) RETURNS jsonb
+-- The dispatcher's batches, in two short transactions so that the
+-- experts' row locks (their miss counts) are held only while expiring:
+-- expire_batch() expires each claimed assignment that is due (in expert
+-- order, so concurrent batches of several dispatchers never deadlock) and
+-- returns one element per id: {"id","settled":true,"application"?} once
+-- nothing is left to do for it, {"id","deadline_ms"} when not due yet.
+-- push_batch() then pushes the applications again (push_assignment; a
+-- crash in between leaves push_stage set, and they are pushed anyway).
+CREATE FUNCTION expire_batch(ids bigint[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     i bigint;
     r jsonb;
-    p jsonb;
     out jsonb := '[]';
 BEGIN
-    FOREACH i IN ARRAY ids LOOP
+    FOR i IN SELECT x.id FROM assignments x WHERE x.id = ANY(ids)
+             ORDER BY x.expert_id, x.id LOOP
         r := expire_assignment(i);
         IF r IS NULL THEN
             out := out || jsonb_build_object('id', i, 'settled', true);
@@ -537,10 +549,28 @@ BEGIN
             out := out || jsonb_build_object('id', i,
                                              'deadline_ms', r->'deadline_ms');
         ELSE
-            p := push_assignment((r->>'application')::bigint);
-            out := out || (jsonb_build_object('id', i, 'settled', true,
-                'application', r->'application', 'old_region', r->'region')
-                || coalesce(p, '{}'));
+            out := out || jsonb_build_object('id', i, 'settled', true,
+                                             'application', r->'application');
+        END IF;
+    END LOOP;
+    -- Ids that no longer exist are settled too.
+    out := out || coalesce((SELECT jsonb_agg(jsonb_build_object('id', u,
+               'settled', true)) FROM unnest(ids) u
+               WHERE NOT EXISTS (SELECT 1 FROM assignments WHERE id = u)), '[]');
+    RETURN out;
+END $$;
+
+CREATE FUNCTION push_batch(apps bigint[]) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+    p jsonb;
+    out jsonb := '[]';
+BEGIN
+    FOREACH a IN ARRAY apps LOOP
+        p := push_assignment(a);
+        IF p ? 'assignment' THEN
+            out := out || (p || jsonb_build_object('application', a));
         END IF;
     END LOOP;
     RETURN out;

@@ -165,6 +165,7 @@ h_expert_add(struct mt_req *req)
 {
 	static const struct { const char *code, *msg; } errs[] = {
 		{ "institution_not_found", "医疗机构不存在或不在您的管辖范围" },
+		{ "institution_not_certifying", "该医疗机构不是认定机构，其医师不能担任认定专家" },
 		{ "title_below_minimum", "认定专家须具有本统筹区规定的职称（中级及以上）" },
 		{ "specialty_unknown", "专业类别不正确，请从病种目录的专业类别中选择" },
 		{ "login_taken", "该账号已被使用" },

@@ -141,6 +141,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " SELECT id FROM a",
 	[STMT_WITHDRAW] =
 	    "WITH a AS (UPDATE applications SET status = 'withdrawn',"
+	    "  push_stage = NULL, unassigned_since = NULL,"
 	    "  updated_at = now() WHERE id = $1"
 	    "  AND status IN ('draft', 'submitted', 'returned') RETURNING id),"
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"

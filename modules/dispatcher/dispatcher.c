@@ -67,6 +67,7 @@ enum stmt {
 	STMT_PUSH,
 	STMT_EXPIRE,
 	STMT_EXPIRE_BATCH,
+	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
 	STMT_OVERDUE,
 	STMT__MAX
@@ -95,7 +96,8 @@ static const char *const stmts[STMT__MAX] = {
 	    " ORDER BY id LIMIT " BATCH,
 	[STMT_PUSH] = "SELECT push_assignment($1)::text",
 	[STMT_EXPIRE] = "SELECT expire_assignment($1)::text",
-	[STMT_EXPIRE_BATCH] = "SELECT expire_and_push($1::bigint[])::text",
+	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text",
+	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text",
 	[STMT_LIVE_TIMERS] =
 	    "SELECT x.id, a.region, x.application_id, x.stage, x.expert_id,"
 	    " (extract(epoch FROM x.accept_deadline) * 1000)::bigint,"
@@ -373,67 +375,85 @@ expire_one(struct mt_db *db, const char *region, const char *asg)
 	}
 }
 
+/* Run a batch function on an id array; the parsed JSON, or NULL. */
+static json_object *
+batch_call(struct mt_db *db, int stmt, const char *ids)
+{
+	const char *p[1] = { ids };
+	json_object *out;
+	PGresult *res;
+
+	res = mt_db_exec(db, stmt, 1, p);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res != NULL)
+			mt_db_log_error("dispatcher", stmt, res);
+		PQclear(res);
+		return NULL;
+	}
+	out = json_tokener_parse(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
 /*
- * Expire a claimed batch of one region in one transaction
- * (expire_and_push), then tell Redis: the settled members go, the new
- * pushes get their lease and timer, the early ones are re-armed.
- * Returns how many were settled; on a database failure the members stay
- * claimed and come back after VISIBILITY_MS.
+ * Expire a claimed batch of one region (expire_batch), push the expired
+ * stages again (push_batch), then tell Redis: settled members go, new
+ * pushes get their lease and timer, early ones are re-armed.  Returns
+ * how many were settled; on a database failure the members stay claimed
+ * and come back after VISIBILITY_MS.
  */
 static int
 expire_batch(struct mt_db *db, const char *region, redisReply *ids)
 {
 	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
-	struct mt_buf arr = {0};
-	const char *p[1];
+	struct mt_buf arr = {0}, apps = {0};
 	json_object *out, *o;
-	PGresult *res;
+	redisReply *r;
 	size_t k;
 	int n = 0;
-	double now = wall_ms();
+	double now;
 
 	mt_buf_puts(&arr, "{");
 	for (k = 0; k < ids->elements; k++)
 		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids->element[k]->str);
 	mt_buf_puts(&arr, "}");
-	p[0] = arr.data;
-	res = mt_db_exec(db, STMT_EXPIRE_BATCH, 1, p);
+	out = batch_call(db, STMT_EXPIRE_BATCH, arr.data);
 	mt_buf_free(&arr);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			mt_db_log_error("dispatcher", STMT_EXPIRE_BATCH, res);
-		PQclear(res);
+	if (out == NULL)
 		return 0;
-	}
-	out = json_tokener_parse(PQgetvalue(res, 0, 0));
-	PQclear(res);
+	mt_buf_puts(&apps, "{");
 	for (k = 0; k < json_object_array_length(out); k++) {
 		o = json_object_array_get_idx(out, k);
 		jstr(o, "id", asg, sizeof(asg));
 		if (json_object_object_get_ex(o, "settled", NULL)) {
-			redisReply *r = mt_redis_cmd("ZREM timers:{%s} %s", region,
-			    asg);
-
-			if (r != NULL)
-				freeReplyObject(r);
+			r = mt_redis_cmd("ZREM timers:{%s} %s", region, asg);
 			n++;
-		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL) {
-			redisReply *r = mt_redis_cmd("ZADD timers:{%s} %s %s",
-			    region, dl, asg);
-
-			if (r != NULL)
-				freeReplyObject(r);
-			continue;
-		}
-		if (jstr(o, "assignment", asg, sizeof(asg)) != NULL) {
-			jstr(o, "region", reg, sizeof(reg));
-			jstr(o, "application", app, sizeof(app));
-			jstr(o, "stage", stage, sizeof(stage));
-			jstr(o, "expert", expert, sizeof(expert));
-			jstr(o, "deadline_ms", dl, sizeof(dl));
-			arm(asg, reg, app, stage, expert, dl,
-			    (long long)(atof(dl) - now));
-		}
+			if (jstr(o, "application", app, sizeof(app)) != NULL)
+				mt_buf_printf(&apps, "%s%s",
+				    apps.len > 1 ? "," : "", app);
+		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
+			r = mt_redis_cmd("ZADD timers:{%s} %s %s", region, dl,
+			    asg);
+		else
+			r = NULL;
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+	json_object_put(out);
+	mt_buf_puts(&apps, "}");
+	out = apps.len > 2 ? batch_call(db, STMT_PUSH_BATCH, apps.data) : NULL;
+	mt_buf_free(&apps);
+	now = wall_ms();
+	for (k = 0; out != NULL && k < json_object_array_length(out); k++) {
+		o = json_object_array_get_idx(out, k);
+		jstr(o, "assignment", asg, sizeof(asg));
+		jstr(o, "region", reg, sizeof(reg));
+		jstr(o, "application", app, sizeof(app));
+		jstr(o, "stage", stage, sizeof(stage));
+		jstr(o, "expert", expert, sizeof(expert));
+		jstr(o, "deadline_ms", dl, sizeof(dl));
+		arm(asg, reg, app, stage, expert, dl,
+		    (long long)(atof(dl) - now));
 	}
 	json_object_put(out);
 	if (n > 0)

@@ -259,6 +259,12 @@ def test_expert_pool_rules():
     assert_error(api("POST", "/agency/experts", headers=bearer(admin),
                      json=dict(base, title="中级", specialties=[])),
                  400, "field_required", "specialties")
+    sql("UPDATE institutions SET certifying = false WHERE code = '%s'",
+        reg["hospitals"][2])
+    assert_error(api("POST", "/agency/experts", headers=bearer(admin),
+                     json=dict(base, title="中级",
+                               institution=reg["hospitals"][2])),
+                 422, "institution_not_certifying", "institution")
     smx = login("agency-sanmenxia")["token"]     # another region's agency
     assert_error(api("POST", "/agency/experts", headers=bearer(smx),
                      json=dict(base, title="中级")), 422,
@@ -401,3 +407,20 @@ def test_redis_flush_and_dispatcher_kill_lose_nothing():
         n = sql("SELECT count(*) FROM events WHERE application_id = %s"
                 " AND type = 'expired'", a)[0][0]
         assert n == "1", (a, n)
+
+
+def test_withdrawn_before_the_push_is_never_pushed():
+    admin = login("admin")["token"]
+    reg = new_region()
+    tok, app = submitted_application(reg, disease="D001")   # nobody eligible
+    assert wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
+                                " applications WHERE id = %s", app["id"])
+                    == [["t"]], 8)
+    r = api("POST", "/applications/%s/withdraw" % app["id"], headers=bearer(tok))
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    new_expert(admin, reg["hospitals"][1], ONCO)            # pool changes
+    time.sleep(1.5)
+    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
+               app["id"]) == [["0"]]
+    assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
+               app["id"]) == [["t"]]

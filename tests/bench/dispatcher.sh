@@ -22,6 +22,8 @@ MTCERT_VAR=$(mktemp -d /tmp/mtcert-dbench.XXXXXX)
 chmod 711 "$MTCERT_VAR"
 export MTCERT_PORT=${BENCH_PORT:-28180} MTCERT_PG_PORT=${BENCH_PG_PORT:-25533}
 export MTCERT_MODULES="catalog:1 auth:1 agency:1 apply:1 review:1"
+# Two dispatchers: one per core (each waits on PostgreSQL most of the time).
+export MTCERT_DISPATCHERS=${BENCH_DISPATCHERS:-2}
 cleanup() { shared/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$MTCERT_VAR"; }
 trap cleanup EXIT
 shared/stack.sh start >/dev/null
@@ -83,7 +85,7 @@ lag() { # p50 and p99 of deadline -> next push, in ms
 }
 
 psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX -c "ALTER DATABASE mtcert SET track_functions = 'all'" >/dev/null
-kill -TERM "$(cat "$V/pids/dispatcher.pid")"; sleep 1; shared/stack.sh dispatcher-start
+for f in "$V"/pids/dispatcher*.pid; do kill -TERM "$(cat "$f")"; done; sleep 1; shared/stack.sh dispatcher-start
 RSS0=$(rss)
 echo "dispatcher: $DUE assignments due at once"
 make_due "$DUE" 0 0
