@@ -84,8 +84,14 @@ lag() { # p50 and p99 of deadline -> next push, in ms
 	         WHERE x.state = 'expired' AND x.accept_deadline >= '$1') s" | tr '|' ' '
 }
 
-psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX -c "ALTER DATABASE mtcert SET track_functions = 'all'" >/dev/null
-for f in "$V"/pids/dispatcher*.pid; do kill -TERM "$(cat "$f")"; done; sleep 1; shared/stack.sh dispatcher-start
+# BENCH_PROFILE=1 also prints where PostgreSQL spent the time, by function.
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX \
+		-c "ALTER DATABASE mtcert SET track_functions = 'all'" >/dev/null
+	for f in "$V"/pids/dispatcher*.pid; do kill -TERM "$(cat "$f")"; done
+	sleep 1
+	shared/stack.sh dispatcher-start
+fi
 RSS0=$(rss)
 echo "dispatcher: $DUE assignments due at once"
 make_due "$DUE" 0 0
@@ -111,4 +117,7 @@ echo "  steady: 1000 due per second for ${STEADY} s: lag p50 ${S50} ms p99 ${S99
 echo "  dispatcher RSS: start ${RSS0} KiB, after burst ${RSS1} KiB, after steady ${RSS2} KiB"
 ok=$(awk -v r="$RATE" -v p="$S99" 'BEGIN { print (r >= 2000 && p < 2000) ? "met" : "NOT met" }')
 echo "dispatcher targets: $ok"
-[ -n "${BENCH_PROFILE:-}" ] && q "SELECT funcname, calls, round(total_time::numeric), round(self_time::numeric) FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 14"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	q "SELECT funcname, calls, round(total_time::numeric), round(self_time::numeric)
+	   FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 14"
+fi
