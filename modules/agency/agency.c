@@ -3,6 +3,7 @@
  *
  *   GET  /agency/policy?region=   the region's policy values with their
  *                                 type, range and requirement id
+ *   PUT  /agency/policy           {key, value, region?}: change one value
  *   GET  /agency/experts          the region's expert pool (R-CER-1, R-CER-4)
  *   POST /agency/experts          add an expert
  *   POST /agency/experts/{id}/reinstate
@@ -33,6 +34,7 @@ enum stmt {
 	STMT_EXPERT_GET,
 	STMT_REINSTATE,
 	STMT_QUEUE,
+	STMT_POLICY_SET,
 	STMT__MAX
 };
 
@@ -92,6 +94,9 @@ static const char *const stmts[STMT__MAX] = {
 	    "  AND a.expected_decision_date < cn_today()))"
 	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
 	    " ORDER BY a.id DESC LIMIT $5::int",
+	[STMT_POLICY_SET] =
+	    "SELECT set_policy(r.code, $2, $3, $4)::text FROM regions r"
+	    " WHERE r.code = $1",
 };
 
 /* The region the caller may see: an agency's own, an admin's choice
@@ -326,6 +331,78 @@ h_policy(struct mt_req *req)
 	return 0;
 }
 
+static int
+h_policy_set(struct mt_req *req)
+{
+	const char *region = mt_req_param(req, "region"), *p[4];
+	json_object *r, *v;
+	char by[40];
+	PGresult *res;
+
+	if (req->session->role == MT_ROLE_AGENCY) {
+		if (region != NULL && strcmp(region, req->session->region) != 0)
+			return mt_reply_error(req, 404, "region_not_found",
+			    "该统筹区不存在或不在您的管辖范围", "region");
+		region = req->session->region;
+	} else if (region == NULL)
+		return mt_reply_error(req, 400, "field_required",
+		    "缺少必填项：统筹区代码", "region");
+	snprintf(by, sizeof(by), "user:%lld", req->session->user_id);
+	p[0] = region;
+	p[1] = mt_req_param(req, "key");
+	p[2] = mt_req_param(req, "value");
+	p[3] = by;
+	if ((res = mt_db_query_or_reply(req, STMT_POLICY_SET, 4, p)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return mt_reply_error(req, 404, "region_not_found",
+		    "该统筹区不存在", "region");
+	}
+	if (!PQgetisnull(res, 0, 0)) {
+		r = json_tokener_parse(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		json_object_object_get_ex(r, "error", &v);
+		mt_reply_error(req, 422, json_object_get_string(v),
+		    json_object_get_string(json_object_object_get(r, "message")),
+		    json_object_get_string(json_object_object_get(r, "field")));
+		json_object_put(r);
+		return -1;
+	}
+	PQclear(res);
+	/* The pool rules may have changed: let waiting ones be drawn again. */
+	wake_pool();
+	return h_policy(req);
+}
+
+static int
+valid_policy_key(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		    (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return n > 0;
+}
+
+static int
+valid_policy_value(const char *s)
+{
+	return *s != '\0' && strpbrk(s, "\r\n\t") == NULL;
+}
+
+static const struct mt_field f_policy_set[] = {
+	{ "region", MT_IN_BODY, MT_F_STRING, mt_valid_region, 0, 6,
+	  "统筹区代码" },
+	{ "key", MT_IN_BODY, MT_F_STRING, valid_policy_key, 1, 63,
+	  "政策参数名" },
+	{ "value", MT_IN_BODY, MT_F_STRING, valid_policy_value, 1, 64,
+	  "政策参数值" },
+	{ NULL },
+};
+
 static const struct mt_field f_policy[] = {
 	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
@@ -415,6 +492,7 @@ static const struct mt_field f_queue[] = {
 
 static const struct mt_route routes[] = {
 	{ "GET", "/agency/policy", h_policy, AGENCY, 0, f_policy, 0 },
+	{ "PUT", "/agency/policy", h_policy_set, AGENCY, 0, f_policy_set, 0 },
 	{ "GET", "/agency/experts", h_experts, AGENCY, 0, f_experts, 0 },
 	{ "POST", "/agency/experts", h_expert_add, AGENCY, 0, f_expert_add,
 	  MT_R_IDEMPOTENT },

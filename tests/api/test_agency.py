@@ -63,3 +63,37 @@ def test_times_carry_the_china_offset():
                headers=bearer(tok)).json()
     stamps = [p["updated_at"] for p in body["policies"] if p["updated_at"]]
     assert stamps and all(t.endswith("+08:00") for t in stamps), stamps[:3]
+
+
+def test_put_policy_changes_a_value_checked_against_its_range():
+    """Every number is a per-region policy, changeable by the agency
+    (issue 4: accept_window_seconds, miss_limit)."""
+    tok = login("agency-xining")["token"]
+    r = api("PUT", "/agency/policy", headers=bearer(tok),
+            json={"key": "accept_window_seconds", "value": "7200"})
+    assert r.status_code == 200
+    assert policies(r.json())["accept_window_seconds"]["value"] == "7200"
+    try:
+        for body, code, field in (
+                ({"key": "accept_window_seconds", "value": "0"},
+                 "policy_value_invalid", "value"),
+                ({"key": "miss_limit", "value": "three"},
+                 "policy_value_invalid", "value"),
+                ({"key": "expert_min_title", "value": "教授"},
+                 "policy_value_invalid", "value"),
+                ({"key": "no_such_key", "value": "1"},
+                 "policy_key_unknown", "key")):
+            assert_error(api("PUT", "/agency/policy", headers=bearer(tok),
+                             json=body), 422, code, field)
+        assert_error(api("PUT", "/agency/policy", headers=bearer(tok),
+                         json={"key": "miss_limit", "value": "3",
+                               "region": "411200"}),
+                     404, "region_not_found", "region")
+        # Another region keeps its value.
+        admin = login("admin")["token"]
+        other = api("GET", "/agency/policy", params={"region": "411200"},
+                    headers=bearer(admin)).json()
+        assert policies(other)["accept_window_seconds"]["value"] == "86400"
+    finally:
+        api("PUT", "/agency/policy", headers=bearer(tok),
+            json={"key": "accept_window_seconds", "value": "86400"})
