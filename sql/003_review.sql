@@ -354,7 +354,9 @@ BEGIN
             designated_institution, valid_from, valid_to)
         VALUES (a.person_id, a.disease, a.region, app,
             a.designated_institution, vfrom,
-            (vfrom + make_interval(months => dis.validity_months))::date - 1);
+            (vfrom + make_interval(months => dis.validity_months))::date - 1)
+        -- Already holding one (granted meanwhile another way): kept.
+        ON CONFLICT (person_id, disease) WHERE status = 'active' DO NOTHING;
         INSERT INTO sms_outbox (to_phone, template, body)
         VALUES (a.phone, 'application_approved', format(
             '【门诊慢特病】您的“%s”认定申请（编号%s）已通过，自%s起享受门诊慢特病待遇。',

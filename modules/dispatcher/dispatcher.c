@@ -57,7 +57,7 @@
 #define REBUILD_MS 60000
 #define RETRY_UNASSIGNED_MS 10000
 #define SWEEP_MS 2000
-#define OVERDUE_GRACE "2 seconds"
+#define OVERDUE_GRACE "10 seconds"
 
 enum stmt {
 	STMT_CLAIM,
@@ -65,7 +65,6 @@ enum stmt {
 	STMT_FAILED,
 	STMT_PENDING,
 	STMT_PUSH,
-	STMT_EXPIRE,
 	STMT_EXPIRE_BATCH,
 	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
@@ -95,7 +94,6 @@ static const char *const stmts[STMT__MAX] = {
 	    " AND (unassigned_since IS NULL OR $1::boolean)"
 	    " ORDER BY id LIMIT " BATCH,
 	[STMT_PUSH] = "SELECT push_assignment($1)::text",
-	[STMT_EXPIRE] = "SELECT expire_assignment($1)::text",
 	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text",
 	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text",
 	[STMT_LIVE_TIMERS] =
@@ -106,9 +104,11 @@ static const char *const stmts[STMT__MAX] = {
 	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
 	    " WHERE x.state = 'pushed'",
 	[STMT_OVERDUE] =
-	    "SELECT id FROM assignments WHERE state = 'pushed'"
-	    " AND accept_deadline < now() - interval '" OVERDUE_GRACE "'"
-	    " ORDER BY accept_deadline LIMIT " BATCH,
+	    "SELECT x.id, a.region FROM assignments x"
+	    " JOIN applications a ON a.id = x.application_id"
+	    " WHERE x.state = 'pushed'"
+	    " AND x.accept_deadline < now() - interval '" OVERDUE_GRACE "'"
+	    " ORDER BY a.region, x.accept_deadline LIMIT " BATCH,
 };
 
 /* Take the due members of a timer set and re-arm them VISIBILITY_MS
@@ -326,55 +326,6 @@ run_pushes(struct mt_db *db, int retry_unassigned)
 	return n;
 }
 
-/*
- * Expire one assignment id (claimed from a timer set or found overdue)
- * and push its stage again.  Removes the timer member once settled.
- */
-static void
-expire_one(struct mt_db *db, const char *region, const char *asg)
-{
-	const char *p[1] = { asg };
-	char app[24], dl[24];
-	json_object *o, *v;
-	PGresult *res;
-	redisReply *r;
-
-	res = mt_db_exec(db, STMT_EXPIRE, 1, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		PQclear(res);
-		return;		/* stays claimed; retried after VISIBILITY_MS */
-	}
-	o = PQgetisnull(res, 0, 0) ? NULL :
-	    json_tokener_parse(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (o != NULL && json_object_object_get_ex(o, "expired", &v) &&
-	    !json_object_get_boolean(v)) {
-		/* Not due yet (a timer set early): re-arm at the deadline. */
-		jstr(o, "deadline_ms", dl, sizeof(dl));
-		if (region != NULL) {
-			r = mt_redis_cmd("ZADD timers:{%s} %s %s", region, dl,
-			    asg);
-			if (r != NULL)
-				freeReplyObject(r);
-		}
-		json_object_put(o);
-		return;
-	}
-	if (o != NULL) {
-		mt_log_info("expired assignment=%s", asg);
-		if (jstr(o, "application", app, sizeof(app)) != NULL)
-			push_one(db, app);
-		if (region == NULL)
-			region = jstr(o, "region", dl, sizeof(dl));
-		json_object_put(o);
-	}
-	if (region != NULL) {
-		r = mt_redis_cmd("ZREM timers:{%s} %s", region, asg);
-		if (r != NULL)
-			freeReplyObject(r);
-	}
-}
-
 /* Run a batch function on an id array; the parsed JSON, or NULL. */
 static json_object *
 batch_call(struct mt_db *db, int stmt, const char *ids)
@@ -403,7 +354,8 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
  * and come back after VISIBILITY_MS.
  */
 static int
-expire_batch(struct mt_db *db, const char *region, redisReply *ids)
+expire_batch(struct mt_db *db, const char *region, char *const *ids,
+    size_t nids)
 {
 	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
 	struct mt_buf arr = {0}, apps = {0};
@@ -414,8 +366,8 @@ expire_batch(struct mt_db *db, const char *region, redisReply *ids)
 	double now;
 
 	mt_buf_puts(&arr, "{");
-	for (k = 0; k < ids->elements; k++)
-		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids->element[k]->str);
+	for (k = 0; k < nids; k++)
+		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids[k]);
 	mt_buf_puts(&arr, "}");
 	out = batch_call(db, STMT_EXPIRE_BATCH, arr.data);
 	mt_buf_free(&arr);
@@ -467,6 +419,7 @@ run_timers(struct mt_db *db)
 {
 	char now[32], rearm[32];
 	redisReply *r;
+	size_t k;
 	int i, n = 0;
 	double t = wall_ms();
 
@@ -477,8 +430,14 @@ run_timers(struct mt_db *db)
 		    regions[i], now, rearm, BATCH);
 		if (r == NULL)
 			return n;
-		if (r->type == REDIS_REPLY_ARRAY && r->elements > 0)
-			n += expire_batch(db, regions[i], r);
+		if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+			char **ids = mt_xcalloc(r->elements, sizeof(*ids));
+
+			for (k = 0; k < r->elements; k++)
+				ids[k] = r->element[k]->str;
+			n += expire_batch(db, regions[i], ids, r->elements);
+			free(ids);
+		}
 		freeReplyObject(r);
 	}
 	return n;
@@ -538,16 +497,30 @@ redis_flushed(void)
 	return gone;
 }
 
-/* Expire what is overdue straight from PostgreSQL, whatever Redis holds. */
+/*
+ * Expire what is long overdue straight from PostgreSQL, whatever Redis
+ * holds (Redis down or flushed), by the same batches per region.
+ */
 static int
 sweep(struct mt_db *db)
 {
 	PGresult *res = mt_db_exec(db, STMT_OVERDUE, 0, NULL);
-	int i, n = 0;
+	char *ids[100];
+	int i, from, n = 0, rows;
 
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-		for (i = 0; i < PQntuples(res) && !stopping; i++, n++)
-			expire_one(db, NULL, PQgetvalue(res, i, 0));
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	rows = PQntuples(res);
+	for (from = 0; from < rows && !stopping; from = i) {
+		for (i = from; i < rows && i - from < 100 &&
+		    strcmp(PQgetvalue(res, i, 1), PQgetvalue(res, from, 1)) == 0;
+		    i++)
+			ids[i - from] = PQgetvalue(res, i, 0);
+		n += expire_batch(db, PQgetvalue(res, from, 1), ids,
+		    (size_t)(i - from));
+	}
 	PQclear(res);
 	return n;
 }
