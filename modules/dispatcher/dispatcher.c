@@ -234,7 +234,7 @@ wall_ms(void)
 }
 
 /* Regions with a timer set, refreshed at every rebuild. */
-static char regions[64][8];
+static char regions[256][8];
 static int nregions;
 
 /* Tell Redis about a pushed assignment: its lease and its timer. */
@@ -448,21 +448,31 @@ run_timers(struct mt_db *db)
  * timer set with its lease, and anything overdue expired from here.
  * Returns 0, or -1 when Redis is down (try again soon).
  */
-static int
-rebuild(struct mt_db *db)
+/* Refresh the regions whose timer sets we claim from (a new region's
+ * timers are claimed within one sweep). */
+static void
+load_regions(struct mt_db *db)
 {
-	PGresult *res;
-	redisReply *r;
-	int i, n, down = 0;
+	PGresult *res = mt_db_run(db, "SELECT code FROM regions ORDER BY code");
+	int n;
 
-	res = mt_db_run(db, "SELECT code FROM regions ORDER BY code");
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
-		for (n = 0; n < PQntuples(res) && n < 64; n++)
+		for (n = 0; n < PQntuples(res) && n < 256; n++)
 			snprintf(regions[n], sizeof(regions[n]), "%s",
 			    PQgetvalue(res, n, 0));
 		nregions = n;
 	}
 	PQclear(res);
+}
+
+static int
+rebuild(struct mt_db *db)
+{
+	PGresult *res;
+	redisReply *r;
+	int i, down = 0;
+
+	load_regions(db);
 	if ((r = mt_redis_cmd("PING")) == NULL)
 		down = 1;
 	else
@@ -594,6 +604,7 @@ main(int argc, char **argv)
 		}
 		busy = 0;
 		if (t >= next_sweep) {
+			load_regions(&db);
 			busy += sweep(&db);
 			next_sweep = t + SWEEP_MS;
 		}
