@@ -22,6 +22,7 @@
  * arrive whole and responses are never cut.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -320,6 +321,14 @@ main(int argc, char **argv)
 	for (i = 0; i < nworkers; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
+	/*
+	 * Wake every worker blocked in accept(): a SIGTERM that lands just
+	 * before a worker enters accept() would otherwise leave it waiting
+	 * for a connection (libfcgi cannot multiplex).  Shutting the shared
+	 * listening socket makes those accept() calls fail at once; requests
+	 * in hand, on their own connections, finish.
+	 */
+	shutdown(fd, SHUT_RDWR);
 	/* Up to 10 s for requests in hand, then SIGKILL. */
 	for (tries = 0; tries < 100; tries++) {
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
