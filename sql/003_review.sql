@@ -258,6 +258,20 @@ BEGIN
                               'region', r, 'stage', x.stage);
 END $$;
 
+-- Why a task operation found nothing to change, for a precise answer:
+-- not_found (not this expert's), already_accepted, already_decided, or
+-- gone (refused, expired, or past its deadline).
+CREATE FUNCTION task_error(asg bigint, expert bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT CASE
+        WHEN x.state = 'accepted' THEN 'already_accepted'
+        WHEN x.state = 'decided' THEN 'already_decided'
+        WHEN x.state = 'pushed' AND x.accept_deadline > now() THEN 'pushed'
+        ELSE 'gone' END
+        FROM assignments x WHERE x.id = asg AND x.expert_id = expert),
+        'not_found')
+$$;
+
 -- The expert accepts (R-CER-3): only while pushed, theirs and before the
 -- deadline; the conditional update decides the race with expiry.
 CREATE FUNCTION accept_assignment(asg bigint, expert bigint) RETURNS jsonb
@@ -271,9 +285,7 @@ BEGIN
       AND accept_deadline > now()
     RETURNING * INTO x;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', CASE WHEN EXISTS (SELECT 1 FROM
-            assignments WHERE id = asg AND expert_id = expert)
-            THEN 'gone' ELSE 'not_found' END);
+        RETURN jsonb_build_object('error', task_error(asg, expert));
     END IF;
     UPDATE experts SET consecutive_misses = 0 WHERE user_id = expert;
     SELECT region INTO r FROM applications WHERE id = x.application_id;
@@ -300,9 +312,7 @@ BEGIN
       AND accept_deadline > now()
     RETURNING * INTO x;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', CASE WHEN EXISTS (SELECT 1 FROM
-            assignments WHERE id = asg AND expert_id = expert)
-            THEN 'gone' ELSE 'not_found' END);
+        RETURN jsonb_build_object('error', task_error(asg, expert));
     END IF;
     SELECT region INTO r FROM applications WHERE id = x.application_id;
     gone := count_miss(expert, r);
@@ -395,9 +405,10 @@ BEGIN
     WHERE id = asg AND expert_id = expert AND state = 'accepted'
     RETURNING * INTO x;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', CASE WHEN EXISTS (SELECT 1 FROM
-            assignments WHERE id = asg AND expert_id = expert)
-            THEN 'not_accepted' ELSE 'not_found' END);
+        RETURN jsonb_build_object('error', CASE task_error(asg, expert)
+            WHEN 'not_found' THEN 'not_found'
+            WHEN 'already_decided' THEN 'already_decided'
+            WHEN 'gone' THEN 'gone' ELSE 'not_accepted' END);
     END IF;
     SELECT * INTO a FROM applications WHERE id = x.application_id FOR UPDATE;
     IF a.review_mode = 'single' OR x.stage >= 3 THEN

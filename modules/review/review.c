@@ -114,6 +114,12 @@ engine_or_reply(struct mt_req *req, int stmt, int n, const char *const *p)
 	else if (strcmp(err, "not_accepted") == 0)
 		mt_reply_error(req, 409, "task_not_accepted",
 		    "请先受理任务，再作出认定意见", NULL);
+	else if (strcmp(err, "already_accepted") == 0)
+		mt_reply_error(req, 409, "task_already_accepted",
+		    "您已受理该任务，请作出认定意见", NULL);
+	else if (strcmp(err, "already_decided") == 0)
+		mt_reply_error(req, 409, "task_already_decided",
+		    "您已对该任务作出认定意见", NULL);
 	else
 		mt_reply_error(req, 409, "task_unavailable",
 		    "任务已超过受理时限或已分配给其他专家", NULL);

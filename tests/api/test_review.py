@@ -55,8 +55,10 @@ def test_single_mode_push_accept_approve():
     assert set(t["application"]) == {"sex", "age_band", "region"}
     assert all(m["id"] is None for m in t["materials"])   # list only
     assert accept(e, a["id"]).status_code == 200
+    assert_error(accept(e, a["id"]), 409, "task_already_accepted")
     r = decide(e, a["id"], "approve")
     assert r.status_code == 200 and r.json()["final"] is True
+    assert_error(decide(e, a["id"], "approve"), 409, "task_already_decided")
     body = status(tok, app["id"])
     assert body["status"] == "approved"
     texts = [x["text"] for x in body["timeline"]]
