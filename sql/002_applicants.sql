@@ -2,14 +2,6 @@
 -- working-day arithmetic over the calendar (R-CER-6), SMS retries, the
 -- progress view of each application, and the submission rules.
 
--- A day is a working day unless the calendar says otherwise; weekends are
--- days off unless the calendar lists them as adjusted work days (调休).
-CREATE FUNCTION is_working_day(d date) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce((SELECT kind = 'workday' FROM calendar WHERE day = d),
-                    extract(isodow FROM d) < 6)
-$$;
-
 -- The date n working days after start (start itself not counted): one
 -- query over a window long enough for any run of holidays.
 -- (PL/pgSQL, not SQL: PL/pgSQL caches its plans, a non-inlined SQL

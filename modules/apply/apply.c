@@ -968,13 +968,6 @@ valid_relation(const char *s)
 	return mt_valid_name(s);
 }
 
-static int
-valid_promise(const char *s)
-{
-	(void)s;
-	return 1;
-}
-
 #define F_ID { "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" }
 #define F_AGENT \
 	{ "agent.name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 32, \
@@ -1052,7 +1045,7 @@ static const struct mt_field f_file[] = {
 
 static const struct mt_field f_submit[] = {
 	F_ID,
-	{ "promise", MT_IN_BODY, MT_F_BOOL, valid_promise, 1, 5, "承诺" },
+	{ "promise", MT_IN_BODY, MT_F_BOOL, NULL, 1, 5, "承诺" },
 	{ NULL },
 };
 
