@@ -206,6 +206,33 @@ mt_reply_error_details(struct mt_req *req, int status, const char *code,
 }
 
 int
+mt_reply_items(struct mt_req *req, PGresult *res, int limit)
+{
+	struct mt_buf b = {0};
+	json_object *cur;
+	int i, n = PQntuples(res);
+
+	mt_buf_puts(&b, "{\"items\":[");
+	for (i = 0; i < n && i < limit; i++)
+		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	mt_buf_puts(&b, "],\"next_cursor\":");
+	if (n > limit && PQnfields(res) > 1) {
+		/* Serialized by json-c: a cursor is never trusted text. */
+		cur = json_object_new_string(PQgetvalue(res, limit - 1, 1));
+		mt_buf_puts(&b, json_object_to_json_string(cur));
+		json_object_put(cur);
+	} else
+		mt_buf_puts(&b, "null");
+	mt_buf_puts(&b, "}");
+	PQclear(res);
+	mt_req_header(req, "Cache-Control: no-store");
+	mt_reply_raw(req, 200, "application/json; charset=utf-8", b.data,
+	    b.len);
+	mt_buf_free(&b);
+	return 0;
+}
+
+int
 mt_reply_unavailable(struct mt_req *req, const char *what)
 {
 	char msg[256];

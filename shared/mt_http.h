@@ -148,6 +148,13 @@ int          mt_reply_error(struct mt_req *req, int status, const char *code,
 int          mt_reply_error_details(struct mt_req *req, int status,
                  const char *code, const char *message, const char *field,
                  json_object *details);
+/*
+ * Answer a list page {"items":[...],"next_cursor":...}: column 0 of each
+ * row is an item's JSON text; a row beyond limit means there is a next
+ * page, whose cursor is column 1 of the last row shown (null without
+ * it).  Clears res.  Returns 0.
+ */
+int          mt_reply_items(struct mt_req *req, PGresult *res, int limit);
 /* 503 for a dependency that is down; returns -1. */
 int          mt_reply_unavailable(struct mt_req *req, const char *what);
 

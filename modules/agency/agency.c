@@ -117,30 +117,6 @@ region_scope_or_reply(struct mt_req *req, const char **region)
 	return 0;
 }
 
-/* Answer the JSON texts of column 0 as {"items":[...]} (cursor: column 1
- * of the last row when more than limit rows came). */
-static int
-reply_items(struct mt_req *req, PGresult *res, int limit)
-{
-	struct mt_buf b = {0};
-	int i, n = PQntuples(res);
-
-	mt_buf_puts(&b, "{\"items\":[");
-	for (i = 0; i < n && i < limit; i++)
-		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
-	if (n > limit && PQnfields(res) > 1)
-		mt_buf_printf(&b, "],\"next_cursor\":\"%s\"}",
-		    PQgetvalue(res, limit - 1, 1));
-	else
-		mt_buf_puts(&b, "],\"next_cursor\":null}");
-	PQclear(res);
-	mt_req_header(req, "Cache-Control: no-store");
-	mt_reply_raw(req, 200, "application/json; charset=utf-8", b.data,
-	    b.len);
-	mt_buf_free(&b);
-	return 0;
-}
-
 static int
 h_experts(struct mt_req *req)
 {
@@ -152,7 +128,7 @@ h_experts(struct mt_req *req)
 	p[1] = mt_req_param(req, "status");
 	if ((res = mt_db_query_or_reply(req, STMT_EXPERTS, 2, p)) == NULL)
 		return -1;
-	return reply_items(req, res, 500);
+	return mt_reply_items(req, res, 500);
 }
 
 /* Wake the dispatcher: the pool changed, retry whoever waits. */
@@ -297,7 +273,7 @@ h_queue(struct mt_req *req)
 	p[4] = lims;
 	if ((res = mt_db_query_or_reply(req, STMT_QUEUE, 5, p)) == NULL)
 		return -1;
-	return reply_items(req, res, lim);
+	return mt_reply_items(req, res, lim);
 }
 
 static int

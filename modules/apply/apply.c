@@ -483,11 +483,10 @@ static int
 h_list(struct mt_req *req)
 {
 	const char *limit = mt_req_param(req, "limit"), *p[7];
-	struct mt_buf body = {0};
 	struct scope sc;
 	PGresult *res;
 	char lims[16];
-	int i, rows, lim = limit != NULL ? atoi(limit) : 20;
+	int lim = limit != NULL ? atoi(limit) : 20;
 
 	scope_of(req, &sc);
 	snprintf(lims, sizeof(lims), "%d", lim + 1);
@@ -501,21 +500,7 @@ h_list(struct mt_req *req)
 	res = mt_db_query_or_reply(req, STMT_LIST, 7, p);
 	if (res == NULL)
 		return -1;
-	rows = PQntuples(res);
-	mt_buf_puts(&body, "{\"items\":[");
-	for (i = 0; i < rows && i < lim; i++)
-		mt_buf_printf(&body, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
-	if (rows > lim)
-		mt_buf_printf(&body, "],\"next_cursor\":\"%s\"}",
-		    PQgetvalue(res, lim - 1, 1));
-	else
-		mt_buf_puts(&body, "],\"next_cursor\":null}");
-	PQclear(res);
-	mt_req_header(req, "Cache-Control: no-store");
-	mt_reply_raw(req, 200, "application/json; charset=utf-8", body.data,
-	    body.len);
-	mt_buf_free(&body);
-	return 0;
+	return mt_reply_items(req, res, lim);
 }
 
 static int

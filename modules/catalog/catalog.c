@@ -63,7 +63,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " 'certification_status', i.certification_status,"
 	    " 'certifying_diseases', coalesce((SELECT json_agg(x.disease"
 	    "   ORDER BY x.disease) FROM institution_diseases x"
-	    "   WHERE x.institution = i.code), '[]'::json))::text"
+	    "   WHERE x.institution = i.code), '[]'::json))::text, i.code"
 	    " FROM institutions i"
 	    " WHERE ($1::text IS NULL OR i.region = $1)"
 	    "  AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM"
@@ -345,9 +345,8 @@ h_institutions(struct mt_req *req)
 	const char *cert = mt_req_param(req, "certifying");
 	const char *limit = mt_req_param(req, "limit");
 	const char *p[5];
-	struct mt_buf body = {0};
 	PGresult *res;
-	int i, rows, lim;
+	int lim;
 	char lims[16];
 
 	if (cache_fresh_or_reply(req) < 0 ||
@@ -365,29 +364,7 @@ h_institutions(struct mt_req *req)
 	res = mt_db_query_or_reply(req, STMT_INSTITUTIONS, 5, p);
 	if (res == NULL)
 		return -1;
-	rows = PQntuples(res);
-	mt_buf_puts(&body, "{\"items\":[");
-	for (i = 0; i < rows && i < lim; i++) {
-		if (i > 0)
-			mt_buf_puts(&body, ",");
-		mt_buf_puts(&body, PQgetvalue(res, i, 0));
-	}
-	mt_buf_puts(&body, "],\"next_cursor\":");
-	if (rows > lim) {
-		/* The cursor is the last code shown; codes are [A-Z0-9]. */
-		json_object *last = json_tokener_parse(
-		    PQgetvalue(res, lim - 1, 0)), *code;
-
-		json_object_object_get_ex(last, "code", &code);
-		mt_buf_printf(&body, "\"%s\"}", json_object_get_string(code));
-		json_object_put(last);
-	} else
-		mt_buf_puts(&body, "null}");
-	PQclear(res);
-	mt_reply_raw(req, 200, "application/json; charset=utf-8", body.data,
-	    body.len);
-	mt_buf_free(&body);
-	return 0;
+	return mt_reply_items(req, res, lim);
 }
 
 static const struct mt_field f_region[] = {

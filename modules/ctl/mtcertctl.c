@@ -273,12 +273,14 @@ user_upsert(const char *role, const char *login, const char *password,
 	return 0;
 }
 
-/* Demo accounts: sql/ref/demo_users.tsv, "role login password region
- * institution id_number" with '-' for none. */
+/*
+ * Call fn with the 6 fields of each line of sql/ref/<name> (blank lines
+ * and '#' comments skipped, '-' meaning none).  Exits 2 on a short line.
+ */
 static void
-load_demo_users(void)
+each_tsv_line(const char *name, void (*fn)(char **))
 {
-	char *path = mt_xasprintf("%s/ref/demo_users.tsv", mt_cfg.sql_dir);
+	char *path = mt_xasprintf("%s/ref/%s", mt_cfg.sql_dir, name);
 	char *text = read_file(path), *line, *save = NULL, *f[6], *s2;
 	int i;
 
@@ -294,13 +296,21 @@ load_demo_users(void)
 			if (strcmp(f[i], "-") == 0)
 				f[i] = NULL;
 		}
-		user_upsert(f[0], f[1], f[2], f[3], f[4], f[5], 1);
+		fn(f);
 	}
 	free(text);
 	free(path);
 }
 
-static void	load_demo_experts(void);
+/* Demo accounts (sql/ref/demo_users.tsv): role login password region
+ * institution id_number; an existing account is left as it is. */
+static void
+demo_user(char **f)
+{
+	user_upsert(f[0], f[1], f[2], f[3], f[4], f[5], 1);
+}
+
+static void	demo_expert(char **);
 
 static int
 cmd_load_reference(void)
@@ -323,8 +333,8 @@ cmd_load_reference(void)
 	run0("COMMIT");
 	free(files);
 	free(dir);
-	load_demo_users();
-	load_demo_experts();
+	each_tsv_line("demo_users.tsv", demo_user);
+	each_tsv_line("demo_experts.tsv", demo_expert);
 	return 0;
 }
 
@@ -472,31 +482,12 @@ cmd_expert_add(int argc, char **argv)
 	return expert_add(v[0], v[1], v[2], v[3], v[4], v[5], 0);
 }
 
-/* Demo experts: sql/ref/demo_experts.tsv, "login password institution
- * title specialties phone|-". */
+/* Demo experts (sql/ref/demo_experts.tsv): login password institution
+ * title specialties phone; an existing login is left alone. */
 static void
-load_demo_experts(void)
+demo_expert(char **f)
 {
-	char *path = mt_xasprintf("%s/ref/demo_experts.tsv", mt_cfg.sql_dir);
-	char *text = read_file(path), *line, *save = NULL, *f[6], *s2;
-	int i;
-
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		s2 = NULL;
-		for (i = 0; i < 6; i++) {
-			f[i] = strtok_r(i == 0 ? line : NULL, "\t ", &s2);
-			if (f[i] == NULL)
-				die_bad("%s: a line needs 6 fields", path);
-			if (strcmp(f[i], "-") == 0)
-				f[i] = NULL;
-		}
-		expert_add(f[0], f[1], f[2], f[3], f[4], f[5], 1);
-	}
-	free(text);
-	free(path);
+	expert_add(f[0], f[1], f[2], f[3], f[4], f[5], 1);
 }
 
 /* Check value against the key's type and range; exit 2 when it fails. */

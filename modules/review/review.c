@@ -131,10 +131,8 @@ static int
 h_tasks(struct mt_req *req)
 {
 	const char *p[2];
-	struct mt_buf body = {0};
 	char me[24];
 	PGresult *res;
-	int i;
 
 	snprintf(me, sizeof(me), "%lld", req->session->user_id);
 	p[0] = me;
@@ -142,16 +140,7 @@ h_tasks(struct mt_req *req)
 	res = mt_db_query_or_reply(req, STMT_TASKS, 2, p);
 	if (res == NULL)
 		return -1;
-	mt_buf_puts(&body, "{\"items\":[");
-	for (i = 0; i < PQntuples(res); i++)
-		mt_buf_printf(&body, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
-	mt_buf_puts(&body, "],\"next_cursor\":null}");
-	PQclear(res);
-	mt_req_header(req, "Cache-Control: no-store");
-	mt_reply_raw(req, 200, "application/json; charset=utf-8", body.data,
-	    body.len);
-	mt_buf_free(&body);
-	return 0;
+	return mt_reply_items(req, res, 200);
 }
 
 static int

@@ -179,11 +179,15 @@ def wait_sms(phone, count, timeout=10):
 
 
 def request_code(phone):
-    before = len(sms_lines(phone))
+    """Ask for an SMS code and read it from the development SMS log (other
+    messages to the phone, sent meanwhile, are skipped)."""
+    def codes():
+        return [m for m in sms_lines(phone) if m["template"] == "login_code"]
+    before = len(codes())
     r = api("POST", "/auth/sms-code", json={"phone": phone})
     assert r.status_code == 204, r.text
-    text = wait_sms(phone, before + 1)[-1]["text"]
-    return re.search(r"验证码为(\d{6})", text).group(1)
+    assert wait_for(lambda: len(codes()) > before, 10), sms_lines(phone)
+    return re.search(r"验证码为(\d{6})", codes()[-1]["text"]).group(1)
 
 
 def insured_login(person, session=None):
