@@ -2,6 +2,7 @@
  * mt_valid.c -- see mt_valid.h.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mt_valid.h"
@@ -119,6 +120,32 @@ mt_valid_institution_code(const char *s)
 
 	return n >= 6 && n <= 20 && s[0] >= 'A' && s[0] <= 'Z' &&
 	    upper_alnum(s, 1);
+}
+
+int
+mt_valid_code(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
+		    (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+int
+mt_valid_page_limit(const char *s)
+{
+	size_t n = strlen(s);
+	long v;
+
+	if (n == 0 || n > 3 || !all_digits(s, n))
+		return 0;
+	v = atol(s);
+	return v >= 1 && v <= 200;
 }
 
 int

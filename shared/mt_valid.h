@@ -21,6 +21,10 @@ int     mt_valid_region(const char *s);
 int     mt_valid_disease_code(const char *s);
 /* Institution code: [A-Z][0-9A-Z]{5,19}. */
 int     mt_valid_institution_code(const char *s);
+/* A snake_case code (policy keys, reason codes): [a-z0-9_]{1,64}. */
+int     mt_valid_code(const char *s);
+/* A page size for list endpoints: 1 to 200. */
+int     mt_valid_page_limit(const char *s);
 /* Staff login: [A-Za-z0-9_.@-]{3,64}. */
 int     mt_valid_login(const char *s);
 /* "true" / "false" / "1" / "0". */

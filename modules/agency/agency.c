@@ -141,6 +141,21 @@ wake_pool(void)
 		freeReplyObject(r);
 }
 
+/* Answer status with expert uid as the agency sees it. */
+static int
+reply_expert(struct mt_req *req, int status, const char *uid)
+{
+	const char *p[2] = { uid, NULL };
+	PGresult *res;
+
+	if ((res = mt_db_query_or_reply(req, STMT_EXPERT_GET, 2, p)) == NULL)
+		return -1;
+	mt_reply_raw(req, status, "application/json; charset=utf-8",
+	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	return 0;
+}
+
 static int
 h_expert_add(struct mt_req *req)
 {
@@ -214,14 +229,7 @@ h_expert_add(struct mt_req *req)
 	    json_object_get_string(json_object_object_get(r, "id")));
 	json_object_put(r);
 	wake_pool();
-	p[0] = uid;
-	p[1] = NULL;
-	if ((res = mt_db_query_or_reply(req, STMT_EXPERT_GET, 2, p)) == NULL)
-		return -1;
-	mt_reply_raw(req, 201, "application/json; charset=utf-8",
-	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-	PQclear(res);
-	return 0;
+	return reply_expert(req, 201, uid);
 }
 
 static int
@@ -245,13 +253,7 @@ h_reinstate(struct mt_req *req)
 	PQclear(res);
 	wake_pool();
 	/* Read after the update: a function in RETURNING sees the old row. */
-	p[1] = NULL;
-	if ((res = mt_db_query_or_reply(req, STMT_EXPERT_GET, 2, p)) == NULL)
-		return -1;
-	mt_reply_raw(req, 200, "application/json; charset=utf-8",
-	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-	PQclear(res);
-	return 0;
+	return reply_expert(req, 200, p[0]);
 }
 
 static int
@@ -352,18 +354,6 @@ h_policy_set(struct mt_req *req)
 }
 
 static int
-valid_policy_key(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
-		    (s[i] >= '0' && s[i] <= '9')))
-			return 0;
-	return n > 0;
-}
-
-static int
 valid_policy_value(const char *s)
 {
 	return *s != '\0' && strpbrk(s, "\r\n\t") == NULL;
@@ -372,7 +362,7 @@ valid_policy_value(const char *s)
 static const struct mt_field f_policy_set[] = {
 	{ "region", MT_IN_BODY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
-	{ "key", MT_IN_BODY, MT_F_STRING, valid_policy_key, 1, 63,
+	{ "key", MT_IN_BODY, MT_F_STRING, mt_valid_code, 1, 63,
 	  "政策参数名" },
 	{ "value", MT_IN_BODY, MT_F_STRING, valid_policy_value, 1, 64,
 	  "政策参数值" },
@@ -413,14 +403,6 @@ valid_queue_status(const char *s)
 }
 
 static int
-valid_limit(const char *s)
-{
-	long v = atol(s);
-
-	return v >= 1 && v <= 200;
-}
-
-static int
 valid_password(const char *s)
 {
 	return strlen(s) >= 8;
@@ -458,7 +440,7 @@ static const struct mt_field f_queue[] = {
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_queue_status, 0, 16,
 	  "申请状态" },
 	{ "overdue", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否超期" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, valid_limit, 0, 3,
+	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
 	  "每页条数（1–200）" },
 	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
 	{ NULL },

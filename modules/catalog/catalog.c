@@ -332,14 +332,6 @@ h_disease(struct mt_req *req)
 }
 
 static int
-valid_limit(const char *s)
-{
-	long v = atol(s);
-
-	return v >= 1 && v <= 200;
-}
-
-static int
 h_institutions(struct mt_req *req)
 {
 	const char *cert = mt_req_param(req, "certifying");
@@ -387,7 +379,7 @@ static const struct mt_field f_institutions[] = {
 	{ "disease", MT_IN_QUERY, MT_F_STRING, mt_valid_disease_code, 0, 16,
 	  "病种编码" },
 	{ "certifying", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否认定机构" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, valid_limit, 0, 3,
+	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
 	  "每页条数（1–200）" },
 	{ "cursor", MT_IN_QUERY, MT_F_STRING, mt_valid_institution_code, 0,
 	  20, "分页游标" },

@@ -232,18 +232,6 @@ valid_text(const char *s)
 	return strpbrk(s, "\r") == NULL;
 }
 
-static int
-valid_reason_code(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
-		    (s[i] >= '0' && s[i] <= '9')))
-			return 0;
-	return n > 0;
-}
-
 #define F_AID { "aid", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "任务编号" }
 
 static const struct mt_field f_tasks[] = {
@@ -263,7 +251,7 @@ static const struct mt_field f_decision[] = {
 	  "认定结论（approve 或 reject）" },
 	{ "opinion", MT_IN_BODY, MT_F_STRING, valid_text, 0, 2000,
 	  "认定意见" },
-	{ "reason_code", MT_IN_BODY, MT_F_STRING, valid_reason_code, 0, 64,
+	{ "reason_code", MT_IN_BODY, MT_F_STRING, mt_valid_code, 0, 64,
 	  "不予认定原因代码" },
 	{ NULL },
 };

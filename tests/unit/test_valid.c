@@ -227,6 +227,36 @@ static const char *const inst_bad[] = {
 	NULL
 };
 
+static const char *const code_good[] = {
+	"accept_window_seconds",
+	"miss_limit",
+	"a",
+	"0",
+	"not_in_scope_2",
+	S64,				/* longest: 64 */
+	NULL
+};
+
+static const char *const code_bad[] = {
+	"",
+	"Miss_limit",
+	"miss-limit",
+	"miss limit",
+	"miss_limit\n",
+	"病情不符",
+	"a;b",
+	S65,				/* 65 */
+	NULL
+};
+
+static const char *const limit_good[] = {
+	"1", "50", "200", "007", NULL
+};
+
+static const char *const limit_bad[] = {
+	"", "0", "201", "1000", "-1", "+5", "5x", " 5", "2147483648", NULL
+};
+
 static const char *const login_good[] = {
 	"admin",
 	"agency-sanmenxia",
@@ -361,6 +391,8 @@ static const struct vtable {
 	{ "mt_valid_institution_code", mt_valid_institution_code,
 	  inst_good, inst_bad },
 	{ "mt_valid_login", mt_valid_login, login_good, login_bad },
+	{ "mt_valid_code", mt_valid_code, code_good, code_bad },
+	{ "mt_valid_page_limit", mt_valid_page_limit, limit_good, limit_bad },
 	{ "mt_valid_bool", mt_valid_bool, bool_good, bool_bad },
 	{ "mt_valid_uint", mt_valid_uint, uint_good, uint_bad },
 	{ "mt_valid_name", mt_valid_name, name_good, name_bad },
