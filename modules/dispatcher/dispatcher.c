@@ -477,8 +477,10 @@ rebuild(struct mt_db *db)
 		down = 1;
 	else
 		freeReplyObject(r);
+	if (down)
+		return -1;
 	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
-	if (!down && res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		for (i = 0; i < PQntuples(res); i++)
 			arm(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
@@ -490,9 +492,9 @@ rebuild(struct mt_db *db)
 	PQclear(res);
 	/* The marker says these sets are complete; a flushed Redis loses it
 	 * and we rebuild at once (redis_flushed). */
-	if (!down && (r = mt_redis_cmd("SET dispatcher:rebuilt 1")) != NULL)
+	if ((r = mt_redis_cmd("SET dispatcher:rebuilt 1")) != NULL)
 		freeReplyObject(r);
-	return down ? -1 : 0;
+	return 0;
 }
 
 /* 1 when Redis lost our timer sets (FLUSHALL, a restart without AOF). */
@@ -625,6 +627,11 @@ main(int argc, char **argv)
 		wake = wait_wake();
 		if (wake == 2)
 			retry = 1;
+		else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
+			/* Redis is down: rebuild its timers as soon as it is
+			 * back (a restart keeps our marker, so redis_flushed()
+			 * would not tell). */
+			next_rebuild = mt_now_ms() + 1000;
 	}
 	mt_db_close(&db);
 	mt_log_info("stopped");

@@ -426,3 +426,35 @@ def test_withdrawn_before_the_push_is_never_pushed():
                app["id"]) == [["0"]]
     assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
                app["id"]) == [["t"]]
+
+
+def test_expiry_and_repush_go_on_while_redis_is_down():
+    """Redis only mirrors PostgreSQL: with Redis stopped, an assignment
+    past its deadline is still expired (the dispatcher's sweep from
+    PostgreSQL) and pushed to the next expert; the timers come back when
+    Redis does."""
+    admin = login("admin")["token"]
+    reg = new_region(window=2)
+    for i in range(2):
+        new_expert(admin, reg["hospitals"][1 + i], ONCO)
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    stack = os.path.join(ROOT, "shared", "stack.sh")
+    subprocess.run([stack, "redis-stop"], check=True, capture_output=True,
+                   timeout=60)
+    try:
+        assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
+                                    a["id"]) == [["expired"]], 25)
+        b = live_assignment(app["id"], timeout=10)
+        assert b["id"] != a["id"] and b["expert"] != a["expert"]
+    finally:
+        subprocess.run([stack, "redis-start"], check=True, capture_output=True,
+                       timeout=60)
+    # Back: the dispatcher rebuilt its timer sets (marker key) and the
+    # application keeps moving through the timers again.
+    sock = os.path.join(VAR, "run", "redis", "redis.sock")
+    assert wait_for(lambda: subprocess.run(
+        ["redis-cli", "-s", sock, "EXISTS", "dispatcher:rebuilt"],
+        capture_output=True, text=True).stdout.strip() == "1", 10)
+    assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
+                                b["id"]) == [["expired"]], 10)
