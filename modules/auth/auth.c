@@ -6,7 +6,8 @@
  *   POST /auth/login            insured: {phone, code, id_number, name}
  *   POST /auth/password-login   staff: {login, password}
  *   POST /auth/logout
- *   GET  /me                    user, role and scope
+ *   GET  /me                    user, role and scope; a cookie session
+ *                               also gets its CSRF token back (reloads)
  *
  * SMS codes (Redis): "smscode:<phone>" holds the code's hash and the
  * tries, living sms_code_ttl_seconds; "smsrate:<phone>" allows one code
@@ -68,9 +69,11 @@ static const char *const stmts[STMT__MAX] = {
 	    "UPDATE users SET failed_logins = 0, locked_until = NULL"
 	    " WHERE id = $1",
 	[STMT_ME] =
-	    "SELECT u.id, u.login, u.role, u.display_name,"
+	    "SELECT u.id, u.login, u.role,"
+	    " coalesce(nullif(u.display_name, ''), p.name, ''),"
 	    " u.region, u.institution, i.name, u.person_id"
 	    " FROM users u LEFT JOIN institutions i ON i.code = u.institution"
+	    " LEFT JOIN persons p ON p.id = u.person_id"
 	    " WHERE u.id = $1 AND NOT u.disabled",
 	[STMT_PHONE_REGION] =
 	    "SELECT region FROM persons WHERE phone = $1 ORDER BY id LIMIT 1",
@@ -497,6 +500,11 @@ h_me(struct mt_req *req)
 	json_object_object_add(scope, "person_id", PQgetisnull(res, 0, 7) ?
 	    NULL : json_object_new_int64(atoll(PQgetvalue(res, 0, 7))));
 	json_object_object_add(o, "scope", scope);
+	/* A browser keeps the CSRF token in memory only; after a reload it
+	 * asks here (a same-origin read: no other site can see the answer). */
+	if (req->session->via_cookie)
+		json_object_object_add(o, "csrf_token",
+		    json_object_new_string(req->session->csrf));
 	PQclear(res);
 	mt_req_header(req, "Cache-Control: no-store");
 	return mt_reply_json(req, 200, o);

@@ -1,0 +1,103 @@
+// api.js -- the portal's only way to the server: /api/v1 with the session
+// cookie (HttpOnly, set by the sign-in answer) and, on every request that
+// changes something, the X-CSRF-Token header.  The CSRF token lives in
+// this module's memory only (never localStorage); after a reload it comes
+// back from GET /me.
+
+const BASE = '/api/v1';
+let csrf = null;
+
+export function setCsrf(token) { csrf = token || null; }
+
+// An answer that is not 2xx, as the error envelope says it: the Chinese
+// message, the field it is about (when any) and the details.
+export class ApiError extends Error {
+  constructor(status, code, message, field, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field || null;
+    this.details = details || null;
+  }
+}
+
+const NETWORK = '网络连接失败，请检查网络后重试';
+
+function fromEnvelope(status, text) {
+  let body = null;
+  try { body = JSON.parse(text); } catch (e) { body = null; }
+  const err = body && body.error;
+  if (err && err.message) {
+    return new ApiError(status, err.code, err.message, err.field, err.details);
+  }
+  if (status === 503 || status === 502 || status === 504) {
+    return new ApiError(status, 'service_unavailable', '服务暂时不可用，请稍后再试');
+  }
+  return new ApiError(status, 'unexpected', '操作未成功（错误 ' + status + '），请稍后再试');
+}
+
+// Listeners for an expired session (401 on a signed-in page).
+const expiredHandlers = [];
+export function onSessionExpired(fn) { expiredHandlers.push(fn); }
+
+function headersFor(method, json) {
+  const h = { Accept: 'application/json' };
+  if (json) h['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrf) h['X-CSRF-Token'] = csrf;
+  return h;
+}
+
+// method, path under /api/v1, optional JSON body.  Resolves with the
+// parsed answer (null for 204); rejects with ApiError.
+export async function api(method, path, body, opts = {}) {
+  let res;
+  try {
+    res = await fetch(BASE + path, {
+      method,
+      headers: headersFor(method, body !== undefined),
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', NETWORK);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    const err = fromEnvelope(res.status, text);
+    if (res.status === 401 && !opts.quiet401) expiredHandlers.forEach((f) => f(err));
+    throw err;
+  }
+  if (res.status === 204 || text === '') return null;
+  return JSON.parse(text);
+}
+
+// One file upload (multipart) with progress: onProgress(fraction 0..1).
+// XMLHttpRequest, because fetch reports no upload progress.
+export function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', BASE + path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf);
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable) onProgress(ev.loaded / ev.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(xhr.responseText ? JSON.parse(xhr.responseText) : null);
+      } else {
+        const err = fromEnvelope(xhr.status, xhr.responseText);
+        if (xhr.status === 401) expiredHandlers.forEach((f) => f(err));
+        reject(err);
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', NETWORK));
+    xhr.send(form);
+  });
+}
+
+export function fileUrl(materialId) {
+  return BASE + '/materials/' + encodeURIComponent(materialId);
+}

@@ -1,0 +1,489 @@
+// applicant.js -- the insured person's pages: the "申请门诊慢特病" wizard
+// (disease, details, materials, review and promise), "我的申请" and one
+// application's progress.
+
+import { api, upload, fileUrl } from './api.js';
+import {
+  h, clear, field, clearErrors, showError, formError, busy, announce, button,
+  fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS,
+} from './ui.js';
+import { session, go, onLeave } from './app.js';
+
+// The promise of the application form (承诺书, S2 附件 5), ticked before
+// submitting (R-APP-9 promise_required).
+const PROMISE = '本人承诺：以上信息及提供的申请资料均真实有效，且在申请及使用过程中无虚假行为，' +
+  '否则，本人愿意承担相关经济和法律责任。';
+
+const STEPS = ['选择病种', '填写信息', '上传材料', '确认提交'];
+const ACCEPT = 'image/jpeg,image/png,application/pdf';
+const WITHDRAWABLE = ['draft', 'submitted', 'returned'];
+
+function region() { return session.me.scope.region; }
+
+async function catalog() {
+  const r = await api('GET', '/diseases?region=' + encodeURIComponent(region()));
+  return r.items;
+}
+
+// The region's designated hospitals (every page of the list).
+async function designatedHospitals() {
+  const out = [];
+  let cursor = null;
+  do {
+    const q = '/institutions?region=' + encodeURIComponent(region()) + '&limit=100' +
+      (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    const r = await api('GET', q);
+    r.items.filter((i) => i.designated).forEach((i) => out.push(i));
+    cursor = r.next_cursor;
+  } while (cursor);
+  return out;
+}
+
+function today() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+}
+
+// ---------------------------------------------------------------- wizard
+
+export async function applyWizard(id) {
+  const main = document.getElementById('main');
+  const st = { step: 1, app: null, disease: null, diseases: await catalog(), hospitals: null };
+  if (id) {
+    st.app = await api('GET', '/applications/' + id);
+    if (!['draft', 'returned'].includes(st.app.status)) { go('#/app/' + id); return; }
+    st.disease = st.diseases.find((d) => d.code === st.app.disease.code) || null;
+    st.step = 3;
+  }
+  const body = h('div', { id: 'wizard-body' });
+  const stepper = h('ol', { class: 'stepper', 'aria-label': '申请步骤' });
+  clear(main).append(h('h1', { text: '申请门诊慢特病' }), stepper, body);
+
+  function show(step) {
+    st.step = step;
+    clear(stepper);
+    STEPS.forEach((name, i) => {
+      const li = h('li', { class: i + 1 === step ? 'current' : (i + 1 < step ? 'done' : '') },
+        h('span', { class: 'step-no', text: String(i + 1) }), name);
+      if (i + 1 === step) li.setAttribute('aria-current', 'step');
+      stepper.append(li);
+    });
+    clear(body);
+    const page = [stepDisease, stepDetails, stepMaterials, stepReview][step - 1];
+    Promise.resolve(page(st, body, show)).then(() => {
+      const h2 = body.querySelector('h2');
+      if (h2) { h2.setAttribute('tabindex', '-1'); h2.focus(); }
+    }).catch((e) => showError(body, e));
+  }
+  show(st.step);
+}
+
+function diseaseKind(d) {
+  return d.instant ? h('span', { class: 'tag tag-instant', text: '即时认定' })
+    : h('span', { class: 'tag', text: '常规认定' });
+}
+
+function stepDisease(st, body, show) {
+  const search = h('input', { type: 'search', autocomplete: 'off', placeholder: '例如：高血压、糖尿病' });
+  const list = h('div', { class: 'disease-list', role: 'radiogroup', 'aria-label': '病种' });
+  const count = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const next = button('下一步：填写信息', () => {
+    if (!st.disease) { showError(body, { message: '请先选择申请的病种', field: 'disease_code' }); return; }
+    show(2);
+  }, 'btn btn-primary btn-wide', { id: 'to-details' });
+
+  function render() {
+    const q = search.value.trim();
+    const items = st.diseases.filter((d) => !q || d.name.includes(q) || d.code === q.toUpperCase());
+    clear(list);
+    count.textContent = q ? '找到 ' + items.length + ' 个病种' : '共 ' + items.length + ' 个病种';
+    for (const d of items) {
+      const radio = h('input', { type: 'radio', name: 'disease', value: d.code, id: 'dz-' + d.code });
+      radio.checked = st.disease && st.disease.code === d.code;
+      radio.addEventListener('change', () => { st.disease = d; clearErrors(body); });
+      const needs = d.required_materials.filter((m) => m.required).map((m) => m.name);
+      list.append(h('label', { class: 'disease', for: 'dz-' + d.code },
+        radio,
+        h('span', { class: 'disease-body' },
+          h('span', { class: 'disease-name', text: d.name }), ' ', diseaseKind(d),
+          h('span', { class: 'disease-mode', text: REVIEW_MODE[d.review_mode] || '' }),
+          h('span', { class: 'disease-needs', text: '需要材料：' + (needs.join('；') || '无') }))));
+    }
+  }
+  search.addEventListener('input', render);
+  render();
+  body.append(h('h2', { text: '第一步：选择申请的病种' }),
+    field('按名称查找病种', search, 'search'),
+    count,
+    h('div', { class: 'field', 'data-field': 'disease_code' }, list,
+      h('p', { class: 'field-error', 'aria-live': 'polite' })),
+    h('div', { class: 'actions' }, next));
+}
+
+function stepDetails(st, body, show) {
+  return (async () => {
+    if (!st.hospitals) st.hospitals = await designatedHospitals();
+    const a = st.app;
+    const phone = h('input', { type: 'tel', inputmode: 'numeric', maxlength: 11, autocomplete: 'tel', value: a ? a.phone : '' });
+    const mrn = h('input', { type: 'text', maxlength: 64, autocomplete: 'off', value: a ? a.medical_record_no || '' : '' });
+    const hosp = h('select', {}, h('option', { value: '', text: '请选择定点医疗机构' }),
+      st.hospitals.map((i) => h('option', { value: i.code, text: i.name })));
+    if (a) hosp.value = a.designated_institution.code;
+    const hasAgent = h('input', { type: 'checkbox', id: 'has-agent' });
+    const ag = {
+      name: h('input', { type: 'text', maxlength: 32, autocomplete: 'off' }),
+      id_number: h('input', { type: 'text', maxlength: 18, autocomplete: 'off', class: 'mono' }),
+      relation: h('input', { type: 'text', maxlength: 16, autocomplete: 'off', placeholder: '例如：子女、配偶' }),
+      phone: h('input', { type: 'tel', inputmode: 'numeric', maxlength: 11, autocomplete: 'off' }),
+    };
+    const agentBox = h('fieldset', { class: 'agent', hidden: true },
+      h('legend', { text: '代办人信息' }),
+      field('代办人姓名', ag.name, 'agent.name'),
+      field('代办人身份证号码', ag.id_number, 'agent.id_number', '出于保护，已保存的号码只显示部分数字，修改时请重新填写完整号码'),
+      field('与申请人关系', ag.relation, 'agent.relation'),
+      field('代办人手机号码', ag.phone, 'agent.phone'));
+    if (a && a.agent) {
+      hasAgent.checked = true;
+      agentBox.hidden = false;
+      ag.name.value = a.agent.name || '';
+      ag.relation.value = a.agent.relation || '';
+      ag.phone.value = a.agent.phone || '';
+    }
+    hasAgent.addEventListener('change', () => { agentBox.hidden = !hasAgent.checked; });
+    const save = h('button', { type: 'submit', class: 'btn btn-primary btn-wide', id: 'save-details' }, '保存，下一步：上传材料');
+    const form = h('form', { class: 'form', novalidate: true },
+      formError(),
+      h('p', {}, '申请病种：', h('strong', { text: st.disease ? st.disease.name : a.disease.name })),
+      field('联系电话（接收认定结果短信）', phone, 'phone'),
+      field('病案号', mrn, 'medical_record_no', '住院病历或门诊病历上的病案号'),
+      field('定点医疗机构（本统筹区）', hosp, 'designated_institution', '认定通过后在这家医院享受门诊慢特病待遇'),
+      h('div', { class: 'check' }, hasAgent, h('label', { for: 'has-agent', text: '由家属或他人代办' })),
+      agentBox,
+      h('div', { class: 'actions' },
+        a ? null : button('上一步', () => show(1), 'btn btn-secondary'),
+        save));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(save, async () => {
+        clearErrors(form);
+        const req = {
+          phone: phone.value.trim(),
+          medical_record_no: mrn.value.trim(),
+          designated_institution: hosp.value,
+        };
+        if (!req.designated_institution) {
+          showError(form, { field: 'designated_institution', message: '请选择定点医疗机构' });
+          return;
+        }
+        if (hasAgent.checked) {
+          req.agent = {
+            name: ag.name.value.trim(), id_number: ag.id_number.value.trim().toUpperCase(),
+            relation: ag.relation.value.trim(), phone: ag.phone.value.trim(),
+          };
+          // A saved agent whose number was not retyped keeps the stored one.
+          if (a && a.agent && !req.agent.id_number) delete req.agent;
+        }
+        try {
+          if (a) {
+            st.app = await api('PATCH', '/applications/' + a.id, req);
+          } else {
+            req.disease_code = st.disease.code;
+            st.app = await api('POST', '/applications', req);
+            // The draft exists now: a reload comes back to it.
+            history.replaceState(null, '', '#/apply/' + st.app.id);
+          }
+          show(3);
+        } catch (e) {
+          if (e.code === 'application_exists') {
+            e.field = null;
+          }
+          showError(form, e);
+        }
+      });
+    });
+    body.append(h('h2', { text: '第二步：填写申请信息' }), form);
+  })();
+}
+
+// The materials the disease asks for, each marked uploaded or missing.
+function checklist(st) {
+  const missing = new Set(st.app.missing_materials.map((m) => m.kind));
+  const kinds = st.disease ? st.disease.required_materials
+    : st.app.missing_materials.map((m) => Object.assign({ required: true }, m));
+  const items = kinds.map((k) => {
+    const have = st.app.materials.filter((m) => m.kind === k.kind).length;
+    const isMissing = missing.has(k.kind);
+    return h('li', { class: isMissing ? 'todo' : (have ? 'ok' : 'optional'), 'data-kind': k.kind },
+      h('span', { class: 'mark', 'aria-hidden': 'true', text: isMissing ? '!' : (have ? '✓' : '○') }),
+      h('span', {},
+        h('strong', { text: k.name }),
+        h('span', { class: 'sr-only', text: isMissing ? '（还未上传）' : (have ? '（已上传）' : '（选交）') }),
+        k.required ? null : h('span', { class: 'tag', text: '选交' }),
+        k.max_age_days ? h('span', { class: 'hint', text: '须为近 ' + k.max_age_days + ' 天内的材料' }) : null,
+        k.note && k.note !== k.name ? h('span', { class: 'hint', text: k.note }) : null));
+  });
+  return h('ul', { class: 'checklist', id: 'checklist' }, items);
+}
+
+function missingSummary(st) {
+  const n = st.app.missing_materials.length;
+  return h('p', { class: n ? 'missing' : 'complete', id: 'missing-summary', 'aria-live': 'polite' },
+    n ? '还缺 ' + n + ' 项材料：' + st.app.missing_materials.map((m) => m.name).join('、')
+      : '必需的材料已经齐全');
+}
+
+function materialList(st, onChange) {
+  const editable = ['draft', 'returned'].includes(st.app.status);
+  if (!st.app.materials.length) return h('p', { class: 'hint', text: '还没有上传材料' });
+  return h('ul', { class: 'files', id: 'uploaded' }, st.app.materials.map((m) =>
+    h('li', {},
+      m.media_type === 'application/pdf' ? h('img', { src: 'img/pdf.svg', alt: 'PDF 文件', class: 'thumb' })
+        : h('img', { src: fileUrl(m.id), alt: m.name + '（图片）', class: 'thumb', loading: 'lazy' }),
+      h('span', { class: 'file-meta' },
+        h('strong', { text: m.name }),
+        h('span', { text: '出具日期 ' + fmtDate(m.issued_on) + (m.issuer ? '，' + m.issuer : '') }),
+        h('span', { class: 'hint', text: bytes(m.size) })),
+      h('span', { class: 'file-actions' },
+        h('a', { href: fileUrl(m.id), target: '_blank', rel: 'noopener', text: '查看' }),
+        editable && onChange ? button('删除', async (ev) => {
+          await busy(ev.currentTarget, async () => {
+            try {
+              await api('DELETE', '/applications/' + st.app.id + '/materials/' + m.id);
+              announce('已删除：' + m.name);
+              await onChange();
+            } catch (e) { announce(e.message, true); }
+          });
+        }, 'btn btn-secondary btn-small', { 'aria-label': '删除 ' + m.name }) : null))));
+}
+
+function stepMaterials(st, body, show) {
+  const kinds = st.disease ? st.disease.required_materials : st.app.missing_materials;
+  const kind = h('select', {}, kinds.map((k) => h('option', { value: k.kind, text: k.name })));
+  // Preselect the first still-missing kind.
+  if (st.app.missing_materials.length) kind.value = st.app.missing_materials[0].kind;
+  const issued = h('input', { type: 'date', max: today() });
+  const issuer = h('input', { type: 'text', maxlength: 64, placeholder: '例如：某某医院' });
+  const file = h('input', { type: 'file', accept: ACCEPT });
+  const preview = h('div', { class: 'preview', 'aria-live': 'polite' });
+  const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': '上传进度' });
+  const pct = h('span', { class: 'hint', 'aria-live': 'polite' });
+  const send = h('button', { type: 'submit', class: 'btn btn-primary', id: 'upload' }, '上传这份材料');
+  const form = h('form', { class: 'form card', novalidate: true },
+    formError(),
+    h('h3', { text: '上传一份材料' }),
+    field('材料类别', kind, 'kind'),
+    field('出具日期', issued, 'issued_on', '病历、报告上的日期'),
+    field('出具机构', issuer, 'issuer'),
+    field('选择文件（照片或 PDF，单个不超过 10 MB）', file, 'file'),
+    preview,
+    h('div', { class: 'progress-row' }, progress, pct),
+    send);
+  const listBox = h('div', {});
+  const checkBox = h('div', {});
+  let objectUrl = null;
+  onLeave(() => { if (objectUrl) URL.revokeObjectURL(objectUrl); });
+
+  function refresh() {
+    clear(checkBox).append(missingSummary(st), checklist(st));
+    clear(listBox).append(materialList(st, reload));
+  }
+  async function reload() {
+    st.app = await api('GET', '/applications/' + st.app.id);
+    refresh();
+  }
+
+  file.addEventListener('change', () => {
+    clear(preview);
+    if (objectUrl) { URL.revokeObjectURL(objectUrl); objectUrl = null; }
+    const f = file.files[0];
+    if (!f) return;
+    if (f.type === 'application/pdf') {
+      preview.append(h('img', { src: 'img/pdf.svg', alt: 'PDF 文件', class: 'thumb' }));
+    } else if (f.type.startsWith('image/')) {
+      objectUrl = URL.createObjectURL(f);
+      preview.append(h('img', { src: objectUrl, alt: '所选图片的预览', class: 'thumb thumb-large' }));
+    }
+    preview.append(h('span', { text: f.name + '（' + bytes(f.size) + '）' }));
+  });
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy(send, async () => {
+      clearErrors(form);
+      const f = file.files[0];
+      if (!f) { showError(form, { field: 'file', message: '请选择要上传的文件' }); return; }
+      if (!issued.value) { showError(form, { field: 'issued_on', message: '请填写出具日期' }); return; }
+      const fd = new FormData();
+      fd.append('kind', kind.value);
+      fd.append('issued_on', issued.value);
+      if (issuer.value.trim()) fd.append('issuer', issuer.value.trim());
+      fd.append('file', f, f.name);
+      progress.hidden = false;
+      progress.value = 0;
+      try {
+        await upload('/applications/' + st.app.id + '/materials', fd, (x) => {
+          progress.value = Math.round(x * 100);
+          pct.textContent = '已上传 ' + Math.round(x * 100) + '%';
+        });
+        announce('上传成功');
+        file.value = '';
+        clear(preview);
+        await reload();
+        if (st.app.missing_materials.length) kind.value = st.app.missing_materials[0].kind;
+      } catch (e) {
+        showError(form, e);
+      } finally {
+        progress.hidden = true;
+        pct.textContent = '';
+      }
+    });
+  });
+
+  refresh();
+  body.append(h('h2', { text: '第三步：上传材料' }),
+    h('p', { text: '请按清单上传，每份材料可以拍照或上传 PDF；一份材料有多页时可以分多次上传。' }),
+    checkBox, form,
+    h('h3', { text: '已上传的材料' }), listBox,
+    h('div', { class: 'actions' },
+      button('上一步', () => show(2), 'btn btn-secondary'),
+      button('下一步：确认提交', () => show(4), 'btn btn-primary', { id: 'to-review' })));
+}
+
+function summaryList(a) {
+  const row = (k, v) => [h('dt', { text: k }), h('dd', { text: v || '—' })];
+  return h('dl', { class: 'summary' },
+    row('申请病种', a.disease.name),
+    row('认定方式', REVIEW_MODE[a.review_mode]),
+    row('申请人', a.applicant.name + '（' + a.applicant.id_number + '）'),
+    row('联系电话', a.phone),
+    row('病案号', a.medical_record_no),
+    row('定点医疗机构', a.designated_institution.name),
+    a.agent ? row('代办人', a.agent.name + '（' + a.agent.relation + '，' + a.agent.phone + '）') : null);
+}
+
+function stepReview(st, body, show) {
+  const a = st.app;
+  const agree = h('input', { type: 'checkbox', id: 'promise' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-wide', id: 'submit-app', disabled: true }, '提交申请');
+  const why = h('p', { class: 'hint', id: 'submit-why', 'aria-live': 'polite' });
+  const missing = a.missing_materials.length > 0;
+  function update() {
+    submit.disabled = missing || !agree.checked;
+    why.textContent = missing ? '材料还没有齐全，补齐后才能提交'
+      : (agree.checked ? '' : '请阅读并勾选承诺书');
+  }
+  agree.addEventListener('change', update);
+  const form = h('form', { class: 'form', novalidate: true },
+    formError(),
+    h('div', { class: 'card promise-box', 'data-field': 'promise' },
+      h('h3', { text: '承诺书' }),
+      h('p', { class: 'promise-text', text: PROMISE }),
+      h('div', { class: 'check' }, agree, h('label', { for: 'promise', text: '我已阅读并同意以上承诺' })),
+      h('p', { class: 'field-error', 'aria-live': 'polite' })),
+    why,
+    h('div', { class: 'actions' }, button('上一步', () => show(3), 'btn btn-secondary'), submit));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (submit.disabled) return;
+    busy(submit, async () => {
+      clearErrors(form);
+      try {
+        await api('POST', '/applications/' + a.id + '/submit', { promise: agree.checked });
+        go('#/app/' + a.id, '申请已提交，认定结果将以短信通知');
+      } catch (e) {
+        if (e.details && e.details.missing_materials) {
+          st.app.missing_materials = e.details.missing_materials;
+        }
+        showError(form, e);
+      }
+    });
+  });
+  update();
+  body.append(h('h2', { text: '第四步：确认并提交' }),
+    summaryList(a),
+    missing ? h('div', { class: 'card warn' }, missingSummary(st),
+      button('去上传材料', () => show(3), 'btn btn-secondary')) : null,
+    h('h3', { text: '材料' }), materialList(st, null),
+    form);
+  update();
+}
+
+// ---------------------------------------------------------- my applications
+
+export async function myApplications() {
+  const main = document.getElementById('main');
+  const r = await api('GET', '/applications?limit=50');
+  clear(main).append(h('div', { class: 'title-row' },
+    h('h1', { text: '我的申请' }),
+    h('a', { class: 'btn btn-primary', href: '#/apply', text: '申请门诊慢特病' })));
+  if (!r.items.length) {
+    main.append(h('p', { class: 'card', text: '您还没有申请。点击“申请门诊慢特病”开始。' }));
+    return;
+  }
+  main.append(h('ul', { class: 'app-list' }, r.items.map((a) => h('li', { class: 'card' },
+    h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: a.disease.name }), statusBadge(a.status)),
+    h('p', { class: 'hint', text: '申请编号 ' + a.id + ' · ' +
+      (a.submitted_at ? '提交于 ' + fmtTime(a.submitted_at) : '创建于 ' + fmtTime(a.created_at)) }),
+    h('a', { href: '#/app/' + a.id, class: 'btn btn-secondary', text: a.status === 'draft' ? '查看或继续填写' : '查看进度' })))));
+}
+
+// ---------------------------------------------------------- one application
+
+export async function applicationDetail(id) {
+  const main = document.getElementById('main');
+  const a = await api('GET', '/applications/' + id);
+  clear(main).append(h('h1', { text: a.disease.name }),
+    h('p', { class: 'status-line' }, '当前状态：', statusBadge(a.status)));
+  if (a.expected_decision_date) {
+    main.append(h('p', { class: 'card info', id: 'expected' }, '预计在 ',
+      h('strong', { text: fmtDate(a.expected_decision_date) }), ' 前作出认定结论，结果将以短信通知。'));
+  }
+  if (a.status === 'approved' && a.qualification) {
+    const q = a.qualification;
+    main.append(h('section', { class: 'card success', id: 'qualification' },
+      h('h2', { text: '认定已通过：门诊慢特病待遇资格' }),
+      h('dl', { class: 'summary' },
+        h('dt', { text: '病种' }), h('dd', { text: a.disease.name }),
+        h('dt', { text: '定点医疗机构' }), h('dd', { text: q.designated_institution.name }),
+        h('dt', { text: '待遇有效期' }), h('dd', { text: fmtDate(q.valid_from) + ' 至 ' + fmtDate(q.valid_to) }),
+        h('dt', { text: '资格状态' }), h('dd', { text: q.status === 'active' ? '有效' : '已终止' })),
+      h('p', { class: 'hint', text: '请在定点医疗机构就医，按规定享受门诊慢特病待遇。' })));
+  }
+  if (a.status === 'rejected') {
+    main.append(h('section', { class: 'card warn' },
+      h('h2', { text: '认定未通过' }),
+      h('p', { text: '原因：' + (a.decision_reason || '见短信通知') })));
+  }
+  if (['draft', 'returned'].includes(a.status)) {
+    main.append(h('div', { class: 'card' },
+      a.missing_materials.length ? h('p', { class: 'missing', text: '还缺 ' + a.missing_materials.length + ' 项材料：' +
+        a.missing_materials.map((m) => m.name).join('、') }) : h('p', { text: '材料已齐全，确认后即可提交。' }),
+      h('a', { class: 'btn btn-primary', href: '#/apply/' + a.id, text: '继续填写并提交' })));
+  }
+  main.append(h('h2', { text: '办理进度' }),
+    h('ol', { class: 'timeline', id: 'timeline' }, a.timeline.map((e) =>
+      h('li', {}, h('time', { datetime: e.at, text: fmtTime(e.at) }), h('span', { text: e.text })))));
+  main.append(h('h2', { text: '申请信息' }), summaryList(a),
+    h('h2', { text: '材料' }), materialList({ app: a }, null));
+  if (WITHDRAWABLE.includes(a.status)) main.append(withdrawBox(a));
+  main.append(h('p', {}, h('a', { href: '#/my', text: '返回我的申请' })));
+}
+
+function withdrawBox(a) {
+  const confirmBox = h('div', { class: 'card warn', hidden: true, role: 'alertdialog', 'aria-labelledby': 'wd-title' },
+    h('p', { id: 'wd-title', text: '确定撤回这份申请吗？撤回后如需认定，要重新申请。' }));
+  const err = formError();
+  const open = button('撤回申请', () => { confirmBox.hidden = false; yes.focus(); }, 'btn btn-danger', { id: 'withdraw' });
+  const yes = button('确认撤回', () => busy(yes, async () => {
+    try {
+      await api('POST', '/applications/' + a.id + '/withdraw');
+      go('#/app/' + a.id, '申请已撤回');
+    } catch (e) { err.textContent = e.message; err.hidden = false; }
+  }), 'btn btn-danger', { id: 'withdraw-confirm' });
+  const no = button('不撤回', () => { confirmBox.hidden = true; open.focus(); }, 'btn btn-secondary');
+  confirmBox.append(err, h('div', { class: 'actions' }, yes, no));
+  return h('section', { class: 'withdraw' }, open, confirmBox);
+}
+
+export { STATUS };
