@@ -87,6 +87,7 @@ unit: $(UNIT_BIN)
 	@tests/unit/run.sh $(UNIT_BIN)
 
 test: deps
+	@shared/stack.sh browser-deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined all
 	@tests/run.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # stack.sh -- start, stop and inspect the local mtcert stack.
 #
-#   shared/stack.sh deps | start | stop | status
+#   shared/stack.sh deps | browser-deps | start | stop | status
 #   shared/stack.sh redis-stop | redis-start | pg-stop | pg-start
 #   shared/stack.sh modules-stop | modules-start   (MTCERT_BUILD picks the build)
 #
@@ -64,8 +64,27 @@ stop_pid() {
 }
 
 cmd_deps() {
+	install_packages $PACKAGES
+}
+
+# The browser tests' tools: Debian's Chromium (never a downloaded
+# browser), a CJK font so pages and screenshots show Chinese, Node.js and
+# npm's playwright-core at the version tests/browser/package-lock.json pins.
+BROWSER_PACKAGES="chromium fonts-wqy-microhei"
+cmd_browser_deps() {
+	local pk=$BROWSER_PACKAGES
+	command -v npm >/dev/null 2>&1 || pk="$pk nodejs npm"
+	install_packages $pk
+	[ -f "$ROOT/tests/browser/node_modules/playwright-core/package.json" ] && return 0
+	say "installing playwright-core (npm ci in tests/browser)"
+	(cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+		die "npm ci in tests/browser failed"
+}
+
+# install_packages PKG...: the Debian packages not yet installed.
+install_packages() {
 	local missing=() p
-	for p in $PACKAGES; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$p")
 	done
@@ -291,6 +310,7 @@ pg_stop() {
 
 case "${1:-}" in
 deps) cmd_deps ;;
+browser-deps) cmd_browser_deps ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
@@ -301,5 +321,5 @@ pg-start) pg_start ;;
 modules-stop) modules_stop ;;
 modules-start) modules_start ;;
 dispatcher-start) dispatcher_start ;;
-*) echo "usage: $0 deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start" >&2; exit 2 ;;
+*) echo "usage: $0 deps|browser-deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start" >&2; exit 2 ;;
 esac

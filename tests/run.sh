@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/run.sh -- the whole suite (make test): unit tests, a bounded fuzz
-# run of the input parsers, then the API,
-# fault and contract tests over HTTP through nginx against a throwaway
+# run of the input parsers, then the API, fault and contract tests and
+# the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
-# with the AddressSanitizer/UBSan build.  The stack is torn down at the
+# with the AddressSanitizer/UBSan build (browser tests: normal build
+# only).  The stack is torn down at the
 # end, also when a test fails or the run is interrupted.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +43,13 @@ shared/stack.sh start || { echo "stack did not start"; exit 1; }
 $PY -m pytest -q -p no:cacheprovider tests/api \
 	--junitxml="$REPORTS/api.xml" || status=1
 
+echo "== browser tests (Debian Chromium + playwright-core, normal build)"
+# The portal in a real browser against the same stack; screenshots of
+# each main page go to var/screenshots/ of the checkout (kept).
+(cd tests/browser && node --test --test-concurrency=1 \
+	--test-reporter=spec --test-reporter-destination=stdout \
+	--test-reporter=junit --test-reporter-destination="$REPORTS/browser.xml" .) || status=1
+
 echo "== API tests (SANITIZER=address,undefined build)"
 shared/stack.sh modules-stop
 export MTCERT_BUILD=$ROOT/build-asan
@@ -69,9 +77,18 @@ if m:
 else:
     failed += 1
 for x in glob.glob(os.path.join(d, "*.xml")):
-    for s in ET.parse(x).getroot().iter("testsuite"):
+    root = ET.parse(x).getroot()
+    for s in root.iter("testsuite"):
         t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
         passed += t - f - e - k; failed += f + e; skipped += k
+    if root.find("testsuite") is None:     # node --test: bare testcases
+        for c in root.iter("testcase"):
+            if c.find("failure") is not None or c.find("error") is not None:
+                failed += 1
+            elif c.find("skipped") is not None:
+                skipped += 1
+            else:
+                passed += 1
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PYEOF
 exit $status

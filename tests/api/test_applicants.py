@@ -378,6 +378,13 @@ def test_file_download_stored_whole_and_logged():
     assert r.headers["Content-Disposition"] == 'inline; filename="material-%s.png"' % mid
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert "X-Accel-Redirect" not in r.headers
+    # Only the portal itself may frame a file (the expert's inline PDF);
+    # nothing in it may load anything; never cached.
+    assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    csp = r.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in csp and "default-src 'none'" in csp
+    assert "script-src" not in csp
+    assert r.headers["Cache-Control"] == "private, no-store"
     rows = sql("SELECT action FROM access_log WHERE object_type = 'material'"
                " AND object_id = %s", mid)
     assert rows == [["download"]]

@@ -4,7 +4,8 @@ import os
 import subprocess
 import time
 
-from conftest import VAR, api, assert_error, bearer, ctl, login, unique
+from conftest import (API, VAR, api, assert_error, bearer, client, ctl,
+                      insured_login, login, new_person, unique)
 
 
 def test_login_me_logout_bearer():
@@ -21,6 +22,32 @@ def test_login_me_logout_bearer():
     assert r.status_code == 204
     assert_error(api("GET", "/me", headers=bearer(body["token"])), 401,
                  "unauthenticated")
+
+
+def test_me_gives_a_cookie_session_its_csrf_token_back():
+    """The portal keeps the CSRF token in memory only; after a reload it
+    reads it from /me.  A bearer session (no CSRF needed) gets none."""
+    with client() as s:
+        r = s.post(API + "/auth/password-login", timeout=10,
+                   json={"login": "admin", "password": "mtcert-admin-2026"})
+        csrf = r.json()["csrf_token"]
+        me = s.get(API + "/me", timeout=10)
+        assert me.status_code == 200 and me.json()["csrf_token"] == csrf
+        # ... and it is the one the API checks.
+        r = s.post(API + "/auth/logout", timeout=10,
+                   headers={"X-CSRF-Token": me.json()["csrf_token"]})
+        assert r.status_code == 204
+        assert s.get(API + "/me", timeout=10).status_code == 401
+    body = login("admin")
+    me = api("GET", "/me", headers=bearer(body["token"])).json()
+    assert "csrf_token" not in me
+
+
+def test_me_names_the_insured_person():
+    p = new_person(name="孙桂芝")
+    tok = insured_login(p)["token"]
+    me = api("GET", "/me", headers=bearer(tok)).json()
+    assert me["role"] == "insured" and me["user"]["display_name"] == "孙桂芝"
 
 
 def test_cookie_attributes():

@@ -7,7 +7,7 @@ import re
 
 import requests
 
-from conftest import API, VAR, api, assert_error, bearer, client, login
+from conftest import API, URL, VAR, api, assert_error, bearer, client, login
 
 
 def test_unknown_path_404_envelope():
@@ -169,3 +169,21 @@ def test_login_rate_limited_per_address_429():
     assert_error(r, 429, "rate_limited")
     assert r.headers["Retry-After"] == "60"
     assert api("POST", "/auth/password-login", json={}).status_code == 400
+
+
+def test_portal_static_files_revalidate_and_forbid_inline_scripts():
+    """The portal (web/) is served by nginx with the security headers,
+    revalidated on every load (a fixed file reaches browsers at once)."""
+    r = requests.get(URL + "/", timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert '<html lang="zh-CN">' in r.text
+    assert r.headers["Cache-Control"] == "no-cache"
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert r.headers["X-Frame-Options"] == "DENY"
+    js = requests.get(URL + "/js/app.js", timeout=10)
+    assert js.status_code == 200
+    assert js.headers["Content-Type"].startswith("application/javascript")
+    again = requests.get(URL + "/js/app.js", timeout=10,
+                         headers={"If-None-Match": js.headers["ETag"]})
+    assert again.status_code == 304

@@ -89,7 +89,17 @@ def test_double_mode_two_experts_agree():
     assert t["stage"] == 2 and t["decision"] is None  # not the first opinion
     accept(e2, second["id"])
     assert decide(e2, second["id"], "approve").json()["final"] is True
-    assert status(tok, app["id"])["status"] == "approved"
+    body = status(tok, app["id"])
+    assert body["status"] == "approved"
+    # The progress view carries the qualification (R-BEN-1, R-BEN-2): the
+    # portal shows it without another request.
+    q = body["qualification"]
+    row = sql("SELECT id, valid_from, valid_to FROM qualifications"
+              " WHERE application_id = %s", app["id"])[0]
+    assert q["id"] == int(row[0]) and q["status"] == "active"
+    assert (q["valid_from"], q["valid_to"]) == (row[1], row[2])
+    assert q["designated_institution"]["code"] == reg["hospitals"][0]
+    assert body["decision_reason"] is None
 
 
 def test_double_mode_disagreement_goes_to_a_third_expert():
@@ -109,6 +119,8 @@ def test_double_mode_disagreement_goes_to_a_third_expert():
     body = status(tok, app["id"])
     assert body["status"] == "rejected"
     assert body["timeline"][-1]["text"] == "不予认定：材料不足以确诊"
+    assert body["decision_reason"] == "材料不足以确诊"      # R-CER-11
+    assert body["qualification"] is None
     assert not sql("SELECT 1 FROM qualifications WHERE application_id = %s",
                    app["id"])
 

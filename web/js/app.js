@@ -137,6 +137,10 @@ async function route() {
   for (const [re, roles, page] of ROUTES) {
     const m = re.exec(hash);
     if (!m) continue;
+    // Signed in meanwhile in another tab: the cookie is there, ask.
+    if (roles && !session.me) {
+      try { await loadMe(); } catch (e) { /* handled below as signed out */ }
+    }
     if (roles && (!session.me || !roles.includes(session.me.role))) {
       if (!session.me) {
         go(roles.includes('insured') ? '#/login' : '#/staff', '请先登录');

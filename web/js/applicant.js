@@ -263,7 +263,7 @@ function stepMaterials(st, body, show) {
   // Preselect the first still-missing kind.
   if (st.app.missing_materials.length) kind.value = st.app.missing_materials[0].kind;
   const issued = h('input', { type: 'date', max: today() });
-  const issuer = h('input', { type: 'text', maxlength: 64, placeholder: '例如：某某医院' });
+  const issuer = h('input', { type: 'text', maxlength: 64, placeholder: '例如：某某医院', required: true });
   const file = h('input', { type: 'file', accept: ACCEPT });
   const preview = h('div', { class: 'preview', 'aria-live': 'polite' });
   const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': '上传进度' });
@@ -274,7 +274,7 @@ function stepMaterials(st, body, show) {
     h('h3', { text: '上传一份材料' }),
     field('材料类别', kind, 'kind'),
     field('出具日期', issued, 'issued_on', '病历、报告上的日期'),
-    field('出具机构', issuer, 'issuer'),
+    field('出具机构', issuer, 'issuer', '出具病历或报告的医院'),
     field('选择文件（照片或 PDF，单个不超过 10 MB）', file, 'file'),
     preview,
     h('div', { class: 'progress-row' }, progress, pct),
@@ -314,6 +314,7 @@ function stepMaterials(st, body, show) {
       const f = file.files[0];
       if (!f) { showError(form, { field: 'file', message: '请选择要上传的文件' }); return; }
       if (!issued.value) { showError(form, { field: 'issued_on', message: '请填写出具日期' }); return; }
+      if (!issuer.value.trim()) { showError(form, { field: 'issuer', message: '请填写出具机构' }); return; }
       const fd = new FormData();
       fd.append('kind', kind.value);
       fd.append('issued_on', issued.value);

@@ -1,0 +1,191 @@
+// helpers.mjs -- what the browser tests share: Debian's Chromium driven by
+// playwright-core, the test stack's database and mtcertctl to arrange
+// what a test needs (a region with its own expert pool, a person), the
+// development SMS log for sign-in codes, and screenshots.
+// The stack is the throwaway one of tests/run.sh (MTCERT_URL, MTCERT_VAR,
+// MTCERT_PG_PORT, MTCERT_BUILD); nothing is mocked.
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = process.env.MTCERT_ROOT || path.resolve(here, '..', '..');
+export const URL = process.env.MTCERT_URL || 'http://127.0.0.1:8080';
+export const VAR = process.env.MTCERT_VAR || path.join(ROOT, 'var');
+const PG_PORT = process.env.MTCERT_PG_PORT || '5433';
+const CTL = path.join(process.env.MTCERT_BUILD || path.join(ROOT, 'build'), 'bin', 'mtcertctl');
+// Screenshots of each main page, kept after the throwaway stack is gone.
+export const SHOTS = process.env.MTCERT_SCREENSHOTS || path.join(ROOT, 'var', 'screenshots');
+export const FIXTURES = path.join(here, 'fixtures');
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+// A new page of its own context (own cookies), zh-CN, the given width.
+export async function newPage(browser, width = 1280, height = 900) {
+  const ctx = await browser.newContext({
+    viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+  });
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  return page;
+}
+
+export async function shot(page, name) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+}
+
+// One SQL statement on the stack's database; rows as arrays of strings.
+export function sql(query) {
+  const out = execFileSync('psql', ['-h', path.join(VAR, 'run', 'pg'), '-p', PG_PORT,
+    '-U', 'mtcert', '-d', 'mtcert', '-qAtX', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', query],
+  { encoding: 'utf8', timeout: 30000 });
+  return out.split('\n').filter((l) => l).map((l) => l.split('\t'));
+}
+
+export function ctl(...args) {
+  return execFileSync(CTL, ['--config', path.join(VAR, 'mtcert.conf'), ...args],
+    { encoding: 'utf8', timeout: 60000 });
+}
+
+function rnd(n) { return Math.floor(Math.random() * n); }
+
+// A GB 11643 ID number with a correct check digit.
+export function idNumber(region, birth) {
+  const body = region + birth + String(100 + rnd(900));
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let s = 0;
+  for (let i = 0; i < 17; i++) s += Number(body[i]) * w[i];
+  return body + '10X98765432'[s % 11];
+}
+
+// A fresh insured person of region (own phone: SMS limits are per phone).
+export function newPerson(region, name = '王秀兰') {
+  for (;;) {
+    const p = {
+      id_number: idNumber(region, '19' + (40 + rnd(20)) + '0' + (1 + rnd(9)) + '1' + rnd(10)),
+      phone: '137' + String(rnd(1e8)).padStart(8, '0'), name, region,
+    };
+    if (sql(`SELECT 1 FROM persons WHERE id_number = '${p.id_number}' OR phone = '${p.phone}'`).length) continue;
+    ctl('person', 'add', '--id-number', p.id_number, '--name', name, '--phone', p.phone,
+      '--region', region, '--insurance', 'resident');
+    return p;
+  }
+}
+
+// A region of its own (catalog, policies, three certifying designated
+// hospitals A, B, C), so a test knows its expert pool exactly.
+export function newRegion() {
+  let code;
+  do { code = '7' + String(rnd(1e5)).padStart(5, '0'); } while (sql(`SELECT 1 FROM regions WHERE code = '${code}'`).length);
+  const hosp = [1, 2, 3].map((i) => 'H' + code + '000' + i);
+  sql(`INSERT INTO regions VALUES ('${code}', '测试市${code}', '测试省')`);
+  sql(`INSERT INTO region_diseases (region, disease) SELECT '${code}', code FROM diseases`);
+  sql(`INSERT INTO policies (region, key, value) SELECT '${code}', key, value FROM policies WHERE region = '411200'`);
+  ['甲', '乙', '丙'].forEach((n, i) => {
+    sql(`INSERT INTO institutions (code, name, region, level, ownership, certifying, source)
+         VALUES ('${hosp[i]}', '测试市第${n}人民医院', '${code}', 3, 'public', true, 'test')`);
+    sql(`INSERT INTO institution_diseases SELECT '${hosp[i]}', code FROM diseases`);
+  });
+  return { region: code, hospitals: hosp, names: ['测试市第甲人民医院', '测试市第乙人民医院', '测试市第丙人民医院'] };
+}
+
+export function newExpert(institution, specialties, login) {
+  login = login || 'bx' + Date.now().toString(36) + rnd(1000);
+  ctl('expert', 'add', '--login', login, '--password', 'expert-pass-1', '--institution', institution,
+    '--title', '副高', '--specialties', specialties);
+  return { login, password: 'expert-pass-1' };
+}
+
+export function newAgencyUser(region) {
+  const login = 'ba' + Date.now().toString(36) + rnd(1000);
+  ctl('user', 'add', '--role', 'agency', '--login', login, '--password', 'agency-pass-1', '--region', region);
+  return { login, password: 'agency-pass-1' };
+}
+
+export function smsLines(phone) {
+  const f = path.join(VAR, 'sms.log');
+  if (!fs.existsSync(f)) return [];
+  return fs.readFileSync(f, 'utf8').split('\n').filter((l) => l)
+    .map((l) => JSON.parse(l)).filter((m) => m.to === phone);
+}
+
+export async function waitFor(pred, ms = 15000, step = 100) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, step));
+  }
+}
+
+// The newest login code sent to phone after `before` codes.
+export async function loginCode(phone, before) {
+  return waitFor(() => {
+    const codes = smsLines(phone).filter((m) => m.template === 'login_code');
+    return codes.length > before ? /验证码为(\d{6})/.exec(codes[codes.length - 1].text)[1] : null;
+  });
+}
+
+// Sign in over the API from a loopback address of its own (nginx limits
+// sign-ins per address; the browser always comes from 127.0.0.1), then
+// hand the session cookie to the page's context.  Tests that are about
+// something other than the sign-in page use this.
+function post(pathname, body) {
+  const u = new globalThis.URL(URL);
+  const data = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: u.hostname, port: u.port, path: '/api/v1' + pathname, method: 'POST',
+      localAddress: `127.${1 + rnd(250)}.${rnd(250)}.${1 + rnd(250)}`,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': data.length },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function cookieLogin(page, pathname, body) {
+  const r = await post(pathname, body);
+  if (r.status !== 200) throw new Error('sign-in failed: ' + r.status + ' ' + r.text);
+  const token = JSON.parse(r.text).token;
+  const cookie = /^([^=]+)=/.exec(r.headers['set-cookie'][0])[1];
+  await page.context().addCookies([{ name: cookie, value: token, url: URL }]);
+  return JSON.parse(r.text);
+}
+
+export async function staffSession(page, user) {
+  return cookieLogin(page, '/auth/password-login', { login: user.login, password: user.password });
+}
+
+export async function insuredSession(page, person) {
+  const before = smsLines(person.phone).filter((m) => m.template === 'login_code').length;
+  const r = await post('/auth/sms-code', { phone: person.phone });
+  if (r.status !== 204) throw new Error('sms-code: ' + r.status + ' ' + r.text);
+  const code = await loginCode(person.phone, before);
+  return cookieLogin(page, '/auth/login', {
+    phone: person.phone, code, id_number: person.id_number, name: person.name,
+  });
+}
+
+// Today in China (what the date inputs want), minus days.
+export function cnDate(daysAgo = 0) {
+  const d = new Date(Date.now() + 8 * 3600e3 - daysAgo * 86400e3);
+  return d.toISOString().slice(0, 10);
+}
