@@ -69,14 +69,18 @@ cmd_deps() {
 
 # The browser tests' tools: Debian's Chromium (never a downloaded
 # browser), a CJK font so pages and screenshots show Chinese, Node.js and
-# npm's playwright-core at the version tests/browser/package-lock.json pins.
+# npm's playwright-core and axe-core (accessibility rules) at the versions
+# tests/browser/package-lock.json pins.
 BROWSER_PACKAGES="chromium fonts-wqy-microhei"
 cmd_browser_deps() {
 	local pk=$BROWSER_PACKAGES
 	command -v npm >/dev/null 2>&1 || pk="$pk nodejs npm"
 	install_packages $pk
-	[ -f "$ROOT/tests/browser/node_modules/playwright-core/package.json" ] && return 0
-	say "installing playwright-core (npm ci in tests/browser)"
+	# npm writes node_modules/.package-lock.json: newer than the lock file
+	# means installed as pinned.
+	[ "$ROOT/tests/browser/node_modules/.package-lock.json" -nt \
+	    "$ROOT/tests/browser/package-lock.json" ] && return 0
+	say "installing playwright-core and axe-core (npm ci in tests/browser)"
 	(cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
 		die "npm ci in tests/browser failed"
 }

@@ -40,9 +40,31 @@ export async function newPage(browser, width = 1280, height = 900) {
   return page;
 }
 
+// A screenshot of the page as it is, and its accessibility check.
 export async function shot(page, name) {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+  await checkA11y(page, name);
+}
+
+// axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is now (labels,
+// names, contrast, landmarks, ARIA...).  Any violation fails the test,
+// with the rule, the element and axe's explanation.  Run through the
+// DevTools protocol, so the page's CSP stays on.
+const AXE = fs.readFileSync(path.join(here, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+export async function checkA11y(page, where) {
+  const violations = await page.evaluate(async (src) => {
+    if (!window.axe) (0, eval)(src);
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return r.violations.map((v) => v.id + ' (' + v.impact + '): ' + v.help + ' -- ' +
+      v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + n.failureSummary.replace(/\s+/g, ' ')).join(' | '));
+  }, AXE);
+  if (violations.length) {
+    throw new Error('accessibility (WCAG 2.1 AA) on ' + where + ':\n  ' + violations.join('\n  '));
+  }
 }
 
 // One SQL statement on the stack's database; rows as arrays of strings.

@@ -473,3 +473,27 @@ test('the agency queue shows an application waiting for an expert and one past i
   await shot(page, '12-agency-queue');
   await page.context().close();
 });
+
+test('an applicant withdraws a submitted application from its progress page', async () => {
+  const reg = newRegion();   // no expert: it stays submitted, waiting
+  const person = newPerson(reg.region);
+  const page = await newPage(browser);
+  await insuredSession(page, person);
+  await page.goto(URL + '/#/my');
+  await page.getByText('您还没有申请').waitFor();
+  const appId = await submitInPage(page, reg.hospitals[0], person.phone);
+  await page.goto(URL + '/#/app/' + appId);
+  await page.locator('#expected').waitFor();
+  await page.click('#withdraw');
+  // A second, explicit confirmation; "不撤回" keeps it.
+  await page.getByRole('button', { name: '不撤回' }).click();
+  assert.equal(sql(`SELECT status FROM applications WHERE id = ${appId}`)[0][0], 'submitted');
+  await page.click('#withdraw');
+  await page.click('#withdraw-confirm');
+  await page.locator('.status-line .badge-withdrawn').filter({ hasText: '已撤回' }).waitFor();
+  await page.locator('#timeline').getByText('已撤回申请').waitFor();
+  assert.equal(await page.locator('#withdraw').count(), 0, 'nothing left to withdraw');
+  assert.equal(await page.locator('#expected').count(), 0, 'no expected date once withdrawn');
+  assert.equal(sql(`SELECT status FROM applications WHERE id = ${appId}`)[0][0], 'withdrawn');
+  await page.context().close();
+});

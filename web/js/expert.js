@@ -62,7 +62,14 @@ export async function expertInbox() {
     }
     if (expired) announce('有任务已超过受理时限', true);
   }, 1000);
-  onLeave(() => clearInterval(timer));
+  // New pushes appear without a reload: every 30 s while the page is
+  // visible, unless the expert is typing a refusal.
+  const poll = setInterval(() => {
+    if (document.visibilityState !== 'visible') return;
+    if (list.querySelector('form:not([hidden])')) return;
+    load().catch(() => { /* the next round retries */ });
+  }, 30000);
+  onLeave(() => { clearInterval(timer); clearInterval(poll); });
 
   async function load() {
     clear(tabs);
