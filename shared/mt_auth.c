@@ -122,6 +122,7 @@ mt_auth_lookup(struct mt_req *req, struct mt_session *s)
 	freeReplyObject(h);
 	if (s->user_id <= 0 || s->role == 0 || idle <= 0)
 		return 0;
+	s->idle_seconds = idle;
 	return 1;
 }
 

@@ -49,6 +49,8 @@ struct mt_session {
 	char        institution[24]; /* "" when none */
 	char        csrf[65];
 	int         via_cookie;
+	int         idle_seconds;    /* the session ends this long after
+	                                its last request */
 };
 
 enum mt_field_src { MT_IN_PATH, MT_IN_QUERY, MT_IN_BODY };

@@ -6,8 +6,9 @@
  *   POST /auth/login            insured: {phone, code, id_number, name}
  *   POST /auth/password-login   staff: {login, password}
  *   POST /auth/logout
- *   GET  /me                    user, role and scope; a cookie session
- *                               also gets its CSRF token back (reloads)
+ *   GET  /me                    user, role, scope and idle seconds left;
+ *                               a cookie session also gets its CSRF
+ *                               token back (reloads)
  *
  * SMS codes (Redis): "smscode:<phone>" holds the code's hash and the
  * tries, living sms_code_ttl_seconds; "smsrate:<phone>" allows one code
@@ -505,6 +506,10 @@ h_me(struct mt_req *req)
 	if (req->session->via_cookie)
 		json_object_object_add(o, "csrf_token",
 		    json_object_new_string(req->session->csrf));
+	/* Seconds of silence before the session ends (this request has just
+	 * pushed the end back): the portal warns before it. */
+	json_object_object_add(o, "expires_in",
+	    json_object_new_int(req->session->idle_seconds));
 	PQclear(res);
 	mt_req_header(req, "Cache-Control: no-store");
 	return mt_reply_json(req, 200, o);

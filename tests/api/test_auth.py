@@ -41,6 +41,8 @@ def test_me_gives_a_cookie_session_its_csrf_token_back():
     body = login("admin")
     me = api("GET", "/me", headers=bearer(body["token"])).json()
     assert "csrf_token" not in me
+    # The idle seconds left, as the sign-in said (the portal warns before).
+    assert me["expires_in"] == body["expires_in"] > 0
 
 
 def test_me_names_the_insured_person():

@@ -21,8 +21,7 @@ function query(params) {
 
 let filter = 'open';
 
-export async function agencyQueue() {
-  const main = document.getElementById('main');
+export async function agencyQueue(m, main) {
   const bar = h('div', { class: 'tabs', role: 'group', 'aria-label': '筛选' });
   const list = h('ul', { class: 'queue', id: 'queue' });
   const more = button('加载更多', null, 'btn btn-secondary', { hidden: true, id: 'queue-more' });
@@ -37,12 +36,23 @@ export async function agencyQueue() {
     counts[k] = r.items.length + (r.next_cursor ? '+' : '');
   }));
 
+  // Only the newest load draws: a slow answer for a filter already left
+  // (or a 加载更多 of another filter) is dropped.
   let cursor = null;
+  let loads = 0;
   async function load(reset) {
-    if (reset) { cursor = null; clear(list); }
+    const mine = ++loads;
     const p = Object.assign({ limit: PAGE }, FILTERS.find((f) => f[0] === filter)[2]);
-    if (cursor) p.cursor = cursor;
-    const r = await api('GET', '/agency/applications?' + query(p));
+    if (!reset && cursor) p.cursor = cursor;
+    let r;
+    try {
+      r = await api('GET', '/agency/applications?' + query(p));
+    } catch (e) {
+      if (mine === loads && e.status !== 401) announce(e.message, true);
+      return;
+    }
+    if (mine !== loads) return;
+    if (reset) clear(list);
     if (reset && !r.items.length) list.append(h('li', { class: 'card', text: '没有符合条件的申请' }));
     r.items.forEach((a) => list.append(h('li', { class: 'card' + (a.overdue ? ' overdue' : ''), 'data-app': a.id },
       h('div', { class: 'app-head' },
@@ -57,21 +67,19 @@ export async function agencyQueue() {
     more.hidden = !cursor;
   }
   more.addEventListener('click', () => busy(more, () => load(false)));
-  function renderBar() {
-    clear(bar);
-    for (const [k, name] of FILTERS) {
-      bar.append(button(name + '（' + counts[k] + '）', () => { filter = k; renderBar(); load(true); },
-        'tab', { 'aria-pressed': String(filter === k), id: 'filter-' + k }));
-    }
-  }
-  renderBar();
+  // Made once; a click changes aria-pressed only (the focus stays).
+  const buttons = FILTERS.map(([k, name]) => button(name + '（' + counts[k] + '）', () => {
+    filter = k;
+    buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(FILTERS[i][0] === filter)));
+    load(true);
+  }, 'tab', { 'aria-pressed': String(filter === k), id: 'filter-' + k }));
+  bar.append(...buttons);
   await load(true);
 }
 
 const EXPERT_STATUS = { active: '在库', disqualified: '已取消资格', suspended: '暂停' };
 
-export async function agencyExperts() {
-  const main = document.getElementById('main');
+export async function agencyExperts(m, main) {
   const r = await api('GET', '/agency/experts');
   const list = h('ul', { class: 'expert-list', id: 'experts' });
   clear(main).append(h('h1', { text: '专家库' }),
@@ -83,7 +91,7 @@ export async function agencyExperts() {
     const render = (x) => {
       clear(li).append(
         h('div', { class: 'app-head' },
-          h('strong', { text: x.login }),
+          h('strong', { text: x.login, tabindex: '-1' }),
           h('span', { class: 'badge badge-expert-' + x.status, text: EXPERT_STATUS[x.status] || x.status })),
         h('p', { text: x.institution.name + ' · ' + x.title + ' · ' + x.specialties.join('、') }),
         h('p', { class: 'hint' }, '连续未受理 ', h('strong', { class: 'misses', text: String(x.consecutive_misses) }), ' 次 · 状态变更于 ' + fmtTime(x.status_changed_at)));
@@ -93,6 +101,7 @@ export async function agencyExperts() {
             const y = await api('POST', '/agency/experts/' + x.id + '/reinstate');
             announce('已恢复 ' + x.login + ' 的专家资格');
             render(y);
+            li.querySelector('strong').focus();
           } catch (err) { announce(err.message, true); }
         }), 'btn btn-primary btn-small', { 'data-action': 'reinstate' });
         li.append(h('div', { class: 'actions' }, b));

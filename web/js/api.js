@@ -9,6 +9,27 @@ let csrf = null;
 
 export function setCsrf(token) { csrf = token || null; }
 
+// The server's clock minus ours (from each answer's Date header, 1 s
+// resolution): deadlines count down by the server's time, not a phone's
+// wrong clock.  And when the session last talked to the server (each
+// request slides its idle expiry).
+let clockOffset = 0;
+let lastActivity = Date.now();
+export function serverNow() { return Date.now() + clockOffset; }
+export function lastServerContact() { return lastActivity; }
+
+function sawAnswer(dateHeader) {
+  lastActivity = Date.now();
+  const t = Date.parse(dateHeader || '');
+  if (!isNaN(t)) clockOffset = t + 500 - Date.now();
+}
+
+function parse(text) {
+  try { return JSON.parse(text); } catch (e) {
+    throw new ApiError(502, 'bad_answer', '服务器返回的内容无法识别，请稍后再试');
+  }
+}
+
 // An answer that is not 2xx, as the error envelope says it: the Chinese
 // message, the field it is about (when any) and the details.
 export class ApiError extends Error {
@@ -63,13 +84,14 @@ export async function api(method, path, body, opts = {}) {
     throw new ApiError(0, 'network', NETWORK);
   }
   const text = await res.text();
+  sawAnswer(res.headers.get('Date'));
   if (!res.ok) {
     const err = fromEnvelope(res.status, text);
     if (res.status === 401 && !opts.quiet401) expiredHandlers.forEach((f) => f(err));
     throw err;
   }
   if (res.status === 204 || text === '') return null;
-  return JSON.parse(text);
+  return parse(text);
 }
 
 // One file upload (multipart) with progress: onProgress(fraction 0..1).
@@ -84,9 +106,10 @@ export function upload(path, form, onProgress) {
       if (ev.lengthComputable) onProgress(ev.loaded / ev.total);
     };
     xhr.onload = () => {
+      sawAnswer(xhr.getResponseHeader('Date'));
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
-        resolve(xhr.responseText ? JSON.parse(xhr.responseText) : null);
+        try { resolve(xhr.responseText ? parse(xhr.responseText) : null); } catch (e) { reject(e); }
       } else {
         const err = fromEnvelope(xhr.status, xhr.responseText);
         if (xhr.status === 401) expiredHandlers.forEach((f) => f(err));

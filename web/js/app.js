@@ -1,11 +1,12 @@
 // app.js -- the portal's shell: who is signed in (GET /me), the menu of
-// that role, and the hash router.  Routes carry only record numbers,
-// never a name, an ID number or a phone.
+// that role, the hash router, and the warning before an idle session
+// ends.  Routes carry only record numbers, never a name, an ID number or
+// a phone; page titles name the page, never a disease.
 
-import { api, setCsrf, onSessionExpired } from './api.js';
+import { api, setCsrf, onSessionExpired, lastServerContact } from './api.js';
 import { h, clear, announce, button, loading } from './ui.js';
 import { insuredLogin, staffLogin } from './login.js';
-import { applyWizard, myApplications, applicationDetail } from './applicant.js';
+import { applyWizard, myApplications, applicationDetail, filedApplications } from './applicant.js';
 import { expertInbox, expertTask } from './expert.js';
 import { agencyQueue, agencyExperts } from './agency.js';
 
@@ -16,34 +17,42 @@ const MENUS = {
   expert: [['#/expert', '认定任务']],
   agency: [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库']],
   admin: [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库']],
+  hospital: [['#/hospital', '本院代办的申请']],
 };
 
-const HOME = { insured: '#/my', expert: '#/expert', agency: '#/agency/queue', admin: '#/agency/queue' };
+const HOME = {
+  insured: '#/my', expert: '#/expert', agency: '#/agency/queue', admin: '#/agency/queue',
+  hospital: '#/hospital',
+};
 
-// Each route: pattern, the roles allowed (null: anyone), the page.
+// Each route: pattern, roles allowed (null: anyone), title, page.  A page
+// is called as page(match, view) and renders into view, a container of
+// its own: a slow page that answers after the person moved on writes
+// into a detached container, never over the newer page.
 const ROUTES = [
-  [/^#\/?$/, null, home],
-  [/^#\/login$/, null, insuredLogin],
-  [/^#\/staff$/, null, staffLogin],
-  [/^#\/apply$/, ['insured'], (m) => applyWizard(null)],
-  [/^#\/apply\/(\d+)$/, ['insured'], (m) => applyWizard(m[1])],
-  [/^#\/my$/, ['insured'], myApplications],
-  [/^#\/app\/(\d+)$/, ['insured'], (m) => applicationDetail(m[1])],
-  [/^#\/expert$/, ['expert'], expertInbox],
-  [/^#\/expert\/(\d+)$/, ['expert'], (m) => expertTask(m[1])],
-  [/^#\/agency\/queue$/, ['agency', 'admin'], agencyQueue],
-  [/^#\/agency\/experts$/, ['agency', 'admin'], agencyExperts],
+  [/^#\/?$/, null, '首页', home],
+  [/^#\/login$/, null, '参保人登录', insuredLogin],
+  [/^#\/staff$/, null, '专家和工作人员登录', staffLogin],
+  [/^#\/apply$/, ['insured'], '申请门诊慢特病', (m, v) => applyWizard(null, v)],
+  [/^#\/apply\/(\d+)$/, ['insured'], '申请门诊慢特病', (m, v) => applyWizard(m[1], v)],
+  [/^#\/my$/, ['insured'], '我的申请', myApplications],
+  [/^#\/app\/(\d+)$/, ['insured', 'hospital'], '申请进度', (m, v) => applicationDetail(m[1], v)],
+  [/^#\/hospital$/, ['hospital'], '本院代办的申请', filedApplications],
+  [/^#\/expert$/, ['expert'], '认定任务', expertInbox],
+  [/^#\/expert\/(\d+)$/, ['expert'], '认定任务', (m, v) => expertTask(m[1], v)],
+  [/^#\/agency\/queue$/, ['agency', 'admin'], '申请队列', agencyQueue],
+  [/^#\/agency\/experts$/, ['agency', 'admin'], '专家库', agencyExperts],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
 let cleanups = [];
 export function onLeave(fn) { cleanups.push(fn); }
 
-// Go to a page; flash is a message shown once the page is there.
+// Go to a page; message is shown once the page is there.
 let flash = null;
 export function go(hash, message, isError) {
   flash = message ? [message, !!isError] : null;
-  if (location.hash === hash) route();
+  if (location.hash === hash) route(true);
   else location.hash = hash;
 }
 
@@ -85,25 +94,37 @@ function renderHeader() {
   const name = me.user.display_name || me.user.login;
   const where = me.scope && me.scope.institution_name ? '（' + me.scope.institution_name + '）' : '';
   who.append(h('span', { class: 'who-name', text: name + where }),
-    button('退出登录', logout, 'btn btn-secondary btn-small', { id: 'logout' }));
+    button('退出登录', (ev) => logout(ev.currentTarget), 'btn btn-secondary btn-small', { id: 'logout' }));
 }
 
-async function logout() {
-  try { await api('POST', '/auth/logout'); } catch (e) { /* signed out anyway */ }
+// Signed out only when the server says so (204, or 401: already gone).
+// Any other failure keeps the page signed in and says so: on a shared
+// computer the next person must not find the session still alive.
+async function logout(btn) {
+  btn.disabled = true;
+  try {
+    await api('POST', '/auth/logout', undefined, { quiet401: true });
+  } catch (e) {
+    if (e.status !== 401) {
+      btn.disabled = false;
+      announce('退出登录未成功：' + e.message + '。请再点一次“退出登录”。', true);
+      btn.focus();
+      return;
+    }
+  }
   session.me = null;
   setCsrf(null);
   renderHeader();
   go('#/', '您已安全退出');
 }
 
-function home() {
-  const main = document.getElementById('main');
+function home(m, view) {
   const me = session.me;
-  if (me) { go(homeOf(me.role)); return; }
-  clear(main).append(
+  if (me && HOME[me.role]) { go(HOME[me.role]); return; }
+  view.append(
     h('h1', { text: '门诊慢特病网上认定' }),
     h('p', { class: 'lead', text: '参保人可在网上申请门诊慢性病、特殊病待遇认定，上传病历材料，随时查看办理进度，结果以短信通知。' }),
-    h('div', { class: 'choices' },
+    me ? null : h('div', { class: 'choices' },
       h('a', { class: 'choice', href: '#/login' },
         h('span', { class: 'choice-title', text: '我是参保人' }),
         h('span', { text: '手机验证码登录，申请认定、查看进度' })),
@@ -120,60 +141,100 @@ function home() {
         h('li', { text: '系统随机推送给认定专家，结果以短信通知' }))));
 }
 
-function notFound() {
-  clear(document.getElementById('main')).append(
-    h('h1', { text: '页面不存在' }),
+function notFound(view) {
+  view.append(h('h1', { text: '页面不存在' }),
     h('p', {}, h('a', { href: '#/', text: '返回首页' })));
 }
 
-async function route() {
+let current = null;   // the view of the newest navigation
+
+async function route(focus) {
   cleanups.forEach((f) => f());
   cleanups = [];
   announce(flash ? flash[0] : '', flash ? flash[1] : false);
   flash = null;
   const hash = location.hash || '#/';
   const main = document.getElementById('main');
+  const view = h('div', { class: 'view' });
+  current = view;
+  clear(main).append(view);
   renderHeader();
-  for (const [re, roles, page] of ROUTES) {
-    const m = re.exec(hash);
-    if (!m) continue;
-    // Signed in meanwhile in another tab: the cookie is there, ask.
-    if (roles && !session.me) {
-      try { await loadMe(); } catch (e) { /* handled below as signed out */ }
-    }
-    if (roles && (!session.me || !roles.includes(session.me.role))) {
-      if (!session.me) {
-        go(roles.includes('insured') ? '#/login' : '#/staff', '请先登录');
-      } else {
-        go(homeOf(session.me.role));
-      }
-      return;
-    }
-    clear(main).append(loading());
-    try {
-      await page(m);
-    } catch (e) {
-      if (e.status === 401) return;
-      clear(main).append(h('h1', { text: '出错了' }),
-        h('p', { class: 'form-error', role: 'alert', text: e.message || '页面加载失败，请稍后再试' }),
-        button('重试', route));
-    }
-    const h1 = main.querySelector('h1');
-    if (h1) { h1.setAttribute('tabindex', '-1'); document.title = h1.textContent + ' - 门诊慢特病网上认定'; }
+  const r = ROUTES.find(([re]) => re.test(hash));
+  if (!r) { notFound(view); document.title = '页面不存在 - 门诊慢特病网上认定'; return; }
+  const [re, roles, title, page] = r;
+  // Signed in meanwhile in another tab: the cookie is there, ask.
+  if (roles && !session.me) {
+    try { await loadMe(); } catch (e) { /* handled below as signed out */ }
+    if (view !== current) return;
+  }
+  if (roles && (!session.me || !roles.includes(session.me.role))) {
+    if (!session.me) go(roles.includes('insured') ? '#/login' : '#/staff', '请先登录');
+    else go(homeOf(session.me.role));
     return;
   }
-  notFound();
+  document.title = title + ' - 门诊慢特病网上认定';
+  view.append(loading());
+  try {
+    await page(re.exec(hash), view);
+  } catch (e) {
+    if (view !== current || e.status === 401) return;
+    clear(view).append(h('h1', { text: '出错了' }),
+      h('p', { class: 'form-error', role: 'alert', text: e.message || '页面加载失败，请稍后再试' }),
+      button('重试', () => route(true)));
+  }
+  if (view !== current) return;
+  view.querySelectorAll('.loading').forEach((x) => { if (x.parentNode === view) x.remove(); });
+  const h1 = view.querySelector('h1');
+  if (h1) {
+    h1.setAttribute('tabindex', '-1');
+    if (focus) h1.focus();
+  }
 }
 
 onSessionExpired(() => {
   if (!session.me) return;
+  const wasInsured = session.me.role === 'insured';
   session.me = null;
   setCsrf(null);
   renderHeader();
-  const wasInsured = location.hash.startsWith('#/my') || location.hash.startsWith('#/app') ||
-    location.hash.startsWith('#/apply');
   go(wasInsured ? '#/login' : '#/staff', '登录已过期，请重新登录', true);
 });
+
+// --- the idle warning (WCAG 2.2.1): two minutes before the session
+// would end, a box offers to go on; going on asks GET /me, which pushes
+// the end back.
+const WARN_BEFORE_MS = 120 * 1000;
+const warnBox = h('div', { class: 'idle-warning', role: 'alertdialog', 'aria-modal': 'false',
+  'aria-labelledby': 'idle-text', hidden: true },
+h('p', { id: 'idle-text' }),
+button('继续使用', () => keepAlive(), 'btn btn-primary', { id: 'keep-alive' }));
+
+async function keepAlive() {
+  try {
+    const me = await api('GET', '/me');
+    session.me = me;
+    warnBox.hidden = true;
+    announce('已延长登录时间');
+  } catch (e) { /* 401: the expiry handler takes over */ }
+}
+
+setInterval(() => {
+  const me = session.me;
+  if (!me || !me.expires_in) { warnBox.hidden = true; return; }
+  const left = lastServerContact() + me.expires_in * 1000 - Date.now();
+  if (left > WARN_BEFORE_MS) { warnBox.hidden = true; return; }
+  if (left <= 0) {
+    warnBox.hidden = true;
+    api('GET', '/me').catch(() => { /* the expiry handler signs out */ });
+    return;
+  }
+  const text = '您已较长时间没有操作，登录将在 ' + Math.ceil(left / 1000) + ' 秒后失效。需要继续，请点“继续使用”。';
+  document.getElementById('idle-text').textContent = text;
+  if (warnBox.hidden) {
+    warnBox.hidden = false;
+    document.getElementById('keep-alive').focus();
+  }
+}, 1000);
 
 // The skip link moves the focus; it must not change the route.
 document.querySelector('.skip').addEventListener('click', (ev) => {
@@ -181,18 +242,14 @@ document.querySelector('.skip').addEventListener('click', (ev) => {
   document.getElementById('main').focus();
 });
 
-window.addEventListener('hashchange', () => {
-  route().then(() => {
-    const h1 = document.querySelector('#main h1');
-    if (h1) h1.focus();
-  });
-});
+window.addEventListener('hashchange', () => route(true));
 
 (async function start() {
+  document.body.append(warnBox);
   try {
     await loadMe();
   } catch (e) {
     flash = [e.message, true];
   }
-  route();
+  route(false);
 })();

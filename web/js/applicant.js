@@ -15,8 +15,19 @@ const PROMISE = '本人承诺：以上信息及提供的申请资料均真实有
   '否则，本人愿意承担相关经济和法律责任。';
 
 const STEPS = ['选择病种', '填写信息', '上传材料', '确认提交'];
+// The wizard step where each API field is filled in.
+const FIELD_STEP = {
+  disease_code: 1, phone: 2, medical_record_no: 2, designated_institution: 2,
+  'agent.name': 2, 'agent.id_number': 2, 'agent.relation': 2, 'agent.phone': 2,
+  kind: 3, issued_on: 3, issuer: 3, file: 3, promise: 4,
+};
 const ACCEPT = 'image/jpeg,image/png,application/pdf';
+// nginx takes at most 12 MiB on the upload location; the region's policy
+// (10 MiB by default) is checked by the server, which says so beside the
+// field.  Bigger files are refused here, before minutes of uploading.
+const MAX_UPLOAD = 12 * 1048576;
 const WITHDRAWABLE = ['draft', 'submitted', 'returned'];
+const QUALIFICATION = { active: '有效', terminated: '已终止', expired: '已到期', cancelled: '已注销' };
 
 function region() { return session.me.scope.region; }
 
@@ -47,8 +58,7 @@ function today() {
 
 // ---------------------------------------------------------------- wizard
 
-export async function applyWizard(id) {
-  const main = document.getElementById('main');
+export async function applyWizard(id, main) {
   const st = { step: 1, app: null, disease: null, diseases: await catalog(), hospitals: null };
   if (id) {
     st.app = await api('GET', '/applications/' + id);
@@ -60,7 +70,11 @@ export async function applyWizard(id) {
   const stepper = h('ol', { class: 'stepper', 'aria-label': '申请步骤' });
   clear(main).append(h('h1', { text: '申请门诊慢特病' }), stepper, body);
 
-  function show(step) {
+  // Show a step; with err, the error lands beside its field on that step
+  // (or in the step's error box) instead of the focus going to the title.
+  let shown = 0;
+  function show(step, err) {
+    const mine = ++shown;
     st.step = step;
     clear(stepper);
     STEPS.forEach((name, i) => {
@@ -71,10 +85,13 @@ export async function applyWizard(id) {
     });
     clear(body);
     const page = [stepDisease, stepDetails, stepMaterials, stepReview][step - 1];
-    Promise.resolve(page(st, body, show)).then(() => {
+    return Promise.resolve(page(st, body, show)).then(() => {
+      if (mine !== shown) return;
       const h2 = body.querySelector('h2');
-      if (h2) { h2.setAttribute('tabindex', '-1'); h2.focus(); }
-    }).catch((e) => showError(body, e));
+      if (h2) h2.setAttribute('tabindex', '-1');
+      if (err) showError(body, err);
+      else if (h2) h2.focus();
+    }).catch((e) => { if (mine === shown) showError(body, e); });
   }
   show(st.step);
 }
@@ -181,8 +198,19 @@ function stepDetails(st, body, show) {
             name: ag.name.value.trim(), id_number: ag.id_number.value.trim().toUpperCase(),
             relation: ag.relation.value.trim(), phone: ag.phone.value.trim(),
           };
-          // A saved agent whose number was not retyped keeps the stored one.
-          if (a && a.agent && !req.agent.id_number) delete req.agent;
+          // The saved agent's number is shown masked, so it is not sent
+          // back: unchanged, the agent is left as saved; changed, the full
+          // number is needed again.
+          if (a && a.agent && !req.agent.id_number) {
+            const same = ['name', 'relation', 'phone'].every((k) => req.agent[k] === (a.agent[k] || ''));
+            if (!same) {
+              showError(form, { field: 'agent.id_number', message: '修改代办人信息时，请重新填写代办人完整的身份证号码' });
+              return;
+            }
+            delete req.agent;
+          }
+        } else if (a && a.agent) {
+          req.agent = null;   // no agent any more
         }
         try {
           if (a) {
@@ -206,6 +234,13 @@ function stepDetails(st, body, show) {
   })();
 }
 
+// A material's age limit in words: 730 -> "近 2 年", 90 -> "近 3 个月".
+function period(days) {
+  if (days % 365 === 0) return '近 ' + days / 365 + ' 年';
+  if (days % 30 === 0) return '近 ' + days / 30 + ' 个月';
+  return '近 ' + days + ' 天';
+}
+
 // The materials the disease asks for, each marked uploaded or missing.
 function checklist(st) {
   const missing = new Set(st.app.missing_materials.map((m) => m.kind));
@@ -220,7 +255,7 @@ function checklist(st) {
         h('strong', { text: k.name }),
         h('span', { class: 'sr-only', text: isMissing ? '（还未上传）' : (have ? '（已上传）' : '（选交）') }),
         k.required ? null : h('span', { class: 'tag', text: '选交' }),
-        k.max_age_days ? h('span', { class: 'hint', text: '须为近 ' + k.max_age_days + ' 天内的材料' }) : null,
+        k.max_age_days ? h('span', { class: 'hint', text: '须为' + period(k.max_age_days) + '内出具的材料' }) : null,
         k.note && k.note !== k.name ? h('span', { class: 'hint', text: k.note }) : null));
   });
   return h('ul', { class: 'checklist', id: 'checklist' }, items);
@@ -252,6 +287,8 @@ function materialList(st, onChange) {
               await api('DELETE', '/applications/' + st.app.id + '/materials/' + m.id);
               announce('已删除：' + m.name);
               await onChange();
+              const hd = document.getElementById('uploaded-title');
+              if (hd) hd.focus();
             } catch (e) { announce(e.message, true); }
           });
         }, 'btn btn-secondary btn-small', { 'aria-label': '删除 ' + m.name }) : null))));
@@ -267,7 +304,7 @@ function stepMaterials(st, body, show) {
   const file = h('input', { type: 'file', accept: ACCEPT });
   const preview = h('div', { class: 'preview', 'aria-live': 'polite' });
   const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': '上传进度' });
-  const pct = h('span', { class: 'hint', 'aria-live': 'polite' });
+  const pct = h('span', { class: 'hint' });
   const send = h('button', { type: 'submit', class: 'btn btn-primary', id: 'upload' }, '上传这份材料');
   const form = h('form', { class: 'form card', novalidate: true },
     formError(),
@@ -284,8 +321,16 @@ function stepMaterials(st, body, show) {
   let objectUrl = null;
   onLeave(() => { if (objectUrl) URL.revokeObjectURL(objectUrl); });
 
+  // One live region for the missing list, kept while the step is shown:
+  // a screen reader hears it shrink.
+  const summary = missingSummary(st);
+  const checkList = h('div', {});
+  checkBox.append(summary, checkList);
   function refresh() {
-    clear(checkBox).append(missingSummary(st), checklist(st));
+    const fresh = missingSummary(st);
+    summary.className = fresh.className;
+    summary.textContent = fresh.textContent;
+    clear(checkList).append(checklist(st));
     clear(listBox).append(materialList(st, reload));
   }
   async function reload() {
@@ -313,6 +358,10 @@ function stepMaterials(st, body, show) {
       clearErrors(form);
       const f = file.files[0];
       if (!f) { showError(form, { field: 'file', message: '请选择要上传的文件' }); return; }
+      if (f.size > MAX_UPLOAD) {
+        showError(form, { field: 'file', message: '文件过大（' + bytes(f.size) + '），单个文件不能超过 ' + bytes(MAX_UPLOAD) + '；请压缩或分页拍照后再上传' });
+        return;
+      }
       if (!issued.value) { showError(form, { field: 'issued_on', message: '请填写出具日期' }); return; }
       if (!issuer.value.trim()) { showError(form, { field: 'issuer', message: '请填写出具机构' }); return; }
       const fd = new FormData();
@@ -345,7 +394,7 @@ function stepMaterials(st, body, show) {
   body.append(h('h2', { text: '第三步：上传材料' }),
     h('p', { text: '请按清单上传，每份材料可以拍照或上传 PDF；一份材料有多页时可以分多次上传。' }),
     checkBox, form,
-    h('h3', { text: '已上传的材料' }), listBox,
+    h('h3', { text: '已上传的材料', id: 'uploaded-title', tabindex: '-1' }), listBox,
     h('div', { class: 'actions' },
       button('上一步', () => show(2), 'btn btn-secondary'),
       button('下一步：确认提交', () => show(4), 'btn btn-primary', { id: 'to-review' })));
@@ -393,10 +442,13 @@ function stepReview(st, body, show) {
         await api('POST', '/applications/' + a.id + '/submit', { promise: agree.checked });
         go('#/app/' + a.id, '申请已提交，认定结果将以短信通知');
       } catch (e) {
-        if (e.details && e.details.missing_materials) {
-          st.app.missing_materials = e.details.missing_materials;
-        }
-        showError(form, e);
+        if (e.status === 0 || e.status >= 500) { showError(form, e); return; }
+        // Refused: show the step where it can be put right, with the
+        // message beside the field it names, on fresh data.
+        try { st.app = await api('GET', '/applications/' + a.id); } catch (x) { /* keep what we have */ }
+        const step = FIELD_STEP[e.field] ||
+          (['materials_missing', 'material_too_old'].includes(e.code) ? 3 : 4);
+        await show(step, e);
       }
     });
   });
@@ -412,8 +464,7 @@ function stepReview(st, body, show) {
 
 // ---------------------------------------------------------- my applications
 
-export async function myApplications() {
-  const main = document.getElementById('main');
+export async function myApplications(m, main) {
   const r = await api('GET', '/applications?limit=50');
   clear(main).append(h('div', { class: 'title-row' },
     h('h1', { text: '我的申请' }),
@@ -431,8 +482,7 @@ export async function myApplications() {
 
 // ---------------------------------------------------------- one application
 
-export async function applicationDetail(id) {
-  const main = document.getElementById('main');
+export async function applicationDetail(id, main) {
   const a = await api('GET', '/applications/' + id);
   clear(main).append(h('h1', { text: a.disease.name }),
     h('p', { class: 'status-line' }, '当前状态：', statusBadge(a.status)));
@@ -448,7 +498,7 @@ export async function applicationDetail(id) {
         h('dt', { text: '病种' }), h('dd', { text: a.disease.name }),
         h('dt', { text: '定点医疗机构' }), h('dd', { text: q.designated_institution.name }),
         h('dt', { text: '待遇有效期' }), h('dd', { text: fmtDate(q.valid_from) + ' 至 ' + fmtDate(q.valid_to) }),
-        h('dt', { text: '资格状态' }), h('dd', { text: q.status === 'active' ? '有效' : '已终止' })),
+        h('dt', { text: '资格状态' }), h('dd', { text: QUALIFICATION[q.status] || q.status })),
       h('p', { class: 'hint', text: '请在定点医疗机构就医，按规定享受门诊慢特病待遇。' })));
   }
   if (a.status === 'rejected') {
@@ -456,7 +506,8 @@ export async function applicationDetail(id) {
       h('h2', { text: '认定未通过' }),
       h('p', { text: '原因：' + (a.decision_reason || '见短信通知') })));
   }
-  if (['draft', 'returned'].includes(a.status)) {
+  const own = session.me.role === 'insured';
+  if (own && ['draft', 'returned'].includes(a.status)) {
     main.append(h('div', { class: 'card' },
       a.missing_materials.length ? h('p', { class: 'missing', text: '还缺 ' + a.missing_materials.length + ' 项材料：' +
         a.missing_materials.map((m) => m.name).join('、') }) : h('p', { text: '材料已齐全，确认后即可提交。' }),
@@ -468,11 +519,32 @@ export async function applicationDetail(id) {
   main.append(h('h2', { text: '申请信息' }), summaryList(a),
     h('h2', { text: '材料' }), materialList({ app: a }, null));
   if (WITHDRAWABLE.includes(a.status)) main.append(withdrawBox(a));
-  main.append(h('p', {}, h('a', { href: '#/my', text: '返回我的申请' })));
+  main.append(h('p', {}, own ? h('a', { href: '#/my', text: '返回我的申请' })
+    : h('a', { href: '#/hospital', text: '返回本院代办的申请' })));
+}
+
+// ------------------------------------------------- hospital: what it filed
+
+// Hospital staff see the applications their hospital filed for people
+// (filed through the hospital API; R-APP-1), with each one's progress.
+export async function filedApplications(m, main) {
+  const r = await api('GET', '/applications?limit=50');
+  clear(main).append(h('h1', { text: '本院代办的申请' }),
+    h('p', { class: 'hint', text: '本院医保办为参保人代为申报的申请及其办理进度。' }));
+  if (!r.items.length) {
+    main.append(h('p', { class: 'card', text: '本院还没有代办的申请。' }));
+    return;
+  }
+  main.append(h('ul', { class: 'app-list' }, r.items.map((a) => h('li', { class: 'card' },
+    h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: a.disease.name }), statusBadge(a.status)),
+    h('p', { text: a.applicant.name + '（' + a.applicant.id_number + '）' }),
+    h('p', { class: 'hint', text: '申请编号 ' + a.id + ' · ' +
+      (a.submitted_at ? '提交于 ' + fmtTime(a.submitted_at) : '创建于 ' + fmtTime(a.created_at)) }),
+    h('a', { href: '#/app/' + a.id, class: 'btn btn-secondary', text: '查看进度' })))));
 }
 
 function withdrawBox(a) {
-  const confirmBox = h('div', { class: 'card warn', hidden: true, role: 'alertdialog', 'aria-labelledby': 'wd-title' },
+  const confirmBox = h('div', { class: 'card warn', hidden: true, role: 'group', 'aria-labelledby': 'wd-title' },
     h('p', { id: 'wd-title', text: '确定撤回这份申请吗？撤回后如需认定，要重新申请。' }));
   const err = formError();
   const open = button('撤回申请', () => { confirmBox.hidden = false; yes.focus(); }, 'btn btn-danger', { id: 'withdraw' });

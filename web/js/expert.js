@@ -3,9 +3,9 @@
 // and an accepted task's materials with the decision form.  The applicant
 // is shown blind (sex, age band, region), as the API gives it.
 
-import { api, fileUrl } from './api.js';
+import { api, fileUrl, serverNow } from './api.js';
 import {
-  h, clear, field, clearErrors, showError, formError, busy, announce, button, fmtTime, fmtDate,
+  h, clear, field, clearErrors, showError, formError, busy, announce, button, fmtTime, fmtDate, idleFor,
 } from './ui.js';
 import { go, onLeave } from './app.js';
 
@@ -43,16 +43,16 @@ export function remaining(ms) {
 
 let tab = 'pushed';
 
-export async function expertInbox() {
-  const main = document.getElementById('main');
+export async function expertInbox(m, main) {
   const tabs = h('div', { class: 'tabs', role: 'group', 'aria-label': '任务分类' });
-  const list = h('div', { id: 'tasks', 'aria-live': 'polite' });
-  clear(main).append(h('h1', { text: '认定任务' }),
+  const list = h('div', { id: 'tasks' });
+  const title = h('h1', { text: '认定任务' });
+  clear(main).append(title,
     h('p', { class: 'hint', text: '推送给您的任务须在时限内受理，超时将转给其他专家并记为一次未受理。' }),
     tabs, list);
   const countdowns = [];
   const timer = setInterval(() => {
-    const now = Date.now();
+    const now = serverNow();
     let expired = false;
     for (const c of countdowns) {
       const left = c.deadline - now;
@@ -63,29 +63,55 @@ export async function expertInbox() {
     if (expired) announce('有任务已超过受理时限', true);
   }, 1000);
   // New pushes appear without a reload: every 30 s while the page is
-  // visible, unless the expert is typing a refusal.
+  // visible and someone uses it (an unattended page stops asking, so the
+  // session still ends at its idle timeout), never while a refusal is
+  // being typed, and never moving the focus.
   const poll = setInterval(() => {
-    if (document.visibilityState !== 'visible') return;
-    if (list.querySelector('form:not([hidden])')) return;
-    load().catch(() => { /* the next round retries */ });
+    if (document.visibilityState !== 'visible' || idleFor() > 5 * 60 * 1000) return;
+    if (list.querySelector('form:not([hidden])') || list.contains(document.activeElement)) return;
+    load(false);
   }, 30000);
   onLeave(() => { clearInterval(timer); clearInterval(poll); });
 
-  async function load() {
-    clear(tabs);
-    for (const [k, name] of TABS) {
-      tabs.append(button(name, () => { tab = k; load(); }, 'tab', { 'aria-pressed': String(tab === k), id: 'tab-' + k }));
-    }
-    countdowns.length = 0;
-    const r = await api('GET', '/expert/tasks?state=' + tab);
-    clear(list);
-    if (!r.items.length) {
-      list.append(h('p', { class: 'card', text: tab === 'pushed' ? '暂无待受理的任务' : '暂无任务' }));
+  // The tab buttons are made once; a click only changes aria-pressed, so
+  // the keyboard focus stays on the button.
+  const buttons = TABS.map(([k, name]) => button(name, () => {
+    tab = k;
+    buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(TABS[i][0] === tab)));
+    load(true);
+  }, 'tab', { 'aria-pressed': String(tab === k), id: 'tab-' + k }));
+  tabs.append(...buttons);
+
+  // Only the newest load draws the list: a slow answer for a tab the
+  // expert already left is dropped.
+  let loads = 0;
+  async function load(announceErrors) {
+    const mine = ++loads;
+    const want = tab;
+    let r;
+    try {
+      r = await api('GET', '/expert/tasks?state=' + want);
+    } catch (e) {
+      if (mine !== loads || e.status === 401) return;
+      if (announceErrors !== false) {
+        clear(list).append(h('p', { class: 'form-error', role: 'alert', text: e.message }),
+          button('重试', () => load(true), 'btn btn-secondary'));
+      }
       return;
     }
-    list.append(h('ul', { class: 'task-list' }, r.items.map((t) => taskCard(t, countdowns, load))));
+    if (mine !== loads) return;
+    countdowns.length = 0;
+    clear(list);
+    if (!r.items.length) {
+      list.append(h('p', { class: 'card', text: want === 'pushed' ? '暂无待受理的任务' : '暂无任务' }));
+      return;
+    }
+    list.append(h('ul', { class: 'task-list' }, r.items.map((t) => taskCard(t, countdowns, async () => {
+      await load(true);
+      title.focus();
+    }))));
   }
-  await load();
+  await load(true);
 }
 
 function taskCard(t, countdowns, reload) {
@@ -97,8 +123,8 @@ function taskCard(t, countdowns, reload) {
     h('p', { class: 'hint', text: '材料 ' + t.materials.length + ' 份：' + t.materials.map((m) => m.name).join('、') }));
   if (t.state === 'pushed') {
     const deadline = new Date(t.accept_deadline).getTime();
-    const cd = h('p', { class: 'countdown', role: 'timer', 'aria-live': 'off' }, remaining(deadline - Date.now()));
-    if (deadline - Date.now() < URGENT_MS) cd.classList.add('urgent');
+    const cd = h('p', { class: 'countdown', role: 'timer', 'aria-live': 'off' }, remaining(deadline - serverNow()));
+    if (deadline - serverNow() < URGENT_MS) cd.classList.add('urgent');
     const accept = button('受理', () => busy(accept, async () => {
       try {
         await api('POST', '/expert/tasks/' + t.id + '/accept');
@@ -146,8 +172,7 @@ async function findTask(aid) {
   return null;
 }
 
-export async function expertTask(aid) {
-  const main = document.getElementById('main');
+export async function expertTask(aid, main) {
   const t = await findTask(aid);
   if (!t) {
     clear(main).append(h('h1', { text: '任务不存在' }),
@@ -192,7 +217,7 @@ function viewer(m) {
       button('放大', () => set(zoom + 0.5), 'btn btn-secondary btn-small', { 'data-action': 'zoom-in' }),
       button('缩小', () => set(zoom - 0.5), 'btn btn-secondary btn-small', { 'data-action': 'zoom-out' }),
       button('原始大小', () => set(1), 'btn btn-secondary btn-small'), level),
-    h('div', { class: 'zoom-frame', tabindex: '0', 'aria-label': title + '（可滚动查看）' }, img));
+    h('div', { class: 'zoom-frame', tabindex: '0', role: 'region', 'aria-label': title + '（可滚动查看）' }, img));
   return box;
 }
 

@@ -5,8 +5,8 @@ import { api } from './api.js';
 import { h, clear, field, clearErrors, showError, formError, busy, announce } from './ui.js';
 import { signedIn, onLeave } from './app.js';
 
-export function insuredLogin() {
-  const main = clear(document.getElementById('main'));
+export function insuredLogin(m, view) {
+  const main = clear(view);
   const phone = h('input', { type: 'tel', inputmode: 'numeric', autocomplete: 'tel', maxlength: 11, required: true });
   const code = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 6, required: true });
   const idn = h('input', { type: 'text', autocomplete: 'off', maxlength: 18, required: true, class: 'mono' });
@@ -73,8 +73,8 @@ export function insuredLogin() {
     h('p', {}, '专家或经办人员请 ', h('a', { href: '#/staff', text: '使用账号密码登录' })));
 }
 
-export function staffLogin() {
-  const main = clear(document.getElementById('main'));
+export function staffLogin(m, view) {
+  const main = clear(view);
   const login = h('input', { type: 'text', autocomplete: 'username', maxlength: 64, required: true });
   const pw = h('input', { type: 'password', autocomplete: 'current-password', maxlength: 128, required: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-wide' }, '登录');

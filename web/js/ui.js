@@ -81,13 +81,24 @@ export function formError() {
   return h('p', { class: 'form-error', role: 'alert', tabindex: '-1', hidden: true });
 }
 
-// The page-wide live region (polite) for short confirmations.
+// The page-wide live region (polite) for short confirmations.  It is
+// always in the page (an empty one takes no room), so a screen reader
+// hears each new text; a repeated text is emptied first, then set.
+let announced = 0;
 export function announce(msg, isError) {
   const el = document.getElementById('status');
+  const mine = ++announced;
   el.className = isError ? 'status status-error' : 'status';
-  el.textContent = msg;
-  el.hidden = !msg;
+  el.textContent = '';
+  if (msg) setTimeout(() => { if (mine === announced) el.textContent = msg; }, 50);
 }
+
+// When the person last pressed a key or touched the page: background
+// refreshes stop after a while without it, so an unattended session
+// still ends at its idle timeout.
+let lastInput = Date.now();
+['keydown', 'pointerdown'].forEach((t) => document.addEventListener(t, () => { lastInput = Date.now(); }, true));
+export function idleFor() { return Date.now() - lastInput; }
 
 export function button(text, onclick, cls, attrs) {
   return h('button', Object.assign({ type: 'button', class: cls || 'btn', onclick }, attrs || {}), text);
