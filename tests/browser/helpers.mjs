@@ -35,16 +35,62 @@ export async function newPage(browser, width = 1280, height = 900) {
     viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
   });
   const page = await ctx.newPage();
+  // Script errors, and anything the browser refused by policy (CSP,
+  // framing): each fails the test in done().
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Refused|Content Security Policy|violates/.test(m.text())) page.errors.push(m.text());
+  });
+  // Every address the page asked for (the tests check no personal data
+  // is in any).
+  page.urls = [];
+  page.on('request', (r) => page.urls.push(r.url()));
+  page.on('framenavigated', (f) => page.urls.push(f.url()));
   return page;
 }
 
-// A screenshot of the page as it is, and its accessibility check.
+// The end of a page's part in a test: no script error, nothing refused.
+export async function done(page) {
+  const errors = page.errors.slice();
+  await page.context().close();
+  if (errors.length) throw new Error('errors in the page:\n  ' + errors.join('\n  '));
+}
+
+// A screenshot of the page as it is, and its accessibility checks.
 export async function shot(page, name) {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
   await checkA11y(page, name);
+  await checkSizes(page, name);
+}
+
+// Made for old eyes and unsteady hands (issue 5): every visible text at
+// least 18 px; every button, field, menu link and button-styled link at
+// least 44 px high; every checkbox and radio at least 24 px.
+export async function checkSizes(page, where) {
+  const bad = await page.evaluate(() => {
+    const out = [];
+    const visible = (e) => e.offsetParent !== null && e.getBoundingClientRect().width > 0;
+    const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+      (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '');
+    for (const e of document.querySelectorAll('body *')) {
+      if (!visible(e) || ['SCRIPT', 'STYLE', 'OPTION'].includes(e.tagName)) continue;
+      const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+      const fs = parseFloat(getComputedStyle(e).fontSize);
+      if (own && fs < 17.95) out.push(name(e) + ' text ' + fs + 'px');
+    }
+    const targets = 'button, select, textarea, input:not([type=checkbox]):not([type=radio]):not([type=hidden]), nav a, a.btn, a.choice';
+    for (const e of document.querySelectorAll(targets)) {
+      if (visible(e) && e.getBoundingClientRect().height < 44) out.push(name(e) + ' target ' + e.getBoundingClientRect().height + 'px high');
+    }
+    for (const e of document.querySelectorAll('input[type=checkbox], input[type=radio]')) {
+      const r = e.getBoundingClientRect();
+      if (visible(e) && (r.height < 24 || r.width < 24)) out.push(name(e) + ' ' + r.width + 'x' + r.height);
+    }
+    return out;
+  });
+  if (bad.length) throw new Error('sizes on ' + where + ':\n  ' + bad.slice(0, 15).join('\n  '));
 }
 
 // axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is now (labels,
@@ -164,14 +210,14 @@ export async function loginCode(phone, before) {
 // sign-ins per address; the browser always comes from 127.0.0.1), then
 // hand the session cookie to the page's context.  Tests that are about
 // something other than the sign-in page use this.
-function post(pathname, body) {
+export function post(pathname, body, headers) {
   const u = new globalThis.URL(URL);
   const data = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: u.hostname, port: u.port, path: '/api/v1' + pathname, method: 'POST',
       localAddress: `127.${1 + rnd(250)}.${rnd(250)}.${1 + rnd(250)}`,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': data.length },
+      headers: Object.assign({ 'Content-Type': 'application/json', 'Content-Length': data.length }, headers || {}),
     }, (res) => {
       let text = '';
       res.setEncoding('utf8');
