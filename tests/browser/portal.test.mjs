@@ -552,13 +552,21 @@ test('hospital staff sign in and see the applications their hospital filed', asy
   await done(page);
 });
 
-test('a failed logout says so and keeps the person signed in; a retry signs out', async () => {
+// A fresh expert of a region of their own, signed in on their empty
+// inbox.  clock: install Playwright's fake clock first.
+async function expertOnEmptyInbox(clock) {
   const reg = newRegion();
   const ex = newExpert(reg.hospitals[1], '心血管');
   const page = await newPage(browser);
-  await staffSession(page, ex);
+  if (clock) await page.clock.install();
+  const s = await staffSession(page, ex);
   await page.goto(URL + '/#/expert');
   await page.getByText('暂无待受理的任务').waitFor();
+  return { page, s };
+}
+
+test('a failed logout says so and keeps the person signed in; a retry signs out', async () => {
+  const { page } = await expertOnEmptyInbox();
   // The network fails once (fault injection in the browser; the server
   // is the real one).
   let fail = true;
@@ -578,12 +586,7 @@ test('a failed logout says so and keeps the person signed in; a retry signs out'
 });
 
 test('a session ended on the server sends the person to sign in again, in Chinese', async () => {
-  const reg = newRegion();
-  const ex = newExpert(reg.hospitals[1], '心血管');
-  const page = await newPage(browser);
-  const s = await staffSession(page, ex);
-  await page.goto(URL + '/#/expert');
-  await page.getByText('暂无待受理的任务').waitFor();
+  const { page, s } = await expertOnEmptyInbox();
   // The session ends (signed out elsewhere with the same token).
   assert.equal((await post('/auth/logout', {}, { Authorization: 'Bearer ' + s.token })).status, 204);
   await page.click('#tab-decided');
@@ -594,13 +597,7 @@ test('a session ended on the server sends the person to sign in again, in Chines
 });
 
 test('before an idle session ends the page warns, and 继续使用 keeps it', async () => {
-  const reg = newRegion();
-  const ex = newExpert(reg.hospitals[1], '心血管');
-  const page = await newPage(browser);
-  await page.clock.install();
-  const s = await staffSession(page, ex);
-  await page.goto(URL + '/#/expert');
-  await page.getByText('暂无待受理的任务').waitFor();
+  const { page, s } = await expertOnEmptyInbox(true);
   const warn = page.locator('.idle-warning');
   assert.equal(await warn.isVisible(), false);
   // 29 minutes without a request (the policy: 30): the warning, focused.
