@@ -99,9 +99,11 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan SANITIZER=address,undefined all
 
 bench: deps
+	@shared/stack.sh browser-deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
 	@tests/bench/dispatcher.sh
+	@tests/bench/portal.sh
 
 clean:
 	rm -rf build build-asan

@@ -231,6 +231,9 @@ test('an applicant applies for a double disease, two experts decide, the applica
     for (const x of pii) assert.ok(!u.includes(x), 'personal data in ' + u);
   }
   assert.ok(page.urls.length > 20, 'the addresses were recorded');
+  // Everything from the portal itself: no CDN, no other site.
+  const foreign = page.urls.filter((u) => !u.startsWith(URL + '/') && !/^(blob|data|about):/.test(u));
+  assert.deepEqual(foreign, []);
 
   // The agency sees the region's queue and the expert pool.
   const ag = await newPage(browser);
