@@ -8,6 +8,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newExpert, newAgencyUser, loginCode,
@@ -92,25 +94,26 @@ async function expertDecides(page, user, appId, stage, name) {
 
 // A complete D013 application submitted by the signed-in applicant of
 // page, through the same API calls the portal makes (same session).
-async function submitInPage(page, hospital, phone) {
-  return page.evaluate(async ({ hospital, phone }) => {
+async function submitInPage(page, hospital, phone, disease = 'D013') {
+  const pdf = fs.readFileSync(PDF).toString('base64');
+  return page.evaluate(async ({ hospital, phone, disease, pdf }) => {
     const me = await (await fetch('/api/v1/me')).json();
     const h = { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token };
     const a = await (await fetch('/api/v1/applications', { method: 'POST', headers: h,
-      body: JSON.stringify({ disease_code: 'D013', phone, medical_record_no: 'ZY-9', designated_institution: hospital }) })).json();
+      body: JSON.stringify({ disease_code: disease, phone, medical_record_no: 'ZY-9', designated_institution: hospital }) })).json();
     for (const kind of a.missing_materials.map((m) => m.kind)) {
       const fd = new FormData();
       fd.append('kind', kind);
       fd.append('issued_on', new Date(Date.now() - 5 * 86400e3).toISOString().slice(0, 10));
       fd.append('issuer', '测试市第甲人民医院');
-      fd.append('file', new Blob([Uint8Array.from(atob('JVBERi0xLjQKJSVFT0YK'), (c) => c.charCodeAt(0))], { type: 'application/pdf' }), 'r.pdf');
+      fd.append('file', new Blob([Uint8Array.from(atob(pdf), (c) => c.charCodeAt(0))], { type: 'application/pdf' }), 'r.pdf');
       const r = await fetch('/api/v1/applications/' + a.id + '/materials', { method: 'POST', headers: { 'X-CSRF-Token': me.csrf_token }, body: fd });
       if (r.status !== 201) throw new Error(await r.text());
     }
     const s = await fetch('/api/v1/applications/' + a.id + '/submit', { method: 'POST', headers: h, body: '{"promise":true}' });
     if (s.status !== 200) throw new Error(await s.text());
     return a.id;
-  }, { hospital, phone });
+  }, { hospital, phone, disease, pdf });
 }
 
 test('an applicant applies for a double disease, two experts decide, the applicant sees 已通过 and the qualification', async () => {
@@ -612,5 +615,87 @@ test('before an idle session ends the page warns, and 继续使用 keeps it', as
   await page.keyboard.press('Enter');
   await warn.waitFor({ state: 'hidden' });
   await page.locator('#status').filter({ hasText: '已延长登录时间' }).waitFor();
+  await done(page);
+});
+
+test('an expert rejects an instant disease with a reason; the applicant sees 未通过 and why', async () => {
+  const reg = newRegion();
+  const ex = newExpert(reg.hospitals[1], '肿瘤');
+  const person = newPerson(reg.region);
+  const page = await newPage(browser);
+  await insuredSession(page, person);
+  await page.goto(URL + '/#/my');
+  await page.getByText('您还没有申请').waitFor();
+  const appId = await submitInPage(page, reg.hospitals[0], person.phone, 'D001');
+  await liveExpert(appId, 1);
+  const ep = await newPage(browser);
+  await staffSession(ep, ex);
+  await ep.goto(URL + '/#/expert');
+  const card = ep.locator('.task').first();
+  await card.waitFor();
+  assert.match(await card.textContent(), /即时认定/);
+  await card.getByRole('button', { name: '受理', exact: true }).click();
+  await ep.waitForURL(/#\/expert\/\d+$/);
+  // The expert reads first: both PDFs shown inside the page.
+  await waitFor(async () => (await ep.locator('iframe.pdf-frame').count()) === 2 &&
+    ep.frames().filter((f) => /\/api\/v1\/materials\/\d+$/.test(f.url())).length === 2);
+  await ep.waitForLoadState('load');
+  await ep.getByRole('radio', { name: '不予认定' }).check();
+  // The reason code is asked for first, in the page ...
+  await ep.click('#decide');
+  await ep.locator('[data-field="reason_code"] .field-error').filter({ hasText: '请选择不予认定原因' }).waitFor();
+  await ep.getByLabel('不予认定原因').selectOption('materials_insufficient');
+  // ... the opinion by the API, beside its field.
+  await ep.click('#decide');
+  await ep.locator('[data-field="opinion"] .field-error').filter({ hasText: '不予认定须写明理由' }).waitFor();
+  await ep.getByLabel('认定意见').fill('病理报告缺失，现有材料不足以确诊恶性肿瘤。');
+  await ep.click('#decide');
+  await ep.waitForURL(/#\/expert$/);
+  await waitFor(() => sql(`SELECT status FROM applications WHERE id = ${appId}`)[0][0] === 'rejected');
+  await page.goto(URL + '/#/app/' + appId);
+  await page.locator('.status-line .badge-rejected').filter({ hasText: '未通过' }).waitFor();
+  assert.match(await page.locator('.card.warn').textContent(), /原因：病理报告缺失，现有材料不足以确诊恶性肿瘤。/);
+  assert.equal(await page.locator('#qualification').count(), 0);
+  assert.equal(sql(`SELECT decision_reason_code FROM applications WHERE id = ${appId}`)[0][0], 'materials_insufficient');
+  await shot(page, '18-application-rejected');
+  for (const p of [page, ep]) await done(p);
+});
+
+test('a large upload shows its progress, then the missing list shrinks', async () => {
+  const reg = newRegion();
+  const person = newPerson(reg.region);
+  const page = await newPage(browser);
+  await insuredSession(page, person);
+  await page.goto(URL + '/#/my');
+  await page.getByText('您还没有申请').waitFor();
+  const appId = await page.evaluate(async ({ hospital, phone }) => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const r = await fetch('/api/v1/applications', { method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+      body: JSON.stringify({ disease_code: 'D013', phone, medical_record_no: 'ZY-1', designated_institution: hospital }) });
+    return (await r.json()).id;
+  }, { hospital: reg.hospitals[0], phone: person.phone });
+  await page.goto(URL + '/#/apply/' + appId);
+  await page.getByRole('heading', { name: '第三步：上传材料' }).waitFor();
+  // A 3 MB scan over a slow uplink (2 Mbit/s): the bar moves.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 250000 });
+  const big = Buffer.concat([fs.readFileSync(PNG), crypto.randomBytes(3 * 1048576)]);
+  await page.getByLabel('材料类别').selectOption({ label: '确诊住院病历' });
+  await page.getByLabel('出具日期').fill(cnDate(5));
+  await page.getByLabel('出具机构').fill('测试医院');
+  await page.getByLabel(/选择文件/).setInputFiles({ name: 'scan.png', mimeType: 'image/png', buffer: big });
+  await page.click('#upload');
+  const bar = page.locator('progress');
+  await bar.waitFor();
+  const mid = await waitFor(async () => {
+    const v = Number(await bar.getAttribute('value'));
+    return v > 0 && v < 100 ? v : null;
+  }, 20000, 50);
+  assert.ok(mid > 0 && mid < 100);
+  assert.match(await page.locator('.progress-row .hint').textContent(), /^已上传 \d+%$/);
+  await page.locator('#status').filter({ hasText: '上传成功' }).waitFor({ timeout: 30000 });
+  await waitFor(async () => /还缺 1 项材料/.test(await missingText(page)));
+  assert.equal(await bar.isVisible(), false);
   await done(page);
 });

@@ -83,14 +83,14 @@ export function formError() {
 
 // The page-wide live region (polite) for short confirmations.  It is
 // always in the page (an empty one takes no room), so a screen reader
-// hears each new text; a repeated text is emptied first, then set.
-let announced = 0;
+// hears each new text.  The text is set at once, never later: a message
+// appearing after a delay would push the page down under a finger about
+// to tap.  A repeated text differs by an invisible mark, so it is heard
+// again.
 export function announce(msg, isError) {
   const el = document.getElementById('status');
-  const mine = ++announced;
   el.className = isError ? 'status status-error' : 'status';
-  el.textContent = '';
-  if (msg) setTimeout(() => { if (mine === announced) el.textContent = msg; }, 50);
+  el.textContent = msg && msg === el.textContent ? msg + '\u200b' : (msg || '');
 }
 
 // When the person last pressed a key or touched the page: background
