@@ -92,6 +92,17 @@ async function expertDecides(page, user, appId, stage, name) {
   await page.locator('.task').filter({ hasText: '予以认定' }).first().waitFor();
 }
 
+// A fresh person of a region of their own, signed in (cookie) on an
+// empty 我的申请.
+async function applicantOnEmptyList(reg = newRegion()) {
+  const person = newPerson(reg.region);
+  const page = await newPage(browser);
+  await insuredSession(page, person);
+  await page.goto(URL + '/#/my');
+  await page.getByText('您还没有申请').waitFor();
+  return { reg, person, page };
+}
+
 // A complete D013 application submitted by the signed-in applicant of
 // page, through the same API calls the portal makes (same session).
 async function submitInPage(page, hospital, phone, disease = 'D013') {
@@ -413,11 +424,7 @@ test('an expert sees the countdown in red under 2 hours, refuses with a reason, 
   const reg = newRegion();
   sql(`UPDATE policies SET value = '5400' WHERE region = '${reg.region}' AND key = 'accept_window_seconds'`);
   const ex = [newExpert(reg.hospitals[1], '心血管'), newExpert(reg.hospitals[2], '心血管')];
-  const person = newPerson(reg.region);
-  const page = await newPage(browser);
-  await insuredSession(page, person);
-  await page.goto(URL + '/#/my');
-  await page.getByText('您还没有申请').waitFor();
+  const { person, page } = await applicantOnEmptyList(reg);
   const appId = await submitInPage(page, reg.hospitals[0], person.phone);
   const first = await liveExpert(appId, 1);
   const e1 = ex.find((e) => e.login === first);
@@ -506,11 +513,7 @@ test('the agency queue shows an application waiting for an expert and one past i
 
 test('an applicant withdraws a submitted application from its progress page', async () => {
   const reg = newRegion();   // no expert: it stays submitted, waiting
-  const person = newPerson(reg.region);
-  const page = await newPage(browser);
-  await insuredSession(page, person);
-  await page.goto(URL + '/#/my');
-  await page.getByText('您还没有申请').waitFor();
+  const { person, page } = await applicantOnEmptyList(reg);
   const appId = await submitInPage(page, reg.hospitals[0], person.phone);
   await page.goto(URL + '/#/app/' + appId);
   await page.locator('#expected').waitFor();
@@ -621,11 +624,7 @@ test('before an idle session ends the page warns, and 继续使用 keeps it', as
 test('an expert rejects an instant disease with a reason; the applicant sees 未通过 and why', async () => {
   const reg = newRegion();
   const ex = newExpert(reg.hospitals[1], '肿瘤');
-  const person = newPerson(reg.region);
-  const page = await newPage(browser);
-  await insuredSession(page, person);
-  await page.goto(URL + '/#/my');
-  await page.getByText('您还没有申请').waitFor();
+  const { person, page } = await applicantOnEmptyList(reg);
   const appId = await submitInPage(page, reg.hospitals[0], person.phone, 'D001');
   await liveExpert(appId, 1);
   const ep = await newPage(browser);
@@ -662,12 +661,7 @@ test('an expert rejects an instant disease with a reason; the applicant sees 未
 });
 
 test('a large upload shows its progress, then the missing list shrinks', async () => {
-  const reg = newRegion();
-  const person = newPerson(reg.region);
-  const page = await newPage(browser);
-  await insuredSession(page, person);
-  await page.goto(URL + '/#/my');
-  await page.getByText('您还没有申请').waitFor();
+  const { reg, person, page } = await applicantOnEmptyList();
   const appId = await page.evaluate(async ({ hospital, phone }) => {
     const me = await (await fetch('/api/v1/me')).json();
     const r = await fetch('/api/v1/applications', { method: 'POST',
