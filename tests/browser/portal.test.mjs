@@ -693,3 +693,21 @@ test('a large upload shows its progress, then the missing list shrinks', async (
   assert.equal(await bar.isVisible(), false);
   await done(page);
 });
+
+test('a slow answer for a tab already left never replaces the newer one', async () => {
+  const { page } = await expertOnEmptyInbox();
+  // The 已完成 list answers slowly (a weak network): the expert moves on.
+  await page.route('**/api/v1/expert/tasks?state=decided', async (route) => {
+    await new Promise((r) => setTimeout(r, 800));
+    await route.continue();
+  });
+  await page.click('#tab-decided');
+  await page.click('#tab-pushed');
+  await page.waitForTimeout(1500);   // the slow answer has long arrived
+  assert.equal(await page.locator('#tab-pushed').getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.locator('#tab-decided').getAttribute('aria-pressed'), 'false');
+  assert.equal(await page.locator('#tasks').textContent(), '暂无待受理的任务');
+  // The focus stayed on the tab that was pressed.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-pushed');
+  await done(page);
+});
