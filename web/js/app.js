@@ -6,9 +6,13 @@
 import { api, setCsrf, onSessionExpired, lastServerContact } from './api.js';
 import { h, clear, announce, button, loading } from './ui.js';
 import { insuredLogin, staffLogin } from './login.js';
-import { applyWizard, myApplications, applicationDetail, filedApplications } from './applicant.js';
-import { expertInbox, expertTask } from './expert.js';
-import { agencyQueue, agencyExperts } from './agency.js';
+
+// The role pages load when first needed (and in the background once the
+// first page is drawn): a phone on a slow network fetches only what the
+// sign-in page needs before showing it (tests/bench/portal.mjs).
+const applicant = () => import('./applicant.js');
+const expert = () => import('./expert.js');
+const agency = () => import('./agency.js');
 
 export const session = { me: null };
 
@@ -33,15 +37,15 @@ const ROUTES = [
   [/^#\/?$/, null, '首页', home],
   [/^#\/login$/, null, '参保人登录', insuredLogin],
   [/^#\/staff$/, null, '专家和工作人员登录', staffLogin],
-  [/^#\/apply$/, ['insured'], '申请门诊慢特病', (m, v) => applyWizard(null, v)],
-  [/^#\/apply\/(\d+)$/, ['insured'], '申请门诊慢特病', (m, v) => applyWizard(m[1], v)],
-  [/^#\/my$/, ['insured'], '我的申请', myApplications],
-  [/^#\/app\/(\d+)$/, ['insured', 'hospital'], '申请进度', (m, v) => applicationDetail(m[1], v)],
-  [/^#\/hospital$/, ['hospital'], '本院代办的申请', filedApplications],
-  [/^#\/expert$/, ['expert'], '认定任务', expertInbox],
-  [/^#\/expert\/(\d+)$/, ['expert'], '认定任务', (m, v) => expertTask(m[1], v)],
-  [/^#\/agency\/queue$/, ['agency', 'admin'], '申请队列', agencyQueue],
-  [/^#\/agency\/experts$/, ['agency', 'admin'], '专家库', agencyExperts],
+  [/^#\/apply$/, ['insured'], '申请门诊慢特病', async (m, v) => (await applicant()).applyWizard(null, v)],
+  [/^#\/apply\/(\d+)$/, ['insured'], '申请门诊慢特病', async (m, v) => (await applicant()).applyWizard(m[1], v)],
+  [/^#\/my$/, ['insured'], '我的申请', async (m, v) => (await applicant()).myApplications(m, v)],
+  [/^#\/app\/(\d+)$/, ['insured', 'hospital'], '申请进度', async (m, v) => (await applicant()).applicationDetail(m[1], v)],
+  [/^#\/hospital$/, ['hospital'], '本院代办的申请', async (m, v) => (await applicant()).filedApplications(m, v)],
+  [/^#\/expert$/, ['expert'], '认定任务', async (m, v) => (await expert()).expertInbox(m, v)],
+  [/^#\/expert\/(\d+)$/, ['expert'], '认定任务', async (m, v) => (await expert()).expertTask(m[1], v)],
+  [/^#\/agency\/queue$/, ['agency', 'admin'], '申请队列', async (m, v) => (await agency()).agencyQueue(m, v)],
+  [/^#\/agency\/experts$/, ['agency', 'admin'], '专家库', async (m, v) => (await agency()).agencyExperts(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
@@ -252,11 +256,17 @@ window.addEventListener('hashchange', () => route(true));
   const isPublic = r && !r[1];
   const me = loadMe().catch((e) => { flash = [e.message, true]; });
   if (isPublic) {
-    route(false);
+    await route(false);
+    // The role pages, fetched while the person types.
+    [applicant, expert, agency].forEach((f) => f().catch(() => { /* fetched again when needed */ }));
     await me;
     // Already signed in (a reload): the home page leads to the role's.
     if (session.me && (location.hash || '#/').match(/^#\/?$/)) go(homeOf(session.me.role));
   } else {
+    // The page's own module comes in parallel with GET /me.
+    const h0 = location.hash;
+    (h0.startsWith('#/expert') ? expert : h0.startsWith('#/agency') ? agency : applicant)()
+      .catch(() => { /* fetched again by the page */ });
     await me;
     route(false);
   }
