@@ -92,10 +92,10 @@ def test_worker_killed_under_load():
                 ex.submit(hammer)
             time.sleep(0.5)
             os.kill(pool[0], signal.SIGKILL)
-            t0 = time.monotonic()
+            # The master replaces the worker by itself; the bound is for a
+            # hang, not a speed target (a shared machine: no timed tests).
             full = wait_for(lambda: len(workers("catalog")) == 4 and
-                            pool[0] not in workers("catalog"), 1.0, 0.01)
-            back = time.monotonic() - t0
+                            pool[0] not in workers("catalog"), 10.0, 0.01)
             time.sleep(0.5)
         finally:
             stop.set()          # the threads end before the pool closes
@@ -105,7 +105,6 @@ def test_worker_killed_under_load():
     # retry it on another worker), out of thousands.
     assert len(results) > 500, len(results)
     assert len(failed) <= 1, (failed, len(results))
-    assert back < 1.0
 
 
 def test_sigterm_drains_and_removes_the_socket():
