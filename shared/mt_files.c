@@ -30,6 +30,26 @@ mt_files_sniff(const void *data, size_t len)
 	return NULL;
 }
 
+int
+mt_files_complete(const char *media_type, const void *data, size_t len)
+{
+	const char *p = data, *end = p + len, *tail, *eof = NULL, *at, *from;
+
+	if (strcmp(media_type, "application/pdf") != 0)
+		return 1;
+	/* The last "%%EOF" in the last 1 KiB (an updated PDF has several). */
+	tail = len > 1024 ? end - 1024 : p;
+	while ((at = memmem(tail, (size_t)(end - tail), "%%EOF", 5)) != NULL) {
+		eof = at;
+		tail = at + 5;
+	}
+	if (eof == NULL)
+		return 0;
+	/* Its "startxref <offset>" just before it. */
+	from = eof - p > 1024 ? eof - 1024 : p;
+	return memmem(from, (size_t)(eof - from), "startxref", 9) != NULL;
+}
+
 const char *
 mt_files_ext(const char *media_type)
 {

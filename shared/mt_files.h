@@ -13,6 +13,15 @@
 /* "image/jpeg", "image/png" or "application/pdf" by magic bytes, else
  * NULL.  Never trusts a name or a declared type. */
 const char *mt_files_sniff(const void *data, size_t len);
+/*
+ * 1 when a file of media_type (as sniffed) is whole: a PDF must end as
+ * the format says, "startxref" then "%%EOF" in its last 1 KiB (a few
+ * bytes of trailing junk are tolerated, as readers do).  A cut-off or
+ * damaged PDF otherwise reaches the expert's viewer, which cannot show
+ * it.  Images: always 1.
+ */
+int         mt_files_complete(const char *media_type, const void *data,
+                size_t len);
 /* The file name extension for one of those media types ("jpg"...). */
 const char *mt_files_ext(const char *media_type);
 /*

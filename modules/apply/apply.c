@@ -741,6 +741,11 @@ h_upload(struct mt_req *req)
 		    "只能上传 JPG、PNG 图片或 PDF 文件", "file");
 		goto out;
 	}
+	if (!mt_files_complete(media, file->data, file->len)) {
+		mt_reply_error(req, 400, "file_damaged",
+		    "PDF 文件不完整或已损坏，请重新导出或扫描后再上传", "file");
+		goto out;
+	}
 	if (upload_rules_or_reply(req, id, kind, issued, file->len,
 	    kind_name) < 0)
 		goto out;

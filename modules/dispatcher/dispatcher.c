@@ -88,11 +88,11 @@ static const char *const stmts[STMT__MAX] = {
 	    "  least(300, power(2, least(attempts, 9))))"
 	    " WHERE id = ANY($1::bigint[])",
 	/* Applications whose stage needs an expert; those that found nobody
-	 * eligible only when $1 (retry them). */
+	 * eligible only when $1 (retry them).  A page after id $2. */
 	[STMT_PENDING] =
 	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
 	    " AND (unassigned_since IS NULL OR $1::boolean)"
-	    " ORDER BY id LIMIT " BATCH,
+	    " AND id > $2::bigint ORDER BY id LIMIT " BATCH,
 	[STMT_PUSH] = "SELECT push_assignment($1)::text",
 	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text",
 	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text",
@@ -306,23 +306,35 @@ push_one(struct mt_db *db, const char *app)
 	return 1;
 }
 
-/* Push everything that needs an expert.  Returns how many. */
+/*
+ * Push everything that needs an expert, page by page in id order: every
+ * waiting application gets its turn, however many wait in regions with
+ * nobody eligible (one page of the oldest would starve the rest).
+ * Returns how many were pushed.
+ */
 static int
 run_pushes(struct mt_db *db, int retry_unassigned)
 {
-	const char *p[1] = { retry_unassigned ? "true" : "false" };
+	char after[24] = "0";
+	const char *p[2] = { retry_unassigned ? "true" : "false", after };
 	PGresult *res;
-	int i, n = 0;
+	int i, rows, n = 0;
 
-	res = mt_db_exec(db, STMT_PENDING, 1, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+	do {
+		res = mt_db_exec(db, STMT_PENDING, 2, p);
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+			PQclear(res);
+			return n;
+		}
+		rows = PQntuples(res);
+		for (i = 0; i < rows && !stopping; i++)
+			if (push_one(db, PQgetvalue(res, i, 0)) > 0)
+				n++;
+		if (rows > 0)
+			snprintf(after, sizeof(after), "%s",
+			    PQgetvalue(res, rows - 1, 0));
 		PQclear(res);
-		return 0;
-	}
-	for (i = 0; i < PQntuples(res) && !stopping; i++)
-		if (push_one(db, PQgetvalue(res, i, 0)) > 0)
-			n++;
-	PQclear(res);
+	} while (rows == atoi(BATCH) && !stopping);
 	return n;
 }
 

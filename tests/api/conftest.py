@@ -204,7 +204,9 @@ def insured_login(person, session=None):
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + b"\x02" * 64
-PDF = b"%PDF-1.4\n" + b"1 0 obj << >> endobj\n" * 4 + b"%%EOF\n"
+PDF = (b"%PDF-1.4\n" + b"1 0 obj << >> endobj\n" * 4 +
+       b"xref\n0 1\n0000000000 65535 f \ntrailer << /Size 1 >>\n"
+       b"startxref\n89\n%%EOF\n")
 
 
 def upload(token, app_id, kind, data=PNG, issued_on=None, issuer="测试医院",

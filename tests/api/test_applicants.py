@@ -296,6 +296,16 @@ def test_upload_refuses_by_content_not_name():
                  415, "file_type_not_allowed", "file")
     assert_error(upload(tok, app["id"], "inpatient_record", data=b""),
                  400, "file_empty", "file")
+    # A PDF cut off before its end (an interrupted export): the expert's
+    # viewer could not show it, so it is refused now, beside the file.
+    assert_error(upload(tok, app["id"], "inpatient_record", data=PDF[:-30],
+                        filename="cut.pdf", ctype="application/pdf"),
+                 400, "file_damaged", "file")
+    assert_error(upload(tok, app["id"], "inpatient_record",
+                        data=b"%PDF-1.4\n%%EOF\n", filename="bad.pdf",
+                        ctype="application/pdf"),
+                 400, "file_damaged", "file")
+    assert not sql("SELECT 1 FROM materials WHERE application_id = %s", app["id"])
     assert_error(upload(tok, app["id"], "pathology_report"), 422,
                  "material_kind_not_needed", "kind")
     assert_error(upload(tok, app["id"], "inpatient_record",

@@ -204,6 +204,39 @@ def test_three_misses_disqualify_and_notify_the_hospital():
     assert live_assignment(later["id"])["expert"] in (lazy["id"], fresh["id"])
 
 
+def test_a_backlog_of_waiting_applications_never_starves_a_later_one():
+    """The dispatcher retries every waiting application, page by page: 150
+    applications waiting in a region where nobody is eligible (more than
+    one page of 100, all older) must not keep a later application of
+    another region from the expert who just joined its pool."""
+    admin = login("admin")["token"]
+    empty = new_region()
+    admin_id = sql("SELECT id FROM users WHERE login = 'admin'")[0][0]
+    sql("WITH p AS (INSERT INTO persons (id_number, name, sex, birth_date,"
+        " phone, insurance, region) SELECT '%s' || lpad(g::text, 11, '0') || 'X',"
+        " '候补' || g, 'F', '1950-01-01', '13' || lpad(g::text, 9, '0'),"
+        " 'resident', '%s' FROM generate_series(1, 150) g RETURNING id, phone)"
+        " INSERT INTO applications (person_id, disease, region, channel, status,"
+        " review_mode, phone, medical_record_no, designated_institution,"
+        " filed_by, promised_at, submitted_at, push_stage, unassigned_since)"
+        " SELECT p.id, 'D001', '%s', 'web', 'submitted', 'single', p.phone,"
+        " 'MR-backlog', '%s', %s, now(), now(), 1, now() FROM p",
+        empty["region"], empty["region"], empty["region"],
+        empty["hospitals"][0], admin_id)
+    try:
+        reg = new_region()
+        tok, app = submitted_application(reg, disease="D001")
+        assert wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
+                                    " applications WHERE id = %s",
+                                    app["id"]) == [["t"]], 10)
+        fresh = new_expert(admin, reg["hospitals"][1], ONCO)
+        assert live_assignment(app["id"], timeout=15)["expert"] == fresh["id"]
+    finally:
+        # The backlog would slow every later retry round: gone.
+        sql("UPDATE applications SET status = 'withdrawn', push_stage = NULL,"
+            " unassigned_since = NULL WHERE region = '%s'", empty["region"])
+
+
 def test_accept_resets_the_miss_count():
     admin = login("admin")["token"]
     reg = new_region()
