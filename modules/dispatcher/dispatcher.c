@@ -233,9 +233,10 @@ wall_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-/* Regions with a timer set, refreshed at every rebuild. */
-static char regions[256][8];
-static int nregions;
+/* The regions whose timer sets are claimed, refreshed at every sweep:
+ * all of them, however many (China has over 300 统筹区). */
+static char (*regions)[8];
+static int nregions, cap_regions;
 
 /* Tell Redis about a pushed assignment: its lease and its timer. */
 static void
@@ -466,12 +467,17 @@ static void
 load_regions(struct mt_db *db)
 {
 	PGresult *res = mt_db_run(db, "SELECT code FROM regions ORDER BY code");
-	int n;
+	int i, n;
 
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
-		for (n = 0; n < PQntuples(res) && n < 256; n++)
-			snprintf(regions[n], sizeof(regions[n]), "%s",
-			    PQgetvalue(res, n, 0));
+		n = PQntuples(res);
+		if (n > cap_regions) {
+			regions = mt_xrealloc(regions, (size_t)n * sizeof(*regions));
+			cap_regions = n;
+		}
+		for (i = 0; i < n; i++)
+			snprintf(regions[i], sizeof(regions[i]), "%s",
+			    PQgetvalue(res, i, 0));
 		nregions = n;
 	}
 	PQclear(res);

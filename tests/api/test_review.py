@@ -237,6 +237,35 @@ def test_a_backlog_of_waiting_applications_never_starves_a_later_one():
             " unassigned_since = NULL WHERE region = '%s'", empty["region"])
 
 
+def test_timers_of_every_region_are_claimed_however_many_regions():
+    """The dispatcher claims due timers region by region: with more than
+    256 regions (China has over 300), the last region's assignment still
+    expires at its deadline through its timer, not 10 s later through the
+    overdue sweep."""
+    sql("INSERT INTO regions SELECT '00' || lpad(g::text, 4, '0'), '虚设' || g,"
+        " '测试省' FROM generate_series(1, 300) g ON CONFLICT DO NOTHING")
+    try:
+        admin = login("admin")["token"]
+        reg = new_region(window=2)       # '8xxxxx': after all 300 above
+        ex = [new_expert(admin, reg["hospitals"][1], ONCO),
+              new_expert(admin, reg["hospitals"][2], ONCO)]
+        time.sleep(2.5)                  # the dispatcher sees the region
+        tok, app = submitted_application(reg, disease="D001")
+        a = live_assignment(app["id"])
+        deadline = float(sql("SELECT extract(epoch FROM accept_deadline)"
+                             " FROM assignments WHERE id = %s", a["id"])[0][0])
+        assert wait_for(lambda: sql("SELECT state FROM assignments WHERE"
+                                    " id = %s", a["id"]) == [["expired"]], 30)
+        ended = float(sql("SELECT extract(epoch FROM ended_at) FROM assignments"
+                          " WHERE id = %s", a["id"])[0][0])
+        # Well before the sweep's 10 s grace: the timer did it.
+        assert ended - deadline < 8, ended - deadline
+        assert live_assignment(app["id"])["expert"] != a["expert"]
+    finally:
+        sql("DELETE FROM regions WHERE code ~ '^00[0-9]{4}$'"
+            " AND name LIKE '虚设%%'")
+
+
 def test_accept_resets_the_miss_count():
     admin = login("admin")["token"]
     reg = new_region()
