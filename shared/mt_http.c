@@ -298,17 +298,6 @@ query_value(const char *query, const char *name, int *bad)
 	return NULL;
 }
 
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /*
  * The body member name, or "outer.inner" one level down.  Returns 1 and
  * sets *v when present and not null, 0 when absent; an outer member that
@@ -395,7 +384,7 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 		}
 		if (!bad && f->type == MT_F_STRING)
 			bad = !mt_valid_utf8(val, strlen(val)) ||
-			    (f->max_len > 0 && utf8_chars(val) > f->max_len) ||
+			    (f->max_len > 0 && mt_utf8_chars(val) > f->max_len) ||
 			    (f->valid != NULL && !f->valid(val));
 		else if (!bad && f->type == MT_F_INT)
 			bad = !mt_valid_uint(val) ||

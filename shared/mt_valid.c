@@ -214,10 +214,30 @@ mt_valid_utf8(const char *str, size_t n)
 	return 1;
 }
 
+size_t
+mt_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+int
+mt_valid_one_of(const char *s, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
+
 int
 mt_valid_name(const char *s)
 {
-	size_t n = strlen(s), chars = 0, i;
+	size_t n = strlen(s), i;
 
 	if (n == 0 || !mt_valid_utf8(s, n))
 		return 0;
@@ -229,10 +249,8 @@ mt_valid_name(const char *s)
 		    (unsigned char)s[i + 1] >= 0x80 &&
 		    (unsigned char)s[i + 1] <= 0x9f)
 			return 0;
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			chars++;
 	}
-	return chars <= 32;
+	return mt_utf8_chars(s) <= 32;
 }
 
 int

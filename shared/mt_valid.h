@@ -35,6 +35,11 @@ int     mt_valid_uint(const char *s);
 int     mt_valid_utf8(const char *s, size_t n);
 /* Person name: 1..32 characters of UTF-8, no control characters. */
 int     mt_valid_name(const char *s);
+/* Characters (not bytes) of a UTF-8 string. */
+size_t  mt_utf8_chars(const char *s);
+/* 1 when s is one of the strings of set (NULL-terminated): the closed
+ * lists of states and titles the field validators accept. */
+int     mt_valid_one_of(const char *s, const char *const *set);
 
 /* Sex from an ID number already validated: 'M' or 'F'. */
 char    mt_id_number_sex(const char *id);

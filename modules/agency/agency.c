@@ -117,6 +117,19 @@ region_scope_or_reply(struct mt_req *req, const char **region)
 	return 0;
 }
 
+/* Exactly one region: an agency's own, the one an admin names (an admin
+ * must name one).  Returns 0, or -1 after answering 404 or 400. */
+static int
+one_region_or_reply(struct mt_req *req, const char **region)
+{
+	if (region_scope_or_reply(req, region) < 0)
+		return -1;
+	if (*region == NULL)
+		return mt_reply_error(req, 400, "field_required",
+		    "缺少必填项：统筹区代码", "region");
+	return 0;
+}
+
 static int
 h_experts(struct mt_req *req)
 {
@@ -281,18 +294,11 @@ h_queue(struct mt_req *req)
 static int
 h_policy(struct mt_req *req)
 {
-	const char *region = mt_req_param(req, "region");
-	const char *p[1];
+	const char *region, *p[1];
 	PGresult *res;
 
-	if (req->session->role == MT_ROLE_AGENCY) {
-		if (region != NULL && strcmp(region, req->session->region) != 0)
-			return mt_reply_error(req, 404, "region_not_found",
-			    "该统筹区不存在或不在您的管辖范围", "region");
-		region = req->session->region;
-	} else if (region == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：统筹区代码", "region");
+	if (one_region_or_reply(req, &region) < 0)
+		return -1;
 	p[0] = region;
 	res = mt_db_query_or_reply(req, STMT_POLICY, 1, p);
 	if (res == NULL)
@@ -312,19 +318,13 @@ h_policy(struct mt_req *req)
 static int
 h_policy_set(struct mt_req *req)
 {
-	const char *region = mt_req_param(req, "region"), *p[4];
+	const char *region, *p[4];
 	json_object *r, *v;
 	char by[40];
 	PGresult *res;
 
-	if (req->session->role == MT_ROLE_AGENCY) {
-		if (region != NULL && strcmp(region, req->session->region) != 0)
-			return mt_reply_error(req, 404, "region_not_found",
-			    "该统筹区不存在或不在您的管辖范围", "region");
-		region = req->session->region;
-	} else if (region == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：统筹区代码", "region");
+	if (one_region_or_reply(req, &region) < 0)
+		return -1;
 	snprintf(by, sizeof(by), "user:%lld", req->session->user_id);
 	p[0] = region;
 	p[1] = mt_req_param(req, "key");
@@ -393,13 +393,10 @@ static int
 valid_queue_status(const char *s)
 {
 	static const char *const st[] = { "open", "unassigned", "submitted",
-	    "in_review", "approved", "rejected", "withdrawn", "returned" };
-	size_t i;
+	    "in_review", "approved", "rejected", "withdrawn", "returned",
+	    NULL };
 
-	for (i = 0; i < MT_ARRAY_LEN(st); i++)
-		if (strcmp(s, st[i]) == 0)
-			return 1;
-	return 0;
+	return mt_valid_one_of(s, st);
 }
 
 static int

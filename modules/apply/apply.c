@@ -586,30 +586,12 @@ part_text(const struct mt_part *parts, int n, const char *name)
 	return mt_xstrndup(p->data, p->len);
 }
 
+/* A material kind: a snake_case code of at most 40, from a letter. */
 static int
 valid_kind(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 40 || s[0] < 'a' || s[0] > 'z')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
-/* Characters (not bytes) of a valid UTF-8 string. */
-static size_t
-utf8_len(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
+	return mt_valid_code(s) && strlen(s) <= 40 && s[0] >= 'a' &&
+	    s[0] <= 'z';
 }
 
 /*
@@ -639,7 +621,7 @@ upload_fields_or_reply(struct mt_req *req, const struct mt_part *parts,
 		return mt_reply_error(req, 400, "field_required",
 		    "缺少必填项：出具机构", "issuer");
 	if (!mt_valid_utf8(*issuer, strlen(*issuer)) ||
-	    utf8_len(*issuer) > 128 || strpbrk(*issuer, "\r\n\t") != NULL)
+	    mt_utf8_chars(*issuer) > 128 || strpbrk(*issuer, "\r\n\t") != NULL)
 		return mt_reply_error(req, 400, "field_invalid",
 		    "出具机构格式不正确（最多128个字）", "issuer");
 	return 0;
@@ -937,13 +919,9 @@ static int
 valid_status(const char *s)
 {
 	static const char *const st[] = { "draft", "submitted", "returned",
-	    "in_review", "approved", "rejected", "withdrawn" };
-	size_t i;
+	    "in_review", "approved", "rejected", "withdrawn", NULL };
 
-	for (i = 0; i < MT_ARRAY_LEN(st); i++)
-		if (strcmp(s, st[i]) == 0)
-			return 1;
-	return 0;
+	return mt_valid_one_of(s, st);
 }
 
 static int
@@ -952,33 +930,33 @@ valid_record_no(const char *s)
 	return s[0] != '\0' && strpbrk(s, "\r\n\t") == NULL;
 }
 
-static int
-valid_relation(const char *s)
-{
-	return mt_valid_name(s);
-}
-
 #define F_ID { "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" }
 #define F_AGENT \
 	{ "agent.name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 32, \
 	  "代办人姓名" }, \
 	{ "agent.id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, 0, \
 	  18, "代办人身份证号码" }, \
-	{ "agent.relation", MT_IN_BODY, MT_F_STRING, valid_relation, 0, 16, \
+	{ "agent.relation", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 16, \
 	  "代办人与申请人关系" }, \
 	{ "agent.phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11, \
 	  "代办人手机号码" }
 
+/* The details an application carries (required when creating, optional
+ * in a patch), then its agent. */
+#define F_DETAILS(req) \
+	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, req, 11, \
+	  "手机号码" }, \
+	{ "medical_record_no", MT_IN_BODY, MT_F_STRING, valid_record_no, req, \
+	  64, "病案号" }, \
+	{ "designated_institution", MT_IN_BODY, MT_F_STRING, \
+	  mt_valid_institution_code, req, 20, "定点医疗机构" }, \
+	F_AGENT
+#define F_DISEASE { "disease_code", MT_IN_BODY, MT_F_STRING, \
+	  mt_valid_disease_code, 1, 16, "申请病种" }
+
 static const struct mt_field f_create[] = {
-	{ "disease_code", MT_IN_BODY, MT_F_STRING, mt_valid_disease_code, 1,
-	  16, "申请病种" },
-	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 1, 11,
-	  "手机号码" },
-	{ "medical_record_no", MT_IN_BODY, MT_F_STRING, valid_record_no, 1, 64,
-	  "病案号" },
-	{ "designated_institution", MT_IN_BODY, MT_F_STRING,
-	  mt_valid_institution_code, 1, 20, "定点医疗机构" },
-	F_AGENT,
+	F_DISEASE,
+	F_DETAILS(1),
 	{ NULL },
 };
 
@@ -987,27 +965,14 @@ static const struct mt_field f_hospital_file[] = {
 	  "申请人身份证号码" },
 	{ "name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 1, 32,
 	  "申请人姓名" },
-	{ "disease_code", MT_IN_BODY, MT_F_STRING, mt_valid_disease_code, 1,
-	  16, "申请病种" },
-	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 1, 11,
-	  "手机号码" },
-	{ "medical_record_no", MT_IN_BODY, MT_F_STRING, valid_record_no, 1, 64,
-	  "病案号" },
-	{ "designated_institution", MT_IN_BODY, MT_F_STRING,
-	  mt_valid_institution_code, 1, 20, "定点医疗机构" },
-	F_AGENT,
+	F_DISEASE,
+	F_DETAILS(1),
 	{ NULL },
 };
 
 static const struct mt_field f_patch[] = {
 	F_ID,
-	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11,
-	  "手机号码" },
-	{ "medical_record_no", MT_IN_BODY, MT_F_STRING, valid_record_no, 0, 64,
-	  "病案号" },
-	{ "designated_institution", MT_IN_BODY, MT_F_STRING,
-	  mt_valid_institution_code, 0, 20, "定点医疗机构" },
-	F_AGENT,
+	F_DETAILS(0),
 	{ NULL },
 };
 

@@ -591,6 +591,30 @@ test_name_len(void)
 	}
 }
 
+static void
+test_chars_and_sets(void)
+{
+	static const struct { const char *s; size_t want; } chars[] = {
+		{ "", 0 }, { "abc", 3 }, { "张三", 2 }, { "a张b", 3 },
+		{ "\xf0\x9f\x98\x80x", 2 },        /* 4-byte sequence, then x */
+		{ "出具机构（医院）", 8 },
+	};
+	static const char *const set[] = { "pushed", "accepted", NULL };
+	static const char *const none[] = { NULL };
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(chars); i++)
+		CHECK(mt_utf8_chars(chars[i].s) == chars[i].want,
+		    "mt_utf8_chars(%s) = %zu", unit_str(chars[i].s),
+		    mt_utf8_chars(chars[i].s));
+	CHECK(mt_valid_one_of("pushed", set), "one_of first");
+	CHECK(mt_valid_one_of("accepted", set), "one_of last");
+	CHECK(!mt_valid_one_of("Pushed", set), "one_of is case-sensitive");
+	CHECK(!mt_valid_one_of("push", set), "one_of: no prefix match");
+	CHECK(!mt_valid_one_of("", set), "one_of: empty");
+	CHECK(!mt_valid_one_of("pushed", none), "one_of: empty set");
+}
+
 static const struct {
 	const char	*pat;
 	const char	*path;
@@ -821,6 +845,7 @@ main(void)
 	test_sex();
 	test_utf8();
 	test_name_len();
+	test_chars_and_sets();
 	test_path_match();
 	test_url_decode();
 	test_masks();
