@@ -72,24 +72,28 @@ def test_postgres_down_503_then_recovers_without_restart():
     assert workers("catalog") == before
 
 
+def hammer(path, stop, results, judge):
+    """GET path again and again until stop; each answer's judge(r) goes to
+    results, a failed request as "error"."""
+    s = requests.Session()
+    while not stop.is_set():
+        try:
+            results.append(judge(s.get(API + path, timeout=5)))
+        except (requests.RequestException, ValueError):
+            results.append("error")
+
+
 def test_worker_killed_under_load():
     pool = workers("catalog")
     assert len(pool) == 4
     stop = threading.Event()
     results = []
 
-    def hammer():
-        s = requests.Session()
-        while not stop.is_set():
-            try:
-                results.append(s.get(API + "/diseases/D001", timeout=5).status_code)
-            except requests.RequestException:
-                results.append(-1)
-
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         try:
             for _ in range(8):
-                ex.submit(hammer)
+                ex.submit(hammer, "/diseases/D001", stop, results,
+                          lambda r: r.status_code)
             time.sleep(0.5)
             os.kill(pool[0], signal.SIGKILL)
             # The master replaces the worker by itself; the bound is for a
@@ -117,22 +121,15 @@ def test_sigterm_drains_and_removes_the_socket():
     stop = threading.Event()
     results = []
 
-    def hammer():
-        s = requests.Session()
-        while not stop.is_set():
-            try:
-                r = s.get(API + "/diseases", timeout=5)
-                ok = r.status_code == 200 and r.json()["items"]
-                results.append(r.status_code if ok or r.status_code != 200
-                               else "cut")
-            except (requests.RequestException, ValueError):
-                results.append("error")
+    def whole(r):
+        ok = r.status_code == 200 and r.json()["items"]
+        return r.status_code if ok or r.status_code != 200 else "cut"
 
     try:
         with concurrent.futures.ThreadPoolExecutor(6) as ex:
             try:
                 for _ in range(6):
-                    ex.submit(hammer)
+                    ex.submit(hammer, "/diseases", stop, results, whole)
                 time.sleep(0.3)
                 os.kill(master, signal.SIGTERM)
                 # Drained at once: the master shuts the listening socket,

@@ -37,15 +37,21 @@ def by_id(experts, uid):
     return next(e for e in experts if e["id"] == uid)
 
 
+def region_with_experts(specialties, n=2, window=86400):
+    """A region of its own with n experts of specialties, at its hospitals
+    B and C in turn (never A, the applicants' designated hospital)."""
+    admin = login("admin")["token"]
+    reg = new_region(window=window)
+    return admin, reg, [new_expert(admin, reg["hospitals"][1 + i % 2],
+                                   specialties) for i in range(n)]
+
+
 def status(tok, app_id):
     return api("GET", "/applications/%s" % app_id, headers=bearer(tok)).json()
 
 
 def test_single_mode_push_accept_approve():
-    admin = login("admin")["token"]
-    reg = new_region()
-    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
-          new_expert(admin, reg["hospitals"][2], ONCO)]
+    admin, reg, ex = region_with_experts(ONCO)
     tok, app = submitted_application(reg, disease="D001")
     a = live_assignment(app["id"])
     assert a["stage"] == 1 and a["state"] == "pushed" and a["pool"] == 2
@@ -73,10 +79,7 @@ def test_single_mode_push_accept_approve():
 
 
 def test_double_mode_two_experts_agree():
-    admin = login("admin")["token"]
-    reg = new_region()
-    ex = [new_expert(admin, reg["hospitals"][1], CARDIO),
-          new_expert(admin, reg["hospitals"][2], CARDIO)]
+    admin, reg, ex = region_with_experts(CARDIO)
     tok, app = submitted_application(reg, disease="D013")
     first = live_assignment(app["id"], stage=1)
     e1 = by_id(ex, first["expert"])
@@ -103,9 +106,7 @@ def test_double_mode_two_experts_agree():
 
 
 def test_double_mode_disagreement_goes_to_a_third_expert():
-    admin = login("admin")["token"]
-    reg = new_region()
-    ex = [new_expert(admin, reg["hospitals"][i % 2 + 1], CARDIO) for i in range(3)]
+    admin, reg, ex = region_with_experts(CARDIO, n=3)
     tok, app = submitted_application(reg, disease="D013")
     seen = []
     for stage, verdict in ((1, "approve"), (2, "reject"), (3, "reject")):
@@ -126,10 +127,7 @@ def test_double_mode_disagreement_goes_to_a_third_expert():
 
 
 def test_refuse_reassigns_to_a_different_expert():
-    admin = login("admin")["token"]
-    reg = new_region()
-    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
-          new_expert(admin, reg["hospitals"][2], ONCO)]
+    admin, reg, ex = region_with_experts(ONCO)
     tok, app = submitted_application(reg, disease="D001")
     a = live_assignment(app["id"])
     e = by_id(ex, a["expert"])
@@ -148,10 +146,7 @@ def test_refuse_reassigns_to_a_different_expert():
 
 
 def test_silence_past_the_window_reassigns_and_counts_a_miss():
-    admin = login("admin")["token"]
-    reg = new_region(window=2)
-    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
-          new_expert(admin, reg["hospitals"][2], ONCO)]
+    admin, reg, ex = region_with_experts(ONCO, window=2)
     tok, app = submitted_application(reg, disease="D001")
     a = live_assignment(app["id"])
     b = None
@@ -245,10 +240,8 @@ def test_timers_of_every_region_are_claimed_however_many_regions():
     sql("INSERT INTO regions SELECT '00' || lpad(g::text, 4, '0'), '虚设' || g,"
         " '测试省' FROM generate_series(1, 300) g ON CONFLICT DO NOTHING")
     try:
-        admin = login("admin")["token"]
-        reg = new_region(window=2)       # '8xxxxx': after all 300 above
-        ex = [new_expert(admin, reg["hospitals"][1], ONCO),
-              new_expert(admin, reg["hospitals"][2], ONCO)]
+        # A '8xxxxx' region: after all 300 above.
+        admin, reg, ex = region_with_experts(ONCO, window=2)
         time.sleep(2.5)                  # the dispatcher sees the region
         tok, app = submitted_application(reg, disease="D001")
         a = live_assignment(app["id"])
@@ -376,10 +369,7 @@ def test_the_draw_is_uniform():
 def test_accept_racing_the_expiry_exactly_one_wins():
     """Accepts sent around the deadline: the assignment ends accepted or
     expired, never both, and is re-pushed only when it expired."""
-    admin = login("admin")["token"]
-    reg = new_region(window=1)
-    ex = [new_expert(admin, reg["hospitals"][1], ONCO),
-          new_expert(admin, reg["hospitals"][2], ONCO)]
+    admin, reg, ex = region_with_experts(ONCO, window=1)
     outcomes = set()
     for trial in range(8):
         # Each expired trial counts misses for both experts (the 1 s window
@@ -440,10 +430,7 @@ def assert_each_stage_pushed_once(app_ids):
 
 
 def test_two_dispatchers_no_double_push():
-    admin = login("admin")["token"]
-    reg = new_region(window=2)
-    for i in range(3):
-        new_expert(admin, reg["hospitals"][1 + i % 2], ONCO)
+    admin, reg, ex = region_with_experts(ONCO, n=3, window=2)
     extra = second_dispatcher()
     try:
         apps = [submitted_application(reg, disease="D001")[1]["id"]
@@ -466,10 +453,7 @@ def test_redis_flush_and_dispatcher_kill_lose_nothing():
     """FLUSHALL with pushed assignments outstanding, and the dispatcher
     killed with SIGKILL: every assignment still expires and is re-pushed,
     none twice."""
-    admin = login("admin")["token"]
-    reg = new_region(window=3)
-    for i in range(3):
-        new_expert(admin, reg["hospitals"][1 + i % 2], ONCO)
+    admin, reg, ex = region_with_experts(ONCO, n=3, window=3)
     apps = [submitted_application(reg, disease="D001")[1]["id"] for _ in range(4)]
     first = {a: live_assignment(a)["id"] for a in apps}
     sock = os.path.join(VAR, "run", "redis", "redis.sock")

@@ -121,6 +121,11 @@ export function sql(query) {
   return out.split('\n').filter((l) => l).map((l) => l.split('\t'));
 }
 
+// shared/stack.sh on the test stack (modules-stop, modules-start ...).
+export function stack(cmd) {
+  execFileSync(path.join(ROOT, 'shared', 'stack.sh'), [cmd], { stdio: 'ignore', timeout: 120000 });
+}
+
 export function ctl(...args) {
   return execFileSync(CTL, ['--config', path.join(VAR, 'mtcert.conf'), ...args],
     { encoding: 'utf8', timeout: 60000 });

@@ -13,7 +13,7 @@ const FILTERS = [
   ['unassigned', '待分配专家', { status: 'unassigned' }],
   ['overdue', '超过办理时限', { overdue: 'true' }],
 ];
-const PAGE = 50;
+const PAGE = 200;   // the API's largest page
 
 function query(params) {
   return Object.entries(params).map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
@@ -29,11 +29,14 @@ export async function agencyQueue(m, main) {
     h('p', { class: 'hint', text: '本统筹区的在办申请。超过办理时限：已超过按工作日计算的预计认定日期仍无结论。' }),
     bar, list, more);
 
-  // Counts per filter (first 200 of each; "200+" beyond).
+  // Counts per filter (one page each; "200+" beyond).  The page of the
+  // filter shown first is also its list: not asked for twice.
   const counts = {};
+  const firstPages = {};
   await Promise.all(FILTERS.map(async ([k, , p]) => {
-    const r = await api('GET', '/agency/applications?' + query(Object.assign({ limit: 200 }, p)));
+    const r = await api('GET', '/agency/applications?' + query(Object.assign({ limit: PAGE }, p)));
     counts[k] = r.items.length + (r.next_cursor ? '+' : '');
+    firstPages[k] = r;
   }));
 
   // Only the newest load draws: a slow answer for a filter already left
@@ -44,9 +47,12 @@ export async function agencyQueue(m, main) {
     const mine = ++loads;
     const p = Object.assign({ limit: PAGE }, FILTERS.find((f) => f[0] === filter)[2]);
     if (!reset && cursor) p.cursor = cursor;
-    let r;
+    // A filter's first drawing is the page behind its count (they agree);
+    // later ones ask again.
+    let r = reset ? firstPages[filter] : null;
+    delete firstPages[filter];
     try {
-      r = await api('GET', '/agency/applications?' + query(p));
+      if (!r) r = await api('GET', '/agency/applications?' + query(p));
     } catch (e) {
       if (mine === loads && e.status !== 401) announce(e.message, true);
       return;

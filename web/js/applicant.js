@@ -464,20 +464,30 @@ function stepReview(st, body, show) {
 
 // ---------------------------------------------------------- my applications
 
-export async function myApplications(m, main) {
+// The list of applications the caller may see (own, or filed by the
+// caller's hospital): title, what an empty list says, and for hospital
+// staff the applicant (masked ID number).
+async function applicationList(main, head, empty, withApplicant) {
   const r = await api('GET', '/applications?limit=50');
-  clear(main).append(h('div', { class: 'title-row' },
-    h('h1', { text: '我的申请' }),
-    h('a', { class: 'btn btn-primary', href: '#/apply', text: '申请门诊慢特病' })));
+  clear(main).append(...head);
   if (!r.items.length) {
-    main.append(h('p', { class: 'card', text: '您还没有申请。点击“申请门诊慢特病”开始。' }));
+    main.append(h('p', { class: 'card', text: empty }));
     return;
   }
   main.append(h('ul', { class: 'app-list' }, r.items.map((a) => h('li', { class: 'card' },
     h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: a.disease.name }), statusBadge(a.status)),
+    withApplicant ? h('p', { text: a.applicant.name + '（' + a.applicant.id_number + '）' }) : null,
     h('p', { class: 'hint', text: '申请编号 ' + a.id + ' · ' +
       (a.submitted_at ? '提交于 ' + fmtTime(a.submitted_at) : '创建于 ' + fmtTime(a.created_at)) }),
-    h('a', { href: '#/app/' + a.id, class: 'btn btn-secondary', text: a.status === 'draft' ? '查看或继续填写' : '查看进度' })))));
+    h('a', { href: '#/app/' + a.id, class: 'btn btn-secondary',
+      text: a.status === 'draft' && !withApplicant ? '查看或继续填写' : '查看进度' })))));
+}
+
+export function myApplications(m, main) {
+  return applicationList(main, [h('div', { class: 'title-row' },
+    h('h1', { text: '我的申请' }),
+    h('a', { class: 'btn btn-primary', href: '#/apply', text: '申请门诊慢特病' }))],
+  '您还没有申请。点击“申请门诊慢特病”开始。', false);
 }
 
 // ---------------------------------------------------------- one application
@@ -527,20 +537,10 @@ export async function applicationDetail(id, main) {
 
 // Hospital staff see the applications their hospital filed for people
 // (filed through the hospital API; R-APP-1), with each one's progress.
-export async function filedApplications(m, main) {
-  const r = await api('GET', '/applications?limit=50');
-  clear(main).append(h('h1', { text: '本院代办的申请' }),
-    h('p', { class: 'hint', text: '本院医保办为参保人代为申报的申请及其办理进度。' }));
-  if (!r.items.length) {
-    main.append(h('p', { class: 'card', text: '本院还没有代办的申请。' }));
-    return;
-  }
-  main.append(h('ul', { class: 'app-list' }, r.items.map((a) => h('li', { class: 'card' },
-    h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: a.disease.name }), statusBadge(a.status)),
-    h('p', { text: a.applicant.name + '（' + a.applicant.id_number + '）' }),
-    h('p', { class: 'hint', text: '申请编号 ' + a.id + ' · ' +
-      (a.submitted_at ? '提交于 ' + fmtTime(a.submitted_at) : '创建于 ' + fmtTime(a.created_at)) }),
-    h('a', { href: '#/app/' + a.id, class: 'btn btn-secondary', text: '查看进度' })))));
+export function filedApplications(m, main) {
+  return applicationList(main, [h('h1', { text: '本院代办的申请' }),
+    h('p', { class: 'hint', text: '本院医保办为参保人代为申报的申请及其办理进度。' })],
+  '本院还没有代办的申请。', true);
 }
 
 function withdrawBox(a) {
