@@ -4,6 +4,7 @@ The tests talk HTTP to nginx of a throwaway stack started by tests/run.sh
 (MTCERT_URL, MTCERT_VAR, MTCERT_ROOT).  Nothing is mocked: PostgreSQL,
 Redis, nginx and the mtcert-host worker pools are the real ones.
 """
+import contextlib
 import datetime
 import json
 import os
@@ -74,6 +75,19 @@ def assert_error(r, status, code, field=None):
     if field is not None:
         assert err.get("field") == field, err
     return err
+
+
+@contextlib.contextmanager
+def policy(region, key, value):
+    """The region's policy key set to value (through mtcertctl) for the
+    with-block, then back to what it was."""
+    before = re.search(r"^%s=(.*)$" % key, ctl("policy", "get", region).stdout,
+                       re.M).group(1)
+    ctl("policy", "set", region, key, value)
+    try:
+        yield
+    finally:
+        ctl("policy", "set", region, key, before)
 
 
 def ctl(*args, check=True):

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from conftest import (JPEG, PDF, PNG, VAR, api, assert_error, bearer, client,
+                      policy,
                       complete, ctl, draft, insured_login, login, new_person,
                       request_code, required_kinds, sms_lines, sql, unique,
                       upload, wait_for, wait_sms)
@@ -350,30 +351,24 @@ def test_material_dated_13_months_ago_is_refused():
 def test_file_one_byte_over_the_limit_is_413():
     p = new_person(region="370800")
     tok = insured_login(p)["token"]
-    ctl("policy", "set", "370800", "material_max_bytes", "4096")
-    try:
+    with policy("370800", "material_max_bytes", "4096"):
         app = draft(tok, institution="H37080000001")
         at_limit = PNG + b"\x00" * (4096 - len(PNG))
         assert upload(tok, app["id"], "inpatient_record",
                       data=at_limit).status_code == 201
         assert_error(upload(tok, app["id"], "lab_report", data=at_limit + b"\x00"),
                      413, "file_too_large", "file")
-    finally:
-        ctl("policy", "set", "370800", "material_max_bytes", "10485760")
 
 
 def test_application_total_size_limit():
     p = new_person(region="370800")
     tok = insured_login(p)["token"]
-    ctl("policy", "set", "370800", "application_max_bytes", "2048")
-    try:
+    with policy("370800", "application_max_bytes", "2048"):
         app = draft(tok, institution="H37080000001")
         half = PNG + b"\x00" * (1500 - len(PNG))
         assert upload(tok, app["id"], "inpatient_record", data=half).status_code == 201
         assert_error(upload(tok, app["id"], "lab_report", data=half),
                      413, "application_files_too_large", "file")
-    finally:
-        ctl("policy", "set", "370800", "application_max_bytes", "52428800")
 
 
 def test_file_download_stored_whole_and_logged():

@@ -5,7 +5,7 @@ import subprocess
 import time
 
 from conftest import (API, VAR, api, assert_error, bearer, client, ctl,
-                      insured_login, login, new_person, unique)
+                      insured_login, login, new_person, policy, unique)
 
 
 def test_login_me_logout_bearer():
@@ -101,8 +101,7 @@ def test_lock_runs_out_and_the_count_starts_afresh():
     user = unique("relock")
     ctl("user", "add", "--role", "agency", "--login", user,
         "--password", "right-password-4", "--region", "532300")
-    ctl("policy", "set", "532300", "login_lockout_seconds", "1")
-    try:
+    with policy("532300", "login_lockout_seconds", "1"):
         for _ in range(5):
             api("POST", "/auth/password-login",
                 json={"login": user, "password": "wrong"})
@@ -116,8 +115,6 @@ def test_lock_runs_out_and_the_count_starts_afresh():
                          json={"login": user, "password": "wrong"}),
                      401, "login_failed")
         login(user, "right-password-4")
-    finally:
-        ctl("policy", "set", "532300", "login_lockout_seconds", "900")
 
 
 def test_success_resets_failure_count():

@@ -17,18 +17,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 DUE=${BENCH_DUE:-100000}
 STEADY=${BENCH_STEADY_SECONDS:-20}
-export MTCERT_VAR
-MTCERT_VAR=$(mktemp -d /tmp/mtcert-dbench.XXXXXX)
-chmod 711 "$MTCERT_VAR"
-export MTCERT_PORT=${BENCH_PORT:-28180} MTCERT_PG_PORT=${BENCH_PG_PORT:-25533}
+. tests/bench/stack.sh
 export MTCERT_MODULES="catalog:1 auth:1 agency:1 apply:1 review:1"
 # Two dispatchers: one per core (each waits on PostgreSQL most of the time).
 export MTCERT_DISPATCHERS=${BENCH_DISPATCHERS:-2}
-cleanup() { shared/stack.sh stop >/dev/null 2>&1 || true; rm -rf "$MTCERT_VAR"; }
-trap cleanup EXIT
-shared/stack.sh start >/dev/null
-V=$MTCERT_VAR
-PGC="host=$V/run/pg port=$MTCERT_PG_PORT dbname=mtcert user=mtcert"
+bench_stack dbench 28180 25533
 q() { psql "$PGC" -qAtX -c "$1"; }
 rss() { ps -o rss= -p "$(cat "$V/pids/dispatcher.pid")" | tr -d ' '; }
 

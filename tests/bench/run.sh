@@ -16,28 +16,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 SECS=${BENCH_SECONDS:-10}
 CONN=${BENCH_CONNECTIONS:-64}
-export MTCERT_VAR
-MTCERT_VAR=$(mktemp -d /tmp/mtcert-bench.XXXXXX)
-chmod 711 "$MTCERT_VAR"
-export MTCERT_PORT=${BENCH_PORT:-28080} MTCERT_PG_PORT=${BENCH_PG_PORT:-25433}
-BPORT=$((MTCERT_PORT + 1))
+. tests/bench/stack.sh
 # apply with 8 workers: submissions are CPU-bound in PostgreSQL (rules
 # and the progress view), so more workers than that only queue on the 2
 # cores (measured: 32 workers 949/s p99 343 ms, 8 workers 1404/s p99 78 ms,
 # 4 workers 1347/s).
 export MTCERT_MODULES="catalog:4 auth:2 agency:1 apply:${BENCH_APPLY_WORKERS:-8}"
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	shared/stack.sh stop >/dev/null 2>&1 || true
-	rm -rf "$MTCERT_VAR"
-}
-trap cleanup EXIT
-
-shared/stack.sh start >/dev/null
-V=$MTCERT_VAR
-PGC="host=$V/run/pg port=$MTCERT_PG_PORT dbname=mtcert user=mtcert"
+bench_stack bench 28080 25433
+BPORT=$((MTCERT_PORT + 1))
 psql "$PGC" -qc "CREATE TABLE IF NOT EXISTS bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)"
 redis-cli -s "$V/run/redis/redis.sock" set bench:key hello >/dev/null
 
@@ -45,7 +31,7 @@ start_responder() { # name mode workers
 	build/bench/bench-responder --socket "$V/run/fcgi/bench-$1.sock" \
 		--mode "$2" --workers "$3" --pg "$PGC" \
 		--redis "$V/run/redis/redis.sock" >>"$V/log/bench.log" 2>&1 &
-	PIDS+=($!)
+	BENCH_PIDS+=($!)
 }
 start_responder minimal minimal 2
 start_responder redis redis 4
