@@ -36,6 +36,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,35 +309,68 @@ push_one(struct mt_db *db, const char *app)
 }
 
 /*
- * Push everything that needs an expert, page by page in id order: every
- * waiting application gets its turn, however many wait in regions with
- * nobody eligible (one page of the oldest would starve the rest).
- * Returns how many were pushed.
+ * The retry of applications nobody could take (unassigned_since set),
+ * spread over the loop a page at a time so that the timers never wait
+ * behind it: retry_pages pages are still to go (1 after a tick, INT_MAX
+ * after the expert pool changed), from retry_from on, in id order.  The
+ * ticks go round robin, so every waiting application gets its turn
+ * however many wait in regions with nobody eligible.
+ */
+static long long retry_from;
+static int retry_pages;
+
+/* One page of PENDING (waiting: with the retried) after id after: push
+ * each.  Sets *rows and *last (the last id seen); returns how many were
+ * pushed. */
+static int
+push_page(struct mt_db *db, int waiting, long long after, int *rows,
+    long long *last)
+{
+	char from[24];
+	const char *p[2] = { waiting ? "true" : "false", from };
+	PGresult *res;
+	int i, n = 0;
+
+	*rows = 0;
+	snprintf(from, sizeof(from), "%lld", after);
+	res = mt_db_exec(db, STMT_PENDING, 2, p);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return 0;
+	}
+	*rows = PQntuples(res);
+	for (i = 0; i < *rows && !stopping; i++)
+		if (push_one(db, PQgetvalue(res, i, 0)) > 0)
+			n++;
+	if (*rows > 0)
+		*last = atoll(PQgetvalue(res, *rows - 1, 0));
+	PQclear(res);
+	return n;
+}
+
+/*
+ * Push a page of the applications waiting for their first try (oldest
+ * first), and a page of the retry when one is due.  Returns how many were
+ * pushed, plus one while a retry is under way (so the loop goes on).
  */
 static int
-run_pushes(struct mt_db *db, int retry_unassigned)
+run_pushes(struct mt_db *db)
 {
-	char after[24] = "0";
-	const char *p[2] = { retry_unassigned ? "true" : "false", after };
-	PGresult *res;
-	int i, rows, n = 0;
+	long long last = 0;
+	int rows, n;
 
-	do {
-		res = mt_db_exec(db, STMT_PENDING, 2, p);
-		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-			PQclear(res);
-			return n;
+	n = push_page(db, 0, 0, &rows, &last);
+	if (retry_pages > 0) {
+		n += push_page(db, 1, retry_from, &rows, &last);
+		if (rows == atoi(BATCH)) {
+			retry_from = last;
+			retry_pages--;
+		} else {
+			retry_from = 0;         /* the end: next time from the start */
+			retry_pages = 0;
 		}
-		rows = PQntuples(res);
-		for (i = 0; i < rows && !stopping; i++)
-			if (push_one(db, PQgetvalue(res, i, 0)) > 0)
-				n++;
-		if (rows > 0)
-			snprintf(after, sizeof(after), "%s",
-			    PQgetvalue(res, rows - 1, 0));
-		PQclear(res);
-	} while (rows == atoi(BATCH) && !stopping);
-	return n;
+	}
+	return n + (retry_pages > 0);
 }
 
 /* Run a batch function on an id array; the parsed JSON, or NULL. */
@@ -584,7 +618,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct mt_db db;
 	double next_rebuild, next_retry = 0, next_sweep = 0;
-	int n = 0, busy, retry = 1, wake;
+	int n = 0, busy, wake;
 
 	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
 		if (mt_config_load(argv[2]) != 0)
@@ -614,6 +648,8 @@ main(int argc, char **argv)
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
 	mt_log_info("started");
 	next_rebuild = 0;
+	/* The pool may have changed while we were down: all of them. */
+	retry_pages = INT_MAX;
 	while (!stopping) {
 		double t = mt_now_ms();
 
@@ -629,11 +665,11 @@ main(int argc, char **argv)
 			next_sweep = t + SWEEP_MS;
 		}
 		if (t >= next_retry) {
-			retry = 1;
+			if (retry_pages == 0)
+				retry_pages = 1;
 			next_retry = t + RETRY_UNASSIGNED_MS;
 		}
-		busy += run_pushes(&db, retry);
-		retry = 0;
+		busy += run_pushes(&db);
 		busy += run_timers(&db);
 		while (!stopping && (n = drain_sms(&db)) > 0) {
 			mt_log_info("sms sent=%d", n);
@@ -643,8 +679,11 @@ main(int argc, char **argv)
 			continue;
 		/* Idle: wait for a wake-up; a signal cuts it. */
 		wake = wait_wake();
-		if (wake == 2)
-			retry = 1;
+		if (wake == 2) {
+			/* The pool changed: every waiting one, from the start. */
+			retry_from = 0;
+			retry_pages = INT_MAX;
+		}
 		else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
 			/* Redis is down: rebuild its timers as soon as it is
 			 * back (a restart keeps our marker, so redis_flushed()

@@ -721,10 +721,18 @@ test('with the API pools down the page says so in Chinese and offers a retry tha
   try {
     await page.click('#tab-decided');
     await page.locator('#tasks .form-error').filter({ hasText: '服务暂时不可用，请稍后再试' }).waitFor();
+    // A reload while down: the service is down, not the session (no
+    // "please sign in").
+    await page.reload();
+    await page.getByRole('heading', { name: '出错了' }).waitFor();
+    assert.match(await page.locator('.view .form-error').textContent(), /服务暂时不可用/);
+    assert.equal(page.url(), URL + '/#/expert');
   } finally {
     stack('modules-start');
   }
-  await page.getByRole('button', { name: '重试' }).click();
+  await page.click('#retry');
+  await page.getByRole('heading', { name: '认定任务' }).waitFor();
+  await page.click('#tab-decided');
   await page.locator('#tasks').filter({ hasText: '暂无任务' }).waitFor();
   assert.equal(await page.locator('#tab-decided').getAttribute('aria-pressed'), 'true');
   await done(page);

@@ -152,6 +152,13 @@ function notFound(view) {
 
 let current = null;   // the view of the newest navigation
 
+// A page that could not be drawn: the message, and a retry.
+function failed(view, e) {
+  clear(view).append(h('h1', { text: '出错了' }),
+    h('p', { class: 'form-error', role: 'alert', text: e.message || '页面加载失败，请稍后再试' }),
+    button('重试', () => route(true), 'btn', { id: 'retry' }));
+}
+
 async function route(focus) {
   cleanups.forEach((f) => f());
   cleanups = [];
@@ -166,9 +173,13 @@ async function route(focus) {
   const r = ROUTES.find(([re]) => re.test(hash));
   if (!r) { notFound(view); document.title = '页面不存在 - 门诊慢特病网上认定'; return; }
   const [re, roles, title, page] = r;
-  // Signed in meanwhile in another tab: the cookie is there, ask.
+  // Signed in meanwhile in another tab: the cookie is there, ask.  The
+  // service down is not "signed out": say so, with a retry.
   if (roles && !session.me) {
-    try { await loadMe(); } catch (e) { /* handled below as signed out */ }
+    try { await loadMe(); } catch (e) {
+      if (view === current) failed(view, e);
+      return;
+    }
     if (view !== current) return;
   }
   if (roles && (!session.me || !roles.includes(session.me.role))) {
@@ -182,9 +193,7 @@ async function route(focus) {
     await page(re.exec(hash), view);
   } catch (e) {
     if (view !== current || e.status === 401) return;
-    clear(view).append(h('h1', { text: '出错了' }),
-      h('p', { class: 'form-error', role: 'alert', text: e.message || '页面加载失败，请稍后再试' }),
-      button('重试', () => route(true)));
+    failed(view, e);
   }
   if (view !== current) return;
   view.querySelectorAll('.loading').forEach((x) => { if (x.parentNode === view) x.remove(); });
