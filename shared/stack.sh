@@ -30,6 +30,9 @@ wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev"
 say() { printf 'mtcert: %s\n' "$*"; }
 die() { printf 'mtcert: %s\n' "$*" >&2; exit 1; }
 
+# The parts each start function (re)started, for cmd_start's summary.
+STARTED=()
+
 # The service user: workers, the dispatcher and Redis run as it, never as
 # root (PostgreSQL runs as postgres, nginx workers as www-data).
 SVC_USER=mtcert
@@ -167,11 +170,20 @@ max_connections = 200
 shared_buffers = 256MB
 PGC
 	fi
-	if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$VAR/pg" status >/dev/null 2>&1; then
-		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$VAR/pg" -w -t 60 \
-			-l "$VAR/log/postgresql.log" start >/dev/null
+	local psql=(psql -h "$VAR/run/pg" -p "$PG_PORT" -U postgres -qAt) i
+	# Alive means answering, not a PID: after a kill -9 of the
+	# postmaster, pg_ctl status still sees its PID (a zombie, or the
+	# backends still ending), and its first start fails on the lock
+	# file; so try again for up to 15 s.
+	if ! PGCONNECT_TIMEOUT=2 "${psql[@]}" -c 'SELECT 1' >/dev/null 2>&1; then
+		for i in $(seq 60); do
+			runuser -u postgres -- "$PGBIN/pg_ctl" -D "$VAR/pg" -w -t 60 \
+				-l "$VAR/log/postgresql.log" start >/dev/null 2>&1 && break
+			[ "$i" -eq 60 ] && die "PostgreSQL did not start; see $VAR/log/postgresql.log"
+			sleep 0.25
+		done
+		STARTED+=(postgres)
 	fi
-	local psql=(psql -h "$VAR/run/pg" -p "$PG_PORT" -U postgres -qAt)
 	"${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='mtcert'" | grep -q 1 ||
 		"${psql[@]}" -c "CREATE ROLE mtcert LOGIN"
 	"${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='mtcert'" | grep -q 1 ||
@@ -197,6 +209,7 @@ RC
 	nohup setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- \
 		redis-server "$VAR/redis.conf" >>"$VAR/log/redis.log" 2>&1 &
 	echo $! > "$VAR/pids/redis.pid"
+	STARTED+=(redis)
 	local i
 	for i in $(seq 100); do
 		redis-cli -s "$VAR/run/redis/redis.sock" ping 2>/dev/null | grep -q PONG && return 0
@@ -218,6 +231,7 @@ modules_start() {
 			--socket "$VAR/run/fcgi/$name.sock" --workers "$n" \
 			--config "$VAR/mtcert.conf" >>"$VAR/log/$name.log" 2>&1 &
 		echo $! > "$VAR/pids/$name.pid"
+		STARTED+=("$name")
 	done
 	for m in $MODULES; do
 		name=${m%%:*}
@@ -241,6 +255,7 @@ dispatcher_start() {
 			"$BUILD/bin/mtcert-dispatcher" --config "$VAR/mtcert.conf" \
 			>>"$VAR/log/dispatcher.log" 2>&1 &
 		echo $! > "$f"
+		STARTED+=("$(basename "$f" .pid)")
 	done
 }
 
@@ -255,16 +270,17 @@ nginx_start() {
 	nginx -t -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log" 2>"$VAR/log/nginx-test.log" ||
 		die "nginx config invalid: $(cat "$VAR/log/nginx-test.log")"
 	nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log"
+	STARTED+=(nginx)
 	for _ in $(seq 100); do alive "$VAR/run/nginx.pid" && return 0; sleep 0.05; done
 	die "nginx did not start; see $VAR/log/nginx-error.log"
 }
 
+# Start whatever part is not alive, every part, every time (a part killed
+# with -9 is started again; the live ones are left alone), and say which.
+# The dispatcher restarts its own child (mtcert-dispatcher's supervise());
+# systemd units for a real server are in shared/systemd/.
 cmd_start() {
 	[ "$(id -u)" -eq 0 ] || die "make run needs root (initdb as postgres, nginx user switch)"
-	if alive "$VAR/run/nginx.pid" && alive "$VAR/pids/redis.pid"; then
-		say "already running at http://127.0.0.1:$PORT/ (make stop to stop)"
-		exit 0
-	fi
 	[ -x "$BUILD/bin/mtcert-host" ] || die "not built: run make first"
 	prepare_dirs
 	write_config
@@ -275,6 +291,11 @@ cmd_start() {
 	modules_start
 	dispatcher_start
 	nginx_start
+	if [ ${#STARTED[@]} -eq 0 ]; then
+		say "everything was already running (make stop to stop)"
+	else
+		say "started: ${STARTED[*]}"
+	fi
 	say "running at http://127.0.0.1:$PORT/  (API: http://127.0.0.1:$PORT/api/v1/)"
 	say "demo logins: see README.md (admin / mtcert-admin-2026, agency-sanmenxia / mtcert-agency-2026, ...)"
 }

@@ -3,6 +3,10 @@
  *
  *   mtcert-dispatcher [--config FILE]
  *
+ * The process is a master that runs the work below in one child and
+ * restarts it when it dies (supervise(), near the end); PostgreSQL
+ * outages are waited out with a capped backoff (pg_gate()).
+ *
  * Today it drains the SMS outbox (R-CER-7): every message is an
  * sms_outbox row written in the transaction that caused it; we poll its
  * partial index every POLL_MS (not LISTEN/NOTIFY: PostgreSQL serialises
@@ -34,6 +38,9 @@
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -612,23 +619,80 @@ wait_wake(void)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * PostgreSQL outages.  While it is down every statement of a loop turn
+ * would try a new connection and log it: 472 warnings in 50 s were
+ * measured.  Instead the loop waits here, probing with PQping (which logs
+ * nothing) after a delay that doubles from PG_BACKOFF_MIN_MS up to
+ * PG_BACKOFF_MAX_MS, and says once that it is down and once that it is
+ * back.  The cap bounds how late the SMS codes resume after an outage.
+ */
+#define PG_BACKOFF_MIN_MS 200
+#define PG_BACKOFF_MAX_MS 5000
+
+static struct {
+	int	down;		/* 1 between "down" and "back" */
+	int	delay_ms;	/* the next wait */
+	double	since;		/* when it went down */
+} pg;
+
+/* Sleep ms, cut short by SIGTERM (usleep returns on a signal). */
+static void
+nap(int ms)
+{
+	if (!stopping)
+		usleep((useconds_t)ms * 1000);
+}
+
+/*
+ * Make sure the database connection is up before a loop turn.  Returns
+ * 0 when it is, -1 after a backoff wait (the caller starts the turn
+ * again).  Logs one line when PostgreSQL goes down and one when it is
+ * back, whatever the outage's length.
+ */
+static int
+pg_gate(struct mt_db *db)
+{
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	if (pg.down) {
+		nap(pg.delay_ms);
+		pg.delay_ms = pg.delay_ms * 2 > PG_BACKOFF_MAX_MS ?
+		    PG_BACKOFF_MAX_MS : pg.delay_ms * 2;
+	}
+	if (!stopping && PQping(db->conninfo) == PQPING_OK &&
+	    mt_db_ensure(db) == 0) {
+		if (pg.down)
+			mt_log_info("postgres back after %.1f s",
+			    (mt_now_ms() - pg.since) / 1000.0);
+		pg.down = 0;
+		return 0;
+	}
+	if (!pg.down) {
+		mt_log_warn("postgres down; retrying every %d-%d ms until "
+		    "it is back", PG_BACKOFF_MIN_MS, PG_BACKOFF_MAX_MS);
+		pg.down = 1;
+		pg.since = mt_now_ms();
+		pg.delay_ms = PG_BACKOFF_MIN_MS;
+	}
+	return -1;
+}
+
+/*
+ * The dispatcher's loop (the supervised child): until SIGTERM, one turn
+ * of rebuild, sweep, pushes, timers and SMS, then an idle wait.  A turn
+ * that loses the database stops at once and waits in pg_gate(), so no
+ * later step of the turn tries (and logs) a connection of its own.
+ * Returns the exit status.
+ */
+static int
+serve(void)
 {
 	struct sigaction sa;
 	struct mt_db db;
-	double next_rebuild, next_retry = 0, next_sweep = 0;
+	double next_rebuild = 0, next_retry = 0, next_sweep = 0;
 	int n = 0, busy, wake;
 
-	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
-		if (mt_config_load(argv[2]) != 0)
-			return 2;
-	} else if (argc != 1) {
-		fputs("usage: mtcert-dispatcher [--config FILE]\n", stderr);
-		return 2;
-	} else if (mt_config_load(NULL) != 0)
-		return 2;
-	mt_log_init("dispatcher");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -647,12 +711,13 @@ main(int argc, char **argv)
 	db.on_connect = "SET synchronous_commit = off";
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
 	mt_log_info("started");
-	next_rebuild = 0;
 	/* The pool may have changed while we were down: all of them. */
 	retry_pages = INT_MAX;
 	while (!stopping) {
 		double t = mt_now_ms();
 
+		if (pg_gate(&db) < 0)
+			continue;
 		if (t >= next_rebuild || redis_flushed()) {
 			/* Soon again while Redis is down, so it is rebuilt as
 			 * soon as it is back. */
@@ -669,13 +734,18 @@ main(int argc, char **argv)
 				retry_pages = 1;
 			next_retry = t + RETRY_UNASSIGNED_MS;
 		}
+		if (db.conn == NULL)
+			continue;
 		busy += run_pushes(&db);
+		if (db.conn == NULL)
+			continue;
 		busy += run_timers(&db);
-		while (!stopping && (n = drain_sms(&db)) > 0) {
+		while (!stopping && db.conn != NULL &&
+		    (n = drain_sms(&db)) > 0) {
 			mt_log_info("sms sent=%d", n);
 			busy++;
 		}
-		if (busy > 0)
+		if (busy > 0 || db.conn == NULL)
 			continue;
 		/* Idle: wait for a wake-up; a signal cuts it. */
 		wake = wait_wake();
@@ -693,4 +763,118 @@ main(int argc, char **argv)
 	mt_db_close(&db);
 	mt_log_info("stopped");
 	return 0;
+}
+
+/*
+ * Supervision: the process started (by stack.sh or systemd) is a small
+ * master that runs serve() in a child and starts a new child when it
+ * dies, like mtcert-host does for its workers.  A child that dies within
+ * CHILD_STABLE_S of its start waits before the next one, 1 s doubling up
+ * to 30 s, so a crash at start does not spin; one that ran longer is
+ * restarted after 1 s.  SIGTERM/SIGINT to the master stop the child (15
+ * s, then SIGKILL) and the master.  The child dies with the master
+ * (PR_SET_PDEATHSIG), so a killed master leaves no orphan behind and a
+ * new master (stack.sh start, systemd's Restart=always) takes over.
+ */
+#define CHILD_STABLE_S 60
+#define CHILD_DELAY_MAX_S 30
+
+/* Fork the child; it never returns.  Returns its PID, or -1. */
+static pid_t
+spawn(pid_t master)
+{
+	sigset_t none;
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		if (pid < 0)
+			mt_log_error("fork: %s", strerror(errno));
+		return pid;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != master)	/* the master died before prctl */
+		_exit(0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	_exit(serve());
+}
+
+/* Stop the child: SIGTERM, 15 s, SIGKILL; reap it. */
+static void
+stop_child(pid_t pid)
+{
+	int i;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (i = 0; i < 150 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	if (i == 150) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/*
+ * The master's loop (see above).  Signals are taken synchronously
+ * (sigtimedwait), so a SIGTERM never slips in between a check and a
+ * wait.  Returns the exit status.
+ */
+static int
+supervise(void)
+{
+	struct timespec tick = { 1, 0 };
+	time_t born = 0, next = 0;
+	int delay = 1, status, sig;
+	pid_t child = -1, pid, master = getpid();
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		if (child <= 0 && time(NULL) >= next) {
+			born = time(NULL);
+			child = spawn(master);
+			next = born + delay;	/* a failed fork waits too */
+		}
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != child)
+				continue;
+			delay = time(NULL) - born >= CHILD_STABLE_S ? 1 :
+			    delay * 2 > CHILD_DELAY_MAX_S ? CHILD_DELAY_MAX_S :
+			    delay * 2;
+			next = time(NULL) + delay;
+			mt_log_warn("dispatcher %ld ended (%s %d); restarting in "
+			    "%d s", (long)pid, WIFSIGNALED(status) ? "signal" :
+			    "exit", WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status), delay);
+			child = -1;
+		}
+	}
+	stop_child(child);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
+		if (mt_config_load(argv[2]) != 0)
+			return 2;
+	} else if (argc != 1) {
+		fputs("usage: mtcert-dispatcher [--config FILE]\n", stderr);
+		return 2;
+	} else if (mt_config_load(NULL) != 0)
+		return 2;
+	mt_log_init("dispatcher");
+	return supervise();
 }
