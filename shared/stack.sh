@@ -266,7 +266,8 @@ nginx_start() {
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$WWW_USER|g" \
 	    -e "s|@WEB@|$VAR/www|g" "$ROOT/nginx/mtcert.conf.in" > "$VAR/nginx/nginx.conf"
 	cp "$ROOT/nginx/fastcgi.mtcert" "$ROOT/nginx/security-headers.conf" \
-	    "$ROOT/nginx/file-headers.conf" "$VAR/nginx/"
+	    "$ROOT/nginx/file-headers.conf" "$ROOT/nginx/not-implemented.conf" \
+	    "$VAR/nginx/"
 	nginx -t -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log" 2>"$VAR/log/nginx-test.log" ||
 		die "nginx config invalid: $(cat "$VAR/log/nginx-test.log")"
 	nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log"

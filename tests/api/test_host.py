@@ -8,6 +8,7 @@ import re
 import requests
 
 from conftest import API, URL, VAR, api, assert_error, bearer, client, login
+from test_openapi import SPEC, documented
 
 
 def test_unknown_path_404_envelope():
@@ -187,3 +188,36 @@ def test_portal_static_files_revalidate_and_forbid_inline_scripts():
     again = requests.get(URL + "/js/app.js", timeout=10,
                          headers={"If-None-Match": js.headers["ETag"]})
     assert again.status_code == 304
+
+
+def error_log_size():
+    return os.path.getsize(os.path.join(VAR, "log", "nginx-error.log"))
+
+
+def error_log_since(offset):
+    with open(os.path.join(VAR, "log", "nginx-error.log"),
+              encoding="utf-8", errors="replace") as f:
+        f.seek(offset)
+        return f.read()
+
+
+def test_planned_operations_answer_501_without_retry_after():
+    """Every operation the contract marks planned answers 501
+    not_implemented, no Retry-After, no [crit] line in nginx's log (issue
+    9 A7; before: 503 with Retry-After: 5 and a [crit] per call for the
+    benefit and hospital paths, 404/405 from the running modules)."""
+    planned = sorted(documented("planned"))
+    assert len(planned) >= 15, planned
+    since = error_log_size()
+    tok = login("admin")["token"]
+    for method, path in planned:
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        r = api(method.upper(), url, headers=bearer(tok))
+        assert_error(r, 501, "not_implemented")
+        assert "Retry-After" not in r.headers, (method, path)
+        assert r.headers.get("X-Frame-Options") == "DENY", (method, path)
+        assert SPEC["paths"][path][method]["responses"]["501"], (method, path)
+    # The implemented neighbours still reach their modules.
+    assert api("POST", "/hospital/applications", json={}).status_code == 401
+    assert api("GET", "/agency/applications").status_code == 401
+    assert "[crit]" not in error_log_since(since)
