@@ -73,19 +73,22 @@ cmd_deps() {
 # The browser tests' tools: Debian's Chromium (never a downloaded
 # browser), a CJK font so pages and screenshots show Chinese, Node.js and
 # npm's playwright-core and axe-core (accessibility rules) at the versions
-# tests/browser/package-lock.json pins.
+# tests/browser/package-lock.json pins; and the contract's linter,
+# @redocly/cli, as tests/lint/package-lock.json pins it.
 BROWSER_PACKAGES="chromium fonts-wqy-microhei"
 cmd_browser_deps() {
-	local pk=$BROWSER_PACKAGES
+	local pk=$BROWSER_PACKAGES d
 	command -v npm >/dev/null 2>&1 || pk="$pk nodejs npm"
 	install_packages $pk
-	# npm writes node_modules/.package-lock.json: newer than the lock file
-	# means installed as pinned.
-	[ "$ROOT/tests/browser/node_modules/.package-lock.json" -nt \
-	    "$ROOT/tests/browser/package-lock.json" ] && return 0
-	say "installing playwright-core and axe-core (npm ci in tests/browser)"
-	(cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
-		die "npm ci in tests/browser failed"
+	for d in tests/browser tests/lint; do
+		# npm writes node_modules/.package-lock.json: newer than the
+		# lock file means installed as pinned.
+		[ "$ROOT/$d/node_modules/.package-lock.json" -nt \
+		    "$ROOT/$d/package-lock.json" ] && continue
+		say "installing what $d/package-lock.json pins (npm ci)"
+		(cd "$ROOT/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+			die "npm ci in $d failed"
+	done
 }
 
 # install_packages PKG...: the Debian packages not yet installed.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/run.sh -- the whole suite (make test): unit tests, a bounded fuzz
-# run of the input parsers, then the API, fault and contract tests and
+# run of the input parsers, the OpenAPI file's lint (Redocly CLI, errors
+# fail), then the API, fault and contract tests and
 # the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build (browser tests: normal build
@@ -36,6 +37,11 @@ tests/unit/run.sh build/tests/test_* | tee "$REPORTS/unit.txt" || status=1
 
 echo "== fuzz (libFuzzer, bounded)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} tests/fuzz/run.sh || status=1
+
+echo "== contract lint (Redocly CLI, docs/openapi.yaml; fails on errors)"
+(cd tests/lint && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	node_modules/.bin/redocly lint --config redocly.yaml --format=stylish \
+	../../docs/openapi.yaml) || status=1
 
 echo "== API tests (normal build)"
 export MTCERT_BUILD=$ROOT/build

@@ -6,11 +6,13 @@ import json
 import os
 import random
 import re
+import signal
 import uuid
 
 import requests
 
-from conftest import (API, URL, VAR, api, assert_error, bearer, client, login,
+from conftest import (API, PNG, URL, VAR, api, assert_error, bearer, client,
+                      draft, insured_login, login, new_person, stack, upload,
                       wait_for)
 from test_openapi import SPEC, documented
 
@@ -252,3 +254,61 @@ def test_no_query_string_in_any_log():
     for path in glob.glob(os.path.join(VAR, "log", "*")):
         with open(path, encoding="utf-8", errors="replace") as f:
             assert secret not in f.read(), path
+
+
+def test_stored_file_has_request_id_and_416_is_the_envelope():
+    """A file served by X-Accel-Redirect carries the request's
+    X-Request-Id; a Range past its end is 416 in the error envelope, not
+    nginx's HTML page, with Content-Range (issue 9 A14)."""
+    tok = insured_login(new_person())["token"]
+    app = draft(tok)
+    mid = upload(tok, app["id"], "inpatient_record").json()["id"]
+    r = api("GET", "/materials/%s" % mid, headers=bearer(tok))
+    assert r.status_code == 200 and r.content == PNG
+    assert re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"]), r.headers
+    r = api("GET", "/materials/%s" % mid,
+            headers=dict(bearer(tok), Range="bytes=1000000-"))
+    assert_error(r, 416, "range_not_satisfiable")
+    assert r.headers["Content-Range"] == "bytes */%d" % len(PNG)
+    assert r.headers["X-Request-Id"] and "private" in r.headers["Cache-Control"]
+    # A portal file too (not gzipped: nginx ignores Range on gzip).
+    r = requests.get(URL + "/index.html", timeout=10, headers={
+        "Range": "bytes=999999-", "Accept-Encoding": "identity"})
+    assert_error(r, 416, "range_not_satisfiable")
+    assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_nginx_503_for_a_stopped_pool_is_never_cached():
+    """/health's 503 from nginx (the catalog pool is not running) says
+    Cache-Control: no-store like the module's own 503 (issue 9 A14)."""
+    pidfile = os.path.join(VAR, "pids", "catalog.pid")
+    sock = os.path.join(VAR, "run", "fcgi", "catalog.sock")
+    os.kill(int(open(pidfile).read()), signal.SIGTERM)
+    try:
+        assert wait_for(lambda: not os.path.exists(sock), 30)
+        r = api("GET", "/health")
+        assert_error(r, 503, "service_unavailable")
+        assert r.headers["Cache-Control"] == "no-store"
+        assert r.headers["Retry-After"] == "5"
+    finally:
+        stack("modules-start")
+    assert wait_for(lambda: api("GET", "/health").status_code == 200, 30)
+
+
+def test_contract_declares_405_413_415_the_host_answers():
+    """The host answers 405 on any path for a method it does not list,
+    and 413/415 on every route with a body: the contract says so on each
+    implemented operation (issue 9 A14: PUT /agency/policy answered 413
+    and 415 undeclared; 405 was declared nowhere)."""
+    tok = login("admin")["token"]
+    for ctype, data, status in (
+            ("application/json", b"{" + b" " * 70000 + b"}", 413),
+            ("application/x-www-form-urlencoded", b"a=b", 415)):
+        r = api("PUT", "/agency/policy", params={"region": "411200"},
+                data=data, headers=dict(bearer(tok), **{"Content-Type": ctype}))
+        assert r.status_code == status, r.text
+    for method, path in documented("implemented"):
+        op = SPEC["paths"][path][method]
+        assert "405" in op["responses"], (method, path)
+        if "requestBody" in op:
+            assert {"413", "415"} <= set(op["responses"]), (method, path)
