@@ -173,15 +173,20 @@ export function newRegion() {
   return { region: code, hospitals: hosp, names: ['测试市第甲人民医院', '测试市第乙人民医院', '测试市第丙人民医院'] };
 }
 
+// Logins shaped like the demo ones (expert-cardio-1, agency-sanmenxia):
+// the README's screenshots show them in the page header.
+const SPECIALTY_TAG = { 心血管: 'cardio', 肿瘤: 'onc', 内分泌: 'endo' };
+function uniqueSuffix() { return Date.now().toString(36).slice(-4) + rnd(100); }
+
 export function newExpert(institution, specialties, login) {
-  login = login || 'bx' + Date.now().toString(36) + rnd(1000);
+  login = login || 'expert-' + (SPECIALTY_TAG[specialties] || 'md') + '-' + uniqueSuffix();
   ctl('expert', 'add', '--login', login, '--password', 'expert-pass-1', '--institution', institution,
     '--title', '副高', '--specialties', specialties);
   return { login, password: 'expert-pass-1' };
 }
 
 export function newAgencyUser(region) {
-  const login = 'ba' + Date.now().toString(36) + rnd(1000);
+  const login = 'agency-' + region;   // one per (new) region
   ctl('user', 'add', '--role', 'agency', '--login', login, '--password', 'agency-pass-1', '--region', region);
   return { login, password: 'agency-pass-1' };
 }
