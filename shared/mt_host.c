@@ -44,6 +44,7 @@
 #include "mt_http.h"
 #include "mt_log.h"
 #include "mt_redis.h"
+#include "mt_util.h"
 
 #define MAX_WORKERS 256
 
@@ -284,16 +285,8 @@ main(int argc, char **argv)
 	}
 	mt_log_init(module->name);
 
-	/*
-	 * The master takes its signals synchronously (sigtimedwait), so a
-	 * SIGTERM can never slip in between a check and a blocking wait.
-	 */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* The master takes its signals synchronously (sigtimedwait). */
+	mt_master_signals(&set);
 
 	FCGX_Init();
 	unlink(sock);

@@ -168,3 +168,14 @@ mt_fd_readable(int fd)
 
 	return poll(&p, 1, 0) > 0;
 }
+
+void
+mt_master_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

@@ -6,6 +6,7 @@
 #ifndef MT_UTIL_H
 #define MT_UTIL_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #define MT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -49,5 +50,13 @@ int     mt_fd_readable(int fd);
 
 /* Milliseconds from a monotonic clock. */
 double  mt_now_ms(void);
+
+/*
+ * For a master that supervises children (mtcert-host, the dispatcher):
+ * fill *set with SIGTERM, SIGINT and SIGCHLD and block them, to be taken
+ * synchronously with sigtimedwait(set), so a SIGTERM can never slip in
+ * between a check and a blocking wait; ignore SIGPIPE.
+ */
+void    mt_master_signals(sigset_t *set);
 
 #endif

@@ -678,6 +678,32 @@ pg_gate(struct mt_db *db)
 	return -1;
 }
 
+/* The child's signals, database and Redis (not connected yet). */
+static void
+serve_init(struct mt_db *db)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	mt_db_setup(db, mt_cfg.pg_conninfo, stmts, STMT__MAX);
+	db->deadline_ms = mt_cfg.pg_deadline_ms;
+	/*
+	 * Our commits need not wait for the disk: everything we write can be
+	 * derived again.  A lost expiry leaves the assignment pushed and
+	 * overdue, so the sweep expires it again; a lost push leaves the
+	 * application's push_stage set, so it is pushed again; WAL order
+	 * means no later commit survives an earlier lost one.  A lost
+	 * "sent" mark re-sends the SMS with its id (at least once).
+	 */
+	db->on_connect = "SET synchronous_commit = off";
+	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
+	mt_log_info("started");
+}
+
 /*
  * The dispatcher's loop (the supervised child): until SIGTERM, one turn
  * of rebuild, sweep, pushes, timers and SMS, then an idle wait.  A turn
@@ -688,29 +714,11 @@ pg_gate(struct mt_db *db)
 static int
 serve(void)
 {
-	struct sigaction sa;
 	struct mt_db db;
 	double next_rebuild = 0, next_retry = 0, next_sweep = 0;
 	int n = 0, busy, wake;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	mt_db_setup(&db, mt_cfg.pg_conninfo, stmts, STMT__MAX);
-	db.deadline_ms = mt_cfg.pg_deadline_ms;
-	/*
-	 * Our commits need not wait for the disk: everything we write can be
-	 * derived again.  A lost expiry leaves the assignment pushed and
-	 * overdue, so the sweep expires it again; a lost push leaves the
-	 * application's push_stage set, so it is pushed again; WAL order
-	 * means no later commit survives an earlier lost one.  A lost
-	 * "sent" mark re-sends the SMS with its id (at least once).
-	 */
-	db.on_connect = "SET synchronous_commit = off";
-	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
-	mt_log_info("started");
+	serve_init(&db);
 	/* The pool may have changed while we were down: all of them. */
 	retry_pages = INT_MAX;
 	while (!stopping) {
@@ -831,12 +839,7 @@ supervise(void)
 	pid_t child = -1, pid, master = getpid();
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	mt_master_signals(&set);
 	for (;;) {
 		if (child <= 0 && time(NULL) >= next) {
 			born = time(NULL);
