@@ -23,7 +23,9 @@ export MTCERT_MODULES="catalog:1 auth:1 agency:1 apply:1 review:1"
 export MTCERT_DISPATCHERS=${BENCH_DISPATCHERS:-2}
 bench_stack dbench 28180 25533
 q() { psql "$PGC" -qAtX -c "$1"; }
-rss() { ps -o rss= -p "$(cat "$V/pids/dispatcher.pid")" | tr -d ' '; }
+# The dispatcher's master only supervises: the work (and the memory) is
+# its child's.
+rss() { ps -o rss= --ppid "$(cat "$V/pids/dispatcher.pid")" | tr -d ' '; }
 
 # 50 oncology experts in Sanmenxia at hospital 2; applicants' designated
 # hospital is hospital 1.
