@@ -29,12 +29,12 @@
 #include "mt_auth.h"
 #include "mt_http.h"
 #include "mt_log.h"
+#include "mt_policy.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
 
 enum stmt {
 	STMT_USER_BY_LOGIN,
-	STMT_POLICY,
 	STMT_LOGIN_FAILED,
 	STMT_LOGIN_OK,
 	STMT_ME,
@@ -52,10 +52,6 @@ static const char *const stmts[STMT__MAX] = {
 	    " disabled OR role = 'insured',"
 	    " greatest(0, ceil(extract(epoch FROM locked_until - now())))::int"
 	    " FROM users WHERE login = $1",
-	[STMT_POLICY] =
-	    "SELECT coalesce((SELECT value FROM policies"
-	    "  WHERE region = $1 AND key = $2),"
-	    " (SELECT default_value FROM policy_keys WHERE key = $2))",
 	[STMT_LOGIN_FAILED] =
 	    /* A lock that has run out starts the count afresh. */
 	    "UPDATE users SET"
@@ -103,19 +99,15 @@ auth_init(void)
 	    sizeof(dummy_hash));
 }
 
-/* A policy value as an int (region may be ""), or def when unreadable. */
+/*
+ * The int policy key of region ("": the key's default) into *v.  Returns
+ * 0, or -1 after answering 503 (the values live in the database only).
+ */
 static int
-policy_int(struct mt_req *req, const char *region, const char *key, int def)
+policy_or_reply(struct mt_req *req, const char *region, const char *key,
+    int *v)
 {
-	const char *p[2] = { region, key };
-	PGresult *res = mt_db_exec(req->db, STMT_POLICY, 2, p);
-	int v = def;
-
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
-	    PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		v = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
+	return mt_policy_ints_or_reply(req, region, &key, v, 1);
 }
 
 /* sha256(phone ":" code) as hex into out[65]. */
@@ -159,8 +151,10 @@ h_sms_code(struct mt_req *req)
 
 	if ((known = phone_region(req, phone, region)) < 0)
 		return -1;
-	interval = policy_int(req, region, "sms_code_interval_seconds", 60);
-	ttl = policy_int(req, region, "sms_code_ttl_seconds", 300);
+	if (policy_or_reply(req, region, "sms_code_interval_seconds",
+	    &interval) < 0 ||
+	    policy_or_reply(req, region, "sms_code_ttl_seconds", &ttl) < 0)
+		return -1;
 	/* The same limit for known and unknown phones: nothing to learn. */
 	r = mt_redis_cmd("SET smsrate:%s 1 EX %d NX", phone, interval);
 	if (r == NULL)
@@ -266,7 +260,8 @@ start_session(struct mt_req *req, struct mt_session *s, const char *login)
 	json_object *o, *u;
 	int idle;
 
-	idle = policy_int(req, s->region, "session_idle_seconds", 1800);
+	if (policy_or_reply(req, s->region, "session_idle_seconds", &idle) < 0)
+		return -1;
 	if (mt_auth_create(s, idle, token, csrf) != 0)
 		return mt_reply_unavailable(req, "会话存储");
 	/* Secure whenever nginx terminates TLS (fastcgi_param HTTPS). */
@@ -295,12 +290,12 @@ h_login(struct mt_req *req)
 	struct mt_session s;
 	char region[8], login[40], pid[24];
 	PGresult *res;
-	int rc;
+	int rc, tries;
 
-	if (phone_region(req, phone, region) < 0)
+	if (phone_region(req, phone, region) < 0 ||
+	    policy_or_reply(req, region, "sms_code_max_tries", &tries) < 0)
 		return -1;
-	rc = use_code(req, phone, mt_req_param(req, "code"),
-	    policy_int(req, region, "sms_code_max_tries", 5));
+	rc = use_code(req, phone, mt_req_param(req, "code"), tries);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -326,8 +321,11 @@ h_login(struct mt_req *req)
 	res = mt_db_query_or_reply(req, STMT_INSURED_USER, 2, p);
 	if (res == NULL)
 		return -1;
-	s.user_id = atoll(PQgetvalue(res, 0, 0));
-	rc = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	/* No row: the account could not be made (a rule of the database
+	 * refused it): no sign-in, the same answer as a mismatch. */
+	rc = PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	if (!rc)
+		s.user_id = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (rc)
 		goto refuse;
@@ -361,12 +359,17 @@ locked_reply(struct mt_req *req, int seconds)
 static int
 unknown_login(struct mt_req *req, const char *login)
 {
-	int max = policy_int(req, "", "login_max_failures", 5);
-	int lock = policy_int(req, "", "login_lockout_seconds", 900);
-	redisReply *r = mt_redis_cmd("INCR loginfail:%s", login);
+	static const char *const keys[] = { "login_max_failures",
+	    "login_lockout_seconds" };
+	int v[2], max, lock;
+	redisReply *r;
 	long long n, ttl;
 
-	if (r == NULL)
+	if (mt_policy_ints_or_reply(req, "", keys, v, 2) < 0)
+		return -1;
+	max = v[0];
+	lock = v[1];
+	if ((r = mt_redis_cmd("INCR loginfail:%s", login)) == NULL)
 		return bad_login(req);
 	n = r->integer;
 	freeReplyObject(r);
@@ -398,9 +401,11 @@ h_password_login(struct mt_req *req)
 	const char *pw = mt_req_param(req, "password");
 	const char *p[3];
 	struct mt_session s;
+	static const char *const keys[] = { "login_max_failures",
+	    "login_lockout_seconds" };
 	char token[24], fails[16], lock[16];
 	PGresult *res;
-	int ok, locked;
+	int ok, locked, v[2];
 
 	p[0] = login;
 	res = mt_db_query_or_reply(req, STMT_USER_BY_LOGIN, 1, p);
@@ -430,10 +435,10 @@ h_password_login(struct mt_req *req)
 	snprintf(token, sizeof(token), "%lld", s.user_id);
 	p[0] = token;
 	if (!ok) {
-		snprintf(fails, sizeof(fails), "%d", policy_int(req, s.region,
-		    "login_max_failures", 5));
-		snprintf(lock, sizeof(lock), "%d", policy_int(req, s.region,
-		    "login_lockout_seconds", 900));
+		if (mt_policy_ints_or_reply(req, s.region, keys, v, 2) < 0)
+			return -1;
+		snprintf(fails, sizeof(fails), "%d", v[0]);
+		snprintf(lock, sizeof(lock), "%d", v[1]);
 		p[1] = fails;
 		p[2] = lock;
 		res = mt_db_query_or_reply(req, STMT_LOGIN_FAILED, 3, p);

@@ -5,7 +5,8 @@ import subprocess
 import time
 
 from conftest import (API, VAR, api, assert_error, bearer, client, ctl,
-                      insured_login, login, new_person, policy, unique)
+                      insured_login, login, new_person, policy, request_code,
+                      sql, unique)
 
 
 def test_login_me_logout_bearer():
@@ -174,3 +175,24 @@ def test_unknown_login_locks_like_a_known_one():
                           r.json()["error"]["message"]) for r in seq]
     assert answers[known] == answers[unknown]
     assert answers[known][-1][:2] == (429, "account_locked")
+
+
+def test_insured_account_not_made_is_refused_not_a_crash():
+    """A8: when the insured person's account row does not come back (here
+    a test trigger skips it) the worker read row 0 of nothing: 502.  Now
+    the sign-in is refused like a registry mismatch."""
+    p = new_person()
+    sql("CREATE FUNCTION a8_skip_user() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN IF NEW.login = 'insured-' || (SELECT id FROM persons"
+        " WHERE phone = '%s') THEN RETURN NULL; END IF; RETURN NEW; END $$",
+        p["phone"])
+    sql("CREATE TRIGGER a8_skip_user BEFORE INSERT ON users"
+        " FOR EACH ROW EXECUTE FUNCTION a8_skip_user()")
+    try:
+        code = request_code(p["phone"])
+        assert_error(api("POST", "/auth/login", json={
+            "phone": p["phone"], "code": code, "id_number": p["id_number"],
+            "name": p["name"]}), 401, "login_failed")
+    finally:
+        sql("DROP TRIGGER a8_skip_user ON users")
+        sql("DROP FUNCTION a8_skip_user()")
