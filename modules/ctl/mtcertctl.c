@@ -365,6 +365,8 @@ cmd_person_add(int argc, char **argv)
 {
 	static const char *const names[] = { "--id-number", "--name",
 	    "--phone", "--region", "--insurance" };
+	static const char *const insurances[] = { "employee", "resident",
+	    NULL };
 	const char *v[5] = {0}, *p[7];
 	char sex[2], birth[11];
 	PGresult *res;
@@ -378,8 +380,7 @@ cmd_person_add(int argc, char **argv)
 		die_bad("--phone must be an 11-digit mobile number");
 	if (v[3] == NULL || !mt_valid_region(v[3]))
 		die_bad("--region must be a 6-digit region code");
-	if (v[4] == NULL || (strcmp(v[4], "employee") != 0 &&
-	    strcmp(v[4], "resident") != 0))
+	if (v[4] == NULL || !mt_valid_one_of(v[4], insurances))
 		die_bad("--insurance must be employee or resident");
 	sex[0] = mt_id_number_sex(v[0]);
 	sex[1] = '\0';
