@@ -19,7 +19,7 @@
  *
  * Staff sign-in: a lock per account and address, and a slower one per
  * account that never locks out an address the account has signed in
- * from (see check_locks_or_reply).  Unknown logins and wrong passwords
+ * from (see above limit_keys).  Unknown logins and wrong passwords
  * get the same answers.
  */
 #include <stdio.h>
