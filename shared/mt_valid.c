@@ -164,8 +164,9 @@ mt_valid_login(const char *s)
 int
 mt_valid_bool(const char *s)
 {
-	return strcmp(s, "true") == 0 || strcmp(s, "false") == 0 ||
-	    strcmp(s, "1") == 0 || strcmp(s, "0") == 0;
+	static const char *const set[] = { "true", "false", "1", "0", NULL };
+
+	return mt_valid_one_of(s, set);
 }
 
 int

@@ -24,6 +24,7 @@
 
 #include "mt_auth.h"
 #include "mt_http.h"
+#include "mt_policy.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
 
@@ -34,7 +35,6 @@ enum stmt {
 	STMT_EXPERT_GET,
 	STMT_REINSTATE,
 	STMT_QUEUE,
-	STMT_POLICY_SET,
 	STMT__MAX
 };
 
@@ -94,9 +94,6 @@ static const char *const stmts[STMT__MAX] = {
 	    "  AND a.expected_decision_date < cn_today()))"
 	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
 	    " ORDER BY a.id DESC LIMIT $5::int",
-	[STMT_POLICY_SET] =
-	    "SELECT set_policy(r.code, $2, $3, $4)::text FROM regions r"
-	    " WHERE r.code = $1",
 };
 
 /* The region the caller may see: an agency's own, an admin's choice
@@ -154,7 +151,10 @@ wake_pool(void)
 		freeReplyObject(r);
 }
 
-/* Answer status with expert uid as the agency sees it. */
+/*
+ * Answer status with expert uid as the agency sees it.  Returns 0, or -1
+ * after answering 503, or 404 when the expert is gone meanwhile.
+ */
 static int
 reply_expert(struct mt_req *req, int status, const char *uid)
 {
@@ -163,6 +163,11 @@ reply_expert(struct mt_req *req, int status, const char *uid)
 
 	if ((res = mt_db_query_or_reply(req, STMT_EXPERT_GET, 2, p)) == NULL)
 		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return mt_reply_error(req, 404, "expert_not_found",
+		    "专家不存在，或不在您的管辖范围", "id");
+	}
 	mt_reply_raw(req, status, "application/json; charset=utf-8",
 	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
 	PQclear(res);
@@ -315,39 +320,35 @@ h_policy(struct mt_req *req)
 	return 0;
 }
 
+/*
+ * PUT /agency/policy: change one value through set_policy (the function
+ * `mtcertctl policy set` calls).  200 with the region's policies; 404
+ * unknown region; 422 unknown key or a value outside its type or range;
+ * 503 database down.
+ */
 static int
 h_policy_set(struct mt_req *req)
 {
-	const char *region, *p[4];
-	json_object *r, *v;
+	struct mt_policy_refusal why;
+	const char *region;
 	char by[40];
-	PGresult *res;
 
 	if (one_region_or_reply(req, &region) < 0)
 		return -1;
 	snprintf(by, sizeof(by), "user:%lld", req->session->user_id);
-	p[0] = region;
-	p[1] = mt_req_param(req, "key");
-	p[2] = mt_req_param(req, "value");
-	p[3] = by;
-	if ((res = mt_db_query_or_reply(req, STMT_POLICY_SET, 4, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	switch (mt_policy_set(req->db, region, mt_req_param(req, "key"),
+	    mt_req_param(req, "value"), by, &why)) {
+	case MT_POLICY_SET_OK:
+		break;
+	case MT_POLICY_SET_NO_REGION:
 		return mt_reply_error(req, 404, "region_not_found",
 		    "该统筹区不存在", "region");
+	case MT_POLICY_SET_REFUSED:
+		return mt_reply_error(req, 422, why.code, why.message,
+		    why.field[0] != '\0' ? why.field : NULL);
+	default:
+		return mt_reply_unavailable(req, "数据库");
 	}
-	if (!PQgetisnull(res, 0, 0)) {
-		r = json_tokener_parse(PQgetvalue(res, 0, 0));
-		PQclear(res);
-		json_object_object_get_ex(r, "error", &v);
-		mt_reply_error(req, 422, json_object_get_string(v),
-		    json_object_get_string(json_object_object_get(r, "message")),
-		    json_object_get_string(json_object_object_get(r, "field")));
-		json_object_put(r);
-		return -1;
-	}
-	PQclear(res);
 	/* The pool rules may have changed: let waiting ones be drawn again. */
 	wake_pool();
 	return h_policy(req);
@@ -375,18 +376,23 @@ static const struct mt_field f_policy[] = {
 	{ NULL },
 };
 
+/* Professional titles (R-CER-1), lowest first. */
 static int
 valid_title(const char *s)
 {
-	return strcmp(s, "初级") == 0 || strcmp(s, "中级") == 0 ||
-	    strcmp(s, "副高") == 0 || strcmp(s, "正高") == 0;
+	static const char *const titles[] = { "初级", "中级", "副高", "正高",
+	    NULL };
+
+	return mt_valid_one_of(s, titles);
 }
 
 static int
 valid_expert_status(const char *s)
 {
-	return strcmp(s, "active") == 0 || strcmp(s, "disqualified") == 0 ||
-	    strcmp(s, "suspended") == 0;
+	static const char *const st[] = { "active", "disqualified",
+	    "suspended", NULL };
+
+	return mt_valid_one_of(s, st);
 }
 
 static int

@@ -12,13 +12,15 @@
  *
  * SMS codes (Redis): "smscode:<phone>" holds the code's hash and the
  * tries, living sms_code_ttl_seconds; "smsrate:<phone>" allows one code
- * per sms_code_interval_seconds.  A code is single use: the login that
+ * per sms_code_interval_seconds, "smsday:<phone>" sms_code_daily_max in
+ * 24 hours (see sms_limits_or_reply).  A code is single use: the login that
  * deletes the key wins.  The sixth wrong try (sms_code_max_tries) kills
  * the code.  Every message is an sms_outbox row; the dispatcher sends it.
  *
- * Lockout: after login_max_failures failures in a row the account is
- * locked for login_lockout_seconds (policy of the user's region, or the
- * policy default).  Unknown logins and wrong passwords get the same answer.
+ * Staff sign-in: a lock per account and address, and a slower one per
+ * account that never locks out an address the account has signed in
+ * from (see above limit_keys).  Unknown logins and wrong passwords
+ * get the same answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +31,14 @@
 #include "mt_auth.h"
 #include "mt_http.h"
 #include "mt_log.h"
+#include "mt_policy.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
 
 enum stmt {
 	STMT_USER_BY_LOGIN,
-	STMT_POLICY,
-	STMT_LOGIN_FAILED,
-	STMT_LOGIN_OK,
+	STMT_ADDRESS_KNOWN,
+	STMT_ADDRESS_OK,
 	STMT_ME,
 	STMT_PHONE_REGION,
 	STMT_SMS_QUEUE,
@@ -49,26 +51,13 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_USER_BY_LOGIN] =
 	    "SELECT id, role, password_hash, coalesce(person_id, 0),"
 	    " coalesce(region, ''), coalesce(institution, ''),"
-	    " disabled OR role = 'insured',"
-	    " greatest(0, ceil(extract(epoch FROM locked_until - now())))::int"
+	    " disabled OR role = 'insured'"
 	    " FROM users WHERE login = $1",
-	[STMT_POLICY] =
-	    "SELECT coalesce((SELECT value FROM policies"
-	    "  WHERE region = $1 AND key = $2),"
-	    " (SELECT default_value FROM policy_keys WHERE key = $2))",
-	[STMT_LOGIN_FAILED] =
-	    /* A lock that has run out starts the count afresh. */
-	    "UPDATE users SET"
-	    " failed_logins = CASE WHEN locked_until <= now() THEN 1"
-	    "  ELSE failed_logins + 1 END,"
-	    " locked_until = CASE"
-	    "  WHEN locked_until <= now() THEN NULL"
-	    "  WHEN failed_logins + 1 >= $2::int"
-	    "  THEN now() + make_interval(secs => $3::int)"
-	    "  ELSE locked_until END WHERE id = $1",
-	[STMT_LOGIN_OK] =
-	    "UPDATE users SET failed_logins = 0, locked_until = NULL"
-	    " WHERE id = $1",
+	[STMT_ADDRESS_KNOWN] =
+	    "SELECT 1 FROM login_addresses WHERE user_id = $1 AND address = $2",
+	[STMT_ADDRESS_OK] =
+	    "INSERT INTO login_addresses (user_id, address) VALUES ($1, $2)"
+	    " ON CONFLICT (user_id, address) DO UPDATE SET last_at = now()",
 	[STMT_ME] =
 	    "SELECT u.id, u.login, u.role,"
 	    " coalesce(nullif(u.display_name, ''), p.name, ''),"
@@ -103,19 +92,15 @@ auth_init(void)
 	    sizeof(dummy_hash));
 }
 
-/* A policy value as an int (region may be ""), or def when unreadable. */
+/*
+ * The int policy key of region ("": the key's default) into *v.  Returns
+ * 0, or -1 after answering 503 (the values live in the database only).
+ */
 static int
-policy_int(struct mt_req *req, const char *region, const char *key, int def)
+policy_or_reply(struct mt_req *req, const char *region, const char *key,
+    int *v)
 {
-	const char *p[2] = { region, key };
-	PGresult *res = mt_db_exec(req->db, STMT_POLICY, 2, p);
-	int v = def;
-
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
-	    PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		v = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return v;
+	return mt_policy_ints_or_reply(req, region, &key, v, 1);
 }
 
 /* sha256(phone ":" code) as hex into out[65]. */
@@ -147,6 +132,106 @@ phone_region(struct mt_req *req, const char *phone, char *region)
 	return found;
 }
 
+/*
+ * Count one more event under key in one atomic step: the key lives ttl
+ * seconds from its first event and again from its max-th (the lock or
+ * the cap that starts there runs its full time).  Returns the count, or
+ * -1 when Redis failed.
+ */
+static long long
+count_event(const char *key, int max, int ttl)
+{
+	static const char script[] =
+	    "local n = redis.call('INCR', KEYS[1]) "
+	    "if n == 1 or n == tonumber(ARGV[1]) then "
+	    "redis.call('EXPIRE', KEYS[1], ARGV[2]) end return n";
+	redisReply *r = mt_redis_cmd("EVAL %s 1 %s %d %d", script, key, max,
+	    ttl);
+	long long n;
+
+	if (r == NULL)
+		return -1;
+	n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * Seconds left of the lock of key (its count has reached max), 0 when it
+ * is not locked, -1 when Redis failed.
+ */
+static long long
+locked_for(const char *key, int max)
+{
+	redisReply *r = mt_redis_cmd("GET %s", key);
+	long long n;
+
+	if (r == NULL)
+		return -1;
+	n = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+	freeReplyObject(r);
+	if (n < max)
+		return 0;
+	if ((r = mt_redis_cmd("TTL %s", key)) == NULL)
+		return -1;
+	n = r->integer > 0 ? r->integer : 1;
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * The sending limits of POST /auth/sms-code, the same for every phone,
+ * registered or not (the keys' defaults, not a region's value, which
+ * would tell which phones are registered): one code per
+ * sms_code_interval_seconds ("smsrate:<phone>"), and at most
+ * sms_code_daily_max codes in 24 hours ("smsday:<phone>", from the first;
+ * once reached, none for 24 hours), so that nobody can send a victim a
+ * code a minute all day long from many addresses.  Returns 0, or -1
+ * after answering 429 sms_too_frequent or sms_daily_limit, or 503.
+ */
+static int
+sms_limits_or_reply(struct mt_req *req, const char *phone)
+{
+	static const char *const keys[] = { "sms_code_interval_seconds",
+	    "sms_code_daily_max" };
+	char key[32];
+	redisReply *r;
+	long long n;
+	int v[2];
+
+	if (mt_policy_ints_or_reply(req, "", keys, v, 2) < 0)
+		return -1;
+	r = mt_redis_cmd("SET smsrate:%s 1 EX %d NX", phone, v[0]);
+	if (r == NULL)
+		return mt_reply_unavailable(req, "缓存服务");
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		r = mt_redis_cmd("TTL smsrate:%s", phone);
+		mt_req_header(req, "Retry-After: %lld",
+		    r != NULL && r->integer > 0 ? r->integer : v[0]);
+		if (r != NULL)
+			freeReplyObject(r);
+		return mt_reply_error(req, 429, "sms_too_frequent",
+		    "验证码发送过于频繁，请稍后再试", "phone");
+	}
+	freeReplyObject(r);
+	snprintf(key, sizeof(key), "smsday:%s", phone);
+	if ((n = count_event(key, v[1], 86400)) < 0)
+		return mt_reply_unavailable(req, "缓存服务");
+	if (n <= v[1])
+		return 0;
+	if ((n = locked_for(key, v[1])) < 0)
+		return mt_reply_unavailable(req, "缓存服务");
+	mt_req_header(req, "Retry-After: %lld", n);
+	return mt_reply_error(req, 429, "sms_daily_limit",
+	    "该手机号24小时内获取验证码次数已达上限，请稍后再试", "phone");
+}
+
+/*
+ * POST /auth/sms-code.  204 whether or not the phone is registered (a
+ * code is queued only when it is); 429 sms_too_frequent or
+ * sms_daily_limit; 503.
+ */
 static int
 h_sms_code(struct mt_req *req)
 {
@@ -155,29 +240,15 @@ h_sms_code(struct mt_req *req)
 	const char *p[2];
 	redisReply *r;
 	PGresult *res;
-	int known, ttl, interval;
+	int known, ttl;
 
-	if ((known = phone_region(req, phone, region)) < 0)
+	if ((known = phone_region(req, phone, region)) < 0 ||
+	    sms_limits_or_reply(req, phone) < 0)
 		return -1;
-	interval = policy_int(req, region, "sms_code_interval_seconds", 60);
-	ttl = policy_int(req, region, "sms_code_ttl_seconds", 300);
-	/* The same limit for known and unknown phones: nothing to learn. */
-	r = mt_redis_cmd("SET smsrate:%s 1 EX %d NX", phone, interval);
-	if (r == NULL)
-		return mt_reply_unavailable(req, "缓存服务");
-	if (r->type == REDIS_REPLY_NIL) {
-		freeReplyObject(r);
-		r = mt_redis_cmd("TTL smsrate:%s", phone);
-		mt_req_header(req, "Retry-After: %lld",
-		    r != NULL && r->integer > 0 ? r->integer : interval);
-		if (r != NULL)
-			freeReplyObject(r);
-		return mt_reply_error(req, 429, "sms_too_frequent",
-		    "验证码发送过于频繁，请稍后再试", "phone");
-	}
-	freeReplyObject(r);
 	if (!known)
 		return mt_reply_raw(req, 204, NULL, NULL, 0);
+	if (policy_or_reply(req, region, "sms_code_ttl_seconds", &ttl) < 0)
+		return -1;
 	snprintf(code, sizeof(code), "%06u", randombytes_uniform(1000000));
 	code_hash(phone, code, hash);
 	/* A new code replaces the old one, tries and all; never without
@@ -266,7 +337,8 @@ start_session(struct mt_req *req, struct mt_session *s, const char *login)
 	json_object *o, *u;
 	int idle;
 
-	idle = policy_int(req, s->region, "session_idle_seconds", 1800);
+	if (policy_or_reply(req, s->region, "session_idle_seconds", &idle) < 0)
+		return -1;
 	if (mt_auth_create(s, idle, token, csrf) != 0)
 		return mt_reply_unavailable(req, "会话存储");
 	/* Secure whenever nginx terminates TLS (fastcgi_param HTTPS). */
@@ -295,12 +367,12 @@ h_login(struct mt_req *req)
 	struct mt_session s;
 	char region[8], login[40], pid[24];
 	PGresult *res;
-	int rc;
+	int rc, tries;
 
-	if (phone_region(req, phone, region) < 0)
+	if (phone_region(req, phone, region) < 0 ||
+	    policy_or_reply(req, region, "sms_code_max_tries", &tries) < 0)
 		return -1;
-	rc = use_code(req, phone, mt_req_param(req, "code"),
-	    policy_int(req, region, "sms_code_max_tries", 5));
+	rc = use_code(req, phone, mt_req_param(req, "code"), tries);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
@@ -326,8 +398,11 @@ h_login(struct mt_req *req)
 	res = mt_db_query_or_reply(req, STMT_INSURED_USER, 2, p);
 	if (res == NULL)
 		return -1;
-	s.user_id = atoll(PQgetvalue(res, 0, 0));
-	rc = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	/* No row: the account could not be made (a rule of the database
+	 * refused it): no sign-in, the same answer as a mismatch. */
+	rc = PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	if (!rc)
+		s.user_id = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (rc)
 		goto refuse;
@@ -340,112 +415,201 @@ refuse:
 	    "验证码错误或已失效，或身份信息与参保登记不符", NULL);
 }
 
-static int	bad_login(struct mt_req *);
+/*
+ * Staff sign-in limits (issue 9 A3).  Failures used to lock the account
+ * for everyone, so five wrong passwords from anywhere locked `admin` out
+ * for 15 minutes.  Now two counters in Redis, both kept alike for known
+ * and unknown logins (neither the answers nor the lock say which exist):
+ *
+ * - per account and address ("loginpair:<login>:<addr>", the REMOTE_ADDR
+ *   nginx passes): after login_max_failures failures that address is
+ *   refused for login_lockout_seconds, right password or not.  A success
+ *   from the address clears its count.
+ * - per account ("loginfail:<login>", every address together): after
+ *   login_account_max_failures failures (a slower limit, 50 by default,
+ *   against guessing from many addresses) the account is refused for
+ *   login_account_lockout_seconds to every address that has never signed
+ *   in to it.  An address that has (login_addresses, kept in PostgreSQL
+ *   so that a Redis flush does not forget it) is never locked out by it:
+ *   the owner keeps working while someone guesses from elsewhere.
+ *
+ * A lock runs its full time from the failure that reached it; later
+ * failures do not extend it.  The limits are the policy of the account's
+ * region (unknown logins: the defaults).
+ */
+enum { LIM_PAIR_MAX, LIM_PAIR_LOCK, LIM_ACCT_MAX, LIM_ACCT_LOCK, LIM__MAX };
 
+static const char *const limit_keys[LIM__MAX] = {
+	[LIM_PAIR_MAX] = "login_max_failures",
+	[LIM_PAIR_LOCK] = "login_lockout_seconds",
+	[LIM_ACCT_MAX] = "login_account_max_failures",
+	[LIM_ACCT_LOCK] = "login_account_lockout_seconds",
+};
+
+/* 429 account_locked with the seconds left; returns -1. */
 static int
-locked_reply(struct mt_req *req, int seconds)
+locked_reply(struct mt_req *req, long long seconds)
 {
 	char msg[160];
 
 	snprintf(msg, sizeof(msg), "连续登录失败次数过多，账号已暂时锁定，"
-	    "请%d分钟后再试", (seconds + 59) / 60);
-	mt_req_header(req, "Retry-After: %d", seconds);
+	    "请%lld分钟后再试", (seconds + 59) / 60);
+	mt_req_header(req, "Retry-After: %lld", seconds);
 	return mt_reply_error(req, 429, "account_locked", msg, NULL);
 }
 
+/* 1 when user uid has signed in from addr before, 0 if not, -1 after
+ * answering 503. */
+static int
+known_address(struct mt_req *req, long long uid, const char *addr)
+{
+	char id[24];
+	const char *p[2] = { id, addr };
+	PGresult *res;
+	int known;
+
+	if (uid == 0)
+		return 0;
+	snprintf(id, sizeof(id), "%lld", uid);
+	if ((res = mt_db_query_or_reply(req, STMT_ADDRESS_KNOWN, 2, p)) == NULL)
+		return -1;
+	known = PQntuples(res) == 1;
+	PQclear(res);
+	return known;
+}
+
 /*
- * A login that does not exist fails and locks exactly like one that does
- * (counted in Redis under the default policy), so neither the answer nor
- * its timing says which logins exist.
+ * Refuse a sign-in to login (user uid, 0 when unknown) from addr while a
+ * lock holds (see above).  Returns 0 to go on, or -1 after answering 429
+ * account_locked or 503.
  */
 static int
-unknown_login(struct mt_req *req, const char *login)
+check_locks_or_reply(struct mt_req *req, const char *login, long long uid,
+    const char *addr, const int *lim)
 {
-	int max = policy_int(req, "", "login_max_failures", 5);
-	int lock = policy_int(req, "", "login_lockout_seconds", 900);
-	redisReply *r = mt_redis_cmd("INCR loginfail:%s", login);
-	long long n, ttl;
+	char key[160];
+	long long left;
+	int known;
 
-	if (r == NULL)
-		return bad_login(req);
-	n = r->integer;
-	freeReplyObject(r);
-	if (n == 1 || n == max) {
-		r = mt_redis_cmd("EXPIRE loginfail:%s %d", login, lock);
-		if (r != NULL)
-			freeReplyObject(r);
-	}
-	if (n <= max)
-		return bad_login(req);
-	r = mt_redis_cmd("TTL loginfail:%s", login);
-	ttl = r != NULL && r->integer > 0 ? r->integer : lock;
-	if (r != NULL)
-		freeReplyObject(r);
-	return locked_reply(req, (int)ttl);
+	snprintf(key, sizeof(key), "loginpair:%s:%s", login, addr);
+	if ((left = locked_for(key, lim[LIM_PAIR_MAX])) < 0)
+		return mt_reply_unavailable(req, "缓存服务");
+	if (left > 0)
+		return locked_reply(req, left);
+	snprintf(key, sizeof(key), "loginfail:%s", login);
+	if ((left = locked_for(key, lim[LIM_ACCT_MAX])) < 0)
+		return mt_reply_unavailable(req, "缓存服务");
+	if (left == 0)
+		return 0;
+	if ((known = known_address(req, uid, addr)) < 0)
+		return -1;
+	return known ? 0 : locked_reply(req, left);
 }
 
+/* Count a failed sign-in to login from addr; 401 login_failed (or 503
+ * when Redis failed).  Returns -1. */
 static int
-bad_login(struct mt_req *req)
+failed_or_reply(struct mt_req *req, const char *login, const char *addr,
+    const int *lim)
 {
-	return mt_reply_error(req, 401, "login_failed",
-	    "账号或密码错误", NULL);
+	char key[160];
+
+	snprintf(key, sizeof(key), "loginpair:%s:%s", login, addr);
+	if (count_event(key, lim[LIM_PAIR_MAX], lim[LIM_PAIR_LOCK]) < 0)
+		return mt_reply_unavailable(req, "缓存服务");
+	snprintf(key, sizeof(key), "loginfail:%s", login);
+	if (count_event(key, lim[LIM_ACCT_MAX], lim[LIM_ACCT_LOCK]) < 0)
+		return mt_reply_unavailable(req, "缓存服务");
+	return mt_reply_error(req, 401, "login_failed", "账号或密码错误",
+	    NULL);
 }
 
+/*
+ * A success from addr: its failure count starts afresh and the address
+ * is known from now on.  Returns 0, or -1 after answering 503.
+ */
+static int
+succeeded_or_reply(struct mt_req *req, const char *login, long long uid,
+    const char *addr)
+{
+	char id[24];
+	const char *p[2] = { id, addr };
+	redisReply *r;
+	PGresult *res;
+
+	if ((r = mt_redis_cmd("DEL loginpair:%s:%s", login, addr)) == NULL)
+		return mt_reply_unavailable(req, "缓存服务");
+	freeReplyObject(r);
+	snprintf(id, sizeof(id), "%lld", uid);
+	if ((res = mt_db_query_or_reply(req, STMT_ADDRESS_OK, 2, p)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The staff account login into *s and its password hash into hash (the
+ * dummy one when it has none, is disabled or is an insured account:
+ * *usable = 0).  Returns 1 found, 0 unknown, -1 after answering 503.
+ */
+static int
+staff_user(struct mt_req *req, const char *login, struct mt_session *s,
+    char *hash, int *usable)
+{
+	const char *p[1] = { login };
+	PGresult *res;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(hash, crypto_pwhash_STRBYTES, "%s", dummy_hash);
+	*usable = 0;
+	if ((res = mt_db_query_or_reply(req, STMT_USER_BY_LOGIN, 1, p)) == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	s->user_id = atoll(PQgetvalue(res, 0, 0));
+	s->role = mt_role_bit(PQgetvalue(res, 0, 1));
+	s->person_id = atoll(PQgetvalue(res, 0, 3));
+	snprintf(s->region, sizeof(s->region), "%s", PQgetvalue(res, 0, 4));
+	snprintf(s->institution, sizeof(s->institution), "%s",
+	    PQgetvalue(res, 0, 5));
+	if (!PQgetisnull(res, 0, 2)) {
+		snprintf(hash, crypto_pwhash_STRBYTES, "%s",
+		    PQgetvalue(res, 0, 2));
+		*usable = strcmp(PQgetvalue(res, 0, 6), "f") == 0;
+	}
+	PQclear(res);
+	return 1;
+}
+
+/*
+ * POST /auth/password-login.  200 with the session; 401 login_failed (a
+ * wrong password and an unknown login alike); 429 account_locked; 503.
+ */
 static int
 h_password_login(struct mt_req *req)
 {
 	const char *login = mt_req_param(req, "login");
-	const char *pw = mt_req_param(req, "password");
-	const char *p[3];
+	const char *addr = mt_req_env(req, "REMOTE_ADDR");
+	char hash[crypto_pwhash_STRBYTES];
 	struct mt_session s;
-	char token[24], fails[16], lock[16];
-	PGresult *res;
-	int ok, locked;
+	int lim[LIM__MAX], usable, ok;
 
-	p[0] = login;
-	res = mt_db_query_or_reply(req, STMT_USER_BY_LOGIN, 1, p);
-	if (res == NULL)
+	if (addr == NULL || *addr == '\0')
+		addr = "-";
+	if (staff_user(req, login, &s, hash, &usable) < 0 ||
+	    mt_policy_ints_or_reply(req, s.region, limit_keys, lim,
+	    LIM__MAX) < 0 ||
+	    check_locks_or_reply(req, login, s.user_id, addr, lim) < 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		mt_auth_verify_password(dummy_hash, pw);
-		return unknown_login(req, login);
-	}
-	memset(&s, 0, sizeof(s));
-	s.user_id = atoll(PQgetvalue(res, 0, 0));
-	s.role = mt_role_bit(PQgetvalue(res, 0, 1));
-	s.person_id = atoll(PQgetvalue(res, 0, 3));
-	snprintf(s.region, sizeof(s.region), "%s", PQgetvalue(res, 0, 4));
-	snprintf(s.institution, sizeof(s.institution), "%s",
-	    PQgetvalue(res, 0, 5));
-	if ((locked = atoi(PQgetvalue(res, 0, 7))) > 0) {
-		PQclear(res);
-		return locked_reply(req, locked);
-	}
 	/* Always one Argon2id verification, so timing tells nothing. */
-	ok = mt_auth_verify_password(PQgetisnull(res, 0, 2) ? dummy_hash :
-	    PQgetvalue(res, 0, 2), pw) && !PQgetisnull(res, 0, 2) &&
-	    strcmp(PQgetvalue(res, 0, 6), "f") == 0;
-	PQclear(res);
-	snprintf(token, sizeof(token), "%lld", s.user_id);
-	p[0] = token;
-	if (!ok) {
-		snprintf(fails, sizeof(fails), "%d", policy_int(req, s.region,
-		    "login_max_failures", 5));
-		snprintf(lock, sizeof(lock), "%d", policy_int(req, s.region,
-		    "login_lockout_seconds", 900));
-		p[1] = fails;
-		p[2] = lock;
-		res = mt_db_query_or_reply(req, STMT_LOGIN_FAILED, 3, p);
-		if (res == NULL)
-			return -1;
-		PQclear(res);
-		return bad_login(req);
-	}
-	res = mt_db_query_or_reply(req, STMT_LOGIN_OK, 1, p);
-	if (res == NULL)
+	ok = mt_auth_verify_password(hash, mt_req_param(req, "password")) &&
+	    usable;
+	if (!ok)
+		return failed_or_reply(req, login, addr, lim);
+	if (succeeded_or_reply(req, login, s.user_id, addr) < 0)
 		return -1;
-	PQclear(res);
 	return start_session(req, &s, login);
 }
 

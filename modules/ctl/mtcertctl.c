@@ -30,6 +30,8 @@
 
 #include "mt_auth.h"
 #include "mt_config.h"
+#include "mt_db.h"
+#include "mt_policy.h"
 #include "mt_util.h"
 #include "mt_valid.h"
 
@@ -363,6 +365,8 @@ cmd_person_add(int argc, char **argv)
 {
 	static const char *const names[] = { "--id-number", "--name",
 	    "--phone", "--region", "--insurance" };
+	static const char *const insurances[] = { "employee", "resident",
+	    NULL };
 	const char *v[5] = {0}, *p[7];
 	char sex[2], birth[11];
 	PGresult *res;
@@ -376,8 +380,7 @@ cmd_person_add(int argc, char **argv)
 		die_bad("--phone must be an 11-digit mobile number");
 	if (v[3] == NULL || !mt_valid_region(v[3]))
 		die_bad("--region must be a 6-digit region code");
-	if (v[4] == NULL || (strcmp(v[4], "employee") != 0 &&
-	    strcmp(v[4], "resident") != 0))
+	if (v[4] == NULL || !mt_valid_one_of(v[4], insurances))
 		die_bad("--insurance must be employee or resident");
 	sex[0] = mt_id_number_sex(v[0]);
 	sex[1] = '\0';
@@ -490,56 +493,31 @@ demo_expert(char **f)
 	expert_add(f[0], f[1], f[2], f[3], f[4], f[5], 1);
 }
 
-/* Check value against the key's type and range; exit 2 when it fails. */
-static void
-policy_check(const char *key, const char *value)
-{
-	const char *p[2] = { key, value };
-	PGresult *res = run("SELECT type, min_value, max_value,"
-	    " array_to_string(choices, ','), $2 = ANY(choices)"
-	    " FROM policy_keys WHERE key = $1", 2, p);
-	const char *type;
-	char *end;
-	long long v;
-
-	if (PQntuples(res) == 0)
-		die_bad("unknown policy key %s (see `mtcertctl policy get "
-		    "REGION`)", key);
-	type = PQgetvalue(res, 0, 0);
-	if (strcmp(type, "int") == 0) {
-		errno = 0;
-		v = strtoll(value, &end, 10);
-		if (errno != 0 || *end != '\0' || end == value ||
-		    v < atoll(PQgetvalue(res, 0, 1)) ||
-		    v > atoll(PQgetvalue(res, 0, 2)))
-			die_bad("%s must be an integer from %s to %s", key,
-			    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-	} else if (strcmp(type, "bool") == 0) {
-		if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
-			die_bad("%s must be true or false", key);
-	} else if (strcmp(PQgetvalue(res, 0, 4), "t") != 0)
-		die_bad("%s must be one of: %s", key, PQgetvalue(res, 0, 3));
-	PQclear(res);
-}
-
+/*
+ * policy get REGION: every key=value of the region (policy_value: its
+ * value, else the key's default).  policy set REGION KEY VALUE: through
+ * mt_policy_set, i.e. the SQL function set_policy that PUT /agency/policy
+ * calls, with its checks and its messages.  Exit 2 for an unknown region
+ * or key or a bad value, 1 when the database fails.
+ */
 static int
 cmd_policy(int argc, char **argv)
 {
-	const char *p[3];
+	struct mt_policy_refusal why;
+	struct mt_db db = {0};
+	const char *p[1];
 	PGresult *res;
 	int i;
 
 	if (argc < 4 || !mt_valid_region(argv[3]))
 		die_bad("usage: policy set REGION KEY VALUE | policy get REGION");
 	p[0] = argv[3];
-	res = run("SELECT 1 FROM regions WHERE code = $1", 1, p);
-	if (PQntuples(res) == 0)
-		die_bad("unknown region %s", argv[3]);
-	PQclear(res);
 	if (strcmp(argv[2], "get") == 0 && argc == 4) {
-		res = run("SELECT k.key, coalesce(p.value, k.default_value)"
-		    " FROM policy_keys k LEFT JOIN policies p"
-		    " ON p.key = k.key AND p.region = $1 ORDER BY k.key", 1, p);
+		res = run("SELECT k.key, policy_value(r.code, k.key)"
+		    " FROM regions r, policy_keys k WHERE r.code = $1"
+		    " ORDER BY k.key", 1, p);
+		if (PQntuples(res) == 0)
+			die_bad("unknown region %s", argv[3]);
 		for (i = 0; i < PQntuples(res); i++)
 			printf("%s=%s\n", PQgetvalue(res, i, 0),
 			    PQgetvalue(res, i, 1));
@@ -548,13 +526,19 @@ cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(argv[2], "set") != 0 || argc != 6)
 		die_bad("usage: policy set REGION KEY VALUE | policy get REGION");
-	policy_check(argv[4], argv[5]);
-	p[1] = argv[4];
-	p[2] = argv[5];
-	PQclear(run("INSERT INTO policies (region, key, value, updated_by)"
-	    " VALUES ($1, $2, $3, 'mtcertctl') ON CONFLICT (region, key)"
-	    " DO UPDATE SET value = EXCLUDED.value, updated_at = now(),"
-	    " updated_by = 'mtcertctl'", 3, p));
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	switch (mt_policy_set(&db, argv[3], argv[4], argv[5], "mtcertctl",
+	    &why)) {
+	case MT_POLICY_SET_OK:
+		break;
+	case MT_POLICY_SET_NO_REGION:
+		die_bad("unknown region %s", argv[3]);
+	case MT_POLICY_SET_REFUSED:
+		die_bad("%s: %s", why.code, why.message);
+	default:
+		die_db("policy set failed");
+	}
+	mt_db_close(&db);
 	printf("%s %s=%s\n", argv[3], argv[4], argv[5]);
 	return 0;
 }

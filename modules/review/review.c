@@ -216,14 +216,18 @@ h_decision(struct mt_req *req)
 static int
 valid_state(const char *s)
 {
-	return strcmp(s, "pushed") == 0 || strcmp(s, "accepted") == 0 ||
-	    strcmp(s, "decided") == 0;
+	static const char *const st[] = { "pushed", "accepted", "decided",
+	    NULL };
+
+	return mt_valid_one_of(s, st);
 }
 
 static int
 valid_verdict(const char *s)
 {
-	return strcmp(s, "approve") == 0 || strcmp(s, "reject") == 0;
+	static const char *const v[] = { "approve", "reject", NULL };
+
+	return mt_valid_one_of(s, v);
 }
 
 static int

@@ -46,14 +46,19 @@ class _SourceAdapter(requests.adapters.HTTPAdapter):
         super().init_poolmanager(*a, **kw)
 
 
+def loopback_address():
+    """A random loopback address (127.x.y.z) to connect from: nginx sees
+    it as the client's address (REMOTE_ADDR)."""
+    return "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 255),
+                             random.randint(1, 254))
+
+
 def client(source=None):
     """A session from its own loopback address: nginx rate-limits sign-in
     per client address, so tests that are not about the limit each come
     from a fresh address, and the rate-limit test from a fixed one."""
     if source is None:
-        source = "127.%d.%d.%d" % (random.randint(1, 254),
-                                   random.randint(0, 255),
-                                   random.randint(1, 254))
+        source = loopback_address()
     s = requests.Session()
     s.mount("http://", _SourceAdapter(source))
     return s

@@ -1,6 +1,6 @@
 """Module agency: the region's policy values (every number of
 REQUIREMENTS.md is a per-region policy)."""
-from conftest import api, assert_error, bearer, login
+from conftest import api, assert_error, bearer, login, sql, unique
 
 EXPECTED_DEFAULTS = {
     "accept_window_seconds": "86400",      # R-CER-3
@@ -97,3 +97,28 @@ def test_put_policy_changes_a_value_checked_against_its_range():
     finally:
         api("PUT", "/agency/policy", headers=bearer(tok),
             json={"key": "accept_window_seconds", "value": "86400"})
+
+
+def test_expert_gone_before_it_is_shown_is_404_not_a_crash():
+    """A8: the expert read after an add found no row (here a test trigger
+    removes the expert again when the add commits) and the worker read
+    row 0 of nothing: 502.  Now 404 expert_not_found."""
+    login_ = unique("a8ghost")
+    sql("CREATE FUNCTION a8_drop_expert() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN IF (SELECT login FROM users WHERE id = NEW.user_id)"
+        " LIKE 'a8ghost%%' THEN"
+        " DELETE FROM expert_specialties WHERE expert_id = NEW.user_id;"
+        " DELETE FROM experts WHERE user_id = NEW.user_id; END IF;"
+        " RETURN NULL; END $$")
+    sql("CREATE CONSTRAINT TRIGGER a8_drop_expert AFTER INSERT ON experts"
+        " DEFERRABLE INITIALLY DEFERRED"
+        " FOR EACH ROW EXECUTE FUNCTION a8_drop_expert()")
+    try:
+        r = api("POST", "/agency/experts", headers=bearer(login("admin")["token"]),
+                json={"login": login_, "password": "expert-pass-1",
+                      "institution": "H63010200143", "title": "副高",
+                      "specialties": ["肿瘤"]})
+        assert_error(r, 404, "expert_not_found")
+    finally:
+        sql("DROP TRIGGER a8_drop_expert ON experts")
+        sql("DROP FUNCTION a8_drop_expert()")

@@ -1,6 +1,6 @@
 """mtcertctl: migrate, load-reference, person, user and policy commands
 (issue 2 item 5).  Exit 0 on success, 2 with a clear message on bad input."""
-from conftest import api, assert_error, bearer, ctl, login, unique
+from conftest import api, assert_error, bearer, ctl, login, sql, unique
 
 
 def check_digit(body17):
@@ -105,6 +105,29 @@ def test_policy_set_validates_and_is_visible():
                                                     "630100").stdout
     finally:
         ctl("policy", "set", "532300", "accept_window_seconds", "86400")
+
+
+def test_policy_set_is_the_api_rule():
+    """B4: `mtcertctl policy set` and PUT /agency/policy are one rule (the
+    SQL function set_policy): the same values are refused with the same
+    Chinese message, and a change says who made it.  The old command had
+    its own check, which took "+5" and " 5" (strtoll) and stored them."""
+    tok = login("admin")["token"]
+    ctl("policy", "set", "532300", "miss_limit", "3")
+    for key, value in (("miss_limit", "+5"), ("miss_limit", " 5"),
+                       ("miss_limit", "99"), ("expert_min_title", "教授"),
+                       ("no_such_key", "1")):
+        err = assert_error(api("PUT", "/agency/policy", headers=bearer(tok),
+                               json={"region": "532300", "key": key,
+                                     "value": value}),
+                           422, "policy_key_unknown" if key == "no_such_key"
+                           else "policy_value_invalid")
+        cp = ctl("policy", "set", "532300", key, value, check=False)
+        assert cp.returncode == 2, (key, value, cp.stdout, cp.stderr)
+        assert err["message"] in cp.stderr, (err, cp.stderr)
+    assert "miss_limit=3\n" in ctl("policy", "get", "532300").stdout
+    assert sql("SELECT updated_by FROM policies WHERE region = '532300'"
+               " AND key = 'miss_limit'") == [["mtcertctl"]]
 
 
 def test_usage_errors_exit_2():
