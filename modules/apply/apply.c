@@ -264,10 +264,24 @@ not_editable(struct mt_req *req)
 	    NULL);
 }
 
-/* Reply with one JSON text column of res at status; clears res. */
+/*
+ * Reply with the JSON text of row 0, column 0 of res at status; clears
+ * res.  Callers ask for a row that must exist (the view of an application
+ * just read or written): a result without it is a broken invariant,
+ * logged and answered 500 rather than read past its end.  Returns 0, or
+ * -1 after answering 500.
+ */
 static int
 reply_text(struct mt_req *req, int status, PGresult *res)
 {
+	if (PQntuples(res) < 1 || PQnfields(res) < 1 ||
+	    PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		mt_log_error("rid=%s apply: no row to answer with",
+		    req->request_id);
+		return mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	}
 	mt_reply_raw(req, status, "application/json; charset=utf-8",
 	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
 	PQclear(res);
@@ -630,7 +644,8 @@ upload_fields_or_reply(struct mt_req *req, const struct mt_part *parts,
 /*
  * Check the file against the disease and the region's policy: the kind
  * is needed, the date within its limit, the size within both limits.
- * Writes the kind's name (64).  0, or -1 after answering.
+ * Writes the kind's name (64).  0, or -1 after answering 400/422/413,
+ * 404 (the application is gone) or 503/500.
  */
 static int
 upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
@@ -644,6 +659,11 @@ upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
 	res = mt_db_query_or_reply(req, STMT_MATERIAL_RULES, 3, p);
 	if (res == NULL)
 		return -1;
+	if (PQntuples(res) == 0) {
+		/* The application went away since it was found. */
+		PQclear(res);
+		return not_found(req);
+	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		PQclear(res);
 		return mt_reply_error(req, 422, "material_kind_not_needed",

@@ -662,3 +662,22 @@ def test_progress_read_after_logout_or_expiry_is_401():
     for _ in range(12):
         assert_error(api("GET", "/applications", headers=bearer(tok2)), 401,
                      "unauthenticated")
+
+
+# --- answers that have no row (issue 9 A8) --------------------------------
+
+def test_a_missing_view_row_is_an_envelope_not_a_dead_worker():
+    """With the progress view not built (its trigger off), creating a
+    draft reads no row of application_views: the worker answers 500 with
+    the envelope instead of crashing on row 0 (nginx's 502)."""
+    p = new_person()
+    tok = insured_login(p)["token"]
+    sql("ALTER TABLE events DISABLE TRIGGER events_refresh_view")
+    try:
+        r = api("POST", "/applications", headers=bearer(tok), json={
+            "disease_code": "D013", "phone": p["phone"],
+            "medical_record_no": "A8", "designated_institution":
+            "H41120000001"})
+    finally:
+        sql("ALTER TABLE events ENABLE TRIGGER events_refresh_view")
+    assert_error(r, 500, "internal_error")
