@@ -53,6 +53,7 @@ enum stmt {
 	STMT_PERSON_BY_NUMBER,
 	STMT_CREATE,
 	STMT_PRECHECK,
+	STMT_REFUSAL,
 	STMT_DETAIL,
 	STMT_DETAIL_LOGGED,
 	STMT_LIST,
@@ -94,6 +95,8 @@ static const char *const stmts[STMT__MAX] = {
 	    " 'at', now()) WHERE id = $1 RETURNING id)"
 	    " INSERT INTO events (application_id, type, actor_user, actor_role)"
 	    " SELECT id, 'prechecked', $2, 'hospital' FROM u",
+	/* sql/002: NULL, or the refusal submit would give. */
+	[STMT_REFUSAL] = "SELECT submission_refusal($1::bigint)::text",
 	/* The ready view (sql/002: application_view); staff reads are
 	 * logged. */
 	[STMT_DETAIL] =
@@ -373,9 +376,89 @@ detail(struct mt_req *req, const struct scope *sc, const char *id)
 	    STMT_DETAIL_LOGGED, own ? 5 : 6, p);
 }
 
+/* The JSON member key of o as a string, or "". */
+static const char *
+member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    json_object_get_string(v) : "";
+}
+
+/*
+ * Insert the application of p[0..15] (STMT_CREATE's parameters) and its
+ * first event; writes its id (24).  0, or -1 after answering 409 (one
+ * open application per person and disease), 503 or 500.
+ */
+static int
+insert_or_reply(struct mt_req *req, const char *const *p, char *id)
+{
+	PGresult *res;
+	int dup;
+
+	res = mt_db_exec(req->db, STMT_CREATE, 16, p);
+	if (res == NULL)
+		return mt_reply_unavailable(req, "数据库");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		dup = mt_db_state_is(res, "23505");
+		if (!dup)
+			mt_db_log_error(req->request_id, STMT_CREATE, res);
+		PQclear(res);
+		if (dup)
+			return mt_reply_error(req, 409, "application_exists",
+			    "该病种已有一份在办的申请，请在“我的申请”中继续办理",
+			    "disease_code");
+		return mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	}
+	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* Answer a rule's refusal {"code","message","field"?} as 422; -1. */
+static int
+reply_refusal(struct mt_req *req, json_object *refusal)
+{
+	const char *field = member(refusal, "field");
+
+	return mt_reply_error(req, 422, member(refusal, "code"),
+	    member(refusal, "message"), *field != '\0' ? field : NULL);
+}
+
+/*
+ * The submission rules besides materials (submission_refusal: designated
+ * hospital of the region, already qualified, R-APP-6's yearly limit), run
+ * on the draft id just written, so a person learns before uploading
+ * anything what submit would refuse, with the same code and message.
+ * 0 when they pass, or -1 after answering 422, 503 or 500.
+ */
+static int
+refusal_or_reply(struct mt_req *req, const char *id)
+{
+	const char *p[1] = { id };
+	json_object *r;
+	PGresult *res;
+	int rc = 0;
+
+	res = mt_db_query_or_reply(req, STMT_REFUSAL, 1, p);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		r = json_tokener_parse(PQgetvalue(res, 0, 0));
+		rc = reply_refusal(req, r);
+		json_object_put(r);
+	}
+	PQclear(res);
+	return rc;
+}
+
 /*
  * Create an application for person (id, region) through channel; hospital
- * filings also record the pre-check.  Answers 201 with the application.
+ * filings also record the pre-check.  The draft, its rules and the
+ * pre-check are one transaction: a refused draft leaves nothing behind.
+ * Answers 201 with the application; 409, 422, 503 or 500 otherwise.
  */
 static int
 create(struct mt_req *req, const char *person, const char *region,
@@ -408,32 +491,24 @@ create(struct mt_req *req, const char *person, const char *region,
 	p[13] = agent[3];
 	p[14] = filing != NULL ? "filed_by_hospital" : "created";
 	p[15] = sc.role;
-	res = mt_db_exec(req->db, STMT_CREATE, 16, p);
-	if (res == NULL)
+	if (mt_db_begin(req->db) != 0)
 		return mt_reply_unavailable(req, "数据库");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int dup = mt_db_state_is(res, "23505");
-
-		if (!dup)
-			mt_db_log_error(req->request_id, STMT_CREATE, res);
-		PQclear(res);
-		if (dup)
-			return mt_reply_error(req, 409, "application_exists",
-			    "该病种已有一份在办的申请，请在“我的申请”中继续办理",
-			    "disease_code");
-		return mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
+	if (insert_or_reply(req, p, id) < 0 || refusal_or_reply(req, id) < 0) {
+		mt_db_rollback(req->db);
+		return -1;
 	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
 	if (filing != NULL) {
 		p[0] = id;
 		p[1] = sc.user;
 		res = mt_db_query_or_reply(req, STMT_PRECHECK, 2, p);
-		if (res == NULL)
+		if (res == NULL) {
+			mt_db_rollback(req->db);
 			return -1;
+		}
 		PQclear(res);
 	}
+	if (mt_db_commit(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
 	res = detail(req, &sc, id);
 	if (res == NULL)
 		return -1;
@@ -848,16 +923,6 @@ h_material_file(struct mt_req *req)
 	return 0;
 }
 
-/* The JSON member key of o as a string, or "". */
-static const char *
-member(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ?
-	    json_object_get_string(v) : "";
-}
-
 /* Answer a refused submission from submit_application's result. */
 static int
 refuse_submit(struct mt_req *req, json_object *r)
@@ -874,9 +939,7 @@ refuse_submit(struct mt_req *req, json_object *r)
 		    "申请已进入审核或已结束，不能再提交", NULL);
 	if (strcmp(err, "refused") == 0) {
 		json_object_object_get_ex(r, "refusal", &refusal);
-		return mt_reply_error(req, 422, member(refusal, "code"),
-		    member(refusal, "message"),
-		    *member(refusal, "field") ? member(refusal, "field") : NULL);
+		return reply_refusal(req, refusal);
 	}
 	json_object_object_get_ex(r, "list", &list);
 	d = json_object_new_object();

@@ -440,23 +440,45 @@ def test_promise_is_required():
 
 
 def test_institution_not_designated_in_the_region():
+    """Told when the draft is created (issue 9 A6), before anything is
+    uploaded, with the same code as at submit; still checked at submit."""
     p = new_person()
     tok = insured_login(p)["token"]
-    app = complete(tok, draft(tok, institution="H63010200143"))  # Xining
-    assert_error(submit(tok, app["id"]), 422, "institution_not_designated",
-                 "designated_institution")
+    body = {"disease_code": "D013", "phone": p["phone"],
+            "medical_record_no": "M1",
+            "designated_institution": "H63010200143"}       # Xining
+    assert_error(api("POST", "/applications", headers=bearer(tok), json=body),
+                 422, "institution_not_designated", "designated_institution")
+    assert api("GET", "/applications", headers=bearer(tok)).json()["items"] \
+        == []
+    # A draft made before the hospital left the list is refused at submit.
+    app = complete(tok, draft(tok))
+    sql("UPDATE institutions SET designated = false WHERE code = '%s'",
+        "H41120000001")
+    try:
+        assert_error(submit(tok, app["id"]), 422,
+                     "institution_not_designated", "designated_institution")
+    finally:
+        sql("UPDATE institutions SET designated = true WHERE code = '%s'",
+            "H41120000001")
 
 
 def test_already_qualified():
     p = new_person()
     tok = insured_login(p)["token"]
+    app = complete(tok, draft(tok, disease="D013"))
     pid = sql("SELECT id FROM persons WHERE id_number = '%s'", p["id_number"])[0][0]
     sql("INSERT INTO qualifications (person_id, disease, region,"
         " designated_institution, valid_from, valid_to) VALUES"
         " (%s, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 700)",
         pid)
-    app = complete(tok, draft(tok, disease="D013"))
     assert_error(submit(tok, app["id"]), 422, "already_qualified")
+    # A new draft is refused at once (issue 9 A6).
+    assert api("POST", "/applications/%s/withdraw" % app["id"],
+               headers=bearer(tok)).status_code == 200
+    assert_error(api("POST", "/applications", headers=bearer(tok), json={
+        "disease_code": "D013", "phone": p["phone"], "medical_record_no": "Q",
+        "designated_institution": "H41120000001"}), 422, "already_qualified")
 
 
 def test_stale_material_at_submission():
@@ -480,12 +502,30 @@ def use_up_submissions(tok, disease, n):
 
 
 def test_yearly_limit_reached():
+    """R-APP-6, told when the draft is created (issue 9 A6) and still
+    enforced at submit."""
     p = new_person()
     tok = insured_login(p)["token"]
-    use_up_submissions(tok, "D017", 3)
+    use_up_submissions(tok, "D017", 2)
+    # A draft made under the limit is refused at submit once it is reached.
     app = complete(tok, draft(tok, disease="D017"))
-    err = assert_error(submit(tok, app["id"]), 422, "yearly_limit_reached")
+    with policy("411200", "yearly_application_limit", "2"):
+        err = assert_error(submit(tok, app["id"]), 422, "yearly_limit_reached")
+        assert "2" in err["message"]
+    assert submit(tok, app["id"]).status_code == 200
+    assert api("POST", "/applications/%s/withdraw" % app["id"],
+               headers=bearer(tok)).status_code == 200
+    # The fourth is refused before anything is uploaded.
+    body = {"disease_code": "D017", "phone": p["phone"],
+            "medical_record_no": "Y", "designated_institution": "H41120000001"}
+    err = assert_error(api("POST", "/applications", headers=bearer(tok),
+                           json=body), 422, "yearly_limit_reached")
     assert "3" in err["message"]
+    # The same when a hospital files for the person.
+    hosp = login("hospital-qhph")["token"]
+    assert_error(api("POST", "/hospital/applications", headers=bearer(hosp),
+                     json=dict(body, id_number=p["id_number"],
+                               name=p["name"])), 422, "yearly_limit_reached")
     # Another disease is counted on its own.
     other = complete(tok, draft(tok, disease="D018"))
     assert submit(tok, other["id"]).status_code == 200
