@@ -1,7 +1,6 @@
 /*
  * mt_http.c -- request checks, routing and replies.  See mt_http.h.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "mt_auth.h"
 #include "mt_http.h"
 #include "mt_log.h"
+#include "mt_parse.h"
 #include "mt_valid.h"
 
 static const char *const role_names[] = {
@@ -142,27 +142,6 @@ mt_reply_json(struct mt_req *req, int status, json_object *obj)
 	return 0;
 }
 
-/* 1 when the If-None-Match list contains etag (or is "*"). */
-static int
-etag_matches(const char *inm, const char *etag)
-{
-	size_t n = strlen(etag);
-	const char *p = inm;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (*p == '*' || (strncmp(p, etag, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ')))
-			return 1;
-		while (*p != '\0' && *p != ',')
-			p++;
-	}
-	return 0;
-}
-
 int
 mt_reply_cached(struct mt_req *req, const char *body, size_t len,
     const char *etag)
@@ -171,7 +150,7 @@ mt_reply_cached(struct mt_req *req, const char *body, size_t len,
 
 	mt_req_header(req, "ETag: %s", etag);
 	mt_req_header(req, "Cache-Control: public, max-age=60");
-	if (inm != NULL && etag_matches(inm, etag))
+	if (inm != NULL && mt_parse_etag_match(inm, etag))
 		return mt_reply_raw(req, 304, NULL, NULL, 0);
 	return mt_reply_raw(req, 200, "application/json; charset=utf-8", body,
 	    len);
@@ -270,32 +249,23 @@ mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
 }
 
 /* Look name up in the raw query string; decoded copy or NULL.  *bad is
- * set when the value does not decode. */
+ * set when the value does not decode.  The caller frees the copy. */
 static char *
 query_value(const char *query, const char *name, int *bad)
 {
-	size_t nlen = strlen(name), vlen;
-	const char *p = query, *amp, *eq;
+	const char *v;
+	size_t vn;
 	char *out;
 
-	while (p != NULL && *p != '\0') {
-		amp = strchr(p, '&');
-		eq = strchr(p, '=');
-		if (eq != NULL && (amp == NULL || eq < amp) &&
-		    (size_t)(eq - p) == nlen && strncmp(p, name, nlen) == 0) {
-			vlen = amp != NULL ? (size_t)(amp - eq - 1) :
-			    strlen(eq + 1);
-			out = mt_xmalloc(vlen + 1);
-			if (mt_url_decode(eq + 1, vlen, out, 1) < 0) {
-				free(out);
-				*bad = 1;
-				return NULL;
-			}
-			return out;
-		}
-		p = amp != NULL ? amp + 1 : NULL;
+	if (!mt_parse_query(query, name, &v, &vn))
+		return NULL;
+	out = mt_xmalloc(vn + 1);
+	if (mt_url_decode(v, vn, out, 1) < 0) {
+		free(out);
+		*bad = 1;
+		return NULL;
 	}
-	return NULL;
+	return out;
 }
 
 /*
@@ -404,27 +374,6 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 	return 0;
 }
 
-/* 1 when the Content-Type is application/json (any charset=utf-8). */
-static int
-is_json_type(const char *ct)
-{
-	const char *p;
-
-	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
-		return 0;
-	p = ct + 16;
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return 1;
-	if (*p != ';')
-		return 0;
-	p++;
-	while (*p == ' ')
-		p++;
-	return *p == '\0' || strncasecmp(p, "charset=utf-8", 13) == 0;
-}
-
 /* Parse req->body as one JSON object; -1 after answering 400/415. */
 static int
 parse_body(struct mt_req *req)
@@ -434,7 +383,7 @@ parse_body(struct mt_req *req)
 
 	if (req->body_len == 0 || (req->route->flags & MT_R_MULTIPART))
 		return 0;
-	if (!is_json_type(mt_req_env(req, "CONTENT_TYPE")))
+	if (!mt_parse_json_type(mt_req_env(req, "CONTENT_TYPE")))
 		return mt_reply_error(req, 415, "unsupported_media_type",
 		    "请求体必须是 JSON（Content-Type: application/json）",
 		    NULL);
@@ -508,19 +457,6 @@ check_session(struct mt_req *req, struct mt_session *sess)
 	return 0;
 }
 
-static int
-valid_idem_key(const char *k)
-{
-	size_t i, n = strlen(k);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)k[i]) || k[i] == '-' || k[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /*
  * Idempotency-Key (API.md): the first request with a key runs and its
  * answer is kept; the same key and body again replays that answer; the
@@ -540,7 +476,7 @@ idem_begin(struct mt_req *req)
 
 	if (key == NULL)
 		return 1;
-	if (!valid_idem_key(key)) {
+	if (!mt_parse_idem_key(key)) {
 		mt_reply_error(req, 400, "field_invalid",
 		    "Idempotency-Key 格式不正确（1–64 个字母、数字、- 或 _）",
 		    "Idempotency-Key");
