@@ -294,57 +294,278 @@ body_value(json_object *obj, const char *name, json_object **v)
 	return 1;
 }
 
+/* The field of the route from src called name[0..n), or NULL. */
+static const struct mt_field *
+field_named(const struct mt_req *req, enum mt_field_src src,
+    const char *name, size_t n)
+{
+	const struct mt_field *f;
+
+	for (f = req->route->fields; f != NULL && f->name != NULL; f++)
+		if (f->src == src && strlen(f->name) == n &&
+		    memcmp(f->name, name, n) == 0)
+			return f;
+	return NULL;
+}
+
+/* 1 when some body field of the route is "name.<inner>". */
+static int
+field_outer(const struct mt_req *req, const char *name)
+{
+	const struct mt_field *f;
+	size_t n = strlen(name);
+
+	for (f = req->route->fields; f != NULL && f->name != NULL; f++)
+		if (f->src == MT_IN_BODY && strncmp(f->name, name, n) == 0 &&
+		    f->name[n] == '.')
+			return 1;
+	return 0;
+}
+
+/* 400 unknown_field for name[0..n) (named in the message when short and
+ * readable); returns -1. */
+static int
+reply_unknown(struct mt_req *req, const char *name, size_t n)
+{
+	char field[72], msg[160];
+
+	if (n > 64 || !mt_valid_utf8(name, n) || memchr(name, '\0', n))
+		return mt_reply_error(req, 400, "unknown_field",
+		    "请求中有本接口不接受的字段", NULL);
+	snprintf(field, sizeof(field), "%.*s", (int)n, name);
+	snprintf(msg, sizeof(msg), "本接口不接受字段“%s”，请检查字段名", field);
+	return mt_reply_error(req, 400, "unknown_field", msg, field);
+}
+
 /*
- * Fetch and check every field of the route into req->params.  Returns 0,
- * or -1 after answering 400.
+ * Refuse a member of the JSON body that no field of the route names,
+ * one level down for "outer.inner" fields.  Returns 0, or -1 after
+ * answering 400 unknown_field.
+ */
+static int
+unknown_members_or_reply(struct mt_req *req)
+{
+	char path[160];
+	int n;
+
+	if (req->json == NULL)
+		return 0;
+	json_object_object_foreach(req->json, key, val) {
+		if (field_named(req, MT_IN_BODY, key, strlen(key)) != NULL)
+			continue;
+		if (!field_outer(req, key))
+			return reply_unknown(req, key, strlen(key));
+		/* Not an object (null, say): the inner fields are absent. */
+		if (!json_object_is_type(val, json_type_object))
+			continue;
+		json_object_object_foreach(val, inner, ival) {
+			(void)ival;
+			n = snprintf(path, sizeof(path), "%s.%s", key, inner);
+			if (n < 0 || (size_t)n >= sizeof(path) ||
+			    field_named(req, MT_IN_BODY, path, (size_t)n) == NULL)
+				return reply_unknown(req, path,
+				    n < 0 ? 0 : strlen(path));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Split the multipart body of an MT_R_MULTIPART route into req->parts;
+ * refuse a part that no MT_IN_PART field names, or a name sent twice
+ * (a second file would otherwise be dropped unseen).  Returns 0, or -1
+ * after answering 415 or 400.
+ */
+static int
+parse_parts(struct mt_req *req)
+{
+	const struct mt_field *f;
+	char boundary[80], msg[160];
+	size_t i, j;
+	int n;
+
+	if (mt_multipart_boundary(mt_req_env(req, "CONTENT_TYPE"), boundary,
+	    sizeof(boundary)) != 0)
+		return mt_reply_error(req, 415, "unsupported_media_type",
+		    "上传文件须使用 multipart/form-data", NULL);
+	n = mt_multipart_parse(req->body != NULL ? req->body : "",
+	    req->body_len, boundary, req->parts, MT_MAX_PARTS);
+	if (n < 0)
+		return mt_reply_error(req, 400, "malformed_multipart",
+		    "上传内容格式不正确，请重新选择文件上传", NULL);
+	req->nparts = (size_t)n;
+	for (i = 0; i < req->nparts; i++) {
+		f = field_named(req, MT_IN_PART, req->parts[i].name,
+		    req->parts[i].name_len);
+		if (f == NULL)
+			return reply_unknown(req, req->parts[i].name,
+			    req->parts[i].name_len);
+		for (j = 0; j < i; j++)
+			if (req->parts[j].name_len == req->parts[i].name_len &&
+			    memcmp(req->parts[j].name, f->name,
+			    req->parts[i].name_len) == 0) {
+				snprintf(msg, sizeof(msg), "%s只能提交一个",
+				    f->label);
+				return mt_reply_error(req, 400,
+				    "duplicate_field", msg, f->name);
+			}
+	}
+	return 0;
+}
+
+const struct mt_part *
+mt_req_part(const struct mt_req *req, const char *name)
+{
+	if (mt_req_param(req, name) == NULL)
+		return NULL;
+	return mt_multipart_find(req->parts, (int)req->nparts, name);
+}
+
+json_object *
+mt_req_array(const struct mt_req *req, const char *name)
+{
+	json_object *v;
+
+	if (mt_req_param(req, name) == NULL || req->json == NULL ||
+	    body_value(req->json, name, &v) != 1)
+		return NULL;
+	return v;
+}
+
+/* The value of a multipart field as a copy, NULL when absent; *bad when
+ * a text part carries a file or a NUL, or a file part no file name. */
+static char *
+part_value(const struct mt_req *req, const struct mt_field *f, int *bad)
+{
+	const struct mt_part *p;
+
+	p = mt_multipart_find(req->parts, (int)req->nparts, f->name);
+	if (p == NULL)
+		return NULL;
+	if (f->type == MT_F_FILE) {
+		if (p->filename == NULL)
+			*bad = 1;
+		/* A browser's file input with no file chosen. */
+		else if (p->filename_len > 0 || p->len > 0)
+			return mt_xstrndup(p->filename, p->filename_len);
+		return NULL;
+	}
+	if (p->filename != NULL || memchr(p->data, '\0', p->len) != NULL)
+		*bad = 1;
+	else if (p->len > 0)
+		return mt_xstrndup(p->data, p->len);
+	return NULL;
+}
+
+/* 1 when jv is an array of 1 to f->max_len strings that pass f->valid. */
+static int
+array_ok(const struct mt_field *f, json_object *jv)
+{
+	size_t i, n;
+	json_object *it;
+
+	if (!json_object_is_type(jv, json_type_array))
+		return 0;
+	n = json_object_array_length(jv);
+	if (n == 0 || (f->max_len > 0 && n > f->max_len))
+		return 0;
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(jv, i);
+		if (!json_object_is_type(it, json_type_string) ||
+		    (size_t)json_object_get_string_len(it) !=
+		    strlen(json_object_get_string(it)) ||
+		    (f->valid != NULL && !f->valid(json_object_get_string(it))))
+			return 0;
+	}
+	return 1;
+}
+
+/* The value of a body field as a copy, NULL when absent; *bad when it
+ * has the wrong JSON type or an embedded NUL. */
+static char *
+body_field_value(const struct mt_req *req, const struct mt_field *f,
+    int *bad)
+{
+	json_object *jv;
+
+	if (req->json == NULL || body_value(req->json, f->name, &jv) != 1)
+		return NULL;
+	if (f->type == MT_F_ARRAY) {
+		/* An empty list is no list: required fields say so. */
+		if (json_object_is_type(jv, json_type_array) &&
+		    json_object_array_length(jv) == 0)
+			return NULL;
+		if (!array_ok(f, jv)) {
+			*bad = 1;
+			return NULL;
+		}
+		return mt_xstrdup(json_object_to_json_string_ext(jv,
+		    JSON_C_TO_STRING_PLAIN));
+	}
+	if ((f->type == MT_F_STRING &&
+	    !json_object_is_type(jv, json_type_string)) ||
+	    (f->type == MT_F_INT && !json_object_is_type(jv, json_type_int)) ||
+	    (f->type == MT_F_BOOL &&
+	    !json_object_is_type(jv, json_type_boolean))) {
+		*bad = 1;
+		return NULL;
+	}
+	/* A string with an embedded NUL would be checked cut short. */
+	if (f->type == MT_F_STRING && (size_t)json_object_get_string_len(jv) !=
+	    strlen(json_object_get_string(jv))) {
+		*bad = 1;
+		return NULL;
+	}
+	return mt_xstrdup(json_object_get_string(jv));
+}
+
+/* 1 when val passes the checks of f's type and validator. */
+static int
+value_ok(const struct mt_field *f, const char *val)
+{
+	switch (f->type) {
+	case MT_F_STRING:
+		return mt_valid_utf8(val, strlen(val)) &&
+		    (f->max_len == 0 || mt_utf8_chars(val) <= f->max_len) &&
+		    (f->valid == NULL || f->valid(val));
+	case MT_F_INT:
+		return mt_valid_uint(val) && (f->valid == NULL || f->valid(val));
+	case MT_F_BOOL:
+		return mt_valid_bool(val);
+	default:
+		return 1;	/* files and arrays: checked on the way in */
+	}
+}
+
+/*
+ * Fetch and check every field of the route into req->params, after
+ * refusing body members and parts that no field names.  Returns 0, or
+ * -1 after answering 400 (415 for a multipart body of another type).
  */
 static int
 check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 {
 	const struct mt_field *f;
 	char msg[256], *val;
-	json_object *jv;
 	size_t ci = 0;
 	int bad;
 
+	if (unknown_members_or_reply(req) < 0 ||
+	    ((req->route->flags & MT_R_MULTIPART) && parse_parts(req) < 0))
+		return -1;
 	for (f = req->route->fields; f != NULL && f->name != NULL; f++) {
 		val = NULL;
 		bad = 0;
-		switch (f->src) {
-		case MT_IN_PATH:
-			if (ci < ncaps) {
-				/* nginx's $document_uri is decoded already. */
-				val = mt_xstrndup(caps[ci].p, caps[ci].n);
-				ci++;
-			}
-			break;
-		case MT_IN_QUERY:
+		if (f->src == MT_IN_PATH && ci < ncaps) {
+			/* nginx's $document_uri is decoded already. */
+			val = mt_xstrndup(caps[ci].p, caps[ci].n);
+			ci++;
+		} else if (f->src == MT_IN_QUERY)
 			val = query_value(req->query, f->name, &bad);
-			break;
-		case MT_IN_BODY:
-			if (req->json == NULL ||
-			    body_value(req->json, f->name, &jv) != 1)
-				break;
-			if ((f->type == MT_F_STRING &&
-			    !json_object_is_type(jv, json_type_string)) ||
-			    (f->type == MT_F_INT &&
-			    !json_object_is_type(jv, json_type_int)) ||
-			    (f->type == MT_F_BOOL &&
-			    !json_object_is_type(jv, json_type_boolean))) {
-				bad = 1;
-				break;
-			}
-			/* A string with an embedded NUL would be checked
-			 * cut short: refuse it. */
-			if (f->type == MT_F_STRING &&
-			    (size_t)json_object_get_string_len(jv) !=
-			    strlen(json_object_get_string(jv))) {
-				bad = 1;
-				break;
-			}
-			val = mt_xstrdup(json_object_get_string(jv));
-			break;
-		}
+		else if (f->src == MT_IN_BODY)
+			val = body_field_value(req, f, &bad);
+		else if (f->src == MT_IN_PART)
+			val = part_value(req, f, &bad);
 		if (!bad && val == NULL) {
 			if (!f->required)
 				continue;
@@ -352,16 +573,7 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 			return mt_reply_error(req, 400, "field_required", msg,
 			    f->name);
 		}
-		if (!bad && f->type == MT_F_STRING)
-			bad = !mt_valid_utf8(val, strlen(val)) ||
-			    (f->max_len > 0 && mt_utf8_chars(val) > f->max_len) ||
-			    (f->valid != NULL && !f->valid(val));
-		else if (!bad && f->type == MT_F_INT)
-			bad = !mt_valid_uint(val) ||
-			    (f->valid != NULL && !f->valid(val));
-		else if (!bad && f->type == MT_F_BOOL)
-			bad = !mt_valid_bool(val);
-		if (bad || req->nparams == MT_MAX_PARAMS) {
+		if (bad || !value_ok(f, val) || req->nparams == MT_MAX_PARAMS) {
 			free(val);
 			snprintf(msg, sizeof(msg), "%s格式不正确", f->label);
 			return mt_reply_error(req, 400, "field_invalid", msg,

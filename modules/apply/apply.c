@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mt_files.h"
 #include "mt_http.h"
@@ -664,17 +665,6 @@ h_withdraw(struct mt_req *req)
 	return h_get(req);
 }
 
-/* A multipart text part as a NUL-terminated copy, or NULL when absent. */
-static char *
-part_text(const struct mt_part *parts, int n, const char *name)
-{
-	const struct mt_part *p = mt_multipart_find(parts, n, name);
-
-	if (p == NULL || p->filename != NULL || memchr(p->data, '\0', p->len))
-		return NULL;
-	return mt_xstrndup(p->data, p->len);
-}
-
 /* A material kind: a snake_case code of at most 40, from a letter. */
 static int
 valid_kind(const char *s)
@@ -683,37 +673,11 @@ valid_kind(const char *s)
 	    s[0] <= 'z';
 }
 
-/*
- * Check the upload's text fields; on success kind, issued_on and issuer
- * are set (caller frees).  0, or -1 after answering 400.
- */
+/* An issuer: one line of text (length capped by the field table). */
 static int
-upload_fields_or_reply(struct mt_req *req, const struct mt_part *parts,
-    int n, char **kind, char **issued, char **issuer)
+valid_issuer(const char *s)
 {
-	*kind = part_text(parts, n, "kind");
-	*issued = part_text(parts, n, "issued_on");
-	*issuer = part_text(parts, n, "issuer");
-	if (*kind == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：材料类型", "kind");
-	if (!valid_kind(*kind))
-		return mt_reply_error(req, 400, "field_invalid",
-		    "材料类型格式不正确", "kind");
-	if (*issued == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：出具日期", "issued_on");
-	if (!mt_valid_date(*issued))
-		return mt_reply_error(req, 400, "field_invalid",
-		    "出具日期格式不正确，应为 YYYY-MM-DD", "issued_on");
-	if (*issuer == NULL || **issuer == '\0')
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：出具机构", "issuer");
-	if (!mt_valid_utf8(*issuer, strlen(*issuer)) ||
-	    mt_utf8_chars(*issuer) > 128 || strpbrk(*issuer, "\r\n\t") != NULL)
-		return mt_reply_error(req, 400, "field_invalid",
-		    "出具机构格式不正确（最多128个字）", "issuer");
-	return 0;
+	return strpbrk(s, "\r\n\t") == NULL;
 }
 
 /*
@@ -774,69 +738,86 @@ upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
 	return 0;
 }
 
+/* A ".tmp-*" file of the store older than this is a killed upload's
+ * (a live one is written in well under a second: 12 MiB at most). */
+#define SWEEP_AGE   3600
+/* A worker sweeps at start, then again on an upload once this long has
+ * passed since its last sweep. */
+#define SWEEP_EVERY 600
+
+/* Remove what killed uploads left in the file store (issue 9 A9). */
+static void
+sweep_files(void)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	int n;
+
+	if (last != 0 && now - last < SWEEP_EVERY)
+		return;
+	last = now;
+	n = mt_files_sweep(mt_cfg.files_dir, SWEEP_AGE);
+	if (n > 0)
+		mt_log_info("file store: removed %d leftover temporary "
+		    "file(s)", n);
+	else if (n < 0)
+		mt_log_warn("file store: cannot sweep %s: %s",
+		    mt_cfg.files_dir, strerror(errno));
+}
+
+/* Per-worker start (mt_module.worker_init): sweep the store.  0. */
+static int
+apply_init(void)
+{
+	sweep_files();
+	return 0;
+}
+
+/*
+ * POST /applications/{id}/materials: one file and its kind, date and
+ * issuer (checked by the field table, parts included).  201 with the
+ * material; 404, 409 not editable, 400 empty or damaged, 415 type,
+ * 422 kind or date, 413 size, 503.
+ */
 static int
 h_upload(struct mt_req *req)
 {
 	const char *id = mt_req_param(req, "id"), *media, *p[10];
-	char *kind = NULL, *issued = NULL, *issuer = NULL;
-	char boundary[80], status[16], kind_name[64], sha[65], size[24];
-	struct mt_part parts[8];
-	const struct mt_part *file;
+	const char *kind = mt_req_param(req, "kind");
+	const char *issued = mt_req_param(req, "issued_on");
+	const struct mt_part *file = mt_req_part(req, "file");
+	char status[16], kind_name[64], sha[65], size[24];
 	struct scope sc;
 	PGresult *res;
-	int n, rc = -1;
 
 	scope_of(req, &sc);
 	if (owned_or_reply(req, &sc, id, status) <= 0)
 		return -1;
 	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
 		return not_editable(req);
-	if (mt_multipart_boundary(mt_req_env(req, "CONTENT_TYPE"), boundary,
-	    sizeof(boundary)) != 0)
-		return mt_reply_error(req, 415, "unsupported_media_type",
-		    "上传文件须使用 multipart/form-data", NULL);
-	n = mt_multipart_parse(req->body != NULL ? req->body : "",
-	    req->body_len, boundary, parts, MT_ARRAY_LEN(parts));
-	if (n < 0)
-		return mt_reply_error(req, 400, "malformed_multipart",
-		    "上传内容格式不正确，请重新选择文件上传", NULL);
-	if (upload_fields_or_reply(req, parts, n, &kind, &issued, &issuer) < 0)
-		goto out;
-	file = mt_multipart_find(parts, n, "file");
-	if (file == NULL || file->filename == NULL) {
-		mt_reply_error(req, 400, "field_required",
-		    "请选择要上传的文件", "file");
-		goto out;
-	}
-	if (file->len == 0) {
-		mt_reply_error(req, 400, "file_empty",
+	if (file->len == 0)
+		return mt_reply_error(req, 400, "file_empty",
 		    "文件是空的，请重新选择", "file");
-		goto out;
-	}
-	if ((media = mt_files_sniff(file->data, file->len)) == NULL) {
-		mt_reply_error(req, 415, "file_type_not_allowed",
+	if ((media = mt_files_sniff(file->data, file->len)) == NULL)
+		return mt_reply_error(req, 415, "file_type_not_allowed",
 		    "只能上传 JPG、PNG 图片或 PDF 文件", "file");
-		goto out;
-	}
-	if (!mt_files_complete(media, file->data, file->len)) {
-		mt_reply_error(req, 400, "file_damaged",
+	if (!mt_files_complete(media, file->data, file->len))
+		return mt_reply_error(req, 400, "file_damaged",
 		    "PDF 文件不完整或已损坏，请重新导出或扫描后再上传", "file");
-		goto out;
-	}
 	if (upload_rules_or_reply(req, id, kind, issued, file->len,
 	    kind_name) < 0)
-		goto out;
+		return -1;
+	sweep_files();
 	if (mt_files_store(mt_cfg.files_dir, file->data, file->len, sha) != 0) {
 		mt_log_error("rid=%s file store: %s", req->request_id,
 		    strerror(errno));
-		mt_reply_unavailable(req, "文件存储");
-		goto out;
+		return mt_reply_unavailable(req, "文件存储");
 	}
 	snprintf(size, sizeof(size), "%zu", file->len);
 	p[0] = id;
 	p[1] = kind;
 	p[2] = issued;
-	p[3] = issuer;
+	p[3] = mt_req_param(req, "issuer");
 	p[4] = sha;
 	p[5] = size;
 	p[6] = media;
@@ -845,18 +826,12 @@ h_upload(struct mt_req *req)
 	p[9] = kind_name;
 	res = mt_db_query_or_reply(req, STMT_MATERIAL_ADD, 10, p);
 	if (res == NULL)
-		goto out;
+		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		not_editable(req);
-		goto out;
+		return not_editable(req);
 	}
-	rc = reply_text(req, 201, res);
-out:
-	free(kind);
-	free(issued);
-	free(issuer);
-	return rc;
+	return reply_text(req, 201, res);
 }
 
 static int
@@ -1070,6 +1045,18 @@ static const struct mt_field f_list[] = {
 	{ NULL },
 };
 
+/* The upload's parts (R-APP-3); the file is sniffed by the handler. */
+static const struct mt_field f_upload[] = {
+	F_ID,
+	{ "kind", MT_IN_PART, MT_F_STRING, valid_kind, 1, 40, "材料类型" },
+	{ "issued_on", MT_IN_PART, MT_F_STRING, mt_valid_date, 1, 10,
+	  "出具日期（YYYY-MM-DD）" },
+	{ "issuer", MT_IN_PART, MT_F_STRING, valid_issuer, 1, 128,
+	  "出具机构" },
+	{ "file", MT_IN_PART, MT_F_FILE, NULL, 1, 0, "要上传的文件" },
+	{ NULL },
+};
+
 static const struct mt_field f_material[] = {
 	F_ID,
 	{ "mid", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "材料编号" },
@@ -1099,7 +1086,7 @@ static const struct mt_route routes[] = {
 	{ "GET", "/applications/{id}", h_get, READERS, 0, f_id, 0 },
 	{ "PATCH", "/applications/{id}", h_patch, APPLICANT, 0, f_patch, 0 },
 	{ "POST", "/applications/{id}/materials", h_upload, APPLICANT,
-	  UPLOAD_MAX, f_id, MT_R_MULTIPART | MT_R_IDEMPOTENT },
+	  UPLOAD_MAX, f_upload, MT_R_MULTIPART | MT_R_IDEMPOTENT },
 	{ "DELETE", "/applications/{id}/materials/{mid}", h_material_delete,
 	  APPLICANT, 0, f_material, 0 },
 	{ "GET", "/materials/{mid}", h_material_file,
@@ -1118,4 +1105,5 @@ const struct mt_module mt_module = {
 	.nroutes = MT_ARRAY_LEN(routes),
 	.stmts = stmts,
 	.nstmts = STMT__MAX,
+	.worker_init = apply_init,
 };

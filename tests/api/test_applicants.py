@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from conftest import (JPEG, PDF, PNG, VAR, api, assert_error, bearer, client,
+                      stack,
                       policy,
                       complete, ctl, draft, insured_login, login, new_person,
                       request_code, required_kinds, sms_lines, sql, unique,
@@ -721,3 +722,96 @@ def test_a_missing_view_row_is_an_envelope_not_a_dead_worker():
     finally:
         sql("ALTER TABLE events ENABLE TRIGGER events_refresh_view")
     assert_error(r, 500, "internal_error")
+
+
+# --- nothing a client sends is dropped unseen (issue 9 A9) ----------------
+
+def test_unknown_json_field_is_400_naming_it():
+    p = new_person()
+    tok = insured_login(p)["token"]
+    base = {"disease_code": "D013", "phone": p["phone"],
+            "medical_record_no": "U1", "designated_institution": "H41120000001"}
+    for extra, field in (({"phnoe": "13900000000"}, "phnoe"),
+                         ({"agent": {"name": "李四", "id_number":
+                                     "110105198001010016", "relation": "子女",
+                                     "phone": "13900000001", "nmae": "x"}},
+                          "agent.nmae"),
+                         ({"agentx": None}, "agentx")):
+        err = assert_error(api("POST", "/applications", headers=bearer(tok),
+                               json=dict(base, **extra)),
+                           400, "unknown_field", field)
+        assert field in err["message"]
+    assert api("GET", "/applications", headers=bearer(tok)).json()["items"] \
+        == []
+    # The same on a patch, and "agent": null still removes the agent.
+    app = draft(tok)
+    assert_error(api("PATCH", "/applications/%s" % app["id"],
+                     headers=bearer(tok), json={"medical_record": "X"}),
+                 400, "unknown_field", "medical_record")
+    r = api("PATCH", "/applications/%s" % app["id"], headers=bearer(tok),
+            json={"agent": None, "medical_record_no": "U2"})
+    assert r.status_code == 200, r.text
+    assert r.json()["medical_record_no"] == "U2"
+    # And on a route with no body fields at all.
+    assert_error(submit(tok, app["id"], json={"promise": True, "x": 1}),
+                 400, "unknown_field", "x")
+
+
+def test_upload_with_two_files_or_an_unknown_part_is_400():
+    p = new_person()
+    tok = insured_login(p)["token"]
+    app = draft(tok)
+    issued = (TODAY - datetime.timedelta(days=10)).isoformat()
+    form = {"kind": "inpatient_record", "issued_on": issued, "issuer": "医院"}
+    url = "/applications/%s/materials" % app["id"]
+    r = api("POST", url, headers=bearer(tok), data=form,
+            files=[("file", ("a.png", PNG, "image/png")),
+                   ("file", ("b.pdf", PDF, "application/pdf"))])
+    assert_error(r, 400, "duplicate_field", "file")
+    r = api("POST", url, headers=bearer(tok),
+            data=dict(form, remark="x"),
+            files={"file": ("a.png", PNG, "image/png")})
+    assert_error(r, 400, "unknown_field", "remark")
+    r = api("POST", url, headers=bearer(tok),
+            data=[("kind", "inpatient_record"), ("kind", "lab_report"),
+                  ("issued_on", issued), ("issuer", "医院")],
+            files={"file": ("a.png", PNG, "image/png")})
+    assert_error(r, 400, "duplicate_field", "kind")
+    assert get(tok, app["id"])["materials"] == []
+    # A file input left empty by a browser is a missing file.
+    r = api("POST", url, headers=bearer(tok), data=form,
+            files={"file": ("", b"", "application/octet-stream")})
+    assert_error(r, 400, "field_required", "file")
+    r = api("POST", url, headers=bearer(tok), data=dict(form, issuer=""),
+            files={"file": ("a.png", PNG, "image/png")})
+    assert_error(r, 400, "field_required", "issuer")
+    r = api("POST", url, headers=bearer(tok), data=form,
+            files={"file": ("a.png", PNG, "image/png")})
+    assert r.status_code == 201, r.text
+
+
+def test_upload_leftovers_are_swept_when_workers_start():
+    """A worker killed between writing an upload's temporary file and
+    renaming it leaves a .tmp-* file; the next apply workers remove those
+    older than an hour and leave a live writer's alone (issue 9 A9)."""
+    p = new_person()
+    tok = insured_login(p)["token"]
+    data = PNG + os.urandom(16)
+    assert upload(tok, draft(tok)["id"], "inpatient_record",
+                  data=data).status_code == 201
+    sha = hashlib.sha256(data).hexdigest()
+    leaf = os.path.join(VAR, "files", sha[:2], sha[2:4])   # the workers'
+    old = os.path.join(leaf, ".tmp-" + unique("old"))
+    new = os.path.join(leaf, ".tmp-" + unique("new"))
+    for path in (old, new):
+        open(path, "wb").write(b"half an upload")
+    then = time.time() - 7200
+    os.utime(old, (then, then))
+    stack("modules-stop")
+    stack("modules-start")
+    try:
+        assert wait_for(lambda: not os.path.exists(old), timeout=60)
+        assert os.path.exists(new)
+    finally:
+        if os.path.exists(new):
+            os.unlink(new)
