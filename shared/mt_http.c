@@ -519,6 +519,24 @@ body_field_value(const struct mt_req *req, const struct mt_field *f,
 	return mt_xstrdup(json_object_get_string(jv));
 }
 
+/* 1 when another body field of f's "outer." group is given. */
+static int
+group_given(const struct mt_req *req, const struct mt_field *f)
+{
+	const char *dot = strchr(f->name, '.');
+	const struct mt_field *g;
+	json_object *v;
+
+	if (dot == NULL || req->json == NULL)
+		return 0;
+	for (g = req->route->fields; g->name != NULL; g++)
+		if (g != f && g->src == MT_IN_BODY &&
+		    strncmp(g->name, f->name, (size_t)(dot - f->name) + 1) == 0 &&
+		    body_value(req->json, g->name, &v) == 1)
+			return 1;
+	return 0;
+}
+
 /* 1 when val passes the checks of f's type and validator. */
 static int
 value_ok(const struct mt_field *f, const char *val)
@@ -567,9 +585,14 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 		else if (f->src == MT_IN_PART)
 			val = part_value(req, f, &bad);
 		if (!bad && val == NULL) {
-			if (!f->required)
+			if (f->required == MT_REQ_GROUP && group_given(req, f))
+				snprintf(msg, sizeof(msg), "请同时填写%s",
+				    f->label);
+			else if (f->required != 1)
 				continue;
-			snprintf(msg, sizeof(msg), "缺少必填项：%s", f->label);
+			else
+				snprintf(msg, sizeof(msg), "缺少必填项：%s",
+				    f->label);
 			return mt_reply_error(req, 400, "field_required", msg,
 			    f->name);
 		}

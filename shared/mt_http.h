@@ -77,6 +77,11 @@ enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL, MT_F_FILE,
  * checked by `valid` (an empty array counts as absent); its value is the array's JSON text and the handler
  * reads the items with mt_req_array().
  */
+/* mt_field.required: 0 optional, 1 required, or MT_REQ_GROUP: required
+ * when another body field of the same "outer." group is given (all of a
+ * group or none, such as an application's agent). */
+#define MT_REQ_GROUP 2
+
 struct mt_field {
 	const char          *name;
 	enum mt_field_src    src;

@@ -293,32 +293,17 @@ reply_text(struct mt_req *req, int status, PGresult *res)
 }
 
 /*
- * The agent fields (R-APP-9): all four or none.  Fills a[0..3]; returns
- * 1 when given, 0 when absent, -1 after answering 400.
+ * The agent fields (R-APP-9) into a[0..3]: all four or none, as the
+ * field table (MT_REQ_GROUP) has checked.  Returns 1 given, 0 absent.
  */
 static int
-agent_or_reply(struct mt_req *req, const char **a)
+agent_of(const struct mt_req *req, const char **a)
 {
-	static const char *const names[4] = { "agent.name",
-	    "agent.id_number", "agent.relation", "agent.phone" };
-	static const char *const labels[4] = { "代办人姓名", "代办人身份证号码",
-	    "代办人与申请人关系", "代办人手机号码" };
-	char msg[128];
-	int i, n = 0;
-
-	for (i = 0; i < 4; i++)
-		if ((a[i] = mt_req_param(req, names[i])) != NULL)
-			n++;
-	if (n == 0)
-		return 0;
-	for (i = 0; i < 4; i++)
-		if (a[i] == NULL) {
-			snprintf(msg, sizeof(msg), "代办申请须同时填写%s",
-			    labels[i]);
-			return mt_reply_error(req, 400, "field_required", msg,
-			    names[i]);
-		}
-	return 1;
+	a[0] = mt_req_param(req, "agent.name");
+	a[1] = mt_req_param(req, "agent.id_number");
+	a[2] = mt_req_param(req, "agent.relation");
+	a[3] = mt_req_param(req, "agent.phone");
+	return a[0] != NULL;
 }
 
 /*
@@ -473,8 +458,8 @@ create(struct mt_req *req, const char *person, const char *region,
 	PGresult *res;
 
 	scope_of(req, &sc);
-	if (agent_or_reply(req, agent) < 0 ||
-	    check_choice_or_reply(req, disease, region, inst, mode) < 0)
+	agent_of(req, agent);
+	if (check_choice_or_reply(req, disease, region, inst, mode) < 0)
 		return -1;
 	p[0] = person;
 	p[1] = disease;
@@ -610,8 +595,8 @@ h_patch(struct mt_req *req)
 		return -1;
 	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
 		return not_editable(req);
-	if ((agent_given = agent_or_reply(req, agent)) < 0 ||
-	    check_choice_or_reply(req, NULL, NULL, inst, mode) < 0)
+	agent_given = agent_of(req, agent);
+	if (check_choice_or_reply(req, NULL, NULL, inst, mode) < 0)
 		return -1;
 	/* "agent": null removes the agent. */
 	if (!agent_given && req->json != NULL &&
@@ -989,15 +974,16 @@ valid_record_no(const char *s)
 }
 
 #define F_ID { "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" }
+/* The agent (R-APP-9): all four or none. */
 #define F_AGENT \
-	{ "agent.name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 32, \
-	  "代办人姓名" }, \
-	{ "agent.id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, 0, \
-	  18, "代办人身份证号码" }, \
-	{ "agent.relation", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 16, \
-	  "代办人与申请人关系" }, \
-	{ "agent.phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11, \
-	  "代办人手机号码" }
+	{ "agent.name", MT_IN_BODY, MT_F_STRING, mt_valid_name, \
+	  MT_REQ_GROUP, 32, "代办人姓名" }, \
+	{ "agent.id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, \
+	  MT_REQ_GROUP, 18, "代办人身份证号码" }, \
+	{ "agent.relation", MT_IN_BODY, MT_F_STRING, mt_valid_name, \
+	  MT_REQ_GROUP, 16, "代办人与申请人关系" }, \
+	{ "agent.phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, \
+	  MT_REQ_GROUP, 11, "代办人手机号码" }
 
 /* The details an application carries (required when creating, optional
  * in a patch), then its agent. */
