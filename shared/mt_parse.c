@@ -6,51 +6,49 @@
 
 #include "mt_parse.h"
 
-int
-mt_parse_query(const char *query, const char *name, const char **v,
-    size_t *vn)
+/*
+ * The value of the first "name=value" pair of s, pairs separated by sep;
+ * with trim, spaces and tabs around a pair are not part of it (cookies).
+ * 1 and *v, *vn set when present, 0 when absent.
+ */
+static int
+pair_value(const char *s, char sep, int trim, const char *name,
+    const char **v, size_t *vn)
 {
 	size_t nlen = strlen(name), plen;
-	const char *p = query;
+	const char *p = s;
+	char seps[2] = { sep, '\0' };
 
 	while (p != NULL && *p != '\0') {
-		plen = strcspn(p, "&");
+		while (trim && (*p == ' ' || *p == '\t'))
+			p++;
+		plen = strcspn(p, seps);
 		if (plen > nlen && p[nlen] == '=' &&
 		    strncmp(p, name, nlen) == 0) {
 			*v = p + nlen + 1;
 			*vn = plen - nlen - 1;
+			while (trim && *vn > 0 && ((*v)[*vn - 1] == ' ' ||
+			    (*v)[*vn - 1] == '\t'))
+				(*vn)--;
 			return 1;
 		}
-		p = p[plen] == '&' ? p + plen + 1 : NULL;
+		p = p[plen] == sep ? p + plen + 1 : NULL;
 	}
 	return 0;
+}
+
+int
+mt_parse_query(const char *query, const char *name, const char **v,
+    size_t *vn)
+{
+	return pair_value(query, '&', 0, name, v, vn);
 }
 
 int
 mt_parse_cookie(const char *header, const char *name, const char **v,
     size_t *vn)
 {
-	size_t nlen = strlen(name), plen;
-	const char *p = header;
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		plen = strcspn(p, ";");
-		if (plen > nlen && p[nlen] == '=' &&
-		    strncmp(p, name, nlen) == 0) {
-			*v = p + nlen + 1;
-			*vn = plen - nlen - 1;
-			/* Trailing spaces before the next ';' are not part of
-			 * the value. */
-			while (*vn > 0 && ((*v)[*vn - 1] == ' ' ||
-			    (*v)[*vn - 1] == '\t'))
-				(*vn)--;
-			return 1;
-		}
-		p = p[plen] == ';' ? p + plen + 1 : NULL;
-	}
-	return 0;
+	return pair_value(header, ';', 1, name, v, vn);
 }
 
 int

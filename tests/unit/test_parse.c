@@ -80,6 +80,29 @@ test_lookup(const char *what, const struct lookup *t, size_t n,
 	}
 }
 
+/* fn over a NULL-ended list of inputs, each expected to give want. */
+static void
+test_list(const char *what, const char *const *list, int want,
+    int (*fn)(const char *))
+{
+	size_t i;
+	char *in;
+
+	for (i = 0; list[i] != NULL; i++) {
+		in = mt_xstrdup(list[i]);
+		CHECK((fn(in) != 0) == want, "%s %s: want %d", what,
+		    unit_str(in), want);
+		free(in);
+	}
+}
+
+/* mt_parse_token over a whole string. */
+static int
+token_of(const char *s)
+{
+	return mt_parse_token(s, strlen(s));
+}
+
 static void
 test_bearer_and_tokens(void)
 {
@@ -124,27 +147,10 @@ test_bearer_and_tokens(void)
 			    "bearer %s", unit_str(bearers[i].in));
 		free(in);
 	}
-	for (i = 0; tok_good[i] != NULL; i++) {
-		in = mt_xstrdup(tok_good[i]);
-		CHECK(mt_parse_token(in, strlen(in)), "token %s", unit_str(in));
-		free(in);
-	}
-	for (i = 0; tok_bad[i] != NULL; i++) {
-		in = mt_xstrdup(tok_bad[i]);
-		CHECK(!mt_parse_token(in, strlen(in)), "token %s",
-		    unit_str(in));
-		free(in);
-	}
-	for (i = 0; key_good[i] != NULL; i++) {
-		in = mt_xstrdup(key_good[i]);
-		CHECK(mt_parse_idem_key(in), "idem key %s", unit_str(in));
-		free(in);
-	}
-	for (i = 0; key_bad[i] != NULL; i++) {
-		in = mt_xstrdup(key_bad[i]);
-		CHECK(!mt_parse_idem_key(in), "idem key %s", unit_str(in));
-		free(in);
-	}
+	test_list("token", tok_good, 1, token_of);
+	test_list("token", tok_bad, 0, token_of);
+	test_list("idem key", key_good, 1, mt_parse_idem_key);
+	test_list("idem key", key_bad, 0, mt_parse_idem_key);
 }
 
 static void
@@ -196,20 +202,9 @@ test_json_type(void)
 	    "application/json; charset=utf-8; x=y",
 	    "application/json; charset=utf-8x", "multipart/form-data",
 	    "application/json; charset=\"utf-8", NULL };
-	size_t i;
-	char *in;
-
 	CHECK(!mt_parse_json_type(NULL), "json type of NULL");
-	for (i = 0; good[i] != NULL; i++) {
-		in = mt_xstrdup(good[i]);
-		CHECK(mt_parse_json_type(in), "json type %s", unit_str(in));
-		free(in);
-	}
-	for (i = 0; bad[i] != NULL; i++) {
-		in = mt_xstrdup(bad[i]);
-		CHECK(!mt_parse_json_type(in), "json type %s", unit_str(in));
-		free(in);
-	}
+	test_list("json type", good, 1, mt_parse_json_type);
+	test_list("json type", bad, 0, mt_parse_json_type);
 }
 
 int
