@@ -418,10 +418,11 @@ reply_refusal(struct mt_req *req, json_object *refusal)
  * hospital of the region, already qualified, R-APP-6's yearly limit), run
  * on the draft id just written, so a person learns before uploading
  * anything what submit would refuse, with the same code and message.
- * 0 when they pass, or -1 after answering 422, 503 or 500.
+ * With only set, just that refusal counts.  0 when they pass, or -1
+ * after answering 422, 503 or 500.
  */
 static int
-refusal_or_reply(struct mt_req *req, const char *id)
+refusal_or_reply(struct mt_req *req, const char *id, const char *only)
 {
 	const char *p[1] = { id };
 	json_object *r;
@@ -433,7 +434,8 @@ refusal_or_reply(struct mt_req *req, const char *id)
 		return -1;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
 		r = json_tokener_parse(PQgetvalue(res, 0, 0));
-		rc = reply_refusal(req, r);
+		if (only == NULL || strcmp(member(r, "code"), only) == 0)
+			rc = reply_refusal(req, r);
 		json_object_put(r);
 	}
 	PQclear(res);
@@ -479,7 +481,8 @@ create(struct mt_req *req, const char *person, const char *region,
 	p[15] = sc.role;
 	if (mt_db_begin(req->db) != 0)
 		return mt_reply_unavailable(req, "数据库");
-	if (insert_or_reply(req, p, id) < 0 || refusal_or_reply(req, id) < 0) {
+	if (insert_or_reply(req, p, id) < 0 ||
+	    refusal_or_reply(req, id, NULL) < 0) {
 		mt_db_rollback(req->db);
 		return -1;
 	}
@@ -578,6 +581,37 @@ h_list(struct mt_req *req)
 	return mt_reply_items(req, res, lim);
 }
 
+/*
+ * Write the patch p[0..10] (STMT_PATCH's parameters) of application id;
+ * a new hospital is checked as submit would (designated in the region)
+ * in the same transaction, so the person hears of it now (issue 9 A6).
+ * Returns 1 written, 0 not editable any more, -1 after answering 422,
+ * 503 or 500.
+ */
+static int
+patch_or_reply(struct mt_req *req, const char *id, const char *const *p,
+    int new_inst)
+{
+	PGresult *res;
+	int rc;
+
+	if (new_inst && mt_db_begin(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	res = mt_db_query_or_reply(req, STMT_PATCH, 11, p);
+	rc = res != NULL ? PQntuples(res) : -1;
+	PQclear(res);
+	if (!new_inst)
+		return rc;
+	if (rc > 0 && refusal_or_reply(req, id,
+	    "institution_not_designated") < 0)
+		rc = -1;
+	if (rc <= 0)
+		mt_db_rollback(req->db);
+	else if (mt_db_commit(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	return rc;
+}
+
 static int
 h_patch(struct mt_req *req)
 {
@@ -587,7 +621,6 @@ h_patch(struct mt_req *req)
 	json_object *jv;
 	struct scope sc;
 	char status[16], mode[16];
-	PGresult *res;
 	int rc, agent_given;
 
 	scope_of(req, &sc);
@@ -614,13 +647,8 @@ h_patch(struct mt_req *req)
 	p[8] = agent[3];
 	p[9] = sc.user;
 	p[10] = sc.role;
-	res = mt_db_query_or_reply(req, STMT_PATCH, 11, p);
-	if (res == NULL)
-		return -1;
-	rc = PQntuples(res);
-	PQclear(res);
-	if (rc == 0)
-		return not_editable(req);
+	if ((rc = patch_or_reply(req, id, p, inst != NULL)) <= 0)
+		return rc == 0 ? not_editable(req) : -1;
 	return h_get(req);
 }
 

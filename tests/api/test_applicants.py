@@ -452,8 +452,19 @@ def test_institution_not_designated_in_the_region():
                  422, "institution_not_designated", "designated_institution")
     assert api("GET", "/applications", headers=bearer(tok)).json()["items"] \
         == []
+    # Nor can a draft be changed to it (the same answer, nothing written).
+    app = draft(tok)
+    assert_error(api("PATCH", "/applications/%s" % app["id"],
+                     headers=bearer(tok), json={
+                         "designated_institution": "H63010200143",
+                         "medical_record_no": "M2"}),
+                 422, "institution_not_designated", "designated_institution")
+    after = api("GET", "/applications/%s" % app["id"],
+                headers=bearer(tok)).json()
+    assert after["designated_institution"]["code"] == "H41120000001"
+    assert after["medical_record_no"] == app["medical_record_no"]
     # A draft made before the hospital left the list is refused at submit.
-    app = complete(tok, draft(tok))
+    app = complete(tok, app)
     sql("UPDATE institutions SET designated = false WHERE code = '%s'",
         "H41120000001")
     try:
