@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mt_auth.h"
+#include "mt_parse.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
 
@@ -32,51 +33,26 @@ token_hash(const char *token, char *out)
 	mt_hex(h, sizeof(h), out);
 }
 
-static int
-is_token(const char *t, size_t n)
-{
-	size_t i;
-
-	if (n != 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* Copy the token from the request into tok[65]; 1 found, 0 none. */
+/* Copy the token from the request into tok[65]: the Bearer header, else
+ * the session cookie.  1 found, 0 none (or not a token). */
 static int
 find_token(struct mt_req *req, char *tok, int *via_cookie)
 {
-	const char *h = mt_req_env(req, "HTTP_AUTHORIZATION"), *c, *e;
+	const char *h = mt_req_env(req, "HTTP_AUTHORIZATION"), *v;
 	size_t n;
 
-	if (h != NULL && strncmp(h, "Bearer ", 7) == 0) {
-		if (!is_token(h + 7, strlen(h + 7)))
-			return 0;
-		memcpy(tok, h + 7, 65);
+	if (mt_parse_bearer(h, &v, &n))
 		*via_cookie = 0;
-		return 1;
-	}
-	c = mt_req_env(req, "HTTP_COOKIE");
-	while (c != NULL && (c = strstr(c, MT_AUTH_COOKIE "=")) != NULL) {
-		if (c != mt_req_env(req, "HTTP_COOKIE") && c[-1] != ' ' &&
-		    c[-1] != ';') {
-			c++;
-			continue;
-		}
-		c += strlen(MT_AUTH_COOKIE "=");
-		e = strchr(c, ';');
-		n = e != NULL ? (size_t)(e - c) : strlen(c);
-		if (!is_token(c, n))
-			return 0;
-		memcpy(tok, c, 64);
-		tok[64] = '\0';
+	else if ((h = mt_req_env(req, "HTTP_COOKIE")) != NULL &&
+	    mt_parse_cookie(h, MT_AUTH_COOKIE, &v, &n))
 		*via_cookie = 1;
-		return 1;
-	}
-	return 0;
+	else
+		return 0;
+	if (!mt_parse_token(v, n))
+		return 0;
+	memcpy(tok, v, 64);
+	tok[64] = '\0';
+	return 1;
 }
 
 int

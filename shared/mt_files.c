@@ -3,10 +3,13 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -139,4 +142,69 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+/* 1 when name is two lower-case hex digits (a level of the store). */
+static int
+is_level(const char *name)
+{
+	return strlen(name) == 2 && strspn(name, "0123456789abcdef") == 2;
+}
+
+/* Open directory name under the directory fd as a DIR, or NULL. */
+static DIR *
+open_under(int fd, const char *name)
+{
+	int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	DIR *d;
+
+	if (sub < 0)
+		return NULL;
+	if ((d = fdopendir(sub)) == NULL)
+		close(sub);
+	return d;
+}
+
+/* Remove the ".tmp-*" files of one leaf older than before; the count. */
+static int
+sweep_leaf(DIR *leaf, time_t before)
+{
+	struct dirent *e;
+	struct stat st;
+	int n = 0, fd = dirfd(leaf);
+
+	while ((e = readdir(leaf)) != NULL)
+		if (strncmp(e->d_name, ".tmp-", 5) == 0 &&
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < before &&
+		    unlinkat(fd, e->d_name, 0) == 0)
+			n++;
+	return n;
+}
+
+int
+mt_files_sweep(const char *dir, long max_age)
+{
+	time_t before = time(NULL) - max_age;
+	struct dirent *e, *f;
+	DIR *d, *s, *leaf;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!is_level(e->d_name) ||
+		    (s = open_under(dirfd(d), e->d_name)) == NULL)
+			continue;
+		while ((f = readdir(s)) != NULL)
+			if (is_level(f->d_name) &&
+			    (leaf = open_under(dirfd(s), f->d_name)) != NULL) {
+				n += sweep_leaf(leaf, before);
+				closedir(leaf);
+			}
+		closedir(s);
+	}
+	closedir(d);
+	return n;
 }

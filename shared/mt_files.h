@@ -30,6 +30,15 @@ const char *mt_files_ext(const char *media_type);
  */
 int         mt_files_store(const char *dir, const void *data, size_t len,
                 char *sha);
+/*
+ * Remove the temporary files (".tmp-*") under dir's ab/cd/ directories
+ * whose last change is more than max_age seconds old: a writer killed
+ * between creating one and renaming it into place leaves it behind, and
+ * nothing else ever would remove it.  A live writer's file is seconds
+ * old, so any bound of minutes is safe.  Returns the number removed, or
+ * -1 with errno set when dir cannot be read.
+ */
+int         mt_files_sweep(const char *dir, long max_age);
 /* "ab/cd/<sha>" for a stored file into out (at least 72 bytes). */
 void        mt_files_relpath(const char *sha, char *out, size_t outlen);
 

@@ -1,7 +1,6 @@
 /*
  * mt_http.c -- request checks, routing and replies.  See mt_http.h.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "mt_auth.h"
 #include "mt_http.h"
 #include "mt_log.h"
+#include "mt_parse.h"
 #include "mt_valid.h"
 
 static const char *const role_names[] = {
@@ -142,27 +142,6 @@ mt_reply_json(struct mt_req *req, int status, json_object *obj)
 	return 0;
 }
 
-/* 1 when the If-None-Match list contains etag (or is "*"). */
-static int
-etag_matches(const char *inm, const char *etag)
-{
-	size_t n = strlen(etag);
-	const char *p = inm;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (*p == '*' || (strncmp(p, etag, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ')))
-			return 1;
-		while (*p != '\0' && *p != ',')
-			p++;
-	}
-	return 0;
-}
-
 int
 mt_reply_cached(struct mt_req *req, const char *body, size_t len,
     const char *etag)
@@ -171,7 +150,7 @@ mt_reply_cached(struct mt_req *req, const char *body, size_t len,
 
 	mt_req_header(req, "ETag: %s", etag);
 	mt_req_header(req, "Cache-Control: public, max-age=60");
-	if (inm != NULL && etag_matches(inm, etag))
+	if (inm != NULL && mt_parse_etag_match(inm, etag))
 		return mt_reply_raw(req, 304, NULL, NULL, 0);
 	return mt_reply_raw(req, 200, "application/json; charset=utf-8", body,
 	    len);
@@ -270,32 +249,23 @@ mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
 }
 
 /* Look name up in the raw query string; decoded copy or NULL.  *bad is
- * set when the value does not decode. */
+ * set when the value does not decode.  The caller frees the copy. */
 static char *
 query_value(const char *query, const char *name, int *bad)
 {
-	size_t nlen = strlen(name), vlen;
-	const char *p = query, *amp, *eq;
+	const char *v;
+	size_t vn;
 	char *out;
 
-	while (p != NULL && *p != '\0') {
-		amp = strchr(p, '&');
-		eq = strchr(p, '=');
-		if (eq != NULL && (amp == NULL || eq < amp) &&
-		    (size_t)(eq - p) == nlen && strncmp(p, name, nlen) == 0) {
-			vlen = amp != NULL ? (size_t)(amp - eq - 1) :
-			    strlen(eq + 1);
-			out = mt_xmalloc(vlen + 1);
-			if (mt_url_decode(eq + 1, vlen, out, 1) < 0) {
-				free(out);
-				*bad = 1;
-				return NULL;
-			}
-			return out;
-		}
-		p = amp != NULL ? amp + 1 : NULL;
+	if (!mt_parse_query(query, name, &v, &vn))
+		return NULL;
+	out = mt_xmalloc(vn + 1);
+	if (mt_url_decode(v, vn, out, 1) < 0) {
+		free(out);
+		*bad = 1;
+		return NULL;
 	}
-	return NULL;
+	return out;
 }
 
 /*
@@ -324,74 +294,309 @@ body_value(json_object *obj, const char *name, json_object **v)
 	return 1;
 }
 
+/* The field of the route from src called name[0..n), or NULL. */
+static const struct mt_field *
+field_named(const struct mt_req *req, enum mt_field_src src,
+    const char *name, size_t n)
+{
+	const struct mt_field *f;
+
+	for (f = req->route->fields; f != NULL && f->name != NULL; f++)
+		if (f->src == src && strlen(f->name) == n &&
+		    memcmp(f->name, name, n) == 0)
+			return f;
+	return NULL;
+}
+
+/* 1 when some body field of the route is "name.<inner>". */
+static int
+field_outer(const struct mt_req *req, const char *name)
+{
+	const struct mt_field *f;
+	size_t n = strlen(name);
+
+	for (f = req->route->fields; f != NULL && f->name != NULL; f++)
+		if (f->src == MT_IN_BODY && strncmp(f->name, name, n) == 0 &&
+		    f->name[n] == '.')
+			return 1;
+	return 0;
+}
+
+/* 400 unknown_field for name[0..n) (named in the message when short and
+ * readable); returns -1. */
+static int
+reply_unknown(struct mt_req *req, const char *name, size_t n)
+{
+	char field[72], msg[160];
+
+	if (n > 64 || !mt_valid_utf8(name, n) || memchr(name, '\0', n))
+		return mt_reply_error(req, 400, "unknown_field",
+		    "请求中有本接口不接受的字段", NULL);
+	snprintf(field, sizeof(field), "%.*s", (int)n, name);
+	snprintf(msg, sizeof(msg), "本接口不接受字段“%s”，请检查字段名", field);
+	return mt_reply_error(req, 400, "unknown_field", msg, field);
+}
+
 /*
- * Fetch and check every field of the route into req->params.  Returns 0,
- * or -1 after answering 400.
+ * Refuse a member of the JSON body that no field of the route names,
+ * one level down for "outer.inner" fields.  Returns 0, or -1 after
+ * answering 400 unknown_field.
+ */
+static int
+unknown_members_or_reply(struct mt_req *req)
+{
+	char path[160];
+	int n;
+
+	if (req->json == NULL)
+		return 0;
+	json_object_object_foreach(req->json, key, val) {
+		if (field_named(req, MT_IN_BODY, key, strlen(key)) != NULL)
+			continue;
+		if (!field_outer(req, key))
+			return reply_unknown(req, key, strlen(key));
+		/* Not an object (null, say): the inner fields are absent. */
+		if (!json_object_is_type(val, json_type_object))
+			continue;
+		json_object_object_foreach(val, inner, ival) {
+			(void)ival;
+			n = snprintf(path, sizeof(path), "%s.%s", key, inner);
+			if (n < 0 || (size_t)n >= sizeof(path) ||
+			    field_named(req, MT_IN_BODY, path, (size_t)n) == NULL)
+				return reply_unknown(req, path,
+				    n < 0 ? 0 : strlen(path));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Split the multipart body of an MT_R_MULTIPART route into req->parts;
+ * refuse a part that no MT_IN_PART field names, or a name sent twice
+ * (a second file would otherwise be dropped unseen).  Returns 0, or -1
+ * after answering 415 or 400.
+ */
+static int
+parse_parts(struct mt_req *req)
+{
+	const struct mt_field *f;
+	char boundary[80], msg[160];
+	size_t i, j;
+	int n;
+
+	if (mt_multipart_boundary(mt_req_env(req, "CONTENT_TYPE"), boundary,
+	    sizeof(boundary)) != 0)
+		return mt_reply_error(req, 415, "unsupported_media_type",
+		    "上传文件须使用 multipart/form-data", NULL);
+	n = mt_multipart_parse(req->body != NULL ? req->body : "",
+	    req->body_len, boundary, req->parts, MT_MAX_PARTS);
+	if (n < 0)
+		return mt_reply_error(req, 400, "malformed_multipart",
+		    "上传内容格式不正确，请重新选择文件上传", NULL);
+	req->nparts = (size_t)n;
+	for (i = 0; i < req->nparts; i++) {
+		f = field_named(req, MT_IN_PART, req->parts[i].name,
+		    req->parts[i].name_len);
+		if (f == NULL)
+			return reply_unknown(req, req->parts[i].name,
+			    req->parts[i].name_len);
+		for (j = 0; j < i; j++)
+			if (req->parts[j].name_len == req->parts[i].name_len &&
+			    memcmp(req->parts[j].name, f->name,
+			    req->parts[i].name_len) == 0) {
+				snprintf(msg, sizeof(msg), "%s只能提交一个",
+				    f->label);
+				return mt_reply_error(req, 400,
+				    "duplicate_field", msg, f->name);
+			}
+	}
+	return 0;
+}
+
+const struct mt_part *
+mt_req_part(const struct mt_req *req, const char *name)
+{
+	if (mt_req_param(req, name) == NULL)
+		return NULL;
+	return mt_multipart_find(req->parts, (int)req->nparts, name);
+}
+
+json_object *
+mt_req_array(const struct mt_req *req, const char *name)
+{
+	json_object *v;
+
+	if (mt_req_param(req, name) == NULL || req->json == NULL ||
+	    body_value(req->json, name, &v) != 1)
+		return NULL;
+	return v;
+}
+
+/* The value of a multipart field as a copy, NULL when absent; *bad when
+ * a text part carries a file or a NUL, or a file part no file name. */
+static char *
+part_value(const struct mt_req *req, const struct mt_field *f, int *bad)
+{
+	const struct mt_part *p;
+
+	p = mt_multipart_find(req->parts, (int)req->nparts, f->name);
+	if (p == NULL)
+		return NULL;
+	if (f->type == MT_F_FILE) {
+		if (p->filename == NULL)
+			*bad = 1;
+		/* A browser's file input with no file chosen. */
+		else if (p->filename_len > 0 || p->len > 0)
+			return mt_xstrndup(p->filename, p->filename_len);
+		return NULL;
+	}
+	if (p->filename != NULL || memchr(p->data, '\0', p->len) != NULL)
+		*bad = 1;
+	else if (p->len > 0)
+		return mt_xstrndup(p->data, p->len);
+	return NULL;
+}
+
+/* 1 when jv is an array of 1 to f->max_len strings that pass f->valid. */
+static int
+array_ok(const struct mt_field *f, json_object *jv)
+{
+	size_t i, n;
+	json_object *it;
+
+	if (!json_object_is_type(jv, json_type_array))
+		return 0;
+	n = json_object_array_length(jv);
+	if (n == 0 || (f->max_len > 0 && n > f->max_len))
+		return 0;
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(jv, i);
+		if (!json_object_is_type(it, json_type_string) ||
+		    (size_t)json_object_get_string_len(it) !=
+		    strlen(json_object_get_string(it)) ||
+		    (f->valid != NULL && !f->valid(json_object_get_string(it))))
+			return 0;
+	}
+	return 1;
+}
+
+/* The value of a body field as a copy, NULL when absent; *bad when it
+ * has the wrong JSON type or an embedded NUL. */
+static char *
+body_field_value(const struct mt_req *req, const struct mt_field *f,
+    int *bad)
+{
+	json_object *jv;
+
+	if (req->json == NULL || body_value(req->json, f->name, &jv) != 1)
+		return NULL;
+	if (f->type == MT_F_ARRAY) {
+		/* An empty list is no list: required fields say so. */
+		if (json_object_is_type(jv, json_type_array) &&
+		    json_object_array_length(jv) == 0)
+			return NULL;
+		if (!array_ok(f, jv)) {
+			*bad = 1;
+			return NULL;
+		}
+		return mt_xstrdup(json_object_to_json_string_ext(jv,
+		    JSON_C_TO_STRING_PLAIN));
+	}
+	if ((f->type == MT_F_STRING &&
+	    !json_object_is_type(jv, json_type_string)) ||
+	    (f->type == MT_F_INT && !json_object_is_type(jv, json_type_int)) ||
+	    (f->type == MT_F_BOOL &&
+	    !json_object_is_type(jv, json_type_boolean))) {
+		*bad = 1;
+		return NULL;
+	}
+	/* A string with an embedded NUL would be checked cut short. */
+	if (f->type == MT_F_STRING && (size_t)json_object_get_string_len(jv) !=
+	    strlen(json_object_get_string(jv))) {
+		*bad = 1;
+		return NULL;
+	}
+	return mt_xstrdup(json_object_get_string(jv));
+}
+
+/* 1 when another body field of f's "outer." group is given. */
+static int
+group_given(const struct mt_req *req, const struct mt_field *f)
+{
+	const char *dot = strchr(f->name, '.');
+	const struct mt_field *g;
+	json_object *v;
+
+	if (dot == NULL || req->json == NULL)
+		return 0;
+	for (g = req->route->fields; g->name != NULL; g++)
+		if (g != f && g->src == MT_IN_BODY &&
+		    strncmp(g->name, f->name, (size_t)(dot - f->name) + 1) == 0 &&
+		    body_value(req->json, g->name, &v) == 1)
+			return 1;
+	return 0;
+}
+
+/* 1 when val passes the checks of f's type and validator. */
+static int
+value_ok(const struct mt_field *f, const char *val)
+{
+	switch (f->type) {
+	case MT_F_STRING:
+		return mt_valid_utf8(val, strlen(val)) &&
+		    (f->max_len == 0 || mt_utf8_chars(val) <= f->max_len) &&
+		    (f->valid == NULL || f->valid(val));
+	case MT_F_INT:
+		return mt_valid_uint(val) && (f->valid == NULL || f->valid(val));
+	case MT_F_BOOL:
+		return mt_valid_bool(val);
+	default:
+		return 1;	/* files and arrays: checked on the way in */
+	}
+}
+
+/*
+ * Fetch and check every field of the route into req->params, after
+ * refusing body members and parts that no field names.  Returns 0, or
+ * -1 after answering 400 (415 for a multipart body of another type).
  */
 static int
 check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 {
 	const struct mt_field *f;
 	char msg[256], *val;
-	json_object *jv;
 	size_t ci = 0;
 	int bad;
 
+	if (unknown_members_or_reply(req) < 0 ||
+	    ((req->route->flags & MT_R_MULTIPART) && parse_parts(req) < 0))
+		return -1;
 	for (f = req->route->fields; f != NULL && f->name != NULL; f++) {
 		val = NULL;
 		bad = 0;
-		switch (f->src) {
-		case MT_IN_PATH:
-			if (ci < ncaps) {
-				/* nginx's $document_uri is decoded already. */
-				val = mt_xstrndup(caps[ci].p, caps[ci].n);
-				ci++;
-			}
-			break;
-		case MT_IN_QUERY:
+		if (f->src == MT_IN_PATH && ci < ncaps) {
+			/* nginx's $document_uri is decoded already. */
+			val = mt_xstrndup(caps[ci].p, caps[ci].n);
+			ci++;
+		} else if (f->src == MT_IN_QUERY)
 			val = query_value(req->query, f->name, &bad);
-			break;
-		case MT_IN_BODY:
-			if (req->json == NULL ||
-			    body_value(req->json, f->name, &jv) != 1)
-				break;
-			if ((f->type == MT_F_STRING &&
-			    !json_object_is_type(jv, json_type_string)) ||
-			    (f->type == MT_F_INT &&
-			    !json_object_is_type(jv, json_type_int)) ||
-			    (f->type == MT_F_BOOL &&
-			    !json_object_is_type(jv, json_type_boolean))) {
-				bad = 1;
-				break;
-			}
-			/* A string with an embedded NUL would be checked
-			 * cut short: refuse it. */
-			if (f->type == MT_F_STRING &&
-			    (size_t)json_object_get_string_len(jv) !=
-			    strlen(json_object_get_string(jv))) {
-				bad = 1;
-				break;
-			}
-			val = mt_xstrdup(json_object_get_string(jv));
-			break;
-		}
+		else if (f->src == MT_IN_BODY)
+			val = body_field_value(req, f, &bad);
+		else if (f->src == MT_IN_PART)
+			val = part_value(req, f, &bad);
 		if (!bad && val == NULL) {
-			if (!f->required)
+			if (f->required == MT_REQ_GROUP && group_given(req, f))
+				snprintf(msg, sizeof(msg), "请同时填写%s",
+				    f->label);
+			else if (f->required != 1)
 				continue;
-			snprintf(msg, sizeof(msg), "缺少必填项：%s", f->label);
+			else
+				snprintf(msg, sizeof(msg), "缺少必填项：%s",
+				    f->label);
 			return mt_reply_error(req, 400, "field_required", msg,
 			    f->name);
 		}
-		if (!bad && f->type == MT_F_STRING)
-			bad = !mt_valid_utf8(val, strlen(val)) ||
-			    (f->max_len > 0 && mt_utf8_chars(val) > f->max_len) ||
-			    (f->valid != NULL && !f->valid(val));
-		else if (!bad && f->type == MT_F_INT)
-			bad = !mt_valid_uint(val) ||
-			    (f->valid != NULL && !f->valid(val));
-		else if (!bad && f->type == MT_F_BOOL)
-			bad = !mt_valid_bool(val);
-		if (bad || req->nparams == MT_MAX_PARAMS) {
+		if (bad || !value_ok(f, val) || req->nparams == MT_MAX_PARAMS) {
 			free(val);
 			snprintf(msg, sizeof(msg), "%s格式不正确", f->label);
 			return mt_reply_error(req, 400, "field_invalid", msg,
@@ -404,27 +609,6 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 	return 0;
 }
 
-/* 1 when the Content-Type is application/json (any charset=utf-8). */
-static int
-is_json_type(const char *ct)
-{
-	const char *p;
-
-	if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
-		return 0;
-	p = ct + 16;
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return 1;
-	if (*p != ';')
-		return 0;
-	p++;
-	while (*p == ' ')
-		p++;
-	return *p == '\0' || strncasecmp(p, "charset=utf-8", 13) == 0;
-}
-
 /* Parse req->body as one JSON object; -1 after answering 400/415. */
 static int
 parse_body(struct mt_req *req)
@@ -434,7 +618,7 @@ parse_body(struct mt_req *req)
 
 	if (req->body_len == 0 || (req->route->flags & MT_R_MULTIPART))
 		return 0;
-	if (!is_json_type(mt_req_env(req, "CONTENT_TYPE")))
+	if (!mt_parse_json_type(mt_req_env(req, "CONTENT_TYPE")))
 		return mt_reply_error(req, 415, "unsupported_media_type",
 		    "请求体必须是 JSON（Content-Type: application/json）",
 		    NULL);
@@ -508,19 +692,6 @@ check_session(struct mt_req *req, struct mt_session *sess)
 	return 0;
 }
 
-static int
-valid_idem_key(const char *k)
-{
-	size_t i, n = strlen(k);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)k[i]) || k[i] == '-' || k[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /*
  * Idempotency-Key (API.md): the first request with a key runs and its
  * answer is kept; the same key and body again replays that answer; the
@@ -540,7 +711,7 @@ idem_begin(struct mt_req *req)
 
 	if (key == NULL)
 		return 1;
-	if (!valid_idem_key(key)) {
+	if (!mt_parse_idem_key(key)) {
 		mt_reply_error(req, 400, "field_invalid",
 		    "Idempotency-Key 格式不正确（1–64 个字母、数字、- 或 _）",
 		    "Idempotency-Key");

@@ -5,8 +5,9 @@
  * The host does, in this order, before any handler runs:
  *   404 unknown path -> 405 method -> 413 body too large -> 401/403
  *   session and role (and the CSRF token for cookie sessions) -> 415 media
- *   type -> 400 malformed JSON / invalid UTF-8 -> 400 fields that fail
- *   their validator.
+ *   type -> 400 malformed JSON / invalid UTF-8 / malformed multipart ->
+ *   400 unknown or repeated fields -> 400 fields that fail their
+ *   validator.
  * A handler therefore starts with valid, typed input.
  */
 #ifndef MT_HTTP_H
@@ -17,10 +18,12 @@
 #include <stddef.h>
 
 #include "mt_db.h"
+#include "mt_multipart.h"
 #include "mt_util.h"
 
 #define MT_API_PREFIX   "/api/v1"
 #define MT_MAX_PARAMS   16
+#define MT_MAX_PARTS    8
 #define MT_MAX_BODY_DEFAULT (64 * 1024)
 
 enum mt_role {
@@ -53,14 +56,32 @@ struct mt_session {
 	                                its last request */
 };
 
-enum mt_field_src { MT_IN_PATH, MT_IN_QUERY, MT_IN_BODY };
-enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL };
+enum mt_field_src { MT_IN_PATH, MT_IN_QUERY, MT_IN_BODY, MT_IN_PART };
+enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL, MT_F_FILE,
+	MT_F_ARRAY };
 
 /*
  * One input field of a route.  Strings are checked by `valid` (a pure
  * function of mt_valid.h) or, when NULL, only for UTF-8 and max_len
  * characters.  label is the Chinese name used in error messages.
+ *
+ * MT_IN_BODY names a JSON member, or "outer.inner" one level down; a
+ * member of the body that no row names is refused (400 unknown_field),
+ * so a client's typo is never silently dropped.
+ * MT_IN_PART names a part of a multipart/form-data body (MT_R_MULTIPART
+ * routes): a text part (MT_F_STRING; an empty one counts as absent, as a
+ * browser sends an empty input) or a file part (MT_F_FILE, which must
+ * carry a filename; its value is the filename, its bytes are
+ * mt_req_part()).  A part no row names, or a name sent twice, is 400.
+ * MT_F_ARRAY (body only): a JSON array of 1 to max_len strings, each
+ * checked by `valid` (an empty array counts as absent); its value is the array's JSON text and the handler
+ * reads the items with mt_req_array().
  */
+/* mt_field.required: 0 optional, 1 required, or MT_REQ_GROUP: required
+ * when another body field of the same "outer." group is given (all of a
+ * group or none, such as an application's agent). */
+#define MT_REQ_GROUP 2
+
 struct mt_field {
 	const char          *name;
 	enum mt_field_src    src;
@@ -120,6 +141,9 @@ struct mt_req {
 	struct mt_buf           headers;    /* extra response header lines */
 	int                     status;     /* 0 until a reply was sent */
 	struct mt_db           *db;
+	/* The parts of a multipart body, pointing into body. */
+	struct mt_part          parts[MT_MAX_PARTS];
+	size_t                  nparts;
 	/* Idempotency-Key handling: the key, and a copy of the reply. */
 	const char             *idem_key;
 	struct mt_buf           reply_body;
@@ -127,6 +151,10 @@ struct mt_req {
 
 /* The value of a validated field, or NULL when absent. */
 const char  *mt_req_param(const struct mt_req *req, const char *name);
+/* The multipart part of a validated MT_IN_PART field, or NULL. */
+const struct mt_part *mt_req_part(const struct mt_req *req, const char *name);
+/* The JSON array of a validated MT_F_ARRAY field (borrowed), or NULL. */
+json_object *mt_req_array(const struct mt_req *req, const char *name);
 /* A request header by CGI name ("HTTP_IF_NONE_MATCH"), or NULL. */
 const char  *mt_req_env(const struct mt_req *req, const char *name);
 /* Add a response header line ("Name: value") to the next reply. */

@@ -429,6 +429,8 @@ static const struct mt_field f_expert_add[] = {
 	  "职称（初级、中级、副高、正高）" },
 	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11,
 	  "手机号码" },
+	{ "specialties", MT_IN_BODY, MT_F_ARRAY, mt_valid_name, 1, 16,
+	  "专家的专业类别（1–16 个）" },
 	{ NULL },
 };
 

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mt_files.h"
 #include "mt_http.h"
@@ -53,6 +54,7 @@ enum stmt {
 	STMT_PERSON_BY_NUMBER,
 	STMT_CREATE,
 	STMT_PRECHECK,
+	STMT_REFUSAL,
 	STMT_DETAIL,
 	STMT_DETAIL_LOGGED,
 	STMT_LIST,
@@ -94,6 +96,8 @@ static const char *const stmts[STMT__MAX] = {
 	    " 'at', now()) WHERE id = $1 RETURNING id)"
 	    " INSERT INTO events (application_id, type, actor_user, actor_role)"
 	    " SELECT id, 'prechecked', $2, 'hospital' FROM u",
+	/* sql/002: NULL, or the refusal submit would give. */
+	[STMT_REFUSAL] = "SELECT submission_refusal($1::bigint)::text",
 	/* The ready view (sql/002: application_view); staff reads are
 	 * logged. */
 	[STMT_DETAIL] =
@@ -264,10 +268,24 @@ not_editable(struct mt_req *req)
 	    NULL);
 }
 
-/* Reply with one JSON text column of res at status; clears res. */
+/*
+ * Reply with the JSON text of row 0, column 0 of res at status; clears
+ * res.  Callers ask for a row that must exist (the view of an application
+ * just read or written): a result without it is a broken invariant,
+ * logged and answered 500 rather than read past its end.  Returns 0, or
+ * -1 after answering 500.
+ */
 static int
 reply_text(struct mt_req *req, int status, PGresult *res)
 {
+	if (PQntuples(res) < 1 || PQnfields(res) < 1 ||
+	    PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		mt_log_error("rid=%s apply: no row to answer with",
+		    req->request_id);
+		return mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	}
 	mt_reply_raw(req, status, "application/json; charset=utf-8",
 	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
 	PQclear(res);
@@ -275,32 +293,17 @@ reply_text(struct mt_req *req, int status, PGresult *res)
 }
 
 /*
- * The agent fields (R-APP-9): all four or none.  Fills a[0..3]; returns
- * 1 when given, 0 when absent, -1 after answering 400.
+ * The agent fields (R-APP-9) into a[0..3]: all four or none, as the
+ * field table (MT_REQ_GROUP) has checked.  Returns 1 given, 0 absent.
  */
 static int
-agent_or_reply(struct mt_req *req, const char **a)
+agent_of(const struct mt_req *req, const char **a)
 {
-	static const char *const names[4] = { "agent.name",
-	    "agent.id_number", "agent.relation", "agent.phone" };
-	static const char *const labels[4] = { "代办人姓名", "代办人身份证号码",
-	    "代办人与申请人关系", "代办人手机号码" };
-	char msg[128];
-	int i, n = 0;
-
-	for (i = 0; i < 4; i++)
-		if ((a[i] = mt_req_param(req, names[i])) != NULL)
-			n++;
-	if (n == 0)
-		return 0;
-	for (i = 0; i < 4; i++)
-		if (a[i] == NULL) {
-			snprintf(msg, sizeof(msg), "代办申请须同时填写%s",
-			    labels[i]);
-			return mt_reply_error(req, 400, "field_required", msg,
-			    names[i]);
-		}
-	return 1;
+	a[0] = mt_req_param(req, "agent.name");
+	a[1] = mt_req_param(req, "agent.id_number");
+	a[2] = mt_req_param(req, "agent.relation");
+	a[3] = mt_req_param(req, "agent.phone");
+	return a[0] != NULL;
 }
 
 /*
@@ -359,9 +362,91 @@ detail(struct mt_req *req, const struct scope *sc, const char *id)
 	    STMT_DETAIL_LOGGED, own ? 5 : 6, p);
 }
 
+/* The JSON member key of o as a string, or "". */
+static const char *
+member(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	    json_object_get_string(v) : "";
+}
+
+/*
+ * Insert the application of p[0..15] (STMT_CREATE's parameters) and its
+ * first event; writes its id (24).  0, or -1 after answering 409 (one
+ * open application per person and disease), 503 or 500.
+ */
+static int
+insert_or_reply(struct mt_req *req, const char *const *p, char *id)
+{
+	PGresult *res;
+	int dup;
+
+	res = mt_db_exec(req->db, STMT_CREATE, 16, p);
+	if (res == NULL)
+		return mt_reply_unavailable(req, "数据库");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		dup = mt_db_state_is(res, "23505");
+		if (!dup)
+			mt_db_log_error(req->request_id, STMT_CREATE, res);
+		PQclear(res);
+		if (dup)
+			return mt_reply_error(req, 409, "application_exists",
+			    "该病种已有一份在办的申请，请在“我的申请”中继续办理",
+			    "disease_code");
+		return mt_reply_error(req, 500, "internal_error",
+		    "服务器内部错误，请稍后再试", NULL);
+	}
+	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* Answer a rule's refusal {"code","message","field"?} as 422; -1. */
+static int
+reply_refusal(struct mt_req *req, json_object *refusal)
+{
+	const char *field = member(refusal, "field");
+
+	return mt_reply_error(req, 422, member(refusal, "code"),
+	    member(refusal, "message"), *field != '\0' ? field : NULL);
+}
+
+/*
+ * The submission rules besides materials (submission_refusal: designated
+ * hospital of the region, already qualified, R-APP-6's yearly limit), run
+ * on the draft id just written, so a person learns before uploading
+ * anything what submit would refuse, with the same code and message.
+ * With only set, just that refusal counts.  0 when they pass, or -1
+ * after answering 422, 503 or 500.
+ */
+static int
+refusal_or_reply(struct mt_req *req, const char *id, const char *only)
+{
+	const char *p[1] = { id };
+	json_object *r;
+	PGresult *res;
+	int rc = 0;
+
+	res = mt_db_query_or_reply(req, STMT_REFUSAL, 1, p);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		r = json_tokener_parse(PQgetvalue(res, 0, 0));
+		if (only == NULL || strcmp(member(r, "code"), only) == 0)
+			rc = reply_refusal(req, r);
+		json_object_put(r);
+	}
+	PQclear(res);
+	return rc;
+}
+
 /*
  * Create an application for person (id, region) through channel; hospital
- * filings also record the pre-check.  Answers 201 with the application.
+ * filings also record the pre-check.  The draft, its rules and the
+ * pre-check are one transaction: a refused draft leaves nothing behind.
+ * Answers 201 with the application; 409, 422, 503 or 500 otherwise.
  */
 static int
 create(struct mt_req *req, const char *person, const char *region,
@@ -375,8 +460,8 @@ create(struct mt_req *req, const char *person, const char *region,
 	PGresult *res;
 
 	scope_of(req, &sc);
-	if (agent_or_reply(req, agent) < 0 ||
-	    check_choice_or_reply(req, disease, region, inst, mode) < 0)
+	agent_of(req, agent);
+	if (check_choice_or_reply(req, disease, region, inst, mode) < 0)
 		return -1;
 	p[0] = person;
 	p[1] = disease;
@@ -394,32 +479,25 @@ create(struct mt_req *req, const char *person, const char *region,
 	p[13] = agent[3];
 	p[14] = filing != NULL ? "filed_by_hospital" : "created";
 	p[15] = sc.role;
-	res = mt_db_exec(req->db, STMT_CREATE, 16, p);
-	if (res == NULL)
+	if (mt_db_begin(req->db) != 0)
 		return mt_reply_unavailable(req, "数据库");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int dup = mt_db_state_is(res, "23505");
-
-		if (!dup)
-			mt_db_log_error(req->request_id, STMT_CREATE, res);
-		PQclear(res);
-		if (dup)
-			return mt_reply_error(req, 409, "application_exists",
-			    "该病种已有一份在办的申请，请在“我的申请”中继续办理",
-			    "disease_code");
-		return mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
+	if (insert_or_reply(req, p, id) < 0 ||
+	    refusal_or_reply(req, id, NULL) < 0) {
+		mt_db_rollback(req->db);
+		return -1;
 	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
 	if (filing != NULL) {
 		p[0] = id;
 		p[1] = sc.user;
 		res = mt_db_query_or_reply(req, STMT_PRECHECK, 2, p);
-		if (res == NULL)
+		if (res == NULL) {
+			mt_db_rollback(req->db);
 			return -1;
+		}
 		PQclear(res);
 	}
+	if (mt_db_commit(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
 	res = detail(req, &sc, id);
 	if (res == NULL)
 		return -1;
@@ -503,6 +581,37 @@ h_list(struct mt_req *req)
 	return mt_reply_items(req, res, lim);
 }
 
+/*
+ * Write the patch p[0..10] (STMT_PATCH's parameters) of application id;
+ * a new hospital is checked as submit would (designated in the region)
+ * in the same transaction, so the person hears of it now (issue 9 A6).
+ * Returns 1 written, 0 not editable any more, -1 after answering 422,
+ * 503 or 500.
+ */
+static int
+patch_or_reply(struct mt_req *req, const char *id, const char *const *p,
+    int new_inst)
+{
+	PGresult *res;
+	int rc;
+
+	if (new_inst && mt_db_begin(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	res = mt_db_query_or_reply(req, STMT_PATCH, 11, p);
+	rc = res != NULL ? PQntuples(res) : -1;
+	PQclear(res);
+	if (!new_inst)
+		return rc;
+	if (rc > 0 && refusal_or_reply(req, id,
+	    "institution_not_designated") < 0)
+		rc = -1;
+	if (rc <= 0)
+		mt_db_rollback(req->db);
+	else if (mt_db_commit(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	return rc;
+}
+
 static int
 h_patch(struct mt_req *req)
 {
@@ -512,7 +621,6 @@ h_patch(struct mt_req *req)
 	json_object *jv;
 	struct scope sc;
 	char status[16], mode[16];
-	PGresult *res;
 	int rc, agent_given;
 
 	scope_of(req, &sc);
@@ -520,8 +628,8 @@ h_patch(struct mt_req *req)
 		return -1;
 	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
 		return not_editable(req);
-	if ((agent_given = agent_or_reply(req, agent)) < 0 ||
-	    check_choice_or_reply(req, NULL, NULL, inst, mode) < 0)
+	agent_given = agent_of(req, agent);
+	if (check_choice_or_reply(req, NULL, NULL, inst, mode) < 0)
 		return -1;
 	/* "agent": null removes the agent. */
 	if (!agent_given && req->json != NULL &&
@@ -539,13 +647,8 @@ h_patch(struct mt_req *req)
 	p[8] = agent[3];
 	p[9] = sc.user;
 	p[10] = sc.role;
-	res = mt_db_query_or_reply(req, STMT_PATCH, 11, p);
-	if (res == NULL)
-		return -1;
-	rc = PQntuples(res);
-	PQclear(res);
-	if (rc == 0)
-		return not_editable(req);
+	if ((rc = patch_or_reply(req, id, p, inst != NULL)) <= 0)
+		return rc == 0 ? not_editable(req) : -1;
 	return h_get(req);
 }
 
@@ -575,17 +678,6 @@ h_withdraw(struct mt_req *req)
 	return h_get(req);
 }
 
-/* A multipart text part as a NUL-terminated copy, or NULL when absent. */
-static char *
-part_text(const struct mt_part *parts, int n, const char *name)
-{
-	const struct mt_part *p = mt_multipart_find(parts, n, name);
-
-	if (p == NULL || p->filename != NULL || memchr(p->data, '\0', p->len))
-		return NULL;
-	return mt_xstrndup(p->data, p->len);
-}
-
 /* A material kind: a snake_case code of at most 40, from a letter. */
 static int
 valid_kind(const char *s)
@@ -594,43 +686,18 @@ valid_kind(const char *s)
 	    s[0] <= 'z';
 }
 
-/*
- * Check the upload's text fields; on success kind, issued_on and issuer
- * are set (caller frees).  0, or -1 after answering 400.
- */
+/* An issuer: one line of text (length capped by the field table). */
 static int
-upload_fields_or_reply(struct mt_req *req, const struct mt_part *parts,
-    int n, char **kind, char **issued, char **issuer)
+valid_issuer(const char *s)
 {
-	*kind = part_text(parts, n, "kind");
-	*issued = part_text(parts, n, "issued_on");
-	*issuer = part_text(parts, n, "issuer");
-	if (*kind == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：材料类型", "kind");
-	if (!valid_kind(*kind))
-		return mt_reply_error(req, 400, "field_invalid",
-		    "材料类型格式不正确", "kind");
-	if (*issued == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：出具日期", "issued_on");
-	if (!mt_valid_date(*issued))
-		return mt_reply_error(req, 400, "field_invalid",
-		    "出具日期格式不正确，应为 YYYY-MM-DD", "issued_on");
-	if (*issuer == NULL || **issuer == '\0')
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：出具机构", "issuer");
-	if (!mt_valid_utf8(*issuer, strlen(*issuer)) ||
-	    mt_utf8_chars(*issuer) > 128 || strpbrk(*issuer, "\r\n\t") != NULL)
-		return mt_reply_error(req, 400, "field_invalid",
-		    "出具机构格式不正确（最多128个字）", "issuer");
-	return 0;
+	return strpbrk(s, "\r\n\t") == NULL;
 }
 
 /*
  * Check the file against the disease and the region's policy: the kind
  * is needed, the date within its limit, the size within both limits.
- * Writes the kind's name (64).  0, or -1 after answering.
+ * Writes the kind's name (64).  0, or -1 after answering 400/422/413,
+ * 404 (the application is gone) or 503/500.
  */
 static int
 upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
@@ -644,6 +711,11 @@ upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
 	res = mt_db_query_or_reply(req, STMT_MATERIAL_RULES, 3, p);
 	if (res == NULL)
 		return -1;
+	if (PQntuples(res) == 0) {
+		/* The application went away since it was found. */
+		PQclear(res);
+		return not_found(req);
+	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		PQclear(res);
 		return mt_reply_error(req, 422, "material_kind_not_needed",
@@ -679,69 +751,86 @@ upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
 	return 0;
 }
 
+/* A ".tmp-*" file of the store older than this is a killed upload's
+ * (a live one is written in well under a second: 12 MiB at most). */
+#define SWEEP_AGE   3600
+/* A worker sweeps at start, then again on an upload once this long has
+ * passed since its last sweep. */
+#define SWEEP_EVERY 600
+
+/* Remove what killed uploads left in the file store (issue 9 A9). */
+static void
+sweep_files(void)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	int n;
+
+	if (last != 0 && now - last < SWEEP_EVERY)
+		return;
+	last = now;
+	n = mt_files_sweep(mt_cfg.files_dir, SWEEP_AGE);
+	if (n > 0)
+		mt_log_info("file store: removed %d leftover temporary "
+		    "file(s)", n);
+	else if (n < 0)
+		mt_log_warn("file store: cannot sweep %s: %s",
+		    mt_cfg.files_dir, strerror(errno));
+}
+
+/* Per-worker start (mt_module.worker_init): sweep the store.  0. */
+static int
+apply_init(void)
+{
+	sweep_files();
+	return 0;
+}
+
+/*
+ * POST /applications/{id}/materials: one file and its kind, date and
+ * issuer (checked by the field table, parts included).  201 with the
+ * material; 404, 409 not editable, 400 empty or damaged, 415 type,
+ * 422 kind or date, 413 size, 503.
+ */
 static int
 h_upload(struct mt_req *req)
 {
 	const char *id = mt_req_param(req, "id"), *media, *p[10];
-	char *kind = NULL, *issued = NULL, *issuer = NULL;
-	char boundary[80], status[16], kind_name[64], sha[65], size[24];
-	struct mt_part parts[8];
-	const struct mt_part *file;
+	const char *kind = mt_req_param(req, "kind");
+	const char *issued = mt_req_param(req, "issued_on");
+	const struct mt_part *file = mt_req_part(req, "file");
+	char status[16], kind_name[64], sha[65], size[24];
 	struct scope sc;
 	PGresult *res;
-	int n, rc = -1;
 
 	scope_of(req, &sc);
 	if (owned_or_reply(req, &sc, id, status) <= 0)
 		return -1;
 	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
 		return not_editable(req);
-	if (mt_multipart_boundary(mt_req_env(req, "CONTENT_TYPE"), boundary,
-	    sizeof(boundary)) != 0)
-		return mt_reply_error(req, 415, "unsupported_media_type",
-		    "上传文件须使用 multipart/form-data", NULL);
-	n = mt_multipart_parse(req->body != NULL ? req->body : "",
-	    req->body_len, boundary, parts, MT_ARRAY_LEN(parts));
-	if (n < 0)
-		return mt_reply_error(req, 400, "malformed_multipart",
-		    "上传内容格式不正确，请重新选择文件上传", NULL);
-	if (upload_fields_or_reply(req, parts, n, &kind, &issued, &issuer) < 0)
-		goto out;
-	file = mt_multipart_find(parts, n, "file");
-	if (file == NULL || file->filename == NULL) {
-		mt_reply_error(req, 400, "field_required",
-		    "请选择要上传的文件", "file");
-		goto out;
-	}
-	if (file->len == 0) {
-		mt_reply_error(req, 400, "file_empty",
+	if (file->len == 0)
+		return mt_reply_error(req, 400, "file_empty",
 		    "文件是空的，请重新选择", "file");
-		goto out;
-	}
-	if ((media = mt_files_sniff(file->data, file->len)) == NULL) {
-		mt_reply_error(req, 415, "file_type_not_allowed",
+	if ((media = mt_files_sniff(file->data, file->len)) == NULL)
+		return mt_reply_error(req, 415, "file_type_not_allowed",
 		    "只能上传 JPG、PNG 图片或 PDF 文件", "file");
-		goto out;
-	}
-	if (!mt_files_complete(media, file->data, file->len)) {
-		mt_reply_error(req, 400, "file_damaged",
+	if (!mt_files_complete(media, file->data, file->len))
+		return mt_reply_error(req, 400, "file_damaged",
 		    "PDF 文件不完整或已损坏，请重新导出或扫描后再上传", "file");
-		goto out;
-	}
 	if (upload_rules_or_reply(req, id, kind, issued, file->len,
 	    kind_name) < 0)
-		goto out;
+		return -1;
+	sweep_files();
 	if (mt_files_store(mt_cfg.files_dir, file->data, file->len, sha) != 0) {
 		mt_log_error("rid=%s file store: %s", req->request_id,
 		    strerror(errno));
-		mt_reply_unavailable(req, "文件存储");
-		goto out;
+		return mt_reply_unavailable(req, "文件存储");
 	}
 	snprintf(size, sizeof(size), "%zu", file->len);
 	p[0] = id;
 	p[1] = kind;
 	p[2] = issued;
-	p[3] = issuer;
+	p[3] = mt_req_param(req, "issuer");
 	p[4] = sha;
 	p[5] = size;
 	p[6] = media;
@@ -750,18 +839,12 @@ h_upload(struct mt_req *req)
 	p[9] = kind_name;
 	res = mt_db_query_or_reply(req, STMT_MATERIAL_ADD, 10, p);
 	if (res == NULL)
-		goto out;
+		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		not_editable(req);
-		goto out;
+		return not_editable(req);
 	}
-	rc = reply_text(req, 201, res);
-out:
-	free(kind);
-	free(issued);
-	free(issuer);
-	return rc;
+	return reply_text(req, 201, res);
 }
 
 static int
@@ -828,16 +911,6 @@ h_material_file(struct mt_req *req)
 	return 0;
 }
 
-/* The JSON member key of o as a string, or "". */
-static const char *
-member(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) ?
-	    json_object_get_string(v) : "";
-}
-
 /* Answer a refused submission from submit_application's result. */
 static int
 refuse_submit(struct mt_req *req, json_object *r)
@@ -854,9 +927,7 @@ refuse_submit(struct mt_req *req, json_object *r)
 		    "申请已进入审核或已结束，不能再提交", NULL);
 	if (strcmp(err, "refused") == 0) {
 		json_object_object_get_ex(r, "refusal", &refusal);
-		return mt_reply_error(req, 422, member(refusal, "code"),
-		    member(refusal, "message"),
-		    *member(refusal, "field") ? member(refusal, "field") : NULL);
+		return reply_refusal(req, refusal);
 	}
 	json_object_object_get_ex(r, "list", &list);
 	d = json_object_new_object();
@@ -931,15 +1002,16 @@ valid_record_no(const char *s)
 }
 
 #define F_ID { "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" }
+/* The agent (R-APP-9): all four or none. */
 #define F_AGENT \
-	{ "agent.name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 32, \
-	  "代办人姓名" }, \
-	{ "agent.id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, 0, \
-	  18, "代办人身份证号码" }, \
-	{ "agent.relation", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 16, \
-	  "代办人与申请人关系" }, \
-	{ "agent.phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11, \
-	  "代办人手机号码" }
+	{ "agent.name", MT_IN_BODY, MT_F_STRING, mt_valid_name, \
+	  MT_REQ_GROUP, 32, "代办人姓名" }, \
+	{ "agent.id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, \
+	  MT_REQ_GROUP, 18, "代办人身份证号码" }, \
+	{ "agent.relation", MT_IN_BODY, MT_F_STRING, mt_valid_name, \
+	  MT_REQ_GROUP, 16, "代办人与申请人关系" }, \
+	{ "agent.phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, \
+	  MT_REQ_GROUP, 11, "代办人手机号码" }
 
 /* The details an application carries (required when creating, optional
  * in a patch), then its agent. */
@@ -987,6 +1059,18 @@ static const struct mt_field f_list[] = {
 	{ NULL },
 };
 
+/* The upload's parts (R-APP-3); the file is sniffed by the handler. */
+static const struct mt_field f_upload[] = {
+	F_ID,
+	{ "kind", MT_IN_PART, MT_F_STRING, valid_kind, 1, 40, "材料类型" },
+	{ "issued_on", MT_IN_PART, MT_F_STRING, mt_valid_date, 1, 10,
+	  "出具日期（YYYY-MM-DD）" },
+	{ "issuer", MT_IN_PART, MT_F_STRING, valid_issuer, 1, 128,
+	  "出具机构" },
+	{ "file", MT_IN_PART, MT_F_FILE, NULL, 1, 0, "要上传的文件" },
+	{ NULL },
+};
+
 static const struct mt_field f_material[] = {
 	F_ID,
 	{ "mid", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "材料编号" },
@@ -1016,7 +1100,7 @@ static const struct mt_route routes[] = {
 	{ "GET", "/applications/{id}", h_get, READERS, 0, f_id, 0 },
 	{ "PATCH", "/applications/{id}", h_patch, APPLICANT, 0, f_patch, 0 },
 	{ "POST", "/applications/{id}/materials", h_upload, APPLICANT,
-	  UPLOAD_MAX, f_id, MT_R_MULTIPART | MT_R_IDEMPOTENT },
+	  UPLOAD_MAX, f_upload, MT_R_MULTIPART | MT_R_IDEMPOTENT },
 	{ "DELETE", "/applications/{id}/materials/{mid}", h_material_delete,
 	  APPLICANT, 0, f_material, 0 },
 	{ "GET", "/materials/{mid}", h_material_file,
@@ -1035,4 +1119,5 @@ const struct mt_module mt_module = {
 	.nroutes = MT_ARRAY_LEN(routes),
 	.stmts = stmts,
 	.nstmts = STMT__MAX,
+	.worker_init = apply_init,
 };

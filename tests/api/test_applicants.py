@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from conftest import (JPEG, PDF, PNG, VAR, api, assert_error, bearer, client,
+                      stack,
                       policy,
                       complete, ctl, draft, insured_login, login, new_person,
                       request_code, required_kinds, sms_lines, sql, unique,
@@ -440,23 +441,56 @@ def test_promise_is_required():
 
 
 def test_institution_not_designated_in_the_region():
+    """Told when the draft is created (issue 9 A6), before anything is
+    uploaded, with the same code as at submit; still checked at submit."""
     p = new_person()
     tok = insured_login(p)["token"]
-    app = complete(tok, draft(tok, institution="H63010200143"))  # Xining
-    assert_error(submit(tok, app["id"]), 422, "institution_not_designated",
-                 "designated_institution")
+    body = {"disease_code": "D013", "phone": p["phone"],
+            "medical_record_no": "M1",
+            "designated_institution": "H63010200143"}       # Xining
+    assert_error(api("POST", "/applications", headers=bearer(tok), json=body),
+                 422, "institution_not_designated", "designated_institution")
+    assert api("GET", "/applications", headers=bearer(tok)).json()["items"] \
+        == []
+    # Nor can a draft be changed to it (the same answer, nothing written).
+    app = draft(tok)
+    assert_error(api("PATCH", "/applications/%s" % app["id"],
+                     headers=bearer(tok), json={
+                         "designated_institution": "H63010200143",
+                         "medical_record_no": "M2"}),
+                 422, "institution_not_designated", "designated_institution")
+    after = api("GET", "/applications/%s" % app["id"],
+                headers=bearer(tok)).json()
+    assert after["designated_institution"]["code"] == "H41120000001"
+    assert after["medical_record_no"] == app["medical_record_no"]
+    # A draft made before the hospital left the list is refused at submit.
+    app = complete(tok, app)
+    sql("UPDATE institutions SET designated = false WHERE code = '%s'",
+        "H41120000001")
+    try:
+        assert_error(submit(tok, app["id"]), 422,
+                     "institution_not_designated", "designated_institution")
+    finally:
+        sql("UPDATE institutions SET designated = true WHERE code = '%s'",
+            "H41120000001")
 
 
 def test_already_qualified():
     p = new_person()
     tok = insured_login(p)["token"]
+    app = complete(tok, draft(tok, disease="D013"))
     pid = sql("SELECT id FROM persons WHERE id_number = '%s'", p["id_number"])[0][0]
     sql("INSERT INTO qualifications (person_id, disease, region,"
         " designated_institution, valid_from, valid_to) VALUES"
         " (%s, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 700)",
         pid)
-    app = complete(tok, draft(tok, disease="D013"))
     assert_error(submit(tok, app["id"]), 422, "already_qualified")
+    # A new draft is refused at once (issue 9 A6).
+    assert api("POST", "/applications/%s/withdraw" % app["id"],
+               headers=bearer(tok)).status_code == 200
+    assert_error(api("POST", "/applications", headers=bearer(tok), json={
+        "disease_code": "D013", "phone": p["phone"], "medical_record_no": "Q",
+        "designated_institution": "H41120000001"}), 422, "already_qualified")
 
 
 def test_stale_material_at_submission():
@@ -480,12 +514,30 @@ def use_up_submissions(tok, disease, n):
 
 
 def test_yearly_limit_reached():
+    """R-APP-6, told when the draft is created (issue 9 A6) and still
+    enforced at submit."""
     p = new_person()
     tok = insured_login(p)["token"]
-    use_up_submissions(tok, "D017", 3)
+    use_up_submissions(tok, "D017", 2)
+    # A draft made under the limit is refused at submit once it is reached.
     app = complete(tok, draft(tok, disease="D017"))
-    err = assert_error(submit(tok, app["id"]), 422, "yearly_limit_reached")
+    with policy("411200", "yearly_application_limit", "2"):
+        err = assert_error(submit(tok, app["id"]), 422, "yearly_limit_reached")
+        assert "2" in err["message"]
+    assert submit(tok, app["id"]).status_code == 200
+    assert api("POST", "/applications/%s/withdraw" % app["id"],
+               headers=bearer(tok)).status_code == 200
+    # The fourth is refused before anything is uploaded.
+    body = {"disease_code": "D017", "phone": p["phone"],
+            "medical_record_no": "Y", "designated_institution": "H41120000001"}
+    err = assert_error(api("POST", "/applications", headers=bearer(tok),
+                           json=body), 422, "yearly_limit_reached")
     assert "3" in err["message"]
+    # The same when a hospital files for the person.
+    hosp = login("hospital-qhph")["token"]
+    assert_error(api("POST", "/hospital/applications", headers=bearer(hosp),
+                     json=dict(body, id_number=p["id_number"],
+                               name=p["name"])), 422, "yearly_limit_reached")
     # Another disease is counted on its own.
     other = complete(tok, draft(tok, disease="D018"))
     assert submit(tok, other["id"]).status_code == 200
@@ -662,3 +714,115 @@ def test_progress_read_after_logout_or_expiry_is_401():
     for _ in range(12):
         assert_error(api("GET", "/applications", headers=bearer(tok2)), 401,
                      "unauthenticated")
+
+
+# --- answers that have no row (issue 9 A8) --------------------------------
+
+def test_a_missing_view_row_is_an_envelope_not_a_dead_worker():
+    """With the progress view not built (its trigger off), creating a
+    draft reads no row of application_views: the worker answers 500 with
+    the envelope instead of crashing on row 0 (nginx's 502)."""
+    p = new_person()
+    tok = insured_login(p)["token"]
+    sql("ALTER TABLE events DISABLE TRIGGER events_refresh_view")
+    try:
+        r = api("POST", "/applications", headers=bearer(tok), json={
+            "disease_code": "D013", "phone": p["phone"],
+            "medical_record_no": "A8", "designated_institution":
+            "H41120000001"})
+    finally:
+        sql("ALTER TABLE events ENABLE TRIGGER events_refresh_view")
+    assert_error(r, 500, "internal_error")
+
+
+# --- nothing a client sends is dropped unseen (issue 9 A9) ----------------
+
+def test_unknown_json_field_is_400_naming_it():
+    p = new_person()
+    tok = insured_login(p)["token"]
+    base = {"disease_code": "D013", "phone": p["phone"],
+            "medical_record_no": "U1", "designated_institution": "H41120000001"}
+    for extra, field in (({"phnoe": "13900000000"}, "phnoe"),
+                         ({"agent": {"name": "李四", "id_number":
+                                     "110105198001010016", "relation": "子女",
+                                     "phone": "13900000001", "nmae": "x"}},
+                          "agent.nmae"),
+                         ({"agentx": None}, "agentx")):
+        err = assert_error(api("POST", "/applications", headers=bearer(tok),
+                               json=dict(base, **extra)),
+                           400, "unknown_field", field)
+        assert field in err["message"]
+    assert api("GET", "/applications", headers=bearer(tok)).json()["items"] \
+        == []
+    # The same on a patch, and "agent": null still removes the agent.
+    app = draft(tok)
+    assert_error(api("PATCH", "/applications/%s" % app["id"],
+                     headers=bearer(tok), json={"medical_record": "X"}),
+                 400, "unknown_field", "medical_record")
+    r = api("PATCH", "/applications/%s" % app["id"], headers=bearer(tok),
+            json={"agent": None, "medical_record_no": "U2"})
+    assert r.status_code == 200, r.text
+    assert r.json()["medical_record_no"] == "U2"
+    # And on a route with no body fields at all.
+    assert_error(submit(tok, app["id"], json={"promise": True, "x": 1}),
+                 400, "unknown_field", "x")
+
+
+def test_upload_with_two_files_or_an_unknown_part_is_400():
+    p = new_person()
+    tok = insured_login(p)["token"]
+    app = draft(tok)
+    issued = (TODAY - datetime.timedelta(days=10)).isoformat()
+    form = {"kind": "inpatient_record", "issued_on": issued, "issuer": "医院"}
+    url = "/applications/%s/materials" % app["id"]
+    r = api("POST", url, headers=bearer(tok), data=form,
+            files=[("file", ("a.png", PNG, "image/png")),
+                   ("file", ("b.pdf", PDF, "application/pdf"))])
+    assert_error(r, 400, "duplicate_field", "file")
+    r = api("POST", url, headers=bearer(tok),
+            data=dict(form, remark="x"),
+            files={"file": ("a.png", PNG, "image/png")})
+    assert_error(r, 400, "unknown_field", "remark")
+    r = api("POST", url, headers=bearer(tok),
+            data=[("kind", "inpatient_record"), ("kind", "lab_report"),
+                  ("issued_on", issued), ("issuer", "医院")],
+            files={"file": ("a.png", PNG, "image/png")})
+    assert_error(r, 400, "duplicate_field", "kind")
+    assert get(tok, app["id"])["materials"] == []
+    # A file input left empty by a browser is a missing file.
+    r = api("POST", url, headers=bearer(tok), data=form,
+            files={"file": ("", b"", "application/octet-stream")})
+    assert_error(r, 400, "field_required", "file")
+    r = api("POST", url, headers=bearer(tok), data=dict(form, issuer=""),
+            files={"file": ("a.png", PNG, "image/png")})
+    assert_error(r, 400, "field_required", "issuer")
+    r = api("POST", url, headers=bearer(tok), data=form,
+            files={"file": ("a.png", PNG, "image/png")})
+    assert r.status_code == 201, r.text
+
+
+def test_upload_leftovers_are_swept_when_workers_start():
+    """A worker killed between writing an upload's temporary file and
+    renaming it leaves a .tmp-* file; the next apply workers remove those
+    older than an hour and leave a live writer's alone (issue 9 A9)."""
+    p = new_person()
+    tok = insured_login(p)["token"]
+    data = PNG + os.urandom(16)
+    assert upload(tok, draft(tok)["id"], "inpatient_record",
+                  data=data).status_code == 201
+    sha = hashlib.sha256(data).hexdigest()
+    leaf = os.path.join(VAR, "files", sha[:2], sha[2:4])   # the workers'
+    old = os.path.join(leaf, ".tmp-" + unique("old"))
+    new = os.path.join(leaf, ".tmp-" + unique("new"))
+    for path in (old, new):
+        open(path, "wb").write(b"half an upload")
+    then = time.time() - 7200
+    os.utime(old, (then, then))
+    stack("modules-stop")
+    stack("modules-start")
+    try:
+        assert wait_for(lambda: not os.path.exists(old), timeout=60)
+        assert os.path.exists(new)
+    finally:
+        if os.path.exists(new):
+            os.unlink(new)

@@ -1,10 +1,17 @@
 /*
  * test_files.c -- what an upload is judged by (mt_files.h): the media
  * type from the content (mt_files_sniff) and whether a PDF is whole
- * (mt_files_complete), table-driven with good and bad inputs.
+ * (mt_files_complete), table-driven with good and bad inputs; and what
+ * the sweep of leftover temporary files removes (mt_files_sweep).
  */
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mt_files.h"
 #include "unit.h"
@@ -83,10 +90,71 @@ test_complete(void)
 	free(big);
 }
 
+/* Create file path, its last change age seconds ago. */
+static void
+touch_aged(const char *path, long age)
+{
+	struct timeval tv[2];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= age;
+	tv[1] = tv[0];
+	utimes(path, tv);
+}
+
+static void
+test_sweep(void)
+{
+	static const struct { const char *rel; long age; int gone; } t[] = {
+		{ "ab/cd/.tmp-0123456789abcdef", 7200, 1 },   /* killed writer */
+		{ "ab/cd/.tmp-fedcba9876543210", 10, 0 },     /* live writer */
+		{ "ab/cd/abcd0000", 7200, 0 },                /* a stored file */
+		{ "ab/ef/.tmp-1", 3601 + 60, 1 },
+		{ "ab/.tmp-2", 7200, 0 },                     /* not a leaf */
+		{ ".tmp-3", 7200, 0 },                        /* not a leaf */
+		{ "zz/cd/.tmp-4", 7200, 0 },                  /* not a level */
+	};
+	static const char *const dirs[] = { "ab", "ab/cd", "ab/ef", "zz",
+	    "zz/cd" };
+	char dir[] = "/tmp/mtcert-unit-sweep.XXXXXX", path[256];
+	size_t i;
+	int n;
+
+	if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+		mkdir(path, 0700);
+	}
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, t[i].rel);
+		touch_aged(path, t[i].age);
+	}
+	n = mt_files_sweep(dir, 3600);
+	CHECK(n == 2, "sweep removed %d files, want 2", n);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, t[i].rel);
+		CHECK((access(path, F_OK) != 0) == t[i].gone, "%s %s", t[i].rel,
+		    t[i].gone ? "left behind" : "removed");
+		unlink(path);
+	}
+	for (i = sizeof(dirs) / sizeof(dirs[0]); i-- > 0;) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+		rmdir(path);
+	}
+	rmdir(dir);
+	CHECK(mt_files_sweep("/nonexistent/mtcert-unit", 3600) == -1,
+	    "an unreadable store is -1");
+}
+
 int
 main(void)
 {
 	test_sniff();
 	test_complete();
+	test_sweep();
 	return unit_done();
 }
