@@ -627,9 +627,14 @@ test('before an idle session ends the page warns, and 继续使用 keeps it', as
 test('an expert rejects an instant disease with a reason; the applicant sees 未通过 and why', async () => {
   const reg = newRegion();
   const ex = newExpert(reg.hospitals[1], '肿瘤');
+  // A reason only the server's list has (B5): the form must offer it.
+  sql("INSERT INTO rejection_reasons (code, name_zh, sort) VALUES ('browser_test_reason', '测试：目录新增的原因', 95)"
+    + ' ON CONFLICT (code) DO UPDATE SET active = true');
   const { person, page } = await applicantOnEmptyList(reg);
   const appId = await submitInPage(page, reg.hospitals[0], person.phone, 'D001');
   await liveExpert(appId, 1);
+  await waitFor(async () => (await (await fetch(URL + '/api/v1/rejection-reasons')).json())
+    .items.some((r) => r.code === 'browser_test_reason'));
   const ep = await newPage(browser);
   await staffSession(ep, ex);
   await ep.goto(URL + '/#/expert');
@@ -643,6 +648,13 @@ test('an expert rejects an instant disease with a reason; the applicant sees 未
     ep.frames().filter((f) => /\/api\/v1\/materials\/\d+$/.test(f.url())).length === 2);
   await ep.waitForLoadState('load');
   await ep.getByRole('radio', { name: '不予认定' }).check();
+  // The reasons offered are the server's list, in its order.
+  const offered = await ep.getByLabel('不予认定原因').locator('option')
+    .evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.deepEqual(offered, sql('SELECT code FROM rejection_reasons WHERE active ORDER BY sort, code')
+    .map((r) => r[0]));
+  assert.ok(offered.includes('browser_test_reason'));
+  sql("DELETE FROM rejection_reasons WHERE code = 'browser_test_reason'");
   // The reason code is asked for first, in the page ...
   await ep.click('#decide');
   await ep.locator('[data-field="reason_code"] .field-error').filter({ hasText: '请选择不予认定原因' }).waitFor();
