@@ -5,6 +5,7 @@
  *   GET /diseases?region=            the catalog (a region's when given)
  *   GET /diseases/{code}?region=     one disease, with ETag / 304
  *   GET /institutions?region=&disease=&certifying=&limit=&cursor=
+ *   GET /rejection-reasons           the active rejection reason codes
  *
  * The disease catalog is small and read far more than written, so each
  * worker keeps it in memory as ready JSON bodies with their ETags, and
@@ -29,6 +30,7 @@ enum stmt {
 	STMT_DISEASES,
 	STMT_REGIONS,
 	STMT_INSTITUTIONS,
+	STMT_REASONS,
 	STMT__MAX
 };
 
@@ -72,16 +74,26 @@ static const char *const stmts[STMT__MAX] = {
 	    "  AND ($3::boolean IS NULL OR i.certifying = $3)"
 	    "  AND ($4::text IS NULL OR i.code > $4)"
 	    " ORDER BY i.code LIMIT $5::int",
+	/* One row: the whole body of GET /rejection-reasons. */
+	[STMT_REASONS] =
+	    "SELECT json_build_object('items', coalesce(json_agg("
+	    " json_build_object('code', code, 'name', name_zh)"
+	    " ORDER BY sort, code), '[]'::json))::text"
+	    " FROM rejection_reasons WHERE active",
 };
 
 /* One cached response: key "" (base list), "<region>" (a region's list),
- * "<code>" or "<code>@<region>" (one disease). */
+ * "<code>" or "<code>@<region>" (one disease), REASONS_KEY (the rejection
+ * reasons). */
 struct entry {
 	char   *key;
 	char   *body;
 	size_t  len;
 	char    etag[40];
 };
+
+/* No region (six digits) or disease code (a letter first) starts so. */
+#define REASONS_KEY	"#rejection-reasons"
 
 static struct {
 	struct entry   *e;
@@ -139,6 +151,30 @@ close_list(struct entry *e, size_t *n, struct mt_buf *list,
 }
 
 /*
+ * Append the rejection reasons' list to e (n entries, room for one more).
+ * Returns 0, or -1 when the database is down or answered an error.
+ */
+static int
+reasons_load(struct mt_db *db, struct entry *e, size_t *n)
+{
+	struct mt_buf body = {0};
+	PGresult *res;
+
+	res = mt_db_exec(db, STMT_REASONS, 0, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQntuples(res) != 1) {
+		if (res != NULL)
+			mt_db_log_error("-", STMT_REASONS, res);
+		PQclear(res);
+		return -1;
+	}
+	mt_buf_puts(&body, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	entry_set(&e[(*n)++], mt_xstrdup(REASONS_KEY), &body);
+	return 0;
+}
+
+/*
  * Rebuild the cache from PostgreSQL.  Returns 0, or -1 when the database
  * is down or answered an error (the old cache stays).
  */
@@ -192,7 +228,7 @@ cache_load(struct mt_db *db, long long version)
 		cache_free(e, n);
 		return -1;
 	}
-	e = mt_xrealloc(e, (n + (size_t)PQntuples(res)) * sizeof(*e));
+	e = mt_xrealloc(e, (n + (size_t)PQntuples(res) + 1) * sizeof(*e));
 	qsort(e, n, sizeof(*e), entry_cmp);
 	for (i = 0, rows = (int)n; i < PQntuples(res); i++) {
 		struct entry k = { .key = PQgetvalue(res, i, 0) };
@@ -203,6 +239,10 @@ cache_load(struct mt_db *db, long long version)
 		close_list(e, &n, &list, PQgetvalue(res, i, 0));
 	}
 	PQclear(res);
+	if (reasons_load(db, e, &n) != 0) {
+		cache_free(e, n);
+		return -1;
+	}
 	qsort(e, n, sizeof(*e), entry_cmp);
 	cache_free(cache.e, cache.n);
 	cache.e = e;
@@ -359,6 +399,23 @@ h_institutions(struct mt_req *req)
 	return mt_reply_items(req, res, lim);
 }
 
+/*
+ * GET /rejection-reasons: the codes an expert may give with a rejection
+ * (R-CER-11), from the cache like the diseases.  200 or 304; 503 when
+ * the cache was never loaded.
+ */
+static int
+h_rejection_reasons(struct mt_req *req)
+{
+	const struct entry *e;
+
+	if (cache_fresh_or_reply(req) < 0)
+		return -1;
+	if ((e = cache_find(REASONS_KEY)) == NULL)
+		return mt_reply_unavailable(req, "不予认定原因目录");
+	return mt_reply_cached(req, e->body, e->len, e->etag);
+}
+
 static const struct mt_field f_region[] = {
 	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
@@ -392,6 +449,8 @@ static const struct mt_route routes[] = {
 	{ "GET", "/diseases/{code}", h_disease, MT_ROLE_PUBLIC, 0, f_disease, 0 },
 	{ "GET", "/institutions", h_institutions, MT_ROLE_PUBLIC, 0,
 	  f_institutions, 0 },
+	{ "GET", "/rejection-reasons", h_rejection_reasons, MT_ROLE_PUBLIC, 0,
+	  NULL, 0 },
 };
 
 const struct mt_module mt_module = {

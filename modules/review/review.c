@@ -30,6 +30,7 @@ enum stmt {
 	STMT_ACCEPT,
 	STMT_REFUSE,
 	STMT_DECIDE,
+	STMT_REASON,
 	STMT__MAX
 };
 
@@ -68,6 +69,9 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_ACCEPT] = "SELECT accept_assignment($1, $2)::text",
 	[STMT_REFUSE] = "SELECT refuse_assignment($1, $2, $3)::text",
 	[STMT_DECIDE] = "SELECT decide_assignment($1, $2, $3, $4, $5)::text",
+	/* The codes GET /rejection-reasons serves (sql/ref). */
+	[STMT_REASON] =
+	    "SELECT 1 FROM rejection_reasons WHERE code = $1 AND active",
 };
 
 static const char *
@@ -185,6 +189,35 @@ h_refuse(struct mt_req *req)
 	return mt_reply_json(req, 200, r);
 }
 
+/*
+ * 0 when code is NULL or an active rejection reason (R-CER-11); else -1
+ * after answering 422 reason_code_not_found, or 503 when the database is
+ * down.  The foreign keys on the code columns are only the backstop.
+ */
+static int
+reason_known_or_reply(struct mt_req *req, const char *code)
+{
+	PGresult *res;
+	int found;
+
+	if (code == NULL)
+		return 0;
+	res = mt_db_query_or_reply(req, STMT_REASON, 1, &code);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (found)
+		return 0;
+	return mt_reply_error(req, 422, "reason_code_not_found",
+	    "不予认定原因不在原因目录中，请从列表中选择", "reason_code");
+}
+
+/*
+ * POST /expert/tasks/{aid}/decision.  200; 400 reject without opinion;
+ * 422 unknown reason_code; 404 not the caller's task; 409 not accepted,
+ * already decided or gone; 503 database down.
+ */
 static int
 h_decision(struct mt_req *req)
 {
@@ -198,6 +231,8 @@ h_decision(struct mt_req *req)
 	    *mt_req_param(req, "opinion") == '\0'))
 		return mt_reply_error(req, 400, "field_required",
 		    "不予认定须写明理由（认定意见）", "opinion");
+	if (reason_known_or_reply(req, mt_req_param(req, "reason_code")) < 0)
+		return -1;
 	snprintf(me, sizeof(me), "%lld", req->session->user_id);
 	p[0] = aid;
 	p[1] = me;

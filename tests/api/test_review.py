@@ -311,6 +311,51 @@ def test_decision_needs_accept_and_valid_input():
     assert_error(api("GET", "/expert/tasks", headers=bearer(tok)), 403, "forbidden")
 
 
+def test_reason_code_comes_from_the_reference_list():
+    """B5, R-CER-11: a rejection's reason code is one of the list GET
+    /rejection-reasons serves; an unknown or retired code is refused
+    beside the field (422), nothing decided, and a database write that
+    bypasses the API meets the foreign keys."""
+    admin, reg, ex = region_with_experts(ONCO, n=1)
+    e = ex[0]
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    assert accept(e, a["id"]).status_code == 200
+
+    def reject(code):
+        return api("POST", "/expert/tasks/%s/decision" % a["id"],
+                   headers=bearer(e["token"]),
+                   json={"decision": "reject", "opinion": "材料不足以确诊",
+                         "reason_code": code})
+
+    assert_error(reject("no_such_reason"), 422, "reason_code_not_found",
+                 "reason_code")
+    assert_error(reject("Bad-Code"), 400, "field_invalid", "reason_code")
+    sql("INSERT INTO rejection_reasons (code, name_zh, sort, active)"
+        " VALUES ('retired_for_test', '测试：已停用', 999, false)"
+        " ON CONFLICT (code) DO NOTHING")
+    assert_error(reject("retired_for_test"), 422, "reason_code_not_found",
+                 "reason_code")
+    assert sql("SELECT state FROM assignments WHERE id = %s",
+               a["id"]) == [["accepted"]]
+    listed = [r["code"] for r in
+              api("GET", "/rejection-reasons").json()["items"]]
+    assert "materials_insufficient" in listed
+    r = reject("materials_insufficient")
+    assert r.status_code == 200 and r.json()["final"] is True, r.text
+    assert sql("SELECT status, decision_reason_code FROM applications"
+               " WHERE id = %s", app["id"]) == \
+        [["rejected", "materials_insufficient"]]
+    # The schema's backstop: both columns reference the list.
+    for table, column in (("assignments", "reason_code"),
+                          ("applications", "decision_reason_code")):
+        key = a["id"] if table == "assignments" else app["id"]
+        sql("DO $$ BEGIN UPDATE %s SET %s = 'no_such_reason' WHERE id = %s;"
+            " RAISE EXCEPTION 'no foreign key on %s.%s';"
+            " EXCEPTION WHEN foreign_key_violation THEN NULL; END $$",
+            table, column, key, table, column)
+
+
 def test_expert_pool_rules():
     admin = login("admin")["token"]
     reg = new_region()

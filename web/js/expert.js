@@ -13,15 +13,12 @@ const URGENT_MS = 2 * 3600 * 1000;   // red under 2 hours (issue 5)
 const SEX = { M: '男', F: '女' };
 const TABS = [['pushed', '待受理'], ['accepted', '已受理'], ['decided', '已完成']];
 
-// Reason codes offered with a rejection (free snake_case codes in the
-// API; these are the ones the portal uses).
-export const REASONS = [
-  ['criteria_not_met', '不符合该病种认定标准'],
-  ['materials_insufficient', '材料不足以证明病情'],
-  ['diagnosis_unclear', '诊断依据不明确'],
-  ['materials_invalid', '材料不真实或不在有效期内'],
-  ['other', '其他原因（见认定意见）'],
-];
+// The reason codes an expert may give with a rejection: reference data
+// the server checks (422 reason_code_not_found otherwise), so the list
+// comes from it (cacheable: ETag, max-age 60).
+async function rejectionReasons() {
+  return (await api('GET', '/rejection-reasons')).items;
+}
 
 function stageName(t) {
   if (t.review_mode === 'single') return '即时认定';
@@ -173,7 +170,7 @@ async function findTask(aid) {
 }
 
 export async function expertTask(aid, main) {
-  const t = await findTask(aid);
+  const [t, reasons] = await Promise.all([findTask(aid), rejectionReasons()]);
   if (!t) {
     clear(main).append(h('h1', { text: '任务不存在' }),
       h('p', { text: '任务不存在、已超时转给其他专家，或不是您的任务。' }),
@@ -189,7 +186,7 @@ export async function expertTask(aid, main) {
   }
   main.append(h('h2', { text: '申请材料' }),
     h('div', { class: 'viewers' }, t.materials.map((m) => viewer(m))));
-  if (t.state === 'accepted') main.append(decisionForm(t));
+  if (t.state === 'accepted') main.append(decisionForm(t, reasons));
   else main.append(h('p', { class: 'card', text: '您已作出认定意见：' + (t.decision === 'approve' ? '予以认定' : '不予认定') }));
   main.append(h('p', {}, h('a', { href: '#/expert', text: '返回任务列表' })));
 }
@@ -221,11 +218,11 @@ function viewer(m) {
   return box;
 }
 
-function decisionForm(t) {
+function decisionForm(t, reasons) {
   const approve = h('input', { type: 'radio', name: 'decision', value: 'approve', id: 'd-approve' });
   const reject = h('input', { type: 'radio', name: 'decision', value: 'reject', id: 'd-reject' });
   const code = h('select', {}, h('option', { value: '', text: '请选择原因' }),
-    REASONS.map(([v, t2]) => h('option', { value: v, text: t2 })));
+    reasons.map((r) => h('option', { value: r.code, text: r.name })));
   const opinion = h('textarea', { rows: 5, maxlength: 2000 });
   const codeBox = field('不予认定原因', code, 'reason_code');
   codeBox.hidden = true;
