@@ -79,7 +79,9 @@ run(const char *sql, int n, const char *const *params)
 	    PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	/* A file of comments only (an emptied migration) is no failure. */
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY) {
 		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
 		PQclear(res);
 		PQfinish(conn);
@@ -142,7 +144,68 @@ sql_files(const char *dir, size_t *n)
 	return names;
 }
 
-/* Apply sql/NNN_*.sql in order, each in its own transaction, once. */
+/*
+ * Apply the files of sql/fn/ (the one live definition of each function,
+ * view and trigger) whose SHA-256 differs from the one recorded in
+ * schema_repeatables, in name order, all in one transaction, after the
+ * numbered migrations.  Only changed files, not all of them every time:
+ * re-creating a trigger locks its table (events, applications) against
+ * the running service, and 20_applications.sql rebuilds every stored
+ * progress view, so an unchanged file is left alone.  Exits 1 when a file
+ * fails (nothing of this step is kept), 2 when sql/fn cannot be read.
+ */
+static void
+apply_repeatables(void)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char **files, *dir, *path, *sql, sha[sizeof(h) * 2 + 1];
+	const char *p[2];
+	size_t n, i;
+	PGresult *res;
+	int applied = 0;
+
+	run0("CREATE TABLE IF NOT EXISTS schema_repeatables ("
+	    " name text PRIMARY KEY,"
+	    " sha256 text NOT NULL,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())");
+	dir = mt_xasprintf("%s/fn", mt_cfg.sql_dir);
+	files = sql_files(dir, &n);
+	run0("BEGIN");
+	run0("SELECT pg_advisory_xact_lock(7411200)");
+	for (i = 0; i < n; i++) {
+		path = mt_xasprintf("%s/%s", dir, files[i]);
+		sql = read_file(path);
+		crypto_hash_sha256(h, (const unsigned char *)sql, strlen(sql));
+		mt_hex(h, sizeof(h), sha);
+		p[0] = files[i];
+		p[1] = sha;
+		res = run("SELECT 1 FROM schema_repeatables"
+		    " WHERE name = $1 AND sha256 = $2", 2, p);
+		if (PQntuples(res) == 0) {
+			run0(sql);
+			PQclear(run("INSERT INTO schema_repeatables (name, sha256)"
+			    " VALUES ($1, $2) ON CONFLICT (name) DO UPDATE"
+			    " SET sha256 = EXCLUDED.sha256, applied_at = now()",
+			    2, p));
+			printf("applied fn/%s\n", files[i]);
+			applied++;
+		}
+		PQclear(res);
+		free(sql);
+		free(path);
+		free(files[i]);
+	}
+	run0("COMMIT");
+	free(files);
+	free(dir);
+	printf("functions: %d applied, %zu files\n", applied, n);
+}
+
+/*
+ * Apply sql/NNN_*.sql in order, each in its own transaction, once (tables,
+ * indexes, data), then the changed files of sql/fn/.  Returns 0; exits 1
+ * when the database fails, 2 on two migrations with one number.
+ */
 static int
 cmd_migrate(void)
 {
@@ -190,6 +253,7 @@ cmd_migrate(void)
 	}
 	free(files);
 	printf("migrations: %d applied, %zu total\n", applied, n);
+	apply_repeatables();
 	return 0;
 }
 
@@ -423,8 +487,8 @@ cmd_user_add(int argc, char **argv)
 }
 
 /*
- * Add an expert through create_expert() (sql/003): the same checks as
- * POST /agency/experts.  keep: an existing login is left alone (demo
+ * Add an expert through create_expert() (sql/fn/40_experts.sql): the
+ * same checks as POST /agency/experts.  keep: an existing login is left alone (demo
  * data).  Exits 2 with the reason on bad input.
  */
 static int

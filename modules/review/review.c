@@ -7,7 +7,7 @@
  *   POST /expert/tasks/{aid}/refuse     {reason}
  *   POST /expert/tasks/{aid}/decision   {decision, opinion, reason_code?}
  *
- * The engine is sql/003_review.sql: PostgreSQL's conditional updates
+ * The engine is sql/fn/30_review.sql: PostgreSQL's conditional updates
  * decide every race (an accept at the deadline against the dispatcher's
  * expiry: exactly one wins).  Redis follows after the commit: the timer
  * member goes, the lease changes, and the dispatcher is woken to push the
