@@ -122,7 +122,8 @@ engine_or_reply(struct mt_req *req, int stmt, int n, const char *const *p)
 		    "您已对该任务作出认定意见", NULL);
 	else
 		mt_reply_error(req, 409, "task_unavailable",
-		    "任务已超过受理时限或已分配给其他专家", NULL);
+		    "任务已超过受理时限、已分配给其他专家或申请已撤回",
+		    NULL);
 	json_object_put(r);
 	return NULL;
 }

@@ -249,6 +249,50 @@ BEGIN
         'expected_decision_date', a.expected_decision_date));
 END $$;
 
+-- Withdraw an application (POST /applications/{id}/withdraw) before a
+-- decision (API.md), also while an expert holds it: the live assignment
+-- of any stage is cancelled (no miss is counted against the expert, whose
+-- task disappears: accept and decide then answer 409), the expert is
+-- told by SMS, nothing is pushed any more.  The caller has checked the
+-- scope.  Returns {"id","region","cancelled":[{"assignment","stage"}]}
+-- for the caller to drop the Redis timers and leases (harmless if left:
+-- an expiry finds the assignment no longer pushed), or NULL when the
+-- application is decided or withdrawn already.
+CREATE OR REPLACE FUNCTION withdraw_application(app bigint, actor bigint,
+    s_role text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    a applications%ROWTYPE;
+    gone jsonb;
+BEGIN
+    UPDATE applications SET status = 'withdrawn', push_stage = NULL,
+        unassigned_since = NULL, updated_at = now()
+    WHERE id = app
+      AND status IN ('draft', 'submitted', 'returned', 'in_review')
+    RETURNING * INTO a;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    WITH x AS (UPDATE assignments SET state = 'cancelled', ended_at = now()
+               WHERE application_id = app AND state IN ('pushed', 'accepted')
+               RETURNING id, stage, expert_id),
+         sms AS (INSERT INTO sms_outbox (to_phone, template, body)
+                 SELECT e.phone, 'task_cancelled', format(
+                     '【门诊慢特病】您的认定任务（任务号%s）因申请人撤回申请已取消，无需处理。',
+                     x.id)
+                 FROM x JOIN experts e ON e.user_id = x.expert_id
+                 WHERE e.phone IS NOT NULL)
+    SELECT coalesce(jsonb_agg(jsonb_build_object('assignment', x.id,
+               'stage', x.stage) ORDER BY x.id), '[]')
+    INTO gone FROM x;
+    INSERT INTO events (application_id, type, actor_user, actor_role, data)
+    VALUES (app, 'withdrawn', actor, s_role,
+            CASE WHEN gone = '[]' THEN '{}'
+                 ELSE jsonb_build_object('cancelled', gone) END);
+    RETURN jsonb_build_object('id', app, 'region', a.region,
+                              'cancelled', gone);
+END $$;
+
 -- The stored views follow this file: whenever it changes (and so is
 -- applied again), every view is rebuilt with the definitions above.
 UPDATE application_views SET view = application_view(application_id);

@@ -1,11 +1,10 @@
 """Module auth: staff sign-in, sessions, lockout (DESIGN security model)."""
 import hashlib
-import os
-import subprocess
 import time
 
-from conftest import (API, VAR, api, assert_error, bearer, client, ctl,
-                      insured_login, login, new_person, policy, unique)
+from conftest import (API, api, assert_error, bearer, client, ctl,
+                      insured_login, login, new_person, policy, redis,
+                      unique)
 
 
 def test_login_me_logout_bearer():
@@ -127,12 +126,6 @@ def test_success_resets_failure_count():
     for _ in range(4):
         api("POST", "/auth/password-login", json={"login": user, "password": "no"})
     login(user, "right-password-2")
-
-
-def redis(*args):
-    sock = os.path.join(VAR, "run", "redis", "redis.sock")
-    return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
-                          text=True, timeout=10, check=True).stdout.strip()
 
 
 def test_session_expires_when_idle():

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from conftest import (ROOT, VAR, api, assert_error, bearer, live_assignment,
-                      login, new_expert, new_region, sms_lines, sql,
+                      login, new_expert, new_region, redis, sms_lines, sql,
                       submitted_application, wait_for)
 
 CARDIO = ["心血管"]          # D013 (coronary heart disease): double review
@@ -489,6 +489,76 @@ def test_withdrawn_before_the_push_is_never_pushed():
                app["id"]) == [["0"]]
     assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
                app["id"]) == [["t"]]
+
+
+def withdraw(tok, app_id):
+    return api("POST", "/applications/%s/withdraw" % app_id,
+               headers=bearer(tok))
+
+
+def pushed_application():
+    """A region of two oncology experts and a single-review application
+    pushed to one of them: (region, applicant token, application, its
+    assignment, the expert holding it)."""
+    admin, reg, ex = region_with_experts(ONCO)
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    return reg, tok, app, a, by_id(ex, a["expert"])
+
+
+def test_withdraw_while_pushed_cancels_the_task():
+    """A5: withdraw works until a decision (API.md), not only until the
+    push: the live assignment is cancelled, its task gone (accept: 409),
+    its Redis timer dropped, no miss counted, the expert told; nothing is
+    pushed again."""
+    reg, tok, app, a, e = pushed_application()
+    sql("UPDATE experts SET phone = '13700001234' WHERE user_id = %s", e["id"])
+    assert task(e, app["id"])
+    assert wait_for(lambda: redis("ZSCORE", "timers:{%s}" % reg["region"],
+                                  str(a["id"])) != "", 10)
+    r = withdraw(tok, app["id"])
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "withdrawn"
+    assert r.json()["timeline"][-1]["text"] == "已撤回申请"
+    assert sql("SELECT state FROM assignments WHERE id = %s", a["id"]) == \
+        [["cancelled"]]
+    assert task(e, app["id"]) == []
+    assert_error(accept(e, a["id"]), 409, "task_unavailable")
+    assert sql("SELECT consecutive_misses FROM experts WHERE user_id = %s",
+               e["id"]) == [["0"]]
+    assert redis("ZSCORE", "timers:{%s}" % reg["region"], str(a["id"])) == ""
+    assert wait_for(lambda: any("已取消" in m["text"] and str(a["id"]) in
+                                m["text"] for m in sms_lines("13700001234")), 10)
+    time.sleep(1.5)
+    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
+               app["id"]) == [["1"]]
+    assert_error(withdraw(tok, app["id"]), 409, "application_not_withdrawable")
+
+
+def test_withdraw_after_accept_cancels_the_review():
+    """A5: also while the expert holds it (accepted): the decision then
+    answers 409, nothing is concluded, the lease is dropped."""
+    reg, tok, app, a, e = pushed_application()
+    assert accept(e, a["id"]).status_code == 200
+    lease = "lease:{%s}:%s:1" % (reg["region"], app["id"])
+    assert redis("EXISTS", lease) == "1"
+    r = withdraw(tok, app["id"])
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn", r.text
+    assert redis("EXISTS", lease) == "0"
+    assert_error(decide(e, a["id"], "approve"), 409, "task_unavailable")
+    assert task(e, app["id"], "accepted") == []
+    assert sql("SELECT status, decided_at IS NULL FROM applications"
+               " WHERE id = %s", app["id"]) == [["withdrawn", "t"]]
+    assert not sql("SELECT 1 FROM qualifications WHERE application_id = %s",
+                   app["id"])
+
+
+def test_no_withdraw_after_the_decision():
+    reg, tok, app, a, e = pushed_application()
+    assert accept(e, a["id"]).status_code == 200
+    assert decide(e, a["id"], "approve").status_code == 200
+    assert_error(withdraw(tok, app["id"]), 409, "application_not_withdrawable")
+    assert status(tok, app["id"])["status"] == "approved"
 
 
 def test_expiry_and_repush_go_on_while_redis_is_down():

@@ -26,7 +26,8 @@ const ACCEPT = 'image/jpeg,image/png,application/pdf';
 // (10 MiB by default) is checked by the server, which says so beside the
 // field.  Bigger files are refused here, before minutes of uploading.
 const MAX_UPLOAD = 12 * 1048576;
-const WITHDRAWABLE = ['draft', 'submitted', 'returned'];
+// Until a decision (API.md): an expert's task is cancelled with it.
+const WITHDRAWABLE = ['draft', 'submitted', 'returned', 'in_review'];
 const QUALIFICATION = { active: '有效', terminated: '已终止', expired: '已到期', cancelled: '已注销' };
 
 function region() { return session.me.scope.region; }
