@@ -115,8 +115,9 @@ static const char *const stmts[STMT__MAX] = {
 	    "   'id_number', mask_id(p.id_number)),"
 	    " 'phone', mask_phone(a.phone),"
 	    " 'designated_institution', a.designated_institution,"
-	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at)::text,"
-	    " a.id"
+	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
+	    " 'waiting_for_expert', waiting_for_expert(a.status,"
+	    "  a.unassigned_since))::text, a.id"
 	    " FROM applications a JOIN persons p ON p.id = a.person_id"
 	    " JOIN diseases d ON d.code = a.disease"
 	    " WHERE " SCOPE

@@ -17,7 +17,12 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'pushed' THEN CASE d->>'stage' WHEN '1' THEN '已推送给认定专家'
                                WHEN '2' THEN '已推送给复审专家'
                                ELSE '已推送给另一位专家复核' END
+            || CASE WHEN d->>'province' = 'true'
+                    THEN '（本省其他统筹区专家库）' ELSE '' END
+            || CASE WHEN (d->>'round')::int > 1
+                    THEN '（第' || (d->>'round') || '轮分配）' ELSE '' END
         WHEN 'unassigned' THEN '暂无可分配的认定专家，将尽快安排'
+        WHEN 'waiting_notice' THEN '已短信告知：暂无可分配的认定专家，医保经办机构正在安排'
         WHEN 'accepted' THEN '专家已受理'
         WHEN 'refused' THEN '专家未能受理，正在重新分配'
         WHEN 'expired' THEN '专家未按时受理，正在重新分配'
@@ -104,6 +109,19 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- An open application that waits for an expert because nobody is
+-- eligible (unassigned_since, set by push_assignment): when since, and
+-- what the applicant reads instead of a status and a date that would not
+-- be true.  NULL otherwise.  Used by the progress view and the list.
+CREATE OR REPLACE FUNCTION waiting_for_expert(st text, since timestamptz)
+RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN since IS NOT NULL AND st IN ('submitted', 'in_review')
+        THEN json_build_object('since', since, 'text',
+            '暂无可分配的认定专家，医保经办机构已收到提醒，正在安排；安排后将重新推送给专家认定')
+        END
+$$;
+
 -- The progress view (GET /applications/{id}) of one application as JSON,
 -- without scoping (callers scope).  Kept ready in application_views and
 -- rebuilt whenever the application's timeline grows: every state change
@@ -130,8 +148,13 @@ BEGIN
         'precheck', a.precheck,
         'created_at', a.created_at, 'submitted_at', a.submitted_at,
         'decided_at', a.decided_at,
+        -- No date while nobody can be assigned: it would be a promise
+        -- nobody is working on (waiting_for_expert says so instead).
         'expected_decision_date', CASE WHEN a.status IN
-            ('submitted', 'in_review') THEN a.expected_decision_date END,
+            ('submitted', 'in_review') AND a.unassigned_since IS NULL
+            THEN a.expected_decision_date END,
+        'waiting_for_expert', waiting_for_expert(a.status,
+            a.unassigned_since),
         'missing_materials', missing_materials(a.id),
         'materials', (SELECT coalesce(json_agg(json_build_object(
             'id', m.id, 'kind', m.kind, 'name', mk.name,

@@ -11,61 +11,105 @@ LANGUAGE sql IMMUTABLE AS $$
                   WHEN '正高' THEN 4 END
 $$;
 
--- The experts who may review application app at stage st, each with a
--- uniformly random key from PostgreSQL's strong random source
--- (gen_random_uuid: 122 random bits).  Eligible (R-CER-1, R-CER-2):
--- active, title at least the region's expert_min_title, the disease's
--- specialty, never an expert who already held this application, not of
--- the applicant's designated hospital.  From stage 2 on, experts of a
--- hospital that already reviewed it go last (another hospital when the
--- pool allows).
+-- The experts who may review application app at its push_stage
+-- (R-CER-1 ... R-CER-3): active (never a disqualified one), title at
+-- least the region's expert_min_title, the disease's specialty, not of
+-- the applicant's designated hospital, and never one who decided it at
+-- any stage (the re-review is another expert's).  Each comes with:
+--   outside: 1 for an expert of another region of the province (only
+--     when the region's province_pool_fallback policy allows it: the
+--     province is the first 2 digits of the region code), else 0;
+--   held: how many times this expert already held it (refused, missed
+--     or cancelled): the draw takes the least held first, so everybody
+--     is asked once before anybody is asked again -- a new round among
+--     those who missed or refused it, rather than an application that
+--     waits for good once each expert has said no;
+--   preference: 1 for an expert of a hospital that already held it (from
+--     stage 2 on another hospital when the pool allows), else 0.
+-- The return type changed (issue 9): the old one is dropped first.
+DROP FUNCTION IF EXISTS draw_expert(bigint);
+DROP FUNCTION IF EXISTS eligible_experts(bigint);
 CREATE OR REPLACE FUNCTION eligible_experts(app bigint)
-RETURNS TABLE (expert_id bigint, hospital text, preference integer)
+RETURNS TABLE (expert_id bigint, hospital text, outside integer,
+               held integer, preference integer)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     a applications%ROWTYPE;
     spec text;
     min_rank integer;
-    held bigint[];
-    held_at text[];
+    province boolean;
 BEGIN
     SELECT * INTO a FROM applications WHERE id = app;
     SELECT specialty INTO spec FROM diseases WHERE code = a.disease;
     min_rank := title_rank(policy_value(a.region, 'expert_min_title'));
-    -- Who held it and where, in one index scan.
-    SELECT coalesce(array_agg(x.expert_id), '{}'),
-           coalesce(array_agg(x.hospital), '{}')
-    INTO held, held_at
-    FROM assignments x WHERE x.application_id = app;
+    province := policy_value(a.region, 'province_pool_fallback') = 'true';
     RETURN QUERY
+    WITH h AS MATERIALIZED (SELECT x.expert_id, x.hospital, x.state
+                            FROM assignments x WHERE x.application_id = app)
     SELECT e.user_id, u.institution,
-           CASE WHEN u.institution = ANY(held_at) THEN 1 ELSE 0 END
+           CASE WHEN i.region = a.region THEN 0 ELSE 1 END,
+           (SELECT count(*)::int FROM h WHERE h.expert_id = e.user_id),
+           CASE WHEN EXISTS (SELECT 1 FROM h
+                             WHERE h.hospital = u.institution) THEN 1 ELSE 0 END
     FROM expert_specialties s
     JOIN experts e ON e.user_id = s.expert_id
     JOIN users u ON u.id = e.user_id AND NOT u.disabled
-    JOIN institutions i ON i.code = u.institution AND i.region = a.region
+    JOIN institutions i ON i.code = u.institution
     WHERE s.specialty = spec
+      AND (i.region = a.region
+           OR (province AND left(i.region, 2) = left(a.region, 2)))
       AND e.status = 'active'
       AND title_rank(e.title) >= min_rank
       AND u.institution <> a.designated_institution
-      AND NOT (e.user_id = ANY(held));
+      AND NOT EXISTS (SELECT 1 FROM h WHERE h.expert_id = e.user_id
+                      AND h.state IN ('decided', 'accepted', 'pushed'));
 END $$;
 
--- The draw: one expert uniformly at random among the most preferred
--- eligible ones, and the size of the pool drawn from.  NULL when nobody
--- is eligible.
+-- The draw: one expert uniformly at random among the first eligible ones
+-- in (outside, held, preference) order -- the region's own pool before
+-- the province's, then by round, then another hospital -- with the size
+-- of the pool drawn from, the round (held + 1) and whether the expert is
+-- of another region.  NULL when nobody is eligible.
 CREATE OR REPLACE FUNCTION draw_expert(app bigint, OUT expert_id bigint,
-    OUT hospital text, OUT pool integer)
+    OUT hospital text, OUT pool integer, OUT round integer,
+    OUT outside boolean)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-    -- One pass over the eligible: the most preferred, their count, and
-    -- one of them by a strong random key.
+    -- One pass over the eligible: the first group, its size, and one of
+    -- them by a strong random key (gen_random_uuid: 122 random bits).
     WITH e AS MATERIALIZED (SELECT * FROM eligible_experts(app)),
-         best AS (SELECT * FROM e WHERE e.preference =
-                  (SELECT min(preference) FROM e))
-    SELECT b.expert_id, b.hospital, (SELECT count(*) FROM best)
-    INTO expert_id, hospital, pool
+         best AS (SELECT * FROM e
+                  WHERE (e.outside, e.held, e.preference) =
+                        (SELECT f.outside, f.held, f.preference FROM e f
+                         ORDER BY 1, 2, 3 LIMIT 1))
+    SELECT b.expert_id, b.hospital, (SELECT count(*) FROM best), b.held + 1,
+           b.outside = 1
+    INTO expert_id, hospital, pool, round, outside
     FROM best b ORDER BY gen_random_uuid() LIMIT 1;
+END $$;
+
+-- An application waiting for an expert (a the row, unassigned_since
+-- set): once it has waited the region's unassigned_notice_hours, the
+-- applicant is told by SMS, once per application (the dispatcher retries
+-- waiting applications on its tick, so this runs without a timer of its
+-- own).  The agency's queue marks it stuck from then on.
+CREATE OR REPLACE FUNCTION tell_waiting(a applications) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF a.unassigned_notice_at IS NOT NULL OR a.unassigned_since >
+       now() - make_interval(hours => policy_value(a.region,
+                                     'unassigned_notice_hours')::int) THEN
+        RETURN;
+    END IF;
+    UPDATE applications SET unassigned_notice_at = now() WHERE id = a.id;
+    INSERT INTO sms_outbox (to_phone, template, body)
+    SELECT a.phone, 'application_waiting', format(
+        '【门诊慢特病】您的“%s”认定申请（编号%s）暂无可分配的认定专家，医保经办机构正在安排，请耐心等待，也可登录查看进度。',
+        d.name, a.id)
+    FROM diseases d WHERE d.code = a.disease;
+    INSERT INTO events (application_id, type, actor_role, data)
+    VALUES (a.id, 'waiting_notice', 'system',
+            jsonb_build_object('stage', a.push_stage));
 END $$;
 
 -- Push application app to a drawn expert, if it needs one (push_stage).
@@ -106,6 +150,8 @@ BEGIN
             INSERT INTO events (application_id, type, actor_role, data)
             VALUES (app, 'unassigned', 'system',
                     jsonb_build_object('stage', a.push_stage));
+        ELSE
+            PERFORM tell_waiting(a);
         END IF;
         RETURN jsonb_build_object('unassigned', true);
     END IF;
@@ -129,7 +175,8 @@ BEGIN
     END IF;
     INSERT INTO events (application_id, type, actor_role, data)
     VALUES (app, 'pushed', 'system', jsonb_build_object('stage', asg.stage,
-            'assignment', asg.id, 'pool_size', d.pool));
+            'assignment', asg.id, 'pool_size', d.pool, 'round', d.round,
+            'province', d.outside));
     RETURN jsonb_build_object('assignment', asg.id, 'expert', asg.expert_id,
         'region', a.region, 'stage', asg.stage,
         'deadline_ms', (extract(epoch FROM asg.accept_deadline) * 1000)::bigint);

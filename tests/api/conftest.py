@@ -262,11 +262,13 @@ def complete(token, app):
     return api("GET", "/applications/%s" % app["id"], headers=bearer(token)).json()
 
 
-def new_region(window=86400):
+def new_region(window=86400, province="8"):
     """A region of its own (catalog, policies, three certifying
-    hospitals A, B, C), so a test controls its expert pool exactly."""
+    hospitals A, B, C), so a test controls its expert pool exactly.  Its
+    code starts with province (the first 2 digits name the province)."""
     while True:
-        code = "8%05d" % random.randint(0, 99999)
+        code = province + "%0*d" % (6 - len(province),
+                                    random.randint(0, 10 ** (6 - len(province)) - 1))
         if not sql("SELECT 1 FROM regions WHERE code = '%s'", code):
             break
     hosp = ["H%s%04d" % (code, i) for i in (1, 2, 3)]
