@@ -96,9 +96,11 @@ run0(const char *sql)
 	PQclear(run(sql, 0, NULL));
 }
 
+/* The text of file name in dir (caller frees); exits 2 when unreadable. */
 static char *
-read_file(const char *path)
+read_file(const char *dir, const char *name)
 {
+	char *path = mt_xasprintf("%s/%s", dir, name);
 	struct mt_buf b = {0};
 	char chunk[8192];
 	size_t n;
@@ -109,6 +111,7 @@ read_file(const char *path)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		mt_buf_append(&b, chunk, n);
 	fclose(f);
+	free(path);
 	if (b.data == NULL)
 		mt_buf_puts(&b, "");
 	return b.data;
@@ -158,7 +161,7 @@ static void
 apply_repeatables(void)
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
-	char **files, *dir, *path, *sql, sha[sizeof(h) * 2 + 1];
+	char **files, *dir, *sql, sha[sizeof(h) * 2 + 1];
 	const char *p[2];
 	size_t n, i;
 	PGresult *res;
@@ -173,8 +176,7 @@ apply_repeatables(void)
 	run0("BEGIN");
 	run0("SELECT pg_advisory_xact_lock(7411200)");
 	for (i = 0; i < n; i++) {
-		path = mt_xasprintf("%s/%s", dir, files[i]);
-		sql = read_file(path);
+		sql = read_file(dir, files[i]);
 		crypto_hash_sha256(h, (const unsigned char *)sql, strlen(sql));
 		mt_hex(h, sizeof(h), sha);
 		p[0] = files[i];
@@ -192,7 +194,6 @@ apply_repeatables(void)
 		}
 		PQclear(res);
 		free(sql);
-		free(path);
 		free(files[i]);
 	}
 	run0("COMMIT");
@@ -210,7 +211,7 @@ static int
 cmd_migrate(void)
 {
 	const char *p[1];
-	char **files, *path, *sql, version[64];
+	char **files, *sql, version[64];
 	size_t n, i;
 	PGresult *res;
 	int applied = 0;
@@ -237,15 +238,13 @@ cmd_migrate(void)
 		res = run("SELECT 1 FROM schema_migrations WHERE version = $1",
 		    1, p);
 		if (PQntuples(res) == 0) {
-			path = mt_xasprintf("%s/%s", mt_cfg.sql_dir, files[i]);
-			sql = read_file(path);
+			sql = read_file(mt_cfg.sql_dir, files[i]);
 			run0(sql);
 			PQclear(run("INSERT INTO schema_migrations (version) "
 			    "VALUES ($1)", 1, p));
 			printf("applied %s\n", files[i]);
 			applied++;
 			free(sql);
-			free(path);
 		}
 		PQclear(res);
 		run0("COMMIT");
@@ -344,8 +343,8 @@ user_upsert(const char *role, const char *login, const char *password,
 static void
 each_tsv_line(const char *name, void (*fn)(char **))
 {
-	char *path = mt_xasprintf("%s/ref/%s", mt_cfg.sql_dir, name);
-	char *text = read_file(path), *line, *save = NULL, *f[6], *s2;
+	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir);
+	char *text = read_file(dir, name), *line, *save = NULL, *f[6], *s2;
 	int i;
 
 	for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -356,14 +355,14 @@ each_tsv_line(const char *name, void (*fn)(char **))
 		for (i = 0; i < 6; i++) {
 			f[i] = strtok_r(i == 0 ? line : NULL, "\t ", &s2);
 			if (f[i] == NULL)
-				die_bad("%s: a line needs 6 fields", path);
+				die_bad("%s/%s: a line needs 6 fields", dir, name);
 			if (strcmp(f[i], "-") == 0)
 				f[i] = NULL;
 		}
 		fn(f);
 	}
 	free(text);
-	free(path);
+	free(dir);
 }
 
 /* Demo accounts (sql/ref/demo_users.tsv): role login password region
@@ -379,19 +378,17 @@ static void	demo_expert(char **);
 static int
 cmd_load_reference(void)
 {
-	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir), *path, *sql;
+	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir), *sql;
 	char **files;
 	size_t n, i;
 
 	files = sql_files(dir, &n);
 	run0("BEGIN");
 	for (i = 0; i < n; i++) {
-		path = mt_xasprintf("%s/%s", dir, files[i]);
-		sql = read_file(path);
+		sql = read_file(dir, files[i]);
 		run0(sql);
 		printf("loaded %s\n", files[i]);
 		free(sql);
-		free(path);
 		free(files[i]);
 	}
 	run0("COMMIT");

@@ -27,26 +27,21 @@ BEGIN
     RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS diseases_version ON diseases;
-CREATE TRIGGER diseases_version
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON diseases
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-DROP TRIGGER IF EXISTS disease_materials_version ON disease_materials;
-CREATE TRIGGER disease_materials_version
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON disease_materials
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-DROP TRIGGER IF EXISTS region_diseases_version ON region_diseases;
-CREATE TRIGGER region_diseases_version
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON region_diseases
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-DROP TRIGGER IF EXISTS material_kinds_version ON material_kinds;
-CREATE TRIGGER material_kinds_version
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON material_kinds
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-DROP TRIGGER IF EXISTS regions_version ON regions;
-CREATE TRIGGER regions_version
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON regions
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
+-- Its triggers: one per catalog table, the same for each.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['diseases', 'disease_materials',
+                             'region_diseases', 'material_kinds', 'regions']
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_version', t);
+        EXECUTE format('CREATE TRIGGER %I'
+            ' AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()',
+            t || '_version', t);
+    END LOOP;
+END $$;
 
 -- Today in China (deadlines and years are counted in local days).
 CREATE OR REPLACE FUNCTION cn_today() RETURNS date
