@@ -3,6 +3,8 @@
 -- after it lands: change the schema with a new numbered migration.
 -- Constraints live here, not only in C: states are CHECKed, every
 -- reference is a foreign key, "one live X" rules are partial unique indexes.
+-- Numbered migrations hold tables, indexes and data only: every function,
+-- view and trigger has its one live definition in sql/fn/ (see there).
 
 -- Regions (统筹区) by their 6-digit administrative division code.
 CREATE TABLE regions (
@@ -408,27 +410,10 @@ CREATE TABLE idempotency_keys (
 );
 
 -- A counter bumped by every change to the public catalog, so workers that
--- cache the catalog in memory know cheaply when to reload it.
+-- cache the catalog in memory know cheaply when to reload it (the
+-- triggers that bump it: sql/fn/10_util.sql).
 CREATE TABLE catalog_version (
     id          boolean PRIMARY KEY DEFAULT true CHECK (id),
     version     bigint NOT NULL
 );
 INSERT INTO catalog_version VALUES (true, 1);
-
-CREATE FUNCTION bump_catalog_version() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE catalog_version SET version = version + 1;
-    RETURN NULL;
-END $$;
-
-CREATE TRIGGER diseases_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON diseases FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-CREATE TRIGGER disease_materials_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON disease_materials FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-CREATE TRIGGER region_diseases_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON region_diseases FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-CREATE TRIGGER material_kinds_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON material_kinds FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
-CREATE TRIGGER regions_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-    ON regions FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();

@@ -81,7 +81,12 @@ static const char *const stmts[STMT__MAX] = {
 	    " 'submitted_at', a.submitted_at,"
 	    " 'expected_decision_date', a.expected_decision_date,"
 	    " 'overdue', a.expected_decision_date < cn_today(),"
-	    " 'unassigned_since', a.unassigned_since)::text, a.id"
+	    " 'unassigned_since', a.unassigned_since,"
+	    /* Waiting longer than the region's unassigned_notice_hours (the
+	     * applicant has been told by SMS): the agency must act. */
+	    " 'stuck', coalesce(a.unassigned_since <= now() - make_interval("
+	    "  hours => policy_value(a.region, 'unassigned_notice_hours')::int)"
+	    "  AND a.status IN ('submitted', 'in_review'), false))::text, a.id"
 	    " FROM applications a JOIN persons p ON p.id = a.person_id"
 	    " JOIN diseases d ON d.code = a.disease"
 	    " WHERE ($1::text IS NULL OR a.region = $1)"

@@ -119,8 +119,9 @@ static const char *const stmts[STMT__MAX] = {
 	    "   'id_number', mask_id(p.id_number)),"
 	    " 'phone', mask_phone(a.phone),"
 	    " 'designated_institution', a.designated_institution,"
-	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at)::text,"
-	    " a.id"
+	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
+	    " 'waiting_for_expert', waiting_for_expert(a.status,"
+	    "  a.unassigned_since))::text, a.id"
 	    " FROM applications a JOIN persons p ON p.id = a.person_id"
 	    " JOIN diseases d ON d.code = a.disease"
 	    " WHERE " SCOPE
@@ -143,14 +144,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
 	    "  actor_role) SELECT id, 'updated', $10, $11 FROM a)"
 	    " SELECT id FROM a",
-	[STMT_WITHDRAW] =
-	    "WITH a AS (UPDATE applications SET status = 'withdrawn',"
-	    "  push_stage = NULL, unassigned_since = NULL,"
-	    "  updated_at = now() WHERE id = $1"
-	    "  AND status IN ('draft', 'submitted', 'returned') RETURNING id),"
-	    " e AS (INSERT INTO events (application_id, type, actor_user,"
-	    "  actor_role) SELECT id, 'withdrawn', $2, $3 FROM a)"
-	    " SELECT id FROM a",
+	[STMT_WITHDRAW] = "SELECT withdraw_application($1, $2, $3)::text",
 	[STMT_MATERIAL_RULES] =
 	    "SELECT dm.kind IS NOT NULL, coalesce(mk.name, ''),"
 	    " coalesce(dm.max_age_days,"
@@ -652,12 +646,54 @@ h_patch(struct mt_req *req)
 	return h_get(req);
 }
 
+/*
+ * After a withdrawal committed: drop the Redis timer and lease of each
+ * assignment it cancelled (w: withdraw_application's result).  Best
+ * effort: a timer left behind finds its assignment cancelled and does
+ * nothing, and the dispatcher's rebuild arms only pushed assignments.
+ */
+static void
+drop_cancelled(json_object *w)
+{
+	json_object *list, *x, *v;
+	const char *region, *app;
+	redisReply *r;
+	size_t i;
+
+	if (!json_object_object_get_ex(w, "cancelled", &list) ||
+	    !json_object_object_get_ex(w, "region", &v))
+		return;
+	region = json_object_get_string(v);
+	app = json_object_object_get_ex(w, "id", &v) ?
+	    json_object_get_string(v) : "";
+	for (i = 0; i < json_object_array_length(list); i++) {
+		x = json_object_array_get_idx(list, i);
+		r = mt_redis_cmd("ZREM timers:{%s} %s", region,
+		    json_object_get_string(json_object_object_get(x,
+		    "assignment")));
+		if (r != NULL)
+			freeReplyObject(r);
+		r = mt_redis_cmd("DEL lease:{%s}:%s:%s", region, app,
+		    json_object_get_string(json_object_object_get(x,
+		    "stage")));
+		if (r != NULL)
+			freeReplyObject(r);
+	}
+}
+
+/*
+ * POST /applications/{id}/withdraw: before a decision (API.md), also
+ * while an expert holds it (withdraw_application cancels the live
+ * assignment).  200 with the application; 404 not the caller's; 409
+ * application_not_withdrawable once decided or withdrawn; 503 database.
+ */
 static int
 h_withdraw(struct mt_req *req)
 {
 	const char *id = mt_req_param(req, "id"), *p[3];
 	struct scope sc;
 	char status[16];
+	json_object *w;
 	PGresult *res;
 	int rc;
 
@@ -670,11 +706,14 @@ h_withdraw(struct mt_req *req)
 	res = mt_db_query_or_reply(req, STMT_WITHDRAW, 3, p);
 	if (res == NULL)
 		return -1;
-	rc = PQntuples(res);
+	w = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ?
+	    json_tokener_parse(PQgetvalue(res, 0, 0)) : NULL;
 	PQclear(res);
-	if (rc == 0)
+	if (w == NULL)
 		return mt_reply_error(req, 409, "application_not_withdrawable",
-		    "申请已进入审核或已有结论，不能撤回", NULL);
+		    "申请已有结论或已撤回，不能撤回", NULL);
+	drop_cancelled(w);
+	json_object_put(w);
 	return h_get(req);
 }
 

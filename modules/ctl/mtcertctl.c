@@ -81,7 +81,9 @@ run(const char *sql, int n, const char *const *params)
 	    PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	/* A file of comments only (an emptied migration) is no failure. */
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY) {
 		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
 		PQclear(res);
 		PQfinish(conn);
@@ -96,9 +98,11 @@ run0(const char *sql)
 	PQclear(run(sql, 0, NULL));
 }
 
+/* The text of file name in dir (caller frees); exits 2 when unreadable. */
 static char *
-read_file(const char *path)
+read_file(const char *dir, const char *name)
 {
+	char *path = mt_xasprintf("%s/%s", dir, name);
 	struct mt_buf b = {0};
 	char chunk[8192];
 	size_t n;
@@ -109,6 +113,7 @@ read_file(const char *path)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		mt_buf_append(&b, chunk, n);
 	fclose(f);
+	free(path);
 	if (b.data == NULL)
 		mt_buf_puts(&b, "");
 	return b.data;
@@ -144,12 +149,71 @@ sql_files(const char *dir, size_t *n)
 	return names;
 }
 
-/* Apply sql/NNN_*.sql in order, each in its own transaction, once. */
+/*
+ * Apply the files of sql/fn/ (the one live definition of each function,
+ * view and trigger) whose SHA-256 differs from the one recorded in
+ * schema_repeatables, in name order, all in one transaction, after the
+ * numbered migrations.  Only changed files, not all of them every time:
+ * re-creating a trigger locks its table (events, applications) against
+ * the running service, and 20_applications.sql rebuilds every stored
+ * progress view, so an unchanged file is left alone.  Exits 1 when a file
+ * fails (nothing of this step is kept), 2 when sql/fn cannot be read.
+ */
+static void
+apply_repeatables(void)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char **files, *dir, *sql, sha[sizeof(h) * 2 + 1];
+	const char *p[2];
+	size_t n, i;
+	PGresult *res;
+	int applied = 0;
+
+	run0("CREATE TABLE IF NOT EXISTS schema_repeatables ("
+	    " name text PRIMARY KEY,"
+	    " sha256 text NOT NULL,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())");
+	dir = mt_xasprintf("%s/fn", mt_cfg.sql_dir);
+	files = sql_files(dir, &n);
+	run0("BEGIN");
+	run0("SELECT pg_advisory_xact_lock(7411200)");
+	for (i = 0; i < n; i++) {
+		sql = read_file(dir, files[i]);
+		crypto_hash_sha256(h, (const unsigned char *)sql, strlen(sql));
+		mt_hex(h, sizeof(h), sha);
+		p[0] = files[i];
+		p[1] = sha;
+		res = run("SELECT 1 FROM schema_repeatables"
+		    " WHERE name = $1 AND sha256 = $2", 2, p);
+		if (PQntuples(res) == 0) {
+			run0(sql);
+			PQclear(run("INSERT INTO schema_repeatables (name, sha256)"
+			    " VALUES ($1, $2) ON CONFLICT (name) DO UPDATE"
+			    " SET sha256 = EXCLUDED.sha256, applied_at = now()",
+			    2, p));
+			printf("applied fn/%s\n", files[i]);
+			applied++;
+		}
+		PQclear(res);
+		free(sql);
+		free(files[i]);
+	}
+	run0("COMMIT");
+	free(files);
+	free(dir);
+	printf("functions: %d applied, %zu files\n", applied, n);
+}
+
+/*
+ * Apply sql/NNN_*.sql in order, each in its own transaction, once (tables,
+ * indexes, data), then the changed files of sql/fn/.  Returns 0; exits 1
+ * when the database fails, 2 on two migrations with one number.
+ */
 static int
 cmd_migrate(void)
 {
 	const char *p[1];
-	char **files, *path, *sql, version[64];
+	char **files, *sql, version[64];
 	size_t n, i;
 	PGresult *res;
 	int applied = 0;
@@ -176,15 +240,13 @@ cmd_migrate(void)
 		res = run("SELECT 1 FROM schema_migrations WHERE version = $1",
 		    1, p);
 		if (PQntuples(res) == 0) {
-			path = mt_xasprintf("%s/%s", mt_cfg.sql_dir, files[i]);
-			sql = read_file(path);
+			sql = read_file(mt_cfg.sql_dir, files[i]);
 			run0(sql);
 			PQclear(run("INSERT INTO schema_migrations (version) "
 			    "VALUES ($1)", 1, p));
 			printf("applied %s\n", files[i]);
 			applied++;
 			free(sql);
-			free(path);
 		}
 		PQclear(res);
 		run0("COMMIT");
@@ -192,6 +254,7 @@ cmd_migrate(void)
 	}
 	free(files);
 	printf("migrations: %d applied, %zu total\n", applied, n);
+	apply_repeatables();
 	return 0;
 }
 
@@ -282,8 +345,8 @@ user_upsert(const char *role, const char *login, const char *password,
 static void
 each_tsv_line(const char *name, void (*fn)(char **))
 {
-	char *path = mt_xasprintf("%s/ref/%s", mt_cfg.sql_dir, name);
-	char *text = read_file(path), *line, *save = NULL, *f[6], *s2;
+	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir);
+	char *text = read_file(dir, name), *line, *save = NULL, *f[6], *s2;
 	int i;
 
 	for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -294,14 +357,14 @@ each_tsv_line(const char *name, void (*fn)(char **))
 		for (i = 0; i < 6; i++) {
 			f[i] = strtok_r(i == 0 ? line : NULL, "\t ", &s2);
 			if (f[i] == NULL)
-				die_bad("%s: a line needs 6 fields", path);
+				die_bad("%s/%s: a line needs 6 fields", dir, name);
 			if (strcmp(f[i], "-") == 0)
 				f[i] = NULL;
 		}
 		fn(f);
 	}
 	free(text);
-	free(path);
+	free(dir);
 }
 
 /* Demo accounts (sql/ref/demo_users.tsv): role login password region
@@ -317,19 +380,17 @@ static void	demo_expert(char **);
 static int
 cmd_load_reference(void)
 {
-	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir), *path, *sql;
+	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir), *sql;
 	char **files;
 	size_t n, i;
 
 	files = sql_files(dir, &n);
 	run0("BEGIN");
 	for (i = 0; i < n; i++) {
-		path = mt_xasprintf("%s/%s", dir, files[i]);
-		sql = read_file(path);
+		sql = read_file(dir, files[i]);
 		run0(sql);
 		printf("loaded %s\n", files[i]);
 		free(sql);
-		free(path);
 		free(files[i]);
 	}
 	run0("COMMIT");
@@ -426,8 +487,8 @@ cmd_user_add(int argc, char **argv)
 }
 
 /*
- * Add an expert through create_expert() (sql/003): the same checks as
- * POST /agency/experts.  keep: an existing login is left alone (demo
+ * Add an expert through create_expert() (sql/fn/40_experts.sql): the
+ * same checks as POST /agency/experts.  keep: an existing login is left alone (demo
  * data).  Exits 2 with the reason on bad input.
  */
 static int

@@ -21,7 +21,7 @@
  * configured sms_log ({"id","to","template","text","at"}); a gateway
  * sender goes behind the same function later.
  *
- * And it runs the review engine's clock (sql/003_review.sql holds the
+ * And it runs the review engine's clock (sql/fn/30_review.sql holds the
  * engine itself; the dispatcher is its only caller):
  *   - pushes: every application with a stage needing an expert gets one
  *     (push_assignment: the draw, the assignment, the event, the SMS);

@@ -7,7 +7,7 @@
  *   POST /expert/tasks/{aid}/refuse     {reason}
  *   POST /expert/tasks/{aid}/decision   {decision, opinion, reason_code?}
  *
- * The engine is sql/003_review.sql: PostgreSQL's conditional updates
+ * The engine is sql/fn/30_review.sql: PostgreSQL's conditional updates
  * decide every race (an accept at the deadline against the dispatcher's
  * expiry: exactly one wins).  Redis follows after the commit: the timer
  * member goes, the lease changes, and the dispatcher is woken to push the
@@ -126,7 +126,8 @@ engine_or_reply(struct mt_req *req, int stmt, int n, const char *const *p)
 		    "您已对该任务作出认定意见", NULL);
 	else
 		mt_reply_error(req, 409, "task_unavailable",
-		    "任务已超过受理时限或已分配给其他专家", NULL);
+		    "任务已超过受理时限、已分配给其他专家或申请已撤回",
+		    NULL);
 	json_object_put(r);
 	return NULL;
 }

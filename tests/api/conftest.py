@@ -141,6 +141,13 @@ def admin():
 PG_PORT = os.environ.get("MTCERT_PG_PORT", "5433")
 
 
+def redis(*args):
+    """One redis-cli command on the stack's Redis; its output, stripped."""
+    sock = os.path.join(VAR, "run", "redis", "redis.sock")
+    return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
+                          text=True, timeout=10, check=True).stdout.strip()
+
+
 def sql(query, *args):
     """Run one SQL statement on the stack's database; rows as lists of
     strings.  Tests use it to arrange what has no API yet (a qualification)
@@ -260,11 +267,13 @@ def complete(token, app):
     return api("GET", "/applications/%s" % app["id"], headers=bearer(token)).json()
 
 
-def new_region(window=86400):
+def new_region(window=86400, province="8"):
     """A region of its own (catalog, policies, three certifying
-    hospitals A, B, C), so a test controls its expert pool exactly."""
+    hospitals A, B, C), so a test controls its expert pool exactly.  Its
+    code starts with province (the first 2 digits name the province)."""
     while True:
-        code = "8%05d" % random.randint(0, 99999)
+        code = province + "%0*d" % (6 - len(province),
+                                    random.randint(0, 10 ** (6 - len(province)) - 1))
         if not sql("SELECT 1 FROM regions WHERE code = '%s'", code):
             break
     hosp = ["H%s%04d" % (code, i) for i in (1, 2, 3)]

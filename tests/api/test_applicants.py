@@ -5,23 +5,17 @@ import concurrent.futures
 import datetime
 import hashlib
 import os
-import subprocess
 import time
 
 from conftest import (JPEG, PDF, PNG, VAR, api, assert_error, bearer, client,
                       stack,
                       policy,
                       complete, ctl, draft, insured_login, login, new_person,
-                      request_code, required_kinds, sms_lines, sql, unique,
+                      redis, request_code, required_kinds, sms_lines, sql,
+                      unique,
                       upload, wait_for, wait_sms)
 
 TODAY = datetime.date.today()
-
-
-def redis(*args):
-    sock = os.path.join(VAR, "run", "redis", "redis.sock")
-    return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
-                          text=True, timeout=10, check=True).stdout.strip()
 
 
 def get(token, app_id):

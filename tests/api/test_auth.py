@@ -8,7 +8,8 @@ import time
 
 from conftest import (API, VAR, api, assert_error, bearer, client, ctl,
                       insured_login, login, loopback_address, new_person,
-                      policy, request_code, sms_lines, sql, unique, wait_sms)
+                      policy, redis, request_code, sms_lines, sql, unique,
+                      wait_sms)
 
 
 def test_login_me_logout_bearer():
@@ -181,12 +182,6 @@ def test_success_resets_failure_count():
         for _ in range(2):
             assert_error(password_login(user, "no", src), 401, "login_failed")
         assert password_login(user, pw, src).status_code == 200
-
-
-def redis(*args):
-    sock = os.path.join(VAR, "run", "redis", "redis.sock")
-    return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
-                          text=True, timeout=10, check=True).stdout.strip()
 
 
 def test_session_expires_when_idle():

@@ -1,6 +1,12 @@
 """mtcertctl: migrate, load-reference, person, user and policy commands
 (issue 2 item 5).  Exit 0 on success, 2 with a clear message on bad input."""
-from conftest import api, assert_error, bearer, ctl, login, sql, unique
+import os
+import re
+import shutil
+import subprocess
+
+from conftest import CTL, VAR, ROOT, api, assert_error, bearer, ctl, login, \
+    sql, unique
 
 
 def check_digit(body17):
@@ -11,6 +17,57 @@ def check_digit(body17):
 def test_migrate_is_idempotent():
     out = ctl("migrate").stdout
     assert "0 applied" in out
+
+
+def test_migrate_twice_is_a_no_op():
+    """Numbered migrations once each; the function files of sql/fn/ only
+    when their checksum changed (B3)."""
+    ctl("migrate")
+    out = ctl("migrate").stdout
+    assert "migrations: 0 applied" in out, out
+    assert "functions: 0 applied" in out, out
+    assert "applied" not in out.replace("0 applied", ""), out
+
+
+def _has_marker(marker):
+    return sql("SELECT position('%s' IN prosrc) > 0 FROM pg_proc"
+               " WHERE proname = 'create_expert_id'", marker) == [["t"]]
+
+
+def test_changed_function_file_is_reapplied(tmp_path):
+    """A copy of sql/ whose fn/40_experts.sql changes one function: migrate
+    applies that file alone, once; back on the original it is applied
+    again (its checksum changed back)."""
+    copy = tmp_path / "sql"
+    shutil.copytree(os.path.join(ROOT, "sql"), copy)
+    fn = copy / "fn" / "40_experts.sql"
+    marker = "changed by test_ctl"
+    text = fn.read_text()
+    assert "WHERE u.login = p_login\n$$" in text
+    fn.write_text(text.replace("WHERE u.login = p_login\n$$",
+                               "WHERE u.login = p_login -- %s\n$$" % marker))
+    conf = tmp_path / "mtcert.conf"
+    with open(os.path.join(VAR, "mtcert.conf")) as f:
+        conf.write_text(re.sub(r"(?m)^sql_dir = .*$", "sql_dir = %s" % copy,
+                               f.read()))
+
+    def migrate(*config):
+        cp = subprocess.run([CTL, *config, "migrate"], capture_output=True,
+                            text=True, timeout=60)
+        assert cp.returncode == 0, (cp.stdout, cp.stderr)
+        return cp.stdout
+
+    try:
+        out = migrate("--config", str(conf))
+        assert "applied fn/40_experts.sql" in out, out
+        assert "functions: 1 applied" in out, out
+        assert _has_marker(marker)
+        assert "functions: 0 applied" in migrate("--config", str(conf))
+    finally:
+        out = ctl("migrate").stdout
+    assert "applied fn/40_experts.sql" in out, out
+    assert "functions: 1 applied" in out, out
+    assert not _has_marker(marker)
 
 
 def test_load_reference_is_idempotent():

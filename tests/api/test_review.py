@@ -9,8 +9,10 @@ import subprocess
 import time
 
 from conftest import (ROOT, VAR, api, assert_error, bearer, live_assignment,
-                      login, new_expert, new_region, sms_lines, sql,
+                      login, new_expert, new_region, redis, sms_lines, sql,
                       submitted_application, wait_for)
+
+WAITING = "暂无可分配的认定专家"
 
 CARDIO = ["心血管"]          # D013 (coronary heart disease): double review
 ONCO = ["肿瘤"]              # D001 (malignant tumour): single review
@@ -191,12 +193,22 @@ def test_three_misses_disqualify_and_notify_the_hospital():
             headers=bearer(admin))
     assert r.status_code == 200 and r.json()["status"] == "active"
     assert r.json()["consecutive_misses"] == 0
-    # The pool changed: the waiting application goes to the new expert
-    # (never back to one who already held it).
+    # Back in the pool: the waiting application gets a new round with the
+    # only expert there is (issue 9 A4: it never waits for good).
+    b = live_assignment(app["id"])
+    assert b["expert"] == lazy["id"] and b["id"] != a["id"]
+    assert sql("SELECT data->>'round' FROM events WHERE type = 'pushed'"
+               " AND (data->>'assignment')::bigint = %s", b["id"]) == [["2"]]
+    # A new expert comes before anyone's second round.
     fresh = new_expert(admin, reg["hospitals"][2], ONCO)
-    assert live_assignment(app["id"])["expert"] == fresh["id"]
     tok, later = submitted_application(reg, disease="D001")
-    assert live_assignment(later["id"])["expert"] in (lazy["id"], fresh["id"])
+    c = live_assignment(later["id"])
+    assert c["expert"] in (lazy["id"], fresh["id"])
+    api("POST", "/expert/tasks/%s/refuse" % c["id"],
+        headers=bearer(by_id([lazy, fresh], c["expert"])["token"]),
+        json={"reason": "忙"})
+    d = live_assignment(later["id"])
+    assert d["expert"] != c["expert"] and d["id"] != c["id"]
 
 
 def test_a_backlog_of_waiting_applications_never_starves_a_later_one():
@@ -534,6 +546,191 @@ def test_withdrawn_before_the_push_is_never_pushed():
                app["id"]) == [["0"]]
     assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
                app["id"]) == [["t"]]
+
+
+def withdraw(tok, app_id):
+    return api("POST", "/applications/%s/withdraw" % app_id,
+               headers=bearer(tok))
+
+
+def pushed_application():
+    """A region of two oncology experts and a single-review application
+    pushed to one of them: (region, applicant token, application, its
+    assignment, the expert holding it)."""
+    admin, reg, ex = region_with_experts(ONCO)
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    return reg, tok, app, a, by_id(ex, a["expert"])
+
+
+def test_withdraw_while_pushed_cancels_the_task():
+    """A5: withdraw works until a decision (API.md), not only until the
+    push: the live assignment is cancelled, its task gone (accept: 409),
+    its Redis timer dropped, no miss counted, the expert told; nothing is
+    pushed again."""
+    reg, tok, app, a, e = pushed_application()
+    sql("UPDATE experts SET phone = '13700001234' WHERE user_id = %s", e["id"])
+    assert task(e, app["id"])
+    assert wait_for(lambda: redis("ZSCORE", "timers:{%s}" % reg["region"],
+                                  str(a["id"])) != "", 10)
+    r = withdraw(tok, app["id"])
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "withdrawn"
+    assert r.json()["timeline"][-1]["text"] == "已撤回申请"
+    assert sql("SELECT state FROM assignments WHERE id = %s", a["id"]) == \
+        [["cancelled"]]
+    assert task(e, app["id"]) == []
+    assert_error(accept(e, a["id"]), 409, "task_unavailable")
+    assert sql("SELECT consecutive_misses FROM experts WHERE user_id = %s",
+               e["id"]) == [["0"]]
+    assert redis("ZSCORE", "timers:{%s}" % reg["region"], str(a["id"])) == ""
+    assert wait_for(lambda: any("已取消" in m["text"] and str(a["id"]) in
+                                m["text"] for m in sms_lines("13700001234")), 10)
+    time.sleep(1.5)
+    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
+               app["id"]) == [["1"]]
+    assert_error(withdraw(tok, app["id"]), 409, "application_not_withdrawable")
+
+
+def test_withdraw_after_accept_cancels_the_review():
+    """A5: also while the expert holds it (accepted): the decision then
+    answers 409, nothing is concluded, the lease is dropped."""
+    reg, tok, app, a, e = pushed_application()
+    assert accept(e, a["id"]).status_code == 200
+    lease = "lease:{%s}:%s:1" % (reg["region"], app["id"])
+    assert redis("EXISTS", lease) == "1"
+    r = withdraw(tok, app["id"])
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn", r.text
+    assert redis("EXISTS", lease) == "0"
+    assert_error(decide(e, a["id"], "approve"), 409, "task_unavailable")
+    assert task(e, app["id"], "accepted") == []
+    assert sql("SELECT status, decided_at IS NULL FROM applications"
+               " WHERE id = %s", app["id"]) == [["withdrawn", "t"]]
+    assert not sql("SELECT 1 FROM qualifications WHERE application_id = %s",
+                   app["id"])
+
+
+def test_no_withdraw_after_the_decision():
+    reg, tok, app, a, e = pushed_application()
+    assert accept(e, a["id"]).status_code == 200
+    assert decide(e, a["id"], "approve").status_code == 200
+    assert_error(withdraw(tok, app["id"]), 409, "application_not_withdrawable")
+    assert status(tok, app["id"])["status"] == "approved"
+
+
+def refuse(expert, aid):
+    r = api("POST", "/expert/tasks/%s/refuse" % aid,
+            headers=bearer(expert["token"]), json={"reason": "忙"})
+    assert r.status_code == 200, r.text
+
+
+def pushed_round(aid):
+    return int(sql("SELECT data->>'round' FROM events WHERE type = 'pushed'"
+                   " AND (data->>'assignment')::bigint = %s", aid)[0][0])
+
+
+def waiting(app_id):
+    return wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
+                                " applications WHERE id = %s", app_id)
+                    == [["t"]], 15)
+
+
+def test_new_rounds_never_go_to_the_first_stage_decider():
+    """A4: once every eligible expert has refused or missed a stage, a new
+    round among them (never the expert who decided stage 1, never a
+    disqualified one); when nobody at all is left it waits, and the
+    applicant is told so instead of "专家认定中" and a date."""
+    admin, reg, ex = region_with_experts(CARDIO)      # D013: double review
+    tok, app = submitted_application(reg, disease="D013")
+    a = live_assignment(app["id"], stage=1)
+    first = by_id(ex, a["expert"])
+    other = next(e for e in ex if e["id"] != first["id"])
+    assert accept(first, a["id"]).status_code == 200
+    assert decide(first, a["id"], "approve").status_code == 200
+    for rnd in (1, 2, 3):                             # miss_limit is 3
+        b = live_assignment(app["id"], stage=2)
+        assert b["expert"] == other["id"] and pushed_round(b["id"]) == rnd
+        refuse(other, b["id"])
+    assert waiting(app["id"])
+    assert sql("SELECT status FROM experts WHERE user_id = %s", other["id"]) \
+        == [["disqualified"]]
+    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s"
+               " AND stage = 2 AND expert_id = %s", app["id"],
+               first["id"]) == [["0"]]
+    body = status(tok, app["id"])
+    assert body["status"] == "in_review"
+    assert body["expected_decision_date"] is None     # no false date
+    assert body["waiting_for_expert"]["text"].startswith(WAITING)
+    texts = [x["text"] for x in body["timeline"]]
+    assert "已推送给复审专家（第2轮分配）" in texts
+    mine = api("GET", "/applications", headers=bearer(tok)).json()["items"]
+    assert [i["waiting_for_expert"] is not None for i in mine] == [True]
+
+
+def test_waiting_applicant_gets_one_sms_and_the_agency_sees_it_stuck():
+    """A4: nobody eligible at all: after the region's unassigned_notice_hours
+    the applicant is told by SMS, once; the agency's queue marks it
+    stuck."""
+    admin = login("admin")["token"]
+    reg = new_region()
+    tok, app = submitted_application(reg, disease="D001")   # nobody eligible
+    assert waiting(app["id"])
+
+    def queued():
+        q = api("GET", "/agency/applications", headers=bearer(admin),
+                params={"region": reg["region"], "status": "unassigned"})
+        return [i for i in q.json()["items"] if i["id"] == app["id"]]
+    assert [i["stuck"] for i in queued()] == [False]
+    assert status(tok, app["id"])["expected_decision_date"] is None
+    sql("UPDATE applications SET unassigned_since = now() - interval '25 hours'"
+        " WHERE id = %s", app["id"])                 # default: 24 hours
+    assert [i["stuck"] for i in queued()] == [True]
+    assert wait_for(lambda: sql("SELECT unassigned_notice_at IS NOT NULL FROM"
+                                " applications WHERE id = %s", app["id"])
+                    == [["t"]], 60)
+    sql("SELECT push_assignment(%s)", app["id"])      # retried again: no
+    sql("SELECT push_assignment(%s)", app["id"])      # second message
+    # (Counted by the application: test applications share one phone.)
+    mine = "编号%s）" % app["id"]
+    assert sql("SELECT count(*) FROM sms_outbox WHERE template ="
+               " 'application_waiting' AND position('%s' IN body) > 0",
+               mine) == [["1"]]
+    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    assert wait_for(lambda: any(WAITING in m["text"] and mine in m["text"]
+                                for m in sms_lines(phone)), 10)
+    texts = [x["text"] for x in status(tok, app["id"])["timeline"]]
+    assert "已短信告知：%s，医保经办机构正在安排" % WAITING in texts
+
+
+def fresh_province():
+    """A 2-digit province prefix no region has yet."""
+    used = {r[0] for r in sql("SELECT DISTINCT left(code, 2) FROM regions")}
+    return next(p for p in map(str, range(99, 9, -1)) if p not in used)
+
+
+def test_province_pool_only_by_policy_and_own_region_first():
+    """A4: a region with nobody eligible may draw from the other regions
+    of its province (first 2 digits of the code), only when its policy
+    province_pool_fallback says so (off by default); never another
+    province; its own pool first."""
+    admin = login("admin")["token"]
+    prov = fresh_province()
+    home, near = new_region(province=prov), new_region(province=prov)
+    new_expert(admin, new_region()["hospitals"][1], ONCO)   # other province
+    neighbour = new_expert(admin, near["hospitals"][1], ONCO)
+    tok, app = submitted_application(home, disease="D001")
+    assert waiting(app["id"])                       # off by default
+    r = api("PUT", "/agency/policy", headers=bearer(admin),
+            json={"region": home["region"], "key": "province_pool_fallback",
+                  "value": "true"})
+    assert r.status_code == 200, r.text
+    a = live_assignment(app["id"], timeout=30)
+    assert a["expert"] == neighbour["id"]
+    texts = [x["text"] for x in status(tok, app["id"])["timeline"]]
+    assert "已推送给认定专家（本省其他统筹区专家库）" in texts
+    own = new_expert(admin, home["hospitals"][1], ONCO)
+    tok, later = submitted_application(home, disease="D001")
+    assert live_assignment(later["id"])["expert"] == own["id"]
 
 
 def test_expiry_and_repush_go_on_while_redis_is_down():

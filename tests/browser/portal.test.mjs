@@ -518,8 +518,12 @@ test('an applicant withdraws a submitted application from its progress page', as
   const reg = newRegion();   // no expert: it stays submitted, waiting
   const { person, page } = await applicantOnEmptyList(reg);
   const appId = await submitInPage(page, reg.hospitals[0], person.phone);
+  await waitFor(() => sql(`SELECT unassigned_since IS NOT NULL FROM applications
+    WHERE id = ${appId}`)[0][0] === 't', 20000);
   await page.goto(URL + '/#/app/' + appId);
-  await page.locator('#expected').waitFor();
+  // Nobody can review it: the page says so, with no date (issue 9 A4).
+  await page.locator('#waiting').getByText('暂无可分配的认定专家').waitFor();
+  assert.equal(await page.locator('#expected').count(), 0, 'no false date');
   await page.click('#withdraw');
   // A second, explicit confirmation; "不撤回" keeps it.
   const posts = [];
@@ -527,7 +531,7 @@ test('an applicant withdraws a submitted application from its progress page', as
   await page.getByRole('button', { name: '不撤回' }).click();
   await page.locator('#withdraw-confirm').waitFor({ state: 'hidden' });
   assert.deepEqual(posts, [], 'nothing sent');
-  assert.equal(await page.locator('.status-line .badge-submitted').count(), 1);
+  assert.equal(await page.locator('.status-line .badge-unassigned').count(), 1);
   await page.click('#withdraw');
   await page.click('#withdraw-confirm');
   await page.locator('.status-line .badge-withdrawn').filter({ hasText: '已撤回' }).waitFor();

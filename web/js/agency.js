@@ -64,7 +64,8 @@ export async function agencyQueue(m, main) {
       h('div', { class: 'app-head' },
         h('strong', { class: 'app-disease', text: a.disease.name }),
         statusBadge(a.status),
-        a.overdue ? h('span', { class: 'badge badge-overdue', text: '已超期' }) : null),
+        a.overdue ? h('span', { class: 'badge badge-overdue', text: '已超期' }) : null,
+        a.stuck ? h('span', { class: 'badge badge-overdue', text: '长时间无可分配专家' }) : null),
       h('p', { text: '申请编号 ' + a.id + ' · ' + a.applicant.name + '（' + a.applicant.id_number + '）' }),
       h('p', { class: 'hint', text: '提交于 ' + fmtTime(a.submitted_at) +
         (a.expected_decision_date ? ' · 预计认定日期 ' + fmtDate(a.expected_decision_date) : '') +

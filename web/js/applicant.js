@@ -26,7 +26,8 @@ const ACCEPT = 'image/jpeg,image/png,application/pdf';
 // (10 MiB by default) is checked by the server, which says so beside the
 // field.  Bigger files are refused here, before minutes of uploading.
 const MAX_UPLOAD = 12 * 1048576;
-const WITHDRAWABLE = ['draft', 'submitted', 'returned'];
+// Until a decision (API.md): an expert's task is cancelled with it.
+const WITHDRAWABLE = ['draft', 'submitted', 'returned', 'in_review'];
 const QUALIFICATION = { active: '有效', terminated: '已终止', expired: '已到期', cancelled: '已注销' };
 
 function region() { return session.me.scope.region; }
@@ -475,7 +476,7 @@ async function applicationList(main, head, empty, withApplicant) {
     return;
   }
   main.append(h('ul', { class: 'app-list' }, r.items.map((a) => h('li', { class: 'card' },
-    h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: a.disease.name }), statusBadge(a.status)),
+    h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: a.disease.name }), statusBadge(shownStatus(a))),
     withApplicant ? h('p', { text: a.applicant.name + '（' + a.applicant.id_number + '）' }) : null,
     h('p', { class: 'hint', text: '申请编号 ' + a.id + ' · ' +
       (a.submitted_at ? '提交于 ' + fmtTime(a.submitted_at) : '创建于 ' + fmtTime(a.created_at)) }),
@@ -490,12 +491,21 @@ export function myApplications(m, main) {
   '您还没有申请。点击“申请门诊慢特病”开始。', false);
 }
 
+// Nobody eligible to review it yet: say so, not "专家认定中".
+function shownStatus(a) {
+  return a.waiting_for_expert ? 'unassigned' : a.status;
+}
+
 // ---------------------------------------------------------- one application
 
 export async function applicationDetail(id, main) {
   const a = await api('GET', '/applications/' + id);
   clear(main).append(h('h1', { text: a.disease.name }),
-    h('p', { class: 'status-line' }, '当前状态：', statusBadge(a.status)));
+    h('p', { class: 'status-line' }, '当前状态：', statusBadge(shownStatus(a))));
+  if (a.waiting_for_expert) {
+    main.append(h('p', { class: 'card info', id: 'waiting' }, a.waiting_for_expert.text +
+      '（自 ' + fmtTime(a.waiting_for_expert.since) + ' 起）'));
+  }
   if (a.expected_decision_date) {
     main.append(h('p', { class: 'card info', id: 'expected' }, '预计在 ',
       h('strong', { text: fmtDate(a.expected_decision_date) }), ' 前作出认定结论，结果将以短信通知。'));

@@ -1,0 +1,135 @@
+-- 10_util.sql -- shared pieces: local days, working days, policy values
+-- and their one setter, masks, the catalog version.
+--
+-- sql/fn/ holds the one live definition of every function, view and
+-- trigger (Flyway's repeatable migrations).  `mtcertctl migrate` applies
+-- the numbered migrations sql/NNN_*.sql first (tables, indexes, data
+-- only), then each file here whose SHA-256 differs from the one recorded
+-- in schema_repeatables, in name order, all in one transaction.  So:
+--   - change a function by editing it here, never in a new migration;
+--   - every statement must be re-runnable: CREATE OR REPLACE FUNCTION /
+--     VIEW, DROP TRIGGER IF EXISTS + CREATE TRIGGER;
+--   - changing a function's arguments or result type: DROP FUNCTION IF
+--     EXISTS the old signature just above the new definition;
+--   - a file may use what an earlier file defines (LANGUAGE sql bodies
+--     are checked when created, so their callees come first);
+--   - a migration that needs a function while migrating (a backfill)
+--     cannot call one from here, which does not exist yet on a fresh
+--     database: backfill in the function file itself (see the end of
+--     20_applications.sql) or inline the expression.
+
+-- The catalog version (001) goes up with every change to the public
+-- catalog.
+CREATE OR REPLACE FUNCTION bump_catalog_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE catalog_version SET version = version + 1;
+    RETURN NULL;
+END $$;
+
+-- Its triggers: one per catalog table, the same for each.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['diseases', 'disease_materials',
+                             'region_diseases', 'material_kinds', 'regions']
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_version', t);
+        EXECUTE format('CREATE TRIGGER %I'
+            ' AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version()',
+            t || '_version', t);
+    END LOOP;
+END $$;
+
+-- Today in China (deadlines and years are counted in local days).
+CREATE OR REPLACE FUNCTION cn_today() RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date
+$$;
+
+-- The date n working days after start (start itself not counted): one
+-- query over a window long enough for any run of holidays.
+-- (PL/pgSQL, not SQL: PL/pgSQL caches its plans, a non-inlined SQL
+-- function is planned again at every call.)
+CREATE OR REPLACE FUNCTION add_working_days(start date, n integer) RETURNS date
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF n < 0 OR n > 3650 THEN
+        RAISE EXCEPTION 'add_working_days: n out of range: %', n;
+    END IF;
+    IF n = 0 THEN
+        RETURN start;
+    END IF;
+    RETURN (SELECT d FROM (
+        SELECT g::date AS d, row_number() OVER (ORDER BY g) AS k
+        FROM generate_series(start + 1, start + n * 2 + 30, interval '1 day') g
+        LEFT JOIN calendar c ON c.day = g::date
+        WHERE coalesce(c.kind = 'workday', extract(isodow FROM g) < 6)) w
+        WHERE k = n);
+END $$;
+
+-- A region's policy value, or the key's default.
+CREATE OR REPLACE FUNCTION policy_value(r text, k text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN coalesce((SELECT value FROM policies WHERE region = r AND key = k),
+                    (SELECT default_value FROM policy_keys WHERE key = k));
+END $$;
+
+-- Change one policy value of a region (PUT /agency/policy, and the same
+-- checks as `mtcertctl policy set`): the key must exist and the value
+-- fit its type and range.  Returns NULL, or {"error","message"}.
+CREATE OR REPLACE FUNCTION set_policy(p_region text, p_key text, p_value text,
+    p_by text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    k policy_keys%ROWTYPE;
+    v bigint;
+BEGIN
+    SELECT * INTO k FROM policy_keys WHERE key = p_key;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'policy_key_unknown',
+            'field', 'key', 'message', '没有这项政策参数');
+    END IF;
+    IF k.type = 'int' THEN
+        IF p_value !~ '^-?[0-9]{1,18}$' THEN
+            RETURN jsonb_build_object('error', 'policy_value_invalid',
+                'field', 'value', 'message',
+                format('%s 须为 %s 到 %s 之间的整数', p_key, k.min_value, k.max_value));
+        END IF;
+        v := p_value::bigint;
+        IF v < k.min_value OR v > k.max_value THEN
+            RETURN jsonb_build_object('error', 'policy_value_invalid',
+                'field', 'value', 'message',
+                format('%s 须为 %s 到 %s 之间的整数', p_key, k.min_value, k.max_value));
+        END IF;
+    ELSIF k.type = 'bool' AND p_value NOT IN ('true', 'false') THEN
+        RETURN jsonb_build_object('error', 'policy_value_invalid',
+            'field', 'value', 'message', format('%s 须为 true 或 false', p_key));
+    ELSIF k.type = 'enum' AND NOT (p_value = ANY(k.choices)) THEN
+        RETURN jsonb_build_object('error', 'policy_value_invalid',
+            'field', 'value', 'message', format('%s 须为以下之一：%s', p_key,
+            array_to_string(k.choices, '、')));
+    END IF;
+    INSERT INTO policies (region, key, value, updated_by)
+    VALUES (p_region, p_key, p_value, p_by)
+    ON CONFLICT (region, key) DO UPDATE SET value = EXCLUDED.value,
+        updated_at = now(), updated_by = EXCLUDED.updated_by;
+    RETURN NULL;
+END $$;
+
+-- Masks for lists (API.md): 4112**********1234 and 138****5678.
+CREATE OR REPLACE FUNCTION mask_id(s text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+                WHEN length(s) <= 8 THEN repeat('*', length(s))
+                ELSE left(s, 4) || repeat('*', length(s) - 8) || right(s, 4) END
+$$;
+CREATE OR REPLACE FUNCTION mask_phone(s text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+                WHEN length(s) <= 7 THEN repeat('*', length(s))
+                ELSE left(s, 3) || repeat('*', length(s) - 7) || right(s, 4) END
+$$;

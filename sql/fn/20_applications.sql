@@ -1,0 +1,321 @@
+-- 20_applications.sql -- the applicant path: timeline texts, the
+-- submission rules, the progress view and submit (R-APP-*, R-CER-6).
+-- How files in sql/fn/ are applied: see 10_util.sql.
+
+CREATE OR REPLACE FUNCTION event_text(t text, d jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE t
+        WHEN 'created' THEN '已创建申请草稿'
+        WHEN 'filed_by_hospital' THEN '医院已代为填报申请'
+        WHEN 'prechecked' THEN '医院已完成申报预检'
+        WHEN 'updated' THEN '已修改申请信息'
+        WHEN 'material_added' THEN '已上传材料：' || coalesce(d->>'kind_name', '')
+        WHEN 'material_removed' THEN '已删除材料：' || coalesce(d->>'kind_name', '')
+        WHEN 'submitted' THEN '已提交申请，等待分配认定专家'
+        WHEN 'resubmitted' THEN '已补充材料并重新提交申请'
+        WHEN 'withdrawn' THEN '已撤回申请'
+        WHEN 'pushed' THEN CASE d->>'stage' WHEN '1' THEN '已推送给认定专家'
+                               WHEN '2' THEN '已推送给复审专家'
+                               ELSE '已推送给另一位专家复核' END
+            || CASE WHEN d->>'province' = 'true'
+                    THEN '（本省其他统筹区专家库）' ELSE '' END
+            || CASE WHEN (d->>'round')::int > 1
+                    THEN '（第' || (d->>'round') || '轮分配）' ELSE '' END
+        WHEN 'unassigned' THEN '暂无可分配的认定专家，将尽快安排'
+        WHEN 'waiting_notice' THEN '已短信告知：暂无可分配的认定专家，医保经办机构正在安排'
+        WHEN 'accepted' THEN '专家已受理'
+        WHEN 'refused' THEN '专家未能受理，正在重新分配'
+        WHEN 'expired' THEN '专家未按时受理，正在重新分配'
+        WHEN 'stage_done' THEN CASE d->>'stage' WHEN '1' THEN '初审已完成，等待复审'
+                                   ELSE '复审意见不一致，等待另一位专家复核' END
+        WHEN 'approved' THEN '认定通过，待遇自 ' || coalesce(d->>'valid_from', '')
+                             || ' 起享受'
+        WHEN 'rejected' THEN '不予认定：' || coalesce(d->>'reason', '')
+        ELSE '申请状态已更新'
+    END
+$$;
+
+-- The required kinds of an application's disease still without a
+-- material, with their names, in the disease's order.
+CREATE OR REPLACE FUNCTION missing_materials(app bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', dm.kind,
+               'name', mk.name, 'note', dm.note) ORDER BY dm.sort_order), '[]')
+    FROM applications a
+    JOIN disease_materials dm ON dm.disease = a.disease AND dm.required
+    JOIN material_kinds mk ON mk.code = dm.kind
+    WHERE a.id = app
+      AND NOT EXISTS (SELECT 1 FROM materials m WHERE m.application_id = a.id
+                      AND m.kind = dm.kind AND m.deleted_at IS NULL));
+END $$;
+
+-- Materials of an application older than their limit today (R-APP-3).
+CREATE OR REPLACE FUNCTION stale_materials(app bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r text;
+    max_age integer;
+BEGIN
+    SELECT region INTO r FROM applications WHERE id = app;
+    max_age := policy_value(r, 'material_max_age_days')::int;
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id,
+               'kind', m.kind, 'name', mk.name, 'issued_on', m.issued_on,
+               'max_age_days', coalesce(dm.max_age_days, max_age))
+               ORDER BY m.id), '[]')
+    FROM applications a
+    JOIN materials m ON m.application_id = a.id AND m.deleted_at IS NULL
+    JOIN material_kinds mk ON mk.code = m.kind
+    LEFT JOIN disease_materials dm ON dm.disease = a.disease AND dm.kind = m.kind
+    WHERE a.id = app
+      AND m.issued_on < cn_today() - coalesce(dm.max_age_days, max_age));
+END $$;
+
+-- The rules a submission must pass besides materials (R-APP-6, R-BEN,
+-- designated hospital).  Returns NULL when they pass, else
+-- {"code","message"}.  The caller holds the person's row lock, so two
+-- submissions of one person are counted one after the other.
+CREATE OR REPLACE FUNCTION submission_refusal(app bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    a applications%ROWTYPE;
+    used integer;
+    lim integer;
+BEGIN
+    SELECT * INTO a FROM applications WHERE id = app;
+    IF NOT EXISTS (SELECT 1 FROM institutions i WHERE i.code = a.designated_institution
+                   AND i.region = a.region AND i.designated) THEN
+        RETURN jsonb_build_object('code', 'institution_not_designated',
+            'field', 'designated_institution',
+            'message', '所选医院不是本统筹区的门诊慢特病定点医疗机构，请重新选择');
+    END IF;
+    IF EXISTS (SELECT 1 FROM qualifications q WHERE q.person_id = a.person_id
+               AND q.disease = a.disease AND q.status = 'active') THEN
+        RETURN jsonb_build_object('code', 'already_qualified',
+            'message', '您已享受该病种的门诊慢特病待遇，无需重复申请');
+    END IF;
+    IF a.submitted_at IS NULL THEN
+        lim := policy_value(a.region, 'yearly_application_limit')::int;
+        SELECT count(*) INTO used FROM applications x
+        WHERE x.person_id = a.person_id AND x.disease = a.disease
+          AND x.id <> a.id AND x.submitted_at IS NOT NULL
+          AND extract(year FROM x.submitted_at AT TIME ZONE 'Asia/Shanghai')
+              = extract(year FROM cn_today());
+        IF used >= lim THEN
+            RETURN jsonb_build_object('code', 'yearly_limit_reached',
+                'message', format('同一病种每个自然年度最多申请 %s 次，本年度已达上限', lim));
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- An open application that waits for an expert because nobody is
+-- eligible (unassigned_since, set by push_assignment): when since, and
+-- what the applicant reads instead of a status and a date that would not
+-- be true.  NULL otherwise.  Used by the progress view and the list.
+CREATE OR REPLACE FUNCTION waiting_for_expert(st text, since timestamptz)
+RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN since IS NOT NULL AND st IN ('submitted', 'in_review')
+        THEN json_build_object('since', since, 'text',
+            '暂无可分配的认定专家，医保经办机构已收到提醒，正在安排；安排后将重新推送给专家认定')
+        END
+$$;
+
+-- The progress view (GET /applications/{id}) of one application as JSON,
+-- without scoping (callers scope).  Kept ready in application_views and
+-- rebuilt whenever the application's timeline grows: every state change
+-- writes an event (DESIGN), so the trigger below sees every change, in
+-- the same transaction.  Reading progress is then one row fetch.
+CREATE OR REPLACE FUNCTION application_view(app bigint) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
+    SELECT json_build_object('id', a.id, 'status', a.status,
+        'channel', a.channel, 'review_mode', a.review_mode,
+        'region', a.region,
+        'disease', json_build_object('code', d.code, 'name', d.name),
+        'applicant', json_build_object('name', p.name,
+            'id_number', mask_id(p.id_number), 'sex', p.sex),
+        'phone', a.phone, 'medical_record_no', a.medical_record_no,
+        'designated_institution', json_build_object('code', i.code,
+            'name', i.name),
+        'filing_institution', a.filing_institution,
+        'agent', CASE WHEN a.agent_name IS NULL THEN NULL ELSE
+            json_build_object('name', a.agent_name,
+            'id_number', mask_id(a.agent_id_number),
+            'relation', a.agent_relation, 'phone', a.agent_phone) END,
+        'precheck', a.precheck,
+        'created_at', a.created_at, 'submitted_at', a.submitted_at,
+        'decided_at', a.decided_at,
+        -- No date while nobody can be assigned: it would be a promise
+        -- nobody is working on (waiting_for_expert says so instead).
+        'expected_decision_date', CASE WHEN a.status IN
+            ('submitted', 'in_review') AND a.unassigned_since IS NULL
+            THEN a.expected_decision_date END,
+        'waiting_for_expert', waiting_for_expert(a.status,
+            a.unassigned_since),
+        'missing_materials', missing_materials(a.id),
+        'materials', (SELECT coalesce(json_agg(json_build_object(
+            'id', m.id, 'kind', m.kind, 'name', mk.name,
+            'issued_on', m.issued_on, 'issuer', m.issuer,
+            'media_type', m.media_type, 'size', m.size_bytes,
+            'uploaded_at', m.created_at) ORDER BY m.id), '[]')
+            FROM materials m JOIN material_kinds mk ON mk.code = m.kind
+            WHERE m.application_id = a.id AND m.deleted_at IS NULL),
+        'decision_reason', CASE WHEN a.status = 'rejected'
+            THEN a.decision_reason END,
+        'qualification', (SELECT json_build_object('id', q.id,
+            'status', q.status, 'valid_from', q.valid_from,
+            'valid_to', q.valid_to,
+            'designated_institution', json_build_object('code', qi.code,
+                'name', qi.name))
+            FROM qualifications q
+            JOIN institutions qi ON qi.code = q.designated_institution
+            WHERE q.application_id = a.id ORDER BY q.id DESC LIMIT 1),
+        'timeline', (SELECT coalesce(json_agg(json_build_object(
+            'at', e.at, 'type', e.type, 'text', event_text(e.type, e.data))
+            ORDER BY e.id), '[]') FROM events e
+            WHERE e.application_id = a.id))::text
+    FROM applications a JOIN persons p ON p.id = a.person_id
+    JOIN diseases d ON d.code = a.disease
+    JOIN institutions i ON i.code = a.designated_institution
+    WHERE a.id = app);
+END $$;
+
+-- The progress view is rebuilt once per application and transaction, at
+-- commit: a batch that writes several events for one application (an
+-- expiry and the next push) pays for one rebuild, not one per event.
+CREATE OR REPLACE FUNCTION refresh_application_view() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM application_views
+               WHERE application_id = NEW.application_id
+                 AND built_xid = pg_current_xact_id()) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO application_views (application_id, view, built_xid)
+    VALUES (NEW.application_id, application_view(NEW.application_id),
+            pg_current_xact_id())
+    ON CONFLICT (application_id) DO UPDATE
+        SET view = EXCLUDED.view, built_xid = EXCLUDED.built_xid;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS events_refresh_view ON events;
+CREATE CONSTRAINT TRIGGER events_refresh_view AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION refresh_application_view();
+
+-- Submit an application (POST /applications/{id}/submit) in one call and
+-- one transaction: lock the application and its person (so one person's
+-- submissions are counted one after the other, R-APP-6), check every
+-- rule, then change the state, write the event and queue the SMS.
+-- The caller's scope comes as (s_role, s_person, s_inst, s_region).
+-- Returns {"ok": {...}} or {"error": code, ...}.
+CREATE OR REPLACE FUNCTION submit_application(app bigint, actor bigint, s_role text,
+    s_person bigint, s_inst text, s_region text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    a applications%ROWTYPE;
+    found_list jsonb;
+    refusal jsonb;
+    dname text;
+BEGIN
+    SELECT x.* INTO a FROM applications x JOIN persons p ON p.id = x.person_id
+    WHERE x.id = app
+      AND ((s_role = 'insured' AND x.person_id = s_person)
+           OR (s_role = 'hospital' AND x.filing_institution = s_inst)
+           OR (s_role = 'agency' AND x.region = s_region)
+           OR s_role = 'admin')
+    FOR UPDATE OF x, p;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'not_found');
+    END IF;
+    IF a.status NOT IN ('draft', 'returned') THEN
+        RETURN jsonb_build_object('error', 'not_submittable', 'status', a.status);
+    END IF;
+    found_list := missing_materials(app);
+    IF found_list <> '[]' THEN
+        RETURN jsonb_build_object('error', 'materials_missing',
+                                  'list', found_list);
+    END IF;
+    found_list := stale_materials(app);
+    IF found_list <> '[]' THEN
+        RETURN jsonb_build_object('error', 'material_too_old',
+                                  'list', found_list);
+    END IF;
+    refusal := submission_refusal(app);
+    IF refusal IS NOT NULL THEN
+        RETURN jsonb_build_object('error', 'refused', 'refusal', refusal);
+    END IF;
+    UPDATE applications SET status = 'submitted', promised_at = now(),
+        submitted_at = coalesce(submitted_at, now()), updated_at = now(),
+        -- Counted from the day the application is complete (R-APP-8),
+        -- so a resubmission after a return starts the count again.
+        expected_decision_date = add_working_days(cn_today(),
+            policy_value(region, CASE WHEN review_mode = 'single'
+                THEN 'instant_decision_working_days'
+                ELSE 'decision_working_days' END)::int)
+    WHERE id = app RETURNING * INTO a;
+    SELECT name INTO dname FROM diseases WHERE code = a.disease;
+    INSERT INTO sms_outbox (to_phone, template, body)
+    VALUES (a.phone, 'application_submitted',
+            format('【门诊慢特病】您的“%s”认定申请（编号%s）已提交，结果将以短信通知。',
+                   dname, a.id));
+    -- The event last: its trigger rebuilds the view with all of the above.
+    INSERT INTO events (application_id, type, actor_user, actor_role)
+    VALUES (app, CASE WHEN a.promised_at <> a.submitted_at
+                 THEN 'resubmitted' ELSE 'submitted' END, actor, s_role);
+    RETURN jsonb_build_object('ok', jsonb_build_object(
+        'id', a.id, 'status', a.status, 'submitted_at', a.submitted_at,
+        'expected_decision_date', a.expected_decision_date));
+END $$;
+
+-- Withdraw an application (POST /applications/{id}/withdraw) before a
+-- decision (API.md), also while an expert holds it: the live assignment
+-- of any stage is cancelled (no miss is counted against the expert, whose
+-- task disappears: accept and decide then answer 409), the expert is
+-- told by SMS, nothing is pushed any more.  The caller has checked the
+-- scope.  Returns {"id","region","cancelled":[{"assignment","stage"}]}
+-- for the caller to drop the Redis timers and leases (harmless if left:
+-- an expiry finds the assignment no longer pushed), or NULL when the
+-- application is decided or withdrawn already.
+CREATE OR REPLACE FUNCTION withdraw_application(app bigint, actor bigint,
+    s_role text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    a applications%ROWTYPE;
+    gone jsonb;
+BEGIN
+    UPDATE applications SET status = 'withdrawn', push_stage = NULL,
+        unassigned_since = NULL, updated_at = now()
+    WHERE id = app
+      AND status IN ('draft', 'submitted', 'returned', 'in_review')
+    RETURNING * INTO a;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    WITH x AS (UPDATE assignments SET state = 'cancelled', ended_at = now()
+               WHERE application_id = app AND state IN ('pushed', 'accepted')
+               RETURNING id, stage, expert_id),
+         sms AS (INSERT INTO sms_outbox (to_phone, template, body)
+                 SELECT e.phone, 'task_cancelled', format(
+                     '【门诊慢特病】您的认定任务（任务号%s）因申请人撤回申请已取消，无需处理。',
+                     x.id)
+                 FROM x JOIN experts e ON e.user_id = x.expert_id
+                 WHERE e.phone IS NOT NULL)
+    SELECT coalesce(jsonb_agg(jsonb_build_object('assignment', x.id,
+               'stage', x.stage) ORDER BY x.id), '[]')
+    INTO gone FROM x;
+    INSERT INTO events (application_id, type, actor_user, actor_role, data)
+    VALUES (app, 'withdrawn', actor, s_role,
+            CASE WHEN gone = '[]' THEN '{}'
+                 ELSE jsonb_build_object('cancelled', gone) END);
+    RETURN jsonb_build_object('id', app, 'region', a.region,
+                              'cancelled', gone);
+END $$;
+
+-- The stored views follow this file: whenever it changes (and so is
+-- applied again), every view is rebuilt with the definitions above.
+UPDATE application_views SET view = application_view(application_id);
