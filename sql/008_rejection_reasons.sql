@@ -30,7 +30,5 @@ ALTER TABLE assignments ADD CONSTRAINT assignments_reason_code_fkey
 ALTER TABLE applications ADD CONSTRAINT applications_reason_code_fkey
     FOREIGN KEY (decision_reason_code) REFERENCES rejection_reasons(code);
 
--- Served from the catalog's cache: a change reloads it (see 001).
-CREATE TRIGGER rejection_reasons_version
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rejection_reasons
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_catalog_version();
+-- Served from the catalog's cache: its version trigger is made with the
+-- other catalog tables' in sql/fn/10_util.sql.

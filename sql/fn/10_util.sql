@@ -33,7 +33,8 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['diseases', 'disease_materials',
-                             'region_diseases', 'material_kinds', 'regions']
+                             'region_diseases', 'material_kinds', 'regions',
+                             'rejection_reasons']
     LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_version', t);
         EXECUTE format('CREATE TRIGGER %I'
