@@ -14,6 +14,7 @@
  *                        [--phone P]
  *   mtcertctl policy set REGION KEY VALUE
  *   mtcertctl policy get REGION
+ *   mtcertctl errors                   (the error table as JSON)
  *
  * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
  * the database fails.
@@ -31,6 +32,7 @@
 #include "mt_auth.h"
 #include "mt_config.h"
 #include "mt_db.h"
+#include "mt_error.h"
 #include "mt_policy.h"
 #include "mt_util.h"
 #include "mt_valid.h"
@@ -604,6 +606,35 @@ cmd_policy(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * errors: the error table (shared/mt_error.c) as one JSON array of
+ * {code, status, message}, for the contract test and for operators.
+ * Needs no database.  Exit 1 when the table is out of order.
+ */
+static int
+cmd_errors(void)
+{
+	json_object *all = json_object_new_array(), *row;
+	size_t i;
+
+	if (mt_error_check() != 0)
+		return 1;
+	for (i = 0; i < MT_E__MAX; i++) {
+		row = json_object_new_object();
+		json_object_object_add(row, "code",
+		    json_object_new_string(mt_errors[i].code));
+		json_object_object_add(row, "status",
+		    json_object_new_int(mt_errors[i].status));
+		json_object_object_add(row, "message",
+		    json_object_new_string(mt_errors[i].message));
+		json_object_array_add(all, row);
+	}
+	puts(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(all);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -615,7 +646,8 @@ usage(void)
 	    "--password P [--region R] [--institution CODE] [--id-number N]\n"
 	    "  expert add --login L --password P --institution CODE "
 	    "--title 中级|副高|正高 --specialties A,B [--phone P]\n"
-	    "  policy set REGION KEY VALUE | policy get REGION\n", stderr);
+	    "  policy set REGION KEY VALUE | policy get REGION\n"
+	    "  errors   (the error table as JSON)\n", stderr);
 	exit(EXIT_BAD);
 }
 
@@ -632,6 +664,8 @@ main(int argc, char **argv)
 	}
 	if (argc < 2)
 		usage();
+	if (strcmp(argv[1], "errors") == 0 && argc == 2)
+		return cmd_errors();
 	if (mt_config_load(cfg) != 0)
 		return EXIT_BAD;
 	if (mt_auth_init() != 0)
