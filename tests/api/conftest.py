@@ -104,6 +104,31 @@ def stack(*args):
                    check=True, timeout=120, capture_output=True)
 
 
+def redis(*args):
+    """One redis-cli command on the stack's own Redis (its unix socket);
+    the reply as text."""
+    sock = os.path.join(VAR, "run", "redis", "redis.sock")
+    return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
+                          text=True, timeout=10, check=True).stdout.strip()
+
+
+def workers(module):
+    """PIDs of the module's workers (children of its mtcert-host), sorted:
+    equal before and after a fault means no worker was restarted."""
+    master = int(open(os.path.join(VAR, "pids", module + ".pid")).read())
+    kids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = open("/proc/%s/stat" % pid).read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+            kids.append(int(pid))
+    return sorted(kids)
+
+
 def login(user, password=None):
     r = api("POST", "/auth/password-login",
             json={"login": user, "password": password or DEMO_PASSWORD[user]})

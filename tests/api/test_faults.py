@@ -10,22 +10,8 @@ import time
 
 import requests
 
-from conftest import API, VAR, api, assert_error, bearer, login, stack, wait_for
-
-
-def workers(module):
-    master = int(open(os.path.join(VAR, "pids", module + ".pid")).read())
-    kids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = open("/proc/%s/stat" % pid).read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-            kids.append(int(pid))
-    return sorted(kids)
+from conftest import (API, VAR, api, assert_error, bearer, login, stack,
+                      wait_for, workers)
 
 
 def test_redis_down_503_then_recovers_without_restart():
