@@ -169,8 +169,8 @@ mt_redis_tx_exec(struct mt_redis_tx *tx)
 	rc = 0;
 out:
 	/* Whatever failed, the connection goes: Redis discards the
-	 * transaction of a client that left, and we never read a reply
-	 * that belongs to someone else's command. */
+	 * transaction of a client that left, and no unread reply is left
+	 * to be taken for the answer to the next command. */
 	if (rc != 0 && c != NULL)
 		mt_redis_close();
 	mt_buf_free(&tx->cmds);

@@ -40,8 +40,9 @@ struct mt_redis_tx {
 void        mt_redis_tx_add(struct mt_redis_tx *tx, const char *fmt, ...);
 /*
  * Run tx's commands in one MULTI...EXEC.  Returns 0 when EXEC ran them
- * all without an error reply; -1 when Redis is down, refused one (out of
- * memory, AOF not writable: EXECABORT) or failed one.  On -1 the
+ * all without an error reply; -1 when tx is empty or a command could not
+ * be formatted, when Redis is down, refused one (out of memory, AOF not
+ * writable: EXECABORT) or failed one.  On -1 the
  * connection is dropped, so no transaction outlives the call and the
  * next command starts on a fresh connection.  Either way tx's memory
  * is freed and tx is left empty, ready for reuse.
