@@ -107,7 +107,7 @@ mt_auth_create(const struct mt_session *s, int idle, char *token, char *csrf)
 {
 	unsigned char raw[32];
 	char hash[65], uid[24], pid[24], idles[16];
-	redisReply *r;
+	struct mt_redis_tx tx = {0};
 
 	randombytes_buf(raw, sizeof(raw));
 	mt_hex(raw, sizeof(raw), token);
@@ -117,23 +117,12 @@ mt_auth_create(const struct mt_session *s, int idle, char *token, char *csrf)
 	snprintf(uid, sizeof(uid), "%lld", s->user_id);
 	snprintf(pid, sizeof(pid), "%lld", s->person_id);
 	snprintf(idles, sizeof(idles), "%d", idle);
-	/* MULTI: the session never exists without its expiry. */
-	if ((r = mt_redis_cmd("MULTI")) == NULL)
-		return -1;
-	freeReplyObject(r);
-	r = mt_redis_cmd("HSET sess:%s uid %s role %s pid %s region %s "
+	/* One transaction: the session never exists without its expiry. */
+	mt_redis_tx_add(&tx, "HSET sess:%s uid %s role %s pid %s region %s "
 	    "inst %s csrf %s idle %s", hash, uid, mt_role_name(s->role), pid,
 	    s->region, s->institution, csrf, idles);
-	if (r == NULL)
-		return -1;
-	freeReplyObject(r);
-	if ((r = mt_redis_cmd("EXPIRE sess:%s %d", hash, idle)) == NULL)
-		return -1;
-	freeReplyObject(r);
-	if ((r = mt_redis_cmd("EXEC")) == NULL)
-		return -1;
-	freeReplyObject(r);
-	return 0;
+	mt_redis_tx_add(&tx, "EXPIRE sess:%s %d", hash, idle);
+	return mt_redis_tx_exec(&tx);
 }
 
 int

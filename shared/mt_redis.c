@@ -1,8 +1,12 @@
 /*
  * mt_redis.c -- see mt_redis.h.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "mt_log.h"
@@ -50,14 +54,21 @@ mt_redis_ctx(void)
 	return rctx;
 }
 
+/*
+ * See mt_redis.h.  An error reply discards the context too: the command
+ * may have been sent on a connection left in a state we do not know,
+ * and a reconnect costs less than a worker stuck in it.
+ */
 redisReply *
 mt_redis_cmd(const char *fmt, ...)
 {
-	redisContext *c = mt_redis_ctx();
+	redisContext *c;
 	redisReply *r;
 	va_list ap;
 
-	if (c == NULL)
+	/* MULTI goes through mt_redis_tx, which never leaves one open. */
+	assert(strncasecmp(fmt, "MULTI", 5) != 0);
+	if ((c = mt_redis_ctx()) == NULL)
 		return NULL;
 	va_start(ap, fmt);
 	r = redisvCommand(c, fmt, ap);
@@ -70,7 +81,100 @@ mt_redis_cmd(const char *fmt, ...)
 	if (r->type == REDIS_REPLY_ERROR) {
 		mt_log_warn("redis error reply: %s", r->str);
 		freeReplyObject(r);
+		mt_redis_close();
 		return NULL;
 	}
 	return r;
+}
+
+void
+mt_redis_tx_add(struct mt_redis_tx *tx, const char *fmt, ...)
+{
+	char *cmd;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = redisvFormatCommand(&cmd, fmt, ap);
+	va_end(ap);
+	if (len < 0) {
+		tx->err = 1;
+		return;
+	}
+	mt_buf_append(&tx->cmds, cmd, (size_t)len);
+	redisFreeCommand(cmd);
+	tx->n++;
+}
+
+/*
+ * Read the reply to the i-th command of the pipeline (0 is MULTI, n+1
+ * EXEC) and check it.  0 when it is what a clean transaction answers,
+ * -1 after logging what it was.
+ */
+static int
+tx_reply(redisContext *c, size_t i, size_t n)
+{
+	redisReply *r = NULL;
+	size_t k;
+	int rc = -1;
+
+	if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL) {
+		mt_log_warn("redis transaction failed: %s", c->errstr);
+		goto out;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		mt_log_warn("redis transaction error reply: %s", r->str);
+		goto out;
+	}
+	if (i == n + 1) {
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+			mt_log_warn("redis transaction not run");
+			goto out;
+		}
+		for (k = 0; k < n; k++)
+			if (r->element[k]->type == REDIS_REPLY_ERROR) {
+				mt_log_warn("redis transaction error reply: %s",
+				    r->element[k]->str);
+				goto out;
+			}
+	} else if (r->type != REDIS_REPLY_STATUS) {
+		mt_log_warn("redis transaction: unexpected reply");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (r != NULL)
+		freeReplyObject(r);
+	return rc;
+}
+
+int
+mt_redis_tx_exec(struct mt_redis_tx *tx)
+{
+	redisContext *c = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (tx->err || tx->n == 0 || (c = mt_redis_ctx()) == NULL)
+		goto out;
+	/* One pipeline: MULTI, the commands, EXEC; then every reply, so
+	 * none is left unread on the connection. */
+	if (redisAppendCommand(c, "MULTI") != REDIS_OK ||
+	    redisAppendFormattedCommand(c, tx->cmds.data, tx->cmds.len) !=
+	    REDIS_OK || redisAppendCommand(c, "EXEC") != REDIS_OK)
+		goto out;
+	for (i = 0; i < tx->n + 2; i++)
+		if (tx_reply(c, i, tx->n) != 0)
+			goto out;
+	rc = 0;
+out:
+	/* Whatever failed, the connection goes: Redis discards the
+	 * transaction of a client that left, and no unread reply is left
+	 * to be taken for the answer to the next command. */
+	if (rc != 0 && c != NULL)
+		mt_redis_close();
+	mt_buf_free(&tx->cmds);
+	tx->n = 0;
+	tx->err = 0;
+	return rc;
 }

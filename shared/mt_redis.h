@@ -2,23 +2,52 @@
  * mt_redis.h -- one Redis connection per worker.  Every new connection
  * gets the command timeout set again (hiredis 0.14 forgets it on
  * reconnect, and without it a stopped Redis hangs the worker).  After
- * any error the context is discarded and the next call reconnects.
+ * any error, an error reply included, the context is discarded and the
+ * next call reconnects: a connection in an unknown state (inside a
+ * MULTI, half a pipeline read) is never used again.
  */
 #ifndef MT_REDIS_H
 #define MT_REDIS_H
 
 #include <hiredis/hiredis.h>
 
+#include "mt_util.h"
+
 /* Where to connect; does not connect. */
 void        mt_redis_setup(const char *socket_path, int timeout_ms);
 /* The live context, connecting if needed; NULL when Redis is down. */
 redisContext *mt_redis_ctx(void);
 /*
- * Run one command (hiredis format).  Returns the reply (caller frees with
- * freeReplyObject), or NULL when Redis is down or answered an error
- * (after an I/O error the context is discarded).
+ * Run one command (hiredis format); never MULTI (see mt_redis_tx).
+ * Returns the reply (caller frees with freeReplyObject), or NULL when
+ * Redis is down or answered an error (the context is then discarded).
  */
 redisReply *mt_redis_cmd(const char *fmt, ...);
+
+/*
+ * A transaction: the only way to send MULTI.  Commands are queued here
+ * (hiredis format) and mt_redis_tx_exec sends MULTI, them and EXEC as
+ * one pipeline (one round trip) and reads every reply.  Zero-initialised
+ * is empty.
+ */
+struct mt_redis_tx {
+	struct mt_buf	 cmds;	/* the commands, in the wire protocol */
+	size_t		 n;	/* how many */
+	int		 err;	/* a command could not be formatted */
+};
+
+/* Queue one command (hiredis format) in tx. */
+void        mt_redis_tx_add(struct mt_redis_tx *tx, const char *fmt, ...);
+/*
+ * Run tx's commands in one MULTI...EXEC.  Returns 0 when EXEC ran them
+ * all without an error reply; -1 when tx is empty or a command could not
+ * be formatted, when Redis is down, refused one (out of memory, AOF not
+ * writable: EXECABORT) or failed one.  On -1 the
+ * connection is dropped, so no transaction outlives the call and the
+ * next command starts on a fresh connection.  Either way tx's memory
+ * is freed and tx is left empty, ready for reuse.
+ */
+int         mt_redis_tx_exec(struct mt_redis_tx *tx);
 void        mt_redis_close(void);
 
 #endif

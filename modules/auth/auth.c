@@ -237,6 +237,7 @@ h_sms_code(struct mt_req *req)
 {
 	const char *phone = mt_req_param(req, "phone");
 	char region[8], code[8], hash[65], text[160];
+	struct mt_redis_tx tx = {0};
 	const char *p[2];
 	redisReply *r;
 	PGresult *res;
@@ -253,24 +254,11 @@ h_sms_code(struct mt_req *req)
 	code_hash(phone, code, hash);
 	/* A new code replaces the old one, tries and all; never without
 	 * its expiry. */
-	if ((r = mt_redis_cmd("MULTI")) == NULL)
+	mt_redis_tx_add(&tx, "DEL smscode:%s", phone);
+	mt_redis_tx_add(&tx, "HSET smscode:%s hash %s tries 0", phone, hash);
+	mt_redis_tx_add(&tx, "EXPIRE smscode:%s %d", phone, ttl);
+	if (mt_redis_tx_exec(&tx) != 0)
 		return mt_reply_unavailable(req, "缓存服务");
-	freeReplyObject(r);
-	if ((r = mt_redis_cmd("DEL smscode:%s", phone)) != NULL) {
-		freeReplyObject(r);
-		r = mt_redis_cmd("HSET smscode:%s hash %s tries 0", phone, hash);
-	}
-	if (r != NULL) {
-		freeReplyObject(r);
-		r = mt_redis_cmd("EXPIRE smscode:%s %d", phone, ttl);
-	}
-	if (r != NULL) {
-		freeReplyObject(r);
-		r = mt_redis_cmd("EXEC");
-	}
-	if (r == NULL)
-		return mt_reply_unavailable(req, "缓存服务");
-	freeReplyObject(r);
 	snprintf(text, sizeof(text), "【门诊慢特病】您的登录验证码为%s，"
 	    "%d分钟内有效。请勿告诉他人。", code, ttl / 60);
 	p[0] = phone;

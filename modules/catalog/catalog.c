@@ -292,11 +292,18 @@ cache_find(const char *key)
 	return bsearch(&k, cache.e, cache.n, sizeof(k), entry_cmp);
 }
 
+/*
+ * GET /health: 200 when PostgreSQL answers SELECT 1 and Redis takes a
+ * write; 503 (Health plus error, Retry-After) otherwise.  Redis is probed
+ * with a write, not PING: a Redis out of memory under noeviction, or one
+ * whose AOF cannot be written, still answers PING but refuses every
+ * session and sign-in.  The probe key lives 10 s, so it never grows.
+ */
 static int
 h_health(struct mt_req *req)
 {
 	PGresult *res = mt_db_exec(req->db, STMT_PING, 0, NULL);
-	redisReply *r = mt_redis_cmd("PING");
+	redisReply *r = mt_redis_cmd("SET health:probe 1 PX 10000");
 	int pg_ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
 	int redis_ok = r != NULL;
 	json_object *o = json_object_new_object(), *err;

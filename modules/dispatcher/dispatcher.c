@@ -246,20 +246,30 @@ wall_ms(void)
 static char (*regions)[8];
 static int nregions, cap_regions;
 
-/* Tell Redis about a pushed assignment: its lease and its timer. */
+/* Queue in tx what Redis holds of a pushed assignment: its lease (kept
+ * if already there) and its timer. */
+static void
+arm_add(struct mt_redis_tx *tx, const char *asg, const char *region,
+    const char *app, const char *stage, const char *expert,
+    const char *deadline_ms, long long ttl_ms)
+{
+	mt_redis_tx_add(tx, "SET lease:{%s}:%s:%s %s:%s NX PX %lld", region,
+	    app, stage, asg, expert, ttl_ms > 0 ? ttl_ms : 1);
+	mt_redis_tx_add(tx, "ZADD timers:{%s} %s %s", region, deadline_ms,
+	    asg);
+}
+
+/* Tell Redis about a pushed assignment: its lease and its timer, in one
+ * transaction (one round trip).  If Redis refuses, the overdue sweep and
+ * the next rebuild expire it from PostgreSQL. */
 static void
 arm(const char *asg, const char *region, const char *app, const char *stage,
     const char *expert, const char *deadline_ms, long long ttl_ms)
 {
-	redisReply *r;
+	struct mt_redis_tx tx = {0};
 
-	r = mt_redis_cmd("SET lease:{%s}:%s:%s %s:%s NX PX %lld", region, app,
-	    stage, asg, expert, ttl_ms > 0 ? ttl_ms : 1);
-	if (r != NULL)
-		freeReplyObject(r);
-	r = mt_redis_cmd("ZADD timers:{%s} %s %s", region, deadline_ms, asg);
-	if (r != NULL)
-		freeReplyObject(r);
+	arm_add(&tx, asg, region, app, stage, expert, deadline_ms, ttl_ms);
+	(void)mt_redis_tx_exec(&tx);
 }
 
 static const char *
@@ -497,11 +507,6 @@ run_timers(struct mt_db *db)
 	return n;
 }
 
-/*
- * Make Redis agree with PostgreSQL again: every pushed assignment in its
- * timer set with its lease, and anything overdue expired from here.
- * Returns 0, or -1 when Redis is down (try again soon).
- */
 /* Refresh the regions whose timer sets we claim from (a new region's
  * timers are claimed within one sweep). */
 static void
@@ -524,36 +529,52 @@ load_regions(struct mt_db *db)
 	PQclear(res);
 }
 
+/* Assignments armed per transaction by rebuild: one round trip each
+ * REBUILD_CHUNK, and no transaction so long it stalls Redis. */
+#define REBUILD_CHUNK 500
+
+/*
+ * Make Redis agree with PostgreSQL again: every pushed assignment in its
+ * timer set with its lease, and anything overdue expired from here.
+ * Returns 0, or -1 when Redis is down or refused a write (try again
+ * soon; the marker is set only after every chunk went in).
+ */
 static int
 rebuild(struct mt_db *db)
 {
+	struct mt_redis_tx tx = {0};
 	PGresult *res;
 	redisReply *r;
-	int i, down = 0;
+	int i, n, rc = -1;
 
 	load_regions(db);
 	if ((r = mt_redis_cmd("PING")) == NULL)
-		down = 1;
-	else
-		freeReplyObject(r);
-	if (down)
 		return -1;
+	freeReplyObject(r);
 	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
-		for (i = 0; i < PQntuples(res); i++)
-			arm(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-			    PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-			    atoll(PQgetvalue(res, i, 6)));
-		if (PQntuples(res) > 0)
-			mt_log_info("rebuilt %d timers", PQntuples(res));
+		n = PQntuples(res);
+		for (i = 0; i < n; i++) {
+			arm_add(&tx, PQgetvalue(res, i, 0),
+			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+			    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+			    PQgetvalue(res, i, 5), atoll(PQgetvalue(res, i, 6)));
+			if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
+			    mt_redis_tx_exec(&tx) != 0)
+				goto out;
+		}
+		if (n > 0)
+			mt_log_info("rebuilt %d timers", n);
 	}
-	PQclear(res);
 	/* The marker says these sets are complete; a flushed Redis loses it
 	 * and we rebuild at once (redis_flushed). */
-	if ((r = mt_redis_cmd("SET dispatcher:rebuilt 1")) != NULL)
-		freeReplyObject(r);
-	return 0;
+	if ((r = mt_redis_cmd("SET dispatcher:rebuilt 1")) == NULL)
+		goto out;
+	freeReplyObject(r);
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
 }
 
 /* 1 when Redis lost our timer sets (FLUSHALL, a restart without AOF). */

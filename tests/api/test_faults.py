@@ -10,22 +10,8 @@ import time
 
 import requests
 
-from conftest import API, VAR, api, assert_error, bearer, login, stack, wait_for
-
-
-def workers(module):
-    master = int(open(os.path.join(VAR, "pids", module + ".pid")).read())
-    kids = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = open("/proc/%s/stat" % pid).read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-            kids.append(int(pid))
-    return sorted(kids)
+from conftest import (API, VAR, api, assert_error, bearer, login, stack,
+                      wait_for, workers)
 
 
 def test_redis_down_503_then_recovers_without_restart():
@@ -38,16 +24,17 @@ def test_redis_down_503_then_recovers_without_restart():
         body = r.json()
         assert body["redis"] == "down" and body["postgres"] == "ok"
         assert body["error"]["code"] == "service_unavailable"
-        # Session checks need Redis: 503, not 401, and not a hang.
+        # Session checks need Redis: 503, not 401, and not a hang (the
+        # bound is generous for a loaded machine: Redis is refused at once).
         t0 = time.monotonic()
         assert_error(api("GET", "/me", headers=bearer(tok)), 503,
                      "service_unavailable")
-        assert time.monotonic() - t0 < 3
+        assert time.monotonic() - t0 < 10
         # The catalog does not need Redis.
         assert api("GET", "/diseases/D001").status_code == 200
     finally:
         stack("redis-start")
-    assert wait_for(lambda: api("GET", "/health").status_code == 200, 5)
+    assert wait_for(lambda: api("GET", "/health").status_code == 200)
     # AOF: the session written before the stop survived it.
     assert api("GET", "/me", headers=bearer(tok)).status_code == 200
     assert workers("catalog") == before
@@ -67,7 +54,7 @@ def test_postgres_down_503_then_recovers_without_restart():
         assert api("GET", "/diseases").status_code == 200
     finally:
         stack("pg-start")
-    assert wait_for(lambda: api("GET", "/health").status_code == 200, 10)
+    assert wait_for(lambda: api("GET", "/health").status_code == 200)
     assert api("GET", "/institutions").status_code == 200
     assert workers("catalog") == before
 
@@ -99,14 +86,17 @@ def test_worker_killed_under_load():
             # The master replaces the worker by itself; the bound is for a
             # hang, not a speed target (a shared machine: no timed tests).
             full = wait_for(lambda: len(workers("catalog")) == 4 and
-                            pool[0] not in workers("catalog"), 10.0, 0.01)
-            time.sleep(0.5)
+                            pool[0] not in workers("catalog"), step=0.01)
+            # Hundreds of requests, however slow the machine (a count,
+            # not a rate; the bound is for a hang).
+            many = len(results) + 500
+            wait_for(lambda: len(results) > many)
         finally:
             stop.set()          # the threads end before the pool closes
     assert full
     failed = [c for c in results if c != 200]
     # At most the requests in flight on the killed worker (one; nginx may
-    # retry it on another worker), out of thousands.
+    # retry it on another worker), out of hundreds.
     assert len(results) > 500, len(results)
     assert len(failed) <= 1, (failed, len(results))
 
@@ -130,12 +120,14 @@ def test_sigterm_drains_and_removes_the_socket():
             try:
                 for _ in range(6):
                     ex.submit(hammer, "/diseases", stop, results, whole)
-                time.sleep(0.3)
+                # Requests in hand when the signal comes, however slow.
+                wait_for(lambda: results.count(200) > 50)
                 os.kill(master, signal.SIGTERM)
                 # Drained at once: the master shuts the listening socket,
-                # so no worker waits in accept() (the bound is 10 s).
+                # so no worker waits in accept() until the host's 10 s
+                # drain bound (under that, with room for a loaded box).
                 gone = wait_for(lambda: not os.path.exists(
-                    "/proc/%d" % master), 3)
+                    "/proc/%d" % master), 9)
                 time.sleep(0.3)
             finally:
                 stop.set()      # the threads end before the pool closes
@@ -147,7 +139,7 @@ def test_sigterm_drains_and_removes_the_socket():
     finally:
         stop.set()
         stack("modules-start")
-    assert wait_for(lambda: api("GET", "/diseases/D001").status_code == 200, 5)
+    assert wait_for(lambda: api("GET", "/diseases/D001").status_code == 200)
 
 
 def postmaster_pid():
@@ -169,11 +161,11 @@ def test_hung_database_gives_503_within_the_deadline_then_recovers():
         took = time.monotonic() - t0
         assert_error(r, 503, "service_unavailable")
         deadline = int(os.environ.get("MTCERT_PG_DEADLINE_MS", "15000")) / 1000
-        assert took < deadline + 3, took
+        assert took < deadline + 10, took      # a hang bound, not speed
     finally:
         for pid in [pg] + kids:
             os.kill(pid, signal.SIGCONT)
-    assert wait_for(lambda: api("GET", "/institutions").status_code == 200, 15)
+    assert wait_for(lambda: api("GET", "/institutions").status_code == 200)
     assert workers("catalog") == before
 
 
@@ -193,7 +185,8 @@ def test_hung_redis_gives_503_quickly_then_recovers():
         t0 = time.monotonic()
         assert_error(api("GET", "/me", headers=bearer(tok), timeout=30), 503,
                      "service_unavailable")
-        assert time.monotonic() - t0 < 4
+        assert time.monotonic() - t0 < 10      # timeout 1 s; not a hang
     finally:
         os.kill(redis_pid, signal.SIGCONT)
-    assert wait_for(lambda: api("GET", "/me", headers=bearer(tok)).status_code == 200, 10)
+    assert wait_for(lambda: api("GET", "/me", headers=bearer(tok)).status_code
+                    == 200)

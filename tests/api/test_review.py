@@ -48,6 +48,22 @@ def region_with_experts(specialties, n=2, window=86400):
                                    specialties) for i in range(n)]
 
 
+def pushes(app_id):
+    """Every assignment of the application, first push first."""
+    return [{"id": int(i), "expert": int(e)} for i, e in sql(
+        "SELECT id, expert_id FROM assignments WHERE application_id = %s"
+        " ORDER BY id", app_id)]
+
+
+def never_disqualify(reg):
+    """No miss limit in reg: where a test lets assignments expire on
+    purpose, a slow machine piles up expiries until every expert is
+    disqualified and nothing is pushed again (miss_limit is the subject
+    of its own tests)."""
+    sql("UPDATE policies SET value = '1000000' WHERE region = '%s'"
+        " AND key = 'miss_limit'", reg["region"])
+
+
 def status(tok, app_id):
     return api("GET", "/applications/%s" % app_id, headers=bearer(tok)).json()
 
@@ -77,7 +93,7 @@ def test_single_mode_push_accept_approve():
             " FROM qualifications WHERE application_id = %s", app["id"])
     assert q and q[0][0] == "D001" and q[0][1] == "t" and q[0][3] == "active"
     phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
-    assert wait_for(lambda: any("已通过" in m["text"] for m in sms_lines(phone)), 10)
+    assert wait_for(lambda: any("已通过" in m["text"] for m in sms_lines(phone)))
 
 
 def test_double_mode_two_experts_agree():
@@ -150,10 +166,10 @@ def test_refuse_reassigns_to_a_different_expert():
 def test_silence_past_the_window_reassigns_and_counts_a_miss():
     admin, reg, ex = region_with_experts(ONCO, window=2)
     tok, app = submitted_application(reg, disease="D001")
-    a = live_assignment(app["id"])
-    b = None
-    assert wait_for(lambda: live_assignment(app["id"])["id"] != a["id"], 8)
-    b = live_assignment(app["id"])
+    # The first two pushes, whether or not the second has expired too by
+    # the time we look (a slow machine).
+    assert wait_for(lambda: len(pushes(app["id"])) >= 2)
+    a, b = pushes(app["id"])[:2]
     assert b["expert"] != a["expert"]
     assert sql("SELECT state FROM assignments WHERE id = %s", a["id"]) == [["expired"]]
     assert sql("SELECT consecutive_misses FROM experts WHERE user_id = %s",
@@ -181,7 +197,7 @@ def test_three_misses_disqualify_and_notify_the_hospital():
     # Never drawn again: the last application waits, visible to the agency.
     assert wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
                                 " applications WHERE id = %s", app["id"])
-                    == [["t"]], 8)
+                    == [["t"]])
     queue = api("GET", "/agency/applications", headers=bearer(admin),
                 params={"region": reg["region"], "status": "unassigned"}).json()
     assert app["id"] in [i["id"] for i in queue["items"]]
@@ -235,9 +251,9 @@ def test_a_backlog_of_waiting_applications_never_starves_a_later_one():
         tok, app = submitted_application(reg, disease="D001")
         assert wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
                                     " applications WHERE id = %s",
-                                    app["id"]) == [["t"]], 10)
+                                    app["id"]) == [["t"]])
         fresh = new_expert(admin, reg["hospitals"][1], ONCO)
-        assert live_assignment(app["id"], timeout=15)["expert"] == fresh["id"]
+        assert live_assignment(app["id"])["expert"] == fresh["id"]
     finally:
         # The backlog would slow every later retry round: gone.
         sql("UPDATE applications SET status = 'withdrawn', push_stage = NULL,"
@@ -256,16 +272,18 @@ def test_timers_of_every_region_are_claimed_however_many_regions():
         admin, reg, ex = region_with_experts(ONCO, window=2)
         time.sleep(2.5)                  # the dispatcher sees the region
         tok, app = submitted_application(reg, disease="D001")
-        a = live_assignment(app["id"])
+        assert wait_for(lambda: pushes(app["id"]))
+        a = pushes(app["id"])[0]
         deadline = float(sql("SELECT extract(epoch FROM accept_deadline)"
                              " FROM assignments WHERE id = %s", a["id"])[0][0])
         assert wait_for(lambda: sql("SELECT state FROM assignments WHERE"
-                                    " id = %s", a["id"]) == [["expired"]], 30)
+                                    " id = %s", a["id"]) == [["expired"]])
         ended = float(sql("SELECT extract(epoch FROM ended_at) FROM assignments"
                           " WHERE id = %s", a["id"])[0][0])
         # Well before the sweep's 10 s grace: the timer did it.
         assert ended - deadline < 8, ended - deadline
-        assert live_assignment(app["id"])["expert"] != a["expert"]
+        assert wait_for(lambda: len(pushes(app["id"])) >= 2)
+        assert pushes(app["id"])[1]["expert"] != a["expert"]
     finally:
         sql("DELETE FROM regions WHERE code ~ '^00[0-9]{4}$'"
             " AND name LIKE '虚设%%'")
@@ -435,7 +453,8 @@ def test_accept_racing_the_expiry_exactly_one_wins():
         sql("UPDATE experts SET consecutive_misses = 0, status = 'active'"
             " WHERE user_id IN (%s, %s)", ex[0]["id"], ex[1]["id"])
         tok, app = submitted_application(reg, disease="D001")
-        a = live_assignment(app["id"])
+        assert wait_for(lambda: pushes(app["id"]))
+        a = pushes(app["id"])[0]        # live or, on a slow box, not
         e = by_id(ex, a["expert"])
         deadline = float(sql("SELECT extract(epoch FROM accept_deadline)"
                              " FROM assignments WHERE id = %s", a["id"])[0][0])
@@ -450,7 +469,7 @@ def test_accept_racing_the_expiry_exactly_one_wins():
         else:
             assert code == 409
             assert wait_for(lambda: sql("SELECT state FROM assignments WHERE"
-                                        " id = %s", a["id"]) == [["expired"]], 5)
+                                        " id = %s", a["id"]) == [["expired"]])
         outcomes.add(code)
     assert outcomes <= {200, 409}
 
@@ -488,18 +507,18 @@ def assert_each_stage_pushed_once(app_ids):
 
 def test_two_dispatchers_no_double_push():
     admin, reg, ex = region_with_experts(ONCO, n=3, window=2)
+    never_disqualify(reg)
     extra = second_dispatcher()
     try:
         apps = [submitted_application(reg, disease="D001")[1]["id"]
                 for _ in range(6)]
-        for app_id in apps:
-            live_assignment(app_id)
-        time.sleep(3)          # every one expires and is re-pushed once
-        for app_id in apps:
+        for app_id in apps:     # each expires and is pushed again
+            assert wait_for(lambda: len(sql(
+                "SELECT 1 FROM assignments WHERE application_id = %s",
+                app_id)) >= 2), app_id
             rows = sql("SELECT state FROM assignments WHERE application_id = %s"
                        " ORDER BY id", app_id)
             assert [r[0] for r in rows].count("pushed") <= 1, rows
-            assert len(rows) >= 2, rows
         assert_each_stage_pushed_once(apps)
     finally:
         extra.terminate()
@@ -509,10 +528,14 @@ def test_two_dispatchers_no_double_push():
 def test_redis_flush_and_dispatcher_kill_lose_nothing():
     """FLUSHALL with pushed assignments outstanding, and the dispatcher
     killed with SIGKILL: every assignment still expires and is re-pushed,
-    none twice."""
+    none twice.  Asserted per assignment: on a slow machine the re-pushed
+    3 s assignment may legitimately expire too."""
     admin, reg, ex = region_with_experts(ONCO, n=3, window=3)
+    never_disqualify(reg)
     apps = [submitted_application(reg, disease="D001")[1]["id"] for _ in range(4)]
-    first = {a: live_assignment(a)["id"] for a in apps}
+    for a in apps:
+        assert wait_for(lambda: pushes(a)), a
+    first = {a: pushes(a)[0]["id"] for a in apps}
     sock = os.path.join(VAR, "run", "redis", "redis.sock")
     subprocess.run(["redis-cli", "-s", sock, "FLUSHALL"], check=True,
                    capture_output=True)
@@ -522,13 +545,15 @@ def test_redis_flush_and_dispatcher_kill_lose_nothing():
                    check=True, capture_output=True, timeout=30)
     for a, asg in first.items():
         assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
-                                    asg) == [["expired"]], 15), a
-        assert wait_for(lambda: live_assignment(a)["id"] != asg, 10)
+                                    asg) == [["expired"]]), a
+        assert wait_for(lambda: len(pushes(a)) >= 2), a    # pushed again
     assert_each_stage_pushed_once(apps)
-    for a in apps:
-        n = sql("SELECT count(*) FROM events WHERE application_id = %s"
-                " AND type = 'expired'", a)[0][0]
-        assert n == "1", (a, n)
+    for a, asg in first.items():
+        expired = dict(sql("SELECT data->>'assignment', count(*) FROM events"
+                           " WHERE application_id = %s AND type = 'expired'"
+                           " GROUP BY 1", a))
+        assert expired.get(str(asg)) == "1", (a, asg, expired)
+        assert set(expired.values()) == {"1"}, (a, expired)
 
 
 def test_withdrawn_before_the_push_is_never_pushed():
@@ -537,7 +562,7 @@ def test_withdrawn_before_the_push_is_never_pushed():
     tok, app = submitted_application(reg, disease="D001")   # nobody eligible
     assert wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
                                 " applications WHERE id = %s", app["id"])
-                    == [["t"]], 8)
+                    == [["t"]])
     r = api("POST", "/applications/%s/withdraw" % app["id"], headers=bearer(tok))
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     new_expert(admin, reg["hospitals"][1], ONCO)            # pool changes
@@ -743,15 +768,17 @@ def test_expiry_and_repush_go_on_while_redis_is_down():
     for i in range(2):
         new_expert(admin, reg["hospitals"][1 + i], ONCO)
     tok, app = submitted_application(reg, disease="D001")
-    a = live_assignment(app["id"])
+    assert wait_for(lambda: pushes(app["id"]))
+    a = pushes(app["id"])[0]
     stack = os.path.join(ROOT, "shared", "stack.sh")
     subprocess.run([stack, "redis-stop"], check=True, capture_output=True,
                    timeout=60)
     try:
         assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
-                                    a["id"]) == [["expired"]], 25)
-        b = live_assignment(app["id"], timeout=10)
-        assert b["id"] != a["id"] and b["expert"] != a["expert"]
+                                    a["id"]) == [["expired"]])
+        assert wait_for(lambda: len(pushes(app["id"])) >= 2)
+        b = pushes(app["id"])[1]
+        assert b["expert"] != a["expert"]
     finally:
         subprocess.run([stack, "redis-start"], check=True, capture_output=True,
                        timeout=60)
@@ -760,6 +787,6 @@ def test_expiry_and_repush_go_on_while_redis_is_down():
     sock = os.path.join(VAR, "run", "redis", "redis.sock")
     assert wait_for(lambda: subprocess.run(
         ["redis-cli", "-s", sock, "EXISTS", "dispatcher:rebuilt"],
-        capture_output=True, text=True).stdout.strip() == "1", 10)
+        capture_output=True, text=True).stdout.strip() == "1")
     assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
-                                b["id"]) == [["expired"]], 10)
+                                b["id"]) == [["expired"]])
