@@ -239,7 +239,6 @@ h_sms_code(struct mt_req *req)
 	char region[8], code[8], hash[65], text[160];
 	struct mt_redis_tx tx = {0};
 	const char *p[2];
-	redisReply *r;
 	PGresult *res;
 	int known, ttl;
 
