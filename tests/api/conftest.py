@@ -172,13 +172,6 @@ def admin():
 PG_PORT = os.environ.get("MTCERT_PG_PORT", "5433")
 
 
-def redis(*args):
-    """One redis-cli command on the stack's Redis; its output, stripped."""
-    sock = os.path.join(VAR, "run", "redis", "redis.sock")
-    return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
-                          text=True, timeout=10, check=True).stdout.strip()
-
-
 def sql(query, *args):
     """Run one SQL statement on the stack's database; rows as lists of
     strings.  Tests use it to arrange what has no API yet (a qualification)
