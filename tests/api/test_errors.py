@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 
-import pytest
 import yaml
 
 from conftest import CTL, ROOT, api, assert_error
@@ -104,26 +103,6 @@ def test_sql_refusals_are_rows():
             assert code in TABLE, (f, code)
             found += 1
     assert found >= 5
-
-
-SOURCES = sorted(glob.glob(os.path.join(ROOT, "modules", "*", "*.c")) +
-                 glob.glob(os.path.join(ROOT, "shared", "*.c")))
-
-
-@pytest.mark.parametrize("src", SOURCES,
-                         ids=lambda p: os.path.relpath(p, ROOT))
-def test_no_refusal_outside_the_table(src):
-    """C answers refusals only through mt_reply_err / mt_reply_refusal:
-    no status, code or text of its own (the envelope writer itself lives
-    in mt_http.c and is called by mt_error.c alone)."""
-    if os.path.basename(src) in ("mt_error.c", "mt_http.c"):
-        text = open(src, encoding="utf-8").read()
-        if os.path.basename(src) == "mt_http.c":
-            assert "mt_reply_error(" not in re.sub(
-                r"\nmt_reply_error(_details)?\(", "\n", text)
-        return
-    text = open(src, encoding="utf-8").read()
-    assert not re.search(r"\bmt_reply_error(_details)?\(", text), src
 
 
 def test_a_refusal_answers_with_its_row():
