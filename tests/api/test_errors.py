@@ -9,7 +9,7 @@ import subprocess
 
 import yaml
 
-from conftest import CTL, ROOT, api, assert_error
+from conftest import CTL, ROOT
 
 SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
                            encoding="utf-8"))
@@ -91,22 +91,3 @@ def test_nginx_answers_are_rows_with_the_same_status_and_text():
                 "%s", ""), (f, err)
             found += 1
     assert found >= 4
-
-
-SQL_ERR = re.compile(r"'error',\s*'([a-z_]+)'")
-
-
-def test_sql_refusals_are_rows():
-    found = 0
-    for f in glob.glob(os.path.join(ROOT, "sql", "fn", "*.sql")):
-        for code in SQL_ERR.findall(open(f, encoding="utf-8").read()):
-            assert code in TABLE, (f, code)
-            found += 1
-    assert found >= 5
-
-
-def test_a_refusal_answers_with_its_row():
-    r = api("GET", "/diseases", params={"region": "999999"})
-    row = TABLE["region_not_found"]
-    assert_error(r, row["status"], "region_not_found")
-    assert r.json()["error"]["message"] == row["message"]
