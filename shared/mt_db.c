@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mt_db.h"
+#include "mt_error.h"
 #include "mt_log.h"
 #include "mt_util.h"
 
@@ -228,4 +229,56 @@ mt_db_log_error(const char *rid, int stmt, const PGresult *res)
 
 	mt_log_error("rid=%s stmt=%d sqlstate=%s constraint=%s", rid, stmt,
 	    st != NULL ? st : "-", cons != NULL ? cons : "-");
+}
+
+/* See mt_db.h. */
+PGresult *
+mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
+    const char *const *params)
+{
+	PGresult *res = mt_db_exec(req->db, stmt, n, params);
+	ExecStatusType st;
+
+	if (res == NULL) {
+		mt_reply_unavailable(req, "数据库");
+		return NULL;
+	}
+	st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	mt_db_log_error(req->request_id, stmt, res);
+	if (mt_db_transient(res))
+		mt_reply_unavailable(req, "数据库繁忙");
+	else
+		mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	PQclear(res);
+	return NULL;
+}
+
+/* See mt_db.h. */
+int
+mt_reply_items(struct mt_req *req, PGresult *res, int limit)
+{
+	struct mt_buf b = {0};
+	json_object *cur;
+	int i, n = PQntuples(res);
+
+	mt_buf_puts(&b, "{\"items\":[");
+	for (i = 0; i < n && i < limit; i++)
+		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	mt_buf_puts(&b, "],\"next_cursor\":");
+	if (n > limit && PQnfields(res) > 1) {
+		/* Serialized by json-c: a cursor is never trusted text. */
+		cur = json_object_new_string(PQgetvalue(res, limit - 1, 1));
+		mt_buf_puts(&b, json_object_to_json_string(cur));
+		json_object_put(cur);
+	} else
+		mt_buf_puts(&b, "null");
+	mt_buf_puts(&b, "}");
+	PQclear(res);
+	mt_req_header(req, "Cache-Control: no-store");
+	mt_reply_raw(req, 200, "application/json; charset=utf-8", b.data,
+	    b.len);
+	mt_buf_free(&b);
+	return 0;
 }

@@ -16,6 +16,8 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "mt_http.h"
+
 #define MT_DB_DEADLINE_MS 15000  /* default; server statement_timeout 10 s */
 
 struct mt_db {
@@ -60,5 +62,24 @@ int         mt_db_transient(const PGresult *res);
  * SQLSTATE and constraint only. */
 void        mt_db_log_error(const char *rid, int stmt, const PGresult *res);
 void        mt_db_close(struct mt_db *db);
+
+/*
+ * The two helpers that take a PGresult and answer a request; only a
+ * module's <module>_db.c calls them (handlers never see a PGresult).
+ *
+ * Run the module's prepared statement stmt on req->db; on a dropped
+ * connection or a busy database answer 503, on any other failure log it
+ * and answer 500 (a bug, never bad input).  Returns the result (caller
+ * PQclears) or NULL after replying.
+ */
+PGresult   *mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
+                const char *const *params);
+/*
+ * Answer a list page {"items":[...],"next_cursor":...}: column 0 of each
+ * row is an item's JSON text; a row beyond limit means there is a next
+ * page, whose cursor is column 1 of the last row shown (null without
+ * it).  Clears res.  Returns 0.
+ */
+int         mt_reply_items(struct mt_req *req, PGresult *res, int limit);
 
 #endif

@@ -10,6 +10,8 @@
 #include <sodium.h>
 
 #include "mt_auth.h"
+#include "mt_db.h"
+#include "mt_error.h"
 #include "mt_http.h"
 #include "mt_log.h"
 #include "mt_parse.h"
@@ -157,95 +159,13 @@ mt_reply_cached(struct mt_req *req, const char *body, size_t len,
 }
 
 int
-mt_reply_error(struct mt_req *req, int status, const char *code,
-    const char *message, const char *field)
-{
-	return mt_reply_error_details(req, status, code, message, field, NULL);
-}
-
-int
-mt_reply_error_details(struct mt_req *req, int status, const char *code,
-    const char *message, const char *field, json_object *details)
-{
-	json_object *root, *err;
-
-	err = json_object_new_object();
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message",
-	    json_object_new_string(message));
-	if (field != NULL)
-		json_object_object_add(err, "field",
-		    json_object_new_string(field));
-	if (details != NULL)
-		json_object_object_add(err, "details", details);
-	root = json_object_new_object();
-	json_object_object_add(root, "error", err);
-	mt_reply_json(req, status, root);
-	return -1;
-}
-
-int
-mt_reply_items(struct mt_req *req, PGresult *res, int limit)
-{
-	struct mt_buf b = {0};
-	json_object *cur;
-	int i, n = PQntuples(res);
-
-	mt_buf_puts(&b, "{\"items\":[");
-	for (i = 0; i < n && i < limit; i++)
-		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
-	mt_buf_puts(&b, "],\"next_cursor\":");
-	if (n > limit && PQnfields(res) > 1) {
-		/* Serialized by json-c: a cursor is never trusted text. */
-		cur = json_object_new_string(PQgetvalue(res, limit - 1, 1));
-		mt_buf_puts(&b, json_object_to_json_string(cur));
-		json_object_put(cur);
-	} else
-		mt_buf_puts(&b, "null");
-	mt_buf_puts(&b, "}");
-	PQclear(res);
-	mt_req_header(req, "Cache-Control: no-store");
-	mt_reply_raw(req, 200, "application/json; charset=utf-8", b.data,
-	    b.len);
-	mt_buf_free(&b);
-	return 0;
-}
-
-int
 mt_reply_unavailable(struct mt_req *req, const char *what)
 {
-	char msg[256];
+	char dep[128];
 
-	snprintf(msg, sizeof(msg), "服务暂时不可用（%s），请稍后再试", what);
+	snprintf(dep, sizeof(dep), "（%s）", what);
 	mt_req_header(req, "Retry-After: 5");
-	return mt_reply_error(req, 503, "service_unavailable", msg, NULL);
-}
-
-PGresult *
-mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
-    const char *const *params)
-{
-	PGresult *res = mt_db_exec(req->db, stmt, n, params);
-	ExecStatusType st;
-
-	if (res == NULL) {
-		mt_reply_unavailable(req, "数据库");
-		return NULL;
-	}
-	st = PQresultStatus(res);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		mt_db_log_error(req->request_id, stmt, res);
-		if (mt_db_transient(res)) {
-			PQclear(res);
-			mt_reply_unavailable(req, "数据库繁忙");
-			return NULL;
-		}
-		PQclear(res);
-		mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
-		return NULL;
-	}
-	return res;
+	return mt_reply_err(req, MT_E_SERVICE_UNAVAILABLE, NULL, dep);
 }
 
 /* Look name up in the raw query string; decoded copy or NULL.  *bad is
@@ -323,18 +243,16 @@ field_outer(const struct mt_req *req, const char *name)
 }
 
 /* 400 unknown_field for name[0..n) (named in the message when short and
- * readable); returns -1. */
+ * readable, else "…"); returns -1. */
 static int
 reply_unknown(struct mt_req *req, const char *name, size_t n)
 {
-	char field[72], msg[160];
+	char field[72];
 
 	if (n > 64 || !mt_valid_utf8(name, n) || memchr(name, '\0', n))
-		return mt_reply_error(req, 400, "unknown_field",
-		    "请求中有本接口不接受的字段", NULL);
+		return mt_reply_err(req, MT_E_UNKNOWN_FIELD, NULL, "…");
 	snprintf(field, sizeof(field), "%.*s", (int)n, name);
-	snprintf(msg, sizeof(msg), "本接口不接受字段“%s”，请检查字段名", field);
-	return mt_reply_error(req, 400, "unknown_field", msg, field);
+	return mt_reply_err(req, MT_E_UNKNOWN_FIELD, field, field);
 }
 
 /*
@@ -380,19 +298,18 @@ static int
 parse_parts(struct mt_req *req)
 {
 	const struct mt_field *f;
-	char boundary[80], msg[160];
+	char boundary[80];
 	size_t i, j;
 	int n;
 
 	if (mt_multipart_boundary(mt_req_env(req, "CONTENT_TYPE"), boundary,
 	    sizeof(boundary)) != 0)
-		return mt_reply_error(req, 415, "unsupported_media_type",
-		    "上传文件须使用 multipart/form-data", NULL);
+		return mt_reply_err(req, MT_E_UNSUPPORTED_MEDIA_TYPE, NULL,
+		    "multipart/form-data");
 	n = mt_multipart_parse(req->body != NULL ? req->body : "",
 	    req->body_len, boundary, req->parts, MT_MAX_PARTS);
 	if (n < 0)
-		return mt_reply_error(req, 400, "malformed_multipart",
-		    "上传内容格式不正确，请重新选择文件上传", NULL);
+		return mt_reply_err(req, MT_E_MALFORMED_MULTIPART, NULL);
 	req->nparts = (size_t)n;
 	for (i = 0; i < req->nparts; i++) {
 		f = field_named(req, MT_IN_PART, req->parts[i].name,
@@ -403,12 +320,9 @@ parse_parts(struct mt_req *req)
 		for (j = 0; j < i; j++)
 			if (req->parts[j].name_len == req->parts[i].name_len &&
 			    memcmp(req->parts[j].name, f->name,
-			    req->parts[i].name_len) == 0) {
-				snprintf(msg, sizeof(msg), "%s只能提交一个",
-				    f->label);
-				return mt_reply_error(req, 400,
-				    "duplicate_field", msg, f->name);
-			}
+			    req->parts[i].name_len) == 0)
+				return mt_reply_err(req, MT_E_DUPLICATE_FIELD,
+				    f->name, f->label);
 	}
 	return 0;
 }
@@ -564,7 +478,7 @@ static int
 check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 {
 	const struct mt_field *f;
-	char msg[256], *val;
+	char *val;
 	size_t ci = 0;
 	int bad;
 
@@ -585,22 +499,16 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 		else if (f->src == MT_IN_PART)
 			val = part_value(req, f, &bad);
 		if (!bad && val == NULL) {
-			if (f->required == MT_REQ_GROUP && group_given(req, f))
-				snprintf(msg, sizeof(msg), "请同时填写%s",
-				    f->label);
-			else if (f->required != 1)
+			if (f->required != 1 && !(f->required == MT_REQ_GROUP &&
+			    group_given(req, f)))
 				continue;
-			else
-				snprintf(msg, sizeof(msg), "缺少必填项：%s",
-				    f->label);
-			return mt_reply_error(req, 400, "field_required", msg,
-			    f->name);
+			return mt_reply_err(req, MT_E_FIELD_REQUIRED, f->name,
+			    f->label);
 		}
 		if (bad || !value_ok(f, val) || req->nparams == MT_MAX_PARAMS) {
 			free(val);
-			snprintf(msg, sizeof(msg), "%s格式不正确", f->label);
-			return mt_reply_error(req, 400, "field_invalid", msg,
-			    f->name);
+			return mt_reply_err(req, MT_E_FIELD_INVALID, f->name,
+			    f->label);
 		}
 		req->params[req->nparams].name = f->name;
 		req->params[req->nparams].value = val;
@@ -619,12 +527,10 @@ parse_body(struct mt_req *req)
 	if (req->body_len == 0 || (req->route->flags & MT_R_MULTIPART))
 		return 0;
 	if (!mt_parse_json_type(mt_req_env(req, "CONTENT_TYPE")))
-		return mt_reply_error(req, 415, "unsupported_media_type",
-		    "请求体必须是 JSON（Content-Type: application/json）",
-		    NULL);
+		return mt_reply_err(req, MT_E_UNSUPPORTED_MEDIA_TYPE, NULL,
+		    "application/json");
 	if (!mt_valid_utf8(req->body, req->body_len))
-		return mt_reply_error(req, 400, "invalid_utf8",
-		    "请求内容不是有效的 UTF-8 编码", NULL);
+		return mt_reply_err(req, MT_E_INVALID_UTF8, NULL);
 	tok = json_tokener_new_ex(32);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
@@ -632,14 +538,12 @@ parse_body(struct mt_req *req)
 	    || tok->char_offset != (int)req->body_len) {
 		json_object_put(obj);
 		json_tokener_free(tok);
-		return mt_reply_error(req, 400, "malformed_json",
-		    "请求内容不是有效的 JSON", NULL);
+		return mt_reply_err(req, MT_E_MALFORMED_JSON, NULL);
 	}
 	json_tokener_free(tok);
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
-		return mt_reply_error(req, 400, "malformed_json",
-		    "请求内容必须是一个 JSON 对象", NULL);
+		return mt_reply_err(req, MT_E_MALFORMED_JSON, NULL);
 	}
 	req->json = obj;
 	return 0;
@@ -656,8 +560,7 @@ read_body(struct mt_req *req, size_t len)
 	req->body = mt_xmalloc(len + 1);
 	got = FCGX_GetStr(req->body, (int)len, req->fcgi->in);
 	if (got < 0 || (size_t)got != len)
-		return mt_reply_error(req, 400, "incomplete_body",
-		    "请求内容不完整", NULL);
+		return mt_reply_err(req, MT_E_INCOMPLETE_BODY, NULL);
 	req->body[len] = '\0';
 	req->body_len = len;
 	return 0;
@@ -675,20 +578,17 @@ check_session(struct mt_req *req, struct mt_session *sess)
 		return mt_reply_unavailable(req, "会话存储");
 	if (rc == 0) {
 		mt_req_header(req, "WWW-Authenticate: Bearer realm=\"mtcert\"");
-		return mt_reply_error(req, 401, "unauthenticated",
-		    "请先登录，或登录已过期，请重新登录", NULL);
+		return mt_reply_err(req, MT_E_UNAUTHENTICATED, NULL);
 	}
 	req->session = sess;
 	if (sess->via_cookie && strcmp(m, "GET") != 0 &&
 	    strcmp(m, "HEAD") != 0) {
 		tok = mt_req_env(req, "HTTP_X_CSRF_TOKEN");
 		if (tok == NULL || strcmp(tok, sess->csrf) != 0)
-			return mt_reply_error(req, 403, "csrf_failed",
-			    "安全校验失败，请刷新页面后重试", NULL);
+			return mt_reply_err(req, MT_E_CSRF_FAILED, NULL);
 	}
 	if ((req->route->roles & sess->role) == 0)
-		return mt_reply_error(req, 403, "forbidden",
-		    "您的账号无权进行此操作", NULL);
+		return mt_reply_err(req, MT_E_FORBIDDEN, NULL);
 	return 0;
 }
 
@@ -712,9 +612,8 @@ idem_begin(struct mt_req *req)
 	if (key == NULL)
 		return 1;
 	if (!mt_parse_idem_key(key)) {
-		mt_reply_error(req, 400, "field_invalid",
-		    "Idempotency-Key 格式不正确（1–64 个字母、数字、- 或 _）",
-		    "Idempotency-Key");
+		mt_reply_err(req, MT_E_FIELD_INVALID, "Idempotency-Key",
+		    "Idempotency-Key", "（1–64 个字母、数字、- 或 _）");
 		return 0;
 	}
 	crypto_hash_sha256_init(&st);
@@ -755,15 +654,15 @@ idem_begin(struct mt_req *req)
 		/* The first request's claim is not visible to this snapshot
 		 * yet: it is still running. */
 		mt_req_header(req, "Retry-After: 1");
-		mt_reply_error(req, 409, "request_in_progress",
-		    "相同的请求正在处理中，请稍后再试", "Idempotency-Key");
+		mt_reply_err(req, MT_E_REQUEST_IN_PROGRESS,
+		    "Idempotency-Key");
 	} else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
-		mt_reply_error(req, 422, "idempotency_key_reused",
-		    "该 Idempotency-Key 已用于另一个请求", "Idempotency-Key");
+		mt_reply_err(req, MT_E_IDEMPOTENCY_KEY_REUSED,
+		    "Idempotency-Key");
 	else if (atoi(PQgetvalue(res, 0, 2)) == 0) {
 		mt_req_header(req, "Retry-After: 1");
-		mt_reply_error(req, 409, "request_in_progress",
-		    "相同的请求正在处理中，请稍后再试", "Idempotency-Key");
+		mt_reply_err(req, MT_E_REQUEST_IN_PROGRESS,
+		    "Idempotency-Key");
 	} else {
 		mt_req_header(req, "Idempotent-Replayed: true");
 		mt_reply_raw(req, atoi(PQgetvalue(res, 0, 2)),
@@ -816,7 +715,7 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 		method = "GET";
 	if (strncmp(req->path, MT_API_PREFIX, strlen(MT_API_PREFIX)) != 0 ||
 	    !mt_valid_utf8(req->path, strlen(req->path))) {
-		mt_reply_error(req, 404, "not_found", "请求的地址不存在", NULL);
+		mt_reply_err(req, MT_E_NOT_FOUND, NULL);
 		return;
 	}
 	sub = req->path + strlen(MT_API_PREFIX);
@@ -835,12 +734,10 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 	}
 	if (found == NULL) {
 		if (allow.len == 0)
-			mt_reply_error(req, 404, "not_found",
-			    "请求的地址不存在", NULL);
+			mt_reply_err(req, MT_E_NOT_FOUND, NULL);
 		else {
 			mt_req_header(req, "Allow: %s", allow.data);
-			mt_reply_error(req, 405, "method_not_allowed",
-			    "不支持此请求方法", NULL);
+			mt_reply_err(req, MT_E_METHOD_NOT_ALLOWED, NULL);
 		}
 		mt_buf_free(&allow);
 		return;
@@ -854,14 +751,13 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 	if (cl != NULL && *cl != '\0') {
 		len = strtoul(cl, &end, 10);
 		if (*end != '\0' || !mt_valid_uint(cl)) {
-			mt_reply_error(req, 400, "bad_content_length",
-			    "Content-Length 不正确", NULL);
+			mt_reply_err(req, MT_E_BAD_CONTENT_LENGTH, NULL);
 			return;
 		}
 	}
 	max = found->max_body ? found->max_body : MT_MAX_BODY_DEFAULT;
 	if (len > max) {
-		mt_reply_error(req, 413, "body_too_large", "请求内容过大", NULL);
+		mt_reply_err(req, MT_E_BODY_TOO_LARGE, NULL);
 		return;
 	}
 	/* Who asks comes before what they sent: a caller without a session
@@ -879,8 +775,7 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 	if (req->status == 0) {
 		mt_log_error("rid=%s handler for %s %s gave no reply",
 		    req->request_id, found->method, found->pattern);
-		mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
+		mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
 	if (req->idem_key != NULL)
 		idem_end(req);
