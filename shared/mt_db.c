@@ -21,6 +21,13 @@ mt_db_setup(struct mt_db *db, const char *conninfo, const char *const *stmts,
 }
 
 void
+mt_db_setup_host(struct mt_db *db, const char *const *stmts, size_t nstmts)
+{
+	db->host_stmts = stmts;
+	db->nhost_stmts = nstmts;
+}
+
+void
 mt_db_close(struct mt_db *db)
 {
 	if (db->conn != NULL)
@@ -37,12 +44,33 @@ conn_ok(struct mt_db *db)
 	    !mt_fd_readable(PQsocket(db->conn));
 }
 
-int
-mt_db_ensure(struct mt_db *db)
+/* Prepare stmts[0..n) as "<prefix><i>".  0, or -1 (a bug: logged). */
+static int
+prepare(struct mt_db *db, char prefix, const char *const *stmts, size_t n)
 {
 	char name[32];
 	PGresult *res;
 	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%c%zu", prefix, i);
+		res = PQprepare(db->conn, name, stmts[i], 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			/* A bad statement is a bug: say which, stay down. */
+			mt_log_error("prepare %s failed: %s", name,
+			    PQerrorMessage(db->conn));
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+int
+mt_db_ensure(struct mt_db *db)
+{
+	PGresult *res;
 
 	if (conn_ok(db))
 		return 0;
@@ -67,18 +95,10 @@ mt_db_ensure(struct mt_db *db)
 		}
 		PQclear(res);
 	}
-	for (i = 0; i < db->nstmts; i++) {
-		snprintf(name, sizeof(name), "s%zu", i);
-		res = PQprepare(db->conn, name, db->stmts[i], 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			/* A bad statement is a bug: say which, stay down. */
-			mt_log_error("prepare s%zu failed: %s", i,
-			    PQerrorMessage(db->conn));
-			PQclear(res);
-			mt_db_close(db);
-			return -1;
-		}
-		PQclear(res);
+	if (prepare(db, 's', db->stmts, db->nstmts) != 0 ||
+	    prepare(db, 'h', db->host_stmts, db->nhost_stmts) != 0) {
+		mt_db_close(db);
+		return -1;
 	}
 	return 0;
 }
@@ -126,17 +146,38 @@ lost:
 	return NULL;
 }
 
+/* Run the prepared statement called name; see mt_db_exec. */
+static PGresult *
+exec_prepared(struct mt_db *db, const char *name, int n,
+    const char *const *params)
+{
+	if (mt_db_ensure(db) != 0)
+		return NULL;
+	/* A failed send leaves the error for wait_result to report. */
+	PQsendQueryPrepared(db->conn, name, n, params, NULL, NULL, 0);
+	return wait_result(db);
+}
+
 PGresult *
 mt_db_exec(struct mt_db *db, int stmt, int n, const char *const *params)
 {
 	char name[32];
 
-	if ((size_t)stmt >= db->nstmts || mt_db_ensure(db) != 0)
+	if (stmt < 0 || (size_t)stmt >= db->nstmts)
 		return NULL;
 	snprintf(name, sizeof(name), "s%d", stmt);
-	/* A failed send leaves the error for wait_result to report. */
-	PQsendQueryPrepared(db->conn, name, n, params, NULL, NULL, 0);
-	return wait_result(db);
+	return exec_prepared(db, name, n, params);
+}
+
+PGresult *
+mt_db_exec_host(struct mt_db *db, int stmt, int n, const char *const *params)
+{
+	char name[32];
+
+	if (stmt < 0 || (size_t)stmt >= db->nhost_stmts)
+		return NULL;
+	snprintf(name, sizeof(name), "h%d", stmt);
+	return exec_prepared(db, name, n, params);
 }
 
 PGresult *

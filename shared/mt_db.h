@@ -2,7 +2,9 @@
  * mt_db.h -- one PostgreSQL connection per worker with its prepared
  * statements.  Statements are data: a module passes an array of SQL texts
  * indexed by its own enum stmt; they are prepared once per connection as
- * "s0", "s1", ...
+ * "s0", "s1", ...  The shared layer's own statements (the host's, such as
+ * the Idempotency-Key table of mt_idem.c) are a second table beside it,
+ * prepared as "h0", "h1", ... and run with mt_db_exec_host.
  *
  * Failures: a broken connection is dropped and reopened on the next call
  * (callers answer 503 meanwhile) -- except inside a transaction, which is
@@ -25,6 +27,8 @@ struct mt_db {
 	const char         *conninfo;
 	const char *const  *stmts;
 	size_t              nstmts;
+	const char *const  *host_stmts; /* the shared layer's; may be NULL */
+	size_t              nhost_stmts;
 	int                 in_tx;      /* between begin and commit/rollback */
 	int                 deadline_ms; /* per call; 0: MT_DB_DEADLINE_MS */
 	const char         *on_connect; /* SQL run on each new connection */
@@ -33,6 +37,9 @@ struct mt_db {
 /* Remember what to connect to and what to prepare; does not connect. */
 void        mt_db_setup(struct mt_db *db, const char *conninfo,
                 const char *const *stmts, size_t nstmts);
+/* Add the shared layer's statement table (prepared as "h<i>"). */
+void        mt_db_setup_host(struct mt_db *db, const char *const *stmts,
+                size_t nstmts);
 /* Connect and prepare if not connected.  Returns 0, or -1 when down. */
 int         mt_db_ensure(struct mt_db *db);
 /*
@@ -42,6 +49,9 @@ int         mt_db_ensure(struct mt_db *db);
  * connection is down or the deadline passed (it is then dropped).
  */
 PGresult   *mt_db_exec(struct mt_db *db, int stmt, int n,
+                const char *const *params);
+/* The same for statement stmt of the shared layer's table. */
+PGresult   *mt_db_exec_host(struct mt_db *db, int stmt, int n,
                 const char *const *params);
 /* Run SQL with text parameters, unprepared (rare statements). */
 PGresult   *mt_db_params(struct mt_db *db, const char *sql, int n,

@@ -7,12 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
-
 #include "mt_auth.h"
-#include "mt_db.h"
 #include "mt_error.h"
 #include "mt_http.h"
+#include "mt_idem.h"
 #include "mt_log.h"
 #include "mt_parse.h"
 #include "mt_valid.h"
@@ -593,173 +591,89 @@ check_session(struct mt_req *req, struct mt_session *sess)
 }
 
 /*
- * Idempotency-Key (API.md): the first request with a key runs and its
- * answer is kept; the same key and body again replays that answer; the
- * same key with another body is refused; a key whose first request is
- * still running answers 409.  Returns 1 when the handler should run, 0
- * when this function answered.
+ * The route of the request's path and method, its path captures in
+ * caps[*ncaps]; NULL after answering 404 (no route has the path) or 405
+ * with Allow (some have it, none with this method).
  */
-static int
-idem_begin(struct mt_req *req)
+static const struct mt_route *
+route_or_reply(const struct mt_module *mod, struct mt_req *req,
+    struct mt_span *caps, size_t *ncaps)
 {
-	const char *key = mt_req_env(req, "HTTP_IDEMPOTENCY_KEY");
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char hash[65], uid[24];
-	const char *p[3];
-	crypto_hash_sha256_state st;
-	PGresult *res;
-
-	if (key == NULL)
-		return 1;
-	if (!mt_parse_idem_key(key)) {
-		mt_reply_err(req, MT_E_FIELD_INVALID, "Idempotency-Key",
-		    "Idempotency-Key", "（1–64 个字母、数字、- 或 _）");
-		return 0;
-	}
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)req->path,
-	    strlen(req->path) + 1);
-	if (req->body_len > 0)
-		crypto_hash_sha256_update(&st, (const unsigned char *)req->body,
-		    req->body_len);
-	crypto_hash_sha256_final(&st, h);
-	mt_hex(h, sizeof(h), hash);
-	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
-	p[0] = uid;
-	p[1] = key;
-	p[2] = hash;
-	/* Claim the key; an abandoned claim (a worker died) expires. */
-	res = mt_db_params(req->db,
-	    "WITH c AS (INSERT INTO idempotency_keys"
-	    " (user_id, key, request_hash, status, body)"
-	    " VALUES ($1, $2, $3, 0, '') ON CONFLICT (user_id, key) DO UPDATE"
-	    " SET created_at = now() WHERE idempotency_keys.status = 0"
-	    " AND idempotency_keys.request_hash = $3"
-	    " AND idempotency_keys.created_at < now() - interval '60 seconds'"
-	    " RETURNING 1)"
-	    " SELECT (SELECT count(*) FROM c), k.request_hash = $3, k.status,"
-	    " k.body FROM (SELECT 1) one LEFT JOIN idempotency_keys k"
-	    " ON k.user_id = $1 AND k.key = $2", 3, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		PQclear(res);
-		mt_reply_unavailable(req, "数据库");
-		return 0;
-	}
-	if (strcmp(PQgetvalue(res, 0, 0), "1") == 0) {
-		PQclear(res);
-		req->idem_key = key;
-		return 1;
-	}
-	if (PQgetisnull(res, 0, 1)) {
-		/* The first request's claim is not visible to this snapshot
-		 * yet: it is still running. */
-		mt_req_header(req, "Retry-After: 1");
-		mt_reply_err(req, MT_E_REQUEST_IN_PROGRESS,
-		    "Idempotency-Key");
-	} else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
-		mt_reply_err(req, MT_E_IDEMPOTENCY_KEY_REUSED,
-		    "Idempotency-Key");
-	else if (atoi(PQgetvalue(res, 0, 2)) == 0) {
-		mt_req_header(req, "Retry-After: 1");
-		mt_reply_err(req, MT_E_REQUEST_IN_PROGRESS,
-		    "Idempotency-Key");
-	} else {
-		mt_req_header(req, "Idempotent-Replayed: true");
-		mt_reply_raw(req, atoi(PQgetvalue(res, 0, 2)),
-		    "application/json; charset=utf-8", PQgetvalue(res, 0, 3),
-		    strlen(PQgetvalue(res, 0, 3)));
-	}
-	PQclear(res);
-	return 0;
-}
-
-/* Keep the answer for replays, or release the key after a failure. */
-static void
-idem_end(struct mt_req *req)
-{
-	char uid[24], status[8];
-	const char *p[4];
-	PGresult *res;
-
-	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
-	snprintf(status, sizeof(status), "%d", req->status);
-	p[0] = uid;
-	p[1] = req->idem_key;
-	p[2] = status;
-	p[3] = req->reply_body.data != NULL ? req->reply_body.data : "";
-	if (req->status >= 500)
-		res = mt_db_params(req->db, "DELETE FROM idempotency_keys"
-		    " WHERE user_id = $1 AND key = $2 AND status = 0", 2, p);
-	else
-		res = mt_db_params(req->db, "UPDATE idempotency_keys"
-		    " SET status = $3, body = $4 WHERE user_id = $1 AND key = $2",
-		    4, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-		mt_log_warn("rid=%s idempotency key not recorded",
-		    req->request_id);
-	PQclear(res);
-}
-
-void
-mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
-{
-	struct mt_span caps[MT_MAX_PARAMS];
-	struct mt_session sess;
 	const struct mt_route *r, *found = NULL;
-	const char *method = req->method, *cl, *sub;
+	const char *method = req->method, *sub;
 	struct mt_buf allow = {0};
-	size_t i, ncaps = 0, max, len = 0;
-	char *end;
+	size_t i;
 
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
 	if (strncmp(req->path, MT_API_PREFIX, strlen(MT_API_PREFIX)) != 0 ||
 	    !mt_valid_utf8(req->path, strlen(req->path))) {
 		mt_reply_err(req, MT_E_NOT_FOUND, NULL);
-		return;
+		return NULL;
 	}
 	sub = req->path + strlen(MT_API_PREFIX);
-	for (i = 0; i < mod->nroutes; i++) {
+	for (i = 0; i < mod->nroutes && found == NULL; i++) {
 		r = &mod->routes[i];
-		if (!mt_path_match(r->pattern, sub, caps, MT_MAX_PARAMS,
-		    &ncaps))
+		if (!mt_path_match(r->pattern, sub, caps, MT_MAX_PARAMS, ncaps))
 			continue;
-		if (strcmp(r->method, method) == 0) {
+		if (strcmp(r->method, method) == 0)
 			found = r;
-			break;
-		}
-		if (allow.len > 0)
-			mt_buf_puts(&allow, ", ");
-		mt_buf_puts(&allow, r->method);
+		else
+			mt_buf_printf(&allow, "%s%s", allow.len > 0 ? ", " : "",
+			    r->method);
 	}
-	if (found == NULL) {
-		if (allow.len == 0)
-			mt_reply_err(req, MT_E_NOT_FOUND, NULL);
-		else {
-			mt_req_header(req, "Allow: %s", allow.data);
-			mt_reply_err(req, MT_E_METHOD_NOT_ALLOWED, NULL);
-		}
-		mt_buf_free(&allow);
-		return;
+	if (found == NULL && allow.len == 0)
+		mt_reply_err(req, MT_E_NOT_FOUND, NULL);
+	else if (found == NULL) {
+		mt_req_header(req, "Allow: %s", allow.data);
+		mt_reply_err(req, MT_E_METHOD_NOT_ALLOWED, NULL);
 	}
 	mt_buf_free(&allow);
-	req->route = found;
-	/* Re-match to refill caps for the found route. */
-	mt_path_match(found->pattern, sub, caps, MT_MAX_PARAMS, &ncaps);
+	return found;
+}
 
-	cl = mt_req_env(req, "CONTENT_LENGTH");
+/*
+ * The request's CONTENT_LENGTH into *len (0 when none).  Returns 0, or
+ * -1 after answering 400 bad_content_length or 413 body_too_large (over
+ * the route's max_body).
+ */
+static int
+body_length_or_reply(struct mt_req *req, size_t *len)
+{
+	const char *cl = mt_req_env(req, "CONTENT_LENGTH");
+	size_t max = req->route->max_body ? req->route->max_body :
+	    MT_MAX_BODY_DEFAULT;
+	char *end;
+
+	*len = 0;
 	if (cl != NULL && *cl != '\0') {
-		len = strtoul(cl, &end, 10);
-		if (*end != '\0' || !mt_valid_uint(cl)) {
-			mt_reply_err(req, MT_E_BAD_CONTENT_LENGTH, NULL);
-			return;
-		}
+		*len = strtoul(cl, &end, 10);
+		if (*end != '\0' || !mt_valid_uint(cl))
+			return mt_reply_err(req, MT_E_BAD_CONTENT_LENGTH, NULL);
 	}
-	max = found->max_body ? found->max_body : MT_MAX_BODY_DEFAULT;
-	if (len > max) {
-		mt_reply_err(req, MT_E_BODY_TOO_LARGE, NULL);
+	if (*len > max)
+		return mt_reply_err(req, MT_E_BODY_TOO_LARGE, NULL);
+	return 0;
+}
+
+/*
+ * See mt_http.h: the checks in STYLE.md's order (404, 405, 400/413 body
+ * length, 401/403 session, 415/400 body, 400 fields, Idempotency-Key),
+ * then the handler; a handler that gave no reply is answered 500.
+ */
+void
+mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
+{
+	struct mt_span caps[MT_MAX_PARAMS];
+	struct mt_session sess;	/* req->session points here */
+	const struct mt_route *found;
+	size_t ncaps = 0, len;
+
+	if ((found = route_or_reply(mod, req, caps, &ncaps)) == NULL)
 		return;
-	}
+	req->route = found;
+	if (body_length_or_reply(req, &len) < 0)
+		return;
 	/* Who asks comes before what they sent: a caller without a session
 	 * learns nothing about body validation (STYLE.md's order). */
 	if (read_body(req, len) < 0)
@@ -769,7 +683,7 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 	if (parse_body(req) < 0 || check_fields(req, caps, ncaps) < 0)
 		return;
 	if ((found->flags & MT_R_IDEMPOTENT) && req->session != NULL &&
-	    !idem_begin(req))
+	    !mt_idem_begin(req))
 		return;
 	found->handler(req);
 	if (req->status == 0) {
@@ -778,5 +692,5 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 		mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
 	if (req->idem_key != NULL)
-		idem_end(req);
+		mt_idem_end(req);
 }
