@@ -1,6 +1,7 @@
 /*
  * mt_db.c -- see mt_db.h.
  */
+#include <assert.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -241,6 +242,28 @@ mt_db_rollback(struct mt_db *db)
 	if (db->conn != NULL && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		tx_command(db, "ROLLBACK");
 	db->in_tx = 0;
+}
+
+/* The number of column col of res; asserts it is there. */
+static int
+column(const PGresult *res, const char *col)
+{
+	int c = PQfnumber(res, col);
+
+	assert(c >= 0);
+	return c;
+}
+
+const char *
+mt_db_get(const PGresult *res, int row, const char *col)
+{
+	return PQgetvalue(res, row, column(res, col));
+}
+
+int
+mt_db_isnull(const PGresult *res, int row, const char *col)
+{
+	return PQgetisnull(res, row, column(res, col));
 }
 
 int

@@ -63,6 +63,13 @@ PGresult   *mt_db_run(struct mt_db *db, const char *sql);
 int         mt_db_begin(struct mt_db *db);
 int         mt_db_commit(struct mt_db *db);
 void        mt_db_rollback(struct mt_db *db);
+/*
+ * Read a column by its name (AS name in the statement), never by its
+ * position: the value of row's column col ("" for NULL, as PQgetvalue),
+ * and 1 when it is NULL.  A name the result lacks is a bug (asserted).
+ */
+const char *mt_db_get(const PGresult *res, int row, const char *col);
+int         mt_db_isnull(const PGresult *res, int row, const char *col);
 /* 1 when res is an error whose SQLSTATE starts with prefix ("23"). */
 int         mt_db_state_is(const PGresult *res, const char *prefix);
 /* 1 when res failed because the database is busy or going away (timeout,
