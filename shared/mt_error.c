@@ -1,7 +1,8 @@
 /*
  * mt_error.c -- the one table of refusals (see mt_error.h): status,
- * code and Chinese text of each, and the two ways to answer one (from C,
- * from an SQL function's refusal).
+ * code and Chinese text of each, the two ways to answer one (from C,
+ * from an SQL function's refusal), and the one writer of the error
+ * envelope they share.
  */
 #include <stdio.h>
 #include <string.h>
