@@ -1,7 +1,8 @@
 /*
  * mt_error.c -- the one table of refusals (see mt_error.h): status,
- * code and Chinese text of each, and the two ways to answer one (from C,
- * from an SQL function's refusal).
+ * code and Chinese text of each, the two ways to answer one (from C,
+ * from an SQL function's refusal), and the one writer of the error
+ * envelope they share.
  */
 #include <stdio.h>
 #include <string.h>
@@ -138,6 +139,50 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 
 #undef E
 
+/*
+ * The envelope {"error":{"code","message","field"?,"details"?}} with the
+ * row's status; takes ownership of details (may be NULL).  The one writer
+ * of a refusal: nothing outside this file answers one.  Returns -1.
+ */
+static int
+reply_envelope(struct mt_req *req, const struct mt_error *e,
+    const char *message, const char *field, json_object *details)
+{
+	json_object *root, *err;
+
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(e->code));
+	json_object_object_add(err, "message",
+	    json_object_new_string(message));
+	if (field != NULL)
+		json_object_object_add(err, "field",
+		    json_object_new_string(field));
+	if (details != NULL)
+		json_object_object_add(err, "details", details);
+	root = json_object_new_object();
+	json_object_object_add(root, "error", err);
+	mt_reply_json(req, e->status, root);
+	return -1;
+}
+
+/* See mt_http.h (XXX: transitional, goes with its last caller). */
+int
+mt_reply_error_details(struct mt_req *req, int status, const char *code,
+    const char *message, const char *field, json_object *details)
+{
+	const struct mt_error e = { MT_E__MAX, status, code, message };
+
+	return reply_envelope(req, &e, message, field, details);
+}
+
+/* See mt_http.h (XXX: transitional, goes with its last caller). */
+int
+mt_reply_error(struct mt_req *req, int status, const char *code,
+    const char *message, const char *field)
+{
+	return mt_reply_error_details(req, status, code, message, field, NULL);
+}
+
 /* See mt_error.h. */
 const struct mt_error *
 mt_error_find(const char *code)
@@ -213,8 +258,7 @@ mt_reply_err_args(struct mt_req *req, enum mt_err e, json_object *details,
 	char msg[512];
 
 	mt_error_text(&mt_errors[e], fa + 1, msg, sizeof(msg));
-	return mt_reply_error_details(req, mt_errors[e].status,
-	    mt_errors[e].code, msg, fa[0], details);
+	return reply_envelope(req, &mt_errors[e], msg, fa[0], details);
 }
 
 /* See mt_error.h. */
@@ -246,5 +290,5 @@ mt_reply_refusal(struct mt_req *req, json_object *refusal)
 	if (json_object_object_get_ex(refusal, "details", &v))
 		d = json_object_get(v);
 	mt_error_text(e, args, msg, sizeof(msg));
-	return mt_reply_error_details(req, e->status, e->code, msg, field, d);
+	return reply_envelope(req, e, msg, field, d);
 }

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "mt_auth.h"
+#include "mt_db.h"
 #include "mt_http.h"
 #include "mt_policy.h"
 #include "mt_redis.h"

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "mt_files.h"
+#include "mt_db.h"
 #include "mt_http.h"
 #include "mt_config.h"
 #include "mt_log.h"

@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "mt_db.h"
 #include "mt_http.h"
 #include "mt_log.h"
 #include "mt_redis.h"

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mt_db.h"
 #include "mt_http.h"
 #include "mt_log.h"
 #include "mt_redis.h"
