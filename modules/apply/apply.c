@@ -30,6 +30,7 @@
 #include "mt_files.h"
 #include "mt_http.h"
 #include "mt_config.h"
+#include "mt_error.h"
 #include "mt_log.h"
 #include "mt_multipart.h"
 #include "mt_redis.h"
@@ -226,8 +227,7 @@ scope_of(const struct mt_req *req, struct scope *sc)
 static int
 not_found(struct mt_req *req)
 {
-	return mt_reply_error(req, 404, "application_not_found",
-	    "申请不存在，或您无权查看", "id");
+	return mt_reply_err(req, MT_E_APPLICATION_NOT_FOUND, "id");
 }
 
 /*
@@ -257,9 +257,7 @@ owned_or_reply(struct mt_req *req, const struct scope *sc, const char *id,
 static int
 not_editable(struct mt_req *req)
 {
-	return mt_reply_error(req, 409, "application_not_editable",
-	    "申请已提交或已结束，不能再修改；如需补充材料，请等待退回通知",
-	    NULL);
+	return mt_reply_err(req, MT_E_APPLICATION_NOT_EDITABLE, NULL);
 }
 
 /*
@@ -277,8 +275,7 @@ reply_text(struct mt_req *req, int status, PGresult *res)
 		PQclear(res);
 		mt_log_error("rid=%s apply: no row to answer with",
 		    req->request_id);
-		return mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
 	mt_reply_raw(req, status, "application/json; charset=utf-8",
 	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
@@ -317,8 +314,7 @@ check_choice_or_reply(struct mt_req *req, const char *disease,
 			return -1;
 		if (PQntuples(res) == 0) {
 			PQclear(res);
-			return mt_reply_error(req, 422, "disease_not_in_catalog",
-			    "该病种不在您所在统筹区的门诊慢特病目录中",
+			return mt_reply_err(req, MT_E_DISEASE_NOT_IN_CATALOG,
 			    "disease_code");
 		}
 		snprintf(mode, 16, "%s", PQgetvalue(res, 0, 0));
@@ -331,8 +327,7 @@ check_choice_or_reply(struct mt_req *req, const char *disease,
 			return -1;
 		if (PQntuples(res) == 0) {
 			PQclear(res);
-			return mt_reply_error(req, 422, "institution_not_found",
-			    "所选医院不存在，请从定点医疗机构列表中选择",
+			return mt_reply_err(req, MT_E_INSTITUTION_NOT_FOUND,
 			    "designated_institution");
 		}
 		PQclear(res);
@@ -386,25 +381,13 @@ insert_or_reply(struct mt_req *req, const char *const *p, char *id)
 			mt_db_log_error(req->request_id, STMT_CREATE, res);
 		PQclear(res);
 		if (dup)
-			return mt_reply_error(req, 409, "application_exists",
-			    "该病种已有一份在办的申请，请在“我的申请”中继续办理",
+			return mt_reply_err(req, MT_E_APPLICATION_EXISTS,
 			    "disease_code");
-		return mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
 	snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
-}
-
-/* Answer a rule's refusal {"code","message","field"?} as 422; -1. */
-static int
-reply_refusal(struct mt_req *req, json_object *refusal)
-{
-	const char *field = member(refusal, "field");
-
-	return mt_reply_error(req, 422, member(refusal, "code"),
-	    member(refusal, "message"), *field != '\0' ? field : NULL);
 }
 
 /*
@@ -428,8 +411,8 @@ refusal_or_reply(struct mt_req *req, const char *id, const char *only)
 		return -1;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
 		r = json_tokener_parse(PQgetvalue(res, 0, 0));
-		if (only == NULL || strcmp(member(r, "code"), only) == 0)
-			rc = reply_refusal(req, r);
+		if (only == NULL || strcmp(member(r, "error"), only) == 0)
+			rc = mt_reply_refusal(req, r);
 		json_object_put(r);
 	}
 	PQclear(res);
@@ -523,8 +506,7 @@ h_hospital_file(struct mt_req *req)
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return mt_reply_error(req, 422, "person_not_found",
-		    "参保登记中没有此人，或姓名与身份证号码不符", "id_number");
+		return mt_reply_err(req, MT_E_PERSON_NOT_FOUND, "id_number");
 	}
 	snprintf(person, sizeof(person), "%s", PQgetvalue(res, 0, 0));
 	snprintf(region, sizeof(region), "%s", PQgetvalue(res, 0, 1));
@@ -710,8 +692,8 @@ h_withdraw(struct mt_req *req)
 	    json_tokener_parse(PQgetvalue(res, 0, 0)) : NULL;
 	PQclear(res);
 	if (w == NULL)
-		return mt_reply_error(req, 409, "application_not_withdrawable",
-		    "申请已有结论或已撤回，不能撤回", NULL);
+		return mt_reply_err(req, MT_E_APPLICATION_NOT_WITHDRAWABLE,
+		    NULL);
 	drop_cancelled(w);
 	json_object_put(w);
 	return h_get(req);
@@ -757,8 +739,7 @@ upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		PQclear(res);
-		return mt_reply_error(req, 422, "material_kind_not_needed",
-		    "该病种不需要这类材料，请按“所需材料”清单上传", "kind");
+		return mt_reply_err(req, MT_E_MATERIAL_KIND_NOT_NEEDED, "kind");
 	}
 	snprintf(kind_name, 64, "%s", PQgetvalue(res, 0, 1));
 	max_age = atoll(PQgetvalue(res, 0, 2));
@@ -768,24 +749,21 @@ upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
 	age = atoll(PQgetvalue(res, 0, 6));
 	PQclear(res);
 	if (age < 0)
-		return mt_reply_error(req, 400, "field_invalid",
-		    "出具日期不能晚于今天", "issued_on");
+		return mt_reply_err(req, MT_E_FIELD_INVALID, "issued_on",
+		    "出具日期", "：不能晚于今天");
 	if (age > max_age) {
-		snprintf(msg, sizeof(msg), "该材料出具已超过 %lld 天，"
-		    "请提供 %lld 天内出具的材料", max_age, max_age);
-		return mt_reply_error(req, 422, "material_too_old", msg,
-		    "issued_on");
+		snprintf(msg, sizeof(msg), "（%lld 天）", max_age);
+		return mt_reply_err(req, MT_E_MATERIAL_TOO_OLD, "issued_on",
+		    msg);
 	}
 	if ((long long)size > max_file) {
-		snprintf(msg, sizeof(msg), "文件过大：每个文件不能超过 %.1f MB",
-		    max_file / 1048576.0);
-		return mt_reply_error(req, 413, "file_too_large", msg, "file");
+		snprintf(msg, sizeof(msg), "%.1f", max_file / 1048576.0);
+		return mt_reply_err(req, MT_E_FILE_TOO_LARGE, "file", msg);
 	}
 	if (used + (long long)size > max_app) {
-		snprintf(msg, sizeof(msg), "本申请的材料总量不能超过 %.1f MB",
-		    max_app / 1048576.0);
-		return mt_reply_error(req, 413, "application_files_too_large",
-		    msg, "file");
+		snprintf(msg, sizeof(msg), "%.1f", max_app / 1048576.0);
+		return mt_reply_err(req, MT_E_APPLICATION_FILES_TOO_LARGE,
+		    "file", msg);
 	}
 	return 0;
 }
@@ -848,14 +826,11 @@ h_upload(struct mt_req *req)
 	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
 		return not_editable(req);
 	if (file->len == 0)
-		return mt_reply_error(req, 400, "file_empty",
-		    "文件是空的，请重新选择", "file");
+		return mt_reply_err(req, MT_E_FILE_EMPTY, "file");
 	if ((media = mt_files_sniff(file->data, file->len)) == NULL)
-		return mt_reply_error(req, 415, "file_type_not_allowed",
-		    "只能上传 JPG、PNG 图片或 PDF 文件", "file");
+		return mt_reply_err(req, MT_E_FILE_TYPE_NOT_ALLOWED, "file");
 	if (!mt_files_complete(media, file->data, file->len))
-		return mt_reply_error(req, 400, "file_damaged",
-		    "PDF 文件不完整或已损坏，请重新导出或扫描后再上传", "file");
+		return mt_reply_err(req, MT_E_FILE_DAMAGED, "file");
 	if (upload_rules_or_reply(req, id, kind, issued, file->len,
 	    kind_name) < 0)
 		return -1;
@@ -910,8 +885,7 @@ h_material_delete(struct mt_req *req)
 	rc = PQntuples(res);
 	PQclear(res);
 	if (rc == 0)
-		return mt_reply_error(req, 404, "material_not_found",
-		    "材料不存在或已删除", "mid");
+		return mt_reply_err(req, MT_E_MATERIAL_NOT_FOUND, "mid");
 	return mt_reply_raw(req, 204, NULL, NULL, 0);
 }
 
@@ -935,8 +909,7 @@ h_material_file(struct mt_req *req)
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return mt_reply_error(req, 404, "material_not_found",
-		    "材料不存在，或您无权查看", "mid");
+		return mt_reply_err(req, MT_E_MATERIAL_NOT_FOUND, "mid");
 	}
 	mt_files_relpath(PQgetvalue(res, 0, 0), rel, sizeof(rel));
 	/* nginx serves the bytes from its internal location. */
@@ -950,35 +923,6 @@ h_material_file(struct mt_req *req)
 	return 0;
 }
 
-/* Answer a refused submission from submit_application's result. */
-static int
-refuse_submit(struct mt_req *req, json_object *r)
-{
-	const char *err = member(r, "error");
-	json_object *list, *d, *refusal;
-
-	if (strcmp(err, "not_found") == 0)
-		return not_found(req);
-	if (strcmp(err, "not_submittable") == 0)
-		return mt_reply_error(req, 409, "application_not_submittable",
-		    strcmp(member(r, "status"), "submitted") == 0 ?
-		    "申请已经提交，无需重复提交" :
-		    "申请已进入审核或已结束，不能再提交", NULL);
-	if (strcmp(err, "refused") == 0) {
-		json_object_object_get_ex(r, "refusal", &refusal);
-		return reply_refusal(req, refusal);
-	}
-	json_object_object_get_ex(r, "list", &list);
-	d = json_object_new_object();
-	json_object_object_add(d, strcmp(err, "materials_missing") == 0 ?
-	    "missing_materials" : "stale_materials", json_object_get(list));
-	if (strcmp(err, "materials_missing") == 0)
-		return mt_reply_error_details(req, 422, "materials_missing",
-		    "还有材料未上传，请按清单一次补齐后再提交", NULL, d);
-	return mt_reply_error_details(req, 422, "material_too_old",
-	    "部分材料出具时间已超过规定期限，请更换为近期材料后再提交", NULL, d);
-}
-
 static int
 h_submit(struct mt_req *req)
 {
@@ -988,8 +932,7 @@ h_submit(struct mt_req *req)
 	PGresult *res;
 
 	if (strcmp(mt_req_param(req, "promise"), "true") != 0)
-		return mt_reply_error(req, 422, "promise_required",
-		    "请阅读并勾选承诺书后再提交", "promise");
+		return mt_reply_err(req, MT_E_PROMISE_REQUIRED, "promise");
 	scope_of(req, &sc);
 	p[0] = mt_req_param(req, "id");
 	p[1] = sc.user;
@@ -1012,7 +955,7 @@ h_submit(struct mt_req *req)
 		mt_reply_json(req, 200, json_object_get(ok));
 	}
 	else
-		refuse_submit(req, r);
+		mt_reply_refusal(req, r);
 	json_object_put(r);
 	return 0;
 }
