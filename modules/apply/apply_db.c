@@ -17,6 +17,11 @@
 
 #include "apply_db.h"
 
+/*
+ * The caller's scope as a condition on applications alias a, with the
+ * role, person id, institution and region as parameters $2..$5 (and the
+ * user id $6 where a read is logged): filled by scope_params.
+ */
 #define SCOPE \
 	"(($2 = 'insured' AND a.person_id = $3::bigint)" \
 	" OR ($2 = 'hospital' AND a.filing_institution = $4)" \
@@ -24,6 +29,8 @@
 
 #define EDITABLE "('draft', 'returned')"
 
+/* Private to this file: handlers name functions, not statements.  Each
+ * statement's $n are filled by the one function that runs it. */
 enum stmt {
 	STMT_DISEASE,
 	STMT_INSTITUTION,
@@ -72,7 +79,8 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " 'at', now()) WHERE id = $1 RETURNING id)"
 	    " INSERT INTO events (application_id, type, actor_user, actor_role)"
 	    " SELECT id, 'prechecked', $2, 'hospital' FROM u",
-	/* sql/fn/20_applications.sql: NULL, or the refusal submit would give. */
+	/* sql/fn/20_applications.sql: NULL, or the refusal submit would
+	 * give. */
 	[STMT_REFUSAL] =
 	    "SELECT submission_refusal($1::bigint)::text AS refusal",
 	/* The ready view (sql/fn/20_applications.sql: application_view);

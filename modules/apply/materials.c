@@ -74,7 +74,8 @@ upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
 		    arg);
 	}
 	if ((long long)size > r.max_file_bytes) {
-		snprintf(arg, sizeof(arg), "%.1f", r.max_file_bytes / 1048576.0);
+		snprintf(arg, sizeof(arg), "%.1f",
+		    r.max_file_bytes / 1048576.0);
 		return mt_reply_err(req, MT_E_FILE_TOO_LARGE, "file", arg);
 	}
 	if (r.used_bytes + (long long)size > r.max_app_bytes) {
