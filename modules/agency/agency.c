@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "mt_auth.h"
+#include "mt_error.h"
 #include "mt_http.h"
 #include "mt_policy.h"
 #include "mt_redis.h"
@@ -113,8 +114,7 @@ region_scope_or_reply(struct mt_req *req, const char **region)
 		return 0;
 	}
 	if (asked != NULL && strcmp(asked, req->session->region) != 0)
-		return mt_reply_error(req, 404, "region_not_found",
-		    "该统筹区不存在或不在您的管辖范围", "region");
+		return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
 	*region = req->session->region;
 	return 0;
 }
@@ -127,8 +127,8 @@ one_region_or_reply(struct mt_req *req, const char **region)
 	if (region_scope_or_reply(req, region) < 0)
 		return -1;
 	if (*region == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：统筹区代码", "region");
+		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "region",
+		    "统筹区代码");
 	return 0;
 }
 
@@ -170,8 +170,7 @@ reply_expert(struct mt_req *req, int status, const char *uid)
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return mt_reply_error(req, 404, "expert_not_found",
-		    "专家不存在，或不在您的管辖范围", "id");
+		return mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
 	}
 	mt_reply_raw(req, status, "application/json; charset=utf-8",
 	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
@@ -182,13 +181,6 @@ reply_expert(struct mt_req *req, int status, const char *uid)
 static int
 h_expert_add(struct mt_req *req)
 {
-	static const struct { const char *code, *msg; } errs[] = {
-		{ "institution_not_found", "医疗机构不存在或不在您的管辖范围" },
-		{ "institution_not_certifying", "该医疗机构不是认定机构，其医师不能担任认定专家" },
-		{ "title_below_minimum", "认定专家须具有本统筹区规定的职称（中级及以上）" },
-		{ "specialty_unknown", "专业类别不正确，请从病种目录的专业类别中选择" },
-		{ "login_taken", "该账号已被使用" },
-	};
 	const char *p[7], *region;
 	char hash[crypto_pwhash_STRBYTES], uid[24];
 	struct mt_buf arr = {0};
@@ -198,25 +190,14 @@ h_expert_add(struct mt_req *req)
 
 	if (region_scope_or_reply(req, &region) < 0)
 		return -1;
-	if (!json_object_object_get_ex(req->json, "specialties", &spec) ||
-	    !json_object_is_type(spec, json_type_array) ||
-	    (n = json_object_array_length(spec)) == 0 || n > 16)
-		return mt_reply_error(req, 400, "field_required",
-		    "请填写专家的专业类别（1–16 个）", "specialties");
-	/* A PostgreSQL text[] literal of the checked names. */
+	/* A PostgreSQL text[] literal of the names (valid_specialty: none
+	 * holds a character the literal would have to quote). */
+	spec = mt_req_array(req, "specialties");
+	n = json_object_array_length(spec);
 	mt_buf_puts(&arr, "{");
-	for (i = 0; i < n; i++) {
-		v = json_object_array_get_idx(spec, i);
-		if (!json_object_is_type(v, json_type_string) ||
-		    !mt_valid_name(json_object_get_string(v)) ||
-		    strpbrk(json_object_get_string(v), "{},\"\\ ") != NULL) {
-			mt_buf_free(&arr);
-			return mt_reply_error(req, 400, "field_invalid",
-			    "专业类别格式不正确", "specialties");
-		}
+	for (i = 0; i < n; i++)
 		mt_buf_printf(&arr, "%s\"%s\"", i ? "," : "",
-		    json_object_get_string(v));
-	}
+		    json_object_get_string(json_object_array_get_idx(spec, i)));
 	mt_buf_puts(&arr, "}");
 	if (mt_auth_hash_password(mt_req_param(req, "password"), hash,
 	    sizeof(hash)) != 0) {
@@ -237,14 +218,7 @@ h_expert_add(struct mt_req *req)
 	r = json_tokener_parse(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (json_object_object_get_ex(r, "error", &v)) {
-		for (i = 0; i < MT_ARRAY_LEN(errs); i++)
-			if (strcmp(errs[i].code, json_object_get_string(v)) == 0)
-				break;
-		mt_reply_error(req, i < MT_ARRAY_LEN(errs) &&
-		    strcmp(errs[i].code, "login_taken") == 0 ? 409 : 422,
-		    json_object_get_string(v),
-		    i < MT_ARRAY_LEN(errs) ? errs[i].msg : "无法添加专家",
-		    json_object_get_string(json_object_object_get(r, "field")));
+		mt_reply_refusal(req, r);
 		json_object_put(r);
 		return -1;
 	}
@@ -270,8 +244,7 @@ h_reinstate(struct mt_req *req)
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return mt_reply_error(req, 404, "expert_not_found",
-		    "专家不存在，或不在您的管辖范围", "id");
+		return mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
 	}
 	PQclear(res);
 	wake_pool();
@@ -315,8 +288,7 @@ h_policy(struct mt_req *req)
 		return -1;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return mt_reply_error(req, 404, "region_not_found",
-		    "该统筹区不存在", "region");
+		return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
 	}
 	mt_req_header(req, "Cache-Control: no-store");
 	mt_reply_raw(req, 200, "application/json; charset=utf-8",
@@ -334,8 +306,9 @@ h_policy(struct mt_req *req)
 static int
 h_policy_set(struct mt_req *req)
 {
-	struct mt_policy_refusal why;
 	const char *region;
+	json_object *why;
+	int rc;
 	char by[40];
 
 	if (one_region_or_reply(req, &region) < 0)
@@ -346,11 +319,11 @@ h_policy_set(struct mt_req *req)
 	case MT_POLICY_SET_OK:
 		break;
 	case MT_POLICY_SET_NO_REGION:
-		return mt_reply_error(req, 404, "region_not_found",
-		    "该统筹区不存在", "region");
+		return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
 	case MT_POLICY_SET_REFUSED:
-		return mt_reply_error(req, 422, why.code, why.message,
-		    why.field[0] != '\0' ? why.field : NULL);
+		rc = mt_reply_refusal(req, why);
+		json_object_put(why);
+		return rc;
 	default:
 		return mt_reply_unavailable(req, "数据库");
 	}
@@ -410,6 +383,13 @@ valid_queue_status(const char *s)
 	return mt_valid_one_of(s, st);
 }
 
+/* A specialty name that goes into a text[] literal unquoted. */
+static int
+valid_specialty(const char *s)
+{
+	return mt_valid_name(s) && strpbrk(s, "{},\"\\ ") == NULL;
+}
+
 static int
 valid_password(const char *s)
 {
@@ -434,7 +414,7 @@ static const struct mt_field f_expert_add[] = {
 	  "职称（初级、中级、副高、正高）" },
 	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11,
 	  "手机号码" },
-	{ "specialties", MT_IN_BODY, MT_F_ARRAY, mt_valid_name, 1, 16,
+	{ "specialties", MT_IN_BODY, MT_F_ARRAY, valid_specialty, 1, 16,
 	  "专家的专业类别（1–16 个）" },
 	{ NULL },
 };

@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "mt_auth.h"
+#include "mt_error.h"
 #include "mt_http.h"
 #include "mt_log.h"
 #include "mt_policy.h"
@@ -211,8 +212,7 @@ sms_limits_or_reply(struct mt_req *req, const char *phone)
 		    r != NULL && r->integer > 0 ? r->integer : v[0]);
 		if (r != NULL)
 			freeReplyObject(r);
-		return mt_reply_error(req, 429, "sms_too_frequent",
-		    "验证码发送过于频繁，请稍后再试", "phone");
+		return mt_reply_err(req, MT_E_SMS_TOO_FREQUENT, "phone");
 	}
 	freeReplyObject(r);
 	snprintf(key, sizeof(key), "smsday:%s", phone);
@@ -223,8 +223,7 @@ sms_limits_or_reply(struct mt_req *req, const char *phone)
 	if ((n = locked_for(key, v[1])) < 0)
 		return mt_reply_unavailable(req, "缓存服务");
 	mt_req_header(req, "Retry-After: %lld", n);
-	return mt_reply_error(req, 429, "sms_daily_limit",
-	    "该手机号24小时内获取验证码次数已达上限，请稍后再试", "phone");
+	return mt_reply_err(req, MT_E_SMS_DAILY_LIMIT, "phone");
 }
 
 /*
@@ -398,8 +397,8 @@ h_login(struct mt_req *req)
 refuse:
 	/* One answer for a wrong code, an expired one and a registry
 	 * mismatch: nothing to learn about who is insured. */
-	return mt_reply_error(req, 401, "login_failed",
-	    "验证码错误或已失效，或身份信息与参保登记不符", NULL);
+	return mt_reply_err(req, MT_E_LOGIN_FAILED, NULL,
+	    "验证码错误或已失效，或身份信息与参保登记不符");
 }
 
 /*
@@ -437,12 +436,11 @@ static const char *const limit_keys[LIM__MAX] = {
 static int
 locked_reply(struct mt_req *req, long long seconds)
 {
-	char msg[160];
+	char minutes[24];
 
-	snprintf(msg, sizeof(msg), "连续登录失败次数过多，账号已暂时锁定，"
-	    "请%lld分钟后再试", (seconds + 59) / 60);
+	snprintf(minutes, sizeof(minutes), "%lld", (seconds + 59) / 60);
 	mt_req_header(req, "Retry-After: %lld", seconds);
-	return mt_reply_error(req, 429, "account_locked", msg, NULL);
+	return mt_reply_err(req, MT_E_ACCOUNT_LOCKED, NULL, minutes);
 }
 
 /* 1 when user uid has signed in from addr before, 0 if not, -1 after
@@ -507,8 +505,7 @@ failed_or_reply(struct mt_req *req, const char *login, const char *addr,
 	snprintf(key, sizeof(key), "loginfail:%s", login);
 	if (count_event(key, lim[LIM_ACCT_MAX], lim[LIM_ACCT_LOCK]) < 0)
 		return mt_reply_unavailable(req, "缓存服务");
-	return mt_reply_error(req, 401, "login_failed", "账号或密码错误",
-	    NULL);
+	return mt_reply_err(req, MT_E_LOGIN_FAILED, NULL, "账号或密码错误");
 }
 
 /*
@@ -634,8 +631,7 @@ h_me(struct mt_req *req)
 		PQclear(res);
 		/* Disabled since sign-in: end the session too. */
 		mt_auth_destroy(req->session->token_hash);
-		return mt_reply_error(req, 401, "unauthenticated",
-		    "账号已停用，请联系经办机构", NULL);
+		return mt_reply_err(req, MT_E_UNAUTHENTICATED, NULL);
 	}
 	o = json_object_new_object();
 	u = json_object_new_object();
