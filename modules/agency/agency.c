@@ -132,6 +132,11 @@ one_region_or_reply(struct mt_req *req, const char **region)
 	return 0;
 }
 
+/*
+ * GET /agency/experts?region=&status=: the pool of the caller's region
+ * (an admin's choice, else every region).  200 with a page of experts;
+ * 404 region_not_found (an agency naming another region); 503.
+ */
 static int
 h_experts(struct mt_req *req)
 {
@@ -178,6 +183,13 @@ reply_expert(struct mt_req *req, int status, const char *uid)
 	return 0;
 }
 
+/*
+ * POST /agency/experts: a new expert (R-CER-1), then the dispatcher is
+ * woken.  201 with the expert; 404 region_not_found; 409 login_taken;
+ * 422 institution_not_found, institution_not_certifying,
+ * title_below_minimum or specialty_unknown (create_expert's refusals);
+ * 503 database or password service down.
+ */
 static int
 h_expert_add(struct mt_req *req)
 {
@@ -229,6 +241,11 @@ h_expert_add(struct mt_req *req)
 	return reply_expert(req, 201, uid);
 }
 
+/*
+ * POST /agency/experts/{id}/reinstate: back in the pool with a clean
+ * count (R-CER-4).  200 with the expert; 404 expert_not_found (or not
+ * in the agency's region) or region_not_found; 503.
+ */
 static int
 h_reinstate(struct mt_req *req)
 {
@@ -252,6 +269,11 @@ h_reinstate(struct mt_req *req)
 	return reply_expert(req, 200, p[0]);
 }
 
+/*
+ * GET /agency/applications?region=&status=&overdue=&limit=&cursor=: the
+ * region's queue, newest first.  200 with a page; 404 region_not_found;
+ * 503.
+ */
 static int
 h_queue(struct mt_req *req)
 {
@@ -274,6 +296,11 @@ h_queue(struct mt_req *req)
 	return mt_reply_items(req, res, lim);
 }
 
+/*
+ * GET /agency/policy?region=: the region's policy values with their
+ * type, range and requirement.  200 (no-store); 400 field_required (an
+ * admin names no region); 404 region_not_found; 503.
+ */
 static int
 h_policy(struct mt_req *req)
 {
@@ -299,9 +326,9 @@ h_policy(struct mt_req *req)
 
 /*
  * PUT /agency/policy: change one value through set_policy (the function
- * `mtcertctl policy set` calls).  200 with the region's policies; 404
- * unknown region; 422 unknown key or a value outside its type or range;
- * 503 database down.
+ * `mtcertctl policy set` calls).  200 with the region's policies; 400
+ * field_required (an admin names no region); 404 region_not_found; 422
+ * policy_key_unknown or policy_value_invalid; 503 database down.
  */
 static int
 h_policy_set(struct mt_req *req)

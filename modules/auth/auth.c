@@ -345,6 +345,12 @@ start_session(struct mt_req *req, struct mt_session *s, const char *login)
 	return mt_reply_json(req, 200, o);
 }
 
+/*
+ * POST /auth/login: an insured person signs in with the SMS code and
+ * the identity of the insured registry.  200 with the session; 401
+ * login_failed (a wrong, expired or spent code and a registry mismatch
+ * alike); 503.
+ */
 static int
 h_login(struct mt_req *req)
 {
@@ -597,6 +603,7 @@ h_password_login(struct mt_req *req)
 	return start_session(req, &s, login);
 }
 
+/* POST /auth/logout: the session ends.  204; 503 session store down. */
 static int
 h_logout(struct mt_req *req)
 {
@@ -615,6 +622,11 @@ add_text(json_object *o, const char *key, PGresult *res, int col)
 	    json_object_new_string(PQgetvalue(res, 0, col)));
 }
 
+/*
+ * GET /me: the caller, role and scope, seconds of silence left, and the
+ * CSRF token of a cookie session.  200 (no-store); 401 unauthenticated
+ * (the account was disabled since sign-in: the session ends too); 503.
+ */
 static int
 h_me(struct mt_req *req)
 {
