@@ -14,7 +14,7 @@
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
  * columns live in agency_db.c (typed functions, agency_db.h); the
- * handlers here check scope and input and never see a PGresult.
+ * handlers here check scope and input and never touch libpq.
  * XXX: sampling, statistics, catalog and policy changes come with the
  * issues that need them.
  */
