@@ -28,6 +28,7 @@
 
 #include <sodium.h>
 
+#include "auth_db.h"
 #include "mt_auth.h"
 #include "mt_error.h"
 #include "mt_http.h"
@@ -35,52 +36,6 @@
 #include "mt_policy.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
-
-enum stmt {
-	STMT_USER_BY_LOGIN,
-	STMT_ADDRESS_KNOWN,
-	STMT_ADDRESS_OK,
-	STMT_ME,
-	STMT_PHONE_REGION,
-	STMT_SMS_QUEUE,
-	STMT_PERSON_MATCH,
-	STMT_INSURED_USER,
-	STMT__MAX
-};
-
-static const char *const stmts[STMT__MAX] = {
-	[STMT_USER_BY_LOGIN] =
-	    "SELECT id, role, password_hash, coalesce(person_id, 0),"
-	    " coalesce(region, ''), coalesce(institution, ''),"
-	    " disabled OR role = 'insured'"
-	    " FROM users WHERE login = $1",
-	[STMT_ADDRESS_KNOWN] =
-	    "SELECT 1 FROM login_addresses WHERE user_id = $1 AND address = $2",
-	[STMT_ADDRESS_OK] =
-	    "INSERT INTO login_addresses (user_id, address) VALUES ($1, $2)"
-	    " ON CONFLICT (user_id, address) DO UPDATE SET last_at = now()",
-	[STMT_ME] =
-	    "SELECT u.id, u.login, u.role,"
-	    " coalesce(nullif(u.display_name, ''), p.name, ''),"
-	    " u.region, u.institution, i.name, u.person_id"
-	    " FROM users u LEFT JOIN institutions i ON i.code = u.institution"
-	    " LEFT JOIN persons p ON p.id = u.person_id"
-	    " WHERE u.id = $1 AND NOT u.disabled",
-	[STMT_PHONE_REGION] =
-	    "SELECT region FROM persons WHERE phone = $1 ORDER BY id LIMIT 1",
-	[STMT_SMS_QUEUE] =
-	    "INSERT INTO sms_outbox (to_phone, template, body)"
-	    " VALUES ($1, 'login_code', $2)",
-	[STMT_PERSON_MATCH] =
-	    "SELECT id, region FROM persons"
-	    " WHERE phone = $1 AND id_number = $2 AND name = $3",
-	/* The insured person's account, made at first sign-in. */
-	[STMT_INSURED_USER] =
-	    "INSERT INTO users (login, role, person_id, region)"
-	    " VALUES ('insured-' || $1, 'insured', $1::bigint, $2)"
-	    " ON CONFLICT (login) DO UPDATE SET region = EXCLUDED.region"
-	    " RETURNING id, disabled",
-};
 
 /* A hash to verify against when the login is unknown, so both cost the
  * same time. */
@@ -114,23 +69,6 @@ code_hash(const char *phone, const char *code, char *out)
 	snprintf(in, sizeof(in), "%s:%s", phone, code);
 	crypto_hash_sha256(h, (const unsigned char *)in, strlen(in));
 	mt_hex(h, sizeof(h), out);
-}
-
-/* The region of the first person with this phone into region[8]; 1 found,
- * 0 unknown phone, -1 after answering 503. */
-static int
-phone_region(struct mt_req *req, const char *phone, char *region)
-{
-	const char *p[1] = { phone };
-	PGresult *res = mt_db_query_or_reply(req, STMT_PHONE_REGION, 1, p);
-	int found;
-
-	if (res == NULL)
-		return -1;
-	found = PQntuples(res) == 1;
-	snprintf(region, 8, "%s", found ? PQgetvalue(res, 0, 0) : "");
-	PQclear(res);
-	return found;
 }
 
 /*
@@ -237,11 +175,9 @@ h_sms_code(struct mt_req *req)
 	const char *phone = mt_req_param(req, "phone");
 	char region[8], code[8], hash[65], text[160];
 	struct mt_redis_tx tx = {0};
-	const char *p[2];
-	PGresult *res;
 	int known, ttl;
 
-	if ((known = phone_region(req, phone, region)) < 0 ||
+	if ((known = auth_db_phone_region(req, phone, region, sizeof(region))) < 0 ||
 	    sms_limits_or_reply(req, phone) < 0)
 		return -1;
 	if (!known)
@@ -259,12 +195,8 @@ h_sms_code(struct mt_req *req)
 		return mt_reply_unavailable(req, "缓存服务");
 	snprintf(text, sizeof(text), "【门诊慢特病】您的登录验证码为%s，"
 	    "%d分钟内有效。请勿告诉他人。", code, ttl / 60);
-	p[0] = phone;
-	p[1] = text;
-	res = mt_db_query_or_reply(req, STMT_SMS_QUEUE, 2, p);
-	if (res == NULL)
+	if (auth_db_queue_sms(req, phone, text) < 0)
 		return -1;
-	PQclear(res);
 	return mt_reply_raw(req, 204, NULL, NULL, 0);
 }
 
@@ -355,56 +287,33 @@ static int
 h_login(struct mt_req *req)
 {
 	const char *phone = mt_req_param(req, "phone");
-	const char *p[3];
 	struct mt_session s;
-	char region[8], login[40], pid[24];
-	PGresult *res;
+	char region[8], login[40];
 	int rc, tries;
 
-	if (phone_region(req, phone, region) < 0 ||
+	if (auth_db_phone_region(req, phone, region, sizeof(region)) < 0 ||
 	    policy_or_reply(req, region, "sms_code_max_tries", &tries) < 0)
 		return -1;
-	rc = use_code(req, phone, mt_req_param(req, "code"), tries);
+	memset(&s, 0, sizeof(s));
+	s.role = MT_ROLE_INSURED;
+	/* A right code, the person of the registry, an account that may
+	 * sign in: each step 1 to go on, 0 to refuse, -1 answered. */
+	if ((rc = use_code(req, phone, mt_req_param(req, "code"),
+	    tries)) == 1 &&
+	    (rc = auth_db_person_match(req, phone,
+	    mt_req_param(req, "id_number"), mt_req_param(req, "name"),
+	    &s)) == 1)
+		rc = auth_db_insured_user(req, &s);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		goto refuse;
-	p[0] = phone;
-	p[1] = mt_req_param(req, "id_number");
-	p[2] = mt_req_param(req, "name");
-	res = mt_db_query_or_reply(req, STMT_PERSON_MATCH, 3, p);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		goto refuse;
-	}
-	memset(&s, 0, sizeof(s));
-	s.role = MT_ROLE_INSURED;
-	s.person_id = atoll(PQgetvalue(res, 0, 0));
-	snprintf(s.region, sizeof(s.region), "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
-	snprintf(pid, sizeof(pid), "%lld", s.person_id);
-	p[0] = pid;
-	p[1] = s.region;
-	res = mt_db_query_or_reply(req, STMT_INSURED_USER, 2, p);
-	if (res == NULL)
-		return -1;
-	/* No row: the account could not be made (a rule of the database
-	 * refused it): no sign-in, the same answer as a mismatch. */
-	rc = PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	if (!rc)
-		s.user_id = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (rc)
-		goto refuse;
-	snprintf(login, sizeof(login), "insured-%s", pid);
+		/* One answer for a wrong code, an expired one and a
+		 * registry mismatch: nothing to learn about who is
+		 * insured. */
+		return mt_reply_err(req, MT_E_LOGIN_FAILED, NULL,
+		    "验证码错误或已失效，或身份信息与参保登记不符");
+	snprintf(login, sizeof(login), "insured-%lld", s.person_id);
 	return start_session(req, &s, login);
-refuse:
-	/* One answer for a wrong code, an expired one and a registry
-	 * mismatch: nothing to learn about who is insured. */
-	return mt_reply_err(req, MT_E_LOGIN_FAILED, NULL,
-	    "验证码错误或已失效，或身份信息与参保登记不符");
 }
 
 /*
@@ -454,19 +363,9 @@ locked_reply(struct mt_req *req, long long seconds)
 static int
 known_address(struct mt_req *req, long long uid, const char *addr)
 {
-	char id[24];
-	const char *p[2] = { id, addr };
-	PGresult *res;
-	int known;
-
 	if (uid == 0)
 		return 0;
-	snprintf(id, sizeof(id), "%lld", uid);
-	if ((res = mt_db_query_or_reply(req, STMT_ADDRESS_KNOWN, 2, p)) == NULL)
-		return -1;
-	known = PQntuples(res) == 1;
-	PQclear(res);
-	return known;
+	return auth_db_address_known(req, uid, addr);
 }
 
 /*
@@ -522,19 +421,12 @@ static int
 succeeded_or_reply(struct mt_req *req, const char *login, long long uid,
     const char *addr)
 {
-	char id[24];
-	const char *p[2] = { id, addr };
 	redisReply *r;
-	PGresult *res;
 
 	if ((r = mt_redis_cmd("DEL loginpair:%s:%s", login, addr)) == NULL)
 		return mt_reply_unavailable(req, "缓存服务");
 	freeReplyObject(r);
-	snprintf(id, sizeof(id), "%lld", uid);
-	if ((res = mt_db_query_or_reply(req, STMT_ADDRESS_OK, 2, p)) == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return auth_db_address_ok(req, uid, addr);
 }
 
 /*
@@ -546,31 +438,11 @@ static int
 staff_user(struct mt_req *req, const char *login, struct mt_session *s,
     char *hash, int *usable)
 {
-	const char *p[1] = { login };
-	PGresult *res;
-
 	memset(s, 0, sizeof(*s));
 	snprintf(hash, crypto_pwhash_STRBYTES, "%s", dummy_hash);
 	*usable = 0;
-	if ((res = mt_db_query_or_reply(req, STMT_USER_BY_LOGIN, 1, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	s->user_id = atoll(PQgetvalue(res, 0, 0));
-	s->role = mt_role_bit(PQgetvalue(res, 0, 1));
-	s->person_id = atoll(PQgetvalue(res, 0, 3));
-	snprintf(s->region, sizeof(s->region), "%s", PQgetvalue(res, 0, 4));
-	snprintf(s->institution, sizeof(s->institution), "%s",
-	    PQgetvalue(res, 0, 5));
-	if (!PQgetisnull(res, 0, 2)) {
-		snprintf(hash, crypto_pwhash_STRBYTES, "%s",
-		    PQgetvalue(res, 0, 2));
-		*usable = strcmp(PQgetvalue(res, 0, 6), "f") == 0;
-	}
-	PQclear(res);
-	return 1;
+	return auth_db_staff_user(req, login, s, hash, crypto_pwhash_STRBYTES,
+	    usable);
 }
 
 /*
@@ -614,14 +486,6 @@ h_logout(struct mt_req *req)
 	return mt_reply_raw(req, 204, NULL, NULL, 0);
 }
 
-/* Add column col of row 0 as key, or null when SQL NULL. */
-static void
-add_text(json_object *o, const char *key, PGresult *res, int col)
-{
-	json_object_object_add(o, key, PQgetisnull(res, 0, col) ? NULL :
-	    json_object_new_string(PQgetvalue(res, 0, col)));
-}
-
 /*
  * GET /me: the caller, role and scope, seconds of silence left, and the
  * CSRF token of a cookie session.  200 (no-store); 401 unauthenticated
@@ -630,36 +494,16 @@ add_text(json_object *o, const char *key, PGresult *res, int col)
 static int
 h_me(struct mt_req *req)
 {
-	char uid[24];
-	const char *p[1] = { uid };
-	json_object *o, *u, *scope;
-	PGresult *res;
+	json_object *o;
+	int found;
 
-	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
-	res = mt_db_query_or_reply(req, STMT_ME, 1, p);
-	if (res == NULL)
+	if ((found = auth_db_me(req, req->session->user_id, &o)) < 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	if (found == 0) {
 		/* Disabled since sign-in: end the session too. */
 		mt_auth_destroy(req->session->token_hash);
 		return mt_reply_err(req, MT_E_UNAUTHENTICATED, NULL);
 	}
-	o = json_object_new_object();
-	u = json_object_new_object();
-	json_object_object_add(u, "id", json_object_new_int64(
-	    atoll(PQgetvalue(res, 0, 0))));
-	add_text(u, "login", res, 1);
-	add_text(u, "display_name", res, 3);
-	json_object_object_add(o, "user", u);
-	add_text(o, "role", res, 2);
-	scope = json_object_new_object();
-	add_text(scope, "region", res, 4);
-	add_text(scope, "institution", res, 5);
-	add_text(scope, "institution_name", res, 6);
-	json_object_object_add(scope, "person_id", PQgetisnull(res, 0, 7) ?
-	    NULL : json_object_new_int64(atoll(PQgetvalue(res, 0, 7))));
-	json_object_object_add(o, "scope", scope);
 	/* A browser keeps the CSRF token in memory only; after a reload it
 	 * asks here (a same-origin read: no other site can see the answer). */
 	if (req->session->via_cookie)
@@ -669,7 +513,6 @@ h_me(struct mt_req *req)
 	 * pushed the end back): the portal warns before it. */
 	json_object_object_add(o, "expires_in",
 	    json_object_new_int(req->session->idle_seconds));
-	PQclear(res);
 	mt_req_header(req, "Cache-Control: no-store");
 	return mt_reply_json(req, 200, o);
 }
@@ -715,7 +558,7 @@ const struct mt_module mt_module = {
 	.name = "auth",
 	.routes = routes,
 	.nroutes = MT_ARRAY_LEN(routes),
-	.stmts = stmts,
+	.stmts = auth_db_stmts,
 	.nstmts = STMT__MAX,
 	.worker_init = auth_init,
 };
