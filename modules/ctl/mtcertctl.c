@@ -654,14 +654,17 @@ demo_expert(char **f)
  * policy get REGION: every key=value of the region (policy_value: its
  * value, else the key's default).  policy set REGION KEY VALUE: through
  * mt_policy_set, i.e. the SQL function set_policy that PUT /agency/policy
- * calls, with its checks and its messages.  Exit 2 for an unknown region
+ * calls, with its checks; its refusal printed with the error table's
+ * text (the API's message).  Exit 2 for an unknown region
  * or key or a bad value, 1 when the database fails.
  */
 static int
 cmd_policy(int argc, char **argv)
 {
-	struct mt_policy_refusal why;
 	struct mt_db db = {0};
+	const struct mt_error *e;
+	json_object *why;
+	char msg[512];
 	const char *p[1];
 	PGresult *res;
 	int i;
@@ -691,7 +694,8 @@ cmd_policy(int argc, char **argv)
 	case MT_POLICY_SET_NO_REGION:
 		die_bad("unknown region %s", argv[3]);
 	case MT_POLICY_SET_REFUSED:
-		die_bad("%s: %s", why.code, why.message);
+		e = mt_refusal_text(why, msg, sizeof(msg));
+		die_bad("%s: %s", e != NULL ? e->code : "?", msg);
 	default:
 		die_db("policy set failed");
 	}
