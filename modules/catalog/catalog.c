@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "mt_error.h"
 #include "mt_http.h"
 #include "mt_log.h"
 #include "mt_redis.h"
@@ -307,6 +308,9 @@ h_health(struct mt_req *req)
 	int pg_ok = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
 	int redis_ok = r != NULL;
 	json_object *o = json_object_new_object(), *err;
+	const struct mt_error *row;
+	const char *what[2] = { NULL, NULL };
+	char msg[256];
 
 	PQclear(res);
 	if (r != NULL)
@@ -320,11 +324,14 @@ h_health(struct mt_req *req)
 	mt_req_header(req, "Cache-Control: no-store");
 	if (pg_ok && redis_ok)
 		return mt_reply_json(req, 200, o);
+	/* The error member is the table's row, as mt_reply_unavailable
+	 * words it. */
+	row = &mt_errors[MT_E_SERVICE_UNAVAILABLE];
+	what[0] = !pg_ok ? "（数据库）" : "（缓存服务）";
 	err = json_object_new_object();
-	json_object_object_add(err, "code",
-	    json_object_new_string("service_unavailable"));
+	json_object_object_add(err, "code", json_object_new_string(row->code));
 	json_object_object_add(err, "message", json_object_new_string(
-	    !pg_ok ? "数据库暂时不可用" : "缓存服务暂时不可用"));
+	    mt_error_text(row, what, msg, sizeof(msg))));
 	json_object_object_add(o, "error", err);
 	mt_req_header(req, "Retry-After: 5");
 	return mt_reply_json(req, 503, o);
@@ -336,8 +343,7 @@ region_known_or_reply(struct mt_req *req, const char *region)
 {
 	if (region == NULL || cache_find(region) != NULL)
 		return 0;
-	return mt_reply_error(req, 404, "region_not_found",
-	    "该统筹区不存在或尚未开通", "region");
+	return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
 }
 
 static int
@@ -372,9 +378,7 @@ h_disease(struct mt_req *req)
 		snprintf(key, sizeof(key), "%s", code);
 	e = cache_find(key);
 	if (e == NULL)
-		return mt_reply_error(req, 404, "disease_not_found",
-		    region != NULL ? "该统筹区的病种目录中没有此病种" :
-		    "病种不存在", "code");
+		return mt_reply_err(req, MT_E_DISEASE_NOT_FOUND, "code");
 	return mt_reply_cached(req, e->body, e->len, e->etag);
 }
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mt_error.h"
 #include "mt_http.h"
 #include "mt_log.h"
 #include "mt_redis.h"
@@ -94,13 +95,13 @@ redis_done(redisReply *r)
 
 /*
  * Run one engine function for the caller's task; on an engine refusal
- * answer 404/409 and return NULL.  The result is the parsed JSON (the
+ * (sql/fn/30_review.sql task_refusal: a row of the error table) answer
+ * it (404/409) and return NULL.  The result is the parsed JSON (the
  * caller puts it).
  */
 static json_object *
 engine_or_reply(struct mt_req *req, int stmt, int n, const char *const *p)
 {
-	const char *err;
 	json_object *r;
 	PGresult *res;
 
@@ -109,25 +110,9 @@ engine_or_reply(struct mt_req *req, int stmt, int n, const char *const *p)
 		return NULL;
 	r = json_tokener_parse(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	err = member(r, "error");
-	if (*err == '\0')
+	if (*member(r, "error") == '\0')
 		return r;
-	if (strcmp(err, "not_found") == 0)
-		mt_reply_error(req, 404, "task_not_found",
-		    "任务不存在，或不是您的任务", "aid");
-	else if (strcmp(err, "not_accepted") == 0)
-		mt_reply_error(req, 409, "task_not_accepted",
-		    "请先受理任务，再作出认定意见", NULL);
-	else if (strcmp(err, "already_accepted") == 0)
-		mt_reply_error(req, 409, "task_already_accepted",
-		    "您已受理该任务，请作出认定意见", NULL);
-	else if (strcmp(err, "already_decided") == 0)
-		mt_reply_error(req, 409, "task_already_decided",
-		    "您已对该任务作出认定意见", NULL);
-	else
-		mt_reply_error(req, 409, "task_unavailable",
-		    "任务已超过受理时限、已分配给其他专家或申请已撤回",
-		    NULL);
+	mt_reply_refusal(req, r);
 	json_object_put(r);
 	return NULL;
 }
@@ -210,8 +195,7 @@ reason_known_or_reply(struct mt_req *req, const char *code)
 	PQclear(res);
 	if (found)
 		return 0;
-	return mt_reply_error(req, 422, "reason_code_not_found",
-	    "不予认定原因不在原因目录中，请从列表中选择", "reason_code");
+	return mt_reply_err(req, MT_E_REASON_CODE_NOT_FOUND, "reason_code");
 }
 
 /*
@@ -230,8 +214,8 @@ h_decision(struct mt_req *req)
 	if (strcmp(verdict, "reject") == 0 &&
 	    (mt_req_param(req, "opinion") == NULL ||
 	    *mt_req_param(req, "opinion") == '\0'))
-		return mt_reply_error(req, 400, "field_required",
-		    "不予认定须写明理由（认定意见）", "opinion");
+		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "opinion",
+		    "认定意见（不予认定须写明理由）");
 	if (reason_known_or_reply(req, mt_req_param(req, "reason_code")) < 0)
 		return -1;
 	snprintf(me, sizeof(me), "%lld", req->session->user_id);
