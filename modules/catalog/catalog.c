@@ -346,6 +346,11 @@ region_known_or_reply(struct mt_req *req, const char *region)
 	return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
 }
 
+/*
+ * GET /diseases?region=: the base catalog, or a region's.  200 or 304
+ * (ETag); 400 malformed region; 404 region_not_found; 503 the catalog
+ * was never loaded (database down).
+ */
 static int
 h_diseases(struct mt_req *req)
 {
@@ -361,6 +366,11 @@ h_diseases(struct mt_req *req)
 	return mt_reply_cached(req, e->body, e->len, e->etag);
 }
 
+/*
+ * GET /diseases/{code}?region=: one disease.  200 or 304 (ETag); 400
+ * malformed code or region; 404 disease_not_found (field code) or
+ * region_not_found; 503 the catalog was never loaded.
+ */
 static int
 h_disease(struct mt_req *req)
 {
@@ -382,6 +392,11 @@ h_disease(struct mt_req *req)
 	return mt_reply_cached(req, e->body, e->len, e->etag);
 }
 
+/*
+ * GET /institutions?region=&disease=&certifying=&limit=&cursor=: the
+ * hospitals, a page at a time by code.  200; 400 a query field that
+ * fails its check; 404 region_not_found; 503 database down.
+ */
 static int
 h_institutions(struct mt_req *req)
 {

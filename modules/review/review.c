@@ -117,6 +117,11 @@ engine_or_reply(struct mt_req *req, int stmt, int n, const char *const *p)
 	return NULL;
 }
 
+/*
+ * GET /expert/tasks?state=: the caller's tasks, newest first, at most
+ * 200, blind (R-CER-2).  200; 400 unknown state; 401/403 not an expert
+ * (host); 503 database down.
+ */
 static int
 h_tasks(struct mt_req *req)
 {
@@ -133,6 +138,12 @@ h_tasks(struct mt_req *req)
 	return mt_reply_items(req, res, 200);
 }
 
+/*
+ * POST /expert/tasks/{aid}/accept (R-CER-3).  200; 404 not the caller's
+ * task (task_not_found); 409 already accepted, already decided, or
+ * gone: refused, expired, cancelled or past its deadline
+ * (task_unavailable); 401/403 not an expert (host); 503 database down.
+ */
 static int
 h_accept(struct mt_req *req)
 {
@@ -155,6 +166,12 @@ h_accept(struct mt_req *req)
 	return mt_reply_json(req, 200, r);
 }
 
+/*
+ * POST /expert/tasks/{aid}/refuse {reason} (R-CER-3): counted as a miss.
+ * 200; 400 reason missing or invalid; 404 not the caller's task; 409
+ * already accepted, already decided or gone; 401/403 not an expert
+ * (host); 503 database down.
+ */
 static int
 h_refuse(struct mt_req *req)
 {
@@ -199,9 +216,10 @@ reason_known_or_reply(struct mt_req *req, const char *code)
 }
 
 /*
- * POST /expert/tasks/{aid}/decision.  200; 400 reject without opinion;
- * 422 unknown reason_code; 404 not the caller's task; 409 not accepted,
- * already decided or gone; 503 database down.
+ * POST /expert/tasks/{aid}/decision (R-CER-5).  200; 400 reject without
+ * opinion, or a field that fails its check; 422 unknown reason_code; 404
+ * not the caller's task; 409 not accepted, already decided or gone;
+ * 401/403 not an expert (host); 503 database down.
  */
 static int
 h_decision(struct mt_req *req)
