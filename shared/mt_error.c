@@ -165,24 +165,6 @@ reply_envelope(struct mt_req *req, const struct mt_error *e,
 	return -1;
 }
 
-/* See mt_http.h (XXX: transitional, goes with its last caller). */
-int
-mt_reply_error_details(struct mt_req *req, int status, const char *code,
-    const char *message, const char *field, json_object *details)
-{
-	const struct mt_error e = { MT_E__MAX, status, code, message };
-
-	return reply_envelope(req, &e, message, field, details);
-}
-
-/* See mt_http.h (XXX: transitional, goes with its last caller). */
-int
-mt_reply_error(struct mt_req *req, int status, const char *code,
-    const char *message, const char *field)
-{
-	return mt_reply_error_details(req, status, code, message, field, NULL);
-}
-
 /* See mt_error.h. */
 const struct mt_error *
 mt_error_find(const char *code)

@@ -178,18 +178,6 @@ int          mt_reply_cached(struct mt_req *req, const char *body,
  * mt_error.h, answered with mt_reply_err or mt_reply_refusal.
  */
 int          mt_reply_unavailable(struct mt_req *req, const char *what);
-/*
- * XXX: transitional.  The envelope with a status, code and text of the
- * caller's own, kept only for the modules not yet converted on this
- * branch (their converted versions come from the other B1 branches):
- * delete both with the last caller.  tests/api/test_errors.py refuses
- * any call outside shared/mt_error.c.
- */
-int          mt_reply_error(struct mt_req *req, int status, const char *code,
-                 const char *message, const char *field);
-int          mt_reply_error_details(struct mt_req *req, int status,
-                 const char *code, const char *message, const char *field,
-                 json_object *details);
 
 /*
  * Run one request through the checks and the route table of mod.
