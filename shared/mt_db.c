@@ -1,11 +1,13 @@
 /*
  * mt_db.c -- see mt_db.h.
  */
+#include <assert.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mt_db.h"
+#include "mt_error.h"
 #include "mt_log.h"
 #include "mt_util.h"
 
@@ -17,6 +19,13 @@ mt_db_setup(struct mt_db *db, const char *conninfo, const char *const *stmts,
 	db->conninfo = conninfo;
 	db->stmts = stmts;
 	db->nstmts = nstmts;
+}
+
+void
+mt_db_setup_host(struct mt_db *db, const char *const *stmts, size_t nstmts)
+{
+	db->host_stmts = stmts;
+	db->nhost_stmts = nstmts;
 }
 
 void
@@ -36,12 +45,33 @@ conn_ok(struct mt_db *db)
 	    !mt_fd_readable(PQsocket(db->conn));
 }
 
-int
-mt_db_ensure(struct mt_db *db)
+/* Prepare stmts[0..n) as "<prefix><i>".  0, or -1 (a bug: logged). */
+static int
+prepare(struct mt_db *db, char prefix, const char *const *stmts, size_t n)
 {
 	char name[32];
 	PGresult *res;
 	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%c%zu", prefix, i);
+		res = PQprepare(db->conn, name, stmts[i], 0, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			/* A bad statement is a bug: say which, stay down. */
+			mt_log_error("prepare %s failed: %s", name,
+			    PQerrorMessage(db->conn));
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+int
+mt_db_ensure(struct mt_db *db)
+{
+	PGresult *res;
 
 	if (conn_ok(db))
 		return 0;
@@ -66,18 +96,10 @@ mt_db_ensure(struct mt_db *db)
 		}
 		PQclear(res);
 	}
-	for (i = 0; i < db->nstmts; i++) {
-		snprintf(name, sizeof(name), "s%zu", i);
-		res = PQprepare(db->conn, name, db->stmts[i], 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			/* A bad statement is a bug: say which, stay down. */
-			mt_log_error("prepare s%zu failed: %s", i,
-			    PQerrorMessage(db->conn));
-			PQclear(res);
-			mt_db_close(db);
-			return -1;
-		}
-		PQclear(res);
+	if (prepare(db, 's', db->stmts, db->nstmts) != 0 ||
+	    prepare(db, 'h', db->host_stmts, db->nhost_stmts) != 0) {
+		mt_db_close(db);
+		return -1;
 	}
 	return 0;
 }
@@ -125,17 +147,38 @@ lost:
 	return NULL;
 }
 
+/* Run the prepared statement called name; see mt_db_exec. */
+static PGresult *
+exec_prepared(struct mt_db *db, const char *name, int n,
+    const char *const *params)
+{
+	if (mt_db_ensure(db) != 0)
+		return NULL;
+	/* A failed send leaves the error for wait_result to report. */
+	PQsendQueryPrepared(db->conn, name, n, params, NULL, NULL, 0);
+	return wait_result(db);
+}
+
 PGresult *
 mt_db_exec(struct mt_db *db, int stmt, int n, const char *const *params)
 {
 	char name[32];
 
-	if ((size_t)stmt >= db->nstmts || mt_db_ensure(db) != 0)
+	if (stmt < 0 || (size_t)stmt >= db->nstmts)
 		return NULL;
 	snprintf(name, sizeof(name), "s%d", stmt);
-	/* A failed send leaves the error for wait_result to report. */
-	PQsendQueryPrepared(db->conn, name, n, params, NULL, NULL, 0);
-	return wait_result(db);
+	return exec_prepared(db, name, n, params);
+}
+
+PGresult *
+mt_db_exec_host(struct mt_db *db, int stmt, int n, const char *const *params)
+{
+	char name[32];
+
+	if (stmt < 0 || (size_t)stmt >= db->nhost_stmts)
+		return NULL;
+	snprintf(name, sizeof(name), "h%d", stmt);
+	return exec_prepared(db, name, n, params);
 }
 
 PGresult *
@@ -201,6 +244,28 @@ mt_db_rollback(struct mt_db *db)
 	db->in_tx = 0;
 }
 
+/* The number of column col of res; asserts it is there. */
+static int
+column(const PGresult *res, const char *col)
+{
+	int c = PQfnumber(res, col);
+
+	assert(c >= 0);
+	return c;
+}
+
+const char *
+mt_db_get(const PGresult *res, int row, const char *col)
+{
+	return PQgetvalue(res, row, column(res, col));
+}
+
+int
+mt_db_isnull(const PGresult *res, int row, const char *col)
+{
+	return PQgetisnull(res, row, column(res, col));
+}
+
 int
 mt_db_state_is(const PGresult *res, const char *prefix)
 {
@@ -228,4 +293,56 @@ mt_db_log_error(const char *rid, int stmt, const PGresult *res)
 
 	mt_log_error("rid=%s stmt=%d sqlstate=%s constraint=%s", rid, stmt,
 	    st != NULL ? st : "-", cons != NULL ? cons : "-");
+}
+
+/* See mt_db.h. */
+PGresult *
+mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
+    const char *const *params)
+{
+	PGresult *res = mt_db_exec(req->db, stmt, n, params);
+	ExecStatusType st;
+
+	if (res == NULL) {
+		mt_reply_unavailable(req, "数据库");
+		return NULL;
+	}
+	st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	mt_db_log_error(req->request_id, stmt, res);
+	if (mt_db_transient(res))
+		mt_reply_unavailable(req, "数据库繁忙");
+	else
+		mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	PQclear(res);
+	return NULL;
+}
+
+/* See mt_db.h. */
+int
+mt_reply_items(struct mt_req *req, PGresult *res, int limit)
+{
+	struct mt_buf b = {0};
+	json_object *cur;
+	int i, n = PQntuples(res);
+
+	mt_buf_puts(&b, "{\"items\":[");
+	for (i = 0; i < n && i < limit; i++)
+		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+	mt_buf_puts(&b, "],\"next_cursor\":");
+	if (n > limit && PQnfields(res) > 1) {
+		/* Serialized by json-c: a cursor is never trusted text. */
+		cur = json_object_new_string(PQgetvalue(res, limit - 1, 1));
+		mt_buf_puts(&b, json_object_to_json_string(cur));
+		json_object_put(cur);
+	} else
+		mt_buf_puts(&b, "null");
+	mt_buf_puts(&b, "}");
+	PQclear(res);
+	mt_req_header(req, "Cache-Control: no-store");
+	mt_reply_raw(req, 200, "application/json; charset=utf-8", b.data,
+	    b.len);
+	mt_buf_free(&b);
+	return 0;
 }

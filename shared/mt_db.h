@@ -2,7 +2,9 @@
  * mt_db.h -- one PostgreSQL connection per worker with its prepared
  * statements.  Statements are data: a module passes an array of SQL texts
  * indexed by its own enum stmt; they are prepared once per connection as
- * "s0", "s1", ...
+ * "s0", "s1", ...  The shared layer's own statements (the host's, such as
+ * the Idempotency-Key table of mt_idem.c) are a second table beside it,
+ * prepared as "h0", "h1", ... and run with mt_db_exec_host.
  *
  * Failures: a broken connection is dropped and reopened on the next call
  * (callers answer 503 meanwhile) -- except inside a transaction, which is
@@ -16,6 +18,8 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "mt_http.h"
+
 #define MT_DB_DEADLINE_MS 15000  /* default; server statement_timeout 10 s */
 
 struct mt_db {
@@ -23,6 +27,8 @@ struct mt_db {
 	const char         *conninfo;
 	const char *const  *stmts;
 	size_t              nstmts;
+	const char *const  *host_stmts; /* the shared layer's; may be NULL */
+	size_t              nhost_stmts;
 	int                 in_tx;      /* between begin and commit/rollback */
 	int                 deadline_ms; /* per call; 0: MT_DB_DEADLINE_MS */
 	const char         *on_connect; /* SQL run on each new connection */
@@ -31,6 +37,9 @@ struct mt_db {
 /* Remember what to connect to and what to prepare; does not connect. */
 void        mt_db_setup(struct mt_db *db, const char *conninfo,
                 const char *const *stmts, size_t nstmts);
+/* Add the shared layer's statement table (prepared as "h<i>"). */
+void        mt_db_setup_host(struct mt_db *db, const char *const *stmts,
+                size_t nstmts);
 /* Connect and prepare if not connected.  Returns 0, or -1 when down. */
 int         mt_db_ensure(struct mt_db *db);
 /*
@@ -40,6 +49,9 @@ int         mt_db_ensure(struct mt_db *db);
  * connection is down or the deadline passed (it is then dropped).
  */
 PGresult   *mt_db_exec(struct mt_db *db, int stmt, int n,
+                const char *const *params);
+/* The same for statement stmt of the shared layer's table. */
+PGresult   *mt_db_exec_host(struct mt_db *db, int stmt, int n,
                 const char *const *params);
 /* Run SQL with text parameters, unprepared (rare statements). */
 PGresult   *mt_db_params(struct mt_db *db, const char *sql, int n,
@@ -51,6 +63,13 @@ PGresult   *mt_db_run(struct mt_db *db, const char *sql);
 int         mt_db_begin(struct mt_db *db);
 int         mt_db_commit(struct mt_db *db);
 void        mt_db_rollback(struct mt_db *db);
+/*
+ * Read a column by its name (AS name in the statement), never by its
+ * position: the value of row's column col ("" for NULL, as PQgetvalue),
+ * and 1 when it is NULL.  A name the result lacks is a bug (asserted).
+ */
+const char *mt_db_get(const PGresult *res, int row, const char *col);
+int         mt_db_isnull(const PGresult *res, int row, const char *col);
 /* 1 when res is an error whose SQLSTATE starts with prefix ("23"). */
 int         mt_db_state_is(const PGresult *res, const char *prefix);
 /* 1 when res failed because the database is busy or going away (timeout,
@@ -60,5 +79,24 @@ int         mt_db_transient(const PGresult *res);
  * SQLSTATE and constraint only. */
 void        mt_db_log_error(const char *rid, int stmt, const PGresult *res);
 void        mt_db_close(struct mt_db *db);
+
+/*
+ * The two helpers that take a PGresult and answer a request; only a
+ * module's <module>_db.c calls them (handlers never see a PGresult).
+ *
+ * Run the module's prepared statement stmt on req->db; on a dropped
+ * connection or a busy database answer 503, on any other failure log it
+ * and answer 500 (a bug, never bad input).  Returns the result (caller
+ * PQclears) or NULL after replying.
+ */
+PGresult   *mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
+                const char *const *params);
+/*
+ * Answer a list page {"items":[...],"next_cursor":...}: column 0 of each
+ * row is an item's JSON text; a row beyond limit means there is a next
+ * page, whose cursor is column 1 of the last row shown (null without
+ * it).  Clears res.  Returns 0.
+ */
+int         mt_reply_items(struct mt_req *req, PGresult *res, int limit);
 
 #endif

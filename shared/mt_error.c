@@ -1,7 +1,8 @@
 /*
  * mt_error.c -- the one table of refusals (see mt_error.h): status,
- * code and Chinese text of each, and the two ways to answer one (from C,
- * from an SQL function's refusal).
+ * code and Chinese text of each, the two ways to answer one (from C,
+ * from an SQL function's refusal), and the one writer of the error
+ * envelope they share.
  */
 #include <stdio.h>
 #include <string.h>
@@ -133,10 +134,36 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	E(MT_E_POLICY_KEY_UNKNOWN, 422, "policy_key_unknown",
 	    "没有这项政策参数"),
 	E(MT_E_POLICY_VALUE_INVALID, 422, "policy_value_invalid",
-	    "政策参数 %s 的取值不正确：%s"),
+	    "政策参数 %s 的取值不正确，可取值：%s"),
 };
 
 #undef E
+
+/*
+ * The envelope {"error":{"code","message","field"?,"details"?}} with the
+ * row's status; takes ownership of details (may be NULL).  The one writer
+ * of a refusal: nothing outside this file answers one.  Returns -1.
+ */
+static int
+reply_envelope(struct mt_req *req, const struct mt_error *e,
+    const char *message, const char *field, json_object *details)
+{
+	json_object *root, *err;
+
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(e->code));
+	json_object_object_add(err, "message",
+	    json_object_new_string(message));
+	if (field != NULL)
+		json_object_object_add(err, "field",
+		    json_object_new_string(field));
+	if (details != NULL)
+		json_object_object_add(err, "details", details);
+	root = json_object_new_object();
+	json_object_object_add(root, "error", err);
+	mt_reply_json(req, e->status, root);
+	return -1;
+}
 
 /* See mt_error.h. */
 const struct mt_error *
@@ -213,29 +240,23 @@ mt_reply_err_args(struct mt_req *req, enum mt_err e, json_object *details,
 	char msg[512];
 
 	mt_error_text(&mt_errors[e], fa + 1, msg, sizeof(msg));
-	return mt_reply_error_details(req, mt_errors[e].status,
-	    mt_errors[e].code, msg, fa[0], details);
+	return reply_envelope(req, &mt_errors[e], msg, fa[0], details);
 }
 
 /* See mt_error.h. */
-int
-mt_reply_refusal(struct mt_req *req, json_object *refusal)
+const struct mt_error *
+mt_refusal_text(json_object *refusal, char *buf, size_t size)
 {
-	const char *args[8] = { NULL }, *field = NULL;
+	const char *args[8] = { NULL };
 	const struct mt_error *e = NULL;
-	json_object *v, *a, *d = NULL;
-	char msg[512];
+	json_object *v, *a;
 	size_t i, n;
 
+	buf[0] = '\0';
 	if (json_object_object_get_ex(refusal, "error", &v))
 		e = mt_error_find(json_object_get_string(v));
-	if (e == NULL) {
-		mt_log("error", "refusal with no row in the error table: %s",
-		    json_object_to_json_string(refusal));
-		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
-	}
-	if (json_object_object_get_ex(refusal, "field", &v))
-		field = json_object_get_string(v);
+	if (e == NULL)
+		return NULL;
 	if (json_object_object_get_ex(refusal, "args", &a) &&
 	    json_object_is_type(a, json_type_array)) {
 		n = json_object_array_length(a);
@@ -243,8 +264,27 @@ mt_reply_refusal(struct mt_req *req, json_object *refusal)
 			args[i] = json_object_get_string(
 			    json_object_array_get_idx(a, i));
 	}
+	mt_error_text(e, args, buf, size);
+	return e;
+}
+
+/* See mt_error.h. */
+int
+mt_reply_refusal(struct mt_req *req, json_object *refusal)
+{
+	const struct mt_error *e;
+	const char *field = NULL;
+	json_object *v, *d = NULL;
+	char msg[512];
+
+	if ((e = mt_refusal_text(refusal, msg, sizeof(msg))) == NULL) {
+		mt_log("error", "refusal with no row in the error table: %s",
+		    json_object_to_json_string(refusal));
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	if (json_object_object_get_ex(refusal, "field", &v))
+		field = json_object_get_string(v);
 	if (json_object_object_get_ex(refusal, "details", &v))
 		d = json_object_get(v);
-	mt_error_text(e, args, msg, sizeof(msg));
-	return mt_reply_error_details(req, e->status, e->code, msg, field, d);
+	return reply_envelope(req, e, msg, field, d);
 }

@@ -140,4 +140,12 @@ int          mt_reply_err_args(struct mt_req *req, enum mt_err e,
  */
 int          mt_reply_refusal(struct mt_req *req, json_object *refusal);
 
+/*
+ * The row of such a refusal, with its text (args filled in) written
+ * into buf as mt_reply_refusal answers it; NULL (and "") when no row has
+ * its code.  For the tools that print a refusal (mtcertctl).
+ */
+const struct mt_error *mt_refusal_text(json_object *refusal, char *buf,
+                 size_t size);
+
 #endif

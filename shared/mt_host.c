@@ -42,6 +42,7 @@
 #include "mt_config.h"
 #include "mt_db.h"
 #include "mt_http.h"
+#include "mt_idem.h"
 #include "mt_log.h"
 #include "mt_redis.h"
 #include "mt_util.h"
@@ -131,31 +132,41 @@ serve(FCGX_Request *fr)
 	mt_buf_free(&req.reply_body);
 }
 
+/*
+ * A worker's signals: the master's blocked set cleared, SIGTERM/SIGINT
+ * caught without SA_RESTART (so accept() sees EINTR), SIGPIPE ignored,
+ * and SIGTERM/SIGINT then held (*term) while a request is served, so it
+ * finishes; *old gets the mask to accept with.
+ */
 static void
-worker_main(int listen_fd)
+worker_signals(sigset_t *term, sigset_t *old)
 {
 	struct sigaction sa;
-	sigset_t term, old;
-	FCGX_Request fr;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	/* The master blocks these for sigtimedwait; a worker starts clean. */
-	sigemptyset(&old);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigemptyset(old);
+	sigprocmask(SIG_SETMASK, old, NULL);
 	signal(SIGCHLD, SIG_DFL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;	/* no SA_RESTART: accept() sees EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	/* SIGTERM is held while a request is served, so it finishes. */
-	sigprocmask(SIG_BLOCK, &term, &old);
+	sigemptyset(term);
+	sigaddset(term, SIGTERM);
+	sigaddset(term, SIGINT);
+	sigprocmask(SIG_BLOCK, term, old);
+}
 
+/* A worker's connections (tried once now; reopened per request while
+ * down) and its module's init; exits 1 when the init fails. */
+static void
+worker_connect(void)
+{
 	mt_db_setup(&worker_db, mt_cfg.pg_conninfo, module->stmts,
 	    module->nstmts);
+	mt_idem_db_setup(&worker_db);
 	worker_db.deadline_ms = mt_cfg.pg_deadline_ms;
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
 	if (mt_db_ensure(&worker_db) != 0)
@@ -166,12 +177,21 @@ worker_main(int listen_fd)
 		mt_log_error("module init failed; worker exits to be restarted");
 		_exit(1);
 	}
+}
 
+/* A worker: accept and serve until SIGTERM, then exit 0. */
+static void
+worker_main(int listen_fd)
+{
+	sigset_t term, old;
+	FCGX_Request fr;
+	int rc;
+
+	worker_signals(&term, &old);
+	worker_connect();
 	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		_exit(1);
 	for (;;) {
-		int rc;
-
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (stopping)
 			break;
@@ -245,73 +265,64 @@ reap(pid_t *pids, time_t *born, int n)
 	return any;
 }
 
-int
-main(int argc, char **argv)
+/* The command line into the options; exits 2 (usage) when it is not
+ * one. */
+static void
+parse_args(int argc, char **argv, const char **modpath, const char **sock,
+    int *nworkers, const char **cfg)
 {
-	const char *modpath = NULL, *sock = NULL, *cfg = NULL;
-	pid_t pids[MAX_WORKERS] = { 0 };
-	time_t born[MAX_WORKERS];
-	int nworkers = 2, i, fd, sig, alive, tries;
-	pid_t pid;
-	struct timespec tick = { 1, 0 };
-	struct stat mine, now;
-	sigset_t set;
-	void *dl;
+	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
 			usage();
 		if (strcmp(argv[i], "--module") == 0)
-			modpath = argv[++i];
+			*modpath = argv[++i];
 		else if (strcmp(argv[i], "--socket") == 0)
-			sock = argv[++i];
+			*sock = argv[++i];
 		else if (strcmp(argv[i], "--workers") == 0)
-			nworkers = atoi(argv[++i]);
+			*nworkers = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--config") == 0)
-			cfg = argv[++i];
+			*cfg = argv[++i];
 		else
 			usage();
 	}
-	if (modpath == NULL || sock == NULL || nworkers < 1 ||
-	    nworkers > MAX_WORKERS)
+	if (*modpath == NULL || *sock == NULL || *nworkers < 1 ||
+	    *nworkers > MAX_WORKERS)
 		usage();
-	if (mt_config_load(cfg) != 0 || mt_auth_init() != 0)
-		return 1;
-	dl = dlopen(modpath, RTLD_NOW | RTLD_LOCAL);
-	if (dl == NULL || (module = dlsym(dl, "mt_module")) == NULL) {
-		fprintf(stderr, "mtcert-host: cannot load %s: %s\n", modpath,
-		    dlerror());
-		return 1;
-	}
-	mt_log_init(module->name);
+}
 
-	/* The master takes its signals synchronously (sigtimedwait). */
-	mt_master_signals(&set);
+/* Listen on the unix socket sock (its inode into *mine).  Returns the
+ * descriptor, or -1 (said on stderr). */
+static int
+listen_on(const char *sock, struct stat *mine)
+{
+	int fd;
 
 	FCGX_Init();
 	unlink(sock);
 	fd = FCGX_OpenSocket(sock, 1024);
 	if (fd < 0 || sock[0] == ':' || strchr(sock, '/') == NULL ||
-	    stat(sock, &mine) != 0) {
+	    stat(sock, mine) != 0) {
 		fprintf(stderr, "mtcert-host: cannot listen on %s (a unix "
 		    "socket path containing '/' is required)\n", sock);
-		return 1;
+		return -1;
 	}
 	/* Access is controlled by the socket directory's permissions. */
 	chmod(sock, 0666);
+	return fd;
+}
 
-	fill(pids, born, nworkers, fd);
-	mt_log_info("listening on %s with %d workers", sock, nworkers);
-	for (;;) {
-		sig = sigtimedwait(&set, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		reap(pids, born, nworkers);
-		fill(pids, born, nworkers, fd);
-	}
+/* SIGTERM every worker, wake those in accept(), wait up to 10 s for the
+ * requests in hand, then SIGKILL what is left. */
+static void
+drain(pid_t *pids, int n, int fd)
+{
+	int i, alive, tries;
+	pid_t pid;
 
-	mt_log_info("draining %d workers", nworkers);
-	for (i = 0; i < nworkers; i++)
+	mt_log_info("draining %d workers", n);
+	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
 	/*
@@ -322,21 +333,58 @@ main(int argc, char **argv)
 	 * in hand, on their own connections, finish.
 	 */
 	shutdown(fd, SHUT_RDWR);
-	/* Up to 10 s for requests in hand, then SIGKILL. */
 	for (tries = 0; tries < 100; tries++) {
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-			for (i = 0; i < nworkers; i++)
+			for (i = 0; i < n; i++)
 				if (pids[i] == pid)
 					pids[i] = 0;
-		for (alive = 0, i = 0; i < nworkers; i++)
+		for (alive = 0, i = 0; i < n; i++)
 			alive += pids[i] > 0;
 		if (alive == 0)
 			break;
 		usleep(100 * 1000);
 	}
-	for (i = 0; i < nworkers; i++)
+	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGKILL);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *modpath = NULL, *sock = NULL, *cfg = NULL;
+	pid_t pids[MAX_WORKERS] = { 0 };
+	time_t born[MAX_WORKERS];
+	int nworkers = 2, fd, sig;
+	struct timespec tick = { 1, 0 };
+	struct stat mine, now;
+	sigset_t set;
+	void *dl;
+
+	parse_args(argc, argv, &modpath, &sock, &nworkers, &cfg);
+	if (mt_config_load(cfg) != 0 || mt_auth_init() != 0)
+		return 1;
+	dl = dlopen(modpath, RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL || (module = dlsym(dl, "mt_module")) == NULL) {
+		fprintf(stderr, "mtcert-host: cannot load %s: %s\n", modpath,
+		    dlerror());
+		return 1;
+	}
+	mt_log_init(module->name);
+	/* The master takes its signals synchronously (sigtimedwait). */
+	mt_master_signals(&set);
+	if ((fd = listen_on(sock, &mine)) < 0)
+		return 1;
+	fill(pids, born, nworkers, fd);
+	mt_log_info("listening on %s with %d workers", sock, nworkers);
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		reap(pids, born, nworkers);
+		fill(pids, born, nworkers, fd);
+	}
+	drain(pids, nworkers, fd);
 	/* Remove the socket only if it is still ours, not a successor's. */
 	if (stat(sock, &now) == 0 && now.st_ino == mine.st_ino &&
 	    now.st_dev == mine.st_dev)

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
-
 #include "mt_auth.h"
+#include "mt_error.h"
 #include "mt_http.h"
+#include "mt_idem.h"
 #include "mt_log.h"
 #include "mt_parse.h"
 #include "mt_valid.h"
@@ -157,95 +157,13 @@ mt_reply_cached(struct mt_req *req, const char *body, size_t len,
 }
 
 int
-mt_reply_error(struct mt_req *req, int status, const char *code,
-    const char *message, const char *field)
-{
-	return mt_reply_error_details(req, status, code, message, field, NULL);
-}
-
-int
-mt_reply_error_details(struct mt_req *req, int status, const char *code,
-    const char *message, const char *field, json_object *details)
-{
-	json_object *root, *err;
-
-	err = json_object_new_object();
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message",
-	    json_object_new_string(message));
-	if (field != NULL)
-		json_object_object_add(err, "field",
-		    json_object_new_string(field));
-	if (details != NULL)
-		json_object_object_add(err, "details", details);
-	root = json_object_new_object();
-	json_object_object_add(root, "error", err);
-	mt_reply_json(req, status, root);
-	return -1;
-}
-
-int
-mt_reply_items(struct mt_req *req, PGresult *res, int limit)
-{
-	struct mt_buf b = {0};
-	json_object *cur;
-	int i, n = PQntuples(res);
-
-	mt_buf_puts(&b, "{\"items\":[");
-	for (i = 0; i < n && i < limit; i++)
-		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
-	mt_buf_puts(&b, "],\"next_cursor\":");
-	if (n > limit && PQnfields(res) > 1) {
-		/* Serialized by json-c: a cursor is never trusted text. */
-		cur = json_object_new_string(PQgetvalue(res, limit - 1, 1));
-		mt_buf_puts(&b, json_object_to_json_string(cur));
-		json_object_put(cur);
-	} else
-		mt_buf_puts(&b, "null");
-	mt_buf_puts(&b, "}");
-	PQclear(res);
-	mt_req_header(req, "Cache-Control: no-store");
-	mt_reply_raw(req, 200, "application/json; charset=utf-8", b.data,
-	    b.len);
-	mt_buf_free(&b);
-	return 0;
-}
-
-int
 mt_reply_unavailable(struct mt_req *req, const char *what)
 {
-	char msg[256];
+	char dep[128];
 
-	snprintf(msg, sizeof(msg), "服务暂时不可用（%s），请稍后再试", what);
+	snprintf(dep, sizeof(dep), "（%s）", what);
 	mt_req_header(req, "Retry-After: 5");
-	return mt_reply_error(req, 503, "service_unavailable", msg, NULL);
-}
-
-PGresult *
-mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
-    const char *const *params)
-{
-	PGresult *res = mt_db_exec(req->db, stmt, n, params);
-	ExecStatusType st;
-
-	if (res == NULL) {
-		mt_reply_unavailable(req, "数据库");
-		return NULL;
-	}
-	st = PQresultStatus(res);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		mt_db_log_error(req->request_id, stmt, res);
-		if (mt_db_transient(res)) {
-			PQclear(res);
-			mt_reply_unavailable(req, "数据库繁忙");
-			return NULL;
-		}
-		PQclear(res);
-		mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
-		return NULL;
-	}
-	return res;
+	return mt_reply_err(req, MT_E_SERVICE_UNAVAILABLE, NULL, dep);
 }
 
 /* Look name up in the raw query string; decoded copy or NULL.  *bad is
@@ -323,18 +241,16 @@ field_outer(const struct mt_req *req, const char *name)
 }
 
 /* 400 unknown_field for name[0..n) (named in the message when short and
- * readable); returns -1. */
+ * readable, else "…"); returns -1. */
 static int
 reply_unknown(struct mt_req *req, const char *name, size_t n)
 {
-	char field[72], msg[160];
+	char field[72];
 
 	if (n > 64 || !mt_valid_utf8(name, n) || memchr(name, '\0', n))
-		return mt_reply_error(req, 400, "unknown_field",
-		    "请求中有本接口不接受的字段", NULL);
+		return mt_reply_err(req, MT_E_UNKNOWN_FIELD, NULL, "…");
 	snprintf(field, sizeof(field), "%.*s", (int)n, name);
-	snprintf(msg, sizeof(msg), "本接口不接受字段“%s”，请检查字段名", field);
-	return mt_reply_error(req, 400, "unknown_field", msg, field);
+	return mt_reply_err(req, MT_E_UNKNOWN_FIELD, field, field);
 }
 
 /*
@@ -380,19 +296,18 @@ static int
 parse_parts(struct mt_req *req)
 {
 	const struct mt_field *f;
-	char boundary[80], msg[160];
+	char boundary[80];
 	size_t i, j;
 	int n;
 
 	if (mt_multipart_boundary(mt_req_env(req, "CONTENT_TYPE"), boundary,
 	    sizeof(boundary)) != 0)
-		return mt_reply_error(req, 415, "unsupported_media_type",
-		    "上传文件须使用 multipart/form-data", NULL);
+		return mt_reply_err(req, MT_E_UNSUPPORTED_MEDIA_TYPE, NULL,
+		    "multipart/form-data");
 	n = mt_multipart_parse(req->body != NULL ? req->body : "",
 	    req->body_len, boundary, req->parts, MT_MAX_PARTS);
 	if (n < 0)
-		return mt_reply_error(req, 400, "malformed_multipart",
-		    "上传内容格式不正确，请重新选择文件上传", NULL);
+		return mt_reply_err(req, MT_E_MALFORMED_MULTIPART, NULL);
 	req->nparts = (size_t)n;
 	for (i = 0; i < req->nparts; i++) {
 		f = field_named(req, MT_IN_PART, req->parts[i].name,
@@ -403,12 +318,9 @@ parse_parts(struct mt_req *req)
 		for (j = 0; j < i; j++)
 			if (req->parts[j].name_len == req->parts[i].name_len &&
 			    memcmp(req->parts[j].name, f->name,
-			    req->parts[i].name_len) == 0) {
-				snprintf(msg, sizeof(msg), "%s只能提交一个",
-				    f->label);
-				return mt_reply_error(req, 400,
-				    "duplicate_field", msg, f->name);
-			}
+			    req->parts[i].name_len) == 0)
+				return mt_reply_err(req, MT_E_DUPLICATE_FIELD,
+				    f->name, f->label);
 	}
 	return 0;
 }
@@ -564,7 +476,7 @@ static int
 check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 {
 	const struct mt_field *f;
-	char msg[256], *val;
+	char *val;
 	size_t ci = 0;
 	int bad;
 
@@ -585,22 +497,16 @@ check_fields(struct mt_req *req, const struct mt_span *caps, size_t ncaps)
 		else if (f->src == MT_IN_PART)
 			val = part_value(req, f, &bad);
 		if (!bad && val == NULL) {
-			if (f->required == MT_REQ_GROUP && group_given(req, f))
-				snprintf(msg, sizeof(msg), "请同时填写%s",
-				    f->label);
-			else if (f->required != 1)
+			if (f->required != 1 && !(f->required == MT_REQ_GROUP &&
+			    group_given(req, f)))
 				continue;
-			else
-				snprintf(msg, sizeof(msg), "缺少必填项：%s",
-				    f->label);
-			return mt_reply_error(req, 400, "field_required", msg,
-			    f->name);
+			return mt_reply_err(req, MT_E_FIELD_REQUIRED, f->name,
+			    f->label);
 		}
 		if (bad || !value_ok(f, val) || req->nparams == MT_MAX_PARAMS) {
 			free(val);
-			snprintf(msg, sizeof(msg), "%s格式不正确", f->label);
-			return mt_reply_error(req, 400, "field_invalid", msg,
-			    f->name);
+			return mt_reply_err(req, MT_E_FIELD_INVALID, f->name,
+			    f->label);
 		}
 		req->params[req->nparams].name = f->name;
 		req->params[req->nparams].value = val;
@@ -619,12 +525,10 @@ parse_body(struct mt_req *req)
 	if (req->body_len == 0 || (req->route->flags & MT_R_MULTIPART))
 		return 0;
 	if (!mt_parse_json_type(mt_req_env(req, "CONTENT_TYPE")))
-		return mt_reply_error(req, 415, "unsupported_media_type",
-		    "请求体必须是 JSON（Content-Type: application/json）",
-		    NULL);
+		return mt_reply_err(req, MT_E_UNSUPPORTED_MEDIA_TYPE, NULL,
+		    "application/json");
 	if (!mt_valid_utf8(req->body, req->body_len))
-		return mt_reply_error(req, 400, "invalid_utf8",
-		    "请求内容不是有效的 UTF-8 编码", NULL);
+		return mt_reply_err(req, MT_E_INVALID_UTF8, NULL);
 	tok = json_tokener_new_ex(32);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
@@ -632,14 +536,12 @@ parse_body(struct mt_req *req)
 	    || tok->char_offset != (int)req->body_len) {
 		json_object_put(obj);
 		json_tokener_free(tok);
-		return mt_reply_error(req, 400, "malformed_json",
-		    "请求内容不是有效的 JSON", NULL);
+		return mt_reply_err(req, MT_E_MALFORMED_JSON, NULL);
 	}
 	json_tokener_free(tok);
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
-		return mt_reply_error(req, 400, "malformed_json",
-		    "请求内容必须是一个 JSON 对象", NULL);
+		return mt_reply_err(req, MT_E_MALFORMED_JSON, NULL);
 	}
 	req->json = obj;
 	return 0;
@@ -656,8 +558,7 @@ read_body(struct mt_req *req, size_t len)
 	req->body = mt_xmalloc(len + 1);
 	got = FCGX_GetStr(req->body, (int)len, req->fcgi->in);
 	if (got < 0 || (size_t)got != len)
-		return mt_reply_error(req, 400, "incomplete_body",
-		    "请求内容不完整", NULL);
+		return mt_reply_err(req, MT_E_INCOMPLETE_BODY, NULL);
 	req->body[len] = '\0';
 	req->body_len = len;
 	return 0;
@@ -675,195 +576,104 @@ check_session(struct mt_req *req, struct mt_session *sess)
 		return mt_reply_unavailable(req, "会话存储");
 	if (rc == 0) {
 		mt_req_header(req, "WWW-Authenticate: Bearer realm=\"mtcert\"");
-		return mt_reply_error(req, 401, "unauthenticated",
-		    "请先登录，或登录已过期，请重新登录", NULL);
+		return mt_reply_err(req, MT_E_UNAUTHENTICATED, NULL);
 	}
 	req->session = sess;
 	if (sess->via_cookie && strcmp(m, "GET") != 0 &&
 	    strcmp(m, "HEAD") != 0) {
 		tok = mt_req_env(req, "HTTP_X_CSRF_TOKEN");
 		if (tok == NULL || strcmp(tok, sess->csrf) != 0)
-			return mt_reply_error(req, 403, "csrf_failed",
-			    "安全校验失败，请刷新页面后重试", NULL);
+			return mt_reply_err(req, MT_E_CSRF_FAILED, NULL);
 	}
 	if ((req->route->roles & sess->role) == 0)
-		return mt_reply_error(req, 403, "forbidden",
-		    "您的账号无权进行此操作", NULL);
+		return mt_reply_err(req, MT_E_FORBIDDEN, NULL);
 	return 0;
 }
 
 /*
- * Idempotency-Key (API.md): the first request with a key runs and its
- * answer is kept; the same key and body again replays that answer; the
- * same key with another body is refused; a key whose first request is
- * still running answers 409.  Returns 1 when the handler should run, 0
- * when this function answered.
+ * The route of the request's path and method, its path captures in
+ * caps[*ncaps]; NULL after answering 404 (no route has the path) or 405
+ * with Allow (some have it, none with this method).
  */
-static int
-idem_begin(struct mt_req *req)
+static const struct mt_route *
+route_or_reply(const struct mt_module *mod, struct mt_req *req,
+    struct mt_span *caps, size_t *ncaps)
 {
-	const char *key = mt_req_env(req, "HTTP_IDEMPOTENCY_KEY");
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char hash[65], uid[24];
-	const char *p[3];
-	crypto_hash_sha256_state st;
-	PGresult *res;
-
-	if (key == NULL)
-		return 1;
-	if (!mt_parse_idem_key(key)) {
-		mt_reply_error(req, 400, "field_invalid",
-		    "Idempotency-Key 格式不正确（1–64 个字母、数字、- 或 _）",
-		    "Idempotency-Key");
-		return 0;
-	}
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)req->path,
-	    strlen(req->path) + 1);
-	if (req->body_len > 0)
-		crypto_hash_sha256_update(&st, (const unsigned char *)req->body,
-		    req->body_len);
-	crypto_hash_sha256_final(&st, h);
-	mt_hex(h, sizeof(h), hash);
-	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
-	p[0] = uid;
-	p[1] = key;
-	p[2] = hash;
-	/* Claim the key; an abandoned claim (a worker died) expires. */
-	res = mt_db_params(req->db,
-	    "WITH c AS (INSERT INTO idempotency_keys"
-	    " (user_id, key, request_hash, status, body)"
-	    " VALUES ($1, $2, $3, 0, '') ON CONFLICT (user_id, key) DO UPDATE"
-	    " SET created_at = now() WHERE idempotency_keys.status = 0"
-	    " AND idempotency_keys.request_hash = $3"
-	    " AND idempotency_keys.created_at < now() - interval '60 seconds'"
-	    " RETURNING 1)"
-	    " SELECT (SELECT count(*) FROM c), k.request_hash = $3, k.status,"
-	    " k.body FROM (SELECT 1) one LEFT JOIN idempotency_keys k"
-	    " ON k.user_id = $1 AND k.key = $2", 3, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		PQclear(res);
-		mt_reply_unavailable(req, "数据库");
-		return 0;
-	}
-	if (strcmp(PQgetvalue(res, 0, 0), "1") == 0) {
-		PQclear(res);
-		req->idem_key = key;
-		return 1;
-	}
-	if (PQgetisnull(res, 0, 1)) {
-		/* The first request's claim is not visible to this snapshot
-		 * yet: it is still running. */
-		mt_req_header(req, "Retry-After: 1");
-		mt_reply_error(req, 409, "request_in_progress",
-		    "相同的请求正在处理中，请稍后再试", "Idempotency-Key");
-	} else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
-		mt_reply_error(req, 422, "idempotency_key_reused",
-		    "该 Idempotency-Key 已用于另一个请求", "Idempotency-Key");
-	else if (atoi(PQgetvalue(res, 0, 2)) == 0) {
-		mt_req_header(req, "Retry-After: 1");
-		mt_reply_error(req, 409, "request_in_progress",
-		    "相同的请求正在处理中，请稍后再试", "Idempotency-Key");
-	} else {
-		mt_req_header(req, "Idempotent-Replayed: true");
-		mt_reply_raw(req, atoi(PQgetvalue(res, 0, 2)),
-		    "application/json; charset=utf-8", PQgetvalue(res, 0, 3),
-		    strlen(PQgetvalue(res, 0, 3)));
-	}
-	PQclear(res);
-	return 0;
-}
-
-/* Keep the answer for replays, or release the key after a failure. */
-static void
-idem_end(struct mt_req *req)
-{
-	char uid[24], status[8];
-	const char *p[4];
-	PGresult *res;
-
-	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
-	snprintf(status, sizeof(status), "%d", req->status);
-	p[0] = uid;
-	p[1] = req->idem_key;
-	p[2] = status;
-	p[3] = req->reply_body.data != NULL ? req->reply_body.data : "";
-	if (req->status >= 500)
-		res = mt_db_params(req->db, "DELETE FROM idempotency_keys"
-		    " WHERE user_id = $1 AND key = $2 AND status = 0", 2, p);
-	else
-		res = mt_db_params(req->db, "UPDATE idempotency_keys"
-		    " SET status = $3, body = $4 WHERE user_id = $1 AND key = $2",
-		    4, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-		mt_log_warn("rid=%s idempotency key not recorded",
-		    req->request_id);
-	PQclear(res);
-}
-
-void
-mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
-{
-	struct mt_span caps[MT_MAX_PARAMS];
-	struct mt_session sess;
 	const struct mt_route *r, *found = NULL;
-	const char *method = req->method, *cl, *sub;
+	const char *method = req->method, *sub;
 	struct mt_buf allow = {0};
-	size_t i, ncaps = 0, max, len = 0;
-	char *end;
+	size_t i;
 
 	if (strcmp(method, "HEAD") == 0)
 		method = "GET";
 	if (strncmp(req->path, MT_API_PREFIX, strlen(MT_API_PREFIX)) != 0 ||
 	    !mt_valid_utf8(req->path, strlen(req->path))) {
-		mt_reply_error(req, 404, "not_found", "请求的地址不存在", NULL);
-		return;
+		mt_reply_err(req, MT_E_NOT_FOUND, NULL);
+		return NULL;
 	}
 	sub = req->path + strlen(MT_API_PREFIX);
-	for (i = 0; i < mod->nroutes; i++) {
+	for (i = 0; i < mod->nroutes && found == NULL; i++) {
 		r = &mod->routes[i];
-		if (!mt_path_match(r->pattern, sub, caps, MT_MAX_PARAMS,
-		    &ncaps))
+		if (!mt_path_match(r->pattern, sub, caps, MT_MAX_PARAMS, ncaps))
 			continue;
-		if (strcmp(r->method, method) == 0) {
+		if (strcmp(r->method, method) == 0)
 			found = r;
-			break;
-		}
-		if (allow.len > 0)
-			mt_buf_puts(&allow, ", ");
-		mt_buf_puts(&allow, r->method);
+		else
+			mt_buf_printf(&allow, "%s%s", allow.len > 0 ? ", " : "",
+			    r->method);
 	}
-	if (found == NULL) {
-		if (allow.len == 0)
-			mt_reply_error(req, 404, "not_found",
-			    "请求的地址不存在", NULL);
-		else {
-			mt_req_header(req, "Allow: %s", allow.data);
-			mt_reply_error(req, 405, "method_not_allowed",
-			    "不支持此请求方法", NULL);
-		}
-		mt_buf_free(&allow);
-		return;
+	if (found == NULL && allow.len == 0)
+		mt_reply_err(req, MT_E_NOT_FOUND, NULL);
+	else if (found == NULL) {
+		mt_req_header(req, "Allow: %s", allow.data);
+		mt_reply_err(req, MT_E_METHOD_NOT_ALLOWED, NULL);
 	}
 	mt_buf_free(&allow);
-	req->route = found;
-	/* Re-match to refill caps for the found route. */
-	mt_path_match(found->pattern, sub, caps, MT_MAX_PARAMS, &ncaps);
+	return found;
+}
 
-	cl = mt_req_env(req, "CONTENT_LENGTH");
+/*
+ * The request's CONTENT_LENGTH into *len (0 when none).  Returns 0, or
+ * -1 after answering 400 bad_content_length or 413 body_too_large (over
+ * the route's max_body).
+ */
+static int
+body_length_or_reply(struct mt_req *req, size_t *len)
+{
+	const char *cl = mt_req_env(req, "CONTENT_LENGTH");
+	size_t max = req->route->max_body ? req->route->max_body :
+	    MT_MAX_BODY_DEFAULT;
+	char *end;
+
+	*len = 0;
 	if (cl != NULL && *cl != '\0') {
-		len = strtoul(cl, &end, 10);
-		if (*end != '\0' || !mt_valid_uint(cl)) {
-			mt_reply_error(req, 400, "bad_content_length",
-			    "Content-Length 不正确", NULL);
-			return;
-		}
+		*len = strtoul(cl, &end, 10);
+		if (*end != '\0' || !mt_valid_uint(cl))
+			return mt_reply_err(req, MT_E_BAD_CONTENT_LENGTH, NULL);
 	}
-	max = found->max_body ? found->max_body : MT_MAX_BODY_DEFAULT;
-	if (len > max) {
-		mt_reply_error(req, 413, "body_too_large", "请求内容过大", NULL);
+	if (*len > max)
+		return mt_reply_err(req, MT_E_BODY_TOO_LARGE, NULL);
+	return 0;
+}
+
+/*
+ * See mt_http.h: the checks in STYLE.md's order (404, 405, 400/413 body
+ * length, 401/403 session, 415/400 body, 400 fields, Idempotency-Key),
+ * then the handler; a handler that gave no reply is answered 500.
+ */
+void
+mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
+{
+	struct mt_span caps[MT_MAX_PARAMS];
+	struct mt_session sess;	/* req->session points here */
+	const struct mt_route *found;
+	size_t ncaps = 0, len;
+
+	if ((found = route_or_reply(mod, req, caps, &ncaps)) == NULL)
 		return;
-	}
+	req->route = found;
+	if (body_length_or_reply(req, &len) < 0)
+		return;
 	/* Who asks comes before what they sent: a caller without a session
 	 * learns nothing about body validation (STYLE.md's order). */
 	if (read_body(req, len) < 0)
@@ -873,15 +683,14 @@ mt_http_dispatch(const struct mt_module *mod, struct mt_req *req)
 	if (parse_body(req) < 0 || check_fields(req, caps, ncaps) < 0)
 		return;
 	if ((found->flags & MT_R_IDEMPOTENT) && req->session != NULL &&
-	    !idem_begin(req))
+	    !mt_idem_begin(req))
 		return;
 	found->handler(req);
 	if (req->status == 0) {
 		mt_log_error("rid=%s handler for %s %s gave no reply",
 		    req->request_id, found->method, found->pattern);
-		mt_reply_error(req, 500, "internal_error",
-		    "服务器内部错误，请稍后再试", NULL);
+		mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
 	if (req->idem_key != NULL)
-		idem_end(req);
+		mt_idem_end(req);
 }

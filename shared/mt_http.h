@@ -17,7 +17,6 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
-#include "mt_db.h"
 #include "mt_multipart.h"
 #include "mt_util.h"
 
@@ -92,6 +91,7 @@ struct mt_field {
 	const char          *label;
 };
 
+struct mt_db;
 struct mt_req;
 typedef int (*mt_handler)(struct mt_req *);
 
@@ -171,30 +171,13 @@ int          mt_reply_json(struct mt_req *req, int status, json_object *obj);
 /* 200 with an ETag over body, or 304 when If-None-Match matches it. */
 int          mt_reply_cached(struct mt_req *req, const char *body,
                  size_t len, const char *etag);
-/* Error envelope {"error":{"code","message","field"?}}; returns -1. */
-int          mt_reply_error(struct mt_req *req, int status, const char *code,
-                 const char *message, const char *field);
-/* The same with a "details" member (takes ownership of details). */
-int          mt_reply_error_details(struct mt_req *req, int status,
-                 const char *code, const char *message, const char *field,
-                 json_object *details);
 /*
- * Answer a list page {"items":[...],"next_cursor":...}: column 0 of each
- * row is an item's JSON text; a row beyond limit means there is a next
- * page, whose cursor is column 1 of the last row shown (null without
- * it).  Clears res.  Returns 0.
+ * 503 service_unavailable for a dependency that is down, named in the
+ * message ("数据库" reads "服务暂时不可用（数据库），请稍后再试"), with
+ * Retry-After: 5.  Returns -1.  Every other refusal is a row of
+ * mt_error.h, answered with mt_reply_err or mt_reply_refusal.
  */
-int          mt_reply_items(struct mt_req *req, PGresult *res, int limit);
-/* 503 for a dependency that is down; returns -1. */
 int          mt_reply_unavailable(struct mt_req *req, const char *what);
-
-/*
- * Run a prepared statement; on a dropped connection answer 503, on any
- * other failure log it and answer 500 (a bug, never bad input).  Returns
- * the result (caller PQclears) or NULL after replying.
- */
-PGresult    *mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
-                 const char *const *params);
 
 /*
  * Run one request through the checks and the route table of mod.

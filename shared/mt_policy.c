@@ -114,29 +114,18 @@ mt_policy_ints_or_reply(struct mt_req *req, const char *region,
 	return 0;
 }
 
-/* Copy member key of o (a string, or "") into out[size]. */
-static void
-copy_member(json_object *o, const char *key, char *out, size_t size)
-{
-	json_object *v;
-
-	snprintf(out, size, "%s", json_object_object_get_ex(o, key, &v) ?
-	    json_object_get_string(v) : "");
-}
-
 /* See mt_policy.h; why may be NULL. */
 enum mt_policy_set
 mt_policy_set(struct mt_db *db, const char *region, const char *key,
-    const char *value, const char *by, struct mt_policy_refusal *why)
+    const char *value, const char *by, json_object **why)
 {
 	const char *p[4] = { region, key, value, by };
-	struct mt_policy_refusal dummy;
 	enum mt_policy_set rc = MT_POLICY_SET_DOWN;
 	PGresult *res = mt_db_params(db, sql_set, 4, p);
 	json_object *o;
 
-	if (why == NULL)
-		why = &dummy;
+	if (why != NULL)
+		*why = NULL;
 	if (res == NULL)
 		goto out;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -153,10 +142,10 @@ mt_policy_set(struct mt_db *db, const char *region, const char *key,
 	}
 	if ((o = json_tokener_parse(PQgetvalue(res, 0, 0))) == NULL)
 		goto out;
-	copy_member(o, "error", why->code, sizeof(why->code));
-	copy_member(o, "message", why->message, sizeof(why->message));
-	copy_member(o, "field", why->field, sizeof(why->field));
-	json_object_put(o);
+	if (why != NULL)
+		*why = o;
+	else
+		json_object_put(o);
 	rc = MT_POLICY_SET_REFUSED;
 out:
 	PQclear(res);

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #include "mt_db.h"
 
 struct mt_req;
@@ -30,27 +32,23 @@ int     mt_policy_ints(struct mt_db *db, const char *region,
 int     mt_policy_ints_or_reply(struct mt_req *req, const char *region,
             const char *const *keys, int *out, size_t n);
 
-/* Why set_policy refused a change (its code, Chinese message, field). */
-struct mt_policy_refusal {
-	char        code[48];
-	char        message[256];
-	char        field[16];
-};
-
 enum mt_policy_set {
 	MT_POLICY_SET_DOWN = -1,    /* the database did not answer */
 	MT_POLICY_SET_OK = 0,
 	MT_POLICY_SET_NO_REGION,    /* no such region */
-	MT_POLICY_SET_REFUSED       /* unknown key or bad value: see why */
+	MT_POLICY_SET_REFUSED       /* unknown key or bad value: see *why */
 };
 
 /*
  * Set key of region to value, recorded as changed by `by`, through the
- * SQL function set_policy (its checks of type and range).  Fills *why
- * when it answers MT_POLICY_SET_REFUSED.
+ * SQL function set_policy (its checks of type and range).  On
+ * MT_POLICY_SET_REFUSED *why (when why is not NULL) is set_policy's
+ * refusal {"error", "field", "args"}, owned by the caller: a handler
+ * answers it with mt_reply_refusal, a tool prints mt_refusal_text (the
+ * error table's text either way).  Otherwise *why is NULL.
  */
 enum mt_policy_set mt_policy_set(struct mt_db *db, const char *region,
             const char *key, const char *value, const char *by,
-            struct mt_policy_refusal *why);
+            json_object **why);
 
 #endif

@@ -12,7 +12,9 @@
  *                                 an eligible expert
  *
  * Agency staff see their own region only (another region is a 404);
- * admins name any region.
+ * admins name any region.  The statements and their parameters and
+ * columns live in agency_db.c (typed functions, agency_db.h); the
+ * handlers here check scope and input and never touch libpq.
  * XXX: sampling, statistics, catalog and policy changes come with the
  * issues that need them.
  */
@@ -22,84 +24,12 @@
 
 #include <sodium.h>
 
+#include "agency_db.h"
 #include "mt_auth.h"
+#include "mt_error.h"
 #include "mt_http.h"
-#include "mt_policy.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
-
-enum stmt {
-	STMT_POLICY,
-	STMT_EXPERTS,
-	STMT_EXPERT_ADD,
-	STMT_EXPERT_GET,
-	STMT_REINSTATE,
-	STMT_QUEUE,
-	STMT__MAX
-};
-
-static const char *const stmts[STMT__MAX] = {
-	[STMT_POLICY] =
-	    "SELECT json_build_object('region', r.code, 'name', r.name,"
-	    " 'policies', coalesce((SELECT json_agg(json_build_object("
-	    "   'key', k.key, 'value', coalesce(p.value, k.default_value),"
-	    "   'type', k.type, 'min', k.min_value, 'max', k.max_value,"
-	    "   'choices', k.choices, 'default', k.default_value,"
-	    "   'requirement', k.requirement, 'description', k.description,"
-	    "   'updated_at', p.updated_at) ORDER BY k.key)"
-	    "  FROM policy_keys k LEFT JOIN policies p"
-	    "   ON p.key = k.key AND p.region = r.code), '[]'::json))::text"
-	    " FROM regions r WHERE r.code = $1",
-	[STMT_EXPERTS] =
-	    "SELECT expert_json(e.user_id)::text FROM experts e"
-	    " JOIN users u ON u.id = e.user_id"
-	    " JOIN institutions i ON i.code = u.institution"
-	    " WHERE ($1::text IS NULL OR i.region = $1)"
-	    " AND ($2::text IS NULL OR e.status = $2)"
-	    " ORDER BY e.user_id LIMIT 500",
-	[STMT_EXPERT_ADD] =
-	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)::text",
-	[STMT_EXPERT_GET] =
-	    "SELECT expert_json(e.user_id)::text FROM experts e"
-	    " JOIN users u ON u.id = e.user_id"
-	    " JOIN institutions i ON i.code = u.institution"
-	    " WHERE e.user_id = $1 AND ($2::text IS NULL OR i.region = $2)",
-	/* Back in the pool with a clean count (R-CER-4). */
-	[STMT_REINSTATE] =
-	    "UPDATE experts e SET status = 'active', consecutive_misses = 0,"
-	    " status_changed_at = now() FROM users u, institutions i"
-	    " WHERE e.user_id = $1 AND u.id = e.user_id"
-	    " AND i.code = u.institution AND ($2::text IS NULL OR i.region = $2)"
-	    " RETURNING e.user_id",
-	[STMT_QUEUE] =
-	    "SELECT json_build_object('id', a.id, 'status', CASE WHEN"
-	    "  a.unassigned_since IS NOT NULL THEN 'unassigned' ELSE a.status END,"
-	    " 'stage', a.stage, 'disease', json_build_object('code', d.code,"
-	    "  'name', d.name),"
-	    " 'applicant', json_build_object('name', p.name,"
-	    "  'id_number', mask_id(p.id_number)),"
-	    " 'submitted_at', a.submitted_at,"
-	    " 'expected_decision_date', a.expected_decision_date,"
-	    " 'overdue', a.expected_decision_date < cn_today(),"
-	    " 'unassigned_since', a.unassigned_since,"
-	    /* Waiting longer than the region's unassigned_notice_hours (the
-	     * applicant has been told by SMS): the agency must act. */
-	    " 'stuck', coalesce(a.unassigned_since <= now() - make_interval("
-	    "  hours => policy_value(a.region, 'unassigned_notice_hours')::int)"
-	    "  AND a.status IN ('submitted', 'in_review'), false))::text, a.id"
-	    " FROM applications a JOIN persons p ON p.id = a.person_id"
-	    " JOIN diseases d ON d.code = a.disease"
-	    " WHERE ($1::text IS NULL OR a.region = $1)"
-	    " AND CASE coalesce($2, 'open')"
-	    "  WHEN 'open' THEN a.status IN ('submitted', 'in_review')"
-	    "  WHEN 'unassigned' THEN a.unassigned_since IS NOT NULL"
-	    "   AND a.status IN ('submitted', 'in_review')"
-	    "  ELSE a.status = $2 END"
-	    " AND (NOT $3::boolean OR (a.status IN ('submitted', 'in_review')"
-	    "  AND a.expected_decision_date < cn_today()))"
-	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
-	    " ORDER BY a.id DESC LIMIT $5::int",
-};
 
 /* The region the caller may see: an agency's own, an admin's choice
  * (NULL: all).  Returns 0, or -1 after answering 404. */
@@ -113,8 +43,7 @@ region_scope_or_reply(struct mt_req *req, const char **region)
 		return 0;
 	}
 	if (asked != NULL && strcmp(asked, req->session->region) != 0)
-		return mt_reply_error(req, 404, "region_not_found",
-		    "该统筹区不存在或不在您的管辖范围", "region");
+		return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
 	*region = req->session->region;
 	return 0;
 }
@@ -127,23 +56,25 @@ one_region_or_reply(struct mt_req *req, const char **region)
 	if (region_scope_or_reply(req, region) < 0)
 		return -1;
 	if (*region == NULL)
-		return mt_reply_error(req, 400, "field_required",
-		    "缺少必填项：统筹区代码", "region");
+		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "region",
+		    "统筹区代码");
 	return 0;
 }
 
+/*
+ * GET /agency/experts?region=&status=: the pool of the caller's region
+ * (an admin's choice, else every region).  200 with a page of experts;
+ * 404 region_not_found (an agency naming another region); 503.
+ */
 static int
 h_experts(struct mt_req *req)
 {
-	const char *p[2];
-	PGresult *res;
+	const char *region;
 
-	if (region_scope_or_reply(req, &p[0]) < 0)
+	if (region_scope_or_reply(req, &region) < 0)
 		return -1;
-	p[1] = mt_req_param(req, "status");
-	if ((res = mt_db_query_or_reply(req, STMT_EXPERTS, 2, p)) == NULL)
-		return -1;
-	return mt_reply_items(req, res, 500);
+	return agency_db_reply_experts(req, region,
+	    mt_req_param(req, "status"));
 }
 
 /* Wake the dispatcher: the pool changed, retry whoever waits. */
@@ -157,203 +88,116 @@ wake_pool(void)
 }
 
 /*
- * Answer status with expert uid as the agency sees it.  Returns 0, or -1
- * after answering 503, or 404 when the expert is gone meanwhile.
+ * POST /agency/experts: a new expert (R-CER-1), then the dispatcher is
+ * woken.  201 with the expert; 404 region_not_found; 409 login_taken;
+ * 422 institution_not_found, institution_not_certifying,
+ * title_below_minimum or specialty_unknown (create_expert's refusals);
+ * 503 database or password service down.
  */
-static int
-reply_expert(struct mt_req *req, int status, const char *uid)
-{
-	const char *p[2] = { uid, NULL };
-	PGresult *res;
-
-	if ((res = mt_db_query_or_reply(req, STMT_EXPERT_GET, 2, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return mt_reply_error(req, 404, "expert_not_found",
-		    "专家不存在，或不在您的管辖范围", "id");
-	}
-	mt_reply_raw(req, status, "application/json; charset=utf-8",
-	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-	PQclear(res);
-	return 0;
-}
-
 static int
 h_expert_add(struct mt_req *req)
 {
-	static const struct { const char *code, *msg; } errs[] = {
-		{ "institution_not_found", "医疗机构不存在或不在您的管辖范围" },
-		{ "institution_not_certifying", "该医疗机构不是认定机构，其医师不能担任认定专家" },
-		{ "title_below_minimum", "认定专家须具有本统筹区规定的职称（中级及以上）" },
-		{ "specialty_unknown", "专业类别不正确，请从病种目录的专业类别中选择" },
-		{ "login_taken", "该账号已被使用" },
-	};
-	const char *p[7], *region;
-	char hash[crypto_pwhash_STRBYTES], uid[24];
-	struct mt_buf arr = {0};
-	json_object *spec, *r, *v;
-	PGresult *res;
-	size_t i, n;
+	char hash[crypto_pwhash_STRBYTES];
+	struct agency_expert_new e;
+	long long id;
 
-	if (region_scope_or_reply(req, &region) < 0)
+	if (region_scope_or_reply(req, &e.region) < 0)
 		return -1;
-	if (!json_object_object_get_ex(req->json, "specialties", &spec) ||
-	    !json_object_is_type(spec, json_type_array) ||
-	    (n = json_object_array_length(spec)) == 0 || n > 16)
-		return mt_reply_error(req, 400, "field_required",
-		    "请填写专家的专业类别（1–16 个）", "specialties");
-	/* A PostgreSQL text[] literal of the checked names. */
-	mt_buf_puts(&arr, "{");
-	for (i = 0; i < n; i++) {
-		v = json_object_array_get_idx(spec, i);
-		if (!json_object_is_type(v, json_type_string) ||
-		    !mt_valid_name(json_object_get_string(v)) ||
-		    strpbrk(json_object_get_string(v), "{},\"\\ ") != NULL) {
-			mt_buf_free(&arr);
-			return mt_reply_error(req, 400, "field_invalid",
-			    "专业类别格式不正确", "specialties");
-		}
-		mt_buf_printf(&arr, "%s\"%s\"", i ? "," : "",
-		    json_object_get_string(v));
-	}
-	mt_buf_puts(&arr, "}");
+	if (req->session->role != MT_ROLE_AGENCY)
+		e.region = NULL;
 	if (mt_auth_hash_password(mt_req_param(req, "password"), hash,
-	    sizeof(hash)) != 0) {
-		mt_buf_free(&arr);
+	    sizeof(hash)) != 0)
 		return mt_reply_unavailable(req, "密码服务");
-	}
-	p[0] = mt_req_param(req, "login");
-	p[1] = hash;
-	p[2] = mt_req_param(req, "institution");
-	p[3] = mt_req_param(req, "title");
-	p[4] = arr.data;
-	p[5] = mt_req_param(req, "phone");
-	p[6] = req->session->role == MT_ROLE_AGENCY ? region : NULL;
-	res = mt_db_query_or_reply(req, STMT_EXPERT_ADD, 7, p);
-	mt_buf_free(&arr);
-	if (res == NULL)
+	e.login = mt_req_param(req, "login");
+	e.password_hash = hash;
+	e.institution = mt_req_param(req, "institution");
+	e.title = mt_req_param(req, "title");
+	e.specialties = mt_req_array(req, "specialties");
+	e.phone = mt_req_param(req, "phone");
+	if (agency_db_create_expert(req, &e, &id) < 0)
 		return -1;
-	r = json_tokener_parse(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (json_object_object_get_ex(r, "error", &v)) {
-		for (i = 0; i < MT_ARRAY_LEN(errs); i++)
-			if (strcmp(errs[i].code, json_object_get_string(v)) == 0)
-				break;
-		mt_reply_error(req, i < MT_ARRAY_LEN(errs) &&
-		    strcmp(errs[i].code, "login_taken") == 0 ? 409 : 422,
-		    json_object_get_string(v),
-		    i < MT_ARRAY_LEN(errs) ? errs[i].msg : "无法添加专家",
-		    json_object_get_string(json_object_object_get(r, "field")));
-		json_object_put(r);
-		return -1;
-	}
-	snprintf(uid, sizeof(uid), "%s",
-	    json_object_get_string(json_object_object_get(r, "id")));
-	json_object_put(r);
 	wake_pool();
-	return reply_expert(req, 201, uid);
+	return agency_db_reply_expert(req, 201, id, NULL);
 }
 
+/*
+ * POST /agency/experts/{id}/reinstate: back in the pool with a clean
+ * count (R-CER-4).  200 with the expert; 404 expert_not_found (or not
+ * in the agency's region) or region_not_found; 503.
+ */
 static int
 h_reinstate(struct mt_req *req)
 {
-	const char *p[2];
-	PGresult *res;
+	long long id = atoll(mt_req_param(req, "id"));
+	const char *region;
 
-	p[0] = mt_req_param(req, "id");
-	if (region_scope_or_reply(req, &p[1]) < 0)
+	if (region_scope_or_reply(req, &region) < 0)
 		return -1;
 	if (req->session->role != MT_ROLE_AGENCY)
-		p[1] = NULL;
-	if ((res = mt_db_query_or_reply(req, STMT_REINSTATE, 2, p)) == NULL)
+		region = NULL;
+	if (agency_db_reinstate(req, id, region) < 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return mt_reply_error(req, 404, "expert_not_found",
-		    "专家不存在，或不在您的管辖范围", "id");
-	}
-	PQclear(res);
 	wake_pool();
 	/* Read after the update: a function in RETURNING sees the old row. */
-	return reply_expert(req, 200, p[0]);
+	return agency_db_reply_expert(req, 200, id, NULL);
 }
 
+/*
+ * GET /agency/applications?region=&status=&overdue=&limit=&cursor=: the
+ * region's queue, newest first.  200 with a page; 404 region_not_found;
+ * 503.
+ */
 static int
 h_queue(struct mt_req *req)
 {
-	const char *limit = mt_req_param(req, "limit"), *overdue, *p[5];
-	char lims[16];
-	PGresult *res;
-	int lim = limit != NULL ? atoi(limit) : 50;
+	const char *limit = mt_req_param(req, "limit");
+	const char *overdue = mt_req_param(req, "overdue");
+	struct agency_queue_query q;
 
-	if (region_scope_or_reply(req, &p[0]) < 0)
+	if (region_scope_or_reply(req, &q.region) < 0)
 		return -1;
-	overdue = mt_req_param(req, "overdue");
-	p[1] = mt_req_param(req, "status");
-	p[2] = overdue != NULL && (strcmp(overdue, "true") == 0 ||
-	    strcmp(overdue, "1") == 0) ? "true" : "false";
-	p[3] = mt_req_param(req, "cursor");
-	snprintf(lims, sizeof(lims), "%d", lim + 1);
-	p[4] = lims;
-	if ((res = mt_db_query_or_reply(req, STMT_QUEUE, 5, p)) == NULL)
-		return -1;
-	return mt_reply_items(req, res, lim);
+	q.status = mt_req_param(req, "status");
+	q.overdue = overdue != NULL && (strcmp(overdue, "true") == 0 ||
+	    strcmp(overdue, "1") == 0);
+	q.cursor = mt_req_param(req, "cursor");
+	q.limit = limit != NULL ? atoi(limit) : 50;
+	return agency_db_reply_queue(req, &q);
 }
 
+/*
+ * GET /agency/policy?region=: the region's policy values with their
+ * type, range and requirement.  200 (no-store); 400 field_required (an
+ * admin names no region); 404 region_not_found; 503.
+ */
 static int
 h_policy(struct mt_req *req)
 {
-	const char *region, *p[1];
-	PGresult *res;
+	const char *region;
 
 	if (one_region_or_reply(req, &region) < 0)
 		return -1;
-	p[0] = region;
-	res = mt_db_query_or_reply(req, STMT_POLICY, 1, p);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return mt_reply_error(req, 404, "region_not_found",
-		    "该统筹区不存在", "region");
-	}
 	mt_req_header(req, "Cache-Control: no-store");
-	mt_reply_raw(req, 200, "application/json; charset=utf-8",
-	    PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-	PQclear(res);
-	return 0;
+	return agency_db_reply_policy(req, region);
 }
 
 /*
  * PUT /agency/policy: change one value through set_policy (the function
- * `mtcertctl policy set` calls).  200 with the region's policies; 404
- * unknown region; 422 unknown key or a value outside its type or range;
- * 503 database down.
+ * `mtcertctl policy set` calls).  200 with the region's policies; 400
+ * field_required (an admin names no region); 404 region_not_found; 422
+ * policy_key_unknown or policy_value_invalid; 503 database down.
  */
 static int
 h_policy_set(struct mt_req *req)
 {
-	struct mt_policy_refusal why;
 	const char *region;
 	char by[40];
 
 	if (one_region_or_reply(req, &region) < 0)
 		return -1;
 	snprintf(by, sizeof(by), "user:%lld", req->session->user_id);
-	switch (mt_policy_set(req->db, region, mt_req_param(req, "key"),
-	    mt_req_param(req, "value"), by, &why)) {
-	case MT_POLICY_SET_OK:
-		break;
-	case MT_POLICY_SET_NO_REGION:
-		return mt_reply_error(req, 404, "region_not_found",
-		    "该统筹区不存在", "region");
-	case MT_POLICY_SET_REFUSED:
-		return mt_reply_error(req, 422, why.code, why.message,
-		    why.field[0] != '\0' ? why.field : NULL);
-	default:
-		return mt_reply_unavailable(req, "数据库");
-	}
+	if (agency_db_set_policy(req, region, mt_req_param(req, "key"),
+	    mt_req_param(req, "value"), by) < 0)
+		return -1;
 	/* The pool rules may have changed: let waiting ones be drawn again. */
 	wake_pool();
 	return h_policy(req);
@@ -410,6 +254,13 @@ valid_queue_status(const char *s)
 	return mt_valid_one_of(s, st);
 }
 
+/* A specialty name that goes into a text[] literal unquoted. */
+static int
+valid_specialty(const char *s)
+{
+	return mt_valid_name(s) && strpbrk(s, "{},\"\\ ") == NULL;
+}
+
 static int
 valid_password(const char *s)
 {
@@ -434,7 +285,7 @@ static const struct mt_field f_expert_add[] = {
 	  "职称（初级、中级、副高、正高）" },
 	{ "phone", MT_IN_BODY, MT_F_STRING, mt_valid_phone, 0, 11,
 	  "手机号码" },
-	{ "specialties", MT_IN_BODY, MT_F_ARRAY, mt_valid_name, 1, 16,
+	{ "specialties", MT_IN_BODY, MT_F_ARRAY, valid_specialty, 1, 16,
 	  "专家的专业类别（1–16 个）" },
 	{ NULL },
 };
@@ -473,6 +324,6 @@ const struct mt_module mt_module = {
 	.name = "agency",
 	.routes = routes,
 	.nroutes = MT_ARRAY_LEN(routes),
-	.stmts = stmts,
+	.stmts = agency_db_stmts,
 	.nstmts = STMT__MAX,
 };

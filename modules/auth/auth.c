@@ -1,5 +1,8 @@
 /*
- * auth.c -- module `auth`: staff sign-in and the session.
+ * auth.c -- module `auth`: sign-in and the session.  This file: the
+ * session (start, /me, logout), the counters both sign-ins use, the
+ * field and route tables; auth_sms.c the insured person's SMS sign-in,
+ * auth_staff.c the staff password sign-in, auth_db.c the statements.
  *
  *   POST /auth/sms-code         {phone} -> 204 (a code by SMS if the phone
  *                               is in the insured registry; same answer if not)
@@ -13,14 +16,14 @@
  * SMS codes (Redis): "smscode:<phone>" holds the code's hash and the
  * tries, living sms_code_ttl_seconds; "smsrate:<phone>" allows one code
  * per sms_code_interval_seconds, "smsday:<phone>" sms_code_daily_max in
- * 24 hours (see sms_limits_or_reply).  A code is single use: the login that
- * deletes the key wins.  The sixth wrong try (sms_code_max_tries) kills
+ * 24 hours (see sms_limits_or_reply in auth_sms.c).  A code is single
+ * use: the login that deletes the key wins.  The sixth wrong try (sms_code_max_tries) kills
  * the code.  Every message is an sms_outbox row; the dispatcher sends it.
  *
  * Staff sign-in: a lock per account and address, and a slower one per
  * account that never locks out an address the account has signed in
- * from (see above limit_keys).  Unknown logins and wrong passwords
- * get the same answers.
+ * from (see limit_keys in auth_staff.c).  Unknown logins and wrong
+ * passwords get the same answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,108 +31,24 @@
 
 #include <sodium.h>
 
+#include "auth.h"
+#include "auth_db.h"
 #include "mt_auth.h"
+#include "mt_error.h"
 #include "mt_http.h"
-#include "mt_log.h"
 #include "mt_policy.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
-
-enum stmt {
-	STMT_USER_BY_LOGIN,
-	STMT_ADDRESS_KNOWN,
-	STMT_ADDRESS_OK,
-	STMT_ME,
-	STMT_PHONE_REGION,
-	STMT_SMS_QUEUE,
-	STMT_PERSON_MATCH,
-	STMT_INSURED_USER,
-	STMT__MAX
-};
-
-static const char *const stmts[STMT__MAX] = {
-	[STMT_USER_BY_LOGIN] =
-	    "SELECT id, role, password_hash, coalesce(person_id, 0),"
-	    " coalesce(region, ''), coalesce(institution, ''),"
-	    " disabled OR role = 'insured'"
-	    " FROM users WHERE login = $1",
-	[STMT_ADDRESS_KNOWN] =
-	    "SELECT 1 FROM login_addresses WHERE user_id = $1 AND address = $2",
-	[STMT_ADDRESS_OK] =
-	    "INSERT INTO login_addresses (user_id, address) VALUES ($1, $2)"
-	    " ON CONFLICT (user_id, address) DO UPDATE SET last_at = now()",
-	[STMT_ME] =
-	    "SELECT u.id, u.login, u.role,"
-	    " coalesce(nullif(u.display_name, ''), p.name, ''),"
-	    " u.region, u.institution, i.name, u.person_id"
-	    " FROM users u LEFT JOIN institutions i ON i.code = u.institution"
-	    " LEFT JOIN persons p ON p.id = u.person_id"
-	    " WHERE u.id = $1 AND NOT u.disabled",
-	[STMT_PHONE_REGION] =
-	    "SELECT region FROM persons WHERE phone = $1 ORDER BY id LIMIT 1",
-	[STMT_SMS_QUEUE] =
-	    "INSERT INTO sms_outbox (to_phone, template, body)"
-	    " VALUES ($1, 'login_code', $2)",
-	[STMT_PERSON_MATCH] =
-	    "SELECT id, region FROM persons"
-	    " WHERE phone = $1 AND id_number = $2 AND name = $3",
-	/* The insured person's account, made at first sign-in. */
-	[STMT_INSURED_USER] =
-	    "INSERT INTO users (login, role, person_id, region)"
-	    " VALUES ('insured-' || $1, 'insured', $1::bigint, $2)"
-	    " ON CONFLICT (login) DO UPDATE SET region = EXCLUDED.region"
-	    " RETURNING id, disabled",
-};
-
-/* A hash to verify against when the login is unknown, so both cost the
- * same time. */
-static char dummy_hash[crypto_pwhash_STRBYTES];
-
-static int
-auth_init(void)
-{
-	return mt_auth_hash_password("not-a-password", dummy_hash,
-	    sizeof(dummy_hash));
-}
 
 /*
  * The int policy key of region ("": the key's default) into *v.  Returns
  * 0, or -1 after answering 503 (the values live in the database only).
  */
-static int
-policy_or_reply(struct mt_req *req, const char *region, const char *key,
+int
+auth_policy_or_reply(struct mt_req *req, const char *region, const char *key,
     int *v)
 {
 	return mt_policy_ints_or_reply(req, region, &key, v, 1);
-}
-
-/* sha256(phone ":" code) as hex into out[65]. */
-static void
-code_hash(const char *phone, const char *code, char *out)
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char in[64];
-
-	snprintf(in, sizeof(in), "%s:%s", phone, code);
-	crypto_hash_sha256(h, (const unsigned char *)in, strlen(in));
-	mt_hex(h, sizeof(h), out);
-}
-
-/* The region of the first person with this phone into region[8]; 1 found,
- * 0 unknown phone, -1 after answering 503. */
-static int
-phone_region(struct mt_req *req, const char *phone, char *region)
-{
-	const char *p[1] = { phone };
-	PGresult *res = mt_db_query_or_reply(req, STMT_PHONE_REGION, 1, p);
-	int found;
-
-	if (res == NULL)
-		return -1;
-	found = PQntuples(res) == 1;
-	snprintf(region, 8, "%s", found ? PQgetvalue(res, 0, 0) : "");
-	PQclear(res);
-	return found;
 }
 
 /*
@@ -138,8 +57,8 @@ phone_region(struct mt_req *req, const char *phone, char *region)
  * the cap that starts there runs its full time).  Returns the count, or
  * -1 when Redis failed.
  */
-static long long
-count_event(const char *key, int max, int ttl)
+long long
+auth_count_event(const char *key, int max, int ttl)
 {
 	static const char script[] =
 	    "local n = redis.call('INCR', KEYS[1]) "
@@ -160,8 +79,8 @@ count_event(const char *key, int max, int ttl)
  * Seconds left of the lock of key (its count has reached max), 0 when it
  * is not locked, -1 when Redis failed.
  */
-static long long
-locked_for(const char *key, int max)
+long long
+auth_locked_for(const char *key, int max)
 {
 	redisReply *r = mt_redis_cmd("GET %s", key);
 	long long n;
@@ -179,152 +98,15 @@ locked_for(const char *key, int max)
 	return n;
 }
 
-/*
- * The sending limits of POST /auth/sms-code, the same for every phone,
- * registered or not (the keys' defaults, not a region's value, which
- * would tell which phones are registered): one code per
- * sms_code_interval_seconds ("smsrate:<phone>"), and at most
- * sms_code_daily_max codes in 24 hours ("smsday:<phone>", from the first;
- * once reached, none for 24 hours), so that nobody can send a victim a
- * code a minute all day long from many addresses.  Returns 0, or -1
- * after answering 429 sms_too_frequent or sms_daily_limit, or 503.
- */
-static int
-sms_limits_or_reply(struct mt_req *req, const char *phone)
-{
-	static const char *const keys[] = { "sms_code_interval_seconds",
-	    "sms_code_daily_max" };
-	char key[32];
-	redisReply *r;
-	long long n;
-	int v[2];
-
-	if (mt_policy_ints_or_reply(req, "", keys, v, 2) < 0)
-		return -1;
-	r = mt_redis_cmd("SET smsrate:%s 1 EX %d NX", phone, v[0]);
-	if (r == NULL)
-		return mt_reply_unavailable(req, "缓存服务");
-	if (r->type == REDIS_REPLY_NIL) {
-		freeReplyObject(r);
-		r = mt_redis_cmd("TTL smsrate:%s", phone);
-		mt_req_header(req, "Retry-After: %lld",
-		    r != NULL && r->integer > 0 ? r->integer : v[0]);
-		if (r != NULL)
-			freeReplyObject(r);
-		return mt_reply_error(req, 429, "sms_too_frequent",
-		    "验证码发送过于频繁，请稍后再试", "phone");
-	}
-	freeReplyObject(r);
-	snprintf(key, sizeof(key), "smsday:%s", phone);
-	if ((n = count_event(key, v[1], 86400)) < 0)
-		return mt_reply_unavailable(req, "缓存服务");
-	if (n <= v[1])
-		return 0;
-	if ((n = locked_for(key, v[1])) < 0)
-		return mt_reply_unavailable(req, "缓存服务");
-	mt_req_header(req, "Retry-After: %lld", n);
-	return mt_reply_error(req, 429, "sms_daily_limit",
-	    "该手机号24小时内获取验证码次数已达上限，请稍后再试", "phone");
-}
-
-/*
- * POST /auth/sms-code.  204 whether or not the phone is registered (a
- * code is queued only when it is); 429 sms_too_frequent or
- * sms_daily_limit; 503.
- */
-static int
-h_sms_code(struct mt_req *req)
-{
-	const char *phone = mt_req_param(req, "phone");
-	char region[8], code[8], hash[65], text[160];
-	struct mt_redis_tx tx = {0};
-	const char *p[2];
-	PGresult *res;
-	int known, ttl;
-
-	if ((known = phone_region(req, phone, region)) < 0 ||
-	    sms_limits_or_reply(req, phone) < 0)
-		return -1;
-	if (!known)
-		return mt_reply_raw(req, 204, NULL, NULL, 0);
-	if (policy_or_reply(req, region, "sms_code_ttl_seconds", &ttl) < 0)
-		return -1;
-	snprintf(code, sizeof(code), "%06u", randombytes_uniform(1000000));
-	code_hash(phone, code, hash);
-	/* A new code replaces the old one, tries and all; never without
-	 * its expiry. */
-	mt_redis_tx_add(&tx, "DEL smscode:%s", phone);
-	mt_redis_tx_add(&tx, "HSET smscode:%s hash %s tries 0", phone, hash);
-	mt_redis_tx_add(&tx, "EXPIRE smscode:%s %d", phone, ttl);
-	if (mt_redis_tx_exec(&tx) != 0)
-		return mt_reply_unavailable(req, "缓存服务");
-	snprintf(text, sizeof(text), "【门诊慢特病】您的登录验证码为%s，"
-	    "%d分钟内有效。请勿告诉他人。", code, ttl / 60);
-	p[0] = phone;
-	p[1] = text;
-	res = mt_db_query_or_reply(req, STMT_SMS_QUEUE, 2, p);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return mt_reply_raw(req, 204, NULL, NULL, 0);
-}
-
-/*
- * Check and consume the SMS code.  Returns 1 when right (and now used),
- * 0 when wrong, expired or out of tries, -1 after answering 503.
- */
-static int
-use_code(struct mt_req *req, const char *phone, const char *code,
-    int max_tries)
-{
-	char want[65];
-	redisReply *r, *h;
-	int tries, ok;
-
-	r = mt_redis_cmd("HINCRBY smscode:%s tries 1", phone);
-	if (r == NULL)
-		return mt_reply_unavailable(req, "缓存服务");
-	tries = (int)r->integer;
-	freeReplyObject(r);
-	h = mt_redis_cmd("HGET smscode:%s hash", phone);
-	if (h == NULL)
-		return mt_reply_unavailable(req, "缓存服务");
-	code_hash(phone, code, want);
-	ok = h->type == REDIS_REPLY_STRING && h->len == 64 &&
-	    sodium_memcmp(h->str, want, 64) == 0;
-	freeReplyObject(h);
-	if (tries == 1 && !ok) {
-		/* HINCRBY made a key for a phone without a code: drop it. */
-		r = mt_redis_cmd("HEXISTS smscode:%s hash", phone);
-		if (r != NULL && r->integer == 0) {
-			freeReplyObject(r);
-			r = mt_redis_cmd("DEL smscode:%s", phone);
-		}
-		if (r != NULL)
-			freeReplyObject(r);
-		return 0;
-	}
-	if (!ok && tries < max_tries)
-		return 0;
-	/* Right, or the last try spent: the code is gone either way, and
-	 * only the request whose DEL removed it may use it. */
-	r = mt_redis_cmd("DEL smscode:%s", phone);
-	if (r == NULL)
-		return mt_reply_unavailable(req, "缓存服务");
-	ok = ok && tries <= max_tries && r->integer == 1;
-	freeReplyObject(r);
-	return ok;
-}
-
 /* Sign in session s: create it and answer with token, cookie and user. */
-static int
-start_session(struct mt_req *req, struct mt_session *s, const char *login)
+int
+auth_start_session(struct mt_req *req, struct mt_session *s, const char *login)
 {
 	char token[65], csrf[65];
 	json_object *o, *u;
 	int idle;
 
-	if (policy_or_reply(req, s->region, "session_idle_seconds", &idle) < 0)
+	if (auth_policy_or_reply(req, s->region, "session_idle_seconds", &idle) < 0)
 		return -1;
 	if (mt_auth_create(s, idle, token, csrf) != 0)
 		return mt_reply_unavailable(req, "会话存储");
@@ -346,260 +128,7 @@ start_session(struct mt_req *req, struct mt_session *s, const char *login)
 	return mt_reply_json(req, 200, o);
 }
 
-static int
-h_login(struct mt_req *req)
-{
-	const char *phone = mt_req_param(req, "phone");
-	const char *p[3];
-	struct mt_session s;
-	char region[8], login[40], pid[24];
-	PGresult *res;
-	int rc, tries;
-
-	if (phone_region(req, phone, region) < 0 ||
-	    policy_or_reply(req, region, "sms_code_max_tries", &tries) < 0)
-		return -1;
-	rc = use_code(req, phone, mt_req_param(req, "code"), tries);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		goto refuse;
-	p[0] = phone;
-	p[1] = mt_req_param(req, "id_number");
-	p[2] = mt_req_param(req, "name");
-	res = mt_db_query_or_reply(req, STMT_PERSON_MATCH, 3, p);
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		goto refuse;
-	}
-	memset(&s, 0, sizeof(s));
-	s.role = MT_ROLE_INSURED;
-	s.person_id = atoll(PQgetvalue(res, 0, 0));
-	snprintf(s.region, sizeof(s.region), "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
-	snprintf(pid, sizeof(pid), "%lld", s.person_id);
-	p[0] = pid;
-	p[1] = s.region;
-	res = mt_db_query_or_reply(req, STMT_INSURED_USER, 2, p);
-	if (res == NULL)
-		return -1;
-	/* No row: the account could not be made (a rule of the database
-	 * refused it): no sign-in, the same answer as a mismatch. */
-	rc = PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-	if (!rc)
-		s.user_id = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (rc)
-		goto refuse;
-	snprintf(login, sizeof(login), "insured-%s", pid);
-	return start_session(req, &s, login);
-refuse:
-	/* One answer for a wrong code, an expired one and a registry
-	 * mismatch: nothing to learn about who is insured. */
-	return mt_reply_error(req, 401, "login_failed",
-	    "验证码错误或已失效，或身份信息与参保登记不符", NULL);
-}
-
-/*
- * Staff sign-in limits (issue 9 A3).  Failures used to lock the account
- * for everyone, so five wrong passwords from anywhere locked `admin` out
- * for 15 minutes.  Now two counters in Redis, both kept alike for known
- * and unknown logins (neither the answers nor the lock say which exist):
- *
- * - per account and address ("loginpair:<login>:<addr>", the REMOTE_ADDR
- *   nginx passes): after login_max_failures failures that address is
- *   refused for login_lockout_seconds, right password or not.  A success
- *   from the address clears its count.
- * - per account ("loginfail:<login>", every address together): after
- *   login_account_max_failures failures (a slower limit, 50 by default,
- *   against guessing from many addresses) the account is refused for
- *   login_account_lockout_seconds to every address that has never signed
- *   in to it.  An address that has (login_addresses, kept in PostgreSQL
- *   so that a Redis flush does not forget it) is never locked out by it:
- *   the owner keeps working while someone guesses from elsewhere.
- *
- * A lock runs its full time from the failure that reached it; later
- * failures do not extend it.  The limits are the policy of the account's
- * region (unknown logins: the defaults).
- */
-enum { LIM_PAIR_MAX, LIM_PAIR_LOCK, LIM_ACCT_MAX, LIM_ACCT_LOCK, LIM__MAX };
-
-static const char *const limit_keys[LIM__MAX] = {
-	[LIM_PAIR_MAX] = "login_max_failures",
-	[LIM_PAIR_LOCK] = "login_lockout_seconds",
-	[LIM_ACCT_MAX] = "login_account_max_failures",
-	[LIM_ACCT_LOCK] = "login_account_lockout_seconds",
-};
-
-/* 429 account_locked with the seconds left; returns -1. */
-static int
-locked_reply(struct mt_req *req, long long seconds)
-{
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "连续登录失败次数过多，账号已暂时锁定，"
-	    "请%lld分钟后再试", (seconds + 59) / 60);
-	mt_req_header(req, "Retry-After: %lld", seconds);
-	return mt_reply_error(req, 429, "account_locked", msg, NULL);
-}
-
-/* 1 when user uid has signed in from addr before, 0 if not, -1 after
- * answering 503. */
-static int
-known_address(struct mt_req *req, long long uid, const char *addr)
-{
-	char id[24];
-	const char *p[2] = { id, addr };
-	PGresult *res;
-	int known;
-
-	if (uid == 0)
-		return 0;
-	snprintf(id, sizeof(id), "%lld", uid);
-	if ((res = mt_db_query_or_reply(req, STMT_ADDRESS_KNOWN, 2, p)) == NULL)
-		return -1;
-	known = PQntuples(res) == 1;
-	PQclear(res);
-	return known;
-}
-
-/*
- * Refuse a sign-in to login (user uid, 0 when unknown) from addr while a
- * lock holds (see above).  Returns 0 to go on, or -1 after answering 429
- * account_locked or 503.
- */
-static int
-check_locks_or_reply(struct mt_req *req, const char *login, long long uid,
-    const char *addr, const int *lim)
-{
-	char key[160];
-	long long left;
-	int known;
-
-	snprintf(key, sizeof(key), "loginpair:%s:%s", login, addr);
-	if ((left = locked_for(key, lim[LIM_PAIR_MAX])) < 0)
-		return mt_reply_unavailable(req, "缓存服务");
-	if (left > 0)
-		return locked_reply(req, left);
-	snprintf(key, sizeof(key), "loginfail:%s", login);
-	if ((left = locked_for(key, lim[LIM_ACCT_MAX])) < 0)
-		return mt_reply_unavailable(req, "缓存服务");
-	if (left == 0)
-		return 0;
-	if ((known = known_address(req, uid, addr)) < 0)
-		return -1;
-	return known ? 0 : locked_reply(req, left);
-}
-
-/* Count a failed sign-in to login from addr; 401 login_failed (or 503
- * when Redis failed).  Returns -1. */
-static int
-failed_or_reply(struct mt_req *req, const char *login, const char *addr,
-    const int *lim)
-{
-	char key[160];
-
-	snprintf(key, sizeof(key), "loginpair:%s:%s", login, addr);
-	if (count_event(key, lim[LIM_PAIR_MAX], lim[LIM_PAIR_LOCK]) < 0)
-		return mt_reply_unavailable(req, "缓存服务");
-	snprintf(key, sizeof(key), "loginfail:%s", login);
-	if (count_event(key, lim[LIM_ACCT_MAX], lim[LIM_ACCT_LOCK]) < 0)
-		return mt_reply_unavailable(req, "缓存服务");
-	return mt_reply_error(req, 401, "login_failed", "账号或密码错误",
-	    NULL);
-}
-
-/*
- * A success from addr: its failure count starts afresh and the address
- * is known from now on.  Returns 0, or -1 after answering 503.
- */
-static int
-succeeded_or_reply(struct mt_req *req, const char *login, long long uid,
-    const char *addr)
-{
-	char id[24];
-	const char *p[2] = { id, addr };
-	redisReply *r;
-	PGresult *res;
-
-	if ((r = mt_redis_cmd("DEL loginpair:%s:%s", login, addr)) == NULL)
-		return mt_reply_unavailable(req, "缓存服务");
-	freeReplyObject(r);
-	snprintf(id, sizeof(id), "%lld", uid);
-	if ((res = mt_db_query_or_reply(req, STMT_ADDRESS_OK, 2, p)) == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
-/*
- * The staff account login into *s and its password hash into hash (the
- * dummy one when it has none, is disabled or is an insured account:
- * *usable = 0).  Returns 1 found, 0 unknown, -1 after answering 503.
- */
-static int
-staff_user(struct mt_req *req, const char *login, struct mt_session *s,
-    char *hash, int *usable)
-{
-	const char *p[1] = { login };
-	PGresult *res;
-
-	memset(s, 0, sizeof(*s));
-	snprintf(hash, crypto_pwhash_STRBYTES, "%s", dummy_hash);
-	*usable = 0;
-	if ((res = mt_db_query_or_reply(req, STMT_USER_BY_LOGIN, 1, p)) == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 0;
-	}
-	s->user_id = atoll(PQgetvalue(res, 0, 0));
-	s->role = mt_role_bit(PQgetvalue(res, 0, 1));
-	s->person_id = atoll(PQgetvalue(res, 0, 3));
-	snprintf(s->region, sizeof(s->region), "%s", PQgetvalue(res, 0, 4));
-	snprintf(s->institution, sizeof(s->institution), "%s",
-	    PQgetvalue(res, 0, 5));
-	if (!PQgetisnull(res, 0, 2)) {
-		snprintf(hash, crypto_pwhash_STRBYTES, "%s",
-		    PQgetvalue(res, 0, 2));
-		*usable = strcmp(PQgetvalue(res, 0, 6), "f") == 0;
-	}
-	PQclear(res);
-	return 1;
-}
-
-/*
- * POST /auth/password-login.  200 with the session; 401 login_failed (a
- * wrong password and an unknown login alike); 429 account_locked; 503.
- */
-static int
-h_password_login(struct mt_req *req)
-{
-	const char *login = mt_req_param(req, "login");
-	const char *addr = mt_req_env(req, "REMOTE_ADDR");
-	char hash[crypto_pwhash_STRBYTES];
-	struct mt_session s;
-	int lim[LIM__MAX], usable, ok;
-
-	if (addr == NULL || *addr == '\0')
-		addr = "-";
-	if (staff_user(req, login, &s, hash, &usable) < 0 ||
-	    mt_policy_ints_or_reply(req, s.region, limit_keys, lim,
-	    LIM__MAX) < 0 ||
-	    check_locks_or_reply(req, login, s.user_id, addr, lim) < 0)
-		return -1;
-	/* Always one Argon2id verification, so timing tells nothing. */
-	ok = mt_auth_verify_password(hash, mt_req_param(req, "password")) &&
-	    usable;
-	if (!ok)
-		return failed_or_reply(req, login, addr, lim);
-	if (succeeded_or_reply(req, login, s.user_id, addr) < 0)
-		return -1;
-	return start_session(req, &s, login);
-}
-
+/* POST /auth/logout: the session ends.  204; 503 session store down. */
 static int
 h_logout(struct mt_req *req)
 {
@@ -610,48 +139,24 @@ h_logout(struct mt_req *req)
 	return mt_reply_raw(req, 204, NULL, NULL, 0);
 }
 
-/* Add column col of row 0 as key, or null when SQL NULL. */
-static void
-add_text(json_object *o, const char *key, PGresult *res, int col)
-{
-	json_object_object_add(o, key, PQgetisnull(res, 0, col) ? NULL :
-	    json_object_new_string(PQgetvalue(res, 0, col)));
-}
-
+/*
+ * GET /me: the caller, role and scope, seconds of silence left, and the
+ * CSRF token of a cookie session.  200 (no-store); 401 unauthenticated
+ * (the account was disabled since sign-in: the session ends too); 503.
+ */
 static int
 h_me(struct mt_req *req)
 {
-	char uid[24];
-	const char *p[1] = { uid };
-	json_object *o, *u, *scope;
-	PGresult *res;
+	json_object *o;
+	int found;
 
-	snprintf(uid, sizeof(uid), "%lld", req->session->user_id);
-	res = mt_db_query_or_reply(req, STMT_ME, 1, p);
-	if (res == NULL)
+	if ((found = auth_db_me(req, req->session->user_id, &o)) < 0)
 		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
+	if (found == 0) {
 		/* Disabled since sign-in: end the session too. */
 		mt_auth_destroy(req->session->token_hash);
-		return mt_reply_error(req, 401, "unauthenticated",
-		    "账号已停用，请联系经办机构", NULL);
+		return mt_reply_err(req, MT_E_UNAUTHENTICATED, NULL);
 	}
-	o = json_object_new_object();
-	u = json_object_new_object();
-	json_object_object_add(u, "id", json_object_new_int64(
-	    atoll(PQgetvalue(res, 0, 0))));
-	add_text(u, "login", res, 1);
-	add_text(u, "display_name", res, 3);
-	json_object_object_add(o, "user", u);
-	add_text(o, "role", res, 2);
-	scope = json_object_new_object();
-	add_text(scope, "region", res, 4);
-	add_text(scope, "institution", res, 5);
-	add_text(scope, "institution_name", res, 6);
-	json_object_object_add(scope, "person_id", PQgetisnull(res, 0, 7) ?
-	    NULL : json_object_new_int64(atoll(PQgetvalue(res, 0, 7))));
-	json_object_object_add(o, "scope", scope);
 	/* A browser keeps the CSRF token in memory only; after a reload it
 	 * asks here (a same-origin read: no other site can see the answer). */
 	if (req->session->via_cookie)
@@ -661,7 +166,6 @@ h_me(struct mt_req *req)
 	 * pushed the end back): the portal warns before it. */
 	json_object_object_add(o, "expires_in",
 	    json_object_new_int(req->session->idle_seconds));
-	PQclear(res);
 	mt_req_header(req, "Cache-Control: no-store");
 	return mt_reply_json(req, 200, o);
 }
@@ -707,7 +211,7 @@ const struct mt_module mt_module = {
 	.name = "auth",
 	.routes = routes,
 	.nroutes = MT_ARRAY_LEN(routes),
-	.stmts = stmts,
+	.stmts = auth_db_stmts,
 	.nstmts = STMT__MAX,
-	.worker_init = auth_init,
+	.worker_init = auth_staff_init,
 };

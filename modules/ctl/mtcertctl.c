@@ -41,6 +41,89 @@
 
 static PGconn *conn;
 
+/*
+ * The statements, as data (STYLE.md).  Prepared on first use, not at
+ * connect: most name tables that only `migrate` creates.  Files of SQL
+ * (migrations, sql/fn, sql/ref) are run as they are, by run().
+ */
+enum stmt {
+	STMT_QUIET,
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_MIGRATOR_LOCK,
+	STMT_MIGRATIONS_TABLE,
+	STMT_MIGRATION_APPLIED,
+	STMT_MIGRATION_RECORD,
+	STMT_REPEATABLES_TABLE,
+	STMT_REPEATABLE_CURRENT,
+	STMT_REPEATABLE_RECORD,
+	STMT_USER_UPSERT,
+	STMT_PERSON_UPSERT,
+	STMT_EXPERT_ADD,
+	STMT__MAX
+};
+
+static const char *const stmts[STMT__MAX] = {
+	[STMT_QUIET] = "SET client_min_messages = warning",
+	[STMT_BEGIN] = "BEGIN",
+	[STMT_COMMIT] = "COMMIT",
+	/* Serialises concurrent migrators (held to the transaction's end). */
+	[STMT_MIGRATOR_LOCK] = "SELECT pg_advisory_xact_lock(7411200)",
+	[STMT_MIGRATIONS_TABLE] =
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " version text PRIMARY KEY,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())",
+	/* A row when migration $1 was applied. */
+	[STMT_MIGRATION_APPLIED] =
+	    "SELECT 1 FROM schema_migrations WHERE version = $1",
+	[STMT_MIGRATION_RECORD] =
+	    "INSERT INTO schema_migrations (version) VALUES ($1)",
+	[STMT_REPEATABLES_TABLE] =
+	    "CREATE TABLE IF NOT EXISTS schema_repeatables ("
+	    " name text PRIMARY KEY,"
+	    " sha256 text NOT NULL,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())",
+	/* A row when file $1 was applied with SHA-256 $2. */
+	[STMT_REPEATABLE_CURRENT] =
+	    "SELECT 1 FROM schema_repeatables WHERE name = $1 AND sha256 = $2",
+	[STMT_REPEATABLE_RECORD] =
+	    "INSERT INTO schema_repeatables (name, sha256) VALUES ($1, $2)"
+	    " ON CONFLICT (name) DO UPDATE"
+	    " SET sha256 = EXCLUDED.sha256, applied_at = now()",
+	/* login $1, role $2, hash $3, region $4, institution $5, ID number
+	 * $6; $7: keep an existing account as it is (demo users must never
+	 * get their published passwords back on a restart).  No row: the
+	 * institution or person is unknown, or the account was kept. */
+	[STMT_USER_UPSERT] =
+	    "INSERT INTO users (login, role, password_hash, region,"
+	    " institution, person_id)"
+	    " SELECT $1, $2, $3, coalesce($4, i.region, pr.region), $5, pr.id"
+	    " FROM (SELECT 1) one"
+	    " LEFT JOIN institutions i ON i.code = $5"
+	    " LEFT JOIN persons pr ON pr.id_number = $6"
+	    " WHERE ($5::text IS NULL OR i.code IS NOT NULL)"
+	    "   AND ($6::text IS NULL OR pr.id IS NOT NULL)"
+	    " ON CONFLICT (login) DO UPDATE SET role = EXCLUDED.role,"
+	    " password_hash = EXCLUDED.password_hash,"
+	    " region = EXCLUDED.region, institution = EXCLUDED.institution,"
+	    " person_id = EXCLUDED.person_id, failed_logins = 0,"
+	    " locked_until = NULL WHERE NOT $7::boolean"
+	    " RETURNING id",
+	/* ID number $1, name $2, sex $3, birth $4, phone $5, insurance $6,
+	 * region $7.  No row: the region is unknown. */
+	[STMT_PERSON_UPSERT] =
+	    "INSERT INTO persons (id_number, name, sex, birth_date, phone,"
+	    " insurance, region) SELECT $1, $2, $3, $4::date, $5, $6, $7"
+	    " WHERE EXISTS (SELECT 1 FROM regions WHERE code = $7)"
+	    " ON CONFLICT (id_number) DO UPDATE SET name = EXCLUDED.name,"
+	    " phone = EXCLUDED.phone, insurance = EXCLUDED.insurance,"
+	    " region = EXCLUDED.region RETURNING id",
+	/* create_expert's refusal code (NULL when added) and the id. */
+	[STMT_EXPERT_ADD] =
+	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)"
+	    "->>'error' AS error, create_expert_id($1) AS id",
+};
+
 static void
 die_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2),
     noreturn));
@@ -73,31 +156,73 @@ connect_db(void)
 		die_db("cannot connect to PostgreSQL");
 }
 
+/* res when it succeeded; else say why and exit 1 (2 when a constraint
+ * refused the input, with bad23 set).  A file of comments only (an
+ * emptied migration) is no failure. */
+static PGresult *
+checked(PGresult *res, int bad23)
+{
+	ExecStatusType st = PQresultStatus(res);
+	const char *state;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
+	    st == PGRES_EMPTY_QUERY)
+		return res;
+	fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	PQclear(res);
+	PQfinish(conn);
+	exit(bad23 && state != NULL && strncmp(state, "23", 2) == 0 ?
+	    EXIT_BAD : 1);
+}
+
 /* Run sql; exit 1 on failure.  Returns the result (caller clears). */
 static PGresult *
 run(const char *sql, int n, const char *const *params)
 {
 	/* Without parameters use the simple protocol: files hold many
 	 * statements. */
-	PGresult *res = n == 0 ? PQexec(conn, sql) :
-	    PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-
-	/* A file of comments only (an emptied migration) is no failure. */
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
-	    st != PGRES_EMPTY_QUERY) {
-		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
-		PQfinish(conn);
-		exit(1);
-	}
-	return res;
+	return checked(n == 0 ? PQexec(conn, sql) :
+	    PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0), 0);
 }
 
 static void
 run0(const char *sql)
 {
 	PQclear(run(sql, 0, NULL));
+}
+
+/*
+ * Run statement stmt of the table with n parameters, prepared as "c<i>"
+ * on its first use.  Exits 1 on failure (2 when bad23 and a constraint
+ * refused the input).  Returns the result (caller clears).
+ */
+static PGresult *
+exec_stmt_ex(enum stmt stmt, int n, const char *const *params, int bad23)
+{
+	static int prepared[STMT__MAX];
+	char name[16];
+
+	snprintf(name, sizeof(name), "c%d", (int)stmt);
+	if (!prepared[stmt]) {
+		PQclear(checked(PQprepare(conn, name, stmts[stmt], 0, NULL),
+		    0));
+		prepared[stmt] = 1;
+	}
+	return checked(PQexecPrepared(conn, name, n, params, NULL, NULL, 0),
+	    bad23);
+}
+
+static PGresult *
+exec_stmt(enum stmt stmt, int n, const char *const *params)
+{
+	return exec_stmt_ex(stmt, n, params, 0);
+}
+
+static void
+exec0(enum stmt stmt)
+{
+	PQclear(exec_stmt(stmt, 0, NULL));
 }
 
 /* The text of file name in dir (caller frees); exits 2 when unreadable. */
@@ -171,28 +296,21 @@ apply_repeatables(void)
 	PGresult *res;
 	int applied = 0;
 
-	run0("CREATE TABLE IF NOT EXISTS schema_repeatables ("
-	    " name text PRIMARY KEY,"
-	    " sha256 text NOT NULL,"
-	    " applied_at timestamptz NOT NULL DEFAULT now())");
+	exec0(STMT_REPEATABLES_TABLE);
 	dir = mt_xasprintf("%s/fn", mt_cfg.sql_dir);
 	files = sql_files(dir, &n);
-	run0("BEGIN");
-	run0("SELECT pg_advisory_xact_lock(7411200)");
+	exec0(STMT_BEGIN);
+	exec0(STMT_MIGRATOR_LOCK);
 	for (i = 0; i < n; i++) {
 		sql = read_file(dir, files[i]);
 		crypto_hash_sha256(h, (const unsigned char *)sql, strlen(sql));
 		mt_hex(h, sizeof(h), sha);
 		p[0] = files[i];
 		p[1] = sha;
-		res = run("SELECT 1 FROM schema_repeatables"
-		    " WHERE name = $1 AND sha256 = $2", 2, p);
+		res = exec_stmt(STMT_REPEATABLE_CURRENT, 2, p);
 		if (PQntuples(res) == 0) {
 			run0(sql);
-			PQclear(run("INSERT INTO schema_repeatables (name, sha256)"
-			    " VALUES ($1, $2) ON CONFLICT (name) DO UPDATE"
-			    " SET sha256 = EXCLUDED.sha256, applied_at = now()",
-			    2, p));
+			PQclear(exec_stmt(STMT_REPEATABLE_RECORD, 2, p));
 			printf("applied fn/%s\n", files[i]);
 			applied++;
 		}
@@ -200,7 +318,7 @@ apply_repeatables(void)
 		free(sql);
 		free(files[i]);
 	}
-	run0("COMMIT");
+	exec0(STMT_COMMIT);
 	free(files);
 	free(dir);
 	printf("functions: %d applied, %zu files\n", applied, n);
@@ -220,9 +338,7 @@ cmd_migrate(void)
 	PGresult *res;
 	int applied = 0;
 
-	run0("CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    " version text PRIMARY KEY,"
-	    " applied_at timestamptz NOT NULL DEFAULT now())");
+	exec0(STMT_MIGRATIONS_TABLE);
 	files = sql_files(mt_cfg.sql_dir, &n);
 	/* The version is the number before '_': two files with one number
 	 * would silently skip the second, so refuse that outright. */
@@ -235,23 +351,20 @@ cmd_migrate(void)
 	for (i = 0; i < n; i++) {
 		snprintf(version, sizeof(version), "%.*s",
 		    (int)strcspn(files[i], "_."), files[i]);
-		run0("BEGIN");
-		/* Serialise concurrent migrators. */
-		run0("SELECT pg_advisory_xact_lock(7411200)");
+		exec0(STMT_BEGIN);
+		exec0(STMT_MIGRATOR_LOCK);
 		p[0] = version;
-		res = run("SELECT 1 FROM schema_migrations WHERE version = $1",
-		    1, p);
+		res = exec_stmt(STMT_MIGRATION_APPLIED, 1, p);
 		if (PQntuples(res) == 0) {
 			sql = read_file(mt_cfg.sql_dir, files[i]);
 			run0(sql);
-			PQclear(run("INSERT INTO schema_migrations (version) "
-			    "VALUES ($1)", 1, p));
+			PQclear(exec_stmt(STMT_MIGRATION_RECORD, 1, p));
 			printf("applied %s\n", files[i]);
 			applied++;
 			free(sql);
 		}
 		PQclear(res);
-		run0("COMMIT");
+		exec0(STMT_COMMIT);
 		free(files[i]);
 	}
 	free(files);
@@ -260,18 +373,12 @@ cmd_migrate(void)
 	return 0;
 }
 
-/*
- * Insert or update a staff or insured account.  Returns 0 or exits 2 with
- * the reason.
- */
-static int
-user_upsert(const char *role, const char *login, const char *password,
-    const char *region, const char *inst, const char *idnum, int keep)
+/* Refuse (exit 2, saying why) the options of an account that cannot
+ * be one. */
+static void
+user_check(const char *role, const char *login, const char *password,
+    const char *region, const char *inst, const char *idnum)
 {
-	char hash[crypto_pwhash_STRBYTES];
-	const char *p[7], *st;
-	PGresult *res;
-
 	if (mt_role_bit(role) == 0)
 		die_bad("--role must be insured, hospital, expert, agency or "
 		    "admin");
@@ -294,6 +401,22 @@ user_upsert(const char *role, const char *login, const char *password,
 		die_bad("--region is required for role agency");
 	if (strcmp(role, "insured") == 0 && idnum == NULL)
 		die_bad("--id-number is required for role insured");
+}
+
+/*
+ * Insert or update a staff or insured account (keep: an existing one is
+ * left as it is).  Returns 0, or exits 2 with the reason (1 when the
+ * database fails).
+ */
+static int
+user_upsert(const char *role, const char *login, const char *password,
+    const char *region, const char *inst, const char *idnum, int keep)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	const char *p[7];
+	PGresult *res;
+
+	user_check(role, login, password, region, inst, idnum);
 	if (password != NULL &&
 	    mt_auth_hash_password(password, hash, sizeof(hash)) != 0)
 		die_bad("cannot hash the password (out of memory?)");
@@ -304,29 +427,8 @@ user_upsert(const char *role, const char *login, const char *password,
 	p[4] = inst;
 	p[5] = idnum;
 	p[6] = keep ? "true" : "false";
-	res = PQexecParams(conn,
-	    "INSERT INTO users (login, role, password_hash, region,"
-	    " institution, person_id)"
-	    " SELECT $1, $2, $3, coalesce($4, i.region, pr.region), $5, pr.id"
-	    " FROM (SELECT 1) one"
-	    " LEFT JOIN institutions i ON i.code = $5"
-	    " LEFT JOIN persons pr ON pr.id_number = $6"
-	    " WHERE ($5::text IS NULL OR i.code IS NOT NULL)"
-	    "   AND ($6::text IS NULL OR pr.id IS NOT NULL)"
-	    /* $7: keep an existing account as it is (demo users must never
-	     * get their published passwords back on a restart). */
-	    " ON CONFLICT (login) DO UPDATE SET role = EXCLUDED.role,"
-	    " password_hash = EXCLUDED.password_hash,"
-	    " region = EXCLUDED.region, institution = EXCLUDED.institution,"
-	    " person_id = EXCLUDED.person_id, failed_logins = 0,"
-	    " locked_until = NULL WHERE NOT $7::boolean"
-	    " RETURNING id", 7, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
-		st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		/* A constraint refused the input: bad input, exit 2. */
-		exit(st != NULL && strncmp(st, "23", 2) == 0 ? EXIT_BAD : 1);
-	}
+	/* A constraint refusing the input is bad input: exit 2. */
+	res = exec_stmt_ex(STMT_USER_UPSERT, 7, p, 1);
 	if (PQntuples(res) == 0 && keep) {
 		PQclear(res);
 		return 0;		/* exists: left as it is */
@@ -335,7 +437,7 @@ user_upsert(const char *role, const char *login, const char *password,
 		die_bad("%s not found: add the %s first",
 		    inst != NULL ? "institution" : "person",
 		    inst != NULL ? "institution" : "person (mtcertctl person add)");
-	printf("user %s (%s) id %s\n", login, role, PQgetvalue(res, 0, 0));
+	printf("user %s (%s) id %s\n", login, role, mt_db_get(res, 0, "id"));
 	PQclear(res);
 	return 0;
 }
@@ -387,7 +489,7 @@ cmd_load_reference(void)
 	size_t n, i;
 
 	files = sql_files(dir, &n);
-	run0("BEGIN");
+	exec0(STMT_BEGIN);
 	for (i = 0; i < n; i++) {
 		sql = read_file(dir, files[i]);
 		run0(sql);
@@ -395,7 +497,7 @@ cmd_load_reference(void)
 		free(sql);
 		free(files[i]);
 	}
-	run0("COMMIT");
+	exec0(STMT_COMMIT);
 	free(files);
 	free(dir);
 	each_tsv_line("demo_users.tsv", demo_user);
@@ -451,18 +553,10 @@ cmd_person_add(int argc, char **argv)
 	    v[0] + 12);
 	p[0] = v[0]; p[1] = v[1]; p[2] = sex; p[3] = birth; p[4] = v[2];
 	p[5] = v[4]; p[6] = v[3];
-	res = PQexecParams(conn,
-	    "INSERT INTO persons (id_number, name, sex, birth_date, phone,"
-	    " insurance, region) SELECT $1, $2, $3, $4::date, $5, $6, $7"
-	    " WHERE EXISTS (SELECT 1 FROM regions WHERE code = $7)"
-	    " ON CONFLICT (id_number) DO UPDATE SET name = EXCLUDED.name,"
-	    " phone = EXCLUDED.phone, insurance = EXCLUDED.insurance,"
-	    " region = EXCLUDED.region RETURNING id", 7, NULL, p, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		die_db("person add");
+	res = exec_stmt(STMT_PERSON_UPSERT, 7, p);
 	if (PQntuples(res) == 0)
 		die_bad("unknown region %s", v[3]);
-	printf("person id %s\n", PQgetvalue(res, 0, 0));
+	printf("person id %s\n", mt_db_get(res, 0, "id"));
 	PQclear(res);
 	return 0;
 }
@@ -518,14 +612,14 @@ expert_add(const char *login, const char *password, const char *inst,
 	arr = mt_xasprintf("{%s}", specs);
 	p[0] = login; p[1] = hash; p[2] = inst; p[3] = title; p[4] = arr;
 	p[5] = phone; p[6] = NULL;
-	res = run("SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)"
-	    "->>'error', create_expert_id($1)", 7, p);
+	res = exec_stmt(STMT_EXPERT_ADD, 7, p);
 	free(arr);
-	err = PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0);
+	err = mt_db_isnull(res, 0, "error") ? NULL :
+	    mt_db_get(res, 0, "error");
 	if (err != NULL && !(keep && strcmp(err, "login_taken") == 0))
 		die_bad("expert not added: %s", err);
 	if (err == NULL)
-		printf("expert %s id %s\n", login, PQgetvalue(res, 0, 1));
+		printf("expert %s id %s\n", login, mt_db_get(res, 0, "id"));
 	PQclear(res);
 	return 0;
 }
@@ -560,14 +654,17 @@ demo_expert(char **f)
  * policy get REGION: every key=value of the region (policy_value: its
  * value, else the key's default).  policy set REGION KEY VALUE: through
  * mt_policy_set, i.e. the SQL function set_policy that PUT /agency/policy
- * calls, with its checks and its messages.  Exit 2 for an unknown region
+ * calls, with its checks; its refusal printed with the error table's
+ * text (the API's message).  Exit 2 for an unknown region
  * or key or a bad value, 1 when the database fails.
  */
 static int
 cmd_policy(int argc, char **argv)
 {
-	struct mt_policy_refusal why;
 	struct mt_db db = {0};
+	const struct mt_error *e;
+	json_object *why;
+	char msg[512];
 	const char *p[1];
 	PGresult *res;
 	int i;
@@ -597,7 +694,8 @@ cmd_policy(int argc, char **argv)
 	case MT_POLICY_SET_NO_REGION:
 		die_bad("unknown region %s", argv[3]);
 	case MT_POLICY_SET_REFUSED:
-		die_bad("%s: %s", why.code, why.message);
+		e = mt_refusal_text(why, msg, sizeof(msg));
+		die_bad("%s: %s", e != NULL ? e->code : "?", msg);
 	default:
 		die_db("policy set failed");
 	}
@@ -671,7 +769,7 @@ main(int argc, char **argv)
 	if (mt_auth_init() != 0)
 		return 1;
 	connect_db();
-	PQclear(run("SET client_min_messages = warning", 0, NULL));
+	exec0(STMT_QUIET);
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
 		rc = cmd_migrate();
 	else if (strcmp(argv[1], "load-reference") == 0 && argc == 2)

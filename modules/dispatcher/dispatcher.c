@@ -77,6 +77,7 @@ enum stmt {
 	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
 	STMT_OVERDUE,
+	STMT_REGIONS,
 	STMT__MAX
 };
 
@@ -84,7 +85,7 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_CLAIM] =
 	    "SELECT id, to_phone, template, body,"
 	    " to_char(created_at AT TIME ZONE 'Asia/Shanghai',"
-	    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"')"
+	    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"') AS at"
 	    " FROM sms_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
 	    " ORDER BY id LIMIT " BATCH " FOR UPDATE SKIP LOCKED",
 	[STMT_SENT] =
@@ -101,14 +102,16 @@ static const char *const stmts[STMT__MAX] = {
 	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
 	    " AND (unassigned_since IS NULL OR $1::boolean)"
 	    " AND id > $2::bigint ORDER BY id LIMIT " BATCH,
-	[STMT_PUSH] = "SELECT push_assignment($1)::text",
-	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text",
-	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text",
+	/* The engine's answers (sql/fn/30_review.sql) as JSON text. */
+	[STMT_PUSH] = "SELECT push_assignment($1)::text AS out",
+	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text AS out",
+	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text AS out",
 	[STMT_LIVE_TIMERS] =
 	    "SELECT x.id, a.region, x.application_id, x.stage, x.expert_id,"
-	    " (extract(epoch FROM x.accept_deadline) * 1000)::bigint,"
+	    " (extract(epoch FROM x.accept_deadline) * 1000)::bigint"
+	    "  AS deadline_ms,"
 	    " greatest(1, (extract(epoch FROM x.accept_deadline - now())"
-	    "  * 1000)::bigint)"
+	    "  * 1000)::bigint) AS ttl_ms"
 	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
 	    " WHERE x.state = 'pushed'",
 	[STMT_OVERDUE] =
@@ -117,6 +120,8 @@ static const char *const stmts[STMT__MAX] = {
 	    " WHERE x.state = 'pushed'"
 	    " AND x.accept_deadline < now() - interval '" OVERDUE_GRACE "'"
 	    " ORDER BY a.region, x.accept_deadline LIMIT " BATCH,
+	/* The regions whose timer sets are claimed. */
+	[STMT_REGIONS] = "SELECT code FROM regions ORDER BY code",
 };
 
 /* Take the due members of a timer set and re-arm them VISIBILITY_MS
@@ -150,15 +155,15 @@ send_batch(PGresult *res)
 	for (i = 0; i < PQntuples(res); i++) {
 		o = json_object_new_object();
 		json_object_object_add(o, "id",
-		    json_object_new_int64(atoll(PQgetvalue(res, i, 0))));
+		    json_object_new_int64(atoll(mt_db_get(res, i, "id"))));
 		json_object_object_add(o, "to",
-		    json_object_new_string(PQgetvalue(res, i, 1)));
+		    json_object_new_string(mt_db_get(res, i, "to_phone")));
 		json_object_object_add(o, "template",
-		    json_object_new_string(PQgetvalue(res, i, 2)));
+		    json_object_new_string(mt_db_get(res, i, "template")));
 		json_object_object_add(o, "text",
-		    json_object_new_string(PQgetvalue(res, i, 3)));
+		    json_object_new_string(mt_db_get(res, i, "body")));
 		json_object_object_add(o, "at",
-		    json_object_new_string(PQgetvalue(res, i, 4)));
+		    json_object_new_string(mt_db_get(res, i, "at")));
 		mt_buf_puts(&out, json_object_to_json_string_ext(o,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		mt_buf_puts(&out, "\n");
@@ -184,7 +189,7 @@ id_array(PGresult *res)
 
 	mt_buf_puts(&b, "{");
 	for (i = 0; i < PQntuples(res); i++)
-		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+		mt_buf_printf(&b, "%s%s", i ? "," : "", mt_db_get(res, i, "id"));
 	mt_buf_puts(&b, "}");
 	return b.data;
 }
@@ -301,11 +306,11 @@ push_one(struct mt_db *db, const char *app)
 		PQclear(res);
 		return -1;
 	}
-	if (PQgetisnull(res, 0, 0)) {
+	if (mt_db_isnull(res, 0, "out")) {
 		PQclear(res);
 		return 0;
 	}
-	o = json_tokener_parse(PQgetvalue(res, 0, 0));
+	o = json_tokener_parse(mt_db_get(res, 0, "out"));
 	PQclear(res);
 	if (jstr(o, "assignment", asg, sizeof(asg)) == NULL) {
 		json_object_put(o);
@@ -357,10 +362,10 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 	}
 	*rows = PQntuples(res);
 	for (i = 0; i < *rows && !stopping; i++)
-		if (push_one(db, PQgetvalue(res, i, 0)) > 0)
+		if (push_one(db, mt_db_get(res, i, "id")) > 0)
 			n++;
 	if (*rows > 0)
-		*last = atoll(PQgetvalue(res, *rows - 1, 0));
+		*last = atoll(mt_db_get(res, *rows - 1, "id"));
 	PQclear(res);
 	return n;
 }
@@ -405,7 +410,7 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 		PQclear(res);
 		return NULL;
 	}
-	out = json_tokener_parse(PQgetvalue(res, 0, 0));
+	out = json_tokener_parse(mt_db_get(res, 0, "out"));
 	PQclear(res);
 	return out;
 }
@@ -512,7 +517,7 @@ run_timers(struct mt_db *db)
 static void
 load_regions(struct mt_db *db)
 {
-	PGresult *res = mt_db_run(db, "SELECT code FROM regions ORDER BY code");
+	PGresult *res = mt_db_exec(db, STMT_REGIONS, 0, NULL);
 	int i, n;
 
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
@@ -523,7 +528,7 @@ load_regions(struct mt_db *db)
 		}
 		for (i = 0; i < n; i++)
 			snprintf(regions[i], sizeof(regions[i]), "%s",
-			    PQgetvalue(res, i, 0));
+			    mt_db_get(res, i, "code"));
 		nregions = n;
 	}
 	PQclear(res);
@@ -555,10 +560,13 @@ rebuild(struct mt_db *db)
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		n = PQntuples(res);
 		for (i = 0; i < n; i++) {
-			arm_add(&tx, PQgetvalue(res, i, 0),
-			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-			    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-			    PQgetvalue(res, i, 5), atoll(PQgetvalue(res, i, 6)));
+			arm_add(&tx, mt_db_get(res, i, "id"),
+			    mt_db_get(res, i, "region"),
+			    mt_db_get(res, i, "application_id"),
+			    mt_db_get(res, i, "stage"),
+			    mt_db_get(res, i, "expert_id"),
+			    mt_db_get(res, i, "deadline_ms"),
+			    atoll(mt_db_get(res, i, "ttl_ms")));
 			if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
 			    mt_redis_tx_exec(&tx) != 0)
 				goto out;
@@ -598,6 +606,7 @@ sweep(struct mt_db *db)
 {
 	PGresult *res = mt_db_exec(db, STMT_OVERDUE, 0, NULL);
 	char *ids[100];
+	const char *region;
 	int i, from, n = 0, rows;
 
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -606,12 +615,11 @@ sweep(struct mt_db *db)
 	}
 	rows = PQntuples(res);
 	for (from = 0; from < rows && !stopping; from = i) {
+		region = mt_db_get(res, from, "region");
 		for (i = from; i < rows && i - from < 100 &&
-		    strcmp(PQgetvalue(res, i, 1), PQgetvalue(res, from, 1)) == 0;
-		    i++)
-			ids[i - from] = PQgetvalue(res, i, 0);
-		n += expire_batch(db, PQgetvalue(res, from, 1), ids,
-		    (size_t)(i - from));
+		    strcmp(mt_db_get(res, i, "region"), region) == 0; i++)
+			ids[i - from] = (char *)mt_db_get(res, i, "id");
+		n += expire_batch(db, region, ids, (size_t)(i - from));
 	}
 	PQclear(res);
 	return n;

@@ -15,64 +15,14 @@
  * region, never name, ID number or phone; a second-stage expert never
  * sees the first opinion.
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "mt_error.h"
 #include "mt_http.h"
-#include "mt_log.h"
 #include "mt_redis.h"
 #include "mt_util.h"
 #include "mt_valid.h"
-
-enum stmt {
-	STMT_TASKS,
-	STMT_ACCEPT,
-	STMT_REFUSE,
-	STMT_DECIDE,
-	STMT_REASON,
-	STMT__MAX
-};
-
-static const char *const stmts[STMT__MAX] = {
-	[STMT_TASKS] =
-	    "SELECT json_build_object('id', x.id,"
-	    " 'application_id', x.application_id,"
-	    " 'state', CASE WHEN x.state = 'pushed' THEN 'pushed'"
-	    "  WHEN x.state = 'accepted' THEN 'accepted' ELSE 'decided' END,"
-	    " 'stage', x.stage, 'review_mode', a.review_mode,"
-	    " 'accept_deadline', x.accept_deadline,"
-	    " 'disease', json_build_object('code', d.code, 'name', d.name,"
-	    "  'specialty', d.specialty),"
-	    " 'application', json_build_object('sex', p.sex,"
-	    "  'age_band', (extract(year FROM age(p.birth_date))::int / 10 * 10)"
-	    "   || '-' || (extract(year FROM age(p.birth_date))::int / 10 * 10 + 9),"
-	    "  'region', a.region),"
-	    " 'materials', (SELECT coalesce(json_agg(json_build_object("
-	    "   'id', CASE WHEN x.state IN ('accepted', 'decided') THEN m.id END,"
-	    "   'kind', m.kind, 'name', mk.name, 'issued_on', m.issued_on,"
-	    "   'media_type', m.media_type) ORDER BY m.id), '[]')"
-	    "  FROM materials m JOIN material_kinds mk ON mk.code = m.kind"
-	    "  WHERE m.application_id = a.id AND m.deleted_at IS NULL),"
-	    " 'decision', x.decision)::text"
-	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
-	    " JOIN persons p ON p.id = a.person_id"
-	    " JOIN diseases d ON d.code = a.disease"
-	    " WHERE x.expert_id = $1"
-	    " AND CASE coalesce($2, 'open')"
-	    "  WHEN 'open' THEN (x.state = 'pushed' AND x.accept_deadline > now())"
-	    "   OR x.state = 'accepted'"
-	    "  WHEN 'pushed' THEN x.state = 'pushed' AND x.accept_deadline > now()"
-	    "  WHEN 'accepted' THEN x.state = 'accepted'"
-	    "  ELSE x.state = 'decided' END"
-	    " ORDER BY x.id DESC LIMIT 200",
-	[STMT_ACCEPT] = "SELECT accept_assignment($1, $2)::text",
-	[STMT_REFUSE] = "SELECT refuse_assignment($1, $2, $3)::text",
-	[STMT_DECIDE] = "SELECT decide_assignment($1, $2, $3, $4, $5)::text",
-	/* The codes GET /rejection-reasons serves (sql/ref). */
-	[STMT_REASON] =
-	    "SELECT 1 FROM rejection_reasons WHERE code = $1 AND active",
-};
+#include "review_db.h"
 
 static const char *
 member(json_object *o, const char *key)
@@ -93,155 +43,99 @@ redis_done(redisReply *r)
 }
 
 /*
- * Run one engine function for the caller's task; on an engine refusal
- * answer 404/409 and return NULL.  The result is the parsed JSON (the
- * caller puts it).
+ * GET /expert/tasks?state=: the caller's tasks, newest first, at most
+ * 200, blind (R-CER-2).  200; 400 unknown state; 401/403 not an expert
+ * (host); 503 database down.
  */
-static json_object *
-engine_or_reply(struct mt_req *req, int stmt, int n, const char *const *p)
-{
-	const char *err;
-	json_object *r;
-	PGresult *res;
-
-	res = mt_db_query_or_reply(req, stmt, n, p);
-	if (res == NULL)
-		return NULL;
-	r = json_tokener_parse(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	err = member(r, "error");
-	if (*err == '\0')
-		return r;
-	if (strcmp(err, "not_found") == 0)
-		mt_reply_error(req, 404, "task_not_found",
-		    "任务不存在，或不是您的任务", "aid");
-	else if (strcmp(err, "not_accepted") == 0)
-		mt_reply_error(req, 409, "task_not_accepted",
-		    "请先受理任务，再作出认定意见", NULL);
-	else if (strcmp(err, "already_accepted") == 0)
-		mt_reply_error(req, 409, "task_already_accepted",
-		    "您已受理该任务，请作出认定意见", NULL);
-	else if (strcmp(err, "already_decided") == 0)
-		mt_reply_error(req, 409, "task_already_decided",
-		    "您已对该任务作出认定意见", NULL);
-	else
-		mt_reply_error(req, 409, "task_unavailable",
-		    "任务已超过受理时限、已分配给其他专家或申请已撤回",
-		    NULL);
-	json_object_put(r);
-	return NULL;
-}
-
 static int
 h_tasks(struct mt_req *req)
 {
-	const char *p[2];
-	char me[24];
-	PGresult *res;
-
-	snprintf(me, sizeof(me), "%lld", req->session->user_id);
-	p[0] = me;
-	p[1] = mt_req_param(req, "state");
-	res = mt_db_query_or_reply(req, STMT_TASKS, 2, p);
-	if (res == NULL)
-		return -1;
-	return mt_reply_items(req, res, 200);
+	return review_db_reply_tasks(req, req->session->user_id,
+	    mt_req_param(req, "state"));
 }
 
+/* The caller's task named by the path. */
+static struct review_task
+task_of(struct mt_req *req)
+{
+	struct review_task t = {
+		.aid = mt_req_param(req, "aid"),
+		.expert = req->session->user_id,
+	};
+
+	return t;
+}
+
+/*
+ * POST /expert/tasks/{aid}/accept (R-CER-3).  200; 404 not the caller's
+ * task (task_not_found); 409 already accepted, already decided, or
+ * gone: refused, expired, cancelled or past its deadline
+ * (task_unavailable); 401/403 not an expert (host); 503 database down.
+ */
 static int
 h_accept(struct mt_req *req)
 {
-	const char *aid = mt_req_param(req, "aid"), *p[2];
+	struct review_task t = task_of(req);
 	json_object *r;
-	char me[24];
 
-	snprintf(me, sizeof(me), "%lld", req->session->user_id);
-	p[0] = aid;
-	p[1] = me;
-	if ((r = engine_or_reply(req, STMT_ACCEPT, 2, p)) == NULL)
+	if (review_db_accept(req, &t, &r) < 0)
 		return -1;
 	/* The timer goes; the lease is held now, without expiry. */
 	redis_done(mt_redis_cmd("ZREM timers:{%s} %s", member(r, "region"),
-	    aid));
-	redis_done(mt_redis_cmd("SET lease:{%s}:%s:%s %s:%s",
+	    t.aid));
+	redis_done(mt_redis_cmd("SET lease:{%s}:%s:%s %s:%lld",
 	    member(r, "region"), member(r, "application"), member(r, "stage"),
-	    aid, me));
+	    t.aid, t.expert));
 	json_object_object_add(r, "state", json_object_new_string("accepted"));
 	return mt_reply_json(req, 200, r);
 }
 
+/*
+ * POST /expert/tasks/{aid}/refuse {reason} (R-CER-3): counted as a miss.
+ * 200; 400 reason missing or invalid; 404 not the caller's task; 409
+ * already accepted, already decided or gone; 401/403 not an expert
+ * (host); 503 database down.
+ */
 static int
 h_refuse(struct mt_req *req)
 {
-	const char *aid = mt_req_param(req, "aid"), *p[3];
+	struct review_task t = task_of(req);
 	json_object *r;
-	char me[24];
 
-	snprintf(me, sizeof(me), "%lld", req->session->user_id);
-	p[0] = aid;
-	p[1] = me;
-	p[2] = mt_req_param(req, "reason");
-	if ((r = engine_or_reply(req, STMT_REFUSE, 3, p)) == NULL)
+	if (review_db_refuse(req, &t, mt_req_param(req, "reason"), &r) < 0)
 		return -1;
 	redis_done(mt_redis_cmd("ZREM timers:{%s} %s", member(r, "region"),
-	    aid));
+	    t.aid));
 	redis_done(mt_redis_cmd("LPUSH wake refuse"));
 	json_object_object_add(r, "state", json_object_new_string("refused"));
 	return mt_reply_json(req, 200, r);
 }
 
 /*
- * 0 when code is NULL or an active rejection reason (R-CER-11); else -1
- * after answering 422 reason_code_not_found, or 503 when the database is
- * down.  The foreign keys on the code columns are only the backstop.
- */
-static int
-reason_known_or_reply(struct mt_req *req, const char *code)
-{
-	PGresult *res;
-	int found;
-
-	if (code == NULL)
-		return 0;
-	res = mt_db_query_or_reply(req, STMT_REASON, 1, &code);
-	if (res == NULL)
-		return -1;
-	found = PQntuples(res) == 1;
-	PQclear(res);
-	if (found)
-		return 0;
-	return mt_reply_error(req, 422, "reason_code_not_found",
-	    "不予认定原因不在原因目录中，请从列表中选择", "reason_code");
-}
-
-/*
- * POST /expert/tasks/{aid}/decision.  200; 400 reject without opinion;
- * 422 unknown reason_code; 404 not the caller's task; 409 not accepted,
- * already decided or gone; 503 database down.
+ * POST /expert/tasks/{aid}/decision (R-CER-5).  200; 400 reject without
+ * opinion, or a field that fails its check; 422 unknown reason_code; 404
+ * not the caller's task; 409 not accepted, already decided or gone;
+ * 401/403 not an expert (host); 503 database down.
  */
 static int
 h_decision(struct mt_req *req)
 {
-	const char *aid = mt_req_param(req, "aid"), *p[5];
-	const char *verdict = mt_req_param(req, "decision");
+	struct review_task t = task_of(req);
+	struct review_decision d = {
+		.verdict = mt_req_param(req, "decision"),
+		.opinion = mt_req_param(req, "opinion"),
+		.reason_code = mt_req_param(req, "reason_code"),
+	};
 	json_object *r;
-	char me[24];
 
-	if (strcmp(verdict, "reject") == 0 &&
-	    (mt_req_param(req, "opinion") == NULL ||
-	    *mt_req_param(req, "opinion") == '\0'))
-		return mt_reply_error(req, 400, "field_required",
-		    "不予认定须写明理由（认定意见）", "opinion");
-	if (reason_known_or_reply(req, mt_req_param(req, "reason_code")) < 0)
+	if (strcmp(d.verdict, "reject") == 0 &&
+	    (d.opinion == NULL || *d.opinion == '\0'))
+		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "opinion",
+		    "认定意见（不予认定须写明理由）");
+	if (d.reason_code != NULL &&
+	    review_db_reason_known(req, d.reason_code) < 0)
 		return -1;
-	snprintf(me, sizeof(me), "%lld", req->session->user_id);
-	p[0] = aid;
-	p[1] = me;
-	p[2] = verdict;
-	p[3] = mt_req_param(req, "opinion") != NULL ?
-	    mt_req_param(req, "opinion") : "";
-	p[4] = mt_req_param(req, "reason_code");
-	if ((r = engine_or_reply(req, STMT_DECIDE, 5, p)) == NULL)
+	if (review_db_decide(req, &t, &d, &r) < 0)
 		return -1;
 	if (!json_object_get_boolean(json_object_object_get(r, "final")))
 		redis_done(mt_redis_cmd("LPUSH wake stage"));
@@ -310,6 +204,6 @@ const struct mt_module mt_module = {
 	.name = "review",
 	.routes = routes,
 	.nroutes = MT_ARRAY_LEN(routes),
-	.stmts = stmts,
-	.nstmts = STMT__MAX,
+	.stmts = review_db_stmts,
+	.nstmts = REVIEW_STMT__MAX,
 };

@@ -81,38 +81,38 @@ END $$;
 
 -- Change one policy value of a region (PUT /agency/policy, and the same
 -- checks as `mtcertctl policy set`): the key must exist and the value
--- fit its type and range.  Returns NULL, or {"error","message"}.
+-- fit its type and range.  Returns NULL, or a refusal {"error", "field",
+-- "args": [key, the values it may take]} whose text is the error table's
+-- row (shared/mt_error.c): no message is written here.
 CREATE OR REPLACE FUNCTION set_policy(p_region text, p_key text, p_value text,
     p_by text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     k policy_keys%ROWTYPE;
     v bigint;
+    bad jsonb;
 BEGIN
     SELECT * INTO k FROM policy_keys WHERE key = p_key;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'policy_key_unknown',
-            'field', 'key', 'message', '没有这项政策参数');
+        RETURN jsonb_build_object('error', 'policy_key_unknown', 'field', 'key');
     END IF;
+    bad := jsonb_build_object('error', 'policy_value_invalid', 'field', 'value',
+        'args', jsonb_build_array(p_key, CASE k.type
+            WHEN 'int' THEN format('%s–%s', k.min_value, k.max_value)
+            WHEN 'bool' THEN 'true、false'
+            ELSE array_to_string(k.choices, '、') END));
     IF k.type = 'int' THEN
         IF p_value !~ '^-?[0-9]{1,18}$' THEN
-            RETURN jsonb_build_object('error', 'policy_value_invalid',
-                'field', 'value', 'message',
-                format('%s 须为 %s 到 %s 之间的整数', p_key, k.min_value, k.max_value));
+            RETURN bad;
         END IF;
         v := p_value::bigint;
         IF v < k.min_value OR v > k.max_value THEN
-            RETURN jsonb_build_object('error', 'policy_value_invalid',
-                'field', 'value', 'message',
-                format('%s 须为 %s 到 %s 之间的整数', p_key, k.min_value, k.max_value));
+            RETURN bad;
         END IF;
     ELSIF k.type = 'bool' AND p_value NOT IN ('true', 'false') THEN
-        RETURN jsonb_build_object('error', 'policy_value_invalid',
-            'field', 'value', 'message', format('%s 须为 true 或 false', p_key));
+        RETURN bad;
     ELSIF k.type = 'enum' AND NOT (p_value = ANY(k.choices)) THEN
-        RETURN jsonb_build_object('error', 'policy_value_invalid',
-            'field', 'value', 'message', format('%s 须为以下之一：%s', p_key,
-            array_to_string(k.choices, '、')));
+        RETURN bad;
     END IF;
     INSERT INTO policies (region, key, value, updated_by)
     VALUES (p_region, p_key, p_value, p_by)

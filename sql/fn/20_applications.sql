@@ -72,8 +72,9 @@ BEGIN
 END $$;
 
 -- The rules a submission must pass besides materials (R-APP-6, R-BEN,
--- designated hospital).  Returns NULL when they pass, else
--- {"code","message"}.  The caller holds the person's row lock, so two
+-- designated hospital).  Returns NULL when they pass, else a refusal
+-- {"error": code, "field"?, "args"?} whose text is the error table's
+-- (shared/mt_error.c; C answers it with mt_reply_refusal).  The caller holds the person's row lock, so two
 -- submissions of one person are counted one after the other.
 CREATE OR REPLACE FUNCTION submission_refusal(app bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -85,14 +86,12 @@ BEGIN
     SELECT * INTO a FROM applications WHERE id = app;
     IF NOT EXISTS (SELECT 1 FROM institutions i WHERE i.code = a.designated_institution
                    AND i.region = a.region AND i.designated) THEN
-        RETURN jsonb_build_object('code', 'institution_not_designated',
-            'field', 'designated_institution',
-            'message', '所选医院不是本统筹区的门诊慢特病定点医疗机构，请重新选择');
+        RETURN jsonb_build_object('error', 'institution_not_designated',
+            'field', 'designated_institution');
     END IF;
     IF EXISTS (SELECT 1 FROM qualifications q WHERE q.person_id = a.person_id
                AND q.disease = a.disease AND q.status = 'active') THEN
-        RETURN jsonb_build_object('code', 'already_qualified',
-            'message', '您已享受该病种的门诊慢特病待遇，无需重复申请');
+        RETURN jsonb_build_object('error', 'already_qualified');
     END IF;
     IF a.submitted_at IS NULL THEN
         lim := policy_value(a.region, 'yearly_application_limit')::int;
@@ -102,8 +101,8 @@ BEGIN
           AND extract(year FROM x.submitted_at AT TIME ZONE 'Asia/Shanghai')
               = extract(year FROM cn_today());
         IF used >= lim THEN
-            RETURN jsonb_build_object('code', 'yearly_limit_reached',
-                'message', format('同一病种每个自然年度最多申请 %s 次，本年度已达上限', lim));
+            RETURN jsonb_build_object('error', 'yearly_limit_reached',
+                'args', jsonb_build_array(lim::text));
         END IF;
     END IF;
     RETURN NULL;
@@ -212,7 +211,8 @@ CREATE CONSTRAINT TRIGGER events_refresh_view AFTER INSERT ON events
 -- submissions are counted one after the other, R-APP-6), check every
 -- rule, then change the state, write the event and queue the SMS.
 -- The caller's scope comes as (s_role, s_person, s_inst, s_region).
--- Returns {"ok": {...}} or {"error": code, ...}.
+-- Returns {"ok": {...}} or a refusal {"error": code, "field"?, "args"?,
+-- "details"?} for mt_reply_refusal (codes and texts: shared/mt_error.c).
 CREATE OR REPLACE FUNCTION submit_application(app bigint, actor bigint, s_role text,
     s_person bigint, s_inst text, s_region text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -230,24 +230,25 @@ BEGIN
            OR s_role = 'admin')
     FOR UPDATE OF x, p;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'not_found');
+        RETURN jsonb_build_object('error', 'application_not_found',
+                                  'field', 'id');
     END IF;
     IF a.status NOT IN ('draft', 'returned') THEN
-        RETURN jsonb_build_object('error', 'not_submittable', 'status', a.status);
+        RETURN jsonb_build_object('error', 'application_not_submittable');
     END IF;
     found_list := missing_materials(app);
     IF found_list <> '[]' THEN
         RETURN jsonb_build_object('error', 'materials_missing',
-                                  'list', found_list);
+            'details', jsonb_build_object('missing_materials', found_list));
     END IF;
     found_list := stale_materials(app);
     IF found_list <> '[]' THEN
         RETURN jsonb_build_object('error', 'material_too_old',
-                                  'list', found_list);
+            'details', jsonb_build_object('stale_materials', found_list));
     END IF;
     refusal := submission_refusal(app);
     IF refusal IS NOT NULL THEN
-        RETURN jsonb_build_object('error', 'refused', 'refusal', refusal);
+        RETURN refusal;
     END IF;
     UPDATE applications SET status = 'submitted', promised_at = now(),
         submitted_at = coalesce(submitted_at, now()), updated_at = now(),

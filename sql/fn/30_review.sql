@@ -247,18 +247,26 @@ BEGIN
                               'region', r, 'stage', x.stage);
 END $$;
 
--- Why a task operation found nothing to change, for a precise answer:
--- not_found (not this expert's), already_accepted, already_decided, or
--- gone (refused, expired, or past its deadline).
-CREATE OR REPLACE FUNCTION task_error(asg bigint, expert bigint) RETURNS text
+-- Why a task operation found nothing to change, as the refusal the API
+-- answers (a row of shared/mt_error.c): task_not_found (not this
+-- expert's), task_already_accepted, task_already_decided,
+-- task_not_accepted (still pushed: a decision before accepting), or
+-- task_unavailable (refused, expired, cancelled or past its deadline).
+-- It replaced task_error, which returned internal tokens for C to map.
+DROP FUNCTION IF EXISTS task_error(bigint, bigint);
+CREATE OR REPLACE FUNCTION task_refusal(asg bigint, expert bigint)
+RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT coalesce((SELECT CASE
-        WHEN x.state = 'accepted' THEN 'already_accepted'
-        WHEN x.state = 'decided' THEN 'already_decided'
-        WHEN x.state = 'pushed' AND x.accept_deadline > now() THEN 'pushed'
-        ELSE 'gone' END
+        WHEN x.state = 'accepted'
+            THEN jsonb_build_object('error', 'task_already_accepted')
+        WHEN x.state = 'decided'
+            THEN jsonb_build_object('error', 'task_already_decided')
+        WHEN x.state = 'pushed' AND x.accept_deadline > now()
+            THEN jsonb_build_object('error', 'task_not_accepted')
+        ELSE jsonb_build_object('error', 'task_unavailable') END
         FROM assignments x WHERE x.id = asg AND x.expert_id = expert),
-        'not_found')
+        jsonb_build_object('error', 'task_not_found', 'field', 'aid'))
 $$;
 
 -- The expert accepts (R-CER-3): only while pushed, theirs and before the
@@ -274,7 +282,7 @@ BEGIN
       AND accept_deadline > now()
     RETURNING * INTO x;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', task_error(asg, expert));
+        RETURN task_refusal(asg, expert);
     END IF;
     UPDATE experts SET consecutive_misses = 0 WHERE user_id = expert;
     SELECT region INTO r FROM applications WHERE id = x.application_id;
@@ -301,7 +309,7 @@ BEGIN
       AND accept_deadline > now()
     RETURNING * INTO x;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', task_error(asg, expert));
+        RETURN task_refusal(asg, expert);
     END IF;
     SELECT region INTO r FROM applications WHERE id = x.application_id;
     gone := count_miss(expert, r);
@@ -394,10 +402,7 @@ BEGIN
     WHERE id = asg AND expert_id = expert AND state = 'accepted'
     RETURNING * INTO x;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', CASE task_error(asg, expert)
-            WHEN 'not_found' THEN 'not_found'
-            WHEN 'already_decided' THEN 'already_decided'
-            WHEN 'gone' THEN 'gone' ELSE 'not_accepted' END);
+        RETURN task_refusal(asg, expert);
     END IF;
     SELECT * INTO a FROM applications WHERE id = x.application_id FOR UPDATE;
     IF a.review_mode = 'single' OR x.stage >= 3 THEN

@@ -4,7 +4,8 @@
 -- A new expert (R-CER-1): an account of role expert at a certifying
 -- hospital of the region, a title at least the region's minimum, and
 -- the specialties (disease categories) they review.  Returns
--- {"id":..} or {"error": code, "field": ..}.
+-- {"id":..} or a refusal {"error": code, "field": .., "args": [..]}
+-- (the text is the error table's row, shared/mt_error.c).
 CREATE OR REPLACE FUNCTION create_expert(p_login text, p_hash text, p_inst text,
     p_title text, p_specialties text[], p_phone text, p_region text)
 RETURNS jsonb
@@ -26,12 +27,15 @@ BEGIN
     IF title_rank(p_title) < title_rank(policy_value(inst_region,
                                                      'expert_min_title')) THEN
         RETURN jsonb_build_object('error', 'title_below_minimum',
-            'field', 'title', 'minimum', policy_value(inst_region, 'expert_min_title'));
+            'field', 'title',
+            'args', jsonb_build_array(policy_value(inst_region, 'expert_min_title')));
     END IF;
     IF cardinality(p_specialties) = 0 OR EXISTS (SELECT 1 FROM unnest(p_specialties) s
                WHERE s NOT IN (SELECT name FROM specialties)) THEN
         RETURN jsonb_build_object('error', 'specialty_unknown',
-                                  'field', 'specialties');
+            'field', 'specialties',
+            'args', jsonb_build_array(coalesce((SELECT s FROM unnest(p_specialties) s
+                WHERE s NOT IN (SELECT name FROM specialties) LIMIT 1), '')));
     END IF;
     INSERT INTO users (login, role, password_hash, institution, region)
     VALUES (p_login, 'expert', p_hash, p_inst, inst_region)

@@ -7,9 +7,10 @@ import os
 import re
 import subprocess
 
+import pytest
 import yaml
 
-from conftest import CTL, ROOT
+from conftest import CTL, ROOT, api, assert_error
 
 SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
                            encoding="utf-8"))
@@ -91,3 +92,38 @@ def test_nginx_answers_are_rows_with_the_same_status_and_text():
                 "%s", ""), (f, err)
             found += 1
     assert found >= 4
+
+
+SQL_ERR = re.compile(r"'error',\s*'([a-z_]+)'")
+
+
+def test_sql_refusals_are_rows():
+    found = 0
+    for f in glob.glob(os.path.join(ROOT, "sql", "fn", "*.sql")):
+        for code in SQL_ERR.findall(open(f, encoding="utf-8").read()):
+            assert code in TABLE, (f, code)
+            found += 1
+    assert found >= 5
+
+
+SOURCES = sorted(glob.glob(os.path.join(ROOT, "modules", "*", "*.c")) +
+                 glob.glob(os.path.join(ROOT, "shared", "*.c")))
+
+
+@pytest.mark.parametrize("src", SOURCES,
+                         ids=lambda p: os.path.relpath(p, ROOT))
+def test_no_refusal_outside_the_table(src):
+    """C answers refusals only through mt_reply_err / mt_reply_refusal:
+    no status, code or text of its own (the envelope writer itself is a
+    static function of mt_error.c)."""
+    if os.path.basename(src) == "mt_error.c":
+        return
+    text = open(src, encoding="utf-8").read()
+    assert not re.search(r"\bmt_reply_error(_details)?\(", text), src
+
+
+def test_a_refusal_answers_with_its_row():
+    r = api("GET", "/diseases", params={"region": "999999"})
+    row = TABLE["region_not_found"]
+    assert_error(r, row["status"], "region_not_found")
+    assert r.json()["error"]["message"] == row["message"]

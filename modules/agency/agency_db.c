@@ -1,0 +1,316 @@
+/*
+ * agency_db.c -- the agency module's statements and the typed functions
+ * over them (see agency_db.h).  Each statement's parameters are filled
+ * by name (the enum above it lists its $1..$n), its columns are read by
+ * name (PQfnumber of the AS names in the SQL).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agency_db.h"
+#include "mt_db.h"
+#include "mt_error.h"
+#include "mt_http.h"
+#include "mt_log.h"
+#include "mt_policy.h"
+
+/* $n of the statements below. */
+enum { POLICY_REGION, POLICY__N };
+enum { EXPERTS_REGION, EXPERTS_STATUS, EXPERTS__N };
+enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
+	ADD_PHONE, ADD_REGION, ADD__N };
+enum { GET_ID, GET_REGION, GET__N };
+enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
+enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
+	QUEUE_LIMIT, QUEUE__N };
+
+const char *const agency_db_stmts[STMT__MAX] = {
+	[STMT_POLICY] =
+	    "SELECT json_build_object('region', r.code, 'name', r.name,"
+	    " 'policies', coalesce((SELECT json_agg(json_build_object("
+	    "   'key', k.key, 'value', coalesce(p.value, k.default_value),"
+	    "   'type', k.type, 'min', k.min_value, 'max', k.max_value,"
+	    "   'choices', k.choices, 'default', k.default_value,"
+	    "   'requirement', k.requirement, 'description', k.description,"
+	    "   'updated_at', p.updated_at) ORDER BY k.key)"
+	    "  FROM policy_keys k LEFT JOIN policies p"
+	    "   ON p.key = k.key AND p.region = r.code), '[]'::json))::text"
+	    " AS policy FROM regions r WHERE r.code = $1",
+	/* Items of a page (mt_reply_items: the JSON, then the cursor; one
+	 * page of at most 500, none). */
+	[STMT_EXPERTS] =
+	    "SELECT expert_json(e.user_id)::text AS item FROM experts e"
+	    " JOIN users u ON u.id = e.user_id"
+	    " JOIN institutions i ON i.code = u.institution"
+	    " WHERE ($1::text IS NULL OR i.region = $1)"
+	    " AND ($2::text IS NULL OR e.status = $2)"
+	    " ORDER BY e.user_id LIMIT 500",
+	[STMT_EXPERT_ADD] =
+	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)::text"
+	    " AS result",
+	[STMT_EXPERT_GET] =
+	    "SELECT expert_json(e.user_id)::text AS expert FROM experts e"
+	    " JOIN users u ON u.id = e.user_id"
+	    " JOIN institutions i ON i.code = u.institution"
+	    " WHERE e.user_id = $1 AND ($2::text IS NULL OR i.region = $2)",
+	/* Back in the pool with a clean count (R-CER-4). */
+	[STMT_REINSTATE] =
+	    "UPDATE experts e SET status = 'active', consecutive_misses = 0,"
+	    " status_changed_at = now() FROM users u, institutions i"
+	    " WHERE e.user_id = $1 AND u.id = e.user_id"
+	    " AND i.code = u.institution AND ($2::text IS NULL OR i.region = $2)"
+	    " RETURNING e.user_id",
+	[STMT_QUEUE] =
+	    "SELECT json_build_object('id', a.id, 'status', CASE WHEN"
+	    "  a.unassigned_since IS NOT NULL THEN 'unassigned' ELSE a.status END,"
+	    " 'stage', a.stage, 'disease', json_build_object('code', d.code,"
+	    "  'name', d.name),"
+	    " 'applicant', json_build_object('name', p.name,"
+	    "  'id_number', mask_id(p.id_number)),"
+	    " 'submitted_at', a.submitted_at,"
+	    " 'expected_decision_date', a.expected_decision_date,"
+	    " 'overdue', a.expected_decision_date < cn_today(),"
+	    " 'unassigned_since', a.unassigned_since,"
+	    /* Waiting longer than the region's unassigned_notice_hours (the
+	     * applicant has been told by SMS): the agency must act. */
+	    " 'stuck', coalesce(a.unassigned_since <= now() - make_interval("
+	    "  hours => policy_value(a.region, 'unassigned_notice_hours')::int)"
+	    "  AND a.status IN ('submitted', 'in_review'), false))::text AS item,"
+	    " a.id AS cursor"
+	    " FROM applications a JOIN persons p ON p.id = a.person_id"
+	    " JOIN diseases d ON d.code = a.disease"
+	    " WHERE ($1::text IS NULL OR a.region = $1)"
+	    " AND CASE coalesce($2, 'open')"
+	    "  WHEN 'open' THEN a.status IN ('submitted', 'in_review')"
+	    "  WHEN 'unassigned' THEN a.unassigned_since IS NOT NULL"
+	    "   AND a.status IN ('submitted', 'in_review')"
+	    "  ELSE a.status = $2 END"
+	    " AND (NOT $3::boolean OR (a.status IN ('submitted', 'in_review')"
+	    "  AND a.expected_decision_date < cn_today()))"
+	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
+	    " ORDER BY a.id DESC LIMIT $5::int",
+};
+
+/*
+ * The text of column col of res's one row into *out (owned by res).
+ * Returns 1, 0 when there is no row, or -1 after answering 500 (a
+ * statement without that column, or NULL in it, is a bug: logged).
+ */
+static int
+one_text(struct mt_req *req, PGresult *res, const char *col,
+    const char **out)
+{
+	int c = PQfnumber(res, col);
+
+	if (PQntuples(res) == 0)
+		return 0;
+	if (c < 0 || PQgetisnull(res, 0, c)) {
+		mt_log_warn("agency: no %s in the statement's row", col);
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	*out = PQgetvalue(res, 0, c);
+	return 1;
+}
+
+/*
+ * Run stmt and answer status with the JSON text of column col of its one
+ * row; without one, answer none (a 404 naming field).  Returns 0 or -1.
+ */
+static int
+reply_row(struct mt_req *req, int stmt, int n, const char *const *p,
+    int status, const char *col, enum mt_err none, const char *field)
+{
+	const char *json;
+	PGresult *res;
+	int rc;
+
+	if ((res = mt_db_query_or_reply(req, stmt, n, p)) == NULL)
+		return -1;
+	if ((rc = one_text(req, res, col, &json)) == 1)
+		rc = mt_reply_raw(req, status, "application/json; charset=utf-8",
+		    json, strlen(json));
+	else if (rc == 0)
+		rc = mt_reply_err(req, none, field);
+	PQclear(res);
+	return rc;
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_experts(struct mt_req *req, const char *region,
+    const char *status)
+{
+	const char *p[EXPERTS__N] = {
+		[EXPERTS_REGION] = region,
+		[EXPERTS_STATUS] = status,
+	};
+	PGresult *res;
+
+	if ((res = mt_db_query_or_reply(req, STMT_EXPERTS, EXPERTS__N,
+	    p)) == NULL)
+		return -1;
+	return mt_reply_items(req, res, 500);
+}
+
+/*
+ * A PostgreSQL text[] literal of the strings of array a into buf, each
+ * quoted (" and \ escaped).
+ */
+static void
+text_array(struct mt_buf *buf, json_object *a)
+{
+	size_t i, n = json_object_array_length(a);
+	const char *s;
+
+	mt_buf_puts(buf, "{");
+	for (i = 0; i < n; i++) {
+		mt_buf_puts(buf, i ? ",\"" : "\"");
+		for (s = json_object_get_string(json_object_array_get_idx(a,
+		    i)); *s != '\0'; s++)
+			mt_buf_printf(buf, "%s%c", *s == '"' || *s == '\\' ?
+			    "\\" : "", *s);
+		mt_buf_puts(buf, "\"");
+	}
+	mt_buf_puts(buf, "}");
+}
+
+/*
+ * create_expert's answer json: {"id"} into *id (0), or its refusal
+ * answered (-1).
+ */
+static int
+expert_created(struct mt_req *req, const char *json, long long *id)
+{
+	json_object *r = json_tokener_parse(json), *v;
+	int rc = 0;
+
+	if (r != NULL && json_object_object_get_ex(r, "error", &v))
+		rc = mt_reply_refusal(req, r);
+	else if (r != NULL && json_object_object_get_ex(r, "id", &v))
+		*id = json_object_get_int64(v);
+	else {
+		mt_log_warn("agency: create_expert answered no id");
+		rc = mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	json_object_put(r);
+	return rc;
+}
+
+/* See agency_db.h. */
+int
+agency_db_create_expert(struct mt_req *req, const struct agency_expert_new *e,
+    long long *id)
+{
+	struct mt_buf spec = {0};
+	const char *p[ADD__N], *json;
+	PGresult *res;
+	int rc;
+
+	text_array(&spec, e->specialties);
+	p[ADD_LOGIN] = e->login;
+	p[ADD_HASH] = e->password_hash;
+	p[ADD_INSTITUTION] = e->institution;
+	p[ADD_TITLE] = e->title;
+	p[ADD_SPECIALTIES] = spec.data;
+	p[ADD_PHONE] = e->phone;
+	p[ADD_REGION] = e->region;
+	res = mt_db_query_or_reply(req, STMT_EXPERT_ADD, ADD__N, p);
+	mt_buf_free(&spec);
+	if (res == NULL)
+		return -1;
+	if ((rc = one_text(req, res, "result", &json)) == 1)
+		rc = expert_created(req, json, id);
+	else if (rc == 0) {
+		mt_log_warn("agency: create_expert answered no row");
+		rc = mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_expert(struct mt_req *req, int status, long long id,
+    const char *region)
+{
+	char ids[24];
+	const char *p[GET__N] = { [GET_ID] = ids, [GET_REGION] = region };
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	return reply_row(req, STMT_EXPERT_GET, GET__N, p, status, "expert",
+	    MT_E_EXPERT_NOT_FOUND, "id");
+}
+
+/* See agency_db.h. */
+int
+agency_db_reinstate(struct mt_req *req, long long id, const char *region)
+{
+	char ids[24];
+	const char *p[REINSTATE__N] = {
+		[REINSTATE_ID] = ids,
+		[REINSTATE_REGION] = region,
+	};
+	PGresult *res;
+	int found;
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	if ((res = mt_db_query_or_reply(req, STMT_REINSTATE, REINSTATE__N,
+	    p)) == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	PQclear(res);
+	return found ? 0 : mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
+{
+	char lim[16];
+	const char *p[QUEUE__N] = {
+		[QUEUE_REGION] = q->region,
+		[QUEUE_STATUS] = q->status,
+		[QUEUE_OVERDUE] = q->overdue ? "true" : "false",
+		[QUEUE_CURSOR] = q->cursor,
+		[QUEUE_LIMIT] = lim,
+	};
+	PGresult *res;
+
+	/* One more than shown: its presence means a next page. */
+	snprintf(lim, sizeof(lim), "%d", q->limit + 1);
+	if ((res = mt_db_query_or_reply(req, STMT_QUEUE, QUEUE__N, p)) == NULL)
+		return -1;
+	return mt_reply_items(req, res, q->limit);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_policy(struct mt_req *req, const char *region)
+{
+	const char *p[POLICY__N] = { [POLICY_REGION] = region };
+
+	return reply_row(req, STMT_POLICY, POLICY__N, p, 200, "policy",
+	    MT_E_REGION_NOT_FOUND, "region");
+}
+
+/* See agency_db.h. */
+int
+agency_db_set_policy(struct mt_req *req, const char *region,
+    const char *key, const char *value, const char *by)
+{
+	json_object *why;
+	int rc;
+
+	switch (mt_policy_set(req->db, region, key, value, by, &why)) {
+	case MT_POLICY_SET_OK:
+		return 0;
+	case MT_POLICY_SET_NO_REGION:
+		return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
+	case MT_POLICY_SET_REFUSED:
+		rc = mt_reply_refusal(req, why);
+		json_object_put(why);
+		return rc;
+	default:
+		return mt_reply_unavailable(req, "数据库");
+	}
+}

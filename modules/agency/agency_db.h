@@ -1,0 +1,79 @@
+/*
+ * agency_db.h -- the agency module's typed database functions (STYLE.md,
+ * kcgi-framework's db.c): the statements, their parameters and their
+ * columns live in agency_db.c only; the handlers (agency.c) call these
+ * and never see a PGresult.
+ *
+ * Convention (_or_reply): each function returns 0 (or what it says) or
+ * answers the request itself -- 503 database down, 500 a bug, 404 when
+ * the row is not there or not in scope, an SQL function's refusal through
+ * the error table (mt_reply_refusal) -- and returns -1.
+ */
+#ifndef AGENCY_DB_H
+#define AGENCY_DB_H
+
+#include <json-c/json.h>
+
+struct mt_req;
+
+/* The prepared statements (agency_db_stmts, wired into mt_module). */
+enum stmt {
+	STMT_POLICY,
+	STMT_EXPERTS,
+	STMT_EXPERT_ADD,
+	STMT_EXPERT_GET,
+	STMT_REINSTATE,
+	STMT_QUEUE,
+	STMT__MAX
+};
+
+extern const char *const agency_db_stmts[STMT__MAX];
+
+/* A new expert as POST /agency/experts gives it (fields checked). */
+struct agency_expert_new {
+	const char      *login;
+	const char      *password_hash;  /* Argon2id, mt_auth_hash_password */
+	const char      *institution;
+	const char      *title;
+	json_object     *specialties;    /* array of names (borrowed) */
+	const char      *phone;          /* NULL: none */
+	const char      *region;         /* NULL: any (an admin) */
+};
+
+/* A page of the region's queue (GET /agency/applications). */
+struct agency_queue_query {
+	const char      *region;         /* NULL: every region (an admin) */
+	const char      *status;         /* NULL: open */
+	int              overdue;
+	const char      *cursor;         /* NULL: first page */
+	int              limit;
+};
+
+/* 200 with a page of the experts of region (NULL: all) in status
+ * (NULL: any). */
+int     agency_db_reply_experts(struct mt_req *req, const char *region,
+            const char *status);
+/* Make the expert (create_expert, R-CER-1); its user id into *id.  Its
+ * refusals: 409 login_taken, 422 institution_not_found, ... */
+int     agency_db_create_expert(struct mt_req *req,
+            const struct agency_expert_new *e, long long *id);
+/* Answer status with expert id as the agency sees it, when in region
+ * (NULL: any); 404 expert_not_found. */
+int     agency_db_reply_expert(struct mt_req *req, int status, long long id,
+            const char *region);
+/* Put expert id of region (NULL: any) back in the pool with a clean
+ * count (R-CER-4); 404 expert_not_found. */
+int     agency_db_reinstate(struct mt_req *req, long long id,
+            const char *region);
+/* 200 with a page of the queue. */
+int     agency_db_reply_queue(struct mt_req *req,
+            const struct agency_queue_query *q);
+/* 200 with the policy values of region; 404 region_not_found. */
+int     agency_db_reply_policy(struct mt_req *req, const char *region);
+/* Set key of region to value through set_policy (mt_policy_set), noted
+ * as changed by `by`; 404 region_not_found, 422 policy_key_unknown or
+ * policy_value_invalid. */
+int     agency_db_set_policy(struct mt_req *req, const char *region,
+            const char *key, const char *value, const char *by);
+
+#endif

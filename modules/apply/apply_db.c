@@ -1,0 +1,654 @@
+/*
+ * apply_db.c -- the apply module's statements and the typed functions
+ * handlers call instead (see apply_db.h): parameters are filled here from
+ * the callers' structs, columns read by name (PQfnumber), and failures
+ * answered here (`_or_reply`: 503 when the database is down, 500 for a
+ * bug, an SQL function's refusal through mt_reply_refusal).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mt_db.h"
+#include "mt_error.h"
+#include "mt_http.h"
+#include "mt_log.h"
+#include "mt_util.h"
+
+#include "apply_db.h"
+
+/*
+ * The caller's scope as a condition on applications alias a, with the
+ * role, person id, institution and region as parameters $2..$5 (and the
+ * user id $6 where a read is logged): filled by scope_params.
+ */
+#define SCOPE \
+	"(($2 = 'insured' AND a.person_id = $3::bigint)" \
+	" OR ($2 = 'hospital' AND a.filing_institution = $4)" \
+	" OR ($2 = 'agency' AND a.region = $5) OR $2 = 'admin')"
+
+#define EDITABLE "('draft', 'returned')"
+
+/* Private to this file: handlers name functions, not statements.  Each
+ * statement's $n are filled by the one function that runs it. */
+enum stmt {
+	STMT_DISEASE,
+	STMT_INSTITUTION,
+	STMT_PERSON_BY_NUMBER,
+	STMT_CREATE,
+	STMT_PRECHECK,
+	STMT_REFUSAL,
+	STMT_DETAIL,
+	STMT_DETAIL_LOGGED,
+	STMT_LIST,
+	STMT_OWNED,
+	STMT_PATCH,
+	STMT_WITHDRAW,
+	STMT_MATERIAL_RULES,
+	STMT_MATERIAL_ADD,
+	STMT_MATERIAL_DELETE,
+	STMT_MATERIAL_FILE,
+	STMT_SUBMIT,
+	STMT__MAX
+};
+
+const char *const apply_stmts[APPLY_NSTMTS] = {
+	[STMT_DISEASE] =
+	    "SELECT coalesce(rd.review_mode, d.review_mode) AS review_mode"
+	    " FROM diseases d"
+	    " JOIN region_diseases rd ON rd.disease = d.code AND rd.region = $2"
+	    " WHERE d.code = $1",
+	[STMT_INSTITUTION] = "SELECT 1 FROM institutions WHERE code = $1",
+	[STMT_PERSON_BY_NUMBER] =
+	    "SELECT id, region FROM persons WHERE id_number = $1 AND name = $2",
+	[STMT_CREATE] =
+	    "WITH a AS (INSERT INTO applications (person_id, disease, region,"
+	    "  channel, review_mode, phone, medical_record_no,"
+	    "  designated_institution, filing_institution, filed_by,"
+	    "  agent_name, agent_id_number, agent_relation, agent_phone)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+	    "  $14) RETURNING id),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role) SELECT id, $15, $10, $16 FROM a)"
+	    " SELECT id FROM a",
+	/* R-APP-7: the rules run at filing; the event rebuilds the view. */
+	[STMT_PRECHECK] =
+	    "WITH u AS (UPDATE applications SET precheck = jsonb_build_object("
+	    " 'missing_materials', missing_materials(id),"
+	    " 'refusal', submission_refusal(id),"
+	    " 'at', now()) WHERE id = $1 RETURNING id)"
+	    " INSERT INTO events (application_id, type, actor_user, actor_role)"
+	    " SELECT id, 'prechecked', $2, 'hospital' FROM u",
+	/* sql/fn/20_applications.sql: NULL, or the refusal submit would
+	 * give. */
+	[STMT_REFUSAL] =
+	    "SELECT submission_refusal($1::bigint)::text AS refusal",
+	/* The ready view (sql/fn/20_applications.sql: application_view);
+	 * staff reads are logged. */
+	[STMT_DETAIL] =
+	    "SELECT v.view FROM applications a JOIN application_views v"
+	    " ON v.application_id = a.id WHERE a.id = $1 AND " SCOPE,
+	[STMT_DETAIL_LOGGED] =
+	    "WITH a AS (SELECT a.id, a.person_id, v.view FROM applications a"
+	    "  JOIN application_views v ON v.application_id = a.id"
+	    "  WHERE a.id = $1 AND " SCOPE "),"
+	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
+	    "  object_id, action) SELECT $6, a.person_id, 'application', a.id,"
+	    "  'read' FROM a)"
+	    " SELECT view FROM a",
+	[STMT_LIST] =
+	    "SELECT json_build_object('id', a.id, 'status', a.status,"
+	    " 'channel', a.channel,"
+	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
+	    " 'applicant', json_build_object('name', p.name,"
+	    "   'id_number', mask_id(p.id_number)),"
+	    " 'phone', mask_phone(a.phone),"
+	    " 'designated_institution', a.designated_institution,"
+	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
+	    " 'waiting_for_expert', waiting_for_expert(a.status,"
+	    "  a.unassigned_since))::text AS item, a.id AS next_cursor"
+	    " FROM applications a JOIN persons p ON p.id = a.person_id"
+	    " JOIN diseases d ON d.code = a.disease"
+	    " WHERE " SCOPE
+	    " AND ($1::bigint IS NULL OR a.id < $1::bigint)"
+	    " AND ($6::text IS NULL OR a.status = $6)"
+	    " ORDER BY a.id DESC LIMIT $7::int",
+	[STMT_OWNED] =
+	    "SELECT a.status FROM applications a WHERE a.id = $1 AND " SCOPE,
+	[STMT_PATCH] =
+	    "WITH a AS (UPDATE applications SET"
+	    " phone = coalesce($2, phone),"
+	    " medical_record_no = coalesce($3, medical_record_no),"
+	    " designated_institution = coalesce($4, designated_institution),"
+	    " agent_name = CASE WHEN $5 THEN $6 ELSE agent_name END,"
+	    " agent_id_number = CASE WHEN $5 THEN $7 ELSE agent_id_number END,"
+	    " agent_relation = CASE WHEN $5 THEN $8 ELSE agent_relation END,"
+	    " agent_phone = CASE WHEN $5 THEN $9 ELSE agent_phone END,"
+	    " updated_at = now()"
+	    " WHERE id = $1 AND status IN " EDITABLE " RETURNING id),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role) SELECT id, 'updated', $10, $11 FROM a)"
+	    " SELECT id FROM a",
+	[STMT_WITHDRAW] =
+	    "SELECT withdraw_application($1, $2, $3)::text AS withdrawn",
+	[STMT_MATERIAL_RULES] =
+	    "SELECT dm.kind IS NOT NULL AS needed,"
+	    " coalesce(mk.name, '') AS kind_name,"
+	    " coalesce(dm.max_age_days,"
+	    "  policy_value(a.region, 'material_max_age_days')::int)"
+	    "  AS max_age_days,"
+	    " policy_value(a.region, 'material_max_bytes')::bigint"
+	    "  AS max_file_bytes,"
+	    " policy_value(a.region, 'application_max_bytes')::bigint"
+	    "  AS max_app_bytes,"
+	    " (SELECT coalesce(sum(size_bytes), 0) FROM materials m"
+	    "  WHERE m.application_id = a.id AND m.deleted_at IS NULL)"
+	    "  AS used_bytes,"
+	    " cn_today() - $3::date AS age_days"
+	    " FROM applications a"
+	    " LEFT JOIN disease_materials dm ON dm.disease = a.disease"
+	    "  AND dm.kind = $2"
+	    " LEFT JOIN material_kinds mk ON mk.code = $2"
+	    " WHERE a.id = $1",
+	[STMT_MATERIAL_ADD] =
+	    "WITH m AS (INSERT INTO materials (application_id, kind, issued_on,"
+	    "  issuer, sha256, size_bytes, media_type, uploaded_by)"
+	    "  SELECT $1, $2, $3::date, $4, $5, $6::bigint, $7, $8"
+	    "  FROM applications WHERE id = $1 AND status IN " EDITABLE
+	    "  RETURNING id, created_at),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role, data) SELECT $1, 'material_added', $8, $9,"
+	    "  jsonb_build_object('material_id', m.id, 'kind', $2::text,"
+	    "  'kind_name', $10::text) FROM m)"
+	    " SELECT json_build_object('id', id, 'kind', $2::text,"
+	    " 'name', $10::text, 'issued_on', $3::date, 'issuer', $4::text,"
+	    " 'media_type', $7::text, 'size', $6::bigint,"
+	    " 'uploaded_at', created_at)::text AS material FROM m",
+	[STMT_MATERIAL_DELETE] =
+	    "WITH m AS (UPDATE materials SET deleted_at = now()"
+	    "  WHERE id = $2 AND application_id = $1 AND deleted_at IS NULL"
+	    "  AND EXISTS (SELECT 1 FROM applications WHERE id = $1"
+	    "   AND status IN " EDITABLE ") RETURNING id, kind),"
+	    " e AS (INSERT INTO events (application_id, type, actor_user,"
+	    "  actor_role, data) SELECT $1, 'material_removed', $3, $4,"
+	    "  jsonb_build_object('material_id', m.id, 'kind', m.kind,"
+	    "  'kind_name', k.name) FROM m JOIN material_kinds k"
+	    "  ON k.code = m.kind)"
+	    " SELECT id FROM m",
+	[STMT_MATERIAL_FILE] =
+	    "WITH f AS (SELECT m.id, m.sha256, m.media_type, a.person_id"
+	    "  FROM materials m JOIN applications a ON a.id = m.application_id"
+	    "  WHERE m.id = $1 AND m.deleted_at IS NULL AND (" SCOPE
+	    /* An expert holding an accepted task of the application. */
+	    "  OR ($2 = 'expert' AND EXISTS (SELECT 1 FROM assignments x"
+	    "   WHERE x.application_id = a.id AND x.expert_id = $6::bigint"
+	    "   AND x.state IN ('accepted', 'decided'))))),"
+	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
+	    "  object_id, action) SELECT $6, person_id, 'material', id,"
+	    "  'download' FROM f)"
+	    " SELECT sha256, media_type FROM f",
+	/* Every rule and the change in one call
+	 * (sql/fn/20_applications.sql: submit_application). */
+	[STMT_SUBMIT] =
+	    "SELECT submit_application($1, $2, $3, $4::bigint, $5, $6)::text"
+	    " AS result",
+};
+
+
+_Static_assert(STMT__MAX == APPLY_NSTMTS, "APPLY_NSTMTS in apply_db.h");
+
+/* See apply_db.h. */
+void
+apply_scope_of(const struct mt_req *req, struct apply_scope *sc)
+{
+	const struct mt_session *s = req->session;
+
+	sc->role = mt_role_name(s->role);
+	snprintf(sc->person, sizeof(sc->person), "%lld", s->person_id);
+	sc->institution = s->institution;
+	sc->region = s->region;
+	snprintf(sc->user, sizeof(sc->user), "%lld", s->user_id);
+}
+
+/* The scope as the statements' parameters $2..$6 into p[1..5]. */
+static void
+scope_params(const char **p, const struct apply_scope *sc)
+{
+	p[1] = sc->role;
+	p[2] = sc->person;
+	p[3] = sc->institution;
+	p[4] = sc->region;
+	p[5] = sc->user;
+}
+
+/* Column name of row 0 of res; NULL when SQL NULL or no row.  A name the
+ * statement lacks is a bug of this file: logged, read as NULL. */
+static const char *
+col(const PGresult *res, const char *name)
+{
+	int c = PQfnumber(res, name);
+
+	if (c < 0) {
+		mt_log_error("apply: no column %s", name);
+		return NULL;
+	}
+	if (PQntuples(res) < 1 || PQgetisnull(res, 0, c))
+		return NULL;
+	return PQgetvalue(res, 0, c);
+}
+
+/* Copy column name of row 0 of res into buf (size); "" when NULL. */
+static void
+col_copy(const PGresult *res, const char *name, char *buf, size_t size)
+{
+	const char *v = col(res, name);
+
+	snprintf(buf, size, "%s", v != NULL ? v : "");
+}
+
+/* Column name of row 0 of res as a number; 0 when NULL. */
+static long long
+col_ll(const PGresult *res, const char *name)
+{
+	const char *v = col(res, name);
+
+	return v != NULL ? atoll(v) : 0;
+}
+
+/* Column name of row 0 of res as a malloc'd copy, or NULL. */
+static char *
+col_dup(const PGresult *res, const char *name)
+{
+	const char *v = col(res, name);
+
+	return v != NULL ? mt_xstrdup(v) : NULL;
+}
+
+/* Column name of row 0 of res parsed as JSON (the caller puts it), or
+ * NULL when SQL NULL. */
+static json_object *
+col_json(const PGresult *res, const char *name)
+{
+	const char *v = col(res, name);
+
+	return v != NULL ? json_tokener_parse(v) : NULL;
+}
+
+/*
+ * Run stmt with n parameters p; *rows gets the row count.  The result
+ * (the caller clears it), or NULL after answering 503/500.
+ */
+static PGresult *
+run(struct mt_req *req, enum stmt stmt, int n, const char *const *p,
+    int *rows)
+{
+	PGresult *res = mt_db_query_or_reply(req, stmt, n, p);
+
+	*rows = res != NULL ? PQntuples(res) : -1;
+	return res;
+}
+
+/* See apply_db.h. */
+int
+apply_db_person(struct mt_req *req, const char *id_number, const char *name,
+    char *person, char *region)
+{
+	const char *p[2] = { id_number, name };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_PERSON_BY_NUMBER, 2, p, &rows)) == NULL)
+		return -1;
+	col_copy(res, "id", person, 24);
+	col_copy(res, "region", region, 8);
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_disease(struct mt_req *req, const char *disease, const char *region,
+    char *mode)
+{
+	const char *p[2] = { disease, region };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_DISEASE, 2, p, &rows)) == NULL)
+		return -1;
+	col_copy(res, "review_mode", mode, 16);
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_institution(struct mt_req *req, const char *code)
+{
+	const char *p[1] = { code };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_INSTITUTION, 1, p, &rows)) == NULL)
+		return -1;
+	PQclear(res);
+	return rows > 0;
+}
+
+/*
+ * Insert the application d and its first event; writes its id (24).  0,
+ * or -1 after answering 409 (one open application per person and
+ * disease), 503 or 500.
+ */
+static int
+insert_or_reply(struct mt_req *req, const struct apply_scope *sc,
+    const struct apply_draft *d, char *id)
+{
+	const char *p[16] = { d->person, d->disease, d->region, d->channel,
+	    d->review_mode, d->phone, d->record_no, d->institution, d->filing,
+	    sc->user, d->agent.name, d->agent.id_number, d->agent.relation,
+	    d->agent.phone,
+	    d->filing != NULL ? "filed_by_hospital" : "created", sc->role };
+	PGresult *res;
+	int dup;
+
+	res = mt_db_exec(req->db, STMT_CREATE, 16, p);
+	if (res == NULL)
+		return mt_reply_unavailable(req, "数据库");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		dup = mt_db_state_is(res, "23505");
+		if (!dup)
+			mt_db_log_error(req->request_id, STMT_CREATE, res);
+		PQclear(res);
+		if (dup)
+			return mt_reply_err(req, MT_E_APPLICATION_EXISTS,
+			    "disease_code");
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	col_copy(res, "id", id, 24);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The submission rules besides materials (submission_refusal: designated
+ * hospital of the region, already qualified, R-APP-6's yearly limit) on
+ * application id, so a person learns before uploading anything what
+ * submit would refuse.  With only set, just that refusal counts.  0 when
+ * they pass, or -1 after answering the refusal (422), 503 or 500.
+ */
+static int
+refusal_or_reply(struct mt_req *req, const char *id, const char *only)
+{
+	const char *p[1] = { id };
+	json_object *r, *code;
+	PGresult *res;
+	int rows, rc = 0;
+
+	if ((res = run(req, STMT_REFUSAL, 1, p, &rows)) == NULL)
+		return -1;
+	if ((r = col_json(res, "refusal")) != NULL) {
+		if (only == NULL ||
+		    (json_object_object_get_ex(r, "error", &code) &&
+		    strcmp(json_object_get_string(code), only) == 0))
+			rc = mt_reply_refusal(req, r);
+		json_object_put(r);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Record the pre-check of hospital filing id (R-APP-7).  0, or -1 after
+ * answering 503/500. */
+static int
+precheck_or_reply(struct mt_req *req, const struct apply_scope *sc,
+    const char *id)
+{
+	const char *p[2] = { id, sc->user };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_PRECHECK, 2, p, &rows)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_create(struct mt_req *req, const struct apply_scope *sc,
+    const struct apply_draft *d, char *id)
+{
+	if (mt_db_begin(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	if (insert_or_reply(req, sc, d, id) < 0 ||
+	    refusal_or_reply(req, id, NULL) < 0 ||
+	    (d->filing != NULL && precheck_or_reply(req, sc, id) < 0)) {
+		mt_db_rollback(req->db);
+		return -1;
+	}
+	if (mt_db_commit(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	return 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_status(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, char *status)
+{
+	const char *p[6] = { id };
+	PGresult *res;
+	int rows;
+
+	scope_params(p, sc);
+	if ((res = run(req, STMT_OWNED, 5, p, &rows)) == NULL)
+		return -1;
+	col_copy(res, "status", status, 16);
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_view(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, char **view)
+{
+	const char *p[6] = { id };
+	int own = strcmp(sc->role, "insured") == 0, rows;
+	PGresult *res;
+
+	scope_params(p, sc);
+	res = run(req, own ? STMT_DETAIL : STMT_DETAIL_LOGGED, own ? 5 : 6, p,
+	    &rows);
+	if (res == NULL)
+		return -1;
+	*view = col_dup(res, "view");
+	PQclear(res);
+	return *view != NULL;
+}
+
+/* See apply_db.h. */
+int
+apply_db_reply_list(struct mt_req *req, const struct apply_scope *sc,
+    const char *cursor, const char *status, int limit)
+{
+	const char *p[7] = { cursor };
+	PGresult *res;
+	char lims[16];
+	int rows;
+
+	scope_params(p, sc);
+	p[5] = status;
+	/* One row more than shown: its presence means a next page. */
+	snprintf(lims, sizeof(lims), "%d", limit + 1);
+	p[6] = lims;
+	if ((res = run(req, STMT_LIST, 7, p, &rows)) == NULL)
+		return -1;
+	/* mt_reply_items: column 0 the item, column 1 the cursor. */
+	return mt_reply_items(req, res, limit);
+}
+
+/* Run STMT_PATCH for pt on application id.  1 written, 0 not editable,
+ * -1 after answering 503/500. */
+static int
+patch_row(struct mt_req *req, const struct apply_scope *sc, const char *id,
+    const struct apply_patch *pt)
+{
+	const char *p[11] = { id, pt->phone, pt->record_no, pt->institution,
+	    pt->set_agent ? "true" : "false", pt->agent.name,
+	    pt->agent.id_number, pt->agent.relation, pt->agent.phone,
+	    sc->user, sc->role };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_PATCH, 11, p, &rows)) == NULL)
+		return -1;
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_patch(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, const struct apply_patch *pt)
+{
+	int rc;
+
+	if (pt->institution == NULL)
+		return patch_row(req, sc, id, pt);
+	/* A new hospital: checked in the same transaction (issue 9 A6). */
+	if (mt_db_begin(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	rc = patch_row(req, sc, id, pt);
+	if (rc > 0 && refusal_or_reply(req, id,
+	    "institution_not_designated") < 0)
+		rc = -1;
+	if (rc <= 0)
+		mt_db_rollback(req->db);
+	else if (mt_db_commit(req->db) != 0)
+		return mt_reply_unavailable(req, "数据库");
+	return rc;
+}
+
+/* See apply_db.h. */
+int
+apply_db_withdraw(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, json_object **w)
+{
+	const char *p[3] = { id, sc->user, sc->role };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_WITHDRAW, 3, p, &rows)) == NULL)
+		return -1;
+	*w = col_json(res, "withdrawn");
+	PQclear(res);
+	return *w != NULL;
+}
+
+/* See apply_db.h. */
+int
+apply_db_submit(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, json_object **ok)
+{
+	const char *p[6] = { id, sc->user, sc->role, sc->person,
+	    sc->institution, sc->region };
+	json_object *r, *v;
+	PGresult *res;
+	int rows, rc = 0;
+
+	if ((res = run(req, STMT_SUBMIT, 6, p, &rows)) == NULL)
+		return -1;
+	r = col_json(res, "result");
+	PQclear(res);
+	if (r == NULL) {
+		mt_log_error("rid=%s apply: submit_application gave nothing",
+		    req->request_id);
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	if (json_object_object_get_ex(r, "ok", &v))
+		*ok = json_object_get(v);
+	else
+		rc = mt_reply_refusal(req, r);
+	json_object_put(r);
+	return rc;
+}
+
+/* See apply_db.h. */
+int
+apply_db_material_rules(struct mt_req *req, const char *id, const char *kind,
+    const char *issued, struct apply_material_rules *r)
+{
+	const char *p[3] = { id, kind, issued };
+	const char *needed;
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_MATERIAL_RULES, 3, p, &rows)) == NULL)
+		return -1;
+	needed = col(res, "needed");
+	r->needed = needed != NULL && strcmp(needed, "t") == 0;
+	col_copy(res, "kind_name", r->kind_name, sizeof(r->kind_name));
+	r->max_age_days = col_ll(res, "max_age_days");
+	r->max_file_bytes = col_ll(res, "max_file_bytes");
+	r->max_app_bytes = col_ll(res, "max_app_bytes");
+	r->used_bytes = col_ll(res, "used_bytes");
+	r->age_days = col_ll(res, "age_days");
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_material_add(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, const struct apply_material *m, char **json)
+{
+	const char *p[10] = { id, m->kind, m->issued_on, m->issuer,
+	    m->sha256, NULL, m->media_type, sc->user, sc->role,
+	    m->kind_name };
+	PGresult *res;
+	char size[24];
+	int rows;
+
+	snprintf(size, sizeof(size), "%zu", m->size);
+	p[5] = size;
+	if ((res = run(req, STMT_MATERIAL_ADD, 10, p, &rows)) == NULL)
+		return -1;
+	*json = col_dup(res, "material");
+	PQclear(res);
+	return *json != NULL;
+}
+
+/* See apply_db.h. */
+int
+apply_db_material_delete(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, const char *mid)
+{
+	const char *p[4] = { id, mid, sc->user, sc->role };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_MATERIAL_DELETE, 4, p, &rows)) == NULL)
+		return -1;
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_material_file(struct mt_req *req, const struct apply_scope *sc,
+    const char *mid, struct apply_file *f)
+{
+	const char *p[6] = { mid };
+	PGresult *res;
+	int rows;
+
+	scope_params(p, sc);
+	if ((res = run(req, STMT_MATERIAL_FILE, 6, p, &rows)) == NULL)
+		return -1;
+	col_copy(res, "sha256", f->sha256, sizeof(f->sha256));
+	col_copy(res, "media_type", f->media_type, sizeof(f->media_type));
+	PQclear(res);
+	return rows > 0;
+}

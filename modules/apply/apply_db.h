@@ -1,0 +1,175 @@
+/*
+ * apply_db.h -- the apply module's typed database functions (issue 9 B2;
+ * kcgi-framework's db.c): every statement of the module lives in
+ * apply_db.c, and handlers call these instead of filling parameters or
+ * reading columns.  No libpq type crosses this interface.
+ *
+ * Convention (`_or_reply`): a function returns -1 after it has answered
+ * the request itself (503 database down, 500 a bug, or a refusal an SQL
+ * function returned, through mt_reply_refusal); otherwise 0 or, where it
+ * says so, 1 found / 0 not found, leaving the answer to the handler.
+ *
+ * Scope: every read and write carries the caller's scope, so another
+ * person's application or file is simply not found: insured persons see
+ * their own, hospital staff what their institution filed, agency staff
+ * their region, admins all (experts: files of their accepted tasks).
+ */
+#ifndef APPLY_DB_H
+#define APPLY_DB_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+struct mt_req;
+
+/* The caller's scope, from the session (apply_scope_of). */
+struct apply_scope {
+	const char  *role;
+	char         person[24];
+	const char  *institution;
+	const char  *region;
+	char         user[24];
+};
+
+/* The agent acting for the applicant (R-APP-9): all four or none. */
+struct apply_agent {
+	const char  *name;
+	const char  *id_number;
+	const char  *relation;
+	const char  *phone;
+};
+
+/* A new application (POST /applications, POST /hospital/applications). */
+struct apply_draft {
+	const char        *person;       /* persons.id */
+	const char        *region;       /* the person's region */
+	const char        *channel;      /* web, mini_program, hospital */
+	const char        *disease;
+	const char        *review_mode;  /* from apply_db_disease */
+	const char        *phone;
+	const char        *record_no;    /* medical_record_no */
+	const char        *institution;  /* designated_institution */
+	const char        *filing;       /* filing institution, or NULL */
+	struct apply_agent agent;        /* name NULL: none */
+};
+
+/* A change to a draft (PATCH): NULL members stay as they are. */
+struct apply_patch {
+	const char        *phone;
+	const char        *record_no;
+	const char        *institution;
+	int                set_agent;    /* replace the agent by agent
+	                                  * (all NULL: remove it) */
+	struct apply_agent agent;
+};
+
+/* What an upload is checked against (STMT_MATERIAL_RULES). */
+struct apply_material_rules {
+	int          needed;         /* the disease needs this kind */
+	char         kind_name[64];
+	long long    max_age_days;   /* of the kind, else the policy's */
+	long long    max_file_bytes;
+	long long    max_app_bytes;
+	long long    used_bytes;     /* by the application's materials */
+	long long    age_days;       /* today - issued_on */
+};
+
+/* A stored file to record as a material. */
+struct apply_material {
+	const char  *kind;
+	const char  *kind_name;
+	const char  *issued_on;
+	const char  *issuer;
+	const char  *sha256;
+	const char  *media_type;
+	size_t       size;
+};
+
+/* A material's file as the caller may read it. */
+struct apply_file {
+	char         sha256[65];
+	char         media_type[32];
+};
+
+void apply_scope_of(const struct mt_req *req, struct apply_scope *sc);
+
+/* The person of (id_number, name): writes persons.id (24) and region (8).
+ * 1 found, 0 none, -1 after answering. */
+int  apply_db_person(struct mt_req *req, const char *id_number,
+         const char *name, char *person, char *region);
+/* The review mode (16) of disease in region's catalog.  1 in the
+ * catalog, 0 not, -1 after answering. */
+int  apply_db_disease(struct mt_req *req, const char *disease,
+         const char *region, char *mode);
+/* 1 when the institution exists, 0 not, -1 after answering. */
+int  apply_db_institution(struct mt_req *req, const char *code);
+
+/*
+ * Create the application d and its first event; a hospital filing also
+ * records its pre-check.  One transaction with the submission rules
+ * (submission_refusal), so a refused draft leaves nothing.  Writes the
+ * id (24).  0, or -1 after answering 409 application_exists, a rule's
+ * 422 refusal, 503 or 500.
+ */
+int  apply_db_create(struct mt_req *req, const struct apply_scope *sc,
+         const struct apply_draft *d, char *id);
+
+/* The status (16) of application id in the caller's scope.  1 found,
+ * 0 not, -1 after answering. */
+int  apply_db_status(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, char *status);
+/* The progress view of application id (JSON text, the caller frees it);
+ * a staff read is written to access_log.  1 found, 0 not, -1 after
+ * answering. */
+int  apply_db_view(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, char **view);
+/* Answer the page of the caller's applications after cursor (may be
+ * NULL), of status (may be NULL), limit long.  0, or -1 after
+ * answering 503/500. */
+int  apply_db_reply_list(struct mt_req *req, const struct apply_scope *sc,
+         const char *cursor, const char *status, int limit);
+
+/* Write patch pt of application id (draft or returned); a new hospital is
+ * checked as submit would (designated in the region) in the same
+ * transaction.  1 written, 0 not editable, -1 after answering 422, 503 or
+ * 500. */
+int  apply_db_patch(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, const struct apply_patch *pt);
+/* Withdraw application id (withdraw_application); *w gets its result
+ * {"id","region","cancelled":[…]} (the caller puts it).  1 withdrawn, 0
+ * decided or withdrawn already, -1 after answering. */
+int  apply_db_withdraw(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, json_object **w);
+/* Submit application id (submit_application); *ok gets {"id","status",
+ * "submitted_at","expected_decision_date"} (the caller puts it).  0, or
+ * -1 after answering a refusal (404, 409, 422), 503 or 500. */
+int  apply_db_submit(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, json_object **ok);
+
+/* The rules of a material of kind issued on issued for application id.
+ * 1 found, 0 the application is gone, -1 after answering. */
+int  apply_db_material_rules(struct mt_req *req, const char *id,
+         const char *kind, const char *issued,
+         struct apply_material_rules *r);
+/* Record material m of application id (draft or returned) and its event;
+ * *json gets the material (JSON text, the caller frees it).  1 added, 0
+ * not editable, -1 after answering. */
+int  apply_db_material_add(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, const struct apply_material *m, char **json);
+/* Delete material mid of application id (draft or returned).  1
+ * deleted, 0 not found, -1 after answering. */
+int  apply_db_material_delete(struct mt_req *req,
+         const struct apply_scope *sc, const char *id, const char *mid);
+/* The file of material mid in the caller's scope; the read is written to
+ * access_log.  1 found, 0 not, -1 after answering. */
+int  apply_db_material_file(struct mt_req *req,
+         const struct apply_scope *sc, const char *mid,
+         struct apply_file *f);
+
+/* The module's statements, for struct mt_module (their enum is private
+ * to apply_db.c, which asserts the count). */
+#define APPLY_NSTMTS 17
+extern const char *const apply_stmts[APPLY_NSTMTS];
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * materials.c -- the files of an application (R-APP-3): upload one,
+ * delete one, and read one (nginx serves the bytes), plus the sweep of
+ * what killed uploads left in the file store.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mt_config.h"
+#include "mt_error.h"
+#include "mt_files.h"
+#include "mt_http.h"
+#include "mt_log.h"
+
+#include "apply.h"
+
+/* A ".tmp-*" file of the store older than this is a killed upload's
+ * (a live one is written in well under a second: 12 MiB at most). */
+#define SWEEP_AGE   3600
+/* A worker sweeps at start, then again on an upload once this long has
+ * passed since its last sweep. */
+#define SWEEP_EVERY 600
+
+/* See apply.h: remove what killed uploads left (issue 9 A9). */
+void
+apply_sweep_files(void)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	int n;
+
+	if (last != 0 && now - last < SWEEP_EVERY)
+		return;
+	last = now;
+	n = mt_files_sweep(mt_cfg.files_dir, SWEEP_AGE);
+	if (n > 0)
+		mt_log_info("file store: removed %d leftover temporary "
+		    "file(s)", n);
+	else if (n < 0)
+		mt_log_warn("file store: cannot sweep %s: %s",
+		    mt_cfg.files_dir, strerror(errno));
+}
+
+/*
+ * Check the file against the disease and the region's policy: the kind
+ * is needed, the date within its limit, the size within both limits.
+ * Writes the kind's name (64).  0, or -1 after answering 400, 422, 413,
+ * 404 (the application is gone) or 503/500.
+ */
+static int
+upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
+    const char *issued, size_t size, char *kind_name)
+{
+	struct apply_material_rules r;
+	char arg[32];
+	int rc;
+
+	if ((rc = apply_db_material_rules(req, id, kind, issued, &r)) < 0)
+		return -1;
+	if (rc == 0)    /* The application went away since it was found. */
+		return apply_not_found(req);
+	if (!r.needed)
+		return mt_reply_err(req, MT_E_MATERIAL_KIND_NOT_NEEDED, "kind");
+	snprintf(kind_name, 64, "%s", r.kind_name);
+	if (r.age_days < 0)
+		return mt_reply_err(req, MT_E_FIELD_INVALID, "issued_on",
+		    "出具日期", "：不能晚于今天");
+	if (r.age_days > r.max_age_days) {
+		snprintf(arg, sizeof(arg), "（%lld 天）", r.max_age_days);
+		return mt_reply_err(req, MT_E_MATERIAL_TOO_OLD, "issued_on",
+		    arg);
+	}
+	if ((long long)size > r.max_file_bytes) {
+		snprintf(arg, sizeof(arg), "%.1f",
+		    r.max_file_bytes / 1048576.0);
+		return mt_reply_err(req, MT_E_FILE_TOO_LARGE, "file", arg);
+	}
+	if (r.used_bytes + (long long)size > r.max_app_bytes) {
+		snprintf(arg, sizeof(arg), "%.1f", r.max_app_bytes / 1048576.0);
+		return mt_reply_err(req, MT_E_APPLICATION_FILES_TOO_LARGE,
+		    "file", arg);
+	}
+	return 0;
+}
+
+/* The file part is not empty, of an allowed type and whole; writes its
+ * media type.  0, or -1 after answering 400 or 415. */
+static int
+file_ok_or_reply(struct mt_req *req, const struct mt_part *file,
+    const char **media)
+{
+	if (file->len == 0)
+		return mt_reply_err(req, MT_E_FILE_EMPTY, "file");
+	if ((*media = mt_files_sniff(file->data, file->len)) == NULL)
+		return mt_reply_err(req, MT_E_FILE_TYPE_NOT_ALLOWED, "file");
+	if (!mt_files_complete(*media, file->data, file->len))
+		return mt_reply_err(req, MT_E_FILE_DAMAGED, "file");
+	return 0;
+}
+
+/*
+ * POST /applications/{id}/materials: one file and its kind, date and
+ * issuer (checked by the field table, parts included).  201 with the
+ * material; 400 file_empty, file_damaged, field_invalid (a date after
+ * today); 404 application_not_found; 409 application_not_editable; 413
+ * file_too_large, application_files_too_large; 415
+ * file_type_not_allowed; 422 material_kind_not_needed, material_too_old;
+ * 503 (also the file store); 500.
+ */
+int
+h_upload(struct mt_req *req)
+{
+	const char *id = mt_req_param(req, "id");
+	const struct mt_part *file = mt_req_part(req, "file");
+	struct apply_material m = { 0 };
+	char kind_name[64], sha[65], *json;
+	struct apply_scope sc;
+	int rc;
+
+	apply_scope_of(req, &sc);
+	m.kind = mt_req_param(req, "kind");
+	m.issued_on = mt_req_param(req, "issued_on");
+	m.issuer = mt_req_param(req, "issuer");
+	m.size = file->len;
+	if (apply_editable_or_reply(req, &sc, id) < 0 ||
+	    file_ok_or_reply(req, file, &m.media_type) < 0 ||
+	    upload_rules_or_reply(req, id, m.kind, m.issued_on, m.size,
+	    kind_name) < 0)
+		return -1;
+	apply_sweep_files();
+	if (mt_files_store(mt_cfg.files_dir, file->data, file->len, sha) != 0) {
+		mt_log_error("rid=%s file store: %s", req->request_id,
+		    strerror(errno));
+		return mt_reply_unavailable(req, "文件存储");
+	}
+	m.sha256 = sha;
+	m.kind_name = kind_name;
+	if ((rc = apply_db_material_add(req, &sc, id, &m, &json)) <= 0)
+		return rc == 0 ? apply_not_editable(req) : -1;
+	mt_reply_raw(req, 201, "application/json; charset=utf-8", json,
+	    strlen(json));
+	free(json);
+	return 0;
+}
+
+/*
+ * DELETE /applications/{id}/materials/{mid}: draft or returned only.
+ * 204; 404 application_not_found, material_not_found; 409
+ * application_not_editable; 503; 500.
+ */
+int
+h_material_delete(struct mt_req *req)
+{
+	const char *id = mt_req_param(req, "id");
+	struct apply_scope sc;
+	int rc;
+
+	apply_scope_of(req, &sc);
+	if (apply_editable_or_reply(req, &sc, id) < 0)
+		return -1;
+	rc = apply_db_material_delete(req, &sc, id, mt_req_param(req, "mid"));
+	if (rc <= 0)
+		return rc == 0 ? mt_reply_err(req, MT_E_MATERIAL_NOT_FOUND,
+		    "mid") : -1;
+	return mt_reply_raw(req, 204, NULL, NULL, 0);
+}
+
+/*
+ * GET /materials/{mid}: the file, served by nginx from its internal
+ * location (X-Accel-Redirect); the read is logged.  200; 404
+ * material_not_found; 503; 500.
+ */
+int
+h_material_file(struct mt_req *req)
+{
+	const char *mid = mt_req_param(req, "mid");
+	struct apply_scope sc;
+	struct apply_file f;
+	char rel[80];
+	int rc;
+
+	apply_scope_of(req, &sc);
+	if ((rc = apply_db_material_file(req, &sc, mid, &f)) <= 0)
+		return rc == 0 ? mt_reply_err(req, MT_E_MATERIAL_NOT_FOUND,
+		    "mid") : -1;
+	mt_files_relpath(f.sha256, rel, sizeof(rel));
+	mt_req_header(req, "X-Accel-Redirect: /_files/%s", rel);
+	mt_req_header(req, "Content-Disposition: inline; "
+	    "filename=\"material-%s.%s\"", mid, mt_files_ext(f.media_type));
+	mt_req_header(req, "Cache-Control: private, no-store");
+	return mt_reply_raw(req, 200, f.media_type, NULL, 0);
+}

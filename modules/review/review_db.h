@@ -1,0 +1,60 @@
+/*
+ * review_db.h -- the review module's typed database functions (issue 9
+ * B2; kcgi-framework's db.c): the handlers in review.c call these and
+ * never see a statement, a parameter position or a column.
+ *
+ * Convention (_or_reply): each returns 0, or answers the request itself
+ * -- 503 database down, 500 a bug, or the engine's refusal (404/409/422,
+ * a row of shared/mt_error.c) -- and returns -1.
+ */
+#ifndef REVIEW_DB_H
+#define REVIEW_DB_H
+
+#include <json-c/json.h>
+
+struct mt_req;
+
+/* The statements, prepared per connection (struct mt_module.stmts). */
+enum review_stmt {
+	REVIEW_STMT_TASKS,
+	REVIEW_STMT_ACCEPT,
+	REVIEW_STMT_REFUSE,
+	REVIEW_STMT_DECIDE,
+	REVIEW_STMT_REASON,
+	REVIEW_STMT__MAX
+};
+extern const char *const review_db_stmts[REVIEW_STMT__MAX];
+
+/* One of the caller's tasks: the assignment and the expert. */
+struct review_task {
+	const char      *aid;           /* validated integer text */
+	long long        expert;        /* the session's user id */
+};
+
+/* An expert's decision on an accepted task (R-CER-5, R-CER-11). */
+struct review_decision {
+	const char      *verdict;       /* "approve" or "reject" */
+	const char      *opinion;       /* "" when none */
+	const char      *reason_code;   /* NULL when none */
+};
+
+/* Answer the expert's task list for state (NULL: pushed and accepted). */
+int     review_db_reply_tasks(struct mt_req *req, long long expert,
+            const char *state);
+/*
+ * The engine's operations (sql/fn/30_review.sql).  On success *out is
+ * the engine's JSON result (the caller puts it): accept {assignment,
+ * application, stage, region}; refuse {assignment, application, region,
+ * disqualified}; decide {..., final}.
+ */
+int     review_db_accept(struct mt_req *req, const struct review_task *t,
+            json_object **out);
+int     review_db_refuse(struct mt_req *req, const struct review_task *t,
+            const char *reason, json_object **out);
+int     review_db_decide(struct mt_req *req, const struct review_task *t,
+            const struct review_decision *d, json_object **out);
+/* 0 when code is an active rejection reason (R-CER-11), else 422
+ * reason_code_not_found (field reason_code) or 503, and -1. */
+int     review_db_reason_known(struct mt_req *req, const char *code);
+
+#endif
