@@ -10,8 +10,10 @@
  * nginx's own errors (nginx/) are rows too; tests/api/test_errors.py
  * holds this table, nginx/ and docs/openapi.yaml against each other.
  *
- * Adding a refusal is adding a row: the enum and the table in
- * mt_error.c stay in the same order (checked at start by mt_error_check).
+ * Adding a refusal is adding a row: an enum value here and its row in
+ * mt_error.c (designated initializers, so the order cannot slip; a gap
+ * or a repeated code fails mt_error_check, which `mtcertctl errors`
+ * runs for tests/api/test_errors.py).
  */
 #ifndef MT_ERROR_H
 #define MT_ERROR_H
