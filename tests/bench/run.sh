@@ -164,7 +164,7 @@ ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b 
 echo
 echo "catalog / minimal = $(ratio catalog minimal)   (target >= 0.70)"
 echo "catalog p99       = ${P99[catalog]} ms (target < 10 ms at $CONN connections)"
-echo "health / select   = $(ratio health select)   (health = 1 SELECT + 1 Redis PING)"
+echo "health / select   = $(ratio health select)   (health = 1 SELECT + 1 Redis write probe, SET PX)"
 echo "minimal / return  = $(ratio minimal return)"
 echo "select / minimal  = $(ratio select minimal)   redis / minimal = $(ratio redis minimal)   insert / minimal = $(ratio insert minimal)"
 ok=$(awk -v r="$(ratio catalog minimal)" -v p="${P99[catalog]}" 'BEGIN { print (r >= 0.70 && p < 10) ? "met" : "NOT met" }')
