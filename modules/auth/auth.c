@@ -16,14 +16,17 @@
  * SMS codes (Redis): "smscode:<phone>" holds the code's hash and the
  * tries, living sms_code_ttl_seconds; "smsrate:<phone>" allows one code
  * per sms_code_interval_seconds, "smsday:<phone>" sms_code_daily_max in
- * 24 hours (see sms_limits_or_reply in auth_sms.c).  A code is single
- * use: the login that deletes the key wins.  The sixth wrong try (sms_code_max_tries) kills
- * the code.  Every message is an sms_outbox row; the dispatcher sends it.
+ * 24 hours from the first, except from an address the phone's person
+ * has signed in from lately (see sms_limits_or_reply in auth_sms.c).  A
+ * code is single use: the login that deletes the key wins.  The sixth
+ * wrong try (sms_code_max_tries) kills the code.  Every message is an
+ * sms_outbox row; the dispatcher sends it.
  *
  * Staff sign-in: a lock per account and address, and a slower one per
  * account that never locks out an address the account has signed in
- * from (see limit_keys in auth_staff.c).  Unknown logins and wrong
- * passwords get the same answers.
+ * from lately (login_known_address_days); each try is counted before
+ * its password is checked (see limit_keys in auth_staff.c).  Unknown
+ * logins and wrong passwords get the same answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,9 +56,9 @@ auth_policy_or_reply(struct mt_req *req, const char *region, const char *key,
 
 /*
  * Count one more event under key in one atomic step: the key lives ttl
- * seconds from its first event and again from its max-th (the lock or
- * the cap that starts there runs its full time).  Returns the count, or
- * -1 when Redis failed.
+ * seconds from its first event and again from its max-th (the lock that
+ * starts there runs its full time); max 0: from the first event only (a
+ * fixed window).  Returns the count, or -1 when Redis failed.
  */
 long long
 auth_count_event(const char *key, int max, int ttl)
@@ -76,26 +79,45 @@ auth_count_event(const char *key, int max, int ttl)
 }
 
 /*
- * Seconds left of the lock of key (its count has reached max), 0 when it
- * is not locked, -1 when Redis failed.
+ * Take back one event counted under key (a try that turned out not to be
+ * a failure), in one atomic step and never below 0 nor on a key that has
+ * run out.  Returns 0, or -1 when Redis failed.
  */
-long long
-auth_locked_for(const char *key, int max)
+int
+auth_uncount_event(const char *key)
 {
-	redisReply *r = mt_redis_cmd("GET %s", key);
+	static const char script[] =
+	    "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then "
+	    "redis.call('DECR', KEYS[1]) end return 0";
+	redisReply *r = mt_redis_cmd("EVAL %s 1 %s", script, key);
+
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
+}
+
+/* Seconds key has left to live (at least 1), -1 when Redis failed. */
+long long
+auth_ttl(const char *key)
+{
+	redisReply *r = mt_redis_cmd("TTL %s", key);
 	long long n;
 
 	if (r == NULL)
 		return -1;
-	n = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
-	freeReplyObject(r);
-	if (n < max)
-		return 0;
-	if ((r = mt_redis_cmd("TTL %s", key)) == NULL)
-		return -1;
-	n = r->integer > 0 ? r->integer : 1;
+	n = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? r->integer : 1;
 	freeReplyObject(r);
 	return n;
+}
+
+/* The client's address as nginx passes it (REMOTE_ADDR), "-" if none. */
+const char *
+auth_remote_addr(struct mt_req *req)
+{
+	const char *addr = mt_req_env(req, "REMOTE_ADDR");
+
+	return addr != NULL && *addr != '\0' ? addr : "-";
 }
 
 /* Sign in session s: create it and answer with token, cookie and user. */

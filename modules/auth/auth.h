@@ -21,7 +21,9 @@ int         auth_staff_init(void);
 int         auth_policy_or_reply(struct mt_req *req, const char *region,
                 const char *key, int *v);
 long long   auth_count_event(const char *key, int max, int ttl);
-long long   auth_locked_for(const char *key, int max);
+int         auth_uncount_event(const char *key);
+long long   auth_ttl(const char *key);
+const char *auth_remote_addr(struct mt_req *req);
 int         auth_start_session(struct mt_req *req, struct mt_session *s,
                 const char *login);
 

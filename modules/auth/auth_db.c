@@ -16,7 +16,9 @@
 
 /* $n of the statements below. */
 enum { BY_LOGIN_LOGIN, BY_LOGIN__N };
-enum { ADDR_USER, ADDR_ADDRESS, ADDR__N };  /* ADDRESS_KNOWN, _OK */
+enum { ADDR_USER, ADDR_ADDRESS, ADDR__N };  /* ADDRESS_OK */
+enum { KNOWN_USER, KNOWN_ADDRESS, KNOWN_DAYS, KNOWN__N };
+enum { PKNOWN_PHONE, PKNOWN_ADDRESS, PKNOWN_DAYS, PKNOWN__N };
 enum { ME_USER, ME__N };
 enum { PHONE_PHONE, PHONE__N };
 enum { SMS_PHONE, SMS_BODY, SMS__N };
@@ -31,8 +33,18 @@ const char *const auth_db_stmts[STMT__MAX] = {
 	    " coalesce(institution, '') AS institution,"
 	    " disabled OR role = 'insured' AS unusable"
 	    " FROM users WHERE login = $1",
+	/* An address is known for login_known_address_days ($3) after the
+	 * last sign-in from it; an older row no longer counts (XXX: nor is
+	 * it deleted) until a sign-in from it refreshes last_at. */
 	[STMT_ADDRESS_KNOWN] =
-	    "SELECT 1 FROM login_addresses WHERE user_id = $1 AND address = $2",
+	    "SELECT 1 FROM login_addresses WHERE user_id = $1 AND address = $2"
+	    " AND last_at > now() - make_interval(days => $3::int)",
+	[STMT_PHONE_ADDRESS_KNOWN] =
+	    "SELECT 1 FROM login_addresses a JOIN users u ON u.id = a.user_id"
+	    " JOIN persons p ON p.id = u.person_id"
+	    " WHERE p.phone = $1 AND a.address = $2"
+	    " AND a.last_at > now() - make_interval(days => $3::int) LIMIT 1",
+	/* A sign-in from an expired address starts it afresh. */
 	[STMT_ADDRESS_OK] =
 	    "INSERT INTO login_addresses (user_id, address) VALUES ($1, $2)"
 	    " ON CONFLICT (user_id, address) DO UPDATE SET last_at = now()",
@@ -233,15 +245,36 @@ auth_db_staff_user(struct mt_req *req, const char *login,
 
 /* See auth_db.h. */
 int
-auth_db_address_known(struct mt_req *req, long long uid, const char *addr)
+auth_db_address_known(struct mt_req *req, long long uid, const char *addr,
+    int days)
 {
-	char id[24];
-	const char *p[ADDR__N] = { [ADDR_USER] = id, [ADDR_ADDRESS] = addr };
+	char id[24], d[16];
+	const char *p[KNOWN__N] = { [KNOWN_USER] = id, [KNOWN_ADDRESS] = addr,
+	    [KNOWN_DAYS] = d };
 	PGresult *res;
 	int known;
 
 	snprintf(id, sizeof(id), "%lld", uid);
-	if ((known = one_row(req, STMT_ADDRESS_KNOWN, ADDR__N, p, &res)) == 1)
+	snprintf(d, sizeof(d), "%d", days);
+	if ((known = one_row(req, STMT_ADDRESS_KNOWN, KNOWN__N, p, &res)) == 1)
+		PQclear(res);
+	return known;
+}
+
+/* See auth_db.h. */
+int
+auth_db_phone_address_known(struct mt_req *req, const char *phone,
+    const char *addr, int days)
+{
+	char d[16];
+	const char *p[PKNOWN__N] = { [PKNOWN_PHONE] = phone,
+	    [PKNOWN_ADDRESS] = addr, [PKNOWN_DAYS] = d };
+	PGresult *res;
+	int known;
+
+	snprintf(d, sizeof(d), "%d", days);
+	if ((known = one_row(req, STMT_PHONE_ADDRESS_KNOWN, PKNOWN__N, p,
+	    &res)) == 1)
 		PQclear(res);
 	return known;
 }

@@ -22,6 +22,7 @@ enum stmt {
 	STMT_USER_BY_LOGIN,
 	STMT_ADDRESS_KNOWN,
 	STMT_ADDRESS_OK,
+	STMT_PHONE_ADDRESS_KNOWN,
 	STMT_ME,
 	STMT_PHONE_REGION,
 	STMT_SMS_QUEUE,
@@ -54,9 +55,14 @@ int     auth_db_insured_user(struct mt_req *req, struct mt_session *s);
  * 1 found, 0 unknown, -1. */
 int     auth_db_staff_user(struct mt_req *req, const char *login,
             struct mt_session *s, char *hash, size_t size, int *usable);
-/* 1 when user uid has signed in from addr before, 0 if not, -1. */
+/* 1 when user uid has signed in from addr in the last days days, 0 if
+ * not, -1. */
 int     auth_db_address_known(struct mt_req *req, long long uid,
-            const char *addr);
+            const char *addr, int days);
+/* 1 when an insured person with this phone has signed in from addr in
+ * the last days days, 0 if not (an unknown phone alike), -1. */
+int     auth_db_phone_address_known(struct mt_req *req, const char *phone,
+            const char *addr, int days);
 /* Remember that user uid signed in from addr now.  0 or -1. */
 int     auth_db_address_ok(struct mt_req *req, long long uid,
             const char *addr);

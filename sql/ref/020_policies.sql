@@ -105,6 +105,8 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '账号从所有地址累计密码错误次数达到即对未曾登录成功的地址锁定 / Failed logins to one account from all addresses before it locks for every address that never signed in to it'),
 ('login_account_lockout_seconds', 'int', 1, 86400, NULL, '3600', 'API /auth/password-login',
  '账号对未知地址锁定时长（秒，1小时） / Seconds the account stays locked for unknown addresses (1 h)'),
+('login_known_address_days', 'int', 1, 3650, NULL, '90', 'API /auth/password-login',
+ '登录成功过的地址在最后一次成功登录后多少天内视为熟悉地址（不受账号锁定与每日短信上限限制） / Days after its last sign-in that an address stays known (spared the account lock and the daily SMS cap)'),
 ('session_idle_seconds', 'int', 60, 86400, NULL, '1800', 'DESIGN security model',
  '会话空闲超时（秒） / Seconds of inactivity after which a session expires')
 ON CONFLICT (key) DO UPDATE

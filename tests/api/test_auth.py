@@ -1,15 +1,18 @@
 """Module auth: staff sign-in, sessions, lockout (DESIGN security model)."""
+import concurrent.futures
 import contextlib
 import hashlib
 import os
 import random
+import re
 import subprocess
+import threading
 import time
 
-from conftest import (API, VAR, api, assert_error, bearer, client, ctl,
+from conftest import (API, HANG, VAR, api, assert_error, bearer, client, ctl,
                       insured_login, login, loopback_address, new_person,
                       policy, redis, request_code, sms_lines, sql, unique,
-                      wait_sms)
+                      wait_for, wait_sms)
 
 
 def test_login_me_logout_bearer():
@@ -284,3 +287,106 @@ def test_sms_codes_a_day_are_capped_the_same_for_unknown_phones():
     assert answers[p["phone"]] == answers[ghost]
     assert len(wait_sms(p["phone"], 2)) == 2
     assert sms_lines(ghost) == []
+
+
+def sms_code_from(phone, source):
+    """POST /auth/sms-code from source, past the one-a-minute limit."""
+    redis("DEL", "smsrate:" + phone)
+    return api("POST", "/auth/sms-code", source=source, json={"phone": phone})
+
+
+def insured_login_from(person, source):
+    """Sign the person in from source; the response."""
+    def codes():
+        return [m for m in sms_lines(person["phone"])
+                if m["template"] == "login_code"]
+    before = len(codes())
+    r = sms_code_from(person["phone"], source)
+    assert r.status_code == 204, r.text
+    assert wait_for(lambda: len(codes()) > before), sms_lines(person["phone"])
+    code = re.search(r"验证码为(\d{6})", codes()[-1]["text"]).group(1)
+    return api("POST", "/auth/login", source=source, json={
+        "phone": person["phone"], "code": code,
+        "id_number": person["id_number"], "name": person["name"]})
+
+
+def test_sms_daily_cap_never_locks_the_owner_out_at_a_known_address():
+    """Review of A10: ten sms-code requests from any addresses used to
+    keep a person from signing in for 24 hours.  The cap still holds for
+    every other address (known and unknown phones alike), but an address
+    the person has signed in from gets its code (one a minute) and signs
+    in."""
+    p = new_person()
+    home = loopback_address()
+    assert insured_login_from(p, home).status_code == 200
+    strangers = [sms_code_from(p["phone"], loopback_address())
+                 for _ in range(11)]
+    assert [r.status_code for r in strangers[:9]] == [204] * 9
+    assert_error(strangers[-1], 429, "sms_daily_limit", "phone")
+    assert_error(sms_code_from(p["phone"], loopback_address()), 429,
+                 "sms_daily_limit", "phone")
+    # Still one a minute from home.
+    assert insured_login_from(p, home).status_code == 200
+    assert_error(api("POST", "/auth/sms-code", source=home,
+                     json={"phone": p["phone"]}), 429, "sms_too_frequent",
+                 "phone")
+
+
+def test_sms_daily_cap_runs_from_the_first_code():
+    """The cap's window starts at the first code; reaching the cap does
+    not start a new 24 hours."""
+    p = new_person()
+    with default_policy("sms_code_daily_max", "2"):
+        assert sms_code_from(p["phone"], loopback_address()).status_code \
+            == 204
+        redis("EXPIRE", "smsday:" + p["phone"], "5000")   # hours later
+        assert sms_code_from(p["phone"], loopback_address()).status_code \
+            == 204
+        r = sms_code_from(p["phone"], loopback_address())
+        assert_error(r, 429, "sms_daily_limit", "phone")
+        assert int(r.headers["Retry-After"]) <= 5000
+        assert int(redis("TTL", "smsday:" + p["phone"])) <= 5000
+
+
+def test_known_addresses_expire_after_policy_days():
+    """Review of A3: a known address (spared the account lock) used to
+    stay known for ever.  It is known for login_known_address_days (90 by
+    default) after its last sign-in, and each sign-in refreshes it."""
+    user, pw = staff("532300")
+    home = loopback_address()
+    assert password_login(user, pw, home).status_code == 200
+    uid = sql("SELECT id FROM users WHERE login = '%s'", user)[0][0]
+    with policy("532300", "login_account_max_failures", "1"):
+        assert_error(password_login(user, "wrong", loopback_address()), 401,
+                     "login_failed")
+        sql("UPDATE login_addresses SET last_at = now() - interval '91 days'"
+            " WHERE user_id = %s", uid)
+        assert_error(password_login(user, pw, home), 429, "account_locked")
+        with policy("532300", "login_known_address_days", "120"):
+            assert password_login(user, pw, home).status_code == 200
+        # That sign-in refreshed it: known again under 90 days.
+        assert password_login(user, pw, home).status_code == 200
+
+
+def test_parallel_wrong_passwords_are_counted_before_they_are_checked():
+    """Review of A3: the lock was checked before the Argon2 check and the
+    failure counted after it, so parallel wrong passwords all passed the
+    check.  Now at most login_max_failures of them are checked, the rest
+    get 429, and the lock holds for the right password too."""
+    user, pw = staff("532300")
+    src = loopback_address()
+    with policy("532300", "login_max_failures", "1"):
+        start = threading.Barrier(5)
+
+        def wrong(_):
+            start.wait(timeout=HANG)
+            return password_login(user, "wrong", src)
+        with concurrent.futures.ThreadPoolExecutor(5) as pool:
+            answers = list(pool.map(wrong, range(5)))
+        codes = sorted((r.status_code, r.json()["error"]["code"])
+                       for r in answers)
+        assert codes == [(401, "login_failed")] + \
+            [(429, "account_locked")] * 4, codes
+        r = password_login(user, pw, src)
+        assert_error(r, 429, "account_locked")
+        assert 0 < int(r.headers["Retry-After"]) <= 900
