@@ -255,8 +255,9 @@ reply_unknown(struct mt_req *req, const char *name, size_t n)
 
 /*
  * Refuse a member of the JSON body that no field of the route names,
- * one level down for "outer.inner" fields.  Returns 0, or -1 after
- * answering 400 unknown_field.
+ * one level down for "outer.inner" fields, and a group ("outer") that
+ * is neither an object nor null.  Returns 0, or -1 after answering 400
+ * unknown_field or field_invalid.
  */
 static int
 unknown_members_or_reply(struct mt_req *req)
@@ -271,9 +272,14 @@ unknown_members_or_reply(struct mt_req *req)
 			continue;
 		if (!field_outer(req, key))
 			return reply_unknown(req, key, strlen(key));
-		/* Not an object (null, say): the inner fields are absent. */
-		if (!json_object_is_type(val, json_type_object))
+		/* null: the inner fields are absent (a patch removes the
+		 * group).  Any other non-object (a string, say) would drop
+		 * the client's data unseen: refuse it, naming the group. */
+		if (json_object_is_type(val, json_type_null))
 			continue;
+		if (!json_object_is_type(val, json_type_object))
+			return mt_reply_err(req, MT_E_FIELD_INVALID, key, key,
+			    "：应为对象或 null");
 		json_object_object_foreach(val, inner, ival) {
 			(void)ival;
 			n = snprintf(path, sizeof(path), "%s.%s", key, inner);

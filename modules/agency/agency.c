@@ -62,19 +62,21 @@ one_region_or_reply(struct mt_req *req, const char **region)
 }
 
 /*
- * GET /agency/experts?region=&status=: the pool of the caller's region
- * (an admin's choice, else every region).  200 with a page of experts;
+ * GET /agency/experts?region=&status=&limit=&cursor=: the pool of the
+ * caller's region (an admin's choice, else every region), by id (limit
+ * 1-200, default 200).  200 with a page of experts;
  * 404 region_not_found (an agency naming another region); 503.
  */
 static int
 h_experts(struct mt_req *req)
 {
-	const char *region;
+	const char *region, *limit = mt_req_param(req, "limit");
 
 	if (region_scope_or_reply(req, &region) < 0)
 		return -1;
 	return agency_db_reply_experts(req, region,
-	    mt_req_param(req, "status"));
+	    mt_req_param(req, "status"), mt_req_param(req, "cursor"),
+	    limit != NULL ? atoi(limit) : 200);
 }
 
 /* Wake the dispatcher: the pool changed, retry whoever waits. */
@@ -272,6 +274,9 @@ static const struct mt_field f_experts[] = {
 	  "统筹区代码" },
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_expert_status, 0, 16,
 	  "专家状态" },
+	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
+	  "每页条数（1–200）" },
+	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
 	{ NULL },
 };
 

@@ -16,7 +16,8 @@
 
 /* $n of the statements below. */
 enum { POLICY_REGION, POLICY__N };
-enum { EXPERTS_REGION, EXPERTS_STATUS, EXPERTS__N };
+enum { EXPERTS_REGION, EXPERTS_STATUS, EXPERTS_CURSOR, EXPERTS_LIMIT,
+	EXPERTS__N };
 enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
 	ADD_PHONE, ADD_REGION, ADD__N };
 enum { GET_ID, GET_REGION, GET__N };
@@ -36,15 +37,16 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    "  FROM policy_keys k LEFT JOIN policies p"
 	    "   ON p.key = k.key AND p.region = r.code), '[]'::json))::text"
 	    " AS policy FROM regions r WHERE r.code = $1",
-	/* Items of a page (mt_reply_items: the JSON, then the cursor; one
-	 * page of at most 500, none). */
+	/* Items of a page (mt_reply_items: the JSON, then the cursor). */
 	[STMT_EXPERTS] =
-	    "SELECT expert_json(e.user_id)::text AS item FROM experts e"
+	    "SELECT expert_json(e.user_id)::text AS item,"
+	    " e.user_id AS next_cursor FROM experts e"
 	    " JOIN users u ON u.id = e.user_id"
 	    " JOIN institutions i ON i.code = u.institution"
 	    " WHERE ($1::text IS NULL OR i.region = $1)"
 	    " AND ($2::text IS NULL OR e.status = $2)"
-	    " ORDER BY e.user_id LIMIT 500",
+	    " AND ($3::bigint IS NULL OR e.user_id > $3::bigint)"
+	    " ORDER BY e.user_id LIMIT $4::int",
 	[STMT_EXPERT_ADD] =
 	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)::text"
 	    " AS result",
@@ -138,18 +140,23 @@ reply_row(struct mt_req *req, int stmt, int n, const char *const *p,
 /* See agency_db.h. */
 int
 agency_db_reply_experts(struct mt_req *req, const char *region,
-    const char *status)
+    const char *status, const char *cursor, int limit)
 {
+	char lim[16];
 	const char *p[EXPERTS__N] = {
 		[EXPERTS_REGION] = region,
 		[EXPERTS_STATUS] = status,
+		[EXPERTS_CURSOR] = cursor,
+		[EXPERTS_LIMIT] = lim,
 	};
 	PGresult *res;
 
+	/* One row more than shown: its presence means a next page. */
+	snprintf(lim, sizeof(lim), "%d", limit + 1);
 	if ((res = mt_db_query_or_reply(req, STMT_EXPERTS, EXPERTS__N,
 	    p)) == NULL)
 		return -1;
-	return mt_reply_items(req, res, 500);
+	return mt_reply_items(req, res, limit);
 }
 
 /*

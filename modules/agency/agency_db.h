@@ -50,9 +50,10 @@ struct agency_queue_query {
 };
 
 /* 200 with a page of the experts of region (NULL: all) in status
- * (NULL: any). */
+ * (NULL: any): at most limit, ids above cursor (NULL: from the first),
+ * next_cursor set when more follow. */
 int     agency_db_reply_experts(struct mt_req *req, const char *region,
-            const char *status);
+            const char *status, const char *cursor, int limit);
 /* Make the expert (create_expert, R-CER-1); its user id into *id.  Its
  * refusals: 409 login_taken, 422 institution_not_found, ... */
 int     agency_db_create_expert(struct mt_req *req,

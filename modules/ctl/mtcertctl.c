@@ -57,6 +57,7 @@ enum stmt {
 	STMT_REPEATABLES_TABLE,
 	STMT_REPEATABLE_CURRENT,
 	STMT_REPEATABLE_RECORD,
+	STMT_REBUILD_VIEWS,
 	STMT_USER_UPSERT,
 	STMT_PERSON_UPSERT,
 	STMT_EXPERT_ADD,
@@ -90,6 +91,9 @@ static const char *const stmts[STMT__MAX] = {
 	    "INSERT INTO schema_repeatables (name, sha256) VALUES ($1, $2)"
 	    " ON CONFLICT (name) DO UPDATE"
 	    " SET sha256 = EXCLUDED.sha256, applied_at = now()",
+	/* Once per migrate that applied any file of sql/fn/ (defined in
+	 * fn/20_applications.sql). */
+	[STMT_REBUILD_VIEWS] = "SELECT rebuild_application_views()",
 	/* login $1, role $2, hash $3, region $4, institution $5, ID number
 	 * $6; $7: keep an existing account as it is (demo users must never
 	 * get their published passwords back on a restart).  No row: the
@@ -156,6 +160,9 @@ connect_db(void)
 		die_db("cannot connect to PostgreSQL");
 }
 
+/* The file being applied (migrate), named first in an error message. */
+static const char *err_file;
+
 /* res when it succeeded; else say why and exit 1 (2 when a constraint
  * refused the input, with bad23 set).  A file of comments only (an
  * emptied migration) is no failure. */
@@ -168,7 +175,11 @@ checked(PGresult *res, int bad23)
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
 	    st == PGRES_EMPTY_QUERY)
 		return res;
-	fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
+	if (err_file != NULL)
+		fprintf(stderr, "mtcertctl: %s: %s", err_file,
+		    PQresultErrorMessage(res));
+	else
+		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	PQclear(res);
 	PQfinish(conn);
@@ -276,15 +287,27 @@ sql_files(const char *dir, size_t *n)
 	return names;
 }
 
+/* Begin a transaction holding the migrators' lock: every step of
+ * migrate, the CREATE TABLE IF NOT EXISTS of its own tables included,
+ * runs under it, so two migrators never race. */
+static void
+begin_locked(void)
+{
+	exec0(STMT_BEGIN);
+	exec0(STMT_MIGRATOR_LOCK);
+}
+
 /*
  * Apply the files of sql/fn/ (the one live definition of each function,
  * view and trigger) whose SHA-256 differs from the one recorded in
  * schema_repeatables, in name order, all in one transaction, after the
  * numbered migrations.  Only changed files, not all of them every time:
  * re-creating a trigger locks its table (events, applications) against
- * the running service, and 20_applications.sql rebuilds every stored
- * progress view, so an unchanged file is left alone.  Exits 1 when a file
- * fails (nothing of this step is kept), 2 when sql/fn cannot be read.
+ * the running service.  When any file was applied, every stored progress
+ * view is rebuilt once (rebuild_application_views), whichever file it
+ * was: a new mask_phone reaches the stored views too.  Files are said
+ * applied only after COMMIT.  Exits 1 when a file fails, naming it
+ * (nothing of this step is kept), 2 when sql/fn cannot be read.
  */
 static void
 apply_repeatables(void)
@@ -295,12 +318,13 @@ apply_repeatables(void)
 	size_t n, i;
 	PGresult *res;
 	int applied = 0;
+	char *done, fname[300];
 
-	exec0(STMT_REPEATABLES_TABLE);
 	dir = mt_xasprintf("%s/fn", mt_cfg.sql_dir);
 	files = sql_files(dir, &n);
-	exec0(STMT_BEGIN);
-	exec0(STMT_MIGRATOR_LOCK);
+	done = mt_xcalloc(n > 0 ? n : 1, 1);
+	begin_locked();
+	exec0(STMT_REPEATABLES_TABLE);
 	for (i = 0; i < n; i++) {
 		sql = read_file(dir, files[i]);
 		crypto_hash_sha256(h, (const unsigned char *)sql, strlen(sql));
@@ -309,16 +333,29 @@ apply_repeatables(void)
 		p[1] = sha;
 		res = exec_stmt(STMT_REPEATABLE_CURRENT, 2, p);
 		if (PQntuples(res) == 0) {
+			snprintf(fname, sizeof(fname), "fn/%s", files[i]);
+			err_file = fname;
 			run0(sql);
+			err_file = NULL;
 			PQclear(exec_stmt(STMT_REPEATABLE_RECORD, 2, p));
-			printf("applied fn/%s\n", files[i]);
+			done[i] = 1;
 			applied++;
 		}
 		PQclear(res);
 		free(sql);
-		free(files[i]);
+	}
+	if (applied > 0) {
+		err_file = "rebuilding the stored progress views";
+		exec0(STMT_REBUILD_VIEWS);
+		err_file = NULL;
 	}
 	exec0(STMT_COMMIT);
+	for (i = 0; i < n; i++) {
+		if (done[i])
+			printf("applied fn/%s\n", files[i]);
+		free(files[i]);
+	}
+	free(done);
 	free(files);
 	free(dir);
 	printf("functions: %d applied, %zu files\n", applied, n);
@@ -336,9 +373,11 @@ cmd_migrate(void)
 	char **files, *sql, version[64];
 	size_t n, i;
 	PGresult *res;
-	int applied = 0;
+	int applied = 0, done;
 
+	begin_locked();
 	exec0(STMT_MIGRATIONS_TABLE);
+	exec0(STMT_COMMIT);
 	files = sql_files(mt_cfg.sql_dir, &n);
 	/* The version is the number before '_': two files with one number
 	 * would silently skip the second, so refuse that outright. */
@@ -351,20 +390,25 @@ cmd_migrate(void)
 	for (i = 0; i < n; i++) {
 		snprintf(version, sizeof(version), "%.*s",
 		    (int)strcspn(files[i], "_."), files[i]);
-		exec0(STMT_BEGIN);
-		exec0(STMT_MIGRATOR_LOCK);
+		begin_locked();
 		p[0] = version;
 		res = exec_stmt(STMT_MIGRATION_APPLIED, 1, p);
+		done = 0;
 		if (PQntuples(res) == 0) {
 			sql = read_file(mt_cfg.sql_dir, files[i]);
+			err_file = files[i];
 			run0(sql);
+			err_file = NULL;
 			PQclear(exec_stmt(STMT_MIGRATION_RECORD, 1, p));
-			printf("applied %s\n", files[i]);
-			applied++;
+			done = 1;
 			free(sql);
 		}
 		PQclear(res);
 		exec0(STMT_COMMIT);
+		if (done) {
+			printf("applied %s\n", files[i]);
+			applied++;
+		}
 		free(files[i]);
 	}
 	free(files);

@@ -15,6 +15,7 @@
  * region, never name, ID number or phone; a second-stage expert never
  * sees the first opinion.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "mt_error.h"
@@ -43,15 +44,18 @@ redis_done(redisReply *r)
 }
 
 /*
- * GET /expert/tasks?state=: the caller's tasks, newest first, at most
- * 200, blind (R-CER-2).  200; 400 unknown state; 401/403 not an expert
+ * GET /expert/tasks?state=&limit=&cursor=: a page of the caller's
+ * tasks, newest first (limit 1-200, default 200), blind (R-CER-2).  200; 400 unknown state; 401/403 not an expert
  * (host); 503 database down.
  */
 static int
 h_tasks(struct mt_req *req)
 {
+	const char *limit = mt_req_param(req, "limit");
+
 	return review_db_reply_tasks(req, req->session->user_id,
-	    mt_req_param(req, "state"));
+	    mt_req_param(req, "state"), mt_req_param(req, "cursor"),
+	    limit != NULL ? atoi(limit) : 200);
 }
 
 /* The caller's task named by the path. */
@@ -170,6 +174,9 @@ valid_text(const char *s)
 
 static const struct mt_field f_tasks[] = {
 	{ "state", MT_IN_QUERY, MT_F_STRING, valid_state, 0, 16, "任务状态" },
+	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
+	  "每页条数（1–200）" },
+	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
 	{ NULL },
 };
 static const struct mt_field f_aid[] = { F_AID, { NULL } };

@@ -3,7 +3,7 @@
  * over them (see review_db.h).  Parameters are filled by name through a
  * per-statement enum; the engine's result column is read by its name
  * ("result"); the task list goes to mt_reply_items, whose column 0 is
- * each item's JSON ("task").
+ * each item's JSON ("task") and column 1 its cursor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ const char *const review_db_stmts[REVIEW_STMT__MAX] = {
 	    "   'media_type', m.media_type) ORDER BY m.id), '[]')"
 	    "  FROM materials m JOIN material_kinds mk ON mk.code = m.kind"
 	    "  WHERE m.application_id = a.id AND m.deleted_at IS NULL),"
-	    " 'decision', x.decision)::text AS task"
+	    " 'decision', x.decision)::text AS task, x.id AS next_cursor"
 	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
 	    " JOIN persons p ON p.id = a.person_id"
 	    " JOIN diseases d ON d.code = a.disease"
@@ -46,7 +46,8 @@ const char *const review_db_stmts[REVIEW_STMT__MAX] = {
 	    "  WHEN 'pushed' THEN x.state = 'pushed' AND x.accept_deadline > now()"
 	    "  WHEN 'accepted' THEN x.state = 'accepted'"
 	    "  ELSE x.state = 'decided' END"
-	    " ORDER BY x.id DESC LIMIT 200",
+	    " AND ($3::bigint IS NULL OR x.id < $3::bigint)"
+	    " ORDER BY x.id DESC LIMIT $4::int",
 	[REVIEW_STMT_ACCEPT] = "SELECT accept_assignment($1, $2)::text AS result",
 	[REVIEW_STMT_REFUSE] = "SELECT refuse_assignment($1, $2, $3)::text AS result",
 	[REVIEW_STMT_DECIDE] = "SELECT decide_assignment($1, $2, $3, $4, $5)::text AS result",
@@ -56,7 +57,7 @@ const char *const review_db_stmts[REVIEW_STMT__MAX] = {
 };
 
 /* The parameters of each statement, by name. */
-enum { TASKS_EXPERT, TASKS_STATE, TASKS__N };
+enum { TASKS_EXPERT, TASKS_STATE, TASKS_CURSOR, TASKS_LIMIT, TASKS__N };
 enum { ACCEPT_AID, ACCEPT_EXPERT, ACCEPT__N };
 enum { REFUSE_AID, REFUSE_EXPERT, REFUSE_REASON, REFUSE__N };
 enum { DECIDE_AID, DECIDE_EXPERT, DECIDE_VERDICT, DECIDE_OPINION,
@@ -65,19 +66,24 @@ enum { REASON_CODE, REASON__N };
 
 /* See review_db.h. */
 int
-review_db_reply_tasks(struct mt_req *req, long long expert, const char *state)
+review_db_reply_tasks(struct mt_req *req, long long expert, const char *state,
+    const char *cursor, int limit)
 {
-	char me[24];
+	char me[24], lim[16];
 	const char *p[TASKS__N];
 	PGresult *res;
 
 	snprintf(me, sizeof(me), "%lld", expert);
+	/* One row more than shown: its presence means a next page. */
+	snprintf(lim, sizeof(lim), "%d", limit + 1);
 	p[TASKS_EXPERT] = me;
 	p[TASKS_STATE] = state;
+	p[TASKS_CURSOR] = cursor;
+	p[TASKS_LIMIT] = lim;
 	res = mt_db_query_or_reply(req, REVIEW_STMT_TASKS, TASKS__N, p);
 	if (res == NULL)
 		return -1;
-	return mt_reply_items(req, res, 200);
+	return mt_reply_items(req, res, limit);
 }
 
 /*

@@ -38,9 +38,11 @@ struct review_decision {
 	const char      *reason_code;   /* NULL when none */
 };
 
-/* Answer the expert's task list for state (NULL: pushed and accepted). */
+/* Answer a page of the expert's task list for state (NULL: pushed and
+ * accepted): at most limit tasks older than cursor (NULL: from the
+ * newest), next_cursor set when more follow. */
 int     review_db_reply_tasks(struct mt_req *req, long long expert,
-            const char *state);
+            const char *state, const char *cursor, int limit);
 /*
  * The engine's operations (sql/fn/30_review.sql).  On success *out is
  * the engine's JSON result (the caller puts it): accept {assignment,

@@ -317,6 +317,15 @@ BEGIN
                               'cancelled', gone);
 END $$;
 
--- The stored views follow this file: whenever it changes (and so is
--- applied again), every view is rebuilt with the definitions above.
-UPDATE application_views SET view = application_view(application_id);
+-- Every stored progress view rebuilt with the definitions of sql/fn/
+-- (application_view, event_text, mask_id, mask_phone...).  mtcertctl
+-- migrate calls it once, at the end of the transaction that applied any
+-- file of sql/fn/, so a change to any of them reaches the stored views.
+-- Returns the number of views rebuilt.
+CREATE OR REPLACE FUNCTION rebuild_application_views() RETURNS bigint
+LANGUAGE sql AS $$
+    WITH r AS (UPDATE application_views
+               SET view = application_view(application_id)
+               RETURNING 1)
+    SELECT count(*) FROM r;
+$$;

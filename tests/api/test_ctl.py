@@ -1,12 +1,13 @@
 """mtcertctl: migrate, load-reference, person, user and policy commands
 (issue 2 item 5).  Exit 0 on success, 2 with a clear message on bad input."""
+import json
 import os
 import re
 import shutil
 import subprocess
 
-from conftest import CTL, VAR, ROOT, api, assert_error, bearer, ctl, login, \
-    sql, unique
+from conftest import CTL, VAR, ROOT, api, assert_error, bearer, ctl, draft, \
+    insured_login, login, new_person, sql, unique
 
 
 def check_digit(body17):
@@ -68,6 +69,80 @@ def test_changed_function_file_is_reapplied(tmp_path):
     assert "applied fn/40_experts.sql" in out, out
     assert "functions: 1 applied" in out, out
     assert not _has_marker(marker)
+
+
+def _copied_sql(tmp_path):
+    """A copy of sql/ and a config naming it."""
+    copy = tmp_path / "sql"
+    shutil.copytree(os.path.join(ROOT, "sql"), copy)
+    conf = tmp_path / "mtcert.conf"
+    with open(os.path.join(VAR, "mtcert.conf")) as f:
+        conf.write_text(re.sub(r"(?m)^sql_dir = .*$", "sql_dir = %s" % copy,
+                               f.read()))
+    return copy, conf
+
+
+def _migrate_with(conf):
+    return subprocess.run([CTL, "--config", str(conf), "migrate"],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_failing_function_file_is_named_and_nothing_kept(tmp_path):
+    """A file of sql/fn/ that fails: exit non-zero, the message names the
+    file, no checksum is recorded (not even of a file before it that
+    applied cleanly), and nothing is said applied: the transaction was
+    rolled back."""
+    copy, conf = _copied_sql(tmp_path)
+    util = copy / "fn" / "10_util.sql"
+    util.write_text(util.read_text() + "\n-- changed by test_ctl\n")
+    review = copy / "fn" / "30_review.sql"
+    review.write_text(review.read_text() +
+                      "\nSELECT no_such_function_r3_test();\n")
+    before = sql("SELECT name, sha256 FROM schema_repeatables ORDER BY 1")
+    try:
+        cp = _migrate_with(conf)
+        assert cp.returncode != 0, (cp.stdout, cp.stderr)
+        assert "fn/30_review.sql" in cp.stderr, cp.stderr
+        assert "no_such_function_r3_test" in cp.stderr, cp.stderr
+        assert "applied fn/" not in cp.stdout, cp.stdout
+        assert sql("SELECT name, sha256 FROM schema_repeatables"
+                   " ORDER BY 1") == before
+    finally:
+        out = ctl("migrate").stdout
+    assert "functions: 0 applied" in out, out
+
+
+def test_changed_util_file_rebuilds_stored_views(tmp_path):
+    """A change to mask_id (fn/10_util.sql) reaches the stored progress
+    views: any applied file of sql/fn/ rebuilds them, once, not only a
+    change to fn/20_applications.sql."""
+    token = insured_login(new_person())["token"]
+    app = draft(token)
+
+    def stored_id_number():
+        view = json.loads(sql("SELECT view FROM application_views"
+                              " WHERE application_id = %s", app["id"])[0][0])
+        return view["applicant"]["id_number"]
+
+    assert "*" in stored_id_number()
+    copy, conf = _copied_sql(tmp_path)
+    util = copy / "fn" / "10_util.sql"
+    text = util.read_text()
+    old = "ELSE left(s, 4) || repeat('*', length(s) - 8) || right(s, 4) END"
+    assert old in text
+    util.write_text(text.replace(
+        old, "ELSE left(s, 4) || repeat('#', length(s) - 8) || right(s, 4) END"))
+    try:
+        cp = _migrate_with(conf)
+        assert cp.returncode == 0, (cp.stdout, cp.stderr)
+        assert "applied fn/10_util.sql" in cp.stdout, cp.stdout
+        assert "functions: 1 applied" in cp.stdout, cp.stdout
+        assert "#" in stored_id_number()
+        assert "*" not in stored_id_number()
+    finally:
+        out = ctl("migrate").stdout
+    assert "applied fn/10_util.sql" in out, out
+    assert "*" in stored_id_number() and "#" not in stored_id_number()
 
 
 def test_load_reference_is_idempotent():

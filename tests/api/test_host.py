@@ -314,3 +314,28 @@ def test_contract_declares_405_413_415_the_host_answers():
         assert "405" in op["responses"], (method, path)
         if "requestBody" in op:
             assert {"413", "415"} <= set(op["responses"]), (method, path)
+
+
+def test_group_field_of_the_wrong_type_is_400_naming_it():
+    """A group field ("agent") sent as a string, number or array is refused
+    400 field_invalid naming it, on create and on patch, instead of being
+    skipped with its data lost; null still means absent."""
+    p = new_person()
+    tok = insured_login(p)["token"]
+    base = {"disease_code": "D013", "phone": p["phone"],
+            "medical_record_no": "G1", "designated_institution": "H41120000001"}
+    for bad in ("张三", 5, ["张三"], True):
+        err = assert_error(api("POST", "/applications", headers=bearer(tok),
+                               json=dict(base, agent=bad)),
+                           400, "field_invalid", "agent")
+        assert "agent" in err["message"]
+    assert api("GET", "/applications", headers=bearer(tok)).json()["items"] \
+        == []
+    agent = {"name": "李代办", "id_number": "140100197107210154",
+             "relation": "子女", "phone": "13900000001"}
+    app = draft(tok, agent=agent)
+    assert_error(api("PATCH", "/applications/%s" % app["id"],
+                     headers=bearer(tok), json={"agent": "张三"}),
+                 400, "field_invalid", "agent")
+    r = api("GET", "/applications/%s" % app["id"], headers=bearer(tok))
+    assert r.json()["agent"]["name"] == "李代办"

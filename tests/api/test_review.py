@@ -790,3 +790,28 @@ def test_expiry_and_repush_go_on_while_redis_is_down():
         capture_output=True, text=True).stdout.strip() == "1")
     assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
                                 b["id"]) == [["expired"]])
+
+
+def test_task_list_pages_with_a_cursor():
+    """More tasks than a page: the page is cut with a next_cursor that
+    leads to the rest (newest first), never silently."""
+    admin, reg, (e,) = region_with_experts(ONCO, n=1)
+    aids = sorted(live_assignment(submitted_application(
+        reg, disease="D001")[1]["id"])["id"] for _ in range(3))[::-1]
+
+    def page(**params):
+        r = api("GET", "/expert/tasks", headers=bearer(e["token"]),
+                params=params)
+        assert r.status_code == 200, r.text
+        return r.json()
+    first = page(limit=2)
+    assert [t["id"] for t in first["items"]] == aids[:2]
+    assert first["next_cursor"] == str(aids[1])
+    rest = page(limit=2, cursor=first["next_cursor"])
+    assert [t["id"] for t in rest["items"]] == aids[2:]
+    assert rest["next_cursor"] is None
+    whole = page()
+    assert [t["id"] for t in whole["items"]] == aids
+    assert whole["next_cursor"] is None
+    assert_error(api("GET", "/expert/tasks", headers=bearer(e["token"]),
+                     params={"limit": 0}), 400, "field_invalid", "limit")
