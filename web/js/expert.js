@@ -161,10 +161,16 @@ function taskCard(t, countdowns, reload) {
 }
 
 async function findTask(aid) {
+  // Each list pages with a cursor (newest first): follow it to the end.
   for (const state of ['accepted', 'decided', 'pushed']) {
-    const r = await api('GET', '/expert/tasks?state=' + state);
-    const t = r.items.find((x) => String(x.id) === String(aid));
-    if (t) return t;
+    let cursor = null;
+    do {
+      const r = await api('GET', '/expert/tasks?state=' + state +
+        (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+      const t = r.items.find((x) => String(x.id) === String(aid));
+      if (t) return t;
+      cursor = r.next_cursor;
+    } while (cursor);
   }
   return null;
 }
