@@ -3,6 +3,10 @@
 -- qualification and the dispatcher's batches.  Only mtcert-dispatcher
 -- pushes and expires; PostgreSQL decides every race with a conditional
 -- update.  How files in sql/fn/ are applied: see 10_util.sql.
+-- Lock order, in every function here and in withdraw_application: an
+-- assignment, then its expert (the miss count), then the application;
+-- push_assignment locks only the application (it creates its assignment),
+-- expire_batch goes in expert order.  One order: no deadlock.
 
 -- Title order for the pool rule (R-CER-1: intermediate or higher).
 CREATE OR REPLACE FUNCTION title_rank(t text) RETURNS integer

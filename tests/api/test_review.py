@@ -635,6 +635,49 @@ def test_withdraw_after_accept_cancels_the_review():
                    app["id"])
 
 
+def test_withdraw_racing_a_decision_is_no_deadlock():
+    """A withdraw racing the expert's decision, made deterministic: a
+    session does what decide_assignment does first (locks the accepted
+    assignment), the withdraw arrives through the API and waits, then the
+    session runs decide_assignment.  With two lock orders (withdraw: the
+    application, then the assignment; decide: the other way round) that
+    was "deadlock detected" and a 503; with one, the decision wins, the
+    withdraw answers 409 and the application is approved."""
+    reg, tok, app, a, e = pushed_application()
+    assert accept(e, a["id"]).status_code == 200
+    session = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p",
+         os.environ.get("MTCERT_PG_PORT", "5433"), "-U", "mtcert", "-d",
+         "mtcert", "-qAtX", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        session.stdin.write("BEGIN;\nUPDATE assignments SET ended_at ="
+                            " ended_at WHERE id = %d;\nSELECT 'locked';\n"
+                            % a["id"])
+        session.stdin.flush()
+        assert session.stdout.readline().strip() == "locked"
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            w = pool.submit(withdraw, tok, app["id"])
+            assert wait_for(lambda: sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type"
+                " = 'Lock' AND query LIKE '%%withdraw_application%%'"
+                " AND pid <> pg_backend_pid()") == [["1"]])
+            session.stdin.write("SELECT decide_assignment(%d, %d, 'approve',"
+                                " '符合认定标准', NULL);\nCOMMIT;\n"
+                                % (a["id"], e["id"]))
+            out, err = session.communicate(timeout=60)
+            r = w.result(timeout=60)
+    finally:
+        if session.poll() is None:
+            session.kill()
+    assert "deadlock" not in err and session.returncode == 0, err
+    assert_error(r, 409, "application_not_withdrawable")
+    assert status(tok, app["id"])["status"] == "approved"
+    assert sql("SELECT state FROM assignments WHERE id = %s", a["id"]) == \
+        [["decided"]]
+
+
 def test_no_withdraw_after_the_decision():
     reg, tok, app, a, e = pushed_application()
     assert accept(e, a["id"]).status_code == 200
