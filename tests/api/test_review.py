@@ -209,14 +209,16 @@ def test_three_misses_disqualify_and_notify_the_hospital():
             headers=bearer(admin))
     assert r.status_code == 200 and r.json()["status"] == "active"
     assert r.json()["consecutive_misses"] == 0
-    # Back in the pool: the waiting application gets a new round with the
-    # only expert there is (issue 9 A4: it never waits for good).
-    b = live_assignment(app["id"])
-    assert b["expert"] == lazy["id"] and b["id"] != a["id"]
-    assert sql("SELECT data->>'round' FROM events WHERE type = 'pushed'"
-               " AND (data->>'assignment')::bigint = %s", b["id"]) == [["2"]]
-    # A new expert comes before anyone's second round.
+    # Back in the pool, but it refused the waiting application: never
+    # drawn for that one again (a refusal is an explicit no); a new expert
+    # is, in the first round.
     fresh = new_expert(admin, reg["hospitals"][2], ONCO)
+    b = live_assignment(app["id"])
+    assert b["expert"] == fresh["id"] and b["id"] != a["id"]
+    assert pushed_round(b["id"]) == 1
+    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s"
+               " AND expert_id = %s", app["id"], lazy["id"]) == [["1"]]
+    # A new expert comes before anyone's second round.
     tok, later = submitted_application(reg, disease="D001")
     c = live_assignment(later["id"])
     assert c["expert"] in (lazy["id"], fresh["id"])
@@ -704,10 +706,11 @@ def waiting(app_id):
 
 
 def test_new_rounds_never_go_to_the_first_stage_decider():
-    """A4: once every eligible expert has refused or missed a stage, a new
-    round among them (never the expert who decided stage 1, never a
-    disqualified one); when nobody at all is left it waits, and the
-    applicant is told so instead of "专家认定中" and a date."""
+    """A4: the re-review never goes to the expert who decided stage 1;
+    the only other one refused it, which is an explicit no: it is not
+    asked again (a new round would cost it its qualification through
+    miss_limit), the application waits, and the applicant is told so
+    instead of "专家认定中" and a date."""
     admin, reg, ex = region_with_experts(CARDIO)      # D013: double review
     tok, app = submitted_application(reg, disease="D013")
     a = live_assignment(app["id"], stage=1)
@@ -715,24 +718,58 @@ def test_new_rounds_never_go_to_the_first_stage_decider():
     other = next(e for e in ex if e["id"] != first["id"])
     assert accept(first, a["id"]).status_code == 200
     assert decide(first, a["id"], "approve").status_code == 200
-    for rnd in (1, 2, 3):                             # miss_limit is 3
-        b = live_assignment(app["id"], stage=2)
-        assert b["expert"] == other["id"] and pushed_round(b["id"]) == rnd
-        refuse(other, b["id"])
+    b = live_assignment(app["id"], stage=2)
+    assert b["expert"] == other["id"] and pushed_round(b["id"]) == 1
+    refuse(other, b["id"])
     assert waiting(app["id"])
-    assert sql("SELECT status FROM experts WHERE user_id = %s", other["id"]) \
-        == [["disqualified"]]
-    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s"
-               " AND stage = 2 AND expert_id = %s", app["id"],
-               first["id"]) == [["0"]]
+    assert sql("SELECT status, consecutive_misses FROM experts"
+               " WHERE user_id = %s", other["id"]) == [["active", "1"]]
+    assert sql("SELECT expert_id FROM assignments WHERE application_id = %s"
+               " AND stage = 2", app["id"]) == [[str(other["id"])]]
     body = status(tok, app["id"])
     assert body["status"] == "in_review"
     assert body["expected_decision_date"] is None     # no false date
     assert body["waiting_for_expert"]["text"].startswith(WAITING)
-    texts = [x["text"] for x in body["timeline"]]
-    assert "已推送给复审专家（第2轮分配）" in texts
     mine = api("GET", "/applications", headers=bearer(tok)).json()["items"]
     assert [i["waiting_for_expert"] is not None for i in mine] == [True]
+
+
+def test_refusers_are_never_asked_again_who_missed_it_is():
+    """A refusal is an explicit no (a conflict of interest, say): an
+    expert who refused an application is never drawn for it again, so one
+    application nobody takes costs nobody the qualification; an expert who
+    only let it expire gets a new round; once nobody is left it waits and
+    the agency sees it stuck."""
+    admin, reg, ex = region_with_experts(ONCO, n=3)   # D001: single review
+    tok, app = submitted_application(reg, disease="D001")
+    r1 = live_assignment(app["id"])
+    refuse(by_id(ex, r1["expert"]), r1["id"])
+    r2 = live_assignment(app["id"])
+    assert r2["expert"] != r1["expert"]
+    refuse(by_id(ex, r2["expert"]), r2["id"])
+    m = live_assignment(app["id"])
+    assert m["expert"] not in (r1["expert"], r2["expert"])
+    # Missed: past its deadline, expired as the dispatcher would.
+    sql("UPDATE assignments SET accept_deadline = now() WHERE id = %s", m["id"])
+    sql("SELECT expire_assignment(%s)", m["id"])
+    again = live_assignment(app["id"])
+    assert again["id"] != m["id"] and again["expert"] == m["expert"]
+    assert pushed_round(again["id"]) == 2
+    refuse(by_id(ex, m["expert"]), again["id"])
+    assert waiting(app["id"])
+    assert sql("SELECT count(*) FROM experts WHERE user_id IN (%s)"
+               " AND status = 'active'", ", ".join(str(e["id"]) for e in ex)) \
+        == [["3"]]
+    assert dict(sql("SELECT expert_id, count(*) FROM assignments"
+                    " WHERE application_id = %s GROUP BY 1", app["id"])) \
+        == {str(r1["expert"]): "1", str(r2["expert"]): "1",
+            str(m["expert"]): "2"}
+    sql("UPDATE applications SET unassigned_since = now() - interval '25 hours'"
+        " WHERE id = %s", app["id"])                 # default: 24 hours
+    q = api("GET", "/agency/applications", headers=bearer(admin),
+            params={"region": reg["region"], "status": "unassigned"})
+    assert [i["stuck"] for i in q.json()["items"] if i["id"] == app["id"]] \
+        == [True]
 
 
 def test_waiting_applicant_gets_one_sms_and_the_agency_sees_it_stuck():
