@@ -568,7 +568,10 @@ def test_withdrawn_before_the_push_is_never_pushed():
     r = api("POST", "/applications/%s/withdraw" % app["id"], headers=bearer(tok))
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     new_expert(admin, reg["hospitals"][1], ONCO)            # pool changes
-    time.sleep(1.5)
+    # Asserted once the dispatcher has pushed a later application of the
+    # region (a pass after the pool changed), not after a sleep.
+    _, later = submitted_application(reg, disease="D001")
+    live_assignment(later["id"])
     assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
                app["id"]) == [["0"]]
     assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
@@ -613,9 +616,15 @@ def test_withdraw_while_pushed_cancels_the_task():
     assert redis("ZSCORE", "timers:{%s}" % reg["region"], str(a["id"])) == ""
     assert wait_for(lambda: any("已取消" in m["text"] and str(a["id"]) in
                                 m["text"] for m in sms_lines("13700001234")), 10)
-    time.sleep(1.5)
+    # Nothing pushed again: asserted once the dispatcher has made a pass
+    # after the withdraw (an application of the region submitted later
+    # has been pushed), not after a sleep a slow machine outlasts.
+    _, later = submitted_application(reg, disease="D001")
+    live_assignment(later["id"])
     assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
                app["id"]) == [["1"]]
+    assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
+               app["id"]) == [["t"]]
     assert_error(withdraw(tok, app["id"]), 409, "application_not_withdrawable")
 
 
