@@ -115,22 +115,27 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " ORDER BY a.id DESC LIMIT $7::int",
 	[STMT_OWNED] =
 	    "SELECT a.status FROM applications a WHERE a.id = $1 AND " SCOPE,
+	/* The scope in the statement too: alone, it can change only the
+	 * caller's own application (the caller checked it before). */
 	[STMT_PATCH] =
-	    "WITH a AS (UPDATE applications SET"
-	    " phone = coalesce($2, phone),"
-	    " medical_record_no = coalesce($3, medical_record_no),"
-	    " designated_institution = coalesce($4, designated_institution),"
-	    " agent_name = CASE WHEN $5 THEN $6 ELSE agent_name END,"
-	    " agent_id_number = CASE WHEN $5 THEN $7 ELSE agent_id_number END,"
-	    " agent_relation = CASE WHEN $5 THEN $8 ELSE agent_relation END,"
-	    " agent_phone = CASE WHEN $5 THEN $9 ELSE agent_phone END,"
+	    "WITH u AS (UPDATE applications a SET"
+	    " phone = coalesce($7, phone),"
+	    " medical_record_no = coalesce($8, medical_record_no),"
+	    " designated_institution = coalesce($9, designated_institution),"
+	    " agent_name = CASE WHEN $10 THEN $11 ELSE agent_name END,"
+	    " agent_id_number = CASE WHEN $10 THEN $12"
+	    "  ELSE agent_id_number END,"
+	    " agent_relation = CASE WHEN $10 THEN $13 ELSE agent_relation END,"
+	    " agent_phone = CASE WHEN $10 THEN $14 ELSE agent_phone END,"
 	    " updated_at = now()"
-	    " WHERE id = $1 AND status IN " EDITABLE " RETURNING id),"
+	    " WHERE a.id = $1 AND a.status IN " EDITABLE " AND " SCOPE
+	    " RETURNING a.id),"
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
-	    "  actor_role) SELECT id, 'updated', $10, $11 FROM a)"
-	    " SELECT id FROM a",
+	    "  actor_role) SELECT id, 'updated', $6::bigint, $2 FROM u)"
+	    " SELECT id FROM u",
 	[STMT_WITHDRAW] =
-	    "SELECT withdraw_application($1, $2, $3)::text AS withdrawn",
+	    "SELECT withdraw_application($1, $6::bigint, $2, $3::bigint, $4,"
+	    " $5)::text AS withdrawn",
 	[STMT_MATERIAL_RULES] =
 	    "SELECT dm.kind IS NOT NULL AS needed,"
 	    " coalesce(mk.name, '') AS kind_name,"
@@ -166,11 +171,13 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " 'uploaded_at', created_at)::text AS material FROM m",
 	[STMT_MATERIAL_DELETE] =
 	    "WITH m AS (UPDATE materials SET deleted_at = now()"
-	    "  WHERE id = $2 AND application_id = $1 AND deleted_at IS NULL"
-	    "  AND EXISTS (SELECT 1 FROM applications WHERE id = $1"
-	    "   AND status IN " EDITABLE ") RETURNING id, kind),"
+	    "  WHERE id = $7 AND application_id = $1 AND deleted_at IS NULL"
+	    "  AND EXISTS (SELECT 1 FROM applications a WHERE a.id = $1"
+	    "   AND a.status IN " EDITABLE " AND " SCOPE ")"
+	    "  RETURNING id, kind),"
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
-	    "  actor_role, data) SELECT $1, 'material_removed', $3, $4,"
+	    "  actor_role, data) SELECT $1, 'material_removed', $6::bigint,"
+	    "  $2,"
 	    "  jsonb_build_object('material_id', m.id, 'kind', m.kind,"
 	    "  'kind_name', k.name) FROM m JOIN material_kinds k"
 	    "  ON k.code = m.kind)"
@@ -495,14 +502,15 @@ static int
 patch_row(struct mt_req *req, const struct apply_scope *sc, const char *id,
     const struct apply_patch *pt)
 {
-	const char *p[11] = { id, pt->phone, pt->record_no, pt->institution,
-	    pt->set_agent ? "true" : "false", pt->agent.name,
-	    pt->agent.id_number, pt->agent.relation, pt->agent.phone,
-	    sc->user, sc->role };
+	const char *p[14] = { id, NULL, NULL, NULL, NULL, NULL, pt->phone,
+	    pt->record_no, pt->institution, pt->set_agent ? "true" : "false",
+	    pt->agent.name, pt->agent.id_number, pt->agent.relation,
+	    pt->agent.phone };
 	PGresult *res;
 	int rows;
 
-	if ((res = run(req, STMT_PATCH, 11, p, &rows)) == NULL)
+	scope_params(p, sc);
+	if ((res = run(req, STMT_PATCH, 14, p, &rows)) == NULL)
 		return -1;
 	PQclear(res);
 	return rows > 0;
@@ -536,11 +544,12 @@ int
 apply_db_withdraw(struct mt_req *req, const struct apply_scope *sc,
     const char *id, json_object **w)
 {
-	const char *p[3] = { id, sc->user, sc->role };
+	const char *p[6] = { id };
 	PGresult *res;
 	int rows;
 
-	if ((res = run(req, STMT_WITHDRAW, 3, p, &rows)) == NULL)
+	scope_params(p, sc);
+	if ((res = run(req, STMT_WITHDRAW, 6, p, &rows)) == NULL)
 		return -1;
 	*w = col_json(res, "withdrawn");
 	PQclear(res);
@@ -625,11 +634,12 @@ int
 apply_db_material_delete(struct mt_req *req, const struct apply_scope *sc,
     const char *id, const char *mid)
 {
-	const char *p[4] = { id, mid, sc->user, sc->role };
+	const char *p[7] = { id, NULL, NULL, NULL, NULL, NULL, mid };
 	PGresult *res;
 	int rows;
 
-	if ((res = run(req, STMT_MATERIAL_DELETE, 4, p, &rows)) == NULL)
+	scope_params(p, sc);
+	if ((res = run(req, STMT_MATERIAL_DELETE, 7, p, &rows)) == NULL)
 		return -1;
 	PQclear(res);
 	return rows > 0;

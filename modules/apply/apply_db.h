@@ -136,9 +136,10 @@ int  apply_db_reply_list(struct mt_req *req, const struct apply_scope *sc,
  * 500. */
 int  apply_db_patch(struct mt_req *req, const struct apply_scope *sc,
          const char *id, const struct apply_patch *pt);
-/* Withdraw application id (withdraw_application); *w gets its result
+/* Withdraw application id (withdraw_application) within scope sc (the
+ * statement alone touches only the caller's own); *w gets its result
  * {"id","region","cancelled":[…]} (the caller puts it).  1 withdrawn, 0
- * decided or withdrawn already, -1 after answering. */
+ * decided or withdrawn already (or not in sc), -1 after answering. */
 int  apply_db_withdraw(struct mt_req *req, const struct apply_scope *sc,
          const char *id, json_object **w);
 /* Submit application id (submit_application); *ok gets {"id","status",

@@ -277,22 +277,42 @@ END $$;
 -- decision (API.md), also while an expert holds it: the live assignment
 -- of any stage is cancelled (no miss is counted against the expert, whose
 -- task disappears: accept and decide then answer 409), the expert is
--- told by SMS, nothing is pushed any more.  The caller has checked the
--- scope.  Returns {"id","region","cancelled":[{"assignment","stage"}]}
--- for the caller to drop the Redis timers and leases (harmless if left:
--- an expiry finds the assignment no longer pushed), or NULL when the
--- application is decided or withdrawn already.
+-- told by SMS, nothing is pushed any more.  Only an application in the
+-- caller's scope (s_role, s_person, s_inst, s_region, as
+-- submit_application) is touched, whatever the caller checked before.
+-- Lock order, the same in every function of 30_review.sql: the live
+-- assignments first, then the application (accept, refuse, expire and
+-- decide lock their assignment first; the other way round, a withdraw
+-- racing a decision was a deadlock).  Returns {"id","region",
+-- "cancelled":[{"assignment","stage"}]} for the caller to drop the Redis
+-- timers and leases (harmless if left: an expiry finds the assignment no
+-- longer pushed), or NULL when the application is decided or withdrawn
+-- already, or not the caller's.
+-- The arguments changed (the scope): the old one is dropped first.
+DROP FUNCTION IF EXISTS withdraw_application(bigint, bigint, text);
 CREATE OR REPLACE FUNCTION withdraw_application(app bigint, actor bigint,
-    s_role text) RETURNS jsonb
+    s_role text, s_person bigint, s_inst text, s_region text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     a applications%ROWTYPE;
     gone jsonb;
 BEGIN
-    UPDATE applications SET status = 'withdrawn', push_stage = NULL,
+    PERFORM 1 FROM assignments x JOIN applications s
+        ON s.id = x.application_id
+    WHERE x.application_id = app AND x.state IN ('pushed', 'accepted')
+      AND ((s_role = 'insured' AND s.person_id = s_person)
+           OR (s_role = 'hospital' AND s.filing_institution = s_inst)
+           OR (s_role = 'agency' AND s.region = s_region)
+           OR s_role = 'admin')
+    ORDER BY x.id FOR UPDATE OF x;
+    UPDATE applications x SET status = 'withdrawn', push_stage = NULL,
         unassigned_since = NULL, updated_at = now()
-    WHERE id = app
-      AND status IN ('draft', 'submitted', 'returned', 'in_review')
+    WHERE x.id = app
+      AND x.status IN ('draft', 'submitted', 'returned', 'in_review')
+      AND ((s_role = 'insured' AND x.person_id = s_person)
+           OR (s_role = 'hospital' AND x.filing_institution = s_inst)
+           OR (s_role = 'agency' AND x.region = s_region)
+           OR s_role = 'admin')
     RETURNING * INTO a;
     IF NOT FOUND THEN
         RETURN NULL;

@@ -3,6 +3,10 @@
 -- qualification and the dispatcher's batches.  Only mtcert-dispatcher
 -- pushes and expires; PostgreSQL decides every race with a conditional
 -- update.  How files in sql/fn/ are applied: see 10_util.sql.
+-- Lock order, in every function here and in withdraw_application: an
+-- assignment, then its expert (the miss count), then the application;
+-- push_assignment locks only the application (it creates its assignment),
+-- expire_batch goes in expert order.  One order: no deadlock.
 
 -- Title order for the pool rule (R-CER-1: intermediate or higher).
 CREATE OR REPLACE FUNCTION title_rank(t text) RETURNS integer
@@ -15,15 +19,20 @@ $$;
 -- (R-CER-1 ... R-CER-3): active (never a disqualified one), title at
 -- least the region's expert_min_title, the disease's specialty, not of
 -- the applicant's designated hospital, and never one who decided it at
--- any stage (the re-review is another expert's).  Each comes with:
+-- any stage (the re-review is another expert's), nor one who refused
+-- it (a refusal is an explicit no, e.g. a conflict of interest: asked
+-- again and again, one application nobody takes would cost a whole
+-- specialty pool its qualification through miss_limit).  Each comes
+-- with:
 --   outside: 1 for an expert of another region of the province (only
 --     when the region's province_pool_fallback policy allows it: the
 --     province is the first 2 digits of the region code), else 0;
---   held: how many times this expert already held it (refused, missed
---     or cancelled): the draw takes the least held first, so everybody
---     is asked once before anybody is asked again -- a new round among
---     those who missed or refused it, rather than an application that
---     waits for good once each expert has said no;
+--   held: how many times this expert already held it (missed or
+--     cancelled): the draw takes the least held first, so everybody is
+--     asked once before anybody is asked again -- a new round among
+--     those who let it expire, rather than an application that waits for
+--     good once each expert has missed it; when nobody is left, it waits
+--     (push_assignment: unassigned, tell_waiting, the agency's stuck);
 --   preference: 1 for an expert of a hospital that already held it (from
 --     stage 2 on another hospital when the pool allows), else 0.
 -- The return type changed (issue 9): the old one is dropped first.
@@ -62,7 +71,8 @@ BEGIN
       AND title_rank(e.title) >= min_rank
       AND u.institution <> a.designated_institution
       AND NOT EXISTS (SELECT 1 FROM h WHERE h.expert_id = e.user_id
-                      AND h.state IN ('decided', 'accepted', 'pushed'));
+                      AND h.state IN ('decided', 'accepted', 'pushed',
+                                      'refused'));
 END $$;
 
 -- The draw: one expert uniformly at random among the first eligible ones

@@ -629,6 +629,29 @@ def test_another_persons_application_and_file_are_404():
     assert ["agency-sanmenxia", "material"] in who
 
 
+def test_withdraw_in_sql_touches_only_the_callers_application():
+    """Defence in depth: withdraw_application is given the caller's scope
+    and, called alone with another person's (or another region's agency),
+    changes nothing; with the owner's it withdraws."""
+    a, b = new_person(), new_person()
+    ta = insured_login(a)["token"]
+    insured_login(b)                                 # b's user
+    app = draft(ta)
+    pb, ub = sql("SELECT p.id, u.id FROM persons p JOIN users u"
+                 " ON u.person_id = p.id AND u.role = 'insured'"
+                 " WHERE p.id_number = '%s'", b["id_number"])[0]
+    assert sql("SELECT withdraw_application(%s, %s, 'insured', %s, NULL,"
+               " NULL) IS NULL", app["id"], ub, pb) == [["t"]]
+    assert sql("SELECT withdraw_application(%s, %s, 'agency', NULL, NULL,"
+               " '630100') IS NULL", app["id"], ub) == [["t"]]
+    assert get(ta, app["id"])["status"] == "draft"
+    pa = sql("SELECT id FROM persons WHERE id_number = '%s'",
+             a["id_number"])[0][0]
+    assert sql("SELECT withdraw_application(%s, %s, 'insured', %s, NULL,"
+               " NULL)->>'id'", app["id"], ub, pa) == [[str(app["id"])]]
+    assert get(ta, app["id"])["status"] == "withdrawn"
+
+
 def test_bad_ids_are_400_not_500():
     tok = insured_login(new_person())["token"]
     for path in ("/applications/abc", "/applications/-1",

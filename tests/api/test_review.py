@@ -209,14 +209,16 @@ def test_three_misses_disqualify_and_notify_the_hospital():
             headers=bearer(admin))
     assert r.status_code == 200 and r.json()["status"] == "active"
     assert r.json()["consecutive_misses"] == 0
-    # Back in the pool: the waiting application gets a new round with the
-    # only expert there is (issue 9 A4: it never waits for good).
-    b = live_assignment(app["id"])
-    assert b["expert"] == lazy["id"] and b["id"] != a["id"]
-    assert sql("SELECT data->>'round' FROM events WHERE type = 'pushed'"
-               " AND (data->>'assignment')::bigint = %s", b["id"]) == [["2"]]
-    # A new expert comes before anyone's second round.
+    # Back in the pool, but it refused the waiting application: never
+    # drawn for that one again (a refusal is an explicit no); a new expert
+    # is, in the first round.
     fresh = new_expert(admin, reg["hospitals"][2], ONCO)
+    b = live_assignment(app["id"])
+    assert b["expert"] == fresh["id"] and b["id"] != a["id"]
+    assert pushed_round(b["id"]) == 1
+    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s"
+               " AND expert_id = %s", app["id"], lazy["id"]) == [["1"]]
+    # A new expert comes before anyone's second round.
     tok, later = submitted_application(reg, disease="D001")
     c = live_assignment(later["id"])
     assert c["expert"] in (lazy["id"], fresh["id"])
@@ -566,7 +568,10 @@ def test_withdrawn_before_the_push_is_never_pushed():
     r = api("POST", "/applications/%s/withdraw" % app["id"], headers=bearer(tok))
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     new_expert(admin, reg["hospitals"][1], ONCO)            # pool changes
-    time.sleep(1.5)
+    # Asserted once the dispatcher has pushed a later application of the
+    # region (a pass after the pool changed), not after a sleep.
+    _, later = submitted_application(reg, disease="D001")
+    live_assignment(later["id"])
     assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
                app["id"]) == [["0"]]
     assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
@@ -611,9 +616,15 @@ def test_withdraw_while_pushed_cancels_the_task():
     assert redis("ZSCORE", "timers:{%s}" % reg["region"], str(a["id"])) == ""
     assert wait_for(lambda: any("已取消" in m["text"] and str(a["id"]) in
                                 m["text"] for m in sms_lines("13700001234")), 10)
-    time.sleep(1.5)
+    # Nothing pushed again: asserted once the dispatcher has made a pass
+    # after the withdraw (an application of the region submitted later
+    # has been pushed), not after a sleep a slow machine outlasts.
+    _, later = submitted_application(reg, disease="D001")
+    live_assignment(later["id"])
     assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
                app["id"]) == [["1"]]
+    assert sql("SELECT push_stage IS NULL FROM applications WHERE id = %s",
+               app["id"]) == [["t"]]
     assert_error(withdraw(tok, app["id"]), 409, "application_not_withdrawable")
 
 
@@ -633,6 +644,49 @@ def test_withdraw_after_accept_cancels_the_review():
                " WHERE id = %s", app["id"]) == [["withdrawn", "t"]]
     assert not sql("SELECT 1 FROM qualifications WHERE application_id = %s",
                    app["id"])
+
+
+def test_withdraw_racing_a_decision_is_no_deadlock():
+    """A withdraw racing the expert's decision, made deterministic: a
+    session does what decide_assignment does first (locks the accepted
+    assignment), the withdraw arrives through the API and waits, then the
+    session runs decide_assignment.  With two lock orders (withdraw: the
+    application, then the assignment; decide: the other way round) that
+    was "deadlock detected" and a 503; with one, the decision wins, the
+    withdraw answers 409 and the application is approved."""
+    reg, tok, app, a, e = pushed_application()
+    assert accept(e, a["id"]).status_code == 200
+    session = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p",
+         os.environ.get("MTCERT_PG_PORT", "5433"), "-U", "mtcert", "-d",
+         "mtcert", "-qAtX", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        session.stdin.write("BEGIN;\nUPDATE assignments SET ended_at ="
+                            " ended_at WHERE id = %d;\nSELECT 'locked';\n"
+                            % a["id"])
+        session.stdin.flush()
+        assert session.stdout.readline().strip() == "locked"
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            w = pool.submit(withdraw, tok, app["id"])
+            assert wait_for(lambda: sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type"
+                " = 'Lock' AND query LIKE '%%withdraw_application%%'"
+                " AND pid <> pg_backend_pid()") == [["1"]])
+            session.stdin.write("SELECT decide_assignment(%d, %d, 'approve',"
+                                " '符合认定标准', NULL);\nCOMMIT;\n"
+                                % (a["id"], e["id"]))
+            out, err = session.communicate(timeout=60)
+            r = w.result(timeout=60)
+    finally:
+        if session.poll() is None:
+            session.kill()
+    assert "deadlock" not in err and session.returncode == 0, err
+    assert_error(r, 409, "application_not_withdrawable")
+    assert status(tok, app["id"])["status"] == "approved"
+    assert sql("SELECT state FROM assignments WHERE id = %s", a["id"]) == \
+        [["decided"]]
 
 
 def test_no_withdraw_after_the_decision():
@@ -661,10 +715,11 @@ def waiting(app_id):
 
 
 def test_new_rounds_never_go_to_the_first_stage_decider():
-    """A4: once every eligible expert has refused or missed a stage, a new
-    round among them (never the expert who decided stage 1, never a
-    disqualified one); when nobody at all is left it waits, and the
-    applicant is told so instead of "专家认定中" and a date."""
+    """A4: the re-review never goes to the expert who decided stage 1;
+    the only other one refused it, which is an explicit no: it is not
+    asked again (a new round would cost it its qualification through
+    miss_limit), the application waits, and the applicant is told so
+    instead of "专家认定中" and a date."""
     admin, reg, ex = region_with_experts(CARDIO)      # D013: double review
     tok, app = submitted_application(reg, disease="D013")
     a = live_assignment(app["id"], stage=1)
@@ -672,24 +727,58 @@ def test_new_rounds_never_go_to_the_first_stage_decider():
     other = next(e for e in ex if e["id"] != first["id"])
     assert accept(first, a["id"]).status_code == 200
     assert decide(first, a["id"], "approve").status_code == 200
-    for rnd in (1, 2, 3):                             # miss_limit is 3
-        b = live_assignment(app["id"], stage=2)
-        assert b["expert"] == other["id"] and pushed_round(b["id"]) == rnd
-        refuse(other, b["id"])
+    b = live_assignment(app["id"], stage=2)
+    assert b["expert"] == other["id"] and pushed_round(b["id"]) == 1
+    refuse(other, b["id"])
     assert waiting(app["id"])
-    assert sql("SELECT status FROM experts WHERE user_id = %s", other["id"]) \
-        == [["disqualified"]]
-    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s"
-               " AND stage = 2 AND expert_id = %s", app["id"],
-               first["id"]) == [["0"]]
+    assert sql("SELECT status, consecutive_misses FROM experts"
+               " WHERE user_id = %s", other["id"]) == [["active", "1"]]
+    assert sql("SELECT expert_id FROM assignments WHERE application_id = %s"
+               " AND stage = 2", app["id"]) == [[str(other["id"])]]
     body = status(tok, app["id"])
     assert body["status"] == "in_review"
     assert body["expected_decision_date"] is None     # no false date
     assert body["waiting_for_expert"]["text"].startswith(WAITING)
-    texts = [x["text"] for x in body["timeline"]]
-    assert "已推送给复审专家（第2轮分配）" in texts
     mine = api("GET", "/applications", headers=bearer(tok)).json()["items"]
     assert [i["waiting_for_expert"] is not None for i in mine] == [True]
+
+
+def test_refusers_are_never_asked_again_who_missed_it_is():
+    """A refusal is an explicit no (a conflict of interest, say): an
+    expert who refused an application is never drawn for it again, so one
+    application nobody takes costs nobody the qualification; an expert who
+    only let it expire gets a new round; once nobody is left it waits and
+    the agency sees it stuck."""
+    admin, reg, ex = region_with_experts(ONCO, n=3)   # D001: single review
+    tok, app = submitted_application(reg, disease="D001")
+    r1 = live_assignment(app["id"])
+    refuse(by_id(ex, r1["expert"]), r1["id"])
+    r2 = live_assignment(app["id"])
+    assert r2["expert"] != r1["expert"]
+    refuse(by_id(ex, r2["expert"]), r2["id"])
+    m = live_assignment(app["id"])
+    assert m["expert"] not in (r1["expert"], r2["expert"])
+    # Missed: past its deadline, expired as the dispatcher would.
+    sql("UPDATE assignments SET accept_deadline = now() WHERE id = %s", m["id"])
+    sql("SELECT expire_assignment(%s)", m["id"])
+    again = live_assignment(app["id"])
+    assert again["id"] != m["id"] and again["expert"] == m["expert"]
+    assert pushed_round(again["id"]) == 2
+    refuse(by_id(ex, m["expert"]), again["id"])
+    assert waiting(app["id"])
+    assert sql("SELECT count(*) FROM experts WHERE user_id IN (%s)"
+               " AND status = 'active'", ", ".join(str(e["id"]) for e in ex)) \
+        == [["3"]]
+    assert dict(sql("SELECT expert_id, count(*) FROM assignments"
+                    " WHERE application_id = %s GROUP BY 1", app["id"])) \
+        == {str(r1["expert"]): "1", str(r2["expert"]): "1",
+            str(m["expert"]): "2"}
+    sql("UPDATE applications SET unassigned_since = now() - interval '25 hours'"
+        " WHERE id = %s", app["id"])                 # default: 24 hours
+    q = api("GET", "/agency/applications", headers=bearer(admin),
+            params={"region": reg["region"], "status": "unassigned"})
+    assert [i["stuck"] for i in q.json()["items"] if i["id"] == app["id"]] \
+        == [True]
 
 
 def test_waiting_applicant_gets_one_sms_and_the_agency_sees_it_stuck():
