@@ -291,6 +291,25 @@ def complete(token, app):
     return api("GET", "/applications/%s" % app["id"], headers=bearer(token)).json()
 
 
+def assert_pages(path, token, ids, **params):
+    """A list of three items in ids (in the list's order) pages in twos:
+    the first page ends with a next_cursor that leads to the rest, the
+    last has none, and without a limit the whole list comes at once."""
+    def page(**p):
+        r = api("GET", path, headers=bearer(token), params=dict(params, **p))
+        assert r.status_code == 200, r.text
+        return r.json()
+    first = page(limit=2)
+    assert [x["id"] for x in first["items"]] == ids[:2]
+    assert first["next_cursor"] == str(ids[1])
+    rest = page(limit=2, cursor=first["next_cursor"])
+    assert [x["id"] for x in rest["items"]] == ids[2:]
+    assert rest["next_cursor"] is None
+    whole = page()
+    assert [x["id"] for x in whole["items"]] == ids
+    assert whole["next_cursor"] is None
+
+
 def new_region(window=86400, province="8"):
     """A region of its own (catalog, policies, three certifying
     hospitals A, B, C), so a test controls its expert pool exactly.  Its

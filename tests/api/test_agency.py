@@ -1,7 +1,7 @@
 """Module agency: the region's policy values (every number of
 REQUIREMENTS.md is a per-region policy)."""
-from conftest import api, assert_error, bearer, login, new_expert, new_region, \
-    sql, unique
+from conftest import (api, assert_error, assert_pages, bearer, login,
+                      new_expert, new_region, sql, unique)
 
 EXPECTED_DEFAULTS = {
     "accept_window_seconds": "86400",      # R-CER-3
@@ -133,20 +133,7 @@ def test_expert_list_pages_with_a_cursor():
     ids = sorted(new_expert(admin, reg["hospitals"][i % 3], ["肿瘤"])["id"]
                  for i in range(3))
 
-    def page(**params):
-        r = api("GET", "/agency/experts", headers=bearer(admin),
-                params=dict(params, region=reg["region"]))
-        assert r.status_code == 200, r.text
-        return r.json()
-    first = page(limit=2)
-    assert [x["id"] for x in first["items"]] == ids[:2]
-    assert first["next_cursor"] == str(ids[1])
-    rest = page(limit=2, cursor=first["next_cursor"])
-    assert [x["id"] for x in rest["items"]] == ids[2:]
-    assert rest["next_cursor"] is None
-    whole = page()
-    assert [x["id"] for x in whole["items"]] == ids
-    assert whole["next_cursor"] is None
+    assert_pages("/agency/experts", admin, ids, region=reg["region"])
     assert_error(api("GET", "/agency/experts", headers=bearer(admin),
                      params={"region": reg["region"], "limit": 201}),
                  400, "field_invalid", "limit")

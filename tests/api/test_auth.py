@@ -2,17 +2,15 @@
 import concurrent.futures
 import contextlib
 import hashlib
-import os
 import random
 import re
-import subprocess
 import threading
 import time
 
-from conftest import (API, HANG, VAR, api, assert_error, bearer, client, ctl,
+from conftest import (API, HANG, api, assert_error, bearer, client, ctl,
                       insured_login, login, loopback_address, new_person,
-                      policy, redis, request_code, sms_lines, sql, unique,
-                      wait_for, wait_sms)
+                      new_region, policy, redis, request_code, sms_lines, sql,
+                      unique, wait_for, wait_sms)
 
 
 def test_login_me_logout_bearer():
@@ -390,3 +388,26 @@ def test_parallel_wrong_passwords_are_counted_before_they_are_checked():
         r = password_login(user, pw, src)
         assert_error(r, 429, "account_locked")
         assert 0 < int(r.headers["Retry-After"]) <= 900
+
+
+def test_unreadable_policy_is_503_not_a_guess():
+    """B4: a policy value that cannot be read as its type gives 503
+    (服务暂时不可用（政策参数）), never a default from C.  The table's own
+    check allows any short text, so a hand edit can leave one."""
+    reg = new_region()["region"]
+    p = new_person(reg)
+    sql("INSERT INTO policies (region, key, value) VALUES ('%s',"
+        " 'sms_code_max_tries', 'x') ON CONFLICT (region, key)"
+        " DO UPDATE SET value = 'x'", reg)
+    try:
+        r = api("POST", "/auth/login", json={
+            "phone": p["phone"], "code": "000000",
+            "id_number": p["id_number"], "name": p["name"]})
+        assert_error(r, 503, "service_unavailable")
+        assert "政策参数" in r.json()["error"]["message"]
+    finally:
+        sql("DELETE FROM policies WHERE region = '%s'"
+            " AND key = 'sms_code_max_tries'", reg)
+    assert_error(api("POST", "/auth/login", json={
+        "phone": p["phone"], "code": "000000",
+        "id_number": p["id_number"], "name": p["name"]}), 401, "login_failed")

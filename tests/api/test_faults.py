@@ -10,8 +10,8 @@ import time
 
 import requests
 
-from conftest import (API, VAR, api, assert_error, bearer, login, stack,
-                      wait_for, workers)
+from conftest import (API, VAR, api, assert_error, bearer, login, new_person,
+                      stack, wait_for, workers)
 
 
 def test_redis_down_503_then_recovers_without_restart():
@@ -30,6 +30,10 @@ def test_redis_down_503_then_recovers_without_restart():
         assert_error(api("GET", "/me", headers=bearer(tok)), 503,
                      "service_unavailable")
         assert time.monotonic() - t0 < 10
+        # Nor can an SMS code be given out (its limits live in Redis).
+        assert_error(api("POST", "/auth/sms-code",
+                         json={"phone": new_person()["phone"]}), 503,
+                     "service_unavailable")
         # The catalog does not need Redis.
         assert api("GET", "/diseases/D001").status_code == 200
     finally:

@@ -8,8 +8,8 @@ import signal
 import subprocess
 import time
 
-from conftest import (ROOT, VAR, api, assert_error, bearer, live_assignment,
-                      login, new_expert, new_region, redis, sms_lines, sql,
+from conftest import (ROOT, VAR, api, assert_error, assert_pages, bearer,
+                      live_assignment, login, new_expert, new_region, redis, sms_lines, sql,
                       submitted_application, wait_for)
 
 WAITING = "暂无可分配的认定专家"
@@ -447,7 +447,6 @@ def test_accept_racing_the_expiry_exactly_one_wins():
     """Accepts sent around the deadline: the assignment ends accepted or
     expired, never both, and is re-pushed only when it expired."""
     admin, reg, ex = region_with_experts(ONCO, window=1)
-    outcomes = set()
     for trial in range(8):
         # Each expired trial counts misses for both experts (the 1 s window
         # also runs out on the re-push): start every trial with a clean
@@ -472,8 +471,6 @@ def test_accept_racing_the_expiry_exactly_one_wins():
             assert code == 409
             assert wait_for(lambda: sql("SELECT state FROM assignments WHERE"
                                         " id = %s", a["id"]) == [["expired"]])
-        outcomes.add(code)
-    assert outcomes <= {200, 409}
 
 
 def dispatcher_pids():
@@ -888,19 +885,6 @@ def test_task_list_pages_with_a_cursor():
     aids = sorted(live_assignment(submitted_application(
         reg, disease="D001")[1]["id"])["id"] for _ in range(3))[::-1]
 
-    def page(**params):
-        r = api("GET", "/expert/tasks", headers=bearer(e["token"]),
-                params=params)
-        assert r.status_code == 200, r.text
-        return r.json()
-    first = page(limit=2)
-    assert [t["id"] for t in first["items"]] == aids[:2]
-    assert first["next_cursor"] == str(aids[1])
-    rest = page(limit=2, cursor=first["next_cursor"])
-    assert [t["id"] for t in rest["items"]] == aids[2:]
-    assert rest["next_cursor"] is None
-    whole = page()
-    assert [t["id"] for t in whole["items"]] == aids
-    assert whole["next_cursor"] is None
+    assert_pages("/expert/tasks", e["token"], aids)
     assert_error(api("GET", "/expert/tasks", headers=bearer(e["token"]),
                      params={"limit": 0}), 400, "field_invalid", "limit")
