@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mt_db.h"
@@ -345,4 +346,38 @@ mt_reply_items(struct mt_req *req, PGresult *res, int limit)
 	    b.len);
 	mt_buf_free(&b);
 	return 0;
+}
+
+/* See mt_db.h. */
+const char *
+mt_db_text(const PGresult *res, int row, const char *col)
+{
+	int c = PQfnumber(res, col);
+
+	if (c < 0) {
+		mt_log_error("db: no column %s", col);
+		return NULL;
+	}
+	if (row < 0 || row >= PQntuples(res) || PQgetisnull(res, row, c))
+		return NULL;
+	return PQgetvalue(res, row, c);
+}
+
+/* See mt_db.h. */
+long long
+mt_db_ll(const PGresult *res, int row, const char *col)
+{
+	const char *v = mt_db_text(res, row, col);
+
+	return v != NULL ? atoll(v) : 0;
+}
+
+/* See mt_db.h. */
+void
+mt_db_copy(const PGresult *res, int row, const char *col, char *buf,
+    size_t size)
+{
+	const char *v = mt_db_text(res, row, col);
+
+	snprintf(buf, size, "%s", v != NULL ? v : "");
 }

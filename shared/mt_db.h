@@ -99,4 +99,17 @@ PGresult   *mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
  */
 int         mt_reply_items(struct mt_req *req, PGresult *res, int limit);
 
+/*
+ * Read a column by name, tolerant of absence (for <module>_db.c): the
+ * text of row's column col, or NULL when there is no such row, the value
+ * is SQL NULL, or the result has no such column (a bug of the statement:
+ * logged at error level).  The text belongs to res.
+ */
+const char *mt_db_text(const PGresult *res, int row, const char *col);
+/* The same as a number; 0 when mt_db_text gives NULL. */
+long long   mt_db_ll(const PGresult *res, int row, const char *col);
+/* The same copied into buf[size] (truncated); "" when NULL. */
+void        mt_db_copy(const PGresult *res, int row, const char *col,
+                char *buf, size_t size);
+
 #endif

@@ -228,45 +228,11 @@ scope_params(const char **p, const struct apply_scope *sc)
 	p[5] = sc->user;
 }
 
-/* Column name of row 0 of res; NULL when SQL NULL or no row.  A name the
- * statement lacks is a bug of this file: logged, read as NULL. */
-static const char *
-col(const PGresult *res, const char *name)
-{
-	int c = PQfnumber(res, name);
-
-	if (c < 0) {
-		mt_log_error("apply: no column %s", name);
-		return NULL;
-	}
-	if (PQntuples(res) < 1 || PQgetisnull(res, 0, c))
-		return NULL;
-	return PQgetvalue(res, 0, c);
-}
-
-/* Copy column name of row 0 of res into buf (size); "" when NULL. */
-static void
-col_copy(const PGresult *res, const char *name, char *buf, size_t size)
-{
-	const char *v = col(res, name);
-
-	snprintf(buf, size, "%s", v != NULL ? v : "");
-}
-
-/* Column name of row 0 of res as a number; 0 when NULL. */
-static long long
-col_ll(const PGresult *res, const char *name)
-{
-	const char *v = col(res, name);
-
-	return v != NULL ? atoll(v) : 0;
-}
-
 /* Column name of row 0 of res as a malloc'd copy, or NULL. */
 static char *
 col_dup(const PGresult *res, const char *name)
 {
-	const char *v = col(res, name);
+	const char *v = mt_db_text(res, 0, name);
 
 	return v != NULL ? mt_xstrdup(v) : NULL;
 }
@@ -276,7 +242,7 @@ col_dup(const PGresult *res, const char *name)
 static json_object *
 col_json(const PGresult *res, const char *name)
 {
-	const char *v = col(res, name);
+	const char *v = mt_db_text(res, 0, name);
 
 	return v != NULL ? json_tokener_parse(v) : NULL;
 }
@@ -306,8 +272,8 @@ apply_db_person(struct mt_req *req, const char *id_number, const char *name,
 
 	if ((res = run(req, STMT_PERSON_BY_NUMBER, 2, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "id", person, 24);
-	col_copy(res, "region", region, 8);
+	mt_db_copy(res, 0, "id", person, 24);
+	mt_db_copy(res, 0, "region", region, 8);
 	PQclear(res);
 	return rows > 0;
 }
@@ -323,7 +289,7 @@ apply_db_disease(struct mt_req *req, const char *disease, const char *region,
 
 	if ((res = run(req, STMT_DISEASE, 2, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "review_mode", mode, 16);
+	mt_db_copy(res, 0, "review_mode", mode, 16);
 	PQclear(res);
 	return rows > 0;
 }
@@ -372,7 +338,7 @@ insert_or_reply(struct mt_req *req, const struct apply_scope *sc,
 			    "disease_code");
 		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
-	col_copy(res, "id", id, 24);
+	mt_db_copy(res, 0, "id", id, 24);
 	PQclear(res);
 	return 0;
 }
@@ -451,7 +417,7 @@ apply_db_status(struct mt_req *req, const struct apply_scope *sc,
 	scope_params(p, sc);
 	if ((res = run(req, STMT_OWNED, 5, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "status", status, 16);
+	mt_db_copy(res, 0, "status", status, 16);
 	PQclear(res);
 	return rows > 0;
 }
@@ -596,14 +562,14 @@ apply_db_material_rules(struct mt_req *req, const char *id, const char *kind,
 
 	if ((res = run(req, STMT_MATERIAL_RULES, 3, p, &rows)) == NULL)
 		return -1;
-	needed = col(res, "needed");
+	needed = mt_db_text(res, 0, "needed");
 	r->needed = needed != NULL && strcmp(needed, "t") == 0;
-	col_copy(res, "kind_name", r->kind_name, sizeof(r->kind_name));
-	r->max_age_days = col_ll(res, "max_age_days");
-	r->max_file_bytes = col_ll(res, "max_file_bytes");
-	r->max_app_bytes = col_ll(res, "max_app_bytes");
-	r->used_bytes = col_ll(res, "used_bytes");
-	r->age_days = col_ll(res, "age_days");
+	mt_db_copy(res, 0, "kind_name", r->kind_name, sizeof(r->kind_name));
+	r->max_age_days = mt_db_ll(res, 0, "max_age_days");
+	r->max_file_bytes = mt_db_ll(res, 0, "max_file_bytes");
+	r->max_app_bytes = mt_db_ll(res, 0, "max_app_bytes");
+	r->used_bytes = mt_db_ll(res, 0, "used_bytes");
+	r->age_days = mt_db_ll(res, 0, "age_days");
 	PQclear(res);
 	return rows > 0;
 }
@@ -657,8 +623,8 @@ apply_db_material_file(struct mt_req *req, const struct apply_scope *sc,
 	scope_params(p, sc);
 	if ((res = run(req, STMT_MATERIAL_FILE, 6, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "sha256", f->sha256, sizeof(f->sha256));
-	col_copy(res, "media_type", f->media_type, sizeof(f->media_type));
+	mt_db_copy(res, 0, "sha256", f->sha256, sizeof(f->sha256));
+	mt_db_copy(res, 0, "media_type", f->media_type, sizeof(f->media_type));
 	PQclear(res);
 	return rows > 0;
 }
