@@ -381,3 +381,18 @@ mt_db_copy(const PGresult *res, int row, const char *col, char *buf,
 
 	snprintf(buf, size, "%s", v != NULL ? v : "");
 }
+
+/* See mt_db.h. */
+int
+mt_db_affected_or_reply(struct mt_req *req, int stmt, int n,
+    const char *const *p)
+{
+	PGresult *res = mt_db_query_or_reply(req, stmt, n, p);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
+}

@@ -112,4 +112,13 @@ long long   mt_db_ll(const PGresult *res, int row, const char *col);
 void        mt_db_copy(const PGresult *res, int row, const char *col,
                 char *buf, size_t size);
 
+/*
+ * Run the module's statement stmt for whether it touched or found
+ * anything (a SELECT 1 or a RETURNING): 1 when it gave at least one
+ * row, 0 when none, -1 after mt_db_query_or_reply answered 503/500.
+ * Keeps no result.
+ */
+int         mt_db_affected_or_reply(struct mt_req *req, int stmt, int n,
+                const char *const *p);
+
 #endif

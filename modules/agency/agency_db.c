@@ -257,15 +257,12 @@ agency_db_reinstate(struct mt_req *req, long long id, const char *region)
 		[REINSTATE_ID] = ids,
 		[REINSTATE_REGION] = region,
 	};
-	PGresult *res;
 	int found;
 
 	snprintf(ids, sizeof(ids), "%lld", id);
-	if ((res = mt_db_query_or_reply(req, STMT_REINSTATE, REINSTATE__N,
-	    p)) == NULL)
+	if ((found = mt_db_affected_or_reply(req, STMT_REINSTATE, REINSTATE__N,
+	    p)) < 0)
 		return -1;
-	found = PQntuples(res) > 0;
-	PQclear(res);
 	return found ? 0 : mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
 }
 

@@ -299,13 +299,8 @@ int
 apply_db_institution(struct mt_req *req, const char *code)
 {
 	const char *p[1] = { code };
-	PGresult *res;
-	int rows;
 
-	if ((res = run(req, STMT_INSTITUTION, 1, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return rows > 0;
+	return mt_db_affected_or_reply(req, STMT_INSTITUTION, 1, p);
 }
 
 /*
@@ -378,13 +373,8 @@ precheck_or_reply(struct mt_req *req, const struct apply_scope *sc,
     const char *id)
 {
 	const char *p[2] = { id, sc->user };
-	PGresult *res;
-	int rows;
 
-	if ((res = run(req, STMT_PRECHECK, 2, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return mt_db_affected_or_reply(req, STMT_PRECHECK, 2, p) < 0 ? -1 : 0;
 }
 
 /* See apply_db.h. */
@@ -472,14 +462,9 @@ patch_row(struct mt_req *req, const struct apply_scope *sc, const char *id,
 	    pt->record_no, pt->institution, pt->set_agent ? "true" : "false",
 	    pt->agent.name, pt->agent.id_number, pt->agent.relation,
 	    pt->agent.phone };
-	PGresult *res;
-	int rows;
 
 	scope_params(p, sc);
-	if ((res = run(req, STMT_PATCH, 14, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return rows > 0;
+	return mt_db_affected_or_reply(req, STMT_PATCH, 14, p);
 }
 
 /* See apply_db.h. */
@@ -601,14 +586,9 @@ apply_db_material_delete(struct mt_req *req, const struct apply_scope *sc,
     const char *id, const char *mid)
 {
 	const char *p[7] = { id, NULL, NULL, NULL, NULL, NULL, mid };
-	PGresult *res;
-	int rows;
 
 	scope_params(p, sc);
-	if ((res = run(req, STMT_MATERIAL_DELETE, 7, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return rows > 0;
+	return mt_db_affected_or_reply(req, STMT_MATERIAL_DELETE, 7, p);
 }
 
 /* See apply_db.h. */

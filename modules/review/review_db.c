@@ -174,15 +174,13 @@ int
 review_db_reason_known(struct mt_req *req, const char *code)
 {
 	const char *p[REASON__N];
-	PGresult *res;
 	int found;
 
 	p[REASON_CODE] = code;
-	res = mt_db_query_or_reply(req, REVIEW_STMT_REASON, REASON__N, p);
-	if (res == NULL)
+	/* code is the key: at most one row. */
+	found = mt_db_affected_or_reply(req, REVIEW_STMT_REASON, REASON__N, p);
+	if (found < 0)
 		return -1;
-	found = PQntuples(res) == 1;
-	PQclear(res);
 	if (found)
 		return 0;
 	return mt_reply_err(req, MT_E_REASON_CODE_NOT_FOUND, "reason_code");
