@@ -396,3 +396,22 @@ mt_db_affected_or_reply(struct mt_req *req, int stmt, int n,
 	PQclear(res);
 	return found;
 }
+
+/* See mt_db.h. */
+int
+mt_db_reply_page(struct mt_req *req, int stmt, int n, const char **p,
+    int limit_idx, int limit)
+{
+	char lim[16];
+	PGresult *res;
+
+	assert(limit_idx >= 0 && limit_idx < n);
+	/* One row more than shown: its presence means a next page. */
+	snprintf(lim, sizeof(lim), "%d", limit + 1);
+	p[limit_idx] = lim;
+	res = mt_db_query_or_reply(req, stmt, n, p);
+	p[limit_idx] = NULL;	/* lim dies here */
+	if (res == NULL)
+		return -1;
+	return mt_reply_items(req, res, limit);
+}

@@ -121,4 +121,13 @@ void        mt_db_copy(const PGresult *res, int row, const char *col,
 int         mt_db_affected_or_reply(struct mt_req *req, int stmt, int n,
                 const char *const *p);
 
+/*
+ * Answer one list page: run the module's statement stmt with p[0..n-1],
+ * p[limit_idx] set here to limit + 1 (the row beyond the page says there
+ * is a next one), and answer it through mt_reply_items.  p[limit_idx] is
+ * NULL again on return.  0, or -1 after answering 503/500.
+ */
+int         mt_db_reply_page(struct mt_req *req, int stmt, int n,
+                const char **p, int limit_idx, int limit);
+
 #endif

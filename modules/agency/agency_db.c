@@ -142,21 +142,14 @@ int
 agency_db_reply_experts(struct mt_req *req, const char *region,
     const char *status, const char *cursor, int limit)
 {
-	char lim[16];
 	const char *p[EXPERTS__N] = {
 		[EXPERTS_REGION] = region,
 		[EXPERTS_STATUS] = status,
 		[EXPERTS_CURSOR] = cursor,
-		[EXPERTS_LIMIT] = lim,
 	};
-	PGresult *res;
 
-	/* One row more than shown: its presence means a next page. */
-	snprintf(lim, sizeof(lim), "%d", limit + 1);
-	if ((res = mt_db_query_or_reply(req, STMT_EXPERTS, EXPERTS__N,
-	    p)) == NULL)
-		return -1;
-	return mt_reply_items(req, res, limit);
+	return mt_db_reply_page(req, STMT_EXPERTS, EXPERTS__N, p,
+	    EXPERTS_LIMIT, limit);
 }
 
 /*
@@ -270,21 +263,15 @@ agency_db_reinstate(struct mt_req *req, long long id, const char *region)
 int
 agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
 {
-	char lim[16];
 	const char *p[QUEUE__N] = {
 		[QUEUE_REGION] = q->region,
 		[QUEUE_STATUS] = q->status,
 		[QUEUE_OVERDUE] = q->overdue ? "true" : "false",
 		[QUEUE_CURSOR] = q->cursor,
-		[QUEUE_LIMIT] = lim,
 	};
-	PGresult *res;
 
-	/* One more than shown: its presence means a next page. */
-	snprintf(lim, sizeof(lim), "%d", q->limit + 1);
-	if ((res = mt_db_query_or_reply(req, STMT_QUEUE, QUEUE__N, p)) == NULL)
-		return -1;
-	return mt_reply_items(req, res, q->limit);
+	return mt_db_reply_page(req, STMT_QUEUE, QUEUE__N, p, QUEUE_LIMIT,
+	    q->limit);
 }
 
 /* See agency_db.h. */

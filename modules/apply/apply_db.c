@@ -437,19 +437,12 @@ apply_db_reply_list(struct mt_req *req, const struct apply_scope *sc,
     const char *cursor, const char *status, int limit)
 {
 	const char *p[7] = { cursor };
-	PGresult *res;
-	char lims[16];
-	int rows;
 
 	scope_params(p, sc);
 	p[5] = status;
-	/* One row more than shown: its presence means a next page. */
-	snprintf(lims, sizeof(lims), "%d", limit + 1);
-	p[6] = lims;
-	if ((res = run(req, STMT_LIST, 7, p, &rows)) == NULL)
-		return -1;
-	/* mt_reply_items: column 0 the item, column 1 the cursor. */
-	return mt_reply_items(req, res, limit);
+	/* mt_reply_items: column 0 the item, column 1 the cursor; $7 the
+	 * limit. */
+	return mt_db_reply_page(req, STMT_LIST, 7, p, 6, limit);
 }
 
 /* Run STMT_PATCH for pt on application id.  1 written, 0 not editable,

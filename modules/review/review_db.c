@@ -69,21 +69,15 @@ int
 review_db_reply_tasks(struct mt_req *req, long long expert, const char *state,
     const char *cursor, int limit)
 {
-	char me[24], lim[16];
+	char me[24];
 	const char *p[TASKS__N];
-	PGresult *res;
 
 	snprintf(me, sizeof(me), "%lld", expert);
-	/* One row more than shown: its presence means a next page. */
-	snprintf(lim, sizeof(lim), "%d", limit + 1);
 	p[TASKS_EXPERT] = me;
 	p[TASKS_STATE] = state;
 	p[TASKS_CURSOR] = cursor;
-	p[TASKS_LIMIT] = lim;
-	res = mt_db_query_or_reply(req, REVIEW_STMT_TASKS, TASKS__N, p);
-	if (res == NULL)
-		return -1;
-	return mt_reply_items(req, res, limit);
+	return mt_db_reply_page(req, REVIEW_STMT_TASKS, TASKS__N, p,
+	    TASKS_LIMIT, limit);
 }
 
 /*
