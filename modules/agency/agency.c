@@ -274,9 +274,8 @@ static const struct mt_field f_experts[] = {
 	  "统筹区代码" },
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_expert_status, 0, 16,
 	  "专家状态" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
-	  "每页条数（1–200）" },
-	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	MT_F_PAGE_LIMIT,
+	MT_F_PAGE_CURSOR,
 	{ NULL },
 };
 
@@ -306,9 +305,8 @@ static const struct mt_field f_queue[] = {
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_queue_status, 0, 16,
 	  "申请状态" },
 	{ "overdue", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否超期" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
-	  "每页条数（1–200）" },
-	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	MT_F_PAGE_LIMIT,
+	MT_F_PAGE_CURSOR,
 	{ NULL },
 };
 

@@ -174,9 +174,8 @@ valid_text(const char *s)
 
 static const struct mt_field f_tasks[] = {
 	{ "state", MT_IN_QUERY, MT_F_STRING, valid_state, 0, 16, "任务状态" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
-	  "每页条数（1–200）" },
-	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	MT_F_PAGE_LIMIT,
+	MT_F_PAGE_CURSOR,
 	{ NULL },
 };
 static const struct mt_field f_aid[] = { F_AID, { NULL } };
