@@ -20,7 +20,7 @@ enum { EXPERTS_REGION, EXPERTS_STATUS, EXPERTS_CURSOR, EXPERTS_LIMIT,
 	EXPERTS__N };
 enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
 	ADD_PHONE, ADD_REGION, ADD__N };
-enum { GET_ID, GET_REGION, GET__N };
+enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
 	QUEUE_LIMIT, QUEUE__N };
@@ -50,11 +50,12 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_EXPERT_ADD] =
 	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)::text"
 	    " AS result",
+	/* expert_json is NULL unless the expert, its user and institution
+	 * all exist (its own joins; users.institution may be NULL): then
+	 * no row, a 404. */
 	[STMT_EXPERT_GET] =
-	    "SELECT expert_json(e.user_id)::text AS expert FROM experts e"
-	    " JOIN users u ON u.id = e.user_id"
-	    " JOIN institutions i ON i.code = u.institution"
-	    " WHERE e.user_id = $1 AND ($2::text IS NULL OR i.region = $2)",
+	    "SELECT x::text AS expert FROM expert_json($1::bigint) x"
+	    " WHERE x IS NOT NULL",
 	/* Back in the pool with a clean count (R-CER-4). */
 	[STMT_REINSTATE] =
 	    "UPDATE experts e SET status = 'active', consecutive_misses = 0,"
@@ -230,11 +231,10 @@ agency_db_create_expert(struct mt_req *req, const struct agency_expert_new *e,
 
 /* See agency_db.h. */
 int
-agency_db_reply_expert(struct mt_req *req, int status, long long id,
-    const char *region)
+agency_db_reply_expert(struct mt_req *req, int status, long long id)
 {
 	char ids[24];
-	const char *p[GET__N] = { [GET_ID] = ids, [GET_REGION] = region };
+	const char *p[GET__N] = { [GET_ID] = ids };
 
 	snprintf(ids, sizeof(ids), "%lld", id);
 	return reply_row(req, STMT_EXPERT_GET, GET__N, p, status, "expert",
