@@ -83,10 +83,7 @@ h_experts(struct mt_req *req)
 static void
 wake_pool(void)
 {
-	redisReply *r = mt_redis_cmd("LPUSH wake pool");
-
-	if (r != NULL)
-		freeReplyObject(r);
+	mt_redis_do("LPUSH wake pool");
 }
 
 /*

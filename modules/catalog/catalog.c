@@ -81,15 +81,12 @@ static int
 h_health(struct mt_req *req)
 {
 	int pg_ok = catalog_db_ping(req);
-	redisReply *r = mt_redis_cmd("SET health:probe 1 PX 10000");
-	int redis_ok = r != NULL;
+	int redis_ok = mt_redis_do("SET health:probe 1 PX 10000") == 0;
 	json_object *o = json_object_new_object(), *err;
 	const struct mt_error *row;
 	const char *what[2] = { NULL, NULL };
 	char msg[256];
 
-	if (r != NULL)
-		freeReplyObject(r);
 	json_object_object_add(o, "status",
 	    json_object_new_string(pg_ok && redis_ok ? "ok" : "unavailable"));
 	json_object_object_add(o, "postgres",
