@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mt_db.h"
@@ -345,4 +346,72 @@ mt_reply_items(struct mt_req *req, PGresult *res, int limit)
 	    b.len);
 	mt_buf_free(&b);
 	return 0;
+}
+
+/* See mt_db.h. */
+const char *
+mt_db_text(const PGresult *res, int row, const char *col)
+{
+	int c = PQfnumber(res, col);
+
+	if (c < 0) {
+		mt_log_error("db: no column %s", col);
+		return NULL;
+	}
+	if (row < 0 || row >= PQntuples(res) || PQgetisnull(res, row, c))
+		return NULL;
+	return PQgetvalue(res, row, c);
+}
+
+/* See mt_db.h. */
+long long
+mt_db_ll(const PGresult *res, int row, const char *col)
+{
+	const char *v = mt_db_text(res, row, col);
+
+	return v != NULL ? atoll(v) : 0;
+}
+
+/* See mt_db.h. */
+void
+mt_db_copy(const PGresult *res, int row, const char *col, char *buf,
+    size_t size)
+{
+	const char *v = mt_db_text(res, row, col);
+
+	snprintf(buf, size, "%s", v != NULL ? v : "");
+}
+
+/* See mt_db.h. */
+int
+mt_db_affected_or_reply(struct mt_req *req, int stmt, int n,
+    const char *const *p)
+{
+	PGresult *res = mt_db_query_or_reply(req, stmt, n, p);
+	int found;
+
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	PQclear(res);
+	return found;
+}
+
+/* See mt_db.h. */
+int
+mt_db_reply_page(struct mt_req *req, int stmt, int n, const char **p,
+    int limit_idx, int limit)
+{
+	char lim[16];
+	PGresult *res;
+
+	assert(limit_idx >= 0 && limit_idx < n);
+	/* One row more than shown: its presence means a next page. */
+	snprintf(lim, sizeof(lim), "%d", limit + 1);
+	p[limit_idx] = lim;
+	res = mt_db_query_or_reply(req, stmt, n, p);
+	p[limit_idx] = NULL;	/* lim dies here */
+	if (res == NULL)
+		return -1;
+	return mt_reply_items(req, res, limit);
 }

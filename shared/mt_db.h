@@ -99,4 +99,35 @@ PGresult   *mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
  */
 int         mt_reply_items(struct mt_req *req, PGresult *res, int limit);
 
+/*
+ * Read a column by name, tolerant of absence (for <module>_db.c): the
+ * text of row's column col, or NULL when there is no such row, the value
+ * is SQL NULL, or the result has no such column (a bug of the statement:
+ * logged at error level).  The text belongs to res.
+ */
+const char *mt_db_text(const PGresult *res, int row, const char *col);
+/* The same as a number; 0 when mt_db_text gives NULL. */
+long long   mt_db_ll(const PGresult *res, int row, const char *col);
+/* The same copied into buf[size] (truncated); "" when NULL. */
+void        mt_db_copy(const PGresult *res, int row, const char *col,
+                char *buf, size_t size);
+
+/*
+ * Run the module's statement stmt for whether it touched or found
+ * anything (a SELECT 1 or a RETURNING): 1 when it gave at least one
+ * row, 0 when none, -1 after mt_db_query_or_reply answered 503/500.
+ * Keeps no result.
+ */
+int         mt_db_affected_or_reply(struct mt_req *req, int stmt, int n,
+                const char *const *p);
+
+/*
+ * Answer one list page: run the module's statement stmt with p[0..n-1],
+ * p[limit_idx] set here to limit + 1 (the row beyond the page says there
+ * is a next one), and answer it through mt_reply_items.  p[limit_idx] is
+ * NULL again on return.  0, or -1 after answering 503/500.
+ */
+int         mt_db_reply_page(struct mt_req *req, int stmt, int n,
+                const char **p, int limit_idx, int limit);
+
 #endif

@@ -91,6 +91,15 @@ struct mt_field {
 	const char          *label;
 };
 
+/* The page rows of the list endpoints' field tables: ?limit= (1-200,
+ * mt_valid_page_limit from mt_valid.h) and a numeric ?cursor= (the last
+ * id shown). */
+#define MT_F_PAGE_LIMIT \
+	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3, \
+	  "每页条数（1–200）" }
+#define MT_F_PAGE_CURSOR \
+	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" }
+
 struct mt_db;
 struct mt_req;
 typedef int (*mt_handler)(struct mt_req *);

@@ -55,24 +55,21 @@ mt_redis_ctx(void)
 }
 
 /*
- * See mt_redis.h.  An error reply discards the context too: the command
- * may have been sent on a connection left in a state we do not know,
- * and a reconnect costs less than a worker stuck in it.
+ * mt_redis_cmd with a va_list.  An error reply discards the context too:
+ * the command may have been sent on a connection left in a state we do
+ * not know, and a reconnect costs less than a worker stuck in it.
  */
-redisReply *
-mt_redis_cmd(const char *fmt, ...)
+static redisReply *
+redis_vcmd(const char *fmt, va_list ap)
 {
 	redisContext *c;
 	redisReply *r;
-	va_list ap;
 
 	/* MULTI goes through mt_redis_tx, which never leaves one open. */
 	assert(strncasecmp(fmt, "MULTI", 5) != 0);
 	if ((c = mt_redis_ctx()) == NULL)
 		return NULL;
-	va_start(ap, fmt);
 	r = redisvCommand(c, fmt, ap);
-	va_end(ap);
 	if (r == NULL) {
 		mt_log_warn("redis command failed: %s", c->errstr);
 		mt_redis_close();
@@ -85,6 +82,35 @@ mt_redis_cmd(const char *fmt, ...)
 		return NULL;
 	}
 	return r;
+}
+
+/* See mt_redis.h. */
+redisReply *
+mt_redis_cmd(const char *fmt, ...)
+{
+	redisReply *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = redis_vcmd(fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* See mt_redis.h. */
+int
+mt_redis_do(const char *fmt, ...)
+{
+	redisReply *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = redis_vcmd(fmt, ap);
+	va_end(ap);
+	if (r == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }
 
 void

@@ -23,6 +23,13 @@ redisContext *mt_redis_ctx(void);
  * Redis is down or answered an error (the context is then discarded).
  */
 redisReply *mt_redis_cmd(const char *fmt, ...);
+/*
+ * The same when only success matters (best-effort writes after a commit,
+ * wake-ups, probes): the reply is freed here.  0 when Redis ran it, -1
+ * when it is down or answered an error (context discarded).  Callers
+ * that need no answer ignore the result.
+ */
+int         mt_redis_do(const char *fmt, ...);
 
 /*
  * A transaction: the only way to send MULTI.  Commands are queued here

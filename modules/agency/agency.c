@@ -83,10 +83,7 @@ h_experts(struct mt_req *req)
 static void
 wake_pool(void)
 {
-	redisReply *r = mt_redis_cmd("LPUSH wake pool");
-
-	if (r != NULL)
-		freeReplyObject(r);
+	mt_redis_do("LPUSH wake pool");
 }
 
 /*
@@ -103,10 +100,9 @@ h_expert_add(struct mt_req *req)
 	struct agency_expert_new e;
 	long long id;
 
+	/* No region field on this route: an admin's scope is NULL. */
 	if (region_scope_or_reply(req, &e.region) < 0)
 		return -1;
-	if (req->session->role != MT_ROLE_AGENCY)
-		e.region = NULL;
 	if (mt_auth_hash_password(mt_req_param(req, "password"), hash,
 	    sizeof(hash)) != 0)
 		return mt_reply_unavailable(req, "密码服务");
@@ -119,7 +115,7 @@ h_expert_add(struct mt_req *req)
 	if (agency_db_create_expert(req, &e, &id) < 0)
 		return -1;
 	wake_pool();
-	return agency_db_reply_expert(req, 201, id, NULL);
+	return agency_db_reply_expert(req, 201, id);
 }
 
 /*
@@ -133,15 +129,14 @@ h_reinstate(struct mt_req *req)
 	long long id = atoll(mt_req_param(req, "id"));
 	const char *region;
 
+	/* No region field on this route: an admin's scope is NULL. */
 	if (region_scope_or_reply(req, &region) < 0)
 		return -1;
-	if (req->session->role != MT_ROLE_AGENCY)
-		region = NULL;
 	if (agency_db_reinstate(req, id, region) < 0)
 		return -1;
 	wake_pool();
 	/* Read after the update: a function in RETURNING sees the old row. */
-	return agency_db_reply_expert(req, 200, id, NULL);
+	return agency_db_reply_expert(req, 200, id);
 }
 
 /*
@@ -274,9 +269,8 @@ static const struct mt_field f_experts[] = {
 	  "统筹区代码" },
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_expert_status, 0, 16,
 	  "专家状态" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
-	  "每页条数（1–200）" },
-	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	MT_F_PAGE_LIMIT,
+	MT_F_PAGE_CURSOR,
 	{ NULL },
 };
 
@@ -306,9 +300,8 @@ static const struct mt_field f_queue[] = {
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_queue_status, 0, 16,
 	  "申请状态" },
 	{ "overdue", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否超期" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
-	  "每页条数（1–200）" },
-	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	MT_F_PAGE_LIMIT,
+	MT_F_PAGE_CURSOR,
 	{ NULL },
 };
 

@@ -20,7 +20,7 @@ enum { EXPERTS_REGION, EXPERTS_STATUS, EXPERTS_CURSOR, EXPERTS_LIMIT,
 	EXPERTS__N };
 enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
 	ADD_PHONE, ADD_REGION, ADD__N };
-enum { GET_ID, GET_REGION, GET__N };
+enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
 	QUEUE_LIMIT, QUEUE__N };
@@ -50,11 +50,12 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_EXPERT_ADD] =
 	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)::text"
 	    " AS result",
+	/* expert_json is NULL unless the expert, its user and institution
+	 * all exist (its own joins; users.institution may be NULL): then
+	 * no row, a 404. */
 	[STMT_EXPERT_GET] =
-	    "SELECT expert_json(e.user_id)::text AS expert FROM experts e"
-	    " JOIN users u ON u.id = e.user_id"
-	    " JOIN institutions i ON i.code = u.institution"
-	    " WHERE e.user_id = $1 AND ($2::text IS NULL OR i.region = $2)",
+	    "SELECT x::text AS expert FROM expert_json($1::bigint) x"
+	    " WHERE x IS NOT NULL",
 	/* Back in the pool with a clean count (R-CER-4). */
 	[STMT_REINSTATE] =
 	    "UPDATE experts e SET status = 'active', consecutive_misses = 0,"
@@ -142,21 +143,14 @@ int
 agency_db_reply_experts(struct mt_req *req, const char *region,
     const char *status, const char *cursor, int limit)
 {
-	char lim[16];
 	const char *p[EXPERTS__N] = {
 		[EXPERTS_REGION] = region,
 		[EXPERTS_STATUS] = status,
 		[EXPERTS_CURSOR] = cursor,
-		[EXPERTS_LIMIT] = lim,
 	};
-	PGresult *res;
 
-	/* One row more than shown: its presence means a next page. */
-	snprintf(lim, sizeof(lim), "%d", limit + 1);
-	if ((res = mt_db_query_or_reply(req, STMT_EXPERTS, EXPERTS__N,
-	    p)) == NULL)
-		return -1;
-	return mt_reply_items(req, res, limit);
+	return mt_db_reply_page(req, STMT_EXPERTS, EXPERTS__N, p,
+	    EXPERTS_LIMIT, limit);
 }
 
 /*
@@ -237,11 +231,10 @@ agency_db_create_expert(struct mt_req *req, const struct agency_expert_new *e,
 
 /* See agency_db.h. */
 int
-agency_db_reply_expert(struct mt_req *req, int status, long long id,
-    const char *region)
+agency_db_reply_expert(struct mt_req *req, int status, long long id)
 {
 	char ids[24];
-	const char *p[GET__N] = { [GET_ID] = ids, [GET_REGION] = region };
+	const char *p[GET__N] = { [GET_ID] = ids };
 
 	snprintf(ids, sizeof(ids), "%lld", id);
 	return reply_row(req, STMT_EXPERT_GET, GET__N, p, status, "expert",
@@ -257,15 +250,12 @@ agency_db_reinstate(struct mt_req *req, long long id, const char *region)
 		[REINSTATE_ID] = ids,
 		[REINSTATE_REGION] = region,
 	};
-	PGresult *res;
 	int found;
 
 	snprintf(ids, sizeof(ids), "%lld", id);
-	if ((res = mt_db_query_or_reply(req, STMT_REINSTATE, REINSTATE__N,
-	    p)) == NULL)
+	if ((found = mt_db_affected_or_reply(req, STMT_REINSTATE, REINSTATE__N,
+	    p)) < 0)
 		return -1;
-	found = PQntuples(res) > 0;
-	PQclear(res);
 	return found ? 0 : mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
 }
 
@@ -273,21 +263,15 @@ agency_db_reinstate(struct mt_req *req, long long id, const char *region)
 int
 agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
 {
-	char lim[16];
 	const char *p[QUEUE__N] = {
 		[QUEUE_REGION] = q->region,
 		[QUEUE_STATUS] = q->status,
 		[QUEUE_OVERDUE] = q->overdue ? "true" : "false",
 		[QUEUE_CURSOR] = q->cursor,
-		[QUEUE_LIMIT] = lim,
 	};
-	PGresult *res;
 
-	/* One more than shown: its presence means a next page. */
-	snprintf(lim, sizeof(lim), "%d", q->limit + 1);
-	if ((res = mt_db_query_or_reply(req, STMT_QUEUE, QUEUE__N, p)) == NULL)
-		return -1;
-	return mt_reply_items(req, res, q->limit);
+	return mt_db_reply_page(req, STMT_QUEUE, QUEUE__N, p, QUEUE_LIMIT,
+	    q->limit);
 }
 
 /* See agency_db.h. */

@@ -58,10 +58,9 @@ int     agency_db_reply_experts(struct mt_req *req, const char *region,
  * refusals: 409 login_taken, 422 institution_not_found, ... */
 int     agency_db_create_expert(struct mt_req *req,
             const struct agency_expert_new *e, long long *id);
-/* Answer status with expert id as the agency sees it, when in region
- * (NULL: any); 404 expert_not_found. */
-int     agency_db_reply_expert(struct mt_req *req, int status, long long id,
-            const char *region);
+/* Answer status with expert id as the agency sees it; 404
+ * expert_not_found.  Callers have checked the region already. */
+int     agency_db_reply_expert(struct mt_req *req, int status, long long id);
 /* Put expert id of region (NULL: any) back in the pool with a clean
  * count (R-CER-4); 404 expert_not_found. */
 int     agency_db_reinstate(struct mt_req *req, long long id,

@@ -187,7 +187,7 @@ static const struct mt_field f_id[] = { F_ID, { NULL } };
 static const struct mt_field f_list[] = {
 	{ "limit", MT_IN_QUERY, MT_F_INT, valid_limit, 0, 3,
 	  "每页条数（1–100）" },
-	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	MT_F_PAGE_CURSOR,
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_status, 0, 16,
 	  "申请状态" },
 	{ NULL },

@@ -228,45 +228,11 @@ scope_params(const char **p, const struct apply_scope *sc)
 	p[5] = sc->user;
 }
 
-/* Column name of row 0 of res; NULL when SQL NULL or no row.  A name the
- * statement lacks is a bug of this file: logged, read as NULL. */
-static const char *
-col(const PGresult *res, const char *name)
-{
-	int c = PQfnumber(res, name);
-
-	if (c < 0) {
-		mt_log_error("apply: no column %s", name);
-		return NULL;
-	}
-	if (PQntuples(res) < 1 || PQgetisnull(res, 0, c))
-		return NULL;
-	return PQgetvalue(res, 0, c);
-}
-
-/* Copy column name of row 0 of res into buf (size); "" when NULL. */
-static void
-col_copy(const PGresult *res, const char *name, char *buf, size_t size)
-{
-	const char *v = col(res, name);
-
-	snprintf(buf, size, "%s", v != NULL ? v : "");
-}
-
-/* Column name of row 0 of res as a number; 0 when NULL. */
-static long long
-col_ll(const PGresult *res, const char *name)
-{
-	const char *v = col(res, name);
-
-	return v != NULL ? atoll(v) : 0;
-}
-
 /* Column name of row 0 of res as a malloc'd copy, or NULL. */
 static char *
 col_dup(const PGresult *res, const char *name)
 {
-	const char *v = col(res, name);
+	const char *v = mt_db_text(res, 0, name);
 
 	return v != NULL ? mt_xstrdup(v) : NULL;
 }
@@ -276,7 +242,7 @@ col_dup(const PGresult *res, const char *name)
 static json_object *
 col_json(const PGresult *res, const char *name)
 {
-	const char *v = col(res, name);
+	const char *v = mt_db_text(res, 0, name);
 
 	return v != NULL ? json_tokener_parse(v) : NULL;
 }
@@ -306,8 +272,8 @@ apply_db_person(struct mt_req *req, const char *id_number, const char *name,
 
 	if ((res = run(req, STMT_PERSON_BY_NUMBER, 2, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "id", person, 24);
-	col_copy(res, "region", region, 8);
+	mt_db_copy(res, 0, "id", person, 24);
+	mt_db_copy(res, 0, "region", region, 8);
 	PQclear(res);
 	return rows > 0;
 }
@@ -323,7 +289,7 @@ apply_db_disease(struct mt_req *req, const char *disease, const char *region,
 
 	if ((res = run(req, STMT_DISEASE, 2, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "review_mode", mode, 16);
+	mt_db_copy(res, 0, "review_mode", mode, 16);
 	PQclear(res);
 	return rows > 0;
 }
@@ -333,13 +299,8 @@ int
 apply_db_institution(struct mt_req *req, const char *code)
 {
 	const char *p[1] = { code };
-	PGresult *res;
-	int rows;
 
-	if ((res = run(req, STMT_INSTITUTION, 1, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return rows > 0;
+	return mt_db_affected_or_reply(req, STMT_INSTITUTION, 1, p);
 }
 
 /*
@@ -372,7 +333,7 @@ insert_or_reply(struct mt_req *req, const struct apply_scope *sc,
 			    "disease_code");
 		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
-	col_copy(res, "id", id, 24);
+	mt_db_copy(res, 0, "id", id, 24);
 	PQclear(res);
 	return 0;
 }
@@ -412,13 +373,8 @@ precheck_or_reply(struct mt_req *req, const struct apply_scope *sc,
     const char *id)
 {
 	const char *p[2] = { id, sc->user };
-	PGresult *res;
-	int rows;
 
-	if ((res = run(req, STMT_PRECHECK, 2, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return mt_db_affected_or_reply(req, STMT_PRECHECK, 2, p) < 0 ? -1 : 0;
 }
 
 /* See apply_db.h. */
@@ -451,7 +407,7 @@ apply_db_status(struct mt_req *req, const struct apply_scope *sc,
 	scope_params(p, sc);
 	if ((res = run(req, STMT_OWNED, 5, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "status", status, 16);
+	mt_db_copy(res, 0, "status", status, 16);
 	PQclear(res);
 	return rows > 0;
 }
@@ -481,19 +437,12 @@ apply_db_reply_list(struct mt_req *req, const struct apply_scope *sc,
     const char *cursor, const char *status, int limit)
 {
 	const char *p[7] = { cursor };
-	PGresult *res;
-	char lims[16];
-	int rows;
 
 	scope_params(p, sc);
 	p[5] = status;
-	/* One row more than shown: its presence means a next page. */
-	snprintf(lims, sizeof(lims), "%d", limit + 1);
-	p[6] = lims;
-	if ((res = run(req, STMT_LIST, 7, p, &rows)) == NULL)
-		return -1;
-	/* mt_reply_items: column 0 the item, column 1 the cursor. */
-	return mt_reply_items(req, res, limit);
+	/* mt_reply_items: column 0 the item, column 1 the cursor; $7 the
+	 * limit. */
+	return mt_db_reply_page(req, STMT_LIST, 7, p, 6, limit);
 }
 
 /* Run STMT_PATCH for pt on application id.  1 written, 0 not editable,
@@ -506,14 +455,9 @@ patch_row(struct mt_req *req, const struct apply_scope *sc, const char *id,
 	    pt->record_no, pt->institution, pt->set_agent ? "true" : "false",
 	    pt->agent.name, pt->agent.id_number, pt->agent.relation,
 	    pt->agent.phone };
-	PGresult *res;
-	int rows;
 
 	scope_params(p, sc);
-	if ((res = run(req, STMT_PATCH, 14, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return rows > 0;
+	return mt_db_affected_or_reply(req, STMT_PATCH, 14, p);
 }
 
 /* See apply_db.h. */
@@ -596,14 +540,14 @@ apply_db_material_rules(struct mt_req *req, const char *id, const char *kind,
 
 	if ((res = run(req, STMT_MATERIAL_RULES, 3, p, &rows)) == NULL)
 		return -1;
-	needed = col(res, "needed");
+	needed = mt_db_text(res, 0, "needed");
 	r->needed = needed != NULL && strcmp(needed, "t") == 0;
-	col_copy(res, "kind_name", r->kind_name, sizeof(r->kind_name));
-	r->max_age_days = col_ll(res, "max_age_days");
-	r->max_file_bytes = col_ll(res, "max_file_bytes");
-	r->max_app_bytes = col_ll(res, "max_app_bytes");
-	r->used_bytes = col_ll(res, "used_bytes");
-	r->age_days = col_ll(res, "age_days");
+	mt_db_copy(res, 0, "kind_name", r->kind_name, sizeof(r->kind_name));
+	r->max_age_days = mt_db_ll(res, 0, "max_age_days");
+	r->max_file_bytes = mt_db_ll(res, 0, "max_file_bytes");
+	r->max_app_bytes = mt_db_ll(res, 0, "max_app_bytes");
+	r->used_bytes = mt_db_ll(res, 0, "used_bytes");
+	r->age_days = mt_db_ll(res, 0, "age_days");
 	PQclear(res);
 	return rows > 0;
 }
@@ -635,14 +579,9 @@ apply_db_material_delete(struct mt_req *req, const struct apply_scope *sc,
     const char *id, const char *mid)
 {
 	const char *p[7] = { id, NULL, NULL, NULL, NULL, NULL, mid };
-	PGresult *res;
-	int rows;
 
 	scope_params(p, sc);
-	if ((res = run(req, STMT_MATERIAL_DELETE, 7, p, &rows)) == NULL)
-		return -1;
-	PQclear(res);
-	return rows > 0;
+	return mt_db_affected_or_reply(req, STMT_MATERIAL_DELETE, 7, p);
 }
 
 /* See apply_db.h. */
@@ -657,8 +596,8 @@ apply_db_material_file(struct mt_req *req, const struct apply_scope *sc,
 	scope_params(p, sc);
 	if ((res = run(req, STMT_MATERIAL_FILE, 6, p, &rows)) == NULL)
 		return -1;
-	col_copy(res, "sha256", f->sha256, sizeof(f->sha256));
-	col_copy(res, "media_type", f->media_type, sizeof(f->media_type));
+	mt_db_copy(res, 0, "sha256", f->sha256, sizeof(f->sha256));
+	mt_db_copy(res, 0, "media_type", f->media_type, sizeof(f->media_type));
 	PQclear(res);
 	return rows > 0;
 }

@@ -180,7 +180,6 @@ drop_cancelled(json_object *w)
 {
 	json_object *list, *x, *v;
 	const char *region, *app;
-	redisReply *r;
 	size_t i;
 
 	if (!json_object_object_get_ex(w, "cancelled", &list) ||
@@ -191,16 +190,12 @@ drop_cancelled(json_object *w)
 	    json_object_get_string(v) : "";
 	for (i = 0; i < json_object_array_length(list); i++) {
 		x = json_object_array_get_idx(list, i);
-		r = mt_redis_cmd("ZREM timers:{%s} %s", region,
+		mt_redis_do("ZREM timers:{%s} %s", region,
 		    json_object_get_string(json_object_object_get(x,
 		    "assignment")));
-		if (r != NULL)
-			freeReplyObject(r);
-		r = mt_redis_cmd("DEL lease:{%s}:%s:%s", region, app,
+		mt_redis_do("DEL lease:{%s}:%s:%s", region, app,
 		    json_object_get_string(json_object_object_get(x,
 		    "stage")));
-		if (r != NULL)
-			freeReplyObject(r);
 	}
 }
 

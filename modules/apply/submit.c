@@ -24,7 +24,6 @@ h_submit(struct mt_req *req)
 {
 	struct apply_scope sc;
 	json_object *ok = NULL;
-	redisReply *w;
 
 	if (strcmp(mt_req_param(req, "promise"), "true") != 0)
 		return mt_reply_err(req, MT_E_PROMISE_REQUIRED, "promise");
@@ -33,7 +32,6 @@ h_submit(struct mt_req *req)
 		return -1;
 	/* Committed: wake the dispatcher to push it to an expert (it also
 	 * finds it on its own if Redis is down). */
-	if ((w = mt_redis_cmd("LPUSH wake submit")) != NULL)
-		freeReplyObject(w);
+	mt_redis_do("LPUSH wake submit");
 	return mt_reply_json(req, 200, ok);
 }

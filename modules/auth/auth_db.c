@@ -2,7 +2,7 @@
  * auth_db.c -- the auth module's statements and the typed functions over
  * them (see auth_db.h).  Each statement's parameters are filled by name
  * (the enum above it lists its $1..$n), its columns are read by name
- * (the AS names in the SQL, through col() and col_json()).
+ * (the AS names in the SQL, through mt_db_text() and col_jstr()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,47 +71,13 @@ const char *const auth_db_stmts[STMT__MAX] = {
 	    " RETURNING id, disabled",
 };
 
-/*
- * Column name of row 0 of res: its text, or NULL when SQL NULL.  A name
- * the statement lacks is a bug: logged, and read as NULL.
- */
-static const char *
-col(const PGresult *res, const char *name)
-{
-	int c = PQfnumber(res, name);
-
-	if (c < 0) {
-		mt_log_warn("auth: no column %s", name);
-		return NULL;
-	}
-	return PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
-}
-
-/* The same as a json string, or NULL (JSON null). */
+/* Column name of row 0 of res as a json string, or NULL (JSON null). */
 static json_object *
-col_json(const PGresult *res, const char *name)
+col_jstr(const PGresult *res, const char *name)
 {
-	const char *v = col(res, name);
+	const char *v = mt_db_text(res, 0, name);
 
 	return v != NULL ? json_object_new_string(v) : NULL;
-}
-
-/* The same as a number, 0 when NULL. */
-static long long
-col_ll(const PGresult *res, const char *name)
-{
-	const char *v = col(res, name);
-
-	return v != NULL ? atoll(v) : 0;
-}
-
-/* Copy column name (or "") into out[size]. */
-static void
-col_copy(const PGresult *res, const char *name, char *out, size_t size)
-{
-	const char *v = col(res, name);
-
-	snprintf(out, size, "%s", v != NULL ? v : "");
 }
 
 /*
@@ -155,7 +121,7 @@ auth_db_phone_region(struct mt_req *req, const char *phone, char *region,
 	region[0] = '\0';
 	if ((found = one_row(req, STMT_PHONE_REGION, PHONE__N, p, &res)) < 1)
 		return found;
-	col_copy(res, "region", region, size);
+	mt_db_copy(res, 0, "region", region, size);
 	PQclear(res);
 	return 1;
 }
@@ -184,8 +150,8 @@ auth_db_person_match(struct mt_req *req, const char *phone,
 
 	if ((found = one_row(req, STMT_PERSON_MATCH, MATCH__N, p, &res)) < 1)
 		return found;
-	s->person_id = col_ll(res, "id");
-	col_copy(res, "region", s->region, sizeof(s->region));
+	s->person_id = mt_db_ll(res, 0, "id");
+	mt_db_copy(res, 0, "region", s->region, sizeof(s->region));
 	PQclear(res);
 	return 1;
 }
@@ -207,10 +173,10 @@ auth_db_insured_user(struct mt_req *req, struct mt_session *s)
 	/* No row: a rule of the database refused the account. */
 	if ((ok = one_row(req, STMT_INSURED_USER, INSURED__N, p, &res)) < 1)
 		return ok;
-	disabled = col(res, "disabled");
+	disabled = mt_db_text(res, 0, "disabled");
 	ok = disabled != NULL && strcmp(disabled, "f") == 0;
 	if (ok)
-		s->user_id = col_ll(res, "id");
+		s->user_id = mt_db_ll(res, 0, "id");
 	PQclear(res);
 	return ok;
 }
@@ -221,22 +187,22 @@ auth_db_staff_user(struct mt_req *req, const char *login,
     struct mt_session *s, char *hash, size_t size, int *usable)
 {
 	const char *p[BY_LOGIN__N] = { [BY_LOGIN_LOGIN] = login };
-	const char *h, *unusable;
+	const char *h, *unusable, *role;
 	PGresult *res;
 	int found;
 
 	if ((found = one_row(req, STMT_USER_BY_LOGIN, BY_LOGIN__N, p,
 	    &res)) < 1)
 		return found;
-	s->user_id = col_ll(res, "id");
-	s->role = mt_role_bit(col(res, "role") != NULL ? col(res, "role") :
-	    "");
-	s->person_id = col_ll(res, "person_id");
-	col_copy(res, "region", s->region, sizeof(s->region));
-	col_copy(res, "institution", s->institution, sizeof(s->institution));
-	if ((h = col(res, "password_hash")) != NULL) {
+	s->user_id = mt_db_ll(res, 0, "id");
+	role = mt_db_text(res, 0, "role");
+	s->role = mt_role_bit(role != NULL ? role : "");
+	s->person_id = mt_db_ll(res, 0, "person_id");
+	mt_db_copy(res, 0, "region", s->region, sizeof(s->region));
+	mt_db_copy(res, 0, "institution", s->institution, sizeof(s->institution));
+	if ((h = mt_db_text(res, 0, "password_hash")) != NULL) {
 		snprintf(hash, size, "%s", h);
-		unusable = col(res, "unusable");
+		unusable = mt_db_text(res, 0, "unusable");
 		*usable = unusable != NULL && strcmp(unusable, "f") == 0;
 	}
 	PQclear(res);
@@ -297,21 +263,21 @@ me_json(const PGresult *res)
 	json_object *o = json_object_new_object(), *u, *scope;
 
 	u = json_object_new_object();
-	json_object_object_add(u, "id", json_object_new_int64(col_ll(res,
+	json_object_object_add(u, "id", json_object_new_int64(mt_db_ll(res, 0,
 	    "id")));
-	json_object_object_add(u, "login", col_json(res, "login"));
-	json_object_object_add(u, "display_name", col_json(res,
+	json_object_object_add(u, "login", col_jstr(res, "login"));
+	json_object_object_add(u, "display_name", col_jstr(res,
 	    "display_name"));
 	json_object_object_add(o, "user", u);
-	json_object_object_add(o, "role", col_json(res, "role"));
+	json_object_object_add(o, "role", col_jstr(res, "role"));
 	scope = json_object_new_object();
-	json_object_object_add(scope, "region", col_json(res, "region"));
-	json_object_object_add(scope, "institution", col_json(res,
+	json_object_object_add(scope, "region", col_jstr(res, "region"));
+	json_object_object_add(scope, "institution", col_jstr(res,
 	    "institution"));
-	json_object_object_add(scope, "institution_name", col_json(res,
+	json_object_object_add(scope, "institution_name", col_jstr(res,
 	    "institution_name"));
-	json_object_object_add(scope, "person_id", col(res, "person_id") ==
-	    NULL ? NULL : json_object_new_int64(col_ll(res, "person_id")));
+	json_object_object_add(scope, "person_id", mt_db_text(res, 0, "person_id") ==
+	    NULL ? NULL : json_object_new_int64(mt_db_ll(res, 0, "person_id")));
 	json_object_object_add(o, "scope", scope);
 	return o;
 }

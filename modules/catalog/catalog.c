@@ -81,15 +81,12 @@ static int
 h_health(struct mt_req *req)
 {
 	int pg_ok = catalog_db_ping(req);
-	redisReply *r = mt_redis_cmd("SET health:probe 1 PX 10000");
-	int redis_ok = r != NULL;
+	int redis_ok = mt_redis_do("SET health:probe 1 PX 10000") == 0;
 	json_object *o = json_object_new_object(), *err;
 	const struct mt_error *row;
 	const char *what[2] = { NULL, NULL };
 	char msg[256];
 
-	if (r != NULL)
-		freeReplyObject(r);
 	json_object_object_add(o, "status",
 	    json_object_new_string(pg_ok && redis_ok ? "ok" : "unavailable"));
 	json_object_object_add(o, "postgres",
@@ -230,8 +227,7 @@ static const struct mt_field f_institutions[] = {
 	{ "disease", MT_IN_QUERY, MT_F_STRING, mt_valid_disease_code, 0, 16,
 	  "病种编码" },
 	{ "certifying", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否认定机构" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
-	  "每页条数（1–200）" },
+	MT_F_PAGE_LIMIT,
 	{ "cursor", MT_IN_QUERY, MT_F_STRING, mt_valid_institution_code, 0,
 	  20, "分页游标" },
 	{ NULL },

@@ -305,18 +305,11 @@ catalog_db_reply_institutions(struct mt_req *req,
     const struct catalog_inst_query *q)
 {
 	const char *p[INST__N];
-	char lim[16];
-	PGresult *res;
 
-	/* One more than the page, to know whether a next one exists. */
-	snprintf(lim, sizeof(lim), "%d", q->limit + 1);
 	p[INST_REGION] = q->region;
 	p[INST_DISEASE] = q->disease;
 	p[INST_CERTIFYING] = q->certifying;
 	p[INST_AFTER] = q->after;
-	p[INST_LIMIT] = lim;
-	res = mt_db_query_or_reply(req, CATALOG_STMT_INSTITUTIONS, INST__N, p);
-	if (res == NULL)
-		return -1;
-	return mt_reply_items(req, res, q->limit);
+	return mt_db_reply_page(req, CATALOG_STMT_INSTITUTIONS, INST__N, p,
+	    INST_LIMIT, q->limit);
 }

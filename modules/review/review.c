@@ -35,13 +35,7 @@ member(json_object *o, const char *key)
 }
 
 /* Redis after a commit is best effort (the dispatcher rebuilds it from
- * PostgreSQL): a failure here never fails the request. */
-static void
-redis_done(redisReply *r)
-{
-	if (r != NULL)
-		freeReplyObject(r);
-}
+ * PostgreSQL): mt_redis_do's failure never fails the request. */
 
 /*
  * GET /expert/tasks?state=&limit=&cursor=: a page of the caller's
@@ -85,11 +79,10 @@ h_accept(struct mt_req *req)
 	if (review_db_accept(req, &t, &r) < 0)
 		return -1;
 	/* The timer goes; the lease is held now, without expiry. */
-	redis_done(mt_redis_cmd("ZREM timers:{%s} %s", member(r, "region"),
-	    t.aid));
-	redis_done(mt_redis_cmd("SET lease:{%s}:%s:%s %s:%lld",
+	mt_redis_do("ZREM timers:{%s} %s", member(r, "region"), t.aid);
+	mt_redis_do("SET lease:{%s}:%s:%s %s:%lld",
 	    member(r, "region"), member(r, "application"), member(r, "stage"),
-	    t.aid, t.expert));
+	    t.aid, t.expert);
 	json_object_object_add(r, "state", json_object_new_string("accepted"));
 	return mt_reply_json(req, 200, r);
 }
@@ -108,9 +101,8 @@ h_refuse(struct mt_req *req)
 
 	if (review_db_refuse(req, &t, mt_req_param(req, "reason"), &r) < 0)
 		return -1;
-	redis_done(mt_redis_cmd("ZREM timers:{%s} %s", member(r, "region"),
-	    t.aid));
-	redis_done(mt_redis_cmd("LPUSH wake refuse"));
+	mt_redis_do("ZREM timers:{%s} %s", member(r, "region"), t.aid);
+	mt_redis_do("LPUSH wake refuse");
 	json_object_object_add(r, "state", json_object_new_string("refused"));
 	return mt_reply_json(req, 200, r);
 }
@@ -142,7 +134,7 @@ h_decision(struct mt_req *req)
 	if (review_db_decide(req, &t, &d, &r) < 0)
 		return -1;
 	if (!json_object_get_boolean(json_object_object_get(r, "final")))
-		redis_done(mt_redis_cmd("LPUSH wake stage"));
+		mt_redis_do("LPUSH wake stage");
 	json_object_object_add(r, "state", json_object_new_string("decided"));
 	return mt_reply_json(req, 200, r);
 }
@@ -174,9 +166,8 @@ valid_text(const char *s)
 
 static const struct mt_field f_tasks[] = {
 	{ "state", MT_IN_QUERY, MT_F_STRING, valid_state, 0, 16, "任务状态" },
-	{ "limit", MT_IN_QUERY, MT_F_INT, mt_valid_page_limit, 0, 3,
-	  "每页条数（1–200）" },
-	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" },
+	MT_F_PAGE_LIMIT,
+	MT_F_PAGE_CURSOR,
 	{ NULL },
 };
 static const struct mt_field f_aid[] = { F_AID, { NULL } };

@@ -69,21 +69,15 @@ int
 review_db_reply_tasks(struct mt_req *req, long long expert, const char *state,
     const char *cursor, int limit)
 {
-	char me[24], lim[16];
+	char me[24];
 	const char *p[TASKS__N];
-	PGresult *res;
 
 	snprintf(me, sizeof(me), "%lld", expert);
-	/* One row more than shown: its presence means a next page. */
-	snprintf(lim, sizeof(lim), "%d", limit + 1);
 	p[TASKS_EXPERT] = me;
 	p[TASKS_STATE] = state;
 	p[TASKS_CURSOR] = cursor;
-	p[TASKS_LIMIT] = lim;
-	res = mt_db_query_or_reply(req, REVIEW_STMT_TASKS, TASKS__N, p);
-	if (res == NULL)
-		return -1;
-	return mt_reply_items(req, res, limit);
+	return mt_db_reply_page(req, REVIEW_STMT_TASKS, TASKS__N, p,
+	    TASKS_LIMIT, limit);
 }
 
 /*
@@ -174,15 +168,13 @@ int
 review_db_reason_known(struct mt_req *req, const char *code)
 {
 	const char *p[REASON__N];
-	PGresult *res;
 	int found;
 
 	p[REASON_CODE] = code;
-	res = mt_db_query_or_reply(req, REVIEW_STMT_REASON, REASON__N, p);
-	if (res == NULL)
+	/* code is the key: at most one row. */
+	found = mt_db_affected_or_reply(req, REVIEW_STMT_REASON, REASON__N, p);
+	if (found < 0)
 		return -1;
-	found = PQntuples(res) == 1;
-	PQclear(res);
 	if (found)
 		return 0;
 	return mt_reply_err(req, MT_E_REASON_CODE_NOT_FOUND, "reason_code");
