@@ -170,7 +170,7 @@ static PGresult *
 checked(PGresult *res, int bad23)
 {
 	ExecStatusType st = PQresultStatus(res);
-	const char *state;
+	int refused;
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
 	    st == PGRES_EMPTY_QUERY)
@@ -180,11 +180,10 @@ checked(PGresult *res, int bad23)
 		    PQresultErrorMessage(res));
 	else
 		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	refused = mt_db_state_is(res, "23");
 	PQclear(res);
 	PQfinish(conn);
-	exit(bad23 && state != NULL && strncmp(state, "23", 2) == 0 ?
-	    EXIT_BAD : 1);
+	exit(bad23 && refused ? EXIT_BAD : 1);
 }
 
 /* Run sql; exit 1 on failure.  Returns the result (caller clears). */
