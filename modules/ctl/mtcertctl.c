@@ -47,9 +47,6 @@ static PGconn *conn;
  * (migrations, sql/fn, sql/ref) are run as they are, by run().
  */
 enum stmt {
-	STMT_QUIET,
-	STMT_BEGIN,
-	STMT_COMMIT,
 	STMT_MIGRATOR_LOCK,
 	STMT_MIGRATIONS_TABLE,
 	STMT_MIGRATION_APPLIED,
@@ -65,9 +62,6 @@ enum stmt {
 };
 
 static const char *const stmts[STMT__MAX] = {
-	[STMT_QUIET] = "SET client_min_messages = warning",
-	[STMT_BEGIN] = "BEGIN",
-	[STMT_COMMIT] = "COMMIT",
 	/* Serialises concurrent migrators (held to the transaction's end). */
 	[STMT_MIGRATOR_LOCK] = "SELECT pg_advisory_xact_lock(7411200)",
 	[STMT_MIGRATIONS_TABLE] =
@@ -292,7 +286,7 @@ sql_files(const char *dir, size_t *n)
 static void
 begin_locked(void)
 {
-	exec0(STMT_BEGIN);
+	run0("BEGIN");
 	exec0(STMT_MIGRATOR_LOCK);
 }
 
@@ -348,7 +342,7 @@ apply_repeatables(void)
 		exec0(STMT_REBUILD_VIEWS);
 		err_file = NULL;
 	}
-	exec0(STMT_COMMIT);
+	run0("COMMIT");
 	for (i = 0; i < n; i++) {
 		if (done[i])
 			printf("applied fn/%s\n", files[i]);
@@ -376,7 +370,7 @@ cmd_migrate(void)
 
 	begin_locked();
 	exec0(STMT_MIGRATIONS_TABLE);
-	exec0(STMT_COMMIT);
+	run0("COMMIT");
 	files = sql_files(mt_cfg.sql_dir, &n);
 	/* The version is the number before '_': two files with one number
 	 * would silently skip the second, so refuse that outright. */
@@ -403,7 +397,7 @@ cmd_migrate(void)
 			free(sql);
 		}
 		PQclear(res);
-		exec0(STMT_COMMIT);
+		run0("COMMIT");
 		if (done) {
 			printf("applied %s\n", files[i]);
 			applied++;
@@ -532,7 +526,7 @@ cmd_load_reference(void)
 	size_t n, i;
 
 	files = sql_files(dir, &n);
-	exec0(STMT_BEGIN);
+	run0("BEGIN");
 	for (i = 0; i < n; i++) {
 		sql = read_file(dir, files[i]);
 		run0(sql);
@@ -540,7 +534,7 @@ cmd_load_reference(void)
 		free(sql);
 		free(files[i]);
 	}
-	exec0(STMT_COMMIT);
+	run0("COMMIT");
 	free(files);
 	free(dir);
 	each_tsv_line("demo_users.tsv", demo_user);
@@ -812,7 +806,7 @@ main(int argc, char **argv)
 	if (mt_auth_init() != 0)
 		return 1;
 	connect_db();
-	exec0(STMT_QUIET);
+	run0("SET client_min_messages = warning");
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
 		rc = cmd_migrate();
 	else if (strcmp(argv[1], "load-reference") == 0 && argc == 2)
