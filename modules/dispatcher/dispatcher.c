@@ -288,12 +288,13 @@ jstr(json_object *o, const char *key, char *buf, size_t n)
 	return buf;
 }
 
-/* Push application app if it needs an expert.  1 pushed, 0 not, -1 on a
- * database failure. */
+/* Push application app if it needs an expert (app is borrowed: it lives
+ * in push_page's result, not in the one cleared here).  1 pushed, 0 not,
+ * -1 on a database failure. */
 static int
 push_one(struct mt_db *db, const char *app)
 {
-	char asg[24], region[8], stage[8], expert[24], dl[24], appb[24];
+	char asg[24], region[8], stage[8], expert[24], dl[24];
 	const char *p[1] = { app };
 	json_object *o;
 	PGresult *res;
@@ -320,9 +321,8 @@ push_one(struct mt_db *db, const char *app)
 	jstr(o, "stage", stage, sizeof(stage));
 	jstr(o, "expert", expert, sizeof(expert));
 	jstr(o, "deadline_ms", dl, sizeof(dl));
-	snprintf(appb, sizeof(appb), "%s", app);
 	now = wall_ms();
-	arm(asg, region, appb, stage, expert, dl,
+	arm(asg, region, app, stage, expert, dl,
 	    (long long)(atof(dl) - now));
 	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
 	    stage);
