@@ -417,10 +417,15 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 
 /*
  * Expire a claimed batch of one region (expire_batch), push the expired
- * stages again (push_batch), then tell Redis: settled members go, new
- * pushes get their lease and timer, early ones are re-armed.  Returns
- * how many were settled; on a database failure the members stay claimed
- * and come back after VISIBILITY_MS.
+ * stages again (push_batch), then tell Redis in one transaction (one
+ * round trip for the whole batch): settled members go, new pushes get
+ * their lease and timer, early ones are re-armed.  If Redis refuses it,
+ * nothing of it is written: the members keep the score the claim gave
+ * them and come back after VISIBILITY_MS (settled ones are answered
+ * settled again), and the new pushes' timers are recovered by the
+ * overdue sweep and the next rebuild from PostgreSQL.  Returns how many
+ * were settled; on a database failure the members stay claimed and come
+ * back after VISIBILITY_MS.
  */
 static int
 expire_batch(struct mt_db *db, const char *region, char *const *ids,
@@ -428,8 +433,8 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 {
 	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
 	struct mt_buf arr = {0}, apps = {0};
+	struct mt_redis_tx tx = {0};
 	json_object *out, *o;
-	redisReply *r;
 	size_t k;
 	int n = 0;
 	double now;
@@ -447,18 +452,15 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 		o = json_object_array_get_idx(out, k);
 		jstr(o, "id", asg, sizeof(asg));
 		if (json_object_object_get_ex(o, "settled", NULL)) {
-			r = mt_redis_cmd("ZREM timers:{%s} %s", region, asg);
+			mt_redis_tx_add(&tx, "ZREM timers:{%s} %s", region,
+			    asg);
 			n++;
 			if (jstr(o, "application", app, sizeof(app)) != NULL)
 				mt_buf_printf(&apps, "%s%s",
 				    apps.len > 1 ? "," : "", app);
 		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
-			r = mt_redis_cmd("ZADD timers:{%s} %s %s", region, dl,
-			    asg);
-		else
-			r = NULL;
-		if (r != NULL)
-			freeReplyObject(r);
+			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
+			    dl, asg);
 	}
 	json_object_put(out);
 	mt_buf_puts(&apps, "}");
@@ -473,10 +475,12 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 		jstr(o, "stage", stage, sizeof(stage));
 		jstr(o, "expert", expert, sizeof(expert));
 		jstr(o, "deadline_ms", dl, sizeof(dl));
-		arm(asg, reg, app, stage, expert, dl,
+		arm_add(&tx, asg, reg, app, stage, expert, dl,
 		    (long long)(atof(dl) - now));
 	}
 	json_object_put(out);
+	if (tx.n > 0)
+		(void)mt_redis_tx_exec(&tx);
 	if (n > 0)
 		mt_log_info("expired and re-pushed %d (region %s)", n, region);
 	return n;
