@@ -250,9 +250,8 @@ mt_db_rollback(struct mt_db *db)
 	db->in_tx = 0;
 }
 
-/* The number of column col of res; asserts it is there. */
-static int
-column(const PGresult *res, const char *col)
+int
+mt_db_col(const PGresult *res, const char *col)
 {
 	int c = PQfnumber(res, col);
 
@@ -263,13 +262,13 @@ column(const PGresult *res, const char *col)
 const char *
 mt_db_get(const PGresult *res, int row, const char *col)
 {
-	return PQgetvalue(res, row, column(res, col));
+	return PQgetvalue(res, row, mt_db_col(res, col));
 }
 
 int
 mt_db_isnull(const PGresult *res, int row, const char *col)
 {
-	return PQgetisnull(res, row, column(res, col));
+	return PQgetisnull(res, row, mt_db_col(res, col));
 }
 
 int

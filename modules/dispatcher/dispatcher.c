@@ -151,19 +151,22 @@ send_batch(PGresult *res)
 	struct mt_buf out = {0};
 	json_object *o;
 	int fd, i, rc = -1;
+	int c_id = mt_db_col(res, "id"), c_to = mt_db_col(res, "to_phone");
+	int c_tpl = mt_db_col(res, "template"), c_body = mt_db_col(res, "body");
+	int c_at = mt_db_col(res, "at");
 
 	for (i = 0; i < PQntuples(res); i++) {
 		o = json_object_new_object();
 		json_object_object_add(o, "id",
-		    json_object_new_int64(atoll(mt_db_get(res, i, "id"))));
+		    json_object_new_int64(atoll(PQgetvalue(res, i, c_id))));
 		json_object_object_add(o, "to",
-		    json_object_new_string(mt_db_get(res, i, "to_phone")));
+		    json_object_new_string(PQgetvalue(res, i, c_to)));
 		json_object_object_add(o, "template",
-		    json_object_new_string(mt_db_get(res, i, "template")));
+		    json_object_new_string(PQgetvalue(res, i, c_tpl)));
 		json_object_object_add(o, "text",
-		    json_object_new_string(mt_db_get(res, i, "body")));
+		    json_object_new_string(PQgetvalue(res, i, c_body)));
 		json_object_object_add(o, "at",
-		    json_object_new_string(mt_db_get(res, i, "at")));
+		    json_object_new_string(PQgetvalue(res, i, c_at)));
 		mt_buf_puts(&out, json_object_to_json_string_ext(o,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		mt_buf_puts(&out, "\n");
@@ -185,11 +188,11 @@ static char *
 id_array(PGresult *res)
 {
 	struct mt_buf b = {0};
-	int i;
+	int i, c_id = mt_db_col(res, "id");
 
 	mt_buf_puts(&b, "{");
 	for (i = 0; i < PQntuples(res); i++)
-		mt_buf_printf(&b, "%s%s", i ? "," : "", mt_db_get(res, i, "id"));
+		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, c_id));
 	mt_buf_puts(&b, "}");
 	return b.data;
 }
@@ -351,7 +354,7 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 	char from[24];
 	const char *p[2] = { waiting ? "true" : "false", from };
 	PGresult *res;
-	int i, n = 0;
+	int i, c_id, n = 0;
 
 	*rows = 0;
 	snprintf(from, sizeof(from), "%lld", after);
@@ -361,11 +364,12 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 		return 0;
 	}
 	*rows = PQntuples(res);
+	c_id = mt_db_col(res, "id");
 	for (i = 0; i < *rows && !stopping; i++)
-		if (push_one(db, mt_db_get(res, i, "id")) > 0)
+		if (push_one(db, PQgetvalue(res, i, c_id)) > 0)
 			n++;
 	if (*rows > 0)
-		*last = atoll(mt_db_get(res, *rows - 1, "id"));
+		*last = atoll(PQgetvalue(res, *rows - 1, c_id));
 	PQclear(res);
 	return n;
 }
@@ -522,17 +526,18 @@ static void
 load_regions(struct mt_db *db)
 {
 	PGresult *res = mt_db_exec(db, STMT_REGIONS, 0, NULL);
-	int i, n;
+	int i, n, c_code;
 
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		n = PQntuples(res);
+		c_code = mt_db_col(res, "code");
 		if (n > cap_regions) {
 			regions = mt_xrealloc(regions, (size_t)n * sizeof(*regions));
 			cap_regions = n;
 		}
 		for (i = 0; i < n; i++)
 			snprintf(regions[i], sizeof(regions[i]), "%s",
-			    mt_db_get(res, i, "code"));
+			    PQgetvalue(res, i, c_code));
 		nregions = n;
 	}
 	PQclear(res);
@@ -555,6 +560,7 @@ rebuild(struct mt_db *db)
 	PGresult *res;
 	redisReply *r;
 	int i, n, rc = -1;
+	int c_id, c_reg, c_app, c_stage, c_exp, c_dl, c_ttl;
 
 	load_regions(db);
 	if ((r = mt_redis_cmd("PING")) == NULL)
@@ -563,14 +569,21 @@ rebuild(struct mt_db *db)
 	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		n = PQntuples(res);
+		c_id = mt_db_col(res, "id");
+		c_reg = mt_db_col(res, "region");
+		c_app = mt_db_col(res, "application_id");
+		c_stage = mt_db_col(res, "stage");
+		c_exp = mt_db_col(res, "expert_id");
+		c_dl = mt_db_col(res, "deadline_ms");
+		c_ttl = mt_db_col(res, "ttl_ms");
 		for (i = 0; i < n; i++) {
-			arm_add(&tx, mt_db_get(res, i, "id"),
-			    mt_db_get(res, i, "region"),
-			    mt_db_get(res, i, "application_id"),
-			    mt_db_get(res, i, "stage"),
-			    mt_db_get(res, i, "expert_id"),
-			    mt_db_get(res, i, "deadline_ms"),
-			    atoll(mt_db_get(res, i, "ttl_ms")));
+			arm_add(&tx, PQgetvalue(res, i, c_id),
+			    PQgetvalue(res, i, c_reg),
+			    PQgetvalue(res, i, c_app),
+			    PQgetvalue(res, i, c_stage),
+			    PQgetvalue(res, i, c_exp),
+			    PQgetvalue(res, i, c_dl),
+			    atoll(PQgetvalue(res, i, c_ttl)));
 			if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
 			    mt_redis_tx_exec(&tx) != 0)
 				goto out;
@@ -611,18 +624,20 @@ sweep(struct mt_db *db)
 	PGresult *res = mt_db_exec(db, STMT_OVERDUE, 0, NULL);
 	char *ids[100];
 	const char *region;
-	int i, from, n = 0, rows;
+	int i, from, n = 0, rows, c_reg, c_id;
 
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		return 0;
 	}
 	rows = PQntuples(res);
+	c_reg = mt_db_col(res, "region");
+	c_id = mt_db_col(res, "id");
 	for (from = 0; from < rows && !stopping; from = i) {
-		region = mt_db_get(res, from, "region");
+		region = PQgetvalue(res, from, c_reg);
 		for (i = from; i < rows && i - from < 100 &&
-		    strcmp(mt_db_get(res, i, "region"), region) == 0; i++)
-			ids[i - from] = (char *)mt_db_get(res, i, "id");
+		    strcmp(PQgetvalue(res, i, c_reg), region) == 0; i++)
+			ids[i - from] = PQgetvalue(res, i, c_id);
 		n += expire_batch(db, region, ids, (size_t)(i - from));
 	}
 	PQclear(res);
