@@ -160,26 +160,32 @@ exec_prepared(struct mt_db *db, const char *name, int n,
 	return wait_result(db);
 }
 
-PGresult *
-mt_db_exec(struct mt_db *db, int stmt, int n, const char *const *params)
+/*
+ * Run statement stmt of a table of nstmts prepared under prefix
+ * ("s0", "h3", ...); NULL for a number outside the table.
+ */
+static PGresult *
+exec_numbered(struct mt_db *db, char prefix, size_t nstmts, int stmt,
+    int n, const char *const *params)
 {
 	char name[32];
 
-	if (stmt < 0 || (size_t)stmt >= db->nstmts)
+	if (stmt < 0 || (size_t)stmt >= nstmts)
 		return NULL;
-	snprintf(name, sizeof(name), "s%d", stmt);
+	snprintf(name, sizeof(name), "%c%d", prefix, stmt);
 	return exec_prepared(db, name, n, params);
+}
+
+PGresult *
+mt_db_exec(struct mt_db *db, int stmt, int n, const char *const *params)
+{
+	return exec_numbered(db, 's', db->nstmts, stmt, n, params);
 }
 
 PGresult *
 mt_db_exec_host(struct mt_db *db, int stmt, int n, const char *const *params)
 {
-	char name[32];
-
-	if (stmt < 0 || (size_t)stmt >= db->nhost_stmts)
-		return NULL;
-	snprintf(name, sizeof(name), "h%d", stmt);
-	return exec_prepared(db, name, n, params);
+	return exec_numbered(db, 'h', db->nhost_stmts, stmt, n, params);
 }
 
 PGresult *
@@ -245,9 +251,8 @@ mt_db_rollback(struct mt_db *db)
 	db->in_tx = 0;
 }
 
-/* The number of column col of res; asserts it is there. */
-static int
-column(const PGresult *res, const char *col)
+int
+mt_db_col(const PGresult *res, const char *col)
 {
 	int c = PQfnumber(res, col);
 
@@ -258,13 +263,13 @@ column(const PGresult *res, const char *col)
 const char *
 mt_db_get(const PGresult *res, int row, const char *col)
 {
-	return PQgetvalue(res, row, column(res, col));
+	return PQgetvalue(res, row, mt_db_col(res, col));
 }
 
 int
 mt_db_isnull(const PGresult *res, int row, const char *col)
 {
-	return PQgetisnull(res, row, column(res, col));
+	return PQgetisnull(res, row, mt_db_col(res, col));
 }
 
 int

@@ -70,6 +70,9 @@ void        mt_db_rollback(struct mt_db *db);
  */
 const char *mt_db_get(const PGresult *res, int row, const char *col);
 int         mt_db_isnull(const PGresult *res, int row, const char *col);
+/* The number of column col of res, for a loop over rows to look it up
+ * once (PQgetvalue(res, row, c)); a name res lacks is a bug (asserted). */
+int         mt_db_col(const PGresult *res, const char *col);
 /* 1 when res is an error whose SQLSTATE starts with prefix ("23"). */
 int         mt_db_state_is(const PGresult *res, const char *prefix);
 /* 1 when res failed because the database is busy or going away (timeout,

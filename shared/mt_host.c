@@ -75,16 +75,10 @@ request_id(FCGX_Request *fr, char *buf)
 {
 	const char *id = FCGX_GetParam("REQUEST_ID", fr->envp);
 	unsigned char raw[16];
-	size_t i;
 
-	if (id != NULL && strlen(id) == 32) {
-		for (i = 0; i < 32; i++)
-			if (!((id[i] >= '0' && id[i] <= '9') ||
-			    (id[i] >= 'a' && id[i] <= 'f')))
-				break;
-		if (i == 32)
-			return id;
-	}
+	if (id != NULL && strlen(id) == 32 &&
+	    strspn(id, "0123456789abcdef") == 32)
+		return id;
 	randombytes_buf(raw, sizeof(raw));
 	mt_hex(raw, sizeof(raw), buf);
 	return buf;

@@ -80,17 +80,17 @@ request_hash(const struct mt_req *req, char *hash)
 static void
 reply_held(struct mt_req *req, const PGresult *res)
 {
-	int same = PQfnumber(res, "same_request");
-	int status = atoi(PQgetvalue(res, 0, PQfnumber(res, "status")));
-	const char *body = PQgetvalue(res, 0, PQfnumber(res, "body"));
+	const char *same = mt_db_get(res, 0, "same_request");
+	int status = atoi(mt_db_get(res, 0, "status"));
+	const char *body = mt_db_get(res, 0, "body");
 
-	if (PQgetisnull(res, 0, same) ||
-	    (strcmp(PQgetvalue(res, 0, same), "t") == 0 && status == 0)) {
+	if (mt_db_isnull(res, 0, "same_request") ||
+	    (strcmp(same, "t") == 0 && status == 0)) {
 		/* Still running (its claim may not even be visible to this
 		 * snapshot yet). */
 		mt_req_header(req, "Retry-After: 1");
 		mt_reply_err(req, MT_E_REQUEST_IN_PROGRESS, "Idempotency-Key");
-	} else if (strcmp(PQgetvalue(res, 0, same), "t") != 0)
+	} else if (strcmp(same, "t") != 0)
 		mt_reply_err(req, MT_E_IDEMPOTENCY_KEY_REUSED,
 		    "Idempotency-Key");
 	else {
@@ -129,7 +129,7 @@ mt_idem_begin(struct mt_req *req)
 		mt_reply_unavailable(req, "数据库");
 		return 0;
 	}
-	run = strcmp(PQgetvalue(res, 0, PQfnumber(res, "claimed")), "1") == 0;
+	run = strcmp(mt_db_get(res, 0, "claimed"), "1") == 0;
 	if (run)
 		req->idem_key = key;
 	else

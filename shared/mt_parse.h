@@ -34,7 +34,8 @@ int     mt_parse_cookie(const char *header, const char *name, const char **v,
  */
 int     mt_parse_bearer(const char *header, const char **v, size_t *vn);
 
-/* 1 when t[0..n) is a session token: exactly 64 lower-case hex digits. */
+/* 1 when t[0..n) is a session token: exactly 64 lower-case hex digits.
+ * t lies in a NUL-terminated string (a header), which may go on after n. */
 int     mt_parse_token(const char *t, size_t n);
 
 /* 1 when k is an Idempotency-Key: 1 to 64 of [A-Za-z0-9_-]. */

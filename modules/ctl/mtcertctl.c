@@ -47,9 +47,6 @@ static PGconn *conn;
  * (migrations, sql/fn, sql/ref) are run as they are, by run().
  */
 enum stmt {
-	STMT_QUIET,
-	STMT_BEGIN,
-	STMT_COMMIT,
 	STMT_MIGRATOR_LOCK,
 	STMT_MIGRATIONS_TABLE,
 	STMT_MIGRATION_APPLIED,
@@ -65,9 +62,6 @@ enum stmt {
 };
 
 static const char *const stmts[STMT__MAX] = {
-	[STMT_QUIET] = "SET client_min_messages = warning",
-	[STMT_BEGIN] = "BEGIN",
-	[STMT_COMMIT] = "COMMIT",
 	/* Serialises concurrent migrators (held to the transaction's end). */
 	[STMT_MIGRATOR_LOCK] = "SELECT pg_advisory_xact_lock(7411200)",
 	[STMT_MIGRATIONS_TABLE] =
@@ -170,7 +164,7 @@ static PGresult *
 checked(PGresult *res, int bad23)
 {
 	ExecStatusType st = PQresultStatus(res);
-	const char *state;
+	int refused;
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
 	    st == PGRES_EMPTY_QUERY)
@@ -180,11 +174,10 @@ checked(PGresult *res, int bad23)
 		    PQresultErrorMessage(res));
 	else
 		fprintf(stderr, "mtcertctl: %s", PQresultErrorMessage(res));
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	refused = mt_db_state_is(res, "23");
 	PQclear(res);
 	PQfinish(conn);
-	exit(bad23 && state != NULL && strncmp(state, "23", 2) == 0 ?
-	    EXIT_BAD : 1);
+	exit(bad23 && refused ? EXIT_BAD : 1);
 }
 
 /* Run sql; exit 1 on failure.  Returns the result (caller clears). */
@@ -293,7 +286,7 @@ sql_files(const char *dir, size_t *n)
 static void
 begin_locked(void)
 {
-	exec0(STMT_BEGIN);
+	run0("BEGIN");
 	exec0(STMT_MIGRATOR_LOCK);
 }
 
@@ -349,7 +342,7 @@ apply_repeatables(void)
 		exec0(STMT_REBUILD_VIEWS);
 		err_file = NULL;
 	}
-	exec0(STMT_COMMIT);
+	run0("COMMIT");
 	for (i = 0; i < n; i++) {
 		if (done[i])
 			printf("applied fn/%s\n", files[i]);
@@ -377,7 +370,7 @@ cmd_migrate(void)
 
 	begin_locked();
 	exec0(STMT_MIGRATIONS_TABLE);
-	exec0(STMT_COMMIT);
+	run0("COMMIT");
 	files = sql_files(mt_cfg.sql_dir, &n);
 	/* The version is the number before '_': two files with one number
 	 * would silently skip the second, so refuse that outright. */
@@ -404,7 +397,7 @@ cmd_migrate(void)
 			free(sql);
 		}
 		PQclear(res);
-		exec0(STMT_COMMIT);
+		run0("COMMIT");
 		if (done) {
 			printf("applied %s\n", files[i]);
 			applied++;
@@ -533,7 +526,7 @@ cmd_load_reference(void)
 	size_t n, i;
 
 	files = sql_files(dir, &n);
-	exec0(STMT_BEGIN);
+	run0("BEGIN");
 	for (i = 0; i < n; i++) {
 		sql = read_file(dir, files[i]);
 		run0(sql);
@@ -541,7 +534,7 @@ cmd_load_reference(void)
 		free(sql);
 		free(files[i]);
 	}
-	exec0(STMT_COMMIT);
+	run0("COMMIT");
 	free(files);
 	free(dir);
 	each_tsv_line("demo_users.tsv", demo_user);
@@ -813,7 +806,7 @@ main(int argc, char **argv)
 	if (mt_auth_init() != 0)
 		return 1;
 	connect_db();
-	exec0(STMT_QUIET);
+	run0("SET client_min_messages = warning");
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
 		rc = cmd_migrate();
 	else if (strcmp(argv[1], "load-reference") == 0 && argc == 2)

@@ -151,19 +151,22 @@ send_batch(PGresult *res)
 	struct mt_buf out = {0};
 	json_object *o;
 	int fd, i, rc = -1;
+	int c_id = mt_db_col(res, "id"), c_to = mt_db_col(res, "to_phone");
+	int c_tpl = mt_db_col(res, "template"), c_body = mt_db_col(res, "body");
+	int c_at = mt_db_col(res, "at");
 
 	for (i = 0; i < PQntuples(res); i++) {
 		o = json_object_new_object();
 		json_object_object_add(o, "id",
-		    json_object_new_int64(atoll(mt_db_get(res, i, "id"))));
+		    json_object_new_int64(atoll(PQgetvalue(res, i, c_id))));
 		json_object_object_add(o, "to",
-		    json_object_new_string(mt_db_get(res, i, "to_phone")));
+		    json_object_new_string(PQgetvalue(res, i, c_to)));
 		json_object_object_add(o, "template",
-		    json_object_new_string(mt_db_get(res, i, "template")));
+		    json_object_new_string(PQgetvalue(res, i, c_tpl)));
 		json_object_object_add(o, "text",
-		    json_object_new_string(mt_db_get(res, i, "body")));
+		    json_object_new_string(PQgetvalue(res, i, c_body)));
 		json_object_object_add(o, "at",
-		    json_object_new_string(mt_db_get(res, i, "at")));
+		    json_object_new_string(PQgetvalue(res, i, c_at)));
 		mt_buf_puts(&out, json_object_to_json_string_ext(o,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		mt_buf_puts(&out, "\n");
@@ -185,11 +188,11 @@ static char *
 id_array(PGresult *res)
 {
 	struct mt_buf b = {0};
-	int i;
+	int i, c_id = mt_db_col(res, "id");
 
 	mt_buf_puts(&b, "{");
 	for (i = 0; i < PQntuples(res); i++)
-		mt_buf_printf(&b, "%s%s", i ? "," : "", mt_db_get(res, i, "id"));
+		mt_buf_printf(&b, "%s%s", i ? "," : "", PQgetvalue(res, i, c_id));
 	mt_buf_puts(&b, "}");
 	return b.data;
 }
@@ -288,12 +291,13 @@ jstr(json_object *o, const char *key, char *buf, size_t n)
 	return buf;
 }
 
-/* Push application app if it needs an expert.  1 pushed, 0 not, -1 on a
- * database failure. */
+/* Push application app if it needs an expert (app is borrowed: it lives
+ * in push_page's result, not in the one cleared here).  1 pushed, 0 not,
+ * -1 on a database failure. */
 static int
 push_one(struct mt_db *db, const char *app)
 {
-	char asg[24], region[8], stage[8], expert[24], dl[24], appb[24];
+	char asg[24], region[8], stage[8], expert[24], dl[24];
 	const char *p[1] = { app };
 	json_object *o;
 	PGresult *res;
@@ -320,9 +324,8 @@ push_one(struct mt_db *db, const char *app)
 	jstr(o, "stage", stage, sizeof(stage));
 	jstr(o, "expert", expert, sizeof(expert));
 	jstr(o, "deadline_ms", dl, sizeof(dl));
-	snprintf(appb, sizeof(appb), "%s", app);
 	now = wall_ms();
-	arm(asg, region, appb, stage, expert, dl,
+	arm(asg, region, app, stage, expert, dl,
 	    (long long)(atof(dl) - now));
 	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
 	    stage);
@@ -351,7 +354,7 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 	char from[24];
 	const char *p[2] = { waiting ? "true" : "false", from };
 	PGresult *res;
-	int i, n = 0;
+	int i, c_id, n = 0;
 
 	*rows = 0;
 	snprintf(from, sizeof(from), "%lld", after);
@@ -361,11 +364,12 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 		return 0;
 	}
 	*rows = PQntuples(res);
+	c_id = mt_db_col(res, "id");
 	for (i = 0; i < *rows && !stopping; i++)
-		if (push_one(db, mt_db_get(res, i, "id")) > 0)
+		if (push_one(db, PQgetvalue(res, i, c_id)) > 0)
 			n++;
 	if (*rows > 0)
-		*last = atoll(mt_db_get(res, *rows - 1, "id"));
+		*last = atoll(PQgetvalue(res, *rows - 1, c_id));
 	PQclear(res);
 	return n;
 }
@@ -417,10 +421,15 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 
 /*
  * Expire a claimed batch of one region (expire_batch), push the expired
- * stages again (push_batch), then tell Redis: settled members go, new
- * pushes get their lease and timer, early ones are re-armed.  Returns
- * how many were settled; on a database failure the members stay claimed
- * and come back after VISIBILITY_MS.
+ * stages again (push_batch), then tell Redis in one transaction (one
+ * round trip for the whole batch): settled members go, new pushes get
+ * their lease and timer, early ones are re-armed.  If Redis refuses it,
+ * nothing of it is written: the members keep the score the claim gave
+ * them and come back after VISIBILITY_MS (settled ones are answered
+ * settled again), and the new pushes' timers are recovered by the
+ * overdue sweep and the next rebuild from PostgreSQL.  Returns how many
+ * were settled; on a database failure the members stay claimed and come
+ * back after VISIBILITY_MS.
  */
 static int
 expire_batch(struct mt_db *db, const char *region, char *const *ids,
@@ -428,8 +437,8 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 {
 	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
 	struct mt_buf arr = {0}, apps = {0};
+	struct mt_redis_tx tx = {0};
 	json_object *out, *o;
-	redisReply *r;
 	size_t k;
 	int n = 0;
 	double now;
@@ -447,18 +456,15 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 		o = json_object_array_get_idx(out, k);
 		jstr(o, "id", asg, sizeof(asg));
 		if (json_object_object_get_ex(o, "settled", NULL)) {
-			r = mt_redis_cmd("ZREM timers:{%s} %s", region, asg);
+			mt_redis_tx_add(&tx, "ZREM timers:{%s} %s", region,
+			    asg);
 			n++;
 			if (jstr(o, "application", app, sizeof(app)) != NULL)
 				mt_buf_printf(&apps, "%s%s",
 				    apps.len > 1 ? "," : "", app);
 		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
-			r = mt_redis_cmd("ZADD timers:{%s} %s %s", region, dl,
-			    asg);
-		else
-			r = NULL;
-		if (r != NULL)
-			freeReplyObject(r);
+			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
+			    dl, asg);
 	}
 	json_object_put(out);
 	mt_buf_puts(&apps, "}");
@@ -473,10 +479,12 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 		jstr(o, "stage", stage, sizeof(stage));
 		jstr(o, "expert", expert, sizeof(expert));
 		jstr(o, "deadline_ms", dl, sizeof(dl));
-		arm(asg, reg, app, stage, expert, dl,
+		arm_add(&tx, asg, reg, app, stage, expert, dl,
 		    (long long)(atof(dl) - now));
 	}
 	json_object_put(out);
+	if (tx.n > 0)
+		(void)mt_redis_tx_exec(&tx);
 	if (n > 0)
 		mt_log_info("expired and re-pushed %d (region %s)", n, region);
 	return n;
@@ -518,17 +526,18 @@ static void
 load_regions(struct mt_db *db)
 {
 	PGresult *res = mt_db_exec(db, STMT_REGIONS, 0, NULL);
-	int i, n;
+	int i, n, c_code;
 
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		n = PQntuples(res);
+		c_code = mt_db_col(res, "code");
 		if (n > cap_regions) {
 			regions = mt_xrealloc(regions, (size_t)n * sizeof(*regions));
 			cap_regions = n;
 		}
 		for (i = 0; i < n; i++)
 			snprintf(regions[i], sizeof(regions[i]), "%s",
-			    mt_db_get(res, i, "code"));
+			    PQgetvalue(res, i, c_code));
 		nregions = n;
 	}
 	PQclear(res);
@@ -551,6 +560,7 @@ rebuild(struct mt_db *db)
 	PGresult *res;
 	redisReply *r;
 	int i, n, rc = -1;
+	int c_id, c_reg, c_app, c_stage, c_exp, c_dl, c_ttl;
 
 	load_regions(db);
 	if ((r = mt_redis_cmd("PING")) == NULL)
@@ -559,14 +569,21 @@ rebuild(struct mt_db *db)
 	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
 	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
 		n = PQntuples(res);
+		c_id = mt_db_col(res, "id");
+		c_reg = mt_db_col(res, "region");
+		c_app = mt_db_col(res, "application_id");
+		c_stage = mt_db_col(res, "stage");
+		c_exp = mt_db_col(res, "expert_id");
+		c_dl = mt_db_col(res, "deadline_ms");
+		c_ttl = mt_db_col(res, "ttl_ms");
 		for (i = 0; i < n; i++) {
-			arm_add(&tx, mt_db_get(res, i, "id"),
-			    mt_db_get(res, i, "region"),
-			    mt_db_get(res, i, "application_id"),
-			    mt_db_get(res, i, "stage"),
-			    mt_db_get(res, i, "expert_id"),
-			    mt_db_get(res, i, "deadline_ms"),
-			    atoll(mt_db_get(res, i, "ttl_ms")));
+			arm_add(&tx, PQgetvalue(res, i, c_id),
+			    PQgetvalue(res, i, c_reg),
+			    PQgetvalue(res, i, c_app),
+			    PQgetvalue(res, i, c_stage),
+			    PQgetvalue(res, i, c_exp),
+			    PQgetvalue(res, i, c_dl),
+			    atoll(PQgetvalue(res, i, c_ttl)));
 			if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
 			    mt_redis_tx_exec(&tx) != 0)
 				goto out;
@@ -607,18 +624,20 @@ sweep(struct mt_db *db)
 	PGresult *res = mt_db_exec(db, STMT_OVERDUE, 0, NULL);
 	char *ids[100];
 	const char *region;
-	int i, from, n = 0, rows;
+	int i, from, n = 0, rows, c_reg, c_id;
 
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		return 0;
 	}
 	rows = PQntuples(res);
+	c_reg = mt_db_col(res, "region");
+	c_id = mt_db_col(res, "id");
 	for (from = 0; from < rows && !stopping; from = i) {
-		region = mt_db_get(res, from, "region");
+		region = PQgetvalue(res, from, c_reg);
 		for (i = from; i < rows && i - from < 100 &&
-		    strcmp(mt_db_get(res, i, "region"), region) == 0; i++)
-			ids[i - from] = (char *)mt_db_get(res, i, "id");
+		    strcmp(PQgetvalue(res, i, c_reg), region) == 0; i++)
+			ids[i - from] = PQgetvalue(res, i, c_id);
 		n += expire_batch(db, region, ids, (size_t)(i - from));
 	}
 	PQclear(res);
