@@ -135,6 +135,16 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "没有这项政策参数"),
 	E(MT_E_POLICY_VALUE_INVALID, 422, "policy_value_invalid",
 	    "政策参数 %s 的取值不正确，可取值：%s"),
+	E(MT_E_QUALIFICATION_NOT_FOUND, 404, "qualification_not_found",
+	    "未找到该待遇资格"),
+	E(MT_E_QUALIFICATION_NOT_ACTIVE, 409, "qualification_not_active",
+	    "该待遇资格已终止或到期，不能再办理此项业务"),
+	E(MT_E_CHANGE_LIMIT_REACHED, 422, "change_limit_reached",
+	    "每个自然年度最多变更定点医院 %s 次，本年度已达上限"),
+	E(MT_E_INSTITUTION_UNCHANGED, 422, "institution_unchanged",
+	    "所选医院就是当前的定点医院，无需变更"),
+	E(MT_E_GUARDIAN_REQUIRED, 422, "guardian_required",
+	    "精神类疾病退出待遇须由监护人签署承诺，请填写监护人姓名和身份证号"),
 };
 
 #undef E

@@ -31,6 +31,14 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'approved' THEN '认定通过，待遇自 ' || coalesce(d->>'valid_from', '')
                              || ' 起享受'
         WHEN 'rejected' THEN '不予认定：' || coalesce(d->>'reason', '')
+        -- After the decision: the qualification's life (sql/fn/50_benefit.sql).
+        WHEN 'institution_changed' THEN '定点医院已变更为：' || coalesce(d->>'to_name', '')
+        WHEN 'renewal_notice' THEN CASE d->>'renews' WHEN 'true'
+            THEN '已短信告知：待遇将于 ' || coalesce(d->>'valid_to', '') || ' 到期后自动接续'
+            ELSE '已短信告知：待遇将于 ' || coalesce(d->>'valid_to', '') || ' 到期，届时不再接续' END
+        WHEN 'renewed' THEN '待遇已接续至 ' || coalesce(d->>'valid_to', '')
+        WHEN 'qualification_ended' THEN '待遇已于 ' || coalesce(d->>'ended_on', '')
+            || ' 终止：' || coalesce(d->>'reason_text', '')
         ELSE '申请状态已更新'
     END
 $$;
