@@ -13,15 +13,18 @@ import { insuredLogin, staffLogin } from './login.js';
 const applicant = () => import('./applicant.js');
 const expert = () => import('./expert.js');
 const agency = () => import('./agency.js');
+const benefit = () => import('./benefit.js');
 
 export const session = { me: null };
 
+const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库'],
+  ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息']];
 const MENUS = {
-  insured: [['#/my', '我的申请'], ['#/apply', '申请门诊慢特病']],
+  insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
-  agency: [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库']],
-  admin: [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库']],
-  hospital: [['#/hospital', '本院代办的申请']],
+  agency: AGENCY_MENU,
+  admin: AGENCY_MENU.slice(0, 3),
+  hospital: [['#/hospital', '本院代办的申请'], ['#/verify', '核验凭证']],
 };
 
 const HOME = {
@@ -46,6 +49,14 @@ const ROUTES = [
   [/^#\/expert\/(\d+)$/, ['expert'], '认定任务', async (m, v) => (await expert()).expertTask(m[1], v)],
   [/^#\/agency\/queue$/, ['agency', 'admin'], '申请队列', async (m, v) => (await agency()).agencyQueue(m, v)],
   [/^#\/agency\/experts$/, ['agency', 'admin'], '专家库', async (m, v) => (await agency()).agencyExperts(m, v)],
+  [/^#\/benefits$/, ['insured'], '我的待遇', async (m, v) => (await benefit()).myBenefits(m, v)],
+  [/^#\/benefits\/letter$/, ['insured'], '打印告知书', async (m, v) => (await benefit()).letter(m, v)],
+  [/^#\/benefits\/(\d+)\/card$/, ['insured'], '电子凭证', async (m, v) => (await benefit()).card(m[1], v)],
+  [/^#\/benefits\/(\d+)\/change$/, ['insured'], '变更定点医院', async (m, v) => (await benefit()).changeHospital(m[1], v)],
+  [/^#\/benefits\/(\d+)\/exit$/, ['insured'], '退出待遇', async (m, v) => (await benefit()).exitBenefit(m[1], v)],
+  [/^#\/verify$/, ['hospital'], '核验凭证', async (m, v) => (await benefit()).verifyCard(m, v)],
+  [/^#\/agency\/qualifications$/, ['agency', 'admin'], '待遇资格', async (m, v) => (await benefit()).agencyQualifications(m, v)],
+  [/^#\/agency\/region$/, ['agency'], '经办机构信息', async (m, v) => (await benefit()).agencyRegion(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
@@ -81,10 +92,27 @@ async function loadMe() {
   renderHeader();
 }
 
+// The footer of every page: the agency of the person's region (GET /me's
+// region: the insured person's, the staff's institution's, the agency's
+// own), with its hotline and address.  Signed out, or not set yet by the
+// agency: a neutral sentence, never a hotline without a number.
+export function renderFooter() {
+  const foot = clear(document.getElementById('foot'));
+  const r = session.me && session.me.region;
+  if (!r || !r.agency_name || !r.hotline) {
+    foot.append(h('p', { text: '基本医疗保险门诊慢特病认定服务 · 如有疑问，请向参保地医疗保障经办机构咨询' }));
+    return;
+  }
+  foot.append(h('p', {}, h('strong', { text: r.agency_name }), '（' + r.name + '）'),
+    h('p', {}, '服务热线：', h('a', { href: 'tel:' + r.hotline.replace(/[^\d+]/g, ''), text: r.hotline, id: 'foot-hotline' })),
+    r.agency_address ? h('p', { text: '地址：' + r.agency_address }) : null);
+}
+
 function renderHeader() {
   const nav = clear(document.getElementById('nav'));
   const who = clear(document.getElementById('who'));
   const me = session.me;
+  renderFooter();
   if (!me) {
     nav.append(h('a', { href: '#/login', text: '参保人登录' }),
       h('a', { href: '#/staff', text: '专家和工作人员登录' }));
@@ -267,14 +295,16 @@ window.addEventListener('hashchange', () => route(true));
   if (isPublic) {
     await route(false);
     // The role pages, fetched while the person types.
-    [applicant, expert, agency].forEach((f) => f().catch(() => { /* fetched again when needed */ }));
+    [applicant, expert, agency, benefit].forEach((f) => f().catch(() => { /* fetched again when needed */ }));
     await me;
     // Already signed in (a reload): the home page leads to the role's.
     if (session.me && (location.hash || '#/').match(/^#\/?$/)) go(homeOf(session.me.role));
   } else {
     // The page's own module comes in parallel with GET /me.
     const h0 = location.hash;
-    (h0.startsWith('#/expert') ? expert : h0.startsWith('#/agency') ? agency : applicant)()
+    const own = /^#\/(benefits|verify|agency\/(qualifications|region))/.test(h0) ? benefit
+      : h0.startsWith('#/expert') ? expert : h0.startsWith('#/agency') ? agency : applicant;
+    own()
       .catch(() => { /* fetched again by the page */ });
     await me;
     route(false);

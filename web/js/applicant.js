@@ -5,7 +5,7 @@
 import { api, upload, fileUrl } from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
-  fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS,
+  fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS, QUAL_STATUS,
 } from './ui.js';
 import { session, go, onLeave } from './app.js';
 
@@ -28,7 +28,6 @@ const ACCEPT = 'image/jpeg,image/png,application/pdf';
 const MAX_UPLOAD = 12 * 1048576;
 // Until a decision (API.md): an expert's task is cancelled with it.
 const WITHDRAWABLE = ['draft', 'submitted', 'returned', 'in_review'];
-const QUALIFICATION = { active: '有效', terminated: '已终止', expired: '已到期', cancelled: '已注销' };
 
 function region() { return session.me.scope.region; }
 
@@ -510,6 +509,7 @@ export async function applicationDetail(id, main) {
     main.append(h('p', { class: 'card info', id: 'expected' }, '预计在 ',
       h('strong', { text: fmtDate(a.expected_decision_date) }), ' 前作出认定结论，结果将以短信通知。'));
   }
+  const own = session.me.role === 'insured';
   if (a.status === 'approved' && a.qualification) {
     const q = a.qualification;
     main.append(h('section', { class: 'card success', id: 'qualification' },
@@ -518,15 +518,15 @@ export async function applicationDetail(id, main) {
         h('dt', { text: '病种' }), h('dd', { text: a.disease.name }),
         h('dt', { text: '定点医疗机构' }), h('dd', { text: q.designated_institution.name }),
         h('dt', { text: '待遇有效期' }), h('dd', { text: fmtDate(q.valid_from) + ' 至 ' + fmtDate(q.valid_to) }),
-        h('dt', { text: '资格状态' }), h('dd', { text: QUALIFICATION[q.status] || q.status })),
-      h('p', { class: 'hint', text: '请在定点医疗机构就医，按规定享受门诊慢特病待遇。' })));
+        h('dt', { text: '资格状态' }), h('dd', { text: QUAL_STATUS[q.status] || q.status })),
+      h('p', { class: 'hint', text: '请在定点医疗机构就医，按规定享受门诊慢特病待遇。' }),
+      own ? h('p', {}, h('a', { href: '#/benefits', text: '查看我的待遇、电子凭证和告知书' })) : null));
   }
   if (a.status === 'rejected') {
     main.append(h('section', { class: 'card warn' },
       h('h2', { text: '认定未通过' }),
       h('p', { text: '原因：' + (a.decision_reason || '见短信通知') })));
   }
-  const own = session.me.role === 'insured';
   if (own && ['draft', 'returned'].includes(a.status)) {
     main.append(h('div', { class: 'card' },
       a.missing_materials.length ? h('p', { class: 'missing', text: '还缺 ' + a.missing_materials.length + ' 项材料：' +

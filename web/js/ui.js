@@ -148,6 +148,15 @@ export function statusBadge(status) {
   return h('span', { class: 'badge badge-' + status, text: STATUS[status] || status });
 }
 
+// A qualification's status in words (the benefit after the decision).
+export const QUAL_STATUS = {
+  active: '享受中', terminated: '已终止', expired: '已到期', revoked: '已取消',
+};
+
+export function qualBadge(status) {
+  return h('span', { class: 'badge badge-q-' + status, text: QUAL_STATUS[status] || status });
+}
+
 export const REVIEW_MODE = {
   single: '即时认定（一位专家认定）',
   double: '常规认定（初审 + 复审）',
