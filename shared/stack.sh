@@ -71,11 +71,12 @@ cmd_deps() {
 }
 
 # The browser tests' tools: Debian's Chromium (never a downloaded
-# browser), a CJK font so pages and screenshots show Chinese, Node.js and
+# browser), a CJK font so pages and screenshots show Chinese, poppler-utils
+# (pdftotext: the printed letter's text), Node.js and
 # npm's playwright-core and axe-core (accessibility rules) at the versions
 # tests/browser/package-lock.json pins; and the contract's linter,
 # @redocly/cli, as tests/lint/package-lock.json pins it.
-BROWSER_PACKAGES="chromium fonts-wqy-microhei"
+BROWSER_PACKAGES="chromium fonts-wqy-microhei poppler-utils"
 cmd_browser_deps() {
 	local pk=$BROWSER_PACKAGES d
 	command -v npm >/dev/null 2>&1 || pk="$pk nodejs npm"

@@ -267,3 +267,28 @@ export function cnDate(daysAgo = 0) {
   const d = new Date(Date.now() + 8 * 3600e3 - daysAgo * 86400e3);
   return d.toISOString().slice(0, 10);
 }
+
+// An active qualification of person (one of newPerson's) for disease at
+// hospital, begun 30 days ago and valid for a year: what an approval
+// leaves (conclude_application, sql/fn/30_review.sql), without driving
+// two experts through their inboxes.  Returns its id.
+export function newQualification(person, hospital, disease = 'D013') {
+  return sql(`INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to)
+    SELECT id, '${disease}', region, '${hospital}', cn_today() - 30, cn_today() + 334
+    FROM persons WHERE id_number = '${person.id_number}' RETURNING id`)[0][0];
+}
+
+// The region agency's contact, as the agency sets it (every page's footer).
+export function setRegionContact(region, agencyName, hotline, address) {
+  sql(`UPDATE regions SET agency_name = '${agencyName}', hotline = '${hotline}', agency_address = '${address}'
+    WHERE code = '${region}'`);
+  return { agency_name: agencyName, hotline, agency_address: address };
+}
+
+// The text of a PDF in reading order (Debian's poppler-utils, stack.sh
+// browser-deps) and its number of pages.
+export function pdfText(file) {
+  const text = execFileSync('pdftotext', ['-raw', file, '-'], { encoding: 'utf8', timeout: 30000 });
+  const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8', timeout: 30000 }))[1]);
+  return { text, pages };
+}

@@ -421,7 +421,7 @@ test('the portal is served with a CSP that forbids inline scripts, and no person
   assert.equal(inline, 0);
   // The portal's code never touches web storage (checked at run time too,
   // after a sign-in, in the keyboard test).
-  for (const f of ['app', 'api', 'ui', 'login', 'applicant', 'expert', 'agency']) {
+  for (const f of ['app', 'api', 'ui', 'login', 'applicant', 'expert', 'agency', 'benefit']) {
     const js = await (await page.request.get(URL + '/js/' + f + '.js')).text();
     assert.doesNotMatch(js, /\b(localStorage|sessionStorage|indexedDB)\s*[.[]/, f + '.js');
   }

@@ -160,7 +160,7 @@ export async function letter(m, main) {
     h('tbody', {}, L.qualifications.map((q) => h('tr', { 'data-q': q.id },
       h('td', { text: q.disease.name }),
       h('td', { text: q.designated_institution.name }),
-      h('td', { text: validity(q) }),
+      h('td', { class: 'letter-valid' }, h('span', { text: fmtDate(q.valid_from) }), ' ', h('span', { text: '至 ' + fmtDate(q.valid_to) })),
       h('td', {}, h('img', { class: 'letter-qr', src: qrUrl(q.id), alt: q.disease.name + '的电子凭证二维码', width: 96, height: 96 })))))),
   h('h2', { text: '办理须知' }),
   h('ol', { class: 'letter-rules', id: 'letter-rules' }, L.rules.map((x) => h('li', {},
@@ -277,11 +277,11 @@ export async function exitBenefit(id, main) {
     busy(submit, async () => {
       clearErrors(form);
       if (!agree.checked) { showError(form, { field: 'promise', message: '请先阅读并勾选承诺' }); return; }
+      // Only what was typed: the server says what a psychiatric
+      // disease still needs (guardian_required).
       const body = { promise: true };
-      if (!guardian.hidden) {
-        body.guardian_name = gName.value.trim();
-        body.guardian_id_number = gId.value.trim().toUpperCase();
-      }
+      if (!guardian.hidden && gName.value.trim()) body.guardian_name = gName.value.trim();
+      if (!guardian.hidden && gId.value.trim()) body.guardian_id_number = gId.value.trim().toUpperCase();
       try {
         const nq = await api('POST', '/qualifications/' + q.id + '/terminate', body);
         go('#/benefits', '已退出“' + nq.disease.name + '”的门诊慢特病待遇，自 ' + fmtDate(nq.ended_on) + ' 起终止。');
