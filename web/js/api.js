@@ -94,6 +94,20 @@ export async function api(method, path, body, opts = {}) {
   return parse(text);
 }
 
+// Every item of a list the API pages with a cursor ({items, next_cursor}),
+// page after page.
+export async function allPages(path) {
+  const out = [];
+  let cursor = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await api('GET', path + (cursor ? sep + 'cursor=' + encodeURIComponent(cursor) : ''));
+    out.push(...r.items);
+    cursor = r.next_cursor;
+  } while (cursor);
+  return out;
+}
+
 // One file upload (multipart) with progress: onProgress(fraction 0..1).
 // XMLHttpRequest, because fetch reports no upload progress.
 export function upload(path, form, onProgress) {

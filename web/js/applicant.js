@@ -2,10 +2,10 @@
 // (disease, details, materials, review and promise), "我的申请" and one
 // application's progress.
 
-import { api, upload, fileUrl } from './api.js';
+import { api, upload, fileUrl, allPages } from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
-  fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS, QUAL_STATUS,
+  fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS, QUAL_STATUS, cnToday,
 } from './ui.js';
 import { session, go, onLeave } from './app.js';
 
@@ -38,22 +38,8 @@ async function catalog() {
 
 // The region's designated hospitals (every page of the list).
 async function designatedHospitals() {
-  const out = [];
-  let cursor = null;
-  do {
-    const q = '/institutions?region=' + encodeURIComponent(region()) + '&limit=100' +
-      (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
-    const r = await api('GET', q);
-    r.items.filter((i) => i.designated).forEach((i) => out.push(i));
-    cursor = r.next_cursor;
-  } while (cursor);
-  return out;
-}
-
-function today() {
-  const d = new Date();
-  const p = (n) => String(n).padStart(2, '0');
-  return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+  const all = await allPages('/institutions?region=' + encodeURIComponent(region()) + '&limit=100');
+  return all.filter((i) => i.designated);
 }
 
 // ---------------------------------------------------------------- wizard
@@ -299,7 +285,7 @@ function stepMaterials(st, body, show) {
   const kind = h('select', {}, kinds.map((k) => h('option', { value: k.kind, text: k.name })));
   // Preselect the first still-missing kind.
   if (st.app.missing_materials.length) kind.value = st.app.missing_materials[0].kind;
-  const issued = h('input', { type: 'date', max: today() });
+  const issued = h('input', { type: 'date', max: cnToday() });
   const issuer = h('input', { type: 'text', maxlength: 64, placeholder: '例如：某某医院', required: true });
   const file = h('input', { type: 'file', accept: ACCEPT });
   const preview = h('div', { class: 'preview', 'aria-live': 'polite' });

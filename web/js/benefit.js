@@ -4,10 +4,10 @@
 // the region's contact (the footer of every page).  Every qualification
 // comes in the one shape of qualification_json (sql/fn/50_benefit.sql).
 
-import { api } from './api.js';
+import { api, allPages } from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
-  fmtDate, qualBadge, QUAL_STATUS,
+  fmtDate, qualBadge, QUAL_STATUS, cnToday,
 } from './ui.js';
 import { session, go, renderFooter } from './app.js';
 
@@ -30,6 +30,11 @@ const VERIFY_REASON = {
   not_yet_valid: '待遇尚未开始',
   superseded: '定点医院已变更，这是旧的凭证',
 };
+
+// A query string of the parameters that have a value.
+function query(params) {
+  return Object.entries(params).filter(([, v]) => v).map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
+}
 
 function qrUrl(id) { return BASE + '/qualifications/' + id + '/card/qr.svg'; }
 
@@ -59,15 +64,8 @@ function facts(q, withHolder) {
 }
 
 // Every qualification of the signed-in person (every page of the list).
-async function ownQualifications() {
-  const out = [];
-  let cursor = null;
-  do {
-    const r = await api('GET', '/qualifications?limit=100' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-    out.push(...r.items);
-    cursor = r.next_cursor;
-  } while (cursor);
-  return out;
+function ownQualifications() {
+  return allPages('/qualifications?limit=100');
 }
 
 // One of the person's own qualifications; 未找到 otherwise.
@@ -178,15 +176,8 @@ export async function letter(m, main) {
 // The designated hospitals of the region that may treat the disease,
 // other than the current one (every page of the list).
 async function otherHospitals(q) {
-  const out = [];
-  let cursor = null;
-  do {
-    const r = await api('GET', '/institutions?region=' + encodeURIComponent(q.region) + '&disease=' +
-      encodeURIComponent(q.disease.code) + '&limit=100' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-    r.items.filter((i) => i.designated && i.code !== q.designated_institution.code).forEach((i) => out.push(i));
-    cursor = r.next_cursor;
-  } while (cursor);
-  return out;
+  const all = await allPages('/institutions?' + query({ region: q.region, disease: q.disease.code, limit: 100 }));
+  return all.filter((i) => i.designated && i.code !== q.designated_institution.code);
 }
 
 // R-BEN-3: at most the region's limit a calendar year; how many are left
@@ -361,10 +352,6 @@ export function verifyCard(m, main) {
 
 // ------------------------------------------------------ agency: 待遇资格
 
-function query(params) {
-  return Object.entries(params).filter(([, v]) => v).map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
-}
-
 function agencyItem(q) {
   const li = h('li', { class: 'card', 'data-q': q.id });
   const draw = (x) => {
@@ -385,7 +372,7 @@ function terminateForm(q, draw, open) {
   const reason = h('select', {}, h('option', { value: '', text: '请选择终止原因' }),
     AGENCY_REASONS.map(([v, t]) => h('option', { value: v, text: t })));
   const note = h('textarea', { maxlength: 500 });
-  const on = h('input', { type: 'date', value: today() });
+  const on = h('input', { type: 'date', value: cnToday() });
   const yes = h('button', { type: 'submit', class: 'btn btn-danger', 'data-action': 'terminate-confirm' }, '确认终止');
   const form = h('form', { class: 'form terminate', novalidate: true },
     formError(),
@@ -411,20 +398,8 @@ function terminateForm(q, draw, open) {
   return form;
 }
 
-function today() {
-  const d = new Date(Date.now() + 8 * 3600e3);
-  return d.toISOString().slice(0, 10);
-}
-
 async function regionHospitals(region) {
-  const out = [];
-  let cursor = null;
-  do {
-    const r = await api('GET', '/institutions?' + query({ region, limit: 100, cursor }));
-    r.items.filter((i) => i.designated).forEach((i) => out.push(i));
-    cursor = r.next_cursor;
-  } while (cursor);
-  return out;
+  return (await allPages('/institutions?' + query({ region, limit: 100 }))).filter((i) => i.designated);
 }
 
 export async function agencyQualifications(m, main) {

@@ -126,6 +126,12 @@ export function fmtTime(s) {
   return isNaN(d) ? s : DT.format(d);
 }
 
+// Today in China as YYYY-MM-DD (what a date input takes), whatever the
+// device's time zone.
+export function cnToday() {
+  return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+}
+
 // "2026-12-09" -> "2026年12月9日" (a date without a time).
 export function fmtDate(s) {
   if (!s) return '';
