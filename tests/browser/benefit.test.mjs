@@ -147,7 +147,16 @@ test('R-BEN-2: the letter lists every held disease with hospital, validity and Q
   // Each row's QR is that qualification's.
   const srcs = await page.locator('.letter-qr').evaluateAll((is) => is.map((i) => i.getAttribute('src')));
   assert.deepEqual(srcs.sort(), held.map((id) => `/api/v1/qualifications/${id}/card/qr.svg`).sort());
-  await done(page);
+
+  // On a phone the table becomes blocks: nothing wider than the screen.
+  const phone = await newPage(browser, 360, 740);
+  await insuredSession(phone, person);
+  await phone.goto(URL + '/#/benefits/letter');
+  await phone.locator('#letter-rules li').first().waitFor();
+  const [sw, cw] = await phone.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(sw <= cw, `scrollWidth ${sw} > ${cw}`);
+  await shot(phone, 'b4-letter-360');
+  for (const p of [page, phone]) await done(p);
 });
 
 test('R-BEN-3: the change page shows the changes left before submitting, changes twice and refuses the third', async (t) => {
