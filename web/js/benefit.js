@@ -199,6 +199,12 @@ function drawChange(main, q, hospitals) {
     h('p', {}, h('a', { href: '#/benefits', text: '返回我的待遇' })));
     return;
   }
+  if (!hospitals.length) {
+    main.append(h('p', { class: 'card info', id: 'changes-left', text: '本年度还可变更 ' + q.changes_left + ' 次，' +
+      '但本统筹区暂时没有其他可以诊治该病种的定点医疗机构。' }),
+    h('p', {}, h('a', { href: '#/benefits', text: '返回我的待遇' })));
+    return;
+  }
   const sel = h('select', {}, h('option', { value: '', text: '请选择新的定点医院' }),
     hospitals.map((i) => h('option', { value: i.code, text: i.name })));
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'change-submit' }, '确认变更');
