@@ -10,6 +10,8 @@
  *   GET  /agency/applications?status=&overdue=   the region's queue,
  *                                 status "unassigned" for those waiting for
  *                                 an eligible expert
+ *   /agency/qualifications, .../terminate, /agency/region,
+ *   /agency/exports/qualifications: the benefit's side (qualifications.c)
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
@@ -24,6 +26,7 @@
 
 #include <sodium.h>
 
+#include "agency.h"
 #include "agency_db.h"
 #include "mt_auth.h"
 #include "mt_error.h"
@@ -31,10 +34,9 @@
 #include "mt_redis.h"
 #include "mt_valid.h"
 
-/* The region the caller may see: an agency's own, an admin's choice
- * (NULL: all).  Returns 0, or -1 after answering 404. */
-static int
-region_scope_or_reply(struct mt_req *req, const char **region)
+/* See agency.h. */
+int
+agency_region_scope_or_reply(struct mt_req *req, const char **region)
 {
 	const char *asked = mt_req_param(req, "region");
 
@@ -48,12 +50,11 @@ region_scope_or_reply(struct mt_req *req, const char **region)
 	return 0;
 }
 
-/* Exactly one region: an agency's own, the one an admin names (an admin
- * must name one).  Returns 0, or -1 after answering 404 or 400. */
-static int
-one_region_or_reply(struct mt_req *req, const char **region)
+/* See agency.h. */
+int
+agency_one_region_or_reply(struct mt_req *req, const char **region)
 {
-	if (region_scope_or_reply(req, region) < 0)
+	if (agency_region_scope_or_reply(req, region) < 0)
 		return -1;
 	if (*region == NULL)
 		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "region",
@@ -72,7 +73,7 @@ h_experts(struct mt_req *req)
 {
 	const char *region, *limit = mt_req_param(req, "limit");
 
-	if (region_scope_or_reply(req, &region) < 0)
+	if (agency_region_scope_or_reply(req, &region) < 0)
 		return -1;
 	return agency_db_reply_experts(req, region,
 	    mt_req_param(req, "status"), mt_req_param(req, "cursor"),
@@ -101,7 +102,7 @@ h_expert_add(struct mt_req *req)
 	long long id;
 
 	/* No region field on this route: an admin's scope is NULL. */
-	if (region_scope_or_reply(req, &e.region) < 0)
+	if (agency_region_scope_or_reply(req, &e.region) < 0)
 		return -1;
 	if (mt_auth_hash_password(mt_req_param(req, "password"), hash,
 	    sizeof(hash)) != 0)
@@ -130,7 +131,7 @@ h_reinstate(struct mt_req *req)
 	const char *region;
 
 	/* No region field on this route: an admin's scope is NULL. */
-	if (region_scope_or_reply(req, &region) < 0)
+	if (agency_region_scope_or_reply(req, &region) < 0)
 		return -1;
 	if (agency_db_reinstate(req, id, region) < 0)
 		return -1;
@@ -151,7 +152,7 @@ h_queue(struct mt_req *req)
 	const char *overdue = mt_req_param(req, "overdue");
 	struct agency_queue_query q;
 
-	if (region_scope_or_reply(req, &q.region) < 0)
+	if (agency_region_scope_or_reply(req, &q.region) < 0)
 		return -1;
 	q.status = mt_req_param(req, "status");
 	q.overdue = overdue != NULL && (strcmp(overdue, "true") == 0 ||
@@ -171,7 +172,7 @@ h_policy(struct mt_req *req)
 {
 	const char *region;
 
-	if (one_region_or_reply(req, &region) < 0)
+	if (agency_one_region_or_reply(req, &region) < 0)
 		return -1;
 	mt_req_header(req, "Cache-Control: no-store");
 	return agency_db_reply_policy(req, region);
@@ -189,7 +190,7 @@ h_policy_set(struct mt_req *req)
 	const char *region;
 	char by[40];
 
-	if (one_region_or_reply(req, &region) < 0)
+	if (agency_one_region_or_reply(req, &region) < 0)
 		return -1;
 	snprintf(by, sizeof(by), "user:%lld", req->session->user_id);
 	if (agency_db_set_policy(req, region, mt_req_param(req, "key"),
@@ -305,6 +306,107 @@ static const struct mt_field f_queue[] = {
 	{ NULL },
 };
 
+/* Benefits, the region's contact and the feed (qualifications.c). */
+static int
+valid_qualification_status(const char *s)
+{
+	static const char *const st[] = { "active", "terminated", "expired",
+	    "revoked", NULL };
+
+	return mt_valid_one_of(s, st);
+}
+
+/* The agency's reasons of API.md (voluntary is the person's own). */
+static int
+valid_end_reason(const char *s)
+{
+	static const char *const r[] = { "cured", "violation", "death",
+	    "expired", "audit_failed", "other", NULL };
+
+	return mt_valid_one_of(s, r);
+}
+
+/* A hotline as regions.hotline's CHECK has it: a digit, then 4-19
+ * digits or hyphens ("0971-12345", "12393"). */
+static int
+valid_hotline(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 5 && n <= 20 && s[0] >= '0' && s[0] <= '9' &&
+	    strspn(s, "0123456789-") == n;
+}
+
+/* A note: some text, lines allowed, no other control characters. */
+static int
+valid_note(const char *s)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)s; *c != '\0'; c++)
+		if ((*c < 0x20 && *c != '\n') || *c == 0x7f)
+			return 0;
+	return s[strspn(s, " \n")] != '\0';
+}
+
+static int
+valid_feed_limit(const char *s)
+{
+	return mt_valid_uint(s) && atoi(s) >= 1 && atoi(s) <= 1000;
+}
+
+static const struct mt_field f_qualifications[] = {
+	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
+	  "统筹区代码" },
+	{ "status", MT_IN_QUERY, MT_F_STRING, valid_qualification_status, 0,
+	  16, "待遇状态" },
+	{ "disease", MT_IN_QUERY, MT_F_STRING, mt_valid_disease_code, 0, 16,
+	  "病种编码" },
+	{ "institution", MT_IN_QUERY, MT_F_STRING, mt_valid_institution_code,
+	  0, 20, "定点医疗机构" },
+	MT_F_PAGE_LIMIT,
+	MT_F_PAGE_CURSOR,
+	{ NULL },
+};
+
+static const struct mt_field f_qualification_end[] = {
+	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "待遇资格编号" },
+	{ "reason", MT_IN_BODY, MT_F_STRING, valid_end_reason, 1, 16,
+	  "终止原因（治愈、违规、死亡、期满、抽审未通过、其他）" },
+	{ "note", MT_IN_BODY, MT_F_STRING, valid_note, 1, 1000,
+	  "终止说明" },
+	{ "ended_on", MT_IN_BODY, MT_F_STRING, mt_valid_date, 0, 10,
+	  "终止日期" },
+	{ NULL },
+};
+
+static const struct mt_field f_region[] = {
+	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
+	  "统筹区代码" },
+	{ NULL },
+};
+
+static const struct mt_field f_region_set[] = {
+	{ "region", MT_IN_BODY, MT_F_STRING, mt_valid_region, 0, 6,
+	  "统筹区代码" },
+	{ "agency_name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 1, 64,
+	  "经办机构名称" },
+	{ "hotline", MT_IN_BODY, MT_F_STRING, valid_hotline, 1, 20,
+	  "咨询电话（数字和连字符，如 0971-1234567）" },
+	{ "agency_address", MT_IN_BODY, MT_F_STRING, mt_valid_name, 1, 128,
+	  "经办机构地址" },
+	{ NULL },
+};
+
+static const struct mt_field f_feed[] = {
+	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
+	  "统筹区代码" },
+	{ "since", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "上次读到的序号" },
+	{ "limit", MT_IN_QUERY, MT_F_INT, valid_feed_limit, 0, 4,
+	  "每次条数（1–1000）" },
+	{ NULL },
+};
+
 #define AGENCY (MT_ROLE_AGENCY | MT_ROLE_ADMIN)
 
 static const struct mt_route routes[] = {
@@ -316,6 +418,14 @@ static const struct mt_route routes[] = {
 	{ "POST", "/agency/experts/{id}/reinstate", h_reinstate, AGENCY, 0,
 	  f_reinstate, 0 },
 	{ "GET", "/agency/applications", h_queue, AGENCY, 0, f_queue, 0 },
+	{ "GET", "/agency/qualifications", h_qualifications, AGENCY, 0,
+	  f_qualifications, 0 },
+	{ "POST", "/agency/qualifications/{id}/terminate",
+	  h_qualification_end, AGENCY, 0, f_qualification_end, 0 },
+	{ "GET", "/agency/region", h_region, AGENCY, 0, f_region, 0 },
+	{ "PUT", "/agency/region", h_region_set, AGENCY, 0, f_region_set, 0 },
+	{ "GET", "/agency/exports/qualifications", h_feed, AGENCY, 0, f_feed,
+	  0 },
 };
 
 const struct mt_module mt_module = {

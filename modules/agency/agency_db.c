@@ -24,6 +24,14 @@ enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
 	QUEUE_LIMIT, QUEUE__N };
+enum { QUALS_REGION, QUALS_STATUS, QUALS_DISEASE, QUALS_INSTITUTION,
+	QUALS_CURSOR, QUALS_LIMIT, QUALS__N };
+enum { END_ID, END_REGION, END_REASON, END_NOTE, END_ON, END_ACTOR,
+	END_ROLE, END__N };
+enum { REGION_CODE, REGION__N };
+enum { REGION_SET_CODE, REGION_SET_NAME, REGION_SET_HOTLINE,
+	REGION_SET_ADDRESS, REGION_SET__N };
+enum { FEED_REGION, FEED_SINCE, FEED_LIMIT, FEED_READER, FEED__N };
 
 const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_POLICY] =
@@ -92,6 +100,45 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    "  AND a.expected_decision_date < cn_today()))"
 	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
 	    " ORDER BY a.id DESC LIMIT $5::int",
+	/* Lists are masked and not logged, as the queue above: access_log
+	 * holds reads of one person's record and exports. */
+	[STMT_QUALIFICATIONS] =
+	    "SELECT qualification_json(q.id)::text AS item, q.id AS next_cursor"
+	    " FROM qualifications q"
+	    " WHERE ($1::text IS NULL OR q.region = $1)"
+	    " AND ($2::text IS NULL OR q.status = $2)"
+	    " AND ($3::text IS NULL OR q.disease = $3)"
+	    " AND ($4::text IS NULL OR q.designated_institution = $4)"
+	    " AND ($5::bigint IS NULL OR q.id < $5::bigint)"
+	    " ORDER BY q.id DESC LIMIT $6::int",
+	/* The day the benefit ends: today unless given, never in the future
+	 * nor before it began; then end_qualification (sql/fn/50_benefit.sql)
+	 * does the rest.  Another region's qualification is not found. */
+	[STMT_QUALIFICATION_END] =
+	    "SELECT (CASE WHEN q.id IS NULL THEN jsonb_build_object("
+	    "  'error', 'qualification_not_found', 'field', 'id')"
+	    " WHEN d.day > cn_today() THEN jsonb_build_object("
+	    "  'error', 'field_invalid', 'field', 'ended_on', 'args',"
+	    "  jsonb_build_array('终止日期', '：不能晚于今天'))"
+	    " WHEN d.day < q.valid_from THEN jsonb_build_object("
+	    "  'error', 'field_invalid', 'field', 'ended_on', 'args',"
+	    "  jsonb_build_array('终止日期', '：不能早于待遇开始日期 '"
+	    "   || q.valid_from))"
+	    " ELSE end_qualification(q.id, $3, d.day, $6::bigint, $7, $4)"
+	    " END)::text AS result"
+	    " FROM (SELECT coalesce($5::date, cn_today()) AS day) d"
+	    " LEFT JOIN qualifications q ON q.id = $1::bigint"
+	    " AND ($2::text IS NULL OR q.region = $2)",
+	[STMT_REGION] =
+	    "SELECT x::text AS region FROM region_contact_json($1) x"
+	    " WHERE x IS NOT NULL",
+	[STMT_REGION_SET] =
+	    "UPDATE regions SET agency_name = $2, hotline = $3,"
+	    " agency_address = $4 WHERE code = $1 RETURNING code",
+	/* sql/fn/55_feed.sql: numbers what has committed, then reads. */
+	[STMT_FEED] =
+	    "SELECT qualification_feed($1, coalesce($2::bigint, 0), $3::int,"
+	    " $4::bigint)::text AS page",
 };
 
 /*
@@ -304,4 +351,123 @@ agency_db_set_policy(struct mt_req *req, const char *region,
 	default:
 		return mt_reply_unavailable(req, "数据库");
 	}
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_qualifications(struct mt_req *req,
+    const struct agency_qual_query *q)
+{
+	const char *p[QUALS__N] = {
+		[QUALS_REGION] = q->region,
+		[QUALS_STATUS] = q->status,
+		[QUALS_DISEASE] = q->disease,
+		[QUALS_INSTITUTION] = q->institution,
+		[QUALS_CURSOR] = q->cursor,
+	};
+
+	return mt_db_reply_page(req, STMT_QUALIFICATIONS, QUALS__N, p,
+	    QUALS_LIMIT, q->limit);
+}
+
+/*
+ * An SQL function's answer json: 200 with its "ok" member, or its
+ * refusal through the error table.  Returns 0 or -1.
+ */
+static int
+reply_ok_or_refusal(struct mt_req *req, const char *json)
+{
+	json_object *r = json_tokener_parse(json), *v;
+	int rc;
+
+	if (r != NULL && json_object_object_get_ex(r, "ok", &v))
+		rc = mt_reply_json(req, 200, json_object_get(v));
+	else if (r != NULL && json_object_object_get_ex(r, "error", &v))
+		rc = mt_reply_refusal(req, r);
+	else {
+		mt_log_warn("agency: an answer with neither ok nor error");
+		rc = mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	json_object_put(r);
+	return rc;
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_end(struct mt_req *req, const struct agency_qual_end *e)
+{
+	char actor[24];
+	const char *p[END__N] = {
+		[END_ID] = e->id,
+		[END_REGION] = e->region,
+		[END_REASON] = e->reason,
+		[END_NOTE] = e->note,
+		[END_ON] = e->ended_on,
+		[END_ACTOR] = actor,
+		[END_ROLE] = e->role,
+	};
+	const char *json;
+	PGresult *res;
+	int rc;
+
+	snprintf(actor, sizeof(actor), "%lld", e->actor);
+	if ((res = mt_db_query_or_reply(req, STMT_QUALIFICATION_END, END__N,
+	    p)) == NULL)
+		return -1;
+	if ((rc = one_text(req, res, "result", &json)) == 1)
+		rc = reply_ok_or_refusal(req, json);
+	else if (rc == 0) {
+		mt_log_warn("agency: the end statement answered no row");
+		rc = mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_region(struct mt_req *req, const char *region)
+{
+	const char *p[REGION__N] = { [REGION_CODE] = region };
+
+	return reply_row(req, STMT_REGION, REGION__N, p, 200, "region",
+	    MT_E_REGION_NOT_FOUND, "region");
+}
+
+/* See agency_db.h. */
+int
+agency_db_set_region(struct mt_req *req,
+    const struct agency_region_contact *c)
+{
+	const char *p[REGION_SET__N] = {
+		[REGION_SET_CODE] = c->region,
+		[REGION_SET_NAME] = c->agency_name,
+		[REGION_SET_HOTLINE] = c->hotline,
+		[REGION_SET_ADDRESS] = c->agency_address,
+	};
+	int found;
+
+	if ((found = mt_db_affected_or_reply(req, STMT_REGION_SET,
+	    REGION_SET__N, p)) < 0)
+		return -1;
+	return found ? 0 : mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_feed(struct mt_req *req, const char *region,
+    const char *since, int limit, long long reader)
+{
+	char lim[16], who[24];
+	const char *p[FEED__N] = {
+		[FEED_REGION] = region,
+		[FEED_SINCE] = since,
+		[FEED_LIMIT] = lim,
+		[FEED_READER] = who,
+	};
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(who, sizeof(who), "%lld", reader);
+	return reply_row(req, STMT_FEED, FEED__N, p, 200, "page",
+	    MT_E_INTERNAL_ERROR, NULL);
 }

@@ -24,6 +24,13 @@ enum stmt {
 	STMT_EXPERT_GET,
 	STMT_REINSTATE,
 	STMT_QUEUE,
+	/* Benefits, the region's contact, the national feed
+	 * (qualifications.c). */
+	STMT_QUALIFICATIONS,
+	STMT_QUALIFICATION_END,
+	STMT_REGION,
+	STMT_REGION_SET,
+	STMT_FEED,
 	STMT__MAX
 };
 
@@ -75,5 +82,56 @@ int     agency_db_reply_policy(struct mt_req *req, const char *region);
  * policy_value_invalid. */
 int     agency_db_set_policy(struct mt_req *req, const char *region,
             const char *key, const char *value, const char *by);
+
+/* A page of the region's qualifications (GET /agency/qualifications). */
+struct agency_qual_query {
+	const char      *region;         /* NULL: every region (an admin) */
+	const char      *status;         /* NULL: any */
+	const char      *disease;        /* NULL: any */
+	const char      *institution;    /* NULL: any */
+	const char      *cursor;         /* NULL: first page */
+	int              limit;
+};
+
+/* The agency ends a qualification (POST .../terminate, R-BEN-5). */
+struct agency_qual_end {
+	const char      *id;             /* the qualification */
+	const char      *region;         /* NULL: any (an admin) */
+	const char      *reason;         /* cured, violation, ... (checked) */
+	const char      *note;
+	const char      *ended_on;       /* NULL: today */
+	long long        actor;          /* the user */
+	const char      *role;           /* "agency" or "admin" */
+};
+
+/* The region's contact for the portal's footer. */
+struct agency_region_contact {
+	const char      *region;
+	const char      *agency_name;
+	const char      *hotline;
+	const char      *agency_address;
+};
+
+/* 200 with a page of qualifications (qualification_json), newest first. */
+int     agency_db_reply_qualifications(struct mt_req *req,
+            const struct agency_qual_query *q);
+/* End the qualification through end_qualification and answer 200 with
+ * it; 404 qualification_not_found (none, or of another region), 400
+ * field_invalid (ended_on in the future or before valid_from), 409
+ * qualification_not_active. */
+int     agency_db_reply_end(struct mt_req *req,
+            const struct agency_qual_end *e);
+/* 200 with {code, name, agency_name, hotline, agency_address} of region;
+ * 404 region_not_found. */
+int     agency_db_reply_region(struct mt_req *req, const char *region);
+/* Replace the region's contact; 404 region_not_found. */
+int     agency_db_set_region(struct mt_req *req,
+            const struct agency_region_contact *c);
+/* 200 with a page of the national feed (qualification_feed: numbers
+ * what has committed first) of region (NULL: all) after seq since
+ * (NULL: from the start), at most limit rows, each logged as exported
+ * by reader. */
+int     agency_db_reply_feed(struct mt_req *req, const char *region,
+            const char *since, int limit, long long reader);
 
 #endif

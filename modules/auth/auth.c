@@ -162,7 +162,8 @@ h_logout(struct mt_req *req)
 }
 
 /*
- * GET /me: the caller, role and scope, seconds of silence left, and the
+ * GET /me: the caller, role and scope, the region's agency contact (for
+ * every page's footer), seconds of silence left, and the
  * CSRF token of a cookie session.  200 (no-store); 401 unauthenticated
  * (the account was disabled since sign-in: the session ends too); 503.
  */

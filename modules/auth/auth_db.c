@@ -51,7 +51,11 @@ const char *const auth_db_stmts[STMT__MAX] = {
 	[STMT_ME] =
 	    "SELECT u.id, u.login, u.role,"
 	    " coalesce(nullif(u.display_name, ''), p.name, '') AS display_name,"
-	    " u.region, u.institution, i.name AS institution_name, u.person_id"
+	    " u.region, u.institution, i.name AS institution_name, u.person_id,"
+	    /* The footer's contact (sql/fn/55_feed.sql): the person's region,
+	     * the institution's, the agency's own; none for an admin. */
+	    " region_contact_json(coalesce(p.region, i.region, u.region))::text"
+	    "  AS region_contact"
 	    " FROM users u LEFT JOIN institutions i ON i.code = u.institution"
 	    " LEFT JOIN persons p ON p.id = u.person_id"
 	    " WHERE u.id = $1 AND NOT u.disabled",
@@ -256,7 +260,7 @@ auth_db_address_ok(struct mt_req *req, long long uid, const char *addr)
 	return run(req, STMT_ADDRESS_OK, ADDR__N, p);
 }
 
-/* {"user", "role", "scope"} of the one row of STMT_ME. */
+/* {"user", "role", "scope", "region"} of the one row of STMT_ME. */
 static json_object *
 me_json(const PGresult *res)
 {
@@ -279,6 +283,10 @@ me_json(const PGresult *res)
 	json_object_object_add(scope, "person_id", mt_db_text(res, 0, "person_id") ==
 	    NULL ? NULL : json_object_new_int64(mt_db_ll(res, 0, "person_id")));
 	json_object_object_add(o, "scope", scope);
+	/* NULL text (an admin): JSON null. */
+	json_object_object_add(o, "region", mt_db_text(res, 0,
+	    "region_contact") == NULL ? NULL :
+	    json_tokener_parse(mt_db_text(res, 0, "region_contact")));
 	return o;
 }
 

@@ -67,7 +67,8 @@ int     auth_db_phone_address_known(struct mt_req *req, const char *phone,
 int     auth_db_address_ok(struct mt_req *req, long long uid,
             const char *addr);
 /* *me = {"user": {id, login, display_name}, "role", "scope": {region,
- * institution, institution_name, person_id}} of enabled user uid (the
+ * institution, institution_name, person_id}, "region": {code, name,
+ * agency_name, hotline, agency_address} or null} of enabled user uid (the
  * caller owns it).  1, 0 when the account is gone or disabled, -1. */
 int     auth_db_me(struct mt_req *req, long long uid, json_object **me);
 
