@@ -14,27 +14,28 @@
 #include "mt_log.h"
 
 /* $n of the statements below. */
-enum { LIST_PERSON, LIST_INST, LIST_STATUS, LIST_CURSOR, LIST_LIMIT,
-	LIST__N };
+enum { LIST_WHOSE, LIST_STATUS, LIST_CURSOR, LIST_LIMIT, LIST__N };
 enum { LETTER_PERSON, LETTER__N };
 enum { CHANGE_ID, CHANGE_TO, CHANGE_USER, CHANGE_PERSON, CHANGE__N };
 enum { LEAVE_ID, LEAVE_USER, LEAVE_PERSON, LEAVE_GNAME, LEAVE_GID,
 	LEAVE__N };
 
 const char *const benefit_db_stmts[BENEFIT_STMT__MAX] = {
-	/* Items of a page (mt_reply_items: the JSON, then the cursor).
-	 * Scoped by the caller: the person's own, or those designated to
-	 * the hospital (indexes qualifications_person and
-	 * qualifications_institution). */
-	[BENEFIT_STMT_LIST] =
+	/* Items of a page (mt_reply_items: the JSON, then the cursor), the
+	 * person's own (index qualifications_person) ... */
+	[BENEFIT_STMT_LIST_OWN] =
 	    "SELECT qualification_json(x.id)::text AS item, x.id AS cursor"
-	    " FROM qualifications x"
-	    " WHERE ($1::bigint IS NULL OR x.person_id = $1::bigint)"
-	    " AND ($2::text IS NULL OR x.designated_institution = $2)"
-	    " AND ($1::bigint IS NOT NULL OR $2::text IS NOT NULL)"
-	    " AND ($3::text IS NULL OR x.status = $3)"
-	    " AND ($4::bigint IS NULL OR x.id < $4::bigint)"
-	    " ORDER BY x.id DESC LIMIT $5::int",
+	    " FROM qualifications x WHERE x.person_id = $1::bigint"
+	    " AND ($2::text IS NULL OR x.status = $2)"
+	    " AND ($3::bigint IS NULL OR x.id < $3::bigint)"
+	    " ORDER BY x.id DESC LIMIT $4::int",
+	/* ... or those designated to a hospital (qualifications_institution). */
+	[BENEFIT_STMT_LIST_HOSPITAL] =
+	    "SELECT qualification_json(x.id)::text AS item, x.id AS cursor"
+	    " FROM qualifications x WHERE x.designated_institution = $1"
+	    " AND ($2::text IS NULL OR x.status = $2)"
+	    " AND ($3::bigint IS NULL OR x.id < $3::bigint)"
+	    " ORDER BY x.id DESC LIMIT $4::int",
 	[BENEFIT_STMT_LETTER] =
 	    "SELECT qualification_letter_json($1::bigint)::text AS letter",
 	[BENEFIT_STMT_CHANGE] =
@@ -50,13 +51,13 @@ int
 benefit_db_reply_list(struct mt_req *req, const struct benefit_list_query *q)
 {
 	const char *p[LIST__N] = {
-		[LIST_PERSON] = q->person,
-		[LIST_INST] = q->institution,
+		[LIST_WHOSE] = q->person != NULL ? q->person : q->institution,
 		[LIST_STATUS] = q->status,
 		[LIST_CURSOR] = q->cursor,
 	};
 
-	return mt_db_reply_page(req, BENEFIT_STMT_LIST, LIST__N, p,
+	return mt_db_reply_page(req, q->person != NULL ?
+	    BENEFIT_STMT_LIST_OWN : BENEFIT_STMT_LIST_HOSPITAL, LIST__N, p,
 	    LIST_LIMIT, q->limit);
 }
 
@@ -85,39 +86,6 @@ benefit_db_reply_letter(struct mt_req *req, const char *person)
 	return rc;
 }
 
-/*
- * Run one engine function; its one row's "result" column is a JSON
- * object {"ok": ...} or a refusal {"error": code, ...} answered here.
- * 0 with the ok value into *ok (caller puts), or -1 after replying.
- */
-static int
-engine(struct mt_req *req, int stmt, int n, const char *const *p,
-    json_object **ok)
-{
-	json_object *r = NULL, *v;
-	const char *text;
-	PGresult *res;
-	int rc = 0;
-
-	*ok = NULL;
-	if ((res = mt_db_query_or_reply(req, stmt, n, p)) == NULL)
-		return -1;
-	if ((text = mt_db_text(res, 0, "result")) != NULL)
-		r = json_tokener_parse(text);
-	PQclear(res);
-	if (r == NULL) {
-		mt_log_error("rid=%s benefit: statement %d gave no result",
-		    req->request_id, stmt);
-		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
-	}
-	if (json_object_object_get_ex(r, "ok", &v))
-		*ok = json_object_get(v);
-	else
-		rc = mt_reply_refusal(req, r);
-	json_object_put(r);
-	return rc;
-}
-
 /* See benefit_db.h. */
 int
 benefit_db_change_institution(struct mt_req *req, const struct benefit_act *a,
@@ -130,7 +98,8 @@ benefit_db_change_institution(struct mt_req *req, const struct benefit_act *a,
 		[CHANGE_PERSON] = a->person,
 	};
 
-	return engine(req, BENEFIT_STMT_CHANGE, CHANGE__N, p, ok);
+	return mt_db_outcome_or_reply(req, BENEFIT_STMT_CHANGE, CHANGE__N, p,
+	    "result", ok);
 }
 
 /* See benefit_db.h. */
@@ -147,5 +116,6 @@ benefit_db_leave(struct mt_req *req, const struct benefit_act *a,
 		[LEAVE_GID] = guardian_id_number,
 	};
 
-	return engine(req, BENEFIT_STMT_LEAVE, LEAVE__N, p, ok);
+	return mt_db_outcome_or_reply(req, BENEFIT_STMT_LEAVE, LEAVE__N, p,
+	    "result", ok);
 }

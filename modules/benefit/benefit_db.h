@@ -16,7 +16,8 @@ struct mt_req;
 
 /* The statements, prepared per connection (struct mt_module.stmts). */
 enum benefit_stmt {
-	BENEFIT_STMT_LIST,
+	BENEFIT_STMT_LIST_OWN,
+	BENEFIT_STMT_LIST_HOSPITAL,
 	BENEFIT_STMT_LETTER,
 	BENEFIT_STMT_CHANGE,
 	BENEFIT_STMT_LEAVE,

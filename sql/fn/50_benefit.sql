@@ -188,6 +188,29 @@ LANGUAGE sql STABLE AS $$
     FROM persons p WHERE p.id = pid
 $$;
 
+-- Lock qualification q of person s_person for a change the person asks
+-- for (the row lock orders concurrent changes of one qualification).
+-- NULL when it is there, the person's and active; else the refusal:
+-- qualification_not_found (not there or another person's: the same 404)
+-- or qualification_not_active.
+CREATE OR REPLACE FUNCTION lock_own_active_qualification(q bigint,
+    s_person bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    st text;
+BEGIN
+    SELECT status INTO st FROM qualifications
+    WHERE id = q AND person_id = s_person FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'qualification_not_found',
+                                  'field', 'id');
+    END IF;
+    IF st <> 'active' THEN
+        RETURN jsonb_build_object('error', 'qualification_not_active');
+    END IF;
+    RETURN NULL;
+END $$;
+
 -- Change the designated hospital of qualification q of person s_person
 -- to p_to (R-BEN-3, S0 三(二)): at most designated_change_limit changes a
 -- calendar year per qualification, counted under the qualification's
@@ -208,16 +231,13 @@ DECLARE
     dname text;
     phone text;
     left_now integer;
+    refusal jsonb;
 BEGIN
-    SELECT * INTO x FROM qualifications
-    WHERE id = q AND person_id = s_person FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'qualification_not_found',
-                                  'field', 'id');
+    refusal := lock_own_active_qualification(q, s_person);
+    IF refusal IS NOT NULL THEN
+        RETURN refusal;
     END IF;
-    IF x.status <> 'active' THEN
-        RETURN jsonb_build_object('error', 'qualification_not_active');
-    END IF;
+    SELECT * INTO x FROM qualifications WHERE id = q;
     -- Counted after the lock: a change that committed meanwhile is seen
     -- (read committed: each statement takes a new snapshot).
     left_now := qualification_changes_left(q, x.region);
@@ -272,19 +292,14 @@ CREATE OR REPLACE FUNCTION leave_qualification(q bigint, actor bigint,
     s_person bigint, g_name text, g_id text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    x qualifications%ROWTYPE;
+    refusal jsonb := lock_own_active_qualification(q, s_person);
     spec text;
 BEGIN
-    SELECT * INTO x FROM qualifications
-    WHERE id = q AND person_id = s_person FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'qualification_not_found',
-                                  'field', 'id');
+    IF refusal IS NOT NULL THEN
+        RETURN refusal;
     END IF;
-    IF x.status <> 'active' THEN
-        RETURN jsonb_build_object('error', 'qualification_not_active');
-    END IF;
-    SELECT d.specialty INTO spec FROM diseases d WHERE d.code = x.disease;
+    SELECT d.specialty INTO spec FROM qualifications x
+    JOIN diseases d ON d.code = x.disease WHERE x.id = q;
     IF spec = '精神' AND (g_name IS NULL OR g_id IS NULL) THEN
         RETURN jsonb_build_object('error', 'guardian_required',
             'field', CASE WHEN g_name IS NULL THEN 'guardian_name'
