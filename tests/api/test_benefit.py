@@ -9,7 +9,8 @@ import datetime
 
 from conftest import (api, assert_error, bearer, complete, ctl, draft,
                       id_number, insured_login, login, new_person,
-                      new_region, policy, sms_lines, sql, unique, wait_for)
+                      new_region, policy, sms_lines, sql, stack, unique,
+                      wait_for)
 
 PSYCH = "D006"      # 重性精神疾病: specialty 精神, the guardian signs
 
@@ -367,3 +368,21 @@ def test_psychiatric_exit_needs_the_guardian_r_ben_5():
     assert sql("SELECT guardian_name, guardian_id_number, end_reason"
                " FROM qualifications WHERE id = %s", qid) == \
         [["王监护", gid, "voluntary"]]
+
+
+def test_database_down_is_503_then_recovers():
+    reg = new_region()
+    _, tok, qid = granted(reg)
+    stack("pg-stop")
+    try:
+        for r in (api("GET", "/qualifications", headers=bearer(tok)),
+                  api("GET", "/qualifications/letter", headers=bearer(tok)),
+                  change(tok, qid, reg["hospitals"][1]),
+                  terminate(tok, qid)):
+            assert_error(r, 503, "service_unavailable")
+    finally:
+        stack("pg-start")
+    assert wait_for(lambda: api("GET", "/qualifications", headers=bearer(
+        tok)).status_code == 200)
+    assert sql("SELECT status, designated_institution FROM qualifications"
+               " WHERE id = %s", qid) == [["active", reg["hospitals"][0]]]
