@@ -29,7 +29,8 @@ const char *const benefit_db_stmts[BENEFIT_STMT__MAX] = {
 	    " AND ($2::text IS NULL OR x.status = $2)"
 	    " AND ($3::bigint IS NULL OR x.id < $3::bigint)"
 	    " ORDER BY x.id DESC LIMIT $4::int",
-	/* ... or those designated to a hospital (qualifications_institution). */
+	/* ... or those designated to a hospital (index
+	 * qualifications_institution). */
 	[BENEFIT_STMT_LIST_HOSPITAL] =
 	    "SELECT qualification_json(x.id)::text AS item, x.id AS cursor"
 	    " FROM qualifications x WHERE x.designated_institution = $1"
