@@ -420,3 +420,32 @@ mt_db_reply_page(struct mt_req *req, int stmt, int n, const char **p,
 		return -1;
 	return mt_reply_items(req, res, limit);
 }
+
+/* See mt_db.h. */
+int
+mt_db_outcome_or_reply(struct mt_req *req, int stmt, int n,
+    const char *const *p, const char *col, json_object **ok)
+{
+	json_object *r = NULL, *v;
+	const char *text;
+	PGresult *res;
+	int rc = 0;
+
+	*ok = NULL;
+	if ((res = mt_db_query_or_reply(req, stmt, n, p)) == NULL)
+		return -1;
+	if ((text = mt_db_text(res, 0, col)) != NULL)
+		r = json_tokener_parse(text);
+	PQclear(res);
+	if (r == NULL) {
+		mt_log_error("rid=%s db: statement %d gave no %s",
+		    req->request_id, stmt, col);
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	if (json_object_object_get_ex(r, "ok", &v))
+		*ok = json_object_get(v);
+	else
+		rc = mt_reply_refusal(req, r);
+	json_object_put(r);
+	return rc;
+}

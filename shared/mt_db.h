@@ -15,6 +15,7 @@
 #ifndef MT_DB_H
 #define MT_DB_H
 
+#include <json-c/json.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -132,5 +133,14 @@ int         mt_db_affected_or_reply(struct mt_req *req, int stmt, int n,
  */
 int         mt_db_reply_page(struct mt_req *req, int stmt, int n,
                 const char **p, int limit_idx, int limit);
+
+/*
+ * Run the module's statement stmt, an engine function whose one row's
+ * column col is {"ok": value} or a refusal {"error": code, ...} (rows of
+ * shared/mt_error.c).  0 with value into *ok (the caller puts it), or -1
+ * after answering the refusal, 503 or 500 (no such row: a bug, logged).
+ */
+int         mt_db_outcome_or_reply(struct mt_req *req, int stmt, int n,
+                const char *const *p, const char *col, json_object **ok);
 
 #endif

@@ -82,7 +82,7 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	E(MT_E_INSTITUTION_NOT_FOUND, 422, "institution_not_found",
 	    "所选医院不存在，请从定点医疗机构列表中选择"),
 	E(MT_E_INSTITUTION_NOT_DESIGNATED, 422, "institution_not_designated",
-	    "所选医院不是本统筹区的门诊慢特病定点医疗机构，请重新选择"),
+	    "所选医院不是本统筹区该病种的门诊慢特病定点医疗机构，请重新选择"),
 	E(MT_E_ALREADY_QUALIFIED, 422, "already_qualified",
 	    "您已享受该病种的门诊慢特病待遇，无需重复申请"),
 	E(MT_E_YEARLY_LIMIT_REACHED, 422, "yearly_limit_reached",

@@ -507,25 +507,8 @@ apply_db_submit(struct mt_req *req, const struct apply_scope *sc,
 {
 	const char *p[6] = { id, sc->user, sc->role, sc->person,
 	    sc->institution, sc->region };
-	json_object *r, *v;
-	PGresult *res;
-	int rows, rc = 0;
 
-	if ((res = run(req, STMT_SUBMIT, 6, p, &rows)) == NULL)
-		return -1;
-	r = col_json(res, "result");
-	PQclear(res);
-	if (r == NULL) {
-		mt_log_error("rid=%s apply: submit_application gave nothing",
-		    req->request_id);
-		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
-	}
-	if (json_object_object_get_ex(r, "ok", &v))
-		*ok = json_object_get(v);
-	else
-		rc = mt_reply_refusal(req, r);
-	json_object_put(r);
-	return rc;
+	return mt_db_outcome_or_reply(req, STMT_SUBMIT, 6, p, "result", ok);
 }
 
 /* See apply_db.h. */

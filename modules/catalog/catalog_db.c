@@ -48,9 +48,11 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    "   WHERE x.institution = i.code), '[]'::json))::text, i.code"
 	    " FROM institutions i"
 	    " WHERE ($1::text IS NULL OR i.region = $1)"
-	    "  AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM"
-	    "   institution_diseases y WHERE y.institution = i.code"
-	    "   AND y.disease = $2))"
+	    /* Those a person with disease $2 may choose as designated
+	     * hospital: the rule submit and a change of hospital apply
+	     * (institution_may_serve, sql/fn/20_applications.sql). */
+	    "  AND ($2::text IS NULL OR institution_may_serve(i.code, $2,"
+	    "   NULL))"
 	    "  AND ($3::boolean IS NULL OR i.certifying = $3)"
 	    "  AND ($4::text IS NULL OR i.code > $4)"
 	    " ORDER BY i.code LIMIT $5::int",

@@ -79,6 +79,24 @@ BEGIN
       AND m.issued_on < cn_today() - coalesce(dm.max_age_days, max_age));
 END $$;
 
+-- May inst be the designated hospital (定点医院) of a person with disease
+-- dis in region reg (NULL: any region)?  A designated hospital of the
+-- region that holds the disease in institution_diseases (the diseases it
+-- treats and certifies: a psychiatric-only hospital is nobody's hospital
+-- for diabetes).  The one rule for filing and submitting
+-- (submission_refusal), for changing hospital later (R-BEN-3,
+-- change_designated_institution) and for the catalog's
+-- GET /institutions?disease= (catalog_db.c), so the list a person picks
+-- from, submit and change agree.
+CREATE OR REPLACE FUNCTION institution_may_serve(inst text, dis text,
+    reg text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM institutions i
+        JOIN institution_diseases x ON x.institution = i.code
+        WHERE i.code = inst AND x.disease = dis AND i.designated
+          AND (reg IS NULL OR i.region = reg))
+$$;
+
 -- The rules a submission must pass besides materials (R-APP-6, R-BEN,
 -- designated hospital).  Returns NULL when they pass, else a refusal
 -- {"error": code, "field"?, "args"?} whose text is the error table's
@@ -92,8 +110,8 @@ DECLARE
     lim integer;
 BEGIN
     SELECT * INTO a FROM applications WHERE id = app;
-    IF NOT EXISTS (SELECT 1 FROM institutions i WHERE i.code = a.designated_institution
-                   AND i.region = a.region AND i.designated) THEN
+    IF NOT institution_may_serve(a.designated_institution, a.disease,
+                                 a.region) THEN
         RETURN jsonb_build_object('error', 'institution_not_designated',
             'field', 'designated_institution');
     END IF;

@@ -117,3 +117,194 @@ BEGIN
     END IF;
     RETURN jsonb_build_object('ok', qualification_json(q));
 END $$;
+
+-- The agency a region's people turn to, for every page's footer and the
+-- letter: {"code","name","agency_name","hotline","agency_address"}
+-- (the last three NULL until the agency sets them).  NULL for no region.
+CREATE OR REPLACE FUNCTION region_contact_json(r text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('code', g.code, 'name', g.name,
+        'agency_name', g.agency_name, 'hotline', g.hotline,
+        'agency_address', g.agency_address)
+    FROM regions g WHERE g.code = r
+$$;
+
+-- The region's rules of the benefit in plain words (R-BEN-2, S0 三, S1
+-- 附件: 告知书), for the letter: how to use it, how it renews, how to
+-- change hospital, whom to ask.  Every number is the region's policy
+-- value (designated_change_limit, renewal_lookback_months,
+-- renewal_min_settlement_months), so the letter says what the service
+-- does.  [{"title","text"}...]
+CREATE OR REPLACE FUNCTION benefit_rules_json(r text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    lim integer := policy_value(r, 'designated_change_limit')::int;
+    back integer := policy_value(r, 'renewal_lookback_months')::int;
+    need integer := policy_value(r, 'renewal_min_settlement_months')::int;
+    g regions%ROWTYPE;
+BEGIN
+    SELECT * INTO g FROM regions WHERE code = r;
+    RETURN jsonb_build_array(
+        jsonb_build_object('title', '怎样使用待遇', 'text',
+            '请到上面写明的定点医院看门诊。看病时带上社会保障卡（或打开医保电子凭证），'
+            || '告诉医生您有门诊慢特病待遇，费用按门诊慢特病待遇报销。'
+            || '到其他医院看这个病，不能按门诊慢特病待遇报销。'),
+        jsonb_build_object('title', '待遇到期怎么办', 'text', format(
+            '待遇到期前的 %s 个月里，只要有 %s 个月以上在医院看过这个病并用医保结算，'
+            || '到期后待遇自动延续，不用再申请；不够 %s 个月的，到期后待遇停止，'
+            || '以后需要时可以重新申请认定。到期前我们会发短信告诉您是哪一种情况。',
+            back, need, need)),
+        jsonb_build_object('title', '想换定点医院怎么办', 'text',
+            CASE WHEN lim > 0 THEN format(
+            '可以在网上自己换：登录后打开“我的待遇”，点“变更定点医院”。'
+            || '每种病每年（1月1日到12月31日）最多换 %s 次，换好后马上生效，'
+            || '我们会发短信告诉您。', lim)
+            ELSE '本地不能在网上变更定点医院，需要变更时请到医保经办机构窗口办理。'
+            END),
+        jsonb_build_object('title', '有问题找谁', 'text',
+            coalesce(g.agency_name, '当地医保经办机构')
+            || coalesce('，电话 ' || g.hotline, '')
+            || coalesce('，地址：' || g.agency_address, '')
+            || '。不想再享受待遇时，也可以在“我的待遇”里申请退出。'));
+END $$;
+
+-- The notification letter of a person (门诊慢特病待遇告知书, R-BEN-2, S0
+-- 附件, S1 附件): who, the region and its agency, the day it is issued,
+-- every qualification the person holds today (active), oldest first,
+-- and the region's rules.  Unscoped: the caller is the person.  NULL for
+-- no such person.
+CREATE OR REPLACE FUNCTION qualification_letter_json(pid bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'person', jsonb_build_object('name', p.name,
+            'id_number', mask_id(p.id_number)),
+        'region', region_contact_json(p.region),
+        'issued_on', cn_today(),
+        'qualifications', coalesce((SELECT jsonb_agg(qualification_json(x.id)
+            ORDER BY x.id) FROM qualifications x
+            WHERE x.person_id = p.id AND x.status = 'active'), '[]'),
+        'rules', benefit_rules_json(p.region))
+    FROM persons p WHERE p.id = pid
+$$;
+
+-- Lock qualification q of person s_person for a change the person asks
+-- for (the row lock orders concurrent changes of one qualification).
+-- NULL when it is there, the person's and active; else the refusal:
+-- qualification_not_found (not there or another person's: the same 404)
+-- or qualification_not_active.
+CREATE OR REPLACE FUNCTION lock_own_active_qualification(q bigint,
+    s_person bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    st text;
+BEGIN
+    SELECT status INTO st FROM qualifications
+    WHERE id = q AND person_id = s_person FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'qualification_not_found',
+                                  'field', 'id');
+    END IF;
+    IF st <> 'active' THEN
+        RETURN jsonb_build_object('error', 'qualification_not_active');
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Change the designated hospital of qualification q of person s_person
+-- to p_to (R-BEN-3, S0 三(二)): at most designated_change_limit changes a
+-- calendar year per qualification, counted under the qualification's
+-- row lock, so concurrent changes wait for each other and cannot exceed
+-- it.  The hospital must be one the person may choose for the disease
+-- (institution_may_serve).  Keeps the history (hospital_changes), queues
+-- the SMS and writes the application's event (institution_changed).
+-- Returns {"ok": qualification_json} or a refusal: qualification_not_found
+-- (not there or not the person's), qualification_not_active,
+-- change_limit_reached (args: the limit), institution_not_found,
+-- institution_unchanged, institution_not_designated.
+CREATE OR REPLACE FUNCTION change_designated_institution(q bigint,
+    p_to text, actor bigint, s_person bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    x qualifications%ROWTYPE;
+    to_name text;
+    dname text;
+    phone text;
+    left_now integer;
+    refusal jsonb;
+BEGIN
+    refusal := lock_own_active_qualification(q, s_person);
+    IF refusal IS NOT NULL THEN
+        RETURN refusal;
+    END IF;
+    SELECT * INTO x FROM qualifications WHERE id = q;
+    -- Counted after the lock: a change that committed meanwhile is seen
+    -- (read committed: each statement takes a new snapshot).
+    left_now := qualification_changes_left(q, x.region);
+    IF left_now <= 0 THEN
+        RETURN jsonb_build_object('error', 'change_limit_reached',
+            'args', jsonb_build_array(
+                policy_value(x.region, 'designated_change_limit')));
+    END IF;
+    SELECT name INTO to_name FROM institutions WHERE code = p_to;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'institution_not_found',
+                                  'field', 'institution');
+    END IF;
+    IF p_to = x.designated_institution THEN
+        RETURN jsonb_build_object('error', 'institution_unchanged',
+                                  'field', 'institution');
+    END IF;
+    IF NOT institution_may_serve(p_to, x.disease, x.region) THEN
+        RETURN jsonb_build_object('error', 'institution_not_designated',
+                                  'field', 'institution');
+    END IF;
+    INSERT INTO hospital_changes (qualification_id, from_institution,
+        to_institution, changed_by)
+    VALUES (q, x.designated_institution, p_to, actor);
+    UPDATE qualifications SET designated_institution = p_to,
+        updated_at = now() WHERE id = q;
+    SELECT d.name INTO dname FROM diseases d WHERE d.code = x.disease;
+    SELECT p.phone INTO phone FROM persons p WHERE p.id = x.person_id;
+    INSERT INTO sms_outbox (to_phone, template, body)
+    VALUES (phone, 'institution_changed', format(
+        '【门诊慢特病】您的“%s”门诊慢特病定点医院已变更为%s，即日起请到该院就医。本年度还可变更%s次。',
+        dname, to_name, left_now - 1));
+    IF x.application_id IS NOT NULL THEN
+        INSERT INTO events (application_id, type, actor_user, actor_role,
+            data)
+        VALUES (x.application_id, 'institution_changed', actor, 'insured',
+            jsonb_build_object('qualification', q,
+                'from', x.designated_institution, 'to', p_to,
+                'to_name', to_name));
+    END IF;
+    RETURN jsonb_build_object('ok', qualification_json(q));
+END $$;
+
+-- Voluntary exit of qualification q by its person s_person (R-BEN-5, S3
+-- 第十九条): from today, with the promise (checked by the caller); for a
+-- psychiatric disease (specialty 精神) the guardian signs, so g_name and
+-- g_id are required and kept.  Ends through end_qualification (SMS,
+-- event).  Returns {"ok": qualification_json} or a refusal:
+-- qualification_not_found (not there or not the person's),
+-- qualification_not_active, guardian_required.
+CREATE OR REPLACE FUNCTION leave_qualification(q bigint, actor bigint,
+    s_person bigint, g_name text, g_id text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    refusal jsonb := lock_own_active_qualification(q, s_person);
+    spec text;
+BEGIN
+    IF refusal IS NOT NULL THEN
+        RETURN refusal;
+    END IF;
+    SELECT d.specialty INTO spec FROM qualifications x
+    JOIN diseases d ON d.code = x.disease WHERE x.id = q;
+    IF spec = '精神' AND (g_name IS NULL OR g_id IS NULL) THEN
+        RETURN jsonb_build_object('error', 'guardian_required',
+            'field', CASE WHEN g_name IS NULL THEN 'guardian_name'
+                          ELSE 'guardian_id_number' END);
+    END IF;
+    RETURN end_qualification(q, 'voluntary', cn_today(), actor, 'insured',
+        NULL, g_name, g_id);
+END $$;

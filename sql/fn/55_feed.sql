@@ -1,8 +1,7 @@
 -- 55_feed.sql -- the national feed (R-BEN-7, S3 第十条): every change to a
 -- qualification, numbered in the order the changes committed, for GET
--- /agency/exports/qualifications.  The table: sql/013_feed.sql.  Also the
--- region's agency contact (region_contact_json), which the agency edits
--- beside the feed.
+-- /agency/exports/qualifications.  The table: sql/013_feed.sql.  (The
+-- region's agency contact, region_contact_json, is in 50_benefit.sql.)
 --
 -- Why not a cursor on qualification_changes.id (or a time): ids are
 -- taken when a row is written, not when it commits.  Transaction A writes
@@ -110,18 +109,6 @@ BEGIN
     INTO page FROM r;
     RETURN page;
 END $$;
-
--- The agency's contact of a region as every page's footer shows it (GET
--- /me, GET /agency/region): {code, name, agency_name, hotline,
--- agency_address}, members NULL until the agency sets them (issue 10
--- §8).  NULL for no such region.
-CREATE OR REPLACE FUNCTION region_contact_json(r text) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object('code', g.code, 'name', g.name,
-        'agency_name', g.agency_name, 'hotline', g.hotline,
-        'agency_address', g.agency_address)
-    FROM regions g WHERE g.code = r
-$$;
 
 -- Qualifications granted before the feed existed: one 'new' row each
 -- (their state now), so the national system gets them all.  Re-runnable:

@@ -16,7 +16,8 @@ HANDLER_FILES = [f for f in glob.glob(os.path.join(ROOT, "modules", "*",
                                                    "*.c"))
                  if not f.endswith("_db.c")
                  and os.path.basename(os.path.dirname(f))
-                 in ("agency", "apply", "auth", "catalog", "review")]
+                 in ("agency", "apply", "auth", "benefit", "catalog",
+                     "review")]
 FUNC = re.compile(r"^(?:static\s+)?[a-zA-Z_][\w \*]*\n([a-z_]\w*)\(([^;{]*?)\)\n\{",
                   re.M)
 
