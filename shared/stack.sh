@@ -25,7 +25,8 @@ WWW_USER=www-data
 MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4 review:2 benefit:2"}
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libhiredis-dev libsodium-dev nginx postgresql-15 redis-server curl
-wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev"
+wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev
+libqrencode-dev zbar-tools librsvg2-bin"
 
 say() { printf 'mtcert: %s\n' "$*"; }
 die() { printf 'mtcert: %s\n' "$*" >&2; exit 1; }
