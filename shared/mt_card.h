@@ -153,8 +153,8 @@ void        mt_card_kid(const unsigned char pk[32],
 
 /*
  * Sign card c (its kid is set here) with key (which must hold its
- * secret).  Returns the token (caller frees), or NULL when a field does
- * not fit the format (longer than MT_CARD_TEXT_MAX).
+ * secret).  Returns the token (caller frees), or NULL when it would be
+ * longer than MT_CARD_TOKEN_MAX (too dense for a QR code a phone reads).
  */
 char       *mt_card_sign(const struct mt_card_key *key, struct mt_card *c);
 
