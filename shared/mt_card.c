@@ -523,10 +523,10 @@ mt_card_sign(const struct mt_card_key *key, struct mt_card *c)
 	return tok.data;
 }
 
-/* The string member name of o into buf[MT_CARD_TEXT_MAX]: 0, or -1 when
- * it is missing, not a string, too long, empty or not UTF-8. */
+/* The string member name of o into buf[size]: 0, or -1 when it is
+ * missing, not a string, empty, too long for buf or not UTF-8. */
 static int
-member(json_object *o, const char *name, char *buf)
+member_sized(json_object *o, const char *name, char *buf, size_t size)
 {
 	json_object *v;
 	int n;
@@ -535,13 +535,15 @@ member(json_object *o, const char *name, char *buf)
 	    !json_object_is_type(v, json_type_string))
 		return -1;
 	n = json_object_get_string_len(v);
-	if (n <= 0 || n >= MT_CARD_TEXT_MAX ||
+	if (n <= 0 || (size_t)n >= size ||
 	    !mt_valid_utf8(json_object_get_string(v), (size_t)n) ||
 	    memchr(json_object_get_string(v), '\0', (size_t)n) != NULL)
 		return -1;
 	memcpy(buf, json_object_get_string(v), (size_t)n + 1);
 	return 0;
 }
+
+#define member(o, name, buf) member_sized((o), (name), (buf), sizeof(buf))
 
 /* Read a payload's JSON text of n bytes into *c: 0, or -1. */
 static int

@@ -65,6 +65,65 @@ with_payload(const char *token, const char *text)
 	return mt_xasprintf("%.*s.%s%s", (int)(d2 - token), token, b, d3);
 }
 
+/* A token of key whose payload is text, properly signed: what only a
+ * leaked key could make, checked all the same. */
+static char *
+signed_payload(const struct mt_card_key *k, const char *text)
+{
+	unsigned char sig[crypto_sign_BYTES];
+	char b[2048], s64[128], *head, *tok;
+
+	sodium_bin2base64(b, sizeof(b), (const unsigned char *)text,
+	    strlen(text), B64);
+	head = mt_xasprintf("MC1.%s.%s", k->kid, b);
+	crypto_sign_detached(sig, NULL, (unsigned char *)head, strlen(head),
+	    k->sk);
+	sodium_bin2base64(s64, sizeof(s64), sig, sizeof(sig), B64);
+	tok = mt_xasprintf("%s.%s", head, s64);
+	free(head);
+	return tok;
+}
+
+static void
+test_signed_payloads(void)
+{
+	static const char *const bad[] = {
+		"", "[]", "{}", "null", "{\"q\":1}",
+		/* a date longer than its field (found by fuzz_card) */
+		"{\"q\":1,\"n\":\"a\",\"i\":\"b\",\"d\":\"c\","
+		"\"dn\":\"d\",\"h\":\"e\",\"hn\":\"f\","
+		"\"f\":\"2026-11-30KKKKKKKKKKKKKKKK\",\"t\":\"2026-11-30\","
+		"\"at\":\"2026-11-30\"}",
+		/* q not a number, not positive */
+		"{\"q\":\"1\",\"n\":\"a\",\"i\":\"b\",\"d\":\"c\","
+		"\"dn\":\"d\",\"h\":\"e\",\"hn\":\"f\",\"f\":\"2026-11-30\","
+		"\"t\":\"2026-11-30\",\"at\":\"2026-11-30\"}",
+		"{\"q\":0,\"n\":\"a\",\"i\":\"b\",\"d\":\"c\","
+		"\"dn\":\"d\",\"h\":\"e\",\"hn\":\"f\",\"f\":\"2026-11-30\","
+		"\"t\":\"2026-11-30\",\"at\":\"2026-11-30\"}",
+		/* an eleventh member */
+		"{\"q\":1,\"n\":\"a\",\"i\":\"b\",\"d\":\"c\","
+		"\"dn\":\"d\",\"h\":\"e\",\"hn\":\"f\",\"f\":\"2026-11-30\","
+		"\"t\":\"2026-11-30\",\"at\":\"2026-11-30\",\"x\":1}",
+		/* trailing bytes */
+		"{\"q\":1,\"n\":\"a\",\"i\":\"b\",\"d\":\"c\","
+		"\"dn\":\"d\",\"h\":\"e\",\"hn\":\"f\",\"f\":\"2026-11-30\","
+		"\"t\":\"2026-11-30\",\"at\":\"2026-11-30\"} x",
+	};
+	struct mt_card_key k = key_of(5);
+	struct mt_card_keys keys = { &k, 1 };
+	struct mt_card out;
+	size_t i;
+	char *t;
+
+	for (i = 0; i < MT_ARRAY_LEN(bad); i++) {
+		t = signed_payload(&k, bad[i]);
+		CHECK(mt_card_verify(&keys, t, &out) == MT_CARD_MALFORMED &&
+		    strcmp(out.kid, k.kid) == 0, "signed payload %zu", i);
+		free(t);
+	}
+}
+
 static void
 test_tokens(void)
 {
@@ -254,6 +313,7 @@ main(void)
 	if (sodium_init() < 0)
 		return 1;
 	test_tokens();
+	test_signed_payloads();
 	test_reasons();
 	test_keys_files();
 	test_make_rotate_reload();
