@@ -82,7 +82,8 @@ kid_ok(const char *s, size_t n)
 	if (n != MT_CARD_KID_LEN)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }

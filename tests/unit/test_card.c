@@ -29,7 +29,8 @@ sample(void)
 	strcpy(c.disease, "D013");
 	strcpy(c.disease_name, "冠状动脉粥样硬化性心脏病");
 	strcpy(c.institution, "H63010200018");
-	strcpy(c.institution_name, "东关大街社区卫生服务中心（西宁市回族医院）");
+	strcpy(c.institution_name,
+	    "东关大街社区卫生服务中心（西宁市回族医院）");
 	strcpy(c.valid_from, "2026-11-30");
 	strcpy(c.valid_to, "2028-11-28");
 	strcpy(c.issued_on, "2026-11-30");
