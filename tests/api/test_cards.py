@@ -13,7 +13,7 @@ import tempfile
 
 from conftest import (API, CTL, HANG, VAR, api, assert_error, bearer, client,
                       ctl, insured_login, login, new_person, new_region, sql,
-                      stack, wait_for)
+                      stack, submitted_application, wait_for)
 
 
 def chinese(s):
@@ -93,6 +93,26 @@ def test_card_is_the_holders_own_with_a_signed_token():
         (c["valid_from"], c["valid_to"])
     assert v["current"]["status"] == "active"
     assert v["current"]["designated_institution"] == c["designated_institution"]
+
+
+def test_approved_applicant_gets_a_card_that_verifies():
+    """R-BEN-1, R-BEN-2 end to end: an application approved by the review
+    engine (conclude_application, as the last expert's decision calls it)
+    gives a qualification whose card the applicant opens and a hospital
+    verifies."""
+    reg = new_region()
+    tok, app = submitted_application(reg, disease="D013")
+    sql("SELECT conclude_application(%s, true, NULL, NULL)", app["id"])
+    qid = int(sql("SELECT id FROM qualifications WHERE application_id = %s",
+                  app["id"])[0][0])
+    r = api("GET", "/qualifications/%d/card" % qid, headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    c = r.json()
+    assert c["application_id"] == app["id"] and c["status"] == "active"
+    assert c["designated_institution"]["code"] == reg["hospitals"][0]
+    v = verify(c["token"])
+    assert v["valid"] is True and v["card"]["disease"]["code"] == "D013"
+    assert v["current"]["valid_to"] == c["valid_to"]
 
 
 def test_card_of_someone_else_is_404():
