@@ -7,7 +7,7 @@
 CC       ?= cc
 SANITIZER ?=
 BUILD    ?= build
-PKGS      = libpq json-c hiredis libsodium
+PKGS      = libpq json-c hiredis libsodium libqrencode
 CFLAGS   ?= -O2 -g
 WARN      = -Wall -Wextra -Wstrict-prototypes -Werror
 CPPFLAGS += -Ishared -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

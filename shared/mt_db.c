@@ -301,12 +301,14 @@ mt_db_log_error(const char *rid, int stmt, const PGresult *res)
 	    st != NULL ? st : "-", cons != NULL ? cons : "-");
 }
 
-/* See mt_db.h. */
-PGresult *
-mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
-    const char *const *params)
+/*
+ * The answer of statement stmt (-1: unprepared SQL): res when it holds
+ * rows or a command's success, else NULL after answering 503 (down,
+ * busy) or 500 (a bug, logged).  Takes res.
+ */
+static PGresult *
+result_or_reply(struct mt_req *req, int stmt, PGresult *res)
 {
-	PGresult *res = mt_db_exec(req->db, stmt, n, params);
 	ExecStatusType st;
 
 	if (res == NULL) {
@@ -323,6 +325,23 @@ mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
 		mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	PQclear(res);
 	return NULL;
+}
+
+/* See mt_db.h. */
+PGresult *
+mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
+    const char *const *params)
+{
+	return result_or_reply(req, stmt,
+	    mt_db_exec(req->db, stmt, n, params));
+}
+
+/* See mt_db.h. */
+PGresult *
+mt_db_params_or_reply(struct mt_req *req, const char *sql, int n,
+    const char *const *params)
+{
+	return result_or_reply(req, -1, mt_db_params(req->db, sql, n, params));
 }
 
 /* See mt_db.h. */

@@ -95,6 +95,10 @@ void        mt_db_close(struct mt_db *db);
  */
 PGresult   *mt_db_query_or_reply(struct mt_req *req, int stmt, int n,
                 const char *const *params);
+/* The same for SQL text run unprepared (mt_db_params): a rare statement
+ * of a file that cannot add to its module's table. */
+PGresult   *mt_db_params_or_reply(struct mt_req *req, const char *sql,
+                int n, const char *const *params);
 /*
  * Answer a list page {"items":[...],"next_cursor":...}: column 0 of each
  * row is an item's JSON text; a row beyond limit means there is a next

@@ -25,7 +25,10 @@ WWW_USER=www-data
 MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4 review:2 benefit:2"}
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libhiredis-dev libsodium-dev nginx postgresql-15 redis-server curl
-wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev"
+wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev
+libqrencode-dev zbar-tools librsvg2-bin"
+# (zbar-tools and librsvg2-bin: tests/api/test_cards.py reads the e-card's
+# QR code back from its SVG.)
 
 say() { printf 'mtcert: %s\n' "$*"; }
 die() { printf 'mtcert: %s\n' "$*" >&2; exit 1; }
@@ -143,6 +146,17 @@ prepare_dirs() {
 	# The development SMS sender (the dispatcher, as $SVC_USER) appends.
 	chown "$SVC_USER" "$VAR/sms.log"
 	chown postgres "$VAR/log/postgresql.log"
+}
+
+# The e-card's signing key (R-BEN-2), made once under $VAR/keys/card/
+# (never in the checkout): the key files 0600 and the directory 0700, both
+# the workers' user's; keys.json beside them holds the public keys, as
+# GET /cards/keys serves them.  `mtcertctl card rotate` adds a new one.
+card_keys() {
+	install -d -m 711 "$VAR/keys"
+	install -d -o "$SVC_USER" -g "$SVC_USER" -m 700 "$VAR/keys/card"
+	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" card keygen >/dev/null ||
+		die "cannot make the e-card key under $VAR/keys/card"
 }
 
 write_config() {
@@ -289,6 +303,7 @@ cmd_start() {
 	[ -x "$BUILD/bin/mtcert-host" ] || die "not built: run make first"
 	prepare_dirs
 	write_config
+	card_keys
 	pg_start
 	redis_start
 	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" migrate >/dev/null

@@ -6,6 +6,9 @@
  *   GET /diseases/{code}?region=     one disease, with ETag / 304
  *   GET /institutions?region=&disease=&certifying=&limit=&cursor=
  *   GET /rejection-reasons           the active rejection reason codes
+ *   GET /cards/verify?token=         an e-card's token: genuine, and valid
+ *                                    today by the record (R-BEN-2)
+ *   GET /cards/keys                  the public keys that sign e-cards
  *
  * The disease catalog is small and read far more than written, so each
  * worker keeps it in memory as ready JSON bodies with their ETags, and
@@ -18,10 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "catalog_db.h"
+#include "mt_card.h"
+#include "mt_config.h"
 #include "mt_error.h"
 #include "mt_http.h"
 #include "mt_log.h"
+#include "mt_parse.h"
 #include "mt_redis.h"
 #include "mt_util.h"
 #include "mt_valid.h"
@@ -207,6 +215,142 @@ h_rejection_reasons(struct mt_req *req)
 	return mt_reply_cached(req, e->body, e->len, e->etag);
 }
 
+/* This worker's copy of the card keys (public halves only). */
+static struct mt_card_ring card_ring;
+
+/* Make card_ring current: 0, or -1 after answering 503 when there are no
+ * keys to check against. */
+static int
+card_keys_or_reply(struct mt_req *req)
+{
+	char *dir = mt_xasprintf("%s/%s", mt_cfg.var_dir, MT_CARD_DIR);
+	int rc = mt_card_ring_fresh(&card_ring, dir, 0);
+
+	free(dir);
+	if (rc == 0)
+		return 0;
+	mt_log_error("rid=%s no card keys under %s/%s", req->request_id,
+	    mt_cfg.var_dir, MT_CARD_DIR);
+	return mt_reply_unavailable(req, "电子凭证公钥");
+}
+
+/* Add "reason" and "reason_text" of r to o. */
+static void
+add_reason(json_object *o, enum mt_card_reason r)
+{
+	json_object_object_add(o, "reason",
+	    json_object_new_string(mt_card_reason_code(r)));
+	json_object_object_add(o, "reason_text",
+	    json_object_new_string(mt_card_reason_text(r)));
+}
+
+/*
+ * A genuine card c against the record: add "current" and the verdict to
+ * o.  0, or -1 after answering 503/500 (o is then the caller's to put).
+ */
+static int
+card_against_record(struct mt_req *req, const struct mt_card *c,
+    json_object *o)
+{
+	char *current = NULL, why[16] = "";
+	enum mt_card_reason r = MT_CARD_NOT_FOUND;
+	int found;
+
+	found = catalog_db_card(req, c->qualification, c->institution,
+	    &current, why);
+	if (found < 0)
+		return -1;
+	if (found) {
+		json_object_object_add(o, "current",
+		    json_tokener_parse(current));
+		r = why[0] == '\0' ? MT_CARD_OK : mt_card_reason_of(why);
+		free(current);
+	}
+	json_object_object_add(o, "valid", json_object_new_boolean(
+	    r == MT_CARD_OK));
+	if (r != MT_CARD_OK)
+		add_reason(o, r < MT_CARD__MAX ? r : MT_CARD_ENDED);
+	return 0;
+}
+
+/*
+ * GET /cards/verify?token=: is this e-card genuine (signed by one of the
+ * keys of GET /cards/keys), and does it hold today?  {valid, genuine,
+ * reason?, reason_text?, key_id?, card? (what the token says, masked),
+ * current? (the record now)}.  valid: genuine, the qualification active
+ * and within its validity, and the card's hospital still the designated
+ * one.  Any token, however broken, is a 200 with valid false and the
+ * reason (malformed, unknown_key, bad_signature, not_found, ended,
+ * not_yet_valid, superseded).  503 no keys, or the database is down for
+ * a genuine card (the answer promises the current status).
+ */
+static int
+h_card_verify(struct mt_req *req)
+{
+	const char *token = mt_req_param(req, "token");
+	json_object *o;
+	struct mt_card c;
+	enum mt_card_reason r;
+
+	if (card_keys_or_reply(req) < 0)
+		return -1;
+	r = mt_card_verify(&card_ring.keys, token != NULL ? token : "", &c);
+	o = json_object_new_object();
+	json_object_object_add(o, "genuine",
+	    json_object_new_boolean(r == MT_CARD_OK));
+	if (c.kid[0] != '\0')
+		json_object_object_add(o, "key_id",
+		    json_object_new_string(c.kid));
+	mt_req_header(req, "Cache-Control: no-store");
+	if (r != MT_CARD_OK) {
+		json_object_object_add(o, "valid",
+		    json_object_new_boolean(0));
+		add_reason(o, r);
+		return mt_reply_json(req, 200, o);
+	}
+	json_object_object_add(o, "card", mt_card_json(&c));
+	if (card_against_record(req, &c, o) < 0) {
+		json_object_put(o);
+		return -1;
+	}
+	return mt_reply_json(req, 200, o);
+}
+
+/*
+ * GET /cards/keys: {"keys":[{key_id, algorithm, public_key, created_at,
+ * current}]}, the public keys a hospital's own system keeps to check
+ * cards with no network.  200 or 304 (ETag), public for 5 minutes (a
+ * rotation shows within that); 503 when there are no keys.
+ */
+static int
+h_card_keys(struct mt_req *req)
+{
+	json_object *o;
+	const char *body, *inm = mt_req_env(req, "HTTP_IF_NONE_MATCH");
+	unsigned char h[16];
+	char hex[33], etag[40];
+	int rc;
+
+	if (card_keys_or_reply(req) < 0)
+		return -1;
+	o = mt_card_keys_json(&card_ring.keys);
+	body = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)body,
+	    strlen(body), NULL, 0);
+	mt_hex(h, sizeof(h), hex);
+	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	mt_req_header(req, "ETag: %s", etag);
+	mt_req_header(req, "Cache-Control: public, max-age=300");
+	if (inm != NULL && mt_parse_etag_match(inm, etag))
+		rc = mt_reply_raw(req, 304, NULL, NULL, 0);
+	else
+		rc = mt_reply_raw(req, 200, "application/json; charset=utf-8",
+		    body, strlen(body));
+	json_object_put(o);
+	return rc;
+}
+
 static const struct mt_field f_region[] = {
 	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
@@ -233,6 +377,13 @@ static const struct mt_field f_institutions[] = {
 	{ NULL },
 };
 
+/* Any text at all: a token that is not one is valid:false, malformed.
+ * The cap is nginx's (a longer query is 414 there). */
+static const struct mt_field f_token[] = {
+	{ "token", MT_IN_QUERY, MT_F_STRING, NULL, 0, 8000, "电子凭证" },
+	{ NULL },
+};
+
 static const struct mt_route routes[] = {
 	{ "GET", "/health", h_health, MT_ROLE_PUBLIC, 0, NULL, 0 },
 	{ "GET", "/diseases", h_diseases, MT_ROLE_PUBLIC, 0, f_region, 0 },
@@ -241,6 +392,9 @@ static const struct mt_route routes[] = {
 	  f_institutions, 0 },
 	{ "GET", "/rejection-reasons", h_rejection_reasons, MT_ROLE_PUBLIC, 0,
 	  NULL, 0 },
+	{ "GET", "/cards/verify", h_card_verify, MT_ROLE_PUBLIC, 0, f_token,
+	  0 },
+	{ "GET", "/cards/keys", h_card_keys, MT_ROLE_PUBLIC, 0, NULL, 0 },
 };
 
 const struct mt_module mt_module = {

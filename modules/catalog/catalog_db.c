@@ -62,6 +62,22 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    " json_build_object('code', code, 'name', name_zh)"
 	    " ORDER BY sort, code), '[]'::json))::text AS body"
 	    " FROM rejection_reasons WHERE active",
+	/* A genuine card against the record: the current state, and why
+	 * the card no longer holds (NULL when it does). */
+	[CATALOG_STMT_CARD] =
+	    "SELECT json_build_object('status', x.status,"
+	    " 'designated_institution', json_build_object('code', i.code,"
+	    "  'name', i.name),"
+	    " 'valid_to', x.valid_to, 'ended_on', x.ended_on,"
+	    " 'end_reason_text', qualification_reason_text(x.end_reason)"
+	    " )::text AS current,"
+	    " CASE WHEN x.status <> 'active' OR cn_today() > x.valid_to"
+	    "  THEN 'ended' WHEN cn_today() < x.valid_from THEN 'not_yet_valid'"
+	    "  WHEN x.designated_institution <> $2 THEN 'superseded'"
+	    " END AS reason"
+	    " FROM qualifications x"
+	    " JOIN institutions i ON i.code = x.designated_institution"
+	    " WHERE x.id = $1::bigint",
 };
 
 /* The parameters of GET /institutions' statement, by name. */
@@ -314,4 +330,27 @@ catalog_db_reply_institutions(struct mt_req *req,
 	p[INST_AFTER] = q->after;
 	return mt_db_reply_page(req, CATALOG_STMT_INSTITUTIONS, INST__N, p,
 	    INST_LIMIT, q->limit);
+}
+
+/* See catalog_db.h. */
+int
+catalog_db_card(struct mt_req *req, long long q, const char *inst,
+    char **current, char reason[16])
+{
+	char id[24];
+	const char *p[2] = { id, inst };
+	PGresult *res;
+	int found;
+
+	snprintf(id, sizeof(id), "%lld", q);
+	res = mt_db_query_or_reply(req, CATALOG_STMT_CARD, 2, p);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1;
+	if (found) {
+		*current = mt_xstrdup(mt_db_get(res, 0, "current"));
+		mt_db_copy(res, 0, "reason", reason, 16);
+	}
+	PQclear(res);
+	return found;
 }

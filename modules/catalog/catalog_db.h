@@ -24,6 +24,7 @@ enum catalog_stmt {
 	CATALOG_STMT_REGIONS,
 	CATALOG_STMT_INSTITUTIONS,
 	CATALOG_STMT_REASONS,
+	CATALOG_STMT_CARD,
 	CATALOG_STMT__MAX
 };
 extern const char *const catalog_db_stmts[CATALOG_STMT__MAX];
@@ -75,5 +76,17 @@ struct catalog_inst_query {
 /* Answer one page of institutions ({items, next_cursor}). */
 int     catalog_db_reply_institutions(struct mt_req *req,
             const struct catalog_inst_query *q);
+
+/*
+ * The database's side of a genuine card (GET /cards/verify): qualification
+ * q now -- *current, its JSON {status, designated_institution{code,name},
+ * valid_to, ended_on, end_reason_text} (caller frees) -- and in *reason
+ * why the card of hospital inst no longer holds today: "ended" (not
+ * active, or past its valid_to), "not_yet_valid", "superseded" (another
+ * hospital now), or "" when it holds.  1 found, 0 no such qualification,
+ * -1 after answering 503/500.
+ */
+int     catalog_db_card(struct mt_req *req, long long q, const char *inst,
+            char **current, char reason[16]);
 
 #endif

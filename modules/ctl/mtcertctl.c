@@ -15,6 +15,10 @@
  *   mtcertctl policy set REGION KEY VALUE
  *   mtcertctl policy get REGION
  *   mtcertctl errors                   (the error table as JSON)
+ *   mtcertctl card keygen              (a first e-card key when none)
+ *   mtcertctl card rotate              (a new current e-card key)
+ *   mtcertctl card verify TOKEN [--keys FILE]
+ *                                      (offline: the keys file alone)
  *
  * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
  * the database fails.
@@ -30,6 +34,7 @@
 #include <sodium.h>
 
 #include "mt_auth.h"
+#include "mt_card.h"
 #include "mt_config.h"
 #include "mt_db.h"
 #include "mt_error.h"
@@ -770,6 +775,115 @@ cmd_errors(void)
 	return 0;
 }
 
+/* ---- mtcertctl card: the e-card's keys and offline verification ---- */
+
+static void	usage(void) __attribute__((noreturn));
+
+/* The card keys' directory of the config (caller frees). */
+static char *
+card_dir(void)
+{
+	return mt_xasprintf("%s/%s", mt_cfg.var_dir, MT_CARD_DIR);
+}
+
+/*
+ * card keygen (rotate 0): make the first key when the directory has none,
+ * else leave it alone; card rotate (1): a new current key, the old ones
+ * kept for verifying.  Prints the current key id.  0, or 1 when the
+ * files cannot be written.
+ */
+static int
+card_keygen(int rotate)
+{
+	char *dir = card_dir(), err[256], kid[MT_CARD_KID_LEN + 1];
+	struct mt_card_keys keys;
+	const struct mt_card_key *cur;
+	int rc = 1;
+
+	if (!rotate && mt_card_keys_load(dir, 0, &keys, NULL, 0) == 0) {
+		if ((cur = mt_card_keys_find(&keys, NULL)) != NULL) {
+			printf("%s\n", cur->kid);
+			rc = 0;
+		}
+		mt_card_keys_free(&keys);
+		if (rc == 0)
+			goto out;
+	}
+	if (mt_card_keys_new(dir, kid, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mtcertctl: %s\n", err);
+		goto out;
+	}
+	printf("%s\n", kid);
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+/* Print what a genuine card says, one field a line. */
+static void
+card_print(const struct mt_card *c)
+{
+	printf("genuine: yes\nkey_id: %s\nqualification: %lld\n"
+	    "holder: %s %s\ndisease: %s %s\ninstitution: %s %s\n"
+	    "valid: %s .. %s\nissued_on: %s\n", c->kid, c->qualification,
+	    c->name, c->id_number, c->disease, c->disease_name,
+	    c->institution, c->institution_name, c->valid_from, c->valid_to,
+	    c->issued_on);
+}
+
+/*
+ * card verify TOKEN [--keys FILE]: check a token offline, against the
+ * keys file alone (FILE, or the config's var_dir/keys/card/keys.json);
+ * no database.  0 genuine (the card's fields printed), 1 not (the reason
+ * printed), 2 bad usage or no keys file.
+ */
+static int
+card_verify(const char *cfg, int argc, char **argv)
+{
+	struct mt_card_keys keys;
+	struct mt_card c;
+	enum mt_card_reason r;
+	char *dir, err[256];
+	int rc;
+
+	if (argc == 6 && strcmp(argv[4], "--keys") == 0)
+		rc = mt_card_keys_load_file(argv[5], &keys, err, sizeof(err));
+	else if (argc == 4 && mt_config_load(cfg) == 0) {
+		dir = card_dir();
+		rc = mt_card_keys_load(dir, 0, &keys, err, sizeof(err));
+		free(dir);
+	} else
+		usage();
+	if (rc != 0) {
+		fprintf(stderr, "mtcertctl: %s\n", err);
+		return EXIT_BAD;
+	}
+	r = mt_card_verify(&keys, argv[3], &c);
+	mt_card_keys_free(&keys);
+	if (r != MT_CARD_OK) {
+		printf("genuine: no\nreason: %s (%s)\n",
+		    mt_card_reason_code(r), mt_card_reason_text(r));
+		return 1;
+	}
+	card_print(&c);
+	return 0;
+}
+
+/* mtcertctl card ...: none needs the database. */
+static int
+cmd_card(const char *cfg, int argc, char **argv)
+{
+	if (argc >= 4 && strcmp(argv[2], "verify") == 0)
+		return card_verify(cfg, argc, argv);
+	if (argc != 3 || (strcmp(argv[2], "keygen") != 0 &&
+	    strcmp(argv[2], "rotate") != 0))
+		usage();
+	if (mt_config_load(cfg) != 0)
+		return EXIT_BAD;
+	return card_keygen(strcmp(argv[2], "rotate") == 0);
+}
+
 static void
 usage(void)
 {
@@ -782,7 +896,9 @@ usage(void)
 	    "  expert add --login L --password P --institution CODE "
 	    "--title 中级|副高|正高 --specialties A,B [--phone P]\n"
 	    "  policy set REGION KEY VALUE | policy get REGION\n"
-	    "  errors   (the error table as JSON)\n", stderr);
+	    "  errors   (the error table as JSON)\n"
+	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n",
+	    stderr);
 	exit(EXIT_BAD);
 }
 
@@ -801,6 +917,8 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[1], "errors") == 0 && argc == 2)
 		return cmd_errors();
+	if (strcmp(argv[1], "card") == 0 && argc >= 3)
+		return cmd_card(cfg, argc, argv);
 	if (mt_config_load(cfg) != 0)
 		return EXIT_BAD;
 	if (mt_auth_init() != 0)

@@ -9,6 +9,8 @@
 #            want many workers to share fsyncs)
 # Every responder closes like mtcert-host (FCGX_Detach after the body).
 # Prints requests/s, p50 and p99 at the stated concurrency, and ratios.
+#   verify   GET /cards/verify of a genuine card (Ed25519 check + one
+#            record read), beside the catalog reads in the same run
 # Targets: catalog read >= 70 % of minimal, catalog p99 < 10 ms at 64.
 # Runs on its own throwaway stack; stops everything it started.
 set -euo pipefail
@@ -21,7 +23,7 @@ CONN=${BENCH_CONNECTIONS:-64}
 # and the progress view), so more workers than that only queue on the 2
 # cores (measured: 32 workers 949/s p99 343 ms, 8 workers 1404/s p99 78 ms,
 # 4 workers 1347/s).
-export MTCERT_MODULES="catalog:4 auth:2 agency:1 apply:${BENCH_APPLY_WORKERS:-8}"
+export MTCERT_MODULES="catalog:4 auth:2 agency:1 apply:${BENCH_APPLY_WORKERS:-8} benefit:1"
 bench_stack bench 28080 25433
 BPORT=$((MTCERT_PORT + 1))
 psql "$PGC" -qc "CREATE TABLE IF NOT EXISTS bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)"
@@ -49,6 +51,12 @@ server {
     include security-headers.conf;
     access_log $V/log/nginx-access.log mtcert buffer=32k flush=1s;
     location = /return { return 200 '{"ok":true}'; }
+    # The card check as the API serves it, minus its per-address rate
+    # limit (wrk comes from one address).
+    location = /api/v1/cards/verify {
+        include fastcgi.mtcert;
+        fastcgi_pass unix:$V/run/fcgi/catalog.sock;
+    }
     location ~ ^/(minimal|redis|select|insert)\$ {
         include fastcgi.mtcert;
         fastcgi_pass unix:$V/run/fcgi/bench-\$1.sock;
@@ -82,6 +90,12 @@ build/bin/mtcertctl --config "$V/mtcert.conf" user add --role hospital \
 HOSP=$(curl -sf -XPOST "$API/auth/password-login" -H 'Content-Type: application/json' \
 	-d '{"login":"bench-hospital","password":"bench-password-1"}' |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# --- issue 10: the card of a qualification of that applicant -------------
+QID=$(psql "$PGC" -qAt -c "INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to) SELECT id, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 729 FROM persons WHERE id_number = '411200195803120139' RETURNING id")
+TOKEN=$(curl -sf "$API/qualifications/$QID/card" -H "Authorization: Bearer $INSURED" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+curl -sf "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN" | grep -q '"valid":true' ||
+	{ echo "bench: card verify not valid"; exit 1; }
 # Complete drafts filed by that hospital (40 diseases a person).
 NDRAFT=${BENCH_DRAFTS:-60000}
 psql "$PGC" -q <<SQL
@@ -155,6 +169,8 @@ run select   "http://127.0.0.1:$BPORT/select"
 run insert   "http://127.0.0.1:$BPORT/insert"
 run catalog  "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases/D001"
 run health   "http://127.0.0.1:$MTCERT_PORT/api/v1/health"
+run diseases "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases"
+run verify   "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN"
 run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
 SUBMIT_SECS=${BENCH_SUBMIT_SECONDS:-5}
 run submit   "http://127.0.0.1:$MTCERT_PORT/" -s "$V/submit.lua"
@@ -164,6 +180,7 @@ ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b 
 echo
 echo "catalog / minimal = $(ratio catalog minimal)   (target >= 0.70)"
 echo "catalog p99       = ${P99[catalog]} ms (target < 10 ms at $CONN connections)"
+echo "verify / catalog  = $(ratio verify catalog)   verify / diseases = $(ratio verify diseases)   verify / select = $(ratio verify select)   (card check: Ed25519 + 1 SELECT)"
 echo "health / select   = $(ratio health select)   (health = 1 SELECT + 1 Redis write probe, SET PX)"
 echo "minimal / return  = $(ratio minimal return)"
 echo "select / minimal  = $(ratio select minimal)   redis / minimal = $(ratio redis minimal)   insert / minimal = $(ratio insert minimal)"

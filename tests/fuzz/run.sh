@@ -9,12 +9,17 @@ cd "$ROOT"
 SECS=${FUZZ_SECONDS:-20}
 OUT=build/fuzz
 PURE="shared/mt_valid.c shared/mt_parse.c shared/mt_multipart.c"
+# The e-card harness adds the token code and the libraries it signs and
+# parses with.
+CARD="shared/mt_card.c shared/mt_util.c $(pkg-config --cflags --libs libsodium json-c)"
 mkdir -p "$OUT"
 for h in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
+	extra=
+	[ "$name" = fuzz_card ] && extra=$CARD
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -D_GNU_SOURCE -Ishared \
-		-o "$OUT/$name" "$h" $PURE
+		-o "$OUT/$name" "$h" $PURE $extra
 	work=$(mktemp -d)
 	cp tests/fuzz/corpus/* "$work/" 2>/dev/null || true
 	echo "fuzz: $name for ${SECS}s"
