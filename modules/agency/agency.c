@@ -30,6 +30,7 @@
 #include "mt_http.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
+#include "settlements.h"
 
 /* The region the caller may see: an agency's own, an admin's choice
  * (NULL: all).  Returns 0, or -1 after answering 404. */
@@ -316,6 +317,8 @@ static const struct mt_route routes[] = {
 	{ "POST", "/agency/experts/{id}/reinstate", h_reinstate, AGENCY, 0,
 	  f_reinstate, 0 },
 	{ "GET", "/agency/applications", h_queue, AGENCY, 0, f_queue, 0 },
+	{ "POST", "/agency/settlements", h_settlements, MT_ROLE_AGENCY,
+	  SETTLEMENTS_MAX_BODY, NULL, MT_R_IDEMPOTENT | MT_R_RAW },
 };
 
 const struct mt_module mt_module = {

@@ -35,6 +35,8 @@
  *     every pushed assignment is added again to its timer set, and any
  *     that is overdue is expired straight from PostgreSQL, so a Redis
  *     flush or outage loses no assignment and no deadline.
+ *   - renewals: every RENEWAL_MS the renewal job of sql/fn/60_renewal.sql
+ *     (R-BEN-4): notices before a period ends, then renewal or expiry.
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
@@ -66,6 +68,15 @@
 #define RETRY_UNASSIGNED_MS 10000
 #define SWEEP_MS 2000
 #define OVERDUE_GRACE "10 seconds"
+/*
+ * The renewal job (R-BEN-4) runs every RENEWAL_MS, at start too.  It is
+ * daily work in substance (a period ends on a date), but a run with
+ * nothing due is two probes of empty partial indexes, so running it
+ * often costs nothing and means a period ending at midnight is renewed
+ * or expired, and a notice sent, within seconds of the day turning,
+ * with no clock of its own to miss after a restart.
+ */
+#define RENEWAL_MS 15000
 
 enum stmt {
 	STMT_CLAIM,
@@ -78,6 +89,7 @@ enum stmt {
 	STMT_LIVE_TIMERS,
 	STMT_OVERDUE,
 	STMT_REGIONS,
+	STMT_RENEWALS,
 	STMT__MAX
 };
 
@@ -122,6 +134,8 @@ static const char *const stmts[STMT__MAX] = {
 	    " ORDER BY a.region, x.accept_deadline LIMIT " BATCH,
 	/* The regions whose timer sets are claimed. */
 	[STMT_REGIONS] = "SELECT code FROM regions ORDER BY code",
+	/* One batch of the renewal job (sql/fn/60_renewal.sql). */
+	[STMT_RENEWALS] = "SELECT run_renewals(" BATCH ")::text AS out",
 };
 
 /* Take the due members of a timer set and re-arm them VISIBILITY_MS
@@ -645,6 +659,45 @@ sweep(struct mt_db *db)
 }
 
 /*
+ * The renewal job (R-BEN-4): batches of run_renewals until one finds
+ * nothing due.  Each batch is its own transaction and locks its rows FOR
+ * UPDATE SKIP LOCKED, so dispatchers running at once share the work and
+ * never renew one twice.  Returns the number of qualifications handled
+ * (0 also when the database failed: the next turn's pg_gate waits).
+ */
+static int
+run_renewals(struct mt_db *db)
+{
+	static const char *const keys[3] = { "renewed", "expired", "noticed" };
+	int tot[3] = {0}, i, n, more = 1;
+	PGresult *res;
+	json_object *o, *v;
+
+	while (more && !stopping) {
+		res = mt_db_exec(db, STMT_RENEWALS, 0, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+			if (res != NULL)
+				mt_db_log_error("-", STMT_RENEWALS, res);
+			PQclear(res);
+			break;
+		}
+		o = json_tokener_parse(mt_db_get(res, 0, "out"));
+		PQclear(res);
+		for (more = 0, i = 0; i < 3; i++) {
+			n = json_object_object_get_ex(o, keys[i], &v) ?
+			    json_object_get_int(v) : 0;
+			tot[i] += n;
+			more |= n > 0;
+		}
+		json_object_put(o);
+	}
+	if (tot[0] + tot[1] + tot[2] > 0)
+		mt_log_info("renewals renewed=%d expired=%d noticed=%d",
+		    tot[0], tot[1], tot[2]);
+	return tot[0] + tot[1] + tot[2];
+}
+
+/*
  * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>).  Returns 2 for
  * "pool" (the expert pool changed: retry the unassigned), 1 for any
  * other wake-up, 0 after the wait, -1 when Redis is down.
@@ -745,7 +798,9 @@ serve_init(struct mt_db *db)
 	 * overdue, so the sweep expires it again; a lost push leaves the
 	 * application's push_stage set, so it is pushed again; WAL order
 	 * means no later commit survives an earlier lost one.  A lost
-	 * "sent" mark re-sends the SMS with its id (at least once).
+	 * "sent" mark re-sends the SMS with its id (at least once).  A lost
+	 * renewal batch leaves its qualifications due, and its SMS rows
+	 * are lost with it: the next run does the same again.
 	 */
 	db->on_connect = "SET synchronous_commit = off";
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
@@ -764,6 +819,7 @@ serve(void)
 {
 	struct mt_db db;
 	double next_rebuild = 0, next_retry = 0, next_sweep = 0;
+	double next_renewal = 0;
 	int n = 0, busy, wake;
 
 	serve_init(&db);
@@ -784,6 +840,10 @@ serve(void)
 			load_regions(&db);
 			busy += sweep(&db);
 			next_sweep = t + SWEEP_MS;
+		}
+		if (t >= next_renewal) {
+			busy += run_renewals(&db);
+			next_renewal = t + RENEWAL_MS;
 		}
 		if (t >= next_retry) {
 			if (retry_pages == 0)
