@@ -808,6 +808,29 @@ serve_init(struct mt_db *db)
 }
 
 /*
+ * The steps that run on their own clocks, at time t: the sweep of long
+ * overdue assignments every SWEEP_MS, the renewal job every RENEWAL_MS.
+ * Returns how much they did (0 when nothing was due).
+ */
+static int
+timed_steps(struct mt_db *db, double t)
+{
+	static double next_sweep, next_renewal;
+	int busy = 0;
+
+	if (t >= next_sweep) {
+		load_regions(db);
+		busy += sweep(db);
+		next_sweep = t + SWEEP_MS;
+	}
+	if (t >= next_renewal && db->conn != NULL) {
+		busy += run_renewals(db);
+		next_renewal = t + RENEWAL_MS;
+	}
+	return busy;
+}
+
+/*
  * The dispatcher's loop (the supervised child): until SIGTERM, one turn
  * of rebuild, sweep, pushes, timers and SMS, then an idle wait.  A turn
  * that loses the database stops at once and waits in pg_gate(), so no
@@ -818,8 +841,7 @@ static int
 serve(void)
 {
 	struct mt_db db;
-	double next_rebuild = 0, next_retry = 0, next_sweep = 0;
-	double next_renewal = 0;
+	double next_rebuild = 0, next_retry = 0;
 	int n = 0, busy, wake;
 
 	serve_init(&db);
@@ -835,16 +857,7 @@ serve(void)
 			 * soon as it is back. */
 			next_rebuild = t + (rebuild(&db) < 0 ? 1000 : REBUILD_MS);
 		}
-		busy = 0;
-		if (t >= next_sweep) {
-			load_regions(&db);
-			busy += sweep(&db);
-			next_sweep = t + SWEEP_MS;
-		}
-		if (t >= next_renewal) {
-			busy += run_renewals(&db);
-			next_renewal = t + RENEWAL_MS;
-		}
+		busy = timed_steps(&db, t);
 		if (t >= next_retry) {
 			if (retry_pages == 0)
 				retry_pages = 1;
