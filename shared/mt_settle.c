@@ -25,6 +25,9 @@
 static const char sql_stage[] =
     "SELECT settlement_stage($1::int[], $2::text[], $3::text[],"
     " $4::text[], $5::bigint[], $6::jsonb)";
+/* One batch of the renewal job (sql/fn/60_renewal.sql). */
+static const char sql_renewals[] =
+    "SELECT run_renewals(100)::text AS out";
 /* Check everything staged and merge it (sql/fn/60_renewal.sql). */
 static const char sql_merge[] =
     "SELECT settlement_merge($1, $2::int)::text AS result";
@@ -284,19 +287,6 @@ struct batch {
 };
 
 static void
-batch_reset(struct batch *b)
-{
-	mt_buf_reset(&b->lines);
-	mt_buf_reset(&b->ids);
-	mt_buf_reset(&b->diseases);
-	mt_buf_reset(&b->months);
-	mt_buf_reset(&b->cents);
-	json_object_put(b->bad);
-	b->bad = json_object_new_array();
-	b->n = 0;
-}
-
-static void
 batch_free(struct batch *b)
 {
 	mt_buf_free(&b->lines);
@@ -305,6 +295,15 @@ batch_free(struct batch *b)
 	mt_buf_free(&b->months);
 	mt_buf_free(&b->cents);
 	json_object_put(b->bad);
+}
+
+/* Empty (a zeroed or a used batch). */
+static void
+batch_reset(struct batch *b)
+{
+	batch_free(b);
+	memset(b, 0, sizeof(*b));
+	b->bad = json_object_new_array();
 }
 
 /* Add a good row of line no (checked: no quoting needed). */
@@ -486,4 +485,37 @@ out:
 		*refusal = NULL;
 	}
 	return rc;
+}
+
+/* See mt_settle.h. */
+int
+mt_settle_renewals(struct mt_db *db, struct mt_renewals *done,
+    volatile const int *stop)
+{
+	long long *tot[3] = { &done->renewed, &done->expired, &done->noticed };
+	static const char *const keys[3] = { "renewed", "expired", "noticed" };
+	json_object *o, *v;
+	PGresult *res;
+	long long n;
+	int i, more = 1;
+
+	while (more && (stop == NULL || !*stop)) {
+		res = mt_db_params(db, sql_renewals, 0, NULL);
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+			if (res != NULL)
+				mt_db_log_error("-", -1, res);
+			PQclear(res);
+			return -1;
+		}
+		o = json_tokener_parse(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		for (more = 0, i = 0; i < 3; i++) {
+			n = json_object_object_get_ex(o, keys[i], &v) ?
+			    json_object_get_int64(v) : 0;
+			*tot[i] += n;
+			more |= n > 0;
+		}
+		json_object_put(o);
+	}
+	return 0;
 }

@@ -2,7 +2,8 @@
  * mt_settle.h -- monthly settlement records (R-BEN-4): the one parser and
  * validator of their rows, and the one import, used by POST
  * /agency/settlements (modules/agency/settlements.c) and `mtcertctl
- * settlements import` alike.
+ * settlements import` alike; and the one caller of the renewal job that
+ * reads them (the dispatcher, `mtcertctl renewals run`).
  *
  * A file is CSV (text/csv: the header line "id_number,disease,month,
  * amount", then one row a line) or JSON lines (application/x-ndjson: one
@@ -92,5 +93,24 @@ enum mt_settle_rc {
 enum mt_settle_rc mt_settle_import(struct mt_db *db, const char *region,
             enum mt_settle_format f, const char *body, size_t len,
             struct mt_settle_result *res, json_object **refusal);
+
+/* What one run of the renewal job did (run_renewals, sql/fn/60_renewal.sql). */
+struct mt_renewals {
+	long long   renewed;
+	long long   expired;
+	long long   noticed;
+};
+
+/*
+ * The renewal job (R-BEN-4) now, on db: batches of run_renewals (each its
+ * own transaction, rows locked FOR UPDATE SKIP LOCKED, so several callers
+ * at once never do one twice) until one finds nothing due or *stop is
+ * set (stop may be NULL).  The dispatcher calls it on its clock,
+ * `mtcertctl renewals run` on demand.  Adds what was done to *done.
+ * Returns 0, or -1 when the database failed (logged; batches done so
+ * far stay done).
+ */
+int     mt_settle_renewals(struct mt_db *db, struct mt_renewals *done,
+            volatile const int *stop);
 
 #endif

@@ -851,28 +851,17 @@ cmd_settlements(int argc, char **argv)
 static int
 cmd_renewals(int argc, char **argv)
 {
-	long long tot[3] = {0}, v;
-	static const char *const keys[3] = { "renewed", "expired", "noticed" };
-	json_object *o, *x;
-	PGresult *res;
-	int i, more = 1;
+	struct mt_renewals r = {0};
+	struct mt_db db = {0};
 
 	if (argc != 3 || strcmp(argv[2], "run") != 0)
 		die_bad("usage: renewals run");
-	while (more) {
-		res = run("SELECT run_renewals(100)::text", 0, NULL);
-		o = json_tokener_parse(PQgetvalue(res, 0, 0));
-		PQclear(res);
-		for (more = 0, i = 0; i < 3; i++) {
-			v = json_object_object_get_ex(o, keys[i], &x) ?
-			    json_object_get_int64(x) : 0;
-			tot[i] += v;
-			more |= v > 0;
-		}
-		json_object_put(o);
-	}
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	if (mt_settle_renewals(&db, &r, NULL) < 0)
+		die_db("renewals run failed");
+	mt_db_close(&db);
 	printf("{\"renewed\": %lld, \"expired\": %lld, \"noticed\": %lld}\n",
-	    tot[0], tot[1], tot[2]);
+	    r.renewed, r.expired, r.noticed);
 	return 0;
 }
 

@@ -59,6 +59,7 @@
 #include "mt_db.h"
 #include "mt_log.h"
 #include "mt_redis.h"
+#include "mt_settle.h"
 #include "mt_util.h"
 
 #define BATCH "100"
@@ -89,7 +90,6 @@ enum stmt {
 	STMT_LIVE_TIMERS,
 	STMT_OVERDUE,
 	STMT_REGIONS,
-	STMT_RENEWALS,
 	STMT__MAX
 };
 
@@ -134,8 +134,6 @@ static const char *const stmts[STMT__MAX] = {
 	    " ORDER BY a.region, x.accept_deadline LIMIT " BATCH,
 	/* The regions whose timer sets are claimed. */
 	[STMT_REGIONS] = "SELECT code FROM regions ORDER BY code",
-	/* One batch of the renewal job (sql/fn/60_renewal.sql). */
-	[STMT_RENEWALS] = "SELECT run_renewals(" BATCH ")::text AS out",
 };
 
 /* Take the due members of a timer set and re-arm them VISIBILITY_MS
@@ -659,42 +657,21 @@ sweep(struct mt_db *db)
 }
 
 /*
- * The renewal job (R-BEN-4): batches of run_renewals until one finds
- * nothing due.  Each batch is its own transaction and locks its rows FOR
- * UPDATE SKIP LOCKED, so dispatchers running at once share the work and
- * never renew one twice.  Returns the number of qualifications handled
- * (0 also when the database failed: the next turn's pg_gate waits).
+ * The renewal job (R-BEN-4): mt_settle_renewals until nothing is due;
+ * dispatchers running at once share the work and never renew one twice.
+ * Returns the number of qualifications handled (0 also when the database
+ * failed: the next turn's pg_gate waits).
  */
 static int
-run_renewals(struct mt_db *db)
+renewals(struct mt_db *db)
 {
-	static const char *const keys[3] = { "renewed", "expired", "noticed" };
-	int tot[3] = {0}, i, n, more = 1;
-	PGresult *res;
-	json_object *o, *v;
+	struct mt_renewals r = {0};
 
-	while (more && !stopping) {
-		res = mt_db_exec(db, STMT_RENEWALS, 0, NULL);
-		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-			if (res != NULL)
-				mt_db_log_error("-", STMT_RENEWALS, res);
-			PQclear(res);
-			break;
-		}
-		o = json_tokener_parse(mt_db_get(res, 0, "out"));
-		PQclear(res);
-		for (more = 0, i = 0; i < 3; i++) {
-			n = json_object_object_get_ex(o, keys[i], &v) ?
-			    json_object_get_int(v) : 0;
-			tot[i] += n;
-			more |= n > 0;
-		}
-		json_object_put(o);
-	}
-	if (tot[0] + tot[1] + tot[2] > 0)
-		mt_log_info("renewals renewed=%d expired=%d noticed=%d",
-		    tot[0], tot[1], tot[2]);
-	return tot[0] + tot[1] + tot[2];
+	mt_settle_renewals(db, &r, (volatile const int *)&stopping);
+	if (r.renewed + r.expired + r.noticed > 0)
+		mt_log_info("renewals renewed=%lld expired=%lld noticed=%lld",
+		    r.renewed, r.expired, r.noticed);
+	return (int)(r.renewed + r.expired + r.noticed);
 }
 
 /*
@@ -824,7 +801,7 @@ timed_steps(struct mt_db *db, double t)
 		next_sweep = t + SWEEP_MS;
 	}
 	if (t >= next_renewal && db->conn != NULL) {
-		busy += run_renewals(db);
+		busy += renewals(db);
 		next_renewal = t + RENEWAL_MS;
 	}
 	return busy;

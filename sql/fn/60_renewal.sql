@@ -136,6 +136,14 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT ((p_end + 1) + make_interval(months => p_months))::date - 1
 $$;
 
+-- An SMS to the holder of qualification x (the phone of the registry).
+CREATE OR REPLACE FUNCTION renewal_sms(x qualifications, p_template text,
+    p_body text) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO sms_outbox (to_phone, template, body)
+    SELECT p.phone, p_template, p_body FROM persons p WHERE p.id = x.person_id
+$$;
+
 -- Tell the holder of active qualification x, once per period and
 -- renewal_notice_days before its end, whether it will renew and how to
 -- keep it (R-BEN-4); the event renewal_notice.  x is locked by the caller.
@@ -147,13 +155,10 @@ DECLARE
     have int := renewal_months(x.person_id, x.disease, x.region, x.valid_to);
     per int;
     dname text;
-    phone text;
 BEGIN
     SELECT d.name, d.validity_months INTO dname, per FROM diseases d
     WHERE d.code = x.disease;
-    SELECT p.phone INTO phone FROM persons p WHERE p.id = x.person_id;
-    INSERT INTO sms_outbox (to_phone, template, body)
-    VALUES (phone, 'renewal_notice', CASE WHEN have >= need THEN format(
+    PERFORM renewal_sms(x, 'renewal_notice', CASE WHEN have >= need THEN format(
         '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期前%s个月内您已有%s个月正常结算，符合接续条件，到期后将自动接续%s个月，无需办理。',
         dname, x.valid_to, back, have, per) ELSE format(
         '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期前%s个月内需有不少于%s个月正常结算方可自动接续，您目前有%s个月，如到期时仍不足，待遇将终止。请按时在定点医院就医结算；待遇终止后可重新申请认定。',
@@ -184,7 +189,6 @@ DECLARE
     n int := 0;
     per int;
     dname text;
-    phone text;
 BEGIN
     SELECT d.name, d.validity_months INTO dname, per FROM diseases d
     WHERE d.code = x.disease;
@@ -207,9 +211,7 @@ BEGIN
             updated_at = now()
         WHERE id = x.id;
         IF ends >= cn_today() THEN
-            SELECT p.phone INTO phone FROM persons p WHERE p.id = x.person_id;
-            INSERT INTO sms_outbox (to_phone, template, body)
-            VALUES (phone, 'renewed', format(
+            PERFORM renewal_sms(x, 'renewed', format(
                 '【门诊慢特病】您的“%s”门诊慢特病待遇已自动接续，有效期至%s。',
                 dname, ends));
             RETURN 'renewed';
