@@ -29,6 +29,9 @@ struct mt_db;
 
 enum mt_settle_format { MT_SETTLE_CSV, MT_SETTLE_NDJSON };
 
+/* The CSV header line, the columns' names and order. */
+#define MT_SETTLE_CSV_HEADER "id_number,disease,month,amount"
+
 /* One good row.  Strings are NUL-terminated and checked. */
 struct mt_settle_row {
 	char        id_number[19];

@@ -2,9 +2,9 @@
  * settlements.c -- POST /agency/settlements: the agency imports its
  * region's monthly settlement records (R-BEN-4), the renewal job's
  * evidence.  The body is the file itself, CSV (text/csv) or JSON lines
- * (application/x-ndjson), up to SETTLEMENTS_MAX_BODY (settlements.h); parsing, checking
- * and the all-or-nothing load are shared/mt_settle.c's, the code
- * `mtcertctl settlements import` runs too.
+ * (application/x-ndjson), up to SETTLEMENTS_MAX_BODY (settlements.h);
+ * parsing, checking and the all-or-nothing load are shared/mt_settle*.c,
+ * the code `mtcertctl settlements import` runs too.
  */
 #include "mt_error.h"
 #include "mt_http.h"

@@ -8,13 +8,16 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 SECS=${FUZZ_SECONDS:-20}
 OUT=build/fuzz
-PURE="shared/mt_valid.c shared/mt_parse.c shared/mt_multipart.c"
+PURE="shared/mt_valid.c shared/mt_parse.c shared/mt_multipart.c shared/mt_settle.c"
+# The settlement parser reads JSON lines with json-c.
+JSONC_CFLAGS=$(pkg-config --cflags json-c)
+JSONC_LIBS=$(pkg-config --libs json-c)
 mkdir -p "$OUT"
 for h in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -D_GNU_SOURCE -Ishared \
-		-o "$OUT/$name" "$h" $PURE
+		$JSONC_CFLAGS -o "$OUT/$name" "$h" $PURE $JSONC_LIBS
 	work=$(mktemp -d)
 	cp tests/fuzz/corpus/* "$work/" 2>/dev/null || true
 	echo "fuzz: $name for ${SECS}s"
