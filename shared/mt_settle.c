@@ -217,7 +217,8 @@ json_col(json_object *o, int i, struct col *c, const char **field,
 	if (!json_object_is_type(v, json_type_string) && !(i == 3 &&
 	    (json_object_is_type(v, json_type_int) ||
 	    json_object_is_type(v, json_type_double)))) {
-		*msg = i == 3 ? "结算金额应为数字或字符串" : "此字段应为字符串";
+		*msg = i == 3 ? "结算金额应为数字或字符串" :
+		    "此字段应为字符串";
 		return -1;
 	}
 	c->p = json_object_get_string(v);
