@@ -834,6 +834,8 @@ cmd_settlements(int argc, char **argv)
 			    json_object_get_string(json_object_object_get(e,
 			    "message")));
 		}
+		json_object_put(refusal);
+		free(body);
 		exit(EXIT_BAD);
 	default:
 		die_db("settlements import failed");
