@@ -9,7 +9,8 @@ import random
 import time
 
 from conftest import (VAR, api, assert_error, bearer, ctl, id_number,
-                      insured_login, login, new_person, sql, unique)
+                      insured_login, login, new_person, sql, stack, unique,
+                      wait_for)
 
 AGENCY = "agency-sanmenxia"       # region 411200
 CSV = {"Content-Type": "text/csv"}
@@ -225,3 +226,19 @@ def test_fifty_thousand_rows_in_one_file():
                                            50000 / (t2 - t1)))
     with open(os.path.join(VAR, "settlements-50k.txt"), "w") as f:
         f.write("%.2f %.2f\n" % (t1 - t0, t2 - t1))
+
+
+def test_database_down_is_503_and_a_retry_imports_once():
+    """R-BEN-4: with PostgreSQL down the import answers 503 (never 500 or
+    a hang) and imports nothing; the same request afterwards does."""
+    p = new_person()
+    body = csv((p["id_number"], "D013", "2026-01", "1"))
+    tok = login(AGENCY)["token"]
+    stack("pg-stop")
+    try:
+        assert_error(post(body, token=tok), 503, "service_unavailable")
+    finally:
+        stack("pg-start")
+    assert wait_for(lambda: api("GET", "/health").status_code == 200)
+    assert wait_for(lambda: post(body, token=tok).status_code == 200)
+    assert stored(p) == [["D013", "2026-01", "100"]]
