@@ -222,22 +222,52 @@ BEGIN
     RETURN 'expired';
 END $$;
 
+-- Up to p_batch notices (renewal_notice), region by region, each region
+-- with its own renewal_notice_days: an index range of
+-- qualifications_notice_due per region, so the qualifications not yet
+-- in their window are never read.  Returns how many were sent.
+CREATE OR REPLACE FUNCTION renewal_notices(p_batch int) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    x qualifications%ROWTYPE;
+    n int := 0;
+BEGIN
+    FOR r IN SELECT g.code,
+            policy_value(g.code, 'renewal_notice_days')::int AS days
+        FROM regions g ORDER BY g.code
+    LOOP
+        FOR x IN SELECT * FROM qualifications q
+            WHERE q.region = r.code AND q.status = 'active'
+              AND q.renewal_noticed_on IS NULL
+              AND q.valid_to >= cn_today()
+              AND q.valid_to <= cn_today() + r.days
+            ORDER BY q.valid_to, q.id LIMIT p_batch - n
+            FOR UPDATE SKIP LOCKED
+        LOOP
+            PERFORM renewal_notice(x);
+            n := n + 1;
+        END LOOP;
+        EXIT WHEN n >= p_batch;
+    END LOOP;
+    RETURN n;
+END $$;
+
 -- One batch of the renewal job (R-BEN-4): up to p_batch ended
 -- qualifications renewed or expired, then up to p_batch notices sent,
 -- each row locked FOR UPDATE SKIP LOCKED so two dispatchers never do the
 -- same one; its own transaction (the caller's statement).  Idempotent:
 -- an ended one is no longer active, a renewed one ends later, a noticed
--- one is marked.  Cheap when nothing is due: two probes of partial
--- indexes (qualifications_active_end, qualifications_notice_due).
--- Returns {"renewed","expired","noticed"}: call again while any is > 0.
+-- one is marked.  Cheap when nothing is due: one probe of
+-- qualifications_active_end and one of qualifications_notice_due per
+-- region.  Returns {"renewed","expired","noticed"}: call again while any
+-- is > 0.
 CREATE OR REPLACE FUNCTION run_renewals(p_batch int) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     x qualifications%ROWTYPE;
     renewed int := 0;
     expired int := 0;
-    noticed int := 0;
-    widest int;
 BEGIN
     FOR x IN SELECT * FROM qualifications q
         WHERE q.status = 'active' AND q.valid_to < cn_today()
@@ -249,22 +279,6 @@ BEGIN
             expired := expired + 1;
         END IF;
     END LOOP;
-    -- The widest window of any region bounds the index scan; each row
-    -- then meets its own region's.
-    SELECT max(v) INTO widest FROM (
-        SELECT value::int AS v FROM policies WHERE key = 'renewal_notice_days'
-        UNION ALL SELECT default_value::int FROM policy_keys
-        WHERE key = 'renewal_notice_days') w;
-    FOR x IN SELECT * FROM qualifications q
-        WHERE q.status = 'active' AND q.renewal_noticed_on IS NULL
-          AND q.valid_to >= cn_today() AND q.valid_to <= cn_today() + widest
-          AND q.valid_to <= cn_today()
-              + policy_value(q.region, 'renewal_notice_days')::int
-        ORDER BY q.valid_to, q.id LIMIT p_batch FOR UPDATE SKIP LOCKED
-    LOOP
-        PERFORM renewal_notice(x);
-        noticed := noticed + 1;
-    END LOOP;
     RETURN jsonb_build_object('renewed', renewed, 'expired', expired,
-        'noticed', noticed);
+        'noticed', renewal_notices(p_batch));
 END $$;
