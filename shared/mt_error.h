@@ -99,6 +99,8 @@ enum mt_err {
 	MT_E_CHANGE_LIMIT_REACHED,
 	MT_E_INSTITUTION_UNCHANGED,
 	MT_E_GUARDIAN_REQUIRED,
+	/* Settlements (modules/agency/settlements.c, shared/mt_settle.c). */
+	MT_E_SETTLEMENTS_INVALID,
 	MT_E__MAX
 };
 

@@ -528,7 +528,8 @@ parse_body(struct mt_req *req)
 	struct json_tokener *tok;
 	json_object *obj;
 
-	if (req->body_len == 0 || (req->route->flags & MT_R_MULTIPART))
+	if (req->body_len == 0 ||
+	    (req->route->flags & (MT_R_MULTIPART | MT_R_RAW)))
 		return 0;
 	if (!mt_parse_json_type(mt_req_env(req, "CONTENT_TYPE")))
 		return mt_reply_err(req, MT_E_UNSUPPORTED_MEDIA_TYPE, NULL,

@@ -107,6 +107,9 @@ typedef int (*mt_handler)(struct mt_req *);
 /* Route flags. */
 #define MT_R_IDEMPOTENT 0x1u   /* creating POST: honours Idempotency-Key */
 #define MT_R_MULTIPART  0x2u   /* body is multipart/form-data, not JSON */
+#define MT_R_RAW        0x4u   /* body is not JSON: the handler reads
+                                  req->body and checks its Content-Type
+                                  (415 itself) */
 
 struct mt_route {
 	const char             *method;

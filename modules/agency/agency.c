@@ -33,6 +33,7 @@
 #include "mt_http.h"
 #include "mt_redis.h"
 #include "mt_valid.h"
+#include "settlements.h"
 
 /* See agency.h. */
 int
@@ -426,6 +427,8 @@ static const struct mt_route routes[] = {
 	{ "PUT", "/agency/region", h_region_set, AGENCY, 0, f_region_set, 0 },
 	{ "GET", "/agency/exports/qualifications", h_feed, AGENCY, 0, f_feed,
 	  0 },
+	{ "POST", "/agency/settlements", h_settlements, MT_ROLE_AGENCY,
+	  SETTLEMENTS_MAX_BODY, NULL, MT_R_IDEMPOTENT | MT_R_RAW },
 };
 
 const struct mt_module mt_module = {

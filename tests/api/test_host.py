@@ -215,7 +215,9 @@ def test_planned_operations_answer_501_without_retry_after():
     9 A7; before: 503 with Retry-After: 5 and a [crit] per call for the
     benefit and hospital paths, 404/405 from the running modules)."""
     planned = sorted(documented("planned"))
-    assert len(planned) >= 15, planned
+    # Shrinks as issues land (12 after issue 10); non-empty proves the
+    # contract is read.  When nothing is planned, this test goes.
+    assert planned, planned
     since = error_log_size()
     tok = login("admin")["token"]
     for method, path in planned:

@@ -8,10 +8,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 SECS=${FUZZ_SECONDS:-20}
 OUT=build/fuzz
-PURE="shared/mt_valid.c shared/mt_parse.c shared/mt_multipart.c"
+PURE="shared/mt_valid.c shared/mt_parse.c shared/mt_multipart.c shared/mt_settle.c"
+# The settlement parser reads JSON lines with json-c.
+JSONC_CFLAGS=$(pkg-config --cflags json-c)
+JSONC_LIBS=$(pkg-config --libs json-c)
 # The e-card harness adds the token code and the libraries it signs and
 # parses with.
-CARD="shared/mt_card.c shared/mt_util.c $(pkg-config --cflags --libs libsodium json-c)"
+CARD="shared/mt_card.c shared/mt_util.c $(pkg-config --cflags --libs libsodium)"
 mkdir -p "$OUT"
 for h in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$h" .c)
@@ -19,7 +22,7 @@ for h in tests/fuzz/fuzz_*.c; do
 	[ "$name" = fuzz_card ] && extra=$CARD
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -D_GNU_SOURCE -Ishared \
-		-o "$OUT/$name" "$h" $PURE $extra
+		$JSONC_CFLAGS -o "$OUT/$name" "$h" $PURE $extra $JSONC_LIBS
 	work=$(mktemp -d)
 	cp tests/fuzz/corpus/* "$work/" 2>/dev/null || true
 	echo "fuzz: $name for ${SECS}s"
