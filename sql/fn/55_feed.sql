@@ -83,12 +83,6 @@ END $$;
 -- the numbering, so it sees every number given so far.  Returns
 -- {"items": [{seq, kind, at, qualification}], "next_since": the last seq
 -- given (as text), or since when there is nothing new}.
--- Each item carries the holder's full ID number (holder_id_number): the
--- national system identifies people by it (R-BEN-6/7: recognised across
--- the province and beyond), and a masked number would make the feed
--- useless.  It is read from persons at export time, never copied into
--- the stored snapshots (which stay masked), and every exported item is
--- an 'export' row of access_log.
 CREATE OR REPLACE FUNCTION qualification_feed(p_region text, since bigint,
     lim integer, reader bigint) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -97,10 +91,9 @@ DECLARE
 BEGIN
     PERFORM qualification_feed_sequence();
     WITH r AS (SELECT c.seq, c.kind, c.at, c.snapshot, c.qualification_id,
-                      q.person_id, p.id_number
+                      q.person_id
                FROM qualification_changes c
                JOIN qualifications q ON q.id = c.qualification_id
-               JOIN persons p ON p.id = q.person_id
                WHERE c.seq > since
                  AND (p_region IS NULL OR c.region = p_region)
                ORDER BY c.seq LIMIT lim),
@@ -110,8 +103,7 @@ BEGIN
                    r.qualification_id, 'export' FROM r)
     SELECT jsonb_build_object(
         'items', coalesce(jsonb_agg(jsonb_build_object('seq', r.seq,
-            'kind', r.kind, 'at', r.at, 'qualification', r.snapshot,
-            'holder_id_number', r.id_number)
+            'kind', r.kind, 'at', r.at, 'qualification', r.snapshot)
             ORDER BY r.seq), '[]'::jsonb),
         'next_since', coalesce(max(r.seq), since)::text)
     INTO page FROM r;
