@@ -35,10 +35,18 @@ async function apiInPage(page, method, p, body) {
 
 const CONTACT = ['测试市医疗保障事业管理中心', '0398-2812393', '测试市崤山路 18 号'];
 
-// A region of its own with its agency's contact, a person of it signed in.
+// One region (three hospitals, its agency's contact) for the insured
+// persons' tests, each with a person of their own: every new region adds
+// institutions every later catalog reader pages through.
+let insuredRegion = null;
+
+// A fresh person of that region, signed in.
 async function insuredWithBenefits(width) {
-  const reg = newRegion();
-  setRegionContact(reg.region, ...CONTACT);
+  if (!insuredRegion) {
+    insuredRegion = newRegion();
+    setRegionContact(insuredRegion.region, ...CONTACT);
+  }
+  const reg = insuredRegion;
   const person = newPerson(reg.region);
   const page = await newPage(browser, width);
   await insuredSession(page, person);
