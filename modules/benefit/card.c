@@ -125,9 +125,9 @@ card_or_reply(struct mt_req *req, json_object **q, char **token,
  * GET /qualifications/{id}/card: the caller's qualification (as every
  * list shows it) with "token" (the signed card), "key_id" and "qr_svg"
  * (the address of its QR code).  200; 404 qualification_not_found
- * (another person's, or none); 503 no signing key or database down.
- * A card of an ended qualification is still given: it verifies as
- * ended.
+ * (another person's, or none); 503 no signing key or database down;
+ * 500 a card that would not verify (logged, never signed).  A card of
+ * an ended qualification is still given: it verifies as ended.
  */
 int
 h_card(struct mt_req *req)
