@@ -237,9 +237,13 @@ exec0(enum stmt stmt)
 	PQclear(exec_stmt(stmt, 0, NULL));
 }
 
-/* The text of file name in dir (caller frees); exits 2 when unreadable. */
+/*
+ * The content of file name in dir (caller frees; NUL-terminated, and
+ * its length in bytes into *len when len is not NULL: a NUL inside is
+ * content); exits 2 when unreadable.
+ */
 static char *
-read_file(const char *dir, const char *name)
+read_file_len(const char *dir, const char *name, size_t *len)
 {
 	char *path = mt_xasprintf("%s/%s", dir, name);
 	struct mt_buf b = {0};
@@ -255,7 +259,16 @@ read_file(const char *dir, const char *name)
 	free(path);
 	if (b.data == NULL)
 		mt_buf_puts(&b, "");
+	if (len != NULL)
+		*len = b.len;
 	return b.data;
+}
+
+/* The text of file name in dir (caller frees); exits 2 when unreadable. */
+static char *
+read_file(const char *dir, const char *name)
+{
+	return read_file_len(dir, name, NULL);
 }
 
 static int
@@ -923,9 +936,10 @@ cmd_settlements(int argc, char **argv)
 	dir = mt_xstrdup(argv[3]);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
-	body = read_file(slash != NULL ? dir : ".", slash != NULL ? slash + 1 :
-	    dir);
-	len = strlen(body);
+	/* The length read, not strlen: a NUL byte is a line's error, as
+	 * in the API, not the end of the file. */
+	body = read_file_len(slash != NULL ? dir : ".",
+	    slash != NULL ? slash + 1 : dir, &len);
 	free(dir);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
 	switch (mt_settle_import(&db, v[0], f, body, len, &r, &refusal)) {
