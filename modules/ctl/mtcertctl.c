@@ -900,6 +900,29 @@ cmd_card(const char *cfg, int argc, char **argv)
 	return card_keygen(strcmp(argv[2], "rotate") == 0);
 }
 
+/* A settlements_invalid refusal on stderr: its text, then one
+ * "line N: field: message" per error (refusal borrowed). */
+static void
+print_settle_errors(json_object *refusal)
+{
+	json_object *d, *errs, *e;
+	char msg[512];
+	size_t i;
+
+	mt_refusal_text(refusal, msg, sizeof(msg));
+	fprintf(stderr, "mtcertctl: settlements_invalid: %s\n", msg);
+	json_object_object_get_ex(refusal, "details", &d);
+	json_object_object_get_ex(d, "errors", &errs);
+	for (i = 0; i < json_object_array_length(errs); i++) {
+		e = json_object_array_get_idx(errs, i);
+		fprintf(stderr, "line %s: %s: %s\n",
+		    json_object_get_string(json_object_object_get(e, "line")),
+		    json_object_get_string(json_object_object_get(e, "field")),
+		    json_object_get_string(json_object_object_get(e,
+		    "message")));
+	}
+}
+
 /*
  * Settlements and renewal (R-BEN-4, issue 10 item 6).
  *
@@ -917,9 +940,9 @@ cmd_settlements(int argc, char **argv)
 	enum mt_settle_format f = MT_SETTLE_CSV;
 	struct mt_settle_result r;
 	struct mt_db db = {0};
-	json_object *refusal, *d, *errs, *e;
-	char msg[512], *body, *dir, *slash;
-	size_t len, i;
+	json_object *refusal;
+	char *body, *dir, *slash;
+	size_t len;
 
 	if (argc < 4 || strcmp(argv[2], "import") != 0)
 		die_bad("usage: settlements import FILE --region R "
@@ -949,19 +972,7 @@ cmd_settlements(int argc, char **argv)
 		    r.unchanged);
 		break;
 	case MT_SETTLE_INVALID:
-		mt_refusal_text(refusal, msg, sizeof(msg));
-		fprintf(stderr, "mtcertctl: settlements_invalid: %s\n", msg);
-		json_object_object_get_ex(refusal, "details", &d);
-		json_object_object_get_ex(d, "errors", &errs);
-		for (i = 0; i < json_object_array_length(errs); i++) {
-			e = json_object_array_get_idx(errs, i);
-			fprintf(stderr, "line %s: %s: %s\n",
-			    json_object_get_string(json_object_object_get(e,
-			    "line")), json_object_get_string(
-			    json_object_object_get(e, "field")),
-			    json_object_get_string(json_object_object_get(e,
-			    "message")));
-		}
+		print_settle_errors(refusal);
 		json_object_put(refusal);
 		free(body);
 		exit(EXIT_BAD);
