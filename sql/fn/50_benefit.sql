@@ -335,6 +335,10 @@ BEGIN
             'field', CASE WHEN g_name IS NULL THEN 'guardian_name'
                           ELSE 'guardian_id_number' END);
     END IF;
-    RETURN end_qualification(q, 'voluntary', cn_today(), actor, 'insured',
-        NULL, g_name, g_id);
+    -- Ends today; a benefit that has not begun yet (a quota disease
+    -- starting on the 1st of next month) ends on its first day, so it
+    -- never begins (as the agency's terminate does).
+    RETURN end_qualification(q, 'voluntary', (SELECT greatest(cn_today(),
+        x.valid_from) FROM qualifications x WHERE x.id = q), actor,
+        'insured', NULL, g_name, g_id);
 END $$;

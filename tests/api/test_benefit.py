@@ -438,6 +438,23 @@ def test_voluntary_exit_r_ben_5():
                headers=bearer(tok)).json()["qualifications"] == []
 
 
+def test_voluntary_exit_before_the_benefit_begins_r_ben_5():
+    """R-BEN-5 with R-BEN-1: a benefit that starts later (a quota disease
+    from the 1st of next month) left before then ends on its first day,
+    never before it: it never begins."""
+    reg = new_region()
+    p, tok, qid = granted(reg)
+    sql("UPDATE qualifications SET valid_from = cn_today() + 5,"
+        " valid_to = cn_today() + 400 WHERE id = %s", qid)
+    start = sql("SELECT valid_from FROM qualifications WHERE id = %s",
+                qid)[0][0]
+    r = terminate(tok, qid)
+    assert r.status_code == 200, r.text
+    q = r.json()
+    assert q["status"] == "terminated" and q["ended_on"] == start
+    assert q["ended_on"] > today()
+
+
 def test_psychiatric_exit_needs_the_guardian_r_ben_5():
     """R-BEN-5 (S3 第十九条): for a psychiatric disease the guardian signs:
     name and a valid ID number, both kept."""
