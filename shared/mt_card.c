@@ -16,6 +16,9 @@
 #include "mt_util.h"
 #include "mt_valid.h"
 
+_Static_assert(MT_CARD_NAME_MAX <= MT_CARD_TEXT_MAX,
+    "a shortened name fits the verifier's buffer");
+
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 #define KEYS_FILE "keys.json"
 #define KEYS_FILE_MAX (256 * 1024)
@@ -111,37 +114,52 @@ seterr(char *err, size_t errlen, const char *fmt, const char *arg)
 		snprintf(err, errlen, fmt, arg);
 }
 
-/* Read one key object of a keys file into *k: 0, or -1. */
+/* The members of one key of a keys file and their JSON types: each is
+ * checked before it is read (a null "algorithm" once crashed
+ * `mtcertctl card verify`). */
+enum key_member { KM_ID, KM_ALG, KM_PUB, KM_AT, KM_CUR, KM__MAX };
+
+static const struct {
+	const char *name;
+	json_type   type;
+} key_members[KM__MAX] = {
+	[KM_ID] = { "key_id", json_type_string },
+	[KM_ALG] = { "algorithm", json_type_string },
+	[KM_PUB] = { "public_key", json_type_string },
+	[KM_AT] = { "created_at", json_type_string },
+	[KM_CUR] = { "current", json_type_boolean },
+};
+
+/* Read one key object of a keys file into *k: 0, or -1 when it is not
+ * an object, a member is missing or of another type, or the key is not
+ * an Ed25519 key whose id is its own. */
 static int
 key_parse(json_object *o, struct mt_card_key *k)
 {
-	json_object *id, *alg, *pub, *at, *cur;
+	json_object *v[KM__MAX];
 	const char *s;
+	int m;
 
 	memset(k, 0, sizeof(*k));
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "key_id", &id) ||
-	    !json_object_object_get_ex(o, "algorithm", &alg) ||
-	    !json_object_object_get_ex(o, "public_key", &pub) ||
-	    !json_object_object_get_ex(o, "created_at", &at) ||
-	    !json_object_object_get_ex(o, "current", &cur) ||
-	    !json_object_is_type(id, json_type_string) ||
-	    !json_object_is_type(pub, json_type_string) ||
-	    !json_object_is_type(at, json_type_string) ||
-	    !json_object_is_type(cur, json_type_boolean) ||
-	    strcmp(json_object_get_string(alg), "Ed25519") != 0)
+	if (!json_object_is_type(o, json_type_object))
 		return -1;
-	s = json_object_get_string(pub);
+	for (m = 0; m < KM__MAX; m++)
+		if (!json_object_object_get_ex(o, key_members[m].name,
+		    &v[m]) || !json_object_is_type(v[m], key_members[m].type))
+			return -1;
+	if (strcmp(json_object_get_string(v[KM_ALG]), "Ed25519") != 0)
+		return -1;
+	s = json_object_get_string(v[KM_PUB]);
 	if (b64_exact(s, strlen(s), k->pk, sizeof(k->pk)) != 0)
 		return -1;
 	/* The id is the public key's: a file whose ids were edited by
 	 * hand is refused rather than trusted. */
 	mt_card_kid(k->pk, k->kid);
-	if (strcmp(k->kid, json_object_get_string(id)) != 0)
+	if (strcmp(k->kid, json_object_get_string(v[KM_ID])) != 0)
 		return -1;
 	snprintf(k->created_at, sizeof(k->created_at), "%s",
-	    json_object_get_string(at));
-	k->current = json_object_get_boolean(cur);
+	    json_object_get_string(v[KM_AT]));
+	k->current = json_object_get_boolean(v[KM_CUR]);
 	return 0;
 }
 
@@ -489,26 +507,49 @@ payload_json(const struct mt_card *c)
 }
 
 /* See mt_card.h. */
-char *
-mt_card_sign(const struct mt_card_key *key, struct mt_card *c)
+void
+mt_card_shorten(const char *in, char out[MT_CARD_TEXT_MAX])
 {
-	json_object *o;
-	const char *p;
-	size_t plen, b64len;
+	size_t i, cut = 0, chars = 0;
+	const size_t room = MT_CARD_NAME_MAX - sizeof(MT_CARD_ELLIPSIS);
+
+	/* i ends where the name ends, or where its character past
+	 * MT_CARD_NAME_CHARS starts; cut is where its last kept one
+	 * (MT_CARD_NAME_CHARS - 1 of them) ends. */
+	for (i = 0; in[i] != '\0'; i++) {
+		if (((unsigned char)in[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == MT_CARD_NAME_CHARS - 1)
+			cut = i;
+		if (++chars > MT_CARD_NAME_CHARS)
+			break;
+	}
+	if (in[i] == '\0' && i < MT_CARD_NAME_MAX) {
+		memcpy(out, in, i + 1);
+		return;
+	}
+	/* Only a text that is not UTF-8 (runs of continuation bytes) has
+	 * its cut past room, or none: cut it there, the signer refuses. */
+	if (cut == 0 || cut > room)
+		cut = room;
+	memcpy(out, in, cut);
+	memcpy(out + cut, MT_CARD_ELLIPSIS, sizeof(MT_CARD_ELLIPSIS));
+}
+
+/* The signed token of card c under key: version, key id and payload,
+ * then the signature (caller frees). */
+static char *
+token_make(const struct mt_card_key *key, const struct mt_card *c)
+{
+	json_object *o = payload_json(c);
+	const char *p = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t plen = strlen(p), b64len = sodium_base64_ENCODED_LEN(plen, B64);
 	struct mt_buf tok = {0};
 	unsigned char sig[crypto_sign_BYTES];
 	char sig64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, B64)];
-	char *p64;
+	char *p64 = mt_xmalloc(b64len);
 
-	if (!key->has_sk || sodium_init() < 0)
-		return NULL;
-	snprintf(c->kid, sizeof(c->kid), "%s", key->kid);
-	o = payload_json(c);
-	p = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	plen = strlen(p);
-	b64len = sodium_base64_ENCODED_LEN(plen, B64);
-	p64 = mt_xmalloc(b64len);
 	sodium_bin2base64(p64, b64len, (const unsigned char *)p, plen, B64);
 	json_object_put(o);
 	mt_buf_printf(&tok, "%s.%s.%s", MT_CARD_VERSION, key->kid, p64);
@@ -517,11 +558,40 @@ mt_card_sign(const struct mt_card_key *key, struct mt_card *c)
 	    key->sk);
 	sodium_bin2base64(sig64, sizeof(sig64), sig, sizeof(sig), B64);
 	mt_buf_printf(&tok, ".%s", sig64);
-	if (tok.len > MT_CARD_TOKEN_MAX) {
-		mt_buf_free(&tok);
-		return NULL;
-	}
 	return tok.data;
+}
+
+/* See mt_card.h. */
+char *
+mt_card_sign(const struct mt_card_key *key, struct mt_card *c,
+    const char **why)
+{
+	struct mt_card_key pub;
+	struct mt_card_keys one = { &pub, 1 };
+	struct mt_card back;
+	char *tok;
+
+	*why = "no secret key";
+	if (!key->has_sk || sodium_init() < 0)
+		return NULL;
+	snprintf(c->kid, sizeof(c->kid), "%s", key->kid);
+	tok = token_make(key, c);
+	*why = "longer than MT_CARD_TOKEN_MAX";
+	if (strlen(tok) > MT_CARD_TOKEN_MAX)
+		goto refuse;
+	/* Verified as any verifier will: a field it refuses (empty, not
+	 * UTF-8, a bad date) is found here, never by a hospital. */
+	pub = *key;
+	sodium_memzero(pub.sk, sizeof(pub.sk));
+	pub.has_sk = 0;
+	*why = "a field the verifier refuses (empty, not UTF-8, a bad date)";
+	if (mt_card_verify(&one, tok, &back) != MT_CARD_OK)
+		goto refuse;
+	*why = "";
+	return tok;
+refuse:
+	free(tok);
+	return NULL;
 }
 
 /* The string member name of o into buf[size]: 0, or -1 when it is

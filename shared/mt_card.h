@@ -21,6 +21,11 @@
  *   dn disease name                   h  designated hospital code
  *   hn its name                       f  valid from (YYYY-MM-DD)
  *   t  valid to                       at issued on
+ * The names (n, dn, hn) are shortened by mt_card_shorten to at most
+ * MT_CARD_NAME_CHARS characters, cut between characters and ended by
+ * "…" when cut: the token stays small enough for a phone to scan, and
+ * its UTF-8 whole.  The full names are the record's (GET /cards/verify's
+ * "current").
  *
  * Keys live in a directory (var/keys/card/ under `make run`): one
  * <key id>.key per key (the 32-byte seed, base64url, mode 0600) and
@@ -40,7 +45,15 @@
 #define MT_CARD_VERSION     "MC1"
 #define MT_CARD_KID_LEN     12      /* hex digits */
 #define MT_CARD_TOKEN_MAX   1024    /* longer is malformed, unread */
-#define MT_CARD_TEXT_MAX    128     /* bytes of one payload string */
+#define MT_CARD_NAME_CHARS  24      /* characters of a name on a card */
+#define MT_CARD_ELLIPSIS    "…"     /* ends a shortened name (3 bytes) */
+/* Bytes of a shortened name: MT_CARD_NAME_CHARS characters of at most 4
+ * bytes (a shortened one: one fewer and the ellipsis), and the NUL. */
+#define MT_CARD_NAME_MAX    (MT_CARD_NAME_CHARS * 4 + 1)
+/* Bytes of one payload string the verifier reads, NUL included: room for
+ * a name (MT_CARD_NAME_MAX), and what cards signed before names were
+ * shortened carried (up to 127 bytes), so those keep verifying. */
+#define MT_CARD_TEXT_MAX    128
 #define MT_CARD_DIR         "keys/card" /* under the config's var_dir */
 
 /* Why a token is not genuine, or MT_CARD_OK.  The reasons past
@@ -152,11 +165,24 @@ void        mt_card_kid(const unsigned char pk[32],
                 char kid[MT_CARD_KID_LEN + 1]);
 
 /*
- * Sign card c (its kid is set here) with key (which must hold its
- * secret).  Returns the token (caller frees), or NULL when it would be
- * longer than MT_CARD_TOKEN_MAX (too dense for a QR code a phone reads).
+ * Shorten the UTF-8 name in into out for a card: the whole of it when it
+ * has at most MT_CARD_NAME_CHARS characters, else its first
+ * MT_CARD_NAME_CHARS - 1 and MT_CARD_ELLIPSIS.  Never cuts a character
+ * (a text that is not UTF-8 may come out broken: mt_card_sign refuses
+ * it).  The one way a name enters a card.
  */
-char       *mt_card_sign(const struct mt_card_key *key, struct mt_card *c);
+void        mt_card_shorten(const char *in, char out[MT_CARD_TEXT_MAX]);
+
+/*
+ * Sign card c (its kid is set here) with key (which must hold its
+ * secret).  Returns the token (caller frees), or NULL with why (a static
+ * string) when it cannot be one mt_card_verify accepts: no secret, a
+ * field the verifier refuses (empty, not UTF-8, not a date), or longer
+ * than MT_CARD_TOKEN_MAX (too dense for a QR code a phone reads).  Every
+ * token is verified before it is returned: none that fails ever leaves.
+ */
+char       *mt_card_sign(const struct mt_card_key *key, struct mt_card *c,
+                const char **why);
 
 /*
  * Check token against keys: MT_CARD_OK and *out filled when genuine;

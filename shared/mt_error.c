@@ -147,6 +147,8 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "精神类疾病退出待遇须由监护人签署承诺，请填写监护人姓名和身份证号"),
 	E(MT_E_SETTLEMENTS_INVALID, 422, "settlements_invalid",
 	    "结算记录中有 %s 处错误，全部未导入；请按所列行号改正后重新导入"),
+	E(MT_E_DATE_OUT_OF_RANGE, 422, "date_out_of_range",
+	    "%s超出允许的范围：%s"),
 };
 
 #undef E

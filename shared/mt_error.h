@@ -101,6 +101,8 @@ enum mt_err {
 	MT_E_GUARDIAN_REQUIRED,
 	/* Settlements (modules/agency/settlements.c, shared/mt_settle.c). */
 	MT_E_SETTLEMENTS_INVALID,
+	/* A well-formed date outside what the rule allows (ended_on). */
+	MT_E_DATE_OUT_OF_RANGE,
 	MT_E__MAX
 };
 

@@ -268,6 +268,13 @@ mt_settle_line(enum mt_settle_format f, const char *line, size_t n,
 		*msg = "本行过长";
 		return -1;
 	}
+	/* A NUL byte is never text: refused here, not cut at (a field
+	 * copied as a C string would lose what follows it). */
+	if (memchr(line, '\0', n) != NULL) {
+		*field = "line";
+		*msg = "本行含有 NUL 字节，不是文本";
+		return -1;
+	}
 	if (f == MT_SETTLE_CSV)
 		return csv_line(line, n, row, field, msg);
 	return ndjson_line(line, n, row, field, msg);

@@ -59,7 +59,7 @@ int     mt_settle_amount(const char *s, size_t n, long long *cents);
 
 /*
  * Parse and check one data line[0..n) (no newline; a trailing CR is
- * ignored) of format f into *row.  Returns 0, or -1 with *field (the
+ * ignored; a NUL byte refuses the line) of format f into *row.  Returns 0, or -1 with *field (the
  * column's name, or "line") and *msg (Chinese) set to static strings.
  */
 int     mt_settle_line(enum mt_settle_format f, const char *line, size_t n,

@@ -236,7 +236,7 @@ mt_valid_one_of(const char *s, const char *const *set)
 }
 
 int
-mt_valid_name(const char *s)
+mt_valid_line(const char *s)
 {
 	size_t n = strlen(s), i;
 
@@ -251,7 +251,31 @@ mt_valid_name(const char *s)
 		    (unsigned char)s[i + 1] <= 0x9f)
 			return 0;
 	}
-	return mt_utf8_chars(s) <= 32;
+	return 1;
+}
+
+int
+mt_valid_name(const char *s)
+{
+	return mt_valid_line(s) && mt_utf8_chars(s) <= 32;
+}
+
+int
+mt_valid_qualification_status(const char *s)
+{
+	static const char *const st[] = { "active", "terminated", "expired",
+	    "revoked", NULL };
+
+	return mt_valid_one_of(s, st);
+}
+
+int
+mt_valid_end_reason(const char *s)
+{
+	static const char *const r[] = { "cured", "violation", "death",
+	    "expired", "audit_failed", "other", NULL };
+
+	return mt_valid_one_of(s, r);
 }
 
 int

@@ -33,8 +33,17 @@ int     mt_valid_bool(const char *s);
 int     mt_valid_uint(const char *s);
 /* Well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF), n bytes. */
 int     mt_valid_utf8(const char *s, size_t n);
+/* One line of free text (an agency's name, an address): well-formed
+ * UTF-8, not empty, no C0/C1 control characters; no length cap (the
+ * field table's max_len caps it in characters). */
+int     mt_valid_line(const char *s);
 /* Person name: 1..32 characters of UTF-8, no control characters. */
 int     mt_valid_name(const char *s);
+/* A qualification's status: active, terminated, expired, revoked. */
+int     mt_valid_qualification_status(const char *s);
+/* An exit reason the agency may give (R-BEN-5): cured, violation, death,
+ * expired, audit_failed, other (voluntary is the person's own). */
+int     mt_valid_end_reason(const char *s);
 /* Characters (not bytes) of a UTF-8 string. */
 size_t  mt_utf8_chars(const char *s);
 /* 1 when s is one of the strings of set (NULL-terminated): the closed

@@ -308,25 +308,6 @@ static const struct mt_field f_queue[] = {
 };
 
 /* Benefits, the region's contact and the feed (qualifications.c). */
-static int
-valid_qualification_status(const char *s)
-{
-	static const char *const st[] = { "active", "terminated", "expired",
-	    "revoked", NULL };
-
-	return mt_valid_one_of(s, st);
-}
-
-/* The agency's reasons of API.md (voluntary is the person's own). */
-static int
-valid_end_reason(const char *s)
-{
-	static const char *const r[] = { "cured", "violation", "death",
-	    "expired", "audit_failed", "other", NULL };
-
-	return mt_valid_one_of(s, r);
-}
-
 /* A hotline as regions.hotline's CHECK has it: a digit, then 4-19
  * digits or hyphens ("0971-12345", "12393"). */
 static int
@@ -359,8 +340,8 @@ valid_feed_limit(const char *s)
 static const struct mt_field f_qualifications[] = {
 	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
-	{ "status", MT_IN_QUERY, MT_F_STRING, valid_qualification_status, 0,
-	  16, "待遇状态" },
+	{ "status", MT_IN_QUERY, MT_F_STRING, mt_valid_qualification_status,
+	  0, 16, "待遇状态" },
 	{ "disease", MT_IN_QUERY, MT_F_STRING, mt_valid_disease_code, 0, 16,
 	  "病种编码" },
 	{ "institution", MT_IN_QUERY, MT_F_STRING, mt_valid_institution_code,
@@ -372,7 +353,7 @@ static const struct mt_field f_qualifications[] = {
 
 static const struct mt_field f_qualification_end[] = {
 	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "待遇资格编号" },
-	{ "reason", MT_IN_BODY, MT_F_STRING, valid_end_reason, 1, 16,
+	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_end_reason, 1, 16,
 	  "终止原因（治愈、违规、死亡、期满、抽审未通过、其他）" },
 	{ "note", MT_IN_BODY, MT_F_STRING, valid_note, 1, 1000,
 	  "终止说明" },
@@ -390,12 +371,12 @@ static const struct mt_field f_region[] = {
 static const struct mt_field f_region_set[] = {
 	{ "region", MT_IN_BODY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
-	{ "agency_name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 1, 64,
+	{ "agency_name", MT_IN_BODY, MT_F_STRING, mt_valid_line, 1, 64,
 	  "经办机构名称" },
 	{ "hotline", MT_IN_BODY, MT_F_STRING, valid_hotline, 1, 20,
 	  "咨询电话（数字和连字符，如 0971-1234567）" },
-	{ "agency_address", MT_IN_BODY, MT_F_STRING, mt_valid_name, 1, 128,
-	  "经办机构地址" },
+	{ "agency_address", MT_IN_BODY, MT_F_STRING, mt_valid_line, 1,
+	  128, "经办机构地址" },
 	{ NULL },
 };
 

@@ -111,24 +111,32 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    " AND ($4::text IS NULL OR q.designated_institution = $4)"
 	    " AND ($5::bigint IS NULL OR q.id < $5::bigint)"
 	    " ORDER BY q.id DESC LIMIT $6::int",
-	/* The day the benefit ends: today unless given, never in the future
-	 * nor before it began; then end_qualification (sql/fn/50_benefit.sql)
-	 * does the rest.  Another region's qualification is not found. */
+	/* The day the benefit ends: given, or today; never after today
+	 * nor before the benefit began.  One that has not begun (valid_from
+	 * after today: a quota disease from the 1st of next month) ends on
+	 * valid_from, the default then: the benefit never starts.  Then
+	 * end_qualification (sql/fn/50_benefit.sql) does the rest.  Another
+	 * region's qualification is not found. */
 	[STMT_QUALIFICATION_END] =
 	    "SELECT (CASE WHEN q.id IS NULL THEN jsonb_build_object("
 	    "  'error', 'qualification_not_found', 'field', 'id')"
-	    " WHEN d.day > cn_today() THEN jsonb_build_object("
-	    "  'error', 'field_invalid', 'field', 'ended_on', 'args',"
-	    "  jsonb_build_array('终止日期', '：不能晚于今天'))"
-	    " WHEN d.day < q.valid_from THEN jsonb_build_object("
-	    "  'error', 'field_invalid', 'field', 'ended_on', 'args',"
-	    "  jsonb_build_array('终止日期', '：不能早于待遇开始日期 '"
-	    "   || q.valid_from))"
+	    " WHEN d.day > d.latest OR d.day < q.valid_from THEN"
+	    "  jsonb_build_object('error', 'date_out_of_range',"
+	    "  'field', 'ended_on', 'args', jsonb_build_array('终止日期',"
+	    "  CASE WHEN d.latest > cn_today()"
+	    "   THEN '待遇尚未开始，只能是待遇开始日期 ' || d.latest"
+	    "   WHEN d.day > d.latest"
+	    "   THEN '不能晚于今天（' || d.latest || '）'"
+	    "   ELSE '不能早于待遇开始日期 ' || q.valid_from END))"
 	    " ELSE end_qualification(q.id, $3, d.day, $6::bigint, $7, $4)"
 	    " END)::text AS result"
-	    " FROM (SELECT coalesce($5::date, cn_today()) AS day) d"
+	    " FROM (SELECT 1) one"
 	    " LEFT JOIN qualifications q ON q.id = $1::bigint"
-	    " AND ($2::text IS NULL OR q.region = $2)",
+	    " AND ($2::text IS NULL OR q.region = $2)"
+	    " CROSS JOIN LATERAL (SELECT greatest(cn_today(), q.valid_from)"
+	    "  AS latest) l"
+	    " CROSS JOIN LATERAL (SELECT coalesce($5::date, l.latest) AS day,"
+	    "  l.latest) d",
 	[STMT_REGION] =
 	    "SELECT x::text AS region FROM region_contact_json($1) x"
 	    " WHERE x IS NOT NULL",

@@ -99,7 +99,7 @@ struct agency_qual_end {
 	const char      *region;         /* NULL: any (an admin) */
 	const char      *reason;         /* cured, violation, ... (checked) */
 	const char      *note;
-	const char      *ended_on;       /* NULL: today */
+	const char      *ended_on;       /* NULL: today (or valid_from) */
 	long long        actor;          /* the user */
 	const char      *role;           /* "agency" or "admin" */
 };
@@ -116,9 +116,9 @@ struct agency_region_contact {
 int     agency_db_reply_qualifications(struct mt_req *req,
             const struct agency_qual_query *q);
 /* End the qualification through end_qualification and answer 200 with
- * it; 404 qualification_not_found (none, or of another region), 400
- * field_invalid (ended_on in the future or before valid_from), 409
- * qualification_not_active. */
+ * it; 404 qualification_not_found (none, or of another region), 422
+ * date_out_of_range (ended_on after today or before valid_from; only
+ * valid_from when that is after today), 409 qualification_not_active. */
 int     agency_db_reply_end(struct mt_req *req,
             const struct agency_qual_end *e);
 /* 200 with {code, name, agency_name, hotline, agency_address} of region;

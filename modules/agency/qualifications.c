@@ -49,10 +49,12 @@ h_qualifications(struct mt_req *req)
 
 /*
  * POST /agency/qualifications/{id}/terminate {reason, note, ended_on?}:
- * end the benefit from ended_on (default today) through
- * end_qualification -- status by reason, SMS, the application's event
- * (R-BEN-5).  200 with the qualification; 400 field_invalid (ended_on in
- * the future or before the benefit began); 404 qualification_not_found
+ * end the benefit from ended_on (default today, or valid_from when the
+ * benefit has not begun) through end_qualification -- status by reason,
+ * SMS, the application's event (R-BEN-5).  200 with the qualification;
+ * 400 field_invalid (ended_on not a date); 422 date_out_of_range
+ * (ended_on after today or before the benefit began; before it began,
+ * only valid_from); 404 qualification_not_found
  * (none, or another region's); 409 qualification_not_active; 503.
  */
 int

@@ -52,7 +52,7 @@ const char *const auth_db_stmts[STMT__MAX] = {
 	    "SELECT u.id, u.login, u.role,"
 	    " coalesce(nullif(u.display_name, ''), p.name, '') AS display_name,"
 	    " u.region, u.institution, i.name AS institution_name, u.person_id,"
-	    /* The footer's contact (sql/fn/55_feed.sql): the person's region,
+	    /* The footer's contact (sql/fn/50_benefit.sql): the person's region,
 	     * the institution's, the agency's own; none for an admin. */
 	    " region_contact_json(coalesce(p.region, i.region, u.region))::text"
 	    "  AS region_contact"

@@ -130,18 +130,9 @@ h_terminate(struct mt_req *req)
 	return mt_reply_json(req, 200, ok);
 }
 
-static int
-valid_status(const char *s)
-{
-	static const char *const st[] = { "active", "terminated", "expired",
-	    "revoked", NULL };
-
-	return mt_valid_one_of(s, st);
-}
-
 static const struct mt_field f_list[] = {
-	{ "status", MT_IN_QUERY, MT_F_STRING, valid_status, 0, 16,
-	  "待遇状态（active、terminated、expired、revoked）" },
+	{ "status", MT_IN_QUERY, MT_F_STRING, mt_valid_qualification_status,
+	  0, 16, "待遇状态（active、terminated、expired、revoked）" },
 	MT_F_PAGE_LIMIT,
 	MT_F_PAGE_CURSOR,
 	{ NULL },

@@ -42,29 +42,33 @@ jstr(json_object *o, const char *a, const char *b)
 	return json_object_get_string(v);
 }
 
-/* Fill c from a qualification's JSON q and the day it is issued. */
+/* Fill c from a qualification's JSON q and the day it is issued.  The
+ * names go through mt_card_shorten (whole characters, "…" when cut);
+ * codes, the masked ID number and dates are short ASCII, and anything
+ * that still does not verify is refused by mt_card_sign. */
 static void
 card_from_json(json_object *q, const char *today, struct mt_card *c)
 {
 	json_object *id;
-	char name[MT_CARD_TEXT_MAX];
+	const char *holder = jstr(q, "holder", "name");
+	char *masked = mt_xmalloc(strlen(holder) + 1);
 
 	memset(c, 0, sizeof(*c));
 	if (json_object_object_get_ex(q, "id", &id))
 		c->qualification = json_object_get_int64(id);
 	/* Only the holder's first character: the token travels. */
-	snprintf(name, sizeof(name), "%s", jstr(q, "holder", "name"));
-	mt_mask_name(name, c->name);
+	mt_mask_name(holder, masked);
+	mt_card_shorten(masked, c->name);
+	free(masked);
 	snprintf(c->id_number, sizeof(c->id_number), "%s",
 	    jstr(q, "holder", "id_number"));
 	snprintf(c->disease, sizeof(c->disease), "%s",
 	    jstr(q, "disease", "code"));
-	snprintf(c->disease_name, sizeof(c->disease_name), "%s",
-	    jstr(q, "disease", "name"));
+	mt_card_shorten(jstr(q, "disease", "name"), c->disease_name);
 	snprintf(c->institution, sizeof(c->institution), "%s",
 	    jstr(q, "designated_institution", "code"));
-	snprintf(c->institution_name, sizeof(c->institution_name), "%s",
-	    jstr(q, "designated_institution", "name"));
+	mt_card_shorten(jstr(q, "designated_institution", "name"),
+	    c->institution_name);
 	snprintf(c->valid_from, sizeof(c->valid_from), "%s",
 	    jstr(q, "valid_from", NULL));
 	snprintf(c->valid_to, sizeof(c->valid_to), "%s",
@@ -76,7 +80,8 @@ card_from_json(json_object *q, const char *today, struct mt_card *c)
  * The caller's qualification {id} as JSON (*q, caller puts) with its
  * signed token (*token, caller frees) and the key id.  0, or -1 after
  * answering 404 qualification_not_found (not the caller's), 503 (no
- * signing key, database down) or 500.
+ * signing key, database down) or 500 (the card would not verify: logged
+ * with why, never signed).
  */
 static int
 card_or_reply(struct mt_req *req, json_object **q, char **token,
@@ -85,6 +90,7 @@ card_or_reply(struct mt_req *req, json_object **q, char **token,
 	char *dir = mt_xasprintf("%s/%s", mt_cfg.var_dir, MT_CARD_DIR);
 	struct card_row row = { NULL, "" };
 	struct mt_card c;
+	const char *why;
 	int rc;
 
 	rc = mt_card_ring_fresh(&ring, dir, 1);
@@ -105,9 +111,10 @@ card_or_reply(struct mt_req *req, json_object **q, char **token,
 		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	card_from_json(*q, row.today, &c);
 	if ((*token = mt_card_sign(mt_card_keys_find(&ring.keys, NULL),
-	    &c)) == NULL) {
+	    &c, &why)) == NULL) {
 		json_object_put(*q);
-		mt_log_error("rid=%s card too long to sign", req->request_id);
+		mt_log_error("rid=%s qualification %lld: card not signed: %s",
+		    req->request_id, c.qualification, why);
 		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
 	}
 	snprintf(kid, MT_CARD_KID_LEN + 1, "%s", c.kid);
@@ -118,9 +125,9 @@ card_or_reply(struct mt_req *req, json_object **q, char **token,
  * GET /qualifications/{id}/card: the caller's qualification (as every
  * list shows it) with "token" (the signed card), "key_id" and "qr_svg"
  * (the address of its QR code).  200; 404 qualification_not_found
- * (another person's, or none); 503 no signing key or database down.
- * A card of an ended qualification is still given: it verifies as
- * ended.
+ * (another person's, or none); 503 no signing key or database down;
+ * 500 a card that would not verify (logged, never signed).  A card of
+ * an ended qualification is still given: it verifies as ended.
  */
 int
 h_card(struct mt_req *req)

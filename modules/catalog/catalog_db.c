@@ -62,10 +62,12 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    " json_build_object('code', code, 'name', name_zh)"
 	    " ORDER BY sort, code), '[]'::json))::text AS body"
 	    " FROM rejection_reasons WHERE active",
-	/* A genuine card against the record: the current state, and why
-	 * the card no longer holds (NULL when it does). */
+	/* A genuine card against the record: the current state with the
+	 * full names (a card carries them shortened), and why the card no
+	 * longer holds (NULL when it does). */
 	[CATALOG_STMT_CARD] =
 	    "SELECT json_build_object('status', x.status,"
+	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
 	    " 'designated_institution', json_build_object('code', i.code,"
 	    "  'name', i.name),"
 	    " 'valid_to', x.valid_to, 'ended_on', x.ended_on,"
@@ -77,6 +79,7 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    " END AS reason"
 	    " FROM qualifications x"
 	    " JOIN institutions i ON i.code = x.designated_institution"
+	    " JOIN diseases d ON d.code = x.disease"
 	    " WHERE x.id = $1::bigint",
 };
 

@@ -237,9 +237,13 @@ exec0(enum stmt stmt)
 	PQclear(exec_stmt(stmt, 0, NULL));
 }
 
-/* The text of file name in dir (caller frees); exits 2 when unreadable. */
+/*
+ * The content of file name in dir (caller frees; NUL-terminated, and
+ * its length in bytes into *len when len is not NULL: a NUL inside is
+ * content); exits 2 when unreadable.
+ */
 static char *
-read_file(const char *dir, const char *name)
+read_file_len(const char *dir, const char *name, size_t *len)
 {
 	char *path = mt_xasprintf("%s/%s", dir, name);
 	struct mt_buf b = {0};
@@ -255,7 +259,16 @@ read_file(const char *dir, const char *name)
 	free(path);
 	if (b.data == NULL)
 		mt_buf_puts(&b, "");
+	if (len != NULL)
+		*len = b.len;
 	return b.data;
+}
+
+/* The text of file name in dir (caller frees); exits 2 when unreadable. */
+static char *
+read_file(const char *dir, const char *name)
+{
+	return read_file_len(dir, name, NULL);
 }
 
 static int
@@ -887,6 +900,29 @@ cmd_card(const char *cfg, int argc, char **argv)
 	return card_keygen(strcmp(argv[2], "rotate") == 0);
 }
 
+/* A settlements_invalid refusal on stderr: its text, then one
+ * "line N: field: message" per error (refusal borrowed). */
+static void
+print_settle_errors(json_object *refusal)
+{
+	json_object *d, *errs, *e;
+	char msg[512];
+	size_t i;
+
+	mt_refusal_text(refusal, msg, sizeof(msg));
+	fprintf(stderr, "mtcertctl: settlements_invalid: %s\n", msg);
+	json_object_object_get_ex(refusal, "details", &d);
+	json_object_object_get_ex(d, "errors", &errs);
+	for (i = 0; i < json_object_array_length(errs); i++) {
+		e = json_object_array_get_idx(errs, i);
+		fprintf(stderr, "line %s: %s: %s\n",
+		    json_object_get_string(json_object_object_get(e, "line")),
+		    json_object_get_string(json_object_object_get(e, "field")),
+		    json_object_get_string(json_object_object_get(e,
+		    "message")));
+	}
+}
+
 /*
  * Settlements and renewal (R-BEN-4, issue 10 item 6).
  *
@@ -904,9 +940,9 @@ cmd_settlements(int argc, char **argv)
 	enum mt_settle_format f = MT_SETTLE_CSV;
 	struct mt_settle_result r;
 	struct mt_db db = {0};
-	json_object *refusal, *d, *errs, *e;
-	char msg[512], *body, *dir, *slash;
-	size_t len, i;
+	json_object *refusal;
+	char *body, *dir, *slash;
+	size_t len;
 
 	if (argc < 4 || strcmp(argv[2], "import") != 0)
 		die_bad("usage: settlements import FILE --region R "
@@ -923,9 +959,10 @@ cmd_settlements(int argc, char **argv)
 	dir = mt_xstrdup(argv[3]);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
-	body = read_file(slash != NULL ? dir : ".", slash != NULL ? slash + 1 :
-	    dir);
-	len = strlen(body);
+	/* The length read, not strlen: a NUL byte is a line's error, as
+	 * in the API, not the end of the file. */
+	body = read_file_len(slash != NULL ? dir : ".",
+	    slash != NULL ? slash + 1 : dir, &len);
 	free(dir);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
 	switch (mt_settle_import(&db, v[0], f, body, len, &r, &refusal)) {
@@ -935,19 +972,7 @@ cmd_settlements(int argc, char **argv)
 		    r.unchanged);
 		break;
 	case MT_SETTLE_INVALID:
-		mt_refusal_text(refusal, msg, sizeof(msg));
-		fprintf(stderr, "mtcertctl: settlements_invalid: %s\n", msg);
-		json_object_object_get_ex(refusal, "details", &d);
-		json_object_object_get_ex(d, "errors", &errs);
-		for (i = 0; i < json_object_array_length(errs); i++) {
-			e = json_object_array_get_idx(errs, i);
-			fprintf(stderr, "line %s: %s: %s\n",
-			    json_object_get_string(json_object_object_get(e,
-			    "line")), json_object_get_string(
-			    json_object_object_get(e, "field")),
-			    json_object_get_string(json_object_object_get(e,
-			    "message")));
-		}
+		print_settle_errors(refusal);
 		json_object_put(refusal);
 		free(body);
 		exit(EXIT_BAD);

@@ -33,17 +33,32 @@ LANGUAGE sql IMMUTABLE AS $$
     END
 $$;
 
--- Designated-hospital changes of a qualification in the current calendar
--- year (R-BEN-3), and how many the region's policy still allows.
+-- Designated-hospital changes in the current calendar year (R-BEN-3)
+-- and how many the region's policy still allows for qualification q:
+-- designated_change_limit less the changes of q itself, or, when the
+-- region's designated_change_scope is 'person' (三门峡 S0 三(二) 每人每个
+-- 自然年度), less the changes of all the person's qualifications.
 CREATE OR REPLACE FUNCTION qualification_changes_left(q bigint, r text)
 RETURNS integer
-LANGUAGE sql STABLE AS $$
-    SELECT greatest(0, policy_value(r, 'designated_change_limit')::int
-        - (SELECT count(*)::int FROM hospital_changes h
-           WHERE h.qualification_id = q
-             AND (h.changed_at AT TIME ZONE 'Asia/Shanghai')::date
-                 >= date_trunc('year', cn_today())::date))
-$$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    since date := date_trunc('year', cn_today())::date;
+    n integer;
+BEGIN
+    IF policy_value(r, 'designated_change_scope') = 'person' THEN
+        SELECT count(*)::int INTO n FROM qualifications x
+        JOIN qualifications y ON y.person_id = x.person_id
+        JOIN hospital_changes h ON h.qualification_id = y.id
+        WHERE x.id = q
+          AND (h.changed_at AT TIME ZONE 'Asia/Shanghai')::date >= since;
+    ELSE
+        SELECT count(*)::int INTO n FROM hospital_changes h
+        WHERE h.qualification_id = q
+          AND (h.changed_at AT TIME ZONE 'Asia/Shanghai')::date >= since;
+    END IF;
+    RETURN greatest(0,
+        policy_value(r, 'designated_change_limit')::int - n);
+END $$;
 
 -- One qualification as every reader sees it (own list, agency list,
 -- hospital list, card, letter).  The ID number is masked; callers scope.
@@ -134,11 +149,14 @@ $$;
 -- change hospital, whom to ask.  Every number is the region's policy
 -- value (designated_change_limit, renewal_lookback_months,
 -- renewal_min_settlement_months), so the letter says what the service
--- does.  [{"title","text"}...]
+-- does; designated_change_scope says per disease or per person.
+-- [{"title","text"}...]
 CREATE OR REPLACE FUNCTION benefit_rules_json(r text) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     lim integer := policy_value(r, 'designated_change_limit')::int;
+    per_person boolean :=
+        policy_value(r, 'designated_change_scope') = 'person';
     back integer := policy_value(r, 'renewal_lookback_months')::int;
     need integer := policy_value(r, 'renewal_min_settlement_months')::int;
     g regions%ROWTYPE;
@@ -150,15 +168,18 @@ BEGIN
             || '告诉医生您有门诊慢特病待遇，费用按门诊慢特病待遇报销。'
             || '到其他医院看这个病，不能按门诊慢特病待遇报销。'),
         jsonb_build_object('title', '待遇到期怎么办', 'text', format(
-            '待遇到期前的 %s 个月里，只要有 %s 个月以上在医院看过这个病并用医保结算，'
+            '到期那个月之前的 %s 个月里（不算到期那个月），只要有 %s 个月以上'
+            || '在医院看过这个病并用医保结算，'
             || '到期后待遇自动延续，不用再申请；不够 %s 个月的，到期后待遇停止，'
             || '以后需要时可以重新申请认定。到期前我们会发短信告诉您是哪一种情况。',
             back, need, need)),
         jsonb_build_object('title', '想换定点医院怎么办', 'text',
             CASE WHEN lim > 0 THEN format(
             '可以在网上自己换：登录后打开“我的待遇”，点“变更定点医院”。'
-            || '每种病每年（1月1日到12月31日）最多换 %s 次，换好后马上生效，'
-            || '我们会发短信告诉您。', lim)
+            || '%s（1月1日到12月31日）最多换 %s 次%s，换好后马上生效，'
+            || '我们会发短信告诉您。',
+            CASE WHEN per_person THEN '每人每年' ELSE '每种病每年' END, lim,
+            CASE WHEN per_person THEN '（几种病合在一起算）' ELSE '' END)
             ELSE '本地不能在网上变更定点医院，需要变更时请到医保经办机构窗口办理。'
             END),
         jsonb_build_object('title', '有问题找谁', 'text',
@@ -213,9 +234,12 @@ END $$;
 
 -- Change the designated hospital of qualification q of person s_person
 -- to p_to (R-BEN-3, S0 三(二)): at most designated_change_limit changes a
--- calendar year per qualification, counted under the qualification's
--- row lock, so concurrent changes wait for each other and cannot exceed
--- it.  The hospital must be one the person may choose for the disease
+-- calendar year per qualification, or per person when the region's
+-- designated_change_scope is 'person', counted under the qualification's
+-- row lock and, per person, the person's row lock too, so concurrent
+-- changes (of one qualification, or of two of one person) wait for each
+-- other and cannot exceed it.  Always qualification, then person: no
+-- deadlock.  The hospital must be one the person may choose for the disease
 -- (institution_may_serve).  Keeps the history (hospital_changes), queues
 -- the SMS and writes the application's event (institution_changed).
 -- Returns {"ok": qualification_json} or a refusal: qualification_not_found
@@ -238,7 +262,13 @@ BEGIN
         RETURN refusal;
     END IF;
     SELECT * INTO x FROM qualifications WHERE id = q;
-    -- Counted after the lock: a change that committed meanwhile is seen
+    -- Per person, changes of the person's other qualifications count:
+    -- they take the same person lock.  NO KEY UPDATE: conflicts with
+    -- itself, not with the key-share locks of foreign-key checks.
+    IF policy_value(x.region, 'designated_change_scope') = 'person' THEN
+        PERFORM 1 FROM persons WHERE id = x.person_id FOR NO KEY UPDATE;
+    END IF;
+    -- Counted after the locks: a change that committed meanwhile is seen
     -- (read committed: each statement takes a new snapshot).
     left_now := qualification_changes_left(q, x.region);
     IF left_now <= 0 THEN
@@ -305,6 +335,10 @@ BEGIN
             'field', CASE WHEN g_name IS NULL THEN 'guardian_name'
                           ELSE 'guardian_id_number' END);
     END IF;
-    RETURN end_qualification(q, 'voluntary', cn_today(), actor, 'insured',
-        NULL, g_name, g_id);
+    -- Ends today; a benefit that has not begun yet (a quota disease
+    -- starting on the 1st of next month) ends on its first day, so it
+    -- never begins (as the agency's terminate does).
+    RETURN end_qualification(q, 'voluntary', (SELECT greatest(cn_today(),
+        x.valid_from) FROM qualifications x WHERE x.id = q), actor,
+        'insured', NULL, g_name, g_id);
 END $$;

@@ -113,17 +113,21 @@ END $$;
 
 -- The distinct months with a settlement of the disease (a positive
 -- amount: a zero row is a correction, not a month of treatment) among
--- the region's renewal_lookback_months months ending with the month of
--- p_end, the period's last day: for an end on 2026-06-30 and 12 months,
--- 2025-07 .. 2026-06 (S0 三(一) 终止日期前12个月内); 2025-06 is outside.
+-- the region's renewal_lookback_months complete calendar months before
+-- the month of p_end, the period's last day: for an end on 2026-06-30
+-- and 12 months, 2025-06 .. 2026-05 (S0 三(一) 终止日期前12个月内).  The
+-- end month itself does not count: the job decides on the day after the
+-- end, before that month's settlement file can have been imported
+-- (monthly files come after the month closes), so counting it would
+-- leave only 11 months in practice.  Every month counted is closed.
 CREATE OR REPLACE FUNCTION renewal_months(p_person bigint, p_disease text,
     p_region text, p_end date) RETURNS integer
 LANGUAGE sql STABLE AS $$
     SELECT count(DISTINCT s.month)::int FROM settlements s
     WHERE s.person_id = p_person AND s.disease = p_disease
       AND s.amount_cents > 0
-      AND s.month <= date_trunc('month', p_end)::date
-      AND s.month > (date_trunc('month', p_end) - make_interval(months =>
+      AND s.month < date_trunc('month', p_end)::date
+      AND s.month >= (date_trunc('month', p_end) - make_interval(months =>
             policy_value(p_region, 'renewal_lookback_months')::int))::date
 $$;
 
@@ -159,9 +163,9 @@ BEGIN
     SELECT d.name, d.validity_months INTO dname, per FROM diseases d
     WHERE d.code = x.disease;
     PERFORM renewal_sms(x, 'renewal_notice', CASE WHEN have >= need THEN format(
-        '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期前%s个月内您已有%s个月正常结算，符合接续条件，到期后将自动接续%s个月，无需办理。',
+        '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期当月之前的%s个月内您已有%s个月正常结算，符合接续条件，到期后将自动接续%s个月，无需办理。',
         dname, x.valid_to, back, have, per) ELSE format(
-        '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期前%s个月内需有不少于%s个月正常结算方可自动接续，您目前有%s个月，如到期时仍不足，待遇将终止。请按时在定点医院就医结算；待遇终止后可重新申请认定。',
+        '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期当月之前的%s个月内需有不少于%s个月正常结算方可自动接续，您目前有%s个月，如到期时仍不足，待遇将终止。请按时在定点医院就医结算；待遇终止后可重新申请认定。',
         dname, x.valid_to, back, need, have) END);
     IF x.application_id IS NOT NULL THEN
         INSERT INTO events (application_id, type, actor_role, data)

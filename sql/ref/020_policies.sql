@@ -75,6 +75,8 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '定额病种待遇起始（太原：次月1日） / Benefit start for quota diseases (Taiyuan: 1st of next month)'),
 ('designated_change_limit', 'int', 0, 12, NULL, '2', 'R-BEN-3',
  '每自然年度变更定点医院最多次数 / Designated-hospital changes allowed per calendar year'),
+('designated_change_scope', 'enum', NULL, NULL, '{qualification,person}', 'qualification', 'R-BEN-3',
+ '变更定点医院次数按每项待遇资格（qualification）还是每人各病种合计（person，如三门峡“每人每个自然年度”）计算 / Whether the yearly change limit counts per qualification or per person across all their qualifications'),
 ('renewal_lookback_months', 'int', 1, 36, NULL, '12', 'R-BEN-4',
  '到期接续：终止日期前回看月数 / Months before the end date examined for renewal'),
 ('renewal_min_settlement_months', 'int', 1, 36, NULL, '6', 'R-BEN-4',
@@ -148,6 +150,7 @@ INSERT INTO policies (region, key, value, updated_by) VALUES
 ('411200', 'renewal_lookback_months', '12',           'reference'), -- S0 三(一) 终止日期前12个月内 (= default)
 ('411200', 'renewal_min_settlement_months','6',       'reference'), -- S0 三(一) 不少于6个月正常结算 (= default)
 ('411200', 'designated_change_limit', '2',            'reference'), -- S0 三(二) 每人每个自然年度变更最多不超过2次 (= default)
+('411200', 'designated_change_scope', 'person',       'reference'), -- S0 三(二) 每人每个自然年度内变更最多不超过2次: per person, not per disease (DIFFERS)
 ('411200', 'miss_limit',              '3',            'reference'), -- S0 四(二) 连续三次不受理或者拒绝受理 (= default)
 ('411200', 'audit_min_rate_percent',  '10',           'reference'), -- S0 五(二) 不低于 10% 的比例抽审 (= default)
 -- 532300 楚雄州（禄丰市） (S1)

@@ -134,26 +134,62 @@ def test_agency_ends_a_qualification_by_reason(reason, status):
 
 def test_end_date_may_be_earlier_but_not_future_nor_before_start():
     """R-BEN-5: a death reported late ends the benefit on the day it
-    happened; a day in the future or before the benefit began is refused
-    with a message saying which."""
+    happened; a day in the future or before the benefit began is a 422
+    date_out_of_range whose message names the bound (not "格式不正确":
+    the date is well formed)."""
     reg = new_region()
     tok = agency_of(reg["region"])
     _, qid = qualification(reg, began_days_ago=30)
     tomorrow = sql("SELECT cn_today() + 1")[0][0]
     err = assert_error(terminate(tok, qid, reason="death", note="家属告知",
                                  ended_on=tomorrow),
-                       400, "field_invalid", "ended_on")
-    assert "不能晚于今天" in err["message"]
+                       422, "date_out_of_range", "ended_on")
+    assert "不能晚于今天（%s）" % today() in err["message"]
+    assert "格式不正确" not in err["message"]
+    start = sql("SELECT valid_from FROM qualifications WHERE id = %s",
+                qid)[0][0]
     err = assert_error(terminate(tok, qid, reason="death", note="家属告知",
                                  ended_on="2000-01-01"),
-                       400, "field_invalid", "ended_on")
-    assert "不能早于待遇开始日期" in err["message"]
+                       422, "date_out_of_range", "ended_on")
+    assert "不能早于待遇开始日期 %s" % start in err["message"]
+    assert "格式不正确" not in err["message"]
     assert sql("SELECT status FROM qualifications WHERE id = %s",
                qid) == [["active"]]
     day = sql("SELECT cn_today() - 10")[0][0]
     r = terminate(tok, qid, reason="death", note="家属告知", ended_on=day)
     assert r.status_code == 200, r.text
     assert r.json()["ended_on"] == day and r.json()["status"] == "terminated"
+
+
+def test_a_benefit_not_yet_begun_ends_on_its_first_day():
+    """R-BEN-5, R-BEN-1: a qualification that begins after today (a quota
+    disease from the 1st of next month) can be ended: ended_on defaults
+    to valid_from and may only be valid_from -- the benefit never starts.
+    Today (before it began) and the day after are refused, naming the
+    one date allowed."""
+    reg = new_region()
+    tok = agency_of(reg["region"])
+    _, qid = qualification(reg, began_days_ago=-5)
+    start = sql("SELECT valid_from FROM qualifications WHERE id = %s",
+                qid)[0][0]
+    after = sql("SELECT valid_from + 1 FROM qualifications WHERE id = %s",
+                qid)[0][0]
+    for day in (today(), after):
+        err = assert_error(terminate(tok, qid, reason="violation",
+                                     note="冒名申报", ended_on=day),
+                           422, "date_out_of_range", "ended_on")
+        assert "只能是待遇开始日期 %s" % start in err["message"], err
+    r = terminate(tok, qid, reason="violation", note="冒名申报")
+    assert r.status_code == 200, r.text
+    q = r.json()
+    assert q["ended_on"] == start and q["status"] == "revoked"
+    assert q["valid_from"] == start and q["days_left"] is None
+    # Naming the day itself works too (another one).
+    _, qid = qualification(reg, began_days_ago=-5)
+    r = terminate(tok, qid, reason="other", note="参保关系转出",
+                  ended_on=start)
+    assert r.status_code == 200, r.text
+    assert r.json()["ended_on"] == start
 
 
 def test_terminate_refuses_bad_input():
@@ -261,7 +297,9 @@ def test_region_contact_refuses_bad_input_and_other_regions():
             "agency_address": "测试路 1 号"}
     for field, bad in (("hotline", "call me"), ("hotline", "-12345"),
                        ("hotline", "1234"), ("agency_name", "a\u0007b"),
-                       ("agency_address", "x" * 129)):
+                       ("agency_name", "中" * 65),
+                       ("agency_address", "路\n2 号"),
+                       ("agency_address", "址" * 129)):
         assert_error(api("PUT", "/agency/region", headers=bearer(tok),
                          json=dict(good, **{field: bad})),
                      400, "field_invalid", field)
@@ -282,6 +320,29 @@ def test_region_contact_refuses_bad_input_and_other_regions():
     r = api("PUT", "/agency/region", headers=bearer(admin),
             json=dict(good, region=reg["region"]))
     assert r.status_code == 200 and r.json()["hotline"] == "12393"
+
+
+def test_region_contact_takes_the_documented_lengths():
+    """Issue 10 §8: the agency's name up to 64 characters and its address
+    up to 128 (the OpenAPI schema's), not a person's name's 32; one more
+    is refused, the field named."""
+    reg = new_region()
+    tok = agency_of(reg["region"])
+    body = {"agency_name": "医" * 64, "hotline": "0398-1234567",
+            "agency_address": "河南省三门峡市湖滨区崤山路" + "号" * 115}
+    assert len(body["agency_address"]) == 128
+    r = api("PUT", "/agency/region", headers=bearer(tok), json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["agency_name"] == body["agency_name"]
+    assert r.json()["agency_address"] == body["agency_address"]
+    r = api("PUT", "/agency/region", headers=bearer(tok),
+            json=dict(body, agency_address="三门峡市湖滨区崤山路 12 号" * 2))
+    assert r.status_code == 200, r.text       # 33 characters: fine now
+    for field, n in (("agency_name", 65), ("agency_address", 129)):
+        err = assert_error(api("PUT", "/agency/region", headers=bearer(tok),
+                               json=dict(body, **{field: "医" * n})),
+                           400, "field_invalid", field)
+        assert "经办机构" in err["message"]
 
 
 def test_seed_regions_name_their_agency_and_a_reload_keeps_edits():

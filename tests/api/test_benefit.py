@@ -301,6 +301,97 @@ def test_concurrent_changes_cannot_exceed_the_limit_r_ben_3():
     assert mine(tok)["items"][0]["changes_left"] == 0
 
 
+def left(tok):
+    """changes_left of each of the person's qualifications, by id."""
+    return {q["id"]: q["changes_left"] for q in mine(tok)["items"]}
+
+
+def test_change_limit_is_per_qualification_by_default_r_ben_3():
+    """R-BEN-3 (the issue: designated_change_scope qualification, the
+    default): each of a person's qualifications has its own 2 changes a
+    year; using up one's leaves the other's whole."""
+    reg = new_region()
+    a, b, c = reg["hospitals"]
+    p, tok, q1 = granted(reg, disease="D013")
+    _, _, q2 = granted(reg, disease="D001", who=(p, tok))
+    assert sql("SELECT default_value FROM policy_keys"
+               " WHERE key = 'designated_change_scope'") == [["qualification"]]
+    # (A test region copies 三门峡's policies, which say person.)
+    with policy(reg["region"], "designated_change_scope", "qualification"):
+        assert change(tok, q1, b).status_code == 200
+        assert change(tok, q1, a).status_code == 200
+        assert_error(change(tok, q1, c), 422, "change_limit_reached")
+        assert left(tok) == {q1: 0, q2: 2}
+        r = change(tok, q2, b)
+        assert r.status_code == 200 and r.json()["changes_left"] == 1, r.text
+        rules = {x["title"]: x["text"] for x in api(
+            "GET", "/qualifications/letter",
+            headers=bearer(tok)).json()["rules"]}
+        assert "每种病每年" in rules["想换定点医院怎么办"]
+
+
+def test_change_limit_per_person_where_the_region_says_so_r_ben_3():
+    """R-BEN-3, S0 三(二) "每人每个自然年度内变更最多不超过2次": with
+    designated_change_scope person (三门峡's seed value), the 2 changes
+    are the person's across all their qualifications; changes_left of
+    every one follows, and the letter says so."""
+    assert sql("SELECT value FROM policies WHERE region = '411200'"
+               " AND key = 'designated_change_scope'") == [["person"]]
+    reg = new_region()
+    a, b, c = reg["hospitals"]
+    p, tok, q1 = granted(reg, disease="D013")
+    _, _, q2 = granted(reg, disease="D001", who=(p, tok))
+    with policy(reg["region"], "designated_change_scope", "person"):
+        r = change(tok, q1, b)
+        assert r.status_code == 200 and r.json()["changes_left"] == 1
+        assert left(tok) == {q1: 1, q2: 1}
+        r = change(tok, q2, c)
+        assert r.status_code == 200 and r.json()["changes_left"] == 0
+        assert left(tok) == {q1: 0, q2: 0}
+        err = assert_error(change(tok, q1, a), 422, "change_limit_reached")
+        assert "2 次" in err["message"]
+        assert wait_for(lambda: any(
+            m["template"] == "institution_changed" and "还可变更0次"
+            in m["text"] for m in sms_lines(p["phone"])))
+        rules = {x["title"]: x["text"] for x in api(
+            "GET", "/qualifications/letter",
+            headers=bearer(tok)).json()["rules"]}
+        assert "每人每年" in rules["想换定点医院怎么办"]
+        assert "几种病合在一起算" in rules["想换定点医院怎么办"]
+        # Another person of the region has their own two.
+        _, tok3, q3 = granted(reg)
+        assert left(tok3) == {q3: 2}
+    # Per qualification, each has its own count again.
+    with policy(reg["region"], "designated_change_scope", "qualification"):
+        assert left(tok) == {q1: 1, q2: 1}
+
+
+def test_concurrent_changes_per_person_cannot_exceed_the_limit_r_ben_3():
+    """R-BEN-3 per person: 12 changes at once spread over a person's
+    three qualifications, limit 2 a person: exactly 2 are made (the
+    person's row lock orders them across qualifications)."""
+    reg = new_region()
+    a, b, c = reg["hospitals"]
+    p, tok, q1 = granted(reg, disease="D013")
+    _, _, q2 = granted(reg, disease="D001", who=(p, tok))
+    _, _, q3 = granted(reg, disease="D002", who=(p, tok))
+    jobs = [(q, h) for q in (q1, q2, q3) for h in (b, c)] * 2
+    with policy(reg["region"], "designated_change_scope", "person"):
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda j: change(tok, *j), jobs))
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [200, 200] + [422] * 10, [r.text for r in answers]
+        for r in answers:
+            if r.status_code == 422:
+                assert r.json()["error"]["code"] in (
+                    "change_limit_reached", "institution_unchanged")
+        assert sql("SELECT count(*) FROM hospital_changes h"
+                   " JOIN qualifications q ON q.id = h.qualification_id"
+                   " JOIN persons s ON s.id = q.person_id"
+                   " WHERE s.id_number = '%s'", p["id_number"]) == [["2"]]
+        assert set(left(tok).values()) == {0}
+
+
 def test_retried_change_is_not_counted_twice_r_ben_3():
     reg = new_region()
     a, b, c = reg["hospitals"]
@@ -345,6 +436,23 @@ def test_voluntary_exit_r_ben_5():
     assert_error(terminate(tok, qid), 409, "qualification_not_active")
     assert api("GET", "/qualifications/letter",
                headers=bearer(tok)).json()["qualifications"] == []
+
+
+def test_voluntary_exit_before_the_benefit_begins_r_ben_5():
+    """R-BEN-5 with R-BEN-1: a benefit that starts later (a quota disease
+    from the 1st of next month) left before then ends on its first day,
+    never before it: it never begins."""
+    reg = new_region()
+    p, tok, qid = granted(reg)
+    sql("UPDATE qualifications SET valid_from = cn_today() + 5,"
+        " valid_to = cn_today() + 400 WHERE id = %s", qid)
+    start = sql("SELECT valid_from FROM qualifications WHERE id = %s",
+                qid)[0][0]
+    r = terminate(tok, qid)
+    assert r.status_code == 200, r.text
+    q = r.json()
+    assert q["status"] == "terminated" and q["ended_on"] == start
+    assert q["ended_on"] > today()
 
 
 def test_psychiatric_exit_needs_the_guardian_r_ben_5():

@@ -133,6 +133,26 @@ def test_card_of_someone_else_is_404():
                      headers=bearer(q["token"])), 400, "field_invalid", "id")
 
 
+def qr_text(svg):
+    """What a barcode reader (zbarimg, after rsvg-convert) reads in svg."""
+    with tempfile.TemporaryDirectory() as d:
+        open(os.path.join(d, "qr.svg"), "w").write(svg)
+        subprocess.run(["rsvg-convert", "-w", "900", "-b", "white", "-o",
+                        os.path.join(d, "qr.png"), os.path.join(d, "qr.svg")],
+                       check=True, timeout=HANG)
+        out = subprocess.run(["zbarimg", "--raw", "-q",
+                              os.path.join(d, "qr.png")],
+                             capture_output=True, text=True, timeout=HANG)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def shortened(name):
+    """A name as a card carries it: at most 24 characters, the first 23
+    and "…" when longer (mt_card_shorten)."""
+    return name if len(name) <= 24 else name[:23] + "…"
+
+
 def test_qr_svg_carries_the_token():
     """R-BEN-2: the QR code (libqrencode, SVG) read back by a barcode
     reader (zbarimg, after rsvg-convert) is exactly the card's token."""
@@ -146,16 +166,72 @@ def test_qr_svg_carries_the_token():
     svg = r.text
     assert svg.count("<path") == 1 and 'shape-rendering="crispEdges"' in svg
     assert 'viewBox="0 0 ' in svg and "width=" not in svg.split("<rect")[0]
+    assert qr_text(svg) == token
+
+
+def test_a_card_of_every_disease_verifies():
+    """R-BEN-2: a card of every disease of the reference data (D001..D045,
+    D006 重性精神疾病 a 52-character name among them) verifies genuine and
+    valid; a long name travels shortened at a character boundary (never
+    cut inside one, which made such cards malformed), the full one is the
+    record's (current)."""
+    reg = new_region()
+    p = new_person(region=reg["region"], name="王小明")
+    rows = sql("INSERT INTO qualifications (person_id, disease, region,"
+               " designated_institution, valid_from, valid_to)"
+               " SELECT p.id, d.code, '%s', '%s', cn_today(), cn_today() + 364"
+               " FROM persons p, diseases d WHERE p.id_number = '%s'"
+               " AND d.code ~ '^D[0-9]{3}$' RETURNING id, disease",
+               reg["region"], reg["hospitals"][0], p["id_number"])
+    assert len(rows) >= 45
+    tok = insured_login(p)["token"]
+    for qid, code in rows:
+        c = card({"id": int(qid), "token": tok})
+        name = c["disease"]["name"]
+        v = verify(c["token"])
+        assert v["genuine"] is True and v["valid"] is True, (code, v)
+        assert v["card"]["disease"] == {"code": code,
+                                        "name": shortened(name)}, code
+        assert v["current"]["disease"] == {"code": code, "name": name}
+    long = [r[1] for r in rows if r[1] == "D006"]
+    assert long, "D006 is in the reference data"
+
+
+def test_a_card_of_a_long_named_hospital_verifies_and_scans():
+    """R-BEN-2: a hospital with a 128-character name (the longest the
+    catalog allows, a four-byte character among them) and D006: the card
+    verifies genuine and valid online and offline, carries both names
+    shortened, the online check gives them whole, and its QR code still
+    reads back (zbarimg) as the token."""
+    q = qualification()
+    hosp = q["region"]["hospitals"][0]
+    name = ("青海省西宁市城东区东关大街社区卫生服务中心𠀀" * 6)[:127] + "院"
+    assert len(name) == 128
+    sql("UPDATE institutions SET name = '%s' WHERE code = '%s'", name, hosp)
+    sql("UPDATE qualifications SET disease = 'D006' WHERE id = %d", q["id"])
+    c = card(q)
+    assert c["designated_institution"]["name"] == name
+    payload = json.loads(unb64(c["token"].split(".")[2]))
+    assert payload["hn"] == shortened(name) and payload["hn"].endswith("…")
+    assert payload["dn"] == shortened(c["disease"]["name"])
+    v = verify(c["token"])
+    assert v["genuine"] is True and v["valid"] is True, v
+    assert v["card"]["designated_institution"]["name"] == shortened(name)
+    assert v["current"]["designated_institution"]["name"] == name
+    assert v["current"]["disease"]["name"] == c["disease"]["name"]
     with tempfile.TemporaryDirectory() as d:
-        open(os.path.join(d, "qr.svg"), "w").write(svg)
-        subprocess.run(["rsvg-convert", "-w", "900", "-b", "white", "-o",
-                        os.path.join(d, "qr.png"), os.path.join(d, "qr.svg")],
-                       check=True, timeout=HANG)
-        out = subprocess.run(["zbarimg", "--raw", "-q",
-                              os.path.join(d, "qr.png")],
-                             capture_output=True, text=True, timeout=HANG)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == token
+        keys = os.path.join(d, "keys.json")
+        with open(keys, "w") as f:
+            f.write(api("GET", "/cards/keys").text)
+        off = subprocess.run([CTL, "card", "verify", c["token"], "--keys",
+                              keys], capture_output=True, text=True,
+                             timeout=HANG)
+    assert off.returncode == 0 and "genuine: yes" in off.stdout, off.stdout
+    assert shortened(name) in off.stdout
+    r = api("GET", "/qualifications/%d/card/qr.svg" % q["id"],
+            headers=bearer(q["token"]))
+    assert r.status_code == 200, r.text
+    assert qr_text(r.text) == card(q)["token"]
 
 
 def test_broken_tokens_are_invalid_never_5xx():
@@ -310,6 +386,30 @@ def test_offline_verification_with_the_keys_file_alone():
             stack("pg-start")
     assert wait_for(lambda: api("GET", "/health").status_code == 200)
     assert verify(c["token"])["valid"] is True
+
+
+def test_offline_verify_refuses_a_mistyped_keys_file():
+    """R-BEN-2 offline: a keys file whose members are of the wrong JSON
+    type (a null algorithm crashed `mtcertctl card verify` with SIGSEGV)
+    is refused: exit 2 and a message, never a crash."""
+    q = qualification()
+    token = card(q)["token"]
+    good = api("GET", "/cards/keys").json()["keys"][0]
+    files = [dict(good, algorithm=None), dict(good, algorithm=1),
+             dict(good, key_id=None), dict(good, public_key=[]),
+             dict(good, created_at={}), dict(good, current="true"),
+             {"key_id": "a", "algorithm": None, "public_key": None,
+              "created_at": None, "current": None}]
+    with tempfile.TemporaryDirectory() as d:
+        keys = os.path.join(d, "keys.json")
+        for k in files + ["x", None]:
+            with open(keys, "w") as f:
+                json.dump({"keys": [k]}, f)
+            r = subprocess.run([CTL, "card", "verify", token, "--keys", keys],
+                               capture_output=True, text=True, timeout=HANG)
+            assert r.returncode == 2, (k, r.returncode, r.stderr)
+            assert "malformed keys file" in r.stderr, (k, r.stderr)
+            assert "genuine" not in r.stdout
 
 
 def test_rotation_keeps_old_cards_verifying():

@@ -1,8 +1,9 @@
 """The renewal job (R-BEN-4, S0 三(一), issue 10 item 6): a qualification
 reaching its end renews for another period when the person has
 settlements in at least renewal_min_settlement_months (6) distinct months
-of the renewal_lookback_months (12) months ending with the month of its
-last day, else it expires; an SMS renewal_notice_days (30) before the end
+of the renewal_lookback_months (12) complete calendar months before the
+month of its last day (the end month's file cannot be in yet when the job
+decides, the day after), else it expires; an SMS renewal_notice_days (30) before the end
 says which.  The job is sql/fn/60_renewal.sql's run_renewals, run by the
 dispatcher every few seconds and by `mtcertctl renewals run`.
 
@@ -104,7 +105,7 @@ def test_six_settlement_months_renew_and_running_again_changes_nothing():
     second run changes nothing."""
     p = new_person()
     end = today() - datetime.timedelta(days=1)
-    settle(p, [add_months(end, -k) for k in range(6)])
+    settle(p, [add_months(end, -k) for k in range(1, 7)])
     q = qualify(p, end)
     run_job()
     s = state(q)
@@ -123,7 +124,7 @@ def test_five_settlement_months_expire_the_day_after_the_end():
     day after the last day, with the exit SMS (R-BEN-5's one way out)."""
     p = new_person()
     end = today() - datetime.timedelta(days=1)
-    settle(p, [add_months(end, -k) for k in range(5)])
+    settle(p, [add_months(end, -k) for k in range(1, 6)])
     q = qualify(p, end)
     run_job()
     s = state(q)
@@ -136,30 +137,36 @@ def test_five_settlement_months_expire_the_day_after_the_end():
     assert state(q) == s
 
 
-def test_lookback_is_the_12_months_ending_with_the_end_month():
+def test_lookback_is_the_12_closed_months_before_the_end_month():
     """R-BEN-4 boundaries: for a period ending on the last day of month M,
-    the months counted are M-11 .. M.  A settlement in M counts; one in
-    M-12 (exactly 12 months before) does not; a zero amount does not."""
+    the months counted are M-12 .. M-1, every one closed (and its file
+    imported) when the job decides on the 1st of M+1.  A settlement in
+    M-12 counts; one in M-13 does not, nor one in M itself (whose file
+    comes after the decision), nor a zero amount.  Six months that
+    include M-1, the last closed one, renew."""
     end = month_end(add_months(today(), -1))            # last day of M
     inside = [add_months(end, -k) for k in range(1, 6)]  # M-1 .. M-5
-    with_end_month = new_person()
-    settle(with_end_month, inside + [add_months(end, 0)])
-    with_m12 = new_person()
-    settle(with_m12, inside + [add_months(end, -12)])
-    with_m11 = new_person()
-    settle(with_m11, inside + [add_months(end, -11)])
-    with_zero = new_person()
-    settle(with_zero, inside)
-    settle(with_zero, [add_months(end, 0)], amount="0")
-    qs = {n: qualify(p, end) for n, p in (("end", with_end_month),
-                                          ("m12", with_m12),
-                                          ("m11", with_m11),
-                                          ("zero", with_zero))}
+    people = {n: new_person() for n in ("m12", "m13", "end", "zero", "six")}
+    settle(people["m12"], inside + [add_months(end, -12)])
+    settle(people["m13"], inside + [add_months(end, -13)])
+    settle(people["end"], inside + [add_months(end, 0)])
+    settle(people["zero"], inside)
+    settle(people["zero"], [add_months(end, -6)], amount="0")
+    settle(people["six"], inside + [add_months(end, -6)])
+    qs = {n: qualify(p, end) for n, p in people.items()}
     run_job()
-    assert state(qs["end"])["status"] == "active"
-    assert state(qs["m11"])["status"] == "active"
-    assert state(qs["m12"])["status"] == "expired"
-    assert state(qs["zero"])["status"] == "expired"
+    got = {n: state(q)["status"] for n, q in qs.items()}
+    assert got == {"m12": "active", "m13": "expired", "end": "expired",
+                   "zero": "expired", "six": "active"}, got
+    # The notice counts the same months: M-12 .. M-1 of its end.
+    p = new_person()
+    soon = today() + datetime.timedelta(days=10)
+    settle(p, [add_months(soon, -k) for k in range(1, 6)] +
+           [add_months(soon, -12), add_months(soon, -13)])
+    qualify(p, soon)
+    run_job()
+    sms = wait_texts(p, "renewal_notice", 1)[0]
+    assert "到期当月之前的12个月内您已有6个月正常结算" in sms, sms
 
 
 def test_notice_before_the_end_says_which_and_is_sent_once():
@@ -213,15 +220,15 @@ def test_catch_up_after_downtime_renews_period_by_period():
     second_end = next_end(first_end)
     third_end = next_end(second_end)
     p = new_person()
-    settle(p, [add_months(first_end, -k) for k in range(6)] +
-           [add_months(second_end, -k) for k in range(6)] +
-           [add_months(third_end, -k) for k in range(3)])
+    settle(p, [add_months(first_end, -k) for k in range(1, 7)] +
+           [add_months(second_end, -k) for k in range(1, 7)] +
+           [add_months(third_end, -k) for k in range(1, 4)])
     q = qualify(p, first_end)
     always = new_person()
     end = first_end
     months = []
     while end < today():
-        months += [add_months(end, -k) for k in range(6)]
+        months += [add_months(end, -k) for k in range(1, 7)]
         end = next_end(end)
     settle(always, sorted(set(months)))
     qa = qualify(always, first_end)
@@ -244,7 +251,7 @@ def test_two_jobs_at_once_never_renew_twice():
     qs = []
     for _ in range(8):
         p = new_person()
-        settle(p, [add_months(end, -k) for k in range(6)])
+        settle(p, [add_months(end, -k) for k in range(1, 7)])
         qs.append(qualify(p, end))
     procs = [subprocess.Popen([CTL, "--config", os.path.join(VAR, "mtcert.conf"),
                                "renewals", "run"],
@@ -263,7 +270,7 @@ def test_the_dispatcher_runs_the_job_by_itself():
     qualification and expires another on its own (bounded by HANG)."""
     end = today() - datetime.timedelta(days=1)
     good, bad = new_person(), new_person()
-    settle(good, [add_months(end, -k) for k in range(6)])
+    settle(good, [add_months(end, -k) for k in range(1, 7)])
     qg, qb = qualify(good, end), qualify(bad, end)
     assert wait_for(lambda: state(qg)["renewed_count"] == 1
                     and state(qb)["status"] == "expired", step=0.5)

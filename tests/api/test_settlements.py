@@ -188,6 +188,36 @@ def test_mtcertctl_imports_through_the_same_code(tmp_path):
     assert stored(p) == [["D013", "2026-01", "350"]]
 
 
+def test_a_nul_byte_is_a_line_error_in_the_api_and_in_mtcertctl(tmp_path):
+    """R-BEN-4: a file with a NUL byte is not cut at it.  The API and
+    `mtcertctl settlements import` (which read it with strlen before)
+    both refuse the line that holds it, name the line, import nothing --
+    neither the lines before it nor those after; a NUL at a field's end
+    (where a C string would just stop) included."""
+    p = new_person()
+    good = (p["id_number"], "D013", "2026-01", "3.5")
+    after = (p["id_number"], "D013", "2026-03", "4")
+    for nul in (",D013\0,2026-02,1", ",D013,2026-02\0,1", ",\0"):
+        body = csv(good, (p["id_number"] + nul,), after)
+        err = assert_error(post(body), 422, "settlements_invalid")
+        assert err["details"]["errors"] == [
+            {"line": 3, "field": "line", "message": "本行含有 NUL 字节，不是文本"}
+        ], err
+        f = tmp_path / "nul.csv"
+        f.write_bytes(body.encode())
+        bad = ctl("settlements", "import", str(f), "--region", "411200",
+                  check=False)
+        assert bad.returncode == 2, (bad.stdout, bad.stderr)
+        assert "settlements_invalid" in bad.stderr
+        assert "line 3: line: 本行含有 NUL 字节" in bad.stderr
+        assert stored(p) == []
+    # Without the NUL the same file imports all three lines.
+    f.write_bytes(csv(good, (p["id_number"], "D013", "2026-02", "1"),
+                      after).encode())
+    out = ctl("settlements", "import", str(f), "--region", "411200")
+    assert json.loads(out.stdout)["inserted"] == 3
+
+
 def test_fifty_thousand_rows_in_one_file():
     """R-BEN-4 at scale: 50,000 rows (1,000 persons x 50 months) in one
     request, then the same file again (all unchanged).  The times are

@@ -2,9 +2,12 @@
  * fuzz_card.c -- libFuzzer harness for the e-card token parser and the
  * keys file parser (shared/mt_card.c), the parts that see a stranger's
  * bytes: GET /cards/verify's token, `mtcertctl card verify`'s keys file.
- * Each input is tried three ways: as a whole token; as the payload of a
+ * Each input is tried four ways: as a whole token; as the payload of a
  * token signed with the harness's own key, so the payload's JSON parser
- * (reached only past a good signature) is fuzzed too; and as a keys file.
+ * (reached only past a good signature) is fuzzed too; as a keys file;
+ * and as a name on a card: shortened (mt_card_shorten) it stays within
+ * its bytes, and when it was UTF-8 it stays UTF-8 and the card signs and
+ * verifies.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 
 #include "mt_card.h"
 #include "mt_util.h"
+#include "mt_valid.h"
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -57,6 +61,38 @@ signed_payload(const uint8_t *data, size_t size)
 	return tok;
 }
 
+/* s as the names of a card: see the comment at the top. */
+static void
+as_name(const char *s)
+{
+	struct mt_card c, back;
+	const char *why;
+	char *tok;
+
+	memset(&c, 0, sizeof(c));
+	c.qualification = 1;
+	mt_card_shorten(s, c.disease_name);
+	if (strlen(c.disease_name) >= MT_CARD_NAME_MAX)
+		abort();
+	if (!mt_valid_utf8(s, strlen(s)) || s[0] == '\0')
+		return;
+	if (!mt_valid_utf8(c.disease_name, strlen(c.disease_name)) ||
+	    mt_utf8_chars(c.disease_name) > MT_CARD_NAME_CHARS)
+		abort();
+	mt_card_shorten(s, c.institution_name);
+	mt_card_shorten(s, c.name);
+	strcpy(c.id_number, "6301**********5814");
+	strcpy(c.disease, "D006");
+	strcpy(c.institution, "H63010200018");
+	strcpy(c.valid_from, "2026-11-30");
+	strcpy(c.valid_to, "2028-11-28");
+	strcpy(c.issued_on, "2026-11-30");
+	if ((tok = mt_card_sign(&key, &c, &why)) == NULL ||
+	    mt_card_verify(&keys, tok, &back) != MT_CARD_OK)
+		abort();        /* every UTF-8 name makes a card */
+	free(tok);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -76,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(tok);
 	if (mt_card_keys_parse(s, &parsed, NULL, 0) == 0)
 		mt_card_keys_free(&parsed);
+	as_name(s);
 	free(s);
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "mt_card.h"
 #include "mt_util.h"
+#include "mt_valid.h"
 #include "unit.h"
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -131,7 +132,8 @@ test_tokens(void)
 	struct mt_card_key k = key_of(1), other = key_of(2);
 	struct mt_card_keys keys = { &k, 1 }, others = { &other, 1 };
 	struct mt_card c = sample(), out;
-	char *tok = mt_card_sign(&k, &c), *t;
+	const char *why;
+	char *tok = mt_card_sign(&k, &c, &why), *t;
 	size_t n, i;
 	struct { const char *name; char *token; enum mt_card_reason want; }
 	    bad[16];
@@ -198,7 +200,7 @@ test_tokens(void)
 	 * (every text at its longest) is refused at signing. */
 	memset(c.institution_name, 'x', sizeof(c.institution_name) - 1);
 	c.institution_name[sizeof(c.institution_name) - 1] = '\0';
-	t = mt_card_sign(&k, &c);
+	t = mt_card_sign(&k, &c, &why);
 	CHECK(t != NULL && mt_card_verify(&keys, t, &out) == MT_CARD_OK,
 	    "longest field");
 	free(t);
@@ -206,10 +208,108 @@ test_tokens(void)
 	strcpy(c.disease_name, c.institution_name);
 	strcpy(c.id_number, c.institution_name);
 	strcpy(c.institution, c.institution_name);
-	t = mt_card_sign(&k, &c);
-	CHECK(t == NULL, "over-long card refused");
+	t = mt_card_sign(&k, &c, &why);
+	CHECK(t == NULL && strstr(why, "TOKEN_MAX") != NULL,
+	    "over-long card refused: %s", why);
 	free(t);
 	free(tok);
+}
+
+/* The longest disease name of the reference data (D006, 52 characters,
+ * 156 bytes: cut at 127 bytes it once made every such card malformed). */
+#define D006 "重性精神疾病（包括精神分裂症、双相障碍、妄想性障碍、" \
+	"分裂情感性障碍、癫痫性精神病、重度以上精神发育迟滞）"
+
+static void
+test_shorten(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{ "", "" },
+		{ "李**", "李**" },
+		{ "冠状动脉粥样硬化性心脏病", "冠状动脉粥样硬化性心脏病" },
+		/* 24 characters: whole */
+		{ "一二三四五六七八九十一二三四五六七八九十一二三四",
+		  "一二三四五六七八九十一二三四五六七八九十一二三四" },
+		/* 25: 23 and the ellipsis */
+		{ "一二三四五六七八九十一二三四五六七八九十一二三四五",
+		  "一二三四五六七八九十一二三四五六七八九十一二三…" },
+		{ D006, "重性精神疾病（包括精神分裂症、双相障碍、妄想性…" },
+		/* four-byte characters (CJK extension B) */
+		{ "𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇𠀈𠀉𠀊𠀋𠀌𠀍𠀎𠀏𠀐𠀑𠀒𠀓𠀔𠀕𠀖𠀗𠀘𠀙",
+		  "𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇𠀈𠀉𠀊𠀋𠀌𠀍𠀎𠀏𠀐𠀑𠀒𠀓𠀔𠀕𠀖…" },
+		{ "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvw…" },
+		{ "第一人民医院abcdefghijklmnopqrstuvwxyz",
+		  "第一人民医院abcdefghijklmnopq…" },
+	};
+	char out[MT_CARD_TEXT_MAX], junk[400];
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(t); i++) {
+		memset(out, 'Z', sizeof(out));
+		mt_card_shorten(t[i].in, out);
+		CHECK(strcmp(out, t[i].want) == 0 &&
+		    mt_valid_utf8(out, strlen(out)) &&
+		    mt_utf8_chars(out) <= MT_CARD_NAME_CHARS,
+		    "shorten %zu: %s", i, out);
+	}
+	/* Not UTF-8 (a lead byte and a run of continuation bytes): stays
+	 * inside its bytes; the signer refuses what comes out. */
+	memset(junk, 0x80, sizeof(junk) - 1);
+	junk[0] = (char)0xe4;
+	junk[sizeof(junk) - 1] = '\0';
+	mt_card_shorten(junk, out);
+	CHECK(strlen(out) < MT_CARD_NAME_MAX, "junk bounded: %zu",
+	    strlen(out));
+}
+
+/* Every name at its longest, shortened, signs and verifies; a field the
+ * verifier would refuse is refused at signing, never emitted. */
+static void
+test_sign_only_verifiable(void)
+{
+	struct mt_card_key k = key_of(6);
+	struct mt_card_keys keys = { &k, 1 };
+	struct mt_card c = sample(), out;
+	char name[600];
+	const char *why;
+	char *t;
+	int i;
+
+	mt_card_shorten(D006, c.disease_name);
+	for (name[0] = '\0', i = 0; i < 128; i++)
+		strcat(name, i % 7 == 6 ? "𠀀" : "院");
+	mt_card_shorten(name, c.institution_name);
+	mt_card_shorten("阿**********************************", c.name);
+	t = mt_card_sign(&k, &c, &why);
+	CHECK(t != NULL && mt_card_verify(&keys, t, &out) == MT_CARD_OK &&
+	    strcmp(out.disease_name, c.disease_name) == 0 &&
+	    strcmp(out.institution_name, c.institution_name) == 0,
+	    "longest names sign and verify (%s)", why);
+	CHECK(t != NULL && strlen(t) < 700, "still small for a QR: %zu",
+	    t != NULL ? strlen(t) : 0);
+	free(t);
+	/* The old bug: the D006 name cut at 127 bytes, mid-character. */
+	memcpy(c.disease_name, D006, sizeof(c.disease_name) - 1);
+	c.disease_name[sizeof(c.disease_name) - 1] = '\0';
+	t = mt_card_sign(&k, &c, &why);
+	CHECK(t == NULL && strstr(why, "UTF-8") != NULL, "cut UTF-8: %s",
+	    why);
+	free(t);
+	c = sample();
+	c.institution_name[0] = '\0';
+	t = mt_card_sign(&k, &c, &why);
+	CHECK(t == NULL, "empty name refused: %s", why);
+	free(t);
+	c = sample();
+	strcpy(c.valid_to, "2026-13-01");
+	t = mt_card_sign(&k, &c, &why);
+	CHECK(t == NULL, "bad date refused: %s", why);
+	free(t);
+	k.has_sk = 0;
+	c = sample();
+	CHECK(mt_card_sign(&k, &c, &why) == NULL, "no secret: %s", why);
 }
 
 static void
@@ -241,14 +341,43 @@ test_keys_files(void)
 		"\"Ed25519\",\"public_key\":\"AAAA\",\"created_at\":\"x\","
 		"\"current\":true}]}",
 	};
+	/* A member of another JSON type than its own, in an otherwise
+	 * good key (a null algorithm once crashed `mtcertctl card
+	 * verify`). */
+	static const struct {
+		const char *member, *value;
+	} mistyped[] = {
+		{ "algorithm", "null" }, { "algorithm", "1" },
+		{ "algorithm", "[]" }, { "algorithm", "{}" },
+		{ "key_id", "null" }, { "key_id", "7" },
+		{ "public_key", "null" }, { "public_key", "{}" },
+		{ "created_at", "null" }, { "created_at", "false" },
+		{ "current", "null" }, { "current", "\"true\"" },
+		{ "current", "1" },
+	};
 	struct mt_card_key k[2] = { key_of(3), key_of(4) };
 	struct mt_card_keys keys = { k, 2 }, back;
-	json_object *j;
+	json_object *j, *one;
+	const char *text;
 	size_t i;
 
 	for (i = 0; i < MT_ARRAY_LEN(bad); i++)
 		CHECK(mt_card_keys_parse(bad[i], &back, NULL, 0) == -1 &&
 		    back.n == 0, "bad keys file %zu", i);
+	for (i = 0; i < MT_ARRAY_LEN(mistyped); i++) {
+		j = mt_card_keys_json(&(struct mt_card_keys){ &k[1], 1 });
+		one = json_object_array_get_idx(json_object_object_get(j,
+		    "keys"), 0);
+		json_object_object_add(one, mistyped[i].member,
+		    json_tokener_parse(mistyped[i].value));
+		text = json_object_to_json_string(j);
+		CHECK(mt_card_keys_parse(text, &back, NULL, 0) == -1 &&
+		    back.n == 0, "%s %s refused", mistyped[i].member,
+		    mistyped[i].value);
+		json_object_put(j);
+	}
+	CHECK(mt_card_keys_parse("{\"keys\":[\"x\",1,null]}", &back, NULL,
+	    0) == -1, "keys not objects");
 	/* Two current keys are one too many. */
 	j = mt_card_keys_json(&keys);
 	CHECK(mt_card_keys_parse(json_object_to_json_string(j), &back,
@@ -275,6 +404,7 @@ test_make_rotate_reload(void)
 	struct mt_card_ring ring = {0};
 	struct mt_card c = sample(), out;
 	struct stat st;
+	const char *why;
 	char *old;
 
 	if (mkdtemp(dir) == NULL)
@@ -289,7 +419,7 @@ test_make_rotate_reload(void)
 	CHECK(mt_card_ring_fresh(&ring, sub, 1) == 0 &&
 	    strcmp(mt_card_keys_find(&ring.keys, NULL)->kid, kid1) == 0,
 	    "loaded with secret");
-	old = mt_card_sign(mt_card_keys_find(&ring.keys, NULL), &c);
+	old = mt_card_sign(mt_card_keys_find(&ring.keys, NULL), &c, &why);
 	CHECK(mt_card_keys_new(sub, kid2, NULL, 0) == 0 &&
 	    strcmp(kid1, kid2) != 0, "rotated");
 	CHECK(mt_card_ring_fresh(&ring, sub, 1) == 0 &&
@@ -315,6 +445,8 @@ main(void)
 		return 1;
 	test_tokens();
 	test_signed_payloads();
+	test_shorten();
+	test_sign_only_verifiable();
 	test_reasons();
 	test_keys_files();
 	test_make_rotate_reload();

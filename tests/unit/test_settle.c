@@ -200,6 +200,33 @@ test_lines(void)
 	}
 }
 
+/* A NUL byte anywhere refuses the line ("line"), even at a field's end
+ * where a C string would just stop (D013\0 read as D013). */
+static void
+test_nul(void)
+{
+	static const char *const cuts[] = { ",D013", ",D013,2026-01",
+	    ",D013,2026-01,1", "" };
+	struct mt_settle_row row;
+	const char *field, *msg;
+	char buf[128];
+	size_t i;
+	int n, rc;
+
+	for (i = 0; i < MT_ARRAY_LEN(cuts); i++) {
+		n = snprintf(buf, sizeof(buf), "11010519491231002X%s", cuts[i]);
+		buf[n] = '\0';		/* the NUL inside the line */
+		n += snprintf(buf + n + 1, sizeof(buf) - (size_t)n - 1,
+		    ",2026-01,1") + 1;
+		field = msg = NULL;
+		rc = mt_settle_line(MT_SETTLE_CSV, buf, (size_t)n, &row,
+		    &field, &msg);
+		CHECK(rc < 0 && field != NULL && strcmp(field, "line") == 0,
+		    "NUL line %s blamed on %s", unit_esc(buf, (size_t)n),
+		    unit_str(field));
+	}
+}
+
 int
 main(void)
 {
@@ -207,5 +234,6 @@ main(void)
 	test_headers();
 	test_amounts();
 	test_lines();
+	test_nul();
 	return unit_done();
 }

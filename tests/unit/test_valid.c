@@ -376,6 +376,43 @@ static const char *const name_bad[] = {
 	NULL
 };
 
+/* mt_valid_line: a name's rules without its 32-character cap (an
+ * agency's name or address; the field table caps the length). */
+static const char *const line_good[] = {
+	"三门峡市医疗保障事务中心",
+	"河南省三门峡市湖滨区崤山路 12 号政务服务中心二楼 A 区 3 号窗口"
+	    "（工作日 8:30-12:00, 14:30-17:30）",
+	"0398-2822345",
+	NULL
+};
+
+static const char *const line_bad[] = {
+	"",
+	"崤山路\n12 号",		/* one line only */
+	"崤山路\t12 号",
+	"\x7f",
+	"\xc2\x85",
+	"\xff",
+	NULL
+};
+
+static const char *const qstatus_good[] = {
+	"active", "terminated", "expired", "revoked", NULL
+};
+
+static const char *const qstatus_bad[] = {
+	"", "Active", "ended", "active ", "voluntary", NULL
+};
+
+static const char *const reason_good[] = {
+	"cured", "violation", "death", "expired", "audit_failed", "other",
+	NULL
+};
+
+static const char *const reason_bad[] = {
+	"", "voluntary", "revoked", "Death", "audit-failed", NULL
+};
+
 static const struct vtable {
 	const char		 *name;
 	int			(*fn)(const char *);
@@ -396,6 +433,11 @@ static const struct vtable {
 	{ "mt_valid_bool", mt_valid_bool, bool_good, bool_bad },
 	{ "mt_valid_uint", mt_valid_uint, uint_good, uint_bad },
 	{ "mt_valid_name", mt_valid_name, name_good, name_bad },
+	{ "mt_valid_line", mt_valid_line, line_good, line_bad },
+	{ "mt_valid_qualification_status", mt_valid_qualification_status,
+	  qstatus_good, qstatus_bad },
+	{ "mt_valid_end_reason", mt_valid_end_reason, reason_good,
+	  reason_bad },
 };
 
 /*
