@@ -160,6 +160,8 @@ test('R-BEN-2: the letter lists every held disease with hospital, validity and Q
 
 test('R-BEN-3: the change page shows the changes left before submitting, changes twice and refuses the third', async () => {
   const { reg, person, page } = await insuredWithBenefits();
+  sql(`INSERT INTO policies (region, key, value) VALUES ('${reg.region}', 'designated_change_scope', 'person')
+       ON CONFLICT (region, key) DO UPDATE SET value = EXCLUDED.value`);
   const q = newQualification(person, reg.hospitals[0], 'D013');
   await page.goto(URL + '/#/benefits');
   await page.locator(`#benefits li[data-q="${q}"]`).getByRole('link', { name: '变更定点医院' }).click();
@@ -183,20 +185,31 @@ test('R-BEN-3: the change page shows the changes left before submitting, changes
   assert.equal(sql(`SELECT designated_institution FROM qualifications WHERE id = ${q}`)[0][0], reg.hospitals[2]);
   assert.equal(sql(`SELECT count(*) FROM hospital_changes WHERE qualification_id = ${q}`)[0][0], '2');
 
+  // The region counts per person (S0 三(二) 每人每个自然年度, its
+  // designated_change_scope): the person's other disease has none left.
+  const other = newQualification(person, reg.hospitals[0], 'D011');
+  await page.goto(URL + `/#/benefits/${other}/change`);
+  await left.filter({ hasText: '本年度变更定点医院的次数已经用完' }).waitFor();
+  assert.equal(await page.locator('#change-submit').count(), 0);
+  await done(page);
+
   // A change made elsewhere meanwhile (another tab) uses the last one:
   // the server's 422 change_limit_reached is shown in plain words.
-  const q2 = newQualification(person, reg.hospitals[0], 'D011');
-  await page.goto(URL + `/#/benefits/${q2}/change`);
-  await left.filter({ hasText: '本年度还可变更 2 次' }).waitFor();
+  const s2 = await insuredWithBenefits();
+  const q2 = newQualification(s2.person, reg.hospitals[0], 'D011');
+  const p2 = s2.page;
+  await p2.goto(URL + `/#/benefits/${q2}/change`);
+  const left2 = p2.locator('#changes-left');
+  await left2.filter({ hasText: '本年度还可变更 2 次' }).waitFor();
   for (const h of [reg.hospitals[1], reg.hospitals[2]]) {
-    assert.equal((await apiInPage(page, 'POST', `/qualifications/${q2}/designated-institution`, { institution: h })).status, 200);
+    assert.equal((await apiInPage(p2, 'POST', `/qualifications/${q2}/designated-institution`, { institution: h })).status, 200);
   }
-  await page.getByLabel('新的定点医院').selectOption({ label: reg.names[1] });
-  await page.click('#change-submit');
-  await page.locator('.form-error').filter({ hasText: '每个自然年度最多变更定点医院 2 次，本年度已达上限' }).waitFor();
-  await shot(page, 'b6-change-refused');
+  await p2.getByLabel('新的定点医院').selectOption({ label: reg.names[1] });
+  await p2.click('#change-submit');
+  await p2.locator('.form-error').filter({ hasText: '每个自然年度最多变更定点医院 2 次，本年度已达上限' }).waitFor();
+  await shot(p2, 'b6-change-refused');
   assert.equal(sql(`SELECT count(*) FROM hospital_changes WHERE qualification_id = ${q2}`)[0][0], '2');
-  await done(page);
+  await done(p2);
 });
 
 test('R-BEN-5: exit says what it means, needs the promise, and a guardian for a psychiatric disease; the card then verifies as ended', async () => {
