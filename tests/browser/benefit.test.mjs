@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newAgencyUser, staffSession, insuredSession,
-  URL, done, newQualification, setRegionContact, pdfText, idNumber,
+  URL, done, newQualification, setRegionContact, pdfText, idNumber, ctl,
 } from './helpers.mjs';
 
 let browser;
@@ -60,6 +60,21 @@ async function phoneOf(page) {
   await phone.context().addCookies(await page.context().cookies());
   return phone;
 }
+
+// The same page on a 360 px phone: nothing wider than the screen, and
+// the axe and size checks (shot).
+async function phoneCheck(page, route, ready, name) {
+  const phone = await phoneOf(page);
+  await phone.goto(URL + route);
+  await phone.locator(ready).first().waitFor();
+  const [sw, cw] = await phone.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(sw <= cw, `${name}: scrollWidth ${sw} > ${cw}`);
+  await shot(phone, name);
+  await done(phone);
+}
+
+// The first day of next month (a quota disease's benefit begins then).
+const NEXT_MONTH = `(date_trunc('month', cn_today()) + interval '1 month')::date`;
 
 async function footer(page) {
   return (await page.locator('#foot').textContent()).replace(/\s+/g, ' ');
@@ -175,6 +190,17 @@ test('R-BEN-3: the change page shows the changes left before submitting, changes
   await page.click('#change-submit');
   await page.locator('#status').filter({ hasText: '定点医院已变更为 ' + reg.names[1] }).waitFor();
   await left.filter({ hasText: '本年度还可变更 1 次' }).waitFor();
+  // Focus stays on the page: its heading, redrawn.
+  assert.deepEqual(await page.evaluate(() => [document.activeElement.tagName, document.activeElement.textContent]),
+    ['H1', '变更定点医院']);
+  // The old QR codes are void, the printed letter's too: said, with the
+  // way to print a new one.
+  const doneText = await page.locator('#change-done').textContent();
+  assert.match(doneText, /已打印的告知书上的二维码已经作废/);
+  assert.match(doneText, /定点医院已变更，这是旧的凭证/);
+  assert.equal(await page.locator('#change-letter').getAttribute('href'), '#/benefits/letter');
+  assert.equal(await page.locator('#change-letter').textContent(), '打印告知书');
+  await phoneCheck(page, `/#/benefits/${q}/change`, '#change-submit', 'b5-change-360');
   assert.equal(await page.locator('#current-hospital').textContent(), reg.names[1]);
   await page.getByLabel('新的定点医院').selectOption({ label: reg.names[2] });
   await page.click('#change-submit');
@@ -224,6 +250,7 @@ test('R-BEN-5: exit says what it means, needs the promise, and a guardian for a 
   assert.match(await explain.textContent(), /要重新申请认定/);
   assert.equal(await page.locator('#guardian').isVisible(), false, 'no guardian for a non-psychiatric disease');
   await shot(page, 'b7-exit');
+  await phoneCheck(page, `/#/benefits/${q}/exit`, '#exit-submit', 'b7-exit-360');
   const posts = [];
   page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
   await page.click('#exit-submit');
@@ -269,14 +296,34 @@ test('R-BEN-2: hospital staff verify a genuine card as valid and a tampered one 
   assert.equal(await page.locator('#token').textContent(), token);
   await done(page);
 
+  // Another hospital (青海省人民医院): genuine and active, but the benefit
+  // settles only at the card's designated hospital -- said plainly.
+  const other = await newPage(browser);
+  await staffSession(other, { login: 'hospital-qhph', password: 'mtcert-hospital-2026' });
+  await other.goto(URL + '/#/verify');
+  await other.getByLabel('凭证编码').fill(token);
+  await other.keyboard.press('Enter');
+  await other.locator('#verdict').filter({ hasText: '不是本院' }).waitFor();
+  assert.equal(await other.locator('#verdict-reason').textContent(),
+    '凭证有效，但定点医院是 ' + reg.names[0] + '，不是本院，不能在本院按门诊慢特病待遇结算。');
+  assert.ok(!(await other.locator('#verdict').textContent()).includes('可以按门诊慢特病待遇结算'));
+  await shot(other, 'b9-verify-other-hospital');
+  await done(other);
+
+  // The card's own hospital: valid, and it may settle.
+  const staff = { login: 'hospital-' + reg.region, password: 'hospital-pass-1' };
+  ctl('user', 'add', '--role', 'hospital', '--login', staff.login, '--password', staff.password,
+    '--institution', reg.hospitals[0]);
   const hp = await newPage(browser);
-  await staffSession(hp, { login: 'hospital-qhph', password: 'mtcert-hospital-2026' });
+  await staffSession(hp, staff);
   await hp.goto(URL + '/');
   await hp.getByRole('link', { name: '核验凭证' }).click();
   await hp.getByLabel('凭证编码').fill(token);
   await hp.keyboard.press('Enter');   // a scanner types the code and Enter
   const verdict = hp.locator('#verdict');
   await verdict.filter({ hasText: '凭证有效' }).waitFor();
+  assert.match(await verdict.textContent(), /可以按门诊慢特病待遇结算/);
+  assert.ok(!(await verdict.textContent()).includes('不是本院'));
   const res = await hp.locator('#verify-result').textContent();
   assert.match(res, new RegExp('参保人' + person.name[0] + '\\*+（\\d{4}\\*+\\d{3}[\\dX]）'));   // masked
   assert.ok(!res.includes(person.id_number) && !res.includes(person.name));
@@ -298,6 +345,7 @@ test('R-BEN-2: hospital staff verify a genuine card as valid and a tampered one 
   await hp.getByLabel('凭证编码').fill('这不是凭证');
   await hp.click('#verify-submit');
   await verdict.filter({ hasText: '凭证无效' }).waitFor();
+  await phoneCheck(hp, '/#/verify', '#verify-submit', 'b10-verify-360');
   await done(hp);
 });
 
@@ -357,4 +405,116 @@ test('the agency lists the region\'s qualifications, filters them, terminates on
   await ip.locator('#benefits li').waitFor();
   for (const x of CONTACT) assert.ok((await footer(ip)).includes(x));
   for (const p of [page, ip]) await done(p);
+});
+
+test('R-BEN-2: a letter of 6 diseases with a 128-character hospital name still prints on one A4 page, every disease in it', async () => {
+  const { reg, person, page } = await insuredWithBenefits();
+  // A long name, as some hospitals' full names (with their branch) are.
+  const long = ('测试市第一人民医院集团总院东院区心血管内科与内分泌代谢病联合门诊'.repeat(4)).slice(0, 128);
+  const code = 'H' + reg.region + '0009';
+  sql(`INSERT INTO institutions (code, name, region, level, ownership, certifying, source)
+       VALUES ('${code}', '${long}', '${reg.region}', 3, 'public', true, 'test')`);
+  const codes = ['D001', 'D002', 'D003', 'D004', 'D005', 'D007'];
+  codes.forEach((d) => newQualification(person, code, d));
+  const names = Object.fromEntries(sql(`SELECT code, name FROM diseases WHERE code IN (${codes.map((c) => `'${c}'`).join(',')})`));
+  await page.goto(URL + '/#/benefits/letter');
+  await page.locator('#letter-rules li').first().waitFor();
+  assert.equal(await page.locator('.letter-table tbody tr').count(), 6);
+  await page.waitForFunction(() => [...document.querySelectorAll('.letter-qr')].every((i) => i.complete && i.naturalWidth > 0));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'letter-')), 'letter6.pdf');
+  await page.pdf({ path: file, format: 'A4' });
+  const { text, pages } = pdfText(file);
+  const flat = text.replace(/\s+/g, '');
+  assert.equal(pages, 1, 'one A4 page');
+  for (const c of codes) assert.ok(flat.includes(names[c].replace(/\s+/g, '')), names[c]);
+  assert.equal(flat.split(long).length - 1, 6, 'the long name in every row');
+  for (const x of ['办理须知', '告知日期', ...CONTACT.map((y) => y.replace(/\s+/g, ''))]) assert.ok(flat.includes(x), x);
+  // Legible: no printed text under 9 pt.
+  await page.emulateMedia({ media: 'print' });
+  const small = await page.evaluate(() => [...document.querySelectorAll('#letter *')]
+    .filter((e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+    .map((e) => parseFloat(getComputedStyle(e).fontSize)).filter((px) => px < 12));   // 9 pt = 12 px
+  assert.deepEqual(small, [], 'nothing under 9 pt');
+  await page.emulateMedia({ media: 'screen' });
+  await done(page);
+});
+
+test('a benefit not yet begun says from when it applies, on the list, the card and the exit page', async () => {
+  const { reg, person, page } = await insuredWithBenefits();
+  const q = newQualification(person, reg.hospitals[0], 'D013');
+  sql(`UPDATE qualifications SET valid_from = ${NEXT_MONTH} WHERE id = ${q}`);
+  const from = sql(`SELECT to_char(valid_from, 'FMYYYY年FMMM月FMDD日') FROM qualifications WHERE id = ${q}`)[0][0];
+  await page.goto(URL + '/#/benefits');
+  const li = page.locator(`#benefits li[data-q="${q}"]`);
+  await li.waitFor();
+  const t = await li.textContent();
+  assert.ok(t.includes('尚未开始，自 ' + from + ' 起享受'), t);
+  assert.ok(!t.includes('享受中') && !t.includes('还有'), t);
+  await shot(page, 'b13-not-begun');
+  await page.goto(URL + `/#/benefits/${q}/card`);
+  await page.locator('#ecard').waitFor();
+  const c = await page.locator('#ecard').textContent();
+  assert.ok(c.includes('尚未开始，自 ' + from + ' 起享受，自这一天起可以使用本凭证就医'), c);
+  assert.ok(!c.includes('享受中'), c);
+  await page.goto(URL + `/#/benefits/${q}/exit`);
+  const explain = await page.locator('#exit-explain').textContent();
+  assert.ok(explain.includes('原定自 ' + from + ' 起享受；退出后，待遇将不再开始'), explain);
+  assert.ok(!explain.includes('从今天起不再享受'), explain);
+  await done(page);
+});
+
+test('R-BEN-5: the agency terminates a benefit not yet begun from its first day; 加载更多 keeps the last search; each 终止待遇 names whose', async () => {
+  const reg = newRegion();
+  const agency = newAgencyUser(reg.region);
+  const a = newPerson(reg.region, '孙桂芳');
+  const b = newPerson(reg.region, '李文华');
+  // 52 active benefits: a page of 50 and 2 more.
+  for (const p of [a, b]) {
+    sql(`INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to)
+      SELECT p.id, d.code, p.region, '${reg.hospitals[0]}', cn_today() - 30, cn_today() + 334
+      FROM persons p, (SELECT code FROM diseases ORDER BY code LIMIT 26) d WHERE p.id_number = '${p.id_number}'`);
+  }
+  const q = sql(`SELECT q.id FROM qualifications q JOIN persons p ON p.id = q.person_id
+    WHERE p.id_number = '${a.id_number}' AND q.disease = 'D013'`)[0][0];
+  sql(`UPDATE qualifications SET valid_from = ${NEXT_MONTH} WHERE id = ${q}`);
+  const from = sql(`SELECT valid_from FROM qualifications WHERE id = ${q}`)[0][0];
+  const page = await newPage(browser);
+  await staffSession(page, agency);
+  await page.goto(URL + '/#/agency/qualifications');
+  await page.locator('#q-count').filter({ hasText: '已显示 50 条，还有更多' }).waitFor();
+  // The selects changed without 查询: 加载更多 goes on with the last search.
+  await page.getByLabel('状态').selectOption('terminated');
+  await page.click('#quals-more');
+  await page.locator('#q-count').filter({ hasText: '已显示 52 条' }).waitFor();
+  assert.equal(await page.locator('#quals li').count(), 52);
+  assert.equal(await page.locator('#quals-more').isVisible(), false);
+
+  // Each button names the person and the disease.
+  const li = page.locator(`#quals li[data-q="${q}"]`);
+  const open = li.locator('[data-action=terminate]');
+  assert.equal(await open.getAttribute('aria-label'), '终止待遇：孙桂芳的“冠状动脉粥样硬化性心脏病”');
+  const labels = await page.locator('[data-action=terminate]').evaluateAll((bs) => bs.map((x) => x.getAttribute('aria-label')));
+  assert.equal(new Set(labels).size, 52, 'no two alike');
+  await open.click();
+  // Not begun: the date is its first day, and may be nothing else.
+  const on = li.getByLabel('终止日期');
+  assert.equal(await on.inputValue(), from);
+  assert.equal(await on.getAttribute('min'), from);
+  assert.equal(await on.getAttribute('max'), from);
+  await li.getByLabel('终止原因').selectOption('death');
+  await li.getByLabel('情况说明').fill('家属报告参保人已去世');
+  await li.locator('[data-action=terminate-confirm]').click();
+  await li.filter({ hasText: '已终止' }).waitFor();
+  assert.deepEqual(sql(`SELECT status, end_reason, ended_on FROM qualifications WHERE id = ${q}`)[0],
+    ['terminated', 'death', from]);
+  // A benefit begun: today, not before it began.
+  const other = page.locator('#quals li').filter({ hasNot: page.locator('.badge-q-terminated') }).first();
+  await other.locator('[data-action=terminate]').click();
+  const today = sql(`SELECT cn_today()`)[0][0];
+  assert.equal(await other.getByLabel('终止日期').inputValue(), today);
+  assert.equal(await other.getByLabel('终止日期').getAttribute('max'), today);
+  assert.equal(await other.getByLabel('终止日期').getAttribute('min'), sql(`SELECT cn_today() - 30`)[0][0]);
+  await shot(page, 'b14-agency-terminate-many');
+  await phoneCheck(page, '/#/agency/qualifications', '#quals li', 'b14-agency-360');
+  await done(page);
 });

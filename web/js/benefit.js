@@ -42,6 +42,18 @@ function validity(q) { return fmtDate(q.valid_from) + ' 至 ' + fmtDate(q.valid_
 
 function holder(x) { return x.name + '（' + x.id_number + '）'; }
 
+// An active benefit whose first day is still to come (a quota disease
+// starts the 1st of next month, S0 三(一)).
+function notBegun(q) { return q.status === 'active' && q.valid_from > cnToday(); }
+
+function notBegunText(q) { return '尚未开始，自 ' + fmtDate(q.valid_from) + ' 起享受'; }
+
+// The status badge; an active benefit not yet begun says so.
+function badge(q) {
+  if (!notBegun(q)) return qualBadge(q.status);
+  return h('span', { class: 'badge badge-q-pending', text: '尚未开始' });
+}
+
 // Rows of a definition list; a null value leaves its row out.
 function rows(list) {
   return h('dl', { class: 'summary' }, list.filter((r) => r && r[1] !== null && r[1] !== undefined && r[1] !== '')
@@ -55,7 +67,8 @@ function facts(q, withHolder) {
     withHolder ? ['参保人', holder(q.holder)] : null,
     ['定点医疗机构', q.designated_institution.name],
     ['待遇有效期', validity(q)],
-    ended ? null : ['剩余天数', '还有 ' + q.days_left + ' 天'],
+    ended || notBegun(q) ? null : ['剩余天数', '还有 ' + q.days_left + ' 天'],
+    notBegun(q) ? ['待遇开始', notBegunText(q)] : null,
     q.renewed_count ? ['接续', '已自动接续 ' + q.renewed_count + ' 次'] : null,
     ended ? ['终止日期', fmtDate(q.ended_on)] : null,
     ended ? ['终止原因', q.end_reason_text] : null,
@@ -97,7 +110,7 @@ export async function myBenefits(m, main) {
   }
   main.append(h('p', { class: 'hint', text: '请在定点医疗机构就医，出示电子凭证或告知书享受门诊慢特病待遇。待遇到期前会以短信告知是否自动接续。' }),
     h('ul', { class: 'app-list', id: 'benefits' }, items.map((q) => h('li', { class: 'card', 'data-q': q.id },
-      h('div', { class: 'app-head' }, h('h2', { class: 'app-disease', id: 'q-' + q.id, text: q.disease.name }), qualBadge(q.status)),
+      h('div', { class: 'app-head' }, h('h2', { class: 'app-disease', id: 'q-' + q.id, text: q.disease.name }), badge(q)),
       facts(q, false),
       q.status === 'active' ? h('div', { class: 'actions' },
         [['card', '电子凭证', 'btn btn-primary'], ['change', '变更定点医院', 'btn btn-secondary'], ['exit', '退出待遇', 'btn btn-secondary']]
@@ -117,7 +130,8 @@ export async function card(id, main) {
         ['病种', c.disease.name],
         ['定点医疗机构', c.designated_institution.name],
         ['待遇有效期', validity(c)],
-        ['状态', qualBadge(c.status)],
+        ['状态', badge(c)],
+        notBegun(c) ? ['待遇开始', notBegunText(c) + '，自这一天起可以使用本凭证就医'] : null,
       ]),
       h('figure', { class: 'qr' },
         h('img', { src: c.qr_svg, alt: '电子凭证二维码（' + c.disease.name + '）', id: 'qr', width: 320, height: 320 }),
@@ -134,14 +148,17 @@ export async function card(id, main) {
 // The notification letter (门诊慢特病待遇告知书, S1 附件, S0 附件, R-BEN-2):
 // every disease the person holds now, with its hospital, validity and QR,
 // the region's rules and its agency.  Printed on one A4 page (the print
-// stylesheet in portal.css drops everything but .letter).
+// stylesheet in portal.css drops everything but .letter; denser above 3
+// diseases, so that 6 with long hospital names still fit one page).
 export async function letter(m, main) {
   const L = await api('GET', '/qualifications/letter');
   const r = L.region;
   clear(main).append(h('div', { class: 'actions no-print' },
     L.qualifications.length ? button('打印告知书', () => window.print(), 'btn btn-primary', { id: 'print' }) : null,
     h('a', { class: 'btn btn-secondary', href: '#/benefits', text: '返回我的待遇' })));
-  const doc = h('article', { class: 'letter', id: 'letter' },
+  // Above 3 diseases the print is denser (smaller QR, tighter rows) so
+  // up to 6 fit one A4 page; more flow on with the table's head repeated.
+  const doc = h('article', { class: 'letter' + (L.qualifications.length > 3 ? ' letter-many' : ''), id: 'letter' },
     h('h1', { text: '门诊慢特病待遇告知书' }),
     h('p', { class: 'letter-to' }, '参保人 ', h('strong', { text: L.person.name }),
       '（证件号码 ', h('span', { class: 'mono', text: L.person.id_number }), '）：'));
@@ -164,12 +181,13 @@ export async function letter(m, main) {
   h('h2', { text: '办理须知' }),
   h('ol', { class: 'letter-rules', id: 'letter-rules' }, L.rules.map((x) => h('li', {},
     h('strong', { text: x.title + '：' }), x.text))),
+  h('div', { class: 'letter-end' },
   h('h2', { text: '经办机构' }),
   r.agency_name
     ? h('p', { class: 'letter-agency' }, r.agency_name + '（' + r.name + '）',
       r.hotline ? ' · 服务热线 ' + r.hotline : '', r.agency_address ? ' · 地址 ' + r.agency_address : '')
     : h('p', { class: 'letter-agency', text: '如有疑问，请向' + r.name + '医疗保障经办机构咨询。' }),
-  h('p', { class: 'letter-date', text: '告知日期：' + fmtDate(L.issued_on) }));
+  h('p', { class: 'letter-date', text: '告知日期：' + fmtDate(L.issued_on) })));
 }
 
 // ---------------------------------------------------------- 变更定点医院
@@ -190,8 +208,15 @@ export async function changeHospital(id, main) {
   drawChange(main, q, hospitals);
 }
 
-function drawChange(main, q, hospitals) {
-  clear(main).append(h('h1', { text: '变更定点医院' }),
+// The page, after a change (changed) with what became of the old QR
+// codes: a card or a printed letter verifies as superseded.
+function drawChange(main, q, hospitals, changed) {
+  clear(main).append(h('h1', { text: '变更定点医院', tabindex: '-1' }),
+    changed ? h('section', { class: 'card success', id: 'change-done' },
+      h('p', { text: '定点医院已变更为 ' + q.designated_institution.name + '。' }),
+      h('p', { text: '原来的电子凭证和已打印的告知书上的二维码已经作废，医院核验时会显示“定点医院已变更，这是旧的凭证”。' +
+        '电子凭证已自动更新；如需纸质告知书，请重新打印。' }),
+      h('p', {}, h('a', { href: '#/benefits/letter', id: 'change-letter', text: '打印告知书' }))) : null,
     rows([['病种', q.disease.name], ['当前定点医院', h('strong', { id: 'current-hospital', text: q.designated_institution.name })]]));
   if (q.changes_left <= 0) {
     main.append(h('p', { class: 'card warn', id: 'changes-left', text: '本年度变更定点医院的次数已经用完，明年 1 月 1 日起可以再变更。' +
@@ -211,7 +236,7 @@ function drawChange(main, q, hospitals) {
   const form = h('form', { class: 'form card', novalidate: true },
     formError(),
     field('新的定点医院', sel, 'institution', '只列出本统筹区可以诊治该病种的定点医疗机构'),
-    h('p', { class: 'hint', text: '变更后，从今天起到新的医院就医，原来的电子凭证作废，请出示新的电子凭证。变更会以短信通知您。' }),
+    h('p', { class: 'hint', text: '变更后，从今天起到新的医院就医，原来的电子凭证和已打印的告知书上的二维码作废，请出示新的电子凭证或重新打印告知书。变更会以短信通知您。' }),
     h('div', { class: 'actions' }, submit, h('a', { class: 'btn btn-secondary', href: '#/benefits', text: '不变更，返回' })));
   main.append(h('p', { class: 'card info', id: 'changes-left' }, '本年度还可变更 ',
     h('strong', { text: String(q.changes_left) }), ' 次'), form);
@@ -222,7 +247,7 @@ function drawChange(main, q, hospitals) {
       if (!sel.value) { showError(form, { field: 'institution', message: '请选择新的定点医院' }); return; }
       try {
         const nq = await api('POST', '/qualifications/' + q.id + '/designated-institution', { institution: sel.value });
-        drawChange(main, nq, nq.changes_left > 0 ? await otherHospitals(nq) : []);
+        drawChange(main, nq, nq.changes_left > 0 ? await otherHospitals(nq) : [], true);
         announce('定点医院已变更为 ' + nq.designated_institution.name + '。本年度还可变更 ' + nq.changes_left + ' 次。');
         main.querySelector('h1').focus();
       } catch (e) {
@@ -265,7 +290,9 @@ export async function exitBenefit(id, main) {
     h('section', { class: 'card warn', id: 'exit-explain' },
       h('h2', { text: '退出前请您了解' }),
       h('ul', {},
-        h('li', { text: '退出后，从今天起不再享受“' + q.disease.name + '”的门诊慢特病待遇，看这个病的门诊费用不再按慢特病报销。' }),
+        h('li', { text: notBegun(q)
+          ? '“' + q.disease.name + '”的门诊慢特病待遇原定自 ' + fmtDate(q.valid_from) + ' 起享受；退出后，待遇将不再开始，看这个病的门诊费用不按慢特病报销。'
+          : '退出后，从今天起不再享受“' + q.disease.name + '”的门诊慢特病待遇，看这个病的门诊费用不再按慢特病报销。' }),
         h('li', { text: '这个病种的电子凭证随即失效，医院扫码会显示“已终止”。' }),
         h('li', { text: '以后如果还需要这项待遇，要重新申请认定。' }),
         h('li', { text: '只退出这一个病种，您的其他病种待遇不受影响。' }))),
@@ -296,9 +323,16 @@ export async function exitBenefit(id, main) {
 
 // -------------------------------------------------------------- 核验凭证
 
-function verifyResult(r) {
+// The verdict: a valid card settles only at its designated hospital
+// (R-BEN-3), so at another one the staff are told so.
+function verifyResult(r, mine) {
   const out = [];
-  if (r.valid) {
+  const here = r.current && r.current.designated_institution;
+  if (r.valid && mine && here && here.code !== mine) {
+    out.push(h('div', { class: 'card warn verdict', id: 'verdict' },
+      h('h2', { text: '凭证有效，但不是本院的定点' }),
+      h('p', { id: 'verdict-reason', text: '凭证有效，但定点医院是 ' + here.name + '，不是本院，不能在本院按门诊慢特病待遇结算。' })));
+  } else if (r.valid) {
     out.push(h('div', { class: 'card success verdict', id: 'verdict' },
       h('h2', { text: '凭证有效' }),
       h('p', { text: '可以按门诊慢特病待遇结算。' })));
@@ -346,7 +380,7 @@ export function verifyCard(m, main) {
       if (!t) { showError(form, { field: 'token', message: '请扫描二维码或粘贴凭证编码' }); return; }
       try {
         const r = await api('GET', '/cards/verify?token=' + encodeURIComponent(t));
-        result.append(...verifyResult(r));
+        result.append(...verifyResult(r, session.me && session.me.scope && session.me.scope.institution));
         token.select();   // ready for the next scan
       } catch (e) { showError(form, e); }
     });
@@ -367,7 +401,8 @@ function agencyItem(q) {
       facts(x, true));
     if (x.status === 'active') {
       const open = button('终止待遇', () => { open.hidden = true; li.append(terminateForm(x, draw, open)); li.querySelector('select').focus(); },
-        'btn btn-danger btn-small', { 'data-action': 'terminate' });
+        'btn btn-danger btn-small', { 'data-action': 'terminate',
+          'aria-label': '终止待遇：' + x.holder.name + '的“' + x.disease.name + '”' });
       li.append(h('div', { class: 'actions' }, open));
     }
   };
@@ -379,7 +414,11 @@ function terminateForm(q, draw, open) {
   const reason = h('select', {}, h('option', { value: '', text: '请选择终止原因' }),
     AGENCY_REASONS.map(([v, t]) => h('option', { value: v, text: t })));
   const note = h('textarea', { maxlength: 500 });
-  const on = h('input', { type: 'date', value: cnToday() });
+  // The first day without the benefit: not after today, nor before it
+  // began; a benefit not yet begun ends on its first day.
+  const today = cnToday();
+  const latest = q.valid_from > today ? q.valid_from : today;
+  const on = h('input', { type: 'date', value: latest, min: q.valid_from, max: latest });
   const yes = h('button', { type: 'submit', class: 'btn btn-danger', 'data-action': 'terminate-confirm' }, '确认终止');
   const form = h('form', { class: 'form terminate', novalidate: true },
     formError(),
@@ -435,9 +474,13 @@ export async function agencyQualifications(m, main) {
   let cursor = null;
   let loads = 0;
   let shown = 0;
+  // The filters of the last 查询: 加载更多 pages through that search even
+  // when the selects changed since.
+  let last = null;
   async function load(reset) {
     const mine = ++loads;
-    const p = { status: status.value, disease: disease.value, institution: inst.value, limit: 50 };
+    if (reset) last = { status: status.value, disease: disease.value, institution: inst.value, limit: 50 };
+    const p = Object.assign({}, last);
     if (!reset) p.cursor = cursor;
     let r;
     try { r = await api('GET', '/agency/qualifications?' + query(p)); } catch (e) {
