@@ -138,3 +138,8 @@ export function upload(path, form, onProgress) {
 export function fileUrl(materialId) {
   return BASE + '/materials/' + encodeURIComponent(materialId);
 }
+
+// A qualification's card as a QR code (SVG), for an <img>.
+export function qrUrl(qualificationId) {
+  return BASE + '/qualifications/' + encodeURIComponent(qualificationId) + '/card/qr.svg';
+}

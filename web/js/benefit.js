@@ -4,14 +4,12 @@
 // the region's contact (the footer of every page).  Every qualification
 // comes in the one shape of qualification_json (sql/fn/50_benefit.sql).
 
-import { api, allPages } from './api.js';
+import { api, allPages, qrUrl } from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
   fmtDate, qualBadge, QUAL_STATUS, cnToday,
 } from './ui.js';
 import { session, go, renderFooter } from './app.js';
-
-const BASE = '/api/v1';
 
 // The exit reasons the agency may give (R-BEN-5, S3 第十九条); a voluntary
 // exit is the person's own page.
@@ -35,8 +33,6 @@ const VERIFY_REASON = {
 function query(params) {
   return Object.entries(params).filter(([, v]) => v).map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
 }
-
-function qrUrl(id) { return BASE + '/qualifications/' + id + '/card/qr.svg'; }
 
 function validity(q) { return fmtDate(q.valid_from) + ' 至 ' + fmtDate(q.valid_to); }
 
