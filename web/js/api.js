@@ -108,6 +108,14 @@ export async function allPages(path) {
   return out;
 }
 
+// The designated hospitals of a region (every page of GET /institutions);
+// with a disease, only those that may treat it.
+export async function designatedHospitals(region, disease) {
+  const all = await allPages('/institutions?region=' + encodeURIComponent(region) +
+    (disease ? '&disease=' + encodeURIComponent(disease) : '') + '&limit=100');
+  return all.filter((i) => i.designated);
+}
+
 // One file upload (multipart) with progress: onProgress(fraction 0..1).
 // XMLHttpRequest, because fetch reports no upload progress.
 export function upload(path, form, onProgress) {

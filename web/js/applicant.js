@@ -2,7 +2,7 @@
 // (disease, details, materials, review and promise), "我的申请" and one
 // application's progress.
 
-import { api, upload, fileUrl, allPages } from './api.js';
+import { api, upload, fileUrl, designatedHospitals } from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
   fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS, QUAL_STATUS, cnToday,
@@ -36,11 +36,6 @@ async function catalog() {
   return r.items;
 }
 
-// The region's designated hospitals (every page of the list).
-async function designatedHospitals() {
-  const all = await allPages('/institutions?region=' + encodeURIComponent(region()) + '&limit=100');
-  return all.filter((i) => i.designated);
-}
 
 // ---------------------------------------------------------------- wizard
 
@@ -126,7 +121,7 @@ function stepDisease(st, body, show) {
 
 function stepDetails(st, body, show) {
   return (async () => {
-    if (!st.hospitals) st.hospitals = await designatedHospitals();
+    if (!st.hospitals) st.hospitals = await designatedHospitals(region());
     const a = st.app;
     const phone = h('input', { type: 'tel', inputmode: 'numeric', maxlength: 11, autocomplete: 'tel', value: a ? a.phone : '' });
     const mrn = h('input', { type: 'text', maxlength: 64, autocomplete: 'off', value: a ? a.medical_record_no || '' : '' });

@@ -4,7 +4,7 @@
 // the region's contact (the footer of every page).  Every qualification
 // comes in the one shape of qualification_json (sql/fn/50_benefit.sql).
 
-import { api, allPages, qrUrl } from './api.js';
+import { api, allPages, designatedHospitals, qrUrl } from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
   fmtDate, qualBadge, QUAL_STATUS, cnToday,
@@ -191,8 +191,8 @@ export async function letter(m, main) {
 // The designated hospitals of the region that may treat the disease,
 // other than the current one (every page of the list).
 async function otherHospitals(q) {
-  const all = await allPages('/institutions?' + query({ region: q.region, disease: q.disease.code, limit: 100 }));
-  return all.filter((i) => i.designated && i.code !== q.designated_institution.code);
+  return (await designatedHospitals(q.region, q.disease.code))
+    .filter((i) => i.code !== q.designated_institution.code);
 }
 
 // R-BEN-3: at most the region's limit a calendar year; how many are left
@@ -440,15 +440,11 @@ function terminateForm(q, draw, open) {
   return form;
 }
 
-async function regionHospitals(region) {
-  return (await allPages('/institutions?' + query({ region, limit: 100 }))).filter((i) => i.designated);
-}
-
 export async function agencyQualifications(m, main) {
   const region = session.me.scope && session.me.scope.region;
   const [diseases, hospitals] = await Promise.all([
     api('GET', '/diseases' + (region ? '?region=' + encodeURIComponent(region) : '')).then((r) => r.items),
-    region ? regionHospitals(region) : Promise.resolve([])]);
+    region ? designatedHospitals(region) : Promise.resolve([])]);
   const status = h('select', {}, h('option', { value: '', text: '全部' }),
     Object.entries(QUAL_STATUS).map(([v, t]) => h('option', { value: v, text: t })));
   status.value = 'active';
