@@ -465,7 +465,6 @@ export async function agencyQualifications(m, main) {
 
   let cursor = null;
   let loads = 0;
-  let shown = 0;
   // The filters of the last 查询: 加载更多 pages through that search even
   // when the selects changed since.
   let last = null;
@@ -480,9 +479,9 @@ export async function agencyQualifications(m, main) {
       return;
     }
     if (mine !== loads) return;
-    if (reset) { clear(list); shown = 0; }
+    if (reset) clear(list);
     r.items.forEach((q) => list.append(agencyItem(q)));
-    shown += r.items.length;
+    const shown = list.children.length;
     cursor = r.next_cursor;
     more.hidden = !cursor;
     count.textContent = shown ? '已显示 ' + shown + ' 条' + (cursor ? '，还有更多' : '') : '没有符合条件的待遇资格';
