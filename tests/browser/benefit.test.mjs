@@ -518,3 +518,30 @@ test('R-BEN-5: the agency terminates a benefit not yet begun from its first day;
   await phoneCheck(page, '/#/agency/qualifications', '#quals li', 'b14-agency-360');
   await done(page);
 });
+
+test('the agency 待遇资格 list says so when a search fails, keeps what it showed, and a retry works', async () => {
+  const reg = newRegion();
+  const agency = newAgencyUser(reg.region);
+  const q = newQualification(newPerson(reg.region, '周建国'), reg.hospitals[0], 'D013');
+  const page = await newPage(browser);
+  await staffSession(page, agency);
+  await page.goto(URL + '/#/agency/qualifications');
+  await page.locator('#q-count').filter({ hasText: '已显示 1 条' }).waitFor();
+  // The agency module down for the next search (its pool gone: nginx's
+  // 503 without a body).
+  const search = (u) => u.pathname === '/api/v1/agency/qualifications';
+  await page.route(search, (route) => route.fulfill({ status: 503, body: '' }));
+  await page.getByLabel('状态').selectOption('terminated');
+  await page.click('#q-search');
+  await page.locator('#status.status-error').filter({ hasText: '服务暂时不可用，请稍后再试' }).waitFor();
+  // What was shown stays, with its count.
+  assert.equal(await page.locator('#quals li').count(), 1);
+  assert.equal(await page.locator(`#quals li[data-q="${q}"]`).count(), 1);
+  assert.equal(await page.locator('#q-count').textContent(), '已显示 1 条');
+  // Back: the same 查询 answers.
+  await page.unroute(search);
+  await page.click('#q-search');
+  await page.locator('#q-count').filter({ hasText: '没有符合条件的待遇资格' }).waitFor();
+  assert.equal(await page.locator('#quals li').count(), 0);
+  await done(page);
+});
