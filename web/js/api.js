@@ -94,17 +94,23 @@ export async function api(method, path, body, opts = {}) {
   return parse(text);
 }
 
-// Every item of a list the API pages with a cursor ({items, next_cursor}),
-// page after page.
-export async function allPages(path) {
-  const out = [];
+// The items of a list the API pages with a cursor ({items, next_cursor}),
+// a page at a time, fetched as the caller goes on (a search that finds
+// what it looks for on the first page stops there).
+export async function* pages(path) {
+  const sep = path.includes('?') ? '&' : '?';
   let cursor = null;
   do {
-    const sep = path.includes('?') ? '&' : '?';
     const r = await api('GET', path + (cursor ? sep + 'cursor=' + encodeURIComponent(cursor) : ''));
-    out.push(...r.items);
+    yield r.items;
     cursor = r.next_cursor;
   } while (cursor);
+}
+
+// Every item of such a list, page after page.
+export async function allPages(path) {
+  const out = [];
+  for await (const items of pages(path)) out.push(...items);
   return out;
 }
 

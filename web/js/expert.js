@@ -3,7 +3,7 @@
 // and an accepted task's materials with the decision form.  The applicant
 // is shown blind (sex, age band, region), as the API gives it.
 
-import { api, fileUrl, serverNow } from './api.js';
+import { api, fileUrl, serverNow, pages } from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button, fmtTime, fmtDate, idleFor,
 } from './ui.js';
@@ -161,16 +161,12 @@ function taskCard(t, countdowns, reload) {
 }
 
 async function findTask(aid) {
-  // Each list pages with a cursor (newest first): follow it to the end.
+  // Each list pages with a cursor (newest first): page on until found.
   for (const state of ['accepted', 'decided', 'pushed']) {
-    let cursor = null;
-    do {
-      const r = await api('GET', '/expert/tasks?state=' + state +
-        (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
-      const t = r.items.find((x) => String(x.id) === String(aid));
+    for await (const items of pages('/expert/tasks?state=' + state)) {
+      const t = items.find((x) => String(x.id) === String(aid));
       if (t) return t;
-      cursor = r.next_cursor;
-    } while (cursor);
+    }
   }
   return null;
 }
