@@ -188,6 +188,17 @@ def test_mtcertctl_imports_through_the_same_code(tmp_path):
     assert stored(p) == [["D013", "2026-01", "350"]]
 
 
+def test_mtcertctl_names_a_file_it_cannot_read(tmp_path):
+    """R-BEN-4: `mtcertctl settlements import` of a missing file exits 2
+    naming the path as given, before any database work."""
+    missing = tmp_path / "none" / "s.csv"
+    bad = ctl("settlements", "import", str(missing), "--region", "411200",
+              check=False)
+    assert bad.returncode == 2, (bad.stdout, bad.stderr)
+    assert "cannot read %s:" % missing in bad.stderr
+    assert bad.stdout == ""
+
+
 def test_a_nul_byte_is_a_line_error_in_the_api_and_in_mtcertctl(tmp_path):
     """R-BEN-4: a file with a NUL byte is not cut at it.  The API and
     `mtcertctl settlements import` (which read it with strlen before)
