@@ -147,11 +147,25 @@ die_bad(const char *fmt, ...)
 	exit(EXIT_BAD);
 }
 
+/* Say what failed on connection c with libpq's why, when it has one
+ * (an mt_db call that failed has logged the SQLSTATE and may have
+ * rolled back or dropped c since); exit 1. */
+static void
+die_conn(PGconn *c, const char *what)
+{
+	const char *why = c != NULL ? PQerrorMessage(c) : "";
+
+	if (*why != '\0')
+		fprintf(stderr, "mtcertctl: %s: %s", what, why);
+	else
+		fprintf(stderr, "mtcertctl: %s\n", what);
+	exit(1);
+}
+
 static void
 die_db(const char *what)
 {
-	fprintf(stderr, "mtcertctl: %s: %s", what, PQerrorMessage(conn));
-	exit(1);
+	die_conn(conn, what);
 }
 
 static void
@@ -757,7 +771,7 @@ cmd_policy(int argc, char **argv)
 		e = mt_refusal_text(why, msg, sizeof(msg));
 		die_bad("%s: %s", e != NULL ? e->code : "?", msg);
 	default:
-		die_db("policy set failed");
+		die_conn(db.conn, "policy set failed");
 	}
 	mt_db_close(&db);
 	printf("%s %s=%s\n", argv[3], argv[4], argv[5]);
@@ -974,7 +988,7 @@ cmd_settlements(int argc, char **argv)
 		free(body);
 		exit(EXIT_BAD);
 	default:
-		die_db("settlements import failed");
+		die_conn(db.conn, "settlements import failed");
 	}
 	mt_db_close(&db);
 	free(body);
@@ -996,7 +1010,7 @@ cmd_renewals(int argc, char **argv)
 		die_bad("usage: renewals run");
 	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
 	if (mt_settle_renewals(&db, &r, NULL) < 0)
-		die_db("renewals run failed");
+		die_conn(db.conn, "renewals run failed");
 	mt_db_close(&db);
 	printf("{\"renewed\": %lld, \"expired\": %lld, \"noticed\": %lld}\n",
 	    r.renewed, r.expired, r.noticed);
