@@ -147,11 +147,25 @@ die_bad(const char *fmt, ...)
 	exit(EXIT_BAD);
 }
 
+/* Say what failed on connection c with libpq's why, when it has one
+ * (an mt_db call that failed has logged the SQLSTATE and may have
+ * rolled back or dropped c since); exit 1. */
+static void
+die_conn(PGconn *c, const char *what)
+{
+	const char *why = c != NULL ? PQerrorMessage(c) : "";
+
+	if (*why != '\0')
+		fprintf(stderr, "mtcertctl: %s: %s", what, why);
+	else
+		fprintf(stderr, "mtcertctl: %s\n", what);
+	exit(1);
+}
+
 static void
 die_db(const char *what)
 {
-	fprintf(stderr, "mtcertctl: %s: %s", what, PQerrorMessage(conn));
-	exit(1);
+	die_conn(conn, what);
 }
 
 static void
@@ -238,14 +252,13 @@ exec0(enum stmt stmt)
 }
 
 /*
- * The content of file name in dir (caller frees; NUL-terminated, and
+ * The content of the file at path (caller frees; NUL-terminated, and
  * its length in bytes into *len when len is not NULL: a NUL inside is
  * content); exits 2 when unreadable.
  */
 static char *
-read_file_len(const char *dir, const char *name, size_t *len)
+read_path(const char *path, size_t *len)
 {
-	char *path = mt_xasprintf("%s/%s", dir, name);
 	struct mt_buf b = {0};
 	char chunk[8192];
 	size_t n;
@@ -256,7 +269,6 @@ read_file_len(const char *dir, const char *name, size_t *len)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		mt_buf_append(&b, chunk, n);
 	fclose(f);
-	free(path);
 	if (b.data == NULL)
 		mt_buf_puts(&b, "");
 	if (len != NULL)
@@ -268,7 +280,11 @@ read_file_len(const char *dir, const char *name, size_t *len)
 static char *
 read_file(const char *dir, const char *name)
 {
-	return read_file_len(dir, name, NULL);
+	char *path = mt_xasprintf("%s/%s", dir, name), *text;
+
+	text = read_path(path, NULL);
+	free(path);
+	return text;
 }
 
 static int
@@ -755,7 +771,7 @@ cmd_policy(int argc, char **argv)
 		e = mt_refusal_text(why, msg, sizeof(msg));
 		die_bad("%s: %s", e != NULL ? e->code : "?", msg);
 	default:
-		die_db("policy set failed");
+		die_conn(db.conn, "policy set failed");
 	}
 	mt_db_close(&db);
 	printf("%s %s=%s\n", argv[3], argv[4], argv[5]);
@@ -941,7 +957,7 @@ cmd_settlements(int argc, char **argv)
 	struct mt_settle_result r;
 	struct mt_db db = {0};
 	json_object *refusal;
-	char *body, *dir, *slash;
+	char *body;
 	size_t len;
 
 	if (argc < 4 || strcmp(argv[2], "import") != 0)
@@ -956,14 +972,9 @@ cmd_settlements(int argc, char **argv)
 		f = MT_SETTLE_NDJSON;
 	else if (v[1] != NULL && strcmp(v[1], "csv") != 0)
 		die_bad("--format must be csv or ndjson");
-	dir = mt_xstrdup(argv[3]);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
 	/* The length read, not strlen: a NUL byte is a line's error, as
 	 * in the API, not the end of the file. */
-	body = read_file_len(slash != NULL ? dir : ".",
-	    slash != NULL ? slash + 1 : dir, &len);
-	free(dir);
+	body = read_path(argv[3], &len);
 	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
 	switch (mt_settle_import(&db, v[0], f, body, len, &r, &refusal)) {
 	case MT_SETTLE_OK:
@@ -977,7 +988,7 @@ cmd_settlements(int argc, char **argv)
 		free(body);
 		exit(EXIT_BAD);
 	default:
-		die_db("settlements import failed");
+		die_conn(db.conn, "settlements import failed");
 	}
 	mt_db_close(&db);
 	free(body);
@@ -999,7 +1010,7 @@ cmd_renewals(int argc, char **argv)
 		die_bad("usage: renewals run");
 	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
 	if (mt_settle_renewals(&db, &r, NULL) < 0)
-		die_db("renewals run failed");
+		die_conn(db.conn, "renewals run failed");
 	mt_db_close(&db);
 	printf("{\"renewed\": %lld, \"expired\": %lld, \"noticed\": %lld}\n",
 	    r.renewed, r.expired, r.noticed);

@@ -535,7 +535,8 @@ run_timers(struct mt_db *db)
 }
 
 /* Refresh the regions whose timer sets we claim from (a new region's
- * timers are claimed within one sweep). */
+ * timers are claimed within one sweep): each sweep, before run_timers
+ * of the same turn. */
 static void
 load_regions(struct mt_db *db)
 {
@@ -576,7 +577,8 @@ rebuild(struct mt_db *db)
 	int i, n, rc = -1;
 	int c_id, c_reg, c_app, c_stage, c_exp, c_dl, c_ttl;
 
-	load_regions(db);
+	/* No load_regions here: the rows name their regions, and
+	 * run_timers comes after timed_steps, which refreshes them. */
 	if ((r = mt_redis_cmd("PING")) == NULL)
 		return -1;
 	freeReplyObject(r);

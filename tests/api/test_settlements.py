@@ -6,9 +6,10 @@ corrected amount updates.  Both go through shared/mt_settle.c."""
 import json
 import os
 import random
+import subprocess
 import time
 
-from conftest import (VAR, api, assert_error, bearer, ctl, id_number,
+from conftest import (CTL, VAR, api, assert_error, bearer, ctl, id_number,
                       insured_login, login, new_person, sql, stack, unique,
                       wait_for)
 
@@ -186,6 +187,42 @@ def test_mtcertctl_imports_through_the_same_code(tmp_path):
     assert "settlements_invalid" in bad.stderr
     assert "line 1: month: 结算月份不能晚于本月" in bad.stderr
     assert stored(p) == [["D013", "2026-01", "350"]]
+
+
+def test_mtcertctl_names_a_file_it_cannot_read(tmp_path):
+    """R-BEN-4: `mtcertctl settlements import` of a missing file exits 2
+    naming the path as given, before any database work."""
+    missing = tmp_path / "none" / "s.csv"
+    bad = ctl("settlements", "import", str(missing), "--region", "411200",
+              check=False)
+    assert bad.returncode == 2, (bad.stdout, bad.stderr)
+    assert "cannot read %s:" % missing in bad.stderr
+    assert bad.stdout == ""
+
+
+def test_mtcertctl_says_why_the_database_refused_an_import(tmp_path):
+    """R-BEN-4: when PostgreSQL refuses the import (here: a config whose
+    connections are read-only) `mtcertctl settlements import` exits 1,
+    its last line the step that failed after the SQLSTATE logged, and
+    imports nothing."""
+    p = new_person()
+    f = tmp_path / "s.csv"
+    f.write_text(csv((p["id_number"], "D013", "2026-01", "3.5")))
+    with open(os.path.join(VAR, "mtcert.conf")) as c:
+        conf = c.read()
+    assert "options='-c " in conf
+    ro = tmp_path / "ro.conf"
+    ro.write_text(conf.replace(
+        "options='-c ", "options='-c default_transaction_read_only=on -c "))
+    bad = subprocess.run([CTL, "--config", str(ro), "settlements", "import",
+                          str(f), "--region", "411200"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1, (bad.stdout, bad.stderr)
+    assert "sqlstate=25006" in bad.stderr      # read_only_sql_transaction
+    assert bad.stderr.endswith("mtcertctl: settlements import failed\n"), \
+        bad.stderr
+    assert bad.stdout == ""
+    assert stored(p) == []
 
 
 def test_a_nul_byte_is_a_line_error_in_the_api_and_in_mtcertctl(tmp_path):
