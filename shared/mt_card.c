@@ -721,7 +721,6 @@ mt_card_verify(const struct mt_card_keys *keys, const char *token,
 		memcpy(out->kid, p.kid, MT_CARD_KID_LEN);
 		return MT_CARD_MALFORMED;
 	}
-	memcpy(out->kid, p.kid, MT_CARD_KID_LEN);
 	return MT_CARD_OK;
 }
 
