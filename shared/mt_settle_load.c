@@ -225,16 +225,13 @@ mt_settle_import(struct mt_db *db, const char *region,
 		return MT_SETTLE_DOWN;
 	if (stage_all(db, f, body, len) < 0)
 		goto out;
+	/* Sets *refusal only when it answers MT_SETTLE_INVALID. */
 	rc = merge(db, region, res, refusal);
 	if (rc == MT_SETTLE_OK && mt_db_commit(db) < 0)
 		rc = MT_SETTLE_DOWN;
 out:
 	if (rc != MT_SETTLE_OK)
 		mt_db_rollback(db);
-	if (rc == MT_SETTLE_DOWN && *refusal != NULL) {
-		json_object_put(*refusal);
-		*refusal = NULL;
-	}
 	return rc;
 }
 
