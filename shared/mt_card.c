@@ -76,19 +76,12 @@ mt_card_kid(const unsigned char pk[32], char kid[MT_CARD_KID_LEN + 1])
 	mt_hex(h, MT_CARD_KID_LEN / 2, kid);
 }
 
-/* 1 when s is a key id: exactly MT_CARD_KID_LEN lower-case hex digits. */
+/* 1 when s[0..n) is a key id: exactly MT_CARD_KID_LEN lower-case hex
+ * digits (s may be a slice of a token: more follows). */
 static int
 kid_ok(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n != MT_CARD_KID_LEN)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	return n == MT_CARD_KID_LEN && strspn(s, "0123456789abcdef") >= n;
 }
 
 /* Decode n base64url characters (no padding) into exactly want bytes:
@@ -728,7 +721,6 @@ mt_card_verify(const struct mt_card_keys *keys, const char *token,
 		memcpy(out->kid, p.kid, MT_CARD_KID_LEN);
 		return MT_CARD_MALFORMED;
 	}
-	memcpy(out->kid, p.kid, MT_CARD_KID_LEN);
 	return MT_CARD_OK;
 }
 

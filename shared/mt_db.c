@@ -199,6 +199,19 @@ mt_db_params(struct mt_db *db, const char *sql, int n,
 }
 
 PGresult *
+mt_db_params_rows(struct mt_db *db, const char *sql, int n,
+    const char *const *params)
+{
+	PGresult *res = mt_db_params(db, sql, n, params);
+
+	if (res == NULL || PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	mt_db_log_error("-", -1, res);
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *
 mt_db_run(struct mt_db *db, const char *sql)
 {
 	if (mt_db_ensure(db) != 0)

@@ -57,6 +57,11 @@ PGresult   *mt_db_exec_host(struct mt_db *db, int stmt, int n,
 /* Run SQL with text parameters, unprepared (rare statements). */
 PGresult   *mt_db_params(struct mt_db *db, const char *sql, int n,
                 const char *const *params);
+/* The same for a statement that gives rows, outside a request: the
+ * result (caller PQclears), or NULL when down or when it failed (a
+ * failure logged, rid "-"). */
+PGresult   *mt_db_params_rows(struct mt_db *db, const char *sql, int n,
+                const char *const *params);
 /* Run literal SQL without parameters; same returns. */
 PGresult   *mt_db_run(struct mt_db *db, const char *sql);
 /* BEGIN / COMMIT / ROLLBACK.  0, or -1 when it failed (a failed COMMIT

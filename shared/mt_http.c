@@ -375,6 +375,16 @@ part_value(const struct mt_req *req, const struct mt_field *f, int *bad)
 	return NULL;
 }
 
+/* 1 when jv is a string without an embedded NUL (which would have it
+ * checked cut short). */
+static int
+whole_string(json_object *jv)
+{
+	return json_object_is_type(jv, json_type_string) &&
+	    (size_t)json_object_get_string_len(jv) ==
+	    strlen(json_object_get_string(jv));
+}
+
 /* 1 when jv is an array of 1 to f->max_len strings that pass f->valid. */
 static int
 array_ok(const struct mt_field *f, json_object *jv)
@@ -389,9 +399,7 @@ array_ok(const struct mt_field *f, json_object *jv)
 		return 0;
 	for (i = 0; i < n; i++) {
 		it = json_object_array_get_idx(jv, i);
-		if (!json_object_is_type(it, json_type_string) ||
-		    (size_t)json_object_get_string_len(it) !=
-		    strlen(json_object_get_string(it)) ||
+		if (!whole_string(it) ||
 		    (f->valid != NULL && !f->valid(json_object_get_string(it))))
 			return 0;
 	}
@@ -420,17 +428,10 @@ body_field_value(const struct mt_req *req, const struct mt_field *f,
 		return mt_xstrdup(json_object_to_json_string_ext(jv,
 		    JSON_C_TO_STRING_PLAIN));
 	}
-	if ((f->type == MT_F_STRING &&
-	    !json_object_is_type(jv, json_type_string)) ||
+	if ((f->type == MT_F_STRING && !whole_string(jv)) ||
 	    (f->type == MT_F_INT && !json_object_is_type(jv, json_type_int)) ||
 	    (f->type == MT_F_BOOL &&
 	    !json_object_is_type(jv, json_type_boolean))) {
-		*bad = 1;
-		return NULL;
-	}
-	/* A string with an embedded NUL would be checked cut short. */
-	if (f->type == MT_F_STRING && (size_t)json_object_get_string_len(jv) !=
-	    strlen(json_object_get_string(jv))) {
 		*bad = 1;
 		return NULL;
 	}

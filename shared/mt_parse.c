@@ -71,17 +71,10 @@ mt_parse_token(const char *t, size_t n)
 int
 mt_parse_idem_key(const char *k)
 {
-	size_t i, n = strlen(k);
+	size_t n = strlen(k);
 
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((k[i] >= '0' && k[i] <= '9') ||
-		    (k[i] >= 'a' && k[i] <= 'z') ||
-		    (k[i] >= 'A' && k[i] <= 'Z') || k[i] == '-' ||
-		    k[i] == '_'))
-			return 0;
-	return 1;
+	return n > 0 && n <= 64 && strspn(k, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == n;
 }
 
 int

@@ -90,16 +90,10 @@ mt_policy_ints(struct mt_db *db, const char *region,
 	mt_buf_puts(&arr, "}");
 	p[0] = region != NULL && *region != '\0' ? region : NULL;
 	p[1] = arr.data;
-	res = mt_db_params(db, sql_ints, 2, p);
-	if (res == NULL)
-		goto out;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		mt_db_log_error("-", -1, res);
-		goto out;
+	if ((res = mt_db_params_rows(db, sql_ints, 2, p)) != NULL) {
+		rc = fill_ints(res, keys, out, n);
+		PQclear(res);
 	}
-	rc = fill_ints(res, keys, out, n);
-out:
-	PQclear(res);
 	mt_buf_free(&arr);
 	return rc;
 }
@@ -121,17 +115,13 @@ mt_policy_set(struct mt_db *db, const char *region, const char *key,
 {
 	const char *p[4] = { region, key, value, by };
 	enum mt_policy_set rc = MT_POLICY_SET_DOWN;
-	PGresult *res = mt_db_params(db, sql_set, 4, p);
+	PGresult *res = mt_db_params_rows(db, sql_set, 4, p);
 	json_object *o;
 
 	if (why != NULL)
 		*why = NULL;
 	if (res == NULL)
 		goto out;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		mt_db_log_error("-", -1, res);
-		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		rc = MT_POLICY_SET_NO_REGION;
 		goto out;

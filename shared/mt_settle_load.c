@@ -98,7 +98,7 @@ batch_flush(struct mt_db *db, struct batch *b)
 	    &b->months, &b->cents };
 	const char *p[6];
 	PGresult *res;
-	int i, rc = -1;
+	int i, rc;
 
 	if (b->n == 0)
 		return 0;
@@ -107,11 +107,8 @@ batch_flush(struct mt_db *db, struct batch *b)
 		p[i] = lit[i].data;
 	}
 	p[5] = json_object_to_json_string_ext(b->bad, JSON_C_TO_STRING_PLAIN);
-	res = mt_db_params(db, sql_stage, 6, p);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-		rc = 0;
-	else if (res != NULL)
-		mt_db_log_error("-", -1, res);
+	res = mt_db_params_rows(db, sql_stage, 6, p);
+	rc = res != NULL ? 0 : -1;
 	PQclear(res);
 	for (i = 0; i < 5; i++)
 		mt_buf_free(&lit[i]);
@@ -190,12 +187,8 @@ merge(struct mt_db *db, const char *region, struct mt_settle_result *res,
 	json_object *o = NULL, *ok, *v;
 
 	snprintf(max, sizeof(max), "%d", MT_SETTLE_MAX_ERRORS);
-	r = mt_db_params(db, sql_merge, 2, p);
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		if (r != NULL)
-			mt_db_log_error("-", -1, r);
+	if ((r = mt_db_params_rows(db, sql_merge, 2, p)) == NULL)
 		goto out;
-	}
 	if ((o = json_tokener_parse(PQgetvalue(r, 0, 0))) == NULL)
 		goto out;
 	if (!json_object_object_get_ex(o, "ok", &ok)) {
@@ -232,16 +225,13 @@ mt_settle_import(struct mt_db *db, const char *region,
 		return MT_SETTLE_DOWN;
 	if (stage_all(db, f, body, len) < 0)
 		goto out;
+	/* Sets *refusal only when it answers MT_SETTLE_INVALID. */
 	rc = merge(db, region, res, refusal);
 	if (rc == MT_SETTLE_OK && mt_db_commit(db) < 0)
 		rc = MT_SETTLE_DOWN;
 out:
 	if (rc != MT_SETTLE_OK)
 		mt_db_rollback(db);
-	if (rc == MT_SETTLE_DOWN && *refusal != NULL) {
-		json_object_put(*refusal);
-		*refusal = NULL;
-	}
 	return rc;
 }
 
@@ -258,13 +248,9 @@ mt_settle_renewals(struct mt_db *db, struct mt_renewals *done,
 	int i, more = 1;
 
 	while (more && (stop == NULL || !*stop)) {
-		res = mt_db_params(db, sql_renewals, 0, NULL);
-		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-			if (res != NULL)
-				mt_db_log_error("-", -1, res);
-			PQclear(res);
+		if ((res = mt_db_params_rows(db, sql_renewals, 0,
+		    NULL)) == NULL)
 			return -1;
-		}
 		o = json_tokener_parse(PQgetvalue(res, 0, 0));
 		PQclear(res);
 		for (more = 0, i = 0; i < 3; i++) {

@@ -178,6 +178,10 @@ test_tokens(void)
 	bad[n++].want = MT_CARD_MALFORMED;
 	bad[n].name = "upper-case kid"; bad[n].token = mt_xstrdup(
 	    "MC1.ABCDEF012345.e30.AAAA"); bad[n++].want = MT_CARD_MALFORMED;
+	bad[n].name = "short kid"; bad[n].token = mt_xstrdup(
+	    "MC1.abcdef01234.e30.AAAA"); bad[n++].want = MT_CARD_MALFORMED;
+	bad[n].name = "non-hex kid"; bad[n].token = mt_xstrdup(
+	    "MC1.abcdef01234g.e30.AAAA"); bad[n++].want = MT_CARD_MALFORMED;
 	t = mt_xmalloc(MT_CARD_TOKEN_MAX + 100);
 	memset(t, 'A', MT_CARD_TOKEN_MAX + 99);
 	memcpy(t, tok, strlen(tok));
