@@ -114,7 +114,8 @@ mt_db_ensure(struct mt_db *db)
 static PGresult *
 wait_result(struct mt_db *db)
 {
-	int limit = db->deadline_ms > 0 ? db->deadline_ms : MT_DB_DEADLINE_MS;
+	int limit = db->in_tx && db->long_ms > 0 ? db->long_ms :
+	    db->deadline_ms > 0 ? db->deadline_ms : MT_DB_DEADLINE_MS;
 	double end = mt_now_ms() + limit, left;
 	struct pollfd p;
 	PGresult *res, *last = NULL;
@@ -241,6 +242,22 @@ mt_db_begin(struct mt_db *db)
 }
 
 int
+mt_db_begin_long(struct mt_db *db, int ms)
+{
+	char sql[64];
+
+	if (mt_db_begin(db) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %d", ms);
+	if (tx_command(db, sql) != 0) {
+		mt_db_rollback(db);
+		return -1;
+	}
+	db->long_ms = ms;
+	return 0;
+}
+
+int
 mt_db_commit(struct mt_db *db)
 {
 	PGresult *res;
@@ -253,6 +270,7 @@ mt_db_commit(struct mt_db *db)
 		PQclear(res);
 	}
 	db->in_tx = 0;
+	db->long_ms = 0;
 	return rc;
 }
 
@@ -262,6 +280,7 @@ mt_db_rollback(struct mt_db *db)
 	if (db->conn != NULL && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		tx_command(db, "ROLLBACK");
 	db->in_tx = 0;
+	db->long_ms = 0;
 }
 
 int

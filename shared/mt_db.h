@@ -32,6 +32,8 @@ struct mt_db {
 	size_t              nhost_stmts;
 	int                 in_tx;      /* between begin and commit/rollback */
 	int                 deadline_ms; /* per call; 0: MT_DB_DEADLINE_MS */
+	int                 long_ms;    /* per call inside mt_db_begin_long's
+	                                 * transaction; 0 otherwise */
 	const char         *on_connect; /* SQL run on each new connection */
 };
 
@@ -67,6 +69,13 @@ PGresult   *mt_db_run(struct mt_db *db, const char *sql);
 /* BEGIN / COMMIT / ROLLBACK.  0, or -1 when it failed (a failed COMMIT
  * means nothing was written). */
 int         mt_db_begin(struct mt_db *db);
+/*
+ * BEGIN a transaction whose statements may each run up to ms (bulk work,
+ * e.g. a settlement file of tens of thousands of rows): the server's
+ * statement_timeout and this side's per-call deadline are both raised
+ * for this transaction only; commit or rollback restores them.  0 or -1.
+ */
+int         mt_db_begin_long(struct mt_db *db, int ms);
 int         mt_db_commit(struct mt_db *db);
 void        mt_db_rollback(struct mt_db *db);
 /*
