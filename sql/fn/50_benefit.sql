@@ -88,6 +88,15 @@ LANGUAGE sql STABLE AS $$
     WHERE x.id = q
 $$;
 
+-- An SMS to the holder of qualification x (the phone of the registry):
+-- the hospital change, the end, the renewal's notice and outcome.
+CREATE OR REPLACE FUNCTION qualification_sms(x qualifications,
+    p_template text, p_body text) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO sms_outbox (to_phone, template, body)
+    SELECT p.phone, p_template, p_body FROM persons p WHERE p.id = x.person_id
+$$;
+
 -- End an active qualification from day p_on (R-BEN-5): the one way any
 -- exit happens -- voluntary, the agency's, an audit's, expiry.  Locks the
 -- row, sets status by reason, writes the application's event (so the
@@ -102,7 +111,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
     x qualifications%ROWTYPE;
     dname text;
-    phone text;
 BEGIN
     SELECT * INTO x FROM qualifications WHERE id = q FOR UPDATE;
     IF NOT FOUND THEN
@@ -118,9 +126,7 @@ BEGIN
         updated_at = now()
     WHERE id = q;
     SELECT d.name INTO dname FROM diseases d WHERE d.code = x.disease;
-    SELECT p.phone INTO phone FROM persons p WHERE p.id = x.person_id;
-    INSERT INTO sms_outbox (to_phone, template, body)
-    VALUES (phone, 'qualification_ended', format(
+    PERFORM qualification_sms(x, 'qualification_ended', format(
         '【门诊慢特病】您的“%s”门诊慢特病待遇自%s起终止（%s）。如有疑问请联系当地医保经办机构。',
         dname, p_on, qualification_reason_text(p_reason)));
     IF x.application_id IS NOT NULL THEN
@@ -253,7 +259,6 @@ DECLARE
     x qualifications%ROWTYPE;
     to_name text;
     dname text;
-    phone text;
     left_now integer;
     refusal jsonb;
 BEGIN
@@ -295,9 +300,7 @@ BEGIN
     UPDATE qualifications SET designated_institution = p_to,
         updated_at = now() WHERE id = q;
     SELECT d.name INTO dname FROM diseases d WHERE d.code = x.disease;
-    SELECT p.phone INTO phone FROM persons p WHERE p.id = x.person_id;
-    INSERT INTO sms_outbox (to_phone, template, body)
-    VALUES (phone, 'institution_changed', format(
+    PERFORM qualification_sms(x, 'institution_changed', format(
         '【门诊慢特病】您的“%s”门诊慢特病定点医院已变更为%s，即日起请到该院就医。本年度还可变更%s次。',
         dname, to_name, left_now - 1));
     IF x.application_id IS NOT NULL THEN

@@ -22,7 +22,6 @@ CREATE OR REPLACE FUNCTION qualification_change_rows() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     kinds text[] := '{}';
-    k text;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         kinds := ARRAY['new'];
@@ -38,11 +37,15 @@ BEGIN
             kinds := kinds || 'ended'::text;
         END IF;
     END IF;
-    FOREACH k IN ARRAY kinds LOOP
+    -- One snapshot for every row of this write: they show the same state.
+    IF cardinality(kinds) > 0 THEN
         INSERT INTO qualification_changes (qualification_id, region, kind,
             snapshot)
-        VALUES (NEW.id, NEW.region, k, qualification_json(NEW.id));
-    END LOOP;
+        SELECT NEW.id, NEW.region, k, s
+        FROM unnest(kinds) WITH ORDINALITY u(k, i),
+             qualification_json(NEW.id) s
+        ORDER BY u.i;
+    END IF;
     RETURN NULL;
 END $$;
 

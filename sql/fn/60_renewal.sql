@@ -140,13 +140,9 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT ((p_end + 1) + make_interval(months => p_months))::date - 1
 $$;
 
--- An SMS to the holder of qualification x (the phone of the registry).
-CREATE OR REPLACE FUNCTION renewal_sms(x qualifications, p_template text,
-    p_body text) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO sms_outbox (to_phone, template, body)
-    SELECT p.phone, p_template, p_body FROM persons p WHERE p.id = x.person_id
-$$;
+-- The holder's SMS: qualification_sms (50_benefit.sql), which this file
+-- once had a copy of.
+DROP FUNCTION IF EXISTS renewal_sms(qualifications, text, text);
 
 -- Tell the holder of active qualification x, once per period and
 -- renewal_notice_days before its end, whether it will renew and how to
@@ -162,7 +158,7 @@ DECLARE
 BEGIN
     SELECT d.name, d.validity_months INTO dname, per FROM diseases d
     WHERE d.code = x.disease;
-    PERFORM renewal_sms(x, 'renewal_notice', CASE WHEN have >= need THEN format(
+    PERFORM qualification_sms(x, 'renewal_notice', CASE WHEN have >= need THEN format(
         '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期当月之前的%s个月内您已有%s个月正常结算，符合接续条件，到期后将自动接续%s个月，无需办理。',
         dname, x.valid_to, back, have, per) ELSE format(
         '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期当月之前的%s个月内需有不少于%s个月正常结算方可自动接续，您目前有%s个月，如到期时仍不足，待遇将终止。请按时在定点医院就医结算；待遇终止后可重新申请认定。',
@@ -215,7 +211,7 @@ BEGIN
             updated_at = now()
         WHERE id = x.id;
         IF ends >= cn_today() THEN
-            PERFORM renewal_sms(x, 'renewed', format(
+            PERFORM qualification_sms(x, 'renewed', format(
                 '【门诊慢特病】您的“%s”门诊慢特病待遇已自动接续，有效期至%s。',
                 dname, ends));
             RETURN 'renewed';

@@ -185,6 +185,11 @@ def sql(query, *args):
     return [line.split("\t") for line in cp.stdout.splitlines() if line]
 
 
+def today():
+    """The service's today (cn_today(), China time) as a date."""
+    return datetime.date.fromisoformat(sql("SELECT cn_today()")[0][0])
+
+
 def id_number(region, birth="19600101", seq=None):
     """A GB 11643 ID number with a correct check digit."""
     seq = seq if seq is not None else random.randint(100, 999)

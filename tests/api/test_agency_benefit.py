@@ -5,7 +5,7 @@ import pytest
 
 from conftest import (api, assert_error, assert_pages, bearer, ctl,
                       insured_login, login, new_person, new_region, sms_lines,
-                      sql, submitted_application, unique, wait_for)
+                      sql, submitted_application, today, unique, wait_for)
 
 
 def agency_of(region):
@@ -29,10 +29,6 @@ def qualification(reg, disease="D013", hospital=0, began_days_ago=30,
               " cn_today() + 300) RETURNING id", pid, disease, reg["region"],
               reg["hospitals"][hospital], began_days_ago)[0][0]
     return p, int(qid)
-
-
-def today():
-    return sql("SELECT cn_today()")[0][0]
 
 
 def terminate(tok, qid, **body):
@@ -117,7 +113,7 @@ def test_agency_ends_a_qualification_by_reason(reason, status):
     assert r.status_code == 200, r.text
     q = r.json()
     assert q["id"] == qid and q["status"] == status
-    assert q["end_reason"] == reason and q["ended_on"] == today()
+    assert q["end_reason"] == reason and q["ended_on"] == today().isoformat()
     assert any("\u4e00" <= ch <= "\u9fff" for ch in q["end_reason_text"])
     assert q["end_note"] == "经办核查：%s" % reason
     assert q["days_left"] is None and q["changes_left"] is None
@@ -174,7 +170,7 @@ def test_a_benefit_not_yet_begun_ends_on_its_first_day():
                 qid)[0][0]
     after = sql("SELECT valid_from + 1 FROM qualifications WHERE id = %s",
                 qid)[0][0]
-    for day in (today(), after):
+    for day in (today().isoformat(), after):
         err = assert_error(terminate(tok, qid, reason="violation",
                                      note="冒名申报", ended_on=day),
                            422, "date_out_of_range", "ended_on")

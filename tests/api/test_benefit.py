@@ -9,8 +9,8 @@ import datetime
 
 from conftest import (api, assert_error, bearer, complete, ctl, draft,
                       id_number, insured_login, login, new_person,
-                      new_region, policy, sms_lines, sql, stack, unique,
-                      wait_for)
+                      new_region, policy, sms_lines, sql, stack, today,
+                      unique, wait_for)
 
 PSYCH = "D006"      # 重性精神疾病: specialty 精神, the guardian signs
 
@@ -67,10 +67,6 @@ def hospital_user(institution):
     return login(user, "hospital-pass-1")["token"]
 
 
-def today():
-    return sql("SELECT cn_today()")[0][0]
-
-
 def test_own_list_shows_the_qualification_masked_r_ben_1():
     """R-BEN-1: the benefit starts on the decision day, or on the 1st of
     next month for a quota disease where the region says so; the person
@@ -82,7 +78,7 @@ def test_own_list_shows_the_qualification_masked_r_ben_1():
     items = mine(tok)["items"]
     assert [q["id"] for q in items] == [plain, quota]       # newest first
     by = {q["id"]: q for q in items}
-    t = datetime.date.fromisoformat(today())
+    t = today()
     first_next = (t.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
     assert by[quota]["valid_from"] == first_next.isoformat()
     assert by[plain]["valid_from"] == t.isoformat()
@@ -126,7 +122,7 @@ def test_list_is_scoped_filtered_and_paged():
     assert [q["id"] for q in ended] == [more[0]]
     assert ended[0]["end_reason"] == "cured"
     assert ended[0]["end_reason_text"] == "已治愈"
-    assert ended[0]["ended_on"] == today() and ended[0]["days_left"] is None
+    assert ended[0]["ended_on"] == today().isoformat() and ended[0]["days_left"] is None
     # A hospital sees those designated to it, of every person.
     hosp_a = hospital_user(reg["hospitals"][0])
     assert [q["id"] for q in mine(hosp_a)["items"]] == [other, q1]
@@ -168,7 +164,7 @@ def test_letter_lists_active_qualifications_and_rules_r_ben_2():
                                 "agency_name": "测试市医疗保障事务中心",
                                 "hotline": "0398-12345",
                                 "agency_address": "测试市和平路 1 号"}
-    assert letter["issued_on"] == today()
+    assert letter["issued_on"] == today().isoformat()
     assert [q["id"] for q in letter["qualifications"]] == [q1]
     q = letter["qualifications"][0]
     assert q["designated_institution"]["name"] == "测试医院1"
@@ -426,7 +422,7 @@ def test_voluntary_exit_r_ben_5():
     q = r.json()
     assert q["status"] == "terminated" and q["end_reason"] == "voluntary"
     assert q["end_reason_text"] == "本人申请退出"
-    assert q["ended_on"] == today() and q["changes_left"] is None
+    assert q["ended_on"] == today().isoformat() and q["changes_left"] is None
     assert mine(tok)["items"][0]["status"] == "terminated"
     assert wait_for(lambda: any(
         m["template"] == "qualification_ended" and "本人申请退出" in m["text"]
@@ -452,7 +448,7 @@ def test_voluntary_exit_before_the_benefit_begins_r_ben_5():
     assert r.status_code == 200, r.text
     q = r.json()
     assert q["status"] == "terminated" and q["ended_on"] == start
-    assert q["ended_on"] > today()
+    assert q["ended_on"] > today().isoformat()
 
 
 def test_psychiatric_exit_needs_the_guardian_r_ben_5():

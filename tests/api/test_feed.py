@@ -113,6 +113,27 @@ def test_every_kind_of_change_in_order_masked_and_logged():
         x["seq"] for x in got if x["qualification"]["id"] == qid]
 
 
+def test_one_write_of_two_kinds_is_two_rows_of_one_state():
+    """One UPDATE that changes the hospital and renews: two rows, in the
+    trigger's order (institution_changed, renewed), each with the state
+    after the whole write."""
+    reg = new_region()
+    tok = agency_of(reg["region"])
+    start = feed(tok)["next_since"]
+    _, qid = qualification(reg)
+    sql("UPDATE qualifications SET designated_institution = '%s',"
+        " valid_to = valid_to + 365, renewed_count = renewed_count + 1"
+        " WHERE id = %s", reg["hospitals"][1], qid)
+    items = [x for x in drain(tok, start)[0]
+             if x["qualification"]["id"] == qid]
+    assert [x["kind"] for x in items] == ["new", "institution_changed",
+                                          "renewed"]
+    assert items[1]["qualification"] == items[2]["qualification"]
+    assert items[1]["qualification"]["renewed_count"] == 1
+    assert items[1]["qualification"]["designated_institution"]["code"] == \
+        reg["hospitals"][1]
+
+
 def test_feed_refuses_bad_cursors():
     tok = agency_of(new_region()["region"])
     for params, field in (({"since": "-1"}, "since"), ({"since": "x"}, "since"),

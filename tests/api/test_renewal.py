@@ -17,14 +17,11 @@ import os
 import subprocess
 
 from conftest import (CTL, VAR, api, bearer, ctl, login, new_person, new_region,
-                      sms_lines, sql, submitted_application, wait_for)
+                      sms_lines, sql, submitted_application, today,
+                      wait_for)
 
 AGENCY = "agency-sanmenxia"
 HOSPITAL = "H41120000001"
-
-
-def today():
-    return datetime.date.fromisoformat(sql("SELECT cn_today()")[0][0])
 
 
 def add_months(d, n):
