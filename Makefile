@@ -20,7 +20,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN) -fPIC -MMD -MP
 
 SHARED_SRC = $(filter-out shared/mt_host.c,$(wildcard shared/*.c))
 SHARED_OBJ = $(SHARED_SRC:%.c=$(BUILD)/obj/%.o)
-MODULES    = catalog auth agency apply review benefit
+MODULES    = catalog auth agency apply review benefit hospital
 MODULE_SO  = $(MODULES:%=$(BUILD)/modules/%.so)
 BINS       = $(BUILD)/bin/mtcert-host $(BUILD)/bin/mtcertctl \
              $(BUILD)/bin/mtcert-dispatcher

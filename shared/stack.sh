@@ -22,7 +22,7 @@ BUILD=${MTCERT_BUILD:-$ROOT/build}
 PGBIN=/usr/lib/postgresql/15/bin
 WWW_USER=www-data
 # Module and worker count per pool.  Scale a module by its count here.
-MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4 review:2 benefit:2"}
+MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4 review:2 benefit:2 hospital:2"}
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libhiredis-dev libsodium-dev nginx postgresql-15 redis-server curl
 wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev

@@ -12,6 +12,14 @@
  *                                 an eligible expert
  *   /agency/qualifications, .../terminate, /agency/region,
  *   /agency/exports/qualifications: the benefit's side (qualifications.c)
+ *   GET  /agency/institutions, GET|PUT /agency/institutions/{code}/diseases:
+ *                                 certification authorization (institutions.c)
+ *   GET  /agency/applications/{id}, POST /agency/applications/{id}/confirm:
+ *                                 one application's trail and archive, the
+ *                                 confirmation of a hospital's result
+ *                                 (confirm.c)
+ *   GET  /agency/reports/quarterly?quarter=   which hospitals sent their
+ *                                 quarterly table, which are late (reports.c)
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
@@ -410,6 +418,20 @@ static const struct mt_route routes[] = {
 	  0 },
 	{ "POST", "/agency/settlements", h_settlements, MT_ROLE_AGENCY,
 	  SETTLEMENTS_MAX_BODY, NULL, MT_R_IDEMPOTENT | MT_R_RAW },
+	/* Hospitals certify (issue 11): institutions.c, confirm.c,
+	 * reports.c. */
+	{ "GET", "/agency/institutions", h_institutions, AGENCY, 0,
+	  f_institutions, 0 },
+	{ "GET", "/agency/institutions/{code}/diseases", h_authorizations,
+	  AGENCY, 0, f_authorizations, 0 },
+	{ "PUT", "/agency/institutions/{code}/diseases", h_authorize,
+	  AGENCY, 0, f_authorize, 0 },
+	{ "GET", "/agency/applications/{id}", h_application, AGENCY, 0,
+	  f_application, 0 },
+	{ "POST", "/agency/applications/{id}/confirm", h_confirm, AGENCY, 0,
+	  f_confirm, 0 },
+	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
+	  f_quarterly_status, 0 },
 };
 
 const struct mt_module mt_module = {

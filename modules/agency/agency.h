@@ -15,6 +15,25 @@ int  h_region(struct mt_req *req);
 int  h_region_set(struct mt_req *req);
 int  h_feed(struct mt_req *req);
 
+/* Hospitals certify (issue 11). */
+#include "mt_http.h"
+/* institutions.c: certification authorization (R-CER-8, R-CER-9). */
+int  h_institutions(struct mt_req *req);
+int  h_authorizations(struct mt_req *req);
+int  h_authorize(struct mt_req *req);
+extern const struct mt_field f_institutions[];
+extern const struct mt_field f_authorizations[];
+extern const struct mt_field f_authorize[];
+/* confirm.c: one application and its archive, the confirmation
+ * (R-CER-11, R-SUP-6). */
+int  h_application(struct mt_req *req);
+int  h_confirm(struct mt_req *req);
+extern const struct mt_field f_application[];
+extern const struct mt_field f_confirm[];
+/* reports.c: the quarterly tables sent and late (R-SUP-2, S4). */
+int  h_quarterly_status(struct mt_req *req);
+extern const struct mt_field f_quarterly_status[];
+
 /*
  * The region the caller may see: an agency's own, an admin's choice of
  * ?region= or body "region" (NULL: all).  Returns 0, or -1 after

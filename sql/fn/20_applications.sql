@@ -11,8 +11,33 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'updated' THEN '已修改申请信息'
         WHEN 'material_added' THEN '已上传材料：' || coalesce(d->>'kind_name', '')
         WHEN 'material_removed' THEN '已删除材料：' || coalesce(d->>'kind_name', '')
-        WHEN 'submitted' THEN '已提交申请，等待分配认定专家'
+        WHEN 'submitted' THEN CASE d->>'mode'
+            WHEN 'onsite' THEN '已提交申请，等待认定医院现场认定'
+            WHEN 'panel' THEN '已提交申请，等待认定医院专家组评审'
+            ELSE '已提交申请，等待分配认定专家' END
         WHEN 'resubmitted' THEN '已补充材料并重新提交申请'
+        WHEN 'filed_by_agent' THEN '家属' || coalesce(d->>'agent_name', '')
+            || '（' || coalesce(d->>'relation', '') || '）已代为填报申请'
+        WHEN 'filed_at_counter' THEN '医保经办机构窗口已代为填报申请'
+        -- Hospitals certify (issue 11, sql/fn/65..76).
+        WHEN 'certified_onsite' THEN CASE d->>'conclusion'
+            WHEN 'approve' THEN coalesce(d->>'institution_name', '认定医院')
+                || '已现场认定：符合认定标准'
+            ELSE coalesce(d->>'institution_name', '认定医院')
+                || '已现场认定：不符合认定标准' END
+        WHEN 'panel_decided' THEN CASE d->>'conclusion'
+            WHEN 'approve' THEN coalesce(d->>'institution_name', '认定医院')
+                || '专家组评审通过，即将公示'
+            ELSE coalesce(d->>'institution_name', '认定医院')
+                || '专家组评审未通过' END
+        WHEN 'publicity_started' THEN '认定结果公示中（' || coalesce(d->>'starts_on', '')
+            || ' 至 ' || coalesce(d->>'ends_on', '') || '）'
+        WHEN 'publicity_objection' THEN '公示期间收到异议，已转医保经办机构核实'
+        WHEN 'publicity_ended' THEN '公示期满无异议'
+        WHEN 'awaiting_confirmation' THEN '认定结果已报医保经办机构确认'
+        WHEN 'confirmed' THEN '医保经办机构已确认认定结果'
+        WHEN 'overturned' THEN '医保经办机构未予确认，认定结果无效：'
+            || coalesce(d->>'reason', '')
         WHEN 'withdrawn' THEN '已撤回申请'
         WHEN 'pushed' THEN CASE d->>'stage' WHEN '1' THEN '已推送给认定专家'
                                WHEN '2' THEN '已推送给复审专家'
@@ -80,10 +105,13 @@ BEGIN
 END $$;
 
 -- May inst be the designated hospital (定点医院) of a person with disease
--- dis in region reg (NULL: any region)?  A designated hospital of the
--- region that holds the disease in institution_diseases (the diseases it
--- treats and certifies: a psychiatric-only hospital is nobody's hospital
--- for diabetes).  The one rule for filing and submitting
+-- dis in region reg (NULL: any region)?  A designated hospital whose
+-- scope holds the disease (institution_scopes: a hospital limited to some
+-- diseases, S1's psychiatric-only hospitals, is nobody's hospital for
+-- hypertension; no rows = every disease), of the person's region, or of
+-- the province when the province authorizes it (province_wide, R-CER-13),
+-- and the disease in the region's catalog.  Certifying is another
+-- question (certification_refusal, sql/fn/65_authorization.sql).  The one rule for filing and submitting
 -- (submission_refusal), for changing hospital later (R-BEN-3,
 -- change_designated_institution) and for the catalog's
 -- GET /institutions?disease= (catalog_db.c), so the list a person picks
@@ -92,9 +120,17 @@ CREATE OR REPLACE FUNCTION institution_may_serve(inst text, dis text,
     reg text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM institutions i
-        JOIN institution_diseases x ON x.institution = i.code
-        WHERE i.code = inst AND x.disease = dis AND i.designated
-          AND (reg IS NULL OR i.region = reg))
+        WHERE i.code = inst AND i.designated
+          AND (NOT EXISTS (SELECT 1 FROM institution_scopes s
+                           WHERE s.institution = i.code)
+               OR EXISTS (SELECT 1 FROM institution_scopes s
+                          WHERE s.institution = i.code AND s.disease = dis))
+          AND (reg IS NULL
+               OR (EXISTS (SELECT 1 FROM region_diseases rd
+                           WHERE rd.region = reg AND rd.disease = dis)
+                   AND (i.region = reg
+                        OR (i.province_wide
+                            AND left(i.region, 2) = left(reg, 2))))))
 $$;
 
 -- The rules a submission must pass besides materials (R-APP-6, R-BEN,
@@ -108,12 +144,28 @@ DECLARE
     a applications%ROWTYPE;
     used integer;
     lim integer;
+    refusal jsonb;
 BEGIN
     SELECT * INTO a FROM applications WHERE id = app;
     IF NOT institution_may_serve(a.designated_institution, a.disease,
                                  a.region) THEN
         RETURN jsonb_build_object('error', 'institution_not_designated',
             'field', 'designated_institution');
+    END IF;
+    -- Certified in a hospital (onsite, panel): the hospital that filed it,
+    -- else the chosen designated hospital, must be authorized for the
+    -- disease and the person (R-CER-8, R-CER-9, R-CER-13).
+    IF a.review_mode IN ('onsite', 'panel') THEN
+        refusal := certification_refusal(coalesce(a.filing_institution,
+            a.designated_institution), a.disease, a.region);
+        IF refusal IS NOT NULL THEN
+            IF a.filing_institution IS NULL THEN
+                RETURN jsonb_build_object('error', 'designated_not_certifying',
+                    'field', 'designated_institution',
+                    'args', refusal->'args');
+            END IF;
+            RETURN refusal;
+        END IF;
     END IF;
     IF EXISTS (SELECT 1 FROM qualifications q WHERE q.person_id = a.person_id
                AND q.disease = a.disease AND q.status = 'active') THEN
@@ -166,6 +218,16 @@ BEGIN
         'designated_institution', json_build_object('code', i.code,
             'name', i.name),
         'filing_institution', a.filing_institution,
+        -- Hospitals certify (issue 11): who certifies, the agency's
+        -- confirmation, the public notice of a panel approval.
+        'certifying_institution', (SELECT json_build_object('code', ci.code,
+            'name', ci.name) FROM institutions ci
+            WHERE ci.code = a.certifying_institution),
+        'confirmation', a.confirmation,
+        'publicity', (SELECT json_build_object('id', pb.id,
+            'starts_on', pb.starts_on, 'ends_on', pb.ends_on,
+            'state', pb.state) FROM publicity pb
+            WHERE pb.application_id = a.id),
         'agent', CASE WHEN a.agent_name IS NULL THEN NULL ELSE
             json_build_object('name', a.agent_name,
             'id_number', mask_id(a.agent_id_number),
@@ -278,6 +340,8 @@ BEGIN
     END IF;
     UPDATE applications SET status = 'submitted', promised_at = now(),
         submitted_at = coalesce(submitted_at, now()), updated_at = now(),
+        certifying_institution = CASE WHEN review_mode IN ('onsite', 'panel')
+            THEN coalesce(filing_institution, designated_institution) END,
         -- Counted from the day the application is complete (R-APP-8),
         -- so a resubmission after a return starts the count again.
         expected_decision_date = add_working_days(cn_today(),
@@ -291,9 +355,10 @@ BEGIN
             format('【门诊慢特病】您的“%s”认定申请（编号%s）已提交，结果将以短信通知。',
                    dname, a.id));
     -- The event last: its trigger rebuilds the view with all of the above.
-    INSERT INTO events (application_id, type, actor_user, actor_role)
+    INSERT INTO events (application_id, type, actor_user, actor_role, data)
     VALUES (app, CASE WHEN a.promised_at <> a.submitted_at
-                 THEN 'resubmitted' ELSE 'submitted' END, actor, s_role);
+                 THEN 'resubmitted' ELSE 'submitted' END, actor, s_role,
+            jsonb_build_object('mode', a.review_mode));
     RETURN jsonb_build_object('ok', jsonb_build_object(
         'id', a.id, 'status', a.status, 'submitted_at', a.submitted_at,
         'expected_decision_date', a.expected_decision_date));

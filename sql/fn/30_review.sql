@@ -442,7 +442,10 @@ END $$;
 CREATE OR REPLACE FUNCTION mark_first_push() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.status = 'submitted' AND OLD.status IS DISTINCT FROM 'submitted' THEN
+    -- Experts only: onsite and panel applications wait for their hospital
+    -- (certifying_institution, sql/fn/70_hospital.sql and 72_panel.sql).
+    IF NEW.status = 'submitted' AND OLD.status IS DISTINCT FROM 'submitted'
+       AND NEW.review_mode IN ('single', 'double') THEN
         NEW.push_stage := 1;
     END IF;
     RETURN NEW;

@@ -5,13 +5,15 @@
 
 -- The status a qualification ends in, by exit reason (R-BEN-5, S3 第十九条):
 -- expired when the period ran out without renewal, revoked when it was
--- taken away (a violation, a failed audit), terminated otherwise.
+-- taken away (a violation, a failed audit, a hospital's result the agency
+-- overturned, R-CER-11), terminated otherwise.
 CREATE OR REPLACE FUNCTION qualification_end_status(reason text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE reason
         WHEN 'expired' THEN 'expired'
         WHEN 'violation' THEN 'revoked'
         WHEN 'audit_failed' THEN 'revoked'
+        WHEN 'overturned' THEN 'revoked'
         WHEN 'cured' THEN 'terminated'
         WHEN 'voluntary' THEN 'terminated'
         WHEN 'death' THEN 'terminated'
@@ -29,6 +31,7 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'death' THEN '参保人死亡'
         WHEN 'expired' THEN '待遇期满未接续'
         WHEN 'audit_failed' THEN '抽审未通过'
+        WHEN 'overturned' THEN '认定结果经医保经办机构审核未予确认'
         WHEN 'other' THEN '其他原因'
     END
 $$;

@@ -60,6 +60,10 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '民营医疗机构上年度考核最低分（85分含） / Last year''s assessment score a private hospital needs'),
 ('publicity_working_days', 'int', 1, 30, NULL, '5', 'R-CER-10',
  '定额病种认定结果院内公示期（工作日） / Working days a quota-disease panel approval is publicly posted'),
+('panel_min_size', 'int', 1, 15, NULL, '3', 'R-CER-10',
+ '医院临床专家组认定最少成员人数 / Fewest members of a hospital panel that decides a quota disease'),
+('benefit_waits_confirmation', 'bool', NULL, NULL, NULL, 'false', 'R-CER-11',
+ '医院认定结果须经医保经办机构确认后才开始享受待遇（默认否；西宁：否） / Whether benefits wait for the agency to confirm a hospital''s result (default no; Xining: no)'),
 ('data_entry_working_days', 'int', 1, 30, NULL, '3', 'R-CER-10',
  '公示期满后信息录入时限（工作日） / Working days after the notice to enter the data'),
 ('objection_window_days', 'int', 1, 90, NULL, '10', 'R-CER-12',
@@ -183,7 +187,8 @@ INSERT INTO policies (region, key, value, updated_by) VALUES
 ('630100', 'special_cert_min_level',  '2',            'reference'), -- S4 一 二级及以上，不区分特殊病/慢性病; 名单含二级县级医院 (DIFFERS)
 ('630100', 'benefit_start',           'decision_day', 'reference'), -- S4 二 影像资料上传确认后即可享受相应待遇 (= default)
 ('630100', 'quota_benefit_start',     'decision_day', 'reference'), -- S4 二 上传确认后即可享受（不分病种） (DIFFERS)
-('630100', 'quarterly_report_working_days','10',      'reference')  -- S4 西宁转发文 / 四(二) 每季结束后的10个工作日内送交 (= default)
+('630100', 'quarterly_report_working_days','10',      'reference'), -- S4 西宁转发文 / 四(二) 每季结束后的10个工作日内送交 (= default)
+('630100', 'benefit_waits_confirmation','false',      'reference')  -- S4 二 影像资料上传确认后即可享受相应待遇，不等经办机构确认 (= default)
 ON CONFLICT (region, key) DO UPDATE
     SET value = EXCLUDED.value, updated_at = now(),
         updated_by = EXCLUDED.updated_by

@@ -263,6 +263,22 @@ ON CONFLICT (disease, kind) DO UPDATE
 INSERT INTO region_diseases (region, disease, review_mode)
 SELECT r.code, d.code, NULL
   FROM regions r CROSS JOIN diseases d
- WHERE r.code IN ('411200', '532300', '140100', '370800', '630100')
+ WHERE r.code IN ('411200', '532300', '140100', '370800', '630100', '630200')
    AND d.source LIKE 'S2 附件2 第%'
 ON CONFLICT (region, disease) DO NOTHING;
+
+-- Who certifies, by region (R-CER-8, R-CER-10; issue 11).  Only a mode
+-- still unset is filled (an agency's own choice is kept on a re-run):
+--   532300 禄丰 (S1): every disease confirmed on the spot by an authorized
+--     hospital (确认备案) -- onsite;
+--   630100 西宁, 630200 海东 (S4): hospitals fill the certification form and
+--     upload the images (医疗鉴定) -- onsite;
+--   140100 太原 (S2 二(二)): quota diseases (定额) by the hospital's panel
+--     with the public notice -- panel; the 10 non-quota ones stay online
+--     with experts (S2 二(一)).
+UPDATE region_diseases rd SET review_mode = 'onsite'
+ WHERE rd.region IN ('532300', '630100', '630200') AND rd.review_mode IS NULL;
+UPDATE region_diseases rd SET review_mode = 'panel'
+  FROM diseases d
+ WHERE d.code = rd.disease AND d.quota
+   AND rd.region = '140100' AND rd.review_mode IS NULL;

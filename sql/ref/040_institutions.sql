@@ -57,7 +57,14 @@ INSERT INTO institutions (code, name, region, level, ownership, score,
 ('H14010000001', '山西省人民医院',         '140100', 3, 'public', NULL, true, true, 'demo (not from a seed)'),
 ('H14010000002', '太原市中心医院',         '140100', 3, 'public', NULL, true, true, 'demo (not from a seed)'),
 ('H37080000001', '济宁市第一人民医院',     '370800', 3, 'public', NULL, true, true, 'demo (not from a seed)'),
-('H37080000002', '济宁医学院附属医院',     '370800', 3, 'public', NULL, true, true, 'demo (not from a seed)')
+('H37080000002', '济宁医学院附属医院',     '370800', 3, 'public', NULL, true, true, 'demo (not from a seed)'),
+-- 楚雄州人民医院: the prefecture's level-3 public hospital (not in S1's list
+-- of 6, all level 2): S1 二(四) has special diseases confirmed at level-3
+-- public hospitals 全州通办, so without it nobody in the region could
+-- certify one.
+('H53230000007', '楚雄州人民医院',         '532300', 3, 'public', NULL, true, true, 'demo (not from a seed): S1 二(四) 三级公立定点医疗机构办理特殊病'),
+-- 海东 (630200): a demo region of Qinghai for S4's cross-region rule.
+('H63020000001', '海东市第一人民医院',     '630200', 3, 'public', NULL, true, true, 'demo (not from a seed): 海东, for S4 一 cross-region certification')
 ON CONFLICT (code) DO UPDATE
     SET name = EXCLUDED.name, region = EXCLUDED.region,
         level = EXCLUDED.level, ownership = EXCLUDED.ownership,
@@ -74,15 +81,24 @@ ON CONFLICT (code) DO UPDATE
 -- certification_status is not touched: an agency's suspension survives a
 -- re-run.
 
--- Certification authorization (R-CER-8). Rows are only added (DO NOTHING):
--- one an agency has added is kept; note that a re-run adds back any row
--- listed here that an agency has since withdrawn.
+-- 省属 hospitals (S4 一: 取得认定资格并经省级经办机构授权后 ... 还可对
+-- 其他统筹地区参保人员进行待遇认定; S4 西宁转发文: 省属鉴定医疗机构): the
+-- province authorizes them (province_wide, R-CER-13) -- items 1-10 of
+-- S4's list (青海省...) and the PLA 941 hospital (a provincial-level
+-- hospital, mtcert's reading).
+UPDATE institutions SET province_wide = true
+ WHERE code IN ('H63010200143', 'H63010400797', 'H63010300156',
+                'H63010300150', 'H63010300673', 'H63010200152',
+                'H63010200053', 'H63010300054', 'H63010200026',
+                'H63010400631', 'H63010200031')
+   AND NOT province_wide;
 
--- Limited hospitals.
-INSERT INTO institution_diseases (institution, disease) VALUES
-    -- 青海省精神卫生防治院: psychiatric diseases only (重性精神疾病, 癫痫)
+-- Hospitals limited to some diseases (institution_scopes): they serve
+-- and certify only these.  Only added (DO NOTHING).
+INSERT INTO institution_scopes (institution, disease) VALUES
+    -- 青海省精神卫生防治院: psychiatric diseases (重性精神疾病, 癫痫)
     ('H63010200053', 'D006'), ('H63010200053', 'D031'),
-    -- 青海省传染病专科医院: infectious diseases only (结核病, 病毒性肝炎)
+    -- 青海省传染病专科医院: infectious diseases (结核病, 病毒性肝炎)
     ('H63010300054', 'D005'), ('H63010300054', 'D025'),
     -- 青海省妇女儿童医院: a subset a women's and children's hospital treats
     -- (mtcert's choice; the seed lists no diseases): 恶性肿瘤, 血友病,
@@ -96,22 +112,30 @@ INSERT INTO institution_diseases (institution, disease) VALUES
     ('H53230000005', 'D006'), ('H53230000006', 'D006')
 ON CONFLICT (institution, disease) DO NOTHING;
 
--- Every other hospital above: all 45 diseases.
-INSERT INTO institution_diseases (institution, disease)
-SELECT i.code, d.code
-  FROM institutions i CROSS JOIN diseases d
- WHERE i.code IN (
-        -- 630100 西宁, except 精神卫生防治院, 传染病专科医院, 妇女儿童医院
-        'H63010200143', 'H63010400797', 'H63010300156', 'H63010300150',
-        'H63010300673', 'H63010200026', 'H63010400631', 'H63010300017',
-        'H63010500021', 'H63010500170', 'H63010200031', 'H63010300002',
-        'H63010200768', 'H63010400119', 'H63010500670', 'H63010200018',
-        'H63010600912', 'H63012200552', 'H63010600889', 'H63012100662',
-        'H63012100114', 'H63012100651', 'H63012300646', 'H63012300749',
-        -- 532300 禄丰: the four general hospitals
-        'H53230000001', 'H53230000002', 'H53230000003', 'H53230000004',
-        -- demo hospitals
-        'H41120000001', 'H41120000002', 'H14010000001', 'H14010000002',
-        'H37080000001', 'H37080000002')
-   AND d.source LIKE 'S2 附件2 第%'
+-- Certification authorization (R-CER-8): every certifying hospital above,
+-- for each disease of its region's catalog that the rules of R-CER-9
+-- admit (authorization_rule, sql/fn/65_authorization.sql: level,
+-- ownership, score, scope), with the rule.  Only added (DO NOTHING): an
+-- authorization the agency suspended or revoked stays so.
+INSERT INTO institution_diseases (institution, disease, rule)
+SELECT i.code, rd.disease, authorization_rule(i.code, rd.disease)->>'rule'
+  FROM institutions i
+  JOIN region_diseases rd ON rd.region = i.region
+ WHERE i.certifying AND i.source NOT LIKE 'test%'
+   AND authorization_rule(i.code, rd.disease) ? 'rule'
 ON CONFLICT (institution, disease) DO NOTHING;
+
+-- Before issue 11 every reference hospital held all 45 diseases (no rule
+-- recorded): those the rules do not admit (a level-2 hospital and a
+-- special disease, a limited hospital and another disease) go; the rest
+-- get their rule.
+DELETE FROM institution_diseases x
+ USING institutions i
+ WHERE i.code = x.institution AND x.rule IS NULL
+   AND i.source NOT LIKE 'test%'
+   AND NOT authorization_rule(x.institution, x.disease) ? 'rule';
+UPDATE institution_diseases x
+   SET rule = authorization_rule(x.institution, x.disease)->>'rule'
+  FROM institutions i
+ WHERE i.code = x.institution AND x.rule IS NULL
+   AND i.source NOT LIKE 'test%';

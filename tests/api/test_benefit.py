@@ -254,13 +254,14 @@ def test_change_refusals():
 
 
 def test_hospital_for_the_disease_is_one_rule_r_ben_3():
-    """A hospital that does not treat the disease is refused alike by the
+    """A hospital whose scope leaves the disease out is refused alike by the
     catalog's list a person picks from, by submit, and by a change
     (institution_may_serve)."""
     reg = new_region()
     a, b, c = reg["hospitals"]
-    sql("DELETE FROM institution_diseases WHERE institution = '%s'"
-        " AND disease = '%s'", c, PSYCH)
+    # c is limited to another disease (institution_scopes, S1's
+    # psychiatric-only hospitals the other way round).
+    sql("INSERT INTO institution_scopes VALUES ('%s', 'D013')", c)
     listed = api("GET", "/institutions", params={
         "region": reg["region"], "disease": PSYCH}).json()["items"]
     assert [i["code"] for i in listed] == [a, b]

@@ -167,13 +167,16 @@ def test_xining_27_hospitals_with_exact_codes():
 
 
 def test_lufeng_six_two_psychiatric_only():
+    """S1's six hospitals (two limited to psychiatric diseases) and the
+    prefecture's level-3 hospital that certifies special diseases."""
     items = all_institutions(region="532300")
-    assert len(items) == 6
+    assert len(items) == 7
     psych = [i for i in items if i["certifying_diseases"] == ["D006"]]
     assert {i["name"] for i in psych} == {"禄丰康宁医院", "禄丰阳光医院"}
-    # Filtering by a non-psychiatric disease leaves the four others.
+    # Filtering by a non-psychiatric disease leaves the five others.
     d33 = all_institutions(region="532300", disease="D033")
-    assert len(d33) == 4
+    assert len(d33) == 5 and not {i["name"] for i in d33} & {
+        "禄丰康宁医院", "禄丰阳光医院"}
 
 
 def test_institution_filters_and_pagination():

@@ -1,0 +1,17 @@
+/*
+ * reports.c -- contract only (issue 11): answers 501 until built.
+ */
+#include "mt_error.h"
+#include "mt_http.h"
+
+#include "agency.h"
+
+const struct mt_field f_quarterly_status[] = { { NULL } };
+
+/* h_quarterly_status: 501 not_implemented until built (issue 11 contract). */
+int
+h_quarterly_status(struct mt_req *req)
+{
+	return mt_reply_err(req, MT_E_NOT_IMPLEMENTED, NULL);
+}
+
