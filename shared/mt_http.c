@@ -406,6 +406,29 @@ array_ok(const struct mt_field *f, json_object *jv)
 	return 1;
 }
 
+/* 1 when jv is an array of 0 to f->max_len objects whose JSON texts
+ * pass f->valid. */
+static int
+objects_ok(const struct mt_field *f, json_object *jv)
+{
+	size_t i, n;
+	json_object *it;
+
+	if (!json_object_is_type(jv, json_type_array))
+		return 0;
+	n = json_object_array_length(jv);
+	if (f->max_len > 0 && n > f->max_len)
+		return 0;
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(jv, i);
+		if (!json_object_is_type(it, json_type_object) ||
+		    (f->valid != NULL && !f->valid(
+		    json_object_to_json_string_ext(it, JSON_C_TO_STRING_PLAIN))))
+			return 0;
+	}
+	return 1;
+}
+
 /* The value of a body field as a copy, NULL when absent; *bad when it
  * has the wrong JSON type or an embedded NUL. */
 static char *
@@ -422,6 +445,14 @@ body_field_value(const struct mt_req *req, const struct mt_field *f,
 		    json_object_array_length(jv) == 0)
 			return NULL;
 		if (!array_ok(f, jv)) {
+			*bad = 1;
+			return NULL;
+		}
+		return mt_xstrdup(json_object_to_json_string_ext(jv,
+		    JSON_C_TO_STRING_PLAIN));
+	}
+	if (f->type == MT_F_OBJECTS) {
+		if (!objects_ok(f, jv)) {
 			*bad = 1;
 			return NULL;
 		}

@@ -57,7 +57,7 @@ struct mt_session {
 
 enum mt_field_src { MT_IN_PATH, MT_IN_QUERY, MT_IN_BODY, MT_IN_PART };
 enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL, MT_F_FILE,
-	MT_F_ARRAY };
+	MT_F_ARRAY, MT_F_OBJECTS };
 
 /*
  * One input field of a route.  Strings are checked by `valid` (a pure
@@ -75,6 +75,9 @@ enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL, MT_F_FILE,
  * MT_F_ARRAY (body only): a JSON array of 1 to max_len strings, each
  * checked by `valid` (an empty array counts as absent); its value is the array's JSON text and the handler
  * reads the items with mt_req_array().
+ * MT_F_OBJECTS (body only): a JSON array of 0 to max_len objects (an
+ * empty array is a value, "[]"), each one's JSON text checked by `valid`
+ * (a pure check of its members); read with mt_req_array() as well.
  */
 /* mt_field.required: 0 optional, 1 required, or MT_REQ_GROUP: required
  * when another body field of the same "outer." group is given (all of a
@@ -165,7 +168,8 @@ struct mt_req {
 const char  *mt_req_param(const struct mt_req *req, const char *name);
 /* The multipart part of a validated MT_IN_PART field, or NULL. */
 const struct mt_part *mt_req_part(const struct mt_req *req, const char *name);
-/* The JSON array of a validated MT_F_ARRAY field (borrowed), or NULL. */
+/* The JSON array of a validated MT_F_ARRAY or MT_F_OBJECTS field
+ * (borrowed), or NULL. */
 json_object *mt_req_array(const struct mt_req *req, const char *name);
 /* A request header by CGI name ("HTTP_IF_NONE_MATCH"), or NULL. */
 const char  *mt_req_env(const struct mt_req *req, const char *name);

@@ -32,6 +32,11 @@ enum { REGION_CODE, REGION__N };
 enum { REGION_SET_CODE, REGION_SET_NAME, REGION_SET_HOTLINE,
 	REGION_SET_ADDRESS, REGION_SET__N };
 enum { FEED_REGION, FEED_SINCE, FEED_LIMIT, FEED_READER, FEED__N };
+enum { INSTS_REGION, INSTS_CERTIFYING, INSTS_CURSOR, INSTS_LIMIT,
+	INSTS__N };
+enum { AUTHZ_CODE, AUTHZ_REGION, AUTHZ__N };
+enum { AUTHORIZE_CODE, AUTHORIZE_REGION, AUTHORIZE_DISEASES,
+	AUTHORIZE_STATUS, AUTHORIZE_REASON, AUTHORIZE_ACTOR, AUTHORIZE__N };
 
 const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_POLICY] =
@@ -147,6 +152,21 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_FEED] =
 	    "SELECT qualification_feed($1, coalesce($2::bigint, 0), $3::int,"
 	    " $4::bigint)::text AS page",
+	/* Certification authorization: sql/fn/65_authorization.sql. */
+	[STMT_INSTITUTIONS] =
+	    "SELECT institution_authz_json(i.code)::text AS item,"
+	    " i.code AS next_cursor FROM institutions i"
+	    " WHERE ($1::text IS NULL OR i.region = $1)"
+	    " AND ($2::boolean IS NULL OR i.certifying = $2::boolean)"
+	    " AND ($3::text IS NULL OR i.code > $3)"
+	    " ORDER BY i.code LIMIT $4::int",
+	[STMT_AUTHORIZATIONS] =
+	    "SELECT authorizations_json(i.code)::text AS body"
+	    " FROM institutions i WHERE i.code = $1"
+	    " AND ($2::text IS NULL OR i.region = $2)",
+	[STMT_AUTHORIZE] =
+	    "SELECT set_authorizations($1, $2, $3::jsonb, $4, $5,"
+	    " $6::bigint)::text AS result",
 };
 
 /*
@@ -478,4 +498,58 @@ agency_db_reply_feed(struct mt_req *req, const char *region,
 	snprintf(who, sizeof(who), "%lld", reader);
 	return reply_row(req, STMT_FEED, FEED__N, p, 200, "page",
 	    MT_E_INTERNAL_ERROR, NULL);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_institutions(struct mt_req *req,
+    const struct agency_inst_query *q)
+{
+	const char *p[INSTS__N] = {
+		[INSTS_REGION] = q->region,
+		[INSTS_CERTIFYING] = q->certifying,
+		[INSTS_CURSOR] = q->cursor,
+	};
+
+	return mt_db_reply_page(req, STMT_INSTITUTIONS, INSTS__N, p,
+	    INSTS_LIMIT, q->limit);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_authorizations(struct mt_req *req, const char *code,
+    const char *region)
+{
+	const char *p[AUTHZ__N] = {
+		[AUTHZ_CODE] = code,
+		[AUTHZ_REGION] = region,
+	};
+
+	mt_req_header(req, "Cache-Control: no-store");
+	return reply_row(req, STMT_AUTHORIZATIONS, AUTHZ__N, p, 200, "body",
+	    MT_E_INSTITUTION_UNKNOWN, "code");
+}
+
+/* See agency_db.h. */
+int
+agency_db_set_authorizations(struct mt_req *req,
+    const struct agency_authz_set *a)
+{
+	char actor[24];
+	const char *p[AUTHORIZE__N] = {
+		[AUTHORIZE_CODE] = a->code,
+		[AUTHORIZE_REGION] = a->region,
+		[AUTHORIZE_DISEASES] = a->diseases,
+		[AUTHORIZE_STATUS] = a->status,
+		[AUTHORIZE_REASON] = a->reason,
+		[AUTHORIZE_ACTOR] = actor,
+	};
+	json_object *ok;
+
+	snprintf(actor, sizeof(actor), "%lld", a->actor);
+	if (mt_db_outcome_or_reply(req, STMT_AUTHORIZE, AUTHORIZE__N, p,
+	    "result", &ok) < 0)
+		return -1;
+	mt_req_header(req, "Cache-Control: no-store");
+	return mt_reply_json(req, 200, ok);
 }

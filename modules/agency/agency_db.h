@@ -31,6 +31,10 @@ enum stmt {
 	STMT_REGION,
 	STMT_REGION_SET,
 	STMT_FEED,
+	/* Certification authorization (institutions.c). */
+	STMT_INSTITUTIONS,
+	STMT_AUTHORIZATIONS,
+	STMT_AUTHORIZE,
 	STMT__MAX
 };
 
@@ -133,5 +137,38 @@ int     agency_db_set_region(struct mt_req *req,
  * by reader. */
 int     agency_db_reply_feed(struct mt_req *req, const char *region,
             const char *since, int limit, long long reader);
+
+/* A page of hospitals (GET /agency/institutions). */
+struct agency_inst_query {
+	const char      *region;         /* NULL: every region (an admin) */
+	const char      *certifying;     /* "true", "false" or NULL: any */
+	const char      *cursor;         /* a code; NULL: first page */
+	int              limit;
+};
+
+/* The agency sets a hospital's authorizations (PUT .../diseases). */
+struct agency_authz_set {
+	const char      *code;           /* the hospital */
+	const char      *region;         /* NULL: any (an admin) */
+	const char      *diseases;       /* JSON [{code, status}], checked */
+	const char      *status;         /* certification_status; NULL: kept */
+	const char      *reason;         /* NULL: none given */
+	long long        actor;          /* the user */
+};
+
+/* 200 with a page of hospitals (institution_authz_json) by code. */
+int     agency_db_reply_institutions(struct mt_req *req,
+            const struct agency_inst_query *q);
+/* 200 with the hospital's authorization per disease of its region's
+ * catalog (authorizations_json); 404 institution_unknown (none, or of
+ * another region than region, NULL: any). */
+int     agency_db_reply_authorizations(struct mt_req *req, const char *code,
+            const char *region);
+/* Set them through set_authorizations (sql/fn/65_authorization.sql, all
+ * or nothing) and answer 200 with the result; its refusals: 404
+ * institution_unknown, 422 authorization_rule_failed, 400
+ * field_required (reason). */
+int     agency_db_set_authorizations(struct mt_req *req,
+            const struct agency_authz_set *a);
 
 #endif

@@ -22,9 +22,16 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    "SELECT r.region, d.code, json_build_object("
 	    " 'code', d.code, 'name', d.name, 'category', d.category,"
 	    " 'specialty', d.specialty,"
-	    " 'review_mode', coalesce(r.review_mode, d.review_mode),"
-	    " 'instant', coalesce(r.review_mode, d.review_mode) = 'single',"
+	    " 'review_mode', m.mode, 'instant', m.mode = 'single',"
 	    " 'quota', d.quota, 'validity_months', d.validity_months,"
+	    /* Who certifies, in words a person choosing the disease reads
+	     * (R-CER-8, R-CER-10, S2): the notice days are the region's
+	     * policy (policies bumps catalog_version too). */
+	    " 'certified_by', json_build_object('mode', m.mode, 'text',"
+	    "  CASE m.mode WHEN 'onsite' THEN '到认定医院现场认定'"
+	    "  WHEN 'panel' THEN '由认定医院专家组评审，通过后院内公示'"
+	    "   || policy_value(r.region, 'publicity_working_days') || '个工作日'"
+	    "  ELSE '由认定专家网上认定' END),"
 	    " 'required_materials', coalesce((SELECT json_agg(json_build_object("
 	    "   'kind', m.kind, 'name', k.name, 'required', m.required,"
 	    "   'max_age_days', m.max_age_days, 'note', m.note)"
@@ -36,6 +43,8 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    "       UNION ALL SELECT region, disease, review_mode"
 	    "        FROM region_diseases) r"
 	    " JOIN diseases d ON d.code = r.disease"
+	    " CROSS JOIN LATERAL (SELECT coalesce(r.review_mode, d.review_mode)"
+	    "  AS mode) m"
 	    " ORDER BY r.region NULLS FIRST, d.sort_order, d.code",
 	[CATALOG_STMT_REGIONS] = "SELECT code FROM regions ORDER BY code",
 	[CATALOG_STMT_INSTITUTIONS] =
@@ -43,17 +52,30 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    " 'region', i.region, 'level', i.level, 'ownership', i.ownership,"
 	    " 'designated', i.designated, 'certifying', i.certifying,"
 	    " 'certification_status', i.certification_status,"
+	    " 'province_wide', i.province_wide,"
+	    /* Active authorizations only (R-CER-8): a suspended or revoked
+	     * one certifies nothing. */
 	    " 'certifying_diseases', coalesce((SELECT json_agg(x.disease"
 	    "   ORDER BY x.disease) FROM institution_diseases x"
-	    "   WHERE x.institution = i.code), '[]'::json))::text, i.code"
+	    "   WHERE x.institution = i.code AND x.status = 'active'),"
+	    "  '[]'::json))::text, i.code"
 	    " FROM institutions i"
-	    " WHERE ($1::text IS NULL OR i.region = $1)"
-	    /* Those a person with disease $2 may choose as designated
-	     * hospital: the rule submit and a change of hospital apply
-	     * (institution_may_serve, sql/fn/20_applications.sql). */
-	    "  AND ($2::text IS NULL OR institution_may_serve(i.code, $2,"
-	    "   NULL))"
+	    /* A region's hospitals and those the province authorizes
+	     * (province_wide, R-CER-13): a person of the region may
+	     * designate them and be certified there. */
+	    " WHERE ($1::text IS NULL OR i.region = $1 OR (i.province_wide"
+	    "  AND left(i.region, 2) = left($1, 2)))"
+	    /* Those a person of region $1 with disease $2 may choose as
+	     * designated hospital: the rule submit and a change of hospital
+	     * apply (institution_may_serve, sql/fn/20_applications.sql). */
+	    "  AND ($2::text IS NULL OR institution_may_serve(i.code, $2, $1))"
 	    "  AND ($3::boolean IS NULL OR i.certifying = $3)"
+	    /* certifying=true with a disease: those that may certify it now
+	     * for a person of region $1 (else of their own region), the
+	     * check every hospital certification makes. */
+	    "  AND ($2::text IS NULL OR NOT coalesce($3::boolean, false)"
+	    "   OR certification_refusal(i.code, $2, coalesce($1, i.region))"
+	    "   IS NULL)"
 	    "  AND ($4::text IS NULL OR i.code > $4)"
 	    " ORDER BY i.code LIMIT $5::int",
 	/* One row: the whole body of GET /rejection-reasons. */

@@ -34,7 +34,9 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['diseases', 'disease_materials',
                              'region_diseases', 'material_kinds', 'regions',
-                             'rejection_reasons']
+                             'rejection_reasons',
+                             -- certified_by's notice days (catalog.c)
+                             'policies']
     LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_version', t);
         EXECUTE format('CREATE TRIGGER %I'

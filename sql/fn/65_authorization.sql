@@ -132,3 +132,168 @@ BEGIN
     RETURN jsonb_build_object('error', 'institution_not_authorized',
         'args', jsonb_build_array(why));
 END $$;
+
+-- A hospital as the agency's authorization pages show it (GET
+-- /agency/institutions, the head of GET .../diseases): its rule inputs
+-- (level, ownership, score), the province's authorization, the
+-- certification status, its scope (disease codes, or NULL: every disease
+-- of the region's catalog) and how many active authorizations it holds.
+CREATE OR REPLACE FUNCTION institution_authz_json(inst text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('code', i.code, 'name', i.name,
+        'region', i.region, 'level', i.level, 'ownership', i.ownership,
+        'score', i.score, 'province_wide', i.province_wide,
+        'certifying', i.certifying,
+        'certification_status', i.certification_status,
+        'scope', (SELECT jsonb_agg(s.disease ORDER BY s.disease)
+                  FROM institution_scopes s WHERE s.institution = i.code),
+        'authorized', (SELECT count(*) FROM institution_diseases x
+                       WHERE x.institution = i.code AND x.status = 'active'))
+    FROM institutions i WHERE i.code = inst
+$$;
+
+-- Every disease of the hospital's region's catalog with the hospital's
+-- authorization for it (status "none" without one), the rule it holds or
+-- would be granted under, and whether the rules of R-CER-9 allow it now
+-- (refusal: the rule's words when not).  NULL for an unknown hospital.
+CREATE OR REPLACE FUNCTION authorizations_json(inst text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('institution', institution_authz_json(i.code),
+        'items', coalesce((SELECT jsonb_agg(jsonb_build_object(
+            'disease', jsonb_build_object('code', d.code, 'name', d.name,
+                'category', d.category, 'quota', d.quota),
+            'status', coalesce(x.status, 'none'),
+            'rule', coalesce(x.rule, r.j->>'rule'),
+            'allowed', r.j ? 'rule',
+            'refusal', r.j->'args'->>0,
+            'changed_at', x.changed_at,
+            'reason', x.reason) ORDER BY d.sort_order, d.code)
+          FROM region_diseases rd
+          JOIN diseases d ON d.code = rd.disease
+          LEFT JOIN institution_diseases x
+            ON x.institution = i.code AND x.disease = d.code
+          CROSS JOIN LATERAL (SELECT authorization_rule(i.code, d.code) AS j) r
+          WHERE rd.region = i.region), '[]'::jsonb))
+    FROM institutions i WHERE i.code = inst
+$$;
+
+-- The refusal of one listed entry of set_authorizations, or NULL: an
+-- active one must pass authorization_rule (R-CER-9), a suspended one be
+-- in the region's catalog.  The text names the disease and the rule.
+CREATE OR REPLACE FUNCTION authorization_entry_refusal(inst text, reg text,
+    dis text, st text) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r jsonb;
+    dname text;
+BEGIN
+    SELECT d.name INTO dname FROM region_diseases rd
+      JOIN diseases d ON d.code = rd.disease
+     WHERE rd.region = reg AND rd.disease = dis;
+    IF dname IS NULL THEN
+        RETURN jsonb_build_object('error', 'authorization_rule_failed',
+            'field', 'diseases', 'args', jsonb_build_array(
+                dis || '：该病种不在本统筹区病种目录内'));
+    END IF;
+    IF st <> 'active' THEN
+        RETURN NULL;
+    END IF;
+    r := authorization_rule(inst, dis);
+    IF r ? 'rule' THEN
+        RETURN NULL;
+    END IF;
+    RETURN jsonb_build_object('error', 'authorization_rule_failed',
+        'field', 'diseases', 'args', jsonb_build_array(
+            dname || '（' || dis || '）：' || (r->'args'->>0)));
+END $$;
+
+-- PUT /agency/institutions/{code}/diseases (R-CER-8, R-CER-9, R-SUP-4,
+-- S2 五(三)): the entries of items ([{code, status: active|suspended}],
+-- codes distinct, checked by the caller) ARE the hospital's
+-- authorizations afterwards -- existing ones not listed become revoked --
+-- and new_status (NULL: unchanged) its certification status.  All or
+-- nothing: one active entry the rules refuse and nothing changes.  A
+-- reason is required when anything becomes suspended or revoked.  Each
+-- change is logged in authorization_log (disease NULL: the hospital's
+-- status).  scope: the agency's region (NULL: an admin, any).
+-- Returns {"ok": authorizations_json} or a refusal: institution_unknown,
+-- authorization_rule_failed (field diseases), field_required (reason).
+CREATE OR REPLACE FUNCTION set_authorizations(inst text, scope text,
+    items jsonb, new_status text, why text, actor bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    i institutions%ROWTYPE;
+    e record;
+    refusal jsonb;
+BEGIN
+    SELECT * INTO i FROM institutions WHERE code = inst
+       AND (scope IS NULL OR region = scope) FOR UPDATE;
+    IF i.code IS NULL THEN
+        RETURN jsonb_build_object('error', 'institution_unknown',
+            'field', 'code');
+    END IF;
+    -- The wanted state of every disease touched: listed, or held now.
+    CREATE TEMP TABLE IF NOT EXISTS authz_wanted (disease text, status text,
+        old text) ON COMMIT DROP;
+    TRUNCATE authz_wanted;
+    INSERT INTO authz_wanted
+    SELECT coalesce(w.code, x.disease), coalesce(w.status, 'revoked'),
+           x.status
+      FROM (SELECT t->>'code' AS code, t->>'status' AS status
+              FROM jsonb_array_elements(items) t) w
+      FULL JOIN (SELECT * FROM institution_diseases
+                 WHERE institution = inst) x ON x.disease = w.code;
+    FOR e IN SELECT disease, status FROM authz_wanted
+             WHERE status <> 'revoked' ORDER BY disease LOOP
+        refusal := authorization_entry_refusal(inst, i.region, e.disease,
+                                               e.status);
+        IF refusal IS NOT NULL THEN
+            RETURN refusal;
+        END IF;
+    END LOOP;
+    IF why IS NULL AND (EXISTS (SELECT 1 FROM authz_wanted
+            WHERE status <> 'active' AND old IS DISTINCT FROM status)
+        OR (new_status IS DISTINCT FROM i.certification_status
+            AND new_status IN ('suspended', 'revoked'))) THEN
+        RETURN jsonb_build_object('error', 'field_required',
+            'field', 'reason', 'args', jsonb_build_array('暂停或取消的原因'));
+    END IF;
+    RETURN set_authorizations_write(i, actor, new_status, why);
+END $$;
+
+-- The writing half of set_authorizations (its checks passed): the rows
+-- of authz_wanted that change, each logged, then the hospital's status.
+CREATE OR REPLACE FUNCTION set_authorizations_write(i institutions,
+    actor bigint, new_status text, why text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- Active ones keep their rule current (a policy may have changed).
+    UPDATE institution_diseases x
+       SET rule = authorization_rule(i.code, x.disease)->>'rule'
+      FROM authz_wanted w
+     WHERE x.institution = i.code AND x.disease = w.disease
+       AND w.status = 'active' AND w.old = 'active';
+    INSERT INTO authorization_log (institution, disease, status, reason,
+                                   changed_by)
+    SELECT i.code, w.disease, w.status, why, actor FROM authz_wanted w
+     WHERE w.old IS DISTINCT FROM w.status ORDER BY w.disease;
+    INSERT INTO institution_diseases AS x (institution, disease, status,
+        rule, granted_by, changed_at, reason)
+    SELECT i.code, w.disease, w.status,
+           authorization_rule(i.code, w.disease)->>'rule', actor, now(), why
+      FROM authz_wanted w WHERE w.old IS DISTINCT FROM w.status
+    ON CONFLICT (institution, disease) DO UPDATE
+       SET status = EXCLUDED.status,
+           rule = coalesce(EXCLUDED.rule, x.rule),
+           granted_by = EXCLUDED.granted_by, changed_at = now(),
+           reason = EXCLUDED.reason;
+    IF new_status IS NOT NULL
+       AND new_status <> i.certification_status THEN
+        UPDATE institutions SET certification_status = new_status
+         WHERE code = i.code;
+        INSERT INTO authorization_log (institution, disease, status, reason,
+                                       changed_by)
+        VALUES (i.code, NULL, new_status, why, actor);
+    END IF;
+    RETURN jsonb_build_object('ok', authorizations_json(i.code));
+END $$;
