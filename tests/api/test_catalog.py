@@ -2,7 +2,7 @@
 R-CER-5, R-CER-8, R-SUP-5)."""
 import gzip
 
-from conftest import api, assert_error, sql, wait_for
+from conftest import api, assert_error, policy, sql, wait_for
 
 INSTANT = {"D001", "D002", "D004", "D006"}   # R-CER-5, S3 第八条
 
@@ -210,3 +210,63 @@ def test_new_region_without_catalog_is_an_empty_list():
                         listed("/institutions"))
     finally:
         sql("DELETE FROM regions WHERE code = '710100'")
+
+
+def test_certified_by_per_region_review_mode_r_cer_10():
+    """Who certifies a disease, shown with it when a person chooses it
+    (issue 11 item 6, S2): 太原's quota diseases by the hospital's panel
+    with the notice of the region's publicity_working_days, its
+    non-quota ones by experts online; 禄丰 on the spot (S1)."""
+    def items(region):
+        r = api("GET", "/diseases", params={"region": region})
+        assert r.status_code == 200, r.text
+        return {d["code"]: d for d in r.json()["items"]}
+    ty = items("140100")
+    assert ty["D007"]["quota"] and ty["D007"]["certified_by"] == {
+        "mode": "panel", "text": "由认定医院专家组评审，通过后院内公示5个工作日"}
+    assert not ty["D001"]["quota"]
+    assert ty["D001"]["certified_by"]["mode"] == "single"
+    assert ty["D001"]["certified_by"]["text"] == "由认定专家网上认定"
+    assert items("532300")["D015"]["certified_by"] == {
+        "mode": "onsite", "text": "到认定医院现场认定"}
+    one = api("GET", "/diseases/D007", params={"region": "140100"}).json()
+    assert one["certified_by"]["mode"] == "panel"
+    # The notice's days are the region's policy: the text follows it.
+    with policy("140100", "publicity_working_days", "7"):
+        assert wait_for(lambda: items("140100")["D007"]["certified_by"][
+            "text"].endswith("公示7个工作日"))
+    assert wait_for(lambda: items("140100")["D007"]["certified_by"][
+        "text"].endswith("公示5个工作日"))
+
+
+def test_hospital_choice_fits_the_disease_s1():
+    """The hospitals a person may choose for a disease (R-CER-8, S1): 禄丰
+    康宁医院 (psychiatric only) is listed for 重性精神疾病 (D006) and not for
+    高血压 (D015); with certifying=true only those that may certify it now
+    (a level-2 hospital does not certify a special disease in 禄丰)."""
+    def codes(**params):
+        return [i["code"] for i in all_institutions(**params)]
+    assert "H53230000005" in codes(region="532300", disease="D006")
+    assert "H53230000005" not in codes(region="532300", disease="D015")
+    assert "H53230000001" in codes(region="532300", disease="D015")
+    assert codes(region="532300", disease="D001", certifying="true") == [
+        "H53230000007"]
+    assert "H53230000001" in codes(region="532300", disease="D013",
+                                   certifying="true")
+
+
+def test_province_wide_hospitals_serve_the_province_r_cer_13():
+    """S4 一: a hospital the province authorizes (青海省人民医院) may be
+    designated by, and certify, a person of 海东 (630200); a municipal
+    西宁 hospital may not.  So the catalog's region filter lists the
+    province-wide hospitals of the region's province."""
+    listed = {i["code"]: i for i in all_institutions(region="630200")}
+    assert "H63010200143" in listed and "H63020000001" in listed
+    assert listed["H63010200143"]["province_wide"] is True
+    assert "H63010300017" not in listed            # 西宁市第一人民医院
+    cert = [i["code"] for i in all_institutions(
+        region="630200", disease="D001", certifying="true")]
+    assert "H63010200143" in cert and "H63020000001" in cert
+    assert "H63010300017" not in cert
+    # Its own region's list is unchanged: 27 西宁 hospitals.
+    assert len(all_institutions(region="630100")) == 27
