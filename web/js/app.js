@@ -14,11 +14,13 @@ const applicant = () => import('./applicant.js');
 const expert = () => import('./expert.js');
 const agency = () => import('./agency.js');
 const benefit = () => import('./benefit.js');
+const authz = () => import('./authz.js');
 
 export const session = { me: null };
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库'],
-  ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息']];
+  ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
+  ['#/agency/institutions', '认定机构']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
@@ -57,6 +59,8 @@ const ROUTES = [
   [/^#\/verify$/, ['hospital'], '核验凭证', async (m, v) => (await benefit()).verifyCard(m, v)],
   [/^#\/agency\/qualifications$/, ['agency', 'admin'], '待遇资格', async (m, v) => (await benefit()).agencyQualifications(m, v)],
   [/^#\/agency\/region$/, ['agency'], '经办机构信息', async (m, v) => (await benefit()).agencyRegion(m, v)],
+  [/^#\/agency\/institutions$/, ['agency'], '认定机构', async (m, v) => (await authz()).agencyInstitutions(m, v)],
+  [/^#\/agency\/institutions\/([A-Z][0-9A-Z]{5,19})$/, ['agency'], '认定机构', async (m, v) => (await authz()).authzEditor(m[1], v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
