@@ -385,45 +385,31 @@ whole_string(json_object *jv)
 	    strlen(json_object_get_string(jv));
 }
 
-/* 1 when jv is an array of 1 to f->max_len strings that pass f->valid. */
+/*
+ * 1 when jv is an array of f's items that pass f->valid: MT_F_ARRAY, 1 to
+ * f->max_len strings (each checked as it is); MT_F_OBJECTS, 0 to
+ * f->max_len objects (each checked as its JSON text).
+ */
 static int
 array_ok(const struct mt_field *f, json_object *jv)
 {
+	int objects = f->type == MT_F_OBJECTS;
 	size_t i, n;
 	json_object *it;
 
 	if (!json_object_is_type(jv, json_type_array))
 		return 0;
 	n = json_object_array_length(jv);
-	if (n == 0 || (f->max_len > 0 && n > f->max_len))
+	if ((n == 0 && !objects) || (f->max_len > 0 && n > f->max_len))
 		return 0;
 	for (i = 0; i < n; i++) {
 		it = json_object_array_get_idx(jv, i);
-		if (!whole_string(it) ||
-		    (f->valid != NULL && !f->valid(json_object_get_string(it))))
+		if (objects ? !json_object_is_type(it, json_type_object) :
+		    !whole_string(it))
 			return 0;
-	}
-	return 1;
-}
-
-/* 1 when jv is an array of 0 to f->max_len objects whose JSON texts
- * pass f->valid. */
-static int
-objects_ok(const struct mt_field *f, json_object *jv)
-{
-	size_t i, n;
-	json_object *it;
-
-	if (!json_object_is_type(jv, json_type_array))
-		return 0;
-	n = json_object_array_length(jv);
-	if (f->max_len > 0 && n > f->max_len)
-		return 0;
-	for (i = 0; i < n; i++) {
-		it = json_object_array_get_idx(jv, i);
-		if (!json_object_is_type(it, json_type_object) ||
-		    (f->valid != NULL && !f->valid(
-		    json_object_to_json_string_ext(it, JSON_C_TO_STRING_PLAIN))))
+		if (f->valid != NULL && !f->valid(objects ?
+		    json_object_to_json_string_ext(it, JSON_C_TO_STRING_PLAIN) :
+		    json_object_get_string(it)))
 			return 0;
 	}
 	return 1;
@@ -439,20 +425,14 @@ body_field_value(const struct mt_req *req, const struct mt_field *f,
 
 	if (req->json == NULL || body_value(req->json, f->name, &jv) != 1)
 		return NULL;
-	if (f->type == MT_F_ARRAY) {
-		/* An empty list is no list: required fields say so. */
-		if (json_object_is_type(jv, json_type_array) &&
+	if (f->type == MT_F_ARRAY || f->type == MT_F_OBJECTS) {
+		/* An empty list of strings is no list: required fields say
+		 * so.  An empty list of objects is a value ("none"). */
+		if (f->type == MT_F_ARRAY &&
+		    json_object_is_type(jv, json_type_array) &&
 		    json_object_array_length(jv) == 0)
 			return NULL;
 		if (!array_ok(f, jv)) {
-			*bad = 1;
-			return NULL;
-		}
-		return mt_xstrdup(json_object_to_json_string_ext(jv,
-		    JSON_C_TO_STRING_PLAIN));
-	}
-	if (f->type == MT_F_OBJECTS) {
-		if (!objects_ok(f, jv)) {
 			*bad = 1;
 			return NULL;
 		}

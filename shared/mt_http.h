@@ -102,6 +102,11 @@ struct mt_field {
 	  "每页条数（1–200）" }
 #define MT_F_PAGE_CURSOR \
 	{ "cursor", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "分页游标" }
+/* The ?cursor= of lists paged by institution code (the last code shown,
+ * mt_valid_institution_code). */
+#define MT_F_CODE_CURSOR \
+	{ "cursor", MT_IN_QUERY, MT_F_STRING, mt_valid_institution_code, 0, \
+	  20, "分页游标" }
 
 struct mt_db;
 struct mt_req;

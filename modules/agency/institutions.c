@@ -156,8 +156,7 @@ const struct mt_field f_institutions[] = {
 	  "统筹区代码" },
 	{ "certifying", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否认定机构" },
 	MT_F_PAGE_LIMIT,
-	{ "cursor", MT_IN_QUERY, MT_F_STRING, mt_valid_institution_code, 0,
-	  20, "分页游标" },
+	MT_F_CODE_CURSOR,
 	{ NULL },
 };
 
