@@ -8,7 +8,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, shot, sql, newRegion, newAgencyUser, staffSession, URL, done } from './helpers.mjs';
+import {
+  launch, newPage, shot, sql, newRegion, newAgencyUser, newPerson, staffSession, insuredSession, URL, done,
+} from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -93,4 +95,34 @@ test('R-CER-9/R-SUP-4: the agency sees which diseases each hospital may certify,
   await phone.goto(URL + '/#/agency/institutions/H63010200143');
   await phone.locator('.form-error').filter({ hasText: '未找到该医疗机构' }).waitFor();
   for (const p of [page, phone]) await done(p);
+});
+
+// The wizard's hospital choice lists the hospitals that fit the chosen
+// disease only (R-CER-8, S1: a psychiatric-only hospital is not offered
+// for 高血压); for a disease certified on the spot, only those that may
+// certify it now (a suspended authorization is not offered).
+test('R-CER-8: the applicant chooses among the hospitals that fit the disease only', async () => {
+  const reg = newRegion();
+  const [a, b, c] = reg.hospitals;
+  sql(`INSERT INTO institution_scopes VALUES ('${c}', 'D006')`);
+  sql(`UPDATE region_diseases SET review_mode = 'onsite' WHERE region = '${reg.region}' AND disease = 'D013'`);
+  sql(`UPDATE institution_diseases SET status = 'suspended' WHERE institution = '${b}' AND disease = 'D013'`);
+  const person = newPerson(reg.region);
+  const page = await newPage(browser);
+  await insuredSession(page, person);
+  const offered = async (search) => {
+    // A fresh wizard each time (a new page load, not a hash change).
+    await page.goto(URL + '/#/apply');
+    await page.reload();
+    await page.getByLabel('按名称查找病种').fill(search);
+    await page.locator('label.disease').first().click();
+    await page.click('#to-details');
+    const sel = page.getByLabel(/定点医疗机构/);
+    await sel.waitFor();
+    return sel.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  };
+  assert.deepEqual(await offered('高血压'), [a, b]);
+  assert.deepEqual(await offered('重性精神疾病'), [a, b, c]);
+  assert.deepEqual(await offered('冠状动脉'), [a]);
+  await done(page);
 });

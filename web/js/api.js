@@ -115,10 +115,12 @@ export async function allPages(path) {
 }
 
 // The designated hospitals of a region (every page of GET /institutions);
-// with a disease, only those that may treat it.
-export async function designatedHospitals(region, disease) {
+// with a disease, only those that may treat it; certifying: only those
+// that may also certify it now (a disease certified in the hospital).
+export async function designatedHospitals(region, disease, certifying) {
   const all = await allPages('/institutions?region=' + encodeURIComponent(region) +
-    (disease ? '&disease=' + encodeURIComponent(disease) : '') + '&limit=100');
+    (disease ? '&disease=' + encodeURIComponent(disease) : '') +
+    (certifying ? '&certifying=true' : '') + '&limit=100');
   return all.filter((i) => i.designated);
 }
 

@@ -121,7 +121,14 @@ function stepDisease(st, body, show) {
 
 function stepDetails(st, body, show) {
   return (async () => {
-    if (!st.hospitals) st.hospitals = await designatedHospitals(region());
+    // Only hospitals that fit the disease (R-CER-8); certified in a
+    // hospital (onsite, panel): only those that may certify it now.
+    const code = (st.disease || st.app.disease).code;
+    if (st.hospitalsOf !== code) {
+      st.hospitals = await designatedHospitals(region(), code,
+        !!st.disease && ['onsite', 'panel'].includes(st.disease.review_mode));
+      st.hospitalsOf = code;
+    }
     const a = st.app;
     const phone = h('input', { type: 'tel', inputmode: 'numeric', maxlength: 11, autocomplete: 'tel', value: a ? a.phone : '' });
     const mrn = h('input', { type: 'text', maxlength: 64, autocomplete: 'off', value: a ? a.medical_record_no || '' : '' });
