@@ -102,7 +102,7 @@ function draw(view, body) {
   const reason = h('textarea', { rows: 3, maxlength: 500 });
   const err = formError();
   const save = button('保存', null, 'btn btn-primary', { id: 'authz-save' });
-  const list = h('ul', { class: 'checklist', id: 'authz-list' }, rows);
+  const list = h('ul', { class: 'queue', id: 'authz-list' }, rows);
   const diseases = h('div', { class: 'field', 'data-field': 'diseases' },
     h('p', { class: 'field-error', id: 'authz-diseases-err', 'aria-live': 'polite' }), list);
   const form = h('form', { id: 'authz-form', novalidate: true },
