@@ -385,7 +385,8 @@ whole_string(json_object *jv)
 	    strlen(json_object_get_string(jv));
 }
 
-/* 1 when jv is an array of 1 to f->max_len strings that pass f->valid. */
+/* 1 when jv is an array of 1 to f->max_len strings that pass f->valid
+ * (MT_F_OBJECTS: of objects). */
 static int
 array_ok(const struct mt_field *f, json_object *jv)
 {
@@ -399,7 +400,10 @@ array_ok(const struct mt_field *f, json_object *jv)
 		return 0;
 	for (i = 0; i < n; i++) {
 		it = json_object_array_get_idx(jv, i);
-		if (!whole_string(it) ||
+		if (f->type == MT_F_OBJECTS) {
+			if (!json_object_is_type(it, json_type_object))
+				return 0;
+		} else if (!whole_string(it) ||
 		    (f->valid != NULL && !f->valid(json_object_get_string(it))))
 			return 0;
 	}
@@ -416,7 +420,7 @@ body_field_value(const struct mt_req *req, const struct mt_field *f,
 
 	if (req->json == NULL || body_value(req->json, f->name, &jv) != 1)
 		return NULL;
-	if (f->type == MT_F_ARRAY) {
+	if (f->type == MT_F_ARRAY || f->type == MT_F_OBJECTS) {
 		/* An empty list is no list: required fields say so. */
 		if (json_object_is_type(jv, json_type_array) &&
 		    json_object_array_length(jv) == 0)

@@ -57,7 +57,7 @@ struct mt_session {
 
 enum mt_field_src { MT_IN_PATH, MT_IN_QUERY, MT_IN_BODY, MT_IN_PART };
 enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL, MT_F_FILE,
-	MT_F_ARRAY };
+	MT_F_ARRAY, MT_F_OBJECTS };
 
 /*
  * One input field of a route.  Strings are checked by `valid` (a pure
@@ -75,6 +75,8 @@ enum mt_field_type { MT_F_STRING, MT_F_INT, MT_F_BOOL, MT_F_FILE,
  * MT_F_ARRAY (body only): a JSON array of 1 to max_len strings, each
  * checked by `valid` (an empty array counts as absent); its value is the array's JSON text and the handler
  * reads the items with mt_req_array().
+ * MT_F_OBJECTS (body only): the same with JSON objects for items (valid
+ * unused): the handler checks each item's members itself.
  */
 /* mt_field.required: 0 optional, 1 required, or MT_REQ_GROUP: required
  * when another body field of the same "outer." group is given (all of a
