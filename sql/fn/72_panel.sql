@@ -81,7 +81,8 @@ LANGUAGE sql STABLE AS $$
         'min_title', policy_value(i.region, 'panel_min_title'),
         'min_size', policy_value(i.region, 'panel_min_size')::int,
         'items', coalesce((SELECT jsonb_agg(jsonb_build_object('id', e.user_id,
-                'name', u.display_name, 'title', e.title,
+                'name', coalesce(nullif(u.display_name, ''), u.login),
+                'title', e.title,
                 'specialties', coalesce((SELECT jsonb_agg(s.specialty
                     ORDER BY s.specialty) FROM expert_specialties s
                     WHERE s.expert_id = e.user_id), '[]'))
@@ -104,9 +105,11 @@ LANGUAGE sql STABLE AS $$
         WHEN e.user_id IS NULL OR u.institution IS DISTINCT FROM inst
             THEN format('编号 %s 不是本院的认定专家', ex)
         WHEN e.status <> 'active' OR u.disabled
-            THEN format('%s（编号 %s）目前不能参加评审', u.display_name, ex)
+            THEN format('%s（编号 %s）目前不能参加评审',
+                        coalesce(nullif(u.display_name, ''), u.login), ex)
         WHEN title_rank(e.title) < title_rank(policy_value(reg, 'panel_min_title'))
-            THEN format('%s（编号 %s）职称为%s，须为%s及以上', u.display_name,
+            THEN format('%s（编号 %s）职称为%s，须为%s及以上',
+                        coalesce(nullif(u.display_name, ''), u.login),
                         ex, e.title, policy_value(reg, 'panel_min_title'))
         END
     FROM (SELECT ex AS id) k LEFT JOIN experts e ON e.user_id = k.id
