@@ -219,7 +219,8 @@ function noticeCard(x) {
       return;
     }
     busy(send, async () => {
-      const body = { reason: reason.value.trim() };
+      // One line (the API's reason is a line of text): lines joined.
+      const body = { reason: reason.value.trim().replace(/\s*\n\s*/g, ' ') };
       if (contact.value.trim()) body.contact = contact.value.trim();
       try {
         const r = await api('POST', '/hospital/publicity/' + x.id + '/objection', body);
