@@ -16,6 +16,7 @@
  *   mtcertctl policy get REGION
  *   mtcertctl settlements import FILE --region R [--format csv|ndjson]
  *   mtcertctl renewals run             (the renewal job, now)
+ *   mtcertctl publicity run            (the publicity job, now)
  *   mtcertctl errors                   (the error table as JSON)
  *   mtcertctl card keygen              (a first e-card key when none)
  *   mtcertctl card rotate              (a new current e-card key)
@@ -1017,6 +1018,33 @@ cmd_renewals(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * publicity run: the publicity job now (run_publicity, the dispatcher's
+ * step): every open public notice past its last day is ended.  Prints
+ * {"ended": n}; exit 1 when the database fails.
+ */
+static int
+cmd_publicity(int argc, char **argv)
+{
+	struct mt_db db = {0};
+	long long ended = 0, batch;
+	PGresult *res;
+
+	if (argc != 3 || strcmp(argv[2], "run") != 0)
+		die_bad("usage: publicity run");
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	for (batch = 1; batch > 0; ended += batch) {
+		if ((res = mt_db_params_rows(&db,
+		    "SELECT run_publicity(100) AS n", 0, NULL)) == NULL)
+			die_conn(db.conn, "publicity run failed");
+		batch = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	mt_db_close(&db);
+	printf("{\"ended\": %lld}\n", ended);
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -1031,6 +1059,8 @@ usage(void)
 	    "  policy set REGION KEY VALUE | policy get REGION\n"
 	    "  settlements import FILE --region R [--format csv|ndjson]\n"
 	    "  renewals run   (the renewal job now, until nothing is due)\n"
+	    "  publicity run  (the publicity job now: end notices past their "
+	    "last day)\n"
 	    "  errors   (the error table as JSON)\n"
 	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n",
 	    stderr);
@@ -1079,6 +1109,8 @@ main(int argc, char **argv)
 		rc = cmd_settlements(argc, argv);
 	else if (strcmp(argv[1], "renewals") == 0)
 		rc = cmd_renewals(argc, argv);
+	else if (strcmp(argv[1], "publicity") == 0)
+		rc = cmd_publicity(argc, argv);
 	else
 		usage();
 	PQfinish(conn);

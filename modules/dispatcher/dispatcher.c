@@ -37,6 +37,9 @@
  *     flush or outage loses no assignment and no deadline.
  *   - renewals: every RENEWAL_MS the renewal job of sql/fn/60_renewal.sql
  *     (R-BEN-4): notices before a period ends, then renewal or expiry.
+ *   - publicity: every PUBLICITY_MS the public notices of hospital panel
+ *     approvals past their last day are ended (sql/fn/72_panel.sql,
+ *     R-CER-10): the qualification is made, the agency confirms.
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
@@ -80,6 +83,13 @@
  * miss after a restart.
  */
 #define RENEWAL_MS 15000
+/*
+ * The publicity job (R-CER-10) runs every PUBLICITY_MS, at start too: a
+ * notice ends on a date, and a run with nothing due is one probe of the
+ * partial index publicity_open, so a notice ends within seconds of its
+ * day being over.
+ */
+#define PUBLICITY_MS 5000
 
 enum stmt {
 	STMT_CLAIM,
@@ -679,6 +689,32 @@ renewals(struct mt_db *db)
 }
 
 /*
+ * The publicity job (R-CER-10): run_publicity batch after batch until no
+ * open notice is past its last day; dispatchers running at once share
+ * the work (SKIP LOCKED) and never end one twice.  Returns the number of
+ * notices ended (0 also when the database failed).
+ */
+static int
+publicity(struct mt_db *db)
+{
+	PGresult *res;
+	int n, total = 0;
+
+	do {
+		res = mt_db_params_rows(db, "SELECT run_publicity(100) AS n", 0,
+		    NULL);
+		if (res == NULL)
+			break;
+		n = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		total += n;
+	} while (n > 0 && !stopping);
+	if (total > 0)
+		mt_log_info("publicity ended=%d", total);
+	return total;
+}
+
+/*
  * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>).  Returns 2 for
  * "pool" (the expert pool changed: retry the unassigned), 1 for any
  * other wake-up, 0 after the wait, -1 when Redis is down.
@@ -790,13 +826,14 @@ serve_init(struct mt_db *db)
 
 /*
  * The steps that run on their own clocks, at time t: the sweep of long
- * overdue assignments every SWEEP_MS, the renewal job every RENEWAL_MS.
- * Returns how much they did (0 when nothing was due).
+ * overdue assignments every SWEEP_MS, the renewal job every RENEWAL_MS,
+ * the publicity job every PUBLICITY_MS.  Returns how much they did (0
+ * when nothing was due).
  */
 static int
 timed_steps(struct mt_db *db, double t)
 {
-	static double next_sweep, next_renewal;
+	static double next_sweep, next_renewal, next_publicity;
 	int busy = 0;
 
 	if (t >= next_sweep) {
@@ -807,6 +844,10 @@ timed_steps(struct mt_db *db, double t)
 	if (t >= next_renewal && db->conn != NULL) {
 		busy += renewals(db);
 		next_renewal = t + RENEWAL_MS;
+	}
+	if (t >= next_publicity && db->conn != NULL) {
+		busy += publicity(db);
+		next_publicity = t + PUBLICITY_MS;
 	}
 	return busy;
 }

@@ -5,11 +5,146 @@
  * one SQL function (sql/fn/65_authorization.sql, 70_hospital.sql,
  * 72_panel.sql, 76_reports.sql).
  */
+#include <string.h>
+
 #include "hospital_db.h"
+#include "mt_db.h"
+#include "mt_error.h"
+#include "mt_http.h"
+#include "mt_log.h"
+
+/* $n of the statements below: panel.c. */
+enum { CASES_INST, CASES_STATE, CASES_CURSOR, CASES_LIMIT, CASES__N };
+enum { EXPERTS_INST, EXPERTS__N };
+enum { DECIDE_APP, DECIDE_USER, DECIDE_INST, DECIDE_MEMBERS, DECIDE_CONCL,
+	DECIDE_OPINION, DECIDE_REASON, DECIDE__N };
+enum { PUB_REGION, PUB_INST, PUB_CURSOR, PUB_LIMIT, PUB__N };
+enum { OBJ_ID, OBJ_REASON, OBJ_CONTACT, OBJ_ADDR, OBJ__N };
 
 const char *const hospital_db_stmts[HOSPITAL_STMT__MAX] = {
 	/* onsite.c */
-	/* panel.c */
+	/* panel.c: the hospital's panel cases, newest first (index
+	 * applications_certifying) ... */
+	[HOSPITAL_STMT_PANEL_CASES] =
+	    "SELECT panel_case_json(a.id)::text AS item, a.id AS cursor"
+	    " FROM applications a WHERE a.certifying_institution = $1"
+	    " AND a.review_mode = 'panel' AND a.status <> 'draft'"
+	    " AND CASE $2::text"
+	    "  WHEN 'waiting' THEN a.status = 'submitted'"
+	    "  WHEN 'publicity' THEN EXISTS (SELECT 1 FROM publicity pb"
+	    "   WHERE pb.application_id = a.id AND pb.state = 'open')"
+	    "  WHEN 'done' THEN a.status <> 'submitted' AND NOT EXISTS"
+	    "   (SELECT 1 FROM publicity pb WHERE pb.application_id = a.id"
+	    "   AND pb.state = 'open')"
+	    "  ELSE true END"
+	    " AND ($3::bigint IS NULL OR a.id < $3::bigint)"
+	    " ORDER BY a.id DESC LIMIT $4::int",
+	[HOSPITAL_STMT_PANEL_EXPERTS] =
+	    "SELECT panel_experts_json($1)::text AS body",
+	[HOSPITAL_STMT_PANEL_DECIDE] =
+	    "SELECT panel_decide($1::bigint, $2::bigint, $3, $4::jsonb, $5,"
+	    " $6, $7)::text AS result",
+	/* ... the open public notices, newest first (index
+	 * publicity_region) ... */
+	[HOSPITAL_STMT_PUBLICITY] =
+	    "SELECT publicity_item_json(pb.id)::text AS item, pb.id AS cursor"
+	    " FROM publicity pb WHERE pb.state = 'open'"
+	    " AND ($1::text IS NULL OR pb.region = $1)"
+	    " AND ($2::text IS NULL OR pb.institution = $2)"
+	    " AND ($3::bigint IS NULL OR pb.id < $3::bigint)"
+	    " ORDER BY pb.id DESC LIMIT $4::int",
+	[HOSPITAL_STMT_PUBLICITY_OBJECT] =
+	    "SELECT object_publicity($1::bigint, $2, $3, $4)::text AS result",
 	/* reports.c */
 	[HOSPITAL_STMT_NOW] = "SELECT now()",
 };
+
+/* See hospital_db.h. */
+int
+hospital_db_reply_panel_cases(struct mt_req *req,
+    const struct hospital_panel_query *q)
+{
+	const char *p[CASES__N] = {
+		[CASES_INST] = q->institution,
+		[CASES_STATE] = q->state,
+		[CASES_CURSOR] = q->cursor,
+	};
+
+	return mt_db_reply_page(req, HOSPITAL_STMT_PANEL_CASES, CASES__N, p,
+	    CASES_LIMIT, q->limit);
+}
+
+/* See hospital_db.h. */
+int
+hospital_db_reply_panel_experts(struct mt_req *req, const char *institution)
+{
+	const char *p[EXPERTS__N] = { [EXPERTS_INST] = institution };
+	const char *json;
+	PGresult *res;
+	int rc;
+
+	if ((res = mt_db_query_or_reply(req, HOSPITAL_STMT_PANEL_EXPERTS,
+	    EXPERTS__N, p)) == NULL)
+		return -1;
+	if ((json = mt_db_text(res, 0, "body")) != NULL)
+		rc = mt_reply_raw(req, 200, "application/json; charset=utf-8",
+		    json, strlen(json));
+	else {
+		/* A hospital session's institution is a row (foreign key). */
+		mt_log_error("rid=%s hospital: no institution %s",
+		    req->request_id, institution);
+		rc = mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* See hospital_db.h. */
+int
+hospital_db_panel_decide(struct mt_req *req,
+    const struct hospital_panel_decision *d, json_object **ok)
+{
+	const char *p[DECIDE__N] = {
+		[DECIDE_APP] = d->application,
+		[DECIDE_USER] = d->user,
+		[DECIDE_INST] = d->institution,
+		[DECIDE_MEMBERS] = d->members,
+		[DECIDE_CONCL] = d->conclusion,
+		[DECIDE_OPINION] = d->opinion,
+		[DECIDE_REASON] = d->reason,
+	};
+
+	return mt_db_outcome_or_reply(req, HOSPITAL_STMT_PANEL_DECIDE,
+	    DECIDE__N, p, "result", ok);
+}
+
+/* See hospital_db.h. */
+int
+hospital_db_reply_publicity(struct mt_req *req,
+    const struct hospital_panel_query *q)
+{
+	const char *p[PUB__N] = {
+		[PUB_REGION] = q->region,
+		[PUB_INST] = q->institution,
+		[PUB_CURSOR] = q->cursor,
+	};
+
+	return mt_db_reply_page(req, HOSPITAL_STMT_PUBLICITY, PUB__N, p,
+	    PUB_LIMIT, q->limit);
+}
+
+/* See hospital_db.h. */
+int
+hospital_db_object(struct mt_req *req, const char *id, const char *reason,
+    const char *contact, const char *addr, json_object **ok)
+{
+	const char *p[OBJ__N] = {
+		[OBJ_ID] = id,
+		[OBJ_REASON] = reason,
+		[OBJ_CONTACT] = contact,
+		[OBJ_ADDR] = addr,
+	};
+
+	return mt_db_outcome_or_reply(req, HOSPITAL_STMT_PUBLICITY_OBJECT,
+	    OBJ__N, p, "result", ok);
+}

@@ -10,6 +10,8 @@
 #ifndef HOSPITAL_DB_H
 #define HOSPITAL_DB_H
 
+#include <json-c/json.h>
+
 struct mt_req;
 
 /* The statements, prepared per connection (struct mt_module.stmts),
@@ -17,10 +19,61 @@ struct mt_req;
 enum hospital_stmt {
 	/* onsite.c */
 	/* panel.c */
+	HOSPITAL_STMT_PANEL_CASES,
+	HOSPITAL_STMT_PANEL_EXPERTS,
+	HOSPITAL_STMT_PANEL_DECIDE,
+	HOSPITAL_STMT_PUBLICITY,
+	HOSPITAL_STMT_PUBLICITY_OBJECT,
 	/* reports.c */
 	HOSPITAL_STMT_NOW,
 	HOSPITAL_STMT__MAX
 };
 extern const char *const hospital_db_stmts[HOSPITAL_STMT__MAX];
+
+/* panel.c */
+
+/* A page of a list: whose (an institution or region), what, from where. */
+struct hospital_panel_query {
+	const char      *institution;    /* the caller's hospital, or the
+	                                    ?institution= of the public list */
+	const char      *region;         /* public list: NULL or a region */
+	const char      *state;          /* NULL: any */
+	const char      *cursor;         /* NULL: first page (ids below it) */
+	int              limit;
+};
+
+/* A panel's decision (POST /hospital/panel-decisions). */
+struct hospital_panel_decision {
+	const char      *application;    /* the application id */
+	const char      *user;           /* the caller's user id */
+	const char      *institution;    /* the caller's hospital */
+	const char      *members;        /* JSON array text */
+	const char      *conclusion;     /* approve | reject */
+	const char      *opinion;        /* NULL or text */
+	const char      *reason;         /* NULL or text */
+};
+
+/* 200 with a page of the hospital's panel cases (panel_case_json). */
+int     hospital_db_reply_panel_cases(struct mt_req *req,
+            const struct hospital_panel_query *q);
+/* 200 with who may sit on the hospital's panel (panel_experts_json). */
+int     hospital_db_reply_panel_experts(struct mt_req *req,
+            const char *institution);
+/* Record a panel's decision (panel_decide): 0 with the outcome into *ok
+ * (caller puts), or its refusal answered -- 403
+ * institution_not_authorized, 404 application_not_found, 409
+ * not_awaiting_certification, 422 panel_member_invalid,
+ * panel_too_small. */
+int     hospital_db_panel_decide(struct mt_req *req,
+            const struct hospital_panel_decision *d, json_object **ok);
+/* 200 with a page of the open public notices (publicity_item_json). */
+int     hospital_db_reply_publicity(struct mt_req *req,
+            const struct hospital_panel_query *q);
+/* File an objection to notice id from address addr (object_publicity):
+ * 0 with {id, received_at} into *ok (caller puts), or its refusal
+ * answered -- 404 publicity_not_found, 409 publicity_closed. */
+int     hospital_db_object(struct mt_req *req, const char *id,
+            const char *reason, const char *contact, const char *addr,
+            json_object **ok);
 
 #endif

@@ -15,6 +15,7 @@ const expert = () => import('./expert.js');
 const agency = () => import('./agency.js');
 const benefit = () => import('./benefit.js');
 const authz = () => import('./authz.js');
+const panel = () => import('./panel.js');
 
 export const session = { me: null };
 
@@ -26,7 +27,7 @@ const MENUS = {
   expert: [['#/expert', '认定任务']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 3),
-  hospital: [['#/hospital', '本院代办的申请'], ['#/verify', '核验凭证']],
+  hospital: [['#/hospital', '本院代办的申请'], ['#/verify', '核验凭证'], ['#/hospital/panel', '专家组评审']],
 };
 
 const HOME = {
@@ -61,6 +62,9 @@ const ROUTES = [
   [/^#\/agency\/region$/, ['agency'], '经办机构信息', async (m, v) => (await benefit()).agencyRegion(m, v)],
   [/^#\/agency\/institutions$/, ['agency'], '认定机构', async (m, v) => (await authz()).agencyInstitutions(m, v)],
   [/^#\/agency\/institutions\/([A-Z][0-9A-Z]{5,19})$/, ['agency'], '认定机构', async (m, v) => (await authz()).authzEditor(m[1], v)],
+  [/^#\/hospital\/panel$/, ['hospital'], '专家组评审', async (m, v) => (await panel()).panelQueue(m, v)],
+  [/^#\/hospital\/panel\/(\d+)$/, ['hospital'], '专家组评审', async (m, v) => (await panel()).panelCase(m[1], v)],
+  [/^#\/publicity$/, null, '认定结果公示', async (m, v) => (await panel()).publicity(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
@@ -174,7 +178,8 @@ function home(m, view) {
         h('li', { text: '填写联系电话、病案号和定点医疗机构' }),
         h('li', { text: '上传病历、检查报告等材料（照片或 PDF）' }),
         h('li', { text: '阅读并勾选承诺书后提交' }),
-        h('li', { text: '系统随机推送给认定专家，结果以短信通知' }))));
+        h('li', { text: '系统随机推送给认定专家，结果以短信通知' }))),
+    h('p', {}, h('a', { href: '#/publicity', id: 'home-publicity', text: '认定结果公示' })));
 }
 
 function notFound(view) {
