@@ -315,7 +315,8 @@ DECLARE
 BEGIN
     SELECT x.* INTO a FROM applications x JOIN persons p ON p.id = x.person_id
     WHERE x.id = app
-      AND ((s_role = 'insured' AND s_person IN (x.person_id, x.agent_person_id))
+      AND ((s_role = 'insured'
+            AND s_person IN (x.person_id, x.agent_person_id))
            OR (s_role = 'hospital' AND x.filing_institution = s_inst)
            OR (s_role = 'agency' AND x.region = s_region)
            OR s_role = 'admin')
@@ -394,7 +395,8 @@ BEGIN
     PERFORM 1 FROM assignments x JOIN applications s
         ON s.id = x.application_id
     WHERE x.application_id = app AND x.state IN ('pushed', 'accepted')
-      AND ((s_role = 'insured' AND s_person IN (s.person_id, s.agent_person_id))
+      AND ((s_role = 'insured'
+            AND s_person IN (s.person_id, s.agent_person_id))
            OR (s_role = 'hospital' AND s.filing_institution = s_inst)
            OR (s_role = 'agency' AND s.region = s_region)
            OR s_role = 'admin')
@@ -403,7 +405,8 @@ BEGIN
         unassigned_since = NULL, updated_at = now()
     WHERE x.id = app
       AND x.status IN ('draft', 'submitted', 'returned', 'in_review')
-      AND ((s_role = 'insured' AND s_person IN (x.person_id, x.agent_person_id))
+      AND ((s_role = 'insured'
+            AND s_person IN (x.person_id, x.agent_person_id))
            OR (s_role = 'hospital' AND x.filing_institution = s_inst)
            OR (s_role = 'agency' AND x.region = s_region)
            OR s_role = 'admin')

@@ -271,3 +271,27 @@ def test_person_cannot_designate_psychiatric_hospital_for_hypertension():
                  "designated_institution")
     assert get(tok, app_id).json()["designated_institution"]["code"] == \
         "H53230000001"
+
+
+def test_change_to_a_hospital_not_certifying_the_disease_is_refused():
+    """R-CER-8/9 (S1 现场确认备案): where hospitals certify on site, a
+    person's change of hospital to one that may serve but not certify the
+    disease is refused like creating with it (designated_not_certifying),
+    and the draft keeps its hospital."""
+    p = new_person(region="532300", name="罗五")
+    tok = insured_login(p)["token"]
+    r = api("POST", "/applications", headers=bearer(tok),
+            json=form(disease="D006", institution="H53230000001"))
+    assert_error(r, 422, "designated_not_certifying",
+                 "designated_institution")
+    r = api("POST", "/applications", headers=bearer(tok),
+            json=form(disease="D006", institution="H53230000005"))
+    assert r.status_code == 201, r.text
+    app_id = r.json()["id"]
+    r = api("PATCH", "/applications/%s" % app_id, headers=bearer(tok),
+            json={"designated_institution": "H53230000001"})
+    assert_error(r, 422, "designated_not_certifying",
+                 "designated_institution")
+    assert "认定" in r.json()["error"]["message"]
+    assert get(tok, app_id).json()["designated_institution"]["code"] == \
+        "H53230000005"
