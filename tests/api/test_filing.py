@@ -3,6 +3,8 @@ relative (R-APP-9, S2 承诺书), agency staff at the counter (R-APP-1,
 channel counter), hospital staff only for diseases their hospital may
 certify where hospitals certify (R-APP-7, R-CER-9, S1)."""
 
+import pytest
+
 from conftest import (api, assert_error, bearer, complete, insured_login,
                       login, new_person, sql, upload, wait_sms)
 
@@ -31,6 +33,17 @@ def form(disease="D013", institution="H41120000001", phone="13900000000",
 def relative(person, relation="子女", promise=True):
     return {"id_number": person["id_number"], "name": person["name"],
             "relation": relation, "promise": promise}
+
+
+def outsider_then_withdraw(other, token, app_id):
+    """Another scope reads and withdraws app_id: 404 both; then token's
+    caller withdraws it."""
+    assert_error(get(other, app_id), 404, "application_not_found")
+    assert_error(api("POST", "/applications/%s/withdraw" % app_id,
+                     headers=bearer(other)), 404, "application_not_found")
+    r = api("POST", "/applications/%s/withdraw" % app_id,
+            headers=bearer(token))
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
 
 
 def person_id(p):
@@ -85,15 +98,9 @@ def test_son_files_for_his_mother_and_both_follow_it():
     items = api("GET", "/applications", headers=bearer(mt)).json()["items"]
     assert [(a["id"], a["filed_for"]) for a in items] == [(app["id"], False)]
     assert get(mt, app["id"]).json()["status"] in ("submitted", "in_review")
-    # Another person: 404 to read, to withdraw.
-    other = insured_login(new_person())["token"]
-    assert_error(get(other, app["id"]), 404, "application_not_found")
-    assert_error(api("POST", "/applications/%s/withdraw" % app["id"],
-                     headers=bearer(other)), 404, "application_not_found")
-    # The son withdraws it.
-    r = api("POST", "/applications/%s/withdraw" % app["id"],
-            headers=bearer(tok))
-    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    # Another person: 404 to read, to withdraw; the son withdraws it.
+    outsider_then_withdraw(insured_login(new_person())["token"], tok,
+                           app["id"])
 
 
 def test_family_filing_refusals():
@@ -175,13 +182,8 @@ def test_counter_files_uploads_submits_and_withdraws():
     tok = insured_login(p)["token"]
     assert [a["id"] for a in api("GET", "/applications",
             headers=bearer(tok)).json()["items"]] == [app["id"]]
-    other = login("agency-xining", AGENCY_PW)["token"]
-    assert_error(get(other, app["id"]), 404, "application_not_found")
-    assert_error(api("POST", "/applications/%s/withdraw" % app["id"],
-                     headers=bearer(other)), 404, "application_not_found")
-    r = api("POST", "/applications/%s/withdraw" % app["id"],
-            headers=bearer(ag))
-    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    outsider_then_withdraw(login("agency-xining", AGENCY_PW)["token"], ag,
+                           app["id"])
 
 
 def test_counter_refusals():
@@ -251,47 +253,30 @@ def test_psychiatric_hospital_files_only_what_it_certifies():
                  "material_kind_not_needed", "kind")
 
 
-def test_person_cannot_designate_psychiatric_hospital_for_hypertension():
-    """R-CER-9, S1: 康宁 is limited to D006: a person cannot designate it
-    for 高血压 D015, neither when creating nor by a change."""
+@pytest.mark.parametrize("disease,good,bad,code,word", [
+    # R-CER-9, S1: 康宁 is limited to D006: not designated for 高血压.
+    ("D015", "H53230000001", "H53230000005", "institution_not_designated",
+     "定点"),
+    # R-CER-8/9 (S1 现场确认备案): where hospitals certify on site, a
+    # hospital that may serve but not certify the disease.
+    ("D006", "H53230000005", "H53230000001", "designated_not_certifying",
+     "认定"),
+])
+def test_person_cannot_choose_a_hospital_unfit_for_the_disease(
+        disease, good, bad, code, word):
+    """A person in 禄丰 cannot choose an unfit hospital, neither when
+    creating nor by a change (the draft keeps its hospital)."""
     p = new_person(region="532300", name="马四")
     tok = insured_login(p)["token"]
     r = api("POST", "/applications", headers=bearer(tok),
-            json=form(disease="D015", institution="H53230000005"))
-    assert_error(r, 422, "institution_not_designated",
-                 "designated_institution")
-    assert "定点" in r.json()["error"]["message"]
+            json=form(disease=disease, institution=bad))
+    assert_error(r, 422, code, "designated_institution")
+    assert word in r.json()["error"]["message"]
     r = api("POST", "/applications", headers=bearer(tok),
-            json=form(disease="D015", institution="H53230000001"))
+            json=form(disease=disease, institution=good))
     assert r.status_code == 201, r.text
     app_id = r.json()["id"]
     r = api("PATCH", "/applications/%s" % app_id, headers=bearer(tok),
-            json={"designated_institution": "H53230000005"})
-    assert_error(r, 422, "institution_not_designated",
-                 "designated_institution")
-    assert get(tok, app_id).json()["designated_institution"]["code"] == \
-        "H53230000001"
-
-
-def test_change_to_a_hospital_not_certifying_the_disease_is_refused():
-    """R-CER-8/9 (S1 现场确认备案): where hospitals certify on site, a
-    person's change of hospital to one that may serve but not certify the
-    disease is refused like creating with it (designated_not_certifying),
-    and the draft keeps its hospital."""
-    p = new_person(region="532300", name="罗五")
-    tok = insured_login(p)["token"]
-    r = api("POST", "/applications", headers=bearer(tok),
-            json=form(disease="D006", institution="H53230000001"))
-    assert_error(r, 422, "designated_not_certifying",
-                 "designated_institution")
-    r = api("POST", "/applications", headers=bearer(tok),
-            json=form(disease="D006", institution="H53230000005"))
-    assert r.status_code == 201, r.text
-    app_id = r.json()["id"]
-    r = api("PATCH", "/applications/%s" % app_id, headers=bearer(tok),
-            json={"designated_institution": "H53230000001"})
-    assert_error(r, 422, "designated_not_certifying",
-                 "designated_institution")
-    assert "认定" in r.json()["error"]["message"]
-    assert get(tok, app_id).json()["designated_institution"]["code"] == \
-        "H53230000005"
+            json={"designated_institution": bad})
+    assert_error(r, 422, code, "designated_institution")
+    assert get(tok, app_id).json()["designated_institution"]["code"] == good

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newAgencyUser, smsLines, waitFor,
-  staffSession, insuredSession, FIXTURES, URL, cnDate, done,
+  staffSession, insuredSession, FIXTURES, URL, done, uploadOne, missingText,
+  phoneCheck as phoneCheckIn,
 } from './helpers.mjs';
 
 let browser;
@@ -19,18 +20,6 @@ after(async () => { await browser.close(); });
 
 const PNG = path.join(FIXTURES, 'record.png');
 const PDF = path.join(FIXTURES, 'report.pdf');
-
-async function uploadOne(page, kindText, file, issuer) {
-  await page.getByLabel('材料类别').selectOption({ label: kindText });
-  await page.getByLabel('出具日期').fill(cnDate(10));
-  await page.getByLabel('出具机构').fill(issuer);
-  await page.getByLabel(/选择文件/).setInputFiles(file);
-  await page.click('#upload');
-}
-
-async function missingText(page) {
-  return (await page.locator('#missing-summary').textContent()).trim();
-}
 
 // Pick the disease found by q on step 1 and go on to step 2.
 async function chooseDisease(page, q) {
@@ -44,18 +33,24 @@ async function chooseDisease(page, q) {
   return text;
 }
 
-// The page again at 360 px in the same session: no horizontal scroll,
-// and the axe and size checks.
-async function phoneCheck(page, route, ready, name) {
-  const phone = await newPage(browser, 360, 740);
-  await phone.context().addCookies(await page.context().cookies());
-  await phone.goto(URL + route);
-  await phone.locator(ready).first().waitFor();
-  const [sw, cw] = await phone.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-  assert.ok(sw <= cw, `${name}: scrollWidth ${sw} > ${cw}`);
-  await shot(phone, name);
-  await done(phone);
+// Step 3 for 冠心病 (D013): its two materials, one after the other.
+async function uploadHeartDisease(page, issuer) {
+  await page.getByRole('heading', { name: '第三步：上传材料' }).waitFor();
+  await uploadOne(page, '确诊住院病历', PNG, issuer);
+  await waitFor(async () => /还缺 1 项材料/.test(await missingText(page)));
+  await uploadOne(page, '近期相关化验检查报告', PDF, issuer);
+  await waitFor(async () => /必需的材料已经齐全/.test(await missingText(page)));
 }
+
+// Step 2 for staff: the person, the phone and the record number.
+async function fillPerson(page, person, recordNo) {
+  await page.getByLabel('申请人身份证号码').fill(person.id_number);
+  await page.getByLabel('申请人姓名').fill(person.name);
+  await page.getByLabel(/联系电话/).fill(person.phone);
+  await page.getByLabel('病案号').fill(recordNo);
+}
+
+const phoneCheck = (page, ...args) => phoneCheckIn(browser, page, ...args);
 
 test('a son signs in as himself and files for his mother; both follow it, her phone is never needed', async () => {
   const reg = newRegion();
@@ -92,11 +87,7 @@ test('a son signs in as himself and files for his mother; both follow it, her ph
   await page.click('#save-details');
 
   // Step 3 and 4: her materials, uploaded by him; submit.
-  await page.getByRole('heading', { name: '第三步：上传材料' }).waitFor();
-  await uploadOne(page, '确诊住院病历', PNG, '测试市第甲人民医院');
-  await waitFor(async () => /还缺 1 项材料/.test(await missingText(page)));
-  await uploadOne(page, '近期相关化验检查报告', PDF, '测试市第甲人民医院');
-  await waitFor(async () => /必需的材料已经齐全/.test(await missingText(page)));
+  await uploadHeartDisease(page, '测试市第甲人民医院');
   await page.click('#to-review');
   const summary = await page.locator('dl.summary').textContent();
   assert.match(summary, /王秀兰/);
@@ -142,10 +133,7 @@ test('hospital staff file for a person with the pre-check; a disease the hospita
   // 癫痫 (D031): 康宁 certifies psychiatric diseases only (S1): 403 with
   // the reason, in Chinese, and no draft.
   await chooseDisease(page, 'D031');   // 癫痫 (by code: 重性精神疾病 names 癫痫性精神病 too)
-  await page.getByLabel('申请人身份证号码').fill(person.id_number);
-  await page.getByLabel('申请人姓名').fill(person.name);
-  await page.getByLabel(/联系电话/).fill(person.phone);
-  await page.getByLabel('病案号').fill('KN-2026-77');
+  await fillPerson(page, person, 'KN-2026-77');
   const opts = await page.getByLabel(/定点医疗机构/).locator('option').allTextContents();
   assert.ok(!opts.includes('禄丰康宁医院'), 'a psychiatric hospital is not offered for 癫痫');
   await page.getByLabel(/定点医疗机构/).selectOption({ label: '禄丰市人民医院' });
@@ -157,10 +145,7 @@ test('hospital staff file for a person with the pre-check; a disease the hospita
   // 重性精神疾病 (D006): filed, the pre-check in plain words.
   await page.getByRole('button', { name: '上一步' }).click();
   await chooseDisease(page, 'D006');
-  await page.getByLabel('申请人身份证号码').fill(person.id_number);
-  await page.getByLabel('申请人姓名').fill(person.name);
-  await page.getByLabel(/联系电话/).fill(person.phone);
-  await page.getByLabel('病案号').fill('KN-2026-78');
+  await fillPerson(page, person, 'KN-2026-78');
   assert.equal(await page.getByLabel(/定点医疗机构/).inputValue(), 'H53230000005');
   await shot(page, 'filing-hospital-details');
   await page.click('#save-details');
@@ -193,18 +178,11 @@ test('agency staff file at the counter for a person of their region', async () =
   await page.getByRole('link', { name: '窗口代办' }).click();
   await page.getByRole('heading', { name: '窗口代办', level: 1 }).waitFor();
   await chooseDisease(page, '冠状动脉');
-  await page.getByLabel('申请人身份证号码').fill(person.id_number);
-  await page.getByLabel('申请人姓名').fill(person.name);
-  await page.getByLabel(/联系电话/).fill(person.phone);
-  await page.getByLabel('病案号').fill('CT-2026-5');
+  await fillPerson(page, person, 'CT-2026-5');
   await page.getByLabel(/定点医疗机构/).selectOption({ label: reg.names[1] });
   await shot(page, 'filing-counter-details');
   await page.click('#save-details');
-  await page.getByRole('heading', { name: '第三步：上传材料' }).waitFor();
-  await uploadOne(page, '确诊住院病历', PNG, '测试市第乙人民医院');
-  await waitFor(async () => /还缺 1 项材料/.test(await missingText(page)));
-  await uploadOne(page, '近期相关化验检查报告', PDF, '测试市第乙人民医院');
-  await waitFor(async () => /必需的材料已经齐全/.test(await missingText(page)));
+  await uploadHeartDisease(page, '测试市第乙人民医院');
   await page.click('#to-review');
   await page.getByLabel('我已阅读并同意以上承诺').check();
   await page.click('#submit-app');

@@ -14,6 +14,7 @@ import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newExpert, newAgencyUser, loginCode,
   smsLines, waitFor, staffSession, insuredSession, FIXTURES, URL, cnDate, done, post, stack,
+  uploadOne, missingText,
 } from './helpers.mjs';
 
 let browser;
@@ -22,18 +23,6 @@ after(async () => { await browser.close(); });
 
 const PNG = path.join(FIXTURES, 'record.png');
 const PDF = path.join(FIXTURES, 'report.pdf');
-
-async function uploadOne(page, kindText, file, issuer) {
-  await page.getByLabel('材料类别').selectOption({ label: kindText });
-  await page.getByLabel('出具日期').fill(cnDate(10));
-  await page.getByLabel('出具机构').fill(issuer);
-  await page.getByLabel(/选择文件/).setInputFiles(file);
-  await page.click('#upload');
-}
-
-async function missingText(page) {
-  return (await page.locator('#missing-summary').textContent()).trim();
-}
 
 // The expert's login holding the application's live assignment.
 async function liveExpert(appId, stage) {
