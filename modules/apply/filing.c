@@ -86,7 +86,7 @@ file_for_relative(struct mt_req *req, struct apply_draft *d,
  * optional agent.  The rules are checked at once (issue 9 A6).  201 with
  * the application; 400 field_required (an agency without id_number or
  * name), field_invalid (id_number from an insured caller, agent with
- * relative); 403 institution_not_authorized (never for these callers,
+ * relative, relative from an agency); 403 institution_not_authorized (never for these callers,
  * listed for the shared create); 409 application_exists; 422
  * promise_required, person_not_found, agent_is_self,
  * disease_not_in_catalog, institution_not_found,
@@ -101,6 +101,9 @@ h_create(struct mt_req *req)
 	char me[24], person[24], region[8];
 
 	if (s->role == MT_ROLE_AGENCY) {
+		if (mt_req_param(req, "relative.id_number") != NULL)
+			return mt_reply_err(req, MT_E_FIELD_INVALID, "relative",
+			    "家人信息", "：窗口代办请直接填写申请人");
 		if (mt_req_param(req, "id_number") == NULL)
 			return mt_reply_err(req, MT_E_FIELD_REQUIRED,
 			    "id_number", "申请人身份证号码");

@@ -199,9 +199,12 @@ def test_counter_refusals():
                      json=form()), 400, "field_required", "id_number")
     p = new_person(name="吴婶")
     assert_error(api("POST", "/applications", headers=bearer(ag),
+                     json=form(relative=relative(p))), 400, "field_invalid",
+                 "relative")
+    assert_error(api("POST", "/applications", headers=bearer(ag),
                      json=form(id_number=p["id_number"], name="吴叔")),
                  422, "person_not_found", "id_number")
-    # Experts do not file.
+    # Hospital staff file at /hospital/applications.
     hosp = login("hospital-smx", HOSPITAL_PW)["token"]
     assert_error(api("POST", "/applications", headers=bearer(hosp),
                      json=form()), 403, "forbidden")
