@@ -83,7 +83,11 @@ def test_son_files_for_his_mother_and_both_follow_it():
     items = api("GET", "/applications", headers=bearer(tok)).json()["items"]
     assert [(a["id"], a["filed_for"], a["applicant"]["name"])
             for a in items] == [(app["id"], True, "王秀英")]
-    # He uploads and submits; the SMS goes to the phone he gave.
+    # He edits it, uploads and submits; the SMS goes to the phone he gave.
+    r = api("PATCH", "/applications/%s" % app["id"], headers=bearer(tok),
+            json={"medical_record_no": "MR-F-2"})
+    assert r.status_code == 200 and r.json()["medical_record_no"] == "MR-F-2"
+    assert r.json()["agent"]["name"] == "李强"
     complete(tok, app)
     r = submit(tok, app["id"])
     assert r.status_code == 200, r.text
