@@ -3,8 +3,11 @@
  * This file wires it: the route table, the field tables, and the answers
  * every handler file shares.  The handlers live by concern:
  *
- *   drafts.c     POST   /applications                create a draft
- *                GET    /applications                the caller's list
+ *   filing.c     POST   /applications                create a draft: the
+ *                                                    person's own, a
+ *                                                    relative's, or at the
+ *                                                    agency's counter
+ *   drafts.c     GET    /applications                the caller's list
  *                GET    /applications/{id}           status, missing
  *                                                    materials, timeline
  *                PATCH  /applications/{id}           draft or returned only
@@ -160,9 +163,33 @@ valid_record_no(const char *s)
 #define F_DISEASE { "disease_code", MT_IN_BODY, MT_F_STRING, \
 	  mt_valid_disease_code, 1, 16, "申请病种" }
 
+static int
+valid_relation(const char *s)
+{
+	static const char *const rel[] = { "配偶", "子女", "父母", "祖父母",
+	    "孙子女", "兄弟姐妹", "其他", NULL };
+
+	return mt_valid_one_of(s, rel);
+}
+
+/* Insured: own, or a relative's (R-APP-9: all four relative fields);
+ * agency at the counter: the person's id_number and name (required by
+ * h_create for that role). */
 static const struct mt_field f_create[] = {
 	F_DISEASE,
 	F_DETAILS(1),
+	{ "id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number, 0, 18,
+	  "申请人身份证号码" },
+	{ "name", MT_IN_BODY, MT_F_STRING, mt_valid_name, 0, 32,
+	  "申请人姓名" },
+	{ "relative.id_number", MT_IN_BODY, MT_F_STRING, mt_valid_id_number,
+	  MT_REQ_GROUP, 18, "家人身份证号码" },
+	{ "relative.name", MT_IN_BODY, MT_F_STRING, mt_valid_name,
+	  MT_REQ_GROUP, 32, "家人姓名" },
+	{ "relative.relation", MT_IN_BODY, MT_F_STRING, valid_relation,
+	  MT_REQ_GROUP, 16, "与家人的关系" },
+	{ "relative.promise", MT_IN_BODY, MT_F_BOOL, NULL, MT_REQ_GROUP, 5,
+	  "代办承诺" },
 	{ NULL },
 };
 
@@ -222,14 +249,16 @@ static const struct mt_field f_submit[] = {
 	{ NULL },
 };
 
-#define APPLICANT (MT_ROLE_INSURED | MT_ROLE_HOSPITAL)
+/* Who acts on a draft: the person (or their family agent), the filing
+ * hospital, the agency's counter (R-APP-1). */
+#define APPLICANT (MT_ROLE_INSURED | MT_ROLE_HOSPITAL | MT_ROLE_AGENCY)
 #define READERS (MT_ROLE_INSURED | MT_ROLE_HOSPITAL | MT_ROLE_AGENCY | \
                  MT_ROLE_ADMIN)
 #define UPLOAD_MAX (12 * 1024 * 1024)
 
 static const struct mt_route routes[] = {
-	{ "POST", "/applications", h_create, MT_ROLE_INSURED, 0, f_create,
-	  MT_R_IDEMPOTENT },
+	{ "POST", "/applications", h_create, MT_ROLE_INSURED | MT_ROLE_AGENCY,
+	  0, f_create, MT_R_IDEMPOTENT },
 	{ "GET", "/applications", h_list, READERS, 0, f_list, 0 },
 	{ "GET", "/applications/{id}", h_get, READERS, 0, f_id, 0 },
 	{ "PATCH", "/applications/{id}", h_patch, APPLICANT, 0, f_patch, 0 },

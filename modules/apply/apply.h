@@ -10,8 +10,9 @@
 
 struct mt_req;
 
-/* drafts.c */
+/* filing.c */
 int  h_create(struct mt_req *req);
+/* drafts.c */
 int  h_list(struct mt_req *req);
 int  h_get(struct mt_req *req);
 int  h_patch(struct mt_req *req);
@@ -28,8 +29,9 @@ int  h_submit(struct mt_req *req);
 
 /*
  * Create the application d (d->review_mode is filled here after the
- * disease and institution checks) and answer 201 with its view and a
- * Location; 409, 422, 503 or 500 otherwise (drafts.c).
+ * disease and institution checks; the agent from the request's "agent"
+ * unless d->agent is set) and answer 201 with its view and a Location;
+ * 403, 409, 422, 503 or 500 otherwise (drafts.c).
  */
 int  apply_create(struct mt_req *req, struct apply_draft *d);
 

@@ -20,10 +20,11 @@
 /*
  * The caller's scope as a condition on applications alias a, with the
  * role, person id, institution and region as parameters $2..$5 (and the
- * user id $6 where a read is logged): filled by scope_params.
+ * user id $6 where a read is logged): filled by scope_params.  An insured
+ * person's own and those they filed for as the family agent (R-APP-9).
  */
 #define SCOPE \
-	"(($2 = 'insured' AND a.person_id = $3::bigint)" \
+	"(($2 = 'insured' AND $3::bigint IN (a.person_id, a.agent_person_id))" \
 	" OR ($2 = 'hospital' AND a.filing_institution = $4)" \
 	" OR ($2 = 'agency' AND a.region = $5) OR $2 = 'admin')"
 
@@ -35,10 +36,10 @@ enum stmt {
 	STMT_DISEASE,
 	STMT_INSTITUTION,
 	STMT_PERSON_BY_NUMBER,
+	STMT_PERSON_BY_ID,
 	STMT_CREATE,
 	STMT_PRECHECK,
 	STMT_REFUSAL,
-	STMT_DETAIL,
 	STMT_DETAIL_LOGGED,
 	STMT_LIST,
 	STMT_OWNED,
@@ -61,15 +62,22 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	[STMT_INSTITUTION] = "SELECT 1 FROM institutions WHERE code = $1",
 	[STMT_PERSON_BY_NUMBER] =
 	    "SELECT id, region FROM persons WHERE id_number = $1 AND name = $2",
+	[STMT_PERSON_BY_ID] =
+	    "SELECT id_number, name, phone FROM persons WHERE id = $1",
 	[STMT_CREATE] =
 	    "WITH a AS (INSERT INTO applications (person_id, disease, region,"
 	    "  channel, review_mode, phone, medical_record_no,"
 	    "  designated_institution, filing_institution, filed_by,"
-	    "  agent_name, agent_id_number, agent_relation, agent_phone)"
+	    "  agent_name, agent_id_number, agent_relation, agent_phone,"
+	    "  agent_person_id)"
 	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-	    "  $14) RETURNING id),"
+	    "  $14, $17::bigint) RETURNING id),"
+	    /* filed_by_agent names the family agent (event_text). */
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
-	    "  actor_role) SELECT id, $15, $10, $16 FROM a)"
+	    "  actor_role, data) SELECT id, $15, $10, $16,"
+	    "  CASE WHEN $15 = 'filed_by_agent' THEN jsonb_build_object("
+	    "   'agent_name', $11::text, 'relation', $13::text)"
+	    "   ELSE '{}' END FROM a)"
 	    " SELECT id FROM a",
 	/* R-APP-7: the rules run at filing; the event rebuilds the view. */
 	[STMT_PRECHECK] =
@@ -84,17 +92,17 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	[STMT_REFUSAL] =
 	    "SELECT submission_refusal($1::bigint)::text AS refusal",
 	/* The ready view (sql/fn/20_applications.sql: application_view);
-	 * staff reads are logged. */
-	[STMT_DETAIL] =
-	    "SELECT v.view FROM applications a JOIN application_views v"
-	    " ON v.application_id = a.id WHERE a.id = $1 AND " SCOPE,
+	 * every read but a person's of their own is logged (staff, a family
+	 * agent). */
 	[STMT_DETAIL_LOGGED] =
 	    "WITH a AS (SELECT a.id, a.person_id, v.view FROM applications a"
 	    "  JOIN application_views v ON v.application_id = a.id"
 	    "  WHERE a.id = $1 AND " SCOPE "),"
 	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
 	    "  object_id, action) SELECT $6, a.person_id, 'application', a.id,"
-	    "  'read' FROM a)"
+	    "  'read' FROM a"
+	    /* A person reading their own is no access to log. */
+	    "  WHERE NOT ($2 = 'insured' AND a.person_id = $3::bigint))"
 	    " SELECT view FROM a",
 	[STMT_LIST] =
 	    "SELECT json_build_object('id', a.id, 'status', a.status,"
@@ -106,7 +114,11 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " 'designated_institution', a.designated_institution,"
 	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
 	    " 'waiting_for_expert', waiting_for_expert(a.status,"
-	    "  a.unassigned_since))::text AS item, a.id AS next_cursor"
+	    "  a.unassigned_since),"
+	    /* Filed by the caller for a relative (R-APP-9). */
+	    " 'filed_for', ($2 = 'insured' AND a.person_id <> $3::bigint),"
+	    " 'agent_relation', a.agent_relation)::text AS item,"
+	    " a.id AS next_cursor"
 	    " FROM applications a JOIN persons p ON p.id = a.person_id"
 	    " JOIN diseases d ON d.code = a.disease"
 	    " WHERE " SCOPE
@@ -137,7 +149,10 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "SELECT withdraw_application($1, $6::bigint, $2, $3::bigint, $4,"
 	    " $5)::text AS withdrawn",
 	[STMT_MATERIAL_RULES] =
-	    "SELECT dm.kind IS NOT NULL AS needed,"
+	    /* The hospital's own records: any disease, hospital staff
+	     * only (R-APP-7). */
+	    "SELECT (dm.kind IS NOT NULL"
+	    "  OR ($2 = 'hospital_record' AND $4 = 'hospital')) AS needed,"
 	    " coalesce(mk.name, '') AS kind_name,"
 	    " coalesce(dm.max_age_days,"
 	    "  policy_value(a.region, 'material_max_age_days')::int)"
@@ -280,6 +295,24 @@ apply_db_person(struct mt_req *req, const char *id_number, const char *name,
 
 /* See apply_db.h. */
 int
+apply_db_person_card(struct mt_req *req, const char *person,
+    struct apply_person *c)
+{
+	const char *p[1] = { person };
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_PERSON_BY_ID, 1, p, &rows)) == NULL)
+		return -1;
+	mt_db_copy(res, 0, "id_number", c->id_number, sizeof(c->id_number));
+	mt_db_copy(res, 0, "name", c->name, sizeof(c->name));
+	mt_db_copy(res, 0, "phone", c->phone, sizeof(c->phone));
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
 apply_db_disease(struct mt_req *req, const char *disease, const char *region,
     char *mode)
 {
@@ -312,15 +345,15 @@ static int
 insert_or_reply(struct mt_req *req, const struct apply_scope *sc,
     const struct apply_draft *d, char *id)
 {
-	const char *p[16] = { d->person, d->disease, d->region, d->channel,
+	const char *p[17] = { d->person, d->disease, d->region, d->channel,
 	    d->review_mode, d->phone, d->record_no, d->institution, d->filing,
 	    sc->user, d->agent.name, d->agent.id_number, d->agent.relation,
-	    d->agent.phone,
-	    d->filing != NULL ? "filed_by_hospital" : "created", sc->role };
+	    d->agent.phone, d->event != NULL ? d->event : "created", sc->role,
+	    d->agent_person };
 	PGresult *res;
 	int dup;
 
-	res = mt_db_exec(req->db, STMT_CREATE, 16, p);
+	res = mt_db_exec(req->db, STMT_CREATE, 17, p);
 	if (res == NULL)
 		return mt_reply_unavailable(req, "数据库");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
@@ -340,25 +373,28 @@ insert_or_reply(struct mt_req *req, const struct apply_scope *sc,
 
 /*
  * The submission rules besides materials (submission_refusal: designated
- * hospital of the region, already qualified, R-APP-6's yearly limit) on
- * application id, so a person learns before uploading anything what
- * submit would refuse.  With only set, just that refusal counts.  0 when
- * they pass, or -1 after answering the refusal (422), 503 or 500.
+ * hospital of the region, the certifying hospital's authorization,
+ * already qualified, R-APP-6's yearly limit) on application id, so a
+ * person learns before uploading anything what submit would refuse.
+ * With field set, just a refusal naming that field counts (the
+ * designated hospital: not designated for the disease, or not
+ * certifying it).  0 when they pass, or -1 after answering the refusal
+ * (403, 422), 503 or 500.
  */
 static int
-refusal_or_reply(struct mt_req *req, const char *id, const char *only)
+refusal_or_reply(struct mt_req *req, const char *id, const char *field)
 {
 	const char *p[1] = { id };
-	json_object *r, *code;
+	json_object *r, *f;
 	PGresult *res;
 	int rows, rc = 0;
 
 	if ((res = run(req, STMT_REFUSAL, 1, p, &rows)) == NULL)
 		return -1;
 	if ((r = col_json(res, "refusal")) != NULL) {
-		if (only == NULL ||
-		    (json_object_object_get_ex(r, "error", &code) &&
-		    strcmp(json_object_get_string(code), only) == 0))
+		if (field == NULL ||
+		    (json_object_object_get_ex(r, "field", &f) &&
+		    strcmp(json_object_get_string(f), field) == 0))
 			rc = mt_reply_refusal(req, r);
 		json_object_put(r);
 	}
@@ -418,13 +454,11 @@ apply_db_view(struct mt_req *req, const struct apply_scope *sc,
     const char *id, char **view)
 {
 	const char *p[6] = { id };
-	int own = strcmp(sc->role, "insured") == 0, rows;
 	PGresult *res;
+	int rows;
 
 	scope_params(p, sc);
-	res = run(req, own ? STMT_DETAIL : STMT_DETAIL_LOGGED, own ? 5 : 6, p,
-	    &rows);
-	if (res == NULL)
+	if ((res = run(req, STMT_DETAIL_LOGGED, 6, p, &rows)) == NULL)
 		return -1;
 	*view = col_dup(res, "view");
 	PQclear(res);
@@ -473,8 +507,7 @@ apply_db_patch(struct mt_req *req, const struct apply_scope *sc,
 	if (mt_db_begin(req->db) != 0)
 		return mt_reply_unavailable(req, "数据库");
 	rc = patch_row(req, sc, id, pt);
-	if (rc > 0 && refusal_or_reply(req, id,
-	    "institution_not_designated") < 0)
+	if (rc > 0 && refusal_or_reply(req, id, "designated_institution") < 0)
 		rc = -1;
 	if (rc <= 0)
 		mt_db_rollback(req->db);
@@ -513,15 +546,16 @@ apply_db_submit(struct mt_req *req, const struct apply_scope *sc,
 
 /* See apply_db.h. */
 int
-apply_db_material_rules(struct mt_req *req, const char *id, const char *kind,
-    const char *issued, struct apply_material_rules *r)
+apply_db_material_rules(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, const char *kind, const char *issued,
+    struct apply_material_rules *r)
 {
-	const char *p[3] = { id, kind, issued };
+	const char *p[4] = { id, kind, issued, sc->role };
 	const char *needed;
 	PGresult *res;
 	int rows;
 
-	if ((res = run(req, STMT_MATERIAL_RULES, 3, p, &rows)) == NULL)
+	if ((res = run(req, STMT_MATERIAL_RULES, 4, p, &rows)) == NULL)
 		return -1;
 	needed = mt_db_text(res, 0, "needed");
 	r->needed = needed != NULL && strcmp(needed, "t") == 0;

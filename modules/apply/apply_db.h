@@ -11,7 +11,7 @@
  *
  * Scope: every read and write carries the caller's scope, so another
  * person's application or file is simply not found: insured persons see
- * their own, hospital staff what their institution filed, agency staff
+ * their own and those they filed for a relative, hospital staff what their institution filed, agency staff
  * their region, admins all (experts: files of their accepted tasks).
  */
 #ifndef APPLY_DB_H
@@ -44,7 +44,11 @@ struct apply_agent {
 struct apply_draft {
 	const char        *person;       /* persons.id */
 	const char        *region;       /* the person's region */
-	const char        *channel;      /* web, mini_program, hospital */
+	const char        *channel;      /* web, mini_program, hospital,
+	                                  * counter */
+	const char        *event;        /* the first event's type: NULL
+	                                  * created, filed_by_hospital,
+	                                  * filed_by_agent, filed_at_counter */
 	const char        *disease;
 	const char        *review_mode;  /* from apply_db_disease */
 	const char        *phone;
@@ -52,6 +56,15 @@ struct apply_draft {
 	const char        *institution;  /* designated_institution */
 	const char        *filing;       /* filing institution, or NULL */
 	struct apply_agent agent;        /* name NULL: none */
+	const char        *agent_person; /* persons.id of a family agent
+	                                  * filing for a relative, or NULL */
+};
+
+/* A person as the registry has them. */
+struct apply_person {
+	char         id_number[19];
+	char         name[260];      /* 64 characters of UTF-8 */
+	char         phone[12];
 };
 
 /* A change to a draft (PATCH): NULL members stay as they are. */
@@ -98,6 +111,10 @@ void apply_scope_of(const struct mt_req *req, struct apply_scope *sc);
  * 1 found, 0 none, -1 after answering. */
 int  apply_db_person(struct mt_req *req, const char *id_number,
          const char *name, char *person, char *region);
+/* Person id's identity (R-APP-9: the family agent).  1 found, 0 none,
+ * -1 after answering. */
+int  apply_db_person_card(struct mt_req *req, const char *person,
+         struct apply_person *c);
 /* The review mode (16) of disease in region's catalog.  1 in the
  * catalog, 0 not, -1 after answering. */
 int  apply_db_disease(struct mt_req *req, const char *disease,
@@ -120,7 +137,7 @@ int  apply_db_create(struct mt_req *req, const struct apply_scope *sc,
 int  apply_db_status(struct mt_req *req, const struct apply_scope *sc,
          const char *id, char *status);
 /* The progress view of application id (JSON text, the caller frees it);
- * a staff read is written to access_log.  1 found, 0 not, -1 after
+ * a read by staff or by a family agent is written to access_log.  1 found, 0 not, -1 after
  * answering. */
 int  apply_db_view(struct mt_req *req, const struct apply_scope *sc,
          const char *id, char **view);
@@ -148,11 +165,13 @@ int  apply_db_withdraw(struct mt_req *req, const struct apply_scope *sc,
 int  apply_db_submit(struct mt_req *req, const struct apply_scope *sc,
          const char *id, json_object **ok);
 
-/* The rules of a material of kind issued on issued for application id.
- * 1 found, 0 the application is gone, -1 after answering. */
-int  apply_db_material_rules(struct mt_req *req, const char *id,
-         const char *kind, const char *issued,
-         struct apply_material_rules *r);
+/* The rules of a material of kind issued on issued for application id,
+ * uploaded by the caller of scope sc (the hospital's own records are a
+ * hospital's only).  1 found, 0 the application is gone, -1 after
+ * answering. */
+int  apply_db_material_rules(struct mt_req *req,
+         const struct apply_scope *sc, const char *id, const char *kind,
+         const char *issued, struct apply_material_rules *r);
 /* Record material m of application id (draft or returned) and its event;
  * *json gets the material (JSON text, the caller frees it).  1 added, 0
  * not editable, -1 after answering. */

@@ -1,6 +1,7 @@
 /*
- * drafts.c -- an application from its draft to its withdrawal: create,
- * list, read, change and withdraw (R-APP-1, R-APP-2, R-APP-9; API.md).
+ * drafts.c -- an application from its draft to its withdrawal: create
+ * (for whoever files it: filing.c, hospital.c), list, read, change and
+ * withdraw (R-APP-1, R-APP-2, R-APP-9; API.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,8 @@ apply_create(struct mt_req *req, struct apply_draft *d)
 	d->phone = mt_req_param(req, "phone");
 	d->record_no = mt_req_param(req, "medical_record_no");
 	d->institution = mt_req_param(req, "designated_institution");
-	agent_of(req, &d->agent);
+	if (d->agent.name == NULL)  /* else set by the caller (R-APP-9) */
+		agent_of(req, &d->agent);
 	if (check_choice_or_reply(req, d->disease, d->region, d->institution,
 	    mode) < 0)
 		return -1;
@@ -75,27 +77,6 @@ apply_create(struct mt_req *req, struct apply_draft *d)
 		return -1;
 	mt_req_header(req, "Location: " MT_API_PREFIX "/applications/%s", id);
 	return apply_reply_view(req, &sc, id, 201);
-}
-
-/*
- * POST /applications: the insured person's own draft, its rules checked
- * at once (issue 9 A6).  201 with the application; 409
- * application_exists; 422 disease_not_in_catalog, institution_not_found,
- * institution_not_designated, already_qualified, yearly_limit_reached;
- * 503; 500.
- */
-int
-h_create(struct mt_req *req)
-{
-	const struct mt_session *s = req->session;
-	struct apply_draft d = { 0 };
-	char person[24];
-
-	snprintf(person, sizeof(person), "%lld", s->person_id);
-	d.person = person;
-	d.region = s->region;
-	d.channel = s->via_cookie ? "web" : "mini_program";
-	return apply_create(req, &d);
 }
 
 /*

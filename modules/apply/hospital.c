@@ -11,7 +11,9 @@
 /*
  * POST /hospital/applications: file for the person (id_number, name) in
  * the person's region, with the pre-check.  201 with the application
- * (its precheck filled); 409 application_exists; 422 person_not_found,
+ * (its precheck filled); 403 institution_not_authorized (where
+ * hospitals certify, a disease the hospital may not certify:
+ * certification_refusal); 409 application_exists; 422 person_not_found,
  * disease_not_in_catalog, institution_not_found,
  * institution_not_designated, already_qualified, yearly_limit_reached;
  * 503; 500.
@@ -32,6 +34,7 @@ h_hospital_file(struct mt_req *req)
 	d.person = person;
 	d.region = region;
 	d.channel = "hospital";
+	d.event = "filed_by_hospital";
 	d.filing = req->session->institution;
 	return apply_create(req, &d);
 }

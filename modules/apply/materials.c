@@ -51,14 +51,15 @@ apply_sweep_files(void)
  * 404 (the application is gone) or 503/500.
  */
 static int
-upload_rules_or_reply(struct mt_req *req, const char *id, const char *kind,
-    const char *issued, size_t size, char *kind_name)
+upload_rules_or_reply(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, const char *kind, const char *issued, size_t size,
+    char *kind_name)
 {
 	struct apply_material_rules r;
 	char arg[32];
 	int rc;
 
-	if ((rc = apply_db_material_rules(req, id, kind, issued, &r)) < 0)
+	if ((rc = apply_db_material_rules(req, sc, id, kind, issued, &r)) < 0)
 		return -1;
 	if (rc == 0)    /* The application went away since it was found. */
 		return apply_not_found(req);
@@ -127,7 +128,7 @@ h_upload(struct mt_req *req)
 	m.size = file->len;
 	if (apply_editable_or_reply(req, &sc, id) < 0 ||
 	    file_ok_or_reply(req, file, &m.media_type) < 0 ||
-	    upload_rules_or_reply(req, id, m.kind, m.issued_on, m.size,
+	    upload_rules_or_reply(req, &sc, id, m.kind, m.issued_on, m.size,
 	    kind_name) < 0)
 		return -1;
 	apply_sweep_files();

@@ -298,7 +298,10 @@ CREATE CONSTRAINT TRIGGER events_refresh_view AFTER INSERT ON events
 -- one transaction: lock the application and its person (so one person's
 -- submissions are counted one after the other, R-APP-6), check every
 -- rule, then change the state, write the event and queue the SMS.
--- The caller's scope comes as (s_role, s_person, s_inst, s_region).
+-- The caller's scope comes as (s_role, s_person, s_inst, s_region): an
+-- insured person acts on their own and on those they filed for as the
+-- family agent (R-APP-9, agent_person_id), hospital staff on what their
+-- hospital filed, agency staff (the counter, R-APP-1) in their region.
 -- Returns {"ok": {...}} or a refusal {"error": code, "field"?, "args"?,
 -- "details"?} for mt_reply_refusal (codes and texts: shared/mt_error.c).
 CREATE OR REPLACE FUNCTION submit_application(app bigint, actor bigint, s_role text,
@@ -312,7 +315,8 @@ DECLARE
 BEGIN
     SELECT x.* INTO a FROM applications x JOIN persons p ON p.id = x.person_id
     WHERE x.id = app
-      AND ((s_role = 'insured' AND x.person_id = s_person)
+      AND ((s_role = 'insured'
+            AND s_person IN (x.person_id, x.agent_person_id))
            OR (s_role = 'hospital' AND x.filing_institution = s_inst)
            OR (s_role = 'agency' AND x.region = s_region)
            OR s_role = 'admin')
@@ -391,7 +395,8 @@ BEGIN
     PERFORM 1 FROM assignments x JOIN applications s
         ON s.id = x.application_id
     WHERE x.application_id = app AND x.state IN ('pushed', 'accepted')
-      AND ((s_role = 'insured' AND s.person_id = s_person)
+      AND ((s_role = 'insured'
+            AND s_person IN (s.person_id, s.agent_person_id))
            OR (s_role = 'hospital' AND s.filing_institution = s_inst)
            OR (s_role = 'agency' AND s.region = s_region)
            OR s_role = 'admin')
@@ -400,7 +405,8 @@ BEGIN
         unassigned_since = NULL, updated_at = now()
     WHERE x.id = app
       AND x.status IN ('draft', 'submitted', 'returned', 'in_review')
-      AND ((s_role = 'insured' AND x.person_id = s_person)
+      AND ((s_role = 'insured'
+            AND s_person IN (x.person_id, x.agent_person_id))
            OR (s_role = 'hospital' AND x.filing_institution = s_inst)
            OR (s_role = 'agency' AND x.region = s_region)
            OR s_role = 'admin')

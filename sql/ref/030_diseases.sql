@@ -33,7 +33,10 @@ INSERT INTO material_kinds (code, name) VALUES
     ('psychiatric_inpatient_record', '专科医院或综合医院精神科住院病历'),
     ('outpatient_records_2y',        '近2年门诊就诊资料（诊治记录及相关化验检查报告）'),
     ('outpatient_treatment_3m',      '门诊近3个月治疗记录'),
-    ('genetic_test_report',          '血常规、基因检测报告')
+    ('genetic_test_report',          '血常规、基因检测报告'),
+    -- The filing hospital's own electronic records (R-APP-7): any
+    -- disease, uploaded by hospital staff only (apply_db.c).
+    ('hospital_record',              '医院电子病历（医院代办时上传）')
 ON CONFLICT (code) DO UPDATE
     SET name = EXCLUDED.name
     WHERE material_kinds.name IS DISTINCT FROM EXCLUDED.name;

@@ -243,9 +243,11 @@ def test_draft_bad_inputs_name_the_field():
                      json=dict(base, designated_institution="H99999999999")),
                  422, "institution_not_found", "designated_institution")
     # Staff cannot create a draft as if they were the person.
+    # Agency staff file at the counter (R-APP-1, test_filing.py): for a
+    # person they name.
     staff = login("agency-sanmenxia")["token"]
     assert_error(api("POST", "/applications", headers=bearer(staff), json=base),
-                 403, "forbidden")
+                 400, "field_required", "id_number")
 
 
 def test_one_open_application_per_disease_and_withdraw():

@@ -15,6 +15,7 @@ import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newAgencyUser, staffSession, insuredSession,
   URL, done, newQualification, setRegionContact, pdfText, idNumber, ctl,
+  phoneOf as phoneOfIn, phoneCheck as phoneCheckIn,
 } from './helpers.mjs';
 
 let browser;
@@ -53,25 +54,10 @@ async function insuredWithBenefits(width) {
   return { reg, person, page };
 }
 
-// A page of another width in the same session (one SMS code a minute
-// per phone: no second sign-in).
-async function phoneOf(page) {
-  const phone = await newPage(browser, 360, 740);
-  await phone.context().addCookies(await page.context().cookies());
-  return phone;
-}
-
-// The same page on a 360 px phone: nothing wider than the screen, and
-// the axe and size checks (shot).
-async function phoneCheck(page, route, ready, name) {
-  const phone = await phoneOf(page);
-  await phone.goto(URL + route);
-  await phone.locator(ready).first().waitFor();
-  const [sw, cw] = await phone.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-  assert.ok(sw <= cw, `${name}: scrollWidth ${sw} > ${cw}`);
-  await shot(phone, name);
-  await done(phone);
-}
+// A page of another width in the same session, and the 360 px check
+// of a route (helpers.mjs).
+const phoneOf = (page) => phoneOfIn(browser, page);
+const phoneCheck = (page, ...args) => phoneCheckIn(browser, page, ...args);
 
 // The first day of next month (a quota disease's benefit begins then).
 const NEXT_MONTH = `(date_trunc('month', cn_today()) + interval '1 month')::date`;

@@ -292,3 +292,39 @@ export function pdfText(file) {
   const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8', timeout: 30000 }))[1]);
   return { text, pages };
 }
+
+// Upload one material on the wizard's step 3 (applicant.js): its kind by
+// label, a date 10 days ago, the issuer and the file.
+export async function uploadOne(page, kindText, file, issuer) {
+  await page.getByLabel('材料类别').selectOption({ label: kindText });
+  await page.getByLabel('出具日期').fill(cnDate(10));
+  await page.getByLabel('出具机构').fill(issuer);
+  await page.getByLabel(/选择文件/).setInputFiles(file);
+  await page.click('#upload');
+}
+
+// The wizard's "还缺 n 项材料" line.
+export async function missingText(page) {
+  return (await page.locator('#missing-summary').textContent()).trim();
+}
+
+// A page of another width (360 px phone) in page's session (one SMS code
+// a minute per phone: no second sign-in).
+export async function phoneOf(browser, page) {
+  const phone = await newPage(browser, 360, 740);
+  await phone.context().addCookies(await page.context().cookies());
+  return phone;
+}
+
+// The page at route on a 360 px phone in page's session, once ready is
+// shown: nothing wider than the screen, and the axe and size checks
+// (shot, named name).
+export async function phoneCheck(browser, page, route, ready, name) {
+  const phone = await phoneOf(browser, page);
+  await phone.goto(URL + route);
+  await phone.locator(ready).first().waitFor();
+  const [sw, cw] = await phone.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  if (sw > cw) throw new Error(`${name}: scrollWidth ${sw} > ${cw}`);
+  await shot(phone, name);
+  await done(phone);
+}

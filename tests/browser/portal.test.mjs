@@ -14,6 +14,7 @@ import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newExpert, newAgencyUser, loginCode,
   smsLines, waitFor, staffSession, insuredSession, FIXTURES, URL, cnDate, done, post, stack,
+  uploadOne, missingText,
 } from './helpers.mjs';
 
 let browser;
@@ -22,18 +23,6 @@ after(async () => { await browser.close(); });
 
 const PNG = path.join(FIXTURES, 'record.png');
 const PDF = path.join(FIXTURES, 'report.pdf');
-
-async function uploadOne(page, kindText, file, issuer) {
-  await page.getByLabel('材料类别').selectOption({ label: kindText });
-  await page.getByLabel('出具日期').fill(cnDate(10));
-  await page.getByLabel('出具机构').fill(issuer);
-  await page.getByLabel(/选择文件/).setInputFiles(file);
-  await page.click('#upload');
-}
-
-async function missingText(page) {
-  return (await page.locator('#missing-summary').textContent()).trim();
-}
 
 // The expert's login holding the application's live assignment.
 async function liveExpert(appId, stage) {
@@ -561,9 +550,11 @@ test('hospital staff sign in and see the applications their hospital filed', asy
   const li = page.locator('.app-list li').filter({ hasText: '申请编号 ' + appId + ' ' });
   await li.waitFor();
   assert.match(await li.textContent(), /周桂英（\d{4}\*+\d{3}[\dX]）/);   // masked
-  await li.getByRole('link', { name: '查看进度' }).click();
+  await li.getByRole('link', { name: '查看或继续填写' }).click();
   await page.locator('#timeline').getByText('医院已代为填报申请').waitFor();
-  assert.equal(await page.getByRole('link', { name: '继续填写并提交' }).count(), 0);
+  // The draft is finished in 代办申报 (filing.test.mjs).
+  assert.equal(await page.getByRole('link', { name: '继续填写并提交' }).getAttribute('href'),
+    '#/hospital/file/' + appId);
   await shot(page, '16-hospital-filed');
   await done(page);
 });

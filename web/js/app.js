@@ -16,18 +16,20 @@ const agency = () => import('./agency.js');
 const benefit = () => import('./benefit.js');
 const authz = () => import('./authz.js');
 const panel = () => import('./panel.js');
+const filing = () => import('./filing.js');
 
 export const session = { me: null };
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库'],
   ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
-  ['#/agency/institutions', '认定机构']];
+  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 3),
-  hospital: [['#/hospital', '本院代办的申请'], ['#/verify', '核验凭证'], ['#/hospital/panel', '专家组评审']],
+  hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/file', '代办申报'], ['#/verify', '核验凭证'],
+    ['#/hospital/panel', '专家组评审']],
 };
 
 const HOME = {
@@ -46,7 +48,7 @@ const ROUTES = [
   [/^#\/apply$/, ['insured'], '申请门诊慢特病', async (m, v) => (await applicant()).applyWizard(null, v)],
   [/^#\/apply\/(\d+)$/, ['insured'], '申请门诊慢特病', async (m, v) => (await applicant()).applyWizard(m[1], v)],
   [/^#\/my$/, ['insured'], '我的申请', async (m, v) => (await applicant()).myApplications(m, v)],
-  [/^#\/app\/(\d+)$/, ['insured', 'hospital'], '申请进度', async (m, v) => (await applicant()).applicationDetail(m[1], v)],
+  [/^#\/app\/(\d+)$/, ['insured', 'hospital', 'agency'], '申请进度', async (m, v) => (await applicant()).applicationDetail(m[1], v)],
   [/^#\/hospital$/, ['hospital'], '本院代办的申请', async (m, v) => (await applicant()).filedApplications(m, v)],
   [/^#\/expert$/, ['expert'], '认定任务', async (m, v) => (await expert()).expertInbox(m, v)],
   [/^#\/expert\/(\d+)$/, ['expert'], '认定任务', async (m, v) => (await expert()).expertTask(m[1], v)],
@@ -65,6 +67,10 @@ const ROUTES = [
   [/^#\/hospital\/panel$/, ['hospital'], '专家组评审', async (m, v) => (await panel()).panelQueue(m, v)],
   [/^#\/hospital\/panel\/(\d+)$/, ['hospital'], '专家组评审', async (m, v) => (await panel()).panelCase(m[1], v)],
   [/^#\/publicity$/, null, '认定结果公示', async (m, v) => (await panel()).publicity(m, v)],
+  [/^#\/hospital\/file$/, ['hospital'], '代办申报', async (m, v) => (await filing()).hospitalFile(null, v)],
+  [/^#\/hospital\/file\/(\d+)$/, ['hospital'], '代办申报', async (m, v) => (await filing()).hospitalFile(m[1], v)],
+  [/^#\/agency\/file$/, ['agency'], '窗口代办', async (m, v) => (await filing()).agencyFile(null, v)],
+  [/^#\/agency\/file\/(\d+)$/, ['agency'], '窗口代办', async (m, v) => (await filing()).agencyFile(m[1], v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.

@@ -1,6 +1,9 @@
 // applicant.js -- the insured person's pages: the "申请门诊慢特病" wizard
 // (disease, details, materials, review and promise), "我的申请" and one
-// application's progress.
+// application's progress.  The wizard also serves whoever files for a
+// person (issue 11): a family member for a relative (为家人申请, R-APP-9),
+// hospital staff (代办申报, R-APP-7) and the agency's counter (窗口代办,
+// R-APP-1); filing.js opens it for staff.
 
 import { api, upload, fileUrl, designatedHospitals } from './api.js';
 import {
@@ -14,11 +17,19 @@ import { session, go, onLeave } from './app.js';
 const PROMISE = '本人承诺：以上信息及提供的申请资料均真实有效，且在申请及使用过程中无虚假行为，' +
   '否则，本人愿意承担相关经济和法律责任。';
 
+// The family agent's promise (S2 附件 5: the same form carries the
+// agent's name, ID number and relation, and both sign it).
+const AGENT_PROMISE = '本人作为代办人承诺：受申请人委托代为申请，以上信息及提供的申请资料均真实有效，' +
+  '且在申请及使用过程中无虚假行为，否则，本人愿意承担相关经济和法律责任。';
+const RELATIONS = ['子女', '配偶', '父母', '祖父母', '孙子女', '兄弟姐妹', '其他'];
+
 const STEPS = ['选择病种', '填写信息', '上传材料', '确认提交'];
 // The wizard step where each API field is filled in.
 const FIELD_STEP = {
   disease_code: 1, phone: 2, medical_record_no: 2, designated_institution: 2,
   'agent.name': 2, 'agent.id_number': 2, 'agent.relation': 2, 'agent.phone': 2,
+  id_number: 2, name: 2, agent: 2,
+  'relative.id_number': 2, 'relative.name': 2, 'relative.relation': 2, 'relative.promise': 2,
   kind: 3, issued_on: 3, issuer: 3, file: 3, promise: 4,
 };
 const ACCEPT = 'image/jpeg,image/png,application/pdf';
@@ -39,8 +50,12 @@ async function catalog() {
 
 // ---------------------------------------------------------------- wizard
 
-export async function applyWizard(id, main) {
-  const st = { step: 1, app: null, disease: null, diseases: await catalog(), hospitals: null };
+// opts (filing.js): mode 'hospital' or 'counter' when staff file for a
+// person, title, base (the page's hash before the draft's id), intro
+// (elements shown under the title).  Without: the insured person's own.
+export async function applyWizard(id, main, opts) {
+  const o = Object.assign({ mode: 'own', title: '申请门诊慢特病', base: '#/apply' }, opts || {});
+  const st = { step: 1, app: null, disease: null, diseases: await catalog(), hospitals: null, o };
   if (id) {
     st.app = await api('GET', '/applications/' + id);
     if (!['draft', 'returned'].includes(st.app.status)) { go('#/app/' + id); return; }
@@ -49,7 +64,7 @@ export async function applyWizard(id, main) {
   }
   const body = h('div', { id: 'wizard-body' });
   const stepper = h('ol', { class: 'stepper', 'aria-label': '申请步骤' });
-  clear(main).append(h('h1', { text: '申请门诊慢特病' }), stepper, body);
+  clear(main).append(h('h1', { text: o.title }), ...(o.intro || []), stepper, body);
 
   // Show a step; with err, the error lands beside its field on that step
   // (or in the step's error box) instead of the focus going to the title.
@@ -82,6 +97,15 @@ function diseaseKind(d) {
     : h('span', { class: 'tag', text: '常规认定' });
 }
 
+// Quota or not (S2: 定额 / 非定额) and who certifies the disease (the
+// catalog's certified_by, where the server gives it; else the mode).
+function diseaseHow(d) {
+  const who = d.certified_by && d.certified_by.text;
+  return [h('span', { class: 'tag', text: d.quota ? '定额病种' : '非定额病种' }),
+    h('span', { class: 'disease-mode', text: REVIEW_MODE[d.review_mode] || '' }),
+    who ? h('span', { class: 'disease-mode', text: '由谁认定：' + who }) : null];
+}
+
 function stepDisease(st, body, show) {
   const search = h('input', { type: 'search', autocomplete: 'off', placeholder: '例如：高血压、糖尿病' });
   const list = h('div', { class: 'disease-list', role: 'radiogroup', 'aria-label': '病种' });
@@ -104,8 +128,7 @@ function stepDisease(st, body, show) {
       list.append(h('label', { class: 'disease', for: 'dz-' + d.code },
         radio,
         h('span', { class: 'disease-body' },
-          h('span', { class: 'disease-name', text: d.name }), ' ', diseaseKind(d),
-          h('span', { class: 'disease-mode', text: REVIEW_MODE[d.review_mode] || '' }),
+          h('span', { class: 'disease-name', text: d.name }), ' ', diseaseKind(d), ...diseaseHow(d),
           h('span', { class: 'disease-needs', text: '需要材料：' + (needs.join('；') || '无') }))));
     }
   }
@@ -119,22 +142,88 @@ function stepDisease(st, body, show) {
     h('div', { class: 'actions' }, next));
 }
 
+// Who the application is for, on a new draft: staff name the person
+// (ID number and name, checked against the registry); an insured person
+// files for themself or, as the family agent, for a relative (R-APP-9).
+// Returns { box, fill(req) }: fill adds the fields to the request, or
+// returns an error to show.
+function whoFor(st) {
+  const idn = () => h('input', { type: 'text', maxlength: 18, autocomplete: 'off', class: 'mono', spellcheck: 'false' });
+  if (st.o.mode !== 'own') {
+    const p = { id_number: idn(), name: h('input', { type: 'text', maxlength: 32, autocomplete: 'off' }) };
+    const box = h('fieldset', { class: 'person' }, h('legend', { text: '申请人（参保人）' }),
+      field('申请人身份证号码', p.id_number, 'id_number', '18 位，最后一位可能是 X'),
+      field('申请人姓名', p.name, 'name', '须与参保登记一致'));
+    return { box, agentAllowed: () => true, fill(req) {
+      req.id_number = p.id_number.value.trim().toUpperCase();
+      req.name = p.name.value.trim();
+      if (!req.id_number) return { field: 'id_number', message: '请填写申请人身份证号码' };
+      if (!req.name) return { field: 'name', message: '请填写申请人姓名' };
+      return null;
+    } };
+  }
+  const self = h('input', { type: 'radio', name: 'for-whom', id: 'for-self', value: 'self', checked: true });
+  const family = h('input', { type: 'radio', name: 'for-whom', id: 'for-family', value: 'family' });
+  const r = {
+    id_number: idn(), name: h('input', { type: 'text', maxlength: 32, autocomplete: 'off' }),
+    relation: h('select', {}, h('option', { value: '', text: '请选择' }), RELATIONS.map((x) => h('option', { value: x, text: x }))),
+    promise: h('input', { type: 'checkbox', id: 'relative-promise' }),
+  };
+  const famBox = h('fieldset', { class: 'relative', hidden: true, id: 'relative-box' },
+    h('legend', { text: '家人的信息' }),
+    field('家人的身份证号码', r.id_number, 'relative.id_number', '18 位，最后一位可能是 X'),
+    field('家人的姓名', r.name, 'relative.name', '须与家人的参保登记一致'),
+    field('您是家人的', r.relation, 'relative.relation'),
+    h('div', { class: 'card promise-box', 'data-field': 'relative.promise' },
+      h('h3', { text: '代办承诺书' }),
+      h('p', { class: 'promise-text', text: AGENT_PROMISE }),
+      h('div', { class: 'check' }, r.promise, h('label', { for: 'relative-promise', text: '我已阅读并同意以上承诺' })),
+      h('p', { class: 'field-error', 'aria-live': 'polite' })),
+    h('p', { class: 'hint', text: '提交后，申请属于您的家人；您用自己的账号查看进度、补交材料。认定结果短信发到下面填写的联系电话，可以填您自己的手机号。' }));
+  const box = h('fieldset', { class: 'for-whom' }, h('legend', { text: '为谁申请' }),
+    h('div', { class: 'check' }, self, h('label', { for: 'for-self', text: '为本人申请' })),
+    h('div', { class: 'check' }, family, h('label', { for: 'for-family', text: '为家人申请（我是代办人）' })),
+    famBox);
+  const isFamily = () => family.checked;
+  return { box, isFamily, famBox, agentAllowed: () => !isFamily(), onChange(fn) {
+    for (const x of [self, family]) x.addEventListener('change', () => { famBox.hidden = !isFamily(); fn(); });
+  }, fill(req) {
+    if (!isFamily()) return null;
+    req.relative = {
+      id_number: r.id_number.value.trim().toUpperCase(), name: r.name.value.trim(),
+      relation: r.relation.value, promise: r.promise.checked,
+    };
+    if (!req.relative.id_number) return { field: 'relative.id_number', message: '请填写家人的身份证号码' };
+    if (!req.relative.name) return { field: 'relative.name', message: '请填写家人的姓名' };
+    if (!req.relative.relation) return { field: 'relative.relation', message: '请选择您与家人的关系' };
+    if (!req.relative.promise) return { field: 'relative.promise', message: '请阅读并勾选代办承诺书' };
+    return null;
+  } };
+}
+
+// Filed by a family member for a relative (R-APP-9): its first event.
+function familyFiled(a) {
+  return a.timeline.length > 0 && a.timeline[0].type === 'filed_by_agent';
+}
+
 function stepDetails(st, body, show) {
   return (async () => {
-    // Only hospitals that fit the disease (R-CER-8); certified in a
-    // hospital (onsite, panel): only those that may certify it now.
-    const code = (st.disease || st.app.disease).code;
-    if (st.hospitalsOf !== code) {
-      st.hospitals = await designatedHospitals(region(), code,
-        !!st.disease && ['onsite', 'panel'].includes(st.disease.review_mode));
-      st.hospitalsOf = code;
+    // Only hospitals that fit the disease (R-CER-8, catalog ?disease=);
+    // certified in a hospital (onsite, panel): only those that may
+    // certify it now (certifying=true).
+    const dcode = st.disease ? st.disease.code : st.app.disease.code;
+    if (!st.hospitals || st.hospitals.disease !== dcode) {
+      const inHospital = !!st.disease && ['onsite', 'panel'].includes(st.disease.review_mode);
+      st.hospitals = { disease: dcode, items: await designatedHospitals(region(), dcode, inHospital) };
     }
     const a = st.app;
+    const who = a ? null : whoFor(st);
     const phone = h('input', { type: 'tel', inputmode: 'numeric', maxlength: 11, autocomplete: 'tel', value: a ? a.phone : '' });
     const mrn = h('input', { type: 'text', maxlength: 64, autocomplete: 'off', value: a ? a.medical_record_no || '' : '' });
     const hosp = h('select', {}, h('option', { value: '', text: '请选择定点医疗机构' }),
-      st.hospitals.map((i) => h('option', { value: i.code, text: i.name })));
+      st.hospitals.items.map((i) => h('option', { value: i.code, text: i.name })));
     if (a) hosp.value = a.designated_institution.code;
+    else if (st.o.mode === 'hospital' && session.me.scope.institution) hosp.value = session.me.scope.institution;
     const hasAgent = h('input', { type: 'checkbox', id: 'has-agent' });
     const ag = {
       name: h('input', { type: 'text', maxlength: 32, autocomplete: 'off' }),
@@ -156,14 +245,24 @@ function stepDetails(st, body, show) {
       ag.phone.value = a.agent.phone || '';
     }
     hasAgent.addEventListener('change', () => { agentBox.hidden = !hasAgent.checked; });
+    const agentRow = h('div', { class: 'check' }, hasAgent, h('label', { for: 'has-agent', text: '由家属或他人代办' }));
+    // Filed by a family member: the agent is that member, not changed here.
+    if (a && familyFiled(a)) { agentRow.hidden = true; agentBox.hidden = true; hasAgent.checked = false; }
+    if (who && who.onChange) {
+      who.onChange(() => {
+        agentRow.hidden = !who.agentAllowed();
+        if (agentRow.hidden) { hasAgent.checked = false; agentBox.hidden = true; }
+      });
+    }
     const save = h('button', { type: 'submit', class: 'btn btn-primary btn-wide', id: 'save-details' }, '保存，下一步：上传材料');
     const form = h('form', { class: 'form', novalidate: true },
       formError(),
       h('p', {}, '申请病种：', h('strong', { text: st.disease ? st.disease.name : a.disease.name })),
+      who ? who.box : null,
       field('联系电话（接收认定结果短信）', phone, 'phone'),
       field('病案号', mrn, 'medical_record_no', '住院病历或门诊病历上的病案号'),
-      field('定点医疗机构（本统筹区）', hosp, 'designated_institution', '认定通过后在这家医院享受门诊慢特病待遇'),
-      h('div', { class: 'check' }, hasAgent, h('label', { for: 'has-agent', text: '由家属或他人代办' })),
+      field('定点医疗机构（本统筹区）', hosp, 'designated_institution', '只列出能诊疗这个病种的医院；认定通过后在这家医院享受门诊慢特病待遇'),
+      agentRow,
       agentBox,
       h('div', { class: 'actions' },
         a ? null : button('上一步', () => show(1), 'btn btn-secondary'),
@@ -177,6 +276,8 @@ function stepDetails(st, body, show) {
           medical_record_no: mrn.value.trim(),
           designated_institution: hosp.value,
         };
+        const whoErr = who ? who.fill(req) : null;
+        if (whoErr) { showError(form, whoErr); return; }
         if (!req.designated_institution) {
           showError(form, { field: 'designated_institution', message: '请选择定点医疗机构' });
           return;
@@ -197,7 +298,7 @@ function stepDetails(st, body, show) {
             }
             delete req.agent;
           }
-        } else if (a && a.agent) {
+        } else if (a && a.agent && !familyFiled(a)) {
           req.agent = null;   // no agent any more
         }
         try {
@@ -205,9 +306,9 @@ function stepDetails(st, body, show) {
             st.app = await api('PATCH', '/applications/' + a.id, req);
           } else {
             req.disease_code = st.disease.code;
-            st.app = await api('POST', '/applications', req);
+            st.app = await api('POST', st.o.mode === 'hospital' ? '/hospital/applications' : '/applications', req);
             // The draft exists now: a reload comes back to it.
-            history.replaceState(null, '', '#/apply/' + st.app.id);
+            history.replaceState(null, '', st.o.base + '/' + st.app.id);
           }
           show(3);
         } catch (e) {
@@ -282,8 +383,23 @@ function materialList(st, onChange) {
         }, 'btn btn-secondary btn-small', { 'aria-label': '删除 ' + m.name }) : null))));
 }
 
+// A hospital filing's pre-check (R-APP-7) in plain words.
+function precheckBox(a) {
+  const p = a.precheck;
+  if (!p) return null;
+  const miss = p.missing_materials || [];
+  return h('div', { class: 'card info', id: 'precheck' },
+    h('h3', { text: '预检结果' }),
+    h('p', { text: p.refusal ? '不符合申请条件，提交时会被拒绝：请核对病种、定点医院和本年度的申请次数。'
+      : '申请条件检查通过（病种、定点医院、本院认定资格、本年度申请次数）。' }),
+    h('p', { text: miss.length ? '填报时还缺 ' + miss.length + ' 项材料：' + miss.map((m) => m.name).join('、') + '。请在下面上传。'
+      : '填报时必需的材料已经齐全。' }));
+}
+
 function stepMaterials(st, body, show) {
-  const kinds = st.disease ? st.disease.required_materials : st.app.missing_materials;
+  const kinds = (st.disease ? st.disease.required_materials : st.app.missing_materials).slice();
+  // The filing hospital's own electronic records (R-APP-7): any disease.
+  if (st.o.mode === 'hospital') kinds.push({ kind: 'hospital_record', name: '本院电子病历' });
   const kind = h('select', {}, kinds.map((k) => h('option', { value: k.kind, text: k.name })));
   // Preselect the first still-missing kind.
   if (st.app.missing_materials.length) kind.value = st.app.missing_materials[0].kind;
@@ -380,6 +496,7 @@ function stepMaterials(st, body, show) {
 
   refresh();
   body.append(h('h2', { text: '第三步：上传材料' }),
+    precheckBox(st.app),
     h('p', { text: '请按清单上传，每份材料可以拍照或上传 PDF；一份材料有多页时可以分多次上传。' }),
     checkBox, form,
     h('h3', { text: '已上传的材料', id: 'uploaded-title', tabindex: '-1' }), listBox,
@@ -465,10 +582,11 @@ async function applicationList(main, head, empty, withApplicant) {
   main.append(h('ul', { class: 'app-list' }, r.items.map((a) => h('li', { class: 'card' },
     h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: a.disease.name }), statusBadge(shownStatus(a))),
     withApplicant ? h('p', { text: a.applicant.name + '（' + a.applicant.id_number + '）' }) : null,
+    a.filed_for ? h('p', { class: 'filed-for', text: '为家人代办：' + a.applicant.name + (a.agent_relation ? '（您是其' + a.agent_relation + '）' : '') }) : null,
     h('p', { class: 'hint', text: '申请编号 ' + a.id + ' · ' +
       (a.submitted_at ? '提交于 ' + fmtTime(a.submitted_at) : '创建于 ' + fmtTime(a.created_at)) }),
     h('a', { href: '#/app/' + a.id, class: 'btn btn-secondary',
-      text: a.status === 'draft' && !withApplicant ? '查看或继续填写' : '查看进度' })))));
+      text: a.status === 'draft' ? '查看或继续填写' : '查看进度' })))));
 }
 
 export function myApplications(m, main) {
@@ -497,7 +615,10 @@ export async function applicationDetail(id, main) {
     main.append(h('p', { class: 'card info', id: 'expected' }, '预计在 ',
       h('strong', { text: fmtDate(a.expected_decision_date) }), ' 前作出认定结论，结果将以短信通知。'));
   }
-  const own = session.me.role === 'insured';
+  const role = session.me.role;
+  const own = role === 'insured';
+  // Where a draft is finished: the wizard of whoever filed it.
+  const wizard = { insured: '#/apply/', hospital: '#/hospital/file/', agency: '#/agency/file/' }[role];
   if (a.status === 'approved' && a.qualification) {
     const q = a.qualification;
     main.append(h('section', { class: 'card success', id: 'qualification' },
@@ -515,11 +636,11 @@ export async function applicationDetail(id, main) {
       h('h2', { text: '认定未通过' }),
       h('p', { text: '原因：' + (a.decision_reason || '见短信通知') })));
   }
-  if (own && ['draft', 'returned'].includes(a.status)) {
+  if (wizard && ['draft', 'returned'].includes(a.status)) {
     main.append(h('div', { class: 'card' },
       a.missing_materials.length ? h('p', { class: 'missing', text: '还缺 ' + a.missing_materials.length + ' 项材料：' +
         a.missing_materials.map((m) => m.name).join('、') }) : h('p', { text: '材料已齐全，确认后即可提交。' }),
-      h('a', { class: 'btn btn-primary', href: '#/apply/' + a.id, text: '继续填写并提交' })));
+      h('a', { class: 'btn btn-primary', href: wizard + a.id, text: '继续填写并提交' })));
   }
   main.append(h('h2', { text: '办理进度' }),
     h('ol', { class: 'timeline', id: 'timeline' }, a.timeline.map((e) =>
@@ -528,7 +649,8 @@ export async function applicationDetail(id, main) {
     h('h2', { text: '材料' }), materialList({ app: a }, null));
   if (WITHDRAWABLE.includes(a.status)) main.append(withdrawBox(a));
   main.append(h('p', {}, own ? h('a', { href: '#/my', text: '返回我的申请' })
-    : h('a', { href: '#/hospital', text: '返回本院代办的申请' })));
+    : role === 'agency' ? h('a', { href: '#/agency/file', text: '返回窗口代办' })
+      : h('a', { href: '#/hospital', text: '返回本院代办的申请' })));
 }
 
 // ------------------------------------------------- hospital: what it filed
