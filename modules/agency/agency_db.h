@@ -31,6 +31,9 @@ enum stmt {
 	STMT_REGION,
 	STMT_REGION_SET,
 	STMT_FEED,
+	/* One application's archive, the confirmation (confirm.c). */
+	STMT_APPLICATION,
+	STMT_CONFIRM,
 	STMT__MAX
 };
 
@@ -50,7 +53,8 @@ struct agency_expert_new {
 /* A page of the region's queue (GET /agency/applications). */
 struct agency_queue_query {
 	const char      *region;         /* NULL: every region (an admin) */
-	const char      *status;         /* NULL: open */
+	const char      *status;         /* NULL: open (any with confirmation) */
+	const char      *confirmation;   /* NULL: any; pending, ... */
 	int              overdue;
 	const char      *cursor;         /* NULL: first page */
 	int              limit;
@@ -133,5 +137,28 @@ int     agency_db_set_region(struct mt_req *req,
  * by reader. */
 int     agency_db_reply_feed(struct mt_req *req, const char *region,
             const char *since, int limit, long long reader);
+
+/* The agency decides on a hospital's result (POST .../confirm). */
+struct agency_confirm {
+	const char      *id;             /* the application */
+	const char      *region;         /* NULL: any (an admin) */
+	const char      *decision;       /* confirm | overturn (checked) */
+	const char      *reason;         /* NULL: none (required to overturn) */
+	long long        actor;          /* the user */
+	const char      *role;           /* "agency" or "admin" */
+};
+
+/* 200 with application id's archive (agency_application_json) if the
+ * agency of region (NULL: an admin) may open it -- the person's region
+ * or the certifying hospital's -- the read logged in access_log for
+ * reader; 404 application_not_found otherwise. */
+int     agency_db_reply_application(struct mt_req *req, const char *id,
+            const char *region, long long reader);
+/* Confirm or overturn through confirm_application and answer 200 with
+ * the archive; 404 application_not_found (none, or of another region),
+ * 409 not_awaiting_confirmation or overturn_not_allowed, 400
+ * field_required (an overturn without a reason). */
+int     agency_db_reply_confirm(struct mt_req *req,
+            const struct agency_confirm *c);
 
 #endif
