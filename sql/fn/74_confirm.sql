@@ -39,7 +39,7 @@ LANGUAGE sql STABLE AS $$
         'person_region', jsonb_build_object('code', r.code, 'name', r.name),
         'trail', (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'id', x.id, 'stage', x.stage, 'expert_id', x.expert_id,
-            'expert_name', nullif(u.display_name, ''),
+            'expert_name', coalesce(nullif(u.display_name, ''), u.login),
             'pool_size', x.pool_size, 'state', x.state,
             'pushed_at', x.pushed_at, 'accept_deadline', x.accept_deadline,
             'accepted_at', x.accepted_at, 'ended_at', x.ended_at,
@@ -63,7 +63,8 @@ LANGUAGE sql STABLE AS $$
             'reason', pd.reason, 'decided_at', pd.decided_at,
             'members', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'expert_id', m.expert_id,
-                'name', nullif(mu.display_name, ''), 'title', e.title,
+                'name', coalesce(nullif(mu.display_name, ''), mu.login),
+                'title', e.title,
                 'opinion', m.opinion, 'note', m.note)
                 ORDER BY m.expert_id), '[]')
                 FROM panel_members m JOIN experts e ON e.user_id = m.expert_id

@@ -310,6 +310,8 @@ def test_an_objected_notice_is_decided_by_the_agency():
     sql("UPDATE region_diseases SET review_mode = 'panel'"
         " WHERE region = '%s' AND disease = 'D013'", reg["region"])
     ag = agency_of(reg["region"])
+    member = new_expert(login("admin")["token"], reg["hospitals"][0],
+                        ["心血管"])
     outcomes = {}
     for decision in ("overturn", "confirm"):
         tok, app = submitted_application(reg)
@@ -317,6 +319,8 @@ def test_an_objected_notice_is_decided_by_the_agency():
         sql("INSERT INTO panel_decisions (application_id, institution,"
             " conclusion, opinion, decided_by) VALUES (%s, '%s', 'approve',"
             " '符合定额病种认定标准', %s)", app["id"], reg["hospitals"][0], by)
+        sql("INSERT INTO panel_members VALUES (%s, %s, 'approve', '同意')",
+            app["id"], member["id"])
         pid = sql("INSERT INTO publicity (application_id, institution, region,"
                   " starts_on, ends_on, state, closed_at) VALUES (%s, '%s',"
                   " '%s', cn_today(), add_working_days(cn_today(), 4),"
@@ -328,6 +332,9 @@ def test_an_objected_notice_is_decided_by_the_agency():
             " confirmation = 'pending' WHERE id = %s", app["id"])
         body = detail(ag, app["id"]).json()
         assert body["panel"]["conclusion"] == "approve"
+        assert body["panel"]["members"] == [{
+            "expert_id": member["id"], "name": member["login"],
+            "title": "副高", "opinion": "approve", "note": "同意"}]
         assert body["publicity"]["state"] == "objected"
         assert [o["reason"] for o in body["publicity"]["objections"]] == [
             "此人并未患病"]
