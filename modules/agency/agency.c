@@ -342,9 +342,9 @@ valid_hotline(const char *s)
 	    strspn(s, "0123456789-") == n;
 }
 
-/* A note: some text, lines allowed, no other control characters. */
-static int
-valid_note(const char *s)
+/* See agency.h. */
+int
+agency_valid_note(const char *s)
 {
 	const unsigned char *c;
 
@@ -378,7 +378,7 @@ static const struct mt_field f_qualification_end[] = {
 	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "待遇资格编号" },
 	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_end_reason, 1, 16,
 	  "终止原因（治愈、违规、死亡、期满、抽审未通过、其他）" },
-	{ "note", MT_IN_BODY, MT_F_STRING, valid_note, 1, 1000,
+	{ "note", MT_IN_BODY, MT_F_STRING, agency_valid_note, 1, 1000,
 	  "终止说明" },
 	{ "ended_on", MT_IN_BODY, MT_F_STRING, mt_valid_date, 0, 10,
 	  "终止日期" },

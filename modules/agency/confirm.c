@@ -13,9 +13,6 @@
  * the person's region's agency decides, since the qualification is
  * that region's.  The rules live in sql/fn/74_confirm.sql.
  */
-#include <string.h>
-
-#include "mt_auth.h"
 #include "mt_error.h"
 #include "mt_http.h"
 #include "mt_valid.h"
@@ -31,18 +28,6 @@ valid_decision(const char *s)
 	return mt_valid_one_of(s, d);
 }
 
-/* A reason: some text, lines allowed, no other control characters. */
-static int
-valid_reason(const char *s)
-{
-	const unsigned char *c;
-
-	for (c = (const unsigned char *)s; *c != '\0'; c++)
-		if ((*c < 0x20 && *c != '\n') || *c == 0x7f)
-			return 0;
-	return s[strspn(s, " \n")] != '\0';
-}
-
 const struct mt_field f_application[] = {
 	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" },
 	{ NULL },
@@ -52,7 +37,7 @@ const struct mt_field f_confirm[] = {
 	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" },
 	{ "decision", MT_IN_BODY, MT_F_STRING, valid_decision, 1, 8,
 	  "确认结果（confirm 确认、overturn 不予确认）" },
-	{ "reason", MT_IN_BODY, MT_F_STRING, valid_reason, 0, 1000,
+	{ "reason", MT_IN_BODY, MT_F_STRING, agency_valid_note, 0, 1000,
 	  "理由（不予确认时必填）" },
 	{ NULL },
 };
