@@ -7,9 +7,10 @@
  *   GET  /agency/experts          the region's expert pool (R-CER-1, R-CER-4)
  *   POST /agency/experts          add an expert
  *   POST /agency/experts/{id}/reinstate
- *   GET  /agency/applications?status=&overdue=   the region's queue,
- *                                 status "unassigned" for those waiting for
- *                                 an eligible expert
+ *   GET  /agency/applications?status=&overdue=&confirmation=   the
+ *                                 region's queue, status "unassigned" for
+ *                                 those waiting for an eligible expert,
+ *                                 confirmation=pending the 待确认 queue
  *   /agency/qualifications, .../terminate, /agency/region,
  *   /agency/exports/qualifications: the benefit's side (qualifications.c)
  *   GET  /agency/institutions, GET|PUT /agency/institutions/{code}/diseases:
@@ -150,9 +151,10 @@ h_reinstate(struct mt_req *req)
 }
 
 /*
- * GET /agency/applications?region=&status=&overdue=&limit=&cursor=: the
- * region's queue, newest first.  200 with a page; 404 region_not_found;
- * 503.
+ * GET /agency/applications?region=&status=&overdue=&confirmation=&limit=
+ * &cursor=: the region's queue, newest first; confirmation=pending is the
+ * 待确认 queue of hospitals' results (R-CER-11), in any status unless one
+ * is named.  200 with a page; 404 region_not_found; 503.
  */
 static int
 h_queue(struct mt_req *req)
@@ -164,6 +166,7 @@ h_queue(struct mt_req *req)
 	if (agency_region_scope_or_reply(req, &q.region) < 0)
 		return -1;
 	q.status = mt_req_param(req, "status");
+	q.confirmation = mt_req_param(req, "confirmation");
 	q.overdue = overdue != NULL && (strcmp(overdue, "true") == 0 ||
 	    strcmp(overdue, "1") == 0);
 	q.cursor = mt_req_param(req, "cursor");
@@ -261,6 +264,16 @@ valid_queue_status(const char *s)
 	return mt_valid_one_of(s, st);
 }
 
+/* The agency's confirmation of a hospital's result (R-CER-11). */
+static int
+valid_confirmation(const char *s)
+{
+	static const char *const st[] = { "pending", "confirmed",
+	    "overturned", NULL };
+
+	return mt_valid_one_of(s, st);
+}
+
 /* A specialty name that goes into a text[] literal unquoted. */
 static int
 valid_specialty(const char *s)
@@ -310,6 +323,8 @@ static const struct mt_field f_queue[] = {
 	{ "status", MT_IN_QUERY, MT_F_STRING, valid_queue_status, 0, 16,
 	  "申请状态" },
 	{ "overdue", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否超期" },
+	{ "confirmation", MT_IN_QUERY, MT_F_STRING, valid_confirmation, 0, 16,
+	  "确认状态（pending 待确认、confirmed、overturned）" },
 	MT_F_PAGE_LIMIT,
 	MT_F_PAGE_CURSOR,
 	{ NULL },
@@ -327,9 +342,9 @@ valid_hotline(const char *s)
 	    strspn(s, "0123456789-") == n;
 }
 
-/* A note: some text, lines allowed, no other control characters. */
-static int
-valid_note(const char *s)
+/* See agency.h. */
+int
+agency_valid_note(const char *s)
 {
 	const unsigned char *c;
 
@@ -363,7 +378,7 @@ static const struct mt_field f_qualification_end[] = {
 	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "待遇资格编号" },
 	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_end_reason, 1, 16,
 	  "终止原因（治愈、违规、死亡、期满、抽审未通过、其他）" },
-	{ "note", MT_IN_BODY, MT_F_STRING, valid_note, 1, 1000,
+	{ "note", MT_IN_BODY, MT_F_STRING, agency_valid_note, 1, 1000,
 	  "终止说明" },
 	{ "ended_on", MT_IN_BODY, MT_F_STRING, mt_valid_date, 0, 10,
 	  "终止日期" },

@@ -23,7 +23,7 @@ enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
 enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
-	QUEUE_LIMIT, QUEUE__N };
+	QUEUE_LIMIT, QUEUE_CONFIRMATION, QUEUE__N };
 enum { QUALS_REGION, QUALS_STATUS, QUALS_DISEASE, QUALS_INSTITUTION,
 	QUALS_CURSOR, QUALS_LIMIT, QUALS__N };
 enum { END_ID, END_REGION, END_REASON, END_NOTE, END_ON, END_ACTOR,
@@ -37,6 +37,9 @@ enum { INSTS_REGION, INSTS_CERTIFYING, INSTS_CURSOR, INSTS_LIMIT,
 enum { AUTHZ_CODE, AUTHZ_REGION, AUTHZ__N };
 enum { AUTHORIZE_CODE, AUTHORIZE_REGION, AUTHORIZE_DISEASES,
 	AUTHORIZE_STATUS, AUTHORIZE_REASON, AUTHORIZE_ACTOR, AUTHORIZE__N };
+enum { APP_ID, APP_REGION, APP_READER, APP__N };
+enum { CONFIRM_ID, CONFIRM_REGION, CONFIRM_DECISION, CONFIRM_REASON,
+	CONFIRM_ACTOR, CONFIRM_ROLE, CONFIRM__N };
 
 const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_POLICY] =
@@ -91,12 +94,23 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	     * applicant has been told by SMS): the agency must act. */
 	    " 'stuck', coalesce(a.unassigned_since <= now() - make_interval("
 	    "  hours => policy_value(a.region, 'unassigned_notice_hours')::int)"
-	    "  AND a.status IN ('submitted', 'in_review'), false))::text AS item,"
+	    "  AND a.status IN ('submitted', 'in_review'), false),"
+	    /* Hospitals certify (issue 11, sql/fn/74_confirm.sql). */
+	    " 'certifying_institution', (SELECT json_build_object('code',"
+	    "  ci.code, 'name', ci.name) FROM institutions ci"
+	    "  WHERE ci.code = a.certifying_institution),"
+	    " 'conclusion', hospital_conclusion(a.id),"
+	    " 'confirmation', a.confirmation)::text AS item,"
 	    " a.id AS cursor"
 	    " FROM applications a JOIN persons p ON p.id = a.person_id"
 	    " JOIN diseases d ON d.code = a.disease"
 	    " WHERE ($1::text IS NULL OR a.region = $1)"
-	    " AND CASE coalesce($2, 'open')"
+	    /* The 待确认 queue: by confirmation, in any status unless one
+	     * is named. */
+	    " AND ($6::text IS NULL OR a.confirmation = $6)"
+	    " AND CASE coalesce($2, CASE WHEN $6 IS NULL THEN 'open'"
+	    "  ELSE 'any' END)"
+	    "  WHEN 'any' THEN true"
 	    "  WHEN 'open' THEN a.status IN ('submitted', 'in_review')"
 	    "  WHEN 'unassigned' THEN a.unassigned_since IS NOT NULL"
 	    "   AND a.status IN ('submitted', 'in_review')"
@@ -167,6 +181,23 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_AUTHORIZE] =
 	    "SELECT set_authorizations($1, $2, $3::jsonb, $4, $5,"
 	    " $6::bigint)::text AS result",
+	/* One application's archive (sql/fn/74_confirm.sql): the agency of
+	 * the person's region or of the certifying hospital's; the read is
+	 * logged, as a certification when it has the form. */
+	[STMT_APPLICATION] =
+	    "WITH a AS (SELECT a.id, a.person_id, EXISTS (SELECT 1"
+	    "  FROM certifications c WHERE c.application_id = a.id) AS cert"
+	    "  FROM applications a WHERE a.id = $1::bigint"
+	    "  AND agency_may_open(a.id, $2::text)),"
+	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
+	    "  object_id, action) SELECT $3::bigint, a.person_id, CASE WHEN"
+	    "  a.cert THEN 'certification' ELSE 'application' END, a.id,"
+	    "  'read' FROM a)"
+	    " SELECT agency_application_json(a.id)::text AS application FROM a",
+	/* Every rule and the change in one call (confirm_application). */
+	[STMT_CONFIRM] =
+	    "SELECT confirm_application($1::bigint, $2, $3, $4, $5::bigint,"
+	    " $6)::text AS result",
 };
 
 /*
@@ -343,6 +374,7 @@ agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
 		[QUEUE_STATUS] = q->status,
 		[QUEUE_OVERDUE] = q->overdue ? "true" : "false",
 		[QUEUE_CURSOR] = q->cursor,
+		[QUEUE_CONFIRMATION] = q->confirmation,
 	};
 
 	return mt_db_reply_page(req, STMT_QUEUE, QUEUE__N, p, QUEUE_LIMIT,
@@ -420,6 +452,29 @@ reply_ok_or_refusal(struct mt_req *req, const char *json)
 	return rc;
 }
 
+/*
+ * Run stmt, an SQL function's call answering one row with column
+ * "result", and answer as reply_ok_or_refusal.  Returns 0 or -1.
+ */
+static int
+reply_result(struct mt_req *req, int stmt, int n, const char *const *p)
+{
+	const char *json;
+	PGresult *res;
+	int rc;
+
+	if ((res = mt_db_query_or_reply(req, stmt, n, p)) == NULL)
+		return -1;
+	if ((rc = one_text(req, res, "result", &json)) == 1)
+		rc = reply_ok_or_refusal(req, json);
+	else if (rc == 0) {
+		mt_log_warn("agency: statement %d answered no row", stmt);
+		rc = mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* See agency_db.h. */
 int
 agency_db_reply_end(struct mt_req *req, const struct agency_qual_end *e)
@@ -434,22 +489,9 @@ agency_db_reply_end(struct mt_req *req, const struct agency_qual_end *e)
 		[END_ACTOR] = actor,
 		[END_ROLE] = e->role,
 	};
-	const char *json;
-	PGresult *res;
-	int rc;
 
 	snprintf(actor, sizeof(actor), "%lld", e->actor);
-	if ((res = mt_db_query_or_reply(req, STMT_QUALIFICATION_END, END__N,
-	    p)) == NULL)
-		return -1;
-	if ((rc = one_text(req, res, "result", &json)) == 1)
-		rc = reply_ok_or_refusal(req, json);
-	else if (rc == 0) {
-		mt_log_warn("agency: the end statement answered no row");
-		rc = mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
-	}
-	PQclear(res);
-	return rc;
+	return reply_result(req, STMT_QUALIFICATION_END, END__N, p);
 }
 
 /* See agency_db.h. */
@@ -517,6 +559,23 @@ agency_db_reply_institutions(struct mt_req *req,
 
 /* See agency_db.h. */
 int
+agency_db_reply_application(struct mt_req *req, const char *id,
+    const char *region, long long reader)
+{
+	char who[24];
+	const char *p[APP__N] = {
+		[APP_ID] = id,
+		[APP_REGION] = region,
+		[APP_READER] = who,
+	};
+
+	snprintf(who, sizeof(who), "%lld", reader);
+	return reply_row(req, STMT_APPLICATION, APP__N, p, 200, "application",
+	    MT_E_APPLICATION_NOT_FOUND, "id");
+}
+
+/* See agency_db.h. */
+int
 agency_db_reply_authorizations(struct mt_req *req, const char *code,
     const char *region)
 {
@@ -552,4 +611,22 @@ agency_db_set_authorizations(struct mt_req *req,
 		return -1;
 	mt_req_header(req, "Cache-Control: no-store");
 	return mt_reply_json(req, 200, ok);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_confirm(struct mt_req *req, const struct agency_confirm *c)
+{
+	char actor[24];
+	const char *p[CONFIRM__N] = {
+		[CONFIRM_ID] = c->id,
+		[CONFIRM_REGION] = c->region,
+		[CONFIRM_DECISION] = c->decision,
+		[CONFIRM_REASON] = c->reason,
+		[CONFIRM_ACTOR] = actor,
+		[CONFIRM_ROLE] = c->role,
+	};
+
+	snprintf(actor, sizeof(actor), "%lld", c->actor);
+	return reply_result(req, STMT_CONFIRM, CONFIRM__N, p);
 }

@@ -35,6 +35,9 @@ enum stmt {
 	STMT_INSTITUTIONS,
 	STMT_AUTHORIZATIONS,
 	STMT_AUTHORIZE,
+	/* One application's archive, the confirmation (confirm.c). */
+	STMT_APPLICATION,
+	STMT_CONFIRM,
 	STMT__MAX
 };
 
@@ -54,7 +57,8 @@ struct agency_expert_new {
 /* A page of the region's queue (GET /agency/applications). */
 struct agency_queue_query {
 	const char      *region;         /* NULL: every region (an admin) */
-	const char      *status;         /* NULL: open */
+	const char      *status;         /* NULL: open (any with confirmation) */
+	const char      *confirmation;   /* NULL: any; pending, ... */
 	int              overdue;
 	const char      *cursor;         /* NULL: first page */
 	int              limit;
@@ -170,5 +174,23 @@ int     agency_db_reply_authorizations(struct mt_req *req, const char *code,
  * field_required (reason). */
 int     agency_db_set_authorizations(struct mt_req *req,
             const struct agency_authz_set *a);
+/* The agency decides on a hospital's result (POST .../confirm). */
+struct agency_confirm {
+	const char      *id;             /* the application */
+	const char      *decision;       /* confirm | overturn (checked) */
+	const char      *reason;         /* NULL: none (required to overturn) */
+	const char      *role;           /* "agency" or "admin" */
+/* 200 with application id's archive (agency_application_json) if the
+ * agency of region (NULL: an admin) may open it -- the person's region
+ * or the certifying hospital's -- the read logged in access_log for
+ * reader; 404 application_not_found otherwise. */
+int     agency_db_reply_application(struct mt_req *req, const char *id,
+            const char *region, long long reader);
+/* Confirm or overturn through confirm_application and answer 200 with
+ * the archive; 404 application_not_found (none, or of another region),
+ * 409 not_awaiting_confirmation or overturn_not_allowed, 400
+ * field_required (an overturn without a reason). */
+int     agency_db_reply_confirm(struct mt_req *req,
+            const struct agency_confirm *c);
 
 #endif

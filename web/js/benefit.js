@@ -50,8 +50,9 @@ function badge(q) {
   return h('span', { class: 'badge badge-q-pending', text: '尚未开始' });
 }
 
-// Rows of a definition list; a null value leaves its row out.
-function rows(list) {
+// Rows of a definition list; a null value leaves its row out (also the
+// agency's archive, confirm.js).
+export function rows(list) {
   return h('dl', { class: 'summary' }, list.filter((r) => r && r[1] !== null && r[1] !== undefined && r[1] !== '')
     .map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
 }

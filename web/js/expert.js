@@ -193,8 +193,9 @@ export async function expertTask(aid, main) {
   main.append(h('p', {}, h('a', { href: '#/expert', text: '返回任务列表' })));
 }
 
-// One material: an image with zoom, or a PDF inline in a frame.
-function viewer(m) {
+// One material: an image with zoom, or a PDF inline in a frame (also the
+// agency's archive, confirm.js).
+export function viewer(m) {
   const title = m.name + '（出具日期 ' + fmtDate(m.issued_on) + '）';
   const box = h('section', { class: 'viewer card', 'data-material': m.id },
     h('h3', { text: title }));
