@@ -174,12 +174,17 @@ int     agency_db_reply_authorizations(struct mt_req *req, const char *code,
  * field_required (reason). */
 int     agency_db_set_authorizations(struct mt_req *req,
             const struct agency_authz_set *a);
+
 /* The agency decides on a hospital's result (POST .../confirm). */
 struct agency_confirm {
 	const char      *id;             /* the application */
+	const char      *region;         /* NULL: any (an admin) */
 	const char      *decision;       /* confirm | overturn (checked) */
 	const char      *reason;         /* NULL: none (required to overturn) */
+	long long        actor;          /* the user */
 	const char      *role;           /* "agency" or "admin" */
+};
+
 /* 200 with application id's archive (agency_application_json) if the
  * agency of region (NULL: an admin) may open it -- the person's region
  * or the certifying hospital's -- the read logged in access_log for
