@@ -32,6 +32,7 @@ enum { REGION_CODE, REGION__N };
 enum { REGION_SET_CODE, REGION_SET_NAME, REGION_SET_HOTLINE,
 	REGION_SET_ADDRESS, REGION_SET__N };
 enum { FEED_REGION, FEED_SINCE, FEED_LIMIT, FEED_READER, FEED__N };
+enum { QSTAT_REGION, QSTAT_QUARTER, QSTAT__N };
 
 const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_POLICY] =
@@ -147,6 +148,10 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_FEED] =
 	    "SELECT qualification_feed($1, coalesce($2::bigint, 0), $3::int,"
 	    " $4::bigint)::text AS page",
+	/* sql/fn/76_reports.sql (a NULL quarter: the last ended one). */
+	[STMT_QUARTERLY_STATUS] =
+	    "SELECT quarterly_status_json($1,"
+	    " coalesce($2, quarter_before(cn_today())))::text AS result",
 };
 
 /*
@@ -478,4 +483,21 @@ agency_db_reply_feed(struct mt_req *req, const char *region,
 	snprintf(who, sizeof(who), "%lld", reader);
 	return reply_row(req, STMT_FEED, FEED__N, p, 200, "page",
 	    MT_E_INTERNAL_ERROR, NULL);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
+    const char *quarter)
+{
+	const char *p[QSTAT__N] = {
+		[QSTAT_REGION] = region,
+		[QSTAT_QUARTER] = quarter,
+	};
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, STMT_QUARTERLY_STATUS, QSTAT__N, p,
+	    "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, 200, ok);
 }

@@ -31,6 +31,8 @@ enum stmt {
 	STMT_REGION,
 	STMT_REGION_SET,
 	STMT_FEED,
+	/* The quarterly tables sent and late (reports.c). */
+	STMT_QUARTERLY_STATUS,
 	STMT__MAX
 };
 
@@ -133,5 +135,12 @@ int     agency_db_set_region(struct mt_req *req,
  * by reader. */
 int     agency_db_reply_feed(struct mt_req *req, const char *region,
             const char *since, int limit, long long reader);
+
+/* 200 with the quarterly tables of region's hospitals for quarter
+ * (YYYYQn, NULL: the last ended): {region, quarter, from, to, due_on,
+ * ended, items[{institution, state, submitted_at, row_count,
+ * submitted_late}]}; 404 region_not_found. */
+int     agency_db_reply_quarterly_status(struct mt_req *req,
+            const char *region, const char *quarter);
 
 #endif
