@@ -14,17 +14,20 @@ const applicant = () => import('./applicant.js');
 const expert = () => import('./expert.js');
 const agency = () => import('./agency.js');
 const benefit = () => import('./benefit.js');
+const reports = () => import('./reports.js');
 
 export const session = { me: null };
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/experts', '专家库'],
-  ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息']];
+  ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
+  ['#/agency/reports', '认定表报送']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 3),
-  hospital: [['#/hospital', '本院代办的申请'], ['#/verify', '核验凭证']],
+  hospital: [['#/hospital', '本院代办的申请'], ['#/verify', '核验凭证'],
+    ['#/hospital/reports', '季度认定表']],
 };
 
 const HOME = {
@@ -57,6 +60,8 @@ const ROUTES = [
   [/^#\/verify$/, ['hospital'], '核验凭证', async (m, v) => (await benefit()).verifyCard(m, v)],
   [/^#\/agency\/qualifications$/, ['agency', 'admin'], '待遇资格', async (m, v) => (await benefit()).agencyQualifications(m, v)],
   [/^#\/agency\/region$/, ['agency'], '经办机构信息', async (m, v) => (await benefit()).agencyRegion(m, v)],
+  [/^#\/hospital\/reports$/, ['hospital'], '季度认定表', async (m, v) => (await reports()).hospitalReports(m, v)],
+  [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
