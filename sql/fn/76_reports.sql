@@ -19,7 +19,8 @@ $$;
 -- The last quarter that ended before day d (the one whose table is due).
 CREATE OR REPLACE FUNCTION quarter_before(d date) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT to_char(date_trunc('quarter', d) - interval '1 day', 'YYYY"Q"Q')
+    SELECT to_char(date_trunc('quarter', d::timestamp) - interval '1 day',
+                   'YYYY"Q"Q')
 $$;
 
 -- The last day a hospital of region reg may send its table of quarter q:
