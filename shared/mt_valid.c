@@ -88,6 +88,20 @@ mt_valid_date(const char *s)
 	return valid_ymd(y, m, d);
 }
 
+/* YYYYQn: a quarter of a year of mt_valid_date's range. */
+int
+mt_valid_quarter(const char *s)
+{
+	int y;
+
+	if (strlen(s) != 6 || !all_digits(s, 4) || s[4] != 'Q' ||
+	    s[5] < '1' || s[5] > '4')
+		return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	return y >= 1900 && y <= 2199;
+}
+
 int
 mt_valid_region(const char *s)
 {

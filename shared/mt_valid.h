@@ -15,6 +15,8 @@ int     mt_valid_id_number(const char *s);
 int     mt_valid_phone(const char *s);
 /* A real calendar date YYYY-MM-DD between 1900-01-01 and 2199-12-31. */
 int     mt_valid_date(const char *s);
+/* A calendar quarter "2026Q3": YYYYQ1-4, years 1900-2199. */
+int     mt_valid_quarter(const char *s);
 /* 6-digit administrative region code. */
 int     mt_valid_region(const char *s);
 /* Disease code as in the catalog: [A-Z][A-Z0-9]{1,15}. */

@@ -40,6 +40,7 @@ enum { AUTHORIZE_CODE, AUTHORIZE_REGION, AUTHORIZE_DISEASES,
 enum { APP_ID, APP_REGION, APP_READER, APP__N };
 enum { CONFIRM_ID, CONFIRM_REGION, CONFIRM_DECISION, CONFIRM_REASON,
 	CONFIRM_ACTOR, CONFIRM_ROLE, CONFIRM__N };
+enum { QSTAT_REGION, QSTAT_QUARTER, QSTAT__N };
 
 const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_POLICY] =
@@ -198,6 +199,10 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_CONFIRM] =
 	    "SELECT confirm_application($1::bigint, $2, $3, $4, $5::bigint,"
 	    " $6)::text AS result",
+	/* sql/fn/76_reports.sql (a NULL quarter: the last ended one). */
+	[STMT_QUARTERLY_STATUS] =
+	    "SELECT quarterly_status_json($1,"
+	    " coalesce($2, quarter_before(cn_today())))::text AS result",
 };
 
 /*
@@ -629,4 +634,21 @@ agency_db_reply_confirm(struct mt_req *req, const struct agency_confirm *c)
 
 	snprintf(actor, sizeof(actor), "%lld", c->actor);
 	return reply_result(req, STMT_CONFIRM, CONFIRM__N, p);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
+    const char *quarter)
+{
+	const char *p[QSTAT__N] = {
+		[QSTAT_REGION] = region,
+		[QSTAT_QUARTER] = quarter,
+	};
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, STMT_QUARTERLY_STATUS, QSTAT__N, p,
+	    "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, 200, ok);
 }

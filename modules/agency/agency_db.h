@@ -38,6 +38,8 @@ enum stmt {
 	/* One application's archive, the confirmation (confirm.c). */
 	STMT_APPLICATION,
 	STMT_CONFIRM,
+	/* The quarterly tables sent and late (reports.c). */
+	STMT_QUARTERLY_STATUS,
 	STMT__MAX
 };
 
@@ -197,5 +199,11 @@ int     agency_db_reply_application(struct mt_req *req, const char *id,
  * field_required (an overturn without a reason). */
 int     agency_db_reply_confirm(struct mt_req *req,
             const struct agency_confirm *c);
+/* 200 with the quarterly tables of region's hospitals for quarter
+ * (YYYYQn, NULL: the last ended): {region, quarter, from, to, due_on,
+ * ended, items[{institution, state, submitted_at, row_count,
+ * submitted_late}]}; 404 region_not_found. */
+int     agency_db_reply_quarterly_status(struct mt_req *req,
+            const char *region, const char *quarter);
 
 #endif

@@ -25,6 +25,9 @@ enum hospital_stmt {
 	HOSPITAL_STMT_PUBLICITY,
 	HOSPITAL_STMT_PUBLICITY_OBJECT,
 	/* reports.c */
+	HOSPITAL_STMT_QUARTERLY,
+	HOSPITAL_STMT_QUARTERLY_CSV,
+	HOSPITAL_STMT_QUARTERLY_SUBMIT,
 	HOSPITAL_STMT_NOW,
 	HOSPITAL_STMT__MAX
 };
@@ -75,5 +78,22 @@ int     hospital_db_reply_publicity(struct mt_req *req,
 int     hospital_db_object(struct mt_req *req, const char *id,
             const char *reason, const char *contact, const char *addr,
             json_object **ok);
+/* reports.c: the quarterly certification table (sql/fn/76_reports.sql).
+ * quarter is YYYYQn (checked) or NULL: the last quarter that has ended. */
+
+/* 200 with the table of hospital inst for quarter as JSON; 404
+ * institution_unknown (no such hospital). */
+int     hospital_db_reply_quarterly(struct mt_req *req, const char *inst,
+            const char *quarter);
+/* 200 with the same table as CSV (text/csv, UTF-8 with BOM), an
+ * attachment named quarterly-<inst>-<quarter>.csv, each row logged in
+ * access_log as exported by user reader. */
+int     hospital_db_reply_quarterly_csv(struct mt_req *req,
+            const char *inst, const char *quarter, long long reader);
+/* Send the table (submit_quarterly_report) as user who: 201 with {quarter,
+ * row_count, sha256, submitted_at}; 422 quarter_not_ended, 409
+ * report_already_submitted. */
+int     hospital_db_submit_quarterly(struct mt_req *req, const char *inst,
+            const char *quarter, long long who);
 
 #endif

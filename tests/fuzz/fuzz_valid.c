@@ -48,6 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)mt_valid_id_number(s);
 	(void)mt_valid_phone(s);
 	(void)mt_valid_date(s);
+	(void)mt_valid_quarter(s);
 	(void)mt_valid_region(s);
 	(void)mt_valid_disease_code(s);
 	(void)mt_valid_institution_code(s);

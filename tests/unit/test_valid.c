@@ -413,6 +413,16 @@ static const char *const reason_bad[] = {
 	"", "voluntary", "revoked", "Death", "audit-failed", NULL
 };
 
+static const char *const quarter_good[] = {
+	"2026Q1", "2026Q3", "2026Q4", "1900Q1", "2199Q4", NULL
+};
+
+static const char *const quarter_bad[] = {
+	"", "2026Q0", "2026Q5", "2026q3", "2026-Q3", "26Q3", "2026Q",
+	"2026Q3 ", " 2026Q3", "2026Q34", "1899Q4", "2200Q1", "ABCDQ1",
+	"２０２６Q3", NULL
+};
+
 static const struct vtable {
 	const char		 *name;
 	int			(*fn)(const char *);
@@ -422,6 +432,7 @@ static const struct vtable {
 	{ "mt_valid_id_number", mt_valid_id_number, id_good, id_bad },
 	{ "mt_valid_phone", mt_valid_phone, phone_good, phone_bad },
 	{ "mt_valid_date", mt_valid_date, date_good, date_bad },
+	{ "mt_valid_quarter", mt_valid_quarter, quarter_good, quarter_bad },
 	{ "mt_valid_region", mt_valid_region, region_good, region_bad },
 	{ "mt_valid_disease_code", mt_valid_disease_code,
 	  disease_good, disease_bad },

@@ -21,17 +21,18 @@ const filing = () => import('./filing.js');
 export const session = { me: null };
 
 const confirmPages = () => import('./confirm.js');
+const reports = () => import('./reports.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
-  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构']];
+  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 4),
   hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/file', '代办申报'], ['#/verify', '核验凭证'],
-    ['#/hospital/panel', '专家组评审']],
+    ['#/hospital/panel', '专家组评审'], ['#/hospital/reports', '季度认定表']],
 };
 
 const HOME = {
@@ -75,6 +76,8 @@ const ROUTES = [
   [/^#\/agency\/file\/(\d+)$/, ['agency'], '窗口代办', async (m, v) => (await filing()).agencyFile(m[1], v)],
   [/^#\/agency\/confirm$/, ['agency', 'admin'], '待确认', async (m, v) => (await confirmPages()).confirmQueue(m, v)],
   [/^#\/agency\/applications\/(\d+)$/, ['agency', 'admin'], '申请档案', async (m, v) => (await confirmPages()).archive(m[1], v)],
+  [/^#\/hospital\/reports$/, ['hospital'], '季度认定表', async (m, v) => (await reports()).hospitalReports(m, v)],
+  [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
