@@ -14,6 +14,7 @@ const applicant = () => import('./applicant.js');
 const expert = () => import('./expert.js');
 const agency = () => import('./agency.js');
 const benefit = () => import('./benefit.js');
+const onsite = () => import('./onsite.js');
 
 export const session = { me: null };
 
@@ -24,7 +25,7 @@ const MENUS = {
   expert: [['#/expert', '认定任务']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 3),
-  hospital: [['#/hospital', '本院代办的申请'], ['#/verify', '核验凭证']],
+  hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/onsite', '现场认定'], ['#/verify', '核验凭证']],
 };
 
 const HOME = {
@@ -57,6 +58,9 @@ const ROUTES = [
   [/^#\/verify$/, ['hospital'], '核验凭证', async (m, v) => (await benefit()).verifyCard(m, v)],
   [/^#\/agency\/qualifications$/, ['agency', 'admin'], '待遇资格', async (m, v) => (await benefit()).agencyQualifications(m, v)],
   [/^#\/agency\/region$/, ['agency'], '经办机构信息', async (m, v) => (await benefit()).agencyRegion(m, v)],
+  [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
+  [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
+  [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
