@@ -251,7 +251,10 @@ def test_online_application_waits_for_its_hospital_then_is_certified():
     assert "*" in mine[0]["person"]["id_number"]
     assert sql("SELECT count(*) FROM assignments WHERE application_id = %s",
                app["id"]) == [["0"]]
-    # The hospital may add its own images to it, then certify.
+    # The person cannot add to it any more; the hospital may add its own
+    # images to it, then certify.
+    assert_error(upload(tok, app["id"], app["materials"][0]["kind"]), 409,
+                 "application_not_editable")
     r = upload(hosp, app["id"], app["materials"][0]["kind"])
     assert r.status_code == 201, r.text
     r = certify(hosp, form(app["id"]))
@@ -265,7 +268,16 @@ def test_online_application_waits_for_its_hospital_then_is_certified():
     waiting = api("GET", "/hospital/certifications?state=waiting&limit=200",
                   headers=bearer(hosp)).json()["items"]
     assert app["id"] not in [x["application_id"] for x in waiting]
+    # Only the certifying hospital adds images, and only while it waits:
+    # the person is 409 (decided), the certifying hospital now 404 (the
+    # application was never in its filing scope), another hospital 404.
+    assert_error(upload(tok, app["id"], app["materials"][0]["kind"]), 409,
+                 "application_not_editable")
+    assert_error(upload(hosp, app["id"], app["materials"][0]["kind"]), 404,
+                 "application_not_found")
     hd = staff("hospital-hdyy")
+    assert_error(upload(hd, app["id"], app["materials"][0]["kind"]), 404,
+                 "application_not_found")
     assert_error(api("GET", "/hospital/certifications/%s" % app["id"],
                      headers=bearer(hd)), 404, "certification_not_found")
     assert_error(certify(hd, form(app["id"])), 404, "application_not_found")
