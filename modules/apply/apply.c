@@ -52,7 +52,7 @@ apply_not_editable(struct mt_req *req)
 /* See apply.h. */
 int
 apply_editable_or_reply(struct mt_req *req, const struct apply_scope *sc,
-    const char *id)
+    const char *id, int upload)
 {
 	char status[16];
 	int rc;
@@ -61,6 +61,8 @@ apply_editable_or_reply(struct mt_req *req, const struct apply_scope *sc,
 		return -1;
 	if (rc == 0)
 		return apply_not_found(req);
+	if (upload && strcmp(status, "certifying") == 0)
+		return 0;
 	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
 		return apply_not_editable(req);
 	return 0;

@@ -40,11 +40,13 @@ int  apply_not_found(struct mt_req *req);
 /* 409 application_not_editable; returns -1. */
 int  apply_not_editable(struct mt_req *req);
 /*
- * Application id is the caller's and still a draft or returned: 0, or -1
- * after answering 404, 409, 503 or 500.
+ * Application id is the caller's and still a draft or returned -- or,
+ * when upload is set, an on-site application submitted to the caller's
+ * hospital that waits for its certification (the hospital adds its
+ * images, issue 11): 0, or -1 after answering 404, 409, 503 or 500.
  */
 int  apply_editable_or_reply(struct mt_req *req, const struct apply_scope *sc,
-         const char *id);
+         const char *id, int upload);
 /*
  * Answer application id's progress view with status (200 or 201), or
  * 404 when it is not the caller's.  Returns 0, or -1 after answering an

@@ -30,6 +30,17 @@
 
 #define EDITABLE "('draft', 'returned')"
 
+/*
+ * An on-site application submitted to hospital $4 (certifying_institution)
+ * and not certified yet (issue 11): the caller, its staff ($2), may add
+ * images to it and read them (sql/fn/70_hospital.sql certifies it).
+ */
+#define CERTIFYING \
+	"($2 = 'hospital' AND a.certifying_institution = $4" \
+	" AND a.status = 'submitted' AND a.review_mode = 'onsite'" \
+	" AND NOT EXISTS (SELECT 1 FROM certifications c" \
+	"  WHERE c.application_id = a.id))"
+
 /* Private to this file: handlers name functions, not statements.  Each
  * statement's $n are filled by the one function that runs it. */
 enum stmt {
@@ -125,8 +136,11 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " AND ($1::bigint IS NULL OR a.id < $1::bigint)"
 	    " AND ($6::text IS NULL OR a.status = $6)"
 	    " ORDER BY a.id DESC LIMIT $7::int",
+	/* status 'certifying': see CERTIFYING. */
 	[STMT_OWNED] =
-	    "SELECT a.status FROM applications a WHERE a.id = $1 AND " SCOPE,
+	    "SELECT CASE WHEN " CERTIFYING " THEN 'certifying'"
+	    " ELSE a.status END AS status FROM applications a"
+	    " WHERE a.id = $1 AND (" SCOPE " OR " CERTIFYING ")",
 	/* The scope in the statement too: alone, it can change only the
 	 * caller's own application (the caller checked it before). */
 	[STMT_PATCH] =
@@ -174,7 +188,10 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "WITH m AS (INSERT INTO materials (application_id, kind, issued_on,"
 	    "  issuer, sha256, size_bytes, media_type, uploaded_by)"
 	    "  SELECT $1, $2, $3::date, $4, $5, $6::bigint, $7, $8"
-	    "  FROM applications WHERE id = $1 AND status IN " EDITABLE
+	    "  FROM applications WHERE id = $1 AND (status IN " EDITABLE
+	    "   OR (status = 'submitted' AND review_mode = 'onsite'"
+	    "    AND certifying_institution IS NOT NULL AND NOT EXISTS"
+	    "    (SELECT 1 FROM certifications c WHERE c.application_id = $1)))"
 	    "  RETURNING id, created_at),"
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
 	    "  actor_role, data) SELECT $1, 'material_added', $8, $9,"
@@ -201,6 +218,8 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "WITH f AS (SELECT m.id, m.sha256, m.media_type, a.person_id"
 	    "  FROM materials m JOIN applications a ON a.id = m.application_id"
 	    "  WHERE m.id = $1 AND m.deleted_at IS NULL AND (" SCOPE
+	    /* The hospital that certifies it (issue 11, its archive). */
+	    "  OR ($2 = 'hospital' AND a.certifying_institution = $4)"
 	    /* An expert holding an accepted task of the application. */
 	    "  OR ($2 = 'expert' AND EXISTS (SELECT 1 FROM assignments x"
 	    "   WHERE x.application_id = a.id AND x.expert_id = $6::bigint"

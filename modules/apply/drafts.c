@@ -140,7 +140,7 @@ h_patch(struct mt_req *req)
 	int rc;
 
 	apply_scope_of(req, &sc);
-	if (apply_editable_or_reply(req, &sc, id) < 0)
+	if (apply_editable_or_reply(req, &sc, id, 0) < 0)
 		return -1;
 	patch_of(req, &pt);
 	if (check_choice_or_reply(req, NULL, NULL, pt.institution, mode) < 0)

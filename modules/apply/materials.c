@@ -126,7 +126,7 @@ h_upload(struct mt_req *req)
 	m.issued_on = mt_req_param(req, "issued_on");
 	m.issuer = mt_req_param(req, "issuer");
 	m.size = file->len;
-	if (apply_editable_or_reply(req, &sc, id) < 0 ||
+	if (apply_editable_or_reply(req, &sc, id, 1) < 0 ||
 	    file_ok_or_reply(req, file, &m.media_type) < 0 ||
 	    upload_rules_or_reply(req, &sc, id, m.kind, m.issued_on, m.size,
 	    kind_name) < 0)
@@ -160,7 +160,7 @@ h_material_delete(struct mt_req *req)
 	int rc;
 
 	apply_scope_of(req, &sc);
-	if (apply_editable_or_reply(req, &sc, id) < 0)
+	if (apply_editable_or_reply(req, &sc, id, 0) < 0)
 		return -1;
 	rc = apply_db_material_delete(req, &sc, id, mt_req_param(req, "mid"));
 	if (rc <= 0)

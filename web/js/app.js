@@ -17,6 +17,7 @@ const benefit = () => import('./benefit.js');
 const authz = () => import('./authz.js');
 const panel = () => import('./panel.js');
 const filing = () => import('./filing.js');
+const onsite = () => import('./onsite.js');
 
 export const session = { me: null };
 
@@ -31,8 +32,8 @@ const MENUS = {
   expert: [['#/expert', '认定任务']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 4),
-  hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/file', '代办申报'], ['#/verify', '核验凭证'],
-    ['#/hospital/panel', '专家组评审'], ['#/hospital/reports', '季度认定表']],
+  hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/file', '代办申报'], ['#/hospital/onsite', '现场认定'],
+    ['#/hospital/panel', '专家组评审'], ['#/hospital/reports', '季度认定表'], ['#/verify', '核验凭证']],
 };
 
 const HOME = {
@@ -78,6 +79,9 @@ const ROUTES = [
   [/^#\/agency\/applications\/(\d+)$/, ['agency', 'admin'], '申请档案', async (m, v) => (await confirmPages()).archive(m[1], v)],
   [/^#\/hospital\/reports$/, ['hospital'], '季度认定表', async (m, v) => (await reports()).hospitalReports(m, v)],
   [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
+  [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
+  [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
+  [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.

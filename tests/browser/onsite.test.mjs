@@ -1,0 +1,138 @@
+// onsite.test.mjs -- hospital staff's 现场认定 (issue 11, items 2 and 3) in a
+// real browser: Xining's flow of S4 (医疗鉴定 → 认定表 → 影像资料上传 → 享受
+// 待遇) end to end, a suspended authorization refused with its reason in
+// Chinese, the archive record, axe and the size checks on every page, and
+// the pages at 360 px.  Requirement ids: R-CER-8 (on-site certification),
+// R-CER-11 (the agency confirms after), R-SUP-6 (the archive).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  launch, newPage, shot, sql, newPerson, staffSession, URL, done, FIXTURES,
+} from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser.close(); });
+
+const QHPH = { login: 'hospital-qhph', password: 'mtcert-hospital-2026' };
+const HDYY = { login: 'hospital-hdyy', password: 'mtcert-hospital-2026' };
+
+// The new-certification form filled and sent: the page moves to the
+// record (#/hospital/onsite/{id}); returns the application id.
+async function fileFor(page, person, diseaseName) {
+  await page.goto(URL + '/');
+  await page.getByRole('link', { name: '现场认定' }).click();
+  await page.locator('#onsite-new').click();
+  await page.getByLabel('身份证号码').fill(person.id_number);
+  await page.getByLabel('姓名').fill(person.name);
+  await page.getByLabel('认定病种').selectOption({ label: diseaseName });
+  await page.getByLabel('联系电话').fill(person.phone);
+  await page.getByLabel('病案号').fill('MZ-' + Date.now());
+  await page.click('#onsite-file');
+  await page.waitForURL(/#\/hospital\/onsite\/\d+$/);
+  return /(\d+)$/.exec(page.url())[1];
+}
+
+// Upload the fixture image for every required kind the select offers.
+async function uploadAll(page) {
+  const kinds = await page.locator('select[name=kind] option').evaluateAll((os) => os.map((o) => o.value));
+  for (const k of kinds) {
+    const before = await page.locator('#images li').count();
+    await page.locator('select[name=kind]').selectOption(k);
+    await page.locator('input[type=file]').setInputFiles(path.join(FIXTURES, 'record.png'));
+    await page.click('#onsite-upload');
+    await page.waitForFunction((n) => document.querySelectorAll('#images li').length > n, before);
+  }
+  return kinds.length;
+}
+
+function fillForm(page, conclusion) {
+  return (async () => {
+    await page.getByLabel('诊断').fill('冠状动脉粥样硬化性心脏病');
+    await page.getByLabel('认定依据').fill('冠脉造影示前降支狭窄75%');
+    await page.getByLabel('检查检验结果').fill('冠脉造影、心电图');
+    await page.getByLabel('认定医师姓名').fill('李明');
+    await page.getByLabel('认定医师职称').selectOption('副高');
+    await page.getByLabel(conclusion).check();
+  })();
+}
+
+test('R-CER-8, S4: 青海省人民医院 certifies a Xining person on site: upload, approve, the qualification shown', async () => {
+  const person = newPerson('630100', '陈玉梅');
+  const page = await newPage(browser);
+  await staffSession(page, QHPH);
+  await page.goto(URL + '/#/hospital/onsite');
+  await page.locator('h1', { hasText: '现场认定' }).waitFor();
+  await shot(page, 'o1-onsite-queue');
+  const id = await fileFor(page, person, '冠状动脉粥样硬化性心脏病');
+  await page.locator('#certify-form').waitFor();
+  await shot(page, 'o2-onsite-record-waiting');
+  // The form refuses to send without a conclusion, beside the choice.
+  await page.getByLabel('诊断').fill('冠心病');
+  await page.getByLabel('认定依据').fill('依据');
+  await page.getByLabel('检查检验结果').fill('心电图');
+  await page.getByLabel('认定医师姓名').fill('李明');
+  await page.click('#onsite-certify');
+  await page.locator('[data-field=conclusion] .field-error').filter({ hasText: '请选择认定结论' }).waitFor();
+  // Without the images the server refuses, in Chinese.
+  await fillForm(page, '予以认定');
+  await page.click('#onsite-certify');
+  await page.locator('.form-error').filter({ hasText: /材料/ }).first().waitFor();
+  const n = await uploadAll(page);
+  assert.ok(n > 0);
+  await fillForm(page, '予以认定');
+  await page.click('#onsite-certify');
+  const result = page.locator('#onsite-result');
+  await result.filter({ hasText: '已生成门诊慢特病待遇资格' }).waitFor();
+  const [from] = sql(`SELECT valid_from FROM qualifications WHERE application_id = ${id}`)[0];
+  const [y, m, d] = from.split('-').map(Number);
+  assert.match(await result.textContent(), new RegExp(`${y}年${m}月${d}日`));
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'onsite-result');
+  assert.equal(sql(`SELECT conclusion, physician_title FROM certifications WHERE application_id = ${id}`)[0].join(), 'approve,副高');
+  await shot(page, 'o3-onsite-approved');
+  // The archive lists it as done and opens the record with its images.
+  await page.goto(URL + '/#/hospital/onsite');
+  await page.locator(`a[href="#/hospital/onsite/${id}"]`, { hasText: '查看认定档案' }).click();
+  await page.locator('#images li').first().waitFor();
+  assert.ok((await page.locator('main').textContent()).includes('等待确认'));
+  // No ID number or name in any address the page asked for.
+  assert.ok(!page.urls.some((u) => u.includes(person.id_number) || u.includes(encodeURIComponent(person.name))));
+  await done(page);
+
+  // The same pages on a 360 px phone.
+  const phone = await newPage(browser, 360, 740);
+  await staffSession(phone, QHPH);
+  await phone.goto(URL + `/#/hospital/onsite/${id}`);
+  await phone.locator('#onsite-result').waitFor();
+  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 360));
+  await shot(phone, 'o4-onsite-record-360');
+  await phone.goto(URL + '/#/hospital/onsite/new');
+  await phone.locator('#onsite-file').waitFor();
+  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 360));
+  await shot(phone, 'o5-onsite-new-360');
+  await done(phone);
+});
+
+test('R-CER-8, R-SUP-4: a suspended authorization is refused with the reason in Chinese', async () => {
+  const person = newPerson('630200', '祁永福');
+  const page = await newPage(browser);
+  await staffSession(page, HDYY);
+  const id = await fileFor(page, person, '冠状动脉粥样硬化性心脏病');
+  await page.locator('#certify-form').waitFor();
+  await uploadAll(page);
+  sql("UPDATE institution_diseases SET status = 'suspended' WHERE institution = 'H63020000001' AND disease = 'D013'");
+  try {
+    await fillForm(page, '予以认定');
+    await page.click('#onsite-certify');
+    const err = page.locator('.form-error').filter({ hasText: '认定授权已被暂停' });
+    await err.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.className), 'form-error');
+    await shot(page, 'o6-onsite-refused');
+  } finally {
+    sql("UPDATE institution_diseases SET status = 'active' WHERE institution = 'H63020000001' AND disease = 'D013'");
+  }
+  assert.equal(sql(`SELECT count(*) FROM certifications WHERE application_id = ${id}`)[0][0], '0');
+  await done(page);
+});
