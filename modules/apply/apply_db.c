@@ -220,6 +220,9 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "  WHERE m.id = $1 AND m.deleted_at IS NULL AND (" SCOPE
 	    /* The hospital that certifies it (issue 11, its archive). */
 	    "  OR ($2 = 'hospital' AND a.certifying_institution = $4)"
+	    /* The agency of the certifying hospital's region too (its
+	     * archive, S4 三; sql/fn/74_confirm.sql agency_may_open). */
+	    "  OR ($2 = 'agency' AND agency_may_open(a.id, $5))"
 	    /* An expert holding an accepted task of the application. */
 	    "  OR ($2 = 'expert' AND EXISTS (SELECT 1 FROM assignments x"
 	    "   WHERE x.application_id = a.id AND x.expert_id = $6::bigint"
