@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, shot, sql, newPerson, staffSession, insuredSession, URL, done, ctl,
+  launch, newPage, phoneCheck, shot, sql, newPerson, staffSession, insuredSession, URL, done, ctl,
 } from './helpers.mjs';
 
 let browser;
@@ -52,16 +52,6 @@ async function submitted(page, disease, hospital) {
 
 // The page again on a 360 px phone in the same session: nothing wider
 // than the screen, axe and sizes.
-async function phoneCheck(page, route, ready, name) {
-  const phone = await newPage(browser, 360, 740);
-  await phone.context().addCookies(await page.context().cookies());
-  await phone.goto(URL + route);
-  await phone.locator(ready).first().waitFor();
-  const [sw, cw] = await phone.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-  assert.ok(sw <= cw, `${name}: scrollWidth ${sw} > ${cw}`);
-  await shot(phone, name);
-  await done(phone);
-}
 
 // The first day of next month in China, as the pages write it.
 function nextMonthText() {
@@ -87,7 +77,7 @@ test('Taiyuan: the panel approves, the notice is public, benefits from the 1st o
   assert.ok(!text.includes(person.id_number), 'the ID number is masked');
   assert.equal(await staff.locator('nav a[aria-current="page"]').textContent(), '专家组评审');
   await shot(staff, 'panel-queue');
-  await phoneCheck(staff, '/#/hospital/panel', `[data-case="${app}"]`, 'panel-queue-360');
+  await phoneCheck(browser, staff, '/#/hospital/panel', `[data-case="${app}"]`, 'panel-queue-360');
 
   // The case: three experts of the hospital, their opinions, approve.
   await card.getByRole('link', { name: '组织评审' }).click();
@@ -136,7 +126,7 @@ test('Taiyuan: the panel approves, the notice is public, benefits from the 1st o
   assert.ok(!nt.includes('赵建国') && !nt.includes(person.id_number));
   assert.match(nt, /山西省人民医院/);
   await shot(pubPage, 'publicity');
-  await phoneCheck(pubPage, '/#/publicity', `[data-notice="${pub[0]}"]`, 'publicity-360');
+  await phoneCheck(browser, pubPage, '/#/publicity', `[data-notice="${pub[0]}"]`, 'publicity-360');
 
   // An objection to the second notice: the server's answer, in Chinese
   // (received, or, when this address objected too often, 429 said so).

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  launch, newPage, shot, sql, newRegion, newPerson, newAgencyUser, staffSession, URL, done, ctl, pdfText,
+  launch, newPage, phoneCheck, shot, sql, newRegion, newPerson, newAgencyUser, staffSession, URL, done, ctl, pdfText,
 } from './helpers.mjs';
 
 let browser;
@@ -45,16 +45,6 @@ function certified(person, hospital, by, day, conclusion = 'approve') {
 
 // The same page on a 360 px phone: nothing wider than the screen, and
 // the axe and size checks.
-async function phoneCheck(page, route, ready, name) {
-  const phone = await newPage(browser, 360, 740);
-  await phone.context().addCookies(await page.context().cookies());
-  await phone.goto(URL + route);
-  await phone.locator(ready).first().waitFor();
-  const [sw, cw] = await phone.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-  assert.ok(sw <= cw, `${name}: scrollWidth ${sw} > ${cw}`);
-  await shot(phone, name);
-  await done(phone);
-}
 
 test('R-SUP-2 / S4: a hospital downloads, prints and sends its quarterly table; its agency sees 已报送', async () => {
   const reg = newRegion();
@@ -109,7 +99,7 @@ test('R-SUP-2 / S4: a hospital downloads, prints and sends its quarterly table; 
   }
   await page.emulateMedia({ media: 'screen' });
 
-  await phoneCheck(page, '/#/hospital/reports', '#report-table tbody tr', 'r2-hospital-report-360');
+  await phoneCheck(browser, page, '/#/hospital/reports', '#report-table tbody tr', 'r2-hospital-report-360');
 
   // 报送医保经办机构: sent, in words, and the button is gone.
   await page.click('#report-send');
@@ -134,7 +124,7 @@ test('R-SUP-2 / S4: a hospital downloads, prints and sends its quarterly table; 
   assert.match(itemB, /逾期未报送|未到截止日期/);
   assert.match(await ap.locator('#reports-count').textContent(), /已报送 1 家/);
   await shot(ap, 'r4-agency-reports');
-  await phoneCheck(ap, '/#/agency/reports', '#reports-list li', 'r5-agency-reports-360');
+  await phoneCheck(browser, ap, '/#/agency/reports', '#reports-list li', 'r5-agency-reports-360');
 
   // A quarter with nothing: said in words, and no table.
   await page.getByLabel('季度', { exact: true }).selectOption({ index: 8 });
