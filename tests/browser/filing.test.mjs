@@ -11,7 +11,7 @@ import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newAgencyUser, smsLines, waitFor,
   staffSession, insuredSession, FIXTURES, URL, done, uploadOne, missingText,
-  phoneCheck as phoneCheckIn,
+  phoneCheck as phoneCheckIn, chooseDisease,
 } from './helpers.mjs';
 
 let browser;
@@ -20,18 +20,6 @@ after(async () => { await browser.close(); });
 
 const PNG = path.join(FIXTURES, 'record.png');
 const PDF = path.join(FIXTURES, 'report.pdf');
-
-// Pick the disease found by q on step 1 and go on to step 2.
-async function chooseDisease(page, q) {
-  await page.getByLabel('按名称查找病种').fill(q);
-  const d = page.locator('label.disease');
-  await waitFor(async () => (await d.count()) === 1);
-  const text = await d.textContent();
-  await d.click();
-  await page.click('#to-details');
-  await waitFor(async () => (await page.getByLabel(/定点医疗机构/).locator('option').count()) > 1);
-  return text;
-}
 
 // Step 3 for 冠心病 (D013): its two materials, one after the other.
 async function uploadHeartDisease(page, issuer) {

@@ -328,3 +328,71 @@ export async function phoneCheck(browser, page, route, ready, name) {
   await shot(phone, name);
   await done(phone);
 }
+
+// ------------------------------------------------ 现场认定 (onsite.js)
+
+// The new-certification form of hospital staff (现场认定 → 新的现场认定)
+// filled and sent: the page moves to the record (#/hospital/onsite/{id});
+// returns the application id.
+export async function onsiteFile(page, person, diseaseName) {
+  await page.goto(URL + '/');
+  await page.getByRole('link', { name: '现场认定' }).click();
+  await page.locator('#onsite-new').click();
+  await page.getByLabel('身份证号码').fill(person.id_number);
+  await page.getByLabel('姓名').fill(person.name);
+  await page.getByLabel('认定病种').selectOption({ label: diseaseName });
+  await page.getByLabel('联系电话').fill(person.phone);
+  await page.getByLabel('病案号').fill('MZ-' + Date.now());
+  await page.click('#onsite-file');
+  await page.waitForURL(/#\/hospital\/onsite\/\d+$/);
+  return /(\d+)$/.exec(page.url())[1];
+}
+
+// The record's upload form: the fixture image for every kind it offers,
+// each waited for in the list; returns the number of kinds.
+export async function onsiteUploadAll(page) {
+  const kinds = await page.locator('select[name=kind] option').evaluateAll((os) => os.map((o) => o.value));
+  for (const k of kinds) {
+    const before = await page.locator('#images li').count();
+    await page.locator('select[name=kind]').selectOption(k);
+    await page.locator('input[type=file]').setInputFiles(path.join(FIXTURES, 'record.png'));
+    await page.click('#onsite-upload');
+    await page.waitForFunction((n) => document.querySelectorAll('#images li').length > n, before);
+  }
+  return kinds.length;
+}
+
+// The record's 认定表 filled (f: diagnosis, basis, examinations, doctor,
+// title) with the conclusion's label checked; not sent.
+export async function onsiteFillForm(page, f, conclusion) {
+  await page.getByLabel('诊断').fill(f.diagnosis);
+  await page.getByLabel('认定依据').fill(f.basis);
+  await page.getByLabel('检查检验结果').fill(f.examinations);
+  await page.getByLabel('认定医师姓名').fill(f.doctor);
+  await page.getByLabel('认定医师职称').selectOption(f.title || '副高');
+  await page.getByLabel(conclusion).check();
+}
+
+// The texts of the 认定病种 choice on 新的现场认定 (the diseases the
+// signed-in hospital may certify).
+export async function onsiteDiseaseChoice(page) {
+  await page.goto(URL + '/#/hospital/onsite/new');
+  await page.locator('#onsite-file').waitFor();
+  return page.getByLabel('认定病种').locator('option').allTextContents();
+}
+
+// ------------------------------------------- the wizard (applicant.js)
+
+// Step 1 of the wizard: the one disease found by q (a name or a code)
+// picked, on to step 2 once its hospital choice is filled; returns the
+// disease's text.
+export async function chooseDisease(page, q) {
+  await page.getByLabel('按名称查找病种').fill(q);
+  const d = page.locator('label.disease');
+  await waitFor(async () => (await d.count()) === 1);
+  const text = await d.textContent();
+  await d.click();
+  await page.click('#to-details');
+  await waitFor(async () => (await page.getByLabel(/定点医疗机构/).locator('option').count()) > 1);
+  return text;
+}

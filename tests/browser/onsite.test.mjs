@@ -7,9 +7,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import {
-  launch, newPage, shot, sql, newPerson, staffSession, URL, done, FIXTURES,
+  launch, newPage, shot, sql, newPerson, staffSession, URL, done,
+  onsiteFile, onsiteUploadAll, onsiteFillForm,
 } from './helpers.mjs';
 
 let browser;
@@ -19,45 +19,13 @@ after(async () => { await browser.close(); });
 const QHPH = { login: 'hospital-qhph', password: 'mtcert-hospital-2026' };
 const HDYY = { login: 'hospital-hdyy', password: 'mtcert-hospital-2026' };
 
-// The new-certification form filled and sent: the page moves to the
-// record (#/hospital/onsite/{id}); returns the application id.
-async function fileFor(page, person, diseaseName) {
-  await page.goto(URL + '/');
-  await page.getByRole('link', { name: '现场认定' }).click();
-  await page.locator('#onsite-new').click();
-  await page.getByLabel('身份证号码').fill(person.id_number);
-  await page.getByLabel('姓名').fill(person.name);
-  await page.getByLabel('认定病种').selectOption({ label: diseaseName });
-  await page.getByLabel('联系电话').fill(person.phone);
-  await page.getByLabel('病案号').fill('MZ-' + Date.now());
-  await page.click('#onsite-file');
-  await page.waitForURL(/#\/hospital\/onsite\/\d+$/);
-  return /(\d+)$/.exec(page.url())[1];
-}
-
-// Upload the fixture image for every required kind the select offers.
-async function uploadAll(page) {
-  const kinds = await page.locator('select[name=kind] option').evaluateAll((os) => os.map((o) => o.value));
-  for (const k of kinds) {
-    const before = await page.locator('#images li').count();
-    await page.locator('select[name=kind]').selectOption(k);
-    await page.locator('input[type=file]').setInputFiles(path.join(FIXTURES, 'record.png'));
-    await page.click('#onsite-upload');
-    await page.waitForFunction((n) => document.querySelectorAll('#images li').length > n, before);
-  }
-  return kinds.length;
-}
-
-function fillForm(page, conclusion) {
-  return (async () => {
-    await page.getByLabel('诊断').fill('冠状动脉粥样硬化性心脏病');
-    await page.getByLabel('认定依据').fill('冠脉造影示前降支狭窄75%');
-    await page.getByLabel('检查检验结果').fill('冠脉造影、心电图');
-    await page.getByLabel('认定医师姓名').fill('李明');
-    await page.getByLabel('认定医师职称').selectOption('副高');
-    await page.getByLabel(conclusion).check();
-  })();
-}
+const CORONARY = {
+  diagnosis: '冠状动脉粥样硬化性心脏病', basis: '冠脉造影示前降支狭窄75%', examinations: '冠脉造影、心电图',
+  doctor: '李明', title: '副高',
+};
+const fileFor = onsiteFile;
+const uploadAll = onsiteUploadAll;
+const fillForm = (page, conclusion) => onsiteFillForm(page, CORONARY, conclusion);
 
 test('R-CER-8, S4: 青海省人民医院 certifies a Xining person on site: upload, approve, the qualification shown', async () => {
   const person = newPerson('630100', '陈玉梅');
