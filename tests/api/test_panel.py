@@ -308,10 +308,15 @@ def test_panel_members_are_checked():
                     [{"expert_id": exs[0]["id"], "opinion": "maybe"}],
                     [{"expert_id": exs[0]["id"], "opinion": "approve",
                       "vote": 1}],
-                    ["approve"], []):
+                    ["approve"]):
         r = decide(reg, app2, members)
         assert r.status_code == 400, (members, r.text)
         assert r.json()["error"]["field"] == "members"
+    # No member at all is a panel too small (an empty list of objects is
+    # a value, MT_F_OBJECTS), naming the region's minimum.
+    err = assert_error(decide(reg, app2, []), 422, "panel_too_small",
+                       "members")
+    assert "3" in err["message"]
 
 
 def test_panel_decision_scope_and_authorization():
