@@ -136,3 +136,24 @@ test('R-CER-8, R-SUP-4: a suspended authorization is refused with the reason in 
   assert.equal(sql(`SELECT count(*) FROM certifications WHERE application_id = ${id}`)[0][0], '0');
   await done(page);
 });
+
+test('an 11 MiB image is refused beside the file field before any request is sent; the label names the same limit', async () => {
+  const person = newPerson('630100', '马秀英');
+  const page = await newPage(browser);
+  await staffSession(page, QHPH);
+  await fileFor(page, person, '冠状动脉粥样硬化性心脏病');
+  await page.locator('#certify-form').waitFor();
+  // The label and the check are one number (api.js MAX_UPLOAD_MB, the
+  // default of the region policy material_max_bytes).
+  await page.getByLabel('选择文件（照片或 PDF，单个不超过 10 MB）').waitFor();
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+  await page.locator('input[type=file]').setInputFiles({ name: 'ct.png', mimeType: 'image/png',
+    buffer: Buffer.alloc(11 * 1048576, 0x20) });
+  await page.click('#onsite-upload');
+  const err = page.locator('[data-field="file"] .field-error');
+  await err.filter({ hasText: '文件过大' }).waitFor();
+  assert.match(await err.textContent(), /单个文件不能超过 10 MB/);
+  assert.deepEqual(posts, []);
+  await done(page);
+});

@@ -5,7 +5,9 @@
 // hospital staff (代办申报, R-APP-7) and the agency's counter (窗口代办,
 // R-APP-1); filing.js opens it for staff.
 
-import { api, upload, fileUrl, designatedHospitals } from './api.js';
+import {
+  api, upload, fileUrl, designatedHospitals, MAX_UPLOAD, MAX_UPLOAD_MB, MAX_UPLOAD_LABEL,
+} from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
   fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS, QUAL_STATUS, cnToday,
@@ -33,10 +35,6 @@ const FIELD_STEP = {
   kind: 3, issued_on: 3, issuer: 3, file: 3, promise: 4,
 };
 const ACCEPT = 'image/jpeg,image/png,application/pdf';
-// nginx takes at most 12 MiB on the upload location; the region's policy
-// (10 MiB by default) is checked by the server, which says so beside the
-// field.  Bigger files are refused here, before minutes of uploading.
-const MAX_UPLOAD = 12 * 1048576;
 // Until a decision (API.md): an expert's task is cancelled with it.
 const WITHDRAWABLE = ['draft', 'submitted', 'returned', 'in_review'];
 
@@ -416,7 +414,7 @@ function stepMaterials(st, body, show) {
     field('材料类别', kind, 'kind'),
     field('出具日期', issued, 'issued_on', '病历、报告上的日期'),
     field('出具机构', issuer, 'issuer', '出具病历或报告的医院'),
-    field('选择文件（照片或 PDF，单个不超过 10 MB）', file, 'file'),
+    field(MAX_UPLOAD_LABEL, file, 'file'),
     preview,
     h('div', { class: 'progress-row' }, progress, pct),
     send);
@@ -463,7 +461,7 @@ function stepMaterials(st, body, show) {
       const f = file.files[0];
       if (!f) { showError(form, { field: 'file', message: '请选择要上传的文件' }); return; }
       if (f.size > MAX_UPLOAD) {
-        showError(form, { field: 'file', message: '文件过大（' + bytes(f.size) + '），单个文件不能超过 ' + bytes(MAX_UPLOAD) + '；请压缩或分页拍照后再上传' });
+        showError(form, { field: 'file', message: '文件过大（' + bytes(f.size) + '），单个文件不能超过 ' + MAX_UPLOAD_MB + ' MB；请压缩或分页拍照后再上传' });
         return;
       }
       if (!issued.value) { showError(form, { field: 'issued_on', message: '请填写出具日期' }); return; }

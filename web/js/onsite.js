@@ -6,7 +6,9 @@
 // record with its images.  A page that fails to load is the router's
 // error page.
 
-import { api, allPages, designatedHospitals, upload, fileUrl } from './api.js';
+import {
+  api, allPages, designatedHospitals, upload, fileUrl, MAX_UPLOAD, MAX_UPLOAD_MB, MAX_UPLOAD_LABEL,
+} from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
   fmtDate, fmtTime, bytes, cnToday,
@@ -14,7 +16,6 @@ import {
 import { session, go } from './app.js';
 
 const ACCEPT = 'image/jpeg,image/png,application/pdf';
-const MAX_UPLOAD = 12 * 1048576;
 const TITLES = ['初级', '中级', '副高', '正高'];
 const CONCLUSION = { approve: '予以认定', reject: '不予认定' };
 const CONFIRMATION = {
@@ -159,12 +160,12 @@ function uploadForm(c, kinds, onDone) {
     formError(), h('h3', { text: '上传影像资料' }),
     field('资料类别', kind, 'kind'),
     field('出具日期', issued, 'issued_on'),
-    field('选择文件（照片或 PDF，单个不超过 10 MB）', file, 'file'),
+    field(MAX_UPLOAD_LABEL, file, 'file'),
     h('div', { class: 'progress-row' }, progress, pct), send);
   onSubmit(form, send, [[issued, 'issued_on', '请填写出具日期']], async () => {
     const f = file.files[0];
     if (!f || f.size > MAX_UPLOAD) {
-      showError(form, { field: 'file', message: f ? '文件过大（' + bytes(f.size) + '），请压缩后再上传' : '请选择要上传的文件' });
+      showError(form, { field: 'file', message: f ? '文件过大（' + bytes(f.size) + '），单个文件不能超过 ' + MAX_UPLOAD_MB + ' MB；请压缩后再上传' : '请选择要上传的文件' });
       return;
     }
     const fd = new FormData();
