@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  launch, newPage, shot, sql, newPerson, staffSession, URL, done, FIXTURES,
+  launch, newPage, shot, sql, ctl, newPerson, newRegion, staffSession, URL, done, FIXTURES,
 } from './helpers.mjs';
 
 let browser;
@@ -155,5 +155,39 @@ test('an 11 MiB image is refused beside the file field before any request is sen
   await err.filter({ hasText: '文件过大' }).waitFor();
   assert.match(await err.textContent(), /单个文件不能超过 10 MB/);
   assert.deepEqual(posts, []);
+  await done(page);
+});
+
+test('the 现场认定 queue lists every waiting case: 51 waiting, the first page of 50 and 加载更多 for the 51st', async () => {
+  const reg = newRegion();
+  const hosp = reg.hospitals[0];
+  const login = 'hospital-' + reg.region;
+  ctl('user', 'add', '--role', 'hospital', '--login', login, '--password', 'hospital-pass-1', '--institution', hosp);
+  const by = sql(`SELECT id FROM users WHERE login = '${login}'`)[0][0];
+  // 51 people of the region, each with an on-site application submitted
+  // to the hospital, arranged in one statement each.
+  sql(`INSERT INTO persons (id_number, name, sex, birth_date, phone, insurance, region)
+       SELECT '${reg.region}19600101' || lpad(g::text, 4, '0'), '排队' || g, 'F', '1960-01-01',
+              '139' || lpad(g::text, 8, '0'), 'resident', '${reg.region}'
+       FROM generate_series(1, 51) g`);
+  const ids = sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode, phone,
+         medical_record_no, designated_institution, filed_by, certifying_institution, promised_at, submitted_at)
+       SELECT p.id, 'D013', '${reg.region}', 'web', 'submitted', 'onsite', p.phone, 'MZ-' || p.id, '${hosp}',
+              ${by}, '${hosp}', now(), now()
+       FROM persons p WHERE p.region = '${reg.region}' ORDER BY p.id RETURNING id`).map((r) => r[0]);
+  assert.equal(ids.length, 51);
+  const oldest = Math.min(...ids.map(Number));
+  const page = await newPage(browser);
+  await staffSession(page, { login, password: 'hospital-pass-1' });
+  await page.goto(URL + '/#/hospital/onsite');
+  const waiting = page.locator('#onsite-waiting li');
+  await waiting.first().waitFor();
+  assert.equal(await waiting.count(), 50);
+  assert.equal(await page.locator(`#onsite-waiting li[data-app="${oldest}"]`).count(), 0);
+  await page.click('#onsite-more-waiting');
+  await page.locator(`#onsite-waiting li[data-app="${oldest}"]`).waitFor();
+  assert.equal(await waiting.count(), 51);
+  assert.ok(await page.locator('#onsite-more-waiting').isHidden());
+  await shot(page, 'o7-onsite-queue-more');
   await done(page);
 });
