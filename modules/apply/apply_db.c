@@ -48,6 +48,7 @@ enum stmt {
 	STMT_INSTITUTION,
 	STMT_PERSON_BY_NUMBER,
 	STMT_PERSON_BY_ID,
+	STMT_RELATIVE_FIT,
 	STMT_CREATE,
 	STMT_PRECHECK,
 	STMT_REFUSAL,
@@ -75,6 +76,14 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "SELECT id, region FROM persons WHERE id_number = $1 AND name = $2",
 	[STMT_PERSON_BY_ID] =
 	    "SELECT id_number, name, phone FROM persons WHERE id = $1",
+	/* Filing for a relative (R-APP-9): the relative's region ($1), its
+	 * name, and whether disease $2 and hospital $3 fit it (the one rule,
+	 * institution_may_serve). */
+	[STMT_RELATIVE_FIT] =
+	    "SELECT r.name, (EXISTS (SELECT 1 FROM region_diseases rd"
+	    "  WHERE rd.region = $1 AND rd.disease = $2))::int AS in_catalog,"
+	    " institution_may_serve($3, $2, $1)::int AS may_serve"
+	    " FROM regions r WHERE r.code = $1",
 	[STMT_CREATE] =
 	    "WITH a AS (INSERT INTO applications (person_id, disease, region,"
 	    "  channel, review_mode, phone, medical_record_no,"
@@ -329,6 +338,31 @@ apply_db_person_card(struct mt_req *req, const char *person,
 	mt_db_copy(res, 0, "id_number", c->id_number, sizeof(c->id_number));
 	mt_db_copy(res, 0, "name", c->name, sizeof(c->name));
 	mt_db_copy(res, 0, "phone", c->phone, sizeof(c->phone));
+	PQclear(res);
+	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_relative_fit(struct mt_req *req, const char *region,
+    const char *disease, const char *inst, struct apply_region_fit *fit)
+{
+	const char *p[3] = { region, disease, inst };
+	char flag[4];
+	PGresult *res;
+	int rows;
+
+	if ((res = run(req, STMT_RELATIVE_FIT, 3, p, &rows)) == NULL)
+		return -1;
+	fit->name[0] = '\0';
+	fit->in_catalog = fit->may_serve = 0;
+	if (rows > 0) {
+		mt_db_copy(res, 0, "name", fit->name, sizeof(fit->name));
+		mt_db_copy(res, 0, "in_catalog", flag, sizeof(flag));
+		fit->in_catalog = flag[0] == '1';
+		mt_db_copy(res, 0, "may_serve", flag, sizeof(flag));
+		fit->may_serve = flag[0] == '1';
+	}
 	PQclear(res);
 	return rows > 0;
 }

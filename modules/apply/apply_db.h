@@ -115,6 +115,17 @@ int  apply_db_person(struct mt_req *req, const char *id_number,
  * -1 after answering. */
 int  apply_db_person_card(struct mt_req *req, const char *person,
          struct apply_person *c);
+/* Whether a relative's region fits the choice (R-APP-9). */
+struct apply_region_fit {
+	char             name[128];      /* the region's name */
+	int              in_catalog;     /* the disease is in its catalog */
+	int              may_serve;      /* institution_may_serve there */
+};
+/* The fit of disease and hospital inst (either may be NULL: no fit) in
+ * region's catalog.  1 with *fit, 0 no such region, -1 after
+ * answering. */
+int  apply_db_relative_fit(struct mt_req *req, const char *region,
+         const char *disease, const char *inst, struct apply_region_fit *fit);
 /* The review mode (16) of disease in region's catalog.  1 in the
  * catalog, 0 not, -1 after answering. */
 int  apply_db_disease(struct mt_req *req, const char *disease,
@@ -189,7 +200,7 @@ int  apply_db_material_file(struct mt_req *req,
 
 /* The module's statements, for struct mt_module (their enum is private
  * to apply_db.c, which asserts the count). */
-#define APPLY_NSTMTS 17
+#define APPLY_NSTMTS 18
 extern const char *const apply_stmts[APPLY_NSTMTS];
 
 #endif

@@ -38,6 +38,44 @@ person_or_reply(struct mt_req *req, const char *idf, const char *namef,
 }
 
 /*
+ * The relative's region must hold the chosen disease and hospital: the
+ * signed-in person chose them from their own region's lists, and the
+ * relative may be insured in another region.  Refused, the answer names
+ * the relative's region (details.region {code, name}) so the portal
+ * loads that region's catalog and hospitals and asks again: the region
+ * comes from the registry, never from the ID number's digits.  0, or -1
+ * after answering 422 disease_not_in_catalog (disease_code) or
+ * institution_not_designated (designated_institution), 503 or 500.
+ */
+static int
+relative_fit_or_reply(struct mt_req *req, const char *region)
+{
+	struct apply_region_fit fit;
+	json_object *details, *r;
+	int rc;
+
+	rc = apply_db_relative_fit(req, region,
+	    mt_req_param(req, "disease_code"),
+	    mt_req_param(req, "designated_institution"), &fit);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)       /* persons.region is a row (foreign key) */
+		return mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL);
+	if (fit.in_catalog && fit.may_serve)
+		return 0;
+	r = json_object_new_object();
+	json_object_object_add(r, "code", json_object_new_string(region));
+	json_object_object_add(r, "name", json_object_new_string(fit.name));
+	details = json_object_new_object();
+	json_object_object_add(details, "region", r);
+	if (!fit.in_catalog)
+		return mt_reply_err_details(req, MT_E_DISEASE_NOT_IN_CATALOG,
+		    details, "disease_code");
+	return mt_reply_err_details(req, MT_E_INSTITUTION_NOT_DESIGNATED,
+	    details, "designated_institution");
+}
+
+/*
  * File for the relative of the "relative" fields as the signed-in
  * person's agent (R-APP-9): the promise given, the relative found in the
  * registry and not the caller; the agent's name, ID number and phone are
@@ -65,6 +103,8 @@ file_for_relative(struct mt_req *req, struct apply_draft *d,
 	if (strcmp(person, me) == 0)
 		return mt_reply_err(req, MT_E_AGENT_IS_SELF,
 		    "relative.id_number");
+	if (relative_fit_or_reply(req, region) < 0)
+		return -1;
 	if ((rc = apply_db_person_card(req, me, &card)) <= 0)
 		return rc == 0 ? mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL) :
 		    -1;

@@ -10,6 +10,7 @@
  *              GET  /hospital/certifications/{id}   one, with the form and
  *                                                   the images
  *   panel.c    GET  /hospital/panel-cases           the panel's queue
+ *              GET  /hospital/panel-cases/{id}      one, with its materials
  *              GET  /hospital/panel-experts         who may sit on it
  *              POST /hospital/panel-decisions       panel decision (panel
  *                                                   mode) -> public notice
@@ -41,6 +42,8 @@ static const struct mt_route routes[] = {
 	  STAFF, 0, f_certification, 0 },
 	{ "GET", "/hospital/panel-cases", h_panel_cases, STAFF, 0,
 	  f_panel_cases, 0 },
+	{ "GET", "/hospital/panel-cases/{id}", h_panel_case, STAFF, 0,
+	  f_panel_case, 0 },
 	{ "GET", "/hospital/panel-experts", h_panel_experts, STAFF, 0,
 	  f_panel_experts, 0 },
 	{ "POST", "/hospital/panel-decisions", h_panel_decide, STAFF, 0,

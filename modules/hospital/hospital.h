@@ -13,6 +13,10 @@
 struct mt_req;
 
 /* onsite.c: on-site certification and its archive (R-CER-8, R-SUP-6). */
+/* The signed-in hospital staff caller as the statements want it (user id
+ * as text, institution borrowed from the session); onsite.c and
+ * panel.c. */
+void hospital_staff_of(const struct mt_req *req, struct hospital_staff *st);
 int  h_certifications(struct mt_req *req);
 int  h_certify(struct mt_req *req);
 int  h_certification(struct mt_req *req);
@@ -22,11 +26,13 @@ extern const struct mt_field f_certification[];
 
 /* panel.c: hospital panels and the public notice (R-CER-10). */
 int  h_panel_cases(struct mt_req *req);
+int  h_panel_case(struct mt_req *req);
 int  h_panel_experts(struct mt_req *req);
 int  h_panel_decide(struct mt_req *req);
 int  h_publicity(struct mt_req *req);
 int  h_publicity_object(struct mt_req *req);
 extern const struct mt_field f_panel_cases[];
+extern const struct mt_field f_panel_case[];
 extern const struct mt_field f_panel_experts[];
 extern const struct mt_field f_panel_decide[];
 extern const struct mt_field f_publicity[];

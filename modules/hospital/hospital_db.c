@@ -16,6 +16,7 @@
 
 /* $n of the statements below: panel.c. */
 enum { CASES_INST, CASES_STATE, CASES_CURSOR, CASES_LIMIT, CASES__N };
+enum { CASE_INST, CASE_APP, CASE_USER, CASE__N };
 enum { EXPERTS_INST, EXPERTS__N };
 enum { DECIDE_APP, DECIDE_USER, DECIDE_INST, DECIDE_MEMBERS, DECIDE_CONCL,
 	DECIDE_OPINION, DECIDE_REASON, DECIDE__N };
@@ -89,6 +90,16 @@ const char *const hospital_db_stmts[HOSPITAL_STMT__MAX] = {
 	    "  ELSE true END"
 	    " AND ($3::bigint IS NULL OR a.id < $3::bigint)"
 	    " ORDER BY a.id DESC LIMIT $4::int",
+	/* ... one of them with its materials, the read logged (as the
+	 * archive's, HOSPITAL_STMT_CERTIFICATION) ... */
+	[HOSPITAL_STMT_PANEL_CASE] =
+	    "WITH a AS (SELECT a.id, a.person_id FROM applications a"
+	    "  WHERE a.id = $2::bigint AND a.certifying_institution = $1"
+	    "  AND a.review_mode = 'panel' AND a.status <> 'draft'),"
+	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
+	    "  object_id, action) SELECT $3::bigint, a.person_id,"
+	    "  'application', a.id, 'read' FROM a)"
+	    " SELECT panel_case_detail_json(a.id)::text AS item FROM a",
 	[HOSPITAL_STMT_PANEL_EXPERTS] =
 	    "SELECT panel_experts_json($1)::text AS body",
 	[HOSPITAL_STMT_PANEL_DECIDE] =
@@ -131,6 +142,29 @@ hospital_db_reply_panel_cases(struct mt_req *req,
 
 	return mt_db_reply_page(req, HOSPITAL_STMT_PANEL_CASES, CASES__N, p,
 	    CASES_LIMIT, q->limit);
+}
+
+/* See hospital_db.h. */
+int
+hospital_db_panel_case(struct mt_req *req, const struct hospital_staff *st,
+    const char *id, json_object **ok)
+{
+	const char *p[CASE__N] = {
+		[CASE_INST] = st->institution,
+		[CASE_APP] = id,
+		[CASE_USER] = st->user,
+	};
+	const char *text;
+	PGresult *res;
+
+	*ok = NULL;
+	if ((res = mt_db_query_or_reply(req, HOSPITAL_STMT_PANEL_CASE,
+	    CASE__N, p)) == NULL)
+		return -1;
+	if ((text = mt_db_text(res, 0, "item")) != NULL)
+		*ok = json_tokener_parse(text);
+	PQclear(res);
+	return *ok != NULL;
 }
 
 /* See hospital_db.h. */

@@ -23,6 +23,7 @@ enum hospital_stmt {
 	HOSPITAL_STMT_CERTIFICATION,
 	/* panel.c */
 	HOSPITAL_STMT_PANEL_CASES,
+	HOSPITAL_STMT_PANEL_CASE,
 	HOSPITAL_STMT_PANEL_EXPERTS,
 	HOSPITAL_STMT_PANEL_DECIDE,
 	HOSPITAL_STMT_PUBLICITY,
@@ -104,6 +105,14 @@ struct hospital_panel_decision {
 /* 200 with a page of the hospital's panel cases (panel_case_json). */
 int     hospital_db_reply_panel_cases(struct mt_req *req,
             const struct hospital_panel_query *q);
+/* The panel case application id of the caller's hospital (certified by
+ * st's institution in panel mode, submitted at least) with its materials
+ * (panel_case_detail_json), the read logged in access_log: 1 with it into
+ * *ok (caller puts), 0 when it is no panel case of the hospital, -1 after
+ * answering 503/500. */
+int     hospital_db_panel_case(struct mt_req *req,
+            const struct hospital_staff *st, const char *id,
+            json_object **ok);
 /* 200 with who may sit on the hospital's panel (panel_experts_json). */
 int     hospital_db_reply_panel_experts(struct mt_req *req,
             const char *institution);

@@ -15,9 +15,9 @@
 
 #include "hospital.h"
 
-/* The caller as the statements want it. */
-static void
-staff_of(struct mt_req *req, struct hospital_staff *st)
+/* See hospital.h. */
+void
+hospital_staff_of(const struct mt_req *req, struct hospital_staff *st)
 {
 	snprintf(st->user, sizeof(st->user), "%lld", req->session->user_id);
 	st->institution = req->session->institution;
@@ -35,7 +35,7 @@ h_certifications(struct mt_req *req)
 	const char *limit = mt_req_param(req, "limit");
 	struct hospital_staff st;
 
-	staff_of(req, &st);
+	hospital_staff_of(req, &st);
 	return hospital_db_reply_certifications(req, &st,
 	    mt_req_param(req, "state"), mt_req_param(req, "cursor"),
 	    limit != NULL ? atoi(limit) : 50);
@@ -74,7 +74,7 @@ h_certify(struct mt_req *req)
 	    (f.reason == NULL || *f.reason == '\0'))
 		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "reason",
 		    "不予认定的理由");
-	staff_of(req, &st);
+	hospital_staff_of(req, &st);
 	if (hospital_db_certify(req, &st, &f, &ok) < 0)
 		return -1;
 	return mt_reply_json(req, 201, ok);
@@ -93,7 +93,7 @@ h_certification(struct mt_req *req)
 	json_object *ok;
 	int rc;
 
-	staff_of(req, &st);
+	hospital_staff_of(req, &st);
 	rc = hospital_db_certification(req, &st, mt_req_param(req, "id"), &ok);
 	if (rc < 0)
 		return -1;

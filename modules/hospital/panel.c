@@ -3,6 +3,7 @@
  *
  *   GET  /hospital/panel-cases?state=waiting|publicity|done
  *                                       the panel's queue (staff)
+ *   GET  /hospital/panel-cases/{id}     one case with its materials (staff)
  *   GET  /hospital/panel-experts        who may sit on the panel (staff)
  *   POST /hospital/panel-decisions      the panel decides (staff)
  *   GET  /hospital/publicity            the open notices (public)
@@ -46,6 +47,11 @@ const struct mt_field f_panel_cases[] = {
 	  "状态（waiting、publicity、done）" },
 	MT_F_PAGE_LIMIT,
 	MT_F_PAGE_CURSOR,
+	{ NULL },
+};
+
+const struct mt_field f_panel_case[] = {
+	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" },
 	{ NULL },
 };
 
@@ -97,6 +103,31 @@ h_panel_cases(struct mt_req *req)
 	q.cursor = mt_req_param(req, "cursor");
 	q.limit = limit != NULL ? atoi(limit) : 50;
 	return hospital_db_reply_panel_cases(req, &q);
+}
+
+/*
+ * GET /hospital/panel-cases/{id}: one panel case of the caller's hospital
+ * (the queue's item) with the application's materials [{id, kind, name,
+ * media_type, size}], read through GET /materials/{id}: what the panel
+ * reviews before deciding, whoever filed the application.  The read is
+ * logged in access_log.  200 (no-store); 404 application_not_found
+ * (another hospital's, not panel mode, a draft); 503.
+ */
+int
+h_panel_case(struct mt_req *req)
+{
+	struct hospital_staff st;
+	json_object *ok;
+	int rc;
+
+	hospital_staff_of(req, &st);
+	rc = hospital_db_panel_case(req, &st, mt_req_param(req, "id"), &ok);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return mt_reply_err(req, MT_E_APPLICATION_NOT_FOUND, "id");
+	mt_req_header(req, "Cache-Control: no-store");
+	return mt_reply_json(req, 200, ok);
 }
 
 /*

@@ -5,6 +5,22 @@
 -- the same transaction.  How files in sql/fn/ are applied: see
 -- 10_util.sql.
 
+-- The materials of application app as the hospital's pages show them
+-- (CertificationMaterial in docs/openapi.yaml): [{id, kind, name,
+-- media_type, size}] in upload order, each read through GET
+-- /materials/{id}; the certification's archive and the panel's case
+-- (72_panel.sql) share it.  No scoping (callers scope).
+CREATE OR REPLACE FUNCTION application_materials_json(app bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'id', m.id, 'kind', m.kind, 'name', mk.name,
+        'media_type', m.media_type, 'size', m.size_bytes)
+        ORDER BY m.id), '[]')
+    FROM materials m JOIN material_kinds mk ON mk.code = m.kind
+    WHERE m.application_id = app AND m.deleted_at IS NULL
+$$;
+
 -- One certification as the API shows it (Certification in
 -- docs/openapi.yaml): the application, the hospital that certifies, the
 -- person (ID number masked), the disease, the person's region, the form
@@ -26,12 +42,7 @@ LANGUAGE sql STABLE AS $$
                 'physician_title', c.physician_title,
                 'conclusion', c.conclusion, 'reason', c.reason) END,
         'certified_at', c.certified_at,
-        'materials', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-            'id', m.id, 'kind', m.kind, 'name', mk.name,
-            'media_type', m.media_type, 'size', m.size_bytes)
-            ORDER BY m.id), '[]')
-            FROM materials m JOIN material_kinds mk ON mk.code = m.kind
-            WHERE m.application_id = a.id AND m.deleted_at IS NULL),
+        'materials', application_materials_json(a.id),
         'confirmation', a.confirmation,
         'qualification', (SELECT jsonb_build_object('id', q.id,
             'status', q.status, 'valid_from', q.valid_from,

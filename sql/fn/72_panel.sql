@@ -56,6 +56,15 @@ LANGUAGE sql STABLE AS $$
     WHERE a.id = app
 $$;
 
+-- One case of GET /hospital/panel-cases/{id}: the queue's item and the
+-- application's materials (application_materials_json, 70_hospital.sql),
+-- which the panel reviews before deciding.  No scoping (callers scope).
+CREATE OR REPLACE FUNCTION panel_case_detail_json(app bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT panel_case_json(app)
+        || jsonb_build_object('materials', application_materials_json(app))
+$$;
+
 -- One item of the public GET /hospital/publicity: the name masked, no ID
 -- number.
 -- (PL/pgSQL, not SQL: called once per row of the public list, whose

@@ -153,8 +153,14 @@ def test_relative_of_another_region_files_in_her_region():
     tok = insured_login(son)["token"]
     r = api("POST", "/applications", headers=bearer(tok),
             json=form(relative=relative(mother, relation="子女")))
-    assert_error(r, 422, "institution_not_designated",
-                 "designated_institution")
+    err = assert_error(r, 422, "institution_not_designated",
+                       "designated_institution")
+    # The refusal names her region, from the registry (the portal then
+    # offers that region's catalog and hospitals); nothing is left.
+    assert err["details"] == {"region": {"code": "370800", "name": sql(
+        "SELECT name FROM regions WHERE code = '370800'")[0][0]}}
+    assert sql("SELECT count(*) FROM applications WHERE person_id = %s",
+               person_id(mother)) == [["0"]]
     r = api("POST", "/applications", headers=bearer(tok),
             json=form(institution="H37080000001",
                       relative=relative(mother)))

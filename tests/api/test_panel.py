@@ -98,6 +98,58 @@ def test_panel_case_waits_at_the_hospital_and_is_listed():
     assert_error(r, 400, "field_invalid", "state")
 
 
+def test_panel_hospital_reads_the_case_with_its_materials():
+    """R-CER-10: the panel reviews the materials before deciding.  A person
+    files online and designates the panel's hospital (filing_institution
+    empty, so GET /applications/{id} is not the hospital's):
+    GET /hospital/panel-cases/{id} gives the panel's hospital the case and
+    its materials, each downloadable; another hospital gets 404; the read
+    is logged in access_log."""
+    reg = panel_region()
+    p, tok, app = submitted(reg)
+    assert sql("SELECT filing_institution IS NULL FROM applications"
+               " WHERE id = %s", app["id"]) == [["t"]]
+    assert_error(api("GET", "/applications/%s" % app["id"],
+                     headers=reg["staff"][0]), 404, "application_not_found")
+    r = api("GET", "/hospital/panel-cases/%s" % app["id"],
+            headers=reg["staff"][0])
+    assert r.status_code == 200, r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    case = r.json()
+    assert case["application_id"] == app["id"]
+    assert case["person"]["name"] == "王大明"
+    assert case["person"]["id_number"] != p["id_number"]
+    assert case["disease"]["code"] == "D013"
+    assert case["status"] == "submitted" and case["conclusion"] is None
+    stored = sql("SELECT id, kind FROM materials WHERE application_id = %s"
+                 " AND deleted_at IS NULL ORDER BY id", app["id"])
+    assert stored
+    assert [(m["id"], m["kind"]) for m in case["materials"]] == \
+        [(int(i), k) for i, k in stored]
+    for m in case["materials"]:
+        assert set(m) == {"id", "kind", "name", "media_type", "size"}
+        assert m["name"] and m["size"] > 0
+    f = api("GET", "/materials/%s" % case["materials"][0]["id"],
+            headers=reg["staff"][0])
+    assert f.status_code == 200 and f.content
+    assert sql("SELECT u.institution, l.person_id = a.person_id"
+               " FROM access_log l JOIN users u ON u.id = l.user_id"
+               " JOIN applications a ON a.id = l.object_id"
+               " WHERE l.object_type = 'application' AND l.action = 'read'"
+               " AND l.object_id = %s AND u.role = 'hospital'",
+               app["id"]) == [[reg["hospitals"][0], "t"]]
+    # Another hospital of the region: not found, nothing logged.
+    assert_error(api("GET", "/hospital/panel-cases/%s" % app["id"],
+                     headers=reg["staff"][1]), 404, "application_not_found",
+                 "id")
+    assert sql("SELECT count(*) FROM access_log l JOIN users u"
+               " ON u.id = l.user_id WHERE l.object_id = %s"
+               " AND l.object_type = 'application' AND u.role = 'hospital'",
+               app["id"]) == [["1"]]
+    assert_error(api("GET", "/hospital/panel-cases/x",
+                     headers=reg["staff"][0]), 400, "field_invalid", "id")
+
+
 def test_panel_experts_are_the_hospitals_own_at_the_minimum_title():
     """S2 二(二): 专家组成员需具备副高及以上资质 -- panel_min_title."""
     reg = panel_region()

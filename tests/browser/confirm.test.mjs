@@ -154,3 +154,41 @@ test('the archive of another region is not found, said in Chinese', async () => 
   await shot(page, 'c6-agency-archive-not-found');
   await done(page);
 });
+
+test('R-CER-13, S4 三: a 海东 person certified by 青海省人民医院 -- 西宁\'s agency reads the archive but the 确认 form is only 海东\'s', async () => {
+  const person = newPerson('630200', '祁永福');
+  const qhph = 'H63010200143';
+  const by = sql("SELECT id FROM users WHERE login = 'hospital-qhph'")[0][0];
+  // The hospital's on-site result as certify_onsite leaves it: the
+  // application of the person's region, the form, confirmation pending.
+  const appId = sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode, phone,
+         medical_record_no, designated_institution, filing_institution, certifying_institution, filed_by,
+         promised_at, submitted_at)
+       SELECT p.id, 'D013', '630200', 'hospital', 'submitted', 'onsite', p.phone, 'MZ-HD-1', '${qhph}',
+              '${qhph}', '${qhph}', ${by}, now(), now()
+       FROM persons p WHERE p.id_number = '${person.id_number}' RETURNING id`)[0][0];
+  sql(`INSERT INTO certifications (application_id, institution, diagnosis, basis, examinations,
+         physician_name, physician_title, conclusion, certified_by)
+       VALUES (${appId}, '${qhph}', '冠心病', '冠脉造影', '心电图', '李明', '副高', 'approve', ${by})`);
+  sql(`UPDATE applications SET confirmation = 'pending' WHERE id = ${appId}`);
+  sql(`SELECT conclude_application(${appId}, true, NULL, NULL)`);
+
+  // 西宁 (the hospital's region): the archive, no form, who decides.
+  const xining = await newPage(browser);
+  await staffSession(xining, { login: 'agency-xining', password: 'mtcert-agency-2026' });
+  await xining.goto(URL + '/#/agency/applications/' + appId);
+  await xining.locator('#certification').waitFor();
+  const who = xining.locator('#confirm-elsewhere');
+  await who.waitFor();
+  assert.equal(await who.textContent(), '由参保地（海东市）医保经办机构确认');
+  assert.equal(await xining.locator('#confirm-form').count(), 0);
+  await shot(xining, 'c7-agency-archive-other-region');
+
+  // 海东 (the person's region): the form.
+  const haidong = await newPage(browser);
+  await staffSession(haidong, { login: 'agency-haidong', password: 'mtcert-agency-2026' });
+  await haidong.goto(URL + '/#/agency/applications/' + appId);
+  await haidong.locator('#confirm-form').waitFor();
+  assert.equal(await haidong.locator('#confirm-elsewhere').count(), 0);
+  for (const p of [xining, haidong]) await done(p);
+});

@@ -182,3 +182,49 @@ test('agency staff file at the counter for a person of their region', async () =
   await phoneCheck(page, '/#/agency/file', 'label.disease', 'filing-counter-360');
   await done(page);
 });
+
+test('R-APP-9: a son of region A files for his mother insured in region B: her region\'s hospitals are offered after the server names it, and the application is hers', async () => {
+  const regA = newRegion();
+  const regB = newRegion();
+  const mother = newPerson(regB.region, '王秀兰');
+  const son = newPerson(regA.region, '李建国');
+  const page = await newPage(browser);
+  await insuredSession(page, son);
+  await page.goto(URL + '/#/apply');
+  await chooseDisease(page, '冠状动脉');
+  await page.getByLabel('为家人申请（我是代办人）').check();
+  await page.getByLabel('家人的身份证号码').fill(mother.id_number);
+  await page.getByLabel('家人的姓名').fill(mother.name);
+  await page.getByLabel('您是家人的').selectOption('子女');
+  await page.getByLabel('我已阅读并同意以上承诺').check();
+  await page.getByLabel(/联系电话/).fill(son.phone);
+  await page.getByLabel('病案号').fill('ZY-2026-0902');
+  // His own region's list is all he has before her region is known.
+  const hosp = page.getByLabel(/定点医疗机构/);
+  await hosp.selectOption(regA.hospitals[0]);
+  await page.click('#save-details');
+  // The server names her region; the list is hers now, his fields kept.
+  const err = page.locator('[data-field="designated_institution"] .field-error');
+  await err.filter({ hasText: '您的家人在' + regionName(regB) + '参保' }).waitFor();
+  const codes = await hosp.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.deepEqual(codes.sort(), [...regB.hospitals].sort());
+  assert.equal(await page.getByLabel('家人的身份证号码').inputValue(), mother.id_number);
+  assert.equal(await page.getByLabel('病案号').inputValue(), 'ZY-2026-0902');
+  assert.match(await page.locator('label[for="' + await hosp.getAttribute('id') + '"]').textContent(),
+    new RegExp('家人参保地：' + regionName(regB)));
+  await hosp.selectOption(regB.hospitals[0]);
+  await page.click('#save-details');
+  await uploadHeartDisease(page, '测试市第甲人民医院');
+  await page.click('#to-review');
+  await page.getByLabel('我已阅读并同意以上承诺').check();
+  await page.click('#submit-app');
+  await page.waitForURL(/#\/app\/\d+$/);
+  const appId = /#\/app\/(\d+)$/.exec(page.url())[1];
+  assert.deepEqual(sql(`SELECT a.region, a.designated_institution, p.name, a.status FROM applications a
+    JOIN persons p ON p.id = a.person_id WHERE a.id = ${appId}`)[0],
+  [regB.region, regB.hospitals[0], '王秀兰', 'submitted']);
+  await done(page);
+});
+
+// A region of newRegion() by name.
+function regionName(reg) { return '测试市' + reg.region; }

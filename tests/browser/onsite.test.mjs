@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, shot, sql, newPerson, staffSession, URL, done,
+  launch, newPage, shot, sql, ctl, newPerson, newRegion, staffSession, URL, done, FIXTURES,
   onsiteFile, onsiteUploadAll, onsiteFillForm,
 } from './helpers.mjs';
 
@@ -102,5 +102,60 @@ test('R-CER-8, R-SUP-4: a suspended authorization is refused with the reason in 
     sql("UPDATE institution_diseases SET status = 'active' WHERE institution = 'H63020000001' AND disease = 'D013'");
   }
   assert.equal(sql(`SELECT count(*) FROM certifications WHERE application_id = ${id}`)[0][0], '0');
+  await done(page);
+});
+
+test('an 11 MiB image is refused beside the file field before any request is sent; the label names the same limit', async () => {
+  const person = newPerson('630100', '马秀英');
+  const page = await newPage(browser);
+  await staffSession(page, QHPH);
+  await fileFor(page, person, '冠状动脉粥样硬化性心脏病');
+  await page.locator('#certify-form').waitFor();
+  // The label and the check are one number (api.js MAX_UPLOAD_MB, the
+  // default of the region policy material_max_bytes).
+  await page.getByLabel('选择文件（照片或 PDF，单个不超过 10 MB）').waitFor();
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+  await page.locator('input[type=file]').setInputFiles({ name: 'ct.png', mimeType: 'image/png',
+    buffer: Buffer.alloc(11 * 1048576, 0x20) });
+  await page.click('#onsite-upload');
+  const err = page.locator('[data-field="file"] .field-error');
+  await err.filter({ hasText: '文件过大' }).waitFor();
+  assert.match(await err.textContent(), /单个文件不能超过 10 MB/);
+  assert.deepEqual(posts, []);
+  await done(page);
+});
+
+test('the 现场认定 queue lists every waiting case: 51 waiting, the first page of 50 and 加载更多 for the 51st', async () => {
+  const reg = newRegion();
+  const hosp = reg.hospitals[0];
+  const login = 'hospital-' + reg.region;
+  ctl('user', 'add', '--role', 'hospital', '--login', login, '--password', 'hospital-pass-1', '--institution', hosp);
+  const by = sql(`SELECT id FROM users WHERE login = '${login}'`)[0][0];
+  // 51 people of the region, each with an on-site application submitted
+  // to the hospital, arranged in one statement each.
+  sql(`INSERT INTO persons (id_number, name, sex, birth_date, phone, insurance, region)
+       SELECT '${reg.region}19600101' || lpad(g::text, 4, '0'), '排队' || g, 'F', '1960-01-01',
+              '139' || lpad(g::text, 8, '0'), 'resident', '${reg.region}'
+       FROM generate_series(1, 51) g`);
+  const ids = sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode, phone,
+         medical_record_no, designated_institution, filed_by, certifying_institution, promised_at, submitted_at)
+       SELECT p.id, 'D013', '${reg.region}', 'web', 'submitted', 'onsite', p.phone, 'MZ-' || p.id, '${hosp}',
+              ${by}, '${hosp}', now(), now()
+       FROM persons p WHERE p.region = '${reg.region}' ORDER BY p.id RETURNING id`).map((r) => r[0]);
+  assert.equal(ids.length, 51);
+  const oldest = Math.min(...ids.map(Number));
+  const page = await newPage(browser);
+  await staffSession(page, { login, password: 'hospital-pass-1' });
+  await page.goto(URL + '/#/hospital/onsite');
+  const waiting = page.locator('#onsite-waiting li');
+  await waiting.first().waitFor();
+  assert.equal(await waiting.count(), 50);
+  assert.equal(await page.locator(`#onsite-waiting li[data-app="${oldest}"]`).count(), 0);
+  await page.click('#onsite-more-waiting');
+  await page.locator(`#onsite-waiting li[data-app="${oldest}"]`).waitFor();
+  assert.equal(await waiting.count(), 51);
+  assert.ok(await page.locator('#onsite-more-waiting').isHidden());
+  await shot(page, 'o7-onsite-queue-more');
   await done(page);
 });

@@ -8,8 +8,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
-  launch, newPage, phoneCheck, shot, sql, newPerson, staffSession, insuredSession, URL, done, ctl,
+  launch, newPage, phoneCheck, shot, sql, newPerson, staffSession, insuredSession, URL, done, ctl, FIXTURES,
 } from './helpers.mjs';
 
 let browser;
@@ -17,8 +19,8 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
 
 const HOSPITAL = { login: 'hospital-sxph', password: 'mtcert-hospital-2026' };
-const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]
-  .concat(new Array(64).fill(1));
+// A real scan (the panel looks at it on the case page).
+const PNG = [...fs.readFileSync(path.join(FIXTURES, 'record.png'))];
 
 // A submitted application of the signed-in person (page) for disease at
 // hospital: the draft, one image for every missing material, the submit
@@ -82,6 +84,17 @@ test('Taiyuan: the panel approves, the notice is public, benefits from the 1st o
   // The case: three experts of the hospital, their opinions, approve.
   await card.getByRole('link', { name: '组织评审' }).click();
   await staff.locator('#panel-submit').waitFor();
+  // The person filed online (no filing hospital): the panel still sees
+  // every material, each image shown and loaded, before deciding.
+  const kinds = Number(sql(`SELECT count(*) FROM materials WHERE application_id = ${app} AND deleted_at IS NULL`)[0][0]);
+  const imgs = staff.locator('#panel-materials img.zoomable');
+  await imgs.first().waitFor();
+  assert.equal(await imgs.count(), kinds);
+  await staff.waitForFunction(() => [...document.querySelectorAll('#panel-materials img.zoomable')]
+    .every((e) => e.complete && e.naturalWidth > 0));
+  assert.ok(await imgs.first().isVisible());
+  assert.equal(await staff.locator('a[href^="#/app/"]').count(), 0);
+  assert.equal(await staff.locator('#panel-result').textContent(), '');
   // Nobody chosen: the page says so beside the members.
   await staff.locator('#panel-submit').click();
   assert.match(await staff.locator('[data-field="members"] .field-error').textContent(), /请勾选/);

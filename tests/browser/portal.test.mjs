@@ -291,7 +291,7 @@ test('an API error shows its Chinese message beside the field it names', async (
   const fileErr = page.locator('[data-field="file"] .field-error');
   await fileErr.filter({ hasText: /[\u4e00-\u9fff]/ }).waitFor();
   assert.match(await fileErr.textContent(), /JPEG|PNG|PDF|格式|类型/);
-  // Over the 12 MiB nginx takes: said beside the file, nothing sent.
+  // Over the limit (api.js MAX_UPLOAD): said beside the file, nothing sent.
   const posts = [];
   page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
   await page.getByLabel(/选择文件/).setInputFiles({ name: 'huge.pdf', mimeType: 'application/pdf',

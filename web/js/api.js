@@ -124,6 +124,16 @@ export async function designatedHospitals(region, disease, certifying) {
   return all.filter((i) => i.designated);
 }
 
+// The largest file the portal sends, one definition for every upload
+// form (the applicant's wizard, the hospital's 现场认定): the default of
+// the region policy material_max_bytes (10 MiB, sql/ref/020_policies.sql)
+// that the server enforces (413 file_too_large, said beside the field).
+// A bigger file is refused here, before minutes of uploading; the forms'
+// labels are built from the same number.
+export const MAX_UPLOAD_MB = 10;
+export const MAX_UPLOAD = MAX_UPLOAD_MB * 1048576;
+export const MAX_UPLOAD_LABEL = '选择文件（照片或 PDF，单个不超过 ' + MAX_UPLOAD_MB + ' MB）';
+
 // One file upload (multipart) with progress: onProgress(fraction 0..1).
 // XMLHttpRequest, because fetch reports no upload progress.
 export function upload(path, form, onProgress) {

@@ -5,7 +5,9 @@
 // hospital staff (代办申报, R-APP-7) and the agency's counter (窗口代办,
 // R-APP-1); filing.js opens it for staff.
 
-import { api, upload, fileUrl, designatedHospitals } from './api.js';
+import {
+  api, upload, fileUrl, designatedHospitals, MAX_UPLOAD, MAX_UPLOAD_MB, MAX_UPLOAD_LABEL,
+} from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
   fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS, QUAL_STATUS, cnToday,
@@ -33,18 +35,45 @@ const FIELD_STEP = {
   kind: 3, issued_on: 3, issuer: 3, file: 3, promise: 4,
 };
 const ACCEPT = 'image/jpeg,image/png,application/pdf';
-// nginx takes at most 12 MiB on the upload location; the region's policy
-// (10 MiB by default) is checked by the server, which says so beside the
-// field.  Bigger files are refused here, before minutes of uploading.
-const MAX_UPLOAD = 12 * 1048576;
 // Until a decision (API.md): an expert's task is cancelled with it.
 const WITHDRAWABLE = ['draft', 'submitted', 'returned', 'in_review'];
 
-function region() { return session.me.scope.region; }
+// The region whose catalog and hospitals the wizard offers (st.region):
+// the signed-in person's (or the staff's) for a new draft; a draft's own
+// (st.app.region) when it is continued -- a relative's may be another.
+function ownRegion() { return session.me.scope.region; }
 
-async function catalog() {
-  const r = await api('GET', '/diseases?region=' + encodeURIComponent(region()));
+async function catalog(region) {
+  const r = await api('GET', '/diseases?region=' + encodeURIComponent(region));
   return r.items;
+}
+
+// Filing for a relative insured in another region (R-APP-9): the wizard
+// cannot know her region (the first digits of an ID number say where it
+// was issued, not where she is insured), so it offers its own region's
+// lists; POST /applications refuses a disease or hospital that does not
+// fit her region with details.region {code, name} from the registry.
+// Then the wizard takes that region's catalog and hospitals and asks
+// again (the disease kept when her catalog has it), the reason said
+// beside the field of the step it goes back to.  true when it did, false
+// when the answer is not that.
+async function relativeRegion(st, e, req, show) {
+  const r = e.details && e.details.region;
+  if (!r || !req.relative || r.code === st.region) return false;
+  st.region = r.code;
+  st.regionName = r.name;
+  st.diseases = await catalog(r.code);
+  st.hospitals = null;
+  const d = st.diseases.find((x) => x.code === req.disease_code);
+  if (!d) {
+    st.disease = null;
+    show(1, { field: 'disease_code', message: '您的家人在' + r.name + '参保，该病种不在' + r.name +
+      '的门诊慢特病目录中，请重新选择病种' });
+    return true;
+  }
+  st.disease = d;
+  show(2, { field: 'designated_institution', message: '您的家人在' + r.name + '参保，请选择' + r.name + '的定点医疗机构' });
+  return true;
 }
 
 
@@ -55,12 +84,16 @@ async function catalog() {
 // (elements shown under the title).  Without: the insured person's own.
 export async function applyWizard(id, main, opts) {
   const o = Object.assign({ mode: 'own', title: '申请门诊慢特病', base: '#/apply' }, opts || {});
-  const st = { step: 1, app: null, disease: null, diseases: await catalog(), hospitals: null, o };
+  const st = { step: 1, app: null, disease: null, diseases: null, hospitals: null, o, region: ownRegion() };
   if (id) {
     st.app = await api('GET', '/applications/' + id);
     if (!['draft', 'returned'].includes(st.app.status)) { go('#/app/' + id); return; }
+    st.region = st.app.region;
+    st.diseases = await catalog(st.region);
     st.disease = st.diseases.find((d) => d.code === st.app.disease.code) || null;
     st.step = 3;
+  } else {
+    st.diseases = await catalog(st.region);
   }
   const body = h('div', { id: 'wizard-body' });
   const stepper = h('ol', { class: 'stepper', 'aria-label': '申请步骤' });
@@ -214,12 +247,15 @@ function stepDetails(st, body, show) {
     const dcode = st.disease ? st.disease.code : st.app.disease.code;
     if (!st.hospitals || st.hospitals.disease !== dcode) {
       const inHospital = !!st.disease && ['onsite', 'panel'].includes(st.disease.review_mode);
-      st.hospitals = { disease: dcode, items: await designatedHospitals(region(), dcode, inHospital) };
+      st.hospitals = { disease: dcode, items: await designatedHospitals(st.region, dcode, inHospital) };
     }
     const a = st.app;
-    const who = a ? null : whoFor(st);
-    const phone = h('input', { type: 'tel', inputmode: 'numeric', maxlength: 11, autocomplete: 'tel', value: a ? a.phone : '' });
-    const mrn = h('input', { type: 'text', maxlength: 64, autocomplete: 'off', value: a ? a.medical_record_no || '' : '' });
+    // The relative's fields live as long as the wizard (kept when the
+    // step is drawn again for her region).
+    const who = a ? null : (st.who = st.who || whoFor(st));
+    const kept = st.kept || {};
+    const phone = h('input', { type: 'tel', inputmode: 'numeric', maxlength: 11, autocomplete: 'tel', value: a ? a.phone : kept.phone || '' });
+    const mrn = h('input', { type: 'text', maxlength: 64, autocomplete: 'off', value: a ? a.medical_record_no || '' : kept.mrn || '' });
     const hosp = h('select', {}, h('option', { value: '', text: '请选择定点医疗机构' }),
       st.hospitals.items.map((i) => h('option', { value: i.code, text: i.name })));
     if (a) hosp.value = a.designated_institution.code;
@@ -249,9 +285,22 @@ function stepDetails(st, body, show) {
     // Filed by a family member: the agent is that member, not changed here.
     if (a && familyFiled(a)) { agentRow.hidden = true; agentBox.hidden = true; hasAgent.checked = false; }
     if (who && who.onChange) {
+      agentRow.hidden = !who.agentAllowed();
       who.onChange(() => {
         agentRow.hidden = !who.agentAllowed();
         if (agentRow.hidden) { hasAgent.checked = false; agentBox.hidden = true; }
+        // Back to filing for oneself after her region was taken: one's
+        // own region's lists again, from the disease.
+        if (!who.isFamily() && st.region !== ownRegion() && agentRow.isConnected) {
+          st.region = ownRegion();
+          st.kept = { phone: phone.value, mrn: mrn.value };
+          catalog(st.region).then((list) => {
+            st.diseases = list;
+            st.disease = null;
+            st.hospitals = null;
+            show(1);
+          }).catch((e) => showError(form, e));
+        }
       });
     }
     const save = h('button', { type: 'submit', class: 'btn btn-primary btn-wide', id: 'save-details' }, '保存，下一步：上传材料');
@@ -261,7 +310,8 @@ function stepDetails(st, body, show) {
       who ? who.box : null,
       field('联系电话（接收认定结果短信）', phone, 'phone'),
       field('病案号', mrn, 'medical_record_no', '住院病历或门诊病历上的病案号'),
-      field('定点医疗机构（本统筹区）', hosp, 'designated_institution', '只列出能诊疗这个病种的医院；认定通过后在这家医院享受门诊慢特病待遇'),
+      field(st.region !== ownRegion() && st.regionName ? '定点医疗机构（家人参保地：' + st.regionName + '）' : '定点医疗机构（本统筹区）',
+        hosp, 'designated_institution', '只列出能诊疗这个病种的医院；认定通过后在这家医院享受门诊慢特病待遇'),
       agentRow,
       agentBox,
       h('div', { class: 'actions' },
@@ -312,6 +362,8 @@ function stepDetails(st, body, show) {
           }
           show(3);
         } catch (e) {
+          if (!a) st.kept = { phone: phone.value, mrn: mrn.value };
+          if (!a && await relativeRegion(st, e, req, show)) return;
           if (e.code === 'application_exists') {
             e.field = null;
           }
@@ -416,7 +468,7 @@ function stepMaterials(st, body, show) {
     field('材料类别', kind, 'kind'),
     field('出具日期', issued, 'issued_on', '病历、报告上的日期'),
     field('出具机构', issuer, 'issuer', '出具病历或报告的医院'),
-    field('选择文件（照片或 PDF，单个不超过 10 MB）', file, 'file'),
+    field(MAX_UPLOAD_LABEL, file, 'file'),
     preview,
     h('div', { class: 'progress-row' }, progress, pct),
     send);
@@ -463,7 +515,7 @@ function stepMaterials(st, body, show) {
       const f = file.files[0];
       if (!f) { showError(form, { field: 'file', message: '请选择要上传的文件' }); return; }
       if (f.size > MAX_UPLOAD) {
-        showError(form, { field: 'file', message: '文件过大（' + bytes(f.size) + '），单个文件不能超过 ' + bytes(MAX_UPLOAD) + '；请压缩或分页拍照后再上传' });
+        showError(form, { field: 'file', message: '文件过大（' + bytes(f.size) + '），单个文件不能超过 ' + MAX_UPLOAD_MB + ' MB；请压缩或分页拍照后再上传' });
         return;
       }
       if (!issued.value) { showError(form, { field: 'issued_on', message: '请填写出具日期' }); return; }

@@ -13,6 +13,7 @@ import {
 } from './ui.js';
 import { rows } from './benefit.js';
 import { viewer } from './expert.js';
+import { session } from './app.js';
 
 const PAGE = 200;   // the API's largest page
 const CONCLUSION = { approve: '符合认定标准（予以认定）', reject: '不符合认定标准（不予认定）' };
@@ -155,6 +156,15 @@ function decisionForm(a, main) {
   return form;
 }
 
+// Only the agency of the person's region decides (sql/fn/74_confirm.sql
+// confirm_application: the qualification is that region's, R-CER-13), or
+// an admin; the agency of the certifying hospital's region may read the
+// archive (S4 三) but not decide.
+function mayDecide(a) {
+  const me = session.me;
+  return me.role === 'admin' || (me.scope && me.scope.region === a.person_region.code);
+}
+
 function render(a, main) {
   const person = a.applicant.name + '（' + a.applicant.id_number + '）';
   clear(main).append(h('h1', { text: '申请档案 · 编号 ' + a.id }),
@@ -178,7 +188,11 @@ function render(a, main) {
     h('h2', { text: '办理进度' }),
     h('ol', { class: 'timeline', id: 'timeline' }, a.timeline.map((e) =>
       h('li', {}, h('time', { datetime: e.at, text: fmtTime(e.at) }), h('span', { text: e.text })))));
-  if (a.confirmation === 'pending') main.append(decisionForm(a, main));
+  if (a.confirmation === 'pending') {
+    main.append(mayDecide(a) ? decisionForm(a, main)
+      : h('p', { class: 'card info', id: 'confirm-elsewhere',
+        text: '由参保地（' + a.person_region.name + '）医保经办机构确认' }));
+  }
   main.append(h('p', {}, h('a', { href: '#/agency/confirm', text: '返回待确认' })));
 }
 

@@ -194,9 +194,10 @@ export async function expertTask(aid, main) {
 }
 
 // One material: an image with zoom, or a PDF inline in a frame (also the
-// agency's archive, confirm.js).
+// agency's archive, confirm.js, and the hospital panel's case, panel.js,
+// whose materials carry no issued_on).
 export function viewer(m) {
-  const title = m.name + '（出具日期 ' + fmtDate(m.issued_on) + '）';
+  const title = m.name + (m.issued_on ? '（出具日期 ' + fmtDate(m.issued_on) + '）' : '');
   const box = h('section', { class: 'viewer card', 'data-material': m.id },
     h('h3', { text: title }));
   if (m.media_type === 'application/pdf') {

@@ -6,7 +6,9 @@
 // record with its images.  A page that fails to load is the router's
 // error page.
 
-import { api, allPages, designatedHospitals, upload, fileUrl } from './api.js';
+import {
+  api, allPages, designatedHospitals, upload, fileUrl, MAX_UPLOAD, MAX_UPLOAD_MB, MAX_UPLOAD_LABEL,
+} from './api.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button,
   fmtDate, fmtTime, bytes, cnToday,
@@ -14,7 +16,8 @@ import {
 import { session, go } from './app.js';
 
 const ACCEPT = 'image/jpeg,image/png,application/pdf';
-const MAX_UPLOAD = 12 * 1048576;
+// A page of the queue (the API's default; more with 加载更多).
+const PAGE = 50;
 const TITLES = ['初级', '中级', '副高', '正高'];
 const CONCLUSION = { approve: '予以认定', reject: '不予认定' };
 const CONFIRMATION = {
@@ -53,9 +56,8 @@ function rows(list) {
 
 // ------------------------------------------------------------ the queue
 
-function queueList(items, empty, waiting) {
-  if (!items.length) return h('p', { class: 'card', text: empty });
-  return h('ul', { class: 'app-list' }, items.map((c) => h('li', { class: 'card' },
+function queueItem(c, waiting) {
+  return h('li', { class: 'card', 'data-app': c.application_id },
     h('div', { class: 'app-head' }, h('strong', { class: 'app-disease', text: c.disease.name }),
       badge(c.status)),
     h('p', { text: person(c.person) }),
@@ -63,19 +65,40 @@ function queueList(items, empty, waiting) {
       ? (c.submitted_at ? '提交于 ' + fmtTime(c.submitted_at) : '本院代办，尚未认定')
       : '认定于 ' + fmtTime(c.certified_at) + '，' + CONCLUSION[c.conclusion]) }),
     h('a', { href: '#/hospital/onsite/' + c.application_id, class: 'btn btn-secondary',
-      text: waiting ? '上传影像并认定' : '查看认定档案' }))));
+      text: waiting ? '上传影像并认定' : '查看认定档案' }));
+}
+
+// One list of the queue (state waiting or done): the first page of the
+// API's, then 加载更多 while it says there are more (next_cursor).
+async function queueList(state, empty) {
+  const path = '/hospital/certifications?state=' + state + '&limit=' + PAGE;
+  const first = await api('GET', path);
+  const waiting = state === 'waiting';
+  if (!first.items.length) return h('p', { class: 'card', text: empty });
+  const list = h('ul', { class: 'app-list', id: 'onsite-' + state }, first.items.map((c) => queueItem(c, waiting)));
+  let cursor = first.next_cursor;
+  const more = button('加载更多', () => busy(more, async () => {
+    try {
+      const r = await api('GET', path + '&cursor=' + encodeURIComponent(cursor));
+      list.append(...r.items.map((c) => queueItem(c, waiting)));
+      cursor = r.next_cursor;
+      more.hidden = !cursor;
+      if (!cursor) announce('已全部列出');
+    } catch (e) { announce(e.message, true); }
+  }), 'btn btn-secondary', { hidden: !cursor, id: 'onsite-more-' + state });
+  return h('div', {}, list, more);
 }
 
 export async function onsiteQueue(m, main) {
   const [waiting, done] = await Promise.all([
-    api('GET', '/hospital/certifications?state=waiting&limit=50'),
-    api('GET', '/hospital/certifications?state=done&limit=50')]);
+    queueList('waiting', '没有等待本院认定的申请。'),
+    queueList('done', '本院还没有认定过申请。')]);
   clear(main).append(
     h('div', { class: 'title-row' }, h('h1', { text: '现场认定' }),
       h('a', { class: 'btn btn-primary', href: '#/hospital/onsite/new', id: 'onsite-new', text: '新的现场认定' })),
     h('p', { class: 'hint', text: '本院为参保人现场认定门诊慢特病：核对身份、上传影像资料、填写认定表。' }),
-    h('h2', { text: '等待本院认定' }), queueList(waiting.items, '没有等待本院认定的申请。', true),
-    h('h2', { text: '本院已认定' }), queueList(done.items, '本院还没有认定过申请。', false));
+    h('h2', { text: '等待本院认定' }), waiting,
+    h('h2', { text: '本院已认定' }), done);
 }
 
 // ------------------------------------------------------- a new one
@@ -159,12 +182,12 @@ function uploadForm(c, kinds, onDone) {
     formError(), h('h3', { text: '上传影像资料' }),
     field('资料类别', kind, 'kind'),
     field('出具日期', issued, 'issued_on'),
-    field('选择文件（照片或 PDF，单个不超过 10 MB）', file, 'file'),
+    field(MAX_UPLOAD_LABEL, file, 'file'),
     h('div', { class: 'progress-row' }, progress, pct), send);
   onSubmit(form, send, [[issued, 'issued_on', '请填写出具日期']], async () => {
     const f = file.files[0];
     if (!f || f.size > MAX_UPLOAD) {
-      showError(form, { field: 'file', message: f ? '文件过大（' + bytes(f.size) + '），请压缩后再上传' : '请选择要上传的文件' });
+      showError(form, { field: 'file', message: f ? '文件过大（' + bytes(f.size) + '），单个文件不能超过 ' + MAX_UPLOAD_MB + ' MB；请压缩后再上传' : '请选择要上传的文件' });
       return;
     }
     const fd = new FormData();

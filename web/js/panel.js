@@ -6,6 +6,7 @@
 // them, and an objection form).
 
 import { api, allPages } from './api.js';
+import { viewer } from './expert.js';
 import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button, fmtTime, fmtDate, statusBadge,
 } from './ui.js';
@@ -72,13 +73,6 @@ function caseCard(c) {
       : null);
 }
 
-// The waiting case id, looked up in the queue (the API has no single-case
-// read: the queue holds what the page needs).
-async function findCase(id) {
-  const items = await allPages('/hospital/panel-cases?state=waiting&limit=100');
-  return items.find((c) => String(c.application_id) === String(id)) || null;
-}
-
 function memberRow(e) {
   const pick = h('input', { type: 'checkbox', id: 'm-' + e.id, 'data-expert': e.id });
   const opinion = h('select', { id: 'o-' + e.id, 'aria-label': e.name + ' 的意见', disabled: true },
@@ -95,12 +89,31 @@ function memberRow(e) {
   return row;
 }
 
-// #/hospital/panel/{id}: the panel decides one case.
+// The application's materials, each an image with zoom or a PDF in a
+// frame (the expert's viewer): what the panel reviews before deciding.
+function materialsSection(c) {
+  return h('section', { id: 'panel-materials' },
+    h('h2', { text: '申请材料' }),
+    c.materials.length ? h('div', { class: 'viewers' }, c.materials.map((x) => viewer(x)))
+      : h('p', { class: 'card', text: '这份申请没有材料。' }));
+}
+
+// #/hospital/panel/{id}: the case with its materials
+// (GET /hospital/panel-cases/{id}: the panel's hospital reads it whoever
+// filed it); the panel decides one that waits.
 export async function panelCase(id, main) {
-  const [c, pool] = await Promise.all([findCase(id), api('GET', '/hospital/panel-experts')]);
-  if (!c) {
-    clear(main).append(h('h1', { text: '专家组评审' }),
-      h('p', { class: 'card', text: '该申请不在待评审名单中（可能已评审或已撤回）。' }),
+  const [c, pool] = await Promise.all([api('GET', '/hospital/panel-cases/' + encodeURIComponent(id)),
+    api('GET', '/hospital/panel-experts')]);
+  const info = h('section', { class: 'card info' },
+    h('h2', { text: c.disease.name }),
+    h('p', { text: '申请人：' + c.person.name + '（' + c.person.id_number + '）' }),
+    h('p', { class: 'hint', text: '申请编号 ' + c.application_id + '，提交于 ' + fmtTime(c.submitted_at) }),
+    c.conclusion ? h('p', { text: '专家组结论：' + CONCLUSION[c.conclusion] }) : null,
+    c.publicity ? h('p', { text: '公示期：' + period(c.publicity) + '（' + PUB_STATE[c.publicity.state] + '）' }) : null);
+  if (c.status !== 'submitted') {
+    clear(main).append(h('h1', { text: '专家组评审' }), info,
+      h('p', { class: 'card', text: '该申请不在待评审名单中（已评审或已撤回）。' }),
+      materialsSection(c),
       h('p', {}, h('a', { href: '#/hospital/panel', text: '返回评审名单' })));
     return;
   }
@@ -125,13 +138,8 @@ export async function panelCase(id, main) {
     reasonField,
     h('div', { class: 'actions' }, submit));
   const out = h('div', { id: 'panel-result' });
-  clear(main).append(h('h1', { text: '专家组评审' }),
-    h('section', { class: 'card info' },
-      h('h2', { text: c.disease.name }),
-      h('p', { text: '申请人：' + c.person.name + '（' + c.person.id_number + '）' }),
-      h('p', { class: 'hint', text: '申请编号 ' + c.application_id + '，提交于 ' + fmtTime(c.submitted_at) }),
-      h('p', {}, h('a', { href: '#/app/' + c.application_id, text: '查看申请材料' }))),
-    form, out);
+  clear(main).append(h('h1', { text: '专家组评审' }), info, materialsSection(c),
+    h('h2', { text: '评审结论' }), form, out);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     clearErrors(form);
