@@ -22,11 +22,20 @@
  * role, person id, institution and region as parameters $2..$5 (and the
  * user id $6 where a read is logged): filled by scope_params.  An insured
  * person's own and those they filed for as the family agent (R-APP-9).
+ * SCOPE_WITH(agency): the agency's part narrowed by the condition agency.
  */
-#define SCOPE \
+#define SCOPE_WITH(agency) \
 	"(($2 = 'insured' AND $3::bigint IN (a.person_id, a.agent_person_id))" \
 	" OR ($2 = 'hospital' AND a.filing_institution = $4)" \
-	" OR ($2 = 'agency' AND a.region = $5) OR $2 = 'admin')"
+	" OR ($2 = 'agency' AND a.region = $5" agency ") OR $2 = 'admin')"
+
+/* Reads: agency staff read every application of their region. */
+#define SCOPE SCOPE_WITH("")
+
+/* Writes (PATCH, materials, withdraw; submit_application the same):
+ * agency staff change only what they filed at the counter (R-APP-1),
+ * never a person's own filing from the mini program or the web. */
+#define WRITE_SCOPE SCOPE_WITH(" AND a.channel = 'counter'")
 
 #define EDITABLE "('draft', 'returned')"
 
@@ -145,11 +154,12 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " AND ($1::bigint IS NULL OR a.id < $1::bigint)"
 	    " AND ($6::text IS NULL OR a.status = $6)"
 	    " ORDER BY a.id DESC LIMIT $7::int",
-	/* status 'certifying': see CERTIFYING. */
+	/* status 'certifying': see CERTIFYING.  Asked before every
+	 * write: the write scope. */
 	[STMT_OWNED] =
 	    "SELECT CASE WHEN " CERTIFYING " THEN 'certifying'"
 	    " ELSE a.status END AS status FROM applications a"
-	    " WHERE a.id = $1 AND (" SCOPE " OR " CERTIFYING ")",
+	    " WHERE a.id = $1 AND (" WRITE_SCOPE " OR " CERTIFYING ")",
 	/* The scope in the statement too: alone, it can change only the
 	 * caller's own application (the caller checked it before). */
 	[STMT_PATCH] =
@@ -163,7 +173,7 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " agent_relation = CASE WHEN $10 THEN $13 ELSE agent_relation END,"
 	    " agent_phone = CASE WHEN $10 THEN $14 ELSE agent_phone END,"
 	    " updated_at = now()"
-	    " WHERE a.id = $1 AND a.status IN " EDITABLE " AND " SCOPE
+	    " WHERE a.id = $1 AND a.status IN " EDITABLE " AND " WRITE_SCOPE
 	    " RETURNING a.id),"
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
 	    "  actor_role) SELECT id, 'updated', $6::bigint, $2 FROM u)"
@@ -214,7 +224,7 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "WITH m AS (UPDATE materials SET deleted_at = now()"
 	    "  WHERE id = $7 AND application_id = $1 AND deleted_at IS NULL"
 	    "  AND EXISTS (SELECT 1 FROM applications a WHERE a.id = $1"
-	    "   AND a.status IN " EDITABLE " AND " SCOPE ")"
+	    "   AND a.status IN " EDITABLE " AND " WRITE_SCOPE ")"
 	    "  RETURNING id, kind),"
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
 	    "  actor_role, data) SELECT $1, 'material_removed', $6::bigint,"

@@ -301,7 +301,9 @@ CREATE CONSTRAINT TRIGGER events_refresh_view AFTER INSERT ON events
 -- The caller's scope comes as (s_role, s_person, s_inst, s_region): an
 -- insured person acts on their own and on those they filed for as the
 -- family agent (R-APP-9, agent_person_id), hospital staff on what their
--- hospital filed, agency staff (the counter, R-APP-1) in their region.
+-- hospital filed, agency staff (the counter, R-APP-1) what was filed at
+-- the counter (channel 'counter') in their region -- a person's own
+-- filing from the mini program or the web is theirs to change.
 -- Returns {"ok": {...}} or a refusal {"error": code, "field"?, "args"?,
 -- "details"?} for mt_reply_refusal (codes and texts: shared/mt_error.c).
 CREATE OR REPLACE FUNCTION submit_application(app bigint, actor bigint, s_role text,
@@ -318,7 +320,8 @@ BEGIN
       AND ((s_role = 'insured'
             AND s_person IN (x.person_id, x.agent_person_id))
            OR (s_role = 'hospital' AND x.filing_institution = s_inst)
-           OR (s_role = 'agency' AND x.region = s_region)
+           OR (s_role = 'agency' AND x.region = s_region
+               AND x.channel = 'counter')
            OR s_role = 'admin')
     FOR UPDATE OF x, p;
     IF NOT FOUND THEN
@@ -398,7 +401,8 @@ BEGIN
       AND ((s_role = 'insured'
             AND s_person IN (s.person_id, s.agent_person_id))
            OR (s_role = 'hospital' AND s.filing_institution = s_inst)
-           OR (s_role = 'agency' AND s.region = s_region)
+           OR (s_role = 'agency' AND s.region = s_region
+               AND s.channel = 'counter')
            OR s_role = 'admin')
     ORDER BY x.id FOR UPDATE OF x;
     UPDATE applications x SET status = 'withdrawn', push_stage = NULL,
@@ -408,7 +412,8 @@ BEGIN
       AND ((s_role = 'insured'
             AND s_person IN (x.person_id, x.agent_person_id))
            OR (s_role = 'hospital' AND x.filing_institution = s_inst)
-           OR (s_role = 'agency' AND x.region = s_region)
+           OR (s_role = 'agency' AND x.region = s_region
+               AND x.channel = 'counter')
            OR s_role = 'admin')
     RETURNING * INTO a;
     IF NOT FOUND THEN

@@ -5,8 +5,9 @@ certify where hospitals certify (R-APP-7, R-CER-9, S1)."""
 
 import pytest
 
-from conftest import (api, assert_error, bearer, complete, insured_login,
-                      login, new_person, sql, upload, wait_sms)
+from conftest import (api, assert_error, bearer, complete, draft,
+                      insured_login, login, new_person, required_kinds, sql,
+                      upload, wait_sms)
 
 AGENCY_PW = "mtcert-agency-2026"
 HOSPITAL_PW = "mtcert-hospital-2026"
@@ -194,6 +195,58 @@ def test_counter_files_uploads_submits_and_withdraws():
             headers=bearer(tok)).json()["items"]] == [app["id"]]
     outsider_then_withdraw(login("agency-xining", AGENCY_PW)["token"], ag,
                            app["id"])
+
+
+def test_counter_changes_only_what_it_filed():
+    """R-APP-1: the counter files for a person; it does not change a
+    person's own filing (mini program or web): PATCH, upload, delete a
+    material, submit and withdraw are 404 application_not_found for the
+    agency there, though it still reads it; on a counter filing all
+    work."""
+    p = new_person(name="郑大妈")
+    tok = insured_login(p)["token"]
+    ag = login("agency-sanmenxia", AGENCY_PW)["token"]
+    for channel, disease in (("mini_program", "D013"), ("web", "D015")):
+        app = draft(tok, disease=disease, phone=p["phone"])
+        if channel == "web":
+            sql("UPDATE applications SET channel = 'web' WHERE id = %s",
+                app["id"])
+        assert get(ag, app["id"]).status_code == 200
+        r = upload(tok, app["id"], required_kinds(app)[0])
+        assert r.status_code == 201, r.text
+        mid = r.json()["id"]
+        path = "/applications/%s" % app["id"]
+        assert_error(api("PATCH", path, headers=bearer(ag),
+                         json={"phone": "13900000009"}),
+                     404, "application_not_found")
+        assert_error(upload(ag, app["id"], required_kinds(app)[0]), 404,
+                     "application_not_found")
+        assert_error(api("DELETE", path + "/materials/%s" % mid,
+                         headers=bearer(ag)), 404, "application_not_found")
+        app = complete(tok, app)
+        assert_error(submit(ag, app["id"]), 404, "application_not_found")
+        assert submit(tok, app["id"]).status_code == 200
+        assert_error(api("POST", path + "/withdraw", headers=bearer(ag)),
+                     404, "application_not_found")
+        assert get(ag, app["id"]).json()["status"] != "withdrawn"
+    # At the counter the same calls work.
+    r = api("POST", "/applications", headers=bearer(ag),
+            json=form(id_number=p["id_number"], name="郑大妈",
+                      phone=p["phone"], disease="D001"))
+    assert r.status_code == 201, r.text
+    app = r.json()
+    path = "/applications/%s" % app["id"]
+    r = api("PATCH", path, headers=bearer(ag), json={"phone": "13900000009"})
+    assert r.status_code == 200, r.text
+    r = upload(ag, app["id"], required_kinds(app)[0])
+    assert r.status_code == 201, r.text
+    r = api("DELETE", path + "/materials/%s" % r.json()["id"],
+            headers=bearer(ag))
+    assert r.status_code == 204, r.text
+    app = complete(ag, get(ag, app["id"]).json())
+    assert submit(ag, app["id"]).status_code == 200
+    r = api("POST", path + "/withdraw", headers=bearer(ag))
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
 
 
 def test_counter_refusals():
