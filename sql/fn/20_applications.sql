@@ -405,8 +405,13 @@ BEGIN
                AND s.channel = 'counter')
            OR s_role = 'admin')
     ORDER BY x.id FOR UPDATE OF x;
+    -- A hospital's result waiting for the agency (an objected notice)
+    -- waits no more: off the 待确认 queue (confirm_application answers
+    -- 409 for a withdrawn application anyway).
     UPDATE applications x SET status = 'withdrawn', push_stage = NULL,
-        unassigned_since = NULL, updated_at = now()
+        unassigned_since = NULL, updated_at = now(),
+        confirmation = CASE WHEN x.confirmation = 'pending' THEN NULL
+                            ELSE x.confirmation END
     WHERE x.id = app
       AND x.status IN ('draft', 'submitted', 'returned', 'in_review')
       AND ((s_role = 'insured'

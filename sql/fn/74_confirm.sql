@@ -117,7 +117,10 @@ BEGIN
         RETURN jsonb_build_object('error', 'application_not_found',
             'field', 'id');
     END IF;
-    IF a.confirmation IS DISTINCT FROM 'pending' THEN
+    -- Pending, and a result still standing: a withdrawn application
+    -- (or a draft, returned) has none to confirm.
+    IF a.confirmation IS DISTINCT FROM 'pending'
+       OR a.status NOT IN ('submitted', 'in_review', 'approved', 'rejected') THEN
         RETURN jsonb_build_object('error', 'not_awaiting_confirmation');
     END IF;
     IF overturn AND why IS NULL THEN

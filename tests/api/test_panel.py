@@ -441,6 +441,55 @@ def test_objection_holds_the_case_for_the_agency():
     assert_error(r, 400, "field_invalid", "reason")
 
 
+def agency_of(region):
+    """A signed-in agency account of region (its Authorization header)."""
+    user = unique("ag")
+    ctl("user", "add", "--role", "agency", "--login", user,
+        "--password", "agency-pass-1", "--region", region)
+    return bearer(login(user, "agency-pass-1")["token"])
+
+
+def test_withdrawn_case_leaves_the_agencys_queue():
+    """An objected notice holds the case for the agency; the person then
+    withdraws: nothing is left to confirm -- confirmation cleared, off the
+    待确认 queue, confirm and overturn 409 not_awaiting_confirmation."""
+    reg = panel_region()
+    ag = agency_of(reg["region"])
+    exs = experts(reg, 3)
+    _, tok, app = submitted(reg)
+    pub = decide(reg, app, opinions(exs, *["approve"] * 3)).json()["publicity"]
+    r = api("POST", "/hospital/publicity/%s/objection" % pub["id"],
+            json={"reason": "此人并未患病"})
+    assert r.status_code == 201, r.text
+    queue = api("GET", "/agency/applications", headers=ag,
+                params={"confirmation": "pending"}).json()["items"]
+    assert app["id"] in [x["id"] for x in queue]
+    r = api("POST", "/applications/%s/withdraw" % app["id"],
+            headers=bearer(tok))
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn", r.text
+    assert sql("SELECT status, confirmation IS NULL FROM applications"
+               " WHERE id = %s", app["id"]) == [["withdrawn", "t"]]
+    queue = api("GET", "/agency/applications", headers=ag,
+                params={"confirmation": "pending"}).json()["items"]
+    assert app["id"] not in [x["id"] for x in queue]
+    for body in ({"decision": "confirm"},
+                 {"decision": "overturn", "reason": "异议成立"}):
+        r = api("POST", "/agency/applications/%s/confirm" % app["id"],
+                headers=ag, json=body)
+        assert_error(r, 409, "not_awaiting_confirmation")
+    # Even with the confirmation left pending (as before the fix, or by
+    # hand), a withdrawn application is not confirmed.
+    sql("UPDATE applications SET confirmation = 'pending' WHERE id = %s",
+        app["id"])
+    r = api("POST", "/agency/applications/%s/confirm" % app["id"],
+            headers=ag, json={"decision": "confirm"})
+    assert_error(r, 409, "not_awaiting_confirmation")
+    assert sql("SELECT status FROM applications WHERE id = %s",
+               app["id"]) == [["withdrawn"]]
+    assert sql("SELECT count(*) FROM qualifications WHERE application_id"
+               " = %s", app["id"]) == [["0"]]
+
+
 def test_public_list_filters_and_pages():
     """GET /hospital/publicity (public): by region and hospital, newest
     first, paged; bad filters are 400."""
