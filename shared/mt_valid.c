@@ -269,6 +269,17 @@ mt_valid_line(const char *s)
 }
 
 int
+mt_valid_note(const char *s)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)s; *c != '\0'; c++)
+		if ((*c < 0x20 && *c != '\n') || *c == 0x7f)
+			return 0;
+	return s[strspn(s, " \n")] != '\0';
+}
+
+int
 mt_valid_name(const char *s)
 {
 	return mt_valid_line(s) && mt_utf8_chars(s) <= 32;

@@ -39,6 +39,10 @@ int     mt_valid_utf8(const char *s, size_t n);
  * UTF-8, not empty, no C0/C1 control characters; no length cap (the
  * field table's max_len caps it in characters). */
 int     mt_valid_line(const char *s);
+/* A note or a reason (an agency's note, a reason to reject or overturn):
+ * some text besides spaces and line breaks, lines allowed, no other
+ * control characters. */
+int     mt_valid_note(const char *s);
 /* Person name: 1..32 characters of UTF-8, no control characters. */
 int     mt_valid_name(const char *s);
 /* A qualification's status: active, terminated, expired, revoked. */

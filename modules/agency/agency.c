@@ -342,18 +342,6 @@ valid_hotline(const char *s)
 	    strspn(s, "0123456789-") == n;
 }
 
-/* See agency.h. */
-int
-agency_valid_note(const char *s)
-{
-	const unsigned char *c;
-
-	for (c = (const unsigned char *)s; *c != '\0'; c++)
-		if ((*c < 0x20 && *c != '\n') || *c == 0x7f)
-			return 0;
-	return s[strspn(s, " \n")] != '\0';
-}
-
 static int
 valid_feed_limit(const char *s)
 {
@@ -378,7 +366,7 @@ static const struct mt_field f_qualification_end[] = {
 	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "待遇资格编号" },
 	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_end_reason, 1, 16,
 	  "终止原因（治愈、违规、死亡、期满、抽审未通过、其他）" },
-	{ "note", MT_IN_BODY, MT_F_STRING, agency_valid_note, 1, 1000,
+	{ "note", MT_IN_BODY, MT_F_STRING, mt_valid_note, 1, 1000,
 	  "终止说明" },
 	{ "ended_on", MT_IN_BODY, MT_F_STRING, mt_valid_date, 0, 10,
 	  "终止日期" },

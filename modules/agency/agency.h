@@ -46,10 +46,5 @@ int  agency_region_scope_or_reply(struct mt_req *req, const char **region);
  * none).
  */
 int  agency_one_region_or_reply(struct mt_req *req, const char **region);
-/*
- * A note or a reason: some text, lines allowed, no other control
- * characters (a field validator).
- */
-int  agency_valid_note(const char *s);
 
 #endif

@@ -37,7 +37,7 @@ const struct mt_field f_confirm[] = {
 	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "申请编号" },
 	{ "decision", MT_IN_BODY, MT_F_STRING, valid_decision, 1, 8,
 	  "确认结果（confirm 确认、overturn 不予确认）" },
-	{ "reason", MT_IN_BODY, MT_F_STRING, agency_valid_note, 0, 1000,
+	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_note, 0, 1000,
 	  "理由（不予确认时必填）" },
 	{ NULL },
 };

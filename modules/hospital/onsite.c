@@ -48,8 +48,9 @@ h_certifications(struct mt_req *req)
  * first (every rule of submit, the promise taken at the hospital).
  * approve: the qualification from benefit_start, SMS; reject: the
  * reason, SMS; either way the agency confirms after (R-CER-11).  Honours
- * Idempotency-Key.  201 with the Certification; 400 reject without a
- * reason; 403 institution_not_authorized (the reason); 404
+ * Idempotency-Key.  201 with the Certification; 400 field_required
+ * (reject without a reason), field_invalid (a reason blank or with
+ * control characters); 403 institution_not_authorized (the reason); 404
  * application_not_found; 409 not_awaiting_certification; 422
  * materials_missing, material_too_old, already_qualified,
  * yearly_limit_reached, institution_not_designated; 503.
@@ -70,8 +71,8 @@ h_certify(struct mt_req *req)
 	struct hospital_staff st;
 	json_object *ok;
 
-	if (strcmp(f.conclusion, "reject") == 0 &&
-	    (f.reason == NULL || *f.reason == '\0'))
+	/* A reason given is some text (mt_valid_note, the field table). */
+	if (strcmp(f.conclusion, "reject") == 0 && f.reason == NULL)
 		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "reason",
 		    "不予认定的理由");
 	hospital_staff_of(req, &st);
@@ -149,7 +150,8 @@ const struct mt_field f_certify[] = {
 	  "认定医师职称（初级、中级、副高、正高）" },
 	{ "conclusion", MT_IN_BODY, MT_F_STRING, valid_conclusion, 1, 8,
 	  "认定结论（approve 或 reject）" },
-	{ "reason", MT_IN_BODY, MT_F_STRING, NULL, 0, 1000, "不予认定的理由" },
+	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_note, 0, 1000,
+	  "不予认定的理由" },
 	{ NULL },
 };
 

@@ -63,7 +63,8 @@ const struct mt_field f_panel_decide[] = {
 	{ "conclusion", MT_IN_BODY, MT_F_STRING, valid_conclusion, 1, 8,
 	  "专家组结论（approve、reject）" },
 	{ "opinion", MT_IN_BODY, MT_F_STRING, NULL, 0, 2000, "专家组意见" },
-	{ "reason", MT_IN_BODY, MT_F_STRING, NULL, 0, 1000, "不予认定的理由" },
+	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_note, 0, 1000,
+	  "不予认定的理由" },
 	{ NULL },
 };
 
@@ -183,8 +184,8 @@ member_ok(json_object *m)
  * approval goes on public notice for publicity_working_days working
  * days, a rejection (reason required) ends the application and waits for
  * the agency's confirmation.  Honours Idempotency-Key.  201 {application_id,
- * conclusion, status, publicity}; 400 field_invalid (a member),
- * field_required (reason to reject); 403 institution_not_authorized; 404
+ * conclusion, status, publicity}; 400 field_invalid (a member, a reason
+ * blank or with control characters), field_required (reason to reject); 403 institution_not_authorized; 404
  * application_not_found; 409 not_awaiting_certification; 422
  * panel_member_invalid, panel_too_small; 503.
  */

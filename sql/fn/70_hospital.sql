@@ -85,6 +85,8 @@ DECLARE
     a applications%ROWTYPE;
     refusal jsonb;
     approve boolean := f->>'conclusion' = 'approve';
+    -- A blank reason is none (the handler refuses one already).
+    why text := nullif(btrim(f->>'reason'), '');
 BEGIN
     SELECT x.* INTO a FROM applications x JOIN persons p ON p.id = x.person_id
     WHERE x.id = app
@@ -101,6 +103,10 @@ BEGIN
                   AND a.filing_institution = inst) THEN
         RETURN jsonb_build_object('error', 'not_awaiting_certification');
     END IF;
+    IF NOT approve AND why IS NULL THEN
+        RETURN jsonb_build_object('error', 'field_required',
+            'field', 'reason', 'args', jsonb_build_array('不予认定的理由'));
+    END IF;
     refusal := certification_refusal(inst, a.disease, a.region);
     IF refusal IS NOT NULL THEN
         RETURN refusal;
@@ -116,7 +122,7 @@ BEGIN
         certified_by)
     VALUES (app, inst, f->>'diagnosis', f->>'basis', f->>'examinations',
         f->>'physician_name', f->>'physician_title', f->>'conclusion',
-        nullif(f->>'reason', ''), actor);
+        why, actor);
     UPDATE applications SET confirmation = 'pending', updated_at = now()
     WHERE id = app;
     INSERT INTO events (application_id, type, actor_user, actor_role, data)
@@ -125,7 +131,7 @@ BEGIN
             (SELECT name FROM institutions WHERE code = inst))),
            (app, 'awaiting_confirmation', actor, 'hospital', '{}');
     IF NOT approve THEN
-        PERFORM conclude_application(app, false, NULL, f->>'reason');
+        PERFORM conclude_application(app, false, NULL, why);
     ELSIF policy_value(a.region, 'benefit_waits_confirmation')::boolean THEN
         -- Benefits wait for the agency (R-CER-11): its confirmation
         -- concludes the application (the qualification is made then).

@@ -209,6 +209,8 @@ DECLARE
     iname text;
     t date := cn_today();
     ends date;
+    -- A blank reason is none (the handler refuses one already).
+    why text := nullif(btrim(p_reason), '');
 BEGIN
     SELECT x.* INTO a FROM applications x
     WHERE x.id = app AND x.certifying_institution = inst
@@ -221,6 +223,10 @@ BEGIN
        OR EXISTS (SELECT 1 FROM panel_decisions WHERE application_id = app) THEN
         RETURN jsonb_build_object('error', 'not_awaiting_certification');
     END IF;
+    IF p_conclusion = 'reject' AND why IS NULL THEN
+        RETURN jsonb_build_object('error', 'field_required',
+            'field', 'reason', 'args', jsonb_build_array('不予认定的理由'));
+    END IF;
     SELECT p.region INTO reg FROM persons p WHERE p.id = a.person_id;
     refusal := coalesce(certification_refusal(inst, a.disease, reg),
                         panel_refusal(inst, a.region, members, p_conclusion));
@@ -230,7 +236,7 @@ BEGIN
     SELECT name INTO iname FROM institutions WHERE code = inst;
     INSERT INTO panel_decisions (application_id, institution, conclusion,
         opinion, reason, decided_by)
-    VALUES (app, inst, p_conclusion, p_opinion, p_reason, actor);
+    VALUES (app, inst, p_conclusion, p_opinion, why, actor);
     INSERT INTO panel_members (application_id, expert_id, opinion, note)
     SELECT app, (m->>'expert_id')::bigint, m->>'opinion', m->>'note'
     FROM jsonb_array_elements(members) m;
@@ -249,7 +255,7 @@ BEGIN
         VALUES (app, 'publicity_started', 'system', jsonb_build_object(
             'starts_on', t, 'ends_on', ends));
     ELSE
-        PERFORM conclude_application(app, false, NULL, p_reason);
+        PERFORM conclude_application(app, false, NULL, why);
         PERFORM await_confirmation(app);
     END IF;
     RETURN jsonb_build_object('ok', jsonb_build_object('application_id', app,

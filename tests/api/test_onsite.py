@@ -113,6 +113,29 @@ def test_reject_needs_a_reason_and_tells_the_person():
     assert any("未通过" in t and "血压记录不足" in t for t in texts), texts
 
 
+def test_reason_is_some_text():
+    """A reason that is empty, only spaces or carries control characters
+    is a 400 naming reason, on a rejection and on an approval (no 500
+    from the table's check); nothing is certified."""
+    hosp = staff("hospital-qhph")
+    p = new_person("630100", "马德亮")
+    app = hospital_files(hosp, p, "D015", "H63010200143")
+    for reason in ("", "   ", " \n ", "理由\x01"):
+        r = certify(hosp, form(app["id"], "reject", reason=reason))
+        assert r.status_code == 400, (reason, r.text)
+        assert r.json()["error"]["code"] in ("field_required",
+                                             "field_invalid"), r.text
+        assert r.json()["error"]["field"] == "reason", r.text
+    r = certify(hosp, form(app["id"], reason=""))
+    assert r.status_code != 500, r.text
+    assert_error(r, 400, "field_invalid", "reason")
+    assert sql("SELECT count(*) FROM certifications WHERE application_id"
+               " = %s", app["id"]) == [["0"]]
+    r = certify(hosp, form(app["id"], "reject", reason=" 血压记录不足 "))
+    assert r.status_code == 201, r.text
+    assert r.json()["form"]["reason"] == "血压记录不足"
+
+
 def test_unauthorized_disease_is_refused_with_the_reason():
     """R-CER-8, S1 二(四): 禄丰市人民医院 (level 2) is not authorized for the
     special disease 恶性肿瘤; 康宁医院 is limited to 重性精神疾病, so 癫痫 and

@@ -371,6 +371,32 @@ def test_panel_members_are_checked():
     assert "3" in err["message"]
 
 
+def test_panel_reason_is_some_text():
+    """A reason that is empty, only spaces or carries control characters
+    is a 400 naming reason, on a rejection (it would be none at all) and
+    on an approval (no 500 from the table's check); a real one works and
+    is stored trimmed."""
+    reg = panel_region()
+    exs = experts(reg, 3)
+    _, _, app = submitted(reg)
+    no = opinions(exs, *["reject"] * 3)
+    for reason in ("", "   ", " \n ", "理由\x01"):
+        r = decide(reg, app, no, conclusion="reject", reason=reason)
+        assert r.status_code == 400, (reason, r.text)
+        assert r.json()["error"]["code"] in ("field_required",
+                                             "field_invalid"), r.text
+        assert r.json()["error"]["field"] == "reason", r.text
+    r = decide(reg, app, opinions(exs, *["approve"] * 3), reason="")
+    assert r.status_code != 500, r.text
+    assert_error(r, 400, "field_invalid", "reason")
+    assert sql("SELECT count(*) FROM panel_decisions WHERE application_id"
+               " = %s", app["id"]) == [["0"]]
+    r = decide(reg, app, no, conclusion="reject", reason=" 病史不足 ")
+    assert r.status_code == 201, r.text
+    assert sql("SELECT reason FROM panel_decisions WHERE application_id"
+               " = %s", app["id"]) == [["病史不足"]]
+
+
 def test_panel_decision_scope_and_authorization():
     """Another hospital's application is a 404; a hospital whose
     authorization for the disease is suspended is refused (403,

@@ -396,6 +396,24 @@ static const char *const line_bad[] = {
 	NULL
 };
 
+/* mt_valid_note: a note or a reason, lines allowed, not blank. */
+static const char *const note_good[] = {
+	"血压未达到认定标准",
+	"经核实异议成立\n已电话告知",
+	" 理由 ",
+	NULL
+};
+
+static const char *const note_bad[] = {
+	"",
+	"   ",
+	" \n ",
+	"理由\t",
+	"理由\r\n",
+	"\x7f",
+	NULL
+};
+
 static const char *const qstatus_good[] = {
 	"active", "terminated", "expired", "revoked", NULL
 };
@@ -445,6 +463,7 @@ static const struct vtable {
 	{ "mt_valid_uint", mt_valid_uint, uint_good, uint_bad },
 	{ "mt_valid_name", mt_valid_name, name_good, name_bad },
 	{ "mt_valid_line", mt_valid_line, line_good, line_bad },
+	{ "mt_valid_note", mt_valid_note, note_good, note_bad },
 	{ "mt_valid_qualification_status", mt_valid_qualification_status,
 	  qstatus_good, qstatus_bad },
 	{ "mt_valid_end_reason", mt_valid_end_reason, reason_good,
