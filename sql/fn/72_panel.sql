@@ -269,6 +269,10 @@ END $$;
 -- hash of the caller's address, never the address), and the case waits
 -- for the agency (confirmation pending).  Returns {"ok": {id,
 -- received_at}}, or 404 publicity_not_found, 409 publicity_closed.
+-- Lock order, the same on every path that touches a notice (withdrawal
+-- and its trigger withdraw_publicity, run_publicity, panel_decide,
+-- confirm_application): the application first, then the notice; the
+-- other way round, an objection racing a withdrawal was a deadlock.
 CREATE OR REPLACE FUNCTION object_publicity(pid bigint, p_reason text,
     p_contact text, p_addr text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -276,6 +280,11 @@ DECLARE
     pb publicity%ROWTYPE;
     o publicity_objections%ROWTYPE;
 BEGIN
+    -- A notice's application never changes: read unlocked, lock it,
+    -- then the notice.
+    PERFORM 1 FROM applications a
+    WHERE a.id = (SELECT x.application_id FROM publicity x WHERE x.id = pid)
+    FOR UPDATE;
     SELECT * INTO pb FROM publicity WHERE id = pid FOR UPDATE;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('error', 'publicity_not_found', 'field', 'id');
@@ -304,17 +313,21 @@ END $$;
 -- confirmation pending -- or, where benefit_waits_confirmation, the case
 -- stays in_review until the agency confirms.  Rows locked FOR UPDATE SKIP
 -- LOCKED: several dispatchers never end one twice, and an ended notice
--- is no longer open (idempotent).  Returns how many it ended: call again
--- while > 0.
+-- is no longer open (idempotent).  The application locked first, then
+-- the notice (the order of object_publicity; FOR UPDATE OF locks in the
+-- order named): a case a withdrawal holds is skipped, left for the next
+-- run, never waited for.  Returns how many it ended: call again while
+-- > 0.
 CREATE OR REPLACE FUNCTION run_publicity(p_batch int) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
     pb publicity%ROWTYPE;
     n int := 0;
 BEGIN
-    FOR pb IN SELECT * FROM publicity x
+    FOR pb IN SELECT x.* FROM publicity x
+        JOIN applications a ON a.id = x.application_id
         WHERE x.state = 'open' AND x.ends_on < cn_today()
-        ORDER BY x.ends_on, x.id LIMIT p_batch FOR UPDATE SKIP LOCKED
+        ORDER BY x.ends_on, x.id LIMIT p_batch FOR UPDATE OF a, x SKIP LOCKED
     LOOP
         UPDATE publicity SET state = 'ended', closed_at = now()
         WHERE id = pb.id;
@@ -333,7 +346,9 @@ BEGIN
 END $$;
 
 -- A notice whose application is withdrawn meanwhile is withdrawn too
--- (off the public page).
+-- (off the public page).  The application's row is locked already (the
+-- UPDATE that fired this), then the notice: the lock order of
+-- object_publicity.
 CREATE OR REPLACE FUNCTION withdraw_publicity() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
