@@ -17,7 +17,7 @@
 /* $n of the statements below: panel.c. */
 enum { CASES_INST, CASES_STATE, CASES_CURSOR, CASES_LIMIT, CASES__N };
 enum { CASE_INST, CASE_APP, CASE_USER, CASE__N };
-enum { EXPERTS_INST, EXPERTS__N };
+enum { EXPERTS_INST, EXPERTS_APP, EXPERTS__N };
 enum { DECIDE_APP, DECIDE_USER, DECIDE_INST, DECIDE_MEMBERS, DECIDE_CONCL,
 	DECIDE_OPINION, DECIDE_REASON, DECIDE__N };
 enum { PUB_REGION, PUB_INST, PUB_CURSOR, PUB_LIMIT, PUB__N };
@@ -101,7 +101,7 @@ const char *const hospital_db_stmts[HOSPITAL_STMT__MAX] = {
 	    "  'application', a.id, 'read' FROM a)"
 	    " SELECT panel_case_detail_json(a.id)::text AS item FROM a",
 	[HOSPITAL_STMT_PANEL_EXPERTS] =
-	    "SELECT panel_experts_json($1)::text AS body",
+	    "SELECT panel_experts_json($1, $2::bigint)::text AS body",
 	[HOSPITAL_STMT_PANEL_DECIDE] =
 	    "SELECT panel_decide($1::bigint, $2::bigint, $3, $4::jsonb, $5,"
 	    " $6, $7)::text AS result",
@@ -169,9 +169,11 @@ hospital_db_panel_case(struct mt_req *req, const struct hospital_staff *st,
 
 /* See hospital_db.h. */
 int
-hospital_db_reply_panel_experts(struct mt_req *req, const char *institution)
+hospital_db_reply_panel_experts(struct mt_req *req, const char *institution,
+    const char *application)
 {
-	const char *p[EXPERTS__N] = { [EXPERTS_INST] = institution };
+	const char *p[EXPERTS__N] = { [EXPERTS_INST] = institution,
+	    [EXPERTS_APP] = application };
 	const char *json;
 	PGresult *res;
 	int rc;
@@ -182,6 +184,9 @@ hospital_db_reply_panel_experts(struct mt_req *req, const char *institution)
 	if ((json = mt_db_text(res, 0, "body")) != NULL)
 		rc = mt_reply_raw(req, 200, "application/json; charset=utf-8",
 		    json, strlen(json));
+	else if (application != NULL)	/* Not a panel case of ours. */
+		rc = mt_reply_err(req, MT_E_APPLICATION_NOT_FOUND,
+		    "application_id");
 	else {
 		/* A hospital session's institution is a row (foreign key). */
 		mt_log_error("rid=%s hospital: no institution %s",

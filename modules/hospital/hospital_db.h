@@ -113,9 +113,11 @@ int     hospital_db_reply_panel_cases(struct mt_req *req,
 int     hospital_db_panel_case(struct mt_req *req,
             const struct hospital_staff *st, const char *id,
             json_object **ok);
-/* 200 with who may sit on the hospital's panel (panel_experts_json). */
+/* 200 with who may sit on the hospital's panel (panel_experts_json): for
+ * application (NULL: none) when given, 404 application_not_found when it
+ * is not a panel case of the hospital. */
 int     hospital_db_reply_panel_experts(struct mt_req *req,
-            const char *institution);
+            const char *institution, const char *application);
 /* Record a panel's decision (panel_decide): 0 with the outcome into *ok
  * (caller puts), or its refusal answered -- 403
  * institution_not_authorized, 404 application_not_found, 409

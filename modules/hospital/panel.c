@@ -55,7 +55,10 @@ const struct mt_field f_panel_case[] = {
 	{ NULL },
 };
 
-const struct mt_field f_panel_experts[] = { { NULL } };
+const struct mt_field f_panel_experts[] = {
+	{ "application_id", MT_IN_QUERY, MT_F_INT, NULL, 0, 18, "申请编号" },
+	{ NULL },
+};
 
 const struct mt_field f_panel_decide[] = {
 	{ "application_id", MT_IN_BODY, MT_F_INT, NULL, 1, 18, "申请编号" },
@@ -140,7 +143,7 @@ int
 h_panel_experts(struct mt_req *req)
 {
 	return hospital_db_reply_panel_experts(req,
-	    req->session->institution);
+	    req->session->institution, mt_req_param(req, "application_id"));
 }
 
 /* 1 when member m is {expert_id: integer > 0, opinion: approve|reject,

@@ -123,13 +123,12 @@ BEGIN
     VALUES (app, inst, f->>'diagnosis', f->>'basis', f->>'examinations',
         f->>'physician_name', f->>'physician_title', f->>'conclusion',
         why, actor);
-    UPDATE applications SET confirmation = 'pending', updated_at = now()
-    WHERE id = app;
     INSERT INTO events (application_id, type, actor_user, actor_role, data)
     VALUES (app, 'certified_onsite', actor, 'hospital', jsonb_build_object(
             'conclusion', f->>'conclusion', 'institution_name',
-            (SELECT name FROM institutions WHERE code = inst))),
-           (app, 'awaiting_confirmation', actor, 'hospital', '{}');
+            (SELECT name FROM institutions WHERE code = inst)));
+    -- sql/fn/72_panel.sql, one definition for the hospitals' results.
+    PERFORM await_confirmation(app);
     IF NOT approve THEN
         PERFORM conclude_application(app, false, NULL, why);
     ELSIF policy_value(a.region, 'benefit_waits_confirmation')::boolean THEN

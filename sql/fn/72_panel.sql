@@ -86,13 +86,20 @@ BEGIN
     WHERE pb.id = pid);
 END $$;
 
--- The experts of hospital inst who may sit on its panel for region reg:
--- active, account enabled, title at least panel_min_title.
-CREATE OR REPLACE FUNCTION panel_experts_json(inst text) RETURNS jsonb
+-- The experts of hospital inst who may sit on its panel: active, account
+-- enabled, title at least panel_min_title.  The region whose
+-- panel_min_title and panel_min_size apply is the one panel_decide
+-- checks the members against: the application's (app, a panel case of
+-- inst; a province-wide hospital's case of another region has that
+-- region's rules, R-CER-13); without an application, the hospital's own
+-- region.  NULL when app is not a panel case of inst.
+DROP FUNCTION IF EXISTS panel_experts_json(text);
+CREATE OR REPLACE FUNCTION panel_experts_json(inst text, app bigint)
+RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
-        'min_title', policy_value(i.region, 'panel_min_title'),
-        'min_size', policy_value(i.region, 'panel_min_size')::int,
+        'min_title', policy_value(k.region, 'panel_min_title'),
+        'min_size', policy_value(k.region, 'panel_min_size')::int,
         'items', coalesce((SELECT jsonb_agg(jsonb_build_object('id', e.user_id,
                 'name', coalesce(nullif(u.display_name, ''), u.login),
                 'title', e.title,
@@ -103,10 +110,15 @@ LANGUAGE sql STABLE AS $$
             FROM experts e JOIN users u ON u.id = e.user_id
             WHERE u.institution = inst AND e.status = 'active'
               AND NOT u.disabled
-              AND title_rank(e.title) >= title_rank(policy_value(i.region,
+              AND title_rank(e.title) >= title_rank(policy_value(k.region,
                                                     'panel_min_title'))),
             '[]'))
-    FROM institutions i WHERE i.code = inst
+    FROM (SELECT i.region FROM institutions i
+          WHERE i.code = inst AND app IS NULL
+          UNION ALL
+          SELECT a.region FROM applications a
+          WHERE a.id = app AND a.certifying_institution = inst
+            AND a.review_mode = 'panel') k
 $$;
 
 -- Why expert ex may not sit on hospital inst's panel (region reg's

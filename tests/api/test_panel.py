@@ -167,6 +167,60 @@ def test_panel_experts_are_the_hospitals_own_at_the_minimum_title():
     assert body["items"][0]["specialties"] == CARDIO
 
 
+def test_cross_region_panel_uses_the_applications_region():
+    """R-CER-13: a province-wide hospital's panel for a person of another
+    region of the province follows that region's panel_min_title, both in
+    the experts list for the case and when the panel decides; without a
+    case the list is the hospital's region's."""
+    home, far = panel_region(), panel_region()
+    inst = home["hospitals"][0]
+    # Province-wide only for this test: it would serve every region of
+    # province 14 (Taiyuan's lists included) for the tests after it.
+    sql("UPDATE institutions SET province_wide = true WHERE code = '%s'", inst)
+    try:
+        cross_region_panel(home, far, inst)
+    finally:
+        sql("UPDATE institutions SET province_wide = false WHERE code = '%s'",
+            inst)
+
+
+def cross_region_panel(home, far, inst):
+    deputy = experts(home, 3, "副高")
+    chief = experts(home, 3, "正高")
+    p = new_person(region=far["region"], name="李二明")
+    tok = insured_login(p)["token"]
+    app = complete(tok, draft(tok, disease="D013", institution=inst))
+    r = api("POST", "/applications/%s/submit" % app["id"],
+            headers=bearer(tok), json={"promise": True})
+    assert r.status_code == 200, r.text
+    assert sql("SELECT region, certifying_institution, review_mode FROM"
+               " applications WHERE id = %s", app["id"]) == [
+                   [far["region"], inst, "panel"]]
+    with policy(far["region"], "panel_min_title", "正高"):
+        r = api("GET", "/hospital/panel-experts", headers=home["staff"][0])
+        assert r.status_code == 200, r.text
+        assert r.json()["min_title"] == "副高"
+        assert sorted(x["id"] for x in r.json()["items"]) == sorted(
+            e["id"] for e in deputy + chief)
+        r = api("GET", "/hospital/panel-experts", headers=home["staff"][0],
+                params={"application_id": app["id"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["min_title"] == "正高"
+        assert sorted(x["id"] for x in r.json()["items"]) == sorted(
+            e["id"] for e in chief)
+        # The panel is checked against the same region's rule.
+        err = assert_error(decide(home, app, opinions(deputy, *["approve"] * 3)),
+                           422, "panel_member_invalid", "members")
+        assert "正高" in err["message"]
+        r = decide(home, app, opinions(chief, *["approve"] * 3))
+        assert r.status_code == 201, r.text
+    # Another hospital's case, or none at all, is not found.
+    for staff in (home["staff"][1], far["staff"][0]):
+        r = api("GET", "/hospital/panel-experts", headers=staff,
+                params={"application_id": app["id"]})
+        assert_error(r, 404, "application_not_found", "application_id")
+
+
 def test_panel_approval_goes_on_public_notice_for_five_working_days():
     """R-CER-10, S2 二(二): approve -> 院内公示 5 个工作日, status in_review,
     the notice public with the name masked (王*明), no ID number."""
