@@ -158,6 +158,16 @@ def test_archive_is_open_to_the_hospitals_region_not_others():
     there = new_region()
     sql("UPDATE institutions SET province_wide = true WHERE code = '%s'",
         there["hospitals"][0])
+    try:
+        province_wide_case(home, there)
+    finally:
+        # A province-wide test hospital would show up in every later test
+        # region of the same two-digit province (new_region).
+        sql("UPDATE institutions SET province_wide = false WHERE code = '%s'",
+            there["hospitals"][0])
+
+
+def province_wide_case(home, there):
     _, app = certified(home)
     # As if the province-wide hospital of the other region certified it.
     sql("UPDATE applications SET certifying_institution = '%s' WHERE id = %s",

@@ -103,7 +103,9 @@ function materialsSection(c) {
 // filed it); the panel decides one that waits.
 export async function panelCase(id, main) {
   const [c, pool] = await Promise.all([api('GET', '/hospital/panel-cases/' + encodeURIComponent(id)),
-    api('GET', '/hospital/panel-experts')]);
+    // The case's region's minimum title and size (a province-wide
+    // hospital's case of another region follows that region's rules).
+    api('GET', '/hospital/panel-experts?application_id=' + encodeURIComponent(id))]);
   const info = h('section', { class: 'card info' },
     h('h2', { text: c.disease.name }),
     h('p', { text: '申请人：' + c.person.name + '（' + c.person.id_number + '）' }),
