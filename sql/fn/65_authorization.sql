@@ -13,6 +13,14 @@ LANGUAGE sql STABLE AS $$
     WHERE s.institution = inst
 $$;
 
+-- The refusal of authorization_rule: the rule's text in words (the
+-- error table's authorization_rule_failed, shared/mt_error.c).
+CREATE OR REPLACE FUNCTION rule_refusal(why text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_build_object('error', 'authorization_rule_failed',
+        'args', jsonb_build_array(why))
+$$;
+
 -- May the agency authorize hospital inst to certify disease dis (R-CER-9,
 -- S1 二(四))?  The region's policy numbers decide:
 --   public hospitals: chronic diseases from chronic_cert_min_level
@@ -38,54 +46,46 @@ BEGIN
     SELECT * INTO i FROM institutions WHERE code = inst;
     SELECT * INTO d FROM diseases WHERE code = dis;
     IF i.code IS NULL OR d.code IS NULL THEN
-        RETURN jsonb_build_object('error', 'authorization_rule_failed',
-            'args', jsonb_build_array('医疗机构或病种不存在'));
+        RETURN rule_refusal('医疗机构或病种不存在');
     END IF;
     IF NOT i.certifying THEN
-        RETURN jsonb_build_object('error', 'authorization_rule_failed',
-            'args', jsonb_build_array('该医疗机构不是门诊慢特病认定机构'));
+        RETURN rule_refusal('该医疗机构不是门诊慢特病认定机构');
     END IF;
     IF NOT EXISTS (SELECT 1 FROM region_diseases rd
                    WHERE rd.region = i.region AND rd.disease = dis) THEN
-        RETURN jsonb_build_object('error', 'authorization_rule_failed',
-            'args', jsonb_build_array('该病种不在本统筹区病种目录内'));
+        RETURN rule_refusal('该病种不在本统筹区病种目录内');
     END IF;
     scope := institution_scope_text(inst);
     IF scope IS NOT NULL AND NOT EXISTS (SELECT 1 FROM institution_scopes s
             WHERE s.institution = inst AND s.disease = dis) THEN
-        RETURN jsonb_build_object('error', 'authorization_rule_failed',
-            'args', jsonb_build_array('该医疗机构限于' || scope));
+        RETURN rule_refusal('该医疗机构限于' || scope);
     END IF;
     IF i.ownership = 'private' THEN
         lvl := policy_value(i.region, 'private_cert_min_level')::int;
         score_min := policy_value(i.region, 'private_cert_min_score')::int;
         IF i.level < lvl THEN
-            RETURN jsonb_build_object('error', 'authorization_rule_failed',
-                'args', jsonb_build_array(format(
-                    '民营医疗机构须为%s级及以上（本院为%s级）', lvl, i.level)));
+            RETURN rule_refusal(format(
+                    '民营医疗机构须为%s级及以上（本院为%s级）', lvl, i.level));
         END IF;
         IF coalesce(i.score, 0) < score_min THEN
-            RETURN jsonb_build_object('error', 'authorization_rule_failed',
-                'args', jsonb_build_array(format(
+            RETURN rule_refusal(format(
                     '民营医疗机构上年度考核成绩须达到%s分（本院%s）', score_min,
-                    coalesce(i.score::text || '分', '无考核成绩'))));
+                    coalesce(i.score::text || '分', '无考核成绩')));
         END IF;
         RETURN jsonb_build_object('rule', 'private_scored');
     END IF;
     IF d.category = 'special' THEN
         lvl := policy_value(i.region, 'special_cert_min_level')::int;
         IF i.level < lvl THEN
-            RETURN jsonb_build_object('error', 'authorization_rule_failed',
-                'args', jsonb_build_array(format(
-                    '特殊病须由%s级及以上公立医疗机构认定（本院为%s级）', lvl, i.level)));
+            RETURN rule_refusal(format(
+                    '特殊病须由%s级及以上公立医疗机构认定（本院为%s级）', lvl, i.level));
         END IF;
         RETURN jsonb_build_object('rule', 'public_special');
     END IF;
     lvl := policy_value(i.region, 'chronic_cert_min_level')::int;
     IF i.level < lvl THEN
-        RETURN jsonb_build_object('error', 'authorization_rule_failed',
-            'args', jsonb_build_array(format(
-                '慢性病须由%s级及以上公立医疗机构认定（本院为%s级）', lvl, i.level)));
+        RETURN rule_refusal(format(
+                '慢性病须由%s级及以上公立医疗机构认定（本院为%s级）', lvl, i.level));
     END IF;
     RETURN jsonb_build_object('rule', 'public_chronic');
 END $$;
