@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -64,6 +65,9 @@ enum stmt {
 	STMT_REPEATABLE_CURRENT,
 	STMT_REPEATABLE_RECORD,
 	STMT_REBUILD_VIEWS,
+	STMT_VIEWS_STALE_MARK,
+	STMT_VIEWS_STALE,
+	STMT_VIEWS_FRESH,
 	STMT_USER_UPSERT,
 	STMT_PERSON_UPSERT,
 	STMT_EXPERT_ADD,
@@ -94,9 +98,20 @@ static const char *const stmts[STMT__MAX] = {
 	    "INSERT INTO schema_repeatables (name, sha256) VALUES ($1, $2)"
 	    " ON CONFLICT (name) DO UPDATE"
 	    " SET sha256 = EXCLUDED.sha256, applied_at = now()",
-	/* Once per migrate that applied any file of sql/fn/ (defined in
-	 * fn/20_applications.sql). */
-	[STMT_REBUILD_VIEWS] = "SELECT rebuild_application_views()",
+	/* The views of the next $2 applications after id $1 (defined in
+	 * fn/20_applications.sql); NULL when none is left. */
+	[STMT_REBUILD_VIEWS] = "SELECT rebuild_application_views($1, $2)",
+	/* The mark that the stored views still wait for a rebuild: set in
+	 * the transaction that applies files of sql/fn/, cleared when every
+	 * batch is done, so a migrate that stopped between the two finishes
+	 * the rebuild next time. */
+	[STMT_VIEWS_STALE_MARK] =
+	    "INSERT INTO schema_repeatables (name, sha256)"
+	    " VALUES ('(stored views)', 'stale') ON CONFLICT (name) DO NOTHING",
+	[STMT_VIEWS_STALE] =
+	    "SELECT 1 FROM schema_repeatables WHERE name = '(stored views)'",
+	[STMT_VIEWS_FRESH] =
+	    "DELETE FROM schema_repeatables WHERE name = '(stored views)'",
 	/* login $1, role $2, hash $3, region $4, institution $5, ID number
 	 * $6; $7: keep an existing account as it is (demo users must never
 	 * get their published passwords back on a restart).  No row: the
@@ -180,6 +195,11 @@ connect_db(void)
 /* The file being applied (migrate), named first in an error message. */
 static const char *err_file;
 
+/* Set by a caller that retries its transaction: a deadlock or a
+ * serialization failure (a running service's transaction crossed ours)
+ * then sets `transient` and returns NULL instead of exiting. */
+static int tolerate_transient, transient;
+
 /* res when it succeeded; else say why and exit 1 (2 when a constraint
  * refused the input, with bad23 set).  A file of comments only (an
  * emptied migration) is no failure. */
@@ -192,6 +212,12 @@ checked(PGresult *res, int bad23)
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
 	    st == PGRES_EMPTY_QUERY)
 		return res;
+	if (tolerate_transient && (mt_db_state_is(res, "40P01") ||
+	    mt_db_state_is(res, "40001"))) {
+		transient = 1;
+		PQclear(res);
+		return NULL;
+	}
 	if (err_file != NULL)
 		fprintf(stderr, "mtcertctl: %s: %s", err_file,
 		    PQresultErrorMessage(res));
@@ -328,59 +354,163 @@ begin_locked(void)
 	exec0(STMT_MIGRATOR_LOCK);
 }
 
-/*
- * Apply the files of sql/fn/ (the one live definition of each function,
- * view and trigger) whose SHA-256 differs from the one recorded in
- * schema_repeatables, in name order, all in one transaction, after the
- * numbered migrations.  Only changed files, not all of them every time:
- * re-creating a trigger locks its table (events, applications) against
- * the running service.  When any file was applied, every stored progress
- * view is rebuilt once (rebuild_application_views), whichever file it
- * was: a new mask_phone reaches the stored views too.  Files are said
- * applied only after COMMIT.  Exits 1 when a file fails, naming it
- * (nothing of this step is kept), 2 when sql/fn cannot be read.
- */
+/* How often a step crossed by the running service's transactions (a
+ * deadlock, a serialization failure) is tried again from its start. */
+enum { TRANSIENT_TRIES = 20, VIEW_BATCH = 500 };
+
+/* Back off before try number `try` (1, 2, ...) of a crossed step:
+ * 20 ms, 40 ms, ... up to 1 s, so the other transaction gets through. */
 static void
-apply_repeatables(void)
+transient_pause(int try)
+{
+	struct timespec ts;
+	long ms = 20L * try;
+
+	if (ms > 1000)
+		ms = 1000;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+/* A transaction crossed by the service: roll it back; exit 1 saying
+ * `what` when it was the last try. */
+static void
+transient_rollback(int try, const char *what)
+{
+	PQclear(PQexec(conn, "ROLLBACK"));
+	transient = 0;
+	if (try >= TRANSIENT_TRIES) {
+		fprintf(stderr, "mtcertctl: %s: still crossed by the running "
+		    "service's transactions after %d tries\n", what, try);
+		exit(1);
+	}
+	transient_pause(try);
+}
+
+/*
+ * One try of applying the changed files of sql/fn/ in one transaction;
+ * done[i] set for each applied file.  Returns the number applied, -1
+ * when the service's transactions crossed it (rolled back by the
+ * caller; nothing kept).  Exits 1 when a file fails.
+ */
+static int
+apply_repeatables_once(const char *dir, char **files, size_t n, char *done)
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
-	char **files, *dir, *sql, sha[sizeof(h) * 2 + 1];
+	char *sql, sha[sizeof(h) * 2 + 1], fname[300];
 	const char *p[2];
-	size_t n, i;
 	PGresult *res;
-	int applied = 0;
-	char *done, fname[300];
+	size_t i;
+	int applied = 0, ok;
 
-	dir = mt_xasprintf("%s/fn", mt_cfg.sql_dir);
-	files = sql_files(dir, &n);
-	done = mt_xcalloc(n > 0 ? n : 1, 1);
+	memset(done, 0, n);
 	begin_locked();
 	exec0(STMT_REPEATABLES_TABLE);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !transient; i++) {
 		sql = read_file(dir, files[i]);
 		crypto_hash_sha256(h, (const unsigned char *)sql, strlen(sql));
 		mt_hex(h, sizeof(h), sha);
 		p[0] = files[i];
 		p[1] = sha;
 		res = exec_stmt(STMT_REPEATABLE_CURRENT, 2, p);
-		if (PQntuples(res) == 0) {
+		ok = res != NULL && PQntuples(res) == 0;
+		PQclear(res);
+		if (ok) {
 			snprintf(fname, sizeof(fname), "fn/%s", files[i]);
 			err_file = fname;
 			run0(sql);
 			err_file = NULL;
-			PQclear(exec_stmt(STMT_REPEATABLE_RECORD, 2, p));
+			if (!transient)
+				PQclear(exec_stmt(STMT_REPEATABLE_RECORD, 2,
+				    p));
 			done[i] = 1;
 			applied++;
 		}
-		PQclear(res);
 		free(sql);
 	}
-	if (applied > 0) {
-		err_file = "rebuilding the stored progress views";
-		exec0(STMT_REBUILD_VIEWS);
-		err_file = NULL;
+	if (applied > 0 && !transient)
+		exec0(STMT_VIEWS_STALE_MARK);
+	if (!transient)
+		run0("COMMIT");
+	return transient ? -1 : applied;
+}
+
+/*
+ * Rebuild every stored progress view with the definitions now in the
+ * database, when the mark says they wait for it: VIEW_BATCH views per
+ * transaction in id order, each batch tried again when crossed by the
+ * service, then the mark cleared.  A view the service rewrote between
+ * two batches was already built with the new definitions.
+ */
+static void
+rebuild_views(void)
+{
+	const char *p[2];
+	char after[32] = "0", batch[16];
+	PGresult *res;
+	int stale, try = 0;
+
+	res = exec_stmt(STMT_VIEWS_STALE, 0, NULL);
+	stale = PQntuples(res) > 0;
+	PQclear(res);
+	if (!stale)
+		return;
+	snprintf(batch, sizeof(batch), "%d", VIEW_BATCH);
+	err_file = "rebuilding the stored progress views";
+	p[0] = after;
+	p[1] = batch;
+	for (;;) {
+		run0("BEGIN");
+		res = exec_stmt(STMT_REBUILD_VIEWS, 2, p);
+		if (res != NULL && !transient)
+			run0("COMMIT");
+		if (transient) {
+			PQclear(res);
+			transient_rollback(++try, err_file);
+			continue;
+		}
+		try = 0;
+		if (PQgetisnull(res, 0, 0)) {
+			PQclear(res);
+			break;
+		}
+		snprintf(after, sizeof(after), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
 	}
-	run0("COMMIT");
+	exec0(STMT_VIEWS_FRESH);
+	err_file = NULL;
+}
+
+/*
+ * Apply the files of sql/fn/ (the one live definition of each function,
+ * view and trigger) whose SHA-256 differs from the one recorded in
+ * schema_repeatables, in name order, all in one transaction, after the
+ * numbered migrations.  Only changed files, not all of them every time:
+ * re-creating a trigger locks its table (events, applications) against
+ * the running service, and when the service's transactions cross ours
+ * (a deadlock) the whole step is rolled back and tried again.  When any
+ * file was applied, every stored progress view is rebuilt afterwards
+ * (rebuild_views), whichever file it was: a new mask_phone reaches the
+ * stored views too.  Files are said applied only after COMMIT.  Exits 1
+ * when a file fails, naming it (nothing of this step is kept), 2 when
+ * sql/fn cannot be read.
+ */
+static void
+apply_repeatables(void)
+{
+	char **files, *dir, *done;
+	size_t n, i;
+	int applied, try = 0;
+
+	dir = mt_xasprintf("%s/fn", mt_cfg.sql_dir);
+	files = sql_files(dir, &n);
+	done = mt_xcalloc(n > 0 ? n : 1, 1);
+	tolerate_transient = 1;
+	while ((applied = apply_repeatables_once(dir, files, n, done)) < 0)
+		transient_rollback(++try, "applying sql/fn");
+	rebuild_views();
+	tolerate_transient = 0;
 	for (i = 0; i < n; i++) {
 		if (done[i])
 			printf("applied fn/%s\n", files[i]);

@@ -444,15 +444,25 @@ BEGIN
                               'cancelled', gone);
 END $$;
 
--- Every stored progress view rebuilt with the definitions of sql/fn/
+-- The stored progress views of the next n applications after id
+-- `after`, in id order, rebuilt with the definitions of sql/fn/
 -- (application_view, event_text, mask_id, mask_phone...).  mtcertctl
--- migrate calls it once, at the end of the transaction that applied any
--- file of sql/fn/, so a change to any of them reaches the stored views.
--- Returns the number of views rebuilt.
-CREATE OR REPLACE FUNCTION rebuild_application_views() RETURNS bigint
+-- migrate calls it batch by batch, each batch its own short transaction,
+-- after any file of sql/fn/ was applied, so a change to any of them
+-- reaches the stored views without holding every view's row lock at
+-- once against the running service.  Returns the last id rebuilt, NULL
+-- when there was none after `after`.
+DROP FUNCTION IF EXISTS rebuild_application_views();
+CREATE OR REPLACE FUNCTION rebuild_application_views(after bigint, n int)
+RETURNS bigint
 LANGUAGE sql AS $$
-    WITH r AS (UPDATE application_views
-               SET view = application_view(application_id)
-               RETURNING 1)
-    SELECT count(*) FROM r;
+    WITH batch AS (SELECT application_id FROM application_views
+                   WHERE application_id > after
+                   ORDER BY application_id LIMIT n
+                   FOR UPDATE),
+         r AS (UPDATE application_views v
+               SET view = application_view(v.application_id)
+               FROM batch b WHERE v.application_id = b.application_id
+               RETURNING v.application_id)
+    SELECT max(application_id) FROM r;
 $$;

@@ -5,8 +5,9 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
-from conftest import CTL, VAR, ROOT, api, assert_error, bearer, ctl, draft, \
+from conftest import CTL, PG_PORT, VAR, ROOT, api, assert_error, bearer, ctl, draft, \
     insured_login, login, new_person, sql, unique
 
 
@@ -143,6 +144,85 @@ def test_changed_util_file_rebuilds_stored_views(tmp_path):
         out = ctl("migrate").stdout
     assert "applied fn/10_util.sql" in out, out
     assert "*" in stored_id_number() and "#" not in stored_id_number()
+
+
+def test_interrupted_rebuild_is_finished_by_the_next_migrate():
+    """The stored views are rebuilt after the files of sql/fn/ committed,
+    batch by batch; a migrate stopped between the two leaves the mark
+    '(stored views)' in schema_repeatables, and the next migrate, with no
+    file changed, finishes the rebuild and clears the mark."""
+    token = insured_login(new_person())["token"]
+    app = draft(token)
+    sql("UPDATE application_views SET view = '{\"stale\": true}'"
+        " WHERE application_id = %s", app["id"])
+    sql("INSERT INTO schema_repeatables (name, sha256)"
+        " VALUES ('(stored views)', 'stale')")
+    out = ctl("migrate").stdout
+    assert "functions: 0 applied" in out, out
+    view = json.loads(sql("SELECT view FROM application_views"
+                          " WHERE application_id = %s", app["id"])[0][0])
+    assert view.get("id") == app["id"] and "stale" not in view, view
+    assert sql("SELECT count(*) FROM schema_repeatables"
+               " WHERE name = '(stored views)'") == [["0"]]
+
+
+def test_migrate_crossed_by_a_service_transaction_tries_again(tmp_path):
+    """A service transaction holds the newest view's row lock while the
+    migrator rebuilds the views, then takes the oldest view's lock: a
+    deadlock (the CI run once died on it, the rebuild being one statement
+    over every view).  The migrator waited first, so its deadlock check
+    runs first and it is the victim (had this session been, the test
+    would pass without proving anything, never fail falsely): it must
+    roll back, wait and try again, exit 0, and leave every view
+    rebuilt."""
+    copy, conf = _copied_sql(tmp_path)
+    util = copy / "fn" / "10_util.sql"
+    util.write_text(util.read_text() + "\n-- crossed migrate\n")
+    for _ in range(2):
+        draft(insured_login(new_person())["token"])
+    first, last = sql("SELECT min(application_id), max(application_id)"
+                      " FROM application_views")[0]
+    holder = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
+         "-U", "mtcert", "-d", "mtcert", "-qAtX", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    migrator = None
+    try:
+        holder.stdin.write(
+            "BEGIN;\n"
+            "UPDATE application_views SET view = view"
+            " WHERE application_id = %s;\n"
+            "SELECT 'locked';\n" % last)
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "locked"
+        migrator = subprocess.Popen(
+            [CTL, "--config", str(conf), "migrate"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Wait (bounded against a hang) until the migrator waits for the
+        # row this session holds.
+        for _ in range(1200):
+            if sql("SELECT count(*) FROM pg_stat_activity"
+                   " WHERE wait_event_type = 'Lock'"
+                   " AND query LIKE '%%rebuild_application_views%%'"
+                   ) != [["0"]] or migrator.poll() is not None:
+                break
+            time.sleep(0.05)
+        holder.stdin.write(
+            "UPDATE application_views SET view = view"
+            " WHERE application_id = %s;\nCOMMIT;\n" % first)
+        holder.stdin.close()
+        out, err = migrator.communicate(timeout=180)
+        assert migrator.returncode == 0, (out, err)
+        assert "applied fn/10_util.sql" in out, out
+    finally:
+        if migrator is not None and migrator.poll() is None:
+            migrator.kill()
+        holder.wait(timeout=60)
+        back = ctl("migrate").stdout
+    assert "applied fn/10_util.sql" in back, back
+    assert sql("SELECT count(*) FROM schema_repeatables"
+               " WHERE name = '(stored views)'") == [["0"]]
 
 
 def test_load_reference_is_idempotent():
