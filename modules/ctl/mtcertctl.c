@@ -39,6 +39,7 @@
 
 #include "mt_auth.h"
 #include "mt_card.h"
+#include "mt_draw.h"
 #include "mt_config.h"
 #include "mt_db.h"
 #include "mt_error.h"
@@ -1175,6 +1176,174 @@ cmd_publicity(int argc, char **argv)
 	return 0;
 }
 
+/* The ids of a PostgreSQL array's text ("{3,5,8}") into a new array
+ * (caller frees) and *n; NULL on a malformed text. */
+static long long *
+id_array(const char *t, size_t *n)
+{
+	long long *v;
+	size_t cap = 1;
+	const char *p;
+	char *end;
+
+	*n = 0;
+	if (t == NULL || *t != '{')
+		return NULL;
+	for (p = t; *p != '\0'; p++)
+		if (*p == ',')
+			cap++;
+	v = mt_xcalloc(cap, sizeof(*v));
+	for (p = t + 1; *p != '}'; p = end + (*end == ',')) {
+		if (*n == cap) {
+			free(v);
+			return NULL;
+		}
+		v[(*n)++] = strtoll(p, &end, 10);
+		if (end == p || (*end != ',' && *end != '}')) {
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* The 32-byte seed of its hex; -1 when it is not that. */
+static int
+seed_of_hex(const char *hex, unsigned char seed[MT_DRAW_SEED_LEN])
+{
+	size_t len;
+
+	return hex != NULL && strlen(hex) == 2 * MT_DRAW_SEED_LEN &&
+	    sodium_hex2bin(seed, MT_DRAW_SEED_LEN, hex, strlen(hex), NULL,
+	    &len, NULL) == 0 && len == MT_DRAW_SEED_LEN ? 0 : -1;
+}
+
+/*
+ * One recorded draw, recomputed (mt_draw_pick): the rule must be ours,
+ * the pool sorted and without repeats, the rule must give `chosen` from
+ * seed and pool, and what was done with it (`used`, NULL when its
+ * purpose records no use) must be `chosen`.  Prints one line; returns 1
+ * when it matches, 0 when not.
+ */
+static int
+verify_draw(PGresult *res, int row)
+{
+	const char *id = PQgetvalue(res, row, 0);
+	const char *purpose = PQgetvalue(res, row, 1);
+	const char *stage = PQgetvalue(res, row, 2);
+	unsigned char seed[MT_DRAW_SEED_LEN];
+	long long *pool = NULL, *chosen = NULL, *used = NULL;
+	size_t npool = 0, nchosen = 0, nused = 0, i;
+	uint32_t *pick = NULL;
+	const char *why = NULL;
+	long k;
+
+	printf("draw %s (%s%s%s): ", *id != '\0' ? id : "-", purpose,
+	    *stage != '\0' ? ", stage " : "", stage);
+	if (strcmp(purpose, "unrecorded") == 0) {
+		printf("MISMATCH: assignment %s refers to no draw\n",
+		    PQgetvalue(res, row, 8));
+		return 0;
+	}
+	k = atol(PQgetvalue(res, row, 6));
+	pool = id_array(PQgetvalue(res, row, 5), &npool);
+	chosen = id_array(PQgetvalue(res, row, 7), &nchosen);
+	if (!PQgetisnull(res, row, 8))
+		used = id_array(PQgetvalue(res, row, 8), &nused);
+	if (strcmp(PQgetvalue(res, row, 3), MT_DRAW_RULE) != 0)
+		why = "not the rule " MT_DRAW_RULE;
+	else if (seed_of_hex(PQgetvalue(res, row, 4), seed) != 0)
+		why = "the seed is not 32 bytes";
+	else if (pool == NULL || chosen == NULL || k < 1 ||
+	    (size_t)k > npool || nchosen != (size_t)k)
+		why = "the pool or the chosen are malformed";
+	for (i = 1; why == NULL && i < npool; i++)
+		if (pool[i] <= pool[i - 1])
+			why = "the pool is not sorted without repeats";
+	if (why == NULL) {
+		pick = mt_xcalloc((size_t)k, sizeof(*pick));
+		if (mt_draw_pick(seed, (uint32_t)npool, (uint32_t)k, pick) != 0)
+			why = "the rule cannot draw from it";
+		for (i = 0; why == NULL && i < (size_t)k; i++)
+			if (pool[pick[i]] != chosen[i])
+				why = "the seed and the pool give another choice";
+	}
+	if (why == NULL && !PQgetisnull(res, row, 8) &&
+	    (used == NULL || nused != nchosen ||
+	    memcmp(used, chosen, nused * sizeof(*used)) != 0))
+		why = "what was done differs from the choice";
+	if (why == NULL)
+		printf("%zu in the pool, chose %s: match\n", npool,
+		    PQgetvalue(res, row, 7));
+	else
+		printf("MISMATCH: %s (pool %s, chosen %s, used %s)\n", why,
+		    PQgetvalue(res, row, 5), PQgetvalue(res, row, 7),
+		    PQgetisnull(res, row, 8) ? "-" : PQgetvalue(res, row, 8));
+	free(pool);
+	free(chosen);
+	free(used);
+	free(pick);
+	return why == NULL;
+}
+
+/*
+ * Verify every draw the query gives (columns: id, purpose, stage, rule,
+ * seed hex, pool, k, chosen, used; see draws_of_application in
+ * sql/fn/15_draw.sql), one line each, then a summary.  Returns 0 when
+ * all match, EXIT_MISMATCH when any does not.
+ */
+#define EXIT_MISMATCH 3
+static int
+verify_draws(const char *sql, const char *param, const char *what)
+{
+	const char *p[1] = { param };
+	PGresult *res = run(sql, 1, p);
+	int i, n = PQntuples(res), ok = 0;
+
+	for (i = 0; i < n; i++)
+		ok += verify_draw(res, i);
+	PQclear(res);
+	printf("%s: %d draws, %d match, %d mismatch\n", what, n, ok, n - ok);
+	return ok == n ? 0 : EXIT_MISMATCH;
+}
+
+/* draw verify APPLICATION | draw verify --all: recompute every recorded
+ * draw of one application, or of every application that has any. */
+static int
+cmd_draw(int argc, char **argv)
+{
+	PGresult *res;
+	int i, rc = 0, bad = 0;
+	char what[64];
+
+	if (argc != 4 || strcmp(argv[2], "verify") != 0)
+		die_bad("usage: draw verify APPLICATION | draw verify --all");
+	if (strcmp(argv[3], "--all") != 0) {
+		if (strspn(argv[3], "0123456789") != strlen(argv[3]) ||
+		    strlen(argv[3]) == 0 || strlen(argv[3]) > 18)
+			die_bad("draw verify: APPLICATION is an application's "
+			    "number");
+		snprintf(what, sizeof(what), "application %s", argv[3]);
+		return verify_draws("SELECT * FROM draws_of_application($1)",
+		    argv[3], what);
+	}
+	res = run("SELECT DISTINCT application_id FROM draws"
+	    " WHERE application_id IS NOT NULL ORDER BY 1", 0, NULL);
+	for (i = 0; i < PQntuples(res); i++) {
+		snprintf(what, sizeof(what), "application %s",
+		    PQgetvalue(res, i, 0));
+		if (verify_draws("SELECT * FROM draws_of_application($1)",
+		    PQgetvalue(res, i, 0), what) != 0) {
+			rc = EXIT_MISMATCH;
+			bad++;
+		}
+	}
+	printf("all: %d applications, %d with a mismatch\n", PQntuples(res),
+	    bad);
+	PQclear(res);
+	return rc;
+}
+
 static void
 usage(void)
 {
@@ -1191,6 +1360,8 @@ usage(void)
 	    "  renewals run   (the renewal job now, until nothing is due)\n"
 	    "  publicity run  (the publicity job now: end notices past their "
 	    "last day)\n"
+	    "  draw verify APPLICATION | draw verify --all   (recompute every "
+	    "recorded draw; exit 3 on a mismatch)\n"
 	    "  errors   (the error table as JSON)\n"
 	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n",
 	    stderr);
@@ -1241,6 +1412,8 @@ main(int argc, char **argv)
 		rc = cmd_renewals(argc, argv);
 	else if (strcmp(argv[1], "publicity") == 0)
 		rc = cmd_publicity(argc, argv);
+	else if (strcmp(argv[1], "draw") == 0)
+		rc = cmd_draw(argc, argv);
 	else
 		usage();
 	PQfinish(conn);

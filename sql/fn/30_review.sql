@@ -78,24 +78,45 @@ END $$;
 -- The draw: one expert uniformly at random among the first eligible ones
 -- in (outside, held, preference) order -- the region's own pool before
 -- the province's, then by round, then another hospital -- with the size
--- of the pool drawn from, the round (held + 1) and whether the expert is
--- of another region.  NULL when nobody is eligible.
+-- of the pool drawn from, the round (held + 1), whether the expert is of
+-- another region, and the draw recorded (record_draw, 15_draw.sql: the
+-- pool's sorted ids and the seed, so `mtcertctl draw verify` recomputes
+-- the choice).  NULL when nobody is eligible (and nothing recorded).
 CREATE OR REPLACE FUNCTION draw_expert(app bigint, OUT expert_id bigint,
     OUT hospital text, OUT pool integer, OUT round integer,
-    OUT outside boolean)
+    OUT outside boolean, OUT draw_id bigint)
 LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    a applications%ROWTYPE;
+    ids bigint[];
+    hospitals text[];
+    o integer;
+    h integer;
+    d draws%ROWTYPE;
+    i integer;
 BEGIN
-    -- One pass over the eligible: the first group, its size, and one of
-    -- them by a strong random key (gen_random_uuid: 122 random bits).
+    SELECT * INTO a FROM applications WHERE id = app;
+    -- One pass over the eligible: the first group, sorted by id (the
+    -- pool as recorded), with each one's hospital.
     WITH e AS MATERIALIZED (SELECT * FROM eligible_experts(app)),
-         best AS (SELECT * FROM e
-                  WHERE (e.outside, e.held, e.preference) =
-                        (SELECT f.outside, f.held, f.preference FROM e f
-                         ORDER BY 1, 2, 3 LIMIT 1))
-    SELECT b.expert_id, b.hospital, (SELECT count(*) FROM best), b.held + 1,
-           b.outside = 1
-    INTO expert_id, hospital, pool, round, outside
-    FROM best b ORDER BY gen_random_uuid() LIMIT 1;
+         f AS (SELECT e.outside, e.held, e.preference FROM e
+               ORDER BY 1, 2, 3 LIMIT 1)
+    SELECT array_agg(e.expert_id ORDER BY e.expert_id),
+           array_agg(e.hospital ORDER BY e.expert_id),
+           min(f.outside), min(f.held)
+    INTO ids, hospitals, o, h
+    FROM e JOIN f USING (outside, held, preference);
+    IF ids IS NULL THEN
+        RETURN;
+    END IF;
+    d := record_draw('push', a.region, ids, 1, app, a.push_stage);
+    i := array_position(ids, d.chosen[1]);
+    expert_id := ids[i];
+    hospital := hospitals[i];
+    pool := cardinality(ids);
+    round := h + 1;
+    outside := o = 1;
+    draw_id := d.id;
 END $$;
 
 -- An application waiting for an expert (a the row, unassigned_since
@@ -166,8 +187,8 @@ BEGIN
         RETURN jsonb_build_object('unassigned', true);
     END IF;
     INSERT INTO assignments (application_id, stage, expert_id, hospital,
-                             pool_size, accept_deadline)
-    VALUES (app, a.push_stage, d.expert_id, d.hospital, d.pool,
+                             pool_size, draw_id, accept_deadline)
+    VALUES (app, a.push_stage, d.expert_id, d.hospital, d.pool, d.draw_id,
             now() + make_interval(secs => policy_value(a.region,
                 'accept_window_seconds')::int))
     RETURNING * INTO asg;
@@ -186,7 +207,7 @@ BEGIN
     INSERT INTO events (application_id, type, actor_role, data)
     VALUES (app, 'pushed', 'system', jsonb_build_object('stage', asg.stage,
             'assignment', asg.id, 'pool_size', d.pool, 'round', d.round,
-            'province', d.outside));
+            'province', d.outside, 'draw', d.draw_id));
     RETURN jsonb_build_object('assignment', asg.id, 'expert', asg.expert_id,
         'region', a.region, 'stage', asg.stage,
         'deadline_ms', (extract(epoch FROM asg.accept_deadline) * 1000)::bigint);
