@@ -104,6 +104,7 @@ bench: deps
 	@tests/bench/run.sh
 	@tests/bench/dispatcher.sh
 	@tests/bench/portal.sh
+	@tests/bench/year.sh
 
 clean:
 	rm -rf build build-asan
