@@ -116,8 +116,14 @@ class Sim:
         return s
 
     def login(self, s, login, password):
-        r = s.post(self.a.api + "/auth/password-login", timeout=60,
-                   json={"login": login, "password": password})
+        """Signed in (before the clock starts, one at a time: Argon2id
+        is meant to be slow); a 503 or 429 is waited out, within a bound."""
+        for _ in range(30):
+            r = s.post(self.a.api + "/auth/password-login", timeout=60,
+                       json={"login": login, "password": password})
+            if r.status_code not in (429, 503):
+                break
+            time.sleep(float(r.headers.get("Retry-After", "1")))
         r.raise_for_status()
         return {"Authorization": "Bearer " + r.json()["token"]}
 
@@ -242,10 +248,7 @@ SELECT a.id, substr(a.medical_record_no, 4)::int FROM a ORDER BY 2
         self.plan = [(arrivals[int(i)], int(aid)) for aid, i in ids]
 
     # --- the actors ------------------------------------------------------
-    def submitter(self):
-        s = self.session(0)
-        h = self.login(s, "sim-hosp-%s-%s" % (self.a.region, self.run_tag),
-                       "sim-hosp-pass-1")
+    def submitter(self, s, h):
         for at, aid in self.plan:
             if self.stop.wait(max(0.0, self.t0 + at * self.a.day_seconds
                                   - time.time())):
@@ -269,9 +272,7 @@ SELECT a.id, substr(a.medical_record_no, 4)::int FROM a ORDER BY 2
             return self.rng.expovariate(1.0 / spec[1])
         return self.rng.uniform(spec[1], spec[2])
 
-    def expert(self, n, e):
-        s = self.session(n)
-        h = self.login(s, e["login"], "sim-expert-pass-1")
+    def expert(self, s, h, e):
         plans = {}                   # assignment id -> (real epoch, action)
         url = self.a.api + "/expert/tasks"
         while not self.stop.is_set():
@@ -335,10 +336,15 @@ SELECT a.id, substr(a.medical_record_no, 4)::int FROM a ORDER BY 2
     # --- the run ---------------------------------------------------------
     def run(self):
         self.setup()
+        s = self.session(0)
+        threads = [threading.Thread(target=self.submitter, args=(s, self.login(
+            s, "sim-hosp-%s-%s" % (self.a.region, self.run_tag),
+            "sim-hosp-pass-1")))]
+        for i, e in enumerate(self.experts):
+            s = self.session(i + 1)
+            threads.append(threading.Thread(target=self.expert, args=(
+                s, self.login(s, e["login"], "sim-expert-pass-1"), e)))
         self.t0 = time.time()
-        threads = [threading.Thread(target=self.submitter)]
-        threads += [threading.Thread(target=self.expert, args=(i + 1, e))
-                    for i, e in enumerate(self.experts)]
         for t in threads:
             t.start()
         end = self.t0 + (self.a.days + self.a.tail_days) * self.a.day_seconds
