@@ -73,6 +73,19 @@ BEGIN
         WHERE k = n);
 END $$;
 
+-- The working days after a up to and including b (a itself not
+-- counted; 0 when b <= a): the inverse of add_working_days, so
+-- working_days_between(a, add_working_days(a, n)) = n.  Statistics count
+-- submitted -> decided with it (sql/fn/90_stats.sql).
+CREATE OR REPLACE FUNCTION working_days_between(a date, b date)
+RETURNS integer
+LANGUAGE sql STABLE AS $$
+    SELECT count(*)::int
+    FROM generate_series(a + 1, b, interval '1 day') g
+    LEFT JOIN calendar c ON c.day = g::date
+    WHERE coalesce(c.kind = 'workday', extract(isodow FROM g) < 6)
+$$;
+
 -- A region's policy value, or the key's default.
 CREATE OR REPLACE FUNCTION policy_value(r text, k text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
