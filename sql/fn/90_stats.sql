@@ -119,14 +119,9 @@ BEGIN
                 'experts', g.experts) || g.f ORDER BY i.code)
             FROM g JOIN institutions i ON i.code = g.hosp
             WHERE g.ge = 1 AND g.gh = 0), '[]'::jsonb),
-        'total', coalesce((SELECT jsonb_build_object('experts', g.experts)
-                               || g.f FROM g WHERE g.gh = 1),
-            jsonb_build_object('experts', 0, 'pushed', 0, 'accepted', 0,
-                'refused', 0, 'expired', 0, 'decided', 0,
-                'accept_hours', jsonb_build_object('median', NULL,
-                                                   'p90', NULL),
-                'decide_hours', jsonb_build_object('median', NULL,
-                                                   'p90', NULL))))
+        -- The grouping set () gives a row even over no assignment.
+        'total', (SELECT jsonb_build_object('experts', g.experts) || g.f
+                  FROM g WHERE g.gh = 1))
     INTO r;
     RETURN jsonb_build_object('ok', r);
 END $$;
@@ -186,16 +181,17 @@ BEGIN
                    'count', count(*),
                    'approved', count(*) FILTER (WHERE status = 'approved'),
                    'approved_percent', round(100.0 * count(*) FILTER
-                       (WHERE status = 'approved') / count(*), 1),
+                       (WHERE status = 'approved') / nullif(count(*), 0), 1),
                    'working_days', jsonb_build_object(
                        'median', stats_round(percentile_cont(0.5)
                            WITHIN GROUP (ORDER BY wd)),
                        'p90', stats_round(percentile_cont(0.9)
                            WITHIN GROUP (ORDER BY wd))),
-                   'targets', to_jsonb(array_agg(DISTINCT target)),
+                   'targets', coalesce(to_jsonb(array_agg(DISTINCT target)),
+                                      '[]'::jsonb),
                    'within_target', count(*) FILTER (WHERE wd <= target),
                    'within_target_percent', round(100.0 * count(*) FILTER
-                       (WHERE wd <= target) / count(*), 1)) AS fig
+                       (WHERE wd <= target) / nullif(count(*), 0), 1)) AS fig
         FROM a GROUP BY GROUPING SETS ((disease), (channel),
                                         (review_mode), ()))
     SELECT jsonb_build_object(
@@ -218,14 +214,9 @@ BEGIN
                 'review_mode', g.review_mode) || g.fig
                 ORDER BY g.review_mode)
             FROM g WHERE g.gm = 0), '[]'::jsonb),
-        'total', coalesce((SELECT g.fig FROM g
-                           WHERE g.gd = 1 AND g.gc = 1 AND g.gm = 1),
-            jsonb_build_object('count', 0, 'approved', 0,
-                'approved_percent', NULL,
-                'working_days', jsonb_build_object('median', NULL,
-                                                   'p90', NULL),
-                'targets', '[]'::jsonb, 'within_target', 0,
-                'within_target_percent', NULL)))
+        -- The grouping set () gives a row even over no application.
+        'total', (SELECT g.fig FROM g
+                  WHERE g.gd = 1 AND g.gc = 1 AND g.gm = 1))
     INTO r;
     RETURN jsonb_build_object('ok', r);
 END $$;
