@@ -323,3 +323,26 @@ def test_turnaround_admin_names_a_region(admin):
     r = api("GET", "/agency/stats/turnaround?region=411200",
             headers=bearer(admin["token"]))
     assert r.status_code == 200 and r.json()["region"]["code"] == "411200"
+
+
+def test_working_days_between_inverts_add_working_days():
+    """The count statistics use (10_util.sql) agrees with the deadlines'
+    add_working_days over the calendar (国庆节, 春节, adjusted weekends):
+    n working days after any day of 2025-2026 are n again, and a day
+    counted by hand from the calendar table gives the same figure."""
+    bad = sql("SELECT d::date, n FROM generate_series('2025-01-01'::date,"
+              " '2026-12-31', interval '1 day') d,"
+              " generate_series(0, 25) n"
+              " WHERE working_days_between(d::date,"
+              "   add_working_days(d::date, n)) <> n LIMIT 5")
+    assert bad == []
+    bad = sql("SELECT a::date, b FROM generate_series('2026-09-01'::date,"
+              " '2026-10-31', interval '3 days') a, generate_series(0, 40) b"
+              " WHERE working_days_between(a::date, a::date + b) <>"
+              " (SELECT count(*) FROM generate_series(a::date + 1, a::date + b,"
+              "   interval '1 day') g LEFT JOIN calendar c ON c.day = g::date"
+              "   WHERE coalesce(c.kind = 'workday', extract(isodow FROM g) < 6))"
+              " LIMIT 5")
+    assert bad == []
+    assert sql("SELECT working_days_between('2026-10-09', '2026-10-01')") == \
+        [["0"]]
