@@ -79,19 +79,28 @@ export async function publicStats(m, main) {
     h('p', { class: 'lead', text: '各统筹区每月收到多少门诊慢特病认定申请、办结多少、通过多少，以及从提交到办结用了几个工作日。' }),
     h('p', { class: 'hint', text: '这里只有数字，没有任何人的姓名、身份证号或电话。数字每 5 分钟更新一次。' }),
     form, box);
+  // The regions from this month's figures (one month of every region is
+  // a twelfth of the work of a year of all); a region's year on choice.
   let all;
-  try { all = await api('GET', '/stats/public'); } catch (e) {
+  try { all = await api('GET', '/stats/public?month=' + cnToday().slice(0, 7)); } catch (e) {
     if (e.status !== 401) showError(form, e);
     return;
   }
   all.regions.forEach((r) => sel.append(h('option', { value: r.code, text: r.name })));
-  const show = (moved) => {
+  let shows = 0;
+  const show = async (moved) => {
+    const mine = ++shows;
+    let r;
+    try { r = await api('GET', '/stats/public?region=' + encodeURIComponent(sel.value)); } catch (e) {
+      if (mine === shows && e.status !== 401) showError(form, e);
+      return;
+    }
+    if (mine !== shows) return;
     clearErrors(form);
-    const r = all.regions.find((x) => x.code === sel.value);
-    if (r) drawPublic(box, r, moved);
+    drawPublic(box, r.regions[0], moved);
   };
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(go, async () => show(true)); });
-  if (all.regions.length) show(false);
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); busy(go, () => show(true)); });
+  if (all.regions.length) await show(false);
 }
 
 function drawPublic(box, r, moved) {
