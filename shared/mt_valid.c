@@ -102,6 +102,21 @@ mt_valid_quarter(const char *s)
 	return y >= 1900 && y <= 2199;
 }
 
+/* YYYY-MM: a month of a year of mt_valid_date's range. */
+int
+mt_valid_month(const char *s)
+{
+	int y;
+
+	if (strlen(s) != 7 || !all_digits(s, 4) || s[4] != '-' ||
+	    !all_digits(s + 5, 2) || !((s[5] == '0' && s[6] >= '1') ||
+	    (s[5] == '1' && s[6] <= '2')))
+		return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 +
+	    (s[3] - '0');
+	return y >= 1900 && y <= 2199;
+}
+
 int
 mt_valid_region(const char *s)
 {

@@ -17,6 +17,8 @@ int     mt_valid_phone(const char *s);
 int     mt_valid_date(const char *s);
 /* A calendar quarter "2026Q3": YYYYQ1-4, years 1900-2199. */
 int     mt_valid_quarter(const char *s);
+/* A calendar month "2026-09": YYYY-MM, years 1900-2199. */
+int     mt_valid_month(const char *s);
 /* 6-digit administrative region code. */
 int     mt_valid_region(const char *s);
 /* Disease code as in the catalog: [A-Z][A-Z0-9]{1,15}. */

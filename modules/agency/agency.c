@@ -21,12 +21,14 @@
  *                                 (confirm.c)
  *   GET  /agency/reports/quarterly?quarter=   which hospitals sent their
  *                                 quarterly table, which are late (reports.c)
+ *   GET  /agency/stats/experts?month=, /agency/stats/turnaround?from=&to=:
+ *                                 statistics (stats.c)
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
  * columns live in agency_db.c (typed functions, agency_db.h); the
  * handlers here check scope and input and never touch libpq.
- * XXX: sampling, statistics, catalog and policy changes come with the
+ * XXX: sampling, catalog and policy changes come with the
  * issues that need them.
  */
 #include <stdio.h>
@@ -435,6 +437,11 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* Statistics (issue 12, R-SUP-3): stats.c. */
+	{ "GET", "/agency/stats/experts", h_stats_experts, AGENCY, 0,
+	  f_stats_experts, 0 },
+	{ "GET", "/agency/stats/turnaround", h_stats_turnaround, AGENCY, 0,
+	  f_stats_turnaround, 0 },
 };
 
 const struct mt_module mt_module = {

@@ -33,6 +33,11 @@ extern const struct mt_field f_confirm[];
 /* reports.c: the quarterly tables sent and late (R-SUP-2, S4). */
 int  h_quarterly_status(struct mt_req *req);
 extern const struct mt_field f_quarterly_status[];
+/* stats.c: the experts' workload and the turnaround (R-SUP-3). */
+int  h_stats_experts(struct mt_req *req);
+int  h_stats_turnaround(struct mt_req *req);
+extern const struct mt_field f_stats_experts[];
+extern const struct mt_field f_stats_turnaround[];
 
 /*
  * The region the caller may see: an agency's own, an admin's choice of

@@ -41,6 +41,8 @@ enum { APP_ID, APP_REGION, APP_READER, APP__N };
 enum { CONFIRM_ID, CONFIRM_REGION, CONFIRM_DECISION, CONFIRM_REASON,
 	CONFIRM_ACTOR, CONFIRM_ROLE, CONFIRM__N };
 enum { QSTAT_REGION, QSTAT_QUARTER, QSTAT__N };
+enum { SEXP_REGION, SEXP_MONTH, SEXP__N };
+enum { STURN_REGION, STURN_FROM, STURN_TO, STURN__N };
 
 const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_POLICY] =
@@ -203,6 +205,12 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_QUARTERLY_STATUS] =
 	    "SELECT quarterly_status_json($1,"
 	    " coalesce($2, quarter_before(cn_today())))::text AS result",
+	/* Statistics: sql/fn/90_stats.sql. */
+	[STMT_STATS_EXPERTS] =
+	    "SELECT expert_stats_json($1, $2)::text AS result",
+	[STMT_STATS_TURNAROUND] =
+	    "SELECT turnaround_stats_json($1, $2::date, $3::date)::text"
+	    " AS result",
 };
 
 /*
@@ -651,4 +659,42 @@ agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
 	    "result", &ok) < 0)
 		return -1;
 	return mt_reply_json(req, 200, ok);
+}
+
+/* Answer 200 with the {"ok": value} of stmt or its refusal. */
+static int
+reply_outcome(struct mt_req *req, int stmt, int n, const char *const *p)
+{
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, stmt, n, p, "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, 200, ok);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_stats_experts(struct mt_req *req, const char *region,
+    const char *month)
+{
+	const char *p[SEXP__N] = {
+		[SEXP_REGION] = region,
+		[SEXP_MONTH] = month,
+	};
+
+	return reply_outcome(req, STMT_STATS_EXPERTS, SEXP__N, p);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_stats_turnaround(struct mt_req *req, const char *region,
+    const char *from, const char *to)
+{
+	const char *p[STURN__N] = {
+		[STURN_REGION] = region,
+		[STURN_FROM] = from,
+		[STURN_TO] = to,
+	};
+
+	return reply_outcome(req, STMT_STATS_TURNAROUND, STURN__N, p);
 }

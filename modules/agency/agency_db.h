@@ -40,6 +40,9 @@ enum stmt {
 	STMT_CONFIRM,
 	/* The quarterly tables sent and late (reports.c). */
 	STMT_QUARTERLY_STATUS,
+	/* Statistics (stats.c, sql/fn/90_stats.sql). */
+	STMT_STATS_EXPERTS,
+	STMT_STATS_TURNAROUND,
 	STMT__MAX
 };
 
@@ -205,5 +208,15 @@ int     agency_db_reply_confirm(struct mt_req *req,
  * submitted_late}]}; 404 region_not_found. */
 int     agency_db_reply_quarterly_status(struct mt_req *req,
             const char *region, const char *quarter);
+/* 200 with expert_stats_json: the workload of month (YYYY-MM, NULL:
+ * this one) of region's experts (NULL: all); 404 region_not_found, 422
+ * date_out_of_range (a future month). */
+int     agency_db_reply_stats_experts(struct mt_req *req,
+            const char *region, const char *month);
+/* 200 with turnaround_stats_json: region's decisions of [from, to]
+ * (dates, NULL: this month up to today); 404 region_not_found, 422
+ * date_out_of_range. */
+int     agency_db_reply_stats_turnaround(struct mt_req *req,
+            const char *region, const char *from, const char *to);
 
 #endif

@@ -9,6 +9,7 @@
  *   GET /cards/verify?token=         an e-card's token: genuine, and valid
  *                                    today by the record (R-BEN-2)
  *   GET /cards/keys                  the public keys that sign e-cards
+ *   GET /stats/public?region=&month= the public monthly figures (stats.c)
  *
  * The disease catalog is small and read far more than written, so each
  * worker keeps it in memory as ready JSON bodies with their ETags, and
@@ -33,6 +34,7 @@
 #include "mt_redis.h"
 #include "mt_util.h"
 #include "mt_valid.h"
+#include "stats.h"
 
 /* This worker's copy of the catalog: ready bodies with their ETags. */
 static struct {
@@ -394,6 +396,9 @@ static const struct mt_route routes[] = {
 	{ "GET", "/cards/verify", h_card_verify, MT_ROLE_PUBLIC, 0, f_token,
 	  0 },
 	{ "GET", "/cards/keys", h_card_keys, MT_ROLE_PUBLIC, 0, NULL, 0 },
+	/* The public figures (issue 12, R-SUP-3): stats.c. */
+	{ "GET", "/stats/public", h_stats_public, MT_ROLE_PUBLIC, 0,
+	  f_stats_public, 0 },
 };
 
 const struct mt_module mt_module = {

@@ -103,6 +103,9 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    " JOIN institutions i ON i.code = x.designated_institution"
 	    " JOIN diseases d ON d.code = x.disease"
 	    " WHERE x.id = $1::bigint",
+	/* sql/fn/90_stats.sql. */
+	[CATALOG_STMT_STATS_PUBLIC] =
+	    "SELECT public_stats_json($1, $2)::text AS result",
 };
 
 /* The parameters of GET /institutions' statement, by name. */
@@ -378,4 +381,15 @@ catalog_db_card(struct mt_req *req, long long q, const char *inst,
 	}
 	PQclear(res);
 	return found;
+}
+
+/* See catalog_db.h. */
+int
+catalog_db_stats_public(struct mt_req *req, const char *region,
+    const char *month, json_object **ok)
+{
+	const char *p[2] = { region, month };
+
+	return mt_db_outcome_or_reply(req, CATALOG_STMT_STATS_PUBLIC, 2, p,
+	    "result", ok);
 }

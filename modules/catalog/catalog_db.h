@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include <json.h>
+
 struct mt_req;
 
 /* The statements, prepared per connection (struct mt_module.stmts). */
@@ -25,6 +27,8 @@ enum catalog_stmt {
 	CATALOG_STMT_INSTITUTIONS,
 	CATALOG_STMT_REASONS,
 	CATALOG_STMT_CARD,
+	/* The public figures (stats.c, sql/fn/90_stats.sql). */
+	CATALOG_STMT_STATS_PUBLIC,
 	CATALOG_STMT__MAX
 };
 extern const char *const catalog_db_stmts[CATALOG_STMT__MAX];
@@ -88,5 +92,12 @@ int     catalog_db_reply_institutions(struct mt_req *req,
  */
 int     catalog_db_card(struct mt_req *req, long long q, const char *inst,
             char **current, char reason[16]);
+
+/* The public figures of region (NULL: every region) and month
+ * (YYYY-MM, NULL: the last 12) into *ok (the caller puts it): 0, or -1
+ * after answering 404 region_not_found, 422 date_out_of_range, 503 or
+ * 500. */
+int     catalog_db_stats_public(struct mt_req *req, const char *region,
+            const char *month, json_object **ok);
 
 #endif

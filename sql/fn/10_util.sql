@@ -73,6 +73,35 @@ BEGIN
         WHERE k = n);
 END $$;
 
+-- The working days after a up to and including b (a itself not
+-- counted; 0 when b <= a): the inverse of add_working_days, so
+-- working_days_between(a, add_working_days(a, n)) = n.  Statistics count
+-- submitted -> decided with it (sql/fn/90_stats.sql), once per decided
+-- application: weekdays by arithmetic plus the calendar's exceptions in
+-- the range (one index range scan), in PL/pgSQL so the plan is cached.
+CREATE OR REPLACE FUNCTION working_days_between(a date, b date)
+RETURNS integer
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    n integer := greatest(b - a, 0);
+    wd integer := (n / 7) * 5;      -- whole weeks: 5 weekdays each
+BEGIN
+    -- The days after the whole weeks (at most 6), one by one.
+    FOR i IN 1 .. n % 7 LOOP
+        IF extract(isodow FROM a + (n / 7) * 7 + i) < 6 THEN
+            wd := wd + 1;
+        END IF;
+    END LOOP;
+    -- The calendar's exceptions in (a, b]: an adjusted working weekend
+    -- day counts, a weekday holiday does not.
+    RETURN wd + coalesce((SELECT sum(CASE WHEN c.kind = 'workday' THEN 1
+                                          ELSE -1 END)::int
+                          FROM calendar c
+                          WHERE c.day > a AND c.day <= b
+                            AND (c.kind = 'workday') =
+                                (extract(isodow FROM c.day) >= 6)), 0);
+END $$;
+
 -- A region's policy value, or the key's default.
 CREATE OR REPLACE FUNCTION policy_value(r text, k text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$

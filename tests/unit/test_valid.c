@@ -441,6 +441,16 @@ static const char *const quarter_bad[] = {
 	"２０２６Q3", NULL
 };
 
+static const char *const month_good[] = {
+	"2026-01", "2026-09", "2026-12", "1900-01", "2199-12", NULL
+};
+
+static const char *const month_bad[] = {
+	"", "2026-00", "2026-13", "2026-1", "2026/09", "202609", "2026-9 ",
+	" 2026-09", "2026-091", "1899-12", "2200-01", "ABCD-01", "2026-0a",
+	"２０２６-09", NULL
+};
+
 static const struct vtable {
 	const char		 *name;
 	int			(*fn)(const char *);
@@ -451,6 +461,7 @@ static const struct vtable {
 	{ "mt_valid_phone", mt_valid_phone, phone_good, phone_bad },
 	{ "mt_valid_date", mt_valid_date, date_good, date_bad },
 	{ "mt_valid_quarter", mt_valid_quarter, quarter_good, quarter_bad },
+	{ "mt_valid_month", mt_valid_month, month_good, month_bad },
 	{ "mt_valid_region", mt_valid_region, region_good, region_bad },
 	{ "mt_valid_disease_code", mt_valid_disease_code,
 	  disease_good, disease_bad },

@@ -23,10 +23,12 @@ export const session = { me: null };
 
 const confirmPages = () => import('./confirm.js');
 const reports = () => import('./reports.js');
+const stats = () => import('./stats.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
   ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送']];
+AGENCY_MENU.push(['#/agency/stats', '统计']);  // issue 12: stats.js
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
@@ -82,6 +84,9 @@ const ROUTES = [
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
   [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
   [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
+  // Statistics (issue 12, R-SUP-3): stats.js.
+  [/^#\/stats$/, null, '公开数据', async (m, v) => (await stats()).publicStats(m, v)],
+  [/^#\/agency\/stats$/, ['agency'], '统计', async (m, v) => (await stats()).agencyStats(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
@@ -196,7 +201,8 @@ function home(m, view) {
         h('li', { text: '上传病历、检查报告等材料（照片或 PDF）' }),
         h('li', { text: '阅读并勾选承诺书后提交' }),
         h('li', { text: '系统随机推送给认定专家，结果以短信通知' }))),
-    h('p', {}, h('a', { href: '#/publicity', id: 'home-publicity', text: '认定结果公示' })));
+    h('p', {}, h('a', { href: '#/publicity', id: 'home-publicity', text: '认定结果公示' })),
+    h('p', {}, h('a', { href: '#/stats', id: 'home-stats', text: '公开数据：各地每月申请和办结情况' })));
 }
 
 function notFound(view) {
