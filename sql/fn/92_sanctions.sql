@@ -255,8 +255,8 @@ $$;
 -- up to p_batch active sanctions whose last day (valid_to) is before
 -- today (Asia/Shanghai) end, and a temporary effect is undone unless
 -- another active sanction of the subject still holds: a suspended expert
--- active again with a clean count, a suspended hospital's certification
--- active again (logged).  Dispatchers running at once share the work
+-- active again with a clean count (told by SMS), a suspended hospital's
+-- certification active again (logged).  Dispatchers running at once share the work
 -- (SKIP LOCKED).  Returns how many it ended: call again while > 0.
 CREATE OR REPLACE FUNCTION run_sanctions(p_batch int) RETURNS int
 LANGUAGE plpgsql AS $$
@@ -277,9 +277,16 @@ BEGIN
               AND o.kind IN ('disqualify_expert', 'suspend_certification',
                              'revoke_certification'));
         IF s.kind = 'disqualify_expert' THEN
-            UPDATE experts SET status = 'active', consecutive_misses = 0,
-                status_changed_at = now(), status_reason = NULL
-            WHERE user_id = s.subject::bigint AND status = 'suspended';
+            WITH r AS (UPDATE experts SET status = 'active',
+                           consecutive_misses = 0, status_changed_at = now(),
+                           status_reason = NULL
+                       WHERE user_id = s.subject::bigint
+                         AND status = 'suspended'
+                       RETURNING phone)
+            INSERT INTO sms_outbox (to_phone, template, body)
+            SELECT phone, 'sanction_ended',
+                   '【门诊慢特病】您的评审专家资格暂停期满，已恢复，将重新参与认定任务的随机推送。'
+            FROM r WHERE phone IS NOT NULL;
         ELSIF s.kind = 'suspend_certification' THEN
             WITH r AS (UPDATE institutions SET certification_status = 'active'
                        WHERE code = s.subject

@@ -209,6 +209,8 @@ def test_sanctioned_expert_is_never_drawn_and_back_after_the_date():
     tok = agency_of(reg["region"])
     adm = login("admin")["token"]
     e1 = new_expert(adm, reg["hospitals"][1], CARDIO)
+    phone = "137%08d" % random.randint(0, 99999999)
+    sql("UPDATE experts SET phone = '%s' WHERE user_id = %s", phone, e1["id"])
     e2 = new_expert(adm, reg["hospitals"][2], CARDIO)
     e3 = new_expert(adm, reg["hospitals"][2], CARDIO)
     until = (today() + datetime.timedelta(days=30)).isoformat()
@@ -237,12 +239,14 @@ def test_sanctioned_expert_is_never_drawn_and_back_after_the_date():
     sql("UPDATE experts SET consecutive_misses = 1 WHERE user_id = %s",
         e1["id"])
     end_yesterday(s["id"])
-    end_yesterday_forever = sql("SELECT status FROM experts WHERE user_id"
-                                " = %s", e3["id"])
     assert sql("SELECT status, consecutive_misses, status_reason IS NULL"
                " FROM experts WHERE user_id = %s", e1["id"]) == \
         [["active", "0", "t"]]
-    assert end_yesterday_forever == [["disqualified"]]
+    # Disqualified for good: the job leaves it.
+    assert sql("SELECT status FROM experts WHERE user_id = %s",
+               e3["id"]) == [["disqualified"]]
+    texts = [m["template"] for m in wait_sms(phone, 2)]
+    assert texts == ["sanction_expert", "sanction_ended"], texts
     assert listed(tok, state="ended")[0]["id"] == s["id"]
 
 
