@@ -179,6 +179,13 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "该季度的认定表已于 %s 报送，不能重复报送"),
 	E(MT_E_AGENT_IS_SELF, 422, "agent_is_self",
 	    "代办人不能是参保人本人；为自己申请请直接填写申请"),
+	/* Sanctions (issue 12 item 6, R-SUP-4). */
+	E(MT_E_SANCTION_SUBJECT_NOT_FOUND, 404, "sanction_subject_not_found",
+	    "未找到被处理的对象，或它不属于您的统筹区"),
+	E(MT_E_SANCTION_KIND_INVALID, 422, "sanction_kind_invalid",
+	    "处理方式“%s”不适用于这一类对象"),
+	E(MT_E_PHYSICIAN_SUSPENDED, 422, "physician_suspended",
+	    "医师%s的医保处方权已被暂停（至%s），不能作为认定医师"),
 };
 
 #undef E

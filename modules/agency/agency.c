@@ -7,6 +7,7 @@
  *   GET  /agency/experts          the region's expert pool (R-CER-1, R-CER-4)
  *   POST /agency/experts          add an expert
  *   POST /agency/experts/{id}/reinstate
+ *   POST /agency/experts/{id}/suspend   {reason}: out of the pool
  *   GET  /agency/applications?status=&overdue=&confirmation=   the
  *                                 region's queue, status "unassigned" for
  *                                 those waiting for an eligible expert,
@@ -21,6 +22,7 @@
  *                                 (confirm.c)
  *   GET  /agency/reports/quarterly?quarter=   which hospitals sent their
  *                                 quarterly table, which are late (reports.c)
+ *   GET|POST /agency/sanctions    sanctions with their effect (sanctions.c)
  *   GET  /agency/stats/experts?month=, /agency/stats/turnaround?from=&to=:
  *                                 statistics (stats.c)
  *
@@ -149,6 +151,26 @@ h_reinstate(struct mt_req *req)
 		return -1;
 	wake_pool();
 	/* Read after the update: a function in RETURNING sees the old row. */
+	return agency_db_reply_expert(req, 200, id);
+}
+
+/*
+ * POST /agency/experts/{id}/suspend {reason}: out of the pool until
+ * reinstated (R-CER-4); a disqualified expert stays disqualified, the
+ * reason kept.  200 with the expert; 404 expert_not_found (or not in the
+ * agency's region) or region_not_found; 503.
+ */
+static int
+h_suspend(struct mt_req *req)
+{
+	long long id = atoll(mt_req_param(req, "id"));
+	const char *region;
+
+	/* No region field on this route: an admin's scope is NULL. */
+	if (agency_region_scope_or_reply(req, &region) < 0)
+		return -1;
+	if (agency_db_suspend(req, id, region, mt_req_param(req, "reason")) < 0)
+		return -1;
 	return agency_db_reply_expert(req, 200, id);
 }
 
@@ -319,6 +341,13 @@ static const struct mt_field f_reinstate[] = {
 	{ NULL },
 };
 
+static const struct mt_field f_suspend[] = {
+	{ "id", MT_IN_PATH, MT_F_INT, NULL, 1, 18, "专家编号" },
+	{ "reason", MT_IN_BODY, MT_F_STRING, mt_valid_note, 1, 500,
+	  "暂停原因" },
+	{ NULL },
+};
+
 static const struct mt_field f_queue[] = {
 	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
@@ -437,6 +466,13 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* Sanctions and the expert pool (issue 12 item 6, R-SUP-4,
+	 * R-CER-4): sanctions.c, h_suspend above. */
+	{ "POST", "/agency/experts/{id}/suspend", h_suspend, AGENCY, 0,
+	  f_suspend, 0 },
+	{ "POST", "/agency/sanctions", h_sanction_add, AGENCY, 0,
+	  f_sanction_add, MT_R_IDEMPOTENT },
+	{ "GET", "/agency/sanctions", h_sanctions, AGENCY, 0, f_sanctions, 0 },
 	/* Statistics (issue 12, R-SUP-3): stats.c. */
 	{ "GET", "/agency/stats/experts", h_stats_experts, AGENCY, 0,
 	  f_stats_experts, 0 },

@@ -33,6 +33,11 @@ extern const struct mt_field f_confirm[];
 /* reports.c: the quarterly tables sent and late (R-SUP-2, S4). */
 int  h_quarterly_status(struct mt_req *req);
 extern const struct mt_field f_quarterly_status[];
+/* sanctions.c: sanctions with their effect (issue 12, R-SUP-4, S2 五). */
+int  h_sanction_add(struct mt_req *req);
+int  h_sanctions(struct mt_req *req);
+extern const struct mt_field f_sanction_add[];
+extern const struct mt_field f_sanctions[];
 /* stats.c: the experts' workload and the turnaround (R-SUP-3). */
 int  h_stats_experts(struct mt_req *req);
 int  h_stats_turnaround(struct mt_req *req);

@@ -41,6 +41,12 @@ enum { APP_ID, APP_REGION, APP_READER, APP__N };
 enum { CONFIRM_ID, CONFIRM_REGION, CONFIRM_DECISION, CONFIRM_REASON,
 	CONFIRM_ACTOR, CONFIRM_ROLE, CONFIRM__N };
 enum { QSTAT_REGION, QSTAT_QUARTER, QSTAT__N };
+/* Sanctions and the expert pool (issue 12 item 6). */
+enum { SUSPEND_ID, SUSPEND_REGION, SUSPEND_REASON, SUSPEND__N };
+enum { SANCTION_REGION, SANCTION_FORM, SANCTION_ACTOR, SANCTION_ROLE,
+	SANCTION__N };
+enum { SANCTIONS_REGION, SANCTIONS_TYPE, SANCTIONS_STATE, SANCTIONS_CURSOR,
+	SANCTIONS_LIMIT, SANCTIONS__N };
 enum { SEXP_REGION, SEXP_MONTH, SEXP__N };
 enum { STURN_REGION, STURN_FROM, STURN_TO, STURN__N };
 
@@ -78,7 +84,8 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	/* Back in the pool with a clean count (R-CER-4). */
 	[STMT_REINSTATE] =
 	    "UPDATE experts e SET status = 'active', consecutive_misses = 0,"
-	    " status_changed_at = now() FROM users u, institutions i"
+	    " status_changed_at = now(), status_reason = NULL"
+	    " FROM users u, institutions i"
 	    " WHERE e.user_id = $1 AND u.id = e.user_id"
 	    " AND i.code = u.institution AND ($2::text IS NULL OR i.region = $2)"
 	    " RETURNING e.user_id",
@@ -205,6 +212,28 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_QUARTERLY_STATUS] =
 	    "SELECT quarterly_status_json($1,"
 	    " coalesce($2, quarter_before(cn_today())))::text AS result",
+	/* Sanctions and the expert pool (issue 12 item 6). */
+	/* Out of the pool until reinstated (R-CER-4); a disqualified
+	 * expert stays disqualified. */
+	[STMT_SUSPEND] =
+	    "UPDATE experts e SET status = CASE e.status WHEN 'disqualified'"
+	    " THEN e.status ELSE 'suspended' END, status_reason = $3,"
+	    " status_changed_at = now() FROM users u, institutions i"
+	    " WHERE e.user_id = $1 AND u.id = e.user_id"
+	    " AND i.code = u.institution AND ($2::text IS NULL OR i.region = $2)"
+	    " RETURNING e.user_id",
+	/* sql/fn/92_sanctions.sql: the record and its effect. */
+	[STMT_SANCTION_ADD] =
+	    "SELECT record_sanction($1, $2::jsonb, $3::bigint, $4)::text"
+	    " AS result",
+	[STMT_SANCTIONS] =
+	    "SELECT sanction_json(s)::text AS item, s.id AS next_cursor"
+	    " FROM sanctions s"
+	    " WHERE ($1::text IS NULL OR s.region = $1)"
+	    " AND ($2::text IS NULL OR s.subject_type = $2)"
+	    " AND ($3::text IS NULL OR s.state = $3)"
+	    " AND ($4::bigint IS NULL OR s.id < $4::bigint)"
+	    " ORDER BY s.id DESC LIMIT $5::int",
 	/* Statistics: sql/fn/90_stats.sql. */
 	[STMT_STATS_EXPERTS] =
 	    "SELECT expert_stats_json($1, $2)::text AS result",
@@ -659,6 +688,65 @@ agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
 	    "result", &ok) < 0)
 		return -1;
 	return mt_reply_json(req, 200, ok);
+}
+
+/* Sanctions and the expert pool (issue 12 item 6). */
+
+/* See agency_db.h. */
+int
+agency_db_suspend(struct mt_req *req, long long id, const char *region,
+    const char *reason)
+{
+	char ids[24];
+	const char *p[SUSPEND__N] = {
+		[SUSPEND_ID] = ids,
+		[SUSPEND_REGION] = region,
+		[SUSPEND_REASON] = reason,
+	};
+	int found;
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	if ((found = mt_db_affected_or_reply(req, STMT_SUSPEND, SUSPEND__N,
+	    p)) < 0)
+		return -1;
+	return found ? 0 : mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
+}
+
+/* See agency_db.h. */
+int
+agency_db_record_sanction(struct mt_req *req,
+    const struct agency_sanction_new *s)
+{
+	char actor[24];
+	const char *p[SANCTION__N] = {
+		[SANCTION_REGION] = s->region,
+		[SANCTION_FORM] = s->form,
+		[SANCTION_ACTOR] = actor,
+		[SANCTION_ROLE] = s->role,
+	};
+	json_object *ok;
+
+	snprintf(actor, sizeof(actor), "%lld", s->actor);
+	if (mt_db_outcome_or_reply(req, STMT_SANCTION_ADD, SANCTION__N, p,
+	    "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, 201, ok);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_sanctions(struct mt_req *req,
+    const struct agency_sanction_query *q)
+{
+	const char *p[SANCTIONS__N] = {
+		[SANCTIONS_REGION] = q->region,
+		[SANCTIONS_TYPE] = q->subject_type,
+		[SANCTIONS_STATE] = q->state,
+		[SANCTIONS_CURSOR] = q->cursor,
+	};
+
+	return mt_db_reply_page(req, STMT_SANCTIONS, SANCTIONS__N, p,
+	    SANCTIONS_LIMIT, q->limit);
 }
 
 /* Answer 200 with the {"ok": value} of stmt or its refusal. */

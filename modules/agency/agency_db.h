@@ -40,6 +40,11 @@ enum stmt {
 	STMT_CONFIRM,
 	/* The quarterly tables sent and late (reports.c). */
 	STMT_QUARTERLY_STATUS,
+	/* Sanctions and the expert pool (sanctions.c, agency.c; issue 12
+	 * item 6). */
+	STMT_SUSPEND,
+	STMT_SANCTION_ADD,
+	STMT_SANCTIONS,
 	/* Statistics (stats.c, sql/fn/90_stats.sql). */
 	STMT_STATS_EXPERTS,
 	STMT_STATS_TURNAROUND,
@@ -208,6 +213,40 @@ int     agency_db_reply_confirm(struct mt_req *req,
  * submitted_late}]}; 404 region_not_found. */
 int     agency_db_reply_quarterly_status(struct mt_req *req,
             const char *region, const char *quarter);
+
+/* Sanctions and the expert pool (issue 12 item 6, R-SUP-4, R-CER-4). */
+
+/* A sanction as POST /agency/sanctions gives it (fields checked). */
+struct agency_sanction_new {
+	const char      *region;         /* the one it belongs to */
+	const char      *form;           /* JSON of the body's strings */
+	long long        actor;          /* the user */
+	const char      *role;           /* "agency" or "admin" */
+};
+
+/* A page of sanctions (GET /agency/sanctions). */
+struct agency_sanction_query {
+	const char      *region;         /* NULL: every region (an admin) */
+	const char      *subject_type;   /* NULL: any */
+	const char      *state;          /* NULL: any */
+	const char      *cursor;         /* NULL: first page */
+	int              limit;
+};
+
+/* Take expert id of region (NULL: any) out of the pool for reason
+ * (R-CER-4); 404 expert_not_found. */
+int     agency_db_suspend(struct mt_req *req, long long id,
+            const char *region, const char *reason);
+/* Record the sanction with its effect (record_sanction) and answer 201
+ * with it; its refusals: 404 sanction_subject_not_found, 422
+ * sanction_kind_invalid or date_out_of_range, 400 field_required or
+ * field_invalid. */
+int     agency_db_record_sanction(struct mt_req *req,
+            const struct agency_sanction_new *s);
+/* 200 with a page of sanctions (sanction_json), newest first. */
+int     agency_db_reply_sanctions(struct mt_req *req,
+            const struct agency_sanction_query *q);
+
 /* 200 with expert_stats_json: the workload of month (YYYY-MM, NULL:
  * this one) of region's experts (NULL: all); 404 region_not_found, 422
  * date_out_of_range (a future month). */

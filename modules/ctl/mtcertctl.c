@@ -17,6 +17,7 @@
  *   mtcertctl settlements import FILE --region R [--format csv|ndjson]
  *   mtcertctl renewals run             (the renewal job, now)
  *   mtcertctl publicity run            (the publicity job, now)
+ *   mtcertctl sanctions run            (the sanctions job, now)
  *   mtcertctl errors                   (the error table as JSON)
  *   mtcertctl card keygen              (a first e-card key when none)
  *   mtcertctl card rotate              (a new current e-card key)
@@ -1150,6 +1151,30 @@ cmd_renewals(int argc, char **argv)
 }
 
 /*
+ * A batch job now: `sql` (SELECT fn(100) AS n, an SQL function that
+ * returns how many it did) until it does nothing; prints {"<key>": n}.
+ * Exits 1 when the database fails.
+ */
+static int
+run_batch_job(const char *sql, const char *key)
+{
+	struct mt_db db = {0};
+	long long done = 0, batch;
+	PGresult *res;
+
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	for (batch = 1; batch > 0; done += batch) {
+		if ((res = mt_db_params_rows(&db, sql, 0, NULL)) == NULL)
+			die_conn(db.conn, "the job failed");
+		batch = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	mt_db_close(&db);
+	printf("{\"%s\": %lld}\n", key, done);
+	return 0;
+}
+
+/*
  * publicity run: the publicity job now (run_publicity, the dispatcher's
  * step): every open public notice past its last day is ended.  Prints
  * {"ended": n}; exit 1 when the database fails.
@@ -1157,23 +1182,23 @@ cmd_renewals(int argc, char **argv)
 static int
 cmd_publicity(int argc, char **argv)
 {
-	struct mt_db db = {0};
-	long long ended = 0, batch;
-	PGresult *res;
-
 	if (argc != 3 || strcmp(argv[2], "run") != 0)
 		die_bad("usage: publicity run");
-	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
-	for (batch = 1; batch > 0; ended += batch) {
-		if ((res = mt_db_params_rows(&db,
-		    "SELECT run_publicity(100) AS n", 0, NULL)) == NULL)
-			die_conn(db.conn, "publicity run failed");
-		batch = atoll(PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-	mt_db_close(&db);
-	printf("{\"ended\": %lld}\n", ended);
-	return 0;
+	return run_batch_job("SELECT run_publicity(100) AS n", "ended");
+}
+
+/*
+ * sanctions run: the sanctions job now (run_sanctions, the dispatcher's
+ * step, R-SUP-4): every active sanction past its last day ends and a
+ * temporary effect is undone.  Prints {"ended": n}; exit 1 when the
+ * database fails.
+ */
+static int
+cmd_sanctions(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[2], "run") != 0)
+		die_bad("usage: sanctions run");
+	return run_batch_job("SELECT run_sanctions(100) AS n", "ended");
 }
 
 /* The ids of a PostgreSQL array's text ("{3,5,8}") into a new array
@@ -1360,6 +1385,8 @@ usage(void)
 	    "  renewals run   (the renewal job now, until nothing is due)\n"
 	    "  publicity run  (the publicity job now: end notices past their "
 	    "last day)\n"
+	    "  sanctions run  (the sanctions job now: end sanctions past "
+	    "their last day)\n"
 	    "  draw verify APPLICATION | draw verify --all   (recompute every "
 	    "recorded draw; exit 3 on a mismatch)\n"
 	    "  errors   (the error table as JSON)\n"
@@ -1412,6 +1439,8 @@ main(int argc, char **argv)
 		rc = cmd_renewals(argc, argv);
 	else if (strcmp(argv[1], "publicity") == 0)
 		rc = cmd_publicity(argc, argv);
+	else if (strcmp(argv[1], "sanctions") == 0)
+		rc = cmd_sanctions(argc, argv);
 	else if (strcmp(argv[1], "draw") == 0)
 		rc = cmd_draw(argc, argv);
 	else

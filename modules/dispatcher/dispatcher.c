@@ -40,6 +40,9 @@
  *   - publicity: every PUBLICITY_MS the public notices of hospital panel
  *     approvals past their last day are ended (sql/fn/72_panel.sql,
  *     R-CER-10): the qualification is made, the agency confirms.
+ *   - sanctions: every SANCTIONS_MS the sanctions past their last day end
+ *     and what was temporary is undone (sql/fn/92_sanctions.sql,
+ *     R-SUP-4): a suspended expert or hospital is active again.
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
@@ -90,6 +93,13 @@
  * day being over.
  */
 #define PUBLICITY_MS 5000
+/*
+ * The sanctions job (R-SUP-4, issue 12): every SANCTIONS_MS, at start
+ * too, sanctions past their last day end and a temporary effect is
+ * undone (sql/fn/92_sanctions.sql: run_sanctions); a run with nothing
+ * due is one probe of the partial index sanctions_due.
+ */
+#define SANCTIONS_MS 15000
 
 enum stmt {
 	STMT_CLAIM,
@@ -689,20 +699,20 @@ renewals(struct mt_db *db)
 }
 
 /*
- * The publicity job (R-CER-10): run_publicity batch after batch until no
- * open notice is past its last day; dispatchers running at once share
- * the work (SKIP LOCKED) and never end one twice.  Returns the number of
- * notices ended (0 also when the database failed).
+ * A batch job of SQL: call fn (an SQL function of one batch size that
+ * returns how many it did: run_publicity, run_sanctions) until it does
+ * nothing; dispatchers running at once share the work (SKIP LOCKED) and
+ * never do one twice.  Logs "<what>=n" when it did something.  Returns
+ * the number done (0 also when the database failed).
  */
 static int
-publicity(struct mt_db *db)
+batch_job(struct mt_db *db, const char *sql, const char *what)
 {
 	PGresult *res;
 	int n, total = 0;
 
 	do {
-		res = mt_db_params_rows(db, "SELECT run_publicity(100) AS n", 0,
-		    NULL);
+		res = mt_db_params_rows(db, sql, 0, NULL);
 		if (res == NULL)
 			break;
 		n = atoi(PQgetvalue(res, 0, 0));
@@ -710,7 +720,7 @@ publicity(struct mt_db *db)
 		total += n;
 	} while (n > 0 && !stopping);
 	if (total > 0)
-		mt_log_info("publicity ended=%d", total);
+		mt_log_info("%s=%d", what, total);
 	return total;
 }
 
@@ -827,13 +837,14 @@ serve_init(struct mt_db *db)
 /*
  * The steps that run on their own clocks, at time t: the sweep of long
  * overdue assignments every SWEEP_MS, the renewal job every RENEWAL_MS,
- * the publicity job every PUBLICITY_MS.  Returns how much they did (0
+ * the publicity job every PUBLICITY_MS, the sanctions job every
+ * SANCTIONS_MS.  Returns how much they did (0
  * when nothing was due).
  */
 static int
 timed_steps(struct mt_db *db, double t)
 {
-	static double next_sweep, next_renewal, next_publicity;
+	static double next_sweep, next_renewal, next_publicity, next_sanctions;
 	int busy = 0;
 
 	if (t >= next_sweep) {
@@ -846,8 +857,14 @@ timed_steps(struct mt_db *db, double t)
 		next_renewal = t + RENEWAL_MS;
 	}
 	if (t >= next_publicity && db->conn != NULL) {
-		busy += publicity(db);
+		busy += batch_job(db, "SELECT run_publicity(100) AS n",
+		    "publicity ended");
 		next_publicity = t + PUBLICITY_MS;
+	}
+	if (t >= next_sanctions && db->conn != NULL) {
+		busy += batch_job(db, "SELECT run_sanctions(100) AS n",
+		    "sanctions ended");
+		next_sanctions = t + SANCTIONS_MS;
 	}
 	return busy;
 }

@@ -59,7 +59,8 @@ LANGUAGE sql STABLE AS $$
         'phone', mask_phone(e.phone),
         'specialties', (SELECT coalesce(jsonb_agg(s.specialty ORDER BY s.specialty), '[]')
                         FROM expert_specialties s WHERE s.expert_id = e.user_id),
-        'status_changed_at', e.status_changed_at)
+        'status_changed_at', e.status_changed_at,
+        'status_reason', e.status_reason)
     FROM experts e JOIN users u ON u.id = e.user_id
     JOIN institutions i ON i.code = u.institution
     WHERE e.user_id = uid

@@ -70,6 +70,8 @@ $$;
 --     application_not_found, any other 409 not_awaiting_certification;
 --   - certification_refusal(inst, disease, person's region) first: 403
 --     institution_not_authorized with the reason (R-CER-8, R-CER-13);
+--     then 422 physician_suspended when the form's physician may not
+--     prescribe (a sanction, S2 五(二));
 --   - the form row (S4 认定表), event certified_onsite, the agency's
 --     confirmation pending (R-CER-11, event awaiting_confirmation);
 --   - approve: conclude_application (the qualification from
@@ -107,7 +109,10 @@ BEGIN
         RETURN jsonb_build_object('error', 'field_required',
             'field', 'reason', 'args', jsonb_build_array('不予认定的理由'));
     END IF;
-    refusal := certification_refusal(inst, a.disease, a.region);
+    refusal := coalesce(certification_refusal(inst, a.disease, a.region),
+        -- A physician whose prescription rights are suspended (S2 五(二),
+        -- sql/fn/92_sanctions.sql) does not sign a form.
+        sanction_physician_refusal(inst, f->>'physician_name'));
     IF refusal IS NOT NULL THEN
         RETURN refusal;
     END IF;

@@ -1,7 +1,7 @@
 // agency.js -- the agency's supervision pages: the region's queue
 // (submitted, in review, waiting for an expert, overdue against the
-// working-day target) and the expert pool (status, consecutive misses,
-// reinstate).  Agency staff see their own region; the API scopes it.
+// working-day target).  The expert pool: experts.js.  Agency staff see
+// their own region; the API scopes it.
 
 import { api } from './api.js';
 import { h, clear, busy, announce, button, fmtTime, fmtDate, statusBadge } from './ui.js';
@@ -82,52 +82,4 @@ export async function agencyQueue(m, main) {
   }, 'tab', { 'aria-pressed': String(filter === k), id: 'filter-' + k }));
   bar.append(...buttons);
   await load(true);
-}
-
-const EXPERT_STATUS = { active: '在库', disqualified: '已取消资格', suspended: '暂停' };
-
-function expertItem(e) {
-  const li = h('li', { class: 'card', 'data-expert': e.id });
-  const render = (x) => {
-    clear(li).append(
-      h('div', { class: 'app-head' },
-        h('strong', { text: x.login, tabindex: '-1' }),
-        h('span', { class: 'badge badge-expert-' + x.status, text: EXPERT_STATUS[x.status] || x.status })),
-      h('p', { text: x.institution.name + ' · ' + x.title + ' · ' + x.specialties.join('、') }),
-      h('p', { class: 'hint' }, '连续未受理 ', h('strong', { class: 'misses', text: String(x.consecutive_misses) }), ' 次 · 状态变更于 ' + fmtTime(x.status_changed_at)));
-    if (x.status !== 'active') {
-      const b = button('恢复资格', () => busy(b, async () => {
-        try {
-          const y = await api('POST', '/agency/experts/' + x.id + '/reinstate');
-          announce('已恢复 ' + x.login + ' 的专家资格');
-          render(y);
-          li.querySelector('strong').focus();
-        } catch (err) { announce(err.message, true); }
-      }), 'btn btn-primary btn-small', { 'data-action': 'reinstate' });
-      li.append(h('div', { class: 'actions' }, b));
-    }
-  };
-  render(e);
-  return li;
-}
-
-// The pool comes a page at a time (GET /agency/experts pages with a
-// cursor); 加载更多 appends the next page while there is one.
-export async function agencyExperts(m, main) {
-  const r = await api('GET', '/agency/experts');
-  const list = h('ul', { class: 'expert-list', id: 'experts' });
-  let cursor = r.next_cursor;
-  const more = button('加载更多', () => busy(more, async () => {
-    try {
-      const n = await api('GET', '/agency/experts?cursor=' + encodeURIComponent(cursor));
-      for (const e of n.items) list.append(expertItem(e));
-      cursor = n.next_cursor;
-      more.hidden = !cursor;
-    } catch (err) { announce(err.message, true); }
-  }), 'btn btn-secondary', { hidden: !cursor, id: 'experts-more' });
-  clear(main).append(h('h1', { text: '专家库' }),
-    h('p', { class: 'hint', text: '连续未在时限内受理达到规定次数的专家自动取消资格，可在核实后恢复。' }),
-    list, more);
-  if (!r.items.length) list.append(h('li', { class: 'card', text: '本统筹区还没有认定专家' }));
-  for (const e of r.items) list.append(expertItem(e));
 }

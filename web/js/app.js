@@ -24,11 +24,14 @@ export const session = { me: null };
 const confirmPages = () => import('./confirm.js');
 const reports = () => import('./reports.js');
 const stats = () => import('./stats.js');
+// Sanctions and the expert pool (issue 12 item 6).
+const sanctions = () => import('./sanctions.js');
+const experts = () => import('./experts.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
-  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送']];
-AGENCY_MENU.push(['#/agency/stats', '统计']);  // issue 12: stats.js
+  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
+  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
@@ -59,7 +62,7 @@ const ROUTES = [
   [/^#\/expert$/, ['expert'], '认定任务', async (m, v) => (await expert()).expertInbox(m, v)],
   [/^#\/expert\/(\d+)$/, ['expert'], '认定任务', async (m, v) => (await expert()).expertTask(m[1], v)],
   [/^#\/agency\/queue$/, ['agency', 'admin'], '申请队列', async (m, v) => (await agency()).agencyQueue(m, v)],
-  [/^#\/agency\/experts$/, ['agency', 'admin'], '专家库', async (m, v) => (await agency()).agencyExperts(m, v)],
+  [/^#\/agency\/experts$/, ['agency', 'admin'], '专家库', async (m, v) => (await experts()).agencyExperts(m, v)],
   [/^#\/benefits$/, ['insured'], '我的待遇', async (m, v) => (await benefit()).myBenefits(m, v)],
   [/^#\/benefits\/letter$/, ['insured'], '打印告知书', async (m, v) => (await benefit()).letter(m, v)],
   [/^#\/benefits\/(\d+)\/card$/, ['insured'], '电子凭证', async (m, v) => (await benefit()).card(m[1], v)],
@@ -81,6 +84,8 @@ const ROUTES = [
   [/^#\/agency\/applications\/(\d+)$/, ['agency', 'admin'], '申请档案', async (m, v) => (await confirmPages()).archive(m[1], v)],
   [/^#\/hospital\/reports$/, ['hospital'], '季度认定表', async (m, v) => (await reports()).hospitalReports(m, v)],
   [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
+  // Sanctions (issue 12 item 6, R-SUP-4).
+  [/^#\/agency\/sanctions$/, ['agency', 'admin'], '违规处理', async (m, v) => (await sanctions()).agencySanctions(m, v)],
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
   [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
   [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
