@@ -23,8 +23,9 @@ export const session = { me: null };
 
 const confirmPages = () => import('./confirm.js');
 const reports = () => import('./reports.js');
+const agencyApps = () => import('./agency-apps.js');
 
-const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
+const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/applications', '申请查询'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
   ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送']];
 const MENUS = {
@@ -77,6 +78,8 @@ const ROUTES = [
   [/^#\/agency\/file\/(\d+)$/, ['agency'], '窗口代办', async (m, v) => (await filing()).agencyFile(m[1], v)],
   [/^#\/agency\/confirm$/, ['agency', 'admin'], '待确认', async (m, v) => (await confirmPages()).confirmQueue(m, v)],
   [/^#\/agency\/applications\/(\d+)$/, ['agency', 'admin'], '申请档案', async (m, v) => (await confirmPages()).archive(m[1], v)],
+  // Every application of the region and its trail (issue 12, agency-apps.js).
+  [/^#\/agency\/applications$/, ['agency', 'admin'], '申请查询', async (m, v) => (await agencyApps()).agencyApplications(m, v)],
   [/^#\/hospital\/reports$/, ['hospital'], '季度认定表', async (m, v) => (await reports()).hospitalReports(m, v)],
   [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
