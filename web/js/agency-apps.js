@@ -52,12 +52,18 @@ export async function agencyApplications(m, main) {
   let cursor = null;
   let shown = 0;
   let loads = 0;
+  // The search of the last 查询: 加载更多 pages through it even when the
+  // box or the select changed since.
+  let last = null;
   async function load(reset) {
     const mine = ++loads;
+    if (reset) {
+      last = { text: q.value.trim().toUpperCase(), status: scope.value };
+    }
     const p = new URLSearchParams({ limit: String(PAGE) });
-    const text = q.value.trim().toUpperCase();
+    const text = last.text;
     if (text) p.set('q', text);
-    if (!text || scope.value !== 'open') p.set('status', scope.value);
+    if (!text || last.status !== 'open') p.set('status', last.status);
     if (!reset && cursor) p.set('cursor', cursor);
     let r;
     try {
