@@ -120,10 +120,10 @@ function drawDetails(d) {
       text: '位置 ' + i + ' · 编号 ' + e.id + ' · ' + e.name + (e.hospital ? '（' + e.hospital.name + '）' : ''),
     }))),
     h('p', { text: '抽中：' + d.chosen.map((e) => e.name + '（编号 ' + e.id + '）').join('、') }),
-    h('p', { class: 'hint' }, '复算方法见 ',
-      h('a', { href: 'https://github.com/mtcert/mtcert/blob/main/docs/draws.md', target: '_blank', rel: 'noopener',
-        text: '随机抽取规则说明' }),
-      '；也可用 mtcertctl draw verify 逐一复算。'));
+    h('p', { class: 'hint', text: '复算方法：随机种子后接 8 字节的块号（0、1、2……）做 SHA-256，得到的字节每 4 个读作一个数（高位在前）；' +
+      '要在 m 个中取一个时，丢掉不小于 2³² − (2³² mod m) 的数，其余取除以 m 的余数；对按编号排好的候选名单，' +
+      '第 j 次（从 0 起）在位置 j 到末尾之间取一个与位置 j 交换，取前 ' + d.k + ' 个。' +
+      '系统文档 docs/draws.md 有算例；mtcertctl draw verify 可逐一复算。' }));
 }
 
 // The whole trail as a timeline: each step with its time, who, what
