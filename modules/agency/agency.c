@@ -8,10 +8,12 @@
  *   POST /agency/experts          add an expert
  *   POST /agency/experts/{id}/reinstate
  *   POST /agency/experts/{id}/suspend   {reason}: out of the pool
- *   GET  /agency/applications?status=&overdue=&confirmation=   the
- *                                 region's queue, status "unassigned" for
- *                                 those waiting for an eligible expert,
- *                                 confirmation=pending the 待确认 queue
+ *   GET  /agency/applications?status=&overdue=&confirmation=&q=   the
+ *                                 region's applications, open and decided,
+ *                                 status "unassigned" for those waiting
+ *                                 for an eligible expert,
+ *                                 confirmation=pending the 待确认 queue,
+ *                                 q a number, ID number or phone
  *   /agency/qualifications, .../terminate, /agency/region,
  *   /agency/exports/qualifications: the benefit's side (qualifications.c)
  *   GET  /agency/institutions, GET|PUT /agency/institutions/{code}/diseases:
@@ -175,10 +177,12 @@ h_suspend(struct mt_req *req)
 }
 
 /*
- * GET /agency/applications?region=&status=&overdue=&confirmation=&limit=
- * &cursor=: the region's queue, newest first; confirmation=pending is the
- * 待确认 queue of hospitals' results (R-CER-11), in any status unless one
- * is named.  200 with a page; 404 region_not_found; 503.
+ * GET /agency/applications?region=&status=&overdue=&confirmation=&q=
+ * &limit=&cursor=: the region's applications, newest first: the open
+ * ones by default, status=decided|any|...; confirmation=pending is the
+ * 待确认 queue of hospitals' results (R-CER-11) and q an application
+ * number, ID number or phone (exact), both in any status unless one is
+ * named.  200 with a page; 400 field_invalid; 404 region_not_found; 503.
  */
 static int
 h_queue(struct mt_req *req)
@@ -191,6 +195,7 @@ h_queue(struct mt_req *req)
 		return -1;
 	q.status = mt_req_param(req, "status");
 	q.confirmation = mt_req_param(req, "confirmation");
+	q.search = mt_req_param(req, "q");
 	q.overdue = overdue != NULL && (strcmp(overdue, "true") == 0 ||
 	    strcmp(overdue, "1") == 0);
 	q.cursor = mt_req_param(req, "cursor");
@@ -283,7 +288,7 @@ valid_queue_status(const char *s)
 {
 	static const char *const st[] = { "open", "unassigned", "submitted",
 	    "in_review", "approved", "rejected", "withdrawn", "returned",
-	    NULL };
+	    "decided", "any", NULL };
 
 	return mt_valid_one_of(s, st);
 }
@@ -348,6 +353,17 @@ static const struct mt_field f_suspend[] = {
 	{ NULL },
 };
 
+/* What the queue's q may be: an application number (1-18 digits), an
+ * ID number (17 digits and a digit or X) or a phone (11 digits). */
+static int
+valid_search(const char *s)
+{
+	size_t n = strlen(s), d = strspn(s, "0123456789");
+
+	return n >= 1 && n <= 18 && (d == n || (n == 18 && d == 17 &&
+	    s[17] == 'X'));
+}
+
 static const struct mt_field f_queue[] = {
 	{ "region", MT_IN_QUERY, MT_F_STRING, mt_valid_region, 0, 6,
 	  "统筹区代码" },
@@ -356,6 +372,8 @@ static const struct mt_field f_queue[] = {
 	{ "overdue", MT_IN_QUERY, MT_F_BOOL, NULL, 0, 5, "是否超期" },
 	{ "confirmation", MT_IN_QUERY, MT_F_STRING, valid_confirmation, 0, 16,
 	  "确认状态（pending 待确认、confirmed、overturned）" },
+	{ "q", MT_IN_QUERY, MT_F_STRING, valid_search, 0, 18,
+	  "申请编号、身份证号码或手机号码" },
 	MT_F_PAGE_LIMIT,
 	MT_F_PAGE_CURSOR,
 	{ NULL },

@@ -23,7 +23,7 @@ enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
 enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
-	QUEUE_LIMIT, QUEUE_CONFIRMATION, QUEUE__N };
+	QUEUE_LIMIT, QUEUE_CONFIRMATION, QUEUE_SEARCH, QUEUE__N };
 enum { QUALS_REGION, QUALS_STATUS, QUALS_DISEASE, QUALS_INSTITUTION,
 	QUALS_CURSOR, QUALS_LIMIT, QUALS__N };
 enum { END_ID, END_REGION, END_REASON, END_NOTE, END_ON, END_ACTOR,
@@ -91,7 +91,8 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    " RETURNING e.user_id",
 	[STMT_QUEUE] =
 	    "SELECT json_build_object('id', a.id, 'status', CASE WHEN"
-	    "  a.unassigned_since IS NOT NULL THEN 'unassigned' ELSE a.status END,"
+	    "  a.unassigned_since IS NOT NULL AND a.status IN ('submitted',"
+	    "  'in_review') THEN 'unassigned' ELSE a.status END,"
 	    " 'stage', a.stage, 'disease', json_build_object('code', d.code,"
 	    "  'name', d.name),"
 	    " 'applicant', json_build_object('name', p.name,"
@@ -118,16 +119,25 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    /* The 待确认 queue: by confirmation, in any status unless one
 	     * is named. */
 	    " AND ($6::text IS NULL OR a.confirmation = $6)"
-	    " AND CASE coalesce($2, CASE WHEN $6 IS NULL THEN 'open'"
-	    "  ELSE 'any' END)"
+	    /* A search (q) or the 待确认 queue: any status unless named. */
+	    " AND CASE coalesce($2, CASE WHEN $6 IS NULL AND $7::text IS NULL"
+	    "  THEN 'open' ELSE 'any' END)"
 	    "  WHEN 'any' THEN true"
 	    "  WHEN 'open' THEN a.status IN ('submitted', 'in_review')"
+	    "  WHEN 'decided' THEN a.status IN ('approved', 'rejected')"
 	    "  WHEN 'unassigned' THEN a.unassigned_since IS NOT NULL"
 	    "   AND a.status IN ('submitted', 'in_review')"
 	    "  ELSE a.status = $2 END"
 	    " AND (NOT $3::boolean OR (a.status IN ('submitted', 'in_review')"
 	    "  AND a.expected_decision_date < cn_today()))"
 	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
+	    /* q: the application number, or the person's whole ID number
+	     * or phone, each exact (issue 12: no tails, which would let a
+	     * list be browsed by guessing four digits).  At most 18
+	     * digits: the cast cannot overflow. */
+	    " AND ($7::text IS NULL"
+	    "  OR a.id = CASE WHEN $7 ~ '^[0-9]{1,18}$' THEN $7::bigint END"
+	    "  OR p.id_number = $7 OR p.phone = $7)"
 	    " ORDER BY a.id DESC LIMIT $5::int",
 	/* Lists are masked and not logged, as the queue above: access_log
 	 * holds reads of one person's record and exports. */
@@ -417,6 +427,7 @@ agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
 		[QUEUE_OVERDUE] = q->overdue ? "true" : "false",
 		[QUEUE_CURSOR] = q->cursor,
 		[QUEUE_CONFIRMATION] = q->confirmation,
+		[QUEUE_SEARCH] = q->search,
 	};
 
 	return mt_db_reply_page(req, STMT_QUEUE, QUEUE__N, p, QUEUE_LIMIT,

@@ -69,6 +69,9 @@ struct agency_queue_query {
 	const char      *region;         /* NULL: every region (an admin) */
 	const char      *status;         /* NULL: open (any with confirmation) */
 	const char      *confirmation;   /* NULL: any; pending, ... */
+	const char      *search;         /* NULL: all; else an application
+					  * number, ID number or phone, exact
+					  * (status any unless named) */
 	int              overdue;
 	const char      *cursor;         /* NULL: first page */
 	int              limit;

@@ -28,8 +28,10 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The archive of application app as the agency sees it (GET
--- /agency/applications/{id}): the progress view plus "trail" (every
--- expert draw with its pool and outcome), "certification" (the S4 认定表)
+-- /agency/applications/{id}): the progress view plus "assignments" (every
+-- push with its pool size and outcome), "trail" (application_trail,
+-- 73_trail.sql: draws, assignments and events in time order),
+-- "certification" (the S4 认定表)
 -- | null, "panel" with each member's opinion | null, "publicity" with
 -- its objections | null, the confirmation with who/when/why.  Unscoped:
 -- callers check agency_may_open first.
@@ -37,7 +39,8 @@ CREATE OR REPLACE FUNCTION agency_application_json(app bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT application_view(a.id)::jsonb || jsonb_build_object(
         'person_region', jsonb_build_object('code', r.code, 'name', r.name),
-        'trail', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'trail', application_trail(a.id),
+        'assignments', (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'id', x.id, 'stage', x.stage, 'expert_id', x.expert_id,
             'expert_name', coalesce(nullif(u.display_name, ''), u.login),
             'pool_size', x.pool_size, 'state', x.state,

@@ -139,7 +139,7 @@ def test_archive_shows_the_form_and_is_logged():
     assert form["conclusion"] == "approve"
     assert form["institution"]["code"] == reg["hospitals"][0]
     assert body["panel"] is None and body["publicity"] is None
-    assert body["trail"] == []
+    assert body["assignments"] == []
     assert len(body["materials"]) >= 1
     assert any("现场认定" in x["text"] for x in body["timeline"])
     uid = sql("SELECT id FROM users WHERE region = '%s' AND role = 'agency'",
@@ -198,7 +198,7 @@ def test_archive_of_an_expert_review_shows_every_draw():
     second = live_assignment(app["id"])
     assert second["id"] != first["id"]
     body = detail(agency_of(reg["region"]), app["id"]).json()
-    trail = body["trail"]
+    trail = body["assignments"]
     assert [t["id"] for t in trail][:2] == [first["id"], second["id"]]
     assert trail[0]["state"] == "refused"
     assert trail[0]["refuse_reason"] == "本周出差"

@@ -27,8 +27,9 @@ const stats = () => import('./stats.js');
 // Sanctions and the expert pool (issue 12 item 6).
 const sanctions = () => import('./sanctions.js');
 const experts = () => import('./experts.js');
+const agencyApps = () => import('./agency-apps.js');
 
-const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
+const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/applications', '申请查询'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
   ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
   ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计']];
@@ -82,6 +83,8 @@ const ROUTES = [
   [/^#\/agency\/file\/(\d+)$/, ['agency'], '窗口代办', async (m, v) => (await filing()).agencyFile(m[1], v)],
   [/^#\/agency\/confirm$/, ['agency', 'admin'], '待确认', async (m, v) => (await confirmPages()).confirmQueue(m, v)],
   [/^#\/agency\/applications\/(\d+)$/, ['agency', 'admin'], '申请档案', async (m, v) => (await confirmPages()).archive(m[1], v)],
+  // Every application of the region and its trail (issue 12, agency-apps.js).
+  [/^#\/agency\/applications$/, ['agency', 'admin'], '申请查询', async (m, v) => (await agencyApps()).agencyApplications(m, v)],
   [/^#\/hospital\/reports$/, ['hospital'], '季度认定表', async (m, v) => (await reports()).hospitalReports(m, v)],
   [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
   // Sanctions (issue 12 item 6, R-SUP-4).

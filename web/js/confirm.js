@@ -3,7 +3,8 @@
 // archive of one application (R-SUP-6, S4 三): the person (ID number
 // masked), the disease, the certification form, the panel and each
 // member's opinion, the public notice and its objections, the images,
-// every expert draw and the whole timeline; then confirm, or overturn
+// the whole trail (agency-apps.js: every draw with its pool and seed,
+// every expert's step) and the timeline; then confirm, or overturn
 // with a reason.  The API scopes everything to the agency's region.
 
 import { api } from './api.js';
@@ -14,15 +15,12 @@ import {
 import { rows } from './benefit.js';
 import { viewer } from './expert.js';
 import { session } from './app.js';
+import { trailSection, materialLinks } from './agency-apps.js';
 
 const PAGE = 200;   // the API's largest page
 const CONCLUSION = { approve: '符合认定标准（予以认定）', reject: '不符合认定标准（不予认定）' };
 const OPINION = { approve: '同意', reject: '不同意' };
 const CONFIRMATION = { pending: '待确认', confirmed: '已确认', overturned: '未予确认（结果无效）' };
-const DRAW = {
-  pushed: '已推送，等待受理', accepted: '已受理', refused: '拒绝受理', expired: '超时未受理',
-  decided: '已作出意见', cancelled: '已取消',
-};
 const NOTICE = { open: '公示中', objected: '收到异议，待核实', ended: '公示期满', withdrawn: '已撤回' };
 
 function conclusionText(c) { return c ? CONCLUSION[c] || c : '尚无结论'; }
@@ -93,19 +91,6 @@ function publicitySection(p) {
     p.objections.length ? h('ul', { class: 'plain', id: 'objections' }, p.objections.map((o) =>
       h('li', {}, h('time', { datetime: o.filed_at, text: fmtTime(o.filed_at) }), '：' + o.reason)))
       : h('p', { text: '没有收到异议' }));
-}
-
-function trailSection(trail) {
-  return h('section', { class: 'card', id: 'trail' },
-    h('h2', { text: '专家抽取记录' }),
-    h('ol', { class: 'plain' }, trail.map((t) => h('li', {
-      text: '第 ' + t.stage + ' 阶段 · ' + t.expert_name + ' · 候选 ' + t.pool_size + ' 人 · ' +
-        (DRAW[t.state] || t.state) + ' · 推送于 ' + fmtTime(t.pushed_at) +
-        (t.accepted_at ? ' · 受理于 ' + fmtTime(t.accepted_at) : '') +
-        (t.ended_at ? ' · 结束于 ' + fmtTime(t.ended_at) : '') +
-        (t.decision ? ' · 意见：' + (t.decision === 'approve' ? '予以认定' : '不予认定') : '') +
-        (t.refuse_reason ? ' · 拒绝原因：' + t.refuse_reason : ''),
-    }))));
 }
 
 // The images inline with zoom, a PDF in a frame: the expert's viewer.
@@ -183,7 +168,7 @@ function render(a, main) {
   if (a.certification) main.append(certificationSection(a.certification));
   if (a.panel) main.append(panelSection(a.panel));
   if (a.publicity) main.append(publicitySection(a.publicity));
-  if (a.trail.length) main.append(trailSection(a.trail));
+  main.append(trailSection(a.trail), materialLinks(a.materials));
   main.append(h('h2', { text: '材料图片' }), materialsSection(a),
     h('h2', { text: '办理进度' }),
     h('ol', { class: 'timeline', id: 'timeline' }, a.timeline.map((e) =>
@@ -193,7 +178,8 @@ function render(a, main) {
       : h('p', { class: 'card info', id: 'confirm-elsewhere',
         text: '由参保地（' + a.person_region.name + '）医保经办机构确认' }));
   }
-  main.append(h('p', {}, h('a', { href: '#/agency/confirm', text: '返回待确认' })));
+  main.append(h('p', {}, h('a', { href: '#/agency/confirm', text: '返回待确认' }), ' · ',
+    h('a', { href: '#/agency/applications', text: '返回申请查询' })));
 }
 
 // #/agency/applications/{id}: the archive and the decision.
