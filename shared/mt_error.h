@@ -119,6 +119,10 @@ enum mt_err {
 	MT_E_QUARTER_NOT_ENDED,
 	MT_E_REPORT_ALREADY_SUBMITTED,
 	MT_E_AGENT_IS_SELF,
+	/* Objections and hospitals' appeals (modules/apply/objection.c). */
+	MT_E_APPLICATION_NOT_REJECTED,
+	MT_E_OBJECTION_WINDOW_CLOSED,
+	MT_E_OBJECTION_ALREADY_FILED,
 	MT_E__MAX
 };
 
