@@ -272,6 +272,7 @@ BEGIN
             FROM qualifications q
             JOIN institutions qi ON qi.code = q.designated_institution
             WHERE q.application_id = a.id ORDER BY q.id DESC LIMIT 1),
+        'objection', objection_view(a),     -- sql/fn/80_objection.sql
         'timeline', (SELECT coalesce(json_agg(json_build_object(
             'at', e.at, 'type', e.type, 'text', event_text(e.type, e.data))
             ORDER BY e.id), '[]') FROM events e

@@ -24,6 +24,24 @@ LANGUAGE sql STABLE AS $$
         'deadline', o.deadline, 'decided_at', o.decided_at)
 $$;
 
+-- The objection part of application a's progress view
+-- (application_view): {last_day, filed} -- the last day an objection may
+-- be filed (none once filed) and the objection filed -- for a rejected
+-- application or one with an objection, else NULL.  A day, not a
+-- yes/no: the view is stored and rebuilt on events, the day passes
+-- without one.
+CREATE OR REPLACE FUNCTION objection_view(a applications) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN o.id IS NOT NULL OR a.status = 'rejected' THEN
+        jsonb_build_object('last_day', CASE WHEN o.id IS NULL THEN
+            (a.decided_at AT TIME ZONE 'Asia/Shanghai')::date
+            + policy_value(a.region, 'objection_window_days')::int END,
+            'filed', CASE WHEN o.id IS NOT NULL THEN objection_json(o) END)
+    END
+    FROM (SELECT 1) one
+    LEFT JOIN objections o ON o.application_id = a.id
+$$;
+
 -- Why application a may not get an objection now, as a refusal, or NULL
 -- when it may: one objection per application, and the result of an
 -- objection is final (422 objection_already_filed); only a rejection is

@@ -23,6 +23,7 @@ export const session = { me: null };
 
 const confirmPages = () => import('./confirm.js');
 const reports = () => import('./reports.js');
+const objectionPages = () => import('./objection.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
@@ -82,6 +83,8 @@ const ROUTES = [
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
   [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
   [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
+  // 申请复核 (R-CER-12): reached from a rejected application's progress page.
+  [/^#\/app\/(\d+)\/objection$/, ['insured', 'hospital'], '申请复核', async (m, v) => (await objectionPages()).objectionPage(m[1], v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
