@@ -254,6 +254,12 @@ DECLARE
 BEGIN
     SELECT * INTO o FROM objections
     WHERE application_id = a.id AND state = 'open' FOR UPDATE;
+    IF NOT FOUND THEN
+        -- No open objection (a broken invariant: seats are made only
+        -- for one): the decision stands, nothing is concluded.
+        RETURN jsonb_build_object('assignment', x.id, 'application', a.id,
+            'final', false, 'region', a.region);
+    END IF;
     INSERT INTO events (application_id, type, actor_role, data)
     VALUES (a.id, 'objection_seat_decided', 'expert', jsonb_build_object(
             'stage', x.stage, 'seat', x.stage - objection_first_stage() + 1,

@@ -8,23 +8,9 @@ it adds."""
 from conftest import (api, assert_error, bearer, ctl, login, new_expert,
                       new_region, redis, sms_lines, sql,
                       submitted_application, unique, wait_for, live_assignment)
+from test_review import accept, by_id, decide    # playing the experts
 
 ONCO = ["肿瘤"]              # D001 (malignant tumour): single review
-
-
-def accept(expert, aid):
-    return api("POST", "/expert/tasks/%s/accept" % aid,
-               headers=bearer(expert["token"]))
-
-
-def decide(expert, aid, verdict, opinion="符合认定标准"):
-    return api("POST", "/expert/tasks/%s/decision" % aid,
-               headers=bearer(expert["token"]),
-               json={"decision": verdict, "opinion": opinion})
-
-
-def by_id(experts, uid):
-    return next(e for e in experts if e["id"] == uid)
 
 
 def object_to(tok, app_id, reason="我的病情符合认定标准，补充了新的病理报告"):
