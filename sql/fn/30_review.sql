@@ -4,7 +4,8 @@
 -- pushes and expires; PostgreSQL decides every race with a conditional
 -- update.  How files in sql/fn/ are applied: see 10_util.sql.
 -- Lock order, in every function here and in withdraw_application: an
--- assignment, then its expert (the miss count), then the application;
+-- assignment, then its expert (the miss count), then the application
+-- (then its objection: sql/fn/80_objection.sql);
 -- push_assignment locks only the application (it creates its assignment),
 -- expire_batch goes in expert order.  One order: no deadlock.
 
