@@ -186,6 +186,14 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "处理方式“%s”不适用于这一类对象"),
 	E(MT_E_PHYSICIAN_SUSPENDED, 422, "physician_suspended",
 	    "医师%s的医保处方权已被暂停（至%s），不能作为认定医师"),
+	/* Objections and hospitals' appeals (modules/apply/objection.c,
+	 * sql/fn/80_objection.sql, R-CER-12). */
+	E(MT_E_APPLICATION_NOT_REJECTED, 409, "application_not_rejected",
+	    "只有未通过认定的申请才能申请复核"),
+	E(MT_E_OBJECTION_WINDOW_CLOSED, 422, "objection_window_closed",
+	    "已超过申请复核的期限：须在收到认定结果之日起 %s 日内提出"),
+	E(MT_E_OBJECTION_ALREADY_FILED, 422, "objection_already_filed",
+	    "该申请已申请过复核，复核结果为最终结果，不能再次申请复核"),
 };
 
 #undef E

@@ -18,6 +18,11 @@
  *   submit.c     POST   /applications/{id}/submit    {promise: true}
  *   hospital.c   POST   /hospital/applications       hospital staff file
  *                                                    for a person
+ *   objection.c  POST   /applications/{id}/objection the applicant's
+ *                                                    objection to a
+ *                                                    rejection, or the
+ *                                                    filing hospital's
+ *                                                    appeal (R-CER-12)
  *   apply_db.c   every statement, behind typed functions (apply_db.h)
  *
  * Scope: every statement carries the caller's scope, so another person's
@@ -62,6 +67,9 @@ apply_editable_or_reply(struct mt_req *req, const struct apply_scope *sc,
 	if (rc == 0)
 		return apply_not_found(req);
 	if (upload && strcmp(status, "certifying") == 0)
+		return 0;
+	/* An open objection: materials may be added (R-CER-12). */
+	if (upload && strcmp(status, "objecting") == 0)
 		return 0;
 	if (strcmp(status, "draft") != 0 && strcmp(status, "returned") != 0)
 		return apply_not_editable(req);
@@ -245,6 +253,13 @@ static const struct mt_field f_file[] = {
 	{ NULL },
 };
 
+static const struct mt_field f_objection[] = {
+	F_ID,
+	/* Free text, line breaks allowed: UTF-8 and the length only. */
+	{ "reason", MT_IN_BODY, MT_F_STRING, NULL, 1, 1000, "复核理由" },
+	{ NULL },
+};
+
 static const struct mt_field f_submit[] = {
 	F_ID,
 	{ "promise", MT_IN_BODY, MT_F_BOOL, NULL, 1, 5, "承诺" },
@@ -276,6 +291,10 @@ static const struct mt_route routes[] = {
 	  f_id, 0 },
 	{ "POST", "/hospital/applications", h_hospital_file, MT_ROLE_HOSPITAL,
 	  0, f_hospital_file, MT_R_IDEMPOTENT },
+	/* Objections and hospitals' appeals (objection.c, R-CER-12). */
+	{ "POST", "/applications/{id}/objection", h_objection,
+	  MT_ROLE_INSURED | MT_ROLE_HOSPITAL, 0, f_objection,
+	  MT_R_IDEMPOTENT },
 };
 
 const struct mt_module mt_module = {

@@ -26,6 +26,8 @@ int  h_material_file(struct mt_req *req);
 void apply_sweep_files(void);
 /* submit.c */
 int  h_submit(struct mt_req *req);
+/* objection.c */
+int  h_objection(struct mt_req *req);
 
 /*
  * Create the application d (d->review_mode is filled here after the

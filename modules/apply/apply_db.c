@@ -40,6 +40,14 @@
 #define EDITABLE "('draft', 'returned')"
 
 /*
+ * Application a is re-decided on an objection (R-CER-12): materials may
+ * be added to it (never deleted) while its objection is open.
+ */
+#define OBJECTING \
+	"(a.status = 'in_review' AND EXISTS (SELECT 1 FROM objections o" \
+	" WHERE o.application_id = a.id AND o.state = 'open'))"
+
+/*
  * An on-site application submitted to hospital $4 (certifying_institution)
  * and not certified yet (issue 11): the caller, its staff ($2), may add
  * images to it and read them (sql/fn/70_hospital.sql certifies it).
@@ -71,6 +79,8 @@ enum stmt {
 	STMT_MATERIAL_DELETE,
 	STMT_MATERIAL_FILE,
 	STMT_SUBMIT,
+	/* Objections and hospitals' appeals (objection.c, R-CER-12). */
+	STMT_OBJECTION,
 	STMT__MAX
 };
 
@@ -158,6 +168,7 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	 * write: the write scope. */
 	[STMT_OWNED] =
 	    "SELECT CASE WHEN " CERTIFYING " THEN 'certifying'"
+	    " WHEN " OBJECTING " THEN 'objecting'"
 	    " ELSE a.status END AS status FROM applications a"
 	    " WHERE a.id = $1 AND (" WRITE_SCOPE " OR " CERTIFYING ")",
 	/* The scope in the statement too: alone, it can change only the
@@ -207,7 +218,8 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "WITH m AS (INSERT INTO materials (application_id, kind, issued_on,"
 	    "  issuer, sha256, size_bytes, media_type, uploaded_by)"
 	    "  SELECT $1, $2, $3::date, $4, $5, $6::bigint, $7, $8"
-	    "  FROM applications WHERE id = $1 AND (status IN " EDITABLE
+	    "  FROM applications a WHERE id = $1 AND (status IN " EDITABLE
+	    "   OR " OBJECTING
 	    "   OR (status = 'submitted' AND review_mode = 'onsite'"
 	    "    AND certifying_institution IS NOT NULL AND NOT EXISTS"
 	    "    (SELECT 1 FROM certifications c WHERE c.application_id = $1)))"
@@ -255,6 +267,11 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	[STMT_SUBMIT] =
 	    "SELECT submit_application($1, $2, $3, $4::bigint, $5, $6)::text"
 	    " AS result",
+	/* Objections and hospitals' appeals: the scope, every rule and the
+	 * change in one call (sql/fn/80_objection.sql). */
+	[STMT_OBJECTION] =
+	    "SELECT file_objection($1, $2::bigint, $3, $4::bigint, $5, $6)"
+	    "::text AS result",
 };
 
 
@@ -683,4 +700,15 @@ apply_db_material_file(struct mt_req *req, const struct apply_scope *sc,
 	mt_db_copy(res, 0, "media_type", f->media_type, sizeof(f->media_type));
 	PQclear(res);
 	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_objection(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, const char *reason, json_object **ok)
+{
+	const char *p[6] = { id, sc->user, sc->role, sc->person,
+	    sc->institution, reason };
+
+	return mt_db_outcome_or_reply(req, STMT_OBJECTION, 6, p, "result", ok);
 }

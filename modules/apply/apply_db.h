@@ -198,9 +198,19 @@ int  apply_db_material_file(struct mt_req *req,
          const struct apply_scope *sc, const char *mid,
          struct apply_file *f);
 
+/*
+ * File an objection to rejected application id (file_objection: the
+ * applicant, or staff of the hospital that filed it -- an appeal) with
+ * reason; *ok gets the objection (the caller puts it).  0, or -1 after
+ * answering 404, 409 application_not_rejected or application_exists, 422
+ * objection_window_closed or objection_already_filed, 503 or 500.
+ */
+int  apply_db_objection(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, const char *reason, json_object **ok);
+
 /* The module's statements, for struct mt_module (their enum is private
  * to apply_db.c, which asserts the count). */
-#define APPLY_NSTMTS 18
+#define APPLY_NSTMTS 19
 extern const char *const apply_stmts[APPLY_NSTMTS];
 
 #endif

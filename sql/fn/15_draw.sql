@@ -103,6 +103,10 @@ LANGUAGE sql STABLE AS $$
     SELECT CASE d.purpose
         WHEN 'push' THEN ARRAY(SELECT x.expert_id FROM assignments x
                                WHERE x.draw_id = d.id ORDER BY x.id)
+        -- An objection panel (80_objection.sql): the experts of the seats
+        -- it pushed, in seat (stage) order -- seat n is chosen[n].
+        WHEN 'objection' THEN ARRAY(SELECT x.expert_id FROM assignments x
+                                    WHERE x.draw_id = d.id ORDER BY x.stage)
     END
 $$;
 

@@ -64,6 +64,18 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'renewed' THEN '待遇已接续至 ' || coalesce(d->>'valid_to', '')
         WHEN 'qualification_ended' THEN '待遇已于 ' || coalesce(d->>'ended_on', '')
             || ' 终止：' || coalesce(d->>'reason_text', '')
+        -- Objections and hospitals' appeals (sql/fn/80_objection.sql).
+        WHEN 'objection_filed' THEN CASE d->>'kind' WHEN 'hospital'
+            THEN '医院已申请复核' ELSE '已申请复核' END
+            || '，将由' || coalesce(d->>'panel_size', '3')
+            || '名未参与原认定的专家重新认定，预计 '
+            || coalesce(d->>'deadline', '') || ' 前作出复核结论'
+        WHEN 'objection_seat_decided' THEN '复核专家（第'
+            || coalesce(d->>'seat', '') || '位）已作出意见'
+        WHEN 'objection_decided' THEN CASE d->>'upheld' WHEN 'true'
+            THEN '复核结论：予以认定' ELSE '复核结论：维持不予认定' END
+            || '（' || coalesce(d->>'seats', '') || '名专家中'
+            || coalesce(d->>'approve', '') || '名同意认定），复核结果为最终结果'
         ELSE '申请状态已更新'
     END
 $$;
@@ -260,6 +272,7 @@ BEGIN
             FROM qualifications q
             JOIN institutions qi ON qi.code = q.designated_institution
             WHERE q.application_id = a.id ORDER BY q.id DESC LIMIT 1),
+        'objection', objection_view(a),     -- sql/fn/80_objection.sql
         'timeline', (SELECT coalesce(json_agg(json_build_object(
             'at', e.at, 'type', e.type, 'text', event_text(e.type, e.data))
             ORDER BY e.id), '[]') FROM events e

@@ -4,7 +4,8 @@
 -- pushes and expires; PostgreSQL decides every race with a conditional
 -- update.  How files in sql/fn/ are applied: see 10_util.sql.
 -- Lock order, in every function here and in withdraw_application: an
--- assignment, then its expert (the miss count), then the application;
+-- assignment, then its expert (the miss count), then the application
+-- (then its objection: sql/fn/80_objection.sql);
 -- push_assignment locks only the application (it creates its assignment),
 -- expire_batch goes in expert order.  One order: no deadlock.
 
@@ -158,6 +159,7 @@ DECLARE
     asg assignments%ROWTYPE;
     phone text;
     dname text;
+    asg_json jsonb;
 BEGIN
     SELECT * INTO a FROM applications WHERE id = app FOR UPDATE SKIP LOCKED;
     IF NOT FOUND OR a.push_stage IS NULL THEN
@@ -171,8 +173,15 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM assignments x WHERE x.application_id = app
                AND x.stage = a.push_stage AND x.state IN ('pushed', 'accepted')) THEN
-        UPDATE applications SET push_stage = NULL WHERE id = app;
+        -- An objection's next empty seat, else nothing (80_objection.sql).
+        UPDATE applications SET push_stage = objection_next_seat(app)
+        WHERE id = app;
         RETURN NULL;
+    END IF;
+    -- An objection's panel: its one draw for every seat (80_objection.sql).
+    asg_json := objection_push_panel(a);
+    IF asg_json IS NOT NULL THEN
+        RETURN asg_json;
     END IF;
     SELECT * INTO d FROM draw_expert(app);
     IF d.expert_id IS NULL THEN
@@ -192,8 +201,11 @@ BEGIN
             now() + make_interval(secs => policy_value(a.region,
                 'accept_window_seconds')::int))
     RETURNING * INTO asg;
-    UPDATE applications SET status = 'in_review', stage = a.push_stage,
-        push_stage = NULL, unassigned_since = NULL, updated_at = now()
+    UPDATE applications SET status = 'in_review',
+        stage = least(a.push_stage, objection_first_stage()),
+        -- An objection's next empty seat, else none (80_objection.sql).
+        push_stage = objection_next_seat(app), unassigned_since = NULL,
+        updated_at = now()
     WHERE id = app;
     SELECT name INTO dname FROM diseases WHERE code = a.disease;
     SELECT ex.phone INTO phone FROM experts ex WHERE ex.user_id = d.expert_id;
@@ -436,6 +448,10 @@ BEGIN
         RETURN task_refusal(asg, expert);
     END IF;
     SELECT * INTO a FROM applications WHERE id = x.application_id FOR UPDATE;
+    IF x.stage >= objection_first_stage() THEN
+        -- An objection panel's seat: the majority (80_objection.sql).
+        RETURN objection_seat_decided(x, a);
+    END IF;
     IF a.review_mode = 'single' OR x.stage >= 3 THEN
         final := true;
     ELSIF x.stage = 1 THEN

@@ -116,7 +116,10 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
 ('login_known_address_days', 'int', 1, 3650, NULL, '90', 'API /auth/password-login',
  '登录成功过的地址在最后一次成功登录后多少天内视为熟悉地址（不受账号锁定与每日短信上限限制） / Days after its last sign-in that an address stays known (spared the account lock and the daily SMS cap)'),
 ('session_idle_seconds', 'int', 60, 86400, NULL, '1800', 'DESIGN security model',
- '会话空闲超时（秒） / Seconds of inactivity after which a session expires')
+ '会话空闲超时（秒） / Seconds of inactivity after which a session expires'),
+-- Objections (issue 12, sql/fn/80_objection.sql): seats are stages 4..9.
+('objection_panel_size', 'int', 1, 6, NULL, '3', 'R-CER-12',
+ '参保人申请复核时随机抽取的复核专家人数（S3 第九条 重新认定，多数意见为复核结论） / Experts drawn at random to re-decide an applicant''s objection; the majority decides')
 ON CONFLICT (key) DO UPDATE
     SET type = EXCLUDED.type, min_value = EXCLUDED.min_value,
         max_value = EXCLUDED.max_value, choices = EXCLUDED.choices,

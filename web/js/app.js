@@ -28,6 +28,7 @@ const stats = () => import('./stats.js');
 const sanctions = () => import('./sanctions.js');
 const experts = () => import('./experts.js');
 const agencyApps = () => import('./agency-apps.js');
+const objectionPages = () => import('./objection.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/applications', '申请查询'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
@@ -95,6 +96,8 @@ const ROUTES = [
   // Statistics (issue 12, R-SUP-3): stats.js.
   [/^#\/stats$/, null, '公开数据', async (m, v) => (await stats()).publicStats(m, v)],
   [/^#\/agency\/stats$/, ['agency'], '统计', async (m, v) => (await stats()).agencyStats(m, v)],
+  // 申请复核 (R-CER-12): reached from a rejected application's progress page.
+  [/^#\/app\/(\d+)\/objection$/, ['insured', 'hospital'], '申请复核', async (m, v) => (await objectionPages()).objectionPage(m[1], v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.

@@ -13,6 +13,7 @@ import {
   fmtTime, fmtDate, statusBadge, REVIEW_MODE, bytes, STATUS, QUAL_STATUS, cnToday,
 } from './ui.js';
 import { session, go, onLeave } from './app.js';
+import { objectionBox } from './objection.js';
 
 // The promise of the application form (承诺书, S2 附件 5), ticked before
 // submitting (R-APP-9 promise_required).
@@ -409,7 +410,7 @@ function missingSummary(st) {
       : '必需的材料已经齐全');
 }
 
-function materialList(st, onChange) {
+export function materialList(st, onChange) {
   const editable = ['draft', 'returned'].includes(st.app.status);
   if (!st.app.materials.length) return h('p', { class: 'hint', text: '还没有上传材料' });
   return h('ul', { class: 'files', id: 'uploaded' }, st.app.materials.map((m) =>
@@ -448,10 +449,11 @@ function precheckBox(a) {
       : '填报时必需的材料已经齐全。' }));
 }
 
-function stepMaterials(st, body, show) {
-  const kinds = (st.disease ? st.disease.required_materials : st.app.missing_materials).slice();
-  // The filing hospital's own electronic records (R-APP-7): any disease.
-  if (st.o.mode === 'hospital') kinds.push({ kind: 'hospital_record', name: '本院电子病历' });
+// The form that uploads one material of application st.app (R-APP-3),
+// offering kinds, with the preview and the progress; after each upload
+// reload() brings st.app up to date.  The wizard's step 3 and the
+// objection page (objection.js) use it.
+export function uploadForm(st, kinds, reload) {
   const kind = h('select', {}, kinds.map((k) => h('option', { value: k.kind, text: k.name })));
   // Preselect the first still-missing kind.
   if (st.app.missing_materials.length) kind.value = st.app.missing_materials[0].kind;
@@ -472,27 +474,8 @@ function stepMaterials(st, body, show) {
     preview,
     h('div', { class: 'progress-row' }, progress, pct),
     send);
-  const listBox = h('div', {});
-  const checkBox = h('div', {});
   let objectUrl = null;
   onLeave(() => { if (objectUrl) URL.revokeObjectURL(objectUrl); });
-
-  // One live region for the missing list, kept while the step is shown:
-  // a screen reader hears it shrink.
-  const summary = missingSummary(st);
-  const checkList = h('div', {});
-  checkBox.append(summary, checkList);
-  function refresh() {
-    const fresh = missingSummary(st);
-    summary.className = fresh.className;
-    summary.textContent = fresh.textContent;
-    clear(checkList).append(checklist(st));
-    clear(listBox).append(materialList(st, reload));
-  }
-  async function reload() {
-    st.app = await api('GET', '/applications/' + st.app.id);
-    refresh();
-  }
 
   file.addEventListener('change', () => {
     clear(preview);
@@ -545,6 +528,32 @@ function stepMaterials(st, body, show) {
       }
     });
   });
+  return form;
+}
+
+function stepMaterials(st, body, show) {
+  const kinds = (st.disease ? st.disease.required_materials : st.app.missing_materials).slice();
+  // The filing hospital's own electronic records (R-APP-7): any disease.
+  if (st.o.mode === 'hospital') kinds.push({ kind: 'hospital_record', name: '本院电子病历' });
+  const listBox = h('div', {});
+  const checkBox = h('div', {});
+  // One live region for the missing list, kept while the step is shown:
+  // a screen reader hears it shrink.
+  const summary = missingSummary(st);
+  const checkList = h('div', {});
+  checkBox.append(summary, checkList);
+  function refresh() {
+    const fresh = missingSummary(st);
+    summary.className = fresh.className;
+    summary.textContent = fresh.textContent;
+    clear(checkList).append(checklist(st));
+    clear(listBox).append(materialList(st, reload));
+  }
+  async function reload() {
+    st.app = await api('GET', '/applications/' + st.app.id);
+    refresh();
+  }
+  const form = uploadForm(st, kinds, reload);
 
   refresh();
   body.append(h('h2', { text: '第三步：上传材料' }),
@@ -688,6 +697,10 @@ export async function applicationDetail(id, main) {
       h('h2', { text: '认定未通过' }),
       h('p', { text: '原因：' + (a.decision_reason || '见短信通知') })));
   }
+  // 申请复核 (R-CER-12): the window's last day and the button, or the
+  // objection filed (objection.js).
+  const objection = objectionBox(a);
+  if (objection) main.append(objection);
   if (wizard && ['draft', 'returned'].includes(a.status)) {
     main.append(h('div', { class: 'card' },
       a.missing_materials.length ? h('p', { class: 'missing', text: '还缺 ' + a.missing_materials.length + ' 项材料：' +

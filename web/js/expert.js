@@ -21,6 +21,8 @@ async function rejectionReasons() {
 }
 
 function stageName(t) {
+  // An objection panel's seat (stages 4 ...: sql/fn/80_objection.sql).
+  if (t.stage >= 4) return '复核';
   if (t.review_mode === 'single') return '即时认定';
   return t.stage === 1 ? '初审' : (t.stage === 2 ? '复审' : '第三位专家认定');
 }
