@@ -26,7 +26,11 @@
  * admins name any region.  The statements and their parameters and
  * columns live in agency_db.c (typed functions, agency_db.h); the
  * handlers here check scope and input and never touch libpq.
- * XXX: sampling, statistics, catalog and policy changes come with the
+ *   GET /agency/diseases, PUT /agency/diseases/{code}, GET|PUT
+ *                                 /agency/calendar/{year}: the region's
+ *                                 catalog and the working-day calendar
+ *                                 (catalog.c)
+ * XXX: sampling, statistics and policy changes come with the
  * issues that need them.
  */
 #include <stdio.h>
@@ -435,6 +439,15 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* The agency's catalog and the working-day calendar (issue 12
+	 * item 7): catalog.c. */
+	{ "GET", "/agency/diseases", h_catalog, AGENCY, 0, f_catalog, 0 },
+	{ "PUT", "/agency/diseases/{code}", h_catalog_set, AGENCY, 0,
+	  f_catalog_set, 0 },
+	{ "GET", "/agency/calendar/{year}", h_calendar, AGENCY, 0,
+	  f_calendar, 0 },
+	{ "PUT", "/agency/calendar/{year}", h_calendar_set, AGENCY, 0,
+	  f_calendar_set, 0 },
 };
 
 const struct mt_module mt_module = {
