@@ -89,8 +89,9 @@ LANGUAGE sql STABLE AS $$
     WHERE d.code = dis
 $$;
 
--- GET /agency/diseases: every disease, the region's catalog first; NULL
--- when the region does not exist.
+-- GET /agency/diseases: every disease, the region's catalog first, and
+-- every kind of material (the editor's choices); NULL when the region
+-- does not exist.
 CREATE OR REPLACE FUNCTION agency_catalog_json(reg text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('region', r.code, 'name', r.name,
@@ -99,7 +100,9 @@ LANGUAGE sql STABLE AS $$
         'items', coalesce((SELECT jsonb_agg(catalog_entry_json(r.code,
                  d.code) ORDER BY (rd.disease IS NULL), d.sort_order, d.code)
             FROM diseases d LEFT JOIN region_diseases rd
-             ON rd.region = r.code AND rd.disease = d.code), '[]'))
+             ON rd.region = r.code AND rd.disease = d.code), '[]'),
+        'kinds', (SELECT jsonb_agg(jsonb_build_object('kind', k.code,
+                  'name', k.name) ORDER BY k.code) FROM material_kinds k))
     FROM regions r WHERE r.code = reg
 $$;
 
