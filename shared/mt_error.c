@@ -194,6 +194,16 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "已超过申请复核的期限：须在收到认定结果之日起 %s 日内提出"),
 	E(MT_E_OBJECTION_ALREADY_FILED, 422, "objection_already_filed",
 	    "该申请已申请过复核，复核结果为最终结果，不能再次申请复核"),
+	/* The agency's catalog and calendar (issue 12 item 7). */
+	E(MT_E_MATERIAL_KIND_UNKNOWN, 422, "material_kind_unknown",
+	    "没有这种材料：%s（材料种类须是目录中已有的种类）"),
+	E(MT_E_REVIEW_MODE_NO_HOSPITAL, 422, "review_mode_no_hospital",
+	    "本统筹区还没有能认定该病种的医院，不能改为%s；"
+	    "请先在“认定机构”中授权医院"),
+	E(MT_E_CALENDAR_DAY_OUTSIDE_YEAR, 422, "calendar_day_outside_year",
+	    "%s 不在 %s 年内，只能填写这一年的日期"),
+	E(MT_E_CALENDAR_DAY_POINTLESS, 422, "calendar_day_pointless",
+	    "%s %s，不需要列入；只填写调休上班的周末和放假的工作日"),
 };
 
 #undef E

@@ -27,13 +27,15 @@
  *   GET|POST /agency/sanctions    sanctions with their effect (sanctions.c)
  *   GET  /agency/stats/experts?month=, /agency/stats/turnaround?from=&to=:
  *                                 statistics (stats.c)
+ *   GET /agency/diseases, PUT /agency/diseases/{code}, GET|PUT
+ *                                 /agency/calendar/{year}: the region's
+ *                                 catalog and the working-day calendar
+ *                                 (catalog.c)
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
  * columns live in agency_db.c (typed functions, agency_db.h); the
  * handlers here check scope and input and never touch libpq.
- * XXX: sampling, catalog and policy changes come with the
- * issues that need them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,6 +486,15 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* The agency's catalog and the working-day calendar (issue 12
+	 * item 7): catalog.c. */
+	{ "GET", "/agency/diseases", h_catalog, AGENCY, 0, f_catalog, 0 },
+	{ "PUT", "/agency/diseases/{code}", h_catalog_set, AGENCY, 0,
+	  f_catalog_set, 0 },
+	{ "GET", "/agency/calendar/{year}", h_calendar, AGENCY, 0,
+	  f_calendar, 0 },
+	{ "PUT", "/agency/calendar/{year}", h_calendar_set, AGENCY, 0,
+	  f_calendar_set, 0 },
 	/* Sanctions and the expert pool (issue 12 item 6, R-SUP-4,
 	 * R-CER-4): sanctions.c, h_suspend above. */
 	{ "POST", "/agency/experts/{id}/suspend", h_suspend, AGENCY, 0,

@@ -33,6 +33,16 @@ extern const struct mt_field f_confirm[];
 /* reports.c: the quarterly tables sent and late (R-SUP-2, S4). */
 int  h_quarterly_status(struct mt_req *req);
 extern const struct mt_field f_quarterly_status[];
+/* catalog.c: the region's catalog, the working-day calendar (R-SUP-5,
+ * R-CER-6). */
+int  h_catalog(struct mt_req *req);
+int  h_catalog_set(struct mt_req *req);
+int  h_calendar(struct mt_req *req);
+int  h_calendar_set(struct mt_req *req);
+extern const struct mt_field f_catalog[];
+extern const struct mt_field f_catalog_set[];
+extern const struct mt_field f_calendar[];
+extern const struct mt_field f_calendar_set[];
 /* sanctions.c: sanctions with their effect (issue 12, R-SUP-4, S2 五). */
 int  h_sanction_add(struct mt_req *req);
 int  h_sanctions(struct mt_req *req);

@@ -41,6 +41,12 @@ enum { APP_ID, APP_REGION, APP_READER, APP__N };
 enum { CONFIRM_ID, CONFIRM_REGION, CONFIRM_DECISION, CONFIRM_REASON,
 	CONFIRM_ACTOR, CONFIRM_ROLE, CONFIRM__N };
 enum { QSTAT_REGION, QSTAT_QUARTER, QSTAT__N };
+enum { CATALOG_REGION, CATALOG__N };
+enum { CSET_REGION, CSET_CODE, CSET_BODY, CSET_ACTOR, CSET_ROLE,
+	CSET__N };
+enum { CAL_YEAR, CAL__N };
+enum { CALSET_YEAR, CALSET_DAYS, CALSET_ACTOR, CALSET_ROLE, CALSET_REGION,
+	CALSET__N };
 /* Sanctions and the expert pool (issue 12 item 6). */
 enum { SUSPEND_ID, SUSPEND_REGION, SUSPEND_REASON, SUSPEND__N };
 enum { SANCTION_REGION, SANCTION_FORM, SANCTION_ACTOR, SANCTION_ROLE,
@@ -222,6 +228,19 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_QUARTERLY_STATUS] =
 	    "SELECT quarterly_status_json($1,"
 	    " coalesce($2, quarter_before(cn_today())))::text AS result",
+	/* The agency's catalog and the calendar: sql/fn/
+	 * 94_catalog_admin.sql. */
+	[STMT_CATALOG] =
+	    "SELECT x::text AS catalog FROM agency_catalog_json($1) x"
+	    " WHERE x IS NOT NULL",
+	[STMT_CATALOG_SET] =
+	    "SELECT set_catalog_entry($1, $2, $3::jsonb, $4::bigint, $5)::text"
+	    " AS result",
+	[STMT_CALENDAR] =
+	    "SELECT calendar_year_json($1::int)::text AS calendar",
+	[STMT_CALENDAR_SET] =
+	    "SELECT set_calendar_year($1::int, $2::jsonb, $3::bigint, $4,"
+	    " $5)::text AS result",
 	/* Sanctions and the expert pool (issue 12 item 6). */
 	/* Out of the pool until reinstated (R-CER-4); a disqualified
 	 * expert stays disqualified. */
@@ -699,6 +718,61 @@ agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
 	    "result", &ok) < 0)
 		return -1;
 	return mt_reply_json(req, 200, ok);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_catalog(struct mt_req *req, const char *region)
+{
+	const char *p[CATALOG__N] = { [CATALOG_REGION] = region };
+
+	return reply_row(req, STMT_CATALOG, CATALOG__N, p, 200, "catalog",
+	    MT_E_REGION_NOT_FOUND, "region");
+}
+
+/* See agency_db.h. */
+int
+agency_db_set_catalog(struct mt_req *req, const struct agency_catalog_set *c)
+{
+	char actor[24];
+	const char *p[CSET__N] = {
+		[CSET_REGION] = c->region,
+		[CSET_CODE] = c->code,
+		[CSET_BODY] = c->body,
+		[CSET_ACTOR] = actor,
+		[CSET_ROLE] = c->role,
+	};
+
+	snprintf(actor, sizeof(actor), "%lld", c->actor);
+	return reply_result(req, STMT_CATALOG_SET, CSET__N, p);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_calendar(struct mt_req *req, const char *year)
+{
+	const char *p[CAL__N] = { [CAL_YEAR] = year };
+
+	return reply_row(req, STMT_CALENDAR, CAL__N, p, 200, "calendar",
+	    MT_E_INTERNAL_ERROR, NULL);
+}
+
+/* See agency_db.h. */
+int
+agency_db_set_calendar(struct mt_req *req,
+    const struct agency_calendar_set *c)
+{
+	char actor[24];
+	const char *p[CALSET__N] = {
+		[CALSET_YEAR] = c->year,
+		[CALSET_DAYS] = c->days,
+		[CALSET_ACTOR] = actor,
+		[CALSET_ROLE] = c->role,
+		[CALSET_REGION] = c->region,
+	};
+
+	snprintf(actor, sizeof(actor), "%lld", c->actor);
+	return reply_result(req, STMT_CALENDAR_SET, CALSET__N, p);
 }
 
 /* Sanctions and the expert pool (issue 12 item 6). */

@@ -40,6 +40,11 @@ enum stmt {
 	STMT_CONFIRM,
 	/* The quarterly tables sent and late (reports.c). */
 	STMT_QUARTERLY_STATUS,
+	/* The agency's catalog and the calendar (catalog.c). */
+	STMT_CATALOG,
+	STMT_CATALOG_SET,
+	STMT_CALENDAR,
+	STMT_CALENDAR_SET,
 	/* Sanctions and the expert pool (sanctions.c, agency.c; issue 12
 	 * item 6). */
 	STMT_SUSPEND,
@@ -216,6 +221,42 @@ int     agency_db_reply_confirm(struct mt_req *req,
  * submitted_late}]}; 404 region_not_found. */
 int     agency_db_reply_quarterly_status(struct mt_req *req,
             const char *region, const char *quarter);
+
+/* The agency changes its region's entry of a disease (PUT
+ * /agency/diseases/{code}). */
+struct agency_catalog_set {
+	const char      *code;           /* the disease */
+	const char      *region;         /* the region (never NULL) */
+	const char      *body;           /* the checked JSON body */
+	long long        actor;          /* the user */
+	const char      *role;           /* "agency" or "admin" */
+};
+
+/* A year's calendar exceptions replaced (PUT /agency/calendar/{year}). */
+struct agency_calendar_set {
+	const char      *year;           /* 2000-2100 (checked) */
+	const char      *days;           /* JSON [{day, kind, note?}] */
+	long long        actor;          /* the user */
+	const char      *role;           /* "agency" or "admin" */
+	const char      *region;         /* the agency's; NULL: an admin */
+};
+
+/* 200 with region's catalog (agency_catalog_json); 404
+ * region_not_found. */
+int     agency_db_reply_catalog(struct mt_req *req, const char *region);
+/* Change it through set_catalog_entry and answer 200 with the entry;
+ * its refusals: 404 disease_not_found, region_not_found, 400
+ * field_invalid, 422 material_kind_unknown, review_mode_no_hospital. */
+int     agency_db_set_catalog(struct mt_req *req,
+            const struct agency_catalog_set *c);
+/* 200 with the year's exceptions (calendar_year_json). */
+int     agency_db_reply_calendar(struct mt_req *req, const char *year);
+/* Replace them through set_calendar_year and answer 200 with the year;
+ * its refusals: 400 field_invalid, 422 calendar_day_outside_year,
+ * calendar_day_pointless. */
+int     agency_db_set_calendar(struct mt_req *req,
+            const struct agency_calendar_set *c);
+
 
 /* Sanctions and the expert pool (issue 12 item 6, R-SUP-4, R-CER-4). */
 

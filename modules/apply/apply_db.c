@@ -210,8 +210,9 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "  AS used_bytes,"
 	    " cn_today() - $3::date AS age_days"
 	    " FROM applications a"
-	    " LEFT JOIN disease_materials dm ON dm.disease = a.disease"
-	    "  AND dm.kind = $2"
+	    /* The region's list (sql/fn/94_catalog_admin.sql). */
+	    " LEFT JOIN region_materials(a.region, a.disease) dm"
+	    "  ON dm.kind = $2"
 	    " LEFT JOIN material_kinds mk ON mk.code = $2"
 	    " WHERE a.id = $1",
 	[STMT_MATERIAL_ADD] =

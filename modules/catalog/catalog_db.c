@@ -23,7 +23,8 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    " 'code', d.code, 'name', d.name, 'category', d.category,"
 	    " 'specialty', d.specialty,"
 	    " 'review_mode', m.mode, 'instant', m.mode = 'single',"
-	    " 'quota', d.quota, 'validity_months', d.validity_months,"
+	    " 'quota', d.quota, 'validity_months',"
+	    "  coalesce(r.validity_months, d.validity_months),"
 	    /* Who certifies, in words a person choosing the disease reads
 	     * (R-CER-8, R-CER-10, S2): the notice days are the region's
 	     * policy (policies bumps catalog_version too). */
@@ -36,12 +37,16 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    "   'kind', m.kind, 'name', k.name, 'required', m.required,"
 	    "   'max_age_days', m.max_age_days, 'note', m.note)"
 	    "   ORDER BY m.sort_order, m.kind)"
-	    "  FROM disease_materials m JOIN material_kinds k ON k.code = m.kind"
-	    "  WHERE m.disease = d.code), '[]'::json))::text AS body"
+	    /* A region's own list replaces the disease's
+	     * (sql/fn/94_catalog_admin.sql). */
+	    "  FROM region_materials(r.region, d.code) m"
+	    "  JOIN material_kinds k ON k.code = m.kind), '[]'::json))::text"
+	    " AS body"
 	    " FROM (SELECT NULL::text AS region, code AS disease,"
-	    "        NULL::text AS review_mode FROM diseases"
-	    "       UNION ALL SELECT region, disease, review_mode"
-	    "        FROM region_diseases) r"
+	    "        NULL::text AS review_mode, NULL::int AS validity_months"
+	    "        FROM diseases"
+	    "       UNION ALL SELECT region, disease, review_mode,"
+	    "        validity_months FROM region_diseases) r"
 	    " JOIN diseases d ON d.code = r.disease"
 	    " CROSS JOIN LATERAL (SELECT coalesce(r.review_mode, d.review_mode)"
 	    "  AS mode) m"

@@ -88,7 +88,7 @@ BEGIN
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', dm.kind,
                'name', mk.name, 'note', dm.note) ORDER BY dm.sort_order), '[]')
     FROM applications a
-    JOIN disease_materials dm ON dm.disease = a.disease AND dm.required
+    JOIN region_materials(a.region, a.disease) dm ON dm.required
     JOIN material_kinds mk ON mk.code = dm.kind
     WHERE a.id = app
       AND NOT EXISTS (SELECT 1 FROM materials m WHERE m.application_id = a.id
@@ -111,7 +111,7 @@ BEGIN
     FROM applications a
     JOIN materials m ON m.application_id = a.id AND m.deleted_at IS NULL
     JOIN material_kinds mk ON mk.code = m.kind
-    LEFT JOIN disease_materials dm ON dm.disease = a.disease AND dm.kind = m.kind
+    LEFT JOIN region_materials(a.region, a.disease) dm ON dm.kind = m.kind
     WHERE a.id = app
       AND m.issued_on < cn_today() - coalesce(dm.max_age_days, max_age));
 END $$;

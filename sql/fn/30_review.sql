@@ -404,7 +404,8 @@ BEGIN
             designated_institution, valid_from, valid_to)
         VALUES (a.person_id, a.disease, a.region, app,
             a.designated_institution, vfrom,
-            (vfrom + make_interval(months => dis.validity_months))::date - 1)
+            (vfrom + make_interval(months =>
+                disease_validity_months(a.region, a.disease)))::date - 1)
         -- Already holding one (granted meanwhile another way): kept.
         ON CONFLICT (person_id, disease) WHERE status = 'active' DO NOTHING;
         INSERT INTO sms_outbox (to_phone, template, body)

@@ -156,8 +156,8 @@ DECLARE
     per int;
     dname text;
 BEGIN
-    SELECT d.name, d.validity_months INTO dname, per FROM diseases d
-    WHERE d.code = x.disease;
+    SELECT d.name, disease_validity_months(x.region, d.code) INTO dname, per
+    FROM diseases d WHERE d.code = x.disease;
     PERFORM qualification_sms(x, 'renewal_notice', CASE WHEN have >= need THEN format(
         '【门诊慢特病】您的“%s”门诊慢特病待遇将于%s到期。到期当月之前的%s个月内您已有%s个月正常结算，符合接续条件，到期后将自动接续%s个月，无需办理。',
         dname, x.valid_to, back, have, per) ELSE format(
@@ -190,8 +190,8 @@ DECLARE
     per int;
     dname text;
 BEGIN
-    SELECT d.name, d.validity_months INTO dname, per FROM diseases d
-    WHERE d.code = x.disease;
+    SELECT d.name, disease_validity_months(x.region, d.code) INTO dname, per
+    FROM diseases d WHERE d.code = x.disease;
     WHILE ends < cn_today()
         AND renewal_months(x.person_id, x.disease, x.region, ends) >= need
     LOOP

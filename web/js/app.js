@@ -15,6 +15,7 @@ const expert = () => import('./expert.js');
 const agency = () => import('./agency.js');
 const benefit = () => import('./benefit.js');
 const authz = () => import('./authz.js');
+const catalogAdmin = () => import('./catalog-admin.js');
 const panel = () => import('./panel.js');
 const filing = () => import('./filing.js');
 const onsite = () => import('./onsite.js');
@@ -33,7 +34,7 @@ const objectionPages = () => import('./objection.js');
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/applications', '申请查询'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
   ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
-  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计']];
+  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计'], ['#/agency/catalog', '病种目录'], ['#/agency/calendar', '工作日历']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
@@ -98,6 +99,11 @@ const ROUTES = [
   [/^#\/agency\/stats$/, ['agency'], '统计', async (m, v) => (await stats()).agencyStats(m, v)],
   // 申请复核 (R-CER-12): reached from a rejected application's progress page.
   [/^#\/app\/(\d+)\/objection$/, ['insured', 'hospital'], '申请复核', async (m, v) => (await objectionPages()).objectionPage(m[1], v)],
+  // The agency's catalog and the working-day calendar (issue 12 item 7).
+  [/^#\/agency\/catalog$/, ['agency'], '病种目录', async (m, v) => (await catalogAdmin()).catalogList(m, v)],
+  [/^#\/agency\/catalog\/([A-Z][A-Z0-9]{1,15})$/, ['agency'], '病种目录', async (m, v) => (await catalogAdmin()).catalogEditor(m[1], v)],
+  [/^#\/agency\/calendar$/, ['agency', 'admin'], '工作日历', async (m, v) => (await catalogAdmin()).calendarPage(null, v)],
+  [/^#\/agency\/calendar\/(\d{4})$/, ['agency', 'admin'], '工作日历', async (m, v) => (await catalogAdmin()).calendarPage(m[1], v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
