@@ -179,6 +179,17 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "该季度的认定表已于 %s 报送，不能重复报送"),
 	E(MT_E_AGENT_IS_SELF, 422, "agent_is_self",
 	    "代办人不能是参保人本人；为自己申请请直接填写申请"),
+	/* Audits (issue 12, R-SUP-1). */
+	E(MT_E_AUDIT_RATE_TOO_LOW, 422, "audit_rate_too_low",
+	    "抽查比例不能低于本统筹区规定的最低比例 %s%"),
+	E(MT_E_AUDIT_POPULATION_EMPTY, 422, "audit_population_empty",
+	    "%s 至 %s 期间本统筹区没有通过认定的待遇资格，无可抽查"),
+	E(MT_E_AUDIT_NOT_FOUND, 404, "audit_not_found",
+	    "抽查批次不存在，或不在您的管辖范围"),
+	E(MT_E_AUDIT_ITEM_NOT_FOUND, 404, "audit_item_not_found",
+	    "该抽查批次中没有这条样本"),
+	E(MT_E_AUDIT_ITEM_DECIDED, 409, "audit_item_decided",
+	    "这条样本已记录为“%s”（%s），结果不能再改"),
 };
 
 #undef E

@@ -21,12 +21,15 @@
  *                                 (confirm.c)
  *   GET  /agency/reports/quarterly?quarter=   which hospitals sent their
  *                                 quarterly table, which are late (reports.c)
+ *   POST|GET /agency/audits, GET /agency/audits/{id},
+ *   POST /agency/audits/{id}/items/{item}/result: audit samples and their
+ *                                 results (audits.c, R-SUP-1)
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
  * columns live in agency_db.c (typed functions, agency_db.h); the
  * handlers here check scope and input and never touch libpq.
- * XXX: sampling, statistics, catalog and policy changes come with the
+ * XXX: statistics, catalog and policy changes come with the
  * issues that need them.
  */
 #include <stdio.h>
@@ -435,6 +438,13 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* Audit samples (issue 12, R-SUP-1): audits.c. */
+	{ "POST", "/agency/audits", h_audit_new, AGENCY, 0, f_audit_new,
+	  MT_R_IDEMPOTENT },
+	{ "GET", "/agency/audits", h_audits, AGENCY, 0, f_audits, 0 },
+	{ "GET", "/agency/audits/{id}", h_audit, AGENCY, 0, f_audit, 0 },
+	{ "POST", "/agency/audits/{id}/items/{item}/result", h_audit_result,
+	  AGENCY, 0, f_audit_result, 0 },
 };
 
 const struct mt_module mt_module = {

@@ -1344,6 +1344,50 @@ cmd_draw(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * audit verify ID: recompute audit ID's sample (R-SUP-1) from its
+ * recorded population (the draw's pool) and seed, check that its items
+ * are exactly the chosen qualifications in draw order (draw_used), and
+ * re-derive the population from the qualifications table
+ * (audit_population_check in sql/fn/86_audit.sql: a date or region
+ * edited after the draw shows).  Exit 0 when all match, 3 when any
+ * differs, 2 for no such audit.
+ */
+static int
+cmd_audit(int argc, char **argv)
+{
+	const char *p[1];
+	PGresult *res;
+	char what[64];
+	int rc;
+
+	if (argc != 4 || strcmp(argv[2], "verify") != 0)
+		die_bad("usage: audit verify ID");
+	if (strspn(argv[3], "0123456789") != strlen(argv[3]) ||
+	    strlen(argv[3]) == 0 || strlen(argv[3]) > 18)
+		die_bad("audit verify: ID is an audit's number");
+	p[0] = argv[3];
+	res = run("SELECT audit_population_check($1::bigint)", 1, p);
+	if (!PQgetisnull(res, 0, 0) &&
+	    strncmp(PQgetvalue(res, 0, 0), "no audit", 8) == 0) {
+		PQclear(res);
+		die_bad("audit verify: no audit %s", argv[3]);
+	}
+	snprintf(what, sizeof(what), "audit %s", argv[3]);
+	rc = verify_draws("SELECT * FROM draws_of_audit($1::bigint)", argv[3],
+	    what);
+	if (PQgetisnull(res, 0, 0))
+		printf("audit %s: population re-derived from the "
+		    "qualifications: match\n", argv[3]);
+	else {
+		printf("audit %s: population MISMATCH: %s\n", argv[3],
+		    PQgetvalue(res, 0, 0));
+		rc = EXIT_MISMATCH;
+	}
+	PQclear(res);
+	return rc;
+}
+
 static void
 usage(void)
 {
@@ -1362,6 +1406,8 @@ usage(void)
 	    "last day)\n"
 	    "  draw verify APPLICATION | draw verify --all   (recompute every "
 	    "recorded draw; exit 3 on a mismatch)\n"
+	    "  audit verify ID   (recompute an audit's sample and re-derive "
+	    "its population; exit 3 on a mismatch)\n"
 	    "  errors   (the error table as JSON)\n"
 	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n",
 	    stderr);
@@ -1414,6 +1460,8 @@ main(int argc, char **argv)
 		rc = cmd_publicity(argc, argv);
 	else if (strcmp(argv[1], "draw") == 0)
 		rc = cmd_draw(argc, argv);
+	else if (strcmp(argv[1], "audit") == 0)
+		rc = cmd_audit(argc, argv);
 	else
 		usage();
 	PQfinish(conn);

@@ -64,6 +64,10 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'renewed' THEN '待遇已接续至 ' || coalesce(d->>'valid_to', '')
         WHEN 'qualification_ended' THEN '待遇已于 ' || coalesce(d->>'ended_on', '')
             || ' 终止：' || coalesce(d->>'reason_text', '')
+        -- Audits (R-SUP-1, 86_audit.sql).
+        WHEN 'audit_passed' THEN '医保经办机构抽查审核：通过'
+        WHEN 'audit_failed' THEN '医保经办机构抽查审核：不通过'
+            || coalesce('（' || (d->>'note') || '）', '')
         ELSE '申请状态已更新'
     END
 $$;
