@@ -23,10 +23,12 @@ export const session = { me: null };
 
 const confirmPages = () => import('./confirm.js');
 const reports = () => import('./reports.js');
+const audits = () => import('./audits.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
-  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送']];
+  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
+  ['#/agency/audits', '抽查审核']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
@@ -79,6 +81,8 @@ const ROUTES = [
   [/^#\/agency\/applications\/(\d+)$/, ['agency', 'admin'], '申请档案', async (m, v) => (await confirmPages()).archive(m[1], v)],
   [/^#\/hospital\/reports$/, ['hospital'], '季度认定表', async (m, v) => (await reports()).hospitalReports(m, v)],
   [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
+  [/^#\/agency\/audits$/, ['agency'], '抽查审核', async (m, v) => (await audits()).agencyAudits(m, v)],
+  [/^#\/agency\/audits\/(\d+)$/, ['agency'], '抽查报告', async (m, v) => (await audits()).auditReport(m[1], v)],
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
   [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
   [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
