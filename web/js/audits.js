@@ -105,8 +105,10 @@ export async function agencyAudits(m, main) {
 // The items as one table (printed as the report).
 function itemsTable(a) {
   const cols = ['序号', '姓名', '身份证号', '病种', '定点医院', '认定通过日期', '认定方式', '待遇状态', '核查结果', '说明', '核查人及时间'];
-  return h('table', { class: 'report-table', id: 'audit-table' },
-    h('caption', { text: '抽查样本（' + a.sample_size + ' 项）' }),
+  // A heading, not a caption: a caption of the phone's stacked table
+  // (display: block) is squeezed to one character a line.
+  return [h('h2', { id: 'audit-table-title', text: '抽查样本（' + a.sample_size + ' 项）' }),
+    h('table', { class: 'report-table', id: 'audit-table', 'aria-labelledby': 'audit-table-title' },
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', text: c })))),
     h('tbody', {}, a.items.map((x) => {
       const cells = [String(x.seat), x.person.name, x.person.id_number, x.disease.name, x.hospital.name,
@@ -115,7 +117,7 @@ function itemsTable(a) {
         qualBadge(x.qualification_status), RESULT[x.result] || x.result, x.note || '',
         x.decided_by ? x.decided_by.login + ' ' + fmtTime(x.decided_at) : ''];
       return h('tr', { 'data-item': x.id }, cells.map((c, k) => h('td', { 'data-label': cols[k] }, c)));
-    })));
+    })))];
 }
 
 // 通过 / 不通过 for one pending item; the answer redraws the report.
@@ -175,7 +177,7 @@ export async function auditReport(id, main) {
     ]),
     h('p', { class: 'card', id: 'audit-counts', tabindex: '-1', text: countsText(a) }),
     h('div', { class: 'actions no-print' }, button('打印报告', () => window.print(), 'btn btn-secondary', { id: 'audit-print' })),
-    itemsTable(a));
+    ...itemsTable(a));
   if (pending.length) {
     main.append(h('section', { class: 'no-print', 'aria-labelledby': 'audit-pending-title' },
       h('h2', { id: 'audit-pending-title', text: '记录核查结果（' + pending.length + ' 项待核查）' }),
