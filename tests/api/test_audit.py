@@ -9,7 +9,8 @@ import uuid
 
 from conftest import (api, assert_error, bearer, ctl, insured_login,
                       login, new_person, new_region, policy, sms_lines, sql,
-                      submitted_application, today, unique, wait_sms)
+                      stack, submitted_application, today, unique,
+                      wait_for, wait_sms)
 from test_onsite import certify, form, hospital_files, staff
 
 
@@ -319,3 +320,26 @@ def test_scoped_to_the_region_and_idempotent():
     ins = insured_login(p)["token"]
     assert api("GET", "/agency/audits", headers=bearer(ins)).status_code \
         == 403
+
+
+def test_database_down_is_503_then_recovers():
+    """The database down: drawing, listing and recording answer 503 in
+    the envelope (never 500, never a hang), then work again."""
+    reg = new_region()
+    tok = agency_of(reg["region"])
+    qualifications(reg, 2)
+    a = draw(tok, 50).json()
+    d = today()                 # asked of the database: before it stops
+    stack("pg-stop")
+    try:
+        assert_error(draw(tok, 50, frm=d, to=d), 503, "service_unavailable")
+        assert_error(api("GET", "/agency/audits", headers=bearer(tok)), 503,
+                     "service_unavailable")
+        assert_error(api("POST", "/agency/audits/%s/items/%s/result" % (
+            a["id"], a["items"][0]["id"]), headers=bearer(tok),
+            json={"result": "pass"}), 503, "service_unavailable")
+    finally:
+        stack("pg-start")
+    assert wait_for(lambda: api("GET", "/agency/audits/%s" % a["id"],
+                                headers=bearer(tok)).status_code == 200)
+    assert draw(tok, 50).status_code == 201
