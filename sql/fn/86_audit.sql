@@ -27,6 +27,10 @@ $$;
 -- and had not ended at p_at, sorted by id.  Re-derivable: a later end
 -- (an audit's own fail included) does not change it; a date edited
 -- later does (`audit verify` says so).
+-- XXX: a qualification whose transaction began before the draw's and
+-- committed after the draw's snapshot is in the re-derived population
+-- but not in the pool: `audit verify` reports it (rare: an approval in
+-- the very second of a draw whose period ends today).
 CREATE OR REPLACE FUNCTION audit_population(r text, p_from date,
     p_to date, p_at timestamptz) RETURNS bigint[]
 LANGUAGE sql STABLE AS $$
