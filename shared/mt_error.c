@@ -204,6 +204,17 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "%s 不在 %s 年内，只能填写这一年的日期"),
 	E(MT_E_CALENDAR_DAY_POINTLESS, 422, "calendar_day_pointless",
 	    "%s %s，不需要列入；只填写调休上班的周末和放假的工作日"),
+	/* Audits (issue 12, R-SUP-1). */
+	E(MT_E_AUDIT_RATE_TOO_LOW, 422, "audit_rate_too_low",
+	    "抽查比例不能低于本统筹区规定的最低比例 %s%"),
+	E(MT_E_AUDIT_POPULATION_EMPTY, 422, "audit_population_empty",
+	    "%s 至 %s 期间本统筹区没有通过认定的待遇资格，无可抽查"),
+	E(MT_E_AUDIT_NOT_FOUND, 404, "audit_not_found",
+	    "抽查批次不存在，或不在您的管辖范围"),
+	E(MT_E_AUDIT_ITEM_NOT_FOUND, 404, "audit_item_not_found",
+	    "该抽查批次中没有这条样本"),
+	E(MT_E_AUDIT_ITEM_DECIDED, 409, "audit_item_decided",
+	    "这条样本已记录为“%s”（%s），结果不能再改"),
 };
 
 #undef E

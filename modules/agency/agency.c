@@ -31,6 +31,9 @@
  *                                 /agency/calendar/{year}: the region's
  *                                 catalog and the working-day calendar
  *                                 (catalog.c)
+ *   POST|GET /agency/audits, GET /agency/audits/{id},
+ *   POST /agency/audits/{id}/items/{item}/result: audit samples and their
+ *                                 results (audits.c, R-SUP-1)
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
@@ -486,6 +489,13 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* Audit samples (issue 12, R-SUP-1): audits.c. */
+	{ "POST", "/agency/audits", h_audit_new, AGENCY, 0, f_audit_new,
+	  MT_R_IDEMPOTENT },
+	{ "GET", "/agency/audits", h_audits, AGENCY, 0, f_audits, 0 },
+	{ "GET", "/agency/audits/{id}", h_audit, AGENCY, 0, f_audit, 0 },
+	{ "POST", "/agency/audits/{id}/items/{item}/result", h_audit_result,
+	  AGENCY, 0, f_audit_result, 0 },
 	/* The agency's catalog and the working-day calendar (issue 12
 	 * item 7): catalog.c. */
 	{ "GET", "/agency/diseases", h_catalog, AGENCY, 0, f_catalog, 0 },

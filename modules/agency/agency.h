@@ -33,6 +33,15 @@ extern const struct mt_field f_confirm[];
 /* reports.c: the quarterly tables sent and late (R-SUP-2, S4). */
 int  h_quarterly_status(struct mt_req *req);
 extern const struct mt_field f_quarterly_status[];
+/* audits.c: audit samples (issue 12, R-SUP-1). */
+int  h_audit_new(struct mt_req *req);
+int  h_audits(struct mt_req *req);
+int  h_audit(struct mt_req *req);
+int  h_audit_result(struct mt_req *req);
+extern const struct mt_field f_audit_new[];
+extern const struct mt_field f_audits[];
+extern const struct mt_field f_audit[];
+extern const struct mt_field f_audit_result[];
 /* catalog.c: the region's catalog, the working-day calendar (R-SUP-5,
  * R-CER-6). */
 int  h_catalog(struct mt_req *req);

@@ -41,6 +41,11 @@ enum { APP_ID, APP_REGION, APP_READER, APP__N };
 enum { CONFIRM_ID, CONFIRM_REGION, CONFIRM_DECISION, CONFIRM_REASON,
 	CONFIRM_ACTOR, CONFIRM_ROLE, CONFIRM__N };
 enum { QSTAT_REGION, QSTAT_QUARTER, QSTAT__N };
+enum { ANEW_REGION, ANEW_FROM, ANEW_TO, ANEW_RATE, ANEW_ACTOR, ANEW__N };
+enum { AUDITS_REGION, AUDITS_CURSOR, AUDITS_LIMIT, AUDITS__N };
+enum { AUDIT_ID, AUDIT_REGION, AUDIT__N };
+enum { ARES_AUDIT, ARES_ITEM, ARES_REGION, ARES_RESULT, ARES_NOTE,
+	ARES_ACTOR, ARES_ROLE, ARES__N };
 enum { CATALOG_REGION, CATALOG__N };
 enum { CSET_REGION, CSET_CODE, CSET_BODY, CSET_ACTOR, CSET_ROLE,
 	CSET__N };
@@ -228,6 +233,21 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_QUARTERLY_STATUS] =
 	    "SELECT quarterly_status_json($1,"
 	    " coalesce($2, quarter_before(cn_today())))::text AS result",
+	/* Audit samples: sql/fn/86_audit.sql. */
+	[STMT_AUDIT_NEW] =
+	    "SELECT create_audit($1, $2::date, $3::date, $4::int,"
+	    " $5::bigint)::text AS result",
+	[STMT_AUDITS] =
+	    "SELECT audit_json(x.id, false)::text AS item, x.id AS next_cursor"
+	    " FROM audits x WHERE ($1::text IS NULL OR x.region = $1)"
+	    " AND ($2::bigint IS NULL OR x.id < $2::bigint)"
+	    " ORDER BY x.id DESC LIMIT $3::int",
+	[STMT_AUDIT] =
+	    "SELECT audit_json(x.id, true)::text AS audit FROM audits x"
+	    " WHERE x.id = $1::bigint AND ($2::text IS NULL OR x.region = $2)",
+	[STMT_AUDIT_RESULT] =
+	    "SELECT record_audit_result($1::bigint, $2::bigint, $3, $4, $5,"
+	    " $6::bigint, $7)::text AS result",
 	/* The agency's catalog and the calendar: sql/fn/
 	 * 94_catalog_admin.sql. */
 	[STMT_CATALOG] =
@@ -718,6 +738,74 @@ agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
 	    "result", &ok) < 0)
 		return -1;
 	return mt_reply_json(req, 200, ok);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_audit_new(struct mt_req *req, const struct agency_audit_new *a)
+{
+	char actor[24];
+	const char *p[ANEW__N] = {
+		[ANEW_REGION] = a->region,
+		[ANEW_FROM] = a->from,
+		[ANEW_TO] = a->to,
+		[ANEW_RATE] = a->rate,
+		[ANEW_ACTOR] = actor,
+	};
+	json_object *ok;
+
+	snprintf(actor, sizeof(actor), "%lld", a->actor);
+	if (mt_db_outcome_or_reply(req, STMT_AUDIT_NEW, ANEW__N, p, "result",
+	    &ok) < 0)
+		return -1;
+	return mt_reply_json(req, 201, ok);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_audits(struct mt_req *req, const char *region,
+    const char *cursor, int limit)
+{
+	const char *p[AUDITS__N] = {
+		[AUDITS_REGION] = region,
+		[AUDITS_CURSOR] = cursor,
+	};
+
+	return mt_db_reply_page(req, STMT_AUDITS, AUDITS__N, p, AUDITS_LIMIT,
+	    limit);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_audit(struct mt_req *req, const char *id, const char *region)
+{
+	const char *p[AUDIT__N] = {
+		[AUDIT_ID] = id,
+		[AUDIT_REGION] = region,
+	};
+
+	return reply_row(req, STMT_AUDIT, AUDIT__N, p, 200, "audit",
+	    MT_E_AUDIT_NOT_FOUND, "id");
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_audit_result(struct mt_req *req,
+    const struct agency_audit_result *r)
+{
+	char actor[24];
+	const char *p[ARES__N] = {
+		[ARES_AUDIT] = r->audit,
+		[ARES_ITEM] = r->item,
+		[ARES_REGION] = r->region,
+		[ARES_RESULT] = r->result,
+		[ARES_NOTE] = r->note,
+		[ARES_ACTOR] = actor,
+		[ARES_ROLE] = r->role,
+	};
+
+	snprintf(actor, sizeof(actor), "%lld", r->actor);
+	return reply_result(req, STMT_AUDIT_RESULT, ARES__N, p);
 }
 
 /* See agency_db.h. */

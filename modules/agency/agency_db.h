@@ -40,6 +40,11 @@ enum stmt {
 	STMT_CONFIRM,
 	/* The quarterly tables sent and late (reports.c). */
 	STMT_QUARTERLY_STATUS,
+	/* Audit samples (audits.c, issue 12). */
+	STMT_AUDIT_NEW,
+	STMT_AUDITS,
+	STMT_AUDIT,
+	STMT_AUDIT_RESULT,
 	/* The agency's catalog and the calendar (catalog.c). */
 	STMT_CATALOG,
 	STMT_CATALOG_SET,
@@ -221,6 +226,46 @@ int     agency_db_reply_confirm(struct mt_req *req,
  * submitted_late}]}; 404 region_not_found. */
 int     agency_db_reply_quarterly_status(struct mt_req *req,
             const char *region, const char *quarter);
+
+/* An audit to draw (POST /agency/audits, fields checked). */
+struct agency_audit_new {
+	const char      *region;         /* the agency's, or the admin's */
+	const char      *from;           /* YYYY-MM-DD */
+	const char      *to;
+	const char      *rate;           /* whole percent, 1-100 */
+	long long        actor;          /* the user */
+};
+
+/* An item's result (POST /agency/audits/{id}/items/{item}/result). */
+struct agency_audit_result {
+	const char      *audit;
+	const char      *item;
+	const char      *region;         /* NULL: any (an admin) */
+	const char      *result;         /* pass | fail (checked) */
+	const char      *note;           /* NULL: none (required to fail) */
+	long long        actor;
+	const char      *role;           /* "agency" or "admin" */
+};
+
+/* Draw it through create_audit and answer 201 with the report; its
+ * refusals: 400 field_invalid, 422 audit_rate_too_low,
+ * audit_population_empty. */
+int     agency_db_reply_audit_new(struct mt_req *req,
+            const struct agency_audit_new *a);
+/* 200 with a page of the audits of region (NULL: all), newest first,
+ * ids below cursor (NULL: from the newest). */
+int     agency_db_reply_audits(struct mt_req *req, const char *region,
+            const char *cursor, int limit);
+/* 200 with audit id's report if it is of region (NULL: any); 404
+ * audit_not_found otherwise. */
+int     agency_db_reply_audit(struct mt_req *req, const char *id,
+            const char *region);
+/* Record the result through record_audit_result and answer 200 with the
+ * item; its refusals: 404 audit_item_not_found, 409 audit_item_decided,
+ * 400 field_required. */
+int     agency_db_reply_audit_result(struct mt_req *req,
+            const struct agency_audit_result *r);
+
 
 /* The agency changes its region's entry of a disease (PUT
  * /agency/diseases/{code}). */

@@ -1369,6 +1369,70 @@ cmd_draw(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * Verify audit id (R-SUP-1): recompute its sample from the recorded
+ * population (the draw's pool) and seed, check that its items are
+ * exactly the chosen qualifications in draw order (draw_used), and
+ * re-derive the population from the qualifications table
+ * (audit_population_check in sql/fn/86_audit.sql: a date or region
+ * edited after the draw shows).  Returns 0 when all match, EXIT_MISMATCH
+ * when any differs; exits EXIT_BAD when there is no such audit.
+ */
+static int
+verify_audit(const char *id)
+{
+	const char *p[1] = { id };
+	PGresult *res;
+	char what[64];
+	int rc;
+
+	res = run("SELECT audit_population_check($1::bigint)", 1, p);
+	if (!PQgetisnull(res, 0, 0) &&
+	    strncmp(PQgetvalue(res, 0, 0), "no audit", 8) == 0) {
+		PQclear(res);
+		die_bad("audit verify: no audit %s", id);
+	}
+	snprintf(what, sizeof(what), "audit %s", id);
+	rc = verify_draws("SELECT * FROM draws_of_audit($1::bigint)", id,
+	    what);
+	if (PQgetisnull(res, 0, 0))
+		printf("audit %s: population re-derived from the "
+		    "qualifications: match\n", id);
+	else {
+		printf("audit %s: population MISMATCH: %s\n", id,
+		    PQgetvalue(res, 0, 0));
+		rc = EXIT_MISMATCH;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* audit verify ID | audit verify --all: exit 0 all match, 3 not. */
+static int
+cmd_audit(int argc, char **argv)
+{
+	PGresult *res;
+	int i, rc = 0, bad = 0;
+
+	if (argc != 4 || strcmp(argv[2], "verify") != 0)
+		die_bad("usage: audit verify ID | audit verify --all");
+	if (strcmp(argv[3], "--all") != 0) {
+		if (strspn(argv[3], "0123456789") != strlen(argv[3]) ||
+		    strlen(argv[3]) == 0 || strlen(argv[3]) > 18)
+			die_bad("audit verify: ID is an audit's number");
+		return verify_audit(argv[3]);
+	}
+	res = run("SELECT id FROM audits ORDER BY id", 0, NULL);
+	for (i = 0; i < PQntuples(res); i++)
+		if (verify_audit(PQgetvalue(res, i, 0)) != 0) {
+			rc = EXIT_MISMATCH;
+			bad++;
+		}
+	printf("all: %d audits, %d with a mismatch\n", PQntuples(res), bad);
+	PQclear(res);
+	return rc;
+}
+
 static void
 usage(void)
 {
@@ -1389,6 +1453,8 @@ usage(void)
 	    "their last day)\n"
 	    "  draw verify APPLICATION | draw verify --all   (recompute every "
 	    "recorded draw; exit 3 on a mismatch)\n"
+	    "  audit verify ID | audit verify --all   (recompute an audit's "
+	    "sample, re-derive its population; exit 3 on a mismatch)\n"
 	    "  errors   (the error table as JSON)\n"
 	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n",
 	    stderr);
@@ -1443,6 +1509,8 @@ main(int argc, char **argv)
 		rc = cmd_sanctions(argc, argv);
 	else if (strcmp(argv[1], "draw") == 0)
 		rc = cmd_draw(argc, argv);
+	else if (strcmp(argv[1], "audit") == 0)
+		rc = cmd_audit(argc, argv);
 	else
 		usage();
 	PQfinish(conn);

@@ -107,6 +107,12 @@ LANGUAGE sql STABLE AS $$
         -- it pushed, in seat (stage) order -- seat n is chosen[n].
         WHEN 'objection' THEN ARRAY(SELECT x.expert_id FROM assignments x
                                     WHERE x.draw_id = d.id ORDER BY x.stage)
+        -- An audit's sample (86_audit.sql): the items' qualifications
+        -- in seat order.
+        WHEN 'audit' THEN ARRAY(SELECT i.qualification_id
+                                FROM audits x JOIN audit_items i
+                                ON i.audit_id = x.id
+                                WHERE x.draw_id = d.id ORDER BY i.seat)
     END
 $$;
 

@@ -76,6 +76,10 @@ LANGUAGE sql IMMUTABLE AS $$
             THEN '复核结论：予以认定' ELSE '复核结论：维持不予认定' END
             || '（' || coalesce(d->>'seats', '') || '名专家中'
             || coalesce(d->>'approve', '') || '名同意认定），复核结果为最终结果'
+        -- Audits (R-SUP-1, 86_audit.sql).
+        WHEN 'audit_passed' THEN '医保经办机构抽查审核：通过'
+        WHEN 'audit_failed' THEN '医保经办机构抽查审核：不通过'
+            || coalesce('（' || (d->>'note') || '）', '')
         ELSE '申请状态已更新'
     END
 $$;

@@ -30,11 +30,12 @@ const sanctions = () => import('./sanctions.js');
 const experts = () => import('./experts.js');
 const agencyApps = () => import('./agency-apps.js');
 const objectionPages = () => import('./objection.js');
+const audits = () => import('./audits.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/applications', '申请查询'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
   ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
-  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计'], ['#/agency/catalog', '病种目录'], ['#/agency/calendar', '工作日历']];
+  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计'], ['#/agency/catalog', '病种目录'], ['#/agency/calendar', '工作日历'], ['#/agency/audits', '抽查审核']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务']],
@@ -91,6 +92,8 @@ const ROUTES = [
   [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
   // Sanctions (issue 12 item 6, R-SUP-4).
   [/^#\/agency\/sanctions$/, ['agency', 'admin'], '违规处理', async (m, v) => (await sanctions()).agencySanctions(m, v)],
+  [/^#\/agency\/audits$/, ['agency'], '抽查审核', async (m, v) => (await audits()).agencyAudits(m, v)],
+  [/^#\/agency\/audits\/(\d+)$/, ['agency'], '抽查报告', async (m, v) => (await audits()).auditReport(m[1], v)],
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
   [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
   [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
