@@ -21,6 +21,8 @@
  *                                 (confirm.c)
  *   GET  /agency/reports/quarterly?quarter=   which hospitals sent their
  *                                 quarterly table, which are late (reports.c)
+ *   POST|GET /agency/reviews, GET /agency/reviews/{id}: the quarterly
+ *                                 review, 双随机一公开 (reviews.c)
  *
  * Agency staff see their own region only (another region is a 404);
  * admins name any region.  The statements and their parameters and
@@ -435,6 +437,11 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* The quarterly review, 双随机一公开 (issue 12 item 4): reviews.c. */
+	{ "POST", "/agency/reviews", h_review_draw, AGENCY, 0, f_review_draw,
+	  0 },
+	{ "GET", "/agency/reviews", h_reviews, AGENCY, 0, f_reviews, 0 },
+	{ "GET", "/agency/reviews/{id}", h_review, AGENCY, 0, f_review, 0 },
 };
 
 const struct mt_module mt_module = {

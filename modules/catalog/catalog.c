@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "catalog_db.h"
+#include "reviews.h"
 #include "mt_card.h"
 #include "mt_config.h"
 #include "mt_error.h"
@@ -394,6 +395,10 @@ static const struct mt_route routes[] = {
 	{ "GET", "/cards/verify", h_card_verify, MT_ROLE_PUBLIC, 0, f_token,
 	  0 },
 	{ "GET", "/cards/keys", h_card_keys, MT_ROLE_PUBLIC, 0, NULL, 0 },
+	/* The quarterly review's counts, 一公开 (issue 12 item 4):
+	 * reviews.c. */
+	{ "GET", "/reviews/public", h_reviews_public, MT_ROLE_PUBLIC, 0,
+	  f_reviews_public, 0 },
 };
 
 const struct mt_module mt_module = {

@@ -25,6 +25,8 @@ enum catalog_stmt {
 	CATALOG_STMT_INSTITUTIONS,
 	CATALOG_STMT_REASONS,
 	CATALOG_STMT_CARD,
+	/* The quarterly review's published counts (reviews.c). */
+	CATALOG_STMT_REVIEWS_PUBLIC,
 	CATALOG_STMT__MAX
 };
 extern const char *const catalog_db_stmts[CATALOG_STMT__MAX];
@@ -88,5 +90,11 @@ int     catalog_db_reply_institutions(struct mt_req *req,
  */
 int     catalog_db_card(struct mt_req *req, long long q, const char *inst,
             char **current, char reason[16]);
+
+/* 200 (public, 5 minutes) with the published counts of region's
+ * quarterly review of quarter (NULL: the newest drawn); 404
+ * region_not_found or review_not_found. */
+int     catalog_db_reply_reviews_public(struct mt_req *req,
+            const char *region, const char *quarter);
 
 #endif

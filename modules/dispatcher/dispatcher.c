@@ -40,6 +40,9 @@
  *   - publicity: every PUBLICITY_MS the public notices of hospital panel
  *     approvals past their last day are ended (sql/fn/72_panel.sql,
  *     R-CER-10): the qualification is made, the agency confirms.
+ *   - quarterly reviews: every REVIEWS_MS each region's quarterly review
+ *     due on its quarterly_review_day is drawn (sql/fn/
+ *     88_quarterly_review.sql, R-SUP-2, S2 三).
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
@@ -90,6 +93,12 @@
  * day being over.
  */
 #define PUBLICITY_MS 5000
+/*
+ * The quarterly review job (R-SUP-2) runs every REVIEWS_MS, at start
+ * too: a review is due on a day, once a quarter, and a run with nothing
+ * due is one look at each region's quarterly_review_day.
+ */
+#define REVIEWS_MS 60000
 
 enum stmt {
 	STMT_CLAIM,
@@ -825,15 +834,40 @@ serve_init(struct mt_db *db)
 }
 
 /*
+ * The quarterly review job (R-SUP-2): run_quarterly_reviews draws each
+ * region's review due today; two dispatchers at once draw it once (an
+ * advisory lock and the unique (region, quarter)).  Returns how many
+ * were drawn (0 also when the database failed: the next run retries).
+ */
+static int
+quarterly_reviews(struct mt_db *db)
+{
+	PGresult *res;
+	int n;
+
+	res = mt_db_params_rows(db, "SELECT run_quarterly_reviews() AS n", 0,
+	    NULL);
+	if (res == NULL)
+		return 0;
+	n = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (n > 0)
+		mt_log_info("quarterly reviews drawn=%d", n);
+	return n;
+}
+
+/*
  * The steps that run on their own clocks, at time t: the sweep of long
  * overdue assignments every SWEEP_MS, the renewal job every RENEWAL_MS,
- * the publicity job every PUBLICITY_MS.  Returns how much they did (0
+ * the publicity job every PUBLICITY_MS, the quarterly review job every
+ * REVIEWS_MS.  Returns how much they did (0
  * when nothing was due).
  */
 static int
 timed_steps(struct mt_db *db, double t)
 {
 	static double next_sweep, next_renewal, next_publicity;
+	static double next_reviews;
 	int busy = 0;
 
 	if (t >= next_sweep) {
@@ -848,6 +882,10 @@ timed_steps(struct mt_db *db, double t)
 	if (t >= next_publicity && db->conn != NULL) {
 		busy += publicity(db);
 		next_publicity = t + PUBLICITY_MS;
+	}
+	if (t >= next_reviews && db->conn != NULL) {
+		busy += quarterly_reviews(db);
+		next_reviews = t + REVIEWS_MS;
 	}
 	return busy;
 }
