@@ -23,13 +23,15 @@ export const session = { me: null };
 
 const confirmPages = () => import('./confirm.js');
 const reports = () => import('./reports.js');
+const quarterlyReview = () => import('./quarterly-review.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
-  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送']];
+  ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
+  ['#/agency/reviews', '季度复核']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
-  expert: [['#/expert', '认定任务']],
+  expert: [['#/expert', '认定任务'], ['#/expert/reviews', '复核病例']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 4),
   hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/file', '代办申报'], ['#/hospital/onsite', '现场认定'],
@@ -82,6 +84,11 @@ const ROUTES = [
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
   [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
   [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
+  // The quarterly review, 双随机一公开 (issue 12 item 4).
+  [/^#\/agency\/reviews$/, ['agency', 'admin'], '季度复核', async (m, v) => (await quarterlyReview()).agencyReviews(m, v)],
+  [/^#\/agency\/reviews\/(\d+)$/, ['agency', 'admin'], '季度复核', async (m, v) => (await quarterlyReview()).agencyReview(m[1], v)],
+  [/^#\/expert\/reviews$/, ['expert'], '复核病例', async (m, v) => (await quarterlyReview()).expertReviews(m, v)],
+  [/^#\/reviews\/public(?:\/([1-9][0-9]{5}))?$/, null, '季度复核结果公开', async (m, v) => (await quarterlyReview()).publicReviews(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
