@@ -661,6 +661,20 @@ agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
 	return mt_reply_json(req, 200, ok);
 }
 
+/* Run an engine statement of the quarterly review (its one row's
+ * "result" is {"ok": value} or a refusal) and answer status with the
+ * value; -1 after answering the refusal, 503 or 500. */
+static int
+review_outcome(struct mt_req *req, int stmt, int n, const char *const *p,
+    int status)
+{
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, stmt, n, p, "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, status, ok);
+}
+
 /* See agency_db.h. */
 int
 agency_db_draw_review(struct mt_req *req, const char *region,
@@ -672,13 +686,9 @@ agency_db_draw_review(struct mt_req *req, const char *region,
 		[RDRAW_QUARTER] = quarter,
 		[RDRAW_ACTOR] = who,
 	};
-	json_object *ok;
 
 	snprintf(who, sizeof(who), "%lld", actor);
-	if (mt_db_outcome_or_reply(req, STMT_REVIEW_DRAW, RDRAW__N, p,
-	    "result", &ok) < 0)
-		return -1;
-	return mt_reply_json(req, 201, ok);
+	return review_outcome(req, STMT_REVIEW_DRAW, RDRAW__N, p, 201);
 }
 
 /* See agency_db.h. */
@@ -686,12 +696,8 @@ int
 agency_db_reply_reviews(struct mt_req *req, const char *region)
 {
 	const char *p[1] = { region };
-	json_object *ok;
 
-	if (mt_db_outcome_or_reply(req, STMT_REVIEWS, 1, p, "result",
-	    &ok) < 0)
-		return -1;
-	return mt_reply_json(req, 200, ok);
+	return review_outcome(req, STMT_REVIEWS, 1, p, 200);
 }
 
 /* See agency_db.h. */
@@ -703,10 +709,6 @@ agency_db_reply_review(struct mt_req *req, const char *id,
 		[REVIEW_ID] = id,
 		[REVIEW_REGION] = region,
 	};
-	json_object *ok;
 
-	if (mt_db_outcome_or_reply(req, STMT_REVIEW, REVIEW__N, p, "result",
-	    &ok) < 0)
-		return -1;
-	return mt_reply_json(req, 200, ok);
+	return review_outcome(req, STMT_REVIEW, REVIEW__N, p, 200);
 }

@@ -188,21 +188,29 @@ review_db_reason_known(struct mt_req *req, const char *code)
 	return mt_reply_err(req, MT_E_REASON_CODE_NOT_FOUND, "reason_code");
 }
 
+/* Run an engine statement of the quarterly review and answer 200 with
+ * its {"ok": value}; -1 after answering the refusal, 503 or 500. */
+static int
+review_outcome(struct mt_req *req, int stmt, int n, const char *const *p)
+{
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, stmt, n, p, "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, 200, ok);
+}
+
 /* See review_db.h. */
 int
 review_db_reply_cases(struct mt_req *req, long long expert, const char *state)
 {
 	char me[24];
 	const char *p[CASES__N];
-	json_object *ok;
 
 	snprintf(me, sizeof(me), "%lld", expert);
 	p[CASES_EXPERT] = me;
 	p[CASES_STATE] = state;
-	if (mt_db_outcome_or_reply(req, REVIEW_STMT_CASES, CASES__N, p,
-	    "result", &ok) < 0)
-		return -1;
-	return mt_reply_json(req, 200, ok);
+	return review_outcome(req, REVIEW_STMT_CASES, CASES__N, p);
 }
 
 /* See review_db.h. */
@@ -212,15 +220,11 @@ review_db_give_result(struct mt_req *req, const char *id, long long expert,
 {
 	char me[24];
 	const char *p[RESULT__N];
-	json_object *ok;
 
 	snprintf(me, sizeof(me), "%lld", expert);
 	p[RESULT_ID] = id;
 	p[RESULT_EXPERT] = me;
 	p[RESULT_RESULT] = result;
 	p[RESULT_NOTE] = note;
-	if (mt_db_outcome_or_reply(req, REVIEW_STMT_RESULT, RESULT__N, p,
-	    "result", &ok) < 0)
-		return -1;
-	return mt_reply_json(req, 200, ok);
+	return review_outcome(req, REVIEW_STMT_RESULT, RESULT__N, p);
 }

@@ -9,16 +9,10 @@ import pytest
 
 from conftest import (api, assert_error, bearer, ctl, login, new_expert,
                       new_region, policy, sql, submitted_application,
-                      unique, wait_for)
+                      wait_for)
+from test_agency_benefit import agency_of
 
 ONCO = ["肿瘤"]              # D001: single review by one 肿瘤 expert
-
-
-def agency_of(region):
-    user = unique("ag")
-    ctl("user", "add", "--role", "agency", "--login", user,
-        "--password", "agency-pass-1", "--region", region)
-    return login(user, "agency-pass-1")["token"]
 
 
 def last_quarter():
