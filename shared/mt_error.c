@@ -215,6 +215,19 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "该抽查批次中没有这条样本"),
 	E(MT_E_AUDIT_ITEM_DECIDED, 409, "audit_item_decided",
 	    "这条样本已记录为“%s”（%s），结果不能再改"),
+	/* The quarterly review (issue 12 item 4, R-SUP-2). */
+	E(MT_E_REVIEW_QUARTER_OPEN, 422, "review_quarter_open",
+	    "%s 季度尚未结束，季度结束后才能抽取复核专家和病例"),
+	E(MT_E_REVIEW_ALREADY_DRAWN, 409, "review_already_drawn",
+	    "本统筹区 %s 季度的复核已经抽取，不能重复抽取"),
+	E(MT_E_REVIEW_NO_EXPERTS, 422, "review_no_experts",
+	    "本统筹区专家库中没有在岗的专家，无法抽取复核专家"),
+	E(MT_E_REVIEW_NOT_FOUND, 404, "review_not_found",
+	    "没有找到这次季度复核"),
+	E(MT_E_REVIEW_CASE_NOT_FOUND, 404, "review_case_not_found",
+	    "没有找到这个复核病例，或它没有分配给您"),
+	E(MT_E_REVIEW_RESULT_GIVEN, 409, "review_result_given",
+	    "这个病例的复核结论已经提交，不能重复提交"),
 };
 
 #undef E

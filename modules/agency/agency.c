@@ -24,6 +24,8 @@
  *                                 (confirm.c)
  *   GET  /agency/reports/quarterly?quarter=   which hospitals sent their
  *                                 quarterly table, which are late (reports.c)
+ *   POST|GET /agency/reviews, GET /agency/reviews/{id}: the quarterly
+ *                                 review, 双随机一公开 (reviews.c)
  *   GET|POST /agency/sanctions    sanctions with their effect (sanctions.c)
  *   GET  /agency/stats/experts?month=, /agency/stats/turnaround?from=&to=:
  *                                 statistics (stats.c)
@@ -489,6 +491,11 @@ static const struct mt_route routes[] = {
 	  f_confirm, 0 },
 	{ "GET", "/agency/reports/quarterly", h_quarterly_status, AGENCY, 0,
 	  f_quarterly_status, 0 },
+	/* The quarterly review, 双随机一公开 (issue 12 item 4): reviews.c. */
+	{ "POST", "/agency/reviews", h_review_draw, AGENCY, 0, f_review_draw,
+	  0 },
+	{ "GET", "/agency/reviews", h_reviews, AGENCY, 0, f_reviews, 0 },
+	{ "GET", "/agency/reviews/{id}", h_review, AGENCY, 0, f_review, 0 },
 	/* Audit samples (issue 12, R-SUP-1): audits.c. */
 	{ "POST", "/agency/audits", h_audit_new, AGENCY, 0, f_audit_new,
 	  MT_R_IDEMPOTENT },

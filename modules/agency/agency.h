@@ -33,6 +33,13 @@ extern const struct mt_field f_confirm[];
 /* reports.c: the quarterly tables sent and late (R-SUP-2, S4). */
 int  h_quarterly_status(struct mt_req *req);
 extern const struct mt_field f_quarterly_status[];
+/* reviews.c: the quarterly review (R-SUP-2, S2 三). */
+int  h_review_draw(struct mt_req *req);
+int  h_reviews(struct mt_req *req);
+int  h_review(struct mt_req *req);
+extern const struct mt_field f_review_draw[];
+extern const struct mt_field f_reviews[];
+extern const struct mt_field f_review[];
 /* audits.c: audit samples (issue 12, R-SUP-1). */
 int  h_audit_new(struct mt_req *req);
 int  h_audits(struct mt_req *req);

@@ -41,6 +41,8 @@ enum { APP_ID, APP_REGION, APP_READER, APP__N };
 enum { CONFIRM_ID, CONFIRM_REGION, CONFIRM_DECISION, CONFIRM_REASON,
 	CONFIRM_ACTOR, CONFIRM_ROLE, CONFIRM__N };
 enum { QSTAT_REGION, QSTAT_QUARTER, QSTAT__N };
+enum { RDRAW_REGION, RDRAW_QUARTER, RDRAW_ACTOR, RDRAW__N };
+enum { REVIEW_ID, REVIEW_REGION, REVIEW__N };
 enum { ANEW_REGION, ANEW_FROM, ANEW_TO, ANEW_RATE, ANEW_ACTOR, ANEW__N };
 enum { AUDITS_REGION, AUDITS_CURSOR, AUDITS_LIMIT, AUDITS__N };
 enum { AUDIT_ID, AUDIT_REGION, AUDIT__N };
@@ -233,6 +235,12 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_QUARTERLY_STATUS] =
 	    "SELECT quarterly_status_json($1,"
 	    " coalesce($2, quarter_before(cn_today())))::text AS result",
+	/* The quarterly review (sql/fn/88_quarterly_review.sql). */
+	[STMT_REVIEW_DRAW] =
+	    "SELECT draw_quarterly_review($1, $2, $3::bigint)::text AS result",
+	[STMT_REVIEWS] = "SELECT quarterly_reviews_json($1)::text AS result",
+	[STMT_REVIEW] =
+	    "SELECT quarterly_review_of($1::bigint, $2)::text AS result",
 	/* Audit samples: sql/fn/86_audit.sql. */
 	[STMT_AUDIT_NEW] =
 	    "SELECT create_audit($1, $2::date, $3::date, $4::int,"
@@ -738,6 +746,58 @@ agency_db_reply_quarterly_status(struct mt_req *req, const char *region,
 	    "result", &ok) < 0)
 		return -1;
 	return mt_reply_json(req, 200, ok);
+}
+
+/* Run an engine statement of the quarterly review (its one row's
+ * "result" is {"ok": value} or a refusal) and answer status with the
+ * value; -1 after answering the refusal, 503 or 500. */
+static int
+review_outcome(struct mt_req *req, int stmt, int n, const char *const *p,
+    int status)
+{
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, stmt, n, p, "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, status, ok);
+}
+
+/* See agency_db.h. */
+int
+agency_db_draw_review(struct mt_req *req, const char *region,
+    const char *quarter, long long actor)
+{
+	char who[24];
+	const char *p[RDRAW__N] = {
+		[RDRAW_REGION] = region,
+		[RDRAW_QUARTER] = quarter,
+		[RDRAW_ACTOR] = who,
+	};
+
+	snprintf(who, sizeof(who), "%lld", actor);
+	return review_outcome(req, STMT_REVIEW_DRAW, RDRAW__N, p, 201);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_reviews(struct mt_req *req, const char *region)
+{
+	const char *p[1] = { region };
+
+	return review_outcome(req, STMT_REVIEWS, 1, p, 200);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_review(struct mt_req *req, const char *id,
+    const char *region)
+{
+	const char *p[REVIEW__N] = {
+		[REVIEW_ID] = id,
+		[REVIEW_REGION] = region,
+	};
+
+	return review_outcome(req, STMT_REVIEW, REVIEW__N, p, 200);
 }
 
 /* See agency_db.h. */

@@ -40,6 +40,10 @@ enum stmt {
 	STMT_CONFIRM,
 	/* The quarterly tables sent and late (reports.c). */
 	STMT_QUARTERLY_STATUS,
+	/* The quarterly review (reviews.c). */
+	STMT_REVIEW_DRAW,
+	STMT_REVIEWS,
+	STMT_REVIEW,
 	/* Audit samples (audits.c, issue 12). */
 	STMT_AUDIT_NEW,
 	STMT_AUDITS,
@@ -226,6 +230,21 @@ int     agency_db_reply_confirm(struct mt_req *req,
  * submitted_late}]}; 404 region_not_found. */
 int     agency_db_reply_quarterly_status(struct mt_req *req,
             const char *region, const char *quarter);
+
+/* The quarterly review (sql/fn/88_quarterly_review.sql). */
+/* Draw region's review of quarter for user actor and answer 201 with it
+ * (quarterly_review_json); 404 region_not_found, 409
+ * review_already_drawn, 422 review_quarter_open or review_no_experts. */
+int     agency_db_draw_review(struct mt_req *req, const char *region,
+            const char *quarter, long long actor);
+/* 200 with {items[{id, region, quarter, drawn_at, drawn_by, counts}],
+ * schedule} of region (NULL: every region, no schedule). */
+int     agency_db_reply_reviews(struct mt_req *req, const char *region);
+/* 200 with review id if it is region's (NULL: any); 404
+ * review_not_found. */
+int     agency_db_reply_review(struct mt_req *req, const char *id,
+            const char *region);
+
 
 /* An audit to draw (POST /agency/audits, fields checked). */
 struct agency_audit_new {

@@ -258,7 +258,10 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    /* An expert holding an accepted task of the application. */
 	    "  OR ($2 = 'expert' AND EXISTS (SELECT 1 FROM assignments x"
 	    "   WHERE x.application_id = a.id AND x.expert_id = $6::bigint"
-	    "   AND x.state IN ('accepted', 'decided'))))),"
+	    "   AND x.state IN ('accepted', 'decided')))"
+	    /* A quarterly review's reviewer of the application
+	     * (sql/fn/88_quarterly_review.sql). */
+	    "  OR ($2 = 'expert' AND reviewer_may_open(a.id, $6::bigint)))),"
 	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
 	    "  object_id, action) SELECT $6, person_id, 'material', id,"
 	    "  'download' FROM f)"

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "catalog_db.h"
+#include "reviews.h"
 #include "mt_card.h"
 #include "mt_config.h"
 #include "mt_error.h"
@@ -396,6 +397,10 @@ static const struct mt_route routes[] = {
 	{ "GET", "/cards/verify", h_card_verify, MT_ROLE_PUBLIC, 0, f_token,
 	  0 },
 	{ "GET", "/cards/keys", h_card_keys, MT_ROLE_PUBLIC, 0, NULL, 0 },
+	/* The quarterly review's counts, 一公开 (issue 12 item 4):
+	 * reviews.c. */
+	{ "GET", "/reviews/public", h_reviews_public, MT_ROLE_PUBLIC, 0,
+	  f_reviews_public, 0 },
 	/* The public figures (issue 12, R-SUP-3): stats.c. */
 	{ "GET", "/stats/public", h_stats_public, MT_ROLE_PUBLIC, 0,
 	  f_stats_public, 0 },

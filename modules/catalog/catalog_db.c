@@ -108,6 +108,9 @@ const char *const catalog_db_stmts[CATALOG_STMT__MAX] = {
 	    " JOIN institutions i ON i.code = x.designated_institution"
 	    " JOIN diseases d ON d.code = x.disease"
 	    " WHERE x.id = $1::bigint",
+	/* sql/fn/88_quarterly_review.sql. */
+	[CATALOG_STMT_REVIEWS_PUBLIC] =
+	    "SELECT quarterly_review_public($1, $2)::text AS result",
 	/* sql/fn/90_stats.sql. */
 	[CATALOG_STMT_STATS_PUBLIC] =
 	    "SELECT public_stats_json($1, $2)::text AS result",
@@ -386,6 +389,21 @@ catalog_db_card(struct mt_req *req, long long q, const char *inst,
 	}
 	PQclear(res);
 	return found;
+}
+
+/* See catalog_db.h. */
+int
+catalog_db_reply_reviews_public(struct mt_req *req, const char *region,
+    const char *quarter)
+{
+	const char *p[2] = { region, quarter };
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, CATALOG_STMT_REVIEWS_PUBLIC, 2, p,
+	    "result", &ok) < 0)
+		return -1;
+	mt_req_header(req, "Cache-Control: public, max-age=300");
+	return mt_reply_json(req, 200, ok);
 }
 
 /* See catalog_db.h. */

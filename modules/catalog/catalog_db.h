@@ -27,6 +27,8 @@ enum catalog_stmt {
 	CATALOG_STMT_INSTITUTIONS,
 	CATALOG_STMT_REASONS,
 	CATALOG_STMT_CARD,
+	/* The quarterly review's published counts (reviews.c). */
+	CATALOG_STMT_REVIEWS_PUBLIC,
 	/* The public figures (stats.c, sql/fn/90_stats.sql). */
 	CATALOG_STMT_STATS_PUBLIC,
 	CATALOG_STMT__MAX
@@ -92,6 +94,13 @@ int     catalog_db_reply_institutions(struct mt_req *req,
  */
 int     catalog_db_card(struct mt_req *req, long long q, const char *inst,
             char **current, char reason[16]);
+
+/* 200 (public, 5 minutes) with the published counts of region's
+ * quarterly review of quarter (NULL: the newest drawn); 404
+ * region_not_found or review_not_found. */
+int     catalog_db_reply_reviews_public(struct mt_req *req,
+            const char *region, const char *quarter);
+
 
 /* The public figures of region (NULL: every region) and month
  * (YYYY-MM, NULL: the last 12) into *ok (the caller puts it): 0, or -1

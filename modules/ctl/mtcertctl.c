@@ -1433,6 +1433,48 @@ cmd_audit(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * reviews run [--on DATE]: the quarterly review job now (the
+ * dispatcher's step, R-SUP-2): draw every region's review due on DATE
+ * (default: today in China).  Prints {"drawn": n}; exit 1 when the
+ * database fails, 2 on bad usage.
+ */
+static int
+cmd_reviews(int argc, char **argv)
+{
+	const char *p[1] = { NULL };
+	PGresult *res;
+
+	if (argc == 5 && strcmp(argv[3], "--on") == 0)
+		p[0] = argv[4];
+	else if (argc != 3)
+		die_bad("usage: reviews run [--on YYYY-MM-DD]");
+	if (strcmp(argv[2], "run") != 0)
+		die_bad("usage: reviews run [--on YYYY-MM-DD]");
+	res = run("SELECT run_quarterly_reviews(coalesce($1::date,"
+	    " cn_today()))", 1, p);
+	printf("{\"drawn\": %s}\n", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* review verify ID: recompute the quarterly review's two draws and check
+ * each case went to the reviewer the rule gives (draws_of_review). */
+static int
+cmd_review(int argc, char **argv)
+{
+	char what[64];
+
+	if (argc != 4 || strcmp(argv[2], "verify") != 0 ||
+	    strspn(argv[3], "0123456789") != strlen(argv[3]) ||
+	    strlen(argv[3]) == 0 || strlen(argv[3]) > 18)
+		die_bad("usage: review verify ID   (a quarterly review's "
+		    "number)");
+	snprintf(what, sizeof(what), "review %s", argv[3]);
+	return verify_draws("SELECT * FROM draws_of_review($1)", argv[3],
+	    what);
+}
+
 static void
 usage(void)
 {
@@ -1453,6 +1495,9 @@ usage(void)
 	    "their last day)\n"
 	    "  draw verify APPLICATION | draw verify --all   (recompute every "
 	    "recorded draw; exit 3 on a mismatch)\n"
+	    "  reviews run [--on DATE]   (the quarterly review job now)\n"
+	    "  review verify ID   (recompute a quarterly review's draws and "
+	    "its reviewers; exit 3 on a mismatch)\n"
 	    "  audit verify ID | audit verify --all   (recompute an audit's "
 	    "sample, re-derive its population; exit 3 on a mismatch)\n"
 	    "  errors   (the error table as JSON)\n"
@@ -1509,6 +1554,10 @@ main(int argc, char **argv)
 		rc = cmd_sanctions(argc, argv);
 	else if (strcmp(argv[1], "draw") == 0)
 		rc = cmd_draw(argc, argv);
+	else if (strcmp(argv[1], "reviews") == 0 && argc >= 3)
+		rc = cmd_reviews(argc, argv);
+	else if (strcmp(argv[1], "review") == 0)
+		rc = cmd_review(argc, argv);
 	else if (strcmp(argv[1], "audit") == 0)
 		rc = cmd_audit(argc, argv);
 	else

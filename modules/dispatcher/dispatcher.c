@@ -40,6 +40,9 @@
  *   - publicity: every PUBLICITY_MS the public notices of hospital panel
  *     approvals past their last day are ended (sql/fn/72_panel.sql,
  *     R-CER-10): the qualification is made, the agency confirms.
+ *   - quarterly reviews: every REVIEWS_MS each region's quarterly review
+ *     due on its quarterly_review_day is drawn (sql/fn/
+ *     88_quarterly_review.sql, R-SUP-2, S2 三).
  *   - sanctions: every SANCTIONS_MS the sanctions past their last day end
  *     and what was temporary is undone (sql/fn/92_sanctions.sql,
  *     R-SUP-4): a suspended expert or hospital is active again.
@@ -93,6 +96,12 @@
  * day being over.
  */
 #define PUBLICITY_MS 5000
+/*
+ * The quarterly review job (R-SUP-2) runs every REVIEWS_MS, at start
+ * too: a review is due on a day, once a quarter, and a run with nothing
+ * due is one look at each region's quarterly_review_day.
+ */
+#define REVIEWS_MS 60000
 /*
  * The sanctions job (R-SUP-4, issue 12): every SANCTIONS_MS, at start
  * too, sanctions past their last day end and a temporary effect is
@@ -700,7 +709,8 @@ renewals(struct mt_db *db)
 
 /*
  * A batch job of SQL: call fn (an SQL function of one batch size that
- * returns how many it did: run_publicity, run_sanctions) until it does
+ * returns how many it did: run_publicity, run_sanctions,
+ * run_quarterly_reviews) until it does
  * nothing; dispatchers running at once share the work (SKIP LOCKED) and
  * never do one twice.  Logs "<what>=n" when it did something.  Returns
  * the number done (0 also when the database failed).
@@ -845,6 +855,7 @@ static int
 timed_steps(struct mt_db *db, double t)
 {
 	static double next_sweep, next_renewal, next_publicity, next_sanctions;
+	static double next_reviews;
 	int busy = 0;
 
 	if (t >= next_sweep) {
@@ -860,6 +871,13 @@ timed_steps(struct mt_db *db, double t)
 		busy += batch_job(db, "SELECT run_publicity(100) AS n",
 		    "publicity ended");
 		next_publicity = t + PUBLICITY_MS;
+	}
+	if (t >= next_reviews && db->conn != NULL) {
+		/* Two dispatchers at once draw a quarter once (an advisory
+		 * lock and the unique (region, quarter)). */
+		busy += batch_job(db, "SELECT run_quarterly_reviews() AS n",
+		    "quarterly reviews drawn");
+		next_reviews = t + REVIEWS_MS;
 	}
 	if (t >= next_sanctions && db->conn != NULL) {
 		busy += batch_job(db, "SELECT run_sanctions(100) AS n",

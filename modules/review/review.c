@@ -6,6 +6,8 @@
  *   POST /expert/tasks/{aid}/accept
  *   POST /expert/tasks/{aid}/refuse     {reason}
  *   POST /expert/tasks/{aid}/decision   {decision, opinion, reason_code?}
+ *   GET  /expert/reviews, POST /expert/reviews/{id}/result: the
+ *        quarterly review's cases (checks.c)
  *
  * The engine is sql/fn/30_review.sql: PostgreSQL's conditional updates
  * decide every race (an accept at the deadline against the dispatcher's
@@ -24,6 +26,7 @@
 #include "mt_util.h"
 #include "mt_valid.h"
 #include "review_db.h"
+#include "checks.h"
 
 static const char *
 member(json_object *o, const char *key)
@@ -196,6 +199,11 @@ static const struct mt_route routes[] = {
 	  f_refuse, 0 },
 	{ "POST", "/expert/tasks/{aid}/decision", h_decision, MT_ROLE_EXPERT,
 	  0, f_decision, 0 },
+	/* The quarterly review, 双随机一公开 (issue 12 item 4): checks.c. */
+	{ "GET", "/expert/reviews", h_review_cases, MT_ROLE_EXPERT, 0,
+	  f_review_cases, 0 },
+	{ "POST", "/expert/reviews/{id}/result", h_review_result,
+	  MT_ROLE_EXPERT, 0, f_review_result, 0 },
 };
 
 const struct mt_module mt_module = {

@@ -54,6 +54,12 @@ const char *const review_db_stmts[REVIEW_STMT__MAX] = {
 	/* The codes GET /rejection-reasons serves (sql/ref). */
 	[REVIEW_STMT_REASON] =
 	    "SELECT 1 FROM rejection_reasons WHERE code = $1 AND active",
+	/* The quarterly review (sql/fn/88_quarterly_review.sql). */
+	[REVIEW_STMT_CASES] =
+	    "SELECT expert_reviews_json($1::bigint, $2)::text AS result",
+	[REVIEW_STMT_RESULT] =
+	    "SELECT give_review_result($1::bigint, $2::bigint, $3, $4)::text"
+	    " AS result",
 };
 
 /* The parameters of each statement, by name. */
@@ -63,6 +69,8 @@ enum { REFUSE_AID, REFUSE_EXPERT, REFUSE_REASON, REFUSE__N };
 enum { DECIDE_AID, DECIDE_EXPERT, DECIDE_VERDICT, DECIDE_OPINION,
 	DECIDE_REASON_CODE, DECIDE__N };
 enum { REASON_CODE, REASON__N };
+enum { CASES_EXPERT, CASES_STATE, CASES__N };
+enum { RESULT_ID, RESULT_EXPERT, RESULT_RESULT, RESULT_NOTE, RESULT__N };
 
 /* See review_db.h. */
 int
@@ -178,4 +186,45 @@ review_db_reason_known(struct mt_req *req, const char *code)
 	if (found)
 		return 0;
 	return mt_reply_err(req, MT_E_REASON_CODE_NOT_FOUND, "reason_code");
+}
+
+/* Run an engine statement of the quarterly review and answer 200 with
+ * its {"ok": value}; -1 after answering the refusal, 503 or 500. */
+static int
+review_outcome(struct mt_req *req, int stmt, int n, const char *const *p)
+{
+	json_object *ok;
+
+	if (mt_db_outcome_or_reply(req, stmt, n, p, "result", &ok) < 0)
+		return -1;
+	return mt_reply_json(req, 200, ok);
+}
+
+/* See review_db.h. */
+int
+review_db_reply_cases(struct mt_req *req, long long expert, const char *state)
+{
+	char me[24];
+	const char *p[CASES__N];
+
+	snprintf(me, sizeof(me), "%lld", expert);
+	p[CASES_EXPERT] = me;
+	p[CASES_STATE] = state;
+	return review_outcome(req, REVIEW_STMT_CASES, CASES__N, p);
+}
+
+/* See review_db.h. */
+int
+review_db_give_result(struct mt_req *req, const char *id, long long expert,
+    const char *result, const char *note)
+{
+	char me[24];
+	const char *p[RESULT__N];
+
+	snprintf(me, sizeof(me), "%lld", expert);
+	p[RESULT_ID] = id;
+	p[RESULT_EXPERT] = me;
+	p[RESULT_RESULT] = result;
+	p[RESULT_NOTE] = note;
+	return review_outcome(req, REVIEW_STMT_RESULT, RESULT__N, p);
 }

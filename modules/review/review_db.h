@@ -21,6 +21,9 @@ enum review_stmt {
 	REVIEW_STMT_REFUSE,
 	REVIEW_STMT_DECIDE,
 	REVIEW_STMT_REASON,
+	/* The quarterly review (checks.c). */
+	REVIEW_STMT_CASES,
+	REVIEW_STMT_RESULT,
 	REVIEW_STMT__MAX
 };
 extern const char *const review_db_stmts[REVIEW_STMT__MAX];
@@ -58,5 +61,16 @@ int     review_db_decide(struct mt_req *req, const struct review_task *t,
 /* 0 when code is an active rejection reason (R-CER-11), else 422
  * reason_code_not_found (field reason_code) or 503, and -1. */
 int     review_db_reason_known(struct mt_req *req, const char *code);
+
+/* The quarterly review (sql/fn/88_quarterly_review.sql). */
+/* 200 with {items} of expert's review cases in state (pending, done;
+ * NULL: both), blind (review_case_json). */
+int     review_db_reply_cases(struct mt_req *req, long long expert,
+            const char *state);
+/* Give expert's result (agree, disagree) with note (NULL: none) on case
+ * id and answer 200 with the case; 404 review_case_not_found, 409
+ * review_result_given, 400 field_required (disagree without a note). */
+int     review_db_give_result(struct mt_req *req, const char *id,
+            long long expert, const char *result, const char *note);
 
 #endif

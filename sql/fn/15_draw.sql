@@ -113,6 +113,16 @@ LANGUAGE sql STABLE AS $$
                                 FROM audits x JOIN audit_items i
                                 ON i.audit_id = x.id
                                 WHERE x.draw_id = d.id ORDER BY i.seat)
+        -- The quarterly review (88_quarterly_review.sql): its reviewers
+        -- by seat, its cases by number.
+        WHEN 'review_experts' THEN ARRAY(
+            SELECT r.expert_id FROM quarterly_review_reviewers r
+            JOIN quarterly_reviews q ON q.id = r.review_id
+            WHERE q.reviewer_draw_id = d.id ORDER BY r.seat)
+        WHEN 'review_cases' THEN ARRAY(
+            SELECT c.application_id FROM quarterly_review_cases c
+            JOIN quarterly_reviews q ON q.id = c.review_id
+            WHERE q.case_draw_id = d.id ORDER BY c.seq)
     END
 $$;
 

@@ -120,6 +120,13 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
 -- Objections (issue 12, sql/fn/80_objection.sql): seats are stages 4..9.
 ('objection_panel_size', 'int', 1, 6, NULL, '3', 'R-CER-12',
  '参保人申请复核时随机抽取的复核专家人数（S3 第九条 重新认定，多数意见为复核结论） / Experts drawn at random to re-decide an applicant''s objection; the majority decides')
+-- Quarterly review (复核, issue 12 item 4; sql/fn/88_quarterly_review.sql)
+('quarterly_review_day', 'int', 0, 28, NULL, '0', 'R-SUP-2',
+ '季度复核抽取日：每季度第一个月的第几日抽取上季度的复核专家和病例（0 = 本统筹区不做季度复核） / Day of the first month of a quarter on which the last quarter''s review is drawn (0: no quarterly review)'),
+('quarterly_review_reviewers', 'int', 1, 50, NULL, '3', 'R-SUP-2',
+ '季度复核随机抽取的专家人数 / Experts drawn at random to review a quarter'),
+('quarterly_review_rate_percent', 'int', 1, 100, NULL, '10', 'R-SUP-2',
+ '季度复核随机抽取的病例占该季度已办结申请的比例（%，至少 1 例） / Share of the quarter''s decided applications drawn for review (%, at least one)')
 ON CONFLICT (key) DO UPDATE
     SET type = EXCLUDED.type, min_value = EXCLUDED.min_value,
         max_value = EXCLUDED.max_value, choices = EXCLUDED.choices,
@@ -191,7 +198,11 @@ INSERT INTO policies (region, key, value, updated_by) VALUES
 ('630100', 'benefit_start',           'decision_day', 'reference'), -- S4 二 影像资料上传确认后即可享受相应待遇 (= default)
 ('630100', 'quota_benefit_start',     'decision_day', 'reference'), -- S4 二 上传确认后即可享受（不分病种） (DIFFERS)
 ('630100', 'quarterly_report_working_days','10',      'reference'), -- S4 西宁转发文 / 四(二) 每季结束后的10个工作日内送交 (= default)
-('630100', 'benefit_waits_confirmation','false',      'reference')  -- S4 二 影像资料上传确认后即可享受相应待遇，不等经办机构确认 (= default)
+('630100', 'benefit_waits_confirmation','false',      'reference'), -- S4 二 影像资料上传确认后即可享受相应待遇，不等经办机构确认 (= default)
+-- Quarterly review (issue 12 item 4)
+('140100', 'quarterly_review_day',    '4',            'reference'), -- S2 三 市医保中心每季度第一个月……从门诊慢特病专家库中抽取临床专家; 4-10 日……抽取确定各临床专业专家 (DIFFERS: default 0, no review)
+('140100', 'quarterly_review_reviewers','3',          'reference'), -- S2 三 21-30 日……每个病种重新组织 3 名专家二次复核 (= default)
+('140100', 'quarterly_review_rate_percent','10',      'reference')  -- S2 三 names no share; S0 五(二) / S3 第二十条 不低于 10% 随机抽检 (= default)
 ON CONFLICT (region, key) DO UPDATE
     SET value = EXCLUDED.value, updated_at = now(),
         updated_by = EXCLUDED.updated_by

@@ -31,14 +31,15 @@ const experts = () => import('./experts.js');
 const agencyApps = () => import('./agency-apps.js');
 const objectionPages = () => import('./objection.js');
 const audits = () => import('./audits.js');
+const quarterlyReview = () => import('./quarterly-review.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/applications', '申请查询'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
   ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
-  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计'], ['#/agency/catalog', '病种目录'], ['#/agency/calendar', '工作日历'], ['#/agency/audits', '抽查审核']];
+  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计'], ['#/agency/catalog', '病种目录'], ['#/agency/calendar', '工作日历'], ['#/agency/audits', '抽查审核'], ['#/agency/reviews', '季度复核']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
-  expert: [['#/expert', '认定任务']],
+  expert: [['#/expert', '认定任务'], ['#/expert/reviews', '复核病例']],
   agency: AGENCY_MENU,
   admin: AGENCY_MENU.slice(0, 4),
   hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/file', '代办申报'], ['#/hospital/onsite', '现场认定'],
@@ -107,6 +108,11 @@ const ROUTES = [
   [/^#\/agency\/catalog\/([A-Z][A-Z0-9]{1,15})$/, ['agency'], '病种目录', async (m, v) => (await catalogAdmin()).catalogEditor(m[1], v)],
   [/^#\/agency\/calendar$/, ['agency', 'admin'], '工作日历', async (m, v) => (await catalogAdmin()).calendarPage(null, v)],
   [/^#\/agency\/calendar\/(\d{4})$/, ['agency', 'admin'], '工作日历', async (m, v) => (await catalogAdmin()).calendarPage(m[1], v)],
+  // The quarterly review, 双随机一公开 (issue 12 item 4).
+  [/^#\/agency\/reviews$/, ['agency', 'admin'], '季度复核', async (m, v) => (await quarterlyReview()).agencyReviews(m, v)],
+  [/^#\/agency\/reviews\/(\d+)$/, ['agency', 'admin'], '季度复核', async (m, v) => (await quarterlyReview()).agencyReview(m[1], v)],
+  [/^#\/expert\/reviews$/, ['expert'], '复核病例', async (m, v) => (await quarterlyReview()).expertReviews(m, v)],
+  [/^#\/reviews\/public(?:\/([1-9][0-9]{5}))?$/, null, '季度复核结果公开', async (m, v) => (await quarterlyReview()).publicReviews(m, v)],
 ];
 
 // Pages register a cleanup (timers) that runs when the page changes.
