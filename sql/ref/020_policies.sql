@@ -119,7 +119,7 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '会话空闲超时（秒） / Seconds of inactivity after which a session expires'),
 -- Objections (issue 12, sql/fn/80_objection.sql): seats are stages 4..9.
 ('objection_panel_size', 'int', 1, 6, NULL, '3', 'R-CER-12',
- '参保人申请复核时随机抽取的复核专家人数（S3 第九条 重新认定，多数意见为复核结论） / Experts drawn at random to re-decide an applicant''s objection; the majority decides')
+ '参保人申请复核时随机抽取的复核专家人数（S3 第九条 重新认定，多数意见为复核结论） / Experts drawn at random to re-decide an applicant''s objection; the majority decides'),
 -- Quarterly review (复核, issue 12 item 4; sql/fn/88_quarterly_review.sql)
 ('quarterly_review_day', 'int', 0, 28, NULL, '0', 'R-SUP-2',
  '季度复核抽取日：每季度第一个月的第几日抽取上季度的复核专家和病例（0 = 本统筹区不做季度复核） / Day of the first month of a quarter on which the last quarter''s review is drawn (0: no quarterly review)'),
