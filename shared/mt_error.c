@@ -179,6 +179,9 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "该季度的认定表已于 %s 报送，不能重复报送"),
 	E(MT_E_AGENT_IS_SELF, 422, "agent_is_self",
 	    "代办人不能是参保人本人；为自己申请请直接填写申请"),
+	/* The returned state (issue 12, R-APP-8). */
+	E(MT_E_RETURN_ALREADY_USED, 409, "return_already_used",
+	    "每件申请只能退回补充一次；材料仍不符合的，请作出认定意见"),
 };
 
 #undef E

@@ -17,6 +17,7 @@
  *   mtcertctl settlements import FILE --region R [--format csv|ndjson]
  *   mtcertctl renewals run             (the renewal job, now)
  *   mtcertctl publicity run            (the publicity job, now)
+ *   mtcertctl returns run              (the lapse of returned, now)
  *   mtcertctl errors                   (the error table as JSON)
  *   mtcertctl card keygen              (a first e-card key when none)
  *   mtcertctl card rotate              (a new current e-card key)
@@ -1150,6 +1151,35 @@ cmd_renewals(int argc, char **argv)
 }
 
 /*
+ * "WHAT run": a dispatcher's batch job now: sql (one row, one count) run
+ * until a batch does nothing.  Prints {"KEY": total}; exit 1 when the
+ * database fails, 2 on a usage error.
+ */
+static int
+batch_job(int argc, char **argv, const char *what, const char *sql,
+    const char *key)
+{
+	struct mt_db db = {0};
+	long long total = 0, batch;
+	PGresult *res;
+
+	if (argc != 3 || strcmp(argv[2], "run") != 0) {
+		fprintf(stderr, "usage: %s run\n", what);
+		exit(EXIT_BAD);
+	}
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	for (batch = 1; batch > 0; total += batch) {
+		if ((res = mt_db_params_rows(&db, sql, 0, NULL)) == NULL)
+			die_conn(db.conn, "run failed");
+		batch = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	mt_db_close(&db);
+	printf("{\"%s\": %lld}\n", key, total);
+	return 0;
+}
+
+/*
  * publicity run: the publicity job now (run_publicity, the dispatcher's
  * step): every open public notice past its last day is ended.  Prints
  * {"ended": n}; exit 1 when the database fails.
@@ -1157,23 +1187,20 @@ cmd_renewals(int argc, char **argv)
 static int
 cmd_publicity(int argc, char **argv)
 {
-	struct mt_db db = {0};
-	long long ended = 0, batch;
-	PGresult *res;
+	return batch_job(argc, argv, "publicity",
+	    "SELECT run_publicity(100) AS n", "ended");
+}
 
-	if (argc != 3 || strcmp(argv[2], "run") != 0)
-		die_bad("usage: publicity run");
-	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
-	for (batch = 1; batch > 0; ended += batch) {
-		if ((res = mt_db_params_rows(&db,
-		    "SELECT run_publicity(100) AS n", 0, NULL)) == NULL)
-			die_conn(db.conn, "publicity run failed");
-		batch = atoll(PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-	mt_db_close(&db);
-	printf("{\"ended\": %lld}\n", ended);
-	return 0;
+/*
+ * returns run: the lapse job now (run_returns, sql/fn/82_return.sql, the
+ * dispatcher's step): every returned application past its resubmit_by
+ * is withdrawn.  Prints {"lapsed": n}; exit 1 when the database fails.
+ */
+static int
+cmd_returns(int argc, char **argv)
+{
+	return batch_job(argc, argv, "returns",
+	    "SELECT run_returns(100) AS n", "lapsed");
 }
 
 /* The ids of a PostgreSQL array's text ("{3,5,8}") into a new array
@@ -1360,6 +1387,8 @@ usage(void)
 	    "  renewals run   (the renewal job now, until nothing is due)\n"
 	    "  publicity run  (the publicity job now: end notices past their "
 	    "last day)\n"
+	    "  returns run    (the lapse job now: withdraw returned "
+	    "applications past their resubmit_by)\n"
 	    "  draw verify APPLICATION | draw verify --all   (recompute every "
 	    "recorded draw; exit 3 on a mismatch)\n"
 	    "  errors   (the error table as JSON)\n"
@@ -1412,6 +1441,8 @@ main(int argc, char **argv)
 		rc = cmd_renewals(argc, argv);
 	else if (strcmp(argv[1], "publicity") == 0)
 		rc = cmd_publicity(argc, argv);
+	else if (strcmp(argv[1], "returns") == 0)
+		rc = cmd_returns(argc, argv);
 	else if (strcmp(argv[1], "draw") == 0)
 		rc = cmd_draw(argc, argv);
 	else

@@ -39,7 +39,9 @@
  *     (R-BEN-4): notices before a period ends, then renewal or expiry.
  *   - publicity: every PUBLICITY_MS the public notices of hospital panel
  *     approvals past their last day are ended (sql/fn/72_panel.sql,
- *     R-CER-10): the qualification is made, the agency confirms.
+ *     R-CER-10): the qualification is made, the agency confirms; on
+ *     the same clock, returned applications past their resubmit_by are
+ *     withdrawn (sql/fn/82_return.sql, R-APP-8).
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
@@ -689,20 +691,20 @@ renewals(struct mt_db *db)
 }
 
 /*
- * The publicity job (R-CER-10): run_publicity batch after batch until no
- * open notice is past its last day; dispatchers running at once share
- * the work (SKIP LOCKED) and never end one twice.  Returns the number of
- * notices ended (0 also when the database failed).
+ * A batch job: sql (one row, one count) batch after batch until a batch
+ * does nothing; dispatchers running at once share the work (the
+ * functions lock with SKIP LOCKED) and never do one item twice.  Logs
+ * what and n ("publicity ended=3") when it did something.  Returns
+ * the total (0 also when the database failed).
  */
 static int
-publicity(struct mt_db *db)
+batch_job(struct mt_db *db, const char *sql, const char *what)
 {
 	PGresult *res;
 	int n, total = 0;
 
 	do {
-		res = mt_db_params_rows(db, "SELECT run_publicity(100) AS n", 0,
-		    NULL);
+		res = mt_db_params_rows(db, sql, 0, NULL);
 		if (res == NULL)
 			break;
 		n = atoi(PQgetvalue(res, 0, 0));
@@ -710,8 +712,31 @@ publicity(struct mt_db *db)
 		total += n;
 	} while (n > 0 && !stopping);
 	if (total > 0)
-		mt_log_info("publicity ended=%d", total);
+		mt_log_info("%s%d", what, total);
 	return total;
+}
+
+/*
+ * The publicity job (R-CER-10): run_publicity until no open notice is
+ * past its last day.  Returns the number of notices ended.
+ */
+static int
+publicity(struct mt_db *db)
+{
+	return batch_job(db, "SELECT run_publicity(100) AS n",
+	    "publicity ended=");
+}
+
+/*
+ * The lapse job (R-APP-8, issue 12): run_returns until no returned
+ * application is past its resubmit_by (sql/fn/82_return.sql).  Returns
+ * the number withdrawn.
+ */
+static int
+returns(struct mt_db *db)
+{
+	return batch_job(db, "SELECT run_returns(100) AS n",
+	    "returns lapsed=");
 }
 
 /*
@@ -847,6 +872,8 @@ timed_steps(struct mt_db *db, double t)
 	}
 	if (t >= next_publicity && db->conn != NULL) {
 		busy += publicity(db);
+		/* Same clock: one probe of applications_returned_due. */
+		busy += returns(db);
 		next_publicity = t + PUBLICITY_MS;
 	}
 	return busy;
