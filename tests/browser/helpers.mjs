@@ -396,3 +396,34 @@ export async function chooseDisease(page, q) {
   await waitFor(async () => (await page.getByLabel(/定点医疗机构/).locator('option').count()) > 1);
   return text;
 }
+
+// The person of page files an application of disease (D013) with PNG
+// scans for every required material and submits it (the portal's own API
+// calls); returns its id.
+export async function fileWithScans(page, hospital, disease = 'D013') {
+  if (!page.url().startsWith(URL)) await page.goto(URL + '/#/my');
+  const png = fs.readFileSync(path.join(FIXTURES, 'record.png')).toString('base64');
+  return page.evaluate(async ({ hospital, png, disease }) => {
+    const me = await (await fetch('/api/v1/me')).json();
+    const json = { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token };
+    const call = async (p, init) => {
+      const r = await fetch('/api/v1' + p, init);
+      if (r.status >= 300) throw new Error(p + ': ' + r.status + ' ' + await r.text());
+      return r.json();
+    };
+    const a = await call('/applications', { method: 'POST', headers: json, body: JSON.stringify({
+      disease_code: disease, phone: '13900000000', medical_record_no: 'ZY-2026-77', designated_institution: hospital }) });
+    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+    for (const m of a.missing_materials) {
+      const fd = new FormData();
+      fd.append('kind', m.kind);
+      fd.append('issued_on', new Date(Date.now() - 3 * 86400e3).toISOString().slice(0, 10));
+      fd.append('issuer', '测试市第甲人民医院');
+      fd.append('file', new Blob([bytes], { type: 'image/png' }), m.kind + '.png');
+      await call('/applications/' + a.id + '/materials', { method: 'POST',
+        headers: { 'X-CSRF-Token': me.csrf_token }, body: fd });
+    }
+    await call('/applications/' + a.id + '/submit', { method: 'POST', headers: json, body: '{"promise":true}' });
+    return a.id;
+  }, { hospital, png, disease });
+}

@@ -7,45 +7,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newExpert, insuredSession, staffSession,
-  waitFor, phoneCheck, URL, done, FIXTURES,
+  waitFor, phoneCheck, URL, done, fileWithScans,
 } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser.close(); });
-
-// A complete D001 application (single review) submitted by the person
-// signed in on page, through the portal's own API calls.
-async function submitD001(page, hospital) {
-  const png = fs.readFileSync(path.join(FIXTURES, 'record.png')).toString('base64');
-  return page.evaluate(async ({ hospital, png }) => {
-    const me = await (await fetch('/api/v1/me')).json();
-    const json = { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token };
-    const call = async (p, init) => {
-      const r = await fetch('/api/v1' + p, init);
-      if (r.status >= 300) throw new Error(p + ': ' + r.status + ' ' + await r.text());
-      return r.json();
-    };
-    const a = await call('/applications', { method: 'POST', headers: json, body: JSON.stringify({
-      disease_code: 'D001', phone: '13900000000', medical_record_no: 'ZY-2026-12', designated_institution: hospital }) });
-    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
-    for (const m of a.missing_materials) {
-      const fd = new FormData();
-      fd.append('kind', m.kind);
-      fd.append('issued_on', new Date(Date.now() - 3 * 86400e3).toISOString().slice(0, 10));
-      fd.append('issuer', '测试市第甲人民医院');
-      fd.append('file', new Blob([bytes], { type: 'image/png' }), m.kind + '.png');
-      await call('/applications/' + a.id + '/materials', { method: 'POST',
-        headers: { 'X-CSRF-Token': me.csrf_token }, body: fd });
-    }
-    await call('/applications/' + a.id + '/submit', { method: 'POST', headers: json, body: '{"promise":true}' });
-    return a.id;
-  }, { hospital, png });
-}
 
 test('an expert returns a task for 病理报告; the applicant sees what to add and the last day', async () => {
   const reg = newRegion();
@@ -54,7 +23,7 @@ test('an expert returns a task for 病理报告; the applicant sees what to add 
   const page = await newPage(browser);
   await insuredSession(page, person);
   await page.goto(URL + '/#/my');
-  const appId = await submitD001(page, reg.hospitals[0]);
+  const appId = await fileWithScans(page, reg.hospitals[0], 'D001');
   const aid = await waitFor(() => {
     const r = sql(`SELECT id FROM assignments WHERE application_id = ${appId} AND state = 'pushed'`);
     return r.length ? r[0][0] : null;
