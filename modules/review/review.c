@@ -136,6 +136,9 @@ decide_return(struct mt_req *req, const struct review_task *t,
 		    "不予认定原因代码", "：退回补充材料时不填写");
 	if (review_db_return(req, t, missing, d->opinion, &r) < 0)
 		return -1;
+	/* The stage's lease is free: the resubmission's push takes it. */
+	mt_redis_do("DEL lease:{%s}:%s:%s", member(r, "region"),
+	    member(r, "application"), member(r, "stage"));
 	json_object_object_add(r, "state", json_object_new_string("returned"));
 	return mt_reply_json(req, 200, r);
 }

@@ -61,7 +61,7 @@ int     review_db_decide(struct mt_req *req, const struct review_task *t,
  * Return the accepted task's application for the missing kinds (missing:
  * the validated JSON array text of kind codes) with the opinion
  * (sql/fn/82_return.sql return_assignment).  *out {assignment,
- * application, region, final, resubmit_by}; refusals 404/409/422.
+ * application, stage, region, final, resubmit_by}; refusals 404/409/422.
  */
 int     review_db_return(struct mt_req *req, const struct review_task *t,
             const char *missing, const char *opinion, json_object **out);

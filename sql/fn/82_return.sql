@@ -56,8 +56,8 @@ $$;
 -- codes (the caller checked their form), each one the disease's
 -- (disease_materials: what the applicant can upload for it); note: what
 -- exactly is missing.  Lock order of 30_review.sql: the assignment, then
--- the application.  Returns {"assignment","application","region",
--- "final":false,"resubmit_by"} or a refusal: task_refusal's (404/409),
+-- the application.  Returns {"assignment","application","stage",
+-- "region","final":false,"resubmit_by"} or a refusal: task_refusal's (404/409),
 -- return_already_used (409, once per application), material_kind_not_needed
 -- (422, field missing, args [kind]).
 CREATE OR REPLACE FUNCTION return_assignment(asg bigint, expert bigint,
@@ -110,7 +110,8 @@ BEGIN
         'stage', x.stage, 'assignment', x.id,
         'kinds', returned_kinds_json(kinds), 'resubmit_by', a.resubmit_by));
     RETURN jsonb_build_object('assignment', x.id, 'application', a.id,
-        'final', false, 'region', a.region, 'resubmit_by', a.resubmit_by);
+        'stage', x.stage, 'final', false, 'region', a.region,
+        'resubmit_by', a.resubmit_by);
 END $$;
 
 -- The lapse job (dispatcher, and `mtcertctl returns run`): up to p_batch

@@ -7,7 +7,7 @@ missing materials; the applicant adds them and resubmits by resubmit_by
 date.  Each test has a region of its own where it plays experts."""
 import datetime
 
-from conftest import (api, assert_error, bearer, ctl, insured_login,
+from conftest import (api, assert_error, bearer, ctl, insured_login, redis,
                       live_assignment, new_person, sql, submitted_application,
                       today, upload, complete, draft, wait_for)
 from test_review import ONCO, accept, decide, region_with_experts
@@ -70,6 +70,8 @@ def test_return_resubmit_push_again_decide():
     assert r.json()["state"] == "returned"
     assert r.json()["resubmit_by"] == last_day
     assert r.json()["final"] is False
+    # The stage's lease is dropped: the resubmission's push takes it.
+    assert redis("EXISTS", "lease:{%s}:%s:1" % (reg["region"], app["id"])) == "0"
     v = view(tok, app["id"])
     assert v["status"] == "returned"
     assert v["returned"]["kinds"] == [
