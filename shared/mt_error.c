@@ -228,6 +228,9 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "没有找到这个复核病例，或它没有分配给您"),
 	E(MT_E_REVIEW_RESULT_GIVEN, 409, "review_result_given",
 	    "这个病例的复核结论已经提交，不能重复提交"),
+	/* The returned state (issue 12, R-APP-8). */
+	E(MT_E_RETURN_ALREADY_USED, 409, "return_already_used",
+	    "每件申请只能退回补充一次；材料仍不符合的，请作出认定意见"),
 };
 
 #undef E

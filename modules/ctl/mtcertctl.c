@@ -17,6 +17,7 @@
  *   mtcertctl settlements import FILE --region R [--format csv|ndjson]
  *   mtcertctl renewals run             (the renewal job, now)
  *   mtcertctl publicity run            (the publicity job, now)
+ *   mtcertctl returns run              (the lapse of returned, now)
  *   mtcertctl sanctions run            (the sanctions job, now)
  *   mtcertctl errors                   (the error table as JSON)
  *   mtcertctl card keygen              (a first e-card key when none)
@@ -1201,6 +1202,19 @@ cmd_sanctions(int argc, char **argv)
 	return run_batch_job("SELECT run_sanctions(100) AS n", "ended");
 }
 
+/*
+ * returns run: the lapse job now (run_returns, sql/fn/82_return.sql, the
+ * dispatcher's step): every returned application past its resubmit_by
+ * is withdrawn.  Prints {"lapsed": n}; exit 1 when the database fails.
+ */
+static int
+cmd_returns(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[2], "run") != 0)
+		die_bad("usage: returns run");
+	return run_batch_job("SELECT run_returns(100) AS n", "lapsed");
+}
+
 /* The ids of a PostgreSQL array's text ("{3,5,8}") into a new array
  * (caller frees) and *n; NULL on a malformed text. */
 static long long *
@@ -1491,6 +1505,8 @@ usage(void)
 	    "  renewals run   (the renewal job now, until nothing is due)\n"
 	    "  publicity run  (the publicity job now: end notices past their "
 	    "last day)\n"
+	    "  returns run    (the lapse job now: withdraw returned "
+	    "applications past their resubmit_by)\n"
 	    "  sanctions run  (the sanctions job now: end sanctions past "
 	    "their last day)\n"
 	    "  draw verify APPLICATION | draw verify --all   (recompute every "
@@ -1550,6 +1566,8 @@ main(int argc, char **argv)
 		rc = cmd_renewals(argc, argv);
 	else if (strcmp(argv[1], "publicity") == 0)
 		rc = cmd_publicity(argc, argv);
+	else if (strcmp(argv[1], "returns") == 0)
+		rc = cmd_returns(argc, argv);
 	else if (strcmp(argv[1], "sanctions") == 0)
 		rc = cmd_sanctions(argc, argv);
 	else if (strcmp(argv[1], "draw") == 0)

@@ -709,7 +709,7 @@ renewals(struct mt_db *db)
 
 /*
  * A batch job of SQL: call fn (an SQL function of one batch size that
- * returns how many it did: run_publicity, run_sanctions,
+ * returns how many it did: run_publicity, run_returns, run_sanctions,
  * run_quarterly_reviews) until it does
  * nothing; dispatchers running at once share the work (SKIP LOCKED) and
  * never do one twice.  Logs "<what>=n" when it did something.  Returns
@@ -870,6 +870,10 @@ timed_steps(struct mt_db *db, double t)
 	if (t >= next_publicity && db->conn != NULL) {
 		busy += batch_job(db, "SELECT run_publicity(100) AS n",
 		    "publicity ended");
+		/* Same clock: returned applications past their resubmit_by
+		 * withdrawn (sql/fn/82_return.sql, R-APP-8). */
+		busy += batch_job(db, "SELECT run_returns(100) AS n",
+		    "returns lapsed");
 		next_publicity = t + PUBLICITY_MS;
 	}
 	if (t >= next_reviews && db->conn != NULL) {

@@ -6,6 +6,8 @@
  *   POST /expert/tasks/{aid}/accept
  *   POST /expert/tasks/{aid}/refuse     {reason}
  *   POST /expert/tasks/{aid}/decision   {decision, opinion, reason_code?}
+ *                                       or {decision: "return", missing,
+ *                                       opinion} (R-APP-8, issue 12)
  *   GET  /expert/reviews, POST /expert/reviews/{id}/result: the
  *        quarterly review's cases (checks.c)
  *
@@ -111,10 +113,45 @@ h_refuse(struct mt_req *req)
 }
 
 /*
+ * The third verdict (R-APP-8, S3 第七条 一次性告知): return the task's
+ * application once for the missing kinds named in "missing", with the
+ * opinion saying what exactly is missing (sql/fn/82_return.sql).  200;
+ * 400 missing or opinion absent, or a reason_code given; 422 a kind that
+ * is not the disease's (material_kind_not_needed); 404 not the caller's
+ * task; 409 not accepted, decided or gone, or returned once already
+ * (return_already_used); 503 database down.
+ */
+static int
+decide_return(struct mt_req *req, const struct review_task *t,
+    const struct review_decision *d)
+{
+	const char *missing = mt_req_param(req, "missing");
+	json_object *r;
+
+	if (missing == NULL)
+		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "missing",
+		    "需补充的材料（退回补充须列出）");
+	if (d->opinion == NULL || *d->opinion == '\0')
+		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "opinion",
+		    "认定意见（退回补充须写明缺少什么）");
+	if (d->reason_code != NULL)
+		return mt_reply_err(req, MT_E_FIELD_INVALID, "reason_code",
+		    "不予认定原因代码", "：退回补充材料时不填写");
+	if (review_db_return(req, t, missing, d->opinion, &r) < 0)
+		return -1;
+	/* The stage's lease is free: the resubmission's push takes it. */
+	mt_redis_do("DEL lease:{%s}:%s:%s", member(r, "region"),
+	    member(r, "application"), member(r, "stage"));
+	json_object_object_add(r, "state", json_object_new_string("returned"));
+	return mt_reply_json(req, 200, r);
+}
+
+/*
  * POST /expert/tasks/{aid}/decision (R-CER-5).  200; 400 reject without
- * opinion, or a field that fails its check; 422 unknown reason_code; 404
- * not the caller's task; 409 not accepted, already decided or gone;
- * 401/403 not an expert (host); 503 database down.
+ * opinion, missing given without a return, or a field that fails its
+ * check; 422 unknown reason_code; 404 not the caller's task; 409 not
+ * accepted, already decided or gone; 401/403 not an expert (host); 503
+ * database down.  decision "return": decide_return's statuses.
  */
 static int
 h_decision(struct mt_req *req)
@@ -127,6 +164,11 @@ h_decision(struct mt_req *req)
 	};
 	json_object *r;
 
+	if (strcmp(d.verdict, "return") == 0)
+		return decide_return(req, &t, &d);
+	if (mt_req_param(req, "missing") != NULL)
+		return mt_reply_err(req, MT_E_FIELD_INVALID, "missing",
+		    "需补充的材料", "：只有退回补充材料时填写");
 	if (strcmp(d.verdict, "reject") == 0 &&
 	    (d.opinion == NULL || *d.opinion == '\0'))
 		return mt_reply_err(req, MT_E_FIELD_REQUIRED, "opinion",
@@ -154,7 +196,8 @@ valid_state(const char *s)
 static int
 valid_verdict(const char *s)
 {
-	static const char *const v[] = { "approve", "reject", NULL };
+	static const char *const v[] = { "approve", "reject", "return",
+	    NULL };
 
 	return mt_valid_one_of(s, v);
 }
@@ -183,11 +226,14 @@ static const struct mt_field f_refuse[] = {
 static const struct mt_field f_decision[] = {
 	F_AID,
 	{ "decision", MT_IN_BODY, MT_F_STRING, valid_verdict, 1, 8,
-	  "认定结论（approve 或 reject）" },
+	  "认定结论（approve、reject 或 return）" },
 	{ "opinion", MT_IN_BODY, MT_F_STRING, valid_text, 0, 2000,
 	  "认定意见" },
 	{ "reason_code", MT_IN_BODY, MT_F_STRING, mt_valid_code, 0, 64,
 	  "不予认定原因代码" },
+	/* A return's missing kinds (R-APP-8): 1-10 material kind codes. */
+	{ "missing", MT_IN_BODY, MT_F_ARRAY, mt_valid_code, 0, 10,
+	  "需补充的材料" },
 	{ NULL },
 };
 

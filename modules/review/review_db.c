@@ -30,12 +30,14 @@ const char *const review_db_stmts[REVIEW_STMT__MAX] = {
 	    "   || '-' || (extract(year FROM age(p.birth_date))::int / 10 * 10 + 9),"
 	    "  'region', a.region),"
 	    " 'materials', (SELECT coalesce(json_agg(json_build_object("
-	    "   'id', CASE WHEN x.state IN ('accepted', 'decided') THEN m.id END,"
+	    "   'id', CASE WHEN x.state IN ('accepted', 'decided', 'returned')"
+	    "    THEN m.id END,"
 	    "   'kind', m.kind, 'name', mk.name, 'issued_on', m.issued_on,"
 	    "   'media_type', m.media_type) ORDER BY m.id), '[]')"
 	    "  FROM materials m JOIN material_kinds mk ON mk.code = m.kind"
 	    "  WHERE m.application_id = a.id AND m.deleted_at IS NULL),"
-	    " 'decision', x.decision)::text AS task, x.id AS next_cursor"
+	    " 'decision', CASE WHEN x.state = 'returned' THEN 'return'"
+	    "  ELSE x.decision END)::text AS task, x.id AS next_cursor"
 	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
 	    " JOIN persons p ON p.id = a.person_id"
 	    " JOIN diseases d ON d.code = a.disease"
@@ -45,7 +47,7 @@ const char *const review_db_stmts[REVIEW_STMT__MAX] = {
 	    "   OR x.state = 'accepted'"
 	    "  WHEN 'pushed' THEN x.state = 'pushed' AND x.accept_deadline > now()"
 	    "  WHEN 'accepted' THEN x.state = 'accepted'"
-	    "  ELSE x.state = 'decided' END"
+	    "  ELSE x.state IN ('decided', 'returned') END"
 	    " AND ($3::bigint IS NULL OR x.id < $3::bigint)"
 	    " ORDER BY x.id DESC LIMIT $4::int",
 	[REVIEW_STMT_ACCEPT] = "SELECT accept_assignment($1, $2)::text AS result",
@@ -54,6 +56,10 @@ const char *const review_db_stmts[REVIEW_STMT__MAX] = {
 	/* The codes GET /rejection-reasons serves (sql/ref). */
 	[REVIEW_STMT_REASON] =
 	    "SELECT 1 FROM rejection_reasons WHERE code = $1 AND active",
+	/* The returned state (issue 12): the kinds as a JSON array. */
+	[REVIEW_STMT_RETURN] =
+	    "SELECT return_assignment($1, $2, ARRAY(SELECT"
+	    " jsonb_array_elements_text($3::jsonb)), $4)::text AS result",
 	/* The quarterly review (sql/fn/88_quarterly_review.sql). */
 	[REVIEW_STMT_CASES] =
 	    "SELECT expert_reviews_json($1::bigint, $2)::text AS result",
@@ -69,6 +75,8 @@ enum { REFUSE_AID, REFUSE_EXPERT, REFUSE_REASON, REFUSE__N };
 enum { DECIDE_AID, DECIDE_EXPERT, DECIDE_VERDICT, DECIDE_OPINION,
 	DECIDE_REASON_CODE, DECIDE__N };
 enum { REASON_CODE, REASON__N };
+enum { RETURN_AID, RETURN_EXPERT, RETURN_MISSING, RETURN_OPINION,
+	RETURN__N };
 enum { CASES_EXPERT, CASES_STATE, CASES__N };
 enum { RESULT_ID, RESULT_EXPERT, RESULT_RESULT, RESULT_NOTE, RESULT__N };
 
@@ -186,6 +194,22 @@ review_db_reason_known(struct mt_req *req, const char *code)
 	if (found)
 		return 0;
 	return mt_reply_err(req, MT_E_REASON_CODE_NOT_FOUND, "reason_code");
+}
+
+/* See review_db.h. */
+int
+review_db_return(struct mt_req *req, const struct review_task *t,
+    const char *missing, const char *opinion, json_object **out)
+{
+	char me[24];
+	const char *p[RETURN__N];
+
+	snprintf(me, sizeof(me), "%lld", t->expert);
+	p[RETURN_AID] = t->aid;
+	p[RETURN_EXPERT] = me;
+	p[RETURN_MISSING] = missing;
+	p[RETURN_OPINION] = opinion;
+	return engine(req, REVIEW_STMT_RETURN, RETURN__N, p, out);
 }
 
 /* Run an engine statement of the quarterly review and answer 200 with

@@ -21,6 +21,8 @@ enum review_stmt {
 	REVIEW_STMT_REFUSE,
 	REVIEW_STMT_DECIDE,
 	REVIEW_STMT_REASON,
+	/* The returned state (issue 12, R-APP-8). */
+	REVIEW_STMT_RETURN,
 	/* The quarterly review (checks.c). */
 	REVIEW_STMT_CASES,
 	REVIEW_STMT_RESULT,
@@ -58,6 +60,14 @@ int     review_db_refuse(struct mt_req *req, const struct review_task *t,
             const char *reason, json_object **out);
 int     review_db_decide(struct mt_req *req, const struct review_task *t,
             const struct review_decision *d, json_object **out);
+/*
+ * Return the accepted task's application for the missing kinds (missing:
+ * the validated JSON array text of kind codes) with the opinion
+ * (sql/fn/82_return.sql return_assignment).  *out {assignment,
+ * application, stage, region, final, resubmit_by}; refusals 404/409/422.
+ */
+int     review_db_return(struct mt_req *req, const struct review_task *t,
+            const char *missing, const char *opinion, json_object **out);
 /* 0 when code is an active rejection reason (R-CER-11), else 422
  * reason_code_not_found (field reason_code) or 503, and -1. */
 int     review_db_reason_known(struct mt_req *req, const char *code);

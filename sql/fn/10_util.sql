@@ -110,6 +110,26 @@ BEGIN
                     (SELECT default_value FROM policy_keys WHERE key = k));
 END $$;
 
+-- The working days an application of region reg with this review mode
+-- and channel is promised (R-CER-6; the expected decision date at submit,
+-- the statistics' target, the dates recomputed after a calendar change):
+-- an instant disease (review mode single, R-CER-5)
+-- instant_decision_working_days; an online one (mini_program, web) the
+-- region's own online_target_working_days where it has one (S0 二(三):
+-- 三门峡 8; 0 = none); else decision_working_days.
+CREATE OR REPLACE FUNCTION decision_target_days(reg text, mode text,
+                                                channel text)
+RETURNS integer
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN mode = 'single'
+            THEN policy_value(reg, 'instant_decision_working_days')::int
+        WHEN channel IN ('mini_program', 'web')
+             AND policy_value(reg, 'online_target_working_days')::int > 0
+            THEN policy_value(reg, 'online_target_working_days')::int
+        ELSE policy_value(reg, 'decision_working_days')::int END
+$$;
+
 -- Change one policy value of a region (PUT /agency/policy, and the same
 -- checks as `mtcertctl policy set`): the key must exist and the value
 -- fit its type and range.  Returns NULL, or a refusal {"error", "field",

@@ -80,6 +80,13 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN 'audit_passed' THEN '医保经办机构抽查审核：通过'
         WHEN 'audit_failed' THEN '医保经办机构抽查审核：不通过'
             || coalesce('（' || (d->>'note') || '）', '')
+        -- The returned state (issue 12, sql/fn/82_return.sql).
+        WHEN 'returned' THEN '材料不全，已退回补充：' || coalesce((SELECT
+            string_agg(k->>'name', '、') FROM jsonb_array_elements(
+            d->'kinds') k), '') || '；请于 ' || coalesce(d->>'resubmit_by', '')
+            || ' 前补齐后重新提交'
+        WHEN 'return_lapsed' THEN '未在 ' || coalesce(d->>'resubmit_by', '')
+            || ' 前补齐材料，申请已撤回'
         ELSE '申请状态已更新'
     END
 $$;
@@ -96,7 +103,9 @@ BEGIN
     JOIN material_kinds mk ON mk.code = dm.kind
     WHERE a.id = app
       AND NOT EXISTS (SELECT 1 FROM materials m WHERE m.application_id = a.id
-                      AND m.kind = dm.kind AND m.deleted_at IS NULL));
+                      AND m.kind = dm.kind AND m.deleted_at IS NULL))
+    -- Returned (R-APP-8): the kinds the expert named, until added anew.
+        || returned_missing(app);
 END $$;
 
 -- Materials of an application older than their limit today (R-APP-3).
@@ -258,6 +267,7 @@ BEGIN
             THEN a.expected_decision_date END,
         'waiting_for_expert', waiting_for_expert(a.status,
             a.unassigned_since),
+        'returned', returned_view(a),
         'missing_materials', missing_materials(a.id),
         'materials', (SELECT coalesce(json_agg(json_build_object(
             'id', m.id, 'kind', m.kind, 'name', mk.name,
@@ -367,11 +377,11 @@ BEGIN
         certifying_institution = CASE WHEN review_mode IN ('onsite', 'panel')
             THEN coalesce(filing_institution, designated_institution) END,
         -- Counted from the day the application is complete (R-APP-8),
-        -- so a resubmission after a return starts the count again.
+        -- so a resubmission after a return starts the count again.  An
+        -- online application in a region with its own online target
+        -- (S0 二(三): 三门峡 8) is promised that target (issue 12).
         expected_decision_date = add_working_days(cn_today(),
-            policy_value(region, CASE WHEN review_mode = 'single'
-                THEN 'instant_decision_working_days'
-                ELSE 'decision_working_days' END)::int)
+            decision_target_days(region, review_mode, channel))
     WHERE id = app RETURNING * INTO a;
     SELECT name INTO dname FROM diseases WHERE code = a.disease;
     INSERT INTO sms_outbox (to_phone, template, body)

@@ -484,7 +484,10 @@ BEGIN
     -- (certifying_institution, sql/fn/70_hospital.sql and 72_panel.sql).
     IF NEW.status = 'submitted' AND OLD.status IS DISTINCT FROM 'submitted'
        AND NEW.review_mode IN ('single', 'double') THEN
-        NEW.push_stage := 1;
+        -- Resubmitted after a return (82_return.sql): the stage that
+        -- returned it is pushed again.
+        NEW.push_stage := CASE WHEN OLD.status = 'returned'
+                               THEN greatest(OLD.stage, 1) ELSE 1 END;
     END IF;
     RETURN NEW;
 END $$;

@@ -15,10 +15,11 @@
 --   - working days to decision are working_days_between(the China day of
 --     submitted_at, the China day of decided_at) over the calendar
 --     (10_util.sql): a day decided is 0, Friday -> Monday is 1;
---   - an application's target (R-CER-6): instant diseases (review mode
---     single, R-CER-5) instant_decision_working_days, else the online
---     channels (mini_program, web) online_target_working_days, else
---     decision_working_days -- the region's values.
+--   - an application's target (R-CER-6) is decision_target_days
+--     (10_util.sql), the one rule the expected decision date uses too:
+--     instant diseases instant_decision_working_days, online channels the
+--     region's own online_target_working_days where it has one (0: none),
+--     else decision_working_days.
 
 -- The first China day of month m ('YYYY-MM'), or a refusal when m is
 -- after this month (a month nobody can have figures for yet).
@@ -125,19 +126,6 @@ BEGIN
     INTO r;
     RETURN jsonb_build_object('ok', r);
 END $$;
-
--- The target in working days of an application of region reg with this
--- review mode and channel (see the head of this file).
-CREATE OR REPLACE FUNCTION decision_target_days(reg text, mode text,
-                                                channel text)
-RETURNS integer
-LANGUAGE sql STABLE AS $$
-    SELECT policy_value(reg, CASE
-        WHEN mode = 'single' THEN 'instant_decision_working_days'
-        WHEN channel IN ('mini_program', 'web')
-            THEN 'online_target_working_days'
-        ELSE 'decision_working_days' END)::int
-$$;
 
 -- Applications of region reg decided (approved or rejected) on China
 -- days d_from..d_to (NULL: this month up to today), by disease, channel

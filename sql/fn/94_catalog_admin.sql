@@ -279,9 +279,7 @@ LANGUAGE sql AS $$
                        WHERE e.application_id = a.id
                          AND e.type IN ('submitted', 'resubmitted')),
                       a.submitted_at) AT TIME ZONE 'Asia/Shanghai')::date,
-            policy_value(a.region, CASE WHEN a.review_mode = 'single'
-                THEN 'instant_decision_working_days'
-                ELSE 'decision_working_days' END)::int) AS d
+            decision_target_days(a.region, a.review_mode, a.channel)) AS d
         FROM applications a
         WHERE a.status IN ('submitted', 'in_review')
           AND a.expected_decision_date IS NOT NULL),

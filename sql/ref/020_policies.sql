@@ -48,8 +48,8 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '即时办理病种非工作时间提交的办结时限（工作日） / Working days to decide an instant disease filed off-hours'),
 ('decision_working_days', 'int', 1, 60, NULL, '20', 'R-CER-6',
  '其他病种办结时限（工作日） / Working days to decide any other disease'),
-('online_target_working_days', 'int', 1, 60, NULL, '8', 'R-CER-6',
- '网上申报全流程目标时限（5-8个工作日的上限） / Target working days for the whole online flow (upper end of 5-8)'),
+('online_target_working_days', 'int', 0, 60, NULL, '0', 'R-CER-6',
+ '本统筹区网上申报全流程目标时限（工作日；三门峡 5-8 个工作日的上限 8），0 为无此目标、按办结时限 / The region''s own target in working days for the whole online flow (Sanmenxia: 8, the upper end of 5-8); 0: none, decision_working_days applies'),
 ('chronic_cert_min_level', 'int', 1, 3, NULL, '2', 'R-CER-9',
  '慢性病认定医疗机构最低级别（二级及以上公立） / Lowest level of a public hospital certifying chronic diseases'),
 ('special_cert_min_level', 'int', 1, 3, NULL, '3', 'R-CER-9',
@@ -126,7 +126,12 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
 ('quarterly_review_reviewers', 'int', 1, 50, NULL, '3', 'R-SUP-2',
  '季度复核随机抽取的专家人数 / Experts drawn at random to review a quarter'),
 ('quarterly_review_rate_percent', 'int', 1, 100, NULL, '10', 'R-SUP-2',
- '季度复核随机抽取的病例占该季度已办结申请的比例（%，至少 1 例） / Share of the quarter''s decided applications drawn for review (%, at least one)')
+ '季度复核随机抽取的病例占该季度已办结申请的比例（%，至少 1 例） / Share of the quarter''s decided applications drawn for review (%, at least one)'),
+-- The returned state (issue 12): S3 第七条 一次性告知需补齐的材料 names no
+-- number of days; 10 is the seeds' own span for an applicant's answer to
+-- a result (S3 第九条 收到认定结果之日起10日内), in calendar days like it.
+('return_resubmit_days', 'int', 1, 90, NULL, '10', 'R-APP-8',
+ '退回补充材料后补齐并重新提交的期限（自然日，10日），逾期申请撤回 / Calendar days to add the missing materials and resubmit after a return (10), after which the application is withdrawn')
 ON CONFLICT (key) DO UPDATE
     SET type = EXCLUDED.type, min_value = EXCLUDED.min_value,
         max_value = EXCLUDED.max_value, choices = EXCLUDED.choices,
@@ -158,7 +163,7 @@ INSERT INTO policies (region, key, value, updated_by) VALUES
 ('411200', 'expert_min_title',        '中级',         'reference'), -- S0 二(一) 中级以上职称的在职医保医师 (= default)
 ('411200', 'accept_window_seconds',   '86400',        'reference'), -- S0 二(二) 24 小时内进行受理认定 (= default)
 ('411200', 'yearly_application_limit','3',            'reference'), -- S0 二(二) 同一病种最多 3 次 (= default)
-('411200', 'online_target_working_days','8',          'reference'), -- S0 二(三) 5-8 个工作日内完成 (= default)
+('411200', 'online_target_working_days','8',          'reference'), -- S0 二(三) 5-8 个工作日内完成 (DIFFERS: the default 0 is no online target)
 ('411200', 'benefit_start',           'decision_day', 'reference'), -- S0 三(一) 自认定通过之日起享受待遇 (= default)
 ('411200', 'quota_benefit_start',     'decision_day', 'reference'), -- S0 三(一) 所有病种自认定通过之日起享受; S0 无定额病种次月规则 (DIFFERS)
 ('411200', 'renewal_lookback_months', '12',           'reference'), -- S0 三(一) 终止日期前12个月内 (= default)

@@ -175,10 +175,12 @@ def test_whole_path_for_an_applicant():
 
 def test_expected_decision_date_counts_working_days():
     """R-CER-6: 20 working days for a double-review disease, counted over
-    the calendar (weekends and holidays skipped)."""
-    p = new_person()
+    the calendar (weekends and holidays skipped).  In 济宁 (S3 第八条):
+    三门峡's online applications have their own 8 (test_return.py)."""
+    p = new_person(region="370800")
     tok = insured_login(p)["token"]
-    app = complete(tok, draft(tok, disease="D013"))
+    app = complete(tok, draft(tok, disease="D005",
+                              institution="H37080000001"))
     body = submit(tok, app["id"]).json()
     want = sql("SELECT add_working_days(cn_today(), 20)")[0][0]
     assert body["expected_decision_date"] == want

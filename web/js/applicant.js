@@ -14,6 +14,7 @@ import {
 } from './ui.js';
 import { session, go, onLeave } from './app.js';
 import { objectionBox } from './objection.js';
+import { returnedNotice } from './returns.js';
 
 // The promise of the application form (承诺书, S2 附件 5), ticked before
 // submitting (R-APP-9 promise_required).
@@ -676,6 +677,8 @@ export async function applicationDetail(id, main) {
     main.append(h('p', { class: 'card info', id: 'expected' }, '预计在 ',
       h('strong', { text: fmtDate(a.expected_decision_date) }), ' 前作出认定结论，结果将以短信通知。'));
   }
+  const returned = returnedNotice(a);   // what to add, by when (returns.js)
+  if (returned) main.append(returned);
   const role = session.me.role;
   const own = role === 'insured';
   // Where a draft is finished: the wizard of whoever filed it.

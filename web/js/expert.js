@@ -8,6 +8,7 @@ import {
   h, clear, field, clearErrors, showError, formError, busy, announce, button, fmtTime, fmtDate, idleFor,
 } from './ui.js';
 import { go, onLeave } from './app.js';
+import { returnChoice, verdictName } from './returns.js';
 
 const URGENT_MS = 2 * 3600 * 1000;   // red under 2 hours (issue 5)
 const SEX = { M: '男', F: '女' };
@@ -157,7 +158,7 @@ function taskCard(t, countdowns, reload) {
     li.append(h('div', { class: 'actions' },
       h('a', { class: 'btn btn-primary', href: '#/expert/' + t.id, text: '查看材料并认定' })));
   } else {
-    li.append(h('p', { text: '您的意见：' + (t.decision === 'approve' ? '予以认定' : '不予认定') }));
+    li.append(h('p', { text: '您的意见：' + verdictName(t.decision) }));
   }
   return li;
 }
@@ -191,7 +192,7 @@ export async function expertTask(aid, main) {
   main.append(h('h2', { text: '申请材料' }),
     h('div', { class: 'viewers' }, t.materials.map((m) => viewer(m))));
   if (t.state === 'accepted') main.append(decisionForm(t, reasons));
-  else main.append(h('p', { class: 'card', text: '您已作出认定意见：' + (t.decision === 'approve' ? '予以认定' : '不予认定') }));
+  else main.append(h('p', { class: 'card', text: '您已作出认定意见：' + verdictName(t.decision) }));
   main.append(h('p', {}, h('a', { href: '#/expert', text: '返回任务列表' })));
 }
 
@@ -232,6 +233,7 @@ function decisionForm(t, reasons) {
   const opinion = h('textarea', { rows: 5, maxlength: 2000 });
   const codeBox = field('不予认定原因', code, 'reason_code');
   codeBox.hidden = true;
+  const ret = returnChoice(t);   // 退回补充材料 (issue 12, returns.js)
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-wide', id: 'decide' }, '提交认定意见');
   const form = h('form', { class: 'form card', novalidate: true },
     formError(),
@@ -240,22 +242,24 @@ function decisionForm(t, reasons) {
       h('legend', { text: '认定结论' }),
       h('div', { class: 'check' }, approve, h('label', { for: 'd-approve', text: '予以认定' })),
       h('div', { class: 'check' }, reject, h('label', { for: 'd-reject', text: '不予认定' })),
+      ret.choice,
       h('p', { class: 'field-error', 'aria-live': 'polite' })),
-    codeBox,
-    field('认定意见', opinion, 'opinion', '不予认定时必须写明理由，申请人将看到该理由'),
+    codeBox, ret.box,
+    field('认定意见', opinion, 'opinion', '不予认定或退回补充时必须写明理由或缺少什么，申请人将看到'),
     submit);
-  const toggle = () => { codeBox.hidden = !reject.checked; };
-  approve.addEventListener('change', toggle);
-  reject.addEventListener('change', toggle);
+  const toggle = () => { codeBox.hidden = !reject.checked; ret.box.hidden = !ret.radio.checked; };
+  [approve, reject, ret.radio].forEach((r) => r.addEventListener('change', toggle));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     busy(submit, async () => {
       clearErrors(form);
-      const verdict = approve.checked ? 'approve' : (reject.checked ? 'reject' : '');
+      const verdict = [approve, reject, ret.radio].find((r) => r.checked)?.value || '';
       if (!verdict) { showError(form, { field: 'decision', message: '请选择认定结论' }); return; }
       if (verdict === 'reject' && !code.value) { showError(form, { field: 'reason_code', message: '请选择不予认定原因' }); return; }
+      if (verdict === 'return' && !ret.missing().length) { showError(form, { field: 'missing', message: '请勾选需补充的材料' }); return; }
       const req = { decision: verdict, opinion: opinion.value.trim() };
       if (verdict === 'reject') req.reason_code = code.value;
+      if (verdict === 'return') req.missing = ret.missing();
       try {
         await api('POST', '/expert/tasks/' + t.id + '/decision', req);
         tab = 'decided';
