@@ -77,10 +77,16 @@ struct apply_patch {
 	struct apply_agent agent;
 };
 
+/* A material kind's name: material_kinds.name is up to 64 characters,
+ * up to 4 bytes each in UTF-8, and its NUL (a 64-byte buffer cut
+ * 凝血因子活性测定等报告（FVIII/IX、VWFAg、APTT、抑制物筛查）, 80 bytes, in
+ * the middle of a character: PostgreSQL refused the event, a 500). */
+#define APPLY_KIND_NAME_MAX (64 * 4 + 1)
+
 /* What an upload is checked against (STMT_MATERIAL_RULES). */
 struct apply_material_rules {
 	int          needed;         /* the disease needs this kind */
-	char         kind_name[64];
+	char         kind_name[APPLY_KIND_NAME_MAX];
 	long long    max_age_days;   /* of the kind, else the policy's */
 	long long    max_file_bytes;
 	long long    max_app_bytes;

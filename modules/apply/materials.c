@@ -47,8 +47,8 @@ apply_sweep_files(void)
 /*
  * Check the file against the disease and the region's policy: the kind
  * is needed, the date within its limit, the size within both limits.
- * Writes the kind's name (64).  0, or -1 after answering 400, 422, 413,
- * 404 (the application is gone) or 503/500.
+ * Writes the kind's name (APPLY_KIND_NAME_MAX bytes).  0, or -1 after
+ * answering 400, 422, 413, 404 (the application is gone) or 503/500.
  */
 static int
 upload_rules_or_reply(struct mt_req *req, const struct apply_scope *sc,
@@ -65,7 +65,7 @@ upload_rules_or_reply(struct mt_req *req, const struct apply_scope *sc,
 		return apply_not_found(req);
 	if (!r.needed)
 		return mt_reply_err(req, MT_E_MATERIAL_KIND_NOT_NEEDED, "kind");
-	snprintf(kind_name, 64, "%s", r.kind_name);
+	snprintf(kind_name, APPLY_KIND_NAME_MAX, "%s", r.kind_name);
 	if (r.age_days < 0)
 		return mt_reply_err(req, MT_E_FIELD_INVALID, "issued_on",
 		    "出具日期", "：不能晚于今天");
@@ -117,7 +117,7 @@ h_upload(struct mt_req *req)
 	const char *id = mt_req_param(req, "id");
 	const struct mt_part *file = mt_req_part(req, "file");
 	struct apply_material m = { 0 };
-	char kind_name[64], sha[65], *json;
+	char kind_name[APPLY_KIND_NAME_MAX], sha[65], *json;
 	struct apply_scope sc;
 	int rc;
 

@@ -849,3 +849,20 @@ def test_upload_leftovers_are_swept_when_workers_start():
     finally:
         if os.path.exists(new):
             os.unlink(new)
+
+
+def test_a_long_kind_name_is_kept_whole():
+    """A material kind's name of 80 bytes in UTF-8 (D003's
+    凝血因子活性测定等报告（FVIII/IX、VWFAg、APTT、抑制物筛查）) is uploaded
+    and named whole on the timeline: a 64-byte buffer cut it inside a
+    character and the upload answered 500 (R-APP-3)."""
+    tok = insured_login(new_person())["token"]
+    app = draft(tok, disease="D003")
+    r = upload(tok, app["id"], "coagulation_report")
+    assert r.status_code == 201, r.text
+    name = "凝血因子活性测定等报告（FVIII/IX、VWFAg、APTT、抑制物筛查）"
+    assert r.json()["name"] == name, r.json()
+    view = api("GET", "/applications/%s" % app["id"],
+               headers=bearer(tok)).json()
+    assert any(e["text"] == "已上传材料：" + name for e in view["timeline"]), \
+        view["timeline"]
