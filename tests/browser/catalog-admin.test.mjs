@@ -86,3 +86,23 @@ test('R-CER-6: the calendar of a year; a pointless day is refused, a holiday is 
   await phoneCheck(browser, page, '/#/agency/calendar/' + year, '#cal-form', 'agency-calendar-360');
   await done(page);
 });
+
+test('the admin menu names every agency page whose route admits an admin (待遇资格 was lost by a slice), none it refuses', async () => {
+  const page = await newPage(browser);
+  await staffSession(page, { login: 'admin', password: 'mtcert-admin-2026' });
+  await page.goto(URL + '/#/agency/queue');
+  await page.locator('nav a', { hasText: '申请队列' }).waitFor();
+  const names = await page.locator('nav a').allTextContents();
+  for (const n of ['申请队列', '申请查询', '待确认', '专家库', '待遇资格', '违规处理', '工作日历', '季度复核']) {
+    assert.ok(names.includes(n), n + ' missing from the admin menu: ' + names.join(' '));
+  }
+  // Agency-only routes (the admin would get 无权访问): not offered.
+  for (const n of ['统计', '病种目录', '抽查审核', '窗口代办']) assert.ok(!names.includes(n), n + ' offered to the admin');
+  await page.getByRole('link', { name: '工作日历' }).click();
+  await page.locator('#cal-form').waitFor();
+  for (const [n, h1] of [['违规处理', '违规处理'], ['季度复核', '季度复核'], ['待遇资格', '待遇资格']]) {
+    await page.getByRole('link', { name: n, exact: true }).click();
+    await page.locator('main h1', { hasText: h1 }).first().waitFor();
+  }
+  await done(page);
+});

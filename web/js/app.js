@@ -41,7 +41,9 @@ const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务'], ['#/expert/reviews', '复核病例']],
   agency: AGENCY_MENU,
-  admin: AGENCY_MENU.slice(0, 4),
+  // The agency's pages an admin may open: menu() keeps those whose route
+  // admits the role (a slice by position lost 待遇资格 when 申请查询 came).
+  admin: AGENCY_MENU,
   hospital: [['#/hospital', '本院代办的申请'], ['#/hospital/file', '代办申报'], ['#/hospital/onsite', '现场认定'],
     ['#/hospital/panel', '专家组评审'], ['#/hospital/reports', '季度认定表'], ['#/verify', '核验凭证']],
 };
@@ -50,6 +52,15 @@ const HOME = {
   insured: '#/my', expert: '#/expert', agency: '#/agency/queue', admin: '#/agency/queue',
   hospital: '#/hospital',
 };
+
+// A role's menu: the entries of MENUS whose route admits the role (one
+// rule: the menu never offers a page the router refuses).
+function menu(role) {
+  return (MENUS[role] || []).filter(([href]) => {
+    const r = ROUTES.find(([re]) => re.test(href));
+    return r && (!r[1] || r[1].includes(role));
+  });
+}
 
 // Each route: pattern, roles allowed (null: anyone), title, page.  A page
 // is called as page(match, view) and renders into view, a container of
@@ -174,7 +185,7 @@ function renderHeader() {
       h('a', { href: '#/staff', text: '专家和工作人员登录' }));
     return;
   }
-  for (const [href, text] of MENUS[me.role] || []) {
+  for (const [href, text] of menu(me.role)) {
     const a = h('a', { href, text });
     if (location.hash === href) a.setAttribute('aria-current', 'page');
     nav.append(a);
