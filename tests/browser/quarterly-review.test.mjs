@@ -94,7 +94,11 @@ test('R-SUP-2, S2 三: the agency draws a quarter, the drawn expert disagrees wi
 
   // Anyone: the counts, no name of a person or an expert.
   const pub = await newPage(browser);
-  await pub.goto(URL + '/#/reviews/public/' + reg.region);
+  // Reached from the home page (no sign-in): the link, then the region.
+  await pub.goto(URL + '/#/');
+  await pub.click('#home-reviews');
+  await pub.getByLabel(/统筹区代码/).fill(reg.region);
+  await pub.click('#public-show');
   const counts = pub.locator('#public-counts');
   await counts.waitFor();
   const text = await counts.textContent();

@@ -239,7 +239,8 @@ function home(m, view) {
         h('li', { text: '阅读并勾选承诺书后提交' }),
         h('li', { text: '系统随机推送给认定专家，结果以短信通知' }))),
     h('p', {}, h('a', { href: '#/publicity', id: 'home-publicity', text: '认定结果公示' })),
-    h('p', {}, h('a', { href: '#/stats', id: 'home-stats', text: '公开数据：各地每月申请和办结情况' })));
+    h('p', {}, h('a', { href: '#/stats', id: 'home-stats', text: '公开数据：各地每月申请和办结情况' })),
+    h('p', {}, h('a', { href: '#/reviews/public', id: 'home-reviews', text: '季度复核结果公开（双随机、一公开）' })));
 }
 
 function notFound(view) {
