@@ -103,6 +103,9 @@ test('the admin menu names every agency page whose route admits an admin (待遇
   for (const [n, h1] of [['违规处理', '违规处理'], ['季度复核', '季度复核'], ['待遇资格', '待遇资格']]) {
     await page.getByRole('link', { name: n, exact: true }).click();
     await page.locator('main h1', { hasText: h1 }).first().waitFor();
+    // A part the admin has none of (the sanctions form needs a region)
+    // leaves nothing, not the word null.
+    assert.doesNotMatch(await page.locator('main').textContent(), /null|undefined/, n);
   }
   await done(page);
 });

@@ -78,12 +78,13 @@ export async function agencyReviews(m, main) {
       return;
     }
     const s = r.schedule;
-    clear(list).append(
+    // No schedule (an admin: no region of one) leaves nothing, not "null".
+    clear(list).append(...[
       s ? h('p', { id: 'reviews-schedule', text: s.day > 0
         ? '抽取日：每季度第一个月的 ' + s.day + ' 日；抽取专家 ' + s.reviewers + ' 名，病例比例 ' + s.rate_percent + '%（至少 1 例）。'
         : '本统筹区尚未设定抽取日（政策 quarterly_review_day 为 0），需要时请在下方抽取。' }) : null,
       r.items.length ? h('ul', { class: 'queue', id: 'reviews-list' }, r.items.map(reviewItem))
-        : h('p', { class: 'card', id: 'reviews-empty', text: '还没有季度复核。' }));
+        : h('p', { class: 'card', id: 'reviews-empty', text: '还没有季度复核。' })].filter(Boolean));
   }
 
   form.addEventListener('submit', (ev) => {

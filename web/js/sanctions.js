@@ -148,6 +148,8 @@ export async function agencySanctions(m, main) {
   const form = await recordForm(() => load(true));
   clear(main).append(h('h1', { text: '违规处理' }),
     h('p', { class: 'hint', text: '对违规的参保人、医师、评审专家和医疗机构的处理（停止待遇、追回基金、暂停处方权、取消专家资格、暂停或取消认定资格）。记录后立即生效，有期限的到期自动恢复。' }),
-    form, h('h2', { text: '处理记录' }), filters, list, more);
+    // An admin (no region) records none here: the list only.
+    form || h('p', { class: 'card info', id: 'sanction-no-form', text: '违规处理由统筹区医保经办机构记录；这里列出全部记录。' }),
+    h('h2', { text: '处理记录' }), filters, list, more);
   await load(true);
 }
