@@ -400,9 +400,6 @@ export async function chooseDisease(page, q) {
 // The person of page files an application of disease (D013 unless named)
 // with PNG scans for every required material and submits it (the
 // portal's own API calls).  Returns its number.
-// The person of page files an application of disease (D013) with PNG
-// scans for every required material and submits it (the portal's own API
-// calls); returns its id.
 export async function fileWithScans(page, hospital, disease = 'D013') {
   if (!page.url().startsWith(URL)) await page.goto(URL + '/#/my');
   const png = fs.readFileSync(path.join(FIXTURES, 'record.png')).toString('base64');
