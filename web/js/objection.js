@@ -114,7 +114,12 @@ export async function objectionPage(id, main) {
         return;
       }
       announce('复核申请已受理，请补充上传材料（如有）');
-      await objectionPage(id, main);
+      // Filed: the page again with the uploads; a failure to load it is
+      // said (the objection stands), never an unhandled rejection.
+      try { await objectionPage(id, main); } catch (e) {
+        if (e.status !== 401) announce(e.message + '（复核申请已受理，请刷新页面后上传材料）', true);
+        return;
+      }
       const t = document.getElementById('objection-materials');
       if (t) t.focus();
     });
