@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, newExpert, insuredSession, staffSession,
-  waitFor, phoneCheck, URL, done, fileWithScans,
+  waitFor, phoneCheck, URL, done, fileWithScans, newAgencyUser,
 } from './helpers.mjs';
 
 let browser;
@@ -68,5 +68,15 @@ test('an expert returns a task for 病理报告; the applicant sees what to add 
 
   // The same on a 360 px phone: one column, nothing wider than the screen.
   await phoneCheck(browser, page, '/#/app/' + appId, '#returned', 'return-applicant-360');
-  for (const p of [page, ep]) await done(p);
+
+  // The agency's 申请查询 finds it by its state (neither open nor decided).
+  const ap = await newPage(browser);
+  await staffSession(ap, newAgencyUser(reg.region));
+  await ap.goto(URL + '/#/agency/applications');
+  await ap.locator('#apps-summary').filter({ hasText: /./ }).waitFor();
+  await ap.selectOption('#apps-status', 'returned');
+  await ap.click('#apps-search');
+  await ap.locator(`#apps-list li[data-app="${appId}"]`).waitFor();
+  assert.equal(await ap.locator('#apps-list li').count(), 1);
+  for (const p of [page, ep, ap]) await done(p);
 });

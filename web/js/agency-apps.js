@@ -13,7 +13,8 @@ import { h, clear, field, busy, announce, button, fmtTime, fmtDate, statusBadge,
 const PAGE = 50;
 const SCOPES = [
   ['open', '在办（已提交、认定中）'], ['decided', '已办结（通过、未通过）'], ['any', '全部'],
-  ['unassigned', '待分配专家'], ['approved', '已通过'], ['rejected', '未通过'], ['withdrawn', '已撤回'],
+  ['unassigned', '待分配专家'], ['returned', '退回补充材料'], ['approved', '已通过'], ['rejected', '未通过'],
+  ['withdrawn', '已撤回'],
 ];
 const ROLE = { insured: '参保人', hospital: '医院', expert: '专家', agency: '医保经办机构', admin: '管理员', system: '系统' };
 const KIND = {
