@@ -359,7 +359,7 @@ begin_locked(void)
 
 /* How often a step crossed by the running service's transactions (a
  * deadlock, a serialization failure) is tried again from its start. */
-enum { TRANSIENT_TRIES = 20, VIEW_BATCH = 500 };
+enum { TRANSIENT_TRIES = 20, VIEW_BATCH = 100 };
 
 /* Back off before try number `try` (1, 2, ...) of a crossed step:
  * 20 ms, 40 ms, ... up to 1 s, so the other transaction gets through. */
@@ -539,6 +539,11 @@ cmd_migrate(void)
 	PGresult *res;
 	int applied = 0, done;
 
+	/* The service's statement_timeout (10 s, in pg_conninfo's options)
+	 * is for requests; a migration's DDL or backfill, or a rebuild batch
+	 * on a loaded machine, may take longer (a batch of 500 views once
+	 * timed out at load 18). */
+	run0("SET statement_timeout = 0");
 	begin_locked();
 	exec0(STMT_MIGRATIONS_TABLE);
 	run0("COMMIT");

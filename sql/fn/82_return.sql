@@ -53,8 +53,9 @@ $$;
 
 -- The expert returns an accepted task (POST /expert/tasks/{aid}/decision
 -- {decision: "return", missing, opinion}).  kinds: 1-10 material kind
--- codes (the caller checked their form), each one the disease's
--- (disease_materials: what the applicant can upload for it); note: what
+-- codes (the caller checked their form), each one the disease's in the
+-- application's region (region_materials, 94_catalog_admin.sql: what the
+-- applicant can upload for it there); note: what
 -- exactly is missing.  Lock order of 30_review.sql: the assignment, then
 -- the application.  Returns {"assignment","application","stage",
 -- "region","final":false,"resubmit_by"} or a refusal: task_refusal's (404/409),
@@ -80,8 +81,8 @@ BEGIN
         RETURN jsonb_build_object('error', 'return_already_used');
     END IF;
     SELECT k INTO bad FROM unnest(kinds) k
-    WHERE NOT EXISTS (SELECT 1 FROM disease_materials dm
-                      WHERE dm.disease = a.disease AND dm.kind = k)
+    WHERE NOT EXISTS (SELECT 1 FROM region_materials(a.region, a.disease) rm
+                      WHERE rm.kind = k)
     LIMIT 1;
     IF bad IS NOT NULL THEN
         RETURN jsonb_build_object('error', 'material_kind_not_needed',

@@ -250,3 +250,24 @@ def test_expected_date_is_the_regions_own_target():
     # Instant diseases keep their own limit (S3 第八条: 1 working day).
     tok, r = submit_in("411200", "D001", "H41120000001")
     assert r["expected_decision_date"] == working_days(1)
+
+
+def test_return_names_the_kinds_of_the_regions_own_list():
+    """R-SUP-5 / R-APP-8: where the agency replaced a disease's material
+    list for its region, an expert returns for the region's kinds (what
+    the applicant can upload there), not the national list's."""
+    admin, reg, ex = region_with_experts(ONCO, n=2)
+    tok, app = submitted_application(reg, disease="D001")
+    a = live_assignment(app["id"])
+    e = expert_of(ex, a["id"])
+    assert accept(e, a["id"]).status_code == 200
+    sql("INSERT INTO region_disease_materials (region, disease, kind,"
+        " required, sort_order) VALUES ('%s', 'D001',"
+        " 'outpatient_records_2y', true, 1)", reg["region"])
+    # pathology_report is the national list's, not this region's.
+    assert_error(ret(e, a["id"], ["pathology_report"]), 422,
+                 "material_kind_not_needed", "missing")
+    r = ret(e, a["id"], ["outpatient_records_2y"])
+    assert r.status_code == 200, r.text
+    assert [k["code"] for k in view(tok, app["id"])["returned"]["kinds"]] \
+        == ["outpatient_records_2y"]

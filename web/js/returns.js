@@ -20,7 +20,10 @@ export function returnChoice(t) {
   const box = h('fieldset', { 'data-field': 'missing', class: 'field', hidden: true },
     h('legend', { text: '需补充的材料（可多选；每件申请只能退回一次，请一次列全）' }), list,
     h('p', { class: 'field-error', 'aria-live': 'polite' }));
-  api('GET', '/diseases/' + encodeURIComponent(t.disease.code)).then((d) => {
+  // The region's own list (an agency may override the national one).
+  const region = t.application && t.application.region;
+  api('GET', '/diseases/' + encodeURIComponent(t.disease.code) +
+    (region ? '?region=' + encodeURIComponent(region) : '')).then((d) => {
     list.append(...d.required_materials.map((m, i) => h('div', { class: 'check' },
       h('input', { type: 'checkbox', value: m.kind, id: 'k-' + i }),
       h('label', { for: 'k-' + i, text: m.name }))));
