@@ -231,6 +231,8 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	/* The returned state (issue 12, R-APP-8). */
 	E(MT_E_RETURN_ALREADY_USED, 409, "return_already_used",
 	    "每件申请只能退回补充一次；材料仍不符合的，请作出认定意见"),
+	E(MT_E_RETURN_NOT_IN_OBJECTION, 409, "return_not_in_objection",
+	    "复核阶段不能退回补充材料，请根据已有材料作出认定意见"),
 };
 
 #undef E
