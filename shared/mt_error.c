@@ -186,6 +186,8 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "处理方式“%s”不适用于这一类对象"),
 	E(MT_E_PHYSICIAN_SUSPENDED, 422, "physician_suspended",
 	    "医师%s的医保处方权已被暂停（至%s），不能作为认定医师"),
+	E(MT_E_EXPERT_SANCTIONED, 409, "expert_sanctioned",
+	    "这位专家的评审资格因违规处理被暂停或取消，处理期满后自动恢复，不能提前恢复"),
 	/* Objections and hospitals' appeals (modules/apply/objection.c,
 	 * sql/fn/80_objection.sql, R-CER-12). */
 	E(MT_E_APPLICATION_NOT_REJECTED, 409, "application_not_rejected",
@@ -231,6 +233,8 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	/* The returned state (issue 12, R-APP-8). */
 	E(MT_E_RETURN_ALREADY_USED, 409, "return_already_used",
 	    "每件申请只能退回补充一次；材料仍不符合的，请作出认定意见"),
+	E(MT_E_RETURN_NOT_IN_OBJECTION, 409, "return_not_in_objection",
+	    "复核阶段不能退回补充材料，请根据已有材料作出认定意见"),
 };
 
 #undef E

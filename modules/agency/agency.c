@@ -145,7 +145,8 @@ h_expert_add(struct mt_req *req)
 /*
  * POST /agency/experts/{id}/reinstate: back in the pool with a clean
  * count (R-CER-4).  200 with the expert; 404 expert_not_found (or not
- * in the agency's region) or region_not_found; 503.
+ * in the agency's region) or region_not_found; 409 expert_sanctioned
+ * (a sanction holds the expert out until its date, R-SUP-4); 503.
  */
 static int
 h_reinstate(struct mt_req *req)

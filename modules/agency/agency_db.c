@@ -94,14 +94,23 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_EXPERT_GET] =
 	    "SELECT x::text AS expert FROM expert_json($1::bigint) x"
 	    " WHERE x IS NOT NULL",
-	/* Back in the pool with a clean count (R-CER-4). */
+	/* Back in the pool with a clean count (R-CER-4), unless an active
+	 * sanction holds the expert out (sql/fn/92_sanctions.sql: it ends
+	 * on its date, run_sanctions): one row, held true then, none when
+	 * no such expert of the region. */
 	[STMT_REINSTATE] =
-	    "UPDATE experts e SET status = 'active', consecutive_misses = 0,"
-	    " status_changed_at = now(), status_reason = NULL"
-	    " FROM users u, institutions i"
-	    " WHERE e.user_id = $1 AND u.id = e.user_id"
-	    " AND i.code = u.institution AND ($2::text IS NULL OR i.region = $2)"
-	    " RETURNING e.user_id",
+	    "WITH t AS (SELECT e.user_id, EXISTS (SELECT 1 FROM sanctions s"
+	    "  WHERE s.state = 'active' AND s.subject_type = 'expert'"
+	    "  AND s.subject = e.user_id::text) AS held"
+	    "  FROM experts e JOIN users u ON u.id = e.user_id"
+	    "  JOIN institutions i ON i.code = u.institution"
+	    "  WHERE e.user_id = $1 AND ($2::text IS NULL OR i.region = $2)"
+	    "  FOR UPDATE OF e),"
+	    " r AS (UPDATE experts e SET status = 'active',"
+	    "  consecutive_misses = 0, status_changed_at = now(),"
+	    "  status_reason = NULL FROM t"
+	    "  WHERE e.user_id = t.user_id AND NOT t.held RETURNING 1)"
+	    " SELECT t.held FROM t",
 	[STMT_QUEUE] =
 	    "SELECT json_build_object('id', a.id, 'status', CASE WHEN"
 	    "  a.unassigned_since IS NOT NULL AND a.status IN ('submitted',"
@@ -455,13 +464,20 @@ agency_db_reinstate(struct mt_req *req, long long id, const char *region)
 		[REINSTATE_ID] = ids,
 		[REINSTATE_REGION] = region,
 	};
-	int found;
+	PGresult *res;
+	int held;
 
 	snprintf(ids, sizeof(ids), "%lld", id);
-	if ((found = mt_db_affected_or_reply(req, STMT_REINSTATE, REINSTATE__N,
-	    p)) < 0)
+	if ((res = mt_db_query_or_reply(req, STMT_REINSTATE, REINSTATE__N,
+	    p)) == NULL)
 		return -1;
-	return found ? 0 : mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return mt_reply_err(req, MT_E_EXPERT_NOT_FOUND, "id");
+	}
+	held = strcmp(mt_db_get(res, 0, "held"), "t") == 0;
+	PQclear(res);
+	return held ? mt_reply_err(req, MT_E_EXPERT_SANCTIONED, "id") : 0;
 }
 
 /* See agency_db.h. */

@@ -104,7 +104,8 @@ int     agency_db_create_expert(struct mt_req *req,
  * expert_not_found.  Callers have checked the region already. */
 int     agency_db_reply_expert(struct mt_req *req, int status, long long id);
 /* Put expert id of region (NULL: any) back in the pool with a clean
- * count (R-CER-4); 404 expert_not_found. */
+ * count (R-CER-4); 404 expert_not_found, 409 expert_sanctioned (an
+ * active sanction holds the expert out until its date). */
 int     agency_db_reinstate(struct mt_req *req, long long id,
             const char *region);
 /* 200 with a page of the queue. */

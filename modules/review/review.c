@@ -118,8 +118,9 @@ h_refuse(struct mt_req *req)
  * opinion saying what exactly is missing (sql/fn/82_return.sql).  200;
  * 400 missing or opinion absent, or a reason_code given; 422 a kind that
  * is not the disease's (material_kind_not_needed); 404 not the caller's
- * task; 409 not accepted, decided or gone, or returned once already
- * (return_already_used); 503 database down.
+ * task; 409 not accepted, decided or gone, returned once already
+ * (return_already_used), or a seat of an objection's panel
+ * (return_not_in_objection); 503 database down.
  */
 static int
 decide_return(struct mt_req *req, const struct review_task *t,

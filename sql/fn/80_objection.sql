@@ -24,6 +24,16 @@ LANGUAGE sql STABLE AS $$
         'deadline', o.deadline, 'decided_at', o.decided_at)
 $$;
 
+-- The last day an objection to application a's decision may be filed:
+-- objection_window_days calendar days after the decision's China day
+-- (S3 第九条 10日内).  The one rule: objection_view shows it,
+-- objection_refusal enforces it.
+CREATE OR REPLACE FUNCTION objection_last_day(a applications) RETURNS date
+LANGUAGE sql STABLE AS $$
+    SELECT (a.decided_at AT TIME ZONE 'Asia/Shanghai')::date
+           + policy_value(a.region, 'objection_window_days')::int
+$$;
+
 -- The objection part of application a's progress view
 -- (application_view): {last_day, filed} -- the last day an objection may
 -- be filed (none once filed) and the objection filed -- for a rejected
@@ -34,8 +44,7 @@ CREATE OR REPLACE FUNCTION objection_view(a applications) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN o.id IS NOT NULL OR a.status = 'rejected' THEN
         jsonb_build_object('last_day', CASE WHEN o.id IS NULL THEN
-            (a.decided_at AT TIME ZONE 'Asia/Shanghai')::date
-            + policy_value(a.region, 'objection_window_days')::int END,
+            objection_last_day(a) END,
             'filed', CASE WHEN o.id IS NOT NULL THEN objection_json(o) END)
     END
     FROM (SELECT 1) one
@@ -55,9 +64,7 @@ LANGUAGE sql STABLE AS $$
             THEN jsonb_build_object('error', 'objection_already_filed')
         WHEN a.status <> 'rejected'
             THEN jsonb_build_object('error', 'application_not_rejected')
-        WHEN (a.decided_at AT TIME ZONE 'Asia/Shanghai')::date
-             + policy_value(a.region, 'objection_window_days')::int
-             < cn_today()
+        WHEN objection_last_day(a) < cn_today()
             THEN jsonb_build_object('error', 'objection_window_closed',
                 'args', jsonb_build_array(
                     policy_value(a.region, 'objection_window_days')))

@@ -59,8 +59,11 @@ $$;
 -- exactly is missing.  Lock order of 30_review.sql: the assignment, then
 -- the application.  Returns {"assignment","application","stage",
 -- "region","final":false,"resubmit_by"} or a refusal: task_refusal's (404/409),
--- return_already_used (409, once per application), material_kind_not_needed
--- (422, field missing, args [kind]).
+-- return_already_used (409, once per application), return_not_in_objection
+-- (409, a seat of an objection's panel: the panel decides on what the
+-- objection brought, and a return would leave its other seats live on a
+-- returned application and the objection open on a lapsed one),
+-- material_kind_not_needed (422, field missing, args [kind]).
 CREATE OR REPLACE FUNCTION return_assignment(asg bigint, expert bigint,
     kinds text[], note text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -77,6 +80,9 @@ BEGIN
         RETURN task_refusal(asg, expert);
     END IF;
     SELECT * INTO a FROM applications WHERE id = x.application_id FOR UPDATE;
+    IF x.stage >= objection_first_stage() THEN
+        RETURN jsonb_build_object('error', 'return_not_in_objection');
+    END IF;
     IF a.returned_at IS NOT NULL THEN
         RETURN jsonb_build_object('error', 'return_already_used');
     END IF;

@@ -43,6 +43,15 @@ LANGUAGE sql STABLE AS $$
       AND (q.ended_at IS NULL OR q.ended_at > p_at)
 $$;
 
+-- The sample of an audit at rate percent of a population of n: at
+-- least rate %, never fewer than one (S0 五(二)).  The one rule:
+-- create_audit draws it, audit_population_check verifies it.
+CREATE OR REPLACE FUNCTION audit_sample_size(rate numeric, n integer)
+RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT greatest(1, ceil(rate * n / 100)::int)
+$$;
+
 -- One item of an audit (see audit_json).
 CREATE OR REPLACE FUNCTION audit_item_json(it bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -107,7 +116,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Draw an audit (POST /agency/audits): the population of region r over
--- [p_from, p_to], a sample of max(1, ceil(rate x N / 100)) by
+-- [p_from, p_to], a sample of audit_sample_size(rate, N) by
 -- record_draw('audit', ...), one pending item per chosen qualification
 -- in draw order.  Returns {"ok": audit_json} or a refusal: field_invalid
 -- (to before from, to after today), audit_rate_too_low (below the
@@ -141,7 +150,7 @@ BEGIN
                 p_to::text));
     END IF;
     d := record_draw('audit', r, pop,
-        greatest(1, (p_rate * cardinality(pop) + 99) / 100));
+        audit_sample_size(p_rate, cardinality(pop)));
     INSERT INTO audits (region, from_date, to_date, rate_percent,
                         population, drawn_by, drawn_at, draw_id)
     VALUES (r, p_from, p_to, p_rate, cardinality(pop), actor, d.at, d.id)
@@ -257,11 +266,10 @@ BEGIN
             ARRAY(SELECT unnest(d.pool) EXCEPT SELECT unnest(now_pop)
                   ORDER BY 1));
     END IF;
-    IF d.k <> greatest(1, ceil(x.rate_percent * cardinality(d.pool)
-                                / 100)::int) THEN
+    IF d.k <> audit_sample_size(x.rate_percent, cardinality(d.pool)) THEN
         RETURN format('the sample is %s, the rate %s%% of %s gives %s', d.k,
-            x.rate_percent::int, cardinality(d.pool), greatest(1,
-            ceil(x.rate_percent * cardinality(d.pool) / 100)::int));
+            x.rate_percent::int, cardinality(d.pool),
+            audit_sample_size(x.rate_percent, cardinality(d.pool)));
     END IF;
     IF x.population <> cardinality(d.pool) THEN
         RETURN format('the audit says %s in the population, the draw %s',

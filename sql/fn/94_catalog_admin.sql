@@ -268,11 +268,16 @@ $$;
 -- Every stored date counted in working days that follows the calendar:
 -- the expected decision date of each open application, counted again
 -- from the day it was last submitted (or resubmitted) as submit_application
--- counts it.  Public notices keep their published ends_on, quarterly due
--- dates are computed when read (quarterly_due_on).  Returns how many
--- changed.
+-- counts it, and the stored progress view of each one changed rebuilt
+-- (application_views is rebuilt on events, and a recompute writes none:
+-- the applicant would see the old date).  Public notices keep their
+-- published ends_on, quarterly due dates are computed when read
+-- (quarterly_due_on).  Returns how many changed.
 CREATE OR REPLACE FUNCTION recompute_expected_dates() RETURNS integer
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+    changed bigint[];
+BEGIN
     WITH n AS (
         SELECT a.id, add_working_days(
             (coalesce((SELECT max(e.at) FROM events e
@@ -286,8 +291,12 @@ LANGUAGE sql AS $$
     u AS (UPDATE applications a SET expected_decision_date = n.d
           FROM n WHERE a.id = n.id AND a.expected_decision_date <> n.d
           RETURNING a.id)
-    SELECT count(*)::int FROM u
-$$;
+    SELECT array_agg(u.id) INTO changed FROM u;
+    -- A statement of its own: it sees the dates just written.
+    UPDATE application_views v SET view = application_view(v.application_id)
+    WHERE v.application_id = ANY (changed);
+    RETURN coalesce(cardinality(changed), 0);
+END $$;
 
 -- PUT /agency/calendar/{year} (R-CER-6): the year's exceptions become
 -- days, the expected dates are recomputed, the change is logged with the

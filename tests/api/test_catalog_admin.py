@@ -7,7 +7,7 @@ GET /agency/diseases, PUT /agency/diseases/{code}, GET|PUT
 import datetime
 
 from conftest import (api, assert_error, bearer, draft, insured_login, login,
-                      new_person, new_region, sql, submitted_application,
+                      new_expert, new_person, new_region, sql, submitted_application,
                       today, unique, wait_for)
 
 AGENCY_PASSWORD = "mtcert-agency-2026"
@@ -181,15 +181,22 @@ def test_holiday_pushes_the_expected_date():
     """R-CER-6: a holiday put in before an open application's expected
     decision date moves it one working day later, in the same request;
     taking it out moves it back.  The change is logged with the user and
-    region."""
+    region.  The applicant's progress view (stored, rebuilt on events:
+    a recompute writes none) shows the moved date too."""
     a = new_region()
-    _, app = submitted_application(a)
+    # An expert: the view shows the date only while nobody waits for one.
+    new_expert(login("admin")["token"], a["hospitals"][1], ["心血管"])
+    own, app = submitted_application(a)
     tok = login("agency-sanmenxia", AGENCY_PASSWORD)["token"]
 
     def expected():
-        return datetime.date.fromisoformat(sql(
+        d = datetime.date.fromisoformat(sql(
             "SELECT expected_decision_date FROM applications WHERE id = %s",
             app["id"])[0][0])
+        r = api("GET", "/applications/%s" % app["id"], headers=bearer(own))
+        assert r.status_code == 200, r.text
+        assert r.json()["expected_decision_date"] == d.isoformat()
+        return d
     was = expected()
     day = today() + datetime.timedelta(days=1)
     while not (day.weekday() < 5 and is_working(day)):

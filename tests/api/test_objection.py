@@ -265,3 +265,25 @@ def test_draw_verify_matches_an_objection_and_names_an_altered_seat():
         sql("UPDATE assignments SET expert_id = %s WHERE id = %s",
             s[1]["expert"], s[1]["id"])
     assert ctl("draw", "verify", str(app["id"]), check=False).returncode == 0
+
+
+def test_a_panel_seat_cannot_return_the_application():
+    """An objection's seat decides on what the objection brought (its
+    materials were added with it): a return there would leave the other
+    seats live on a returned application and, past resubmit_by, an open
+    objection on a withdrawn one.  409 return_not_in_objection; the seat
+    stays the expert's to decide."""
+    reg, ex, tok, app, x = rejected(4)
+    assert object_to(tok, app["id"]).status_code == 201
+    s = seats(app["id"], 3)[0]
+    e = by_id(ex, s["expert"])
+    assert accept(e, s["id"]).status_code == 200
+    r = api("POST", "/expert/tasks/%s/decision" % s["id"],
+            headers=bearer(e["token"]),
+            json={"decision": "return", "opinion": "缺少病理报告",
+                  "missing": ["pathology_report"]})
+    assert_error(r, 409, "return_not_in_objection")
+    assert sql("SELECT a.status, o.state, x.state FROM applications a"
+               " JOIN objections o ON o.application_id = a.id"
+               " JOIN assignments x ON x.id = %s WHERE a.id = %s",
+               s["id"], app["id"]) == [["in_review", "open", "accepted"]]

@@ -441,3 +441,28 @@ def test_the_dispatcher_ends_sanctions_on_its_own():
     assert wait_for(lambda: state(s["id"])[0] == "ended"), state(s["id"])
     assert sql("SELECT certification_status FROM institutions WHERE code ="
                " '%s'", h) == [["active"]]
+
+
+def test_a_sanctioned_expert_is_not_reinstated_before_the_date():
+    """R-SUP-4: a disqualification takes effect until its date (or for
+    good); the expert pool's reinstate cannot lift it early (409
+    expert_sanctioned, the expert stays out of the pool); once the job
+    ended the sanction, reinstate works again."""
+    reg = new_region()
+    tok = agency_of(reg["region"])
+    adm = login("admin")["token"]
+    e = new_expert(adm, reg["hospitals"][0], CARDIO)
+    until = (today() + datetime.timedelta(days=30)).isoformat()
+    s = recorded(tok, subject_type="expert", subject=str(e["id"]),
+                 kind="disqualify_expert", valid_to=until, reason="收受好处")
+    path = "/agency/experts/%d/reinstate" % e["id"]
+    for who in (tok, adm):
+        assert_error(api("POST", path, headers=bearer(who)), 409,
+                     "expert_sanctioned")
+    assert sql("SELECT status FROM experts WHERE user_id = %s",
+               e["id"]) == [["suspended"]]
+    end_yesterday(s["id"])
+    r = api("POST", path, headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    assert_error(api("POST", "/agency/experts/999999999/reinstate",
+                     headers=bearer(tok)), 404, "expert_not_found")
