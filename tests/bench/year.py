@@ -92,8 +92,9 @@ class Sim:
         self.run_tag = "%04d" % random.randrange(10000)
         self.counts = {"accepted": 0, "refused": 0, "decided": 0,
                        "errors": 0}
-        self.submitted = {}          # application id -> real epoch
-        self.expected_days = {}      # application id -> working days shown
+        # Applications the API accepted (their times are read back from
+        # the database: submitted_at, decided_at, expected_decision_date).
+        self.submitted = set()
 
     # --- PostgreSQL ---------------------------------------------------
     def q(self, sql):
@@ -224,7 +225,7 @@ WITH plan (i, disease, inst) AS (VALUES %s),
              filing_institution, filed_by)
            SELECT p.id, plan.disease, '%s', 'hospital',
                   coalesce(rd.review_mode, d.review_mode), '13700000000',
-                  'SIM' || plan.i, plan.inst, plan.inst,
+                  'SIM' || plan.i, plan.inst, '%s',
                   (SELECT id FROM users WHERE login = 'sim-hosp-%s-%s')
            FROM plan JOIN p USING (i) JOIN diseases d ON d.code = plan.disease
            LEFT JOIN region_diseases rd ON rd.region = '%s'
@@ -238,13 +239,8 @@ WITH plan (i, disease, inst) AS (VALUES %s),
            FROM a JOIN disease_materials dm ON dm.disease = a.disease
                 AND dm.required)
 SELECT a.id, substr(a.medical_record_no, 4)::int FROM a ORDER BY 2
-""" % (plan, reg, tag, int(tag), reg, reg, reg, tag, reg, reg, tag))
-        # Applicants designate either of the first two hospitals; the sim
-        # hospital account files them all (its own scope), so the filing
-        # hospital is the first.
-        self.q("UPDATE applications SET filing_institution = '%s'"
-               " WHERE id IN (%s)" % (self.designated[0],
-                                      ",".join(r[0] for r in ids) or "NULL"))
+""" % (plan, reg, tag, int(tag), reg, reg, self.designated[0], reg, tag,
+       reg, reg, tag))
         self.plan = [(arrivals[int(i)], int(aid)) for aid, i in ids]
 
     # --- the actors ------------------------------------------------------
@@ -262,10 +258,7 @@ SELECT a.id, substr(a.medical_record_no, 4)::int FROM a ORDER BY 2
                                                       r.text[:200]),
                           file=sys.stderr)
                     continue
-                self.submitted[aid] = time.time()
-            exp = r.json().get("expected_decision_date")
-            if exp:
-                self.expected_days[aid] = exp
+                self.submitted.add(aid)
 
     def delay(self, spec):
         if spec[0] == "exp":
@@ -386,7 +379,7 @@ SELECT a.id, substr(a.medical_record_no, 4)::int FROM a ORDER BY 2
         # The expected date the applicant was shown, as working days after
         # the real submission day, carried to the simulated one.
         held = total_exp = 0
-        if self.expected_days and pairs:
+        if pairs:
             shown = {int(i): int(n) for i, n in self.rows(
                 "SELECT id, (SELECT count(*) FROM generate_series("
                 "(submitted_at AT TIME ZONE 'Asia/Shanghai')::date + 1,"
