@@ -235,6 +235,8 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "每件申请只能退回补充一次；材料仍不符合的，请作出认定意见"),
 	E(MT_E_RETURN_NOT_IN_OBJECTION, 409, "return_not_in_objection",
 	    "复核阶段不能退回补充材料，请根据已有材料作出认定意见"),
+	E(MT_E_INSTITUTION_SANCTIONED, 409, "institution_sanctioned",
+	    "这家医院的认定资格因违规处理被暂停或取消，处理期满后自动恢复，不能提前恢复"),
 };
 
 #undef E

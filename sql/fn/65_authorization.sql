@@ -232,6 +232,16 @@ BEGIN
         RETURN jsonb_build_object('error', 'institution_unknown',
             'field', 'code');
     END IF;
+    -- A hospital suspended or revoked by a sanction still in force is
+    -- not made active by hand: the job restores it when the sanction
+    -- ends (92_sanctions.sql run_sanctions, R-SUP-4).
+    IF new_status = 'active' AND i.certification_status <> 'active'
+       AND EXISTS (SELECT 1 FROM sanctions
+                    WHERE subject_type = 'institution' AND subject = inst
+                      AND state = 'active') THEN
+        RETURN jsonb_build_object('error', 'institution_sanctioned',
+            'field', 'certification_status');
+    END IF;
     -- The wanted state of every disease touched: listed, or held now.
     CREATE TEMP TABLE IF NOT EXISTS authz_wanted (disease text, status text,
         old text) ON COMMIT DROP;

@@ -290,6 +290,19 @@ def test_suspended_hospital_cannot_certify_until_the_date():
     assert sql("SELECT status, reason FROM authorization_log WHERE"
                " institution = '%s' AND disease IS NULL", a) == \
         [["suspended", "违规处理第 %d 号：违规办理认定" % s["id"]]]
+    # Not made active again by hand while the sanction holds (409, nothing
+    # changed): only its end restores the hospital.
+    held = sql("SELECT disease, status FROM institution_diseases"
+               " WHERE institution = '%s' ORDER BY disease", a)
+    err = assert_error(api("PUT", "/agency/institutions/%s/diseases" % a,
+                           headers=bearer(tok), json={
+                               "certification_status": "active",
+                               "diseases": [{"code": d, "status": st}
+                                            for d, st in held]}),
+                       409, "institution_sanctioned", "certification_status")
+    assert "期满" in err["message"]
+    assert sql("SELECT certification_status FROM institutions WHERE code ="
+               " '%s'", a) == [["suspended"]]
     # Submission to it (an on-site disease designating it).
     p = new_person(region=reg["region"])
     ptok = insured_login(p)["token"]
