@@ -87,6 +87,8 @@ LANGUAGE sql IMMUTABLE AS $$
             || ' 前补齐后重新提交'
         WHEN 'return_lapsed' THEN '未在 ' || coalesce(d->>'resubmit_by', '')
             || ' 前补齐材料，申请已撤回'
+        -- An objection withdrawn (80_objection.sql withdraw_objection).
+        WHEN 'objection_withdrawn' THEN '已撤回复核申请，维持原认定结论（不予认定）'
         ELSE '申请状态已更新'
     END
 $$;
@@ -434,8 +436,12 @@ BEGIN
     ORDER BY x.id FOR UPDATE OF x;
     -- A hospital's result waiting for the agency (an objected notice)
     -- waits no more: off the 待确认 queue (confirm_application answers
-    -- 409 for a withdrawn application anyway).
-    UPDATE applications x SET status = 'withdrawn', push_stage = NULL,
+    -- 409 for a withdrawn application anyway).  Withdrawn while its
+    -- objection is re-decided, the objection is withdrawn and the first
+    -- decision stands: 'rejected' again (withdraw_objection).
+    UPDATE applications x SET status = CASE WHEN x.status = 'in_review'
+            AND objection_open(x.id) THEN 'rejected' ELSE 'withdrawn' END,
+        push_stage = NULL,
         unassigned_since = NULL, updated_at = now(),
         confirmation = CASE WHEN x.confirmation = 'pending' THEN NULL
                             ELSE x.confirmation END
@@ -463,8 +469,12 @@ BEGIN
     SELECT coalesce(jsonb_agg(jsonb_build_object('assignment', x.id,
                'stage', x.stage) ORDER BY x.id), '[]')
     INTO gone FROM x;
+    IF a.status = 'rejected' THEN
+        PERFORM withdraw_objection(a);
+    END IF;
     INSERT INTO events (application_id, type, actor_user, actor_role, data)
-    VALUES (app, 'withdrawn', actor, s_role,
+    VALUES (app, CASE a.status WHEN 'rejected' THEN 'objection_withdrawn'
+                 ELSE 'withdrawn' END, actor, s_role,
             CASE WHEN gone = '[]' THEN '{}'
                  ELSE jsonb_build_object('cancelled', gone) END);
     RETURN jsonb_build_object('id', app, 'region', a.region,

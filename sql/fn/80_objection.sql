@@ -51,6 +51,32 @@ LANGUAGE sql STABLE AS $$
     LEFT JOIN objections o ON o.application_id = a.id
 $$;
 
+-- Whether application app's objection is open (its panel re-decides).
+CREATE OR REPLACE FUNCTION objection_open(app bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM objections
+                    WHERE application_id = app AND state = 'open')
+$$;
+
+-- Application a's open objection withdrawn (withdraw_application, whose
+-- caller may withdraw a: the person, their agent or the hospital that
+-- appealed; a is 'rejected' again, its seats' assignments cancelled
+-- there): the objection 'withdrawn' (decided_at the day of it) and the
+-- applicant told by SMS that the first decision stands.  The result of
+-- an objection is final, a withdrawn one too: no second objection.
+CREATE OR REPLACE FUNCTION withdraw_objection(a applications)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE objections SET state = 'withdrawn', decided_at = now()
+    WHERE application_id = a.id AND state = 'open';
+    INSERT INTO sms_outbox (to_phone, template, body)
+    SELECT a.phone, 'objection_withdrawn', format(
+        '【门诊慢特病】您的“%s”认定申请（编号%s）的复核申请已撤回，维持原认定结论（不予认定）。',
+        d.name, a.id)
+    FROM diseases d WHERE d.code = a.disease;
+END $$;
+
 -- Why application a may not get an objection now, as a refusal, or NULL
 -- when it may: one objection per application, and the result of an
 -- objection is final (422 objection_already_filed); only a rejection is

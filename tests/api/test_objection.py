@@ -125,6 +125,44 @@ def test_a_majority_reject_is_final_and_a_second_objection_is_refused():
     assert "最终结果" in r.json()["error"]["message"]
 
 
+def test_withdrawing_during_the_objection_keeps_the_first_decision():
+    """R-CER-12: withdrawn while the panel re-decides, the objection is
+    withdrawn, the seats' tasks cancelled (the experts told), the first
+    decision stands (rejected, its decision day kept), the person told by
+    SMS; a second objection is 422 (the result is final); a seat's
+    decision after it is refused."""
+    reg, ex, tok, app, x = rejected(4)
+    decided = sql("SELECT decided_at FROM applications WHERE id = %s",
+                  app["id"])
+    assert object_to(tok, app["id"]).status_code == 201
+    s = seats(app["id"], 1)[0]
+    e = by_id(ex, s["expert"])
+    assert accept(e, s["id"]).status_code == 200
+    r = api("POST", "/applications/%s/withdraw" % app["id"],
+            headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v["status"] == "rejected"
+    assert v["objection"]["filed"]["state"] == "withdrawn"
+    assert any("已撤回复核申请" in t["text"] for t in v["timeline"]), v
+    assert sql("SELECT a.status, o.state, a.decided_at FROM applications a"
+               " JOIN objections o ON o.application_id = a.id"
+               " WHERE a.id = %s", app["id"]) == \
+        [["rejected", "withdrawn", decided[0][0]]]
+    assert sql("SELECT count(*) FROM assignments WHERE application_id = %s"
+               " AND stage >= 4 AND state IN ('pushed', 'accepted')",
+               app["id"]) == [["0"]]
+    assert decide(e, s["id"], "approve", "复核意见").status_code in (404, 409)
+    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    assert wait_for(lambda: any("复核申请已撤回" in m["text"]
+                                for m in sms_lines(phone)))
+    assert_error(object_to(tok, app["id"]), 422, "objection_already_filed")
+    # Withdrawn again: nothing left to withdraw.
+    assert_error(api("POST", "/applications/%s/withdraw" % app["id"],
+                     headers=bearer(tok)), 409,
+                 "application_not_withdrawable")
+
+
 def test_late_not_yours_and_not_rejected():
     """R-CER-12, S3 第九条 (收到认定结果之日起10日内): 11 days after the
     decision is 422 objection_window_closed naming the 10 days; another

@@ -731,15 +731,20 @@ export function filedApplications(m, main) {
   '本院还没有代办的申请。', true);
 }
 
+// While an objection is re-decided, withdrawing withdraws the objection:
+// the first decision (不予认定) stands (sql/fn/80_objection.sql).
 function withdrawBox(a) {
+  const objecting = a.objection?.filed?.state === 'open';
   const confirmBox = h('div', { class: 'card warn', hidden: true, role: 'group', 'aria-labelledby': 'wd-title' },
-    h('p', { id: 'wd-title', text: '确定撤回这份申请吗？撤回后如需认定，要重新申请。' }));
+    h('p', { id: 'wd-title', text: objecting
+      ? '确定撤回复核申请吗？撤回后维持原认定结论（不予认定），且不能再次申请复核。'
+      : '确定撤回这份申请吗？撤回后如需认定，要重新申请。' }));
   const err = formError();
-  const open = button('撤回申请', () => { confirmBox.hidden = false; yes.focus(); }, 'btn btn-danger', { id: 'withdraw' });
+  const open = button(objecting ? '撤回复核申请' : '撤回申请', () => { confirmBox.hidden = false; yes.focus(); }, 'btn btn-danger', { id: 'withdraw' });
   const yes = button('确认撤回', () => busy(yes, async () => {
     try {
       await api('POST', '/applications/' + a.id + '/withdraw');
-      go('#/app/' + a.id, '申请已撤回');
+      go('#/app/' + a.id, objecting ? '复核申请已撤回' : '申请已撤回');
     } catch (e) { err.textContent = e.message; err.hidden = false; }
   }), 'btn btn-danger', { id: 'withdraw-confirm' });
   const no = button('不撤回', () => { confirmBox.hidden = true; open.focus(); }, 'btn btn-secondary');

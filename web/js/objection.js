@@ -17,6 +17,7 @@ const STATE = {
   open: '复核中：由未参与原认定的专家重新认定',
   upheld: '复核结论：予以认定',
   dismissed: '复核结论：维持不予认定（复核结果为最终结果）',
+  withdrawn: '复核申请已撤回，维持原认定结论（不能再次申请复核）',
 };
 
 // Who may object: the insured person (or their family agent) and the
