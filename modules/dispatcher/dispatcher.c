@@ -984,6 +984,7 @@ spawn(pid_t master)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)	/* the master died before prctl */
 		_exit(0);
+	mt_log_catch_reopen();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGCHLD, SIG_DFL);
@@ -1005,6 +1006,20 @@ stop_child(pid_t pid)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
+}
+
+/* SIGUSR1: the master's log reopened, then the child's. */
+static void
+reopen_logs(pid_t child)
+{
+	if (mt_log_reopen() != 0) {
+		mt_log_warn("log not reopened (no --log, or it cannot be "
+		    "opened)");
+		return;
+	}
+	if (child > 0)
+		kill(child, SIGUSR1);
+	mt_log_info("log reopened");
 }
 
 /*
@@ -1031,6 +1046,8 @@ supervise(void)
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGUSR1)
+			reopen_logs(child);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid != child)
 				continue;
@@ -1049,16 +1066,28 @@ supervise(void)
 	return 0;
 }
 
+/* mtcert-dispatcher [--config FILE] [--log FILE]: exits 2 on a bad
+ * command line, a config that does not load or a log it cannot open. */
 int
 main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
-		if (mt_config_load(argv[2]) != 0)
-			return 2;
-	} else if (argc != 1) {
-		fputs("usage: mtcert-dispatcher [--config FILE]\n", stderr);
+	const char *cfg = NULL, *log = NULL;
+	int i;
+
+	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2)
+		if (strcmp(argv[i], "--config") == 0)
+			cfg = argv[i + 1];
+		else if (strcmp(argv[i], "--log") == 0)
+			log = argv[i + 1];
+		else
+			break;
+	if (i != argc) {
+		fputs("usage: mtcert-dispatcher [--config FILE] [--log FILE]\n",
+		    stderr);
 		return 2;
-	} else if (mt_config_load(NULL) != 0)
+	}
+	if ((log != NULL && mt_log_open(log) != 0) ||
+	    mt_config_load(cfg) != 0)
 		return 2;
 	mt_log_init("dispatcher");
 	return supervise();
