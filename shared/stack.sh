@@ -420,7 +420,8 @@ nginx_start() {
 nginx_extra_start() {
 	local dir=$VAR/nginx-${1:?NAME} port=${2:?PORT}
 	[[ "$1" =~ ^[a-z0-9-]+$ ]] || die "bad name $1"
-	alive "$dir/nginx.pid" && die "nginx-$1 runs already"
+	# One left by a test that did not stop it: replaced.
+	stop_pid "$dir/nginx.pid" QUIT
 	nginx_render "$dir" "$port" "$dir/nginx.pid"
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$VAR/log/nginx-error.log"
 	for _ in $(seq 100); do alive "$dir/nginx.pid" && return 0; sleep 0.05; done
