@@ -68,6 +68,7 @@ mt_log_open(const char *path)
 	return 0;
 }
 
+/* The SIGUSR1 handler of mt_log_catch_reopen: the log reopened at once. */
 static void
 on_reopen(int sig)
 {
