@@ -4,10 +4,10 @@
 # MTCERT_URL; tests/run.sh runs it on its test stack):
 #   1. a base backup (shared/stack.sh backup);
 #   2. more applications after it, through the API;
-#   3. the current WAL segment closed (pg_switch_wal) and archived; the
-#      live counts of applications, events and qualifications at that
-#      moment (read before and after the switch until they agree, so no
-#      commit slipped in between);
+#   3. the live counts of applications, events and qualifications read
+#      and the current WAL segment closed (pg_switch_wal) at one moment
+#      (one transaction holding SHARE locks: no write commits between),
+#      and a wait until that segment is archived;
 #   4. shared/stack.sh restore into a new directory, started on a spare
 #      port (archive off, its own socket directory): it replays the
 #      archive to its end;
@@ -57,19 +57,29 @@ for _ in range(int(sys.argv[1])):
     c.submitted_application(reg)
 PY
 
-# The live counts at the end of the last archived segment.
-for try in $(seq 10); do
-	before=$("${live[@]}" -c "$COUNTS")
-	seg=$("${live[@]}" -c "SELECT pg_walfile_name(pg_switch_wal())")
-	for _ in $(seq 600); do
-		[ -f "$VAR/backup/wal/$seg" ] && break
-		sleep 0.1
-	done
-	[ -f "$VAR/backup/wal/$seg" ] || fail "segment $seg never archived"
-	after=$("${live[@]}" -c "$COUNTS")
-	[ "$before" = "$after" ] && break
-	[ "$try" -eq 10 ] && fail "the live counts never held still"
+# The live counts at the end of the last archived segment: read and the
+# segment switched in one transaction that holds SHARE locks on the three
+# tables, so no write to them commits between the count and the switch
+# (NOWAIT, tried again: the drill never waits in a queue of locks, so it
+# can take no part in a deadlock with the service's transactions).
+AT_SWITCH="BEGIN;
+LOCK TABLE applications, events, qualifications IN SHARE MODE NOWAIT;
+$COUNTS;
+SELECT pg_walfile_name(pg_switch_wal());
+COMMIT;"
+for try in $(seq 50); do
+	out=$(printf '%s\n' "$AT_SWITCH" |
+		"${live[@]}" -v ON_ERROR_STOP=1 2>/dev/null) && break
+	[ "$try" -eq 50 ] && fail "could not lock the tables for a moment"
+	sleep 0.2
 done
+after=$(sed -n 1p <<<"$out")
+seg=$(sed -n 2p <<<"$out")
+for _ in $(seq 600); do
+	[ -f "$VAR/backup/wal/$seg" ] && break
+	sleep 0.1
+done
+[ -f "$VAR/backup/wal/$seg" ] || fail "segment $seg never archived"
 say "live at $seg: applications events qualifications = $after"
 
 shared/stack.sh restore "$DIR" >/dev/null
