@@ -347,23 +347,6 @@ drain(pid_t *pids, int n, int fd)
 			kill(pids[i], SIGKILL);
 }
 
-/* SIGUSR1: the master's log reopened, then every worker's. */
-static void
-reopen_logs(const pid_t *pids, int n)
-{
-	int i;
-
-	if (mt_log_reopen() != 0) {
-		mt_log_warn("log not reopened (no --log, or it cannot be "
-		    "opened)");
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGUSR1);
-	mt_log_info("log reopened");
-}
-
 int
 main(int argc, char **argv)
 {
@@ -398,7 +381,7 @@ main(int argc, char **argv)
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGUSR1)
-			reopen_logs(pids, nworkers);
+			mt_log_reopen_children(pids, nworkers);
 		reap(pids, born, nworkers);
 		fill(pids, born, nworkers, fd);
 	}

@@ -68,6 +68,29 @@ mt_log_open(const char *path)
 	return 0;
 }
 
+/*
+ * A master's SIGUSR1: its own log reopened, then SIGUSR1 to each child of
+ * pids[0..n) (0 or less: an empty slot), which reopens in its handler, and
+ * "log reopened" written in the new file (shared/stack.sh logreopen waits
+ * for that line).  Without a log path, or when the open fails, a warning
+ * in the old file and no child is signalled.
+ */
+void
+mt_log_reopen_children(const pid_t *pids, int n)
+{
+	int i;
+
+	if (mt_log_reopen() != 0) {
+		mt_log_warn("log not reopened (no --log, or it cannot be "
+		    "opened)");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGUSR1);
+	mt_log_info("log reopened");
+}
+
 /* The SIGUSR1 handler of mt_log_catch_reopen: the log reopened at once. */
 static void
 on_reopen(int sig)

@@ -8,10 +8,13 @@
 #ifndef MT_LOG_H
 #define MT_LOG_H
 
+#include <sys/types.h>
+
 void    mt_log_init(const char *tag);
 int     mt_log_open(const char *path);
 int     mt_log_reopen(void);
 void    mt_log_catch_reopen(void);
+void    mt_log_reopen_children(const pid_t *pids, int n);
 void    mt_log(const char *level, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
 

@@ -1008,20 +1008,6 @@ stop_child(pid_t pid)
 	}
 }
 
-/* SIGUSR1: the master's log reopened, then the child's. */
-static void
-reopen_logs(pid_t child)
-{
-	if (mt_log_reopen() != 0) {
-		mt_log_warn("log not reopened (no --log, or it cannot be "
-		    "opened)");
-		return;
-	}
-	if (child > 0)
-		kill(child, SIGUSR1);
-	mt_log_info("log reopened");
-}
-
 /*
  * The master's loop (see above).  Signals are taken synchronously
  * (sigtimedwait), so a SIGTERM never slips in between a check and a
@@ -1047,7 +1033,7 @@ supervise(void)
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig == SIGUSR1)
-			reopen_logs(child);
+			mt_log_reopen_children(&child, 1);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid != child)
 				continue;
