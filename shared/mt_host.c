@@ -2,12 +2,13 @@
  * mt_host.c -- mtcert-host, the one FastCGI host.
  *
  *   mtcert-host --module build/modules/catalog.so --socket var/run/fcgi/x.sock
- *               --workers 4 [--config var/mtcert.conf]
+ *               --workers 4 [--config var/mtcert.conf] [--log var/log/x.log]
  *
  * Loads one module, listens on one unix socket (never TCP: only nginx may
  * speak FastCGI to us), preforks N workers and restarts any that dies.
  * SIGTERM drains: workers finish the request in hand and exit; the master
- * waits for them (SIGKILL after 10 s) and removes the socket.
+ * waits for them (SIGKILL after 10 s) and removes the socket.  SIGUSR1
+ * to the master reopens the --log file in it and in every worker.
  *
  * Each worker opens PostgreSQL and Redis once, prepares the module's
  * statements once, and loops on FCGX_Accept_r.  A lost connection is
@@ -65,7 +66,7 @@ static void
 usage(void)
 {
 	fputs("usage: mtcert-host --module FILE.so --socket PATH "
-	    "[--workers N] [--config FILE]\n", stderr);
+	    "[--workers N] [--config FILE] [--log FILE]\n", stderr);
 	exit(2);
 }
 
@@ -138,6 +139,7 @@ worker_signals(sigset_t *term, sigset_t *old)
 	struct sigaction sa;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	mt_log_catch_reopen();
 	/* The master blocks these for sigtimedwait; a worker starts clean. */
 	sigemptyset(old);
 	sigprocmask(SIG_SETMASK, old, NULL);
@@ -263,7 +265,7 @@ reap(pid_t *pids, time_t *born, int n)
  * one. */
 static void
 parse_args(int argc, char **argv, const char **modpath, const char **sock,
-    int *nworkers, const char **cfg)
+    int *nworkers, const char **cfg, const char **log)
 {
 	int i;
 
@@ -278,6 +280,8 @@ parse_args(int argc, char **argv, const char **modpath, const char **sock,
 			*nworkers = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--config") == 0)
 			*cfg = argv[++i];
+		else if (strcmp(argv[i], "--log") == 0)
+			*log = argv[++i];
 		else
 			usage();
 	}
@@ -346,7 +350,7 @@ drain(pid_t *pids, int n, int fd)
 int
 main(int argc, char **argv)
 {
-	const char *modpath = NULL, *sock = NULL, *cfg = NULL;
+	const char *modpath = NULL, *sock = NULL, *cfg = NULL, *log = NULL;
 	pid_t pids[MAX_WORKERS] = { 0 };
 	time_t born[MAX_WORKERS];
 	int nworkers = 2, fd, sig;
@@ -355,8 +359,9 @@ main(int argc, char **argv)
 	sigset_t set;
 	void *dl;
 
-	parse_args(argc, argv, &modpath, &sock, &nworkers, &cfg);
-	if (mt_config_load(cfg) != 0 || mt_auth_init() != 0)
+	parse_args(argc, argv, &modpath, &sock, &nworkers, &cfg, &log);
+	if ((log != NULL && mt_log_open(log) != 0) ||
+	    mt_config_load(cfg) != 0 || mt_auth_init() != 0)
 		return 1;
 	dl = dlopen(modpath, RTLD_NOW | RTLD_LOCAL);
 	if (dl == NULL || (module = dlsym(dl, "mt_module")) == NULL) {
@@ -375,6 +380,8 @@ main(int argc, char **argv)
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGUSR1)
+			mt_log_reopen_children(pids, nworkers);
 		reap(pids, born, nworkers);
 		fill(pids, born, nworkers, fd);
 	}

@@ -176,6 +176,7 @@ mt_master_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGUSR1);	/* reopen the log, tell the children */
 	sigprocmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }

@@ -53,7 +53,8 @@ double  mt_now_ms(void);
 
 /*
  * For a master that supervises children (mtcert-host, the dispatcher):
- * fill *set with SIGTERM, SIGINT and SIGCHLD and block them, to be taken
+ * fill *set with SIGTERM, SIGINT, SIGCHLD and SIGUSR1 (reopen the log and
+ * pass it on to the children) and block them, to be taken
  * synchronously with sigtimedwait(set), so a SIGTERM can never slip in
  * between a check and a blocking wait; ignore SIGPIPE.
  */

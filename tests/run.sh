@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/run.sh -- the whole suite (make test): unit tests, a bounded fuzz
 # run of the input parsers, the OpenAPI file's lint (Redocly CLI, errors
-# fail), then the API, fault and contract tests and
+# fail), then the API, fault and contract tests, the restore drill and
 # the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build (browser tests: normal build
@@ -48,6 +48,9 @@ export MTCERT_BUILD=$ROOT/build
 shared/stack.sh start || { echo "stack did not start"; exit 1; }
 $PY -m pytest -q -p no:cacheprovider tests/api \
 	--junitxml="$REPORTS/api.xml" || status=1
+
+echo "== restore drill (a base backup and the archived WAL, restored into a new directory)"
+tests/restore-drill.sh || status=1
 
 echo "== browser tests (Debian Chromium + playwright-core, normal build)"
 # The portal in a real browser against the same stack; screenshots of

@@ -984,6 +984,7 @@ spawn(pid_t master)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)	/* the master died before prctl */
 		_exit(0);
+	mt_log_catch_reopen();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGCHLD, SIG_DFL);
@@ -1031,6 +1032,8 @@ supervise(void)
 		sig = sigtimedwait(&set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGUSR1)
+			mt_log_reopen_children(&child, 1);
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid != child)
 				continue;
@@ -1049,16 +1052,28 @@ supervise(void)
 	return 0;
 }
 
+/* mtcert-dispatcher [--config FILE] [--log FILE]: exits 2 on a bad
+ * command line, a config that does not load or a log it cannot open. */
 int
 main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
-		if (mt_config_load(argv[2]) != 0)
-			return 2;
-	} else if (argc != 1) {
-		fputs("usage: mtcert-dispatcher [--config FILE]\n", stderr);
+	const char *cfg = NULL, *log = NULL;
+	int i;
+
+	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2)
+		if (strcmp(argv[i], "--config") == 0)
+			cfg = argv[i + 1];
+		else if (strcmp(argv[i], "--log") == 0)
+			log = argv[i + 1];
+		else
+			break;
+	if (i != argc) {
+		fputs("usage: mtcert-dispatcher [--config FILE] [--log FILE]\n",
+		    stderr);
 		return 2;
-	} else if (mt_config_load(NULL) != 0)
+	}
+	if ((log != NULL && mt_log_open(log) != 0) ||
+	    mt_config_load(cfg) != 0)
 		return 2;
 	mt_log_init("dispatcher");
 	return supervise();
