@@ -7,6 +7,7 @@ import os
 import random
 import re
 import signal
+import time
 import uuid
 
 import requests
