@@ -13,10 +13,9 @@ the request that filled the cache; every other answer has its own."""
 import email.utils
 import time
 
-from conftest import (HANG, api, bearer, draft, insured_login, login,
-                      new_person, new_region, sql, unique, wait_for, workers)
-
-AGENCY_PASSWORD = "mtcert-agency-2026"
+from conftest import (HANG, api, bearer, draft, insured_login, new_person,
+                      new_region, wait_for, workers)
+from test_catalog_admin import region_agency
 
 
 def date_of(r):
@@ -57,15 +56,6 @@ def test_session_still_works_while_cached():
                    headers=bearer(a)).status_code == 404
         assert api("GET", "/applications/%s" % app_b["id"],
                    headers=bearer(b)).status_code == 200
-
-
-def region_agency(region):
-    """An agency account of region (the demo agency's password hash)."""
-    user = unique("ag")
-    sql("INSERT INTO users (login, role, password_hash, region)"
-        " SELECT '%s', 'agency', password_hash, '%s' FROM users"
-        " WHERE login = 'agency-sanmenxia'", user, region)
-    return login(user, AGENCY_PASSWORD)["token"]
 
 
 def cached_twice(path, **params):
