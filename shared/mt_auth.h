@@ -4,7 +4,9 @@
  * A session token is 32 random bytes shown to the client as 64 hex
  * characters; Redis stores only its SHA-256 (key "sess:<hex>") as a hash
  * of uid, role, pid, region, inst, csrf and idle (seconds).  Every use
- * pushes the expiry idle seconds ahead, so sessions die when idle.
+ * pushes the expiry idle seconds ahead, so sessions die when idle.  Each
+ * worker keeps a session it read for half a second (mt_auth.c), so a
+ * logout holds in every worker within that.
  * Passwords: libsodium Argon2id (crypto_pwhash_str).
  */
 #ifndef MT_AUTH_H

@@ -69,6 +69,7 @@ enum stmt {
 	STMT_CREATE,
 	STMT_PRECHECK,
 	STMT_REFUSAL,
+	STMT_DETAIL_OWN,
 	STMT_DETAIL_LOGGED,
 	STMT_LIST,
 	STMT_OWNED,
@@ -133,6 +134,14 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	/* The ready view (sql/fn/20_applications.sql: application_view);
 	 * every read but a person's of their own is logged (staff, a family
 	 * agent). */
+	/* A person's read of their own: nothing to log, so one plain
+	 * primary-key read (issue 13: pgbench, 4 clients, 3 interleaved
+	 * pairs: 13.2k/19.6k/23.5k reads/s against 11.1k/14.3k/13.5k with
+	 * the write CTE below). */
+	[STMT_DETAIL_OWN] =
+	    "SELECT v.view FROM applications a"
+	    " JOIN application_views v ON v.application_id = a.id"
+	    " WHERE a.id = $1 AND a.person_id = $2::bigint",
 	[STMT_DETAIL_LOGGED] =
 	    "WITH a AS (SELECT a.id, a.person_id, v.view FROM applications a"
 	    "  JOIN application_views v ON v.application_id = a.id"
@@ -540,12 +549,22 @@ int
 apply_db_view(struct mt_req *req, const struct apply_scope *sc,
     const char *id, char **view)
 {
-	const char *p[6] = { id };
-	PGresult *res;
-	int rows;
+	const char *own[2] = { id, sc->person }, *p[6] = { id };
+	PGresult *res = NULL;
+	int rows = 0;
 
+	if (strcmp(sc->role, "insured") == 0) {
+		if ((res = run(req, STMT_DETAIL_OWN, 2, own, &rows)) == NULL)
+			return -1;
+		/* Not their own: a relative's, read as the agent (logged). */
+		if (rows == 0) {
+			PQclear(res);
+			res = NULL;
+		}
+	}
 	scope_params(p, sc);
-	if ((res = run(req, STMT_DETAIL_LOGGED, 6, p, &rows)) == NULL)
+	if (res == NULL &&
+	    (res = run(req, STMT_DETAIL_LOGGED, 6, p, &rows)) == NULL)
 		return -1;
 	*view = col_dup(res, "view");
 	PQclear(res);

@@ -216,7 +216,7 @@ int  apply_db_objection(struct mt_req *req, const struct apply_scope *sc,
 
 /* The module's statements, for struct mt_module (their enum is private
  * to apply_db.c, which asserts the count). */
-#define APPLY_NSTMTS 19
+#define APPLY_NSTMTS 20
 extern const char *const apply_stmts[APPLY_NSTMTS];
 
 #endif

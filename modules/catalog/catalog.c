@@ -14,13 +14,20 @@
  * The disease catalog is small and read far more than written, so each
  * worker keeps it in memory as ready JSON bodies with their ETags, and
  * asks PostgreSQL for catalog_version (bumped by triggers on every catalog
- * change) at most once a second.  While PostgreSQL is down a loaded
- * catalog is still served; a worker that never loaded it answers 503.
+ * change) once in each second of the clock it serves in.  While PostgreSQL
+ * is down a loaded catalog is still served; a worker that never loaded it
+ * answers 503.
+ *
+ * nginx keeps the public reads (diseases, institutions, rejection reasons,
+ * card keys) in its fastcgi_cache until the end of the second the data was
+ * checked in (X-Accel-Expires: @that second; nginx/mtcert.conf.in): worker
+ * and nginx together are never more than one second behind an edit.
  * The statements and the building of the cached bodies are in
  * catalog_db.c.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -41,21 +48,22 @@
 static struct {
 	struct catalog_set set;
 	long long       version;
-	double          checked_ms;
+	time_t          checked;	/* the clock's second of the check */
 } cache;
 
 /*
- * Make sure the cache is loaded and at most a second old.  Returns 0, or
- * -1 after answering 503 when there is nothing to serve.
+ * Make sure the cache is loaded and checked in this second of the clock
+ * (so nginx may keep an answer until the second ends).  Returns 0, or -1
+ * after answering 503 when there is nothing to serve.
  */
 static int
 cache_fresh_or_reply(struct mt_req *req)
 {
-	double now = mt_now_ms();
+	time_t now = time(NULL);
 	struct catalog_set fresh;
 	long long v;
 
-	if (cache.set.e != NULL && now - cache.checked_ms < 1000.0)
+	if (cache.set.e != NULL && now == cache.checked)
 		return 0;
 	if (catalog_db_version(req, &v) == 0 &&
 	    (cache.set.e == NULL || v != cache.version)) {
@@ -69,7 +77,7 @@ cache_fresh_or_reply(struct mt_req *req)
 	/* Checked, or failed: either way not again for a second, so a
 	 * database that is down costs one attempt a second, not each
 	 * request. */
-	cache.checked_ms = now;
+	cache.checked = now;
 	if (cache.set.e == NULL)
 		return mt_reply_unavailable(req, "数据库");
 	return 0;
@@ -79,6 +87,17 @@ static const struct catalog_entry *
 cache_find(const char *key)
 {
 	return catalog_set_find(&cache.set, key);
+}
+
+/*
+ * Let nginx keep this public answer until the end of the clock's second
+ * in which its data was checked (nginx never keeps one carrying no
+ * X-Accel-Expires: the cache's Cache-Control and Expires are ignored).
+ */
+static void
+nginx_keeps_this_second(struct mt_req *req, time_t checked)
+{
+	mt_req_header(req, "X-Accel-Expires: @%lld", (long long)checked);
 }
 
 /*
@@ -146,6 +165,7 @@ h_diseases(struct mt_req *req)
 	e = cache_find(region != NULL ? region : "");
 	if (e == NULL)
 		return mt_reply_unavailable(req, "病种目录");
+	nginx_keeps_this_second(req, cache.checked);
 	return mt_reply_cached(req, e->body, e->len, e->etag);
 }
 
@@ -172,6 +192,7 @@ h_disease(struct mt_req *req)
 	e = cache_find(key);
 	if (e == NULL)
 		return mt_reply_err(req, MT_E_DISEASE_NOT_FOUND, "code");
+	nginx_keeps_this_second(req, cache.checked);
 	return mt_reply_cached(req, e->body, e->len, e->etag);
 }
 
@@ -198,6 +219,8 @@ h_institutions(struct mt_req *req)
 	if (cache_fresh_or_reply(req) < 0 ||
 	    region_known_or_reply(req, q.region) < 0)
 		return -1;
+	/* Read now, after the check: a 503 is kept to the second's end too. */
+	nginx_keeps_this_second(req, cache.checked);
 	return catalog_db_reply_institutions(req, &q);
 }
 
@@ -215,6 +238,7 @@ h_rejection_reasons(struct mt_req *req)
 		return -1;
 	if ((e = cache_find(CATALOG_REASONS_KEY)) == NULL)
 		return mt_reply_unavailable(req, "不予认定原因目录");
+	nginx_keeps_this_second(req, cache.checked);
 	return mt_reply_cached(req, e->body, e->len, e->etag);
 }
 
@@ -345,6 +369,8 @@ h_card_keys(struct mt_req *req)
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	mt_req_header(req, "ETag: %s", etag);
 	mt_req_header(req, "Cache-Control: public, max-age=300");
+	/* The key files were read just now. */
+	nginx_keeps_this_second(req, time(NULL));
 	if (inm != NULL && mt_parse_etag_match(inm, etag))
 		rc = mt_reply_raw(req, 304, NULL, NULL, 0);
 	else
