@@ -10,7 +10,9 @@
 #   run/fcgi/*.sock (module sockets, group www-data)  run/pg, run/redis
 #   nginx/ (generated config)  log/  files/ (uploads)  pids/  mtcert.conf
 # Ports: MTCERT_PORT (nginx, default 8080), MTCERT_PG_PORT (default 5433,
-# used only to name the PostgreSQL socket: the cluster has no TCP).
+# used only to name the PostgreSQL socket: the cluster has no TCP),
+# MTCERT_METRICS_PORT (nginx's local-only metrics server, default
+# MTCERT_PORT + 7: +1 is the benchmark's baseline server).
 # Only processes this script started are stopped, by the PIDs it recorded.
 set -euo pipefail
 
@@ -18,6 +20,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VAR=${MTCERT_VAR:-$ROOT/var}
 PORT=${MTCERT_PORT:-8080}
 PG_PORT=${MTCERT_PG_PORT:-5433}
+METRICS_PORT=${MTCERT_METRICS_PORT:-$((PORT + 7))}
 BUILD=${MTCERT_BUILD:-$ROOT/build}
 PGBIN=/usr/lib/postgresql/15/bin
 WWW_USER=www-data
@@ -26,9 +29,10 @@ MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4 review:2 benefit:2 
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libhiredis-dev libsodium-dev nginx postgresql-15 redis-server curl
 wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev
-libqrencode-dev zbar-tools librsvg2-bin"
+libqrencode-dev zbar-tools librsvg2-bin prometheus"
 # (zbar-tools and librsvg2-bin: tests/api/test_cards.py reads the e-card's
-# QR code back from its SVG.)
+# QR code back from its SVG; prometheus: make test checks the metrics and
+# docs/alerts.yml with its promtool.)
 
 say() { printf 'mtcert: %s\n' "$*"; }
 die() { printf 'mtcert: %s\n' "$*" >&2; exit 1; }
@@ -128,15 +132,18 @@ prepare_dirs() {
 		ln -s "$alt" "$VAR"
 		say "checkout not reachable by $WWW_USER: var/ -> $alt"
 	fi
-	mkdir -p "$VAR"/{pg,run/fcgi,run/pg,run/redis,redis,nginx/tmp,nginx/conf.d,log,files,pids,www}
+	mkdir -p "$VAR"/{pg,run/fcgi,run/pg,run/redis,run/metrics,redis,nginx/tmp,nginx/conf.d,log,files,pids,www}
 	chmod 711 "$VAR" "$VAR/run"
 	chmod 700 "$VAR/redis" "$VAR/run/redis" "$VAR/pids"
 	chown -R "$SVC_USER:$SVC_USER" "$VAR/redis" "$VAR/run/redis"
 	chown postgres:postgres "$VAR/pg" "$VAR/run/pg"
 	chmod 700 "$VAR/pg"
 	chmod 755 "$VAR/run/pg"
-	chown "$SVC_USER:$WWW_USER" "$VAR/run/fcgi" "$VAR/files"
+	chown "$SVC_USER:$WWW_USER" "$VAR/run/fcgi" "$VAR/files" "$VAR/run/metrics"
 	chmod 750 "$VAR/run/fcgi"
+	# The dispatcher writes its metrics file here, nginx reads it (setgid:
+	# the file is group www-data).
+	chmod 2750 "$VAR/run/metrics"
 	# setgid: stored files and their directories stay group www-data.
 	chmod 2750 "$VAR/files"
 	chown "$WWW_USER" "$VAR/nginx/tmp"
@@ -282,7 +289,8 @@ nginx_start() {
 	rm -rf "$VAR/www"; cp -a "$ROOT/web" "$VAR/www"
 	chmod -R a+rX "$VAR/www"
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$WWW_USER|g" \
-	    -e "s|@WEB@|$VAR/www|g" "$ROOT/nginx/mtcert.conf.in" > "$VAR/nginx/nginx.conf"
+	    -e "s|@WEB@|$VAR/www|g" -e "s|@METRICS_PORT@|$METRICS_PORT|g" \
+	    "$ROOT/nginx/mtcert.conf.in" > "$VAR/nginx/nginx.conf"
 	cp "$ROOT/nginx/fastcgi.mtcert" "$ROOT/nginx/security-headers.conf" \
 	    "$ROOT/nginx/file-headers.conf" "$ROOT/nginx/not-implemented.conf" \
 	    "$VAR/nginx/"
@@ -317,6 +325,7 @@ cmd_start() {
 		say "started: ${STARTED[*]}"
 	fi
 	say "running at http://127.0.0.1:$PORT/  (API: http://127.0.0.1:$PORT/api/v1/)"
+	say "metrics (local only): http://127.0.0.1:$METRICS_PORT/metrics/<module>, /metrics/dispatcher, /stub_status"
 	say "demo logins: see README.md (admin / mtcert-admin-2026, agency-sanmenxia / mtcert-agency-2026, ...)"
 }
 
