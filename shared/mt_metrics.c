@@ -97,12 +97,15 @@ mt_metrics_init(const char *name, const struct mt_route *r, size_t n)
 	return 0;
 }
 
+/* Add n to the shared counter c (relaxed: a counter only grows, and no
+ * other memory is ordered by it). */
 static void
 add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+/* The shared counter c as it is now. */
 static uint64_t
 get(_Atomic uint64_t *c)
 {
