@@ -49,7 +49,8 @@ $(BUILD)/bin/mtcertctl: $(BUILD)/obj/modules/ctl/mtcertctl.o $(BUILD)/libmtshare
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bin/mtcert-dispatcher: $(BUILD)/obj/modules/dispatcher/dispatcher.o $(BUILD)/libmtshared.a
+DISPATCHER_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard modules/dispatcher/*.c))
+$(BUILD)/bin/mtcert-dispatcher: $(DISPATCHER_OBJ) $(BUILD)/libmtshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

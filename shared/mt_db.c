@@ -10,6 +10,7 @@
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_log.h"
+#include "mt_metrics.h"
 #include "mt_util.h"
 
 void
@@ -83,6 +84,7 @@ mt_db_ensure(struct mt_db *db)
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		mt_log_warn("postgres connect failed: %s",
 		    PQerrorMessage(db->conn));
+		mt_metrics_db_error(MT_METRICS_DB_CONNECT);	/* metrics */
 		mt_db_close(db);
 		return -1;
 	}
@@ -92,6 +94,8 @@ mt_db_ensure(struct mt_db *db)
 			mt_log_error("on-connect SQL failed: %s",
 			    PQerrorMessage(db->conn));
 			PQclear(res);
+			/* metrics */
+			mt_metrics_db_error(MT_METRICS_DB_CONNECT);
 			mt_db_close(db);
 			return -1;
 		}
@@ -99,6 +103,7 @@ mt_db_ensure(struct mt_db *db)
 	}
 	if (prepare(db, 's', db->stmts, db->nstmts) != 0 ||
 	    prepare(db, 'h', db->host_stmts, db->nhost_stmts) != 0) {
+		mt_metrics_db_error(MT_METRICS_DB_CONNECT);	/* metrics */
 		mt_db_close(db);
 		return -1;
 	}
@@ -144,6 +149,7 @@ wait_result(struct mt_db *db)
 	return last;
 lost:
 	mt_log_warn("postgres connection lost: %s", PQerrorMessage(db->conn));
+	mt_metrics_db_error(MT_METRICS_DB_LOST);	/* metrics */
 	PQclear(last);
 	mt_db_close(db);
 	return NULL;
@@ -331,6 +337,7 @@ mt_db_log_error(const char *rid, int stmt, const PGresult *res)
 
 	mt_log_error("rid=%s stmt=%d sqlstate=%s constraint=%s", rid, stmt,
 	    st != NULL ? st : "-", cons != NULL ? cons : "-");
+	mt_metrics_db_error(MT_METRICS_DB_QUERY);	/* metrics */
 }
 
 /*

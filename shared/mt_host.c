@@ -45,6 +45,7 @@
 #include "mt_http.h"
 #include "mt_idem.h"
 #include "mt_log.h"
+#include "mt_metrics.h"
 #include "mt_redis.h"
 #include "mt_util.h"
 
@@ -92,8 +93,9 @@ serve(FCGX_Request *fr)
 	struct mt_req req;
 	const char *uri, *q;
 	char rid[33], sink[8192];
-	double t0 = mt_now_ms();
+	double t0 = mt_now_ms(), ms;
 	size_t i;
+	int scrape;
 
 	memset(&req, 0, sizeof(req));
 	req.fcgi = fr;
@@ -109,14 +111,23 @@ serve(FCGX_Request *fr)
 	if (req.method == NULL)
 		req.method = "GET";
 
-	mt_http_dispatch(module, &req);
+	/* metrics: only nginx's local-only server sets MTCERT_METRICS
+	 * (mt_metrics.h); that answer is neither routed nor counted. */
+	scrape = FCGX_GetParam("MTCERT_METRICS", fr->envp) != NULL;
+	if (scrape)
+		mt_metrics_reply(&req);
+	else
+		mt_http_dispatch(module, &req);
 
 	/* Consume the rest of the body so the close below loses nothing. */
 	while (FCGX_GetStr(sink, sizeof(sink), fr->in) > 0)
 		;
+	ms = mt_now_ms() - t0;
 	mt_log_info("rid=%s %s %s status=%d ms=%.2f", req.request_id,
 	    req.method, req.route != NULL ? req.route->pattern : "-",
-	    req.status, mt_now_ms() - t0);
+	    req.status, ms);
+	if (!scrape)
+		mt_metrics_request(&req, ms);	/* metrics */
 
 	for (i = 0; i < req.nparams; i++)
 		free(req.params[i].value);
@@ -256,6 +267,7 @@ reap(pid_t *pids, time_t *born, int n)
 			if (time(NULL) - born[i] < 1)
 				usleep(100 * 1000);
 			pids[i] = 0;
+			mt_metrics_restart();	/* metrics */
 			any = 1;
 		}
 	return any;
@@ -370,6 +382,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	mt_log_init(module->name);
+	/* metrics: mapped before the first fork, shared by every worker. */
+	mt_metrics_init(module->name, module->routes, module->nroutes);
 	/* The master takes its signals synchronously (sigtimedwait). */
 	mt_master_signals(&set);
 	if ((fd = listen_on(sock, &mine)) < 0)

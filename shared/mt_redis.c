@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "mt_log.h"
+#include "mt_metrics.h"
 #include "mt_redis.h"
 #include "mt_util.h"
 
@@ -43,11 +44,13 @@ mt_redis_ctx(void)
 	if (rctx == NULL || rctx->err != 0) {
 		mt_log_warn("redis connect failed: %s",
 		    rctx != NULL ? rctx->errstr : "no memory");
+		mt_metrics_redis_error(MT_METRICS_REDIS_CONNECT); /* metrics */
 		mt_redis_close();
 		return NULL;
 	}
 	/* Set on every new connection: a hung Redis must not hang us. */
 	if (redisSetTimeout(rctx, rtimeout) != REDIS_OK) {
+		mt_metrics_redis_error(MT_METRICS_REDIS_CONNECT); /* metrics */
 		mt_redis_close();
 		return NULL;
 	}
@@ -72,11 +75,13 @@ redis_vcmd(const char *fmt, va_list ap)
 	r = redisvCommand(c, fmt, ap);
 	if (r == NULL) {
 		mt_log_warn("redis command failed: %s", c->errstr);
+		mt_metrics_redis_error(MT_METRICS_REDIS_COMMAND); /* metrics */
 		mt_redis_close();
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		mt_log_warn("redis error reply: %s", r->str);
+		mt_metrics_redis_error(MT_METRICS_REDIS_REPLY); /* metrics */
 		freeReplyObject(r);
 		mt_redis_close();
 		return NULL;
@@ -197,8 +202,12 @@ out:
 	/* Whatever failed, the connection goes: Redis discards the
 	 * transaction of a client that left, and no unread reply is left
 	 * to be taken for the answer to the next command. */
-	if (rc != 0 && c != NULL)
+	if (rc != 0 && c != NULL) {
+		/* metrics: an I/O failure sets c->err, an error reply not. */
+		mt_metrics_redis_error(c->err ? MT_METRICS_REDIS_COMMAND :
+		    MT_METRICS_REDIS_REPLY);
 		mt_redis_close();
+	}
 	mt_buf_free(&tx->cmds);
 	tx->n = 0;
 	tx->err = 0;

@@ -14,7 +14,9 @@
 #   nginx/ (generated config)  log/  files/ (uploads)  pids/  mtcert.conf
 #   backup/wal/ (archived WAL)  backup/base/<time>/ (pg_basebackup)
 # Ports: MTCERT_PORT (nginx, default 8080), MTCERT_PG_PORT (default 5433,
-# used only to name the PostgreSQL socket: the cluster has no TCP).
+# used only to name the PostgreSQL socket: the cluster has no TCP),
+# MTCERT_METRICS_PORT (nginx's local-only metrics server, default
+# MTCERT_PORT + 7: +1 is the benchmark's baseline server).
 # MTCERT_TLS_PORT: nginx serves HTTPS with HTTP/2 there too (a self-signed
 # certificate under tls/); MTCERT_TRUSTED_PROXIES: the proxies whose
 # X-Forwarded-For nginx believes (docs/operations.md).
@@ -25,6 +27,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VAR=${MTCERT_VAR:-$ROOT/var}
 PORT=${MTCERT_PORT:-8080}
 PG_PORT=${MTCERT_PG_PORT:-5433}
+METRICS_PORT=${MTCERT_METRICS_PORT:-$((PORT + 7))}
 BUILD=${MTCERT_BUILD:-$ROOT/build}
 PGBIN=/usr/lib/postgresql/15/bin
 WWW_USER=www-data
@@ -33,11 +36,12 @@ MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4 review:2 benefit:2 
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libhiredis-dev libsodium-dev nginx postgresql-15 redis-server curl
 wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev
-libqrencode-dev zbar-tools librsvg2-bin"
+libqrencode-dev zbar-tools librsvg2-bin prometheus"
 # openssl: the development certificate of MTCERT_TLS_PORT (tls_cert).
 PACKAGES="$PACKAGES openssl"
 # (zbar-tools and librsvg2-bin: tests/api/test_cards.py reads the e-card's
-# QR code back from its SVG.)
+# QR code back from its SVG; prometheus: make test checks the metrics and
+# docs/alerts.yml with its promtool.)
 
 say() { printf 'mtcert: %s\n' "$*"; }
 die() { printf 'mtcert: %s\n' "$*" >&2; exit 1; }
@@ -137,15 +141,18 @@ prepare_dirs() {
 		ln -s "$alt" "$VAR"
 		say "checkout not reachable by $WWW_USER: var/ -> $alt"
 	fi
-	mkdir -p "$VAR"/{pg,run/fcgi,run/pg,run/redis,redis,nginx/tmp,nginx/conf.d,log,files,pids,www}
+	mkdir -p "$VAR"/{pg,run/fcgi,run/pg,run/redis,run/metrics,redis,nginx/tmp,nginx/conf.d,log,files,pids,www}
 	chmod 711 "$VAR" "$VAR/run"
 	chmod 700 "$VAR/redis" "$VAR/run/redis" "$VAR/pids"
 	chown -R "$SVC_USER:$SVC_USER" "$VAR/redis" "$VAR/run/redis"
 	chown postgres:postgres "$VAR/pg" "$VAR/run/pg"
 	chmod 700 "$VAR/pg"
 	chmod 755 "$VAR/run/pg"
-	chown "$SVC_USER:$WWW_USER" "$VAR/run/fcgi" "$VAR/files"
+	chown "$SVC_USER:$WWW_USER" "$VAR/run/fcgi" "$VAR/files" "$VAR/run/metrics"
 	chmod 750 "$VAR/run/fcgi"
+	# The dispatcher writes its metrics file here, nginx reads it (setgid:
+	# the file is group www-data).
+	chmod 2750 "$VAR/run/metrics"
 	# setgid: stored files and their directories stay group www-data.
 	chmod 2750 "$VAR/files"
 	chown "$WWW_USER" "$VAR/nginx/tmp"
@@ -347,10 +354,11 @@ dispatcher_start() {
 # the proxies of MTCERT_TRUSTED_PROXIES (proxies.conf); checked with
 # nginx -t.
 nginx_render() {
-	local dir=$1 port=$2 pid=$3
+	local dir=$1 port=$2 pid=$3 metrics=${4:-$(($2 + 7))}
 	mkdir -p "$dir/tls.d"
 	sed -e "s|@VAR@|$VAR|g" -e "s|@PORT@|$port|g" -e "s|@USER@|$WWW_USER|g" \
 	    -e "s|@WEB@|$VAR/www|g" -e "s|^pid .*|pid $pid;|" \
+	    -e "s|@METRICS_PORT@|$metrics|g" \
 	    "$ROOT/nginx/mtcert.conf.in" > "$dir/nginx.conf"
 	cp "$ROOT/nginx/fastcgi.mtcert" "$ROOT/nginx/security-headers.conf" \
 	    "$ROOT/nginx/file-headers.conf" "$ROOT/nginx/not-implemented.conf" \
@@ -405,7 +413,7 @@ nginx_start() {
 	alive "$VAR/run/nginx.pid" && return 0
 	rm -rf "$VAR/www"; cp -a "$ROOT/web" "$VAR/www"
 	chmod -R a+rX "$VAR/www"
-	nginx_render "$VAR/nginx" "$PORT" "$VAR/run/nginx.pid"
+	nginx_render "$VAR/nginx" "$PORT" "$VAR/run/nginx.pid" "$METRICS_PORT"
 	nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log"
 	STARTED+=(nginx)
 	for _ in $(seq 100); do alive "$VAR/run/nginx.pid" && return 0; sleep 0.05; done
@@ -451,6 +459,7 @@ cmd_start() {
 		say "started: ${STARTED[*]}"
 	fi
 	say "running at http://127.0.0.1:$PORT/  (API: http://127.0.0.1:$PORT/api/v1/)"
+	say "metrics (local only): http://127.0.0.1:$METRICS_PORT/metrics/<module>, /metrics/dispatcher, /stub_status"
 	say "demo logins: see README.md (admin / mtcert-admin-2026, agency-sanmenxia / mtcert-agency-2026, ...)"
 }
 

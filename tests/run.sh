@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh -- the whole suite (make test): unit tests, a bounded fuzz
 # run of the input parsers, the OpenAPI file's lint (Redocly CLI, errors
-# fail), then the API, fault and contract tests, the restore drill and
+# fail), then the API, fault and contract tests, promtool's checks of the
+# metrics and of docs/alerts.yml, the restore drill and
 # the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build (browser tests: normal build
@@ -48,6 +49,20 @@ export MTCERT_BUILD=$ROOT/build
 shared/stack.sh start || { echo "stack did not start"; exit 1; }
 $PY -m pytest -q -p no:cacheprovider tests/api \
 	--junitxml="$REPORTS/api.xml" || status=1
+
+echo "== metrics (promtool of Debian's prometheus, after the API tests' traffic)"
+# Every module's and the dispatcher's output as Prometheus reads it
+# (docs/metrics.md), from nginx's local-only server; every module has
+# counted requests by now.  Then the alerting rules and their own tests.
+METRICS_URL="http://127.0.0.1:${MTCERT_METRICS_PORT:-$((MTCERT_PORT + 7))}"
+for m in catalog auth agency apply review benefit hospital dispatcher; do
+	out=$(curl -sf "$METRICS_URL/metrics/$m") &&
+		promtool check metrics <<<"$out" &&
+		{ [ "$m" = dispatcher ] || grep -q '^mtcert_http_requests_total{' <<<"$out"; } ||
+		{ echo "metrics: /metrics/$m failed the check"; status=1; }
+done
+promtool check rules docs/alerts.yml || status=1
+promtool test rules tests/metrics/alerts_test.yml || status=1
 
 echo "== restore drill (a base backup and the archived WAL, restored into a new directory)"
 tests/restore-drill.sh || status=1

@@ -67,9 +67,12 @@
 #include "mt_config.h"
 #include "mt_db.h"
 #include "mt_log.h"
+#include "mt_metrics.h"
 #include "mt_redis.h"
 #include "mt_settle.h"
 #include "mt_util.h"
+
+#include "metrics.h"
 
 #define BATCH "100"
 #define POLL_MS 200
@@ -278,8 +281,10 @@ drain_sms(struct mt_db *db)
 	PQclear(r2);
 	if (mt_db_commit(db) != 0)
 		return -1;
-	if (!sent)
+	if (!sent) {
 		mt_log_warn("sms sender failed for %d messages", n);
+		mt_dispatcher_count(MT_DISPATCHER_LOOP_ERRORS, 1); /* metrics */
+	}
 	return sent ? n : -1;
 }
 
@@ -372,6 +377,7 @@ push_one(struct mt_db *db, const char *app)
 	    (long long)(atof(dl) - now));
 	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
 	    stage);
+	mt_dispatcher_count(MT_DISPATCHER_PUSHES, 1);	/* metrics */
 	json_object_put(o);
 	return 1;
 }
@@ -502,9 +508,11 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 			mt_redis_tx_add(&tx, "ZREM timers:{%s} %s", region,
 			    asg);
 			n++;
-			if (jstr(o, "application", app, sizeof(app)) != NULL)
+			if (jstr(o, "application", app, sizeof(app)) != NULL) {
 				mt_buf_printf(&apps, "%s%s",
 				    apps.len > 1 ? "," : "", app);
+				mt_dispatcher_count(MT_DISPATCHER_EXPIRIES, 1);
+			}
 		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
 			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
 			    dl, asg);
@@ -525,6 +533,8 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 		arm_add(&tx, asg, reg, app, stage, expert, dl,
 		    (long long)(atof(dl) - now));
 	}
+	/* metrics: expiries above; k is how many were pushed again. */
+	mt_dispatcher_count(MT_DISPATCHER_REPUSHES, (long)k);
 	json_object_put(out);
 	if (tx.n > 0)
 		(void)mt_redis_tx_exec(&tx);
@@ -911,8 +921,12 @@ serve(void)
 	while (!stopping) {
 		double t = mt_now_ms();
 
-		if (pg_gate(&db) < 0)
+		mt_dispatcher_metrics_tick(&db);	/* metrics */
+		if (pg_gate(&db) < 0) {
+			/* metrics */
+			mt_dispatcher_count(MT_DISPATCHER_LOOP_ERRORS, 1);
 			continue;
+		}
 		if (t >= next_rebuild || redis_flushed()) {
 			/* Soon again while Redis is down, so it is rebuilt as
 			 * soon as it is back. */
@@ -933,6 +947,8 @@ serve(void)
 		while (!stopping && db.conn != NULL &&
 		    (n = drain_sms(&db)) > 0) {
 			mt_log_info("sms sent=%d", n);
+			/* metrics */
+			mt_dispatcher_count(MT_DISPATCHER_SMS_SENT, n);
 			busy++;
 		}
 		if (busy > 0 || db.conn == NULL)
@@ -1023,6 +1039,7 @@ supervise(void)
 	sigset_t set;
 
 	mt_master_signals(&set);
+	mt_dispatcher_metrics_init();	/* metrics: before forking */
 	for (;;) {
 		if (child <= 0 && time(NULL) >= next) {
 			born = time(NULL);
@@ -1045,6 +1062,7 @@ supervise(void)
 			    "%d s", (long)pid, WIFSIGNALED(status) ? "signal" :
 			    "exit", WIFSIGNALED(status) ? WTERMSIG(status) :
 			    WEXITSTATUS(status), delay);
+			mt_metrics_restart();	/* metrics */
 			child = -1;
 		}
 	}
