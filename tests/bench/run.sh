@@ -150,6 +150,50 @@ function request()
 end
 LUA
 
+# BENCH_PROFILE=1 (tests/bench/profile.sh): the PL/pgSQL profile of the
+# submit run -- track_functions = 'pl' (BENCH_PROFILE=all: SQL functions
+# that are not inlined too), the counters reset just before it, and after
+# it, once the dispatcher has pushed what was submitted (the push is part
+# of what a submit costs), pg_stat_user_functions: calls per submit, self
+# and total time per call, share of all self time.
+PGSU=(psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAt)
+profile_start() {
+	local track=pl
+	[ "$BENCH_PROFILE" = all ] && track=all
+	"${PGSU[@]}" -c "ALTER SYSTEM SET track_functions = '$track'" \
+		-c "SELECT pg_reload_conf()" >/dev/null
+	sleep 1
+	"${PGSU[@]}" -c "SELECT pg_stat_reset()" >/dev/null
+}
+profile_report() {
+	local i
+	for i in $(seq 120); do
+		[ "$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND push_stage IS NOT NULL")" = 0 ] && break
+		sleep 0.5
+	done
+	# A backend sends its counters when idle, at most once a second (10 s
+	# when the shared entry was busy).
+	sleep 11
+	echo
+	echo "PL/pgSQL profile of $SUBMITTED submits and their pushes (track_functions = $("${PGSU[@]}" -c 'SHOW track_functions')):"
+	"${PGSU[@]}" -F $'\t' -P footer=off <<SQL | column -t -s $'\t'
+SELECT 'function', 'calls/submit', 'self us/call', 'total us/call',
+       'self %', 'self ms/submit'
+UNION ALL
+(SELECT funcname, round(calls::numeric / $SUBMITTED, 2)::text,
+       round((self_time * 1000 / calls)::numeric, 1)::text,
+       round((total_time * 1000 / calls)::numeric, 1)::text,
+       round((100 * self_time / sum(self_time) OVER ())::numeric, 1)::text,
+       round((self_time / $SUBMITTED)::numeric, 3)::text
+ FROM pg_stat_user_functions WHERE calls > 0
+ ORDER BY self_time DESC LIMIT ${BENCH_PROFILE_TOP:-12})
+UNION ALL
+SELECT 'all', '', '', '', '100',
+       round((sum(self_time) / $SUBMITTED)::numeric, 3)::text
+FROM pg_stat_user_functions;
+SQL
+}
+
 declare -A RPS P50 P99
 to_ms() { # wrk latency like 1.23ms / 456.00us / 1.02s
 	awk -v v="$1" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else if (v ~ /s$/) print v*1000; else print v }'
@@ -185,8 +229,10 @@ run verify   "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN"
 run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
 run publicity "http://127.0.0.1:$MTCERT_PORT/api/v1/hospital/publicity?region=411200&limit=20"
 SUBMIT_SECS=${BENCH_SUBMIT_SECONDS:-5}
+[ -n "${BENCH_PROFILE:-}" ] && profile_start
 run submit   "http://127.0.0.1:$MTCERT_PORT/" -s "$V/submit.lua"
-SUBMITTED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND status = 'submitted'")
+SUBMITTED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND submitted_at IS NOT NULL")
+[ -n "${BENCH_PROFILE:-}" ] && profile_report
 
 ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
 echo
