@@ -249,6 +249,17 @@ LANGUAGE sql STABLE AS $$
         END
 $$;
 
+-- The expected decision date the progress view shows (date d of an
+-- application in status st, waiting for an expert since `since`): none
+-- while nobody can be assigned -- it would be a promise nobody is
+-- working on (waiting_for_expert says so instead) -- nor once decided.
+CREATE OR REPLACE FUNCTION expected_date_shown(st text, since timestamptz,
+    d date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN st IN ('submitted', 'in_review') AND since IS NULL
+                THEN d END
+$$;
+
 -- The progress view (GET /applications/{id}) of one application as JSON,
 -- without scoping (callers scope).  Kept ready in application_views and
 -- rebuilt whenever the application's timeline grows: every state change
@@ -288,11 +299,8 @@ BEGIN
         'precheck', a.precheck,
         'created_at', a.created_at, 'submitted_at', a.submitted_at,
         'decided_at', a.decided_at,
-        -- No date while nobody can be assigned: it would be a promise
-        -- nobody is working on (waiting_for_expert says so instead).
-        'expected_decision_date', CASE WHEN a.status IN
-            ('submitted', 'in_review') AND a.unassigned_since IS NULL
-            THEN a.expected_decision_date END,
+        'expected_decision_date', expected_date_shown(a.status,
+            a.unassigned_since, a.expected_decision_date),
         'waiting_for_expert', waiting_for_expert(a.status,
             a.unassigned_since),
         'returned', returned_view(a),
@@ -361,9 +369,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE application_views v SET view = (v.view::jsonb || jsonb_build_object(
             'status', a.status,
-            'expected_decision_date', CASE WHEN a.status IN
-                ('submitted', 'in_review') AND a.unassigned_since IS NULL
-                THEN a.expected_decision_date END,
+            'expected_decision_date', expected_date_shown(a.status,
+                a.unassigned_since, a.expected_decision_date),
             'waiting_for_expert', waiting_for_expert(a.status,
                 a.unassigned_since),
             'timeline', (v.view::jsonb->'timeline') || jsonb_build_object(

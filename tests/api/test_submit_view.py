@@ -24,11 +24,20 @@ def stored_view(app_id):
 
 
 def assert_view_fresh(app_id, token):
+    """The stored view equals a fresh build, and GET serves it (read
+    between two equal reads of it: the dispatcher may push meanwhile)."""
     same, stored, fresh = stored_view(app_id)
     assert same == "t", (stored, fresh)
-    r = api("GET", "/applications/%s" % app_id, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    assert r.json() == json.loads(fresh)
+    seen = []
+
+    def served():
+        before = stored_view(app_id)
+        r = api("GET", "/applications/%s" % app_id, headers=bearer(token))
+        assert r.status_code == 200, r.text
+        after = stored_view(app_id)
+        seen[:] = [r.json(), after]
+        return before == after and r.json() == json.loads(after[1])
+    assert wait_for(served), seen
     return json.loads(stored)
 
 

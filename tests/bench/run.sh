@@ -157,6 +157,40 @@ LUA
 # of what a submit costs), pg_stat_user_functions: calls per submit, self
 # and total time per call, share of all self time.
 PGSU=(psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAt)
+# CPU seconds so far (utime + stime) of the stack's PostgreSQL, apply
+# workers, dispatcher, nginx and Redis, each with its children: where a
+# submit's CPU goes (the function times above are wall-clock times).
+cpu_snapshot() {
+	python3 - "$V" <<'PY'
+import os, sys
+v = sys.argv[1]
+def pid(f):
+    with open(os.path.join(v, f)) as fh:
+        return int(fh.readline())
+roots = {"postgres": pid("pg/postmaster.pid"), "apply": pid("pids/apply.pid"),
+         "dispatcher": pid("pids/dispatcher.pid"),
+         "nginx": pid("run/nginx.pid"), "redis": pid("pids/redis.pid")}
+parent, ticks = {}, {}
+for d in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open("/proc/%s/stat" % d) as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError):
+        continue
+    parent[int(d)] = int(f[1])
+    ticks[int(d)] = int(f[11]) + int(f[12])
+hz = os.sysconf("SC_CLK_TCK")
+for name, root in roots.items():
+    total = 0
+    for p in ticks:
+        q = p
+        while q > 1 and q != root:
+            q = parent.get(q, 1)
+        if q == root:
+            total += ticks[p]
+    print(name, total / hz)
+PY
+}
 profile_start() {
 	local track=pl
 	[ "$BENCH_PROFILE" = all ] && track=all
@@ -164,6 +198,7 @@ profile_start() {
 		-c "SELECT pg_reload_conf()" >/dev/null
 	sleep 1
 	"${PGSU[@]}" -c "SELECT pg_stat_reset()" >/dev/null
+	CPU0=$(cpu_snapshot)
 }
 profile_report() {
 	local i
@@ -171,9 +206,14 @@ profile_report() {
 		[ "$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND push_stage IS NOT NULL")" = 0 ] && break
 		sleep 0.5
 	done
+	CPU1=$(cpu_snapshot)
 	# A backend sends its counters when idle, at most once a second (10 s
 	# when the shared entry was busy).
 	sleep 11
+	echo
+	echo "CPU ms per submit (the submit run and its pushes):"
+	join <(sort <<<"$CPU0") <(sort <<<"$CPU1") |
+		awk -v n="$SUBMITTED" '{ printf "  %-10s %7.2f\n", $1, ($3 - $2) * 1000 / n }'
 	echo
 	echo "PL/pgSQL profile of $SUBMITTED submits and their pushes (track_functions = $("${PGSU[@]}" -c 'SHOW track_functions')):"
 	"${PGSU[@]}" -F $'\t' -P footer=off <<SQL | column -t -s $'\t'
