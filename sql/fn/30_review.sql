@@ -147,8 +147,9 @@ END $$;
 -- Push application app to a drawn expert, if it needs one (push_stage).
 -- One transaction: the assignment (pushed, deadline = now + the region's
 -- accept_window_seconds), the event with the pool size, the SMS to the
--- expert, the progress view patched.  The partial unique index assignments_one_live makes a second
--- live assignment for the same stage impossible, whoever calls.
+-- expert, the progress view patched.  The partial unique index
+-- assignments_one_live makes a second live assignment for the same stage
+-- impossible, whoever calls.
 -- Returns {"assignment","expert","region","deadline_ms","stage"}, or
 -- {"unassigned": true}, or NULL when there was nothing to do.
 CREATE OR REPLACE FUNCTION push_assignment(app bigint) RETURNS jsonb

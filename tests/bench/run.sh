@@ -201,9 +201,10 @@ profile_start() {
 	CPU0=$(cpu_snapshot)
 }
 profile_report() {
-	local i
+	local i q="SELECT count(*) FROM applications
+		WHERE filing_institution = 'H41120000001' AND push_stage IS NOT NULL"
 	for i in $(seq 120); do
-		[ "$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND push_stage IS NOT NULL")" = 0 ] && break
+		[ "$(psql "$PGC" -qAt -c "$q")" = 0 ] && break
 		sleep 0.5
 	done
 	CPU1=$(cpu_snapshot)
@@ -215,7 +216,8 @@ profile_report() {
 	join <(sort <<<"$CPU0") <(sort <<<"$CPU1") |
 		awk -v n="$SUBMITTED" '{ printf "  %-10s %7.2f\n", $1, ($3 - $2) * 1000 / n }'
 	echo
-	echo "PL/pgSQL profile of $SUBMITTED submits and their pushes (track_functions = $("${PGSU[@]}" -c 'SHOW track_functions')):"
+	echo "PL/pgSQL profile of $SUBMITTED submits and their pushes" \
+		"(track_functions = $("${PGSU[@]}" -c 'SHOW track_functions')):"
 	"${PGSU[@]}" -F $'\t' -P footer=off <<SQL | column -t -s $'\t'
 SELECT 'function', 'calls/submit', 'self us/call', 'total us/call',
        'self %', 'self ms/submit'
@@ -271,7 +273,8 @@ run publicity "http://127.0.0.1:$MTCERT_PORT/api/v1/hospital/publicity?region=41
 SUBMIT_SECS=${BENCH_SUBMIT_SECONDS:-5}
 [ -n "${BENCH_PROFILE:-}" ] && profile_start
 run submit   "http://127.0.0.1:$MTCERT_PORT/" -s "$V/submit.lua"
-SUBMITTED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND submitted_at IS NOT NULL")
+SUBMITTED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications
+	WHERE filing_institution = 'H41120000001' AND submitted_at IS NOT NULL")
 [ -n "${BENCH_PROFILE:-}" ] && profile_report
 
 ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
