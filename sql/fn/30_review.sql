@@ -147,8 +147,9 @@ END $$;
 -- Push application app to a drawn expert, if it needs one (push_stage).
 -- One transaction: the assignment (pushed, deadline = now + the region's
 -- accept_window_seconds), the event with the pool size, the SMS to the
--- expert.  The partial unique index assignments_one_live makes a second
--- live assignment for the same stage impossible, whoever calls.
+-- expert, the progress view patched.  The partial unique index
+-- assignments_one_live makes a second live assignment for the same stage
+-- impossible, whoever calls.
 -- Returns {"assignment","expert","region","deadline_ms","stage"}, or
 -- {"unassigned": true}, or NULL when there was nothing to do.
 CREATE OR REPLACE FUNCTION push_assignment(app bigint) RETURNS jsonb
@@ -160,6 +161,7 @@ DECLARE
     phone text;
     dname text;
     asg_json jsonb;
+    ev bigint;
 BEGIN
     SELECT * INTO a FROM applications WHERE id = app FOR UPDATE SKIP LOCKED;
     IF NOT FOUND OR a.push_stage IS NULL THEN
@@ -189,7 +191,9 @@ BEGIN
             UPDATE applications SET unassigned_since = now() WHERE id = app;
             INSERT INTO events (application_id, type, actor_role, data)
             VALUES (app, 'unassigned', 'system',
-                    jsonb_build_object('stage', a.push_stage));
+                    jsonb_build_object('stage', a.push_stage))
+            RETURNING id INTO ev;
+            PERFORM patch_application_view(app, ev);
         ELSE
             PERFORM tell_waiting(a);
         END IF;
@@ -219,7 +223,11 @@ BEGIN
     INSERT INTO events (application_id, type, actor_role, data)
     VALUES (app, 'pushed', 'system', jsonb_build_object('stage', asg.stage,
             'assignment', asg.id, 'pool_size', d.pool, 'round', d.round,
-            'province', d.outside, 'draw', d.draw_id));
+            'province', d.outside, 'draw', d.draw_id))
+    RETURNING id INTO ev;
+    -- The view's status, dates and timeline set, not the whole view built
+    -- again (sql/fn/20_applications.sql: patch_application_view).
+    PERFORM patch_application_view(app, ev);
     RETURN jsonb_build_object('assignment', asg.id, 'expert', asg.expert_id,
         'region', a.region, 'stage', asg.stage,
         'deadline_ms', (extract(epoch FROM asg.accept_deadline) * 1000)::bigint);

@@ -40,16 +40,19 @@ $$;
 -- application or one with an objection, else NULL.  A day, not a
 -- yes/no: the view is stored and rebuilt on events, the day passes
 -- without one.
+-- (PL/pgSQL, whose plan is kept: as a SQL function it was planned at
+-- every build of a view, issue 13.)
 CREATE OR REPLACE FUNCTION objection_view(a applications) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN o.id IS NOT NULL OR a.status = 'rejected' THEN
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN o.id IS NOT NULL OR a.status = 'rejected' THEN
         jsonb_build_object('last_day', CASE WHEN o.id IS NULL THEN
             objection_last_day(a) END,
             'filed', CASE WHEN o.id IS NOT NULL THEN objection_json(o) END)
     END
     FROM (SELECT 1) one
-    LEFT JOIN objections o ON o.application_id = a.id
-$$;
+    LEFT JOIN objections o ON o.application_id = a.id);
+END $$;
 
 -- Whether application app's objection is open (its panel re-decides).
 CREATE OR REPLACE FUNCTION objection_open(app bigint) RETURNS boolean

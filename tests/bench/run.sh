@@ -185,6 +185,92 @@ function request()
 end
 LUA
 
+# BENCH_PROFILE=1 (tests/bench/profile.sh): the PL/pgSQL profile of the
+# submit run -- track_functions = 'pl' (BENCH_PROFILE=all: SQL functions
+# that are not inlined too), the counters reset just before it, and after
+# it, once the dispatcher has pushed what was submitted (the push is part
+# of what a submit costs), pg_stat_user_functions: calls per submit, self
+# and total time per call, share of all self time.
+PGSU=(psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAt)
+# CPU seconds so far (utime + stime) of the stack's PostgreSQL, apply
+# workers, dispatcher, nginx and Redis, each with its children: where a
+# submit's CPU goes (the function times above are wall-clock times).
+cpu_snapshot() {
+	python3 - "$V" <<'PY'
+import os, sys
+v = sys.argv[1]
+def pid(f):
+    with open(os.path.join(v, f)) as fh:
+        return int(fh.readline())
+roots = {"postgres": pid("pg/postmaster.pid"), "apply": pid("pids/apply.pid"),
+         "dispatcher": pid("pids/dispatcher.pid"),
+         "nginx": pid("run/nginx.pid"), "redis": pid("pids/redis.pid")}
+parent, ticks = {}, {}
+for d in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open("/proc/%s/stat" % d) as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError):
+        continue
+    parent[int(d)] = int(f[1])
+    ticks[int(d)] = int(f[11]) + int(f[12])
+hz = os.sysconf("SC_CLK_TCK")
+for name, root in roots.items():
+    total = 0
+    for p in ticks:
+        q = p
+        while q > 1 and q != root:
+            q = parent.get(q, 1)
+        if q == root:
+            total += ticks[p]
+    print(name, total / hz)
+PY
+}
+profile_start() {
+	local track=pl
+	[ "$BENCH_PROFILE" = all ] && track=all
+	"${PGSU[@]}" -c "ALTER SYSTEM SET track_functions = '$track'" \
+		-c "SELECT pg_reload_conf()" >/dev/null
+	sleep 1
+	"${PGSU[@]}" -c "SELECT pg_stat_reset()" >/dev/null
+	CPU0=$(cpu_snapshot)
+}
+profile_report() {
+	local i q="SELECT count(*) FROM applications
+		WHERE filing_institution = 'H41120000001' AND push_stage IS NOT NULL"
+	for i in $(seq 120); do
+		[ "$(psql "$PGC" -qAt -c "$q")" = 0 ] && break
+		sleep 0.5
+	done
+	CPU1=$(cpu_snapshot)
+	# A backend sends its counters when idle, at most once a second (10 s
+	# when the shared entry was busy).
+	sleep 11
+	echo
+	echo "CPU ms per submit (the submit run and its pushes):"
+	join <(sort <<<"$CPU0") <(sort <<<"$CPU1") |
+		awk -v n="$SUBMITTED" '{ printf "  %-10s %7.2f\n", $1, ($3 - $2) * 1000 / n }'
+	echo
+	echo "PL/pgSQL profile of $SUBMITTED submits and their pushes" \
+		"(track_functions = $("${PGSU[@]}" -c 'SHOW track_functions')):"
+	"${PGSU[@]}" -F $'\t' -P footer=off <<SQL | column -t -s $'\t'
+SELECT 'function', 'calls/submit', 'self us/call', 'total us/call',
+       'self %', 'self ms/submit'
+UNION ALL
+(SELECT funcname, round(calls::numeric / $SUBMITTED, 2)::text,
+       round((self_time * 1000 / calls)::numeric, 1)::text,
+       round((total_time * 1000 / calls)::numeric, 1)::text,
+       round((100 * self_time / sum(self_time) OVER ())::numeric, 1)::text,
+       round((self_time / $SUBMITTED)::numeric, 3)::text
+ FROM pg_stat_user_functions WHERE calls > 0
+ ORDER BY self_time DESC LIMIT ${BENCH_PROFILE_TOP:-12})
+UNION ALL
+SELECT 'all', '', '', '', '100',
+       round((sum(self_time) / $SUBMITTED)::numeric, 3)::text
+FROM pg_stat_user_functions;
+SQL
+}
+
 declare -A RPS P50 P99
 to_ms() { # wrk latency like 1.23ms / 456.00us / 1.02s
 	awk -v v="$1" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else if (v ~ /s$/) print v*1000; else print v }'
@@ -225,8 +311,11 @@ if [ "${BENCH_KEEPALIVE:-1}" = 1 ]; then
 fi
 run publicity "http://127.0.0.1:$MTCERT_PORT/api/v1/hospital/publicity?region=411200&limit=20"
 SUBMIT_SECS=${BENCH_SUBMIT_SECONDS:-5}
+[ -n "${BENCH_PROFILE:-}" ] && profile_start
 run submit   "http://127.0.0.1:$MTCERT_PORT/" -s "$V/submit.lua"
-SUBMITTED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications WHERE filing_institution = 'H41120000001' AND status = 'submitted'")
+SUBMITTED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM applications
+	WHERE filing_institution = 'H41120000001' AND submitted_at IS NOT NULL")
+[ -n "${BENCH_PROFILE:-}" ] && profile_report
 
 ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
 echo
