@@ -114,7 +114,8 @@ enum stmt {
 	STMT_CLAIM,
 	STMT_SENT,
 	STMT_FAILED,
-	STMT_PENDING,
+	STMT_FIRST_PUSH,
+	STMT_RETRY,
 	STMT_PUSH,
 	STMT_EXPIRE_BATCH,
 	STMT_PUSH_BATCH,
@@ -139,12 +140,18 @@ static const char *const stmts[STMT__MAX] = {
 	    " next_attempt_at = now() + make_interval(secs =>"
 	    "  least(300, power(2, least(attempts, 9))))"
 	    " WHERE id = ANY($1::bigint[])",
-	/* Applications whose stage needs an expert; those that found nobody
-	 * eligible only when $1 (retry them).  A page after id $2. */
-	[STMT_PENDING] =
+	/* Applications whose stage needs an expert, never tried yet: the
+	 * partial index applications_first_push (sql/032_dispatcher.sql)
+	 * holds only these, so the batch is all that is read however many
+	 * wait for an expert nobody can take.  A page after id $1. */
+	[STMT_FIRST_PUSH] =
 	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
-	    " AND (unassigned_since IS NULL OR $1::boolean)"
-	    " AND id > $2::bigint ORDER BY id LIMIT " BATCH,
+	    " AND unassigned_since IS NULL"
+	    " AND id > $1::bigint ORDER BY id LIMIT " BATCH,
+	/* The retry: all of them, those that found nobody eligible too. */
+	[STMT_RETRY] =
+	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
+	    " AND id > $1::bigint ORDER BY id LIMIT " BATCH,
 	/* The engine's answers (sql/fn/30_review.sql) as JSON text. */
 	[STMT_PUSH] = "SELECT push_assignment($1)::text AS out",
 	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text AS out",
@@ -387,7 +394,7 @@ push_one(struct mt_db *db, const char *app)
 static long long retry_from;
 static int retry_pages;
 
-/* One page of PENDING (waiting: with the retried) after id after: push
+/* One page of FIRST_PUSH (waiting: of RETRY) after id after: push
  * each.  Sets *rows and *last (the last id seen); returns how many were
  * pushed. */
 static int
@@ -395,13 +402,13 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
     long long *last)
 {
 	char from[24];
-	const char *p[2] = { waiting ? "true" : "false", from };
+	const char *p[1] = { from };
 	PGresult *res;
 	int i, c_id, n = 0;
 
 	*rows = 0;
 	snprintf(from, sizeof(from), "%lld", after);
-	res = mt_db_exec(db, STMT_PENDING, 2, p);
+	res = mt_db_exec(db, waiting ? STMT_RETRY : STMT_FIRST_PUSH, 1, p);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		return 0;
