@@ -31,10 +31,14 @@
  *     re-arms them VISIBILITY_MS ahead, so a dispatcher killed mid-batch
  *     loses nothing; each is expired idempotently in PostgreSQL and the
  *     stage pushed to the next expert; then the member is removed.
- *   - rebuild: at start, after Redis comes back, and every REBUILD_MS,
- *     every pushed assignment is added again to its timer set, and any
- *     that is overdue is expired straight from PostgreSQL, so a Redis
- *     flush or outage loses no assignment and no deadline.
+ *   - rebuild: at start, after Redis was flushed, restarted or out of
+ *     reach, and after Redis refused a write of ours, every pushed
+ *     assignment is added again to its timer set, and any that is
+ *     overdue is expired straight from PostgreSQL, so a Redis flush or
+ *     outage loses no assignment and no deadline.  Never while Redis is
+ *     healthy and took every write (redis_lost): re-arming 100,000
+ *     timers a minute was measured as a share of the burst throughput.
+ *     A timer missing all the same is the overdue sweep's.
  *   - renewals: every RENEWAL_MS the renewal job of sql/fn/60_renewal.sql
  *     (R-BEN-4): notices before a period ends, then renewal or expiry.
  *   - publicity: every PUBLICITY_MS the public notices of hospital panel
@@ -55,6 +59,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +79,8 @@
 #define BATCH "100"
 #define POLL_MS 200
 #define VISIBILITY_MS 30000
-#define REBUILD_MS 60000
+/* How often the rebuild marker is compared with Redis' run_id. */
+#define REDIS_CHECK_MS 1000
 #define RETRY_UNASSIGNED_MS 10000
 #define SWEEP_MS 2000
 #define OVERDUE_GRACE "10 seconds"
@@ -304,6 +310,10 @@ wall_ms(void)
 static char (*regions)[8];
 static int nregions, cap_regions;
 
+/* 1 once Redis refused (or never got) a write of ours: the next turn
+ * rebuilds.  Cleared by a rebuild that went through. */
+static int redis_missed;
+
 /* Queue in tx what Redis holds of a pushed assignment: its lease (kept
  * if already there) and its timer. */
 static void
@@ -327,7 +337,8 @@ arm(const char *asg, const char *region, const char *app, const char *stage,
 	struct mt_redis_tx tx = {0};
 
 	arm_add(&tx, asg, region, app, stage, expert, deadline_ms, ttl_ms);
-	(void)mt_redis_tx_exec(&tx);
+	if (mt_redis_tx_exec(&tx) != 0)
+		redis_missed = 1;
 }
 
 static const char *
@@ -533,8 +544,8 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 		    (long long)(atof(dl) - now));
 	}
 	json_object_put(out);
-	if (tx.n > 0)
-		(void)mt_redis_tx_exec(&tx);
+	if (tx.n > 0 && mt_redis_tx_exec(&tx) != 0)
+		redis_missed = 1;
 	if (n > 0)
 		mt_log_info("expired and re-pushed %d (region %s)", n, region);
 	return n;
@@ -594,6 +605,28 @@ load_regions(struct mt_db *db)
 	PQclear(res);
 }
 
+/*
+ * Redis' run_id (INFO server: a new one at every start of redis-server)
+ * into id (41 bytes).  Returns 0, or -1 when Redis is down.
+ */
+static int
+redis_run_id(char id[41])
+{
+	redisReply *r = mt_redis_cmd("INFO server");
+	const char *p;
+	int rc = -1;
+
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_STRING) {
+		p = strstr(r->str, "run_id:");
+		if (p != NULL && sscanf(p, "run_id:%40[0-9a-f]", id) == 1)
+			rc = 0;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 /* Assignments armed per transaction by rebuild: one round trip each
  * REBUILD_CHUNK, and no transaction so long it stalls Redis. */
 #define REBUILD_CHUNK 500
@@ -601,8 +634,10 @@ load_regions(struct mt_db *db)
 /*
  * Make Redis agree with PostgreSQL again: every pushed assignment in its
  * timer set with its lease, and anything overdue expired from here.
- * Returns 0, or -1 when Redis is down or refused a write (try again
- * soon; the marker is set only after every chunk went in).
+ * Then the marker dispatcher:rebuilt holds Redis' run_id (redis_lost).
+ * Returns 0, or -1 when Redis or PostgreSQL is down or Redis refused a
+ * write (try again soon; the marker is set only after every chunk went
+ * in).
  */
 static int
 rebuild(struct mt_db *db)
@@ -612,58 +647,76 @@ rebuild(struct mt_db *db)
 	redisReply *r;
 	int i, n, rc = -1;
 	int c_id, c_reg, c_app, c_stage, c_exp, c_dl, c_ttl;
+	char run_id[41];
 
 	/* No load_regions here: the rows name their regions, and
 	 * run_timers comes after timed_steps, which refreshes them. */
-	if ((r = mt_redis_cmd("PING")) == NULL)
+	if (redis_run_id(run_id) != 0)
 		return -1;
-	freeReplyObject(r);
 	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
-		n = PQntuples(res);
-		c_id = mt_db_col(res, "id");
-		c_reg = mt_db_col(res, "region");
-		c_app = mt_db_col(res, "application_id");
-		c_stage = mt_db_col(res, "stage");
-		c_exp = mt_db_col(res, "expert_id");
-		c_dl = mt_db_col(res, "deadline_ms");
-		c_ttl = mt_db_col(res, "ttl_ms");
-		for (i = 0; i < n; i++) {
-			arm_add(&tx, PQgetvalue(res, i, c_id),
-			    PQgetvalue(res, i, c_reg),
-			    PQgetvalue(res, i, c_app),
-			    PQgetvalue(res, i, c_stage),
-			    PQgetvalue(res, i, c_exp),
-			    PQgetvalue(res, i, c_dl),
-			    atoll(PQgetvalue(res, i, c_ttl)));
-			if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
-			    mt_redis_tx_exec(&tx) != 0)
-				goto out;
-		}
-		if (n > 0)
-			mt_log_info("rebuilt %d timers", n);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto out;
+	n = PQntuples(res);
+	c_id = mt_db_col(res, "id");
+	c_reg = mt_db_col(res, "region");
+	c_app = mt_db_col(res, "application_id");
+	c_stage = mt_db_col(res, "stage");
+	c_exp = mt_db_col(res, "expert_id");
+	c_dl = mt_db_col(res, "deadline_ms");
+	c_ttl = mt_db_col(res, "ttl_ms");
+	for (i = 0; i < n; i++) {
+		arm_add(&tx, PQgetvalue(res, i, c_id),
+		    PQgetvalue(res, i, c_reg),
+		    PQgetvalue(res, i, c_app),
+		    PQgetvalue(res, i, c_stage),
+		    PQgetvalue(res, i, c_exp),
+		    PQgetvalue(res, i, c_dl),
+		    atoll(PQgetvalue(res, i, c_ttl)));
+		if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
+		    mt_redis_tx_exec(&tx) != 0)
+			goto out;
 	}
-	/* The marker says these sets are complete; a flushed Redis loses it
-	 * and we rebuild at once (redis_flushed). */
-	if ((r = mt_redis_cmd("SET dispatcher:rebuilt 1")) == NULL)
+	if (n > 0)
+		mt_log_info("rebuilt %d timers", n);
+	/* The marker says these sets are complete in this run of Redis; a
+	 * flush loses it, a restart changes the run_id (redis_lost). */
+	if ((r = mt_redis_cmd("SET dispatcher:rebuilt %s", run_id)) == NULL)
 		goto out;
 	freeReplyObject(r);
+	redis_missed = 0;
 	rc = 0;
 out:
 	PQclear(res);
 	return rc;
 }
 
-/* 1 when Redis lost our timer sets (FLUSHALL, a restart without AOF). */
+/*
+ * 1 when Redis may have lost timers of ours, so a rebuild is due: it
+ * refused a write (redis_missed), or, looked at every REDIS_CHECK_MS
+ * (two small commands a second), the marker is gone (FLUSHALL, a restart
+ * without its files) or names another run of Redis (a restart: the
+ * AOF's last second may be gone).  0 while Redis is healthy, and while
+ * it is down (the wait says so: serve()).
+ */
 static int
-redis_flushed(void)
+redis_lost(double t)
 {
-	redisReply *r = mt_redis_cmd("EXISTS dispatcher:rebuilt");
-	int gone = r != NULL && r->integer == 0;
+	static double next_check;
+	char run_id[41];
+	redisReply *r;
+	int lost;
 
-	if (r != NULL)
-		freeReplyObject(r);
-	return gone;
+	if (redis_missed)
+		return 1;
+	if (t < next_check)
+		return 0;
+	next_check = t + REDIS_CHECK_MS;
+	if (redis_run_id(run_id) != 0 ||
+	    (r = mt_redis_cmd("GET dispatcher:rebuilt")) == NULL)
+		return 0;
+	lost = r->type != REDIS_REPLY_STRING || strcmp(r->str, run_id) != 0;
+	freeReplyObject(r);
+	return lost;
 }
 
 /*
@@ -741,10 +794,34 @@ batch_job(struct mt_db *db, const char *sql, const char *what)
 	return total;
 }
 
+/* Take every wake-up queued (the list emptied in one atomic step) and
+ * return them (an array of reasons). */
+#define TAKE_WAKES \
+	"local w = redis.call('LRANGE', KEYS[1], 0, -1) " \
+	"redis.call('DEL', KEYS[1]) return w"
+
+/* 1 when reply r (an array of reasons) holds "pool". */
+static int
+has_pool(const redisReply *r, size_t from)
+{
+	size_t k;
+
+	for (k = from; r->type == REDIS_REPLY_ARRAY && k < r->elements; k++)
+		if (r->element[k]->str != NULL &&
+		    strcmp(r->element[k]->str, "pool") == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>).  Returns 2 for
- * "pool" (the expert pool changed: retry the unassigned), 1 for any
- * other wake-up, 0 after the wait, -1 when Redis is down.
+ * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>), then take the
+ * rest of the queue too: a wake-up only says "look now", and one turn
+ * (one probe of applications_first_push) serves all that came, so 1,000
+ * submits are not 1,000 turns.  A wake-up lost (Redis down, or taken by
+ * another dispatcher) costs at most POLL_MS: every turn looks anyway.
+ * Returns 2 when one was "pool" (the expert pool changed: retry the
+ * unassigned), 1 for any other wake-up, 0 after the wait, -1 when Redis
+ * is down.
  */
 static int
 wait_wake(void)
@@ -757,8 +834,12 @@ wait_wake(void)
 		return -1;
 	}
 	rc = r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? 1 : 0;
-	if (rc && r->element[1]->str != NULL &&
-	    strcmp(r->element[1]->str, "pool") == 0)
+	if (rc && has_pool(r, 1))
+		rc = 2;
+	freeReplyObject(r);
+	if (rc == 0 || (r = mt_redis_cmd("EVAL %s 1 wake", TAKE_WAKES)) == NULL)
+		return rc;
+	if (has_pool(r, 0))
 		rc = 2;
 	freeReplyObject(r);
 	return rc;
@@ -909,7 +990,7 @@ static int
 serve(void)
 {
 	struct mt_db db;
-	double next_rebuild = 0, next_retry = 0;
+	double next_rebuild = 0, next_retry = 0;	/* 0: at once */
 	int n = 0, busy, wake;
 
 	serve_init(&db);
@@ -920,10 +1001,11 @@ serve(void)
 
 		if (pg_gate(&db) < 0)
 			continue;
-		if (t >= next_rebuild || redis_flushed()) {
+		if (t >= next_rebuild ||
+		    (next_rebuild == INFINITY && redis_lost(t))) {
 			/* Soon again while Redis is down, so it is rebuilt as
-			 * soon as it is back. */
-			next_rebuild = t + (rebuild(&db) < 0 ? 1000 : REBUILD_MS);
+			 * soon as it is back; else when redis_lost says. */
+			next_rebuild = rebuild(&db) < 0 ? t + 1000 : INFINITY;
 		}
 		busy = timed_steps(&db, t);
 		if (t >= next_retry) {
@@ -953,8 +1035,7 @@ serve(void)
 		}
 		else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
 			/* Redis is down: rebuild its timers as soon as it is
-			 * back (a restart keeps our marker, so redis_flushed()
-			 * would not tell). */
+			 * back (whatever the marker then says). */
 			next_rebuild = mt_now_ms() + 1000;
 	}
 	mt_db_close(&db);
