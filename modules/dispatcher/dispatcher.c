@@ -126,10 +126,21 @@ enum stmt {
 	STMT_EXPIRE_BATCH,
 	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
+	STMT_APP_TIMERS,
 	STMT_OVERDUE,
 	STMT_REGIONS,
 	STMT__MAX
 };
+
+/* The pushed assignments, as Redis holds them (arm_rows). */
+#define LIVE_TIMERS \
+	"SELECT x.id, a.region, x.application_id, x.stage, x.expert_id," \
+	" (extract(epoch FROM x.accept_deadline) * 1000)::bigint" \
+	"  AS deadline_ms," \
+	" greatest(1, (extract(epoch FROM x.accept_deadline - now())" \
+	"  * 1000)::bigint) AS ttl_ms" \
+	" FROM assignments x JOIN applications a ON a.id = x.application_id" \
+	" WHERE x.state = 'pushed'"
 
 static const char *const stmts[STMT__MAX] = {
 	[STMT_CLAIM] =
@@ -162,14 +173,10 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_PUSH] = "SELECT push_assignment($1)::text AS out",
 	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text AS out",
 	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text AS out",
-	[STMT_LIVE_TIMERS] =
-	    "SELECT x.id, a.region, x.application_id, x.stage, x.expert_id,"
-	    " (extract(epoch FROM x.accept_deadline) * 1000)::bigint"
-	    "  AS deadline_ms,"
-	    " greatest(1, (extract(epoch FROM x.accept_deadline - now())"
-	    "  * 1000)::bigint) AS ttl_ms"
-	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
-	    " WHERE x.state = 'pushed'",
+	[STMT_LIVE_TIMERS] = LIVE_TIMERS,
+	/* Those of one application: an objection's panel is pushed whole
+	 * (every seat in one push_assignment), and every seat armed. */
+	[STMT_APP_TIMERS] = LIVE_TIMERS " AND x.application_id = $1::bigint",
 	[STMT_OVERDUE] =
 	    "SELECT x.id, a.region FROM assignments x"
 	    " JOIN applications a ON a.id = x.application_id"
@@ -327,18 +334,41 @@ arm_add(struct mt_redis_tx *tx, const char *asg, const char *region,
 	    asg);
 }
 
-/* Tell Redis about a pushed assignment: its lease and its timer, in one
- * transaction (one round trip).  If Redis refuses, the overdue sweep and
- * the next rebuild expire it from PostgreSQL. */
-static void
-arm(const char *asg, const char *region, const char *app, const char *stage,
-    const char *expert, const char *deadline_ms, long long ttl_ms)
+/* Assignments armed per transaction by arm_rows: one round trip each
+ * ARM_CHUNK, and no transaction so long it stalls Redis. */
+#define ARM_CHUNK 500
+
+/*
+ * Tell Redis about the pushed assignments of res (rows of LIVE_TIMERS):
+ * their leases and timers, ARM_CHUNK to a transaction.  Returns 0, or -1
+ * when Redis is down or refused a chunk (redis_missed is then set: the
+ * next turn rebuilds; meanwhile the overdue sweep expires them from
+ * PostgreSQL).  res stays the caller's.
+ */
+static int
+arm_rows(PGresult *res)
 {
 	struct mt_redis_tx tx = {0};
+	int i, n = PQntuples(res);
+	int c_id = mt_db_col(res, "id"), c_reg = mt_db_col(res, "region");
+	int c_app = mt_db_col(res, "application_id");
+	int c_stage = mt_db_col(res, "stage");
+	int c_exp = mt_db_col(res, "expert_id");
+	int c_dl = mt_db_col(res, "deadline_ms");
+	int c_ttl = mt_db_col(res, "ttl_ms");
 
-	arm_add(&tx, asg, region, app, stage, expert, deadline_ms, ttl_ms);
-	if (mt_redis_tx_exec(&tx) != 0)
-		redis_missed = 1;
+	for (i = 0; i < n; i++) {
+		arm_add(&tx, PQgetvalue(res, i, c_id),
+		    PQgetvalue(res, i, c_reg), PQgetvalue(res, i, c_app),
+		    PQgetvalue(res, i, c_stage), PQgetvalue(res, i, c_exp),
+		    PQgetvalue(res, i, c_dl), atoll(PQgetvalue(res, i, c_ttl)));
+		if (((i + 1) % ARM_CHUNK == 0 || i + 1 == n) &&
+		    mt_redis_tx_exec(&tx) != 0) {
+			redis_missed = 1;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static const char *
@@ -353,16 +383,16 @@ jstr(json_object *o, const char *key, char *buf, size_t n)
 }
 
 /* Push application app if it needs an expert (app is borrowed: it lives
- * in push_page's result, not in the one cleared here).  1 pushed, 0 not,
+ * in push_page's result, not in the one cleared here), then arm what it
+ * has pushed (every seat of an objection's panel).  1 pushed, 0 not,
  * -1 on a database failure. */
 static int
 push_one(struct mt_db *db, const char *app)
 {
-	char asg[24], region[8], stage[8], expert[24], dl[24];
+	char asg[24], stage[8];
 	const char *p[1] = { app };
 	json_object *o;
 	PGresult *res;
-	double now;
 
 	res = mt_db_exec(db, STMT_PUSH, 1, p);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -381,13 +411,13 @@ push_one(struct mt_db *db, const char *app)
 		json_object_put(o);
 		return 0;		/* nobody eligible: waits, visible */
 	}
-	jstr(o, "region", region, sizeof(region));
 	jstr(o, "stage", stage, sizeof(stage));
-	jstr(o, "expert", expert, sizeof(expert));
-	jstr(o, "deadline_ms", dl, sizeof(dl));
-	now = wall_ms();
-	arm(asg, region, app, stage, expert, dl,
-	    (long long)(atof(dl) - now));
+	res = mt_db_exec(db, STMT_APP_TIMERS, 1, p);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+		(void)arm_rows(res);
+	else
+		redis_missed = 1;	/* not armed: the next turn rebuilds */
+	PQclear(res);
 	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
 	    stage);
 	json_object_put(o);
@@ -627,10 +657,6 @@ redis_run_id(char id[41])
 	return rc;
 }
 
-/* Assignments armed per transaction by rebuild: one round trip each
- * REBUILD_CHUNK, and no transaction so long it stalls Redis. */
-#define REBUILD_CHUNK 500
-
 /*
  * Make Redis agree with PostgreSQL again: every pushed assignment in its
  * timer set with its lease, and anything overdue expired from here.
@@ -642,11 +668,9 @@ redis_run_id(char id[41])
 static int
 rebuild(struct mt_db *db)
 {
-	struct mt_redis_tx tx = {0};
 	PGresult *res;
 	redisReply *r;
-	int i, n, rc = -1;
-	int c_id, c_reg, c_app, c_stage, c_exp, c_dl, c_ttl;
+	int rc = -1;
 	char run_id[41];
 
 	/* No load_regions here: the rows name their regions, and
@@ -656,28 +680,10 @@ rebuild(struct mt_db *db)
 	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto out;
-	n = PQntuples(res);
-	c_id = mt_db_col(res, "id");
-	c_reg = mt_db_col(res, "region");
-	c_app = mt_db_col(res, "application_id");
-	c_stage = mt_db_col(res, "stage");
-	c_exp = mt_db_col(res, "expert_id");
-	c_dl = mt_db_col(res, "deadline_ms");
-	c_ttl = mt_db_col(res, "ttl_ms");
-	for (i = 0; i < n; i++) {
-		arm_add(&tx, PQgetvalue(res, i, c_id),
-		    PQgetvalue(res, i, c_reg),
-		    PQgetvalue(res, i, c_app),
-		    PQgetvalue(res, i, c_stage),
-		    PQgetvalue(res, i, c_exp),
-		    PQgetvalue(res, i, c_dl),
-		    atoll(PQgetvalue(res, i, c_ttl)));
-		if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
-		    mt_redis_tx_exec(&tx) != 0)
-			goto out;
-	}
-	if (n > 0)
-		mt_log_info("rebuilt %d timers", n);
+	if (arm_rows(res) != 0)
+		goto out;
+	if (PQntuples(res) > 0)
+		mt_log_info("rebuilt %d timers", PQntuples(res));
 	/* The marker says these sets are complete in this run of Redis; a
 	 * flush loses it, a restart changes the run_id (redis_lost). */
 	if ((r = mt_redis_cmd("SET dispatcher:rebuilt %s", run_id)) == NULL)

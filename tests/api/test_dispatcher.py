@@ -4,6 +4,7 @@ timer sets rebuilt only when Redis lost them, and coalesced wake-ups.
 Only invariants are asserted, never speed: each bound is a hang bound."""
 from conftest import (HANG, VAR, login, new_region, redis, sql,
                       submitted_application, wait_for, live_assignment)
+from test_objection import object_to, rejected, seats
 from test_review import ONCO, never_disqualify, region_with_experts, \
     second_dispatcher
 
@@ -127,3 +128,13 @@ def test_queued_wake_ups_are_taken_at_once_and_the_pool_one_counts():
     assert wait_for(lambda: redis("LLEN", "wake") == "0")
     tok, fresh = submitted_application(reg, disease="D001")
     assert live_assignment(fresh["id"])
+
+
+def test_every_seat_of_an_objection_panel_has_its_timer():
+    """A panel is pushed whole (one push, every seat): each seat's timer
+    is armed with it, not left to a rebuild (there is none while Redis
+    is healthy)."""
+    reg, ex, tok, app, x = rejected(5)
+    assert object_to(tok, app["id"]).status_code == 201
+    for s in seats(app["id"], 3):
+        assert wait_for(lambda: timer(reg, s["id"]) != ""), s
