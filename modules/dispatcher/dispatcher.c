@@ -511,37 +511,69 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 }
 
 /*
- * Expire a claimed batch of one region (expire_batch), push the expired
- * stages again (push_batch), then tell Redis in one transaction (one
- * round trip for the whole batch): settled members go, new pushes get
- * their lease and timer, early ones are re-armed.  If Redis refuses it,
- * nothing of it is written: the members keep the score the claim gave
- * them and come back after VISIBILITY_MS (settled ones are answered
- * settled again), and the new pushes' timers are recovered by the
- * overdue sweep and the next rebuild from PostgreSQL.  Returns how many
- * were settled; on a database failure the members stay claimed and come
- * back after VISIBILITY_MS.
+ * Push the applications of apps (an array literal "{1,2}") again
+ * (push_batch) and queue each new push's lease and timer in tx.  Returns
+ * 0, or -1 on a database failure.
+ */
+static int
+repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx)
+{
+	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
+	json_object *out, *o;
+	double now = wall_ms();
+	size_t k;
+
+	if ((out = batch_call(db, STMT_PUSH_BATCH, apps)) == NULL)
+		return -1;
+	for (k = 0; k < json_object_array_length(out); k++) {
+		o = json_object_array_get_idx(out, k);
+		jstr(o, "assignment", asg, sizeof(asg));
+		jstr(o, "region", reg, sizeof(reg));
+		jstr(o, "application", app, sizeof(app));
+		jstr(o, "stage", stage, sizeof(stage));
+		jstr(o, "expert", expert, sizeof(expert));
+		jstr(o, "deadline_ms", dl, sizeof(dl));
+		arm_add(tx, asg, reg, app, stage, expert, dl,
+		    (long long)(atof(dl) - now));
+	}
+	json_object_put(out);
+	return 0;
+}
+
+/*
+ * Expire a claimed batch of one region (expire_batch) and push the
+ * expired stages again (push_batch) in ONE transaction: each
+ * application's stored progress view is built once at its commit
+ * (events_refresh_view, deferred) instead of once per transaction --
+ * two views per re-push were two thirds of the burst's PostgreSQL time
+ * (issue 13: pg_stat_user_functions, 3,000 re-pushes).  The experts'
+ * rows (miss counts) are held to the commit, taken in expert order.
+ * Then Redis is told in one transaction (one round trip for the whole
+ * batch): settled members go, new pushes get their lease and timer,
+ * early ones are re-armed.  If Redis refuses it, nothing of it is
+ * written: the members keep the score the claim gave them and come back
+ * after VISIBILITY_MS (settled ones are answered settled again), and a
+ * rebuild is asked for.  Returns how many were settled; on a database
+ * failure nothing is kept and the members come back after VISIBILITY_MS.
  */
 static int
 expire_batch(struct mt_db *db, const char *region, char *const *ids,
     size_t nids)
 {
-	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
+	char asg[24], app[24], dl[24];
 	struct mt_buf arr = {0}, apps = {0};
 	struct mt_redis_tx tx = {0};
-	json_object *out, *o;
+	json_object *out = NULL, *o;
 	size_t k;
 	int n = 0;
-	double now;
 
 	mt_buf_puts(&arr, "{");
 	for (k = 0; k < nids; k++)
 		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids[k]);
 	mt_buf_puts(&arr, "}");
-	out = batch_call(db, STMT_EXPIRE_BATCH, arr.data);
-	mt_buf_free(&arr);
-	if (out == NULL)
-		return 0;
+	if (mt_db_begin(db) != 0 ||
+	    (out = batch_call(db, STMT_EXPIRE_BATCH, arr.data)) == NULL)
+		goto fail;
 	mt_buf_puts(&apps, "{");
 	for (k = 0; k < json_object_array_length(out); k++) {
 		o = json_object_array_get_idx(out, k);
@@ -557,27 +589,24 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
 			    dl, asg);
 	}
-	json_object_put(out);
 	mt_buf_puts(&apps, "}");
-	out = apps.len > 2 ? batch_call(db, STMT_PUSH_BATCH, apps.data) : NULL;
-	mt_buf_free(&apps);
-	now = wall_ms();
-	for (k = 0; out != NULL && k < json_object_array_length(out); k++) {
-		o = json_object_array_get_idx(out, k);
-		jstr(o, "assignment", asg, sizeof(asg));
-		jstr(o, "region", reg, sizeof(reg));
-		jstr(o, "application", app, sizeof(app));
-		jstr(o, "stage", stage, sizeof(stage));
-		jstr(o, "expert", expert, sizeof(expert));
-		jstr(o, "deadline_ms", dl, sizeof(dl));
-		arm_add(&tx, asg, reg, app, stage, expert, dl,
-		    (long long)(atof(dl) - now));
-	}
-	json_object_put(out);
+	if ((apps.len > 2 && repush(db, apps.data, &tx) != 0) ||
+	    mt_db_commit(db) != 0)
+		goto fail;
 	if (tx.n > 0 && mt_redis_tx_exec(&tx) != 0)
 		redis_missed = 1;
 	if (n > 0)
 		mt_log_info("expired and re-pushed %d (region %s)", n, region);
+	goto out;
+fail:
+	if (db->in_tx)
+		mt_db_rollback(db);
+	mt_buf_free(&tx.cmds);
+	n = 0;
+out:
+	json_object_put(out);
+	mt_buf_free(&arr);
+	mt_buf_free(&apps);
 	return n;
 }
 
