@@ -31,10 +31,14 @@
  *     re-arms them VISIBILITY_MS ahead, so a dispatcher killed mid-batch
  *     loses nothing; each is expired idempotently in PostgreSQL and the
  *     stage pushed to the next expert; then the member is removed.
- *   - rebuild: at start, after Redis comes back, and every REBUILD_MS,
- *     every pushed assignment is added again to its timer set, and any
- *     that is overdue is expired straight from PostgreSQL, so a Redis
- *     flush or outage loses no assignment and no deadline.
+ *   - rebuild: at start, after Redis was flushed, restarted or out of
+ *     reach, and after Redis refused a write of ours, every pushed
+ *     assignment is added again to its timer set, and any that is
+ *     overdue is expired straight from PostgreSQL, so a Redis flush or
+ *     outage loses no assignment and no deadline.  Never while Redis is
+ *     healthy and took every write (redis_lost): re-arming 100,000
+ *     timers a minute was measured as a share of the burst throughput.
+ *     A timer missing all the same is the overdue sweep's.
  *   - renewals: every RENEWAL_MS the renewal job of sql/fn/60_renewal.sql
  *     (R-BEN-4): notices before a period ends, then renewal or expiry.
  *   - publicity: every PUBLICITY_MS the public notices of hospital panel
@@ -55,6 +59,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +82,8 @@
 #define BATCH "100"
 #define POLL_MS 200
 #define VISIBILITY_MS 30000
-#define REBUILD_MS 60000
+/* How often the rebuild marker is compared with Redis' run_id. */
+#define REDIS_CHECK_MS 1000
 #define RETRY_UNASSIGNED_MS 10000
 #define SWEEP_MS 2000
 #define OVERDUE_GRACE "10 seconds"
@@ -117,15 +123,27 @@ enum stmt {
 	STMT_CLAIM,
 	STMT_SENT,
 	STMT_FAILED,
-	STMT_PENDING,
+	STMT_FIRST_PUSH,
+	STMT_RETRY,
 	STMT_PUSH,
 	STMT_EXPIRE_BATCH,
 	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
+	STMT_APP_TIMERS,
 	STMT_OVERDUE,
 	STMT_REGIONS,
 	STMT__MAX
 };
+
+/* The pushed assignments, as Redis holds them (arm_rows). */
+#define LIVE_TIMERS \
+	"SELECT x.id, a.region, x.application_id, x.stage, x.expert_id," \
+	" (extract(epoch FROM x.accept_deadline) * 1000)::bigint" \
+	"  AS deadline_ms," \
+	" greatest(1, (extract(epoch FROM x.accept_deadline - now())" \
+	"  * 1000)::bigint) AS ttl_ms" \
+	" FROM assignments x JOIN applications a ON a.id = x.application_id" \
+	" WHERE x.state = 'pushed'"
 
 static const char *const stmts[STMT__MAX] = {
 	[STMT_CLAIM] =
@@ -142,24 +160,26 @@ static const char *const stmts[STMT__MAX] = {
 	    " next_attempt_at = now() + make_interval(secs =>"
 	    "  least(300, power(2, least(attempts, 9))))"
 	    " WHERE id = ANY($1::bigint[])",
-	/* Applications whose stage needs an expert; those that found nobody
-	 * eligible only when $1 (retry them).  A page after id $2. */
-	[STMT_PENDING] =
+	/* Applications whose stage needs an expert, never tried yet: the
+	 * partial index applications_first_push (sql/032_dispatcher.sql)
+	 * holds only these, so the batch is all that is read however many
+	 * wait for an expert nobody can take.  A page after id $1. */
+	[STMT_FIRST_PUSH] =
 	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
-	    " AND (unassigned_since IS NULL OR $1::boolean)"
-	    " AND id > $2::bigint ORDER BY id LIMIT " BATCH,
+	    " AND unassigned_since IS NULL"
+	    " AND id > $1::bigint ORDER BY id LIMIT " BATCH,
+	/* The retry: all of them, those that found nobody eligible too. */
+	[STMT_RETRY] =
+	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
+	    " AND id > $1::bigint ORDER BY id LIMIT " BATCH,
 	/* The engine's answers (sql/fn/30_review.sql) as JSON text. */
 	[STMT_PUSH] = "SELECT push_assignment($1)::text AS out",
 	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text AS out",
 	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text AS out",
-	[STMT_LIVE_TIMERS] =
-	    "SELECT x.id, a.region, x.application_id, x.stage, x.expert_id,"
-	    " (extract(epoch FROM x.accept_deadline) * 1000)::bigint"
-	    "  AS deadline_ms,"
-	    " greatest(1, (extract(epoch FROM x.accept_deadline - now())"
-	    "  * 1000)::bigint) AS ttl_ms"
-	    " FROM assignments x JOIN applications a ON a.id = x.application_id"
-	    " WHERE x.state = 'pushed'",
+	[STMT_LIVE_TIMERS] = LIVE_TIMERS,
+	/* Those of one application: an objection's panel is pushed whole
+	 * (every seat in one push_assignment), and every seat armed. */
+	[STMT_APP_TIMERS] = LIVE_TIMERS " AND x.application_id = $1::bigint",
 	[STMT_OVERDUE] =
 	    "SELECT x.id, a.region FROM assignments x"
 	    " JOIN applications a ON a.id = x.application_id"
@@ -302,6 +322,10 @@ wall_ms(void)
 static char (*regions)[8];
 static int nregions, cap_regions;
 
+/* 1 once Redis refused (or never got) a write of ours: the next turn
+ * rebuilds.  Cleared by a rebuild that went through. */
+static int redis_missed;
+
 /* Queue in tx what Redis holds of a pushed assignment: its lease (kept
  * if already there) and its timer. */
 static void
@@ -315,17 +339,41 @@ arm_add(struct mt_redis_tx *tx, const char *asg, const char *region,
 	    asg);
 }
 
-/* Tell Redis about a pushed assignment: its lease and its timer, in one
- * transaction (one round trip).  If Redis refuses, the overdue sweep and
- * the next rebuild expire it from PostgreSQL. */
-static void
-arm(const char *asg, const char *region, const char *app, const char *stage,
-    const char *expert, const char *deadline_ms, long long ttl_ms)
+/* Assignments armed per transaction by arm_rows: one round trip each
+ * ARM_CHUNK, and no transaction so long it stalls Redis. */
+#define ARM_CHUNK 500
+
+/*
+ * Tell Redis about the pushed assignments of res (rows of LIVE_TIMERS):
+ * their leases and timers, ARM_CHUNK to a transaction.  Returns 0, or -1
+ * when Redis is down or refused a chunk (redis_missed is then set: the
+ * next turn rebuilds; meanwhile the overdue sweep expires them from
+ * PostgreSQL).  res stays the caller's.
+ */
+static int
+arm_rows(PGresult *res)
 {
 	struct mt_redis_tx tx = {0};
+	int i, n = PQntuples(res);
+	int c_id = mt_db_col(res, "id"), c_reg = mt_db_col(res, "region");
+	int c_app = mt_db_col(res, "application_id");
+	int c_stage = mt_db_col(res, "stage");
+	int c_exp = mt_db_col(res, "expert_id");
+	int c_dl = mt_db_col(res, "deadline_ms");
+	int c_ttl = mt_db_col(res, "ttl_ms");
 
-	arm_add(&tx, asg, region, app, stage, expert, deadline_ms, ttl_ms);
-	(void)mt_redis_tx_exec(&tx);
+	for (i = 0; i < n; i++) {
+		arm_add(&tx, PQgetvalue(res, i, c_id),
+		    PQgetvalue(res, i, c_reg), PQgetvalue(res, i, c_app),
+		    PQgetvalue(res, i, c_stage), PQgetvalue(res, i, c_exp),
+		    PQgetvalue(res, i, c_dl), atoll(PQgetvalue(res, i, c_ttl)));
+		if (((i + 1) % ARM_CHUNK == 0 || i + 1 == n) &&
+		    mt_redis_tx_exec(&tx) != 0) {
+			redis_missed = 1;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static const char *
@@ -340,16 +388,16 @@ jstr(json_object *o, const char *key, char *buf, size_t n)
 }
 
 /* Push application app if it needs an expert (app is borrowed: it lives
- * in push_page's result, not in the one cleared here).  1 pushed, 0 not,
+ * in push_page's result, not in the one cleared here), then arm what it
+ * has pushed (every seat of an objection's panel).  1 pushed, 0 not,
  * -1 on a database failure. */
 static int
 push_one(struct mt_db *db, const char *app)
 {
-	char asg[24], region[8], stage[8], expert[24], dl[24];
+	char asg[24], stage[8];
 	const char *p[1] = { app };
 	json_object *o;
 	PGresult *res;
-	double now;
 
 	res = mt_db_exec(db, STMT_PUSH, 1, p);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -368,13 +416,13 @@ push_one(struct mt_db *db, const char *app)
 		json_object_put(o);
 		return 0;		/* nobody eligible: waits, visible */
 	}
-	jstr(o, "region", region, sizeof(region));
 	jstr(o, "stage", stage, sizeof(stage));
-	jstr(o, "expert", expert, sizeof(expert));
-	jstr(o, "deadline_ms", dl, sizeof(dl));
-	now = wall_ms();
-	arm(asg, region, app, stage, expert, dl,
-	    (long long)(atof(dl) - now));
+	res = mt_db_exec(db, STMT_APP_TIMERS, 1, p);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+		(void)arm_rows(res);
+	else
+		redis_missed = 1;	/* not armed: the next turn rebuilds */
+	PQclear(res);
 	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
 	    stage);
 	mt_dispatcher_count(MT_DISPATCHER_PUSHES, 1);	/* metrics */
@@ -393,7 +441,7 @@ push_one(struct mt_db *db, const char *app)
 static long long retry_from;
 static int retry_pages;
 
-/* One page of PENDING (waiting: with the retried) after id after: push
+/* One page of FIRST_PUSH (waiting: of RETRY) after id after: push
  * each.  Sets *rows and *last (the last id seen); returns how many were
  * pushed. */
 static int
@@ -401,13 +449,13 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
     long long *last)
 {
 	char from[24];
-	const char *p[2] = { waiting ? "true" : "false", from };
+	const char *p[1] = { from };
 	PGresult *res;
 	int i, c_id, n = 0;
 
 	*rows = 0;
 	snprintf(from, sizeof(from), "%lld", after);
-	res = mt_db_exec(db, STMT_PENDING, 2, p);
+	res = mt_db_exec(db, waiting ? STMT_RETRY : STMT_FIRST_PUSH, 1, p);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		return 0;
@@ -469,37 +517,71 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 }
 
 /*
- * Expire a claimed batch of one region (expire_batch), push the expired
- * stages again (push_batch), then tell Redis in one transaction (one
- * round trip for the whole batch): settled members go, new pushes get
- * their lease and timer, early ones are re-armed.  If Redis refuses it,
- * nothing of it is written: the members keep the score the claim gave
- * them and come back after VISIBILITY_MS (settled ones are answered
- * settled again), and the new pushes' timers are recovered by the
- * overdue sweep and the next rebuild from PostgreSQL.  Returns how many
- * were settled; on a database failure the members stay claimed and come
- * back after VISIBILITY_MS.
+ * Push the applications of apps (an array literal "{1,2}") again
+ * (push_batch) and queue each new push's lease and timer in tx.  Returns
+ * 0, or -1 on a database failure.
+ */
+static int
+repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx)
+{
+	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
+	json_object *out, *o;
+	double now = wall_ms();
+	size_t k;
+
+	if ((out = batch_call(db, STMT_PUSH_BATCH, apps)) == NULL)
+		return -1;
+	for (k = 0; k < json_object_array_length(out); k++) {
+		o = json_object_array_get_idx(out, k);
+		jstr(o, "assignment", asg, sizeof(asg));
+		jstr(o, "region", reg, sizeof(reg));
+		jstr(o, "application", app, sizeof(app));
+		jstr(o, "stage", stage, sizeof(stage));
+		jstr(o, "expert", expert, sizeof(expert));
+		jstr(o, "deadline_ms", dl, sizeof(dl));
+		arm_add(tx, asg, reg, app, stage, expert, dl,
+		    (long long)(atof(dl) - now));
+	}
+	/* metrics: k is how many were pushed again. */
+	mt_dispatcher_count(MT_DISPATCHER_REPUSHES, (long)k);
+	json_object_put(out);
+	return 0;
+}
+
+/*
+ * Expire a claimed batch of one region (expire_batch) and push the
+ * expired stages again (push_batch) in ONE transaction: each
+ * application's stored progress view is built once at its commit
+ * (events_refresh_view, deferred) instead of once per transaction --
+ * two views per re-push were two thirds of the burst's PostgreSQL time
+ * (issue 13: pg_stat_user_functions, 3,000 re-pushes).  The experts'
+ * rows (miss counts) are held to the commit, taken in expert order.
+ * Then Redis is told in one transaction (one round trip for the whole
+ * batch): settled members go, new pushes get their lease and timer,
+ * early ones are re-armed.  If Redis refuses it, nothing of it is
+ * written: the members keep the score the claim gave them and come back
+ * after VISIBILITY_MS (settled ones are answered settled again), and a
+ * rebuild is asked for.  Returns how many were settled; on a database
+ * failure nothing is kept and the members come back after VISIBILITY_MS.
  */
 static int
 expire_batch(struct mt_db *db, const char *region, char *const *ids,
     size_t nids)
 {
-	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
+	char asg[24], app[24], dl[24];
 	struct mt_buf arr = {0}, apps = {0};
 	struct mt_redis_tx tx = {0};
-	json_object *out, *o;
+	json_object *out = NULL, *o;
 	size_t k;
 	int n = 0;
-	double now;
 
 	mt_buf_puts(&arr, "{");
 	for (k = 0; k < nids; k++)
 		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids[k]);
 	mt_buf_puts(&arr, "}");
-	out = batch_call(db, STMT_EXPIRE_BATCH, arr.data);
-	mt_buf_free(&arr);
-	if (out == NULL)
-		return 0;
+	if (mt_db_begin(db) != 0 ||
+	    (out = batch_call(db, STMT_EXPIRE_BATCH, arr.data)) == NULL)
+		goto fail;
 	mt_buf_puts(&apps, "{");
 	for (k = 0; k < json_object_array_length(out); k++) {
 		o = json_object_array_get_idx(out, k);
@@ -517,29 +599,24 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
 			    dl, asg);
 	}
-	json_object_put(out);
 	mt_buf_puts(&apps, "}");
-	out = apps.len > 2 ? batch_call(db, STMT_PUSH_BATCH, apps.data) : NULL;
-	mt_buf_free(&apps);
-	now = wall_ms();
-	for (k = 0; out != NULL && k < json_object_array_length(out); k++) {
-		o = json_object_array_get_idx(out, k);
-		jstr(o, "assignment", asg, sizeof(asg));
-		jstr(o, "region", reg, sizeof(reg));
-		jstr(o, "application", app, sizeof(app));
-		jstr(o, "stage", stage, sizeof(stage));
-		jstr(o, "expert", expert, sizeof(expert));
-		jstr(o, "deadline_ms", dl, sizeof(dl));
-		arm_add(&tx, asg, reg, app, stage, expert, dl,
-		    (long long)(atof(dl) - now));
-	}
-	/* metrics: expiries above; k is how many were pushed again. */
-	mt_dispatcher_count(MT_DISPATCHER_REPUSHES, (long)k);
-	json_object_put(out);
-	if (tx.n > 0)
-		(void)mt_redis_tx_exec(&tx);
+	if ((apps.len > 2 && repush(db, apps.data, &tx) != 0) ||
+	    mt_db_commit(db) != 0)
+		goto fail;
+	if (tx.n > 0 && mt_redis_tx_exec(&tx) != 0)
+		redis_missed = 1;
 	if (n > 0)
 		mt_log_info("expired and re-pushed %d (region %s)", n, region);
+	goto out;
+fail:
+	if (db->in_tx)
+		mt_db_rollback(db);
+	mt_buf_free(&tx.cmds);
+	n = 0;
+out:
+	json_object_put(out);
+	mt_buf_free(&arr);
+	mt_buf_free(&apps);
 	return n;
 }
 
@@ -597,76 +674,94 @@ load_regions(struct mt_db *db)
 	PQclear(res);
 }
 
-/* Assignments armed per transaction by rebuild: one round trip each
- * REBUILD_CHUNK, and no transaction so long it stalls Redis. */
-#define REBUILD_CHUNK 500
+/*
+ * Redis' run_id (INFO server: a new one at every start of redis-server)
+ * into id (41 bytes).  Returns 0, or -1 when Redis is down.
+ */
+static int
+redis_run_id(char id[41])
+{
+	redisReply *r = mt_redis_cmd("INFO server");
+	const char *p;
+	int rc = -1;
+
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_STRING) {
+		p = strstr(r->str, "run_id:");
+		if (p != NULL && sscanf(p, "run_id:%40[0-9a-f]", id) == 1)
+			rc = 0;
+	}
+	freeReplyObject(r);
+	return rc;
+}
 
 /*
  * Make Redis agree with PostgreSQL again: every pushed assignment in its
  * timer set with its lease, and anything overdue expired from here.
- * Returns 0, or -1 when Redis is down or refused a write (try again
- * soon; the marker is set only after every chunk went in).
+ * Then the marker dispatcher:rebuilt holds Redis' run_id (redis_lost).
+ * Returns 0, or -1 when Redis or PostgreSQL is down or Redis refused a
+ * write (try again soon; the marker is set only after every chunk went
+ * in).
  */
 static int
 rebuild(struct mt_db *db)
 {
-	struct mt_redis_tx tx = {0};
 	PGresult *res;
 	redisReply *r;
-	int i, n, rc = -1;
-	int c_id, c_reg, c_app, c_stage, c_exp, c_dl, c_ttl;
+	int rc = -1;
+	char run_id[41];
 
 	/* No load_regions here: the rows name their regions, and
 	 * run_timers comes after timed_steps, which refreshes them. */
-	if ((r = mt_redis_cmd("PING")) == NULL)
+	if (redis_run_id(run_id) != 0)
 		return -1;
-	freeReplyObject(r);
 	res = mt_db_exec(db, STMT_LIVE_TIMERS, 0, NULL);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK) {
-		n = PQntuples(res);
-		c_id = mt_db_col(res, "id");
-		c_reg = mt_db_col(res, "region");
-		c_app = mt_db_col(res, "application_id");
-		c_stage = mt_db_col(res, "stage");
-		c_exp = mt_db_col(res, "expert_id");
-		c_dl = mt_db_col(res, "deadline_ms");
-		c_ttl = mt_db_col(res, "ttl_ms");
-		for (i = 0; i < n; i++) {
-			arm_add(&tx, PQgetvalue(res, i, c_id),
-			    PQgetvalue(res, i, c_reg),
-			    PQgetvalue(res, i, c_app),
-			    PQgetvalue(res, i, c_stage),
-			    PQgetvalue(res, i, c_exp),
-			    PQgetvalue(res, i, c_dl),
-			    atoll(PQgetvalue(res, i, c_ttl)));
-			if (((i + 1) % REBUILD_CHUNK == 0 || i + 1 == n) &&
-			    mt_redis_tx_exec(&tx) != 0)
-				goto out;
-		}
-		if (n > 0)
-			mt_log_info("rebuilt %d timers", n);
-	}
-	/* The marker says these sets are complete; a flushed Redis loses it
-	 * and we rebuild at once (redis_flushed). */
-	if ((r = mt_redis_cmd("SET dispatcher:rebuilt 1")) == NULL)
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto out;
+	if (arm_rows(res) != 0)
+		goto out;
+	if (PQntuples(res) > 0)
+		mt_log_info("rebuilt %d timers", PQntuples(res));
+	/* The marker says these sets are complete in this run of Redis; a
+	 * flush loses it, a restart changes the run_id (redis_lost). */
+	if ((r = mt_redis_cmd("SET dispatcher:rebuilt %s", run_id)) == NULL)
 		goto out;
 	freeReplyObject(r);
+	redis_missed = 0;
 	rc = 0;
 out:
 	PQclear(res);
 	return rc;
 }
 
-/* 1 when Redis lost our timer sets (FLUSHALL, a restart without AOF). */
+/*
+ * 1 when Redis may have lost timers of ours, so a rebuild is due: it
+ * refused a write (redis_missed), or, looked at every REDIS_CHECK_MS
+ * (two small commands a second), the marker is gone (FLUSHALL, a restart
+ * without its files) or names another run of Redis (a restart: the
+ * AOF's last second may be gone).  0 while Redis is healthy, and while
+ * it is down (the wait says so: serve()).
+ */
 static int
-redis_flushed(void)
+redis_lost(double t)
 {
-	redisReply *r = mt_redis_cmd("EXISTS dispatcher:rebuilt");
-	int gone = r != NULL && r->integer == 0;
+	static double next_check;
+	char run_id[41];
+	redisReply *r;
+	int lost;
 
-	if (r != NULL)
-		freeReplyObject(r);
-	return gone;
+	if (redis_missed)
+		return 1;
+	if (t < next_check)
+		return 0;
+	next_check = t + REDIS_CHECK_MS;
+	if (redis_run_id(run_id) != 0 ||
+	    (r = mt_redis_cmd("GET dispatcher:rebuilt")) == NULL)
+		return 0;
+	lost = r->type != REDIS_REPLY_STRING || strcmp(r->str, run_id) != 0;
+	freeReplyObject(r);
+	return lost;
 }
 
 /*
@@ -744,10 +839,34 @@ batch_job(struct mt_db *db, const char *sql, const char *what)
 	return total;
 }
 
+/* Take every wake-up queued (the list emptied in one atomic step) and
+ * return them (an array of reasons). */
+#define TAKE_WAKES \
+	"local w = redis.call('LRANGE', KEYS[1], 0, -1) " \
+	"redis.call('DEL', KEYS[1]) return w"
+
+/* 1 when reply r (an array of reasons) holds "pool". */
+static int
+has_pool(const redisReply *r, size_t from)
+{
+	size_t k;
+
+	for (k = from; r->type == REDIS_REPLY_ARRAY && k < r->elements; k++)
+		if (r->element[k]->str != NULL &&
+		    strcmp(r->element[k]->str, "pool") == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>).  Returns 2 for
- * "pool" (the expert pool changed: retry the unassigned), 1 for any
- * other wake-up, 0 after the wait, -1 when Redis is down.
+ * Wait up to POLL_MS for a wake-up (LPUSH wake <reason>), then take the
+ * rest of the queue too: a wake-up only says "look now", and one turn
+ * (one probe of applications_first_push) serves all that came, so 1,000
+ * submits are not 1,000 turns.  A wake-up lost (Redis down, or taken by
+ * another dispatcher) costs at most POLL_MS: every turn looks anyway.
+ * Returns 2 when one was "pool" (the expert pool changed: retry the
+ * unassigned), 1 for any other wake-up, 0 after the wait, -1 when Redis
+ * is down.
  */
 static int
 wait_wake(void)
@@ -760,8 +879,12 @@ wait_wake(void)
 		return -1;
 	}
 	rc = r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? 1 : 0;
-	if (rc && r->element[1]->str != NULL &&
-	    strcmp(r->element[1]->str, "pool") == 0)
+	if (rc && has_pool(r, 1))
+		rc = 2;
+	freeReplyObject(r);
+	if (rc == 0 || (r = mt_redis_cmd("EVAL %s 1 wake", TAKE_WAKES)) == NULL)
+		return rc;
+	if (has_pool(r, 0))
 		rc = 2;
 	freeReplyObject(r);
 	return rc;
@@ -912,7 +1035,7 @@ static int
 serve(void)
 {
 	struct mt_db db;
-	double next_rebuild = 0, next_retry = 0;
+	double next_rebuild = 0, next_retry = 0;	/* 0: at once */
 	int n = 0, busy, wake;
 
 	serve_init(&db);
@@ -927,10 +1050,11 @@ serve(void)
 			mt_dispatcher_count(MT_DISPATCHER_LOOP_ERRORS, 1);
 			continue;
 		}
-		if (t >= next_rebuild || redis_flushed()) {
+		if (t >= next_rebuild ||
+		    (next_rebuild == INFINITY && redis_lost(t))) {
 			/* Soon again while Redis is down, so it is rebuilt as
-			 * soon as it is back. */
-			next_rebuild = t + (rebuild(&db) < 0 ? 1000 : REBUILD_MS);
+			 * soon as it is back; else when redis_lost says. */
+			next_rebuild = rebuild(&db) < 0 ? t + 1000 : INFINITY;
 		}
 		busy = timed_steps(&db, t);
 		if (t >= next_retry) {
@@ -962,8 +1086,7 @@ serve(void)
 		}
 		else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
 			/* Redis is down: rebuild its timers as soon as it is
-			 * back (a restart keeps our marker, so redis_flushed()
-			 * would not tell). */
+			 * back (whatever the marker then says). */
 			next_rebuild = mt_now_ms() + 1000;
 	}
 	mt_db_close(&db);

@@ -503,9 +503,10 @@ DROP TRIGGER IF EXISTS applications_first_push ON applications;
 CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
     FOR EACH ROW EXECUTE FUNCTION mark_first_push();
 
--- The dispatcher's batches, in two short transactions so that the
--- experts' row locks (their miss counts) are held only while expiring:
--- expire_batch() expires each claimed assignment that is due (in expert
+-- The dispatcher's batches, both in one transaction (so each
+-- application's stored progress view is built once, at the commit:
+-- events_refresh_view; the experts' row locks, their miss counts, are
+-- held to it): expire_batch() expires each claimed assignment that is due (in expert
 -- order, so concurrent batches of several dispatchers never deadlock) and
 -- returns one element per id: {"id","settled":true,"application"?} once
 -- nothing is left to do for it, {"id","deadline_ms"} when not due yet.

@@ -190,9 +190,9 @@ $$;
 -- seats the draw takes everyone there is and the seats left wait as
 -- unassigned, filled later by ordinary push draws (as any push that
 -- finds nobody).  Every seat drawn is pushed here in the same
--- transaction (stage 3 + its place in the draw); the dispatcher arms the
--- first seat's timer from the answer, the others' at its next rebuild
--- (REBUILD_MS, 60 s; their deadline is 24 h).  Returns the first seat's
+-- transaction (stage 3 + its place in the draw); the dispatcher arms
+-- every seat's timer after the push (push_one: the application's pushed
+-- assignments).  Returns the first seat's
 -- push as push_assignment answers it, or NULL when there is no panel to
 -- draw (no open objection, drawn already, or nobody eligible: the caller
 -- goes on with its ordinary draw, which waits).

@@ -8,6 +8,10 @@
 #      lag from deadline to re-push (p50/p99).
 #   3. the dispatcher's resident memory before, after the burst, after
 #      the steady run (flat = no growth with the work done).
+#   4. scaling: a burst of BENCH_SCALE_DUE (20,000) with 1, 2 and 4
+#      dispatchers (BENCH_SCALE), each printed beside the same run's
+#      single dispatcher.
+# BENCH_QUICK=1: 10,000 / 5 s / 2,000, for development.
 # The bench region's miss_limit is raised past its policy range so the
 # experts are not disqualified by the misses the bench itself makes:
 # this measures the engine's throughput, not the sanction.
@@ -15,8 +19,11 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-DUE=${BENCH_DUE:-100000}
-STEADY=${BENCH_STEADY_SECONDS:-20}
+QUICK=${BENCH_QUICK:+1}
+DUE=${BENCH_DUE:-${QUICK:+10000}}; DUE=${DUE:-100000}
+STEADY=${BENCH_STEADY_SECONDS:-${QUICK:+5}}; STEADY=${STEADY:-20}
+SCALE_DUE=${BENCH_SCALE_DUE:-${QUICK:+2000}}; SCALE_DUE=${SCALE_DUE:-20000}
+SCALE=${BENCH_SCALE:-1 2 4}
 . tests/bench/stack.sh
 export MTCERT_MODULES="catalog:1 auth:1 agency:1 apply:1 review:1"
 # Two dispatchers: one per core (each waits on PostgreSQL most of the time).
@@ -26,6 +33,18 @@ q() { psql "$PGC" -qAtX -c "$1"; }
 # The dispatcher's master only supervises: the work (and the memory) is
 # its child's.
 rss() { ps -o rss= --ppid "$(cat "$V/pids/dispatcher.pid")" | tr -d ' '; }
+# restart_dispatchers N: stop every dispatcher (by its master's PID),
+# start N.
+restart_dispatchers() {
+	local f p
+	for f in "$V"/pids/dispatcher*.pid; do
+		p=$(cat "$f")
+		kill -TERM "$p" 2>/dev/null || true
+		while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
+		rm -f "$f"
+	done
+	MTCERT_DISPATCHERS=$1 shared/stack.sh dispatcher-start >/dev/null
+}
 
 # 50 oncology experts in Sanmenxia at hospital 2; applicants' designated
 # hospital is hospital 1.
@@ -83,9 +102,7 @@ lag() { # p50 and p99 of deadline -> next push, in ms
 if [ -n "${BENCH_PROFILE:-}" ]; then
 	psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX \
 		-c "ALTER DATABASE mtcert SET track_functions = 'all'" >/dev/null
-	for f in "$V"/pids/dispatcher*.pid; do kill -TERM "$(cat "$f")"; done
-	sleep 1
-	shared/stack.sh dispatcher-start
+	restart_dispatchers "$MTCERT_DISPATCHERS"
 fi
 RSS0=$(rss)
 echo "dispatcher: $DUE assignments due at once"
@@ -111,6 +128,32 @@ RSS2=$(rss)
 echo "  steady: 1000 due per second for ${STEADY} s: lag p50 ${S50} ms p99 ${S99} ms (target p99 < 2000 ms)"
 echo "  dispatcher RSS: start ${RSS0} KiB, after burst ${RSS1} KiB, after steady ${RSS2} KiB"
 ok=$(awk -v r="$RATE" -v p="$S99" 'BEGIN { print (r >= 2000 && p < 2000) ? "met" : "NOT met" }')
+
+# burst N OFFSET: N due at once (persons from OFFSET on); prints the
+# re-pushes per second once every one is expired and pushed again.
+burst() {
+	local before t0 t2
+	before=$(repushed)
+	make_due "$1" 0 "$2"
+	t0=$(date +%s.%N)
+	until [ "$(repushed)" -ge $((before + $1)) ]; do sleep 0.2; done
+	until [ "$(q "SELECT count(*) FROM applications WHERE push_stage IS NOT NULL")" -eq 0 ]; do sleep 0.2; done
+	t2=$(date +%s.%N)
+	awk -v n="$1" -v a="$t0" -v b="$t2" 'BEGIN { printf "%.0f", n / (b - a - 3) }'
+}
+OFFSET=$((DUE + STEADY_N))
+declare -A R
+for N in $SCALE; do
+	restart_dispatchers "$N"
+	R[$N]=$(burst "$SCALE_DUE" "$OFFSET")
+	OFFSET=$((OFFSET + SCALE_DUE))
+	echo "  scaling: $SCALE_DUE due at once, $N dispatcher(s): ${R[$N]} re-pushes/s"
+done
+B1=${R[1]:-}
+for N in $SCALE; do
+	[ "$N" = 1 ] || [ -z "$B1" ] && continue
+	echo "dispatchers $N / 1 dispatcher = $(awk -v a="${R[$N]}" -v b="$B1" 'BEGIN { printf "%.2f", a / b }')   (target > 1 with $(nproc) cores: ${R[$N]} vs $B1 re-pushes/s, same run)"
+done
 echo "dispatcher targets: $ok"
 if [ -n "${BENCH_PROFILE:-}" ]; then
 	q "SELECT funcname, calls, round(total_time::numeric), round(self_time::numeric)

@@ -1,0 +1,140 @@
+"""The dispatcher at its throughput (issue 13 item 2): a burst of
+assignments falling due at once with two dispatchers racing over it, the
+timer sets rebuilt only when Redis lost them, and coalesced wake-ups.
+Only invariants are asserted, never speed: each bound is a hang bound."""
+from conftest import (HANG, VAR, login, new_region, redis, sql,
+                      submitted_application, wait_for, live_assignment)
+from test_objection import object_to, rejected, seats
+from test_review import ONCO, never_disqualify, region_with_experts, \
+    second_dispatcher
+
+BURST = 500
+
+
+def make_due(reg, n, seconds=2):
+    """n in-review applications of reg, each with a pushed assignment that
+    falls due `seconds` from now (as the bench makes them: by SQL).
+    Returns the assignments' ids."""
+    code = reg["region"]
+    sql("INSERT INTO persons (id_number, name, sex, birth_date, phone,"
+        " insurance, region) SELECT '%s19' || lpad(g::text, 10, '0'), '突发',"
+        " 'M', '1960-01-01', '138' || lpad(g::text, 8, '0'), 'resident', '%s'"
+        " FROM generate_series(1, %d) g", code, code, n)
+    return [int(r[0]) for r in sql(
+        "WITH ex AS (SELECT array_agg(e.user_id ORDER BY e.user_id) a"
+        "            FROM experts e JOIN users u ON u.id = e.user_id"
+        "            JOIN institutions i ON i.code = u.institution"
+        "            WHERE i.region = '%s'),"
+        " p AS (SELECT id, row_number() OVER (ORDER BY id) rn FROM persons"
+        "       WHERE region = '%s' AND name = '突发'),"
+        " a AS (INSERT INTO applications (person_id, disease, region, channel,"
+        "         review_mode, status, stage, phone, medical_record_no,"
+        "         designated_institution, filed_by, promised_at, submitted_at)"
+        "       SELECT id, 'D001', '%s', 'web', 'single', 'in_review', 1,"
+        "              '13800000000', 'B', '%s',"
+        "              (SELECT id FROM users WHERE login = 'admin'), now(),"
+        "              now() FROM p RETURNING id, person_id)"
+        " INSERT INTO assignments (application_id, stage, expert_id, hospital,"
+        "                          pool_size, pushed_at, accept_deadline)"
+        " SELECT a.id, 1, ex.a[1 + (p.rn %% cardinality(ex.a))::int],"
+        "        '%s', cardinality(ex.a), now(),"
+        "        now() + interval '%d seconds'"
+        " FROM a JOIN p ON p.id = a.person_id, ex RETURNING id",
+        code, code, code, reg["hospitals"][0], reg["hospitals"][1], seconds)]
+
+
+def test_a_burst_with_two_dispatchers_expires_each_once():
+    """BURST assignments due at once, two dispatchers claiming them (and
+    the overdue sweep racing the timers): each is expired exactly once,
+    each application is pushed again, and no stage ever has two live
+    assignments."""
+    admin, reg, ex = region_with_experts(ONCO, n=6)
+    never_disqualify(reg)
+    extra = second_dispatcher()
+    try:
+        asgs = make_due(reg, BURST)
+        assert len(asgs) == BURST
+        redis("DEL", "dispatcher:rebuilt")      # arm them from PostgreSQL
+        ids = ",".join(map(str, asgs))
+
+        def settled():
+            return sql("SELECT count(*) FROM assignments x WHERE x.id IN (%s)"
+                       " AND x.state = 'expired' AND EXISTS (SELECT 1 FROM"
+                       " assignments n WHERE n.application_id ="
+                       " x.application_id AND n.id > x.id)", ids) \
+                == [[str(BURST)]]
+        assert wait_for(settled, timeout=HANG * 5)
+    finally:
+        extra.terminate()
+        extra.wait(10)
+    events = sql("SELECT data->>'assignment', count(*) FROM events"
+                 " WHERE type = 'expired' AND (data->>'assignment')::bigint"
+                 " IN (%s) GROUP BY 1", ids)
+    assert len(events) == BURST
+    assert {n for _, n in events} == {"1"}, events
+    double = sql("SELECT x.application_id, x.stage FROM assignments x"
+                 " JOIN applications a ON a.id = x.application_id"
+                 " WHERE a.region = '%s' AND x.state IN ('pushed', 'accepted')"
+                 " GROUP BY 1, 2 HAVING count(*) > 1", reg["region"])
+    assert double == []
+
+
+def timer(reg, asg):
+    return redis("ZSCORE", "timers:{%s}" % reg["region"], str(asg))
+
+
+def test_a_flush_and_a_restart_of_redis_rebuild_the_timers():
+    """Redis flushed: the marker and the timer sets come back from
+    PostgreSQL.  A marker naming another run of Redis (what a restart
+    leaves: its run_id changes) is a rebuild too: a timer missing since
+    is back."""
+    admin, reg, ex = region_with_experts(ONCO, n=1)
+    tok, app = submitted_application(reg, disease="D001")
+    asg = live_assignment(app["id"])["id"]
+    assert wait_for(lambda: timer(reg, asg) != "")
+    run_id = [line.split(":", 1)[1] for line in redis("INFO", "server")
+              .splitlines() if line.startswith("run_id:")][0].strip()
+    redis("FLUSHALL")
+    assert wait_for(lambda: timer(reg, asg) != "")
+    assert wait_for(lambda: redis("GET", "dispatcher:rebuilt") == run_id)
+
+    redis("ZREM", "timers:{%s}" % reg["region"], str(asg))
+    redis("SET", "dispatcher:rebuilt", "0" * 40)
+    assert wait_for(lambda: timer(reg, asg) != "")
+    assert wait_for(lambda: redis("GET", "dispatcher:rebuilt") == run_id)
+
+
+def test_queued_wake_ups_are_taken_at_once_and_the_pool_one_counts():
+    """Many wake-ups queued at once (the dispatcher takes the queue whole:
+    one turn for all of them) lose nothing: a "pool" wake-up anywhere in
+    the queue still retries the applications that wait for an expert,
+    and a submit after them is pushed.  (That the queue empties is not
+    asserted: a dispatcher kept busy looks without waiting for one.)"""
+    admin = login("admin")["token"]
+    reg = new_region()
+    tok, waiting = submitted_application(reg, disease="D001")   # nobody
+    assert wait_for(lambda: sql("SELECT unassigned_since IS NOT NULL FROM"
+                                " applications WHERE id = %s", waiting["id"])
+                    == [["t"]])
+    # An expert appears without the agency's wake-up (straight in SQL) ...
+    sql("WITH u AS (INSERT INTO users (login, role, password_hash,"
+        " institution, region) VALUES ('wake-%s', 'expert', 'x', '%s', '%s')"
+        " RETURNING id), e AS (INSERT INTO experts (user_id, title)"
+        " SELECT id, '副高' FROM u RETURNING user_id)"
+        " INSERT INTO expert_specialties SELECT user_id, '肿瘤' FROM e",
+        reg["region"], reg["hospitals"][1], reg["region"])
+    # ... and the queue holds many wake-ups, "pool" among them.
+    redis("LPUSH", "wake", *(["submit"] * 200 + ["pool"] + ["stage"] * 200))
+    assert live_assignment(waiting["id"])
+    tok, fresh = submitted_application(reg, disease="D001")
+    assert live_assignment(fresh["id"])
+
+
+def test_every_seat_of_an_objection_panel_has_its_timer():
+    """A panel is pushed whole (one push, every seat): each seat's timer
+    is armed with it, not left to a rebuild (there is none while Redis
+    is healthy)."""
+    reg, ex, tok, app, x = rejected(5)
+    assert object_to(tok, app["id"]).status_code == 201
+    for s in seats(app["id"], 3):
+        assert wait_for(lambda: timer(reg, s["id"]) != ""), s
