@@ -102,10 +102,7 @@ asan:
 bench: deps
 	@shared/stack.sh browser-deps
 	@$(MAKE) --no-print-directory all
-	@tests/bench/run.sh
-	@tests/bench/dispatcher.sh
-	@tests/bench/portal.sh
-	@tests/bench/year.sh
+	@tests/bench/all.sh
 
 clean:
 	rm -rf build build-asan

@@ -127,7 +127,6 @@ read -r S50 S99 <<<"$(lag "$START")"
 RSS2=$(rss)
 echo "  steady: 1000 due per second for ${STEADY} s: lag p50 ${S50} ms p99 ${S99} ms (target p99 < 2000 ms)"
 echo "  dispatcher RSS: start ${RSS0} KiB, after burst ${RSS1} KiB, after steady ${RSS2} KiB"
-ok=$(awk -v r="$RATE" -v p="$S99" 'BEGIN { print (r >= 2000 && p < 2000) ? "met" : "NOT met" }')
 
 # burst N OFFSET: N due at once (persons from OFFSET on); prints the
 # re-pushes per second once every one is expired and pushed again.
@@ -154,7 +153,13 @@ for N in $SCALE; do
 	[ "$N" = 1 ] || [ -z "$B1" ] && continue
 	echo "dispatchers $N / 1 dispatcher = $(awk -v a="${R[$N]}" -v b="$B1" 'BEGIN { printf "%.2f", a / b }')   (target > 1 with $(nproc) cores: ${R[$N]} vs $B1 re-pushes/s, same run)"
 done
-echo "dispatcher targets: $ok"
+target "dispatcher re-pushes/s" "$RATE" ">=" 2000 "burst of $DUE due at once"
+target "dispatcher steady lag p99 (ms)" "$S99" "<" 2000 "1000 due/s right after the burst"
+target "dispatcher RSS growth (KiB)" "$((RSS2 - RSS0))" "<" 4096 "start ${RSS0} KiB, after ${RSS2} KiB"
+for N in $SCALE; do
+	[ "$N" = 1 ] || [ -z "$B1" ] && continue
+	target "dispatchers $N / 1" "$(awk -v a="${R[$N]}" -v b="$B1" 'BEGIN { printf "%.2f", a / b }')" ">=" 1.0 "${R[$N]} vs $B1 re-pushes/s, same run"
+done
 if [ -n "${BENCH_PROFILE:-}" ]; then
 	q "SELECT funcname, calls, round(total_time::numeric), round(self_time::numeric)
 	   FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 14"

@@ -6,6 +6,21 @@
 # (a libpq connection string).  BENCH_PIDS: processes the script started
 # besides the stack, killed at exit too.
 BENCH_PIDS=()
+# target WHAT VALUE OP LIMIT [NOTE]: one target's line, PASS or NOT MET
+# (OP ">=" or "<"; VALUE "-" when it was not measured: SKIPPED), also
+# appended to $BENCH_SUMMARY when set (`make bench` prints every target
+# again at its end).
+target() {
+	local line verdict
+	verdict=$(awk -v v="$2" -v op="$3" -v l="$4" 'BEGIN {
+		if (v == "-") { print "SKIPPED"; exit }
+		ok = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 < l + 0)
+		print ok ? "PASS" : "NOT MET" }')
+	line=$(printf '%-9s %-34s %10s  (target %s %s)  %s' "$verdict" "$1" "$2" \
+		"$3" "$4" "${5:-}")
+	echo "$line"
+	if [ -n "${BENCH_SUMMARY:-}" ]; then echo "$line" >>"$BENCH_SUMMARY"; fi
+}
 bench_cleanup() {
 	local p
 	for p in "${BENCH_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -16,12 +16,16 @@ cd "$ROOT"
 . tests/bench/stack.sh
 export MTCERT_MODULES="catalog:1 auth:2 agency:1 apply:2 review:2 benefit:1 hospital:1"
 bench_stack year 28280 25633
+# BENCH_QUICK=1 (development): 60 days, 500 applications.
+QUICK=${BENCH_QUICK:+1}
+DAYS=${BENCH_YEAR_DAYS:-${QUICK:+60}}; DAYS=${DAYS:-365}
+APPS=${BENCH_YEAR_APPS:-${QUICK:+500}}; APPS=${APPS:-3000}
 OUT=${BENCH_OUT:-/tmp}
 # Sanmenxia's population (2020 census: 2.03 million) and the seeds' "a
 # few thousand applications a year": 3,000 (BENCH_YEAR_APPS).
-timeout $(( ${BENCH_YEAR_DAYS:-365} * ${BENCH_YEAR_DAY_SECONDS:-1} + 600 )) \
+timeout $(( $DAYS * ${BENCH_YEAR_DAY_SECONDS:-1} + 600 )) \
 /usr/bin/python3 tests/bench/year.py --config "$V/mtcert.conf" \
 	--api "http://127.0.0.1:$MTCERT_PORT/api/v1" \
 	--ctl build/bin/mtcertctl --psql "$PGC" --region 411200 \
-	--days "${BENCH_YEAR_DAYS:-365}" --apps "${BENCH_YEAR_APPS:-3000}" \
+	--days "$DAYS" --apps "$APPS" \
 	--day-seconds "${BENCH_YEAR_DAY_SECONDS:-1}" --json "$OUT/year.json"
