@@ -518,11 +518,12 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 
 /*
  * Push the applications of apps (an array literal "{1,2}") again
- * (push_batch) and queue each new push's lease and timer in tx.  Returns
- * 0, or -1 on a database failure.
+ * (push_batch), queue each new push's lease and timer in tx and set
+ * *pushed to how many.  Returns 0, or -1 on a database failure.
  */
 static int
-repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx)
+repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx,
+    size_t *pushed)
 {
 	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
 	json_object *out, *o;
@@ -542,8 +543,7 @@ repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx)
 		arm_add(tx, asg, reg, app, stage, expert, dl,
 		    (long long)(atof(dl) - now));
 	}
-	/* metrics: k is how many were pushed again. */
-	mt_dispatcher_count(MT_DISPATCHER_REPUSHES, (long)k);
+	*pushed = k;
 	json_object_put(out);
 	return 0;
 }
@@ -572,7 +572,7 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 	struct mt_buf arr = {0}, apps = {0};
 	struct mt_redis_tx tx = {0};
 	json_object *out = NULL, *o;
-	size_t k;
+	size_t k, expired = 0, pushed = 0;
 	int n = 0;
 
 	mt_buf_puts(&arr, "{");
@@ -593,16 +593,20 @@ expire_batch(struct mt_db *db, const char *region, char *const *ids,
 			if (jstr(o, "application", app, sizeof(app)) != NULL) {
 				mt_buf_printf(&apps, "%s%s",
 				    apps.len > 1 ? "," : "", app);
-				mt_dispatcher_count(MT_DISPATCHER_EXPIRIES, 1);
+				expired++;
 			}
 		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
 			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
 			    dl, asg);
 	}
 	mt_buf_puts(&apps, "}");
-	if ((apps.len > 2 && repush(db, apps.data, &tx) != 0) ||
+	if ((apps.len > 2 && repush(db, apps.data, &tx, &pushed) != 0) ||
 	    mt_db_commit(db) != 0)
 		goto fail;
+	/* metrics: counted once committed (a rollback expired nothing, and
+	 * the members come back to be counted then). */
+	mt_dispatcher_count(MT_DISPATCHER_EXPIRIES, (long)expired);
+	mt_dispatcher_count(MT_DISPATCHER_REPUSHES, (long)pushed);
 	if (tx.n > 0 && mt_redis_tx_exec(&tx) != 0)
 		redis_missed = 1;
 	if (n > 0)
