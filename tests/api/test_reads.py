@@ -74,6 +74,15 @@ def cached_twice(path, **params):
     return wait_for(again, timeout=HANG, step=0.01)
 
 
+def test_every_public_read_named_cached_is_cached():
+    """Each public read nginx/mtcert.conf.in's cache location names is
+    answered from the cache (an exact-match location of the same URI
+    would win over that regex location and bypass the cache)."""
+    for path in ("/diseases", "/diseases/D001", "/institutions",
+                 "/rejection-reasons", "/cards/keys"):
+        assert cached_twice(path), path
+
+
 def test_catalog_cached_and_never_a_second_behind_an_edit():
     """The public catalog of a region is answered from nginx's cache; the
     agency changes a disease's validity; every read that still shows the
