@@ -34,13 +34,18 @@ def make_due(reg, n, seconds=2):
         "              '13800000000', 'B', '%s',"
         "              (SELECT id FROM users WHERE login = 'admin'), now(),"
         "              now() FROM p RETURNING id, person_id)"
+        # Each expert chosen by a recorded draw, as the engine does, so
+        # `mtcertctl draw verify --all` (test_zz_draws_all) still holds.
         " INSERT INTO assignments (application_id, stage, expert_id, hospital,"
-        "                          pool_size, pushed_at, accept_deadline)"
-        " SELECT a.id, 1, ex.a[1 + (p.rn %% cardinality(ex.a))::int],"
-        "        '%s', cardinality(ex.a), now(),"
-        "        now() + interval '%d seconds'"
-        " FROM a JOIN p ON p.id = a.person_id, ex RETURNING id",
-        code, code, code, reg["hospitals"][0], reg["hospitals"][1], seconds)]
+        "                          pool_size, pushed_at, accept_deadline,"
+        "                          draw_id)"
+        " SELECT a.id, 1, (d).chosen[1], '%s', cardinality(ex.a), now(),"
+        "        now() + interval '%d seconds', (d).id"
+        " FROM a, ex, LATERAL (SELECT record_draw('push', '%s', ex.a, 1,"
+        "                                         a.id, 1) AS d) r"
+        " RETURNING id",
+        code, code, code, reg["hospitals"][0], reg["hospitals"][1], seconds,
+        code)]
 
 
 def test_a_burst_with_two_dispatchers_expires_each_once():
