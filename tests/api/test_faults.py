@@ -59,7 +59,10 @@ def test_postgres_down_503_then_recovers_without_restart():
     finally:
         stack("pg-start")
     assert wait_for(lambda: api("GET", "/health").status_code == 200)
-    assert api("GET", "/institutions").status_code == 200
+    # Another worker (or nginx's copy of a 503, kept to the end of its
+    # second) may answer once more before it sees the database again:
+    # recovery is asserted, not its instant.
+    assert wait_for(lambda: api("GET", "/institutions").status_code == 200)
     assert workers("catalog") == before
 
 
