@@ -45,8 +45,11 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Each expert's workload in month m (NULL: this month) over the
--- assignments pushed in it, experts of region reg's hospitals (NULL:
--- every region); per expert, per hospital and in total.
+-- assignments pushed in it of region reg's applications (NULL: every
+-- region) -- the region whose work it is (R-SUP-3), whichever region's
+-- hospital the expert comes from (an expert of another region drawn for
+-- a panel counts here, under their own hospital); per expert, per
+-- hospital and in total.
 -- {"ok": {region, month, from, to, percentile, experts[], hospitals[],
 -- total}} or a refusal (region_not_found, date_out_of_range).
 CREATE OR REPLACE FUNCTION expert_stats_json(reg text, m text)
@@ -78,9 +81,9 @@ BEGIN
                END AS dec_h
         FROM assignments x
         JOIN users u ON u.id = x.expert_id
-        JOIN institutions i ON i.code = u.institution
+        JOIN applications ap ON ap.id = x.application_id
         WHERE x.pushed_at >= lo AND x.pushed_at < hi
-          AND (reg IS NULL OR i.region = reg)),
+          AND (reg IS NULL OR ap.region = reg)),
     g AS (
         SELECT expert_id, hosp, grouping(expert_id) AS ge,
                grouping(hosp) AS gh,

@@ -134,8 +134,11 @@ def month():
                "2026-10-05 14:30")
     assignment(x, e3, h2, "expired", "2026-09-30 23:30", None,
                "2026-10-01 23:30")
-    # E4, another region's.
-    assignment(x, e4, other["hospitals"][0], "decided", "2026-10-06 10:00",
+    # E4, another region's, on an application of its own region.
+    o = application(other, new_person(region=other["region"]), "D013",
+                    "web", "double", "approved", "2026-10-05 09:00",
+                    "2026-10-06 12:00")
+    assignment(o, e4, other["hospitals"][0], "decided", "2026-10-06 10:00",
                "2026-10-06 11:00", "2026-10-06 12:00")
     return {"region": reg, "other": other, "person": person, "apps": apps,
             "experts": (e1, e2, e3, e4), "token": agency_user(reg["region"])}
@@ -208,6 +211,40 @@ def test_expert_workload_scope(month, admin):
             headers=bearer(login("expert-sm-1", "mtcert-expert-2026")["token"]))
     assert r.status_code == 403
     assert api("GET", "/agency/stats/experts").status_code == 401
+
+
+
+def test_expert_workload_counts_under_the_applications_region(admin):
+    """R-SUP-3: an expert's work counts in the region of the application
+    reviewed, not of the expert's hospital: an expert of region A who
+    reviews an application of region B is in B's figures (under the
+    expert's own hospital) and not in A's."""
+    a, b = new_region(), new_region()
+    ea = expert(a["region"], a["hospitals"][0], "专家戊")
+    app = application(b, new_person(region=b["region"], name="赵测明"),
+                      "D013", "web", "double", "approved",
+                      "2026-10-12 09:00", "2026-10-14 10:00")
+    assignment(app, ea, a["hospitals"][0], "decided", "2026-10-12 10:00",
+               "2026-10-12 12:00", "2026-10-13 12:00")
+
+    def stats(region):
+        r = api("GET", "/agency/stats/experts?month=%s&region=%s"
+                % (MONTH, region["region"]), headers=bearer(admin["token"]))
+        assert r.status_code == 200, r.text
+        return r.json()
+    got = stats(b)
+    assert [x["id"] for x in got["experts"]] == [ea]
+    assert got["experts"][0]["hospital"]["code"] == a["hospitals"][0]
+    w = figures(1, 1, 0, 0, 1, (2.0, 2.0), (24.0, 24.0))
+    assert {k: got["total"][k] for k in w} == w
+    assert [h["hospital"]["code"] for h in got["hospitals"]] == [
+        a["hospitals"][0]]
+    got = stats(a)
+    assert got["experts"] == [] and got["total"]["pushed"] == 0
+    # The agency of B sees it too, the agency of A does not.
+    r = api("GET", "/agency/stats/experts?month=" + MONTH,
+            headers=bearer(agency_user(b["region"])))
+    assert [x["id"] for x in r.json()["experts"]] == [ea]
 
 
 def test_turnaround_of_a_scripted_month(month):
