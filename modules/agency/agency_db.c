@@ -45,7 +45,7 @@ enum { RDRAW_REGION, RDRAW_QUARTER, RDRAW_ACTOR, RDRAW__N };
 enum { REVIEW_ID, REVIEW_REGION, REVIEW__N };
 enum { ANEW_REGION, ANEW_FROM, ANEW_TO, ANEW_RATE, ANEW_ACTOR, ANEW__N };
 enum { AUDITS_REGION, AUDITS_CURSOR, AUDITS_LIMIT, AUDITS__N };
-enum { AUDIT_ID, AUDIT_REGION, AUDIT__N };
+enum { AUDIT_ID, AUDIT_REGION, AUDIT_READER, AUDIT__N };
 enum { ARES_AUDIT, ARES_ITEM, ARES_REGION, ARES_RESULT, ARES_NOTE,
 	ARES_ACTOR, ARES_ROLE, ARES__N };
 enum { CATALOG_REGION, CATALOG__N };
@@ -259,9 +259,10 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    " FROM audits x WHERE ($1::text IS NULL OR x.region = $1)"
 	    " AND ($2::bigint IS NULL OR x.id < $2::bigint)"
 	    " ORDER BY x.id DESC LIMIT $3::int",
+	/* The read is logged per sampled person (access_log). */
 	[STMT_AUDIT] =
-	    "SELECT audit_json(x.id, true)::text AS audit FROM audits x"
-	    " WHERE x.id = $1::bigint AND ($2::text IS NULL OR x.region = $2)",
+	    "SELECT x::text AS audit FROM audit_report_read($1::bigint, $2,"
+	    " $3::bigint) x WHERE x IS NOT NULL",
 	[STMT_AUDIT_RESULT] =
 	    "SELECT record_audit_result($1::bigint, $2::bigint, $3, $4, $5,"
 	    " $6::bigint, $7)::text AS result",
@@ -853,13 +854,17 @@ agency_db_reply_audits(struct mt_req *req, const char *region,
 
 /* See agency_db.h. */
 int
-agency_db_reply_audit(struct mt_req *req, const char *id, const char *region)
+agency_db_reply_audit(struct mt_req *req, const char *id, const char *region,
+    long long reader)
 {
+	char who[24];
 	const char *p[AUDIT__N] = {
 		[AUDIT_ID] = id,
 		[AUDIT_REGION] = region,
+		[AUDIT_READER] = who,
 	};
 
+	snprintf(who, sizeof(who), "%lld", reader);
 	return reply_row(req, STMT_AUDIT, AUDIT__N, p, 200, "audit",
 	    MT_E_AUDIT_NOT_FOUND, "id");
 }

@@ -276,10 +276,11 @@ int     agency_db_reply_audit_new(struct mt_req *req,
  * ids below cursor (NULL: from the newest). */
 int     agency_db_reply_audits(struct mt_req *req, const char *region,
             const char *cursor, int limit);
-/* 200 with audit id's report if it is of region (NULL: any); 404
+/* 200 with audit id's report if it is of region (NULL: any), the read
+ * of each sampled person written to access_log for user reader; 404
  * audit_not_found otherwise. */
 int     agency_db_reply_audit(struct mt_req *req, const char *id,
-            const char *region);
+            const char *region, long long reader);
 /* Record the result through record_audit_result and answer 200 with the
  * item; its refusals: 404 audit_item_not_found, 409 audit_item_decided,
  * 400 field_required. */

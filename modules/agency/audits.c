@@ -118,8 +118,9 @@ h_audits(struct mt_req *req)
 }
 
 /*
- * GET /agency/audits/{id}: the report.  200 (no-store); 404
- * audit_not_found (none, or another region's); 503.
+ * GET /agency/audits/{id}: the report, each sampled person's read written
+ * to access_log.  200 (no-store); 404 audit_not_found (none, or another
+ * region's); 503.
  */
 int
 h_audit(struct mt_req *req)
@@ -130,7 +131,8 @@ h_audit(struct mt_req *req)
 	if (agency_region_scope_or_reply(req, &region) < 0)
 		return -1;
 	mt_req_header(req, "Cache-Control: no-store");
-	return agency_db_reply_audit(req, mt_req_param(req, "id"), region);
+	return agency_db_reply_audit(req, mt_req_param(req, "id"), region,
+	    req->session->user_id);
 }
 
 /*

@@ -115,6 +115,28 @@ LANGUAGE sql STABLE AS $$
     WHERE x.id = a
 $$;
 
+-- GET /agency/audits/{id}: audit a's report with its items if it is of
+-- region r (NULL: any), as user reader reads it; each sampled
+-- qualification's read written to access_log (log_reads, action read):
+-- the report names its persons (masked) and leads to their records,
+-- like any read of a person's data.  NULL when there is no such audit
+-- (nothing is logged then).
+CREATE OR REPLACE FUNCTION audit_report_read(a bigint, r text,
+    reader bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM audits x
+                   WHERE x.id = a AND (r IS NULL OR x.region = r)) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM log_reads(reader, 'qualification', 'read',
+        array_agg(q.person_id ORDER BY i.seat),
+        array_agg(q.id ORDER BY i.seat))
+    FROM audit_items i JOIN qualifications q ON q.id = i.qualification_id
+    WHERE i.audit_id = a;
+    RETURN audit_json(a, true);
+END $$;
+
 -- Draw an audit (POST /agency/audits): the population of region r over
 -- [p_from, p_to], a sample of audit_sample_size(rate, N) by
 -- record_draw('audit', ...), one pending item per chosen qualification

@@ -343,3 +343,39 @@ def test_database_down_is_503_then_recovers():
     assert wait_for(lambda: api("GET", "/agency/audits/%s" % a["id"],
                                 headers=bearer(tok)).status_code == 200)
     assert draw(tok, 50).status_code == 201
+
+
+def test_reading_a_report_is_written_to_access_log():
+    """Security model: the report names its sampled persons (masked), so
+    each GET /agency/audits/{id} writes one access_log row (read,
+    qualification) per item for the reader, as other reads of a person's
+    data; another region's report is 404 and logs nothing."""
+    reg = new_region()
+    tok = agency_of(reg["region"])
+    qualifications(reg, 12)
+    a = draw(tok, 20).json()                       # 3 of 12
+    uid = sql("SELECT id FROM users WHERE role = 'agency'"
+              " AND region = '%s'", reg["region"])[0][0]   # the only one
+
+    def logged():
+        return sql("SELECT l.object_id, l.person_id FROM access_log l"
+                   " WHERE l.user_id = %s AND l.object_type ="
+                   " 'qualification' AND l.action = 'read'"
+                   " ORDER BY l.id", uid)
+    assert logged() == []
+    r = api("GET", "/agency/audits/%s" % a["id"], headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    want = [[str(i["qualification_id"]), sql(
+        "SELECT person_id FROM qualifications WHERE id = %s",
+        i["qualification_id"])[0][0]] for i in items]
+    assert logged() == want and len(want) == 3
+    api("GET", "/agency/audits/%s" % a["id"], headers=bearer(tok))
+    assert logged() == want + want                 # every read
+    other = agency_of(new_region()["region"])
+    r = api("GET", "/agency/audits/%s" % a["id"], headers=bearer(other))
+    assert_error(r, 404, "audit_not_found", "id")
+    # The list is masked and not logged, as the other lists.
+    assert api("GET", "/agency/audits", headers=bearer(tok)
+               ).status_code == 200
+    assert len(logged()) == 6
