@@ -112,7 +112,8 @@ $$;
 -- inst: the caller's scope): the applicant -- the insured person or the
 -- family agent who filed -- or staff of the hospital that filed it (an
 -- appeal, kind 'hospital').  Another's application is not found.  The
--- application returns to in_review with its first seat to push (the
+-- application returns to in_review, expected by the objection's
+-- deadline, with its first seat to push (the
 -- dispatcher draws the panel: objection_push_panel); the event
 -- objection_filed and the SMS to the applicant.  {"ok": objection} or a
 -- refusal (objection_refusal).
@@ -149,9 +150,15 @@ BEGIN
             add_working_days(cn_today(), policy_value(a.region,
                 'recertification_working_days')::int))
     RETURNING * INTO o;
+    -- The re-decision's target is the objection's deadline: the progress
+    -- view (expected_date_shown), the agency's overdue queue and the
+    -- stored view's patches all read expected_decision_date, so it holds
+    -- the deadline while the objection is open (the first promise stays
+    -- in the 'submitted' event; recompute_expected_dates leaves it).
     UPDATE applications SET status = 'in_review',
         stage = objection_first_stage(), push_stage = objection_first_stage(),
-        unassigned_since = NULL, updated_at = now()
+        unassigned_since = NULL, expected_decision_date = o.deadline,
+        updated_at = now()
     WHERE id = app;
     INSERT INTO events (application_id, type, actor_user, actor_role, data)
     VALUES (app, 'objection_filed', usr, rl, jsonb_build_object(

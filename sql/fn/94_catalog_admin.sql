@@ -287,7 +287,10 @@ BEGIN
             decision_target_days(a.region, a.review_mode, a.channel)) AS d
         FROM applications a
         WHERE a.status IN ('submitted', 'in_review')
-          AND a.expected_decision_date IS NOT NULL),
+          AND a.expected_decision_date IS NOT NULL
+          -- An open objection's date is its deadline, fixed when filed
+          -- (file_objection, 80_objection.sql).
+          AND NOT objection_open(a.id)),
     u AS (UPDATE applications a SET expected_decision_date = n.d
           FROM n WHERE a.id = n.id AND a.expected_decision_date <> n.d
           RETURNING a.id)

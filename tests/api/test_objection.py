@@ -325,3 +325,39 @@ def test_a_panel_seat_cannot_return_the_application():
                " JOIN objections o ON o.application_id = a.id"
                " JOIN assignments x ON x.id = %s WHERE a.id = %s",
                s["id"], app["id"]) == [["in_review", "open", "accepted"]]
+
+
+def test_during_the_objection_the_expected_date_is_its_deadline():
+    """R-CER-12 (issue 12's leftover): while the panel re-decides, the
+    progress view's expected date is the objection's deadline, not the
+    first promise; the stored view equals a fresh build and GET serves it
+    after the filing and after the panel's pushes (patched); withdrawn,
+    no date is expected."""
+    from test_submit_view import assert_view_fresh
+    reg, ex, tok, app, x = rejected(4)
+    first = sql("SELECT expected_decision_date FROM applications"
+                " WHERE id = %s", app["id"])[0][0]
+    r = object_to(tok, app["id"])
+    assert r.status_code == 201, r.text
+    deadline = r.json()["deadline"]
+    assert first != deadline                       # the date moves
+    v = assert_view_fresh(app["id"], tok)
+    assert v["expected_decision_date"] == deadline
+    assert v["objection"]["filed"]["deadline"] == deadline
+    seats(app["id"], 3)                            # the pushes patch it
+    v = assert_view_fresh(app["id"], tok)
+    assert v["status"] == "in_review"
+    assert v["expected_decision_date"] == deadline
+    # A calendar recompute leaves the deadline (fixed when filed).
+    assert sql("SELECT recompute_expected_dates() >= 0")
+    assert assert_view_fresh(app["id"], tok)[
+        "expected_decision_date"] == deadline
+    # The agency's queue reads the same date.
+    ag = api("GET", "/agency/applications?q=%s&region=%s" % (
+        app["id"], reg["region"]), headers=bearer(login("admin")["token"]))
+    assert ag.json()["items"][0]["expected_decision_date"] == deadline
+    r = api("POST", "/applications/%s/withdraw" % app["id"],
+            headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    assert r.json()["expected_decision_date"] is None
+    assert assert_view_fresh(app["id"], tok)["expected_decision_date"] is None

@@ -673,9 +673,12 @@ export async function applicationDetail(id, main) {
     main.append(h('p', { class: 'card info', id: 'waiting' }, a.waiting_for_expert.text +
       '（自 ' + fmtTime(a.waiting_for_expert.since) + ' 起）'));
   }
+  // During an objection the date is its deadline (sql/fn/80_objection.sql).
   if (a.expected_decision_date) {
+    const objecting = a.objection?.filed?.state === 'open';
     main.append(h('p', { class: 'card info', id: 'expected' }, '预计在 ',
-      h('strong', { text: fmtDate(a.expected_decision_date) }), ' 前作出认定结论，结果将以短信通知。'));
+      h('strong', { text: fmtDate(a.expected_decision_date) }),
+      objecting ? ' 前作出复核结论，结果将以短信通知。' : ' 前作出认定结论，结果将以短信通知。'));
   }
   const returned = returnedNotice(a);   // what to add, by when (returns.js)
   if (returned) main.append(returned);
