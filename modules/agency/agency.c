@@ -8,12 +8,13 @@
  *   POST /agency/experts          add an expert
  *   POST /agency/experts/{id}/reinstate
  *   POST /agency/experts/{id}/suspend   {reason}: out of the pool
- *   GET  /agency/applications?status=&overdue=&confirmation=&q=   the
- *                                 region's applications, open and decided,
- *                                 status "unassigned" for those waiting
- *                                 for an eligible expert,
+ *   GET  /agency/applications?status=&overdue=&confirmation=&q=
+ *        &objection=              the region's applications, open and
+ *                                 decided, status "unassigned" for those
+ *                                 waiting for an eligible expert,
  *                                 confirmation=pending the 待确认 queue,
- *                                 q a number, ID number or phone
+ *                                 q a number, ID number or phone,
+ *                                 objection=open 有未结复核申请
  *   /agency/qualifications, .../terminate, /agency/region,
  *   /agency/exports/qualifications: the benefit's side (qualifications.c)
  *   GET  /agency/institutions, GET|PUT /agency/institutions/{code}/diseases:
@@ -33,6 +34,8 @@
  *                                 /agency/calendar/{year}: the region's
  *                                 catalog and the working-day calendar
  *                                 (catalog.c)
+ *   GET  /agency/objections?status=   the region's objections
+ *                                 (objections.c, R-CER-12)
  *   POST|GET /agency/audits, GET /agency/audits/{id},
  *   POST /agency/audits/{id}/items/{item}/result: audit samples and their
  *                                 results (audits.c, R-SUP-1)
@@ -186,11 +189,13 @@ h_suspend(struct mt_req *req)
 
 /*
  * GET /agency/applications?region=&status=&overdue=&confirmation=&q=
- * &limit=&cursor=: the region's applications, newest first: the open
- * ones by default, status=decided|any|...; confirmation=pending is the
- * 待确认 queue of hospitals' results (R-CER-11) and q an application
- * number, ID number or phone (exact), both in any status unless one is
- * named.  200 with a page; 400 field_invalid; 404 region_not_found; 503.
+ * &objection=&limit=&cursor=: the region's applications, newest first:
+ * the open ones by default, status=decided|any|...; confirmation=pending
+ * is the 待确认 queue of hospitals' results (R-CER-11), q an application
+ * number, ID number or phone (exact) and objection=open|decided|
+ * withdrawn|any those with such an objection, each in any status unless
+ * one is named.  200 with a page; 400 field_invalid; 404
+ * region_not_found; 503.
  */
 static int
 h_queue(struct mt_req *req)
@@ -204,6 +209,7 @@ h_queue(struct mt_req *req)
 	q.status = mt_req_param(req, "status");
 	q.confirmation = mt_req_param(req, "confirmation");
 	q.search = mt_req_param(req, "q");
+	q.objection = mt_req_param(req, "objection");
 	q.overdue = overdue != NULL && (strcmp(overdue, "true") == 0 ||
 	    strcmp(overdue, "1") == 0);
 	q.cursor = mt_req_param(req, "cursor");
@@ -382,6 +388,8 @@ static const struct mt_field f_queue[] = {
 	  "确认状态（pending 待确认、confirmed、overturned）" },
 	{ "q", MT_IN_QUERY, MT_F_STRING, valid_search, 0, 18,
 	  "申请编号、身份证号码或手机号码" },
+	{ "objection", MT_IN_QUERY, MT_F_STRING, agency_valid_objection_state,
+	  0, 9, "复核申请状态（open 有未结复核申请）" },
 	MT_F_PAGE_LIMIT,
 	MT_F_PAGE_CURSOR,
 	{ NULL },
@@ -525,6 +533,9 @@ static const struct mt_route routes[] = {
 	  f_stats_experts, 0 },
 	{ "GET", "/agency/stats/turnaround", h_stats_turnaround, AGENCY, 0,
 	  f_stats_turnaround, 0 },
+	/* The list of objections (issue 12's leftover): objections.c. */
+	{ "GET", "/agency/objections", h_objections, AGENCY, 0,
+	  f_objections, 0 },
 };
 
 const struct mt_module mt_module = {

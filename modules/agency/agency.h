@@ -69,6 +69,12 @@ int  h_stats_experts(struct mt_req *req);
 int  h_stats_turnaround(struct mt_req *req);
 extern const struct mt_field f_stats_experts[];
 extern const struct mt_field f_stats_turnaround[];
+/* objections.c: the list of objections (R-CER-12, S3 第九条). */
+int  h_objections(struct mt_req *req);
+extern const struct mt_field f_objections[];
+/* The states an objection filter names: open, decided, withdrawn, any
+ * (1 when s is one). */
+int  agency_valid_objection_state(const char *s);
 
 /*
  * The region the caller may see: an agency's own, an admin's choice of

@@ -23,7 +23,8 @@ enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
 enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
-	QUEUE_LIMIT, QUEUE_CONFIRMATION, QUEUE_SEARCH, QUEUE__N };
+	QUEUE_LIMIT, QUEUE_CONFIRMATION, QUEUE_SEARCH, QUEUE_OBJECTION,
+	QUEUE__N };
 enum { QUALS_REGION, QUALS_STATUS, QUALS_DISEASE, QUALS_INSTITUTION,
 	QUALS_CURSOR, QUALS_LIMIT, QUALS__N };
 enum { END_ID, END_REGION, END_REASON, END_NOTE, END_ON, END_ACTOR,
@@ -62,6 +63,7 @@ enum { SANCTIONS_REGION, SANCTIONS_TYPE, SANCTIONS_STATE, SANCTIONS_CURSOR,
 	SANCTIONS_LIMIT, SANCTIONS__N };
 enum { SEXP_REGION, SEXP_MONTH, SEXP__N };
 enum { STURN_REGION, STURN_FROM, STURN_TO, STURN__N };
+enum { OBJS_REGION, OBJS_STATUS, OBJS_CURSOR, OBJS_LIMIT, OBJS__N };
 
 const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_POLICY] =
@@ -141,9 +143,10 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    /* The 待确认 queue: by confirmation, in any status unless one
 	     * is named. */
 	    " AND ($6::text IS NULL OR a.confirmation = $6)"
-	    /* A search (q) or the 待确认 queue: any status unless named. */
+	    /* A search (q), the 待确认 queue or an objection filter: any
+	     * status unless named. */
 	    " AND CASE coalesce($2, CASE WHEN $6 IS NULL AND $7::text IS NULL"
-	    "  THEN 'open' ELSE 'any' END)"
+	    "  AND $8::text IS NULL THEN 'open' ELSE 'any' END)"
 	    "  WHEN 'any' THEN true"
 	    "  WHEN 'open' THEN a.status IN ('submitted', 'in_review')"
 	    "  WHEN 'decided' THEN a.status IN ('approved', 'rejected')"
@@ -160,6 +163,9 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    " AND ($7::text IS NULL"
 	    "  OR a.id = CASE WHEN $7 ~ '^[0-9]{1,18}$' THEN $7::bigint END"
 	    "  OR p.id_number = $7 OR p.phone = $7)"
+	    /* 有未结复核申请 and the like (sql/fn/80_objection.sql). */
+	    " AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM objections o"
+	    "  WHERE o.application_id = a.id AND objection_in_state(o, $8)))"
 	    " ORDER BY a.id DESC LIMIT $5::int",
 	/* Lists are masked and not logged, as the queue above: access_log
 	 * holds reads of one person's record and exports. */
@@ -307,6 +313,15 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	[STMT_STATS_TURNAROUND] =
 	    "SELECT turnaround_stats_json($1, $2::date, $3::date)::text"
 	    " AS result",
+	/* The objections of a region, newest first: sql/fn/
+	 * 80_objection.sql. */
+	[STMT_OBJECTIONS] =
+	    "SELECT agency_objection_json(o)::text AS item, o.id AS next_cursor"
+	    " FROM objections o JOIN applications a ON a.id = o.application_id"
+	    " WHERE ($1::text IS NULL OR a.region = $1)"
+	    " AND objection_in_state(o, coalesce($2, 'any'))"
+	    " AND ($3::bigint IS NULL OR o.id < $3::bigint)"
+	    " ORDER BY o.id DESC LIMIT $4::int",
 };
 
 /*
@@ -492,6 +507,7 @@ agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
 		[QUEUE_CURSOR] = q->cursor,
 		[QUEUE_CONFIRMATION] = q->confirmation,
 		[QUEUE_SEARCH] = q->search,
+		[QUEUE_OBJECTION] = q->objection,
 	};
 
 	return mt_db_reply_page(req, STMT_QUEUE, QUEUE__N, p, QUEUE_LIMIT,
@@ -1039,4 +1055,19 @@ agency_db_reply_stats_turnaround(struct mt_req *req, const char *region,
 	};
 
 	return reply_outcome(req, STMT_STATS_TURNAROUND, STURN__N, p);
+}
+
+/* See agency_db.h. */
+int
+agency_db_reply_objections(struct mt_req *req,
+    const struct agency_objection_query *q)
+{
+	const char *p[OBJS__N] = {
+		[OBJS_REGION] = q->region,
+		[OBJS_STATUS] = q->status,
+		[OBJS_CURSOR] = q->cursor,
+	};
+
+	return mt_db_reply_page(req, STMT_OBJECTIONS, OBJS__N, p, OBJS_LIMIT,
+	    q->limit);
 }

@@ -62,6 +62,8 @@ enum stmt {
 	/* Statistics (stats.c, sql/fn/90_stats.sql). */
 	STMT_STATS_EXPERTS,
 	STMT_STATS_TURNAROUND,
+	/* The objections (objections.c, sql/fn/80_objection.sql). */
+	STMT_OBJECTIONS,
 	STMT__MAX
 };
 
@@ -85,6 +87,9 @@ struct agency_queue_query {
 	const char      *confirmation;   /* NULL: any; pending, ... */
 	const char      *search;         /* NULL: all; else an application
 					  * number, ID number or phone, exact
+					  * (status any unless named) */
+	const char      *objection;      /* NULL: any; else applications
+					  * with an objection in that state
 					  * (status any unless named) */
 	int              overdue;
 	const char      *cursor;         /* NULL: first page */
@@ -367,5 +372,18 @@ int     agency_db_reply_stats_experts(struct mt_req *req,
  * date_out_of_range. */
 int     agency_db_reply_stats_turnaround(struct mt_req *req,
             const char *region, const char *from, const char *to);
+
+/* A page of the objections (GET /agency/objections). */
+struct agency_objection_query {
+	const char      *region;         /* NULL: every region */
+	const char      *status;         /* NULL: any; open, decided,
+					  * withdrawn */
+	const char      *cursor;         /* NULL: first page */
+	int              limit;
+};
+
+/* 200 with a page of q's objections, newest first (ids below cursor). */
+int     agency_db_reply_objections(struct mt_req *req,
+            const struct agency_objection_query *q);
 
 #endif

@@ -339,3 +339,40 @@ BEGIN
     RETURN jsonb_build_object('assignment', x.id, 'application', a.id,
         'final', true, 'region', a.region);
 END $$;
+
+-- Whether objection o is in the state the agency's filter names: open,
+-- decided (upheld or dismissed: the panel's result), withdrawn, any.
+-- The one rule: the objection list and the application list's filter
+-- use it.
+CREATE OR REPLACE FUNCTION objection_in_state(o objections, st text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE st WHEN 'any' THEN true
+                   WHEN 'decided' THEN o.state IN ('upheld', 'dismissed')
+                   ELSE o.state = st END
+$$;
+
+-- One row of the agency's list of objections (GET /agency/objections):
+-- the objection (objection_json), how many of its seats have decided,
+-- whether it is past its deadline while open, and its application --
+-- number, status, region, disease, the person masked as in the other
+-- lists (the list is not logged; the trail it links to is).
+CREATE OR REPLACE FUNCTION agency_objection_json(o objections)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT objection_json(o) || jsonb_build_object(
+        'seats_decided', (SELECT count(*) FROM assignments x
+            WHERE x.application_id = o.application_id
+              AND x.stage >= objection_first_stage()
+              AND x.state = 'decided'),
+        'overdue', o.state = 'open' AND o.deadline < cn_today(),
+        'application', jsonb_build_object('id', a.id, 'status', a.status,
+            'region', a.region,
+            'disease', jsonb_build_object('code', d.code, 'name', d.name),
+            'applicant', jsonb_build_object('name', mask_name(p.name),
+                'id_number', mask_id(p.id_number)),
+            'decided_at', a.decided_at))
+    FROM applications a JOIN persons p ON p.id = a.person_id
+    JOIN diseases d ON d.code = a.disease
+    WHERE a.id = o.application_id
+$$;
