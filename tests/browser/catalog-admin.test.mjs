@@ -93,11 +93,14 @@ test('the admin menu names every agency page whose route admits an admin (待遇
   await page.goto(URL + '/#/agency/queue');
   await page.locator('nav a', { hasText: '申请队列' }).waitFor();
   const names = await page.locator('nav a').allTextContents();
-  for (const n of ['申请队列', '申请查询', '待确认', '专家库', '待遇资格', '违规处理', '工作日历', '季度复核']) {
+  // 统计, 病种目录, 抽查审核 and 复核申请 with the region chooser
+  // (agency-objections.test.mjs).
+  for (const n of ['申请队列', '申请查询', '待确认', '专家库', '待遇资格', '违规处理', '工作日历', '季度复核',
+    '统计', '病种目录', '抽查审核', '复核申请']) {
     assert.ok(names.includes(n), n + ' missing from the admin menu: ' + names.join(' '));
   }
   // Agency-only routes (the admin would get 无权访问): not offered.
-  for (const n of ['统计', '病种目录', '抽查审核', '窗口代办']) assert.ok(!names.includes(n), n + ' offered to the admin');
+  for (const n of ['窗口代办', '经办机构信息']) assert.ok(!names.includes(n), n + ' offered to the admin');
   await page.getByRole('link', { name: '工作日历' }).click();
   await page.locator('#cal-form').waitFor();
   for (const [n, h1] of [['违规处理', '违规处理'], ['季度复核', '季度复核'], ['待遇资格', '待遇资格']]) {

@@ -16,6 +16,10 @@ const SCOPES = [
   ['unassigned', '待分配专家'], ['returned', '退回补充材料'], ['approved', '已通过'], ['rejected', '未通过'],
   ['withdrawn', '已撤回'],
 ];
+// The objection filter (GET /agency/applications?objection=, R-CER-12).
+const OBJECTIONS = [
+  ['', '不限'], ['open', '有未结复核申请'], ['decided', '复核已作出结论'], ['withdrawn', '复核已撤回'], ['any', '有过复核申请'],
+];
 const ROLE = { insured: '参保人', hospital: '医院', expert: '专家', agency: '医保经办机构', admin: '管理员', system: '系统' };
 const KIND = {
   draw: '随机抽取', pushed: '推送', accepted: '受理', refused: '拒绝受理', expired: '超时未受理',
@@ -40,10 +44,12 @@ function item(a) {
 export async function agencyApplications(m, main) {
   const q = h('input', { type: 'search', inputmode: 'numeric', maxlength: 18, autocomplete: 'off', id: 'apps-q' });
   const scope = h('select', { id: 'apps-status' }, SCOPES.map(([v, t]) => h('option', { value: v, text: t })));
+  const objection = h('select', { id: 'apps-objection' }, OBJECTIONS.map(([v, t]) => h('option', { value: v, text: t })));
   const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: 'apps-search' }, '查询');
   const form = h('form', { class: 'form card', novalidate: true, role: 'search', id: 'apps-form' }, formError(),
     field('申请编号', q, 'q', '也可输入参保人完整的身份证号码或手机号码；按编号查找时不论状态'),
-    field('申请状态', scope, 'status'), submit);
+    field('申请状态', scope, 'status'),
+    field('复核申请', objection, 'objection', '按复核申请筛选时不论申请状态（除非另选状态）'), submit);
   const summary = h('p', { id: 'apps-summary', 'aria-live': 'polite' });
   const list = h('ul', { class: 'queue', id: 'apps-list' });
   const more = button('加载更多', null, 'btn btn-secondary', { hidden: true, id: 'apps-more' });
@@ -59,19 +65,20 @@ export async function agencyApplications(m, main) {
   async function load(reset) {
     const mine = ++loads;
     if (reset) {
-      last = { text: q.value.trim().toUpperCase(), status: scope.value };
+      last = { text: q.value.trim().toUpperCase(), status: scope.value, objection: objection.value };
     }
     const p = new URLSearchParams({ limit: String(PAGE) });
     const text = last.text;
     if (text) p.set('q', text);
-    if (!text || last.status !== 'open') p.set('status', last.status);
+    if (last.objection) p.set('objection', last.objection);
+    if ((!text && !last.objection) || last.status !== 'open') p.set('status', last.status);
     if (!reset && cursor) p.set('cursor', cursor);
     let r;
     try {
       r = await api('GET', '/agency/applications?' + p.toString());
     } catch (e) {
       if (mine !== loads) return;
-      if (e.field === 'q' || e.field === 'status') showError(form, e);
+      if (['q', 'status', 'objection'].includes(e.field)) showError(form, e);
       else if (e.status !== 401) announce(e.message, true);
       return;
     }

@@ -32,11 +32,13 @@ const agencyApps = () => import('./agency-apps.js');
 const objectionPages = () => import('./objection.js');
 const audits = () => import('./audits.js');
 const quarterlyReview = () => import('./quarterly-review.js');
+const agencyObjections = () => import('./agency-objections.js');
 
 const AGENCY_MENU = [['#/agency/queue', '申请队列'], ['#/agency/applications', '申请查询'], ['#/agency/confirm', '待确认'],
   ['#/agency/experts', '专家库'], ['#/agency/qualifications', '待遇资格'], ['#/agency/region', '经办机构信息'],
   ['#/agency/file', '窗口代办'], ['#/agency/institutions', '认定机构'], ['#/agency/reports', '认定表报送'],
-  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计'], ['#/agency/catalog', '病种目录'], ['#/agency/calendar', '工作日历'], ['#/agency/audits', '抽查审核'], ['#/agency/reviews', '季度复核']];
+  ['#/agency/sanctions', '违规处理'], ['#/agency/stats', '统计'], ['#/agency/catalog', '病种目录'], ['#/agency/calendar', '工作日历'], ['#/agency/audits', '抽查审核'], ['#/agency/reviews', '季度复核'],
+  ['#/agency/objections', '复核申请']];
 const MENUS = {
   insured: [['#/my', '我的申请'], ['#/benefits', '我的待遇'], ['#/apply', '申请门诊慢特病']],
   expert: [['#/expert', '认定任务'], ['#/expert/reviews', '复核病例']],
@@ -104,25 +106,28 @@ const ROUTES = [
   [/^#\/agency\/reports$/, ['agency'], '认定表报送', async (m, v) => (await reports()).agencyReports(m, v)],
   // Sanctions (issue 12 item 6, R-SUP-4).
   [/^#\/agency\/sanctions$/, ['agency', 'admin'], '违规处理', async (m, v) => (await sanctions()).agencySanctions(m, v)],
-  [/^#\/agency\/audits$/, ['agency'], '抽查审核', async (m, v) => (await audits()).agencyAudits(m, v)],
-  [/^#\/agency\/audits\/(\d+)$/, ['agency'], '抽查报告', async (m, v) => (await audits()).auditReport(m[1], v)],
+  [/^#\/agency\/audits$/, ['agency', 'admin'], '抽查审核', async (m, v) => (await audits()).agencyAudits(m, v)],
+  [/^#\/agency\/audits\/(\d+)$/, ['agency', 'admin'], '抽查报告', async (m, v) => (await audits()).auditReport(m[1], v)],
   [/^#\/hospital\/onsite$/, ['hospital'], '现场认定', async (m, v) => (await onsite()).onsiteQueue(m, v)],
   [/^#\/hospital\/onsite\/new$/, ['hospital'], '新的现场认定', async (m, v) => (await onsite()).onsiteNew(m, v)],
   [/^#\/hospital\/onsite\/(\d+)$/, ['hospital'], '现场认定档案', async (m, v) => (await onsite()).onsiteRecord(m[1], v)],
   // Statistics (issue 12, R-SUP-3): stats.js.
   [/^#\/stats$/, null, '公开数据', async (m, v) => (await stats()).publicStats(m, v)],
-  [/^#\/agency\/stats$/, ['agency'], '统计', async (m, v) => (await stats()).agencyStats(m, v)],
+  [/^#\/agency\/stats$/, ['agency', 'admin'], '统计', async (m, v) => (await stats()).agencyStats(m, v)],
   // 申请复核 (R-CER-12): reached from a rejected application's progress page.
   [/^#\/app\/(\d+)\/objection$/, ['insured', 'hospital'], '申请复核', async (m, v) => (await objectionPages()).objectionPage(m[1], v)],
   // The agency's catalog and the working-day calendar (issue 12 item 7).
-  [/^#\/agency\/catalog$/, ['agency'], '病种目录', async (m, v) => (await catalogAdmin()).catalogList(m, v)],
-  [/^#\/agency\/catalog\/([A-Z][A-Z0-9]{1,15})$/, ['agency'], '病种目录', async (m, v) => (await catalogAdmin()).catalogEditor(m[1], v)],
+  [/^#\/agency\/catalog$/, ['agency', 'admin'], '病种目录', async (m, v) => (await catalogAdmin()).catalogList(m, v)],
+  [/^#\/agency\/catalog\/([A-Z][A-Z0-9]{1,15})$/, ['agency', 'admin'], '病种目录', async (m, v) => (await catalogAdmin()).catalogEditor(m[1], v)],
   [/^#\/agency\/calendar$/, ['agency', 'admin'], '工作日历', async (m, v) => (await catalogAdmin()).calendarPage(null, v)],
   [/^#\/agency\/calendar\/(\d{4})$/, ['agency', 'admin'], '工作日历', async (m, v) => (await catalogAdmin()).calendarPage(m[1], v)],
   // The quarterly review, 双随机一公开 (issue 12 item 4).
   [/^#\/agency\/reviews$/, ['agency', 'admin'], '季度复核', async (m, v) => (await quarterlyReview()).agencyReviews(m, v)],
   [/^#\/agency\/reviews\/(\d+)$/, ['agency', 'admin'], '季度复核', async (m, v) => (await quarterlyReview()).agencyReview(m[1], v)],
   [/^#\/expert\/reviews$/, ['expert'], '复核病例', async (m, v) => (await quarterlyReview()).expertReviews(m, v)],
+  // The region's objections (R-CER-12): agency-objections.js; an admin
+  // chooses the region on it, as on 统计, 抽查审核, 病种目录.
+  [/^#\/agency\/objections$/, ['agency', 'admin'], '复核申请', async (m, v) => (await agencyObjections()).agencyObjections(m, v)],
   [/^#\/reviews\/public(?:\/([1-9][0-9]{5}))?$/, null, '季度复核结果公开', async (m, v) => (await quarterlyReview()).publicReviews(m, v)],
 ];
 

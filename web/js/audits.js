@@ -11,6 +11,7 @@
 
 import { api } from './api.js';
 import { rows } from './benefit.js';
+import { regionGate, withRegion, regionBody } from './region-choice.js';
 import { h, clear, field, formError, showError, clearErrors, announce, busy, button, fmtTime, fmtDate, cnToday, qualBadge } from './ui.js';
 
 const PAGE = 200;   // the API's largest page
@@ -23,7 +24,7 @@ const RESULT = { pending: '待核查', pass: '✔ 通过', fail: '✖ 不通过'
 // The region's minimum rate (GET /agency/policy); 10 when unreadable.
 async function minimumRate() {
   try {
-    const p = await api('GET', '/agency/policy');
+    const p = await api('GET', withRegion('/agency/policy'));
     const x = p.policies.find((k) => k.key === 'audit_min_rate_percent');
     return x ? Number(x.value) : 10;
   } catch (e) { return 10; }
@@ -70,7 +71,7 @@ function drawForm(min) {
         return;
       }
       try {
-        const a = await api('POST', '/agency/audits', { from: from.value, to: to.value, rate: n });
+        const a = await api('POST', '/agency/audits', regionBody({ from: from.value, to: to.value, rate: n }));
         announce('已抽取 ' + a.sample_size + ' 项待遇资格');
         location.hash = '#/agency/audits/' + a.id;
       } catch (e) {
@@ -83,18 +84,20 @@ function drawForm(min) {
 
 // #/agency/audits: the form and the region's audits, newest first.
 export async function agencyAudits(m, main) {
-  const [min, first] = await Promise.all([minimumRate(), api('GET', '/agency/audits?limit=' + PAGE)]);
+  const gate = await regionGate(main, '抽查审核');
+  if (gate.stop) return;
+  const [min, first] = await Promise.all([minimumRate(), api('GET', withRegion('/agency/audits?limit=' + PAGE))]);
   const list = h('ul', { class: 'queue', id: 'audit-list' }, first.items.map(auditItem));
   let cursor = first.next_cursor;
   const more = button('加载更多', () => busy(more, async () => {
     try {
-      const r = await api('GET', '/agency/audits?limit=' + PAGE + '&cursor=' + encodeURIComponent(cursor));
+      const r = await api('GET', withRegion('/agency/audits?limit=' + PAGE + '&cursor=' + encodeURIComponent(cursor)));
       r.items.forEach((a) => list.append(auditItem(a)));
       cursor = r.next_cursor;
       more.hidden = !cursor;
     } catch (e) { announce(e.message, true); }
   }), 'btn btn-secondary', { hidden: !cursor, id: 'audit-more' });
-  clear(main).append(h('h1', { text: '抽查审核' }),
+  clear(main).append(h('h1', { text: '抽查审核' }), gate.el,
     h('p', { class: 'hint', text: '从一段时间内认定通过的待遇资格（含定点医院现场认定、专家组评审的）中随机抽取样本核查。' +
       '每次抽取都有记录，任何人都可以复核抽取结果。核查不通过的，待遇资格随即取消，并短信告知参保人。' }),
     drawForm(min),

@@ -7,6 +7,7 @@
 // its refusal is shown beside the field it names.
 
 import { api } from './api.js';
+import { regionGate, withRegion, regionBody } from './region-choice.js';
 import { h, clear, field, clearErrors, showError, formError, announce, busy, button, fmtTime, REVIEW_MODE } from './ui.js';
 
 const CATEGORY = { special: '特殊病', chronic: '慢性病' };
@@ -25,9 +26,11 @@ function summary(e) {
 
 // #/agency/catalog: the region's diseases, each a link to its editor.
 export async function catalogList(m, view) {
-  const c = await api('GET', '/agency/diseases');
+  const gate = await regionGate(view, '病种目录');
+  if (gate.stop) return;
+  const c = await api('GET', withRegion('/agency/diseases'));
   const list = h('ul', { class: 'queue', id: 'catalog' });
-  clear(view).append(h('h1', { text: '病种目录' }),
+  clear(view).append(h('h1', { text: '病种目录' }), gate.el,
     h('p', { class: 'hint', text: c.name + '的门诊慢特病目录共 ' + c.in_catalog +
       ' 个病种。点病种名称，可以调整本统筹区的认定方式、有效期和所需材料，或把病种移出、列入目录。全国（省级）目录不会改变。' }),
     list);
@@ -71,7 +74,9 @@ function materialsOf(view, entry) {
 
 // #/agency/catalog/{code}: one disease's editor.
 export async function catalogEditor(code, view) {
-  const c = await api('GET', '/agency/diseases');
+  const gate = await regionGate(view, '病种目录');
+  if (gate.stop) return;
+  const c = await api('GET', withRegion('/agency/diseases'));
   const e = c.items.find((x) => x.code === code);
   if (!e) {
     clear(view).append(h('h1', { text: '病种目录' }), h('p', { role: 'alert', text: '没有这个病种：' + code }),
@@ -116,7 +121,7 @@ function drawEditor(view, c, e) {
   const send = (payload, done) => busy(save, async () => {
     clearErrors(form);
     try {
-      const r = await api('PUT', '/agency/diseases/' + encodeURIComponent(e.code), payload);
+      const r = await api('PUT', '/agency/diseases/' + encodeURIComponent(e.code), regionBody(payload));
       const i = c.items.findIndex((x) => x.code === r.code);
       c.items[i] = r;
       drawEditor(view, c, r);

@@ -13,6 +13,7 @@
 // a name).
 
 import { api } from './api.js';
+import { regionGate, withRegion } from './region-choice.js';
 import { h, clear, field, formError, showError, clearErrors, busy, cnToday, fmtDate } from './ui.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -120,6 +121,8 @@ function drawPublic(box, r, moved) {
 // ------------------------------------------------ agency: 统计
 
 export async function agencyStats(m, main) {
+  const gate = await regionGate(main, '统计');
+  if (gate.stop) return;
   const experts = h('div', { id: 'stats-experts' });
   const turn = h('div', { id: 'stats-turnaround' });
   const monthSel = h('select', { id: 'stats-month' }, lastMonths().map((x) => h('option', { value: x, text: monthText(x) })));
@@ -132,9 +135,9 @@ export async function agencyStats(m, main) {
   const f2go = h('button', { type: 'submit', class: 'btn btn-primary', id: 'stats-turnaround-show' }, '查看');
   const f2 = h('form', { class: 'card filters', novalidate: true, role: 'search', 'aria-label': '办结时效的统计区间' },
     formError(), field('开始日期', from, 'from'), field('结束日期', to, 'to'), h('div', { class: 'actions' }, f2go));
-  clear(main).append(h('h1', { text: '统计' }),
+  clear(main).append(h('h1', { text: '统计' }), gate.el,
     h('h2', { text: '专家工作量（按月）' }),
-    h('p', { class: 'hint', text: '当月推送给本统筹区专家的认定任务：推送、受理、拒绝、超时、作出结论的次数，受理和作出结论用了几个小时（中位数和 90% 分位数）。' }),
+    h('p', { class: 'hint', text: '当月推送出的本统筹区申请的认定任务（其他统筹区的专家参与的也算在内）：推送、受理、拒绝、超时、作出结论的次数，受理和作出结论用了几个小时（中位数和 90% 分位数）。' }),
     f1, experts,
     h('h2', { text: '办结时效' }),
     h('p', { class: 'hint', text: '期间内办结的申请：从提交到办结的工作日数，和按时限办结的比例。' }),
@@ -144,7 +147,7 @@ export async function agencyStats(m, main) {
 
   async function showExperts(moved) {
     let r;
-    try { r = await api('GET', '/agency/stats/experts?month=' + encodeURIComponent(monthSel.value)); } catch (e) {
+    try { r = await api('GET', withRegion('/agency/stats/experts?month=' + encodeURIComponent(monthSel.value))); } catch (e) {
       if (e.status !== 401) showError(f1, e);
       return;
     }
@@ -154,8 +157,8 @@ export async function agencyStats(m, main) {
   async function showTurn(moved) {
     let r;
     try {
-      r = await api('GET', '/agency/stats/turnaround?from=' + encodeURIComponent(from.value) +
-        '&to=' + encodeURIComponent(to.value));
+      r = await api('GET', withRegion('/agency/stats/turnaround?from=' + encodeURIComponent(from.value) +
+        '&to=' + encodeURIComponent(to.value)));
     } catch (e) {
       if (e.status !== 401) showError(f2, e);
       return;
@@ -183,7 +186,7 @@ function drawExperts(box, r, moved) {
         r.hospitals.map((x) => [x.hospital.name, String(x.experts), ...expertCells(x)]), 'stats-hospitals'),
       table('每位专家', ['专家', '医院', ...EXPERT_COLS],
         r.experts.map((x) => [x.name, x.hospital.name, ...expertCells(x)]), 'stats-experts-table'),
-    ] : h('p', { id: 'stats-experts-empty', text: '这个月没有推送给本统筹区专家的任务。' })));
+    ] : h('p', { id: 'stats-experts-empty', text: '这个月没有推送出的本统筹区申请的认定任务。' })));
   if (moved) title.focus();
 }
 
