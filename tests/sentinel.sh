@@ -37,6 +37,12 @@ timeout 900 /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 	${SENTINEL_JUNIT:+--junitxml="$SENTINEL_JUNIT"} tests/api/test_sentinel.py
 status=$?
 cat "$MTCERT_VAR/sentinel.txt" 2>/dev/null
+# With MTCERT_BUILD=build-asan: a sanitizer report in any log fails it.
+if grep -l "ERROR: AddressSanitizer\|runtime error:" "$MTCERT_VAR"/log/* \
+    2>/dev/null; then
+	echo "sentinel: sanitizer reports in the logs above"
+	status=1
+fi
 # What the dispatcher did: the masters it followed, the timers it rebuilt.
 grep -h "redis master\|rebuilt" "$MTCERT_VAR/log/dispatcher.log" 2>/dev/null
 exit $status

@@ -21,7 +21,9 @@ import pytest
 
 from conftest import (HANG, VAR, api, bearer, live_assignment, login, sql,
                       stack, submitted_application, wait_for)
-from test_dispatcher import make_due
+from test_dispatcher import (assert_each_expired_once,
+                             assert_no_stage_twice_live,
+                             expired_and_pushed_again, make_due)
 from test_review import ONCO, never_disqualify, region_with_experts
 
 
@@ -167,27 +169,11 @@ def test_killing_the_redis_master_under_load_loses_nothing():
                     == run_id(new), HANG)
     # Every due assignment expired exactly once and its application was
     # pushed again; every submit that answered 200 has its assignment.
-    ids = ",".join(map(str, asgs))
-
-    def settled():
-        return sql("SELECT count(*) FROM assignments x WHERE x.id IN (%s)"
-                   " AND x.state = 'expired' AND EXISTS (SELECT 1 FROM"
-                   " assignments n WHERE n.application_id ="
-                   " x.application_id AND n.id > x.id)", ids) \
-            == [[str(len(asgs))]]
-    assert wait_for(settled, HANG * 5)
-    events = sql("SELECT data->>'assignment', count(*) FROM events"
-                 " WHERE type = 'expired' AND (data->>'assignment')::bigint"
-                 " IN (%s) GROUP BY 1", ids)
-    assert len(events) == len(asgs)
-    assert {n for _, n in events} == {"1"}, events
+    assert wait_for(lambda: expired_and_pushed_again(asgs), HANG * 5)
+    assert_each_expired_once(asgs)
     for app in load.apps:
         assert live_assignment(app["id"])
-    double = sql("SELECT x.application_id, x.stage FROM assignments x"
-                 " JOIN applications a ON a.id = x.application_id"
-                 " WHERE a.region = '%s' AND x.state IN ('pushed', 'accepted')"
-                 " GROUP BY 1, 2 HAVING count(*) > 1", reg["region"])
-    assert double == []
+    assert_no_stage_twice_live(reg)
     # Every pushed assignment of the region has its timer on the new
     # master (the rebuild, or the push that armed it there).
     pushed = sql("SELECT x.id FROM assignments x JOIN applications a"
