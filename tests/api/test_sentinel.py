@@ -115,8 +115,9 @@ class Load:
                 self.apps.append(submitted_application(self.reg,
                                                        disease="D001")[1])
                 self.note(start, "submit", 200)
-            except AssertionError:
-                # Some step of it refused (503 while Redis moves): the
+            except (AssertionError, KeyError, ValueError):
+                # Some step of it refused (503 while Redis moves: a failed
+                # check, or an envelope where a record was expected): the
                 # application stays a draft, nothing was accepted.
                 self.note(start, "submit", 503)
 
@@ -210,3 +211,25 @@ def test_killing_the_redis_master_under_load_loses_nothing():
     stack("redis-start")
     assert wait_for(lambda: rcli(old, "ROLE").split("\n")[:1] == ["slave"],
                     HANG)
+
+
+def test_a_planned_switch_is_followed():
+    """SENTINEL FAILOVER (the runbook's planned switch, the old master
+    alive and demoted): sign-ins work on the new master, the old one is a
+    replica (a worker still on it is refused its writes with READONLY,
+    drops the connection and asks the sentinels again), and the
+    dispatcher rebuilds its timers there."""
+    old = master_port()
+    assert wait_for(lambda: rcli(old, "INFO", "replication").count(
+        "state=online") == 1, HANG)             # its replica caught up
+    assert rcli(SENTINELS.split(",")[0].rsplit(":", 1)[1], "SENTINEL",
+                "FAILOVER", "mtcert") == "OK"
+    assert wait_for(lambda: master_port() not in (None, old), HANG)
+    new = master_port()
+    assert wait_for(lambda: api("POST", "/auth/password-login", json={
+        "login": "admin", "password": "mtcert-admin-2026"}).status_code
+        == 200, HANG)
+    assert wait_for(lambda: rcli(old, "ROLE").split("\n")[:1] == ["slave"],
+                    HANG)
+    assert wait_for(lambda: rcli(new, "GET", "dispatcher:rebuilt")
+                    == run_id(new), HANG)
