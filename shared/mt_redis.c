@@ -166,12 +166,14 @@ is_master(redisContext *c)
 /*
  * A connection to the master the sentinels name: each sentinel asked in
  * turn, once (bounded: at most nsentinels tries per call), until one
- * names a master that ROLE confirms.  Returns the context, or NULL
- * (Redis down for this call; the next call asks again).
+ * names a master that ROLE confirms; the one that did is asked first
+ * next time (Redis' guidelines for Sentinel clients).  Returns the
+ * context, or NULL (Redis down for this call; the next call asks again).
  */
 static redisContext *
 sentinel_connect(void)
 {
+	struct sentinel tmp;
 	redisContext *c;
 	char host[256], at[300];
 	size_t i;
@@ -193,6 +195,11 @@ sentinel_connect(void)
 		if (strcmp(at, rmaster_at) != 0) {
 			mt_log_info("redis master %s at %s", rmaster, at);
 			snprintf(rmaster_at, sizeof(rmaster_at), "%s", at);
+		}
+		if (i > 0) {	/* asked first from now on (a dead one later) */
+			tmp = sentinels[0];
+			sentinels[0] = sentinels[i];
+			sentinels[i] = tmp;
 		}
 		return c;
 	}

@@ -213,17 +213,21 @@ def test_killing_the_redis_master_under_load_loses_nothing():
                     HANG)
 
 
-def test_a_planned_switch_is_followed():
+def test_a_planned_switch_is_followed_with_a_sentinel_down():
     """SENTINEL FAILOVER (the runbook's planned switch, the old master
-    alive and demoted): sign-ins work on the new master, the old one is a
-    replica (a worker still on it is refused its writes with READONLY,
-    drops the connection and asks the sentinels again), and the
-    dispatcher rebuilds its timers there."""
+    alive and demoted) while the first sentinel of redis_sentinels is
+    down: the workers ask the next one, sign-ins work on the new master,
+    the old one is a replica (a worker still on it is refused its writes
+    with READONLY, drops the connection and asks again), and the
+    dispatcher rebuilds its timers there.  Then the sentinel is back."""
     old = master_port()
     assert wait_for(lambda: rcli(old, "INFO", "replication").count(
         "state=online") == 1, HANG)             # its replica caught up
-    assert rcli(SENTINELS.split(",")[0].rsplit(":", 1)[1], "SENTINEL",
-                "FAILOVER", "mtcert") == "OK"
+    with open(os.path.join(VAR, "pids", "sentinel-1.pid")) as f:
+        os.kill(int(f.read()), signal.SIGKILL)
+    second = SENTINELS.split(",")[1].rsplit(":", 1)[1]
+    assert wait_for(lambda: rcli(second, "SENTINEL", "FAILOVER", "mtcert")
+                    == "OK", HANG)
     assert wait_for(lambda: master_port() not in (None, old), HANG)
     new = master_port()
     assert wait_for(lambda: api("POST", "/auth/password-login", json={
@@ -233,3 +237,6 @@ def test_a_planned_switch_is_followed():
                     HANG)
     assert wait_for(lambda: rcli(new, "GET", "dispatcher:rebuilt")
                     == run_id(new), HANG)
+    os.environ["MTCERT_REDIS_SENTINEL"] = "1"
+    stack("redis-start")
+    assert wait_for(lambda: master_port() == new, HANG)
