@@ -31,6 +31,11 @@ static const struct cfg_row {
 	  "var/run/redis/redis.sock" },
 	{ "redis_timeout_ms", CFG_INT,
 	  offsetof(struct mt_config, redis_timeout_ms), "1000" },
+	/* Redis Sentinel (docs/scale.md): empty means redis_socket. */
+	{ "redis_sentinels", CFG_STR,
+	  offsetof(struct mt_config, redis_sentinels), "" },
+	{ "redis_master_name", CFG_STR,
+	  offsetof(struct mt_config, redis_master_name), "mtcert" },
 	{ "var_dir", CFG_STR, offsetof(struct mt_config, var_dir), "var" },
 	{ "files_dir", CFG_STR, offsetof(struct mt_config, files_dir),
 	  "var/files" },

@@ -11,6 +11,8 @@ struct mt_config {
 	int     pg_deadline_ms; /* longest wait for one PostgreSQL answer */
 	char   *redis_socket;   /* unix socket of redis-server */
 	int     redis_timeout_ms; /* connect and command timeout */
+	char   *redis_sentinels; /* "host:port,..." or "": redis_socket */
+	char   *redis_master_name; /* the master's name at the sentinels */
 	char   *var_dir;        /* runtime directory */
 	char   *files_dir;      /* uploaded-file store */
 	char   *sql_dir;        /* migrations and reference data */

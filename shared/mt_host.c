@@ -175,7 +175,8 @@ worker_connect(void)
 	    module->nstmts);
 	mt_idem_db_setup(&worker_db);
 	worker_db.deadline_ms = mt_cfg.pg_deadline_ms;
-	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
+	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_sentinels,
+	    mt_cfg.redis_master_name, mt_cfg.redis_timeout_ms);
 	if (mt_db_ensure(&worker_db) != 0)
 		mt_log_warn("postgres down at start; will retry per request");
 	if (mt_redis_ctx() == NULL)

@@ -3,6 +3,7 @@
  */
 #include <assert.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +15,67 @@
 #include "mt_redis.h"
 #include "mt_util.h"
 
+#define SENTINELS_MAX	8	/* entries of redis_sentinels used */
+
 static redisContext *rctx;
 static const char *rpath;
 static struct timeval rtimeout;
 
+/* The sentinels, when configured (nsentinels > 0), and the master's
+ * name there; rmaster_at is where the last connection went, to log a
+ * change of master once. */
+static struct sentinel {
+	char	*host;
+	int	 port;
+} sentinels[SENTINELS_MAX];
+static size_t nsentinels;
+static char *rmaster;
+static char rmaster_at[300];
+
+/*
+ * Parse list ("host:port" entries, commas or spaces between) into
+ * sentinels[], replacing what was there.  A bad entry is skipped with a
+ * warning; entries past SENTINELS_MAX too.
+ */
+static void
+sentinels_parse(const char *list)
+{
+	char *copy, *tok, *save, *colon, *end;
+	long port;
+
+	for (; nsentinels > 0; nsentinels--)
+		free(sentinels[nsentinels - 1].host);
+	if (list == NULL)
+		return;
+	copy = mt_xstrdup(list);
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		colon = strrchr(tok, ':');
+		port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
+		if (colon == NULL || colon == tok || *end != '\0' ||
+		    port <= 0 || port > 65535 || nsentinels == SENTINELS_MAX) {
+			mt_log_warn("redis_sentinels: entry skipped: %s", tok);
+			continue;
+		}
+		sentinels[nsentinels].host = mt_xstrndup(tok,
+		    (size_t)(colon - tok));
+		sentinels[nsentinels++].port = (int)port;
+	}
+	free(copy);
+}
+
+/* See mt_redis.h. */
 void
-mt_redis_setup(const char *socket_path, int timeout_ms)
+mt_redis_setup(const char *socket_path, const char *sentinel_list,
+    const char *master, int timeout_ms)
 {
 	rpath = socket_path;
 	rtimeout.tv_sec = timeout_ms / 1000;
 	rtimeout.tv_usec = (timeout_ms % 1000) * 1000;
+	sentinels_parse(sentinel_list);
+	free(rmaster);
+	rmaster = mt_xstrdup(master != NULL ? master : "mtcert");
+	rmaster_at[0] = '\0';
 }
 
 void
@@ -34,26 +86,140 @@ mt_redis_close(void)
 	rctx = NULL;
 }
 
+/*
+ * Finish a new connection c (may be NULL): the command timeout set again
+ * (a hung Redis must not hang us).  Returns c, or NULL after logging why
+ * (c freed); what names the peer in the log.
+ */
+static redisContext *
+conn_ready(redisContext *c, const char *what)
+{
+	if (c == NULL || c->err != 0) {
+		mt_log_warn("redis connect to %s failed: %s", what,
+		    c != NULL ? c->errstr : "no memory");
+		goto fail;
+	}
+	if (redisSetTimeout(c, rtimeout) != REDIS_OK) {
+		mt_log_warn("redis timeout on %s not set", what);
+		goto fail;
+	}
+	return c;
+fail:
+	if (c != NULL)
+		redisFree(c);
+	return NULL;
+}
+
+/*
+ * Ask sentinel s where the master named rmaster is, into host (size
+ * hostsz) and *port.  Returns 0, or -1 when it is down or does not
+ * know (logged).
+ */
+static int
+sentinel_ask(const struct sentinel *s, char *host, size_t hostsz, int *port)
+{
+	redisContext *c;
+	redisReply *r = NULL;
+	char what[300];
+	int rc = -1;
+
+	snprintf(what, sizeof(what), "sentinel %s:%d", s->host, s->port);
+	c = conn_ready(redisConnectWithTimeout(s->host, s->port, rtimeout),
+	    what);
+	if (c == NULL)
+		return -1;
+	r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", rmaster);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_STRING) {
+		mt_log_warn("%s: no master %s", what, rmaster);
+		goto out;
+	}
+	snprintf(host, hostsz, "%s", r->element[0]->str);
+	*port = atoi(r->element[1]->str);
+	rc = 0;
+out:
+	if (r != NULL)
+		freeReplyObject(r);
+	redisFree(c);
+	return rc;
+}
+
+/*
+ * 1 when c is connected to a master (ROLE), 0 when to a replica or a
+ * sentinel whose news is stale, or when ROLE fails.
+ */
+static int
+is_master(redisContext *c)
+{
+	redisReply *r = redisCommand(c, "ROLE");
+	int ok;
+
+	ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "master") == 0;
+	if (r != NULL)
+		freeReplyObject(r);
+	return ok;
+}
+
+/*
+ * A connection to the master the sentinels name: each sentinel asked in
+ * turn, once (bounded: at most nsentinels tries per call), until one
+ * names a master that ROLE confirms; the one that did is asked first
+ * next time (Redis' guidelines for Sentinel clients).  Returns the
+ * context, or NULL (Redis down for this call; the next call asks again).
+ */
+static redisContext *
+sentinel_connect(void)
+{
+	struct sentinel tmp;
+	redisContext *c;
+	char host[256], at[300];
+	size_t i;
+	int port;
+
+	for (i = 0; i < nsentinels; i++) {
+		if (sentinel_ask(&sentinels[i], host, sizeof(host), &port))
+			continue;
+		snprintf(at, sizeof(at), "%s:%d", host, port);
+		c = conn_ready(redisConnectWithTimeout(host, port, rtimeout),
+		    at);
+		if (c == NULL)
+			continue;
+		if (!is_master(c)) {
+			mt_log_warn("redis at %s is not the master", at);
+			redisFree(c);
+			continue;
+		}
+		if (strcmp(at, rmaster_at) != 0) {
+			mt_log_info("redis master %s at %s", rmaster, at);
+			snprintf(rmaster_at, sizeof(rmaster_at), "%s", at);
+		}
+		if (i > 0) {	/* asked first from now on (a dead one later) */
+			tmp = sentinels[0];
+			sentinels[0] = sentinels[i];
+			sentinels[i] = tmp;
+		}
+		return c;
+	}
+	return NULL;
+}
+
+/* See mt_redis.h: asks the sentinels when there are some. */
 redisContext *
 mt_redis_ctx(void)
 {
 	if (rctx != NULL && rctx->err == 0 && !mt_fd_readable(rctx->fd))
 		return rctx;
 	mt_redis_close();
-	rctx = redisConnectUnixWithTimeout(rpath, rtimeout);
-	if (rctx == NULL || rctx->err != 0) {
-		mt_log_warn("redis connect failed: %s",
-		    rctx != NULL ? rctx->errstr : "no memory");
+	if (nsentinels > 0)
+		rctx = sentinel_connect();
+	else
+		rctx = conn_ready(redisConnectUnixWithTimeout(rpath, rtimeout),
+		    rpath);
+	if (rctx == NULL)
 		mt_metrics_redis_error(MT_METRICS_REDIS_CONNECT); /* metrics */
-		mt_redis_close();
-		return NULL;
-	}
-	/* Set on every new connection: a hung Redis must not hang us. */
-	if (redisSetTimeout(rctx, rtimeout) != REDIS_OK) {
-		mt_metrics_redis_error(MT_METRICS_REDIS_CONNECT); /* metrics */
-		mt_redis_close();
-		return NULL;
-	}
 	return rctx;
 }
 

@@ -5,6 +5,15 @@
  * any error, an error reply included, the context is discarded and the
  * next call reconnects: a connection in an unknown state (inside a
  * MULTI, half a pipeline read) is never used again.
+ *
+ * With Redis Sentinel (docs/scale.md) every new connection first asks
+ * the sentinels, in turn, for the master's address (SENTINEL
+ * get-master-addr-by-name), connects there and checks with ROLE that it
+ * is the master.  Since any error discards the context, a master that
+ * died (connection error) or was demoted (a READONLY error reply) is
+ * left at once and the next call asks the sentinels again: a failover
+ * is followed without a restart, and the calls made meanwhile see Redis
+ * down (503).  hiredis 0.14 has no Sentinel support: this is all of it.
  */
 #ifndef MT_REDIS_H
 #define MT_REDIS_H
@@ -13,8 +22,14 @@
 
 #include "mt_util.h"
 
-/* Where to connect; does not connect. */
-void        mt_redis_setup(const char *socket_path, int timeout_ms);
+/*
+ * Where to connect; does not connect.  sentinels: NULL or "" for the
+ * unix socket socket_path, else "host:port" entries separated by commas
+ * or spaces, asked for master's address (the strings are copied; an
+ * entry without a port is skipped with a warning).
+ */
+void        mt_redis_setup(const char *socket_path, const char *sentinels,
+                const char *master, int timeout_ms);
 /* The live context, connecting if needed; NULL when Redis is down. */
 redisContext *mt_redis_ctx(void);
 /*

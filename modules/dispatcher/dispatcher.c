@@ -977,7 +977,8 @@ serve_init(struct mt_db *db)
 	 * are lost with it: the next run does the same again.
 	 */
 	db->on_connect = "SET synchronous_commit = off";
-	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_timeout_ms);
+	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_sentinels,
+	    mt_cfg.redis_master_name, mt_cfg.redis_timeout_ms);
 	mt_log_info("started");
 }
 

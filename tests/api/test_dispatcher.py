@@ -60,23 +60,36 @@ def test_a_burst_with_two_dispatchers_expires_each_once():
         asgs = make_due(reg, BURST)
         assert len(asgs) == BURST
         redis("DEL", "dispatcher:rebuilt")      # arm them from PostgreSQL
-        ids = ",".join(map(str, asgs))
-
-        def settled():
-            return sql("SELECT count(*) FROM assignments x WHERE x.id IN (%s)"
-                       " AND x.state = 'expired' AND EXISTS (SELECT 1 FROM"
-                       " assignments n WHERE n.application_id ="
-                       " x.application_id AND n.id > x.id)", ids) \
-                == [[str(BURST)]]
-        assert wait_for(settled, timeout=HANG * 5)
+        assert wait_for(lambda: expired_and_pushed_again(asgs),
+                        timeout=HANG * 5)
     finally:
         extra.terminate()
         extra.wait(10)
+    assert_each_expired_once(asgs)
+    assert_no_stage_twice_live(reg)
+
+
+def expired_and_pushed_again(asgs):
+    """True when every assignment of asgs is expired and its application
+    has a later one."""
+    return sql("SELECT count(*) FROM assignments x WHERE x.id IN (%s)"
+               " AND x.state = 'expired' AND EXISTS (SELECT 1 FROM"
+               " assignments n WHERE n.application_id ="
+               " x.application_id AND n.id > x.id)",
+               ",".join(map(str, asgs))) == [[str(len(asgs))]]
+
+
+def assert_each_expired_once(asgs):
+    """One 'expired' event for each assignment of asgs, never two."""
     events = sql("SELECT data->>'assignment', count(*) FROM events"
                  " WHERE type = 'expired' AND (data->>'assignment')::bigint"
-                 " IN (%s) GROUP BY 1", ids)
-    assert len(events) == BURST
+                 " IN (%s) GROUP BY 1", ",".join(map(str, asgs)))
+    assert len(events) == len(asgs)
     assert {n for _, n in events} == {"1"}, events
+
+
+def assert_no_stage_twice_live(reg):
+    """No application of reg has two live assignments for one stage."""
     double = sql("SELECT x.application_id, x.stage FROM assignments x"
                  " JOIN applications a ON a.id = x.application_id"
                  " WHERE a.region = '%s' AND x.state IN ('pushed', 'accepted')"

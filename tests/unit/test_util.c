@@ -384,6 +384,30 @@ test_config_good(void)
 	free(def.sms_log);
 }
 
+/* The Sentinel keys (docs/scale.md): off by default, read as written. */
+static void
+test_config_sentinel(void)
+{
+	int rc;
+
+	rc = conf_load("");
+	CHECK(rc == 0 && streq(mt_cfg.redis_sentinels, "") &&
+	    streq(mt_cfg.redis_master_name, "mtcert"),
+	    "sentinel defaults: [%s] [%s]", unit_str(mt_cfg.redis_sentinels),
+	    unit_str(mt_cfg.redis_master_name));
+	rc = conf_load("redis_sentinels = 10.0.0.1:26379, 10.0.0.2:26379\n"
+	    "redis_master_name = prov41\n");
+	CHECK(rc == 0 && streq(mt_cfg.redis_sentinels,
+	    "10.0.0.1:26379, 10.0.0.2:26379") &&
+	    streq(mt_cfg.redis_master_name, "prov41"),
+	    "sentinel keys: [%s] [%s]", unit_str(mt_cfg.redis_sentinels),
+	    unit_str(mt_cfg.redis_master_name));
+	rc = conf_load("redis_sentinels =\n");
+	CHECK(rc == 0 && streq(mt_cfg.redis_sentinels, ""),
+	    "an empty value means no sentinels: [%s]",
+	    unit_str(mt_cfg.redis_sentinels));
+}
+
 static const struct {
 	const char	*text;
 	int		 want;
@@ -482,6 +506,7 @@ main(void)
 	test_fd_readable();
 	test_now_ms();
 	test_config_good();
+	test_config_sentinel();
 	test_config_ints();
 	test_config_bad();
 	test_config_paths();
