@@ -160,7 +160,24 @@ INSERT INTO materials (application_id, kind, issued_on, issuer, sha256,
 SELECT a.id, dm.kind, cn_today() - 10, '压测医院', repeat('a', 64), 100,
        'image/png', (SELECT id FROM users WHERE login = 'bench-hospital')
 FROM a JOIN disease_materials dm ON dm.disease = a.disease AND dm.required;
-ANALYZE persons, applications, materials;
+-- Experts of every specialty of those diseases in the region, at
+-- another hospital than the designated one: each submit's push finds
+-- one, as in service.  (Without them every push found nobody, wrote an
+-- 'unassigned' event, and the dispatcher's 10 s retry pushed the waiting
+-- again: push_assignment ran 1.5-2.6 times per submit, issue 13, and
+-- the profile waited for pushes that could never come.)
+WITH s AS (SELECT specialty, row_number() OVER (ORDER BY specialty) n
+           FROM (SELECT DISTINCT specialty FROM diseases) x),
+     u AS (INSERT INTO users (login, role, password_hash, institution, region)
+           SELECT 'bench-ex-' || s.n || '-' || g, 'expert', 'x',
+                  'H41120000002', '411200'
+           FROM s CROSS JOIN generate_series(1, 5) g RETURNING id, login),
+     e AS (INSERT INTO experts (user_id, title, phone)
+           SELECT id, '副高', '13700000000' FROM u RETURNING user_id)
+INSERT INTO expert_specialties (expert_id, specialty)
+SELECT u.id, s.specialty FROM u JOIN s ON u.login LIKE 'bench-ex-' || s.n || '-%'
+    AND u.id IN (SELECT user_id FROM e);
+ANALYZE persons, applications, materials, experts, expert_specialties;
 SQL
 FIRST=$(psql "$PGC" -qAt -c "SELECT min(id) FROM applications WHERE filing_institution = 'H41120000001' AND status = 'draft'")
 # --- issue 11: 50 open public notices (GET /hospital/publicity, public,
