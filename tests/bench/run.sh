@@ -7,6 +7,8 @@
 #   select   the same doing one PostgreSQL primary-key SELECT (4 workers)
 #   insert   the same doing one durable INSERT (32 workers: durable commits
 #            want many workers to share fsyncs)
+#   floor    the same writing the rows a submit writes (application,
+#            SMS, event, view) in one plain statement (issue 13; below)
 # Every responder closes like mtcert-host (FCGX_Detach after the body).
 # Prints requests/s, p50 and p99 at the stated concurrency, and ratios.
 #   verify   GET /cards/verify of a genuine card (Ed25519 check + one
@@ -43,9 +45,9 @@ BPORT=$((MTCERT_PORT + 1))
 psql "$PGC" -qc "CREATE TABLE IF NOT EXISTS bench_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)"
 redis-cli -s "$V/run/redis/redis.sock" set bench:key hello >/dev/null
 
-start_responder() { # name mode workers
+start_responder() { # name mode workers [statement of mode sql]
 	build/bench/bench-responder --socket "$V/run/fcgi/bench-$1.sock" \
-		--mode "$2" --workers "$3" --pg "$PGC" \
+		--mode "$2" --workers "$3" --pg "$PGC" --sql "${4:-}" \
 		--redis "$V/run/redis/redis.sock" >>"$V/log/bench.log" 2>&1 &
 	BENCH_PIDS+=($!)
 }
@@ -73,7 +75,7 @@ server {
         include fastcgi.mtcert;
         fastcgi_pass unix:$V/run/fcgi/catalog.sock;
     }
-    location ~ ^/(minimal|redis|select|insert)\$ {
+    location ~ ^/(minimal|redis|select|insert|floor)\$ {
         include fastcgi.mtcert;
         fastcgi_pass unix:$V/run/fcgi/bench-\$1.sock;
     }
@@ -180,6 +182,44 @@ SELECT u.id, s.specialty FROM u JOIN s ON u.login LIKE 'bench-ex-' || s.n || '-%
 ANALYZE persons, applications, materials, experts, expert_specialties;
 SQL
 FIRST=$(psql "$PGC" -qAt -c "SELECT min(id) FROM applications WHERE filing_institution = 'H41120000001' AND status = 'draft'")
+# --- issue 13: the submit floor -------------------------------------------
+# The rows a submit writes -- the application's change, the SMS, the
+# event, the stored progress view -- written by one plain statement in
+# one durable transaction, through nginx and a responder with apply's
+# worker count: copies of the four tables (their columns, CHECKs and
+# indexes; no triggers, no rules, nothing computed), each floor request
+# the next copied draft.  submit / floor is how close the service comes
+# to writing what it must; floor / insert what that writing costs.
+psql "$PGC" -q <<SQL
+CREATE TABLE bench_applications (LIKE applications INCLUDING ALL);
+INSERT INTO bench_applications OVERRIDING SYSTEM VALUE
+    SELECT * FROM applications WHERE id >= $FIRST;
+CREATE TABLE bench_outbox (LIKE sms_outbox INCLUDING ALL);
+CREATE TABLE bench_events (LIKE events INCLUDING ALL);
+CREATE TABLE bench_views (LIKE application_views INCLUDING ALL)
+    WITH (fillfactor = 50, toast_tuple_target = 8160);
+CREATE SEQUENCE bench_floor_ids START $FIRST;
+ANALYZE bench_applications;
+SQL
+FLOOR_SQL="WITH a AS (UPDATE bench_applications SET status = 'submitted',
+    promised_at = now(), submitted_at = now(), updated_at = now(),
+    expected_decision_date = current_date + 20
+    WHERE id = (SELECT nextval('bench_floor_ids'))
+    RETURNING id, phone, review_mode),
+ s AS (INSERT INTO bench_outbox (to_phone, template, body)
+    SELECT phone, 'application_submitted', '【门诊慢特病】您的“糖尿病”认定申请（编号'
+        || id || '）已提交，结果将以短信通知。' FROM a),
+ e AS (INSERT INTO bench_events (application_id, type, actor_user,
+        actor_role, data)
+    SELECT id, 'submitted', NULL, 'hospital',
+        jsonb_build_object('mode', review_mode) FROM a
+    RETURNING id, application_id)
+INSERT INTO bench_views (application_id, view, built_xid, built_event)
+SELECT e.application_id, v.view, pg_current_xact_id(), e.id
+FROM e, application_views v WHERE v.application_id = $APP
+ON CONFLICT (application_id) DO UPDATE SET view = EXCLUDED.view"
+start_responder floor sql "${BENCH_APPLY_WORKERS:-8}" "$FLOOR_SQL"
+for _ in $(seq 100); do [ -S "$V/run/fcgi/bench-floor.sock" ] && break; sleep 0.05; done
 # --- issue 11: 50 open public notices (GET /hospital/publicity, public,
 # the page anyone may open during a notice), on drafts the submit run
 # does not reach (the last ones).
@@ -329,6 +369,8 @@ if [ "${BENCH_KEEPALIVE:-${QUICK:+0}}" != 0 ]; then
 	run progress_ka "http://127.0.0.1:$KPORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
 fi
 run publicity "http://127.0.0.1:$MTCERT_PORT/api/v1/hospital/publicity?region=411200&limit=20"
+run floor    "http://127.0.0.1:$BPORT/floor"
+FLOORED=$(psql "$PGC" -qAt -c "SELECT count(*) FROM bench_views")
 SUBMIT_SECS=${BENCH_SUBMIT_SECONDS:-5}
 [ -n "${BENCH_PROFILE:-}" ] && profile_start
 run submit   "http://127.0.0.1:$MTCERT_PORT/" -s "$V/submit.lua"
@@ -366,6 +408,7 @@ if [ "${BENCH_KEEPALIVE:-${QUICK:+0}}" != 0 ]; then
 	echo "catalog_ka / catalog_module = $(ratio catalog_ka catalog_module)   progress_ka / progress = $(ratio progress_ka progress)   (FastCGI keepalive $KA per nginx worker; p99 ${P99[catalog_ka]} / ${P99[catalog_module]} ms and ${P99[progress_ka]} / ${P99[progress]} ms)"
 fi
 echo "submit / insert   = $(ratio submit insert)   (target >= 0.40: every rule, one durable transaction; $SUBMITTED drafts submitted, apply with ${BENCH_APPLY_WORKERS:-8} workers)"
+echo "submit / floor    = $(ratio submit floor)   floor / insert = $(ratio floor insert)   (floor: the rows a submit writes, one plain statement, $FLOORED written, ${BENCH_APPLY_WORKERS:-8} workers)"
 echo "publicity / select = $(ratio publicity select)   (public notice list, 20 of 50 open notices, names masked: one page query, no session)"
 rtarget "progress / select" progress select ">=" 0.80
 rtarget "submit / insert" submit insert ">=" 0.40
