@@ -121,16 +121,17 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " SELECT id FROM a",
 	/* R-APP-7: the rules run at filing; the event rebuilds the view. */
 	[STMT_PRECHECK] =
-	    "WITH u AS (UPDATE applications SET precheck = jsonb_build_object("
-	    " 'missing_materials', missing_materials(id),"
-	    " 'refusal', submission_refusal(id),"
+	    "WITH u AS (UPDATE applications a SET precheck = jsonb_build_object("
+	    " 'missing_materials', missing_materials(a),"
+	    " 'refusal', submission_refusal(a),"
 	    " 'at', now()) WHERE id = $1 RETURNING id)"
 	    " INSERT INTO events (application_id, type, actor_user, actor_role)"
 	    " SELECT id, 'prechecked', $2, 'hospital' FROM u",
 	/* sql/fn/20_applications.sql: NULL, or the refusal submit would
 	 * give. */
 	[STMT_REFUSAL] =
-	    "SELECT submission_refusal($1::bigint)::text AS refusal",
+	    "SELECT submission_refusal(a)::text AS refusal"
+	    " FROM applications a WHERE a.id = $1::bigint",
 	/* The ready view (sql/fn/20_applications.sql: application_view);
 	 * every read but a person's of their own is logged (staff, a family
 	 * agent). */

@@ -4,9 +4,11 @@
  * FCGX_Detach, FCGX_Finish_r), optionally doing one dependency call:
  *
  *   bench-responder --socket PATH --workers N --mode MODE [--pg CONNINFO]
- *                   [--redis SOCKET]
+ *                   [--redis SOCKET] [--sql STATEMENT]
  *   MODE: minimal | redis (one GET) | select (one primary-key SELECT)
  *         | insert (one INSERT, durable commit)
+ *         | sql (STATEMENT, prepared, one durable transaction: run.sh's
+ *           submit floor)
  *
  * Not part of the service; only tests/bench/run.sh starts it.
  */
@@ -24,7 +26,23 @@
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 
-static const char *mode = "minimal", *pg = "", *rsock = "";
+static const char *mode = "minimal", *pg = "", *rsock = "", *sql = "";
+
+/* The prepared statement of a PostgreSQL mode and its parameter count. */
+static int
+statement(const char **text)
+{
+	if (strcmp(mode, "select") == 0)
+		*text = "SELECT name FROM diseases WHERE code = $1";
+	else if (strcmp(mode, "insert") == 0)
+		*text = "INSERT INTO bench_inserts (payload) VALUES ($1)";
+	else if (strcmp(mode, "sql") == 0) {
+		*text = sql;
+		return 0;
+	} else
+		return -1;
+	return 1;
+}
 
 static void
 serve(int fd)
@@ -32,22 +50,21 @@ serve(int fd)
 	static const char ok[] = "Status: 200 OK\r\nContent-Type: "
 	    "application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
 	struct timeval tv = { 1, 0 };
-	const char *p[1] = { "D001" };
+	const char *p[1] = { "D001" }, *text;
 	redisContext *rc = NULL;
 	PGconn *c = NULL;
 	FCGX_Request req;
 	PGresult *res;
 	redisReply *r;
 	char sink[4096];
+	int np;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (strcmp(mode, "select") == 0 || strcmp(mode, "insert") == 0) {
+	if ((np = statement(&text)) >= 0) {
 		c = PQconnectdb(pg);
 		if (PQstatus(c) != CONNECTION_OK)
 			_exit(1);
-		PQclear(PQprepare(c, "q", strcmp(mode, "select") == 0 ?
-		    "SELECT name FROM diseases WHERE code = $1" :
-		    "INSERT INTO bench_inserts (payload) VALUES ($1)", 1, NULL));
+		PQclear(PQprepare(c, "q", text, np, NULL));
 	} else if (strcmp(mode, "redis") == 0) {
 		rc = redisConnectUnixWithTimeout(rsock, tv);
 		if (rc == NULL || rc->err)
@@ -59,7 +76,7 @@ serve(int fd)
 		while (FCGX_GetStr(sink, sizeof(sink), req.in) > 0)
 			;
 		if (c != NULL) {
-			res = PQexecPrepared(c, "q", 1, p, NULL, NULL, 0);
+			res = PQexecPrepared(c, "q", np, p, NULL, NULL, 0);
 			PQclear(res);
 		} else if (rc != NULL) {
 			r = redisCommand(rc, "GET bench:key");
@@ -90,6 +107,8 @@ main(int argc, char **argv)
 			pg = argv[i + 1];
 		else if (strcmp(argv[i], "--redis") == 0)
 			rsock = argv[i + 1];
+		else if (strcmp(argv[i], "--sql") == 0)
+			sql = argv[i + 1];
 	}
 	if (sock == NULL || n < 1)
 		return 2;
