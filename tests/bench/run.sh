@@ -440,6 +440,16 @@ fi
 echo "submit / insert   = $(ratio submit insert)   (target >= 0.40: every rule, one durable transaction; $SUBMITTED drafts submitted, apply with ${BENCH_APPLY_WORKERS:-8} workers)"
 echo "publicity / select = $(ratio publicity select)   (public notice list, 20 of 50 open notices, names masked: one page query, no session)"
 rtarget "progress / select" progress select ">=" 0.80
+# gzip (docs/operations.md, "Compression"): bytes on the wire without
+# and with Accept-Encoding: gzip, as nginx/mtcert.conf.in sets it.
+gz() { # PATH: "plain -> gzipped bytes (ratio)"
+	local a b
+	a=$(curl -s -o /dev/null -w '%{size_download}' "$API$1")
+	b=$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' "$API$1")
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%d -> %d bytes (%.1fx)", a, b, a / b }'
+}
+echo
+echo "gzip: /diseases $(gz /diseases)   /institutions?limit=100 $(gz '/institutions?limit=100')"
 echo
 echo "worker counts ($CONN connections, ${SWEEP_SECS}s each; docs/operations.md):"
 echo "  catalog_module@2 / @4 = $(sratio catalog_module@2 catalog_module@4)   @8 / @4 = $(sratio catalog_module@8 catalog_module@4)   (p99 ${P99[catalog_module@2]:-} / ${P99[catalog_module@4]:-} / ${P99[catalog_module@8]:-} ms)"
