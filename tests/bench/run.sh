@@ -35,7 +35,7 @@ cd "$ROOT"
 # shared machine is the load from one run to the next, which a longer run
 # does not remove (the catalog's p99 takes turns with its floor instead).
 QUICK=${BENCH_QUICK:+1}
-SECS=${BENCH_SECONDS:-${QUICK:+3}}; SECS=${SECS:-10}
+SECS=${BENCH_SECONDS:-${QUICK:+3}}; SECS=${SECS:-6}
 CONN=${BENCH_CONNECTIONS:-64}
 . tests/bench/stack.sh
 # apply with 8 workers: submissions are CPU-bound in PostgreSQL (rules
