@@ -42,6 +42,8 @@ wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev
 libqrencode-dev zbar-tools librsvg2-bin prometheus redis-sentinel"
 # openssl: the development certificate of MTCERT_TLS_PORT (tls_cert).
 PACKAGES="$PACKAGES openssl"
+# iproute2: ss, whether a port nginx-extra wants is free (port_taken).
+PACKAGES="$PACKAGES iproute2"
 # (zbar-tools and librsvg2-bin: tests/api/test_cards.py reads the e-card's
 # QR code back from its SVG; prometheus: make test checks the metrics and
 # docs/alerts.yml with its promtool; redis-sentinel: MTCERT_REDIS_SENTINEL.)
@@ -525,16 +527,31 @@ nginx_start() {
 	die "nginx did not start; see $VAR/log/nginx-error.log"
 }
 
+# port_taken PORT: something listens on TCP PORT (any address; ss from
+# iproute2).
+port_taken() {
+	[ -n "$(ss -Hltn "sport = :$1")" ]
+}
+
 # nginx-extra NAME PORT: a second nginx in front of the same module pools,
 # configured from the environment as nginx_start is (MTCERT_TLS_PORT,
 # MTCERT_TRUSTED_PROXIES), with its own limits; its PID in
-# $VAR/nginx-NAME/nginx.pid.  The TLS and proxy tests start one each and
+# $VAR/nginx-NAME/nginx.pid; its local metrics server listens on PORT + 7.
+# It refuses to start (exit 1, naming the port) when PORT, PORT + 7 or
+# MTCERT_TLS_PORT is in use.  The TLS and proxy tests start one each and
 # stop it with nginx-extra-stop NAME (stop stops any left).
 nginx_extra_start() {
-	local dir=$VAR/nginx-${1:?NAME} port=${2:?PORT}
+	local dir=$VAR/nginx-${1:?NAME} port=${2:?PORT} p
 	[[ "$1" =~ ^[a-z0-9-]+$ ]] || die "bad name $1"
+	[[ "$port" =~ ^[0-9]+$ ]] || die "bad port $port"
 	# One left by a test that did not stop it: replaced.
 	stop_pid "$dir/nginx.pid" QUIT
+	# Its ports, the metrics server's PORT + 7 included, must be free:
+	# said here, not as a bind() failure in nginx's log.
+	for p in "$port" $((port + 7)) ${MTCERT_TLS_PORT:-}; do
+		port_taken "$p" &&
+			die "nginx-$1: port $p is in use (PORT $port, metrics PORT + 7 = $((port + 7))${MTCERT_TLS_PORT:+, TLS $MTCERT_TLS_PORT})"
+	done
 	nginx_render "$dir" "$port" "$dir/nginx.pid"
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$VAR/log/nginx-error.log"
 	for _ in $(seq 100); do alive "$dir/nginx.pid" && return 0; sleep 0.05; done

@@ -4,29 +4,44 @@
 # (portal.sh) and the simulated year (year.sh; BENCH_YEAR=0 skips it),
 # each on its own throwaway stack.  Every target line says PASS, NOT MET
 # or SKIPPED beside its value and the same-run baseline; all of them are
-# printed again at the end, with the whole run's time (target: under 15
-# minutes on the 2-core machine; BENCH_QUICK=1 shortens every part for
-# development).
+# printed again at the end, with each part's minutes and the whole run's
+# (target: under 15 minutes on the 2-core machine, its own PASS / NOT MET
+# line; BENCH_QUICK=1 shortens every part for development).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 export BENCH_SUMMARY
 BENCH_SUMMARY=$(mktemp /tmp/mtcert-bench-summary.XXXXXX)
 trap 'rm -f "$BENCH_SUMMARY"' EXIT
+# Shortened because over-measured (issue 13 item 7: under 15 minutes):
+# the dispatcher's scaling bursts (1, 2 and 4 dispatchers, each printed
+# against the single one) measure a rate, so 10,000 each rather than
+# dispatcher.sh's own 20,000 -- 5 s of work at the 2,000/s target.  At the
+# 94 re-pushes/s of issue 14's first full run (load 12) the three 20,000
+# would have taken 10.6 minutes, 10,000 each 5.3.  The 100,000 burst, the
+# steady lag and the year are the targets themselves and keep their size.
+[ -n "${BENCH_QUICK:-}" ] || export BENCH_SCALE_DUE=${BENCH_SCALE_DUE:-10000}
+# minutes SECONDS: as minutes with one decimal.
+minutes() { awk -v s="$1" 'BEGIN { printf "%.1f", s / 60 }'; }
 T0=$(date +%s)
 status=0
+took=()
 for part in run dispatcher portal year; do
 	echo "== bench: $part"
+	t=$(date +%s)
 	tests/bench/$part.sh || { echo "bench: $part.sh failed"; status=1; }
+	took+=("$part $(minutes $(( $(date +%s) - t )))")
+	echo "== bench: $part took ${took[-1]#* } min"
 done
-MIN=$(awk -v s="$(( $(date +%s) - T0 ))" 'BEGIN { printf "%.1f", s / 60 }')
+MIN=$(minutes $(( $(date +%s) - T0 )))
 echo
 echo "== bench: every target (${BENCH_QUICK:+BENCH_QUICK=1, }$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) now)"
 cat "$BENCH_SUMMARY"
 . tests/bench/stack.sh
+echo "make bench took $MIN min: $(IFS=,; echo "${took[*]/%/ min}" | sed 's/,/, /g')"
 if [ -n "${BENCH_QUICK:-}" ] || [ -n "${BENCH_ONLY:-}" ]; then
-	target "make bench minutes" "-" "<" 15 "$MIN min, a shortened run"
+	target "make bench < 15 min" "-" "<" 15 "$MIN min, a shortened run"
 else
-	target "make bench minutes" "$MIN" "<" 15 "the whole run"
+	target "make bench < 15 min" "$MIN" "<" 15 "min, the whole run on $(nproc) cores"
 fi
 exit $status

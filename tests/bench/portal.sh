@@ -10,4 +10,7 @@ export MTCERT_ROOT=$ROOT MTCERT_BUILD=$ROOT/build
 . tests/bench/stack.sh
 bench_stack pbench 28280 25633
 export MTCERT_URL="http://127.0.0.1:$MTCERT_PORT"
+# BENCH_QUICK=1 (development): 5 cold loads of each page, not 15 (the 96
+# loads of a whole run took 4.9 minutes at load 10-17, issue 14).
+[ -n "${BENCH_QUICK:-}" ] && export BENCH_RUNS=${BENCH_RUNS:-5}
 node tests/bench/portal.mjs
