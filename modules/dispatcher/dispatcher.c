@@ -125,11 +125,9 @@ enum stmt {
 	STMT_FAILED,
 	STMT_FIRST_PUSH,
 	STMT_RETRY,
-	STMT_PUSH,
 	STMT_EXPIRE_BATCH,
 	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
-	STMT_APP_TIMERS,
 	STMT_OVERDUE,
 	STMT_REGIONS,
 	STMT__MAX
@@ -172,14 +170,13 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_RETRY] =
 	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
 	    " AND id > $1::bigint ORDER BY id LIMIT " BATCH,
-	/* The engine's answers (sql/fn/30_review.sql) as JSON text. */
-	[STMT_PUSH] = "SELECT push_assignment($1)::text AS out",
+	/* The engine's answers (sql/fn/30_review.sql) as JSON text: a
+	 * batch's in one round trip, a set in each statement (push_set,
+	 * expire_set).  push_batch names every assignment it made, every
+	 * seat of an objection's panel too, so each gets its timer. */
 	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text AS out",
 	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text AS out",
 	[STMT_LIVE_TIMERS] = LIVE_TIMERS,
-	/* Those of one application: an objection's panel is pushed whole
-	 * (every seat in one push_assignment), and every seat armed. */
-	[STMT_APP_TIMERS] = LIVE_TIMERS " AND x.application_id = $1::bigint",
 	[STMT_OVERDUE] =
 	    "SELECT x.id, a.region FROM assignments x"
 	    " JOIN applications a ON a.id = x.application_id"
@@ -387,48 +384,8 @@ jstr(json_object *o, const char *key, char *buf, size_t n)
 	return buf;
 }
 
-/* Push application app if it needs an expert (app is borrowed: it lives
- * in push_page's result, not in the one cleared here), then arm what it
- * has pushed (every seat of an objection's panel).  1 pushed, 0 not,
- * -1 on a database failure. */
-static int
-push_one(struct mt_db *db, const char *app)
-{
-	char asg[24], stage[8];
-	const char *p[1] = { app };
-	json_object *o;
-	PGresult *res;
-
-	res = mt_db_exec(db, STMT_PUSH, 1, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			mt_db_log_error("dispatcher", STMT_PUSH, res);
-		PQclear(res);
-		return -1;
-	}
-	if (mt_db_isnull(res, 0, "out")) {
-		PQclear(res);
-		return 0;
-	}
-	o = json_tokener_parse(mt_db_get(res, 0, "out"));
-	PQclear(res);
-	if (jstr(o, "assignment", asg, sizeof(asg)) == NULL) {
-		json_object_put(o);
-		return 0;		/* nobody eligible: waits, visible */
-	}
-	jstr(o, "stage", stage, sizeof(stage));
-	res = mt_db_exec(db, STMT_APP_TIMERS, 1, p);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-		(void)arm_rows(res);
-	else
-		redis_missed = 1;	/* not armed: the next turn rebuilds */
-	PQclear(res);
-	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
-	    stage);
-	mt_dispatcher_count(MT_DISPATCHER_PUSHES, 1);	/* metrics */
-	json_object_put(o);
-	return 1;
-}
+static int repush(struct mt_db *, const char *, struct mt_redis_tx *,
+    size_t *);
 
 /*
  * The retry of applications nobody could take (unassigned_since set),
@@ -441,17 +398,20 @@ push_one(struct mt_db *db, const char *app)
 static long long retry_from;
 static int retry_pages;
 
-/* One page of FIRST_PUSH (waiting: of RETRY) after id after: push
- * each.  Sets *rows and *last (the last id seen); returns how many were
+/* One page of FIRST_PUSH (waiting: of RETRY) after id after, pushed
+ * in one push_batch (one transaction: a failure leaves the whole page
+ * waiting, pushed on a later turn) and armed in one Redis transaction.
+ * Sets *rows and *last (the last id seen); returns how many were
  * pushed. */
 static int
 push_page(struct mt_db *db, int waiting, long long after, int *rows,
     long long *last)
 {
-	char from[24];
+	char from[24], *ids;
 	const char *p[1] = { from };
+	struct mt_redis_tx tx = {0};
 	PGresult *res;
-	int i, c_id, n = 0;
+	size_t n = 0;
 
 	*rows = 0;
 	snprintf(from, sizeof(from), "%lld", after);
@@ -460,15 +420,22 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 		PQclear(res);
 		return 0;
 	}
-	*rows = PQntuples(res);
-	c_id = mt_db_col(res, "id");
-	for (i = 0; i < *rows && !stopping; i++)
-		if (push_one(db, PQgetvalue(res, i, c_id)) > 0)
-			n++;
-	if (*rows > 0)
-		*last = atoll(PQgetvalue(res, *rows - 1, c_id));
+	if ((*rows = PQntuples(res)) > 0) {
+		*last = atoll(PQgetvalue(res, *rows - 1, mt_db_col(res, "id")));
+		ids = id_array(res);
+		if (repush(db, ids, &tx, &n) == 0 && tx.n > 0 &&
+		    mt_redis_tx_exec(&tx) != 0)
+			redis_missed = 1;	/* not armed: the next turn
+						 * rebuilds */
+		mt_buf_free(&tx.cmds);
+		free(ids);
+	}
 	PQclear(res);
-	return n;
+	if (n > 0) {
+		mt_log_info("pushed %zu", n);
+		mt_dispatcher_count(MT_DISPATCHER_PUSHES, (long)n); /* metrics */
+	}
+	return (int)n;
 }
 
 /*
