@@ -37,7 +37,6 @@ $$;
 --   preference: 1 for an expert of a hospital that already held it (from
 --     stage 2 on another hospital when the pool allows), else 0.
 -- The return type changed (issue 9): the old one is dropped first.
--- draw_expert, one push's draw, is push_set's now (issue 14).
 DROP FUNCTION IF EXISTS draw_expert(bigint);
 DROP FUNCTION IF EXISTS eligible_experts(bigint);
 CREATE OR REPLACE FUNCTION eligible_experts(app bigint)
@@ -76,6 +75,52 @@ BEGIN
                       AND h.state IN ('decided', 'accepted', 'pushed',
                                       'refused'));
 END $$;
+
+-- The draw, for each application of apps at its push_stage: one expert
+-- uniformly at random among the first eligible ones in (outside, held,
+-- preference) order -- the region's own pool before the province's, then
+-- by round, then another hospital -- with the size of the pool drawn
+-- from, the round (held + 1), whether the expert is of another region,
+-- and the draw recorded (record_draw, 15_draw.sql: the pool's sorted ids
+-- and the seed, so `mtcertctl draw verify` recomputes the choice).  One
+-- query for the whole set (push_set's batch), record_draw called
+-- set-wise in a LATERAL: one rule, one recorded draw per application.
+-- No row for an application nobody is eligible for (nothing recorded).
+CREATE OR REPLACE FUNCTION draw_experts(apps bigint[])
+RETURNS TABLE (application bigint, expert_id bigint, hospital text,
+               pool integer, round integer, outside boolean, draw_id bigint)
+LANGUAGE sql VOLATILE AS $$
+    WITH w AS MATERIALIZED (SELECT x.* FROM applications x
+                            WHERE x.id = ANY(apps)),
+    e AS MATERIALIZED (SELECT w.id AS app, e.* FROM w
+                       CROSS JOIN LATERAL eligible_experts(w.id) e),
+    f AS (SELECT DISTINCT ON (e.app) e.app, e.outside, e.held, e.preference
+          FROM e ORDER BY e.app, e.outside, e.held, e.preference),
+    -- The first group of each, sorted by id (the pool as recorded).
+    p AS (SELECT e.app, array_agg(e.expert_id ORDER BY e.expert_id) AS ids,
+                 array_agg(e.hospital ORDER BY e.expert_id) AS hs,
+                 min(f.outside) AS o, min(f.held) AS h
+          FROM e JOIN f USING (app, outside, held, preference)
+          GROUP BY e.app),
+    d AS MATERIALIZED (SELECT p.*, rd.id AS draw_id,
+                              array_position(p.ids, rd.chosen[1]) AS i
+                       FROM p JOIN w ON w.id = p.app
+                       CROSS JOIN LATERAL record_draw('push', w.region, p.ids,
+                           1, p.app, w.push_stage) rd)
+    SELECT d.app, d.ids[d.i], d.hs[d.i], cardinality(d.ids), d.h + 1,
+           d.o = 1, d.draw_id
+    FROM d
+$$;
+
+-- The draw for application app alone (draw_experts).  NULL when nobody
+-- is eligible.
+CREATE OR REPLACE FUNCTION draw_expert(app bigint, OUT expert_id bigint,
+    OUT hospital text, OUT pool integer, OUT round integer,
+    OUT outside boolean, OUT draw_id bigint)
+LANGUAGE sql VOLATILE AS $$
+    SELECT d.expert_id, d.hospital, d.pool, d.round, d.outside, d.draw_id
+    FROM draw_experts(ARRAY[app]) d
+$$;
 
 -- An application waiting for an expert (a the row, unassigned_since
 -- set): once it has waited the region's unassigned_notice_hours, the
@@ -158,54 +203,33 @@ BEGIN
             RETURN NEXT;
         END IF;
     END LOOP;
-    -- The draw of each: one expert uniformly at random among the first
-    -- eligible ones in (outside, held, preference) order -- the region's
-    -- own pool before the province's, then by round, then another
-    -- hospital -- recorded (record_draw, 15_draw.sql: the pool's sorted
-    -- ids and the seed, so `mtcertctl draw verify` recomputes the
-    -- choice); the event says the pool's size, the round (held + 1) and
-    -- whether the expert is of another region.  Then its assignment, SMS
-    -- and event.
-    WITH w AS MATERIALIZED (SELECT x.* FROM applications x
-                            WHERE x.id = ANY(plain)),
-    e AS MATERIALIZED (SELECT w.id AS app, e.* FROM w
-                       CROSS JOIN LATERAL eligible_experts(w.id) e),
-    f AS (SELECT DISTINCT ON (e.app) e.app, e.outside, e.held, e.preference
-          FROM e ORDER BY e.app, e.outside, e.held, e.preference),
-    p AS (SELECT e.app, array_agg(e.expert_id ORDER BY e.expert_id) AS ids,
-                 array_agg(e.hospital ORDER BY e.expert_id) AS hs,
-                 min(f.outside) AS o, min(f.held) AS h
-          FROM e JOIN f USING (app, outside, held, preference)
-          GROUP BY e.app),
-    d AS MATERIALIZED (SELECT p.*, w.region, w.push_stage, w.disease,
-                              rd.id AS draw_id,
-                              array_position(p.ids, rd.chosen[1]) AS i
-                       FROM p JOIN w ON w.id = p.app
-                       CROSS JOIN LATERAL record_draw('push', w.region, p.ids,
-                           1, p.app, w.push_stage) rd),
+    -- The draw of each (draw_experts), its assignment, SMS and event.
+    WITH d AS MATERIALIZED (SELECT dx.*, w.push_stage, w.region, w.disease
+                            FROM draw_experts(plain) dx
+                            JOIN applications w ON w.id = dx.application),
     x AS (INSERT INTO assignments (application_id, stage, expert_id,
                                    hospital, pool_size, draw_id,
                                    accept_deadline)
-          SELECT d.app, d.push_stage, d.ids[d.i], d.hs[d.i],
-                 cardinality(d.ids), d.draw_id,
+          SELECT d.application, d.push_stage, d.expert_id, d.hospital,
+                 d.pool, d.draw_id,
                  now() + make_interval(secs => policy_value(d.region,
                      'accept_window_seconds')::int)
-          FROM d ORDER BY d.app
+          FROM d ORDER BY d.application
           RETURNING *),
     s AS (INSERT INTO sms_outbox (to_phone, template, body)
           SELECT ex.phone, 'task_pushed', format(
               '【门诊慢特病】您有一件“%s”认定任务（任务号%s），请在%s前登录系统受理。',
               dz.name, x.id, to_char(x.accept_deadline AT TIME ZONE
               'Asia/Shanghai', 'MM月DD日HH24:MI'))
-          FROM x JOIN d ON d.app = x.application_id
+          FROM x JOIN d ON d.application = x.application_id
           JOIN diseases dz ON dz.code = d.disease
           JOIN experts ex ON ex.user_id = x.expert_id
           WHERE ex.phone IS NOT NULL ORDER BY x.id),
     v AS (INSERT INTO events (application_id, type, actor_role, data)
           SELECT x.application_id, 'pushed', 'system', jsonb_build_object(
               'stage', x.stage, 'assignment', x.id, 'pool_size', x.pool_size,
-              'round', d.h + 1, 'province', d.o = 1, 'draw', d.draw_id)
-          FROM x JOIN d ON d.app = x.application_id ORDER BY x.id)
+              'round', d.round, 'province', d.outside, 'draw', d.draw_id)
+          FROM x JOIN d ON d.application = x.application_id ORDER BY x.id)
     SELECT coalesce(array_agg(x.id), '{}') INTO made FROM x;
     UPDATE applications x SET status = 'in_review',
         stage = least(x.push_stage, objection_first_stage()),
