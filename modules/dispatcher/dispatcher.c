@@ -125,7 +125,7 @@ enum stmt {
 	STMT_FAILED,
 	STMT_FIRST_PUSH,
 	STMT_RETRY,
-	STMT_EXPIRE_BATCH,
+	STMT_REPUSH_BATCH,
 	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
 	STMT_OVERDUE,
@@ -174,7 +174,7 @@ static const char *const stmts[STMT__MAX] = {
 	 * batch's in one round trip, a set in each statement (push_set,
 	 * expire_set).  push_batch names every assignment it made, every
 	 * seat of an objection's panel too, so each gets its timer. */
-	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text AS out",
+	[STMT_REPUSH_BATCH] = "SELECT repush_batch($1::bigint[])::text AS out",
 	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text AS out",
 	[STMT_LIVE_TIMERS] = LIVE_TIMERS,
 	[STMT_OVERDUE] =
@@ -483,24 +483,29 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 	return out;
 }
 
-/*
- * Push the applications of apps (an array literal "{1,2}") again
- * (push_batch), queue each new push's lease and timer in tx and set
- * *pushed to how many.  Returns 0, or -1 on a database failure.
- */
-static int
-repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx,
-    size_t *pushed)
+/* Member key of o (borrowed), or NULL (json_object_get_int takes it as
+ * 0; the array loops check for it). */
+static json_object *
+jmember(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/* Queue in tx the lease and timer of each pushed assignment of arr (the
+ * elements of push_batch's answer) and return how many. */
+static size_t
+arm_pushed(json_object *arr, struct mt_redis_tx *tx)
 {
 	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
-	json_object *out, *o;
+	json_object *o;
 	double now = wall_ms();
 	size_t k;
 
-	if ((out = batch_call(db, STMT_PUSH_BATCH, apps)) == NULL)
-		return -1;
-	for (k = 0; k < json_object_array_length(out); k++) {
-		o = json_object_array_get_idx(out, k);
+	for (k = 0; arr != NULL && k < json_object_array_length(arr); k++) {
+		o = json_object_array_get_idx(arr, k);
 		jstr(o, "assignment", asg, sizeof(asg));
 		jstr(o, "region", reg, sizeof(reg));
 		jstr(o, "application", app, sizeof(app));
@@ -510,19 +515,32 @@ repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx,
 		arm_add(tx, asg, reg, app, stage, expert, dl,
 		    (long long)(atof(dl) - now));
 	}
-	*pushed = k;
+	return k;
+}
+
+/*
+ * Push the applications of apps (an array literal "{1,2}") that need an
+ * expert (push_batch), queue each new push's lease and timer in tx and
+ * set *pushed to how many.  Returns 0, or -1 on a database failure.
+ */
+static int
+repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx,
+    size_t *pushed)
+{
+	json_object *out;
+
+	if ((out = batch_call(db, STMT_PUSH_BATCH, apps)) == NULL)
+		return -1;
+	*pushed = arm_pushed(out, tx);
 	json_object_put(out);
 	return 0;
 }
 
 /*
- * Expire a claimed batch of one region (expire_batch) and push the
- * expired stages again (push_batch) in ONE transaction: each
- * application's stored progress view is built once at its commit
- * (events_refresh_view, deferred) instead of once per transaction --
- * two views per re-push were two thirds of the burst's PostgreSQL time
- * (issue 13: pg_stat_user_functions, 3,000 re-pushes).  The experts'
- * rows (miss counts) are held to the commit, taken in expert order.
+ * Expire a claimed batch of one region and push the expired stages again
+ * in ONE call and one transaction (repush_batch, sql/fn/30_review.sql:
+ * each statement there is a set, so a batch is a few statements, not a
+ * few per assignment; each application's stored view is patched once).
  * Then Redis is told in one transaction (one round trip for the whole
  * batch): settled members go, new pushes get their lease and timer,
  * early ones are re-armed.  If Redis refuses it, nothing of it is
@@ -535,59 +553,44 @@ static int
 expire_batch(struct mt_db *db, const char *region, char *const *ids,
     size_t nids)
 {
-	char asg[24], app[24], dl[24];
-	struct mt_buf arr = {0}, apps = {0};
+	char id[24], dl[24];
+	struct mt_buf arr = {0};
 	struct mt_redis_tx tx = {0};
-	json_object *out = NULL, *o;
-	size_t k, expired = 0, pushed = 0;
+	json_object *out, *v, *o;
+	size_t k, pushed;
 	int n = 0;
 
 	mt_buf_puts(&arr, "{");
 	for (k = 0; k < nids; k++)
 		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids[k]);
 	mt_buf_puts(&arr, "}");
-	if (mt_db_begin(db) != 0 ||
-	    (out = batch_call(db, STMT_EXPIRE_BATCH, arr.data)) == NULL)
-		goto fail;
-	mt_buf_puts(&apps, "{");
-	for (k = 0; k < json_object_array_length(out); k++) {
-		o = json_object_array_get_idx(out, k);
-		jstr(o, "id", asg, sizeof(asg));
-		if (json_object_object_get_ex(o, "settled", NULL)) {
-			mt_redis_tx_add(&tx, "ZREM timers:{%s} %s", region,
-			    asg);
-			n++;
-			if (jstr(o, "application", app, sizeof(app)) != NULL) {
-				mt_buf_printf(&apps, "%s%s",
-				    apps.len > 1 ? "," : "", app);
-				expired++;
-			}
-		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
+	out = batch_call(db, STMT_REPUSH_BATCH, arr.data);
+	mt_buf_free(&arr);
+	if (out == NULL)
+		return 0;
+	v = jmember(out, "settled");
+	for (k = 0; v != NULL && k < json_object_array_length(v); k++, n++)
+		mt_redis_tx_add(&tx, "ZREM timers:{%s} %s", region,
+		    json_object_get_string(json_object_array_get_idx(v, k)));
+	v = jmember(out, "early");
+	for (k = 0; v != NULL && k < json_object_array_length(v); k++) {
+		o = json_object_array_get_idx(v, k);
+		if (jstr(o, "id", id, sizeof(id)) != NULL &&
+		    jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
 			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
-			    dl, asg);
+			    dl, id);
 	}
-	mt_buf_puts(&apps, "}");
-	if ((apps.len > 2 && repush(db, apps.data, &tx, &pushed) != 0) ||
-	    mt_db_commit(db) != 0)
-		goto fail;
+	pushed = arm_pushed(jmember(out, "pushed"), &tx);
 	/* metrics: counted once committed (a rollback expired nothing, and
 	 * the members come back to be counted then). */
-	mt_dispatcher_count(MT_DISPATCHER_EXPIRIES, (long)expired);
+	mt_dispatcher_count(MT_DISPATCHER_EXPIRIES,
+	    (long)json_object_get_int(jmember(out, "expired")));
 	mt_dispatcher_count(MT_DISPATCHER_REPUSHES, (long)pushed);
+	json_object_put(out);
 	if (tx.n > 0 && mt_redis_tx_exec(&tx) != 0)
 		redis_missed = 1;
 	if (n > 0)
 		mt_log_info("expired and re-pushed %d (region %s)", n, region);
-	goto out;
-fail:
-	if (db->in_tx)
-		mt_db_rollback(db);
-	mt_buf_free(&tx.cmds);
-	n = 0;
-out:
-	json_object_put(out);
-	mt_buf_free(&arr);
-	mt_buf_free(&apps);
 	return n;
 }
 

@@ -6,8 +6,17 @@
 -- Lock order, in every function here and in withdraw_application: an
 -- assignment, then its expert (the miss count), then the application
 -- (then its objection: sql/fn/80_objection.sql);
--- push_assignment locks only the application (it creates its assignment),
--- expire_batch goes in expert order.  One order: no deadlock.
+-- push_set locks only applications, skipping those held (it creates
+-- their assignments).  Expiries (expire_set, in expert order) lock the
+-- assignments, then the applications, and count the misses last
+-- (count_misses, in expert order): the experts' rows are what every
+-- batch of a region shares, so they are held the shortest time.
+-- XXX: that inverts "expert, then application" against a refusal
+-- (refuse_assignment) of another live assignment of an application being
+-- re-pushed -- only an objection panel has two -- where PostgreSQL's
+-- deadlock check ends one of the two: the refusal answers 503 and may be
+-- sent again, or the batch rolls back and its timers come back after
+-- the dispatcher's VISIBILITY_MS.
 
 -- Title order for the pool rule (R-CER-1: intermediate or higher).
 CREATE OR REPLACE FUNCTION title_rank(t text) RETURNS integer
@@ -313,15 +322,33 @@ BEGIN
     RETURN true;
 END $$;
 
+-- The misses of the expired assignments asgs counted (count_miss), each
+-- expert's once, their rows locked in id order.  Called last in an
+-- expiry's transaction (expire_assignment, repush_batch): the experts'
+-- rows are what concurrent batches share (a region's few experts hold
+-- most of its assignments), so they are held for the shortest time.
+CREATE OR REPLACE FUNCTION count_misses(asgs bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM experts e WHERE e.user_id IN (SELECT x.expert_id
+        FROM assignments x WHERE x.id = ANY(asgs))
+    ORDER BY e.user_id FOR UPDATE OF e;
+    PERFORM count_miss(m.expert_id, m.region, m.n)
+    FROM (SELECT x.expert_id, min(a.region) AS region, count(*)::int AS n
+          FROM assignments x JOIN applications a ON a.id = x.application_id
+          WHERE x.id = ANY(asgs) GROUP BY x.expert_id) m
+    ORDER BY m.expert_id;
+END $$;
+
 -- Expire, of the assignments ids, those still pushed and past their
 -- deadline (idempotent: anything else is left alone), as a set: their
--- rows locked in expert order, then their experts (each miss counted:
--- count_miss), then their applications, in the lock order above; one
--- UPDATE asks for each stage's next push, one INSERT writes the events.
+-- rows locked in expert order, then their applications; one UPDATE asks
+-- for each stage's next push, one INSERT writes the events.  The misses
+-- are the caller's to count (count_misses, last).
 -- One row per id: state 'expired' (with its application, region and
 -- stage), 'early' (still pushed, with its deadline_ms) or 'settled'
 -- (anything else, or no such assignment).  expire_assignment and
--- expire_batch below are its two callers.
+-- repush_batch below are its two callers.
 CREATE OR REPLACE FUNCTION expire_set(ids bigint[])
 RETURNS TABLE (id bigint, state text, application bigint, region text,
                stage smallint, deadline_ms bigint)
@@ -331,20 +358,11 @@ DECLARE
 BEGIN
     PERFORM 1 FROM assignments x WHERE x.id = ANY(ids)
       AND x.state = 'pushed' ORDER BY x.expert_id, x.id FOR UPDATE OF x;
-    PERFORM 1 FROM experts e WHERE e.user_id IN (SELECT x.expert_id
-        FROM assignments x WHERE x.id = ANY(ids) AND x.state = 'pushed'
-         AND x.accept_deadline <= now())
-    ORDER BY e.user_id FOR UPDATE OF e;
     WITH x AS (UPDATE assignments x SET state = 'expired', ended_at = now()
                WHERE x.id = ANY(ids) AND x.state = 'pushed'
                  AND x.accept_deadline <= now()
                RETURNING x.id)
     SELECT coalesce(array_agg(x.id), '{}') INTO done FROM x;
-    PERFORM count_miss(m.expert_id, m.region, m.n)
-    FROM (SELECT x.expert_id, min(a.region) AS region, count(*)::int AS n
-          FROM assignments x JOIN applications a ON a.id = x.application_id
-          WHERE x.id = ANY(done) GROUP BY x.expert_id) m
-    ORDER BY m.expert_id;
     PERFORM 1 FROM applications a WHERE a.id IN (SELECT x.application_id
         FROM assignments x WHERE x.id = ANY(done))
     ORDER BY a.id FOR UPDATE OF a;
@@ -367,20 +385,27 @@ BEGIN
 END $$;
 
 -- Expire assignment asg if it is still pushed and past its deadline:
--- expire_set of it alone.  Returns
+-- expire_set of it alone, its miss counted.  Returns
 -- {"expired":true,"application","region","stage"} or
 -- {"expired":false,"deadline_ms":..} when not yet due, or NULL when
 -- already settled.
 CREATE OR REPLACE FUNCTION expire_assignment(asg bigint) RETURNS jsonb
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+    r jsonb;
+BEGIN
     SELECT CASE s.state
         WHEN 'expired' THEN jsonb_build_object('expired', true,
             'application', s.application, 'region', s.region,
             'stage', s.stage)
         WHEN 'early' THEN jsonb_build_object('expired', false,
             'deadline_ms', s.deadline_ms) END
-    FROM expire_set(ARRAY[asg]) s
-$$;
+    INTO r FROM expire_set(ARRAY[asg]) s;
+    IF (r->>'expired')::boolean THEN
+        PERFORM count_misses(ARRAY[asg]);
+    END IF;
+    RETURN r;
+END $$;
 
 -- Why a task operation found nothing to change, as the refusal the API
 -- answers (a row of shared/mt_error.c): task_not_found (not this
@@ -587,25 +612,43 @@ DROP TRIGGER IF EXISTS applications_first_push ON applications;
 CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
     FOR EACH ROW EXECUTE FUNCTION mark_first_push();
 
--- The dispatcher's batches, both in one transaction (so each
--- application's stored progress view is patched once, by push_set, for
--- its expiry and its next push together; the experts' row locks, their
--- miss counts, are held to the commit): expire_batch() expires each
--- claimed assignment that is due (expire_set) and returns one element
--- per id: {"id","settled":true,"application"?} once nothing is left to
--- do for it, {"id","deadline_ms"} when not due yet.  push_batch() then
--- pushes the applications again (push_set; a crash in between leaves
--- push_stage set, and they are pushed anyway).
-CREATE OR REPLACE FUNCTION expire_batch(ids bigint[]) RETURNS jsonb
-LANGUAGE sql AS $$
-    SELECT coalesce(jsonb_agg(CASE s.state
-        WHEN 'early' THEN jsonb_build_object('id', s.id,
-            'deadline_ms', s.deadline_ms)
-        WHEN 'expired' THEN jsonb_build_object('id', s.id, 'settled', true,
-            'application', s.application)
-        ELSE jsonb_build_object('id', s.id, 'settled', true) END), '[]')
-    FROM expire_set(ids) s
-$$;
+-- The dispatcher's batch of due timers, in one call and one transaction
+-- (issue 14: one round trip per batch): expire_set expires each claimed
+-- assignment that is due, push_batch pushes their stages again (so each
+-- application's stored view is patched once, by push_set, for the expiry
+-- and the push together), count_misses counts the misses last (the
+-- experts' rows, shared by every batch of a region, are held the
+-- shortest time: two dispatchers serialised on them, issue 13's 0.95).
+-- A crash in between leaves push_stage set, and they are pushed anyway.
+-- Returns {"settled": [ids: nothing left to do], "early": [{"id",
+-- "deadline_ms"}: not due yet], "pushed": [push_batch's elements],
+-- "expired": how many it expired}.
+DROP FUNCTION IF EXISTS expire_batch(bigint[]);
+CREATE OR REPLACE FUNCTION repush_batch(ids bigint[]) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    settled jsonb;
+    early jsonb;
+    pushed jsonb;
+    apps bigint[];
+    done bigint[];
+BEGIN
+    SELECT coalesce(jsonb_agg(s.id) FILTER (WHERE s.state <> 'early'), '[]'),
+           coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'deadline_ms',
+               s.deadline_ms)) FILTER (WHERE s.state = 'early'), '[]'),
+           array_agg(s.application) FILTER (WHERE s.state = 'expired'),
+           array_agg(s.id) FILTER (WHERE s.state = 'expired')
+    INTO settled, early, apps, done FROM expire_set(ids) s;
+    IF apps IS NULL THEN
+        RETURN jsonb_build_object('settled', settled, 'early', early,
+                                  'pushed', '[]'::jsonb, 'expired', 0);
+    END IF;
+    pushed := push_batch(apps);
+    PERFORM count_misses(done);
+    RETURN jsonb_build_object('settled', settled, 'early', early,
+                              'pushed', pushed,
+                              'expired', cardinality(done));
+END $$;
 
 -- push_batch(apps): every assignment push_set made, one element each
 -- ({"assignment","expert","region","deadline_ms","stage","application"}),
