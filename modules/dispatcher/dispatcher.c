@@ -1054,9 +1054,11 @@ serve(void)
 		/* Idle: wait for a wake-up; a signal cuts it. */
 		wake = wait_wake();
 		if (wake == 2) {
-			/* The pool changed: every waiting one, from the start. */
+			/* The pool changed: every waiting one, from the start
+			 * (counted: the tick's retry would hide a lost one). */
 			retry_from = 0;
 			retry_pages = INT_MAX;
+			mt_dispatcher_count(MT_DISPATCHER_POOL_WAKES, 1);
 		}
 		else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
 			/* Redis is down: rebuild its timers as soon as it is
