@@ -24,13 +24,15 @@
  * And it runs the review engine's clock (sql/fn/30_review.sql holds the
  * engine itself; the dispatcher is its only caller):
  *   - pushes: every application with a stage needing an expert gets one
- *     (push_assignment: the draw, the assignment, the event, the SMS);
- *     then the lease and the timer go to Redis (SET lease NX PX, ZADD
- *     timers:{region} deadline id).  Modules wake us with LPUSH wake.
+ *     (push_batch, a page at a time: the draws, the assignments, the
+ *     events, the SMS, each a set); then the leases and the timers go to
+ *     Redis in one transaction (SET lease NX PX, ZADD timers:{region}
+ *     deadline id).  Modules wake us with LPUSH wake.
  *   - timers: due members are claimed atomically by a Lua script that
  *     re-arms them VISIBILITY_MS ahead, so a dispatcher killed mid-batch
- *     loses nothing; each is expired idempotently in PostgreSQL and the
- *     stage pushed to the next expert; then the member is removed.
+ *     loses nothing; a batch is expired idempotently in PostgreSQL and
+ *     its stages pushed to the next experts in one call (repush_batch);
+ *     then the members are removed.
  *   - rebuild: at start, after Redis was flushed, restarted or out of
  *     reach, and after Redis refused a write of ours, every pushed
  *     assignment is added again to its timer set, and any that is
