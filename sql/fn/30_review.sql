@@ -7,16 +7,9 @@
 -- assignment, then its expert (the miss count), then the application
 -- (then its objection: sql/fn/80_objection.sql);
 -- push_set locks only applications, skipping those held (it creates
--- their assignments).  Expiries (expire_set, in expert order) lock the
--- assignments, then the applications, and count the misses last
--- (count_misses, in expert order): the experts' rows are what every
--- batch of a region shares, so they are held the shortest time.
--- XXX: that inverts "expert, then application" against a refusal
--- (refuse_assignment) of another live assignment of an application being
--- re-pushed -- only an objection panel has two -- where PostgreSQL's
--- deadlock check ends one of the two: the refusal answers 503 and may be
--- sent again, or the batch rolls back and its timers come back after
--- the dispatcher's VISIBILITY_MS.
+-- their assignments).  Expiries (expire_set) go set by set: the
+-- assignments in expert order, the experts in id order (count_misses),
+-- then the applications in id order.  One order: no deadlock.
 
 -- Title order for the pool rule (R-CER-1: intermediate or higher).
 CREATE OR REPLACE FUNCTION title_rank(t text) RETURNS integer
@@ -323,10 +316,7 @@ BEGIN
 END $$;
 
 -- The misses of the expired assignments asgs counted (count_miss), each
--- expert's once, their rows locked in id order.  Called last in an
--- expiry's transaction (expire_assignment, repush_batch): the experts'
--- rows are what concurrent batches share (a region's few experts hold
--- most of its assignments), so they are held for the shortest time.
+-- expert's once, their rows locked in id order (expire_set).
 CREATE OR REPLACE FUNCTION count_misses(asgs bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -342,9 +332,10 @@ END $$;
 
 -- Expire, of the assignments ids, those still pushed and past their
 -- deadline (idempotent: anything else is left alone), as a set: their
--- rows locked in expert order, then their applications; one UPDATE asks
--- for each stage's next push, one INSERT writes the events.  The misses
--- are the caller's to count (count_misses, last).
+-- rows locked in expert order, their misses counted (count_misses: an
+-- expert disqualified here is drawn by no push after it), then their
+-- applications locked; one UPDATE asks for each stage's next push, one
+-- INSERT writes the events.
 -- One row per id: state 'expired' (with its application, region and
 -- stage), 'early' (still pushed, with its deadline_ms) or 'settled'
 -- (anything else, or no such assignment).  expire_assignment and
@@ -363,6 +354,7 @@ BEGIN
                  AND x.accept_deadline <= now()
                RETURNING x.id)
     SELECT coalesce(array_agg(x.id), '{}') INTO done FROM x;
+    PERFORM count_misses(done);
     PERFORM 1 FROM applications a WHERE a.id IN (SELECT x.application_id
         FROM assignments x WHERE x.id = ANY(done))
     ORDER BY a.id FOR UPDATE OF a;
@@ -385,7 +377,7 @@ BEGIN
 END $$;
 
 -- Expire assignment asg if it is still pushed and past its deadline:
--- expire_set of it alone, its miss counted.  Returns
+-- expire_set of it alone.  Returns
 -- {"expired":true,"application","region","stage"} or
 -- {"expired":false,"deadline_ms":..} when not yet due, or NULL when
 -- already settled.
@@ -401,9 +393,6 @@ BEGIN
         WHEN 'early' THEN jsonb_build_object('expired', false,
             'deadline_ms', s.deadline_ms) END
     INTO r FROM expire_set(ARRAY[asg]) s;
-    IF (r->>'expired')::boolean THEN
-        PERFORM count_misses(ARRAY[asg]);
-    END IF;
     RETURN r;
 END $$;
 
@@ -614,11 +603,13 @@ CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
 
 -- The dispatcher's batch of due timers, in one call and one transaction
 -- (issue 14: one round trip per batch): expire_set expires each claimed
--- assignment that is due, push_batch pushes their stages again (so each
--- application's stored view is patched once, by push_set, for the expiry
--- and the push together), count_misses counts the misses last (the
--- experts' rows, shared by every batch of a region, are held the
--- shortest time: two dispatchers serialised on them, issue 13's 0.95).
+-- assignment that is due and counts the misses (before the draws: an
+-- expert this batch disqualifies is not drawn in it), and push_batch
+-- pushes their stages again (so each application's stored
+-- view is patched once, by push_set, for the expiry and the push
+-- together).  The experts' rows stay locked to the commit: a region's
+-- batches share its few experts, so two dispatchers on one region
+-- mostly take turns (the figures: tests/bench/dispatcher.sh).
 -- A crash in between leaves push_stage set, and they are pushed anyway.
 -- Returns {"settled": [ids: nothing left to do], "early": [{"id",
 -- "deadline_ms"}: not due yet], "pushed": [push_batch's elements],
@@ -644,7 +635,6 @@ BEGIN
                                   'pushed', '[]'::jsonb, 'expired', 0);
     END IF;
     pushed := push_batch(apps);
-    PERFORM count_misses(done);
     RETURN jsonb_build_object('settled', settled, 'early', early,
                               'pushed', pushed,
                               'expired', cardinality(done));
