@@ -1015,8 +1015,7 @@ serve(void)
 	int n = 0, busy, wake;
 
 	serve_init(&db);
-	/* The pool may have changed while we were down: all of them. */
-	retry_pages = INT_MAX;
+	retry_pages = INT_MAX;	/* the pool may have changed meanwhile */
 	while (!stopping) {
 		double t = mt_now_ms();
 
@@ -1061,8 +1060,7 @@ serve(void)
 			retry_from = 0;
 			retry_pages = INT_MAX;
 			mt_dispatcher_count(MT_DISPATCHER_POOL_WAKES, 1);
-		}
-		else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
+		} else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
 			/* Redis is down: rebuild its timers as soon as it is
 			 * back (whatever the marker then says). */
 			next_rebuild = mt_now_ms() + 1000;
