@@ -24,13 +24,15 @@
  * And it runs the review engine's clock (sql/fn/30_review.sql holds the
  * engine itself; the dispatcher is its only caller):
  *   - pushes: every application with a stage needing an expert gets one
- *     (push_assignment: the draw, the assignment, the event, the SMS);
- *     then the lease and the timer go to Redis (SET lease NX PX, ZADD
- *     timers:{region} deadline id).  Modules wake us with LPUSH wake.
+ *     (push_batch, a page at a time: the draws, the assignments, the
+ *     events, the SMS, each a set); then the leases and the timers go to
+ *     Redis in one transaction (SET lease NX PX, ZADD timers:{region}
+ *     deadline id).  Modules wake us with LPUSH wake.
  *   - timers: due members are claimed atomically by a Lua script that
  *     re-arms them VISIBILITY_MS ahead, so a dispatcher killed mid-batch
- *     loses nothing; each is expired idempotently in PostgreSQL and the
- *     stage pushed to the next expert; then the member is removed.
+ *     loses nothing; a batch is expired idempotently in PostgreSQL and
+ *     its stages pushed to the next experts in one call (repush_batch);
+ *     then the members are removed.
  *   - rebuild: at start, after Redis was flushed, restarted or out of
  *     reach, and after Redis refused a write of ours, every pushed
  *     assignment is added again to its timer set, and any that is
@@ -125,11 +127,9 @@ enum stmt {
 	STMT_FAILED,
 	STMT_FIRST_PUSH,
 	STMT_RETRY,
-	STMT_PUSH,
-	STMT_EXPIRE_BATCH,
+	STMT_REPUSH_BATCH,
 	STMT_PUSH_BATCH,
 	STMT_LIVE_TIMERS,
-	STMT_APP_TIMERS,
 	STMT_OVERDUE,
 	STMT_REGIONS,
 	STMT__MAX
@@ -172,14 +172,13 @@ static const char *const stmts[STMT__MAX] = {
 	[STMT_RETRY] =
 	    "SELECT id FROM applications WHERE push_stage IS NOT NULL"
 	    " AND id > $1::bigint ORDER BY id LIMIT " BATCH,
-	/* The engine's answers (sql/fn/30_review.sql) as JSON text. */
-	[STMT_PUSH] = "SELECT push_assignment($1)::text AS out",
-	[STMT_EXPIRE_BATCH] = "SELECT expire_batch($1::bigint[])::text AS out",
+	/* The engine's answers (sql/fn/30_review.sql) as JSON text: a
+	 * batch's in one round trip, a set in each statement (push_set,
+	 * expire_set).  push_batch names every assignment it made, every
+	 * seat of an objection's panel too, so each gets its timer. */
+	[STMT_REPUSH_BATCH] = "SELECT repush_batch($1::bigint[])::text AS out",
 	[STMT_PUSH_BATCH] = "SELECT push_batch($1::bigint[])::text AS out",
 	[STMT_LIVE_TIMERS] = LIVE_TIMERS,
-	/* Those of one application: an objection's panel is pushed whole
-	 * (every seat in one push_assignment), and every seat armed. */
-	[STMT_APP_TIMERS] = LIVE_TIMERS " AND x.application_id = $1::bigint",
 	[STMT_OVERDUE] =
 	    "SELECT x.id, a.region FROM assignments x"
 	    " JOIN applications a ON a.id = x.application_id"
@@ -387,48 +386,8 @@ jstr(json_object *o, const char *key, char *buf, size_t n)
 	return buf;
 }
 
-/* Push application app if it needs an expert (app is borrowed: it lives
- * in push_page's result, not in the one cleared here), then arm what it
- * has pushed (every seat of an objection's panel).  1 pushed, 0 not,
- * -1 on a database failure. */
-static int
-push_one(struct mt_db *db, const char *app)
-{
-	char asg[24], stage[8];
-	const char *p[1] = { app };
-	json_object *o;
-	PGresult *res;
-
-	res = mt_db_exec(db, STMT_PUSH, 1, p);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (res != NULL)
-			mt_db_log_error("dispatcher", STMT_PUSH, res);
-		PQclear(res);
-		return -1;
-	}
-	if (mt_db_isnull(res, 0, "out")) {
-		PQclear(res);
-		return 0;
-	}
-	o = json_tokener_parse(mt_db_get(res, 0, "out"));
-	PQclear(res);
-	if (jstr(o, "assignment", asg, sizeof(asg)) == NULL) {
-		json_object_put(o);
-		return 0;		/* nobody eligible: waits, visible */
-	}
-	jstr(o, "stage", stage, sizeof(stage));
-	res = mt_db_exec(db, STMT_APP_TIMERS, 1, p);
-	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-		(void)arm_rows(res);
-	else
-		redis_missed = 1;	/* not armed: the next turn rebuilds */
-	PQclear(res);
-	mt_log_info("pushed assignment=%s application=%s stage=%s", asg, app,
-	    stage);
-	mt_dispatcher_count(MT_DISPATCHER_PUSHES, 1);	/* metrics */
-	json_object_put(o);
-	return 1;
-}
+static int repush(struct mt_db *, const char *, struct mt_redis_tx *,
+    size_t *);
 
 /*
  * The retry of applications nobody could take (unassigned_since set),
@@ -441,17 +400,20 @@ push_one(struct mt_db *db, const char *app)
 static long long retry_from;
 static int retry_pages;
 
-/* One page of FIRST_PUSH (waiting: of RETRY) after id after: push
- * each.  Sets *rows and *last (the last id seen); returns how many were
+/* One page of FIRST_PUSH (waiting: of RETRY) after id after, pushed
+ * in one push_batch (one transaction: a failure leaves the whole page
+ * waiting, pushed on a later turn) and armed in one Redis transaction.
+ * Sets *rows and *last (the last id seen); returns how many were
  * pushed. */
 static int
 push_page(struct mt_db *db, int waiting, long long after, int *rows,
     long long *last)
 {
-	char from[24];
+	char from[24], *ids;
 	const char *p[1] = { from };
+	struct mt_redis_tx tx = {0};
 	PGresult *res;
-	int i, c_id, n = 0;
+	size_t n = 0;
 
 	*rows = 0;
 	snprintf(from, sizeof(from), "%lld", after);
@@ -460,15 +422,22 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 		PQclear(res);
 		return 0;
 	}
-	*rows = PQntuples(res);
-	c_id = mt_db_col(res, "id");
-	for (i = 0; i < *rows && !stopping; i++)
-		if (push_one(db, PQgetvalue(res, i, c_id)) > 0)
-			n++;
-	if (*rows > 0)
-		*last = atoll(PQgetvalue(res, *rows - 1, c_id));
+	if ((*rows = PQntuples(res)) > 0) {
+		*last = atoll(PQgetvalue(res, *rows - 1, mt_db_col(res, "id")));
+		ids = id_array(res);
+		if (repush(db, ids, &tx, &n) == 0 && tx.n > 0 &&
+		    mt_redis_tx_exec(&tx) != 0)
+			redis_missed = 1;	/* not armed: the next turn
+						 * rebuilds */
+		mt_buf_free(&tx.cmds);
+		free(ids);
+	}
 	PQclear(res);
-	return n;
+	if (n > 0) {
+		mt_log_info("pushed %zu", n);
+		mt_dispatcher_count(MT_DISPATCHER_PUSHES, (long)n); /* metrics */
+	}
+	return (int)n;
 }
 
 /*
@@ -516,24 +485,29 @@ batch_call(struct mt_db *db, int stmt, const char *ids)
 	return out;
 }
 
-/*
- * Push the applications of apps (an array literal "{1,2}") again
- * (push_batch), queue each new push's lease and timer in tx and set
- * *pushed to how many.  Returns 0, or -1 on a database failure.
- */
-static int
-repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx,
-    size_t *pushed)
+/* Member key of o (borrowed), or NULL (json_object_get_int takes it as
+ * 0; the array loops check for it). */
+static json_object *
+jmember(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/* Queue in tx the lease and timer of each pushed assignment of arr (the
+ * elements of push_batch's answer) and return how many. */
+static size_t
+arm_pushed(json_object *arr, struct mt_redis_tx *tx)
 {
 	char asg[24], reg[8], app[24], stage[8], expert[24], dl[24];
-	json_object *out, *o;
+	json_object *o;
 	double now = wall_ms();
 	size_t k;
 
-	if ((out = batch_call(db, STMT_PUSH_BATCH, apps)) == NULL)
-		return -1;
-	for (k = 0; k < json_object_array_length(out); k++) {
-		o = json_object_array_get_idx(out, k);
+	for (k = 0; arr != NULL && k < json_object_array_length(arr); k++) {
+		o = json_object_array_get_idx(arr, k);
 		jstr(o, "assignment", asg, sizeof(asg));
 		jstr(o, "region", reg, sizeof(reg));
 		jstr(o, "application", app, sizeof(app));
@@ -543,19 +517,32 @@ repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx,
 		arm_add(tx, asg, reg, app, stage, expert, dl,
 		    (long long)(atof(dl) - now));
 	}
-	*pushed = k;
+	return k;
+}
+
+/*
+ * Push the applications of apps (an array literal "{1,2}") that need an
+ * expert (push_batch), queue each new push's lease and timer in tx and
+ * set *pushed to how many.  Returns 0, or -1 on a database failure.
+ */
+static int
+repush(struct mt_db *db, const char *apps, struct mt_redis_tx *tx,
+    size_t *pushed)
+{
+	json_object *out;
+
+	if ((out = batch_call(db, STMT_PUSH_BATCH, apps)) == NULL)
+		return -1;
+	*pushed = arm_pushed(out, tx);
 	json_object_put(out);
 	return 0;
 }
 
 /*
- * Expire a claimed batch of one region (expire_batch) and push the
- * expired stages again (push_batch) in ONE transaction: each
- * application's stored progress view is built once at its commit
- * (events_refresh_view, deferred) instead of once per transaction --
- * two views per re-push were two thirds of the burst's PostgreSQL time
- * (issue 13: pg_stat_user_functions, 3,000 re-pushes).  The experts'
- * rows (miss counts) are held to the commit, taken in expert order.
+ * Expire a claimed batch of one region and push the expired stages again
+ * in ONE call and one transaction (repush_batch, sql/fn/30_review.sql:
+ * each statement there is a set, so a batch is a few statements, not a
+ * few per assignment; each application's stored view is patched once).
  * Then Redis is told in one transaction (one round trip for the whole
  * batch): settled members go, new pushes get their lease and timer,
  * early ones are re-armed.  If Redis refuses it, nothing of it is
@@ -568,59 +555,44 @@ static int
 expire_batch(struct mt_db *db, const char *region, char *const *ids,
     size_t nids)
 {
-	char asg[24], app[24], dl[24];
-	struct mt_buf arr = {0}, apps = {0};
+	char id[24], dl[24];
+	struct mt_buf arr = {0};
 	struct mt_redis_tx tx = {0};
-	json_object *out = NULL, *o;
-	size_t k, expired = 0, pushed = 0;
+	json_object *out, *v, *o;
+	size_t k, pushed;
 	int n = 0;
 
 	mt_buf_puts(&arr, "{");
 	for (k = 0; k < nids; k++)
 		mt_buf_printf(&arr, "%s%s", k ? "," : "", ids[k]);
 	mt_buf_puts(&arr, "}");
-	if (mt_db_begin(db) != 0 ||
-	    (out = batch_call(db, STMT_EXPIRE_BATCH, arr.data)) == NULL)
-		goto fail;
-	mt_buf_puts(&apps, "{");
-	for (k = 0; k < json_object_array_length(out); k++) {
-		o = json_object_array_get_idx(out, k);
-		jstr(o, "id", asg, sizeof(asg));
-		if (json_object_object_get_ex(o, "settled", NULL)) {
-			mt_redis_tx_add(&tx, "ZREM timers:{%s} %s", region,
-			    asg);
-			n++;
-			if (jstr(o, "application", app, sizeof(app)) != NULL) {
-				mt_buf_printf(&apps, "%s%s",
-				    apps.len > 1 ? "," : "", app);
-				expired++;
-			}
-		} else if (jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
+	out = batch_call(db, STMT_REPUSH_BATCH, arr.data);
+	mt_buf_free(&arr);
+	if (out == NULL)
+		return 0;
+	v = jmember(out, "settled");
+	for (k = 0; v != NULL && k < json_object_array_length(v); k++, n++)
+		mt_redis_tx_add(&tx, "ZREM timers:{%s} %s", region,
+		    json_object_get_string(json_object_array_get_idx(v, k)));
+	v = jmember(out, "early");
+	for (k = 0; v != NULL && k < json_object_array_length(v); k++) {
+		o = json_object_array_get_idx(v, k);
+		if (jstr(o, "id", id, sizeof(id)) != NULL &&
+		    jstr(o, "deadline_ms", dl, sizeof(dl)) != NULL)
 			mt_redis_tx_add(&tx, "ZADD timers:{%s} %s %s", region,
-			    dl, asg);
+			    dl, id);
 	}
-	mt_buf_puts(&apps, "}");
-	if ((apps.len > 2 && repush(db, apps.data, &tx, &pushed) != 0) ||
-	    mt_db_commit(db) != 0)
-		goto fail;
+	pushed = arm_pushed(jmember(out, "pushed"), &tx);
 	/* metrics: counted once committed (a rollback expired nothing, and
 	 * the members come back to be counted then). */
-	mt_dispatcher_count(MT_DISPATCHER_EXPIRIES, (long)expired);
+	mt_dispatcher_count(MT_DISPATCHER_EXPIRIES,
+	    (long)json_object_get_int(jmember(out, "expired")));
 	mt_dispatcher_count(MT_DISPATCHER_REPUSHES, (long)pushed);
+	json_object_put(out);
 	if (tx.n > 0 && mt_redis_tx_exec(&tx) != 0)
 		redis_missed = 1;
 	if (n > 0)
 		mt_log_info("expired and re-pushed %d (region %s)", n, region);
-	goto out;
-fail:
-	if (db->in_tx)
-		mt_db_rollback(db);
-	mt_buf_free(&tx.cmds);
-	n = 0;
-out:
-	json_object_put(out);
-	mt_buf_free(&arr);
-	mt_buf_free(&apps);
 	return n;
 }
 
@@ -1044,8 +1016,7 @@ serve(void)
 	int n = 0, busy, wake;
 
 	serve_init(&db);
-	/* The pool may have changed while we were down: all of them. */
-	retry_pages = INT_MAX;
+	retry_pages = INT_MAX;	/* the pool may have changed meanwhile */
 	while (!stopping) {
 		double t = mt_now_ms();
 
@@ -1085,11 +1056,12 @@ serve(void)
 		/* Idle: wait for a wake-up; a signal cuts it. */
 		wake = wait_wake();
 		if (wake == 2) {
-			/* The pool changed: every waiting one, from the start. */
+			/* The pool changed: every waiting one, from the start
+			 * (counted: the tick's retry would hide a lost one). */
 			retry_from = 0;
 			retry_pages = INT_MAX;
-		}
-		else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
+			mt_dispatcher_count(MT_DISPATCHER_POOL_WAKES, 1);
+		} else if (wake < 0 && next_rebuild > mt_now_ms() + 1000)
 			/* Redis is down: rebuild its timers as soon as it is
 			 * back (whatever the marker then says). */
 			next_rebuild = mt_now_ms() + 1000;

@@ -65,6 +65,8 @@ static const char *const counters[MT_DISPATCHER__MAX][2] = {
 	    "SMS messages of the outbox handed to the sender." },
 	[MT_DISPATCHER_LOOP_ERRORS] = { "mtcert_dispatcher_loop_errors_total",
 	    "Loop turns lost: a wait for PostgreSQL, a failed send." },
+	[MT_DISPATCHER_POOL_WAKES] = { "mtcert_dispatcher_pool_wakes_total",
+	    "Wake-ups saying the expert pool changed (a retry of all waiting)." },
 };
 
 /* The gauges: metric name, column of GAUGES_SQL, help. */

@@ -16,6 +16,8 @@ enum mt_dispatcher_count {
 	MT_DISPATCHER_SMS_SENT,     /* messages handed to the sender */
 	MT_DISPATCHER_LOOP_ERRORS,  /* turns lost: PostgreSQL down (each
 	                               backoff wait), a sender failure */
+	MT_DISPATCHER_POOL_WAKES,   /* "pool" wake-ups taken, each starting
+	                               a retry of every waiting application */
 	MT_DISPATCHER__MAX
 };
 

@@ -365,33 +365,40 @@ BEGIN
             built_event = EXCLUDED.built_event;
 END $$;
 
--- After event ev of app that changed nothing of the view but the
+-- After the events of a push (sql/fn/30_review.sql: push_set) -- an
+-- expiry, a push, "unassigned" -- which change nothing of a view but the
 -- application's status, its expected date, its waiting for an expert and
--- the timeline (a push, sql/fn/30_review.sql): those members of the
--- stored view set, the event's line appended -- when the stored view
--- held every event before ev.  Else nothing: the trigger below builds
--- the whole view at commit.  (A push built the whole view again: 46 % of
--- the database's PL/pgSQL time per submit, issue 13.)  Formatting: as
--- recompute_expected_dates (94_catalog_admin.sql), jsonb's text.
-CREATE OR REPLACE FUNCTION patch_application_view(app bigint, ev bigint)
+-- the timeline: the stored views of apps with those members set and
+-- every event since the view was built appended, one UPDATE for the
+-- batch -- for each view all of whose missing events are of those kinds.
+-- Else nothing: the trigger below builds the whole view at commit.  (A
+-- push built the whole view again: 46 % of the database's PL/pgSQL time
+-- per submit, issue 13.)  Formatting: as recompute_expected_dates
+-- (94_catalog_admin.sql), jsonb's text.
+DROP FUNCTION IF EXISTS patch_application_view(bigint, bigint);
+CREATE OR REPLACE FUNCTION patch_application_views(apps bigint[])
 RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
+LANGUAGE sql AS $$
+    WITH n AS (SELECT v.application_id, max(e.id) AS last,
+                      jsonb_agg(jsonb_build_object('at', e.at, 'type', e.type,
+                          'text', event_text(e.type, e.data)) ORDER BY e.id)
+                          AS lines
+               FROM application_views v JOIN events e
+               ON e.application_id = v.application_id AND e.id > v.built_event
+               WHERE v.application_id = ANY(apps)
+               GROUP BY v.application_id
+               HAVING bool_and(e.type IN ('expired', 'pushed', 'unassigned')))
     UPDATE application_views v SET view = (v.view::jsonb || jsonb_build_object(
             'status', a.status,
             'expected_decision_date', expected_date_shown(a.status,
                 a.unassigned_since, a.expected_decision_date),
             'waiting_for_expert', waiting_for_expert(a.status,
                 a.unassigned_since),
-            'timeline', (v.view::jsonb->'timeline') || jsonb_build_object(
-                'at', e.at, 'type', e.type,
-                'text', event_text(e.type, e.data))))::text,
-        built_xid = pg_current_xact_id(), built_event = ev
-    FROM applications a, events e
-    WHERE v.application_id = app AND a.id = app AND e.id = ev
-      AND v.built_event = (SELECT max(x.id) FROM events x
-                           WHERE x.application_id = app AND x.id < ev);
-END $$;
+            'timeline', (v.view::jsonb->'timeline') || n.lines))::text,
+        built_xid = pg_current_xact_id(), built_event = n.last
+    FROM n, applications a
+    WHERE v.application_id = n.application_id AND a.id = n.application_id
+$$;
 
 -- The progress view is rebuilt once per application and transaction, at
 -- commit: a batch that writes several events for one application (an

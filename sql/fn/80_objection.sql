@@ -189,7 +189,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The panel of application a's open objection, in ONE draw (record_draw
--- purpose 'objection', k seats, R-SUP-7): called by push_assignment
+-- purpose 'objection', k seats, R-SUP-7): called by push_set
 -- (which holds a's row lock) before its ordinary draw.  The pool is
 -- eligible_experts (never one who decided, held, accepted or refused it:
 -- "never one who decided it before"), the region's own when it has

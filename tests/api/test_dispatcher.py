@@ -7,6 +7,7 @@ from conftest import (HANG, VAR, login, new_region, redis, sql,
 from test_objection import object_to, rejected, seats
 from test_review import ONCO, never_disqualify, region_with_experts, \
     second_dispatcher
+from test_metrics import dispatcher_value
 
 BURST = 500
 
@@ -127,7 +128,11 @@ def test_queued_wake_ups_are_taken_at_once_and_the_pool_one_counts():
     one turn for all of them) lose nothing: a "pool" wake-up anywhere in
     the queue still retries the applications that wait for an expert,
     and a submit after them is pushed.  (That the queue empties is not
-    asserted: a dispatcher kept busy looks without waiting for one.)"""
+    asserted: a dispatcher kept busy looks without waiting for one.)
+    The retry every 10 s would push the waiting one even if the "pool"
+    wake-up were lost, so the wake-up itself is seen in its counter
+    (mtcert_dispatcher_pool_wakes_total): it fails when the wake-up is
+    lost, and it needs no dispatcher of its own with another clock."""
     admin = login("admin")["token"]
     reg = new_region()
     tok, waiting = submitted_application(reg, disease="D001")   # nobody
@@ -141,8 +146,12 @@ def test_queued_wake_ups_are_taken_at_once_and_the_pool_one_counts():
         " SELECT id, '副高' FROM u RETURNING user_id)"
         " INSERT INTO expert_specialties SELECT user_id, '肿瘤' FROM e",
         reg["region"], reg["hospitals"][1], reg["region"])
-    # ... and the queue holds many wake-ups, "pool" among them.
+    # ... and, once earlier wake-ups are taken, the queue holds many,
+    # "pool" among them.
+    assert wait_for(lambda: redis("LLEN", "wake") == "0")
+    before = dispatcher_value("pool_wakes_total")
     redis("LPUSH", "wake", *(["submit"] * 200 + ["pool"] + ["stage"] * 200))
+    assert wait_for(lambda: dispatcher_value("pool_wakes_total") > before)
     assert live_assignment(waiting["id"])
     tok, fresh = submitted_application(reg, disease="D001")
     assert live_assignment(fresh["id"])

@@ -209,7 +209,7 @@ def test_a_seat_expiry_repushes_only_that_seat():
     s = seats(app["id"], 3)
     sql("UPDATE assignments SET accept_deadline = now() WHERE id = %s",
         s[1]["id"])
-    sql("SELECT expire_batch(ARRAY[%s]::bigint[])", s[1]["id"])
+    sql("SELECT expire_assignment(%s)", s[1]["id"])
     redis("LPUSH", "wake", "test")
     again = []
 

@@ -1,7 +1,7 @@
 """The progress view of a submit and its push, each built once (issue 13
 item 1): submit_application builds the stored view with the missing list
 it checked, the push patches the members it changes
-(patch_application_view).  After each step the stored view must equal
+(patch_application_views).  After each step the stored view must equal
 application_view() computed anew, and GET /applications/{id} serve it,
 for an instant (single review) and a double review application and a
 hospital's filing, and for a push that finds no expert."""

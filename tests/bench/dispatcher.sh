@@ -59,26 +59,36 @@ INSERT INTO experts (user_id, title) SELECT id, '副高' FROM u;
 INSERT INTO expert_specialties SELECT user_id, '肿瘤' FROM experts e
   JOIN users u ON u.id = e.user_id WHERE u.login LIKE 'bench-ex-%';
 SQL
-# make_due N SPREAD_MS: N in-review applications, each with a pushed
-# assignment whose deadline falls i*SPREAD_MS/N after now + 3 s.
+# make_due N SPREAD_MS OFFSET: N in-review applications (persons from
+# OFFSET on), each with its "submitted" event and so its stored progress
+# view (built at that commit), as every submitted application has them
+# (without them each re-push built a whole view: that measured the
+# bench's setup, not the engine), and a pushed assignment
+# whose deadline falls i*SPREAD_MS/N after now + 3 s -- the assignments
+# in a statement of their own, after the views, so "now" is theirs.
 make_due() {
 	psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAtX <<SQL >/dev/null
 INSERT INTO persons (id_number, name, sex, birth_date, phone, insurance, region)
 SELECT '41120019' || lpad((g + $3)::text, 10, '0'), '压测', 'M', '1960-01-01',
        '139' || lpad(((g + $3) % 100000000)::text, 8, '0'), 'resident', '411200'
 FROM generate_series(1, $1) g;
-WITH ex AS (SELECT array_agg(e.user_id) a FROM experts e JOIN users u
-            ON u.id = e.user_id WHERE u.login LIKE 'bench-ex-%'),
-     p AS (SELECT id, row_number() OVER (ORDER BY id) rn FROM persons
-           WHERE id_number >= '41120019' || lpad(($3 + 1)::text, 10, '0')
-             AND id_number <= '41120019' || lpad(($3 + $1)::text, 10, '0')),
-     a AS (INSERT INTO applications (person_id, disease, region, channel,
+CREATE TEMP TABLE p AS
+SELECT id, row_number() OVER (ORDER BY id) rn FROM persons
+WHERE id_number >= '41120019' || lpad(($3 + 1)::text, 10, '0')
+  AND id_number <= '41120019' || lpad(($3 + $1)::text, 10, '0');
+CREATE TEMP TABLE a AS
+WITH a AS (INSERT INTO applications (person_id, disease, region, channel,
              review_mode, status, stage, phone, medical_record_no,
              designated_institution, filed_by, promised_at, submitted_at)
            SELECT id, 'D001', '411200', 'web', 'single', 'in_review', 1,
                   '13900000000', 'B', 'H41120000001',
                   (SELECT id FROM users WHERE login = 'admin'), now(), now()
            FROM p RETURNING id, person_id)
+SELECT * FROM a;
+INSERT INTO events (application_id, type, actor_role, data)
+SELECT id, 'submitted', 'insured', '{}' FROM a;
+WITH ex AS (SELECT array_agg(e.user_id) a FROM experts e JOIN users u
+            ON u.id = e.user_id WHERE u.login LIKE 'bench-ex-%')
 INSERT INTO assignments (application_id, stage, expert_id, hospital,
                          pool_size, pushed_at, accept_deadline)
 SELECT a.id, 1, ex.a[1 + (p.rn % 50)::int], 'H41120000002', 50, now(),
