@@ -2,7 +2,8 @@
 # tests/run.sh -- the whole suite (make test): unit tests, a bounded fuzz
 # run of the input parsers, the OpenAPI file's lint (Redocly CLI, errors
 # fail), then the API, fault and contract tests, promtool's checks of the
-# metrics and of docs/alerts.yml, the restore drill and
+# metrics and of docs/alerts.yml, the restore drill, the PostgreSQL
+# failover (tests/replica.sh, a stack of its own) and
 # the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build (browser tests: normal build
@@ -66,6 +67,10 @@ promtool test rules tests/metrics/alerts_test.yml || status=1
 
 echo "== restore drill (a base backup and the archived WAL, restored into a new directory)"
 tests/restore-drill.sh || status=1
+
+echo "== PostgreSQL replica and failover (own stack and ports, quick: tests/replica.sh)"
+REPLICA_QUICK=1 REPLICA_JUNIT="$REPORTS/replica.xml" tests/replica.sh ||
+	status=1
 
 echo "== browser tests (Debian Chromium + playwright-core, normal build)"
 # The portal in a real browser against the same stack; screenshots of
