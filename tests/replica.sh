@@ -10,7 +10,7 @@
 # at the end.  REPLICA_QUICK=1 (make test): fewer submitting clients.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 export MTCERT_VAR
 MTCERT_VAR=$(mktemp -d /tmp/mtcert-replica.XXXXXX)
