@@ -345,6 +345,15 @@ PGC
 		    -c 'SELECT pg_reload_conf()' >/dev/null
 }
 
+# pg_replica_guard: after a promotion (the replica's standby.signal is
+# gone) the old primary must never start again: it would take writes
+# beside the new one (docs/scale.md, runbook step 5).
+pg_replica_guard() {
+	[ -f "$REPLICA_DIR/PG_VERSION" ] && [ ! -f "$REPLICA_DIR/standby.signal" ] &&
+		die "the replica in $REPLICA_DIR was promoted: the old primary stays stopped (docs/scale.md)"
+	return 0
+}
+
 replica_alive() {
 	[ -f "$REPLICA_DIR/postmaster.pid" ] &&
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$REPLICA_DIR" status >/dev/null 2>&1
@@ -540,6 +549,7 @@ cmd_start() {
 	prepare_dirs
 	write_config
 	card_keys
+	pg_replica_guard
 	pg_start
 	pg_replica_start
 	redis_start
@@ -710,7 +720,7 @@ status) cmd_status ;;
 redis-stop) redis_stop ;;
 redis-start) redis_start ;;
 pg-stop) pg_stop ;;
-pg-start) pg_start ;;
+pg-start) pg_replica_guard; pg_start ;;
 modules-stop) modules_stop ;;
 modules-start) modules_start ;;
 dispatcher-start) dispatcher_start ;;

@@ -232,6 +232,12 @@ def test_stopping_the_primary_mid_submissions_loses_nothing():
     # recorder's 0: no answer at all).
     failed = [c for s, e, m, p, c in rec.log if c >= 500 or c == 0]
     assert set(failed) <= {503}, failed
+    # The old primary is never started again beside the new one.
+    cp = subprocess.run([os.path.join(conftest.ROOT, "shared", "stack.sh"),
+                         "start"], capture_output=True, text=True,
+                        timeout=120)
+    assert cp.returncode != 0 and "promoted" in cp.stderr, cp.stderr
+    assert psql(PRIMARY, "SELECT 1") is None
     # The service answers, and the dispatcher pushes on the new primary.
     assert wait_for(lambda: api("GET", "/health").status_code == 200, HANG)
     assert catalog_answers() == 200
