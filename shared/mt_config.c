@@ -25,6 +25,8 @@ static const struct cfg_row {
 } cfg_rows[] = {
 	{ "pg_conninfo", CFG_STR, offsetof(struct mt_config, pg_conninfo),
 	  "dbname=mtcert" },
+	{ "pg_read_conninfo", CFG_STR,
+	  offsetof(struct mt_config, pg_read_conninfo), "" },
 	{ "pg_deadline_ms", CFG_INT, offsetof(struct mt_config, pg_deadline_ms),
 	  "15000" },
 	{ "redis_socket", CFG_STR, offsetof(struct mt_config, redis_socket),

@@ -8,6 +8,8 @@
 
 struct mt_config {
 	char   *pg_conninfo;    /* libpq connection string */
+	char   *pg_read_conninfo; /* for modules that read only ("": the
+	                           * primary's; docs/scale.md) */
 	int     pg_deadline_ms; /* longest wait for one PostgreSQL answer */
 	char   *redis_socket;   /* unix socket of redis-server */
 	int     redis_timeout_ms; /* connect and command timeout */

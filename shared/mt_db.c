@@ -7,11 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mt_config.h"
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_log.h"
 #include "mt_metrics.h"
 #include "mt_util.h"
+
+/*
+ * See mt_db.h.  A replica that is down is not a 503: pg_read_conninfo
+ * names the primary after it (docs/scale.md), and libpq tries it.
+ */
+const char *
+mt_db_conninfo(int read_only)
+{
+	if (read_only && mt_cfg.pg_read_conninfo != NULL &&
+	    mt_cfg.pg_read_conninfo[0] != '\0')
+		return mt_cfg.pg_read_conninfo;
+	return mt_cfg.pg_conninfo;
+}
 
 void
 mt_db_setup(struct mt_db *db, const char *conninfo, const char *const *stmts,

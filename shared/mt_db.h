@@ -37,6 +37,12 @@ struct mt_db {
 	const char         *on_connect; /* SQL run on each new connection */
 };
 
+/*
+ * The one place that decides which database a pool connects to:
+ * pg_read_conninfo for a pool that only reads and may lag a second
+ * (read_only 1) when it is set, pg_conninfo otherwise (every write).
+ */
+const char *mt_db_conninfo(int read_only);
 /* Remember what to connect to and what to prepare; does not connect. */
 void        mt_db_setup(struct mt_db *db, const char *conninfo,
                 const char *const *stmts, size_t nstmts);

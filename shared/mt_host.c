@@ -171,8 +171,8 @@ worker_signals(sigset_t *term, sigset_t *old)
 static void
 worker_connect(void)
 {
-	mt_db_setup(&worker_db, mt_cfg.pg_conninfo, module->stmts,
-	    module->nstmts);
+	mt_db_setup(&worker_db, mt_db_conninfo(module->reads_replica),
+	    module->stmts, module->nstmts);
 	mt_idem_db_setup(&worker_db);
 	worker_db.deadline_ms = mt_cfg.pg_deadline_ms;
 	mt_redis_setup(mt_cfg.redis_socket, mt_cfg.redis_sentinels,

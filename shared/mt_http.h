@@ -138,6 +138,9 @@ struct mt_module {
 	size_t                  nstmts;
 	/* Optional: called once per worker after connecting; 0 or -1. */
 	int                   (*worker_init)(void);
+	/* 1: every route only reads, and a second of lag is acceptable: the
+	 * workers connect with pg_read_conninfo (mt_db_conninfo). */
+	int                     reads_replica;
 };
 
 struct mt_param {

@@ -3,7 +3,8 @@
 # run of the input parsers, the OpenAPI file's lint (Redocly CLI, errors
 # fail), then the API, fault and contract tests, promtool's checks of the
 # metrics and of docs/alerts.yml, the restore drill, the Redis Sentinel
-# failover (tests/sentinel.sh, a stack of its own) and
+# failover (tests/sentinel.sh), the PostgreSQL failover (tests/replica.sh),
+# each on a stack of its own, and
 # the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build (browser tests: normal build
@@ -70,6 +71,10 @@ tests/restore-drill.sh || status=1
 
 echo "== Redis Sentinel failover (own stack and ports, quick: tests/sentinel.sh)"
 SENTINEL_QUICK=1 SENTINEL_JUNIT="$REPORTS/sentinel.xml" tests/sentinel.sh ||
+	status=1
+
+echo "== PostgreSQL replica and failover (own stack and ports, quick: tests/replica.sh)"
+REPLICA_QUICK=1 REPLICA_JUNIT="$REPORTS/replica.xml" tests/replica.sh ||
 	status=1
 
 echo "== browser tests (Debian Chromium + playwright-core, normal build)"

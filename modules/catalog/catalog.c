@@ -438,4 +438,6 @@ const struct mt_module mt_module = {
 	.nroutes = MT_ARRAY_LEN(routes),
 	.stmts = catalog_db_stmts,
 	.nstmts = CATALOG_STMT__MAX,
+	/* Public reads only, each allowed a second of lag (docs/scale.md). */
+	.reads_replica = 1,
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mt_config.h"
+#include "mt_db.h"
 #include "mt_util.h"
 #include "unit.h"
 
@@ -496,6 +497,29 @@ test_config_paths(void)
 	free(path);
 }
 
+/*
+ * pg_read_conninfo (docs/scale.md): unset, every pool connects with
+ * pg_conninfo; set, a pool that only reads takes it and every other
+ * pool still pg_conninfo.
+ */
+static void
+test_config_read_conninfo(void)
+{
+	int rc;
+
+	rc = conf_load("pg_conninfo = dbname=w\n");
+	CHECK(rc == 0 && streq(mt_db_conninfo(1), "dbname=w") &&
+	    streq(mt_db_conninfo(0), "dbname=w"),
+	    "no pg_read_conninfo: the primary's for reads too");
+	rc = conf_load("pg_conninfo = dbname=w\n"
+	    "pg_read_conninfo = port=2,1 target_session_attrs=prefer-standby\n");
+	CHECK(rc == 0 && streq(mt_db_conninfo(1),
+	    "port=2,1 target_session_attrs=prefer-standby") &&
+	    streq(mt_db_conninfo(0), "dbname=w"),
+	    "pg_read_conninfo: reads only (got %s)",
+	    unit_str(mt_db_conninfo(1)));
+}
+
 int
 main(void)
 {
@@ -507,6 +531,7 @@ main(void)
 	test_now_ms();
 	test_config_good();
 	test_config_sentinel();
+	test_config_read_conninfo();
 	test_config_ints();
 	test_config_bad();
 	test_config_paths();
