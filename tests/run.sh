@@ -3,8 +3,9 @@
 # run of the input parsers, the OpenAPI file's lint (Redocly CLI, errors
 # fail), then the API, fault and contract tests, promtool's checks of the
 # metrics and of docs/alerts.yml, the restore drill, the Redis Sentinel
-# failover (tests/sentinel.sh, a stack of its own) and
-# the portal's browser tests over HTTP through nginx against a throwaway
+# failover (tests/sentinel.sh, a stack of its own), a host killed of two
+# (tests/hosts.sh, a stack of its own; make scale-test runs the long
+# versions) and the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build (browser tests: normal build
 # only).  The stack is torn down at the
@@ -71,6 +72,9 @@ tests/restore-drill.sh || status=1
 echo "== Redis Sentinel failover (own stack and ports, quick: tests/sentinel.sh)"
 SENTINEL_QUICK=1 SENTINEL_JUNIT="$REPORTS/sentinel.xml" tests/sentinel.sh ||
 	status=1
+
+echo "== several hosts: host B killed under load (own stack and ports, quick: tests/hosts.sh)"
+HOSTS_QUICK=1 HOSTS_JUNIT="$REPORTS/hosts.xml" tests/hosts.sh || status=1
 
 echo "== browser tests (Debian Chromium + playwright-core, normal build)"
 # The portal in a real browser against the same stack; screenshots of
