@@ -35,8 +35,9 @@ pytestmark = pytest.mark.skipif(
     not PIDS or not os.path.exists(os.path.join(PIDS, "catalog-2.pid")),
     reason="stack without a second host (tests/hosts.sh)")
 DUE = int(os.environ.get("HOSTS_DUE", "300"))
+FREEZE = 1.0                    # seconds host B hangs before it dies
 B = "-2.sock"                   # host B's sockets: run/fcgi/NAME-2.sock
-LINE = re.compile(r'"(\S+) (\S+)" (\d+) .* rid=(\w+) up=.* us=(.*) ua=(.*)$')
+LINE = re.compile(r'"(\S+) (\S+)" (\d+) .* rid=(\w+) up=(.*) us=(.*) ua=(.*)$')
 
 
 class Load:
@@ -96,7 +97,8 @@ class Load:
 
 
 def access_log():
-    """nginx's access log by request id: (method, uri, status, us, ua)."""
+    """nginx's access log by request id: (method, uri, status, us, ua,
+    up): us, ua and up list each try, "A, B"."""
     out = {}
     with open(os.path.join(VAR, "log", "nginx-access.log"),
               encoding="utf-8") as f:
@@ -104,8 +106,14 @@ def access_log():
             m = LINE.search(line)
             if m:
                 out[m.group(4)] = (m.group(1), m.group(2), int(m.group(3)),
-                                   m.group(5), m.group(6))
+                                   m.group(6), m.group(7), m.group(5))
     return out
+
+
+def sent(v):
+    """The access-log entry v's first try reached a worker or a socket's
+    queue (it waited for an answer), rather than being refused at once."""
+    return v[5].split(", ")[0] not in ("0.000", "-")
 
 
 def running(pid):
@@ -117,15 +125,21 @@ def running(pid):
         return False
 
 
-def kill_host(h):
-    """SIGKILL every process of host h: each pool's master and workers and
-    its dispatcher's master and child (pids/*-h.pid and their children),
-    masters first so none is restarted.  Returns the names killed."""
+def kill_host(h, freeze):
+    """Every process of host h -- each pool's master and workers, its
+    dispatcher's master and child (pids/*-h.pid and their children) --
+    stopped (SIGSTOP) for `freeze` seconds, then killed (SIGKILL), masters
+    first so none is restarted: a machine that hangs, then dies.  What
+    nginx sent it meanwhile is in flight when it dies (taken by no worker,
+    or half done).  Returns the names killed."""
     names = sorted(f[:-4] for f in os.listdir(PIDS)
                    if f.endswith("-%d.pid" % h))
     masters = [int(open(os.path.join(PIDS, n + ".pid")).read())
                for n in names]
     kids = [k for n in names for k in workers(n)]
+    for pid in masters + kids:
+        os.kill(pid, signal.SIGSTOP)
+    time.sleep(freeze)
     for pid in masters + kids:
         os.kill(pid, signal.SIGKILL)
 
@@ -160,7 +174,7 @@ def test_killing_host_b_costs_only_its_requests_in_flight():
                      " AND (data->>'assignment')::bigint IN (%s)" %
                      ",".join(map(str, asgs)))[0][0]
         killed = time.monotonic()
-        names = kill_host(2)
+        names = kill_host(2, FREEZE)
         time.sleep(4)
         restarted = time.monotonic()
         stack("modules-start")
@@ -180,7 +194,7 @@ def test_killing_host_b_costs_only_its_requests_in_flight():
     failed = [r for r in load.log if r[4] >= 500 or r[4] == 0]
     assert not [r for r in load.log if r[4] in (0, 500)], failed
     for r in failed:
-        method, _, status, us, ua = log[r[5]]
+        method, _, status, us, ua, _ = log[r[5]]
         assert ua.split(", ")[-1].endswith(B) and us.endswith("502") \
             and method in ("POST", "PATCH"), (r, log[r[5]])
     # Every submit that answered 200 is in the database, with its expert.
@@ -198,21 +212,24 @@ def test_killing_host_b_costs_only_its_requests_in_flight():
     window = [r for r in load.log if r[1] >= killed and r[0] <= restarted]
     touched = [(r, log[r[5]]) for r in window if r[5] in log
                and B in log[r[5]][4]]
-    passed_on = [r for r, v in touched if not v[4].endswith(B)]
+    passed_on = [v for r, v in touched if not v[4].endswith(B)]
     on_b = [r[1] for r, v in touched if v[4].endswith(B)]
     with open(os.path.join(VAR, "hosts.txt"), "a") as f:
-        f.write("hosts: killed host B (%s) mid-burst (%s of %d due expired"
-                " before); %d requests from the kill to B's restart"
-                " (%.1f s): %d failed in flight on B (%s), %d passed on"
-                " by nginx from B to A (%d right after the kill, the rest"
-                " retries of B after fail_timeout); every answer from A"
-                " %.2f s after the kill; B served again %.2f s after its"
-                " restart; submits %d ok\n" % (
-                    " ".join(names), before, len(asgs), len(window),
-                    restarted - killed, len(failed),
+        f.write("hosts: host B (%s) hung %.1f s then killed, mid-burst"
+                " (%s of %d due expired before); %d requests from the hang"
+                " to B's restart (%.1f s): %d failed in flight on B (%s);"
+                " %d passed on by nginx from B to A (%d sent to B and not"
+                " answered: %s; %d refused connects); every answer from A"
+                " %.2f s after the hang began; B served again %.2f s after"
+                " its restart; submits %d ok\n" % (
+                    " ".join(names), FREEZE, before, len(asgs),
+                    len(window), restarted - killed, len(failed),
                     ", ".join("%s %s" % (r[2], re.sub(r"\d+", "{id}", r[3]))
                               for r in failed) or "none",
                     len(passed_on),
-                    sum(1 for r in passed_on if r[0] < killed + 2),
+                    sum(1 for v in passed_on if sent(v)),
+                    " ".join(sorted({v[0] for v in passed_on
+                                     if sent(v)})) or "-",
+                    sum(1 for v in passed_on if not sent(v)),
                     max(on_b, default=killed) - killed, back - restarted,
                     len(load.apps)))
