@@ -4,6 +4,7 @@
 #   shared/stack.sh deps | browser-deps | start | stop | status
 #   shared/stack.sh redis-stop | redis-start | pg-stop | pg-start
 #   shared/stack.sh modules-stop | modules-start   (MTCERT_BUILD picks the build)
+#   shared/stack.sh host-stop H                     (MTCERT_HOSTS, docs/scale.md)
 #   shared/stack.sh logrotate | logreopen           (docs/operations.md)
 #   shared/stack.sh backup | restore DIR [BACKUP]   (docs/operations.md)
 #   shared/stack.sh nginx-extra NAME PORT | nginx-extra-stop NAME
@@ -678,6 +679,17 @@ modules_stop() {
 	done
 }
 
+# host-stop H: host H's pools and its dispatcher stopped by their PIDs
+# (SIGTERM: each worker finishes the request in hand).  Take the host out
+# of nginx first (start with a smaller MTCERT_HOSTS), docs/scale.md.
+host_stop() {
+	local h=${1:?usage: host-stop H} m
+	[[ "$h" =~ ^[1-9]$ ]] || die "bad host $h"
+	for m in $MODULES; do stop_pid "$VAR/pids/${m%%:*}$(host_suffix "$h").pid"; done
+	if [ "$h" -gt 1 ]; then stop_pid "$VAR/pids/dispatcher-$h.pid"
+	else stop_pid "$VAR/pids/dispatcher.pid"; fi
+}
+
 pg_stop() {
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null
 }
@@ -800,6 +812,7 @@ pg-stop) pg_stop ;;
 pg-start) pg_start ;;
 modules-stop) modules_stop ;;
 modules-start) modules_start ;;
+host-stop) host_stop "${2:-}" ;;
 dispatcher-start) dispatcher_start ;;
 logreopen) cmd_logreopen ;;
 logrotate) cmd_logrotate ;;
@@ -807,5 +820,5 @@ backup) cmd_backup ;;
 nginx-extra) nginx_extra_start "${2:-}" "${3:-}" ;;
 nginx-extra-stop) stop_pid "$VAR/nginx-${2:?NAME}/nginx.pid" QUIT ;;
 restore) shift; cmd_restore "$@" ;;
-*) echo "usage: $0 deps|browser-deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start|logrotate|logreopen|backup|restore DIR [BACKUP]|nginx-extra NAME PORT|nginx-extra-stop NAME" >&2; exit 2 ;;
+*) echo "usage: $0 deps|browser-deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start|host-stop H|logrotate|logreopen|backup|restore DIR [BACKUP]|nginx-extra NAME PORT|nginx-extra-stop NAME" >&2; exit 2 ;;
 esac
