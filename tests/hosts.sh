@@ -22,7 +22,7 @@ export MTCERT_PG_DEADLINE_MS=3000 MTCERT_ROOT=$ROOT
 export MTCERT_BUILD=${MTCERT_BUILD:-$ROOT/build}
 export MTCERT_HOSTS=2
 export MTCERT_MODULES=${MTCERT_MODULES:-"catalog:2 auth:2 agency:1 apply:2 review:1 benefit:1 hospital:1"}
-[ "${HOSTS_QUICK:-0}" = 1 ] && export HOSTS_DUE=${HOSTS_DUE:-100}
+[ "${HOSTS_QUICK:-0}" = 1 ] && export HOSTS_DUE=${HOSTS_DUE:-200}
 
 cleanup() {
 	shared/stack.sh stop >/dev/null 2>&1
