@@ -1,7 +1,7 @@
 # mtcert -- build, run, test, bench.  The two commands a new user needs:
 #   make run    build, install what is missing, start everything under var/
 #   make test   the whole suite in a throwaway directory, torn down after
-# Other targets: all stop status bench clean unit asan fuzz.
+# Other targets: all stop status bench clean unit asan fuzz scale-test.
 # SANITIZER=address,undefined builds an instrumented tree under build-asan/.
 
 CC       ?= cc
@@ -28,7 +28,7 @@ UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  = $(BUILD)/bench/bench-responder
 
-.PHONY: all deps run stop status test unit asan fuzz bench clean
+.PHONY: all deps run stop status test unit asan fuzz bench clean scale-test
 all: $(BINS) $(MODULE_SO) $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -103,6 +103,22 @@ bench: deps
 	@shared/stack.sh browser-deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/all.sh
+
+# The failovers of docs/scale.md, each on a stack of its own with its own
+# ports, each bounded (SCALE_TIMEOUT seconds, default 1200): Redis
+# Sentinel (tests/sentinel.sh), a host killed of two (tests/hosts.sh) and
+# the PostgreSQL primary stopped mid-submissions (tests/replica.sh).
+# Each prints its figures; make test runs the quick versions.
+SCALE_TIMEOUT ?= 1200
+SCALE_TESTS = tests/sentinel.sh tests/hosts.sh tests/replica.sh
+scale-test: deps
+	@$(MAKE) --no-print-directory all
+	@status=0; for t in $(SCALE_TESTS); do \
+	    echo "== $$t"; start=$$(date +%s); \
+	    if timeout $(SCALE_TIMEOUT) bash $$t; then r=PASS; \
+	    else r=FAIL; status=1; fi; \
+	    echo "== $$t: $$r in $$(( $$(date +%s) - start )) s"; \
+	done; exit $$status
 
 clean:
 	rm -rf build build-asan

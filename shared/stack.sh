@@ -4,6 +4,7 @@
 #   shared/stack.sh deps | browser-deps | start | stop | status
 #   shared/stack.sh redis-stop | redis-start | pg-stop | pg-start
 #   shared/stack.sh modules-stop | modules-start   (MTCERT_BUILD picks the build)
+#   shared/stack.sh host-stop H                     (MTCERT_HOSTS, docs/scale.md)
 #   shared/stack.sh logrotate | logreopen           (docs/operations.md)
 #   shared/stack.sh backup | restore DIR [BACKUP]   (docs/operations.md)
 #   shared/stack.sh nginx-extra NAME PORT | nginx-extra-stop NAME
@@ -27,6 +28,9 @@
 # instead of one Redis on a unix socket.
 # MTCERT_PG_REPLICA=1: a streaming replica of PostgreSQL too (pg-replica/,
 # socket port MTCERT_PG_PORT + 1; docs/scale.md).
+# MTCERT_HOSTS=N (default 1): N simulated hosts, each a set of every
+# module's pools and a dispatcher, behind one nginx upstream per module
+# (docs/scale.md, "Several hosts").
 # Only processes this script started are stopped, by the PIDs it recorded.
 set -euo pipefail
 
@@ -40,6 +44,11 @@ PGBIN=/usr/lib/postgresql/15/bin
 WWW_USER=www-data
 # Module and worker count per pool.  Scale a module by its count here.
 MODULES=${MTCERT_MODULES:-"catalog:4 auth:2 agency:2 apply:4 review:2 benefit:2 hospital:2"}
+# nginx has an upstream for each of these, started or not (a missing
+# pool answers 503).
+UPSTREAMS="catalog auth agency apply review benefit hospital"
+HOSTS=${MTCERT_HOSTS:-1}
+[[ "$HOSTS" =~ ^[1-9]$ ]] || { echo "mtcert: MTCERT_HOSTS is 1 to 9" >&2; exit 1; }
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev
 libhiredis-dev libsodium-dev nginx postgresql-15 redis-server curl
 wrk python3-pytest python3-requests python3-yaml clang libclang-rt-14-dev
@@ -181,13 +190,17 @@ prepare_dirs() {
 # process that opens it by name (so it can open it again after a
 # rotation: the directory itself stays root's).
 log_files() {
-	local m
+	local m h
 	log_file postgresql postgres
 	log_file postgresql-start postgres
 	log_file redis "$SVC_USER"
 	log_file redis-b "$SVC_USER"
 	log_file dispatcher "$SVC_USER"
-	for m in $MODULES; do log_file "${m%%:*}" "$SVC_USER"; done
+	for m in $MODULES; do
+		for h in $(seq "$HOSTS"); do
+			log_file "${m%%:*}$(host_suffix "$h")" "$SVC_USER"
+		done
+	done
 }
 log_file() {
 	[ -e "$VAR/log/$1.log" ] || install -m 640 /dev/null "$VAR/log/$1.log"
@@ -517,35 +530,77 @@ sentinel_stack_start() {
 	die "redis sentinel set did not start; see $VAR/log/redis*.log, sentinel-*.log"
 }
 
+# --- Several hosts (MTCERT_HOSTS, docs/scale.md) -------------------------
+# Host 1 is what `make run` has always started: run/fcgi/NAME.sock,
+# pids/NAME.pid, log/NAME.log.  Host H (2 and up) is a second set of the
+# same pools with the suffix -H on each (run/fcgi/catalog-2.sock,
+# pids/catalog-2.pid, log/catalog-2.log) and its own dispatcher
+# (dispatcher-H, unless MTCERT_DISPATCHERS says how many).  Each pool is
+# its own mtcert-host master, so killing a host's processes is what the
+# loss of a machine is to nginx (a refused connect; on a network, a
+# connect timeout).
+host_suffix() { [ "$1" -gt 1 ] && echo "-$1"; return 0; }
+
+# pool_start NAME WORKERS SUFFIX: one module's pool unless it is alive.
+pool_start() {
+	local id=$1$3
+	alive "$VAR/pids/$id.pid" && return 0
+	rm -f "$VAR/run/fcgi/$id.sock"
+	nohup setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- \
+		"$BUILD/bin/mtcert-host" --module "$BUILD/modules/$1.so" \
+		--socket "$VAR/run/fcgi/$id.sock" --workers "$2" \
+		--config "$VAR/mtcert.conf" --log "$VAR/log/$id.log" \
+		>>"$VAR/log/$id.log" 2>&1 &
+	echo $! > "$VAR/pids/$id.pid"
+	STARTED+=("$id")
+}
+
+# modules_start: every pool of every host that is not alive, then waits
+# for each socket.
 modules_start() {
-	local m name n
-	for m in $MODULES; do
-		name=${m%%:*}; n=${m##*:}
-		alive "$VAR/pids/$name.pid" && continue
-		rm -f "$VAR/run/fcgi/$name.sock"
-		nohup setpriv --reuid="$SVC_USER" --regid="$SVC_USER" --init-groups -- \
-			"$BUILD/bin/mtcert-host" --module "$BUILD/modules/$name.so" \
-			--socket "$VAR/run/fcgi/$name.sock" --workers "$n" \
-			--config "$VAR/mtcert.conf" --log "$VAR/log/$name.log" \
-			>>"$VAR/log/$name.log" 2>&1 &
-		echo $! > "$VAR/pids/$name.pid"
-		STARTED+=("$name")
-	done
-	for m in $MODULES; do
-		name=${m%%:*}
-		for _ in $(seq 100); do
-			[ -S "$VAR/run/fcgi/$name.sock" ] && break
-			sleep 0.05
+	local m h id
+	for h in $(seq "$HOSTS"); do
+		for m in $MODULES; do
+			pool_start "${m%%:*}" "${m##*:}" "$(host_suffix "$h")"
 		done
-		[ -S "$VAR/run/fcgi/$name.sock" ] || die "module $name did not start; see $VAR/log/$name.log"
+	done
+	for h in $(seq "$HOSTS"); do
+		for m in $MODULES; do
+			id=${m%%:*}$(host_suffix "$h")
+			for _ in $(seq 100); do
+				[ -S "$VAR/run/fcgi/$id.sock" ] && break
+				sleep 0.05
+			done
+			[ -S "$VAR/run/fcgi/$id.sock" ] ||
+				die "module $id did not start; see $VAR/log/$id.log"
+		done
 	done
 }
 
-# MTCERT_DISPATCHERS (default 1): several may run at once; PostgreSQL
-# decides every race between them.
+# upstreams.conf for nginx (included by nginx/mtcert.conf.in): one
+# upstream per module with one server per host.  zone: nginx's workers
+# share what they learn of a server (one failed connect takes a dead
+# host out for all of them).  max_fails=1 fail_timeout=10s (nginx's own
+# defaults, written out): the first failure takes the host out for 10 s,
+# then one request tries it again; with one server nginx ignores both.
+upstreams_conf() {
+	local name h
+	echo "# Generated by shared/stack.sh (MTCERT_HOSTS=$HOSTS)."
+	for name in $UPSTREAMS; do
+		echo "upstream $name {"
+		echo "    zone upstream_$name 64k;"
+		for h in $(seq "$HOSTS"); do
+			echo "    server unix:$VAR/run/fcgi/$name$(host_suffix "$h").sock max_fails=1 fail_timeout=10s;"
+		done
+		echo "}"
+	done
+}
+
+# MTCERT_DISPATCHERS (default MTCERT_HOSTS: one a host): several may run
+# at once; PostgreSQL decides every race between them.
 dispatcher_start() {
 	local i f
-	for i in $(seq "${MTCERT_DISPATCHERS:-1}"); do
+	for i in $(seq "${MTCERT_DISPATCHERS:-$HOSTS}"); do
 		f=$VAR/pids/dispatcher.pid
 		[ "$i" -gt 1 ] && f=$VAR/pids/dispatcher-$i.pid
 		alive "$f" && continue
@@ -574,6 +629,7 @@ nginx_render() {
 	    "$ROOT/nginx/file-headers.conf" "$ROOT/nginx/not-implemented.conf" \
 	    "$dir/"
 	proxies_conf > "$dir/proxies.conf"
+	upstreams_conf > "$dir/upstreams.conf"
 	rm -f "$dir"/tls.d/*.conf
 	if [ -n "${MTCERT_TLS_PORT:-}" ]; then
 		tls_cert
@@ -620,7 +676,10 @@ tls_cert() {
 }
 
 nginx_start() {
-	alive "$VAR/run/nginx.pid" && return 0
+	if alive "$VAR/run/nginx.pid"; then
+		upstreams_reload
+		return 0
+	fi
 	rm -rf "$VAR/www"; cp -a "$ROOT/web" "$VAR/www"
 	chmod -R a+rX "$VAR/www"
 	nginx_render "$VAR/nginx" "$PORT" "$VAR/run/nginx.pid" "$METRICS_PORT"
@@ -634,6 +693,22 @@ nginx_start() {
 # iproute2).
 port_taken() {
 	[ -n "$(ss -Hltn "sport = :$1")" ]
+}
+
+# upstreams_reload: a running nginx given the upstreams of MTCERT_HOSTS
+# when they changed (a host added or taken out, docs/scale.md): the file
+# rewritten, checked with nginx -t, and nginx reloaded (HUP: its old
+# workers finish the requests in hand, nothing is dropped).
+upstreams_reload() {
+	local f=$VAR/nginx/upstreams.conf
+	upstreams_conf > "$f.new"
+	if cmp -s "$f.new" "$f"; then rm -f "$f.new"; return 0; fi
+	mv "$f.new" "$f"
+	nginx -t -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" \
+	    -e "$VAR/log/nginx-error.log" 2>"$VAR/log/nginx-test.log" ||
+		die "nginx config invalid: $(cat "$VAR/log/nginx-test.log")"
+	kill -HUP "$(cat "$VAR/run/nginx.pid")"
+	STARTED+=("nginx-reload")
 }
 
 # nginx-extra NAME PORT: a second nginx in front of the same module pools,
@@ -722,8 +797,23 @@ cmd_status() {
 }
 
 modules_stop() {
-	local m
-	for m in $MODULES; do stop_pid "$VAR/pids/${m%%:*}.pid"; done
+	local m h
+	for h in $(seq "$HOSTS"); do
+		for m in $MODULES; do
+			stop_pid "$VAR/pids/${m%%:*}$(host_suffix "$h").pid"
+		done
+	done
+}
+
+# host-stop H: host H's pools and its dispatcher stopped by their PIDs
+# (SIGTERM: each worker finishes the request in hand).  Take the host out
+# of nginx first (start with a smaller MTCERT_HOSTS), docs/scale.md.
+host_stop() {
+	local h=${1:?usage: host-stop H} m
+	[[ "$h" =~ ^[1-9]$ ]] || die "bad host $h"
+	for m in $MODULES; do stop_pid "$VAR/pids/${m%%:*}$(host_suffix "$h").pid"; done
+	if [ "$h" -gt 1 ]; then stop_pid "$VAR/pids/dispatcher-$h.pid"
+	else stop_pid "$VAR/pids/dispatcher.pid"; fi
 }
 
 pg_stop() {
@@ -848,6 +938,7 @@ pg-stop) pg_stop ;;
 pg-start) pg_replica_guard; pg_start ;;
 modules-stop) modules_stop ;;
 modules-start) modules_start ;;
+host-stop) host_stop "${2:-}" ;;
 dispatcher-start) dispatcher_start ;;
 logreopen) cmd_logreopen ;;
 logrotate) cmd_logrotate ;;
@@ -858,5 +949,5 @@ restore) shift; cmd_restore "$@" ;;
 pg-replica-start) pg_replica_start ;;
 pg-replica-stop) pg_replica_stop ;;
 pg-promote) cmd_pg_promote ;;
-*) echo "usage: $0 deps|browser-deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start|logrotate|logreopen|backup|restore DIR [BACKUP]|nginx-extra NAME PORT|nginx-extra-stop NAME|pg-replica-start|pg-replica-stop|pg-promote" >&2; exit 2 ;;
+*) echo "usage: $0 deps|browser-deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start|host-stop H|logrotate|logreopen|backup|restore DIR [BACKUP]|nginx-extra NAME PORT|nginx-extra-stop NAME|pg-replica-start|pg-replica-stop|pg-promote" >&2; exit 2 ;;
 esac

@@ -4,7 +4,8 @@
 # fail), then the API, fault and contract tests, promtool's checks of the
 # metrics and of docs/alerts.yml, the restore drill, the Redis Sentinel
 # failover (tests/sentinel.sh), the PostgreSQL failover (tests/replica.sh),
-# each on a stack of its own, and
+# a host killed of two (tests/hosts.sh), each on a stack of its own (make
+# scale-test runs their long versions), and
 # the portal's browser tests over HTTP through nginx against a throwaway
 # stack (own directory, own ports), first with the normal build and then
 # with the AddressSanitizer/UBSan build (browser tests: normal build
@@ -76,6 +77,9 @@ SENTINEL_QUICK=1 SENTINEL_JUNIT="$REPORTS/sentinel.xml" tests/sentinel.sh ||
 echo "== PostgreSQL replica and failover (own stack and ports, quick: tests/replica.sh)"
 REPLICA_QUICK=1 REPLICA_JUNIT="$REPORTS/replica.xml" tests/replica.sh ||
 	status=1
+
+echo "== several hosts: host B killed under load (own stack and ports, quick: tests/hosts.sh)"
+HOSTS_QUICK=1 HOSTS_JUNIT="$REPORTS/hosts.xml" tests/hosts.sh || status=1
 
 echo "== browser tests (Debian Chromium + playwright-core, normal build)"
 # The portal in a real browser against the same stack; screenshots of
