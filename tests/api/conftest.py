@@ -113,6 +113,20 @@ def stack(*args):
                    check=True, timeout=120, capture_output=True)
 
 
+def stack_config():
+    """The stack's generated mtcert.conf as a dict of its keys and values
+    ({} when no stack directory is named)."""
+    out = {}
+    if not VAR:
+        return out
+    with open(os.path.join(VAR, "mtcert.conf"), encoding="utf-8") as f:
+        for line in f:
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+    return out
+
+
 def redis(*args):
     """One redis-cli command on the stack's own Redis (its unix socket);
     the reply as text."""

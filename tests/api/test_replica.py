@@ -22,22 +22,11 @@ import pytest
 import conftest
 from conftest import (HANG, VAR, api, assert_error, bearer, insured_login,
                       live_assignment, new_person, new_region, stack,
-                      submitted_application, wait_for)
+                      stack_config, submitted_application, wait_for)
 from test_review import ONCO, never_disqualify, region_with_experts
 
 
-def conf():
-    """mtcert.conf's keys and values."""
-    out = {}
-    with open(os.path.join(VAR, "mtcert.conf"), encoding="utf-8") as f:
-        for line in f:
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                out[k.strip()] = v.strip()
-    return out
-
-
-REPLICATED = bool(VAR) and "pg_read_conninfo" in conf()
+REPLICATED = "pg_read_conninfo" in stack_config()
 pytestmark = pytest.mark.skipif(
     not REPLICATED, reason="stack without a replica (tests/replica.sh)")
 PRIMARY = int(conftest.PG_PORT)

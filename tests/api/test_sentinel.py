@@ -20,25 +20,14 @@ import time
 import pytest
 
 from conftest import (HANG, VAR, api, bearer, live_assignment, login, sql,
-                      stack, submitted_application, wait_for)
+                      stack, stack_config, submitted_application, wait_for)
 from test_dispatcher import (assert_each_expired_once,
                              assert_no_stage_twice_live,
                              expired_and_pushed_again, make_due)
 from test_review import ONCO, never_disqualify, region_with_experts
 
 
-def conf():
-    """mtcert.conf's keys and values."""
-    out = {}
-    with open(os.path.join(VAR, "mtcert.conf"), encoding="utf-8") as f:
-        for line in f:
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                out[k.strip()] = v.strip()
-    return out
-
-
-SENTINELS = conf().get("redis_sentinels", "") if VAR else ""
+SENTINELS = stack_config().get("redis_sentinels", "")
 pytestmark = pytest.mark.skipif(
     not SENTINELS, reason="stack without Redis Sentinel (tests/sentinel.sh)")
 DUE = int(os.environ.get("SENTINEL_DUE", "200"))
