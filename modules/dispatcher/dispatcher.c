@@ -497,7 +497,9 @@ jmember(json_object *o, const char *key)
 }
 
 /* Queue in tx the lease and timer of each pushed assignment of arr (the
- * elements of push_batch's answer) and return how many. */
+ * elements of push_batch's answer, already committed), log each push
+ * (an operator follows an application through the log), and return how
+ * many. */
 static size_t
 arm_pushed(json_object *arr, struct mt_redis_tx *tx)
 {
@@ -516,6 +518,8 @@ arm_pushed(json_object *arr, struct mt_redis_tx *tx)
 		jstr(o, "deadline_ms", dl, sizeof(dl));
 		arm_add(tx, asg, reg, app, stage, expert, dl,
 		    (long long)(atof(dl) - now));
+		mt_log_info("pushed assignment=%s application=%s stage=%s",
+		    asg, app, stage);
 	}
 	return k;
 }
