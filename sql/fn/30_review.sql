@@ -316,13 +316,19 @@ BEGIN
 END $$;
 
 -- The misses of the expired assignments asgs counted (count_miss), each
--- expert's once, their rows locked in id order (expire_set).
+-- expert's once, their rows locked in id order (expire_set) with the
+-- lock count_miss's UPDATE takes anyway, FOR NO KEY UPDATE: FOR UPDATE
+-- would also hold up, to the batch's commit, every new assignment of
+-- those experts elsewhere (its reference to experts takes FOR KEY SHARE)
+-- -- another dispatcher's push, another region's province pool -- and
+-- deadlock with a push that holds an application of this batch
+-- (test_dispatcher.py: ..._holds_up_no_push_to_that_expert).
 CREATE OR REPLACE FUNCTION count_misses(asgs bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM experts e WHERE e.user_id IN (SELECT x.expert_id
         FROM assignments x WHERE x.id = ANY(asgs))
-    ORDER BY e.user_id FOR UPDATE OF e;
+    ORDER BY e.user_id FOR NO KEY UPDATE OF e;
     PERFORM count_miss(m.expert_id, m.region, m.n)
     FROM (SELECT x.expert_id, min(a.region) AS region, count(*)::int AS n
           FROM assignments x JOIN applications a ON a.id = x.application_id

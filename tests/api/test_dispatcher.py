@@ -165,3 +165,37 @@ def test_every_seat_of_an_objection_panel_has_its_timer():
     assert object_to(tok, app["id"]).status_code == 201
     for s in seats(app["id"], 3):
         assert wait_for(lambda: timer(reg, s["id"]) != ""), s
+
+
+def test_a_batch_counting_a_miss_holds_up_no_push_to_that_expert():
+    """R-CER-4 in a batch (count_misses, sql/fn/30_review.sql): while a
+    batch that counted expert E's miss is still open, a push drawing E
+    elsewhere -- another dispatcher's first push, another region's
+    province pool -- is not held up: the batch locks E's row as its
+    UPDATE of the miss count does (FOR NO KEY UPDATE), never FOR UPDATE,
+    which also blocks the new assignment's reference to E until the batch
+    commits (and with a push holding E's application, a deadlock)."""
+    from test_feed import Session
+    admin, reg, ex = region_with_experts(ONCO, n=2)
+    asg = make_due(reg, 1, seconds=3600)[0]
+    app, expert, hospital = sql(
+        "SELECT application_id, expert_id, hospital FROM assignments"
+        " WHERE id = %s", asg)[0]
+    batch = Session()
+    try:
+        batch.run("BEGIN;")
+        batch.run("SELECT count_misses(ARRAY[%s]::bigint[]);" % asg)
+        assert batch.run("SELECT consecutive_misses FROM experts"
+                         " WHERE user_id = %s;" % expert) == ["1"]
+        # Another push to the same expert, while the batch is open (rolled
+        # back: only whether it waits matters).  Held up, it would wait
+        # until the batch ends: any timeout tells, however slow the
+        # machine.
+        sql("BEGIN; SET LOCAL lock_timeout = '10s';"
+            " INSERT INTO assignments (application_id, stage, expert_id,"
+            " hospital, pool_size, accept_deadline) VALUES (%s, 2, %s, '%s',"
+            " 1, now() + interval '1 hour'); ROLLBACK",
+            app, expert, hospital)
+    finally:
+        batch.run("ROLLBACK;")
+        batch.close()
