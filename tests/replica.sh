@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/replica.sh -- the PostgreSQL replication and failover test (issue
 # 14 item 2, docs/scale.md) on a throwaway stack of its own: own
-# directory, own ports (MTCERT_REPLICA_PORT, default 18280: nginx there;
+# directory, own ports (MTCERT_REPLICA_PORT, default 18380: nginx there;
 # PostgreSQL's sockets named by MTCERT_REPLICA_PG_PORT, default 15543, and
 # + 1 for the replica), started with MTCERT_PG_REPLICA=1 and stopped (by
 # the PIDs stack.sh and pg_ctl recorded) however the run ends.
@@ -15,7 +15,7 @@ cd "$ROOT" || exit 1
 export MTCERT_VAR
 MTCERT_VAR=$(mktemp -d /tmp/mtcert-replica.XXXXXX)
 chmod 711 "$MTCERT_VAR"
-export MTCERT_PORT=${MTCERT_REPLICA_PORT:-18280}
+export MTCERT_PORT=${MTCERT_REPLICA_PORT:-18380}
 export MTCERT_PG_PORT=${MTCERT_REPLICA_PG_PORT:-15543}
 export MTCERT_URL="http://127.0.0.1:$MTCERT_PORT"
 export MTCERT_PG_DEADLINE_MS=3000 MTCERT_ROOT=$ROOT
