@@ -115,20 +115,16 @@ LANGUAGE sql STABLE AS $$
     WHERE x.id = a
 $$;
 
--- GET /agency/audits/{id}: audit a's report with its items if it is of
--- region r (NULL: any), as user reader reads it; each sampled
+-- Audit a's report with its items as user reader gets it, each sampled
 -- qualification's read written to access_log (log_reads, action read):
 -- the report names its persons (masked) and leads to their records,
--- like any read of a person's data.  NULL when there is no such audit
--- (nothing is logged then).
-CREATE OR REPLACE FUNCTION audit_report_read(a bigint, r text,
-    reader bigint) RETURNS jsonb
+-- like any read of a person's data.  The one way a report leaves: GET
+-- /agency/audits/{id} (audit_report_read) and the draw's answer
+-- (create_audit), which is the same report.
+CREATE OR REPLACE FUNCTION audit_report_logged(a bigint, reader bigint)
+RETURNS jsonb
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM audits x
-                   WHERE x.id = a AND (r IS NULL OR x.region = r)) THEN
-        RETURN NULL;
-    END IF;
     PERFORM log_reads(reader, 'qualification', 'read',
         array_agg(q.person_id ORDER BY i.seat),
         array_agg(q.id ORDER BY i.seat))
@@ -137,10 +133,25 @@ BEGIN
     RETURN audit_json(a, true);
 END $$;
 
+-- GET /agency/audits/{id}: audit a's report if it is of region r (NULL:
+-- any), as user reader reads it (audit_report_logged).  NULL when there
+-- is no such audit (nothing is logged then).
+CREATE OR REPLACE FUNCTION audit_report_read(a bigint, r text,
+    reader bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM audits x
+                   WHERE x.id = a AND (r IS NULL OR x.region = r)) THEN
+        RETURN NULL;
+    END IF;
+    RETURN audit_report_logged(a, reader);
+END $$;
+
 -- Draw an audit (POST /agency/audits): the population of region r over
 -- [p_from, p_to], a sample of audit_sample_size(rate, N) by
 -- record_draw('audit', ...), one pending item per chosen qualification
--- in draw order.  Returns {"ok": audit_json} or a refusal: field_invalid
+-- in draw order.  Returns {"ok": the report, as actor read it
+-- (audit_report_logged)} or a refusal: field_invalid
 -- (to before from, to after today), audit_rate_too_low (below the
 -- region's audit_min_rate_percent, named), audit_population_empty.
 CREATE OR REPLACE FUNCTION create_audit(r text, p_from date, p_to date,
@@ -182,7 +193,8 @@ BEGIN
     SELECT a, q.application_id, c.id, c.seat
     FROM unnest(d.chosen) WITH ORDINALITY AS c(id, seat)
     JOIN qualifications q ON q.id = c.id;
-    RETURN jsonb_build_object('ok', audit_json(a, true));
+    -- The answer is the report: its read logged as a GET's.
+    RETURN jsonb_build_object('ok', audit_report_logged(a, actor));
 END $$;
 
 -- Record an item's result (POST /agency/audits/{id}/items/{item}/

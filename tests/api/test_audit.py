@@ -347,13 +347,13 @@ def test_database_down_is_503_then_recovers():
 
 def test_reading_a_report_is_written_to_access_log():
     """Security model: the report names its sampled persons (masked), so
-    each GET /agency/audits/{id} writes one access_log row (read,
-    qualification) per item for the reader, as other reads of a person's
-    data; another region's report is 404 and logs nothing."""
+    each GET /agency/audits/{id} -- and the draw, whose answer is the
+    report -- writes one access_log row (read, qualification) per item
+    for the reader, as other reads of a person's data; another region's
+    report is 404 and logs nothing."""
     reg = new_region()
     tok = agency_of(reg["region"])
     qualifications(reg, 12)
-    a = draw(tok, 20).json()                       # 3 of 12
     uid = sql("SELECT id FROM users WHERE role = 'agency'"
               " AND region = '%s'", reg["region"])[0][0]   # the only one
 
@@ -363,19 +363,22 @@ def test_reading_a_report_is_written_to_access_log():
                    " 'qualification' AND l.action = 'read'"
                    " ORDER BY l.id", uid)
     assert logged() == []
-    r = api("GET", "/agency/audits/%s" % a["id"], headers=bearer(tok))
-    assert r.status_code == 200, r.text
-    items = r.json()["items"]
+    # The draw's answer is the report, persons and all: a read too.
+    a = draw(tok, 20).json()                       # 3 of 12
     want = [[str(i["qualification_id"]), sql(
         "SELECT person_id FROM qualifications WHERE id = %s",
-        i["qualification_id"])[0][0]] for i in items]
+        i["qualification_id"])[0][0]] for i in a["items"]]
     assert logged() == want and len(want) == 3
+    r = api("GET", "/agency/audits/%s" % a["id"], headers=bearer(tok))
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == a["items"]
+    assert logged() == want + want
     api("GET", "/agency/audits/%s" % a["id"], headers=bearer(tok))
-    assert logged() == want + want                 # every read
+    assert logged() == want * 3                    # every read
     other = agency_of(new_region()["region"])
     r = api("GET", "/agency/audits/%s" % a["id"], headers=bearer(other))
     assert_error(r, 404, "audit_not_found", "id")
     # The list is masked and not logged, as the other lists.
     assert api("GET", "/agency/audits", headers=bearer(tok)
                ).status_code == 200
-    assert len(logged()) == 6
+    assert len(logged()) == 9
