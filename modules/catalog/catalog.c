@@ -49,6 +49,7 @@ static struct {
 	struct catalog_set set;
 	long long       version;
 	time_t          checked;	/* the clock's second of the check */
+	int             db_ok;		/* that check reached PostgreSQL */
 } cache;
 
 /*
@@ -65,8 +66,8 @@ cache_fresh_or_reply(struct mt_req *req)
 
 	if (cache.set.e != NULL && now == cache.checked)
 		return 0;
-	if (catalog_db_version(req, &v) == 0 &&
-	    (cache.set.e == NULL || v != cache.version)) {
+	cache.db_ok = catalog_db_version(req, &v) == 0;
+	if (cache.db_ok && (cache.set.e == NULL || v != cache.version)) {
 		if (catalog_db_load(req, &fresh) == 0) {
 			catalog_set_free(&cache.set);
 			cache.set = fresh;
@@ -139,12 +140,25 @@ h_health(struct mt_req *req)
 	return mt_reply_json(req, 503, o);
 }
 
-/* 404 unless region is in the catalog; -1 after replying. */
+/*
+ * 404 unless region is in the catalog; -1 after replying.  A region this
+ * worker's copy lacks may have been added after this second's check (an
+ * agency adds one and reads it at once), so a miss checks the version
+ * again before the 404 -- unless the last check could not reach
+ * PostgreSQL (then a flood of unknown regions costs no reconnects).
+ */
 static int
 region_known_or_reply(struct mt_req *req, const char *region)
 {
 	if (region == NULL || cache_find(region) != NULL)
 		return 0;
+	if (cache.db_ok) {
+		cache.checked = 0;
+		if (cache_fresh_or_reply(req) < 0)
+			return -1;
+		if (cache_find(region) != NULL)
+			return 0;
+	}
 	return mt_reply_err(req, MT_E_REGION_NOT_FOUND, "region");
 }
 
