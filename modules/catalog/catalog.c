@@ -14,7 +14,8 @@
  * The disease catalog is small and read far more than written, so each
  * worker keeps it in memory as ready JSON bodies with their ETags, and
  * asks PostgreSQL for catalog_version (bumped by triggers on every catalog
- * change) once in each second of the clock it serves in.  While PostgreSQL
+ * change) once in each second of the clock it serves in, and again when a
+ * request names a region its copy lacks.  While PostgreSQL
  * is down a loaded catalog is still served; a worker that never loaded it
  * answers 503.
  *
