@@ -433,10 +433,8 @@ push_page(struct mt_db *db, int waiting, long long after, int *rows,
 		free(ids);
 	}
 	PQclear(res);
-	if (n > 0) {
-		mt_log_info("pushed %zu", n);
+	if (n > 0)	/* each push is logged by arm_pushed */
 		mt_dispatcher_count(MT_DISPATCHER_PUSHES, (long)n); /* metrics */
-	}
 	return (int)n;
 }
 

@@ -149,7 +149,7 @@ BEGIN
 END $$;
 
 -- Push the applications of apps that need an expert (push_stage), as a
--- set (issue 14: one re-push at a time was 357/s, PostgreSQL on CPU in
+-- set (issue 13: one re-push at a time was 357/s, PostgreSQL on CPU in
 -- 55 of 58 samples): one statement draws for all of them -- the same
 -- rule as ever, record_draw called set-wise in a LATERAL, so `mtcertctl
 -- draw verify --all` recomputes each -- and inserts their assignments
@@ -608,7 +608,7 @@ CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
     FOR EACH ROW EXECUTE FUNCTION mark_first_push();
 
 -- The dispatcher's batch of due timers, in one call and one transaction
--- (issue 14: one round trip per batch): expire_set expires each claimed
+-- (issue 13: one round trip per batch): expire_set expires each claimed
 -- assignment that is due and counts the misses (before the draws: an
 -- expert this batch disqualifies is not drawn in it), and push_batch
 -- pushes their stages again (so each application's stored
