@@ -123,7 +123,8 @@ mt_store_rewrap_batch(struct mt_db *db, int kid)
 	if (res == NULL)
 		goto out;
 	for (i = 0; i < PQntuples(res); i++) {
-		if (sealed_of(res, i, &s) != 0 || mt_files_rewrap(&s, kid) != 0) {
+		if (sealed_of(res, i, &s) != 0 ||
+		    mt_files_rewrap(&s, kid) != 0) {
 			mt_log_error("keys: material %s: its file key does not "
 			    "unwrap", mt_db_get(res, i, "id"));
 			goto out;

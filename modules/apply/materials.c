@@ -242,8 +242,8 @@ send_sealed(struct mt_req *req, const char *mid, const struct apply_file *f)
 	int rc;
 
 	if ((rc = mt_files_open(mt_cfg.files_dir, &f->file, &r)) != 0) {
-		rc = unreadable(req, mid, rc == MT_FILES_EIO ? strerror(errno) :
-		    why[-rc]);
+		rc = unreadable(req, mid, rc == MT_FILES_EIO ?
+		    strerror(errno) : why[-rc]);
 		goto out;
 	}
 	if ((n = mt_files_read(r, buf)) < 0) {

@@ -1624,6 +1624,36 @@ usage(void)
 	exit(EXIT_BAD);
 }
 
+/* The commands that check their own arguments, by name (a command is a
+ * row, STYLE.md "Tables, not branches"). */
+static const struct ctl_cmd {
+	const char  *name;
+	int        (*fn)(int, char **);
+} ctl_cmds[] = {
+	{ "settlements", cmd_settlements },
+	{ "renewals", cmd_renewals },
+	{ "publicity", cmd_publicity },
+	{ "returns", cmd_returns },
+	{ "sanctions", cmd_sanctions },
+	{ "draw", cmd_draw },
+	{ "review", cmd_review },
+	{ "audit", cmd_audit },
+	{ "keys", cmd_keys },
+	{ "files", cmd_files },
+};
+
+/* Run the row of ctl_cmds named argv[1]; its exit status, or usage(). */
+static int
+run_named(int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(ctl_cmds); i++)
+		if (strcmp(argv[1], ctl_cmds[i].name) == 0)
+			return ctl_cmds[i].fn(argc, argv);
+	usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1662,30 +1692,10 @@ main(int argc, char **argv)
 		rc = cmd_expert_add(argc, argv);
 	else if (strcmp(argv[1], "policy") == 0 && argc >= 3)
 		rc = cmd_policy(argc, argv);
-	else if (strcmp(argv[1], "settlements") == 0)
-		rc = cmd_settlements(argc, argv);
-	else if (strcmp(argv[1], "renewals") == 0)
-		rc = cmd_renewals(argc, argv);
-	else if (strcmp(argv[1], "publicity") == 0)
-		rc = cmd_publicity(argc, argv);
-	else if (strcmp(argv[1], "returns") == 0)
-		rc = cmd_returns(argc, argv);
-	else if (strcmp(argv[1], "sanctions") == 0)
-		rc = cmd_sanctions(argc, argv);
-	else if (strcmp(argv[1], "draw") == 0)
-		rc = cmd_draw(argc, argv);
 	else if (strcmp(argv[1], "reviews") == 0 && argc >= 3)
 		rc = cmd_reviews(argc, argv);
-	else if (strcmp(argv[1], "review") == 0)
-		rc = cmd_review(argc, argv);
-	else if (strcmp(argv[1], "audit") == 0)
-		rc = cmd_audit(argc, argv);
-	else if (strcmp(argv[1], "keys") == 0)
-		rc = cmd_keys(argc, argv);
-	else if (strcmp(argv[1], "files") == 0)
-		rc = cmd_files(argc, argv);
 	else
-		usage();
+		rc = run_named(argc, argv);
 	PQfinish(conn);
 	return rc;
 }

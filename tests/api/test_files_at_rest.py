@@ -36,6 +36,30 @@ def download(tok, mid):
     return api("GET", "/materials/%s" % mid, headers=bearer(tok))
 
 
+def while_downloading(files, *command):
+    """Run mtcertctl command while a thread downloads each (token,
+    material, bytes) of files in a loop: (its output, the downloads that
+    were not 200 with those bytes, how many downloads there were)."""
+    stop, bad, count = threading.Event(), [], [0]
+
+    def loop():
+        while not stop.is_set():
+            for tok, mid, data in files:
+                r = download(tok, mid)
+                if r.status_code != 200 or r.content != data:
+                    bad.append((mid, r.status_code))
+                count[0] += 1
+
+    t = threading.Thread(target=loop)
+    t.start()
+    try:
+        out = ctl(*command).stdout
+    finally:
+        stop.set()
+        t.join()
+    return out, bad, count[0]
+
+
 def new_upload(data, kind="inpatient_record", region="411200"):
     """A fresh person's draft with one material of data: (token, app, mid)."""
     tok = insured_login(new_person(region=region))["token"]
@@ -148,24 +172,9 @@ def test_rotation_rewraps_every_key_while_downloads_go_on():
     before = {mid: material_row(mid) for _, _, mid in files}
     stat_before = {mid: os.stat(stored_path(before[mid][0])).st_mtime_ns
                    for mid in before}
-    stop, bad, count = threading.Event(), [], [0]
-
-    def loop():
-        while not stop.is_set():
-            for tok, _, mid in files:
-                r = download(tok, mid)
-                if r.status_code != 200 or r.content != wanted[mid]:
-                    bad.append((mid, r.status_code))
-                count[0] += 1
-
-    t = threading.Thread(target=loop)
-    t.start()
-    try:
-        out = ctl("keys", "rotate").stdout
-    finally:
-        stop.set()
-        t.join()
-    assert bad == [] and count[0] > 0
+    out, bad, count = while_downloading(
+        [(tok, mid, wanted[mid]) for tok, _, mid in files], "keys", "rotate")
+    assert bad == [] and count > 0
     new = int(out.split('"key": ')[1].split(",")[0])
     assert os.path.exists(os.path.join(KEYS, "master-%d.key" % new))
     assert sql("SELECT count(*) FROM materials WHERE key_id <> %s", new) == [["0"]]
@@ -223,23 +232,10 @@ def test_plain_files_of_before_are_sealed_in_place_while_served():
     for mid, (sha, data) in plain.items():
         assert material_row(mid)[0] == ""
         assert download(tok, mid).content == data
-    stop, bad = threading.Event(), []
-
-    def loop():
-        while not stop.is_set():
-            for mid, (_, data) in plain.items():
-                r = download(tok, mid)
-                if r.status_code != 200 or r.content != data:
-                    bad.append((mid, r.status_code))
-
-    t = threading.Thread(target=loop)
-    t.start()
-    try:
-        out = ctl("files", "encrypt").stdout
-    finally:
-        stop.set()
-        t.join()
-    assert bad == []
+    out, bad, count = while_downloading(
+        [(tok, mid, data) for mid, (_, data) in plain.items()],
+        "files", "encrypt")
+    assert bad == [] and count > 0
     assert int(out.split(": ")[1].rstrip("}\n")) >= 3
     for mid, (sha, data) in plain.items():
         blob, kid, key, _ = material_row(mid)
