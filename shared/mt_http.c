@@ -125,10 +125,10 @@ mt_reply_head(struct mt_req *req, int status, const char *ctype, size_t len)
 	return 0;
 }
 
-void
+int
 mt_reply_body(struct mt_req *req, const void *p, size_t n)
 {
-	FCGX_PutStr(p, (int)n, req->fcgi->out);
+	return FCGX_PutStr(p, (int)n, req->fcgi->out) == (int)n ? 0 : -1;
 }
 
 void

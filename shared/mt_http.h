@@ -203,7 +203,7 @@ int          mt_reply_json(struct mt_req *req, int status, json_object *obj);
  */
 int          mt_reply_head(struct mt_req *req, int status, const char *ctype,
                  size_t len);
-void         mt_reply_body(struct mt_req *req, const void *p, size_t n);
+int          mt_reply_body(struct mt_req *req, const void *p, size_t n);
 void         mt_reply_abort(struct mt_req *req);
 /* 200 with an ETag over body, or 304 when If-None-Match matches it. */
 int          mt_reply_cached(struct mt_req *req, const char *body,

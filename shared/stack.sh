@@ -225,11 +225,15 @@ card_keys() {
 # directory 0700 and each master-<n>.key 0400, the workers' user's.  The
 # first is made here when there is none (`mtcertctl keys init`, after
 # migrate: the command connects); `mtcertctl keys rotate` adds the next.
+# Then any plain file of a stack that ran before issue 15 is sealed
+# (`mtcertctl files encrypt`: nothing to do, one query, on a new stack).
 file_keys() {
 	install -d -m 711 "$VAR/keys"
 	install -d -o "$SVC_USER" -g "$SVC_USER" -m 700 "$VAR/keys/files"
 	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" keys init >/dev/null ||
 		die "cannot make the file store's master key under $VAR/keys/files"
+	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" files encrypt >/dev/null ||
+		die "cannot seal the plain files under $VAR/files (see the log)"
 }
 
 write_config() {

@@ -253,7 +253,8 @@ send_sealed(struct mt_req *req, const char *mid, const struct apply_file *f)
 	file_headers(req, mid, f);
 	mt_reply_head(req, 200, f->media_type, (size_t)f->size);
 	for (rc = 0; n > 0; n = mt_files_read(r, buf)) {
-		mt_reply_body(req, buf, (size_t)n);
+		if (mt_reply_body(req, buf, (size_t)n) != 0)
+			goto out;	/* the client left: nothing to tell */
 		sent += n;
 	}
 	if (n < 0 || sent != f->size) {
@@ -283,10 +284,9 @@ send_plain(struct mt_req *req, const char *mid, const struct apply_file *f,
 
 	file_headers(req, mid, f);
 	mt_reply_head(req, 200, f->media_type, (size_t)f->size);
-	while (sent < f->size && (n = read(fd, buf, MT_FILES_CHUNK)) > 0) {
-		mt_reply_body(req, buf, (size_t)n);
+	while (sent < f->size && (n = read(fd, buf, MT_FILES_CHUNK)) > 0 &&
+	    mt_reply_body(req, buf, (size_t)n) == 0)
 		sent += n;
-	}
 	close(fd);
 	free(buf);
 	if (sent == f->size)
