@@ -363,43 +363,6 @@ mt_card_keys_json(const struct mt_card_keys *keys)
 	return root;
 }
 
-/* Write text to path with mode through path.tmp and a rename; when root,
- * give it the owner of st.  0, or -1. */
-static int
-write_atomic(const char *path, const char *text, mode_t mode,
-    const struct stat *st, int excl)
-{
-	char *tmp = mt_xasprintf("%s.tmp", path);
-	size_t n = strlen(text);
-	int fd, rc = -1;
-
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0)
-		goto out;
-	if (geteuid() == 0 && fchown(fd, st->st_uid, st->st_gid) != 0)
-		goto out_close;
-	if (write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
-		goto out_close;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	/* A key file is never replaced (link fails on an existing one);
-	 * keys.json is. */
-	if (excl ? link(tmp, path) : rename(tmp, path))
-		goto out;
-	rc = 0;
-out_close:
-	if (fd >= 0)
-		close(fd);
-out:
-	unlink(tmp);
-	free(tmp);
-	return rc;
-}
-
 /* A fresh key pair in *k, its seed (base64url) in seed_b64. */
 static void
 key_make(struct mt_card_key *k, char *seed_b64, size_t len)
@@ -452,14 +415,14 @@ mt_card_keys_new(const char *dir, char kid[MT_CARD_KID_LEN + 1], char *err,
 	path = mt_xasprintf("%s/%s.key", dir, kid);
 	line = mt_xasprintf("%s\n", seed);
 	sodium_memzero(seed, sizeof(seed));
-	if (write_atomic(path, line, 0600, &st, 1) != 0) {
+	if (mt_write_atomic(path, line, 0600, &st, 1) != 0) {
 		seterr(err, errlen, "cannot write %s", path);
 		goto out;
 	}
 	free(path);
 	path = mt_xasprintf("%s/%s", dir, KEYS_FILE);
 	j = mt_card_keys_json(&keys);
-	if (write_atomic(path, json_object_to_json_string_ext(j,
+	if (mt_write_atomic(path, json_object_to_json_string_ext(j,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), 0644,
 	    &st, 0) != 0) {
 		seterr(err, errlen, "cannot write %s", path);

@@ -41,6 +41,9 @@ static const struct cfg_row {
 	{ "var_dir", CFG_STR, offsetof(struct mt_config, var_dir), "var" },
 	{ "files_dir", CFG_STR, offsetof(struct mt_config, files_dir),
 	  "var/files" },
+	/* Outside the database and files_dir (docs/keys.md). */
+	{ "files_keys_dir", CFG_STR, offsetof(struct mt_config, files_keys_dir),
+	  "var/keys/files" },
 	{ "sql_dir", CFG_STR, offsetof(struct mt_config, sql_dir), "sql" },
 	{ "sms_log", CFG_STR, offsetof(struct mt_config, sms_log),
 	  "var/sms.log" },

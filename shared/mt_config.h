@@ -17,6 +17,7 @@ struct mt_config {
 	char   *redis_master_name; /* the master's name at the sentinels */
 	char   *var_dir;        /* runtime directory */
 	char   *files_dir;      /* uploaded-file store */
+	char   *files_keys_dir; /* its master keys (mt_keys.h) */
 	char   *sql_dir;        /* migrations and reference data */
 	char   *sms_log;        /* development SMS sender output */
 };

@@ -237,6 +237,15 @@ const struct mt_error mt_errors[MT_E__MAX] = {
 	    "复核阶段不能退回补充材料，请根据已有材料作出认定意见"),
 	E(MT_E_INSTITUTION_SANCTIONED, 409, "institution_sanctioned",
 	    "这家医院的认定资格因违规处理被暂停或取消，处理期满后自动恢复，不能提前恢复"),
+	/* Files at rest (issue 15): destroyed when their retention ended
+	 * (sql/fn/96_files.sql); a stored file or its key that fails its
+	 * check (altered, or the master key missing) is the server's fault,
+	 * which an operator can repair from the backups, so 503, not 500
+	 * (a bug) nor a truncated 200. */
+	E(MT_E_MATERIAL_FILE_SHREDDED, 410, "material_file_shredded",
+	    "这份材料的文件已过保存期限，按规定销毁；申请记录仍然保留"),
+	E(MT_E_MATERIAL_FILE_UNREADABLE, 503, "material_file_unreadable",
+	    "这份材料的文件暂时无法读取，已记录并通知管理员，请稍后再试"),
 };
 
 #undef E

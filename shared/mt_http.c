@@ -1,6 +1,8 @@
 /*
  * mt_http.c -- request checks, routing and replies.  See mt_http.h.
  */
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +97,7 @@ mt_req_header(struct mt_req *req, const char *fmt, ...)
 }
 
 int
-mt_reply_raw(struct mt_req *req, int status, const char *ctype,
-    const char *body, size_t len)
+mt_reply_head(struct mt_req *req, int status, const char *ctype, size_t len)
 {
 	FCGX_Stream *out = req->fcgi->out;
 	char head[512];
@@ -106,13 +107,12 @@ mt_reply_raw(struct mt_req *req, int status, const char *ctype,
 		return 0;
 	req->status = status;
 	/* snprintf, not FCGX_FPrintF: libfcgi's own printf knows no %zu. */
-	if (status == 204 || status == 304) {
+	if (status == 204 || status == 304)
 		/* No body, and no Content-Length either (RFC 9110). */
 		n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
 		    "X-Request-Id: %s\r\n", status, status_text(status),
 		    req->request_id);
-		len = 0;
-	} else
+	else
 		n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s"
 		    "Content-Length: %zu\r\nX-Request-Id: %s\r\n", status,
 		    status_text(status), ctype != NULL ? "Content-Type: " : "",
@@ -122,8 +122,33 @@ mt_reply_raw(struct mt_req *req, int status, const char *ctype,
 	if (req->headers.len > 0)
 		FCGX_PutStr(req->headers.data, (int)req->headers.len, out);
 	FCGX_PutS("\r\n", out);
+	return 0;
+}
+
+int
+mt_reply_body(struct mt_req *req, const void *p, size_t n)
+{
+	return FCGX_PutStr(p, (int)n, req->fcgi->out) == (int)n ? 0 : -1;
+}
+
+void
+mt_reply_abort(struct mt_req *req)
+{
+	if (req->fcgi->ipcFd >= 0)
+		shutdown(req->fcgi->ipcFd, SHUT_RDWR);
+}
+
+int
+mt_reply_raw(struct mt_req *req, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	if (req->status != 0)
+		return 0;
+	if (status == 204 || status == 304)
+		len = 0;
+	mt_reply_head(req, status, ctype, len);
 	if (len > 0)
-		FCGX_PutStr(body, (int)len, out);
+		mt_reply_body(req, body, len);
 	if (req->idem_key != NULL && len > 0)
 		mt_buf_append(&req->reply_body, body, len);
 	return 0;

@@ -192,6 +192,19 @@ void         mt_req_header(struct mt_req *req, const char *fmt, ...)
 int          mt_reply_raw(struct mt_req *req, int status, const char *ctype,
                  const char *body, size_t len);
 int          mt_reply_json(struct mt_req *req, int status, json_object *obj);
+/*
+ * A streamed reply: mt_reply_head sends the status and headers with
+ * Content-Length len (returns 0; ignored after a reply, like the
+ * others), then the caller sends exactly len bytes in pieces with
+ * mt_reply_body.  When it cannot (a stored file found altered halfway),
+ * mt_reply_abort drops the connection to nginx before the request ends,
+ * so nginx closes the client's connection short of Content-Length: the
+ * client sees a failed download, never a truncated 200.
+ */
+int          mt_reply_head(struct mt_req *req, int status, const char *ctype,
+                 size_t len);
+int          mt_reply_body(struct mt_req *req, const void *p, size_t n);
+void         mt_reply_abort(struct mt_req *req);
 /* 200 with an ETag over body, or 304 when If-None-Match matches it. */
 int          mt_reply_cached(struct mt_req *req, const char *body,
                  size_t len, const char *etag);

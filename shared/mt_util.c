@@ -1,12 +1,16 @@
 /*
  * mt_util.c -- see mt_util.h.
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mt_util.h"
 
@@ -179,4 +183,40 @@ mt_master_signals(sigset_t *set)
 	sigaddset(set, SIGUSR1);	/* reopen the log, tell the children */
 	sigprocmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* See mt_util.h. */
+int
+mt_write_atomic(const char *path, const char *text, unsigned int mode,
+    const struct stat *st, int excl)
+{
+	char *tmp = mt_xasprintf("%s.tmp", path);
+	size_t n = strlen(text);
+	int fd, rc = -1;
+
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto out;
+	if (geteuid() == 0 && fchown(fd, st->st_uid, st->st_gid) != 0)
+		goto out_close;
+	if (write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
+		goto out_close;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	/* A key file is never replaced (link fails on an existing one);
+	 * keys.json is. */
+	if (excl ? link(tmp, path) : rename(tmp, path))
+		goto out;
+	rc = 0;
+out_close:
+	if (fd >= 0)
+		close(fd);
+out:
+	unlink(tmp);
+	free(tmp);
+	return rc;
 }

@@ -48,6 +48,16 @@ void    mt_hex(const unsigned char *in, size_t n, char *out);
  */
 int     mt_fd_readable(int fd);
 
+/*
+ * Write text to path with mode through path.tmp, fsynced; when root, give
+ * it the owner of st (the directory's: the workers' user).  excl 1: link
+ * into place, so an existing file is never replaced (a key); 0: rename.
+ * 0, or -1 with errno set.
+ */
+struct stat;
+int     mt_write_atomic(const char *path, const char *text,
+            unsigned int mode, const struct stat *st, int excl);
+
 /* Milliseconds from a monotonic clock. */
 double  mt_now_ms(void);
 

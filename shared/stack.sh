@@ -14,7 +14,9 @@
 # Everything lives under $MTCERT_VAR (default: var/ in the checkout):
 #   pg/ (PostgreSQL 15 cluster, owned by postgres)   redis/ (AOF)
 #   run/fcgi/*.sock (module sockets, group www-data)  run/pg, run/redis
-#   nginx/ (generated config)  log/  files/ (uploads)  pids/  mtcert.conf
+#   nginx/ (generated config)  log/  files/ (uploads, encrypted)  pids/
+#   keys/card/ (e-card keys)  keys/files/ (the uploads' master keys: back
+#   them up apart from the database, docs/keys.md)  mtcert.conf
 #   backup/wal/ (archived WAL)  backup/base/<time>/ (pg_basebackup)
 # Ports: MTCERT_PORT (nginx, default 8080), MTCERT_PG_PORT (default 5433,
 # used only to name the PostgreSQL socket: the cluster has no TCP),
@@ -218,6 +220,22 @@ card_keys() {
 		die "cannot make the e-card key under $VAR/keys/card"
 }
 
+# The file store's master keys (issue 15, docs/keys.md) under
+# $VAR/keys/files/: outside the database and outside $VAR/files, the
+# directory 0700 and each master-<n>.key 0400, the workers' user's.  The
+# first is made here when there is none (`mtcertctl keys init`, after
+# migrate: the command connects); `mtcertctl keys rotate` adds the next.
+# Then any plain file of a stack that ran before issue 15 is sealed
+# (`mtcertctl files encrypt`: nothing to do, one query, on a new stack).
+file_keys() {
+	install -d -m 711 "$VAR/keys"
+	install -d -o "$SVC_USER" -g "$SVC_USER" -m 700 "$VAR/keys/files"
+	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" keys init >/dev/null ||
+		die "cannot make the file store's master key under $VAR/keys/files"
+	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" files encrypt >/dev/null ||
+		die "cannot seal the plain files under $VAR/files (see the log)"
+}
+
 write_config() {
 	local pgc="dbname=mtcert user=mtcert connect_timeout=2 options='-c statement_timeout=10000 -c client_connection_check_interval=1000 -c TimeZone=Asia/Shanghai'"
 	cat > "$VAR/mtcert.conf" <<CONF
@@ -230,6 +248,7 @@ redis_sentinels = $(sentinel_list)
 redis_master_name = mtcert
 var_dir = $VAR
 files_dir = $VAR/files
+files_keys_dir = $VAR/keys/files
 sql_dir = $ROOT/sql
 sms_log = $VAR/sms.log
 CONF
@@ -752,6 +771,7 @@ cmd_start() {
 	redis_start
 	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" migrate >/dev/null
 	"$BUILD/bin/mtcertctl" --config "$VAR/mtcert.conf" load-reference >/dev/null
+	file_keys
 	modules_start
 	dispatcher_start
 	nginx_start

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_http.h"
@@ -79,6 +81,7 @@ enum stmt {
 	STMT_MATERIAL_ADD,
 	STMT_MATERIAL_DELETE,
 	STMT_MATERIAL_FILE,
+	STMT_MATERIAL_SEALED,
 	STMT_SUBMIT,
 	/* Objections and hospitals' appeals (objection.c, R-CER-12). */
 	STMT_OBJECTION,
@@ -227,8 +230,10 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " WHERE a.id = $1",
 	[STMT_MATERIAL_ADD] =
 	    "WITH m AS (INSERT INTO materials (application_id, kind, issued_on,"
-	    "  issuer, sha256, size_bytes, media_type, uploaded_by)"
-	    "  SELECT $1, $2, $3::date, $4, $5, $6::bigint, $7, $8"
+	    "  issuer, sha256, size_bytes, media_type, uploaded_by, blob,"
+	    "  key_id, file_key)"
+	    "  SELECT $1, $2, $3::date, $4, $5, $6::bigint, $7, $8, $11,"
+	    "  $12::int, $13::bytea"
 	    "  FROM applications a WHERE id = $1 AND (status IN " EDITABLE
 	    "   OR " OBJECTING
 	    "   OR (status = 'submitted' AND review_mode = 'onsite'"
@@ -257,7 +262,8 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "  ON k.code = m.kind)"
 	    " SELECT id FROM m",
 	[STMT_MATERIAL_FILE] =
-	    "WITH f AS (SELECT m.id, m.sha256, m.media_type, a.person_id"
+	    "WITH f AS (SELECT m.id, m.sha256, m.media_type, m.size_bytes,"
+	    "  m.blob, m.key_id, m.file_key, m.shredded_at, a.person_id"
 	    "  FROM materials m JOIN applications a ON a.id = m.application_id"
 	    "  WHERE m.id = $1 AND m.deleted_at IS NULL AND (" SCOPE
 	    /* The hospital that certifies it (issue 11, its archive). */
@@ -275,7 +281,14 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
 	    "  object_id, action) SELECT $6, person_id, 'material', id,"
 	    "  'download' FROM f)"
-	    " SELECT sha256, media_type FROM f",
+	    " SELECT sha256, media_type, size_bytes, blob, key_id,"
+	    "  encode(file_key, 'hex') AS file_key,"
+	    "  shredded_at IS NOT NULL AS shredded FROM f",
+	/* Where material $1's file is now (after it was found plain and
+	 * its plain file had gone: `mtcertctl files encrypt` sealed it). */
+	[STMT_MATERIAL_SEALED] =
+	    "SELECT blob, key_id, encode(file_key, 'hex') AS file_key"
+	    " FROM materials WHERE id = $1 AND file_key IS NOT NULL",
 	/* Every rule and the change in one call
 	 * (sql/fn/20_applications.sql: submit_application). */
 	[STMT_SUBMIT] =
@@ -681,16 +694,21 @@ int
 apply_db_material_add(struct mt_req *req, const struct apply_scope *sc,
     const char *id, const struct apply_material *m, char **json)
 {
-	const char *p[10] = { id, m->kind, m->issued_on, m->issuer,
+	const char *p[13] = { id, m->kind, m->issued_on, m->issuer,
 	    m->sha256, NULL, m->media_type, sc->user, sc->role,
-	    m->kind_name };
+	    m->kind_name, m->sealed->blob, NULL, NULL };
+	char size[24], kid[16], key[2 * MT_KEYS_WRAPPED + 3];
 	PGresult *res;
-	char size[24];
 	int rows;
 
 	snprintf(size, sizeof(size), "%zu", m->size);
 	p[5] = size;
-	if ((res = run(req, STMT_MATERIAL_ADD, 10, p, &rows)) == NULL)
+	snprintf(kid, sizeof(kid), "%d", m->sealed->kid);
+	p[11] = kid;
+	memcpy(key, "\\x", 2);
+	mt_hex(m->sealed->wrapped, MT_KEYS_WRAPPED, key + 2);
+	p[12] = key;
+	if ((res = run(req, STMT_MATERIAL_ADD, 13, p, &rows)) == NULL)
 		return -1;
 	*json = col_dup(res, "material");
 	PQclear(res);
@@ -708,6 +726,23 @@ apply_db_material_delete(struct mt_req *req, const struct apply_scope *sc,
 	return mt_db_affected_or_reply(req, STMT_MATERIAL_DELETE, 7, p);
 }
 
+/* A sealed file's name and wrapped key from row 0 of res (columns blob,
+ * key_id, file_key as hex).  0, or -1 when it has none (a plain file of
+ * before issue 15, or shredded). */
+static int
+sealed_of(const PGresult *res, struct mt_files_sealed *s)
+{
+	const char *hex = mt_db_text(res, 0, "file_key");
+	size_t got = 0;
+
+	if (hex == NULL || sodium_hex2bin(s->wrapped, sizeof(s->wrapped), hex,
+	    strlen(hex), NULL, &got, NULL) != 0 || got != sizeof(s->wrapped))
+		return -1;
+	mt_db_copy(res, 0, "blob", s->blob, sizeof(s->blob));
+	s->kid = (int)mt_db_ll(res, 0, "key_id");
+	return 0;
+}
+
 /* See apply_db.h. */
 int
 apply_db_material_file(struct mt_req *req, const struct apply_scope *sc,
@@ -720,10 +755,32 @@ apply_db_material_file(struct mt_req *req, const struct apply_scope *sc,
 	scope_params(p, sc);
 	if ((res = run(req, STMT_MATERIAL_FILE, 6, p, &rows)) == NULL)
 		return -1;
-	mt_db_copy(res, 0, "sha256", f->sha256, sizeof(f->sha256));
-	mt_db_copy(res, 0, "media_type", f->media_type, sizeof(f->media_type));
+	if (rows > 0) {
+		mt_db_copy(res, 0, "sha256", f->sha256, sizeof(f->sha256));
+		mt_db_copy(res, 0, "media_type", f->media_type,
+		    sizeof(f->media_type));
+		f->size = mt_db_ll(res, 0, "size_bytes");
+		f->shredded = strcmp(mt_db_get(res, 0, "shredded"), "t") == 0;
+		f->sealed = sealed_of(res, &f->file) == 0;
+	}
 	PQclear(res);
 	return rows > 0;
+}
+
+/* See apply_db.h. */
+int
+apply_db_material_sealed(struct mt_req *req, const char *mid,
+    struct mt_files_sealed *s)
+{
+	const char *p[1] = { mid };
+	PGresult *res;
+	int rows, rc;
+
+	if ((res = run(req, STMT_MATERIAL_SEALED, 1, p, &rows)) == NULL)
+		return -1;
+	rc = rows > 0 && sealed_of(res, s) == 0;
+	PQclear(res);
+	return rc;
 }
 
 /* See apply_db.h. */

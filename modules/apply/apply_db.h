@@ -21,6 +21,8 @@
 
 #include <json-c/json.h>
 
+#include "mt_files.h"
+
 struct mt_req;
 
 /* The caller's scope, from the session (apply_scope_of). */
@@ -103,12 +105,18 @@ struct apply_material {
 	const char  *sha256;
 	const char  *media_type;
 	size_t       size;
+	const struct mt_files_sealed *sealed;   /* its file and key */
 };
 
 /* A material's file as the caller may read it. */
 struct apply_file {
-	char         sha256[65];
+	char         sha256[65];    /* of its content; its name when plain */
 	char         media_type[32];
+	long long    size;
+	int          shredded;      /* its key destroyed (retention over) */
+	int          sealed;        /* 1: file is where it is and its key;
+	                             * 0: plain, of before issue 15 */
+	struct mt_files_sealed file;
 };
 
 void apply_scope_of(const struct mt_req *req, struct apply_scope *sc);
@@ -198,6 +206,11 @@ int  apply_db_material_add(struct mt_req *req, const struct apply_scope *sc,
  * deleted, 0 not found, -1 after answering. */
 int  apply_db_material_delete(struct mt_req *req,
          const struct apply_scope *sc, const char *id, const char *mid);
+/* Material mid's sealed file into s, without a check of who asks (the
+ * caller has read it with apply_db_material_file).  1 found sealed, 0
+ * not, -1 after answering 503/500. */
+int  apply_db_material_sealed(struct mt_req *req, const char *mid,
+         struct mt_files_sealed *s);
 /* The file of material mid in the caller's scope; the read is written to
  * access_log.  1 found, 0 not, -1 after answering. */
 int  apply_db_material_file(struct mt_req *req,
@@ -216,7 +229,7 @@ int  apply_db_objection(struct mt_req *req, const struct apply_scope *sc,
 
 /* The module's statements, for struct mt_module (their enum is private
  * to apply_db.c, which asserts the count). */
-#define APPLY_NSTMTS 20
+#define APPLY_NSTMTS 21
 extern const char *const apply_stmts[APPLY_NSTMTS];
 
 #endif

@@ -1,19 +1,25 @@
 /*
- * materials.c -- the files of an application (R-APP-3): upload one,
- * delete one, and read one (nginx serves the bytes), plus the sweep of
- * what killed uploads left in the file store.
+ * materials.c -- the files of an application (R-APP-3): upload one
+ * (sealed: encrypted at rest, shared/mt_files.h), delete one, and read
+ * one (decrypted here, a chunk at a time), plus the sweep of what killed
+ * uploads left in the file store.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "mt_config.h"
 #include "mt_error.h"
 #include "mt_files.h"
 #include "mt_http.h"
 #include "mt_log.h"
+#include "mt_util.h"
 
 #include "apply.h"
 
@@ -102,6 +108,27 @@ file_ok_or_reply(struct mt_req *req, const struct mt_part *file,
 	return 0;
 }
 
+/* The SHA-256 of the file part's content, 64 hex digits + NUL. */
+static void
+content_sha(const struct mt_part *file, char *sha)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, (const unsigned char *)file->data, file->len);
+	mt_hex(h, sizeof(h), sha);
+}
+
+/* Remove sealed file blob from the store (an upload not recorded). */
+static void
+unlink_sealed(const char *blob)
+{
+	char rel[80], path[4200];
+
+	mt_files_relpath(blob, rel, sizeof(rel));
+	snprintf(path, sizeof(path), "%s/%s", mt_cfg.files_dir, rel);
+	unlink(path);
+}
+
 /*
  * POST /applications/{id}/materials: one file and its kind, date and
  * issuer (checked by the field table, parts included).  201 with the
@@ -117,6 +144,7 @@ h_upload(struct mt_req *req)
 	const char *id = mt_req_param(req, "id");
 	const struct mt_part *file = mt_req_part(req, "file");
 	struct apply_material m = { 0 };
+	struct mt_files_sealed sealed;
 	char kind_name[APPLY_KIND_NAME_MAX], sha[65], *json;
 	struct apply_scope sc;
 	int rc;
@@ -132,15 +160,22 @@ h_upload(struct mt_req *req)
 	    kind_name) < 0)
 		return -1;
 	apply_sweep_files();
-	if (mt_files_store(mt_cfg.files_dir, file->data, file->len, sha) != 0) {
+	if (mt_files_seal(mt_cfg.files_dir, file->data, file->len,
+	    &sealed) != 0) {
 		mt_log_error("rid=%s file store: %s", req->request_id,
+		    errno == ENOKEY ? "no master key (files_keys_dir)" :
 		    strerror(errno));
 		return mt_reply_unavailable(req, "文件存储");
 	}
+	content_sha(file, sha);
 	m.sha256 = sha;
 	m.kind_name = kind_name;
-	if ((rc = apply_db_material_add(req, &sc, id, &m, &json)) <= 0)
+	m.sealed = &sealed;
+	if ((rc = apply_db_material_add(req, &sc, id, &m, &json)) <= 0) {
+		/* Not recorded: its file goes (without its key, noise). */
+		unlink_sealed(sealed.blob);
 		return rc == 0 ? apply_not_editable(req) : -1;
+	}
 	mt_reply_raw(req, 201, "application/json; charset=utf-8", json,
 	    strlen(json));
 	free(json);
@@ -169,10 +204,130 @@ h_material_delete(struct mt_req *req)
 	return mt_reply_raw(req, 204, NULL, NULL, 0);
 }
 
+/* The headers of a material's file: its name, never cached. */
+static void
+file_headers(struct mt_req *req, const char *mid, const struct apply_file *f)
+{
+	mt_req_header(req, "Content-Disposition: inline; "
+	    "filename=\"material-%s.%s\"", mid, mt_files_ext(f->media_type));
+	mt_req_header(req, "Cache-Control: private, no-store");
+}
+
+/* A stored file that fails its check: logged as an error (the operator
+ * restores the file or the master key from the backups), 503. */
+static int
+unreadable(struct mt_req *req, const char *mid, const char *why)
+{
+	mt_log_error("rid=%s material %s: its file cannot be read: %s",
+	    req->request_id, mid, why);
+	return mt_reply_err(req, MT_E_MATERIAL_FILE_UNREADABLE, "mid");
+}
+
 /*
- * GET /materials/{mid}: the file, served by nginx from its internal
- * location (X-Accel-Redirect); the read is logged.  200; 404
- * material_not_found; 503; 500.
+ * Send sealed file f, decrypted a chunk at a time (64 KiB: never the
+ * whole file in memory).  The first chunk is checked before the headers
+ * go, so a wrong or missing key, an altered header or first chunk is a
+ * 503 envelope; a later chunk found altered drops the connection (the
+ * client sees a failed download, never a short 200).  Returns 0 or -1.
+ */
+static int
+send_sealed(struct mt_req *req, const char *mid, const struct apply_file *f)
+{
+	static const char *const why[] = { "", "", "key does not unwrap "
+	    "(master key missing or wrong)", "altered or cut short" };
+	struct mt_files_reader *r = NULL;
+	unsigned char *buf = mt_xmalloc(MT_FILES_CHUNK);
+	long long sent = 0;
+	ssize_t n;
+	int rc;
+
+	if ((rc = mt_files_open(mt_cfg.files_dir, &f->file, &r)) != 0) {
+		rc = unreadable(req, mid, rc == MT_FILES_EIO ?
+		    strerror(errno) : why[-rc]);
+		goto out;
+	}
+	if ((n = mt_files_read(r, buf)) < 0) {
+		rc = unreadable(req, mid, why[-MT_FILES_EBAD]);
+		goto out;
+	}
+	file_headers(req, mid, f);
+	mt_reply_head(req, 200, f->media_type, (size_t)f->size);
+	for (rc = 0; n > 0; n = mt_files_read(r, buf)) {
+		if (mt_reply_body(req, buf, (size_t)n) != 0)
+			goto out;	/* the client left: nothing to tell */
+		sent += n;
+	}
+	if (n < 0 || sent != f->size) {
+		mt_log_error("rid=%s material %s: its file is altered past "
+		    "byte %lld: connection dropped", req->request_id, mid, sent);
+		mt_reply_abort(req);
+		rc = -1;
+	}
+out:
+	mt_files_close(r);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Send plain file fd (stored before issue 15, not yet sealed by
+ * `mtcertctl files encrypt`) in chunks; closes fd.  A read error halfway
+ * drops the connection.  Returns 0 or -1.
+ */
+static int
+send_plain(struct mt_req *req, const char *mid, const struct apply_file *f,
+    int fd)
+{
+	char *buf = mt_xmalloc(MT_FILES_CHUNK);
+	long long sent = 0;
+	ssize_t n;
+
+	file_headers(req, mid, f);
+	mt_reply_head(req, 200, f->media_type, (size_t)f->size);
+	while (sent < f->size && (n = read(fd, buf, MT_FILES_CHUNK)) > 0 &&
+	    mt_reply_body(req, buf, (size_t)n) == 0)
+		sent += n;
+	close(fd);
+	free(buf);
+	if (sent == f->size)
+		return 0;
+	mt_log_error("rid=%s material %s: plain file short at byte %lld: "
+	    "connection dropped", req->request_id, mid, sent);
+	mt_reply_abort(req);
+	return -1;
+}
+
+/*
+ * A plain file of before issue 15: opened by its sha256.  Gone means
+ * `mtcertctl files encrypt` sealed it since the row was read: the row is
+ * read again and the sealed file sent.  Returns 0 or -1 after answering.
+ */
+static int
+send_stored_plain(struct mt_req *req, const char *mid, struct apply_file *f)
+{
+	char rel[80], path[4200];
+	int fd, rc;
+
+	mt_files_relpath(f->sha256, rel, sizeof(rel));
+	snprintf(path, sizeof(path), "%s/%s", mt_cfg.files_dir, rel);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+		return send_plain(req, mid, f, fd);
+	if (errno != ENOENT)
+		return unreadable(req, mid, strerror(errno));
+	if ((rc = apply_db_material_sealed(req, mid, &f->file)) < 0)
+		return -1;
+	if (rc == 0)
+		return unreadable(req, mid, "plain file missing");
+	return send_sealed(req, mid, f);
+}
+
+/*
+ * GET /materials/{mid}: the file, decrypted and sent by the worker in
+ * chunks (issue 15: nginx cannot serve what is encrypted at rest); the
+ * read is logged.  200; 404 material_not_found; 410
+ * material_file_shredded (its retention ended, the record stays); 503
+ * material_file_unreadable (altered, or its key does not unwrap), 503;
+ * 500.
  */
 int
 h_material_file(struct mt_req *req)
@@ -180,17 +335,14 @@ h_material_file(struct mt_req *req)
 	const char *mid = mt_req_param(req, "mid");
 	struct apply_scope sc;
 	struct apply_file f;
-	char rel[80];
 	int rc;
 
 	apply_scope_of(req, &sc);
 	if ((rc = apply_db_material_file(req, &sc, mid, &f)) <= 0)
 		return rc == 0 ? mt_reply_err(req, MT_E_MATERIAL_NOT_FOUND,
 		    "mid") : -1;
-	mt_files_relpath(f.sha256, rel, sizeof(rel));
-	mt_req_header(req, "X-Accel-Redirect: /_files/%s", rel);
-	mt_req_header(req, "Content-Disposition: inline; "
-	    "filename=\"material-%s.%s\"", mid, mt_files_ext(f.media_type));
-	mt_req_header(req, "Cache-Control: private, no-store");
-	return mt_reply_raw(req, 200, f.media_type, NULL, 0);
+	if (f.shredded)
+		return mt_reply_err(req, MT_E_MATERIAL_FILE_SHREDDED, "mid");
+	return f.sealed ? send_sealed(req, mid, &f) :
+	    send_stored_plain(req, mid, &f);
 }

@@ -24,6 +24,10 @@
  *   mtcertctl card rotate              (a new current e-card key)
  *   mtcertctl card verify TOKEN [--keys FILE]
  *                                      (offline: the keys file alone)
+ *   mtcertctl keys init | rotate | retire N
+ *                                      (the file store's master keys)
+ *   mtcertctl files encrypt | shred    (seal plain files; shred those
+ *                                      whose retention is over, now)
  *
  * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
  * the database fails.
@@ -45,8 +49,10 @@
 #include "mt_config.h"
 #include "mt_db.h"
 #include "mt_error.h"
+#include "mt_keys.h"
 #include "mt_policy.h"
 #include "mt_settle.h"
+#include "mt_store.h"
 #include "mt_util.h"
 #include "mt_valid.h"
 
@@ -1220,6 +1226,93 @@ cmd_returns(int argc, char **argv)
 	return run_batch_job("SELECT run_returns(100) AS n", "lapsed");
 }
 
+/*
+ * keys init: master key 1 when there is none (`make run`); keys rotate: a
+ * new current master key, then every file key re-wrapped under it in
+ * batches (the files untouched; downloads go on: the old key stays until
+ * retired); keys retire N: remove master key N once no file key uses it.
+ * Prints {"key": current, ...}.  Exit 2 on a refusal, 1 when the store
+ * or the database fails.  docs/keys.md.
+ */
+static int
+cmd_keys(int argc, char **argv)
+{
+	struct mt_db db = {0};
+	long long n = 0, uses;
+	int kid, batch;
+
+	if (argc == 3 && strcmp(argv[2], "init") == 0) {
+		if ((kid = mt_keys_current()) == 0 && (kid = mt_keys_new()) < 0)
+			die_bad("cannot make a master key in %s: %s",
+			    mt_cfg.files_keys_dir, strerror(errno));
+		printf("{\"key\": %d}\n", kid);
+		return 0;
+	}
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	if (argc == 3 && strcmp(argv[2], "rotate") == 0) {
+		if ((kid = mt_keys_new()) < 0)
+			die_bad("cannot make a master key in %s: %s",
+			    mt_cfg.files_keys_dir, strerror(errno));
+		while ((batch = mt_store_rewrap_batch(&db, kid)) > 0)
+			n += batch;
+		if (batch < 0)
+			die_conn(db.conn, "keys rotate: re-wrapping failed");
+		printf("{\"key\": %d, \"rewrapped\": %lld}\n", kid, n);
+	} else if (argc == 4 && strcmp(argv[2], "retire") == 0) {
+		kid = atoi(argv[3]);
+		if (kid <= 0 || !mt_keys_exists(kid))
+			die_bad("keys retire: no master key %s", argv[3]);
+		if (kid == mt_keys_current())
+			die_bad("keys retire: %d is the current key", kid);
+		if ((uses = mt_store_key_uses(&db, kid)) != 0)
+			die_bad("keys retire: %lld file key(s) still wrapped by "
+			    "master key %d (keys rotate first)", uses, kid);
+		if (mt_keys_remove(kid) != 0)
+			die_bad("keys retire: %s", strerror(errno));
+		printf("{\"key\": %d, \"retired\": %d}\n",
+		    mt_keys_current(), kid);
+	} else
+		die_bad("usage: keys init | keys rotate | keys retire N");
+	mt_db_close(&db);
+	return 0;
+}
+
+/*
+ * files encrypt: seal every plain file of before issue 15 in batches
+ * (the service running: each row changes only once its sealed file is
+ * in place); prints {"sealed": n}.  files shred: the retention job now
+ * (sql/fn/96_files.sql); prints {"shredded": n}.  Exit 1 when the
+ * database or the file store fails.
+ */
+static int
+cmd_files(int argc, char **argv)
+{
+	struct mt_db db = {0};
+	long long n = 0, after = 0;
+	int batch, rows;
+
+	if (argc != 3 || (strcmp(argv[2], "encrypt") != 0 &&
+	    strcmp(argv[2], "shred") != 0))
+		die_bad("usage: files encrypt | files shred");
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	if (strcmp(argv[2], "shred") == 0) {
+		if ((n = mt_store_shred(&db, mt_cfg.files_dir)) < 0)
+			die_conn(db.conn, "files shred failed");
+		printf("{\"shredded\": %lld}\n", n);
+		mt_db_close(&db);
+		return 0;
+	}
+	do {
+		if ((batch = mt_store_seal_batch(&db, mt_cfg.files_dir, &after,
+		    &rows)) < 0)
+			die_conn(db.conn, "files encrypt failed (see the log)");
+		n += batch;
+	} while (rows > 0);
+	printf("{\"sealed\": %lld}\n", n);
+	mt_db_close(&db);
+	return 0;
+}
+
 /* The ids of a PostgreSQL array's text ("{3,5,8}") into a new array
  * (caller frees) and *n; NULL on a malformed text. */
 static long long *
@@ -1522,9 +1615,43 @@ usage(void)
 	    "  audit verify ID | audit verify --all   (recompute an audit's "
 	    "sample, re-derive its population; exit 3 on a mismatch)\n"
 	    "  errors   (the error table as JSON)\n"
-	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n",
+	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n"
+	    "  keys init | keys rotate | keys retire N   (the file store's "
+	    "master keys; docs/keys.md)\n"
+	    "  files encrypt | files shred   (seal plain files; shred those "
+	    "whose retention is over)\n",
 	    stderr);
 	exit(EXIT_BAD);
+}
+
+/* The commands that check their own arguments, by name (a command is a
+ * row, STYLE.md "Tables, not branches"). */
+static const struct ctl_cmd {
+	const char  *name;
+	int        (*fn)(int, char **);
+} ctl_cmds[] = {
+	{ "settlements", cmd_settlements },
+	{ "renewals", cmd_renewals },
+	{ "publicity", cmd_publicity },
+	{ "returns", cmd_returns },
+	{ "sanctions", cmd_sanctions },
+	{ "draw", cmd_draw },
+	{ "review", cmd_review },
+	{ "audit", cmd_audit },
+	{ "keys", cmd_keys },
+	{ "files", cmd_files },
+};
+
+/* Run the row of ctl_cmds named argv[1]; its exit status, or usage(). */
+static int
+run_named(int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < MT_ARRAY_LEN(ctl_cmds); i++)
+		if (strcmp(argv[1], ctl_cmds[i].name) == 0)
+			return ctl_cmds[i].fn(argc, argv);
+	usage();
 }
 
 int
@@ -1565,26 +1692,10 @@ main(int argc, char **argv)
 		rc = cmd_expert_add(argc, argv);
 	else if (strcmp(argv[1], "policy") == 0 && argc >= 3)
 		rc = cmd_policy(argc, argv);
-	else if (strcmp(argv[1], "settlements") == 0)
-		rc = cmd_settlements(argc, argv);
-	else if (strcmp(argv[1], "renewals") == 0)
-		rc = cmd_renewals(argc, argv);
-	else if (strcmp(argv[1], "publicity") == 0)
-		rc = cmd_publicity(argc, argv);
-	else if (strcmp(argv[1], "returns") == 0)
-		rc = cmd_returns(argc, argv);
-	else if (strcmp(argv[1], "sanctions") == 0)
-		rc = cmd_sanctions(argc, argv);
-	else if (strcmp(argv[1], "draw") == 0)
-		rc = cmd_draw(argc, argv);
 	else if (strcmp(argv[1], "reviews") == 0 && argc >= 3)
 		rc = cmd_reviews(argc, argv);
-	else if (strcmp(argv[1], "review") == 0)
-		rc = cmd_review(argc, argv);
-	else if (strcmp(argv[1], "audit") == 0)
-		rc = cmd_audit(argc, argv);
 	else
-		usage();
+		rc = run_named(argc, argv);
 	PQfinish(conn);
 	return rc;
 }

@@ -271,8 +271,8 @@ def test_no_query_string_in_any_log():
 
 
 def test_stored_file_has_request_id_and_416_is_the_envelope():
-    """A file served by X-Accel-Redirect carries the request's
-    X-Request-Id; a Range past its end is 416 in the error envelope, not
+    """A material's file (decrypted and streamed by apply since issue 15)
+    carries the request's X-Request-Id; a Range past its end is 416 in the error envelope, not
     nginx's HTML page, with Content-Range (issue 9 A14)."""
     tok = insured_login(new_person())["token"]
     app = draft(tok)

@@ -9,6 +9,9 @@
  *         | insert (one INSERT, durable commit)
  *         | sql (STATEMENT, prepared, one durable transaction: run.sh's
  *           submit floor)
+ *         | xaccel (answers X-Accel-Redirect: STATEMENT, an internal
+ *           location of a plain file: the file download as it was
+ *           before issue 15, the baseline of run.sh's download)
  *
  * Not part of the service; only tests/bench/run.sh starts it.
  */
@@ -83,7 +86,12 @@ serve(int fd)
 			if (r != NULL)
 				freeReplyObject(r);
 		}
-		FCGX_PutStr(ok, sizeof(ok) - 1, req.out);
+		if (strcmp(mode, "xaccel") == 0)
+			FCGX_FPrintF(req.out, "Status: 200 OK\r\nContent-Type: "
+			    "application/pdf\r\nCache-Control: private, "
+			    "no-store\r\nX-Accel-Redirect: %s\r\n\r\n", sql);
+		else
+			FCGX_PutStr(ok, sizeof(ok) - 1, req.out);
 		FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 	}

@@ -2,18 +2,26 @@
  * test_files.c -- what an upload is judged by (mt_files.h): the media
  * type from the content (mt_files_sniff) and whether a PDF is whole
  * (mt_files_complete), table-driven with good and bad inputs; and what
- * the sweep of leftover temporary files removes (mt_files_sweep).
+ * the sweep of leftover temporary files removes (mt_files_sweep); and
+ * the sealed store (issue 15): every size round-trips, every alteration,
+ * cut or wrong key is refused (mt_files_seal/open/read, mt_keys).
  */
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "mt_config.h"
 #include "mt_files.h"
+#include "mt_keys.h"
+#include "mt_util.h"
 #include "unit.h"
 
 #define PDF_OK	"%PDF-1.4\n1 0 obj << >> endobj\nxref\n0 1\n" \
@@ -150,11 +158,119 @@ test_sweep(void)
 	    "an unreadable store is -1");
 }
 
+/* Read sealed file s under dir whole into out (cap bytes): its length,
+ * or an mt_files_err. */
+static long
+unseal(const char *dir, const struct mt_files_sealed *s, unsigned char *out,
+    size_t cap)
+{
+	struct mt_files_reader *r;
+	unsigned char chunk[MT_FILES_CHUNK];
+	long got = 0;
+	ssize_t n;
+	int rc;
+
+	if ((rc = mt_files_open(dir, s, &r)) != 0)
+		return rc;
+	while ((n = mt_files_read(r, chunk)) > 0) {
+		if ((size_t)got + (size_t)n <= cap)
+			memcpy(out + got, chunk, (size_t)n);
+		got += n;
+	}
+	mt_files_close(r);
+	return n < 0 ? (long)n : got;
+}
+
+/* Rewrite the sealed file of s under dir as fn leaves it. */
+static void
+alter(const char *dir, const struct mt_files_sealed *s, long at, long cut)
+{
+	char rel[80], path[4200];
+	unsigned char b;
+	int fd;
+
+	mt_files_relpath(s->blob, rel, sizeof(rel));
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	fd = open(path, O_RDWR);
+	if (at >= 0 && pread(fd, &b, 1, at) == 1) {
+		b ^= 0x20;
+		if (pwrite(fd, &b, 1, at) != 1)
+			CHECK(0, "pwrite");
+	}
+	if (cut > 0 && ftruncate(fd, cut) != 0)
+		CHECK(0, "ftruncate");
+	if (cut < 0 && pwrite(fd, "x", 1, lseek(fd, 0, SEEK_END)) != 1)
+		CHECK(0, "append");
+	close(fd);
+}
+
+static void
+test_sealed(void)
+{
+	static const size_t sizes[] = { 1, 100, 65535, 65536, 65537, 200000 };
+	/* Offsets of a 200000-byte file: magic, header, chunk 1 and 3, the
+	 * last tag; a cut inside and at a chunk's end; a byte appended. */
+	static const struct { long at, cut; const char *what; } bad[] = {
+		{ 0, 0, "magic" }, { 10, 0, "header" }, { 40, 0, "chunk 1" },
+		{ 28 + 2 * 65553 + 5, 0, "chunk 3" }, { 200000 + 28 + 4 * 17 - 1,
+		0, "last tag" }, { -1, 5000, "cut inside chunk 1" },
+		{ -1, 28 + 65553, "cut after chunk 1" }, { -1, -1, "appended" },
+	};
+	char dir[] = "/tmp/mtcert-unit-seal.XXXXXX", keys[64];
+	unsigned char *in = mt_xmalloc(200000), *out = mt_xmalloc(200001);
+	struct mt_files_sealed s, t;
+	size_t i;
+	long n;
+
+	if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	mkdir(keys, 0700);
+	mt_cfg.files_keys_dir = mt_xstrdup(keys);
+	CHECK(mt_files_seal(dir, "x", 1, &s) != 0 && errno == ENOKEY,
+	    "no master key: ENOKEY");
+	CHECK(mt_keys_new() == 1 && mt_keys_current() == 1, "first key 1");
+	randombytes_buf(in, 200000);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		CHECK(mt_files_seal(dir, in, sizes[i], &s) == 0, "seal %zu",
+		    sizes[i]);
+		n = unseal(dir, &s, out, 200001);
+		CHECK(n == (long)sizes[i] && memcmp(in, out, sizes[i]) == 0,
+		    "%zu bytes round-trip: %ld", sizes[i], n);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(mt_files_seal(dir, in, 200000, &s) == 0, "seal");
+		alter(dir, &s, bad[i].at, bad[i].cut);
+		n = unseal(dir, &s, out, 200001);
+		CHECK(n == MT_FILES_EBAD, "%s: %ld", bad[i].what, n);
+	}
+	/* Re-wrapped under key 2: reads the same; its wrapped key on
+	 * another file (or with key 2 gone) does not open it. */
+	CHECK(mt_files_seal(dir, in, 1000, &s) == 0 &&
+	    mt_files_seal(dir, in, 10, &t) == 0, "seal two");
+	CHECK(mt_keys_new() == 2 && mt_files_rewrap(&s, 2) == 0 && s.kid == 2,
+	    "rewrap to 2");
+	CHECK(unseal(dir, &s, out, 200001) == 1000, "read under key 2");
+	memcpy(t.wrapped, s.wrapped, sizeof(t.wrapped));
+	t.kid = 2;
+	CHECK(unseal(dir, &t, out, 200001) == MT_FILES_EKEY, "moved key");
+	/* A key file removed stays in a process that read it (a worker keeps
+	 * serving until restarted); a key never made does not open. */
+	CHECK(mt_keys_remove(2) == 0 && !mt_keys_exists(2), "remove 2");
+	s.kid = 7;
+	CHECK(unseal(dir, &s, out, 200001) == MT_FILES_EKEY, "no key 7");
+	free(in);
+	free(out);
+	snprintf(keys, sizeof(keys), "rm -rf '%s'", dir);
+	CHECK(system(keys) == 0, "cleanup");
+}
+
 int
 main(void)
 {
 	test_sniff();
 	test_complete();
 	test_sweep();
+	test_sealed();
 	return unit_done();
 }

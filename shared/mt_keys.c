@@ -1,0 +1,166 @@
+/*
+ * mt_keys.c -- see mt_keys.h.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "mt_config.h"
+#include "mt_keys.h"
+#include "mt_util.h"
+
+/* Master keys a process has read, by id (a handful in a key's life). */
+#define CACHE_MAX 16
+static struct {
+	int             id;
+	unsigned char   key[MT_KEYS_LEN];
+} cache[CACHE_MAX];
+static int ncache;
+
+/* The path of master key id (caller frees). */
+static char *
+key_path(int id)
+{
+	return mt_xasprintf("%s/master-%d.key", mt_cfg.files_keys_dir, id);
+}
+
+/* The id of a key file's name, or 0 when it is not one. */
+static int
+id_of(const char *name)
+{
+	int id, end = 0;
+
+	if (sscanf(name, "master-%d.key%n", &id, &end) != 1 ||
+	    name[end] != '\0' || id <= 0)
+		return 0;
+	return id;
+}
+
+int
+mt_keys_current(void)
+{
+	struct dirent *e;
+	DIR *d;
+	int id, best = 0;
+
+	if ((d = opendir(mt_cfg.files_keys_dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if ((id = id_of(e->d_name)) > best)
+			best = id;
+	closedir(d);
+	return best;
+}
+
+int
+mt_keys_exists(int id)
+{
+	char *path = key_path(id);
+	struct stat st;
+	int rc = stat(path, &st) == 0;
+
+	free(path);
+	return rc;
+}
+
+int
+mt_keys_new(void)
+{
+	unsigned char key[MT_KEYS_LEN];
+	char hex[2 * MT_KEYS_LEN + 2], *path;
+	struct stat st;
+	int id, rc;
+
+	if (stat(mt_cfg.files_keys_dir, &st) != 0)
+		return -1;
+	id = mt_keys_current() + 1;
+	randombytes_buf(key, sizeof(key));
+	mt_hex(key, sizeof(key), hex);
+	strcat(hex, "\n");
+	path = key_path(id);
+	rc = mt_write_atomic(path, hex, 0400, &st, 1);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(hex, sizeof(hex));
+	free(path);
+	return rc == 0 ? id : -1;
+}
+
+int
+mt_keys_remove(int id)
+{
+	char *path = key_path(id);
+	int rc = unlink(path);
+
+	free(path);
+	return rc;
+}
+
+/* Read master key id into the cache; its slot, or -1. */
+static int
+key_load(int id)
+{
+	char hex[2 * MT_KEYS_LEN + 8], *path;
+	size_t got = 0;
+	FILE *f;
+	int i, slot = -1;
+
+	for (i = 0; i < ncache; i++)
+		if (cache[i].id == id)
+			return i;
+	path = key_path(id);
+	f = fopen(path, "re");
+	free(path);
+	if (f == NULL)
+		return -1;
+	if (fgets(hex, sizeof(hex), f) == NULL)
+		goto out;
+	i = ncache < CACHE_MAX ? ncache : CACHE_MAX - 1;
+	if (sodium_hex2bin(cache[i].key, MT_KEYS_LEN, hex, strlen(hex), "\n",
+	    &got, NULL) != 0 || got != MT_KEYS_LEN)
+		goto out;
+	cache[i].id = id;
+	if (i == ncache)
+		ncache++;
+	slot = i;
+out:
+	sodium_memzero(hex, sizeof(hex));
+	fclose(f);
+	return slot;
+}
+
+int
+mt_keys_wrap(int kid, const char *ad, const unsigned char key[MT_KEYS_LEN],
+    unsigned char out[MT_KEYS_WRAPPED])
+{
+	int slot = key_load(kid);
+
+	if (slot < 0)
+		return -1;
+	randombytes_buf(out, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out +
+	    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, key,
+	    MT_KEYS_LEN, (const unsigned char *)ad, strlen(ad), NULL, out,
+	    cache[slot].key);
+	return 0;
+}
+
+int
+mt_keys_unwrap(int kid, const char *ad,
+    const unsigned char in[MT_KEYS_WRAPPED], unsigned char key[MT_KEYS_LEN])
+{
+	int slot = key_load(kid);
+
+	if (slot < 0)
+		return -1;
+	return crypto_aead_xchacha20poly1305_ietf_decrypt(key, NULL, NULL,
+	    in + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	    MT_KEYS_WRAPPED - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	    (const unsigned char *)ad, strlen(ad), in, cache[slot].key) == 0 ?
+	    0 : -1;
+}

@@ -1,0 +1,311 @@
+"""Uploaded files encrypted at rest, their keys rotated, plain files of
+before sealed in place, and files shredded when their retention ends
+(issue 15 items 1, 5, 6; shared/mt_files.h, shared/mt_keys.h,
+sql/fn/96_files.sql, docs/keys.md)."""
+import hashlib
+import os
+import subprocess
+import threading
+
+
+from conftest import (PDF, PNG, URL, VAR, api, assert_error, bearer, ctl, draft,
+                      insured_login, new_person, policy, sql, upload)
+
+FILES = os.path.join(VAR, "files")
+KEYS = os.path.join(VAR, "keys", "files")
+
+
+def stored_path(name):
+    return os.path.join(FILES, name[:2], name[2:4], name)
+
+
+def every_stored_byte():
+    """Each file under files_dir: (path, content)."""
+    for d, _, names in os.walk(FILES):
+        for n in names:
+            with open(os.path.join(d, n), "rb") as f:
+                yield os.path.join(d, n), f.read()
+
+
+def material_row(mid):
+    return sql("SELECT blob, key_id, encode(file_key, 'hex'), shredded_at"
+               " FROM materials WHERE id = %s", mid)[0]
+
+
+def download(tok, mid):
+    return api("GET", "/materials/%s" % mid, headers=bearer(tok))
+
+
+def while_downloading(files, *command):
+    """Run mtcertctl command while a thread downloads each (token,
+    material, bytes) of files in a loop: (its output, the downloads that
+    were not 200 with those bytes, how many downloads there were)."""
+    stop, bad, count = threading.Event(), [], [0]
+
+    def loop():
+        while not stop.is_set():
+            for tok, mid, data in files:
+                r = download(tok, mid)
+                if r.status_code != 200 or r.content != data:
+                    bad.append((mid, r.status_code))
+                count[0] += 1
+
+    t = threading.Thread(target=loop)
+    t.start()
+    try:
+        out = ctl(*command).stdout
+    finally:
+        stop.set()
+        t.join()
+    return out, bad, count[0]
+
+
+def new_upload(data, kind="inpatient_record", region="411200"):
+    """A fresh person's draft with one material of data: (token, app, mid)."""
+    tok = insured_login(new_person(region=region))["token"]
+    app = draft(tok)
+    r = upload(tok, app["id"], kind, data=data)
+    assert r.status_code == 201, r.text
+    return tok, app, r.json()["id"]
+
+
+def test_a_copy_of_the_store_reveals_nothing_and_downloads_are_identical():
+    """Known bytes and a PDF with a known string: neither is anywhere in
+    files_dir, nor the file's SHA-256 as a name; each download is
+    byte-identical; the key is in the row only wrapped (72 bytes)."""
+    marker = b"MTCERT-SECRET-" + os.urandom(8).hex().encode()
+    data = PNG + marker + os.urandom(300000) + marker
+    pdf = PDF.replace(b"endobj\n", b"(" + marker + b" Pathology) endobj\n", 1)
+    tok, app, mid = new_upload(data)
+    r = upload(tok, app["id"], "lab_report", data=pdf, filename="r.pdf",
+               ctype="application/pdf")
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    for path, content in every_stored_byte():
+        assert marker not in content, path
+        assert data[:4096] not in content and pdf[:64] not in content, path
+    sha = hashlib.sha256(data).hexdigest()
+    assert not os.path.exists(stored_path(sha))
+    blob, kid, key, _ = material_row(mid)
+    assert os.path.exists(stored_path(blob)) and len(key) == 144 and kid
+    assert download(tok, mid).content == data
+    r = download(tok, pid)
+    assert r.status_code == 200 and r.content == pdf
+    assert r.headers["Content-Type"] == "application/pdf"
+    assert r.headers["Content-Length"] == str(len(pdf))
+    # A range of an encrypted file, from the stream (nginx).
+    r = api("GET", "/materials/%s" % mid,
+            headers=dict(bearer(tok), Range="bytes=%d-%d" % (
+                len(PNG), len(PNG) + len(marker) - 1)))
+    assert r.status_code == 206 and r.content == marker
+
+
+def test_master_key_lives_outside_database_and_store():
+    keys = os.listdir(KEYS)
+    assert keys and all(k.startswith("master-") for k in keys)
+    for k in keys:
+        st = os.stat(os.path.join(KEYS, k))
+        assert st.st_mode & 0o777 == 0o400
+    assert oct(os.stat(KEYS).st_mode & 0o777) == "0o700"
+    assert not os.path.commonpath([KEYS, FILES]) == FILES
+
+
+def test_a_wrong_key_or_an_altered_file_fails_loudly():
+    """A wrapped key moved to another row does not open its file (503
+    material_file_unreadable, logged); an altered first chunk is the same
+    envelope; an altered later chunk drops the connection: the client
+    never gets a complete-looking 200."""
+    big = PNG + os.urandom(200000)
+    tok, app, mid = new_upload(big)
+    tok2, app2, mid2 = new_upload(PNG + os.urandom(1000))
+    blob, kid, key, _ = material_row(mid)
+    blob2, kid2, key2, _ = material_row(mid2)
+    sql("UPDATE materials SET file_key = decode('%s', 'hex') WHERE id = %s",
+        key, mid2)
+    try:
+        r = download(tok2, mid2)
+        assert_error(r, 503, "material_file_unreadable", "mid")
+    finally:
+        sql("UPDATE materials SET file_key = decode('%s', 'hex') WHERE id = %s",
+            key2, mid2)
+    assert download(tok2, mid2).status_code == 200
+    log = os.path.join(VAR, "log", "apply.log")
+    assert "material %s: its file cannot be read" % mid2 in open(
+        log, encoding="utf-8", errors="replace").read()
+
+    path = stored_path(blob)
+    with open(path, "rb") as f:
+        orig = f.read()
+    try:
+        # A byte of the third chunk (past the first 64 KiB + header).
+        bad = bytearray(orig)
+        bad[4 + 24 + 2 * (65536 + 17) + 100] ^= 1
+        with open(path, "wb") as f:
+            f.write(bad)
+        # Headers were sent: the connection is dropped short of its
+        # Content-Length, which curl reports as a failed transfer (18).
+        cp = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-H",
+                             "Authorization: Bearer " + tok,
+                             "%s/api/v1/materials/%s" % (URL, mid)],
+                            capture_output=True, text=True, timeout=60)
+        assert cp.returncode == 18, (cp.returncode, cp.stderr)
+        # The first chunk altered: the envelope, before any byte.
+        bad = bytearray(orig)
+        bad[40] ^= 1
+        with open(path, "wb") as f:
+            f.write(bad)
+        assert_error(download(tok, mid), 503, "material_file_unreadable")
+    finally:
+        with open(path, "wb") as f:
+            f.write(orig)
+    assert download(tok, mid).content == big
+
+
+def test_rotation_rewraps_every_key_while_downloads_go_on():
+    """keys rotate: a new master key, every file key re-wrapped (files
+    untouched), downloads byte-identical throughout; keys retire refuses
+    the current key and one still in use, then removes the old one."""
+    files = [new_upload(PNG + os.urandom(n)) for n in (10, 70000, 150000)]
+    wanted = {}
+    for tok, _, mid in files:
+        wanted[mid] = download(tok, mid).content
+    before = {mid: material_row(mid) for _, _, mid in files}
+    stat_before = {mid: os.stat(stored_path(before[mid][0])).st_mtime_ns
+                   for mid in before}
+    out, bad, count = while_downloading(
+        [(tok, mid, wanted[mid]) for tok, _, mid in files], "keys", "rotate")
+    assert bad == [] and count > 0
+    new = int(out.split('"key": ')[1].split(",")[0])
+    assert os.path.exists(os.path.join(KEYS, "master-%d.key" % new))
+    assert sql("SELECT count(*) FROM materials WHERE key_id <> %s", new) == [["0"]]
+    for tok, _, mid in files:
+        blob, kid, key, _ = material_row(mid)
+        assert blob == before[mid][0] and int(kid) == new
+        assert key != before[mid][2]
+        assert os.stat(stored_path(blob)).st_mtime_ns == stat_before[mid]
+        assert download(tok, mid).content == wanted[mid]
+    # The current key cannot go; one still wrapping a file key cannot.
+    assert ctl("keys", "retire", str(new), check=False).returncode == 2
+    old = int(before[files[0][2]][1])
+    mid = files[0][2]
+    sql("UPDATE materials SET key_id = %s, file_key = decode('%s', 'hex')"
+        " WHERE id = %s", old, before[mid][2], mid)
+    cp = ctl("keys", "retire", str(old), check=False)
+    assert cp.returncode == 2 and "still wrapped" in cp.stderr
+    assert download(files[0][0], mid).content == wanted[mid]
+    out = ctl("keys", "rotate").stdout
+    ctl("keys", "retire", str(old))
+    ctl("keys", "retire", str(new))
+    assert not os.path.exists(os.path.join(KEYS, "master-%d.key" % old))
+    for tok, _, mid in files:
+        assert download(tok, mid).content == wanted[mid]
+
+
+def test_plain_files_of_before_are_sealed_in_place_while_served():
+    """A material stored plain (before issue 15: content-addressed, no
+    key) is served as it is; files encrypt seals it in batches with the
+    service running: the plain file goes, the row gets its blob and key,
+    every download meanwhile identical."""
+    tok, app, _ = new_upload(PNG)
+    plain = {}
+    for i in range(3):
+        data = PNG + b"PLAIN-OF-BEFORE-%d-" % i + os.urandom(90000)
+        sha = hashlib.sha256(data).hexdigest()
+        # As the workers stored it: their user's, group www-data.
+        top = os.stat(FILES)
+        for d in (os.path.join(FILES, sha[:2]),
+                  os.path.join(FILES, sha[:2], sha[2:4])):
+            if not os.path.isdir(d):
+                os.mkdir(d, 0o2750)
+                os.chown(d, top.st_uid, top.st_gid)
+        with open(stored_path(sha), "wb") as f:
+            f.write(data)
+        os.chown(stored_path(sha), top.st_uid, top.st_gid)
+        os.chmod(stored_path(sha), 0o640)
+        mid = sql("INSERT INTO materials (application_id, kind, issued_on,"
+                  " issuer, sha256, size_bytes, media_type, uploaded_by)"
+                  " SELECT %s, 'lab_report', current_date - 5, '测试医院',"
+                  " '%s', %s, 'image/png', uploaded_by FROM materials"
+                  " WHERE application_id = %s LIMIT 1 RETURNING id",
+                  app["id"], sha, len(data), app["id"])[0][0]
+        plain[mid] = (sha, data)
+    for mid, (sha, data) in plain.items():
+        assert material_row(mid)[0] == ""
+        assert download(tok, mid).content == data
+    out, bad, count = while_downloading(
+        [(tok, mid, data) for mid, (_, data) in plain.items()],
+        "files", "encrypt")
+    assert bad == [] and count > 0
+    assert int(out.split(": ")[1].rstrip("}\n")) >= 3
+    for mid, (sha, data) in plain.items():
+        blob, kid, key, _ = material_row(mid)
+        assert blob and kid and key
+        assert not os.path.exists(stored_path(sha))
+        assert download(tok, mid).content == data
+    for path, content in every_stored_byte():
+        assert b"PLAIN-OF-BEFORE-" not in content, path
+    assert ctl("files", "encrypt").stdout.strip() == '{"sealed": 0}'
+
+
+def decide(app_id, status, days_ago):
+    sql("UPDATE applications SET status = '%s', promised_at ="
+        " coalesce(promised_at, now()), decided_at = now() - interval '%s days'"
+        " WHERE id = %s", status, days_ago, app_id)
+
+
+def test_files_are_shredded_when_retention_ends_and_the_record_stays():
+    """Retention (policy material_retention_days) counts from the final
+    decision and the end of every qualification of the person for the
+    disease: before, nothing; after, the key is destroyed, the file gone,
+    a download 410 in Chinese, the row and an event recorded."""
+    region = "411200"
+    tok, app, mid = new_upload(PNG + os.urandom(5000), region=region)
+    keep_tok, keep_app, keep_mid = new_upload(PNG + os.urandom(5000),
+                                              region=region)
+    blob = material_row(mid)[0]
+    person = sql("SELECT person_id, disease FROM applications WHERE id = %s",
+                 app["id"])[0]
+    decide(app["id"], "approved", 3)
+    decide(keep_app["id"], "rejected", 1)
+    q = sql("INSERT INTO qualifications (person_id, disease, region,"
+            " application_id, designated_institution, valid_from, valid_to)"
+            " VALUES (%s, '%s', '%s', %s, 'H41120000001', current_date - 3,"
+            " current_date + 300) RETURNING id",
+            person[0], person[1], region, app["id"])[0][0]
+    with policy(region, "material_retention_days", "2"):
+        ctl("files", "shred")
+        # The qualification is active: kept.  Decided a day ago: kept.
+        assert material_row(mid)[3] == "" and os.path.exists(stored_path(blob))
+        assert material_row(keep_mid)[3] == ""
+        sql("UPDATE qualifications SET status = 'expired', end_reason ="
+            " 'expired', ended_at = now() - interval '3 days', ended_on ="
+            " current_date - 3 WHERE id = %s", q)
+        out = ctl("files", "shred").stdout
+        assert int(out.split(": ")[1].rstrip("}\n")) >= 1
+    blob2, kid, key, shredded = material_row(mid)
+    assert shredded and key == "" and kid == "" and blob2 == blob
+    assert not os.path.exists(stored_path(blob))
+    r = download(tok, mid)
+    assert_error(r, 410, "material_file_shredded", "mid")
+    assert "销毁" in r.json()["error"]["message"]
+    # The record stays: the material in its application, the event.
+    r = api("GET", "/applications/%s" % app["id"], headers=bearer(tok))
+    assert r.status_code == 200
+    assert mid in [m["id"] for m in r.json()["materials"]]
+    ev = sql("SELECT data->>'reason' FROM events WHERE application_id = %s"
+             " AND type = 'material_shredded' AND (data->>'material_id')::bigint"
+             " = %s", app["id"], mid)
+    assert ev == [["retention_ended"]]
+    assert material_row(keep_mid)[3] == ""
+    assert download(keep_tok, keep_mid).status_code == 200
+
+
+def test_a_removed_material_is_shredded_at_once():
+    tok, app, mid = new_upload(PNG + os.urandom(100))
+    blob = material_row(mid)[0]
+    r = api("DELETE", "/applications/%s/materials/%s" % (app["id"], mid),
+            headers=bearer(tok))
+    assert r.status_code == 204
+    ctl("files", "shred")
+    assert material_row(mid)[3] != ""
+    assert not os.path.exists(stored_path(blob))
