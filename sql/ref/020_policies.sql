@@ -96,6 +96,8 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '违规认定医师暂停医保处方权月数 / Months a physician''s prescription rights are suspended'),
 ('prescription_suspend_severe_months', 'int', 1, 120, NULL, '60', 'R-SUP-4',
  '情节严重者暂停医保处方权月数（5年） / Months of suspension in severe cases (5 years)'),
+('audit_retention_months', 'int', 6, 600, NULL, '6', 'issue 15 (等保三级)',
+ '访问日志在线保存月数，期满归档（等保三级不少于6个月） / Months access_log rows stay online before they may be archived (at least 6, MLPS level 3)'),
 -- Session (API.md /auth, DESIGN security model)
 ('sms_code_ttl_seconds', 'int', 60, 3600, NULL, '300', 'API /auth/sms-code',
  '短信验证码有效期（秒，5分钟） / Seconds an SMS login code lives (5 min)'),
