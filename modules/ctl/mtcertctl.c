@@ -1501,7 +1501,8 @@ cmd_review(int argc, char **argv)
  * audit-trail verify [--region R] [--from DATE]: recompute the hash
  * chains of access_log and events (sql/fn/13_audit_chain.sql,
  * audit_chain_breaks) and print the first broken link of each broken
- * chain: table, region, day, row id, what broke, expected and found.
+ * chain: table, region, day, shard, row id, what broke, expected and
+ * found.
  * Returns 0 when every chain holds, EXIT_MISMATCH when one does not;
  * exits 2 on bad usage, 1 when the database fails.
  */
@@ -1518,18 +1519,20 @@ trail_verify(int argc, char **argv)
 		die_bad("audit-trail verify: --region is a 6-digit code");
 	if (v[1] != NULL && !mt_valid_date(v[1]))
 		die_bad("audit-trail verify: --from is YYYY-MM-DD");
-	res = run("SELECT b.tbl, b.region, b.day, coalesce(b.id::text, '-'),"
-	    " b.what, b.expected, b.found FROM (SELECT * FROM"
-	    " audit_chain_breaks('access_log', $1, $2::date) UNION ALL"
-	    " SELECT * FROM audit_chain_breaks('events', $1, $2::date)) b"
-	    " ORDER BY b.day, b.region, b.tbl", 2, v);
+	res = run("SELECT b.tbl, b.region, b.day, b.shard,"
+	    " coalesce(b.id::text, '-'), b.what, b.expected, b.found FROM"
+	    " (SELECT * FROM audit_chain_breaks('access_log', $1, $2::date,"
+	    " NULL) UNION ALL SELECT * FROM audit_chain_breaks('events', $1,"
+	    " $2::date, NULL)) b ORDER BY b.day, b.region, b.shard, b.tbl",
+	    2, v);
 	n = PQntuples(res);
 	for (i = 0; i < n; i++)
-		printf("BROKEN %s region '%s' day %s id %s: %s: expected %s,"
-		    " found %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-		    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		    PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-		    PQgetvalue(res, i, 6));
+		printf("BROKEN %s region '%s' day %s shard %s id %s: %s:"
+		    " expected %s, found %s\n", PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+		    PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+		    PQgetvalue(res, i, 7));
 	PQclear(res);
 	res = run("SELECT count(*) FROM audit_chain_heads h"
 	    " WHERE ($1::text IS NULL OR h.region = $1)"
@@ -1581,7 +1584,7 @@ static int
 trail_archive(int argc, char **argv)
 {
 	static const char *const names[] = { "--before", "--out" };
-	const char *v[2] = { NULL, NULL }, *p[4];
+	const char *v[2] = { NULL, NULL }, *p[5];
 	struct mt_buf b = {0};
 	PGresult *res, *text;
 	size_t *end, len, at = 0;
@@ -1593,13 +1596,16 @@ trail_archive(int argc, char **argv)
 	if (v[0] == NULL || !mt_valid_date(v[0]) || v[1] == NULL)
 		die_bad("usage: audit-trail archive --before YYYY-MM-DD "
 		    "--out FILE");
-	res = run("SELECT region, day FROM audit_archivable($1::date)", 1, v);
+	res = run("SELECT region, day, shard FROM audit_archivable($1::date)",
+	    1, v);
 	n = PQntuples(res);
 	end = mt_xcalloc((size_t)n + 1, sizeof(*end));
 	for (i = 0; i < n; i++) {
 		p[0] = PQgetvalue(res, i, 0);
 		p[1] = PQgetvalue(res, i, 1);
-		text = run("SELECT audit_archive_text($1, $2::date)", 2, p);
+		p[2] = PQgetvalue(res, i, 2);
+		text = run("SELECT audit_archive_text($1, $2::date,"
+		    " $3::smallint)", 3, p);
 		mt_buf_puts(&b, PQgetvalue(text, 0, 0));
 		end[i] = b.len;
 		PQclear(text);
@@ -1613,10 +1619,11 @@ trail_archive(int argc, char **argv)
 		at = end[i];
 		p[0] = PQgetvalue(res, i, 0);
 		p[1] = PQgetvalue(res, i, 1);
-		p[2] = hex;
-		p[3] = v[1];
-		text = run("SELECT audit_archive_commit($1, $2::date, $3, $4)",
-		    4, p);
+		p[2] = PQgetvalue(res, i, 2);
+		p[3] = hex;
+		p[4] = v[1];
+		text = run("SELECT audit_archive_commit($1, $2::date,"
+		    " $3::smallint, $4, $5)", 5, p);
 		rows += atoll(PQgetvalue(text, 0, 0));
 		PQclear(text);
 	}

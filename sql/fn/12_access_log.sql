@@ -9,7 +9,7 @@
 -- ('read', 'export').  Returns how many rows it wrote.  Call it in the
 -- statement that reads, so the log and the answer see the same rows.
 -- Before writing, it locks the heads of every chain the rows go to
--- (one per region of the persons, today) in region order: two writers
+-- (one per region of the persons, today, this connection's shard) in region order: two writers
 -- that each name persons of several regions then wait for each other
 -- instead of each holding one head the other needs (a deadlock).
 CREATE OR REPLACE FUNCTION log_reads(reader bigint, otype text, act text,
@@ -18,14 +18,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
     d date := (now() AT TIME ZONE 'Asia/Shanghai')::date;
+    sh smallint := audit_chain_shard();
 BEGIN
-    INSERT INTO audit_chain_heads (tbl, region, day, seq, hash)
-    SELECT DISTINCT 'access_log', coalesce(p.region, ''), d, 0,
-           audit_genesis('access_log', coalesce(p.region, ''), d)
+    INSERT INTO audit_chain_heads (tbl, region, day, shard, seq, hash)
+    SELECT DISTINCT 'access_log', coalesce(p.region, ''), d, sh, 0,
+           audit_genesis('access_log', coalesce(p.region, ''), d, sh)
     FROM unnest(persons) u(id) LEFT JOIN persons p ON p.id = u.id
     ON CONFLICT DO NOTHING;
     PERFORM 1 FROM audit_chain_heads h
-    WHERE h.tbl = 'access_log' AND h.day = d
+    WHERE h.tbl = 'access_log' AND h.day = d AND h.shard = sh
       AND h.region IN (SELECT coalesce(p.region, '')
                        FROM unnest(persons) u(id)
                        LEFT JOIN persons p ON p.id = u.id)

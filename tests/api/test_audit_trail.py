@@ -18,14 +18,22 @@ from conftest import (api, assert_error, bearer, ctl, draft, insured_login,
                       login, new_person, new_region, sql, upload)
 
 
+def log_rows(n, user_login, person_id, obj, oid, action="read",
+             at="now()"):
+    """n access_log rows written in one statement, as a service read
+    writes them (the trigger chains them; one connection, so one shard:
+    one chain); their ids in chain order."""
+    return sorted(int(r[0]) for r in sql(
+        "INSERT INTO access_log (at, user_id, person_id, object_type,"
+        " object_id, action) SELECT %s, u.id, %s, '%s', %s, '%s'"
+        " FROM users u CROSS JOIN generate_series(1, %s)"
+        " WHERE u.login = '%s' RETURNING id", at, person_id, obj, oid,
+        action, n, user_login))
+
+
 def log_row(user_login, person_id, obj, oid, action="read", at="now()"):
-    """One access_log row written as a service read writes it (the
-    trigger chains it); its id."""
-    return int(sql("INSERT INTO access_log (at, user_id, person_id,"
-                   " object_type, object_id, action) SELECT %s, u.id, %s,"
-                   " '%s', %s, '%s' FROM users u WHERE u.login = '%s'"
-                   " RETURNING id", at, person_id, obj, oid, action,
-                   user_login)[0][0])
+    """One access_log row (log_rows); its id."""
+    return log_rows(1, user_login, person_id, obj, oid, action, at)[0]
 
 
 def person_in(region):
@@ -52,8 +60,7 @@ def test_rows_are_chained_and_verify_holds():
     the previous row's hash); the whole database verifies."""
     region = new_region()
     p = person_in(region)
-    ids = [log_row("agency-sanmenxia", p["id"], "person", p["id"])
-           for _ in range(3)]
+    ids = log_rows(3, "agency-sanmenxia", p["id"], "person", p["id"])
     rows = sql("SELECT id, chain_seq, encode(prev_hash, 'hex'),"
                " encode(hash, 'hex') FROM access_log WHERE chain_region = '%s'"
                " ORDER BY chain_seq", region["region"])
@@ -73,10 +80,8 @@ def test_an_edited_row_and_a_deleted_row_are_each_named():
     --region narrows the check to one region."""
     ra, rb = new_region(), new_region()
     pa, pb = person_in(ra), person_in(rb)
-    a = [log_row("agency-sanmenxia", pa["id"], "person", pa["id"])
-         for _ in range(3)]
-    b = [log_row("agency-sanmenxia", pb["id"], "person", pb["id"])
-         for _ in range(4)]
+    a = log_rows(3, "agency-sanmenxia", pa["id"], "person", pa["id"])
+    b = log_rows(4, "agency-sanmenxia", pb["id"], "person", pb["id"])
     try:
         assert verify("--region", ra["region"]).returncode == 0
         sql("UPDATE access_log SET action = 'export' WHERE id = %s", a[1])
@@ -137,8 +142,8 @@ def test_old_days_are_archived_to_a_file_then_deleted():
     region = new_region()
     code = region["region"]
     p = person_in(region)
-    old = [log_row("agency-sanmenxia", p["id"], "person", p["id"],
-                   at="now() - interval '8 months'") for _ in range(2)]
+    old = log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
+                   at="now() - interval '8 months'")
     new = log_row("agency-sanmenxia", p["id"], "person", p["id"],
                   at="now() - interval '5 months'")
     assert ctl("policy", "set", code, "audit_retention_months", "5",
@@ -178,8 +183,8 @@ def test_archive_refuses_a_broken_chain():
     region = new_region()
     code = region["region"]
     p = person_in(region)
-    ids = [log_row("agency-sanmenxia", p["id"], "person", p["id"],
-                   at="now() - interval '9 months'") for _ in range(2)]
+    ids = log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
+                   at="now() - interval '9 months'")
     sql("UPDATE access_log SET object_id = 1 WHERE id = %s", ids[0])
     out = os.path.join(tempfile.mkdtemp(), "trail.jsonl")
     try:

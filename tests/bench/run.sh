@@ -136,6 +136,12 @@ build/bin/mtcertctl --config "$V/mtcert.conf" user add --role hospital \
 HOSP=$(curl -sf -XPOST "$API/auth/password-login" -H 'Content-Type: application/json' \
 	-d '{"login":"bench-hospital","password":"bench-password-1"}' |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+# Issue 15: an agency reader, whose GET /applications/{id} is logged.
+build/bin/mtcertctl --config "$V/mtcert.conf" user add --role agency \
+	--login bench-agency --password bench-password-1 --region 411200 >/dev/null
+AGENCY=$(curl -sf -XPOST "$API/auth/password-login" -H 'Content-Type: application/json' \
+	-d '{"login":"bench-agency","password":"bench-password-1"}' |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # --- issue 10: the card of a qualification of that applicant -------------
 QID=$(psql "$PGC" -qAt -c "INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to) SELECT id, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 729 FROM persons WHERE id_number = '411200195803120139' RETURNING id")
 TOKEN=$(curl -sf "$API/qualifications/$QID/card" -H "Authorization: Bearer $INSURED" |
@@ -406,6 +412,16 @@ run health   "http://127.0.0.1:$MTCERT_PORT/api/v1/health"
 run diseases "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases"
 run verify   "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN"
 run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
+# Issue 15: the logged read (the agency's: one access_log row, linked
+# into its region's and day's hash chain under the chain head's lock, to
+# the commit), then the same read with the chain's trigger off -- the
+# chain's own cost, same run.  All on one chain: the worst case.
+run progress_logged "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $AGENCY"
+if ! skipped progress_unchained; then
+	psql "$PGC" -qc "ALTER TABLE access_log DISABLE TRIGGER access_log_chain"
+	run progress_unchained "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $AGENCY"
+	psql "$PGC" -qc "ALTER TABLE access_log ENABLE TRIGGER access_log_chain"
+fi
 if [ "${BENCH_KEEPALIVE:-${QUICK:+0}}" != 0 ]; then
 	run catalog_ka  "http://127.0.0.1:$KPORT/api/v1/diseases/D001"
 	run progress_ka "http://127.0.0.1:$KPORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
@@ -505,6 +521,7 @@ echo "submit / insert   = $(ratio submit insert)   (target >= 0.40: every rule, 
 echo "submit / floor    = $(ratio submit floor)   floor / insert = $(ratio floor insert)   (floor: the rows a submit writes, one plain statement, $FLOORED written, ${BENCH_APPLY_WORKERS:-8} workers)"
 echo "publicity / select = $(ratio publicity select)   (public notice list, 20 of 50 open notices, names masked: one page query, no session)"
 rtarget "progress / select" progress select ">=" 0.80
+echo "progress_logged / progress_unchained = $(sratio progress_logged progress_unchained)   progress_logged / progress = $(sratio progress_logged progress)   (target >= 0.70: the agency's logged read hash-chained against the same read unchained, same run; p99 ${P99[progress_logged]:-} / ${P99[progress_unchained]:-} ms)"
 # gzip (docs/operations.md, "Compression"): bytes on the wire without
 # and with Accept-Encoding: gzip, as nginx/mtcert.conf.in sets it.
 gz() { # PATH: "plain -> gzipped bytes (ratio)"
