@@ -221,6 +221,14 @@ static const struct mt_field f_patch[] = {
 
 static const struct mt_field f_id[] = { F_ID, { NULL } };
 
+static const struct mt_field f_reads[] = {
+	F_ID,
+	{ "limit", MT_IN_QUERY, MT_F_INT, valid_limit, 0, 3,
+	  "每页条数（1–100）" },
+	MT_F_PAGE_CURSOR,
+	{ NULL },
+};
+
 static const struct mt_field f_list[] = {
 	{ "limit", MT_IN_QUERY, MT_F_INT, valid_limit, 0, 3,
 	  "每页条数（1–100）" },
@@ -295,6 +303,9 @@ static const struct mt_route routes[] = {
 	{ "POST", "/applications/{id}/objection", h_objection,
 	  MT_ROLE_INSURED | MT_ROLE_HOSPITAL, 0, f_objection,
 	  MT_R_IDEMPOTENT },
+	/* Who read the person's file (reads.c, PIPL art. 45). */
+	{ "GET", "/applications/{id}/reads", h_reads, MT_ROLE_INSURED, 0,
+	  f_reads, 0 },
 };
 
 const struct mt_module mt_module = {

@@ -28,6 +28,8 @@ void apply_sweep_files(void);
 int  h_submit(struct mt_req *req);
 /* objection.c */
 int  h_objection(struct mt_req *req);
+/* reads.c */
+int  h_reads(struct mt_req *req);
 
 /*
  * Create the application d (d->review_mode is filled here after the

@@ -85,6 +85,9 @@ enum stmt {
 	STMT_SUBMIT,
 	/* Objections and hospitals' appeals (objection.c, R-CER-12). */
 	STMT_OBJECTION,
+	/* Who read a person's file (reads.c, issue 15, PIPL art. 45). */
+	STMT_READS_OWNER,
+	STMT_READS,
 	STMT__MAX
 };
 
@@ -299,6 +302,38 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	[STMT_OBJECTION] =
 	    "SELECT file_objection($1, $2::bigint, $3, $4::bigint, $5, $6)"
 	    "::text AS result",
+	/* The person's own application $1 (or one they filed as the family
+	 * agent): role $2, person $3, as SCOPE's insured part. */
+	[STMT_READS_OWNER] =
+	    "SELECT 1 FROM applications a WHERE a.id = $1 AND $2 = 'insured'"
+	    " AND $3::bigint IN (a.person_id, a.agent_person_id)",
+	/* Each logged read of application $1 and its materials, newest
+	 * first (index access_log_person): when, the reader's role, their
+	 * hospital or agency -- never an expert's name or institution (the
+	 * review is blind) nor any staff member's name. */
+	[STMT_READS] =
+	    "SELECT json_build_object('id', l.id, 'at', l.at,"
+	    " 'role', u.role, 'object_type', l.object_type,"
+	    " 'object_id', l.object_id, 'action', l.action,"
+	    " 'self', coalesce(u.person_id = a.person_id, false),"
+	    " 'institution', CASE u.role"
+	    "  WHEN 'hospital' THEN json_build_object('code', i.code,"
+	    "   'name', i.name)"
+	    "  WHEN 'agency' THEN json_build_object('region', g.code,"
+	    "   'name', g.name) END)::text AS item,"
+	    " l.id AS next_cursor"
+	    " FROM applications a"
+	    " JOIN access_log l ON l.person_id = a.person_id"
+	    " JOIN users u ON u.id = l.user_id"
+	    " LEFT JOIN institutions i ON i.code = u.institution"
+	    " LEFT JOIN regions g ON g.code = u.region"
+	    " WHERE a.id = $1 AND (($3::bigint IS NULL OR l.id < $3::bigint))"
+	    " AND ((l.object_type IN ('application', 'certification')"
+	    "   AND l.object_id = a.id)"
+	    "  OR (l.object_type = 'material' AND EXISTS (SELECT 1"
+	    "   FROM materials m WHERE m.id = l.object_id"
+	    "   AND m.application_id = a.id)))"
+	    " ORDER BY l.id DESC LIMIT $2::int",
 };
 
 
@@ -792,4 +827,22 @@ apply_db_objection(struct mt_req *req, const struct apply_scope *sc,
 	    sc->institution, reason };
 
 	return mt_db_outcome_or_reply(req, STMT_OBJECTION, 6, p, "result", ok);
+}
+
+/* See apply_db.h. */
+int
+apply_db_reply_reads(struct mt_req *req, const struct apply_scope *sc,
+    const char *id, const char *cursor, int limit)
+{
+	const char *p[6] = { id };
+	int found;
+
+	scope_params(p, sc);
+	if ((found = mt_db_affected_or_reply(req, STMT_READS_OWNER, 3, p)) <= 0)
+		return found;
+	p[1] = NULL;
+	p[2] = cursor;
+	/* mt_reply_items: column 0 the item, column 1 the cursor; $2 the
+	 * limit. */
+	return mt_db_reply_page(req, STMT_READS, 3, p, 1, limit) < 0 ? -1 : 1;
 }

@@ -227,9 +227,16 @@ int  apply_db_material_file(struct mt_req *req,
 int  apply_db_objection(struct mt_req *req, const struct apply_scope *sc,
          const char *id, const char *reason, json_object **ok);
 
+/* Answer the page of the logged reads of application id and its
+ * materials after cursor (may be NULL), limit long, when the insured
+ * caller of sc is its person or their family agent: 1 answered, 0 not
+ * theirs (nothing answered), -1 after answering 503/500. */
+int  apply_db_reply_reads(struct mt_req *req, const struct apply_scope *sc,
+         const char *id, const char *cursor, int limit);
+
 /* The module's statements, for struct mt_module (their enum is private
  * to apply_db.c, which asserts the count). */
-#define APPLY_NSTMTS 21
+#define APPLY_NSTMTS 23
 extern const char *const apply_stmts[APPLY_NSTMTS];
 
 #endif

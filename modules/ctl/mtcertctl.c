@@ -19,6 +19,8 @@
  *   mtcertctl publicity run            (the publicity job, now)
  *   mtcertctl returns run              (the lapse of returned, now)
  *   mtcertctl sanctions run            (the sanctions job, now)
+ *   mtcertctl audit-trail verify [--region R] [--from DATE]
+ *   mtcertctl audit-trail archive --before DATE --out FILE
  *   mtcertctl errors                   (the error table as JSON)
  *   mtcertctl card keygen              (a first e-card key when none)
  *   mtcertctl card rotate              (a new current e-card key)
@@ -39,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -1587,6 +1590,156 @@ cmd_review(int argc, char **argv)
 	    what);
 }
 
+/*
+ * audit-trail verify [--region R] [--from DATE]: recompute the hash
+ * chains of access_log and events (sql/fn/13_audit_chain.sql,
+ * audit_chain_breaks) and print the first broken link of each broken
+ * chain: table, region, day, shard, row id, what broke, expected and
+ * found.
+ * Returns 0 when every chain holds, EXIT_MISMATCH when one does not;
+ * exits 2 on bad usage, 1 when the database fails.
+ */
+static int
+trail_verify(int argc, char **argv)
+{
+	static const char *const names[] = { "--region", "--from" };
+	const char *v[2] = { NULL, NULL };
+	PGresult *res;
+	int i, n;
+
+	parse_opts(argc, argv, 3, names, v, 2);
+	if (v[0] != NULL && !mt_valid_region(v[0]))
+		die_bad("audit-trail verify: --region is a 6-digit code");
+	if (v[1] != NULL && !mt_valid_date(v[1]))
+		die_bad("audit-trail verify: --from is YYYY-MM-DD");
+	res = run("SELECT b.tbl, b.region, b.day, b.shard,"
+	    " coalesce(b.id::text, '-'), b.what, b.expected, b.found FROM"
+	    " (SELECT * FROM audit_chain_breaks('access_log', $1, $2::date,"
+	    " NULL) UNION ALL SELECT * FROM audit_chain_breaks('events', $1,"
+	    " $2::date, NULL)) b ORDER BY b.day, b.region, b.shard, b.tbl",
+	    2, v);
+	n = PQntuples(res);
+	for (i = 0; i < n; i++)
+		printf("BROKEN %s region '%s' day %s shard %s id %s: %s:"
+		    " expected %s, found %s\n", PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+		    PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+		    PQgetvalue(res, i, 7));
+	PQclear(res);
+	res = run("SELECT count(*) FROM audit_chain_heads h"
+	    " WHERE ($1::text IS NULL OR h.region = $1)"
+	    " AND ($2::date IS NULL OR h.day >= $2::date)", 2, v);
+	printf("audit-trail: %s chains, %d broken\n", PQgetvalue(res, 0, 0),
+	    n);
+	PQclear(res);
+	return n == 0 ? 0 : EXIT_MISMATCH;
+}
+
+/*
+ * Write len bytes of data to path whole: a temporary file beside it,
+ * fsynced, renamed into place.  Exits 2 when it cannot.
+ */
+static void
+write_durably(const char *path, const char *data, size_t len)
+{
+	char *tmp = mt_xasprintf("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+
+	if (f == NULL || fwrite(data, 1, len, f) != len || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+		die_bad("cannot write %s: %s", path, strerror(errno));
+	free(tmp);
+}
+
+/* The lowercase hex SHA-256 of len bytes at data into hex (65 bytes). */
+static void
+sha256_hex(const char *data, size_t len, char hex[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, (const unsigned char *)data, len);
+	sodium_bin2hex(hex, 65, h, sizeof(h));
+}
+
+/*
+ * audit-trail archive --before DATE --out FILE: every closed chain of
+ * access_log before DATE and past its region's audit_retention_months
+ * (audit_archivable) is written to FILE (each head, then its rows:
+ * audit_archive_text), the file read back, and only then, chain by
+ * chain, its rows deleted -- audit_archive_commit checks under the
+ * head's lock that the chain is intact and hashes as the file's bytes
+ * do, and keeps the head, marked archived with the file's hash.  Prints
+ * {"chains": n, "rows": m}.  Exits 2 on bad usage or an unwritable
+ * file, 1 when the database refuses (nothing of that chain deleted).
+ */
+static int
+trail_archive(int argc, char **argv)
+{
+	static const char *const names[] = { "--before", "--out" };
+	const char *v[2] = { NULL, NULL }, *p[5];
+	struct mt_buf b = {0};
+	PGresult *res, *text;
+	size_t *end, len, at = 0;
+	char *back, hex[65];
+	long long rows = 0;
+	int i, n;
+
+	parse_opts(argc, argv, 3, names, v, 2);
+	if (v[0] == NULL || !mt_valid_date(v[0]) || v[1] == NULL)
+		die_bad("usage: audit-trail archive --before YYYY-MM-DD "
+		    "--out FILE");
+	res = run("SELECT region, day, shard FROM audit_archivable($1::date)",
+	    1, v);
+	n = PQntuples(res);
+	end = mt_xcalloc((size_t)n + 1, sizeof(*end));
+	for (i = 0; i < n; i++) {
+		p[0] = PQgetvalue(res, i, 0);
+		p[1] = PQgetvalue(res, i, 1);
+		p[2] = PQgetvalue(res, i, 2);
+		text = run("SELECT audit_archive_text($1, $2::date,"
+		    " $3::smallint)", 3, p);
+		mt_buf_puts(&b, PQgetvalue(text, 0, 0));
+		end[i] = b.len;
+		PQclear(text);
+	}
+	write_durably(v[1], b.data != NULL ? b.data : "", b.len);
+	back = read_path(v[1], &len);
+	if (len != b.len || memcmp(back, b.data != NULL ? b.data : "", len))
+		die_bad("%s does not read back as written", v[1]);
+	for (i = 0; i < n; i++) {
+		sha256_hex(back + at, end[i] - at, hex);
+		at = end[i];
+		p[0] = PQgetvalue(res, i, 0);
+		p[1] = PQgetvalue(res, i, 1);
+		p[2] = PQgetvalue(res, i, 2);
+		p[3] = hex;
+		p[4] = v[1];
+		text = run("SELECT audit_archive_commit($1, $2::date,"
+		    " $3::smallint, $4, $5)", 5, p);
+		rows += atoll(PQgetvalue(text, 0, 0));
+		PQclear(text);
+	}
+	printf("{\"chains\": %d, \"rows\": %lld}\n", n, rows);
+	PQclear(res);
+	free(back);
+	free(b.data);
+	free(end);
+	return 0;
+}
+
+/* audit-trail verify ... | audit-trail archive ... */
+static int
+cmd_audit_trail(int argc, char **argv)
+{
+	if (argc >= 3 && strcmp(argv[2], "verify") == 0)
+		return trail_verify(argc, argv);
+	if (argc >= 3 && strcmp(argv[2], "archive") == 0)
+		return trail_archive(argc, argv);
+	die_bad("usage: audit-trail verify [--region R] [--from DATE] | "
+	    "audit-trail archive --before DATE --out FILE");
+}
+
 static void
 usage(void)
 {
@@ -1614,6 +1767,10 @@ usage(void)
 	    "its reviewers; exit 3 on a mismatch)\n"
 	    "  audit verify ID | audit verify --all   (recompute an audit's "
 	    "sample, re-derive its population; exit 3 on a mismatch)\n"
+	    "  audit-trail verify [--region R] [--from DATE]   (recompute the "
+	    "hash chains of access_log and events; exit 3 on a broken link)\n"
+	    "  audit-trail archive --before DATE --out FILE   (access_log "
+	    "days past retention to FILE, then deleted)\n"
 	    "  errors   (the error table as JSON)\n"
 	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n"
 	    "  keys init | keys rotate | keys retire N   (the file store's "
@@ -1640,6 +1797,7 @@ static const struct ctl_cmd {
 	{ "audit", cmd_audit },
 	{ "keys", cmd_keys },
 	{ "files", cmd_files },
+	{ "audit-trail", cmd_audit_trail },
 };
 
 /* Run the row of ctl_cmds named argv[1]; its exit status, or usage(). */
@@ -1652,6 +1810,21 @@ run_named(int argc, char **argv)
 		if (strcmp(argv[1], ctl_cmds[i].name) == 0)
 			return ctl_cmds[i].fn(argc, argv);
 	usage();
+}
+
+/* The config (cfg, or the default), the auth keys and the database:
+ * 0, EXIT_BAD when the config is bad, 1 when the keys fail; exits 1
+ * when the database cannot be reached. */
+static int
+open_service(const char *cfg)
+{
+	if (mt_config_load(cfg) != 0)
+		return EXIT_BAD;
+	if (mt_auth_init() != 0)
+		return 1;
+	connect_db();
+	run0("SET client_min_messages = warning");
+	return 0;
 }
 
 int
@@ -1671,12 +1844,8 @@ main(int argc, char **argv)
 		return cmd_errors();
 	if (strcmp(argv[1], "card") == 0 && argc >= 3)
 		return cmd_card(cfg, argc, argv);
-	if (mt_config_load(cfg) != 0)
-		return EXIT_BAD;
-	if (mt_auth_init() != 0)
-		return 1;
-	connect_db();
-	run0("SET client_min_messages = warning");
+	if ((rc = open_service(cfg)) != 0)
+		return rc;
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
 		rc = cmd_migrate();
 	else if (strcmp(argv[1], "load-reference") == 0 && argc == 2)

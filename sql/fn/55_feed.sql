@@ -91,6 +91,8 @@ CREATE OR REPLACE FUNCTION qualification_feed(p_region text, since bigint,
 LANGUAGE plpgsql AS $$
 DECLARE
     page jsonb;
+    who bigint[];
+    what bigint[];
 BEGIN
     PERFORM qualification_feed_sequence();
     WITH r AS (SELECT c.seq, c.kind, c.at, c.snapshot, c.qualification_id,
@@ -99,17 +101,16 @@ BEGIN
                JOIN qualifications q ON q.id = c.qualification_id
                WHERE c.seq > since
                  AND (p_region IS NULL OR c.region = p_region)
-               ORDER BY c.seq LIMIT lim),
-         l AS (INSERT INTO access_log (user_id, person_id, object_type,
-                   object_id, action)
-               SELECT reader, r.person_id, 'qualification',
-                   r.qualification_id, 'export' FROM r)
+               ORDER BY c.seq LIMIT lim)
     SELECT jsonb_build_object(
         'items', coalesce(jsonb_agg(jsonb_build_object('seq', r.seq,
             'kind', r.kind, 'at', r.at, 'qualification', r.snapshot)
             ORDER BY r.seq), '[]'::jsonb),
-        'next_since', coalesce(max(r.seq), since)::text)
-    INTO page FROM r;
+        'next_since', coalesce(max(r.seq), since)::text),
+        array_agg(r.person_id), array_agg(r.qualification_id)
+    INTO page, who, what FROM r;
+    -- The rows of this page, logged in this transaction (log_reads).
+    PERFORM log_reads(reader, 'qualification', 'export', who, what);
     RETURN page;
 END $$;
 

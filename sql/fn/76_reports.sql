@@ -116,13 +116,10 @@ CREATE OR REPLACE FUNCTION quarterly_export(inst text, q text, reader bigint)
 RETURNS text
 LANGUAGE sql AS $$
     WITH logged AS (
-        INSERT INTO access_log (user_id, person_id, object_type, object_id,
-                                action)
-        SELECT reader, r.person_id, 'certification', r.application_id,
-               'export'
-        FROM quarterly_rows(inst, q) r
-        RETURNING 1)
-    SELECT quarterly_csv(inst, q) FROM (SELECT count(*) FROM logged) n
+        SELECT log_reads(reader, 'certification', 'export',
+                         array_agg(r.person_id), array_agg(r.application_id))
+        FROM quarterly_rows(inst, q) r)
+    SELECT quarterly_csv(inst, q) FROM logged
 $$;
 
 -- GET /hospital/reports/quarterly: {"ok": the table of hospital inst for

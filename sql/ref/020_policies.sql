@@ -98,6 +98,8 @@ INSERT INTO policy_keys (key, type, min_value, max_value, choices,
  '情节严重者暂停医保处方权月数（5年） / Months of suspension in severe cases (5 years)'),
 ('material_retention_days', 'int', 0, 36500, NULL, '5475', 'R-SUP-6, PIPL art. 47',
  '申报材料文件保存天数（终审决定且全部待遇资格终止后起算，15年），期满销毁文件密钥 / Days an application''s files are kept after its final decision and the end of every qualification of the person for the disease (15 years); then their keys are destroyed'),
+('audit_retention_months', 'int', 6, 600, NULL, '6', 'issue 15 (等保三级)',
+ '访问日志在线保存月数，期满归档（等保三级不少于6个月） / Months access_log rows stay online before they may be archived (at least 6, MLPS level 3)'),
 -- Session (API.md /auth, DESIGN security model)
 ('sms_code_ttl_seconds', 'int', 60, 3600, NULL, '300', 'API /auth/sms-code',
  '短信验证码有效期（秒，5分钟） / Seconds an SMS login code lives (5 min)'),

@@ -15,6 +15,7 @@ import {
 import { session, go, onLeave } from './app.js';
 import { objectionBox } from './objection.js';
 import { returnedNotice } from './returns.js';
+import { readsSection } from './reads.js';
 
 // The promise of the application form (承诺书, S2 附件 5), ticked before
 // submitting (R-APP-9 promise_required).
@@ -716,6 +717,8 @@ export async function applicationDetail(id, main) {
   main.append(h('h2', { text: '办理进度' }),
     h('ol', { class: 'timeline', id: 'timeline' }, a.timeline.map((e) =>
       h('li', {}, h('time', { datetime: e.at, text: fmtTime(e.at) }), h('span', { text: e.text })))));
+  // Who read the person's file (reads.js, PIPL art. 45).
+  if (own) main.append(readsSection(a.id));
   main.append(h('h2', { text: '申请信息' }), summaryList(a),
     h('h2', { text: '材料' }), materialList({ app: a }, null));
   if (WITHDRAWABLE.includes(a.status)) main.append(withdrawBox(a));
