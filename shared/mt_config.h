@@ -19,6 +19,7 @@ struct mt_config {
 	char   *files_dir;      /* uploaded-file store */
 	char   *sql_dir;        /* migrations and reference data */
 	char   *sms_log;        /* development SMS sender output */
+	char   *identity_keys_dir; /* ID-number and phone keys (mt_identity.h) */
 };
 
 extern struct mt_config mt_cfg;
