@@ -111,9 +111,15 @@ mt_identity_hmac(enum mt_identity_col col, const char *value,
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_state st;
+	char canon[MT_IDENTITY_VALUE_MAX + 1], *x;
 
-	if (ready() != 0)
+	if (ready() != 0 || strlen(value) > MT_IDENTITY_VALUE_MAX)
 		return -1;
+	/* An ID number's check character is X, whichever case it came in. */
+	snprintf(canon, sizeof(canon), "%s", value);
+	if (col == MT_IDENTITY_ID_NUMBER && (x = strchr(canon, 'x')) != NULL)
+		*x = 'X';
+	value = canon;
 	crypto_auth_hmacsha256_init(&st, lookup_key, sizeof(lookup_key));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)
 	    col_names[col], strlen(col_names[col]));
@@ -157,8 +163,8 @@ mt_identity_open(enum mt_identity_col col, const char *sealed, char *out,
 	unsigned long long plen;
 	size_t blen;
 
-	if (ready() != 0 || sodium_base642bin(buf, sizeof(buf), sealed,
-	    strlen(sealed), NULL, &blen, NULL,
+	if (sealed == NULL || ready() != 0 || sodium_base642bin(buf,
+	    sizeof(buf), sealed, strlen(sealed), NULL, &blen, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    blen < NONCE_LEN + TAG_LEN ||
 	    crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL,
@@ -170,4 +176,46 @@ mt_identity_open(enum mt_identity_col col, const char *sealed, char *out,
 	out[plen] = '\0';
 	sodium_memzero(plain, sizeof(plain));
 	return 0;
+}
+
+/* See mt_identity.h. */
+int
+mt_identity_mask(enum mt_identity_col col, const char *value, char *out,
+    size_t size)
+{
+	size_t n = strlen(value), head, tail = 4;
+
+	head = col == MT_IDENTITY_ID_NUMBER ? 4 : 3;
+	if (n + 1 > size)
+		return -1;
+	if (n <= head + tail)
+		head = tail = 0;
+	memcpy(out, value, head);
+	memset(out + head, '*', n - head - tail);
+	memcpy(out + n - tail, value + n - tail, tail);
+	out[n] = '\0';
+	return 0;
+}
+
+/* See mt_identity.h. */
+int
+mt_identity_cols(enum mt_identity_col col, const char *value,
+    struct mt_identity_cols *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (mt_identity_hmac(col, value, c->hmac) != 0 ||
+	    mt_identity_mask(col, value, c->masked, sizeof(c->masked)) != 0 ||
+	    (c->enc = mt_identity_seal(col, value)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* See mt_identity.h. */
+void
+mt_identity_cols_free(struct mt_identity_cols *c)
+{
+	if (c == NULL)
+		return;
+	free(c->enc);
+	c->enc = NULL;
 }

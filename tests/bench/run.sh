@@ -137,7 +137,7 @@ HOSP=$(curl -sf -XPOST "$API/auth/password-login" -H 'Content-Type: application/
 	-d '{"login":"bench-hospital","password":"bench-password-1"}' |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 # --- issue 10: the card of a qualification of that applicant -------------
-QID=$(psql "$PGC" -qAt -c "INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to) SELECT id, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 729 FROM persons WHERE id_number = '411200195803120139' RETURNING id")
+QID=$(psql "$PGC" -qAt -c "INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to) SELECT id, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 729 FROM persons WHERE id_number_hmac = '$(build/bin/mtcertctl --config "$V/mtcert.conf" identity hmac id_number 411200195803120139)' RETURNING id")
 TOKEN=$(curl -sf "$API/qualifications/$QID/card" -H "Authorization: Bearer $INSURED" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 curl -sf "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN" | grep -q '"valid":true' ||

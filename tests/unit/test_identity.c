@@ -30,6 +30,9 @@ static const struct {
 	  "14bacc30577833239b3f4e5433cac0f960b6390c149987c4120f6248b2fb4c4b" },
 	{ MT_IDENTITY_PHONE, "",
 	  "825de927117ad2559039cc8fdeb0ac2a7992c8ab606c228cf6baab265362ec53" },
+	/* An ID number's x is its X. */
+	{ MT_IDENTITY_ID_NUMBER, "41120019580312013x",
+	  "f0971e2d54d89aea26783152775ac4490275740002c6d1bbae20167e2774c3b3" },
 };
 
 /* The HMAC table under lookup key 0x02..., then under another key. */
@@ -42,8 +45,8 @@ test_hmac(void)
 	CHECK(mt_identity_keys(key_a, key_b, err, sizeof(err)) == 0, "%s",
 	    err);
 	for (i = 0; i < sizeof(hmacs) / sizeof(hmacs[0]); i++) {
-		CHECK(mt_identity_hmac(hmacs[i].col, hmacs[i].value, out) == 0 &&
-		    strcmp(out, hmacs[i].hmac) == 0, "%s %s: %s",
+		CHECK(mt_identity_hmac(hmacs[i].col, hmacs[i].value,
+		    out) == 0 && strcmp(out, hmacs[i].hmac) == 0, "%s %s: %s",
 		    mt_identity_col_name(hmacs[i].col), hmacs[i].value, out);
 	}
 	CHECK(mt_identity_keys(key_a, key_c, err, sizeof(err)) == 0, "%s",
@@ -114,6 +117,34 @@ test_no_keys(void)
 	mt_cfg.identity_keys_dir = NULL;
 }
 
+static const struct {
+	enum mt_identity_col col;
+	const char *value, *masked;
+} masks[] = {
+	{ MT_IDENTITY_ID_NUMBER, "41120019580312013X", "4112**********013X" },
+	{ MT_IDENTITY_ID_NUMBER, "123456789", "1234*6789" },
+	{ MT_IDENTITY_ID_NUMBER, "12345678", "********" },
+	{ MT_IDENTITY_ID_NUMBER, "", "" },
+	{ MT_IDENTITY_PHONE, "13800000001", "138****0001" },
+	{ MT_IDENTITY_PHONE, "12345678", "123*5678" },
+	{ MT_IDENTITY_PHONE, "1234567", "*******" },
+};
+
+/* The masks of API.md, as sql/fn/10_util.sql's mask_id and mask_phone. */
+static void
+test_mask(void)
+{
+	char out[MT_IDENTITY_VALUE_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
+		CHECK(mt_identity_mask(masks[i].col, masks[i].value, out,
+		    sizeof(out)) == 0 && strcmp(out, masks[i].masked) == 0,
+		    "%s -> %s", masks[i].value, out);
+	CHECK(mt_identity_mask(MT_IDENTITY_PHONE, "13800000001", out, 11) != 0,
+	    "11 characters in 11 bytes");
+}
+
 int
 main(void)
 {
@@ -123,5 +154,6 @@ main(void)
 	test_hmac();
 	test_seal();
 	test_no_keys();
+	test_mask();
 	return unit_done();
 }
