@@ -47,6 +47,9 @@ static const struct cfg_row {
 	{ "sql_dir", CFG_STR, offsetof(struct mt_config, sql_dir), "sql" },
 	{ "sms_log", CFG_STR, offsetof(struct mt_config, sms_log),
 	  "var/sms.log" },
+	/* Outside the database and the checkout (mt_identity.h). */
+	{ "identity_keys_dir", CFG_STR,
+	  offsetof(struct mt_config, identity_keys_dir), "var/keys/identity" },
 };
 
 static int

@@ -20,6 +20,7 @@ struct mt_config {
 	char   *files_keys_dir; /* its master keys (mt_keys.h) */
 	char   *sql_dir;        /* migrations and reference data */
 	char   *sms_log;        /* development SMS sender output */
+	char   *identity_keys_dir; /* ID-number and phone keys (mt_identity.h) */
 };
 
 extern struct mt_config mt_cfg;

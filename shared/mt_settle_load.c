@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "mt_db.h"
+#include "mt_identity.h"
 #include "mt_log.h"
 #include "mt_settle.h"
 #include "mt_util.h"
@@ -62,18 +63,26 @@ batch_reset(struct batch *b)
 	b->bad = json_object_new_array();
 }
 
-/* Add a good row of line no (checked: no quoting needed). */
-static void
+/* Add a good row of line no (checked: no quoting needed); its ID number
+ * as the lookup HMAC (persons.id_number_hmac).  0, or -1 without keys
+ * (logged). */
+static int
 batch_row(struct batch *b, long no, const struct mt_settle_row *r)
 {
 	const char *sep = b->lines.len > 0 ? "," : "";
+	char h[MT_IDENTITY_HMAC_LEN + 1];
 
+	if (mt_identity_hmac(MT_IDENTITY_ID_NUMBER, r->id_number, h) != 0) {
+		mt_log_error("settlements: no identity keys");
+		return -1;
+	}
 	mt_buf_printf(&b->lines, "%s%ld", sep, no);
-	mt_buf_printf(&b->ids, "%s%s", sep, r->id_number);
+	mt_buf_printf(&b->ids, "%s%s", sep, h);
 	mt_buf_printf(&b->diseases, "%s%s", sep, r->disease);
 	mt_buf_printf(&b->months, "%s%s", sep, r->month);
 	mt_buf_printf(&b->cents, "%s%lld", sep, r->cents);
 	b->n++;
+	return 0;
 }
 
 /* Add a refused line. */
@@ -164,11 +173,11 @@ stage_all(struct mt_db *db, enum mt_settle_format f, const char *body,
 		}
 		if (blank(p, n))
 			continue;
-		if (mt_settle_line(f, p, n, &row, &field, &msg) == 0)
-			batch_row(&b, no, &row);
-		else
+		if (mt_settle_line(f, p, n, &row, &field, &msg) != 0)
 			batch_bad(&b, no, field, msg);
-		if (b.n >= MT_SETTLE_BATCH)
+		else if (batch_row(&b, no, &row) != 0)
+			rc = -1;
+		if (rc == 0 && b.n >= MT_SETTLE_BATCH)
 			rc = batch_flush(db, &b);
 	}
 	if (!header)

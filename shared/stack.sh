@@ -236,6 +236,24 @@ file_keys() {
 		die "cannot seal the plain files under $VAR/files (see the log)"
 }
 
+# The keys of ID numbers and phones in PostgreSQL (shared/mt_identity.h),
+# made once under $VAR/keys/identity/ (never in the checkout, never in the
+# database): data.key encrypts, lookup.key makes the HMACs of exact
+# lookups; 32 random bytes each, mode 0400, the directory 0700, all the
+# workers' user's.  Losing them loses every stored ID number and phone.
+identity_keys() {
+	local d=$VAR/keys/identity k
+	install -d -m 711 "$VAR/keys"
+	install -d -o "$SVC_USER" -g "$SVC_USER" -m 700 "$d"
+	for k in data lookup; do
+		[ -s "$d/$k.key" ] && continue
+		(umask 277 && head -c 32 /dev/urandom > "$d/$k.key.new") &&
+			chown "$SVC_USER:$SVC_USER" "$d/$k.key.new" &&
+			mv "$d/$k.key.new" "$d/$k.key" ||
+			die "cannot make $d/$k.key"
+	done
+}
+
 write_config() {
 	local pgc="dbname=mtcert user=mtcert connect_timeout=2 options='-c statement_timeout=10000 -c client_connection_check_interval=1000 -c TimeZone=Asia/Shanghai'"
 	cat > "$VAR/mtcert.conf" <<CONF
@@ -251,6 +269,7 @@ files_dir = $VAR/files
 files_keys_dir = $VAR/keys/files
 sql_dir = $ROOT/sql
 sms_log = $VAR/sms.log
+identity_keys_dir = $VAR/keys/identity
 CONF
 }
 
@@ -765,6 +784,7 @@ cmd_start() {
 	prepare_dirs
 	write_config
 	card_keys
+	identity_keys
 	pg_replica_guard
 	pg_start
 	pg_replica_start

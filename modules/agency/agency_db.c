@@ -11,6 +11,7 @@
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_http.h"
+#include "mt_identity.h"
 #include "mt_log.h"
 #include "mt_policy.h"
 
@@ -24,7 +25,7 @@ enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
 	QUEUE_LIMIT, QUEUE_CONFIRMATION, QUEUE_SEARCH, QUEUE_OBJECTION,
-	QUEUE__N };
+	QUEUE_SEARCH_ID, QUEUE_SEARCH_PHONE, QUEUE__N };
 enum { QUALS_REGION, QUALS_STATUS, QUALS_DISEASE, QUALS_INSTITUTION,
 	QUALS_CURSOR, QUALS_LIMIT, QUALS__N };
 enum { END_ID, END_REGION, END_REASON, END_NOTE, END_ON, END_ACTOR,
@@ -120,7 +121,7 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    " 'stage', a.stage, 'disease', json_build_object('code', d.code,"
 	    "  'name', d.name),"
 	    " 'applicant', json_build_object('name', p.name,"
-	    "  'id_number', mask_id(p.id_number)),"
+	    "  'id_number', p.id_number_masked),"
 	    " 'submitted_at', a.submitted_at,"
 	    " 'expected_decision_date', a.expected_decision_date,"
 	    " 'overdue', a.expected_decision_date < cn_today(),"
@@ -158,11 +159,12 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    " AND ($4::bigint IS NULL OR a.id < $4::bigint)"
 	    /* q: the application number, or the person's whole ID number
 	     * or phone, each exact (issue 12: no tails, which would let a
-	     * list be browsed by guessing four digits).  At most 18
-	     * digits: the cast cannot overflow. */
+	     * list be browsed by guessing four digits), these two by their
+	     * lookup HMACs $9, $10.  At most 18 digits: the cast cannot
+	     * overflow. */
 	    " AND ($7::text IS NULL"
 	    "  OR a.id = CASE WHEN $7 ~ '^[0-9]{1,18}$' THEN $7::bigint END"
-	    "  OR p.id_number = $7 OR p.phone = $7)"
+	    "  OR p.id_number_hmac = $9 OR p.phone_hmac = $10)"
 	    /* 有未结复核申请 and the like (sql/fn/80_objection.sql). */
 	    " AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM objections o"
 	    "  WHERE o.application_id = a.id AND objection_in_state(o, $8)))"
@@ -500,6 +502,7 @@ agency_db_reinstate(struct mt_req *req, long long id, const char *region)
 int
 agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
 {
+	char idh[MT_IDENTITY_HMAC_LEN + 1], ph[MT_IDENTITY_HMAC_LEN + 1];
 	const char *p[QUEUE__N] = {
 		[QUEUE_REGION] = q->region,
 		[QUEUE_STATUS] = q->status,
@@ -508,8 +511,16 @@ agency_db_reply_queue(struct mt_req *req, const struct agency_queue_query *q)
 		[QUEUE_CONFIRMATION] = q->confirmation,
 		[QUEUE_SEARCH] = q->search,
 		[QUEUE_OBJECTION] = q->objection,
+		[QUEUE_SEARCH_ID] = idh,
+		[QUEUE_SEARCH_PHONE] = ph,
 	};
 
+	if (q->search == NULL)
+		idh[0] = ph[0] = '\0';
+	else if (mt_identity_hmac_or_reply(req, MT_IDENTITY_ID_NUMBER,
+	    q->search, idh) < 0 || mt_identity_hmac_or_reply(req,
+	    MT_IDENTITY_PHONE, q->search, ph) < 0)
+		return -1;
 	return mt_db_reply_page(req, STMT_QUEUE, QUEUE__N, p, QUEUE_LIMIT,
 	    q->limit);
 }

@@ -21,25 +21,41 @@
 #include "agency_db.h"
 #include "mt_auth.h"
 #include "mt_http.h"
+#include "mt_identity.h"
 #include "mt_valid.h"
 
 /*
  * The body fields of the route that were given, as a JSON object of
- * strings (the form record_sanction reads with ->>).  The caller puts
- * it.
+ * strings (the form record_sanction reads with ->>), a person's ID
+ * number as its lookup HMAC "subject_hmac" instead (never the number:
+ * shared/mt_identity.h).  NULL after answering 503 (no keys); else the
+ * caller puts it.
  */
 static json_object *
 sanction_form(struct mt_req *req)
 {
 	json_object *f = json_object_new_object();
+	const char *v, *type = mt_req_param(req, "subject_type");
 	const struct mt_field *x;
-	const char *v;
+	char h[MT_IDENTITY_HMAC_LEN + 1];
 
-	for (x = req->route->fields; x->name != NULL; x++)
-		if (x->src == MT_IN_BODY && strcmp(x->name, "region") != 0 &&
-		    (v = mt_req_param(req, x->name)) != NULL)
-			json_object_object_add(f, x->name,
-			    json_object_new_string(v));
+	for (x = req->route->fields; x->name != NULL; x++) {
+		if (x->src != MT_IN_BODY || strcmp(x->name, "region") == 0 ||
+		    (v = mt_req_param(req, x->name)) == NULL)
+			continue;
+		if (strcmp(x->name, "subject") == 0 && type != NULL &&
+		    strcmp(type, "person") == 0) {
+			if (mt_identity_hmac_or_reply(req,
+			    MT_IDENTITY_ID_NUMBER, v, h) < 0) {
+				json_object_put(f);
+				return NULL;
+			}
+			json_object_object_add(f, "subject_hmac",
+			    json_object_new_string(h));
+			continue;
+		}
+		json_object_object_add(f, x->name, json_object_new_string(v));
+	}
 	return f;
 }
 
@@ -61,7 +77,8 @@ h_sanction_add(struct mt_req *req)
 
 	if (agency_one_region_or_reply(req, &s.region) < 0)
 		return -1;
-	form = sanction_form(req);
+	if ((form = sanction_form(req)) == NULL)
+		return -1;
 	s.form = json_object_to_json_string_ext(form, JSON_C_TO_STRING_PLAIN);
 	s.actor = req->session->user_id;
 	s.role = mt_role_name(req->session->role);

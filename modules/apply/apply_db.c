@@ -14,6 +14,7 @@
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_http.h"
+#include "mt_identity.h"
 #include "mt_log.h"
 #include "mt_util.h"
 
@@ -99,9 +100,11 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " WHERE d.code = $1",
 	[STMT_INSTITUTION] = "SELECT 1 FROM institutions WHERE code = $1",
 	[STMT_PERSON_BY_NUMBER] =
-	    "SELECT id, region FROM persons WHERE id_number = $1 AND name = $2",
+	    "SELECT id, region FROM persons"
+	    " WHERE id_number_hmac = $1 AND name = $2",
+	/* Sealed (shared/mt_identity.h): apply_db_person_card opens them. */
 	[STMT_PERSON_BY_ID] =
-	    "SELECT id_number, name, phone FROM persons WHERE id = $1",
+	    "SELECT id_number_enc, name, phone_enc FROM persons WHERE id = $1",
 	/* Filing for a relative (R-APP-9): the relative's region ($1), its
 	 * name, and whether disease $2 and hospital $3 fit it (the one rule,
 	 * institution_may_serve). */
@@ -164,7 +167,7 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " 'channel', a.channel,"
 	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
 	    " 'applicant', json_build_object('name', p.name,"
-	    "   'id_number', mask_id(p.id_number)),"
+	    "   'id_number', p.id_number_masked),"
 	    " 'phone', mask_phone(a.phone),"
 	    " 'designated_institution', a.designated_institution,"
 	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
@@ -401,11 +404,14 @@ int
 apply_db_person(struct mt_req *req, const char *id_number, const char *name,
     char *person, char *region)
 {
-	const char *p[2] = { id_number, name };
+	char h[MT_IDENTITY_HMAC_LEN + 1];
+	const char *p[2] = { h, name };
 	PGresult *res;
 	int rows;
 
-	if ((res = run(req, STMT_PERSON_BY_NUMBER, 2, p, &rows)) == NULL)
+	if (mt_identity_hmac_or_reply(req, MT_IDENTITY_ID_NUMBER, id_number,
+	    h) < 0 ||
+	    (res = run(req, STMT_PERSON_BY_NUMBER, 2, p, &rows)) == NULL)
 		return -1;
 	mt_db_copy(res, 0, "id", person, 24);
 	mt_db_copy(res, 0, "region", region, 8);
@@ -424,9 +430,16 @@ apply_db_person_card(struct mt_req *req, const char *person,
 
 	if ((res = run(req, STMT_PERSON_BY_ID, 1, p, &rows)) == NULL)
 		return -1;
-	mt_db_copy(res, 0, "id_number", c->id_number, sizeof(c->id_number));
+	if (rows > 0 && (mt_identity_open(MT_IDENTITY_ID_NUMBER,
+	    mt_db_get(res, 0, "id_number_enc"), c->id_number,
+	    sizeof(c->id_number)) != 0 || mt_identity_open(MT_IDENTITY_PHONE,
+	    mt_db_get(res, 0, "phone_enc"), c->phone, sizeof(c->phone)) != 0)) {
+		PQclear(res);
+		mt_log_error("person %s: sealed ID number or phone does not "
+		    "open", person);
+		return mt_reply_unavailable(req, "密钥");
+	}
 	mt_db_copy(res, 0, "name", c->name, sizeof(c->name));
-	mt_db_copy(res, 0, "phone", c->phone, sizeof(c->phone));
 	PQclear(res);
 	return rows > 0;
 }

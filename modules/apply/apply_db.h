@@ -125,8 +125,9 @@ void apply_scope_of(const struct mt_req *req, struct apply_scope *sc);
  * 1 found, 0 none, -1 after answering. */
 int  apply_db_person(struct mt_req *req, const char *id_number,
          const char *name, char *person, char *region);
-/* Person id's identity (R-APP-9: the family agent).  1 found, 0 none,
- * -1 after answering. */
+/* Person id's identity (R-APP-9: the family agent), its ID number and
+ * phone opened (shared/mt_identity.h).  1 found, 0 none, -1 after
+ * answering (503 also when they do not open). */
 int  apply_db_person_card(struct mt_req *req, const char *person,
          struct apply_person *c);
 /* Whether a relative's region fits the choice (R-APP-9). */

@@ -12,9 +12,11 @@
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_http.h"
+#include "mt_identity.h"
 #include "mt_log.h"
 
-/* $n of the statements below. */
+/* $n of the statements below.  Phones and ID numbers are passed as
+ * their lookup HMACs, or sealed (shared/mt_identity.h). */
 enum { BY_LOGIN_LOGIN, BY_LOGIN__N };
 enum { ADDR_USER, ADDR_ADDRESS, ADDR__N };  /* ADDRESS_OK */
 enum { KNOWN_USER, KNOWN_ADDRESS, KNOWN_DAYS, KNOWN__N };
@@ -42,7 +44,7 @@ const char *const auth_db_stmts[STMT__MAX] = {
 	[STMT_PHONE_ADDRESS_KNOWN] =
 	    "SELECT 1 FROM login_addresses a JOIN users u ON u.id = a.user_id"
 	    " JOIN persons p ON p.id = u.person_id"
-	    " WHERE p.phone = $1 AND a.address = $2"
+	    " WHERE p.phone_hmac = $1 AND a.address = $2"
 	    " AND a.last_at > now() - make_interval(days => $3::int) LIMIT 1",
 	/* A sign-in from an expired address starts it afresh. */
 	[STMT_ADDRESS_OK] =
@@ -60,13 +62,14 @@ const char *const auth_db_stmts[STMT__MAX] = {
 	    " LEFT JOIN persons p ON p.id = u.person_id"
 	    " WHERE u.id = $1 AND NOT u.disabled",
 	[STMT_PHONE_REGION] =
-	    "SELECT region FROM persons WHERE phone = $1 ORDER BY id LIMIT 1",
+	    "SELECT region FROM persons WHERE phone_hmac = $1"
+	    " ORDER BY id LIMIT 1",
 	[STMT_SMS_QUEUE] =
-	    "INSERT INTO sms_outbox (to_phone, template, body)"
+	    "INSERT INTO sms_outbox (to_phone_enc, template, body)"
 	    " VALUES ($1, 'login_code', $2)",
 	[STMT_PERSON_MATCH] =
 	    "SELECT id, region FROM persons"
-	    " WHERE phone = $1 AND id_number = $2 AND name = $3",
+	    " WHERE phone_hmac = $1 AND id_number_hmac = $2 AND name = $3",
 	/* The insured person's account, made at first sign-in. */
 	[STMT_INSURED_USER] =
 	    "INSERT INTO users (login, role, person_id, region)"
@@ -118,11 +121,14 @@ int
 auth_db_phone_region(struct mt_req *req, const char *phone, char *region,
     size_t size)
 {
-	const char *p[PHONE__N] = { [PHONE_PHONE] = phone };
+	char h[MT_IDENTITY_HMAC_LEN + 1];
+	const char *p[PHONE__N] = { [PHONE_PHONE] = h };
 	PGresult *res;
 	int found;
 
 	region[0] = '\0';
+	if (mt_identity_hmac_or_reply(req, MT_IDENTITY_PHONE, phone, h) < 0)
+		return -1;
 	if ((found = one_row(req, STMT_PHONE_REGION, PHONE__N, p, &res)) < 1)
 		return found;
 	mt_db_copy(res, 0, "region", region, size);
@@ -134,9 +140,16 @@ auth_db_phone_region(struct mt_req *req, const char *phone, char *region,
 int
 auth_db_queue_sms(struct mt_req *req, const char *phone, const char *text)
 {
-	const char *p[SMS__N] = { [SMS_PHONE] = phone, [SMS_BODY] = text };
+	struct mt_identity_cols c;
+	const char *p[SMS__N] = { [SMS_BODY] = text };
+	int rc;
 
-	return run(req, STMT_SMS_QUEUE, SMS__N, p);
+	if (mt_identity_cols_or_reply(req, MT_IDENTITY_PHONE, phone, &c) < 0)
+		return -1;
+	p[SMS_PHONE] = c.enc;
+	rc = run(req, STMT_SMS_QUEUE, SMS__N, p);
+	mt_identity_cols_free(&c);
+	return rc;
 }
 
 /* See auth_db.h. */
@@ -144,14 +157,19 @@ int
 auth_db_person_match(struct mt_req *req, const char *phone,
     const char *id_number, const char *name, struct mt_session *s)
 {
+	char ph[MT_IDENTITY_HMAC_LEN + 1], idh[MT_IDENTITY_HMAC_LEN + 1];
 	const char *p[MATCH__N] = {
-		[MATCH_PHONE] = phone,
-		[MATCH_ID_NUMBER] = id_number,
+		[MATCH_PHONE] = ph,
+		[MATCH_ID_NUMBER] = idh,
 		[MATCH_NAME] = name,
 	};
 	PGresult *res;
 	int found;
 
+	if (mt_identity_hmac_or_reply(req, MT_IDENTITY_PHONE, phone, ph) < 0 ||
+	    mt_identity_hmac_or_reply(req, MT_IDENTITY_ID_NUMBER, id_number,
+	    idh) < 0)
+		return -1;
 	if ((found = one_row(req, STMT_PERSON_MATCH, MATCH__N, p, &res)) < 1)
 		return found;
 	s->person_id = mt_db_ll(res, 0, "id");
@@ -237,11 +255,14 @@ auth_db_phone_address_known(struct mt_req *req, const char *phone,
     const char *addr, int days)
 {
 	char d[16];
-	const char *p[PKNOWN__N] = { [PKNOWN_PHONE] = phone,
+	char h[MT_IDENTITY_HMAC_LEN + 1];
+	const char *p[PKNOWN__N] = { [PKNOWN_PHONE] = h,
 	    [PKNOWN_ADDRESS] = addr, [PKNOWN_DAYS] = d };
 	PGresult *res;
 	int known;
 
+	if (mt_identity_hmac_or_reply(req, MT_IDENTITY_PHONE, phone, h) < 0)
+		return -1;
 	snprintf(d, sizeof(d), "%d", days);
 	if ((known = one_row(req, STMT_PHONE_ADDRESS_KNOWN, PKNOWN__N, p,
 	    &res)) == 1)

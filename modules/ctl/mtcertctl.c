@@ -30,6 +30,11 @@
  *                                      (the file store's master keys)
  *   mtcertctl files encrypt | shred    (seal plain files; shred those
  *                                      whose retention is over, now)
+ *   mtcertctl identity encrypt [--batch N] [--keep-plain]
+ *                                      (seal ID numbers and phones left
+ *                                      plain, N rows a transaction)
+ *   mtcertctl identity hmac id_number|phone VALUE
+ *   mtcertctl identity show PERSON      (ID number and phone, opened)
  *
  * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
  * the database fails.
@@ -53,6 +58,7 @@
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_keys.h"
+#include "mt_identity.h"
 #include "mt_policy.h"
 #include "mt_settle.h"
 #include "mt_store.h"
@@ -60,6 +66,7 @@
 #include "mt_valid.h"
 
 #define EXIT_BAD 2
+#define IDENTITY_BATCH 500     /* rows a transaction of identity_fill */
 
 static PGconn *conn;
 
@@ -83,6 +90,11 @@ enum stmt {
 	STMT_USER_UPSERT,
 	STMT_PERSON_UPSERT,
 	STMT_EXPERT_ADD,
+	STMT_IDENTITY_PENDING,
+	STMT_IDENTITY_SEAL,
+	STMT_OUTBOX_PENDING,
+	STMT_OUTBOX_SEAL,
+	STMT_PERSON_SEALED,
 	STMT__MAX
 };
 
@@ -124,9 +136,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "SELECT 1 FROM schema_repeatables WHERE name = '(stored views)'",
 	[STMT_VIEWS_FRESH] =
 	    "DELETE FROM schema_repeatables WHERE name = '(stored views)'",
-	/* login $1, role $2, hash $3, region $4, institution $5, ID number
-	 * $6; $7: keep an existing account as it is (demo users must never
-	 * get their published passwords back on a restart).  No row: the
+	/* login $1, role $2, hash $3, region $4, institution $5, the ID
+	 * number's HMAC $6; $7: keep an existing account as it is (demo
+	 * users must never get their published passwords back on a
+	 * restart).  No row: the
 	 * institution or person is unknown, or the account was kept. */
 	[STMT_USER_UPSERT] =
 	    "INSERT INTO users (login, role, password_hash, region,"
@@ -134,7 +147,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " SELECT $1, $2, $3, coalesce($4, i.region, pr.region), $5, pr.id"
 	    " FROM (SELECT 1) one"
 	    " LEFT JOIN institutions i ON i.code = $5"
-	    " LEFT JOIN persons pr ON pr.id_number = $6"
+	    " LEFT JOIN persons pr ON pr.id_number_hmac = $6"
 	    " WHERE ($5::text IS NULL OR i.code IS NOT NULL)"
 	    "   AND ($6::text IS NULL OR pr.id IS NOT NULL)"
 	    " ON CONFLICT (login) DO UPDATE SET role = EXCLUDED.role,"
@@ -143,19 +156,53 @@ static const char *const stmts[STMT__MAX] = {
 	    " person_id = EXCLUDED.person_id, failed_logins = 0,"
 	    " locked_until = NULL WHERE NOT $7::boolean"
 	    " RETURNING id",
-	/* ID number $1, name $2, sex $3, birth $4, phone $5, insurance $6,
-	 * region $7.  No row: the region is unknown. */
+	/* The ID number's HMAC $1, seal $2, mask $3, name $4, sex $5,
+	 * birth $6, the phone's HMAC $7, seal $8, mask $9, insurance $10,
+	 * region $11; $12: keep an existing person as it is (the demo
+	 * persons).  No row: the region is unknown, or the person kept. */
 	[STMT_PERSON_UPSERT] =
-	    "INSERT INTO persons (id_number, name, sex, birth_date, phone,"
-	    " insurance, region) SELECT $1, $2, $3, $4::date, $5, $6, $7"
-	    " WHERE EXISTS (SELECT 1 FROM regions WHERE code = $7)"
-	    " ON CONFLICT (id_number) DO UPDATE SET name = EXCLUDED.name,"
-	    " phone = EXCLUDED.phone, insurance = EXCLUDED.insurance,"
-	    " region = EXCLUDED.region RETURNING id",
+	    "INSERT INTO persons (id_number_hmac, id_number_enc,"
+	    " id_number_masked, name, sex, birth_date, phone_hmac, phone_enc,"
+	    " phone_masked, insurance, region)"
+	    " SELECT $1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10, $11"
+	    " WHERE EXISTS (SELECT 1 FROM regions WHERE code = $11)"
+	    " ON CONFLICT (id_number_hmac) DO UPDATE SET name = EXCLUDED.name,"
+	    " phone_hmac = EXCLUDED.phone_hmac, phone_enc = EXCLUDED.phone_enc,"
+	    " phone_masked = EXCLUDED.phone_masked, phone = NULL,"
+	    " insurance = EXCLUDED.insurance, region = EXCLUDED.region"
+	    " WHERE NOT $12::boolean RETURNING id",
 	/* create_expert's refusal code (NULL when added) and the id. */
 	[STMT_EXPERT_ADD] =
 	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)"
 	    "->>'error' AS error, create_expert_id($1) AS id",
+	/* identity encrypt (043_identity.sql): the next $1 persons with a
+	 * plain ID number or phone, locked; $2 keep the plain columns (then
+	 * only those not sealed yet). */
+	[STMT_IDENTITY_PENDING] =
+	    "SELECT id, id_number, phone FROM persons"
+	    " WHERE (id_number IS NOT NULL OR phone IS NOT NULL)"
+	    "   AND NOT ($2::boolean AND id_number_hmac IS NOT NULL"
+	    "            AND phone_hmac IS NOT NULL)"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	/* Person $1: ID number HMAC, seal, mask $2-$4, phone's $5-$7 (NULL:
+	 * that one is sealed already); $8 keep the plain columns. */
+	[STMT_IDENTITY_SEAL] =
+	    "UPDATE persons SET id_number_hmac = coalesce($2, id_number_hmac),"
+	    " id_number_enc = coalesce($3, id_number_enc),"
+	    " id_number_masked = coalesce($4, id_number_masked),"
+	    " phone_hmac = coalesce($5, phone_hmac),"
+	    " phone_enc = coalesce($6, phone_enc),"
+	    " phone_masked = coalesce($7, phone_masked),"
+	    " id_number = CASE WHEN $8::boolean THEN id_number END,"
+	    " phone = CASE WHEN $8::boolean THEN phone END WHERE id = $1",
+	[STMT_OUTBOX_PENDING] =
+	    "SELECT id, to_phone FROM sms_outbox WHERE to_phone IS NOT NULL"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_OUTBOX_SEAL] =
+	    "UPDATE sms_outbox SET to_phone_enc = $2, to_phone = NULL"
+	    " WHERE id = $1",
+	[STMT_PERSON_SEALED] =
+	    "SELECT id_number_enc, phone_enc FROM persons WHERE id = $1",
 };
 
 static void
@@ -196,12 +243,17 @@ die_db(const char *what)
 	die_conn(conn, what);
 }
 
+/* libsodium started (exit 1 when it cannot), then the connection (exit
+ * 1 when refused), its notices from warning up. */
 static void
 connect_db(void)
 {
+	if (mt_auth_init() != 0)
+		exit(1);
 	conn = PQconnectdb(mt_cfg.pg_conninfo);
 	if (PQstatus(conn) != CONNECTION_OK)
 		die_db("cannot connect to PostgreSQL");
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
 }
 
 /* The file being applied (migrate), named first in an error message. */
@@ -634,11 +686,14 @@ static int
 user_upsert(const char *role, const char *login, const char *password,
     const char *region, const char *inst, const char *idnum, int keep)
 {
-	char hash[crypto_pwhash_STRBYTES];
+	char hash[crypto_pwhash_STRBYTES], idh[MT_IDENTITY_HMAC_LEN + 1];
 	const char *p[7];
 	PGresult *res;
 
 	user_check(role, login, password, region, inst, idnum);
+	if (idnum != NULL && mt_identity_hmac(MT_IDENTITY_ID_NUMBER, idnum,
+	    idh) != 0)
+		die_bad("no identity keys (identity_keys_dir)");
 	if (password != NULL &&
 	    mt_auth_hash_password(password, hash, sizeof(hash)) != 0)
 		die_bad("cannot hash the password (out of memory?)");
@@ -647,7 +702,7 @@ user_upsert(const char *role, const char *login, const char *password,
 	p[2] = password != NULL ? hash : NULL;
 	p[3] = region;
 	p[4] = inst;
-	p[5] = idnum;
+	p[5] = idnum != NULL ? idh : NULL;
 	p[6] = keep ? "true" : "false";
 	/* A constraint refusing the input is bad input: exit 2. */
 	res = exec_stmt_ex(STMT_USER_UPSERT, 7, p, 1);
@@ -665,11 +720,12 @@ user_upsert(const char *role, const char *login, const char *password,
 }
 
 /*
- * Call fn with the 6 fields of each line of sql/ref/<name> (blank lines
- * and '#' comments skipped, '-' meaning none).  Exits 2 on a short line.
+ * Call fn with the nf (at most 6) fields of each line of sql/ref/<name>
+ * (blank lines and '#' comments skipped, '-' meaning none).  Exits 2 on
+ * a short line.
  */
 static void
-each_tsv_line(const char *name, void (*fn)(char **))
+each_tsv_line(const char *name, int nf, void (*fn)(char **))
 {
 	char *dir = mt_xasprintf("%s/ref", mt_cfg.sql_dir);
 	char *text = read_file(dir, name), *line, *save = NULL, *f[6], *s2;
@@ -680,10 +736,11 @@ each_tsv_line(const char *name, void (*fn)(char **))
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		s2 = NULL;
-		for (i = 0; i < 6; i++) {
+		for (i = 0; i < nf; i++) {
 			f[i] = strtok_r(i == 0 ? line : NULL, "\t ", &s2);
 			if (f[i] == NULL)
-				die_bad("%s/%s: a line needs 6 fields", dir, name);
+				die_bad("%s/%s: a line needs %d fields", dir,
+				    name, nf);
 			if (strcmp(f[i], "-") == 0)
 				f[i] = NULL;
 		}
@@ -702,6 +759,8 @@ demo_user(char **f)
 }
 
 static void	demo_expert(char **);
+static void	demo_person(char **);
+static long	identity_fill(int, int);
 
 static int
 cmd_load_reference(void)
@@ -722,8 +781,10 @@ cmd_load_reference(void)
 	run0("COMMIT");
 	free(files);
 	free(dir);
-	each_tsv_line("demo_users.tsv", demo_user);
-	each_tsv_line("demo_experts.tsv", demo_expert);
+	identity_fill(IDENTITY_BATCH, 0);
+	each_tsv_line("demo_persons.tsv", 5, demo_person);
+	each_tsv_line("demo_users.tsv", 6, demo_user);
+	each_tsv_line("demo_experts.tsv", 6, demo_expert);
 	return 0;
 }
 
@@ -747,24 +808,209 @@ parse_opts(int argc, char **argv, int from, const char *const *names,
 	}
 }
 
-static int
-cmd_person_add(int argc, char **argv)
+/* Seal one plain value of a pending row into c (c->enc NULL for a NULL
+ * value); exits 1 without keys. */
+static void
+identity_seal(enum mt_identity_col col, const char *value,
+    struct mt_identity_cols *c)
 {
-	static const char *const names[] = { "--id-number", "--name",
-	    "--phone", "--region", "--insurance" };
+	memset(c, 0, sizeof(*c));
+	if (value != NULL && mt_identity_cols(col, value, c) != 0) {
+		fprintf(stderr, "mtcertctl: no identity keys\n");
+		exit(1);
+	}
+}
+
+/* Seal the persons of STMT_IDENTITY_PENDING's res (cleared here) in the
+ * open transaction.  Returns how many. */
+static long
+identity_fill_persons(PGresult *res, int keep)
+{
+	struct mt_identity_cols id, ph;
+	const char *p[8];
+	int i, n = PQntuples(res);
+
+	for (i = 0; i < n; i++) {
+		identity_seal(MT_IDENTITY_ID_NUMBER,
+		    mt_db_text(res, i, "id_number"), &id);
+		identity_seal(MT_IDENTITY_PHONE, mt_db_text(res, i, "phone"),
+		    &ph);
+		p[0] = mt_db_get(res, i, "id");
+		p[1] = id.enc != NULL ? id.hmac : NULL;
+		p[2] = id.enc;
+		p[3] = id.enc != NULL ? id.masked : NULL;
+		p[4] = ph.enc != NULL ? ph.hmac : NULL;
+		p[5] = ph.enc;
+		p[6] = ph.enc != NULL ? ph.masked : NULL;
+		p[7] = keep ? "true" : "false";
+		PQclear(exec_stmt(STMT_IDENTITY_SEAL, 8, p));
+		mt_identity_cols_free(&id);
+		mt_identity_cols_free(&ph);
+	}
+	PQclear(res);
+	return n;
+}
+
+/* Seal the phones of STMT_OUTBOX_PENDING's res (cleared here) in the
+ * open transaction.  Returns how many. */
+static long
+identity_fill_outbox(PGresult *res)
+{
+	const char *p[2];
+	char *enc;
+	int i, n = PQntuples(res);
+
+	for (i = 0; i < n; i++) {
+		enc = mt_identity_seal(MT_IDENTITY_PHONE,
+		    mt_db_get(res, i, "to_phone"));
+		if (enc == NULL) {
+			fprintf(stderr, "mtcertctl: no identity keys\n");
+			exit(1);
+		}
+		p[0] = mt_db_get(res, i, "id");
+		p[1] = enc;
+		PQclear(exec_stmt(STMT_OUTBOX_SEAL, 2, p));
+		free(enc);
+	}
+	PQclear(res);
+	return n;
+}
+
+/* identity show PERSON: the person's ID number and phone, opened, on one
+ * line (tab between).  0, 2 unknown person, 1 when they do not open. */
+static int
+identity_show(const char *person)
+{
+	char id[MT_IDENTITY_VALUE_MAX + 1], ph[MT_IDENTITY_VALUE_MAX + 1];
+	const char *p[1] = { person };
+	PGresult *res;
+	int rc = 1;
+
+	if (strspn(person, "0123456789") != strlen(person) || *person == '\0'
+	    || strlen(person) > 18)
+		die_bad("identity show: PERSON is a person's id");
+	res = exec_stmt(STMT_PERSON_SEALED, 1, p);
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		die_bad("no person %s", person);
+	}
+	if (mt_identity_open(MT_IDENTITY_ID_NUMBER, mt_db_get(res, 0,
+	    "id_number_enc"), id, sizeof(id)) == 0 &&
+	    mt_identity_open(MT_IDENTITY_PHONE, mt_db_get(res, 0, "phone_enc"),
+	    ph, sizeof(ph)) == 0) {
+		printf("%s\t%s\n", id, ph);
+		rc = 0;
+	} else
+		fprintf(stderr, "mtcertctl: person %s: not sealed, or not "
+		    "under these keys\n", person);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * identity encrypt [--batch N] [--keep-plain]: seal what is left plain
+ * (identity_fill); prints "sealed N".  identity hmac id_number|phone V:
+ * prints the lookup HMAC (for an operator's, or a test's, exact query).
+ * identity show PERSON: identity_show.
+ */
+static int
+cmd_identity(int argc, char **argv)
+{
+	char h[MT_IDENTITY_HMAC_LEN + 1];
+	int batch = IDENTITY_BATCH, keep = 0, i;
+
+	if (argc == 4 && strcmp(argv[2], "show") == 0)
+		return identity_show(argv[3]);
+	if (argc == 5 && strcmp(argv[2], "hmac") == 0) {
+		if (mt_identity_hmac(strcmp(argv[3], "phone") == 0 ?
+		    MT_IDENTITY_PHONE : MT_IDENTITY_ID_NUMBER, argv[4], h) != 0)
+			return 1;
+		printf("%s\n", h);
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[2], "encrypt") != 0)
+		die_bad("usage: identity encrypt [--batch N] [--keep-plain] | "
+		    "identity hmac id_number|phone VALUE | identity show "
+		    "PERSON");
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--keep-plain") == 0)
+			keep = 1;
+		else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc &&
+		    (batch = atoi(argv[++i])) > 0 && batch <= 100000)
+			continue;
+		else
+			die_bad("identity encrypt: bad option %s (--batch "
+			    "1..100000, --keep-plain)", argv[i]);
+	}
+	printf("sealed %ld\n", identity_fill(batch, keep));
+	return 0;
+}
+
+/*
+ * Seal the plain ID numbers and phones left in persons (rows written
+ * before 043_identity.sql, or by SQL directly) and in sms_outbox, batch
+ * rows a transaction, so the service runs on meanwhile; keep: fill the
+ * new columns but leave the plain ones (persons only), for workers that
+ * still read them.  Returns the number of rows sealed; exits 1 without
+ * keys or when the database fails.
+ */
+static long
+identity_fill(int batch, int keep)
+{
+	char lim[16];
+	const char *p[2] = { lim, keep ? "true" : "false" };
+	long total = 0, n;
+
+	snprintf(lim, sizeof(lim), "%d", batch);
+	do {
+		run0("BEGIN");
+		n = identity_fill_persons(exec_stmt(STMT_IDENTITY_PENDING, 2,
+		    p), keep);
+		if (!keep)
+			n += identity_fill_outbox(exec_stmt(STMT_OUTBOX_PENDING,
+			    1, p));
+		run0("COMMIT");
+		total += n;
+	} while (n > 0);
+	return total;
+}
+
+/* The columns of the person's ID number and phone into id, ph; exits 2
+ * when either fails its check, 1 without keys. */
+static void
+person_cols(const char *idnum, const char *phone,
+    struct mt_identity_cols *id, struct mt_identity_cols *ph)
+{
+	if (idnum == NULL || !mt_valid_id_number(idnum))
+		die_bad("--id-number is missing or fails the GB 11643 "
+		    "checksum");
+	if (phone == NULL || !mt_valid_phone(phone))
+		die_bad("--phone must be an 11-digit mobile number");
+	if (mt_identity_cols(MT_IDENTITY_ID_NUMBER, idnum, id) != 0 ||
+	    mt_identity_cols(MT_IDENTITY_PHONE, phone, ph) != 0) {
+		fprintf(stderr, "mtcertctl: no identity keys\n");
+		exit(1);
+	}
+}
+
+/*
+ * Add the person (v: ID number, name, phone, region, insurance), or
+ * update the one of that ID number unless keep.  Prints the id; exits 2
+ * on bad input or an unknown region (when not keep).
+ */
+static void
+person_upsert(const char *const *v, int keep)
+{
 	static const char *const insurances[] = { "employee", "resident",
 	    NULL };
-	const char *v[5] = {0}, *p[7];
+	struct mt_identity_cols id, ph;
 	char sex[2], birth[11];
+	const char *p[12];
 	PGresult *res;
 
-	parse_opts(argc, argv, 3, names, v, 5);
-	if (v[0] == NULL || !mt_valid_id_number(v[0]))
-		die_bad("--id-number is missing or fails the GB 11643 checksum");
+	person_cols(v[0], v[2], &id, &ph);
 	if (v[1] == NULL || !mt_valid_name(v[1]))
 		die_bad("--name must be 1-32 characters");
-	if (v[2] == NULL || !mt_valid_phone(v[2]))
-		die_bad("--phone must be an 11-digit mobile number");
 	if (v[3] == NULL || !mt_valid_region(v[3]))
 		die_bad("--region must be a 6-digit region code");
 	if (v[4] == NULL || !mt_valid_one_of(v[4], insurances))
@@ -773,13 +1019,39 @@ cmd_person_add(int argc, char **argv)
 	sex[1] = '\0';
 	snprintf(birth, sizeof(birth), "%.4s-%.2s-%.2s", v[0] + 6, v[0] + 10,
 	    v[0] + 12);
-	p[0] = v[0]; p[1] = v[1]; p[2] = sex; p[3] = birth; p[4] = v[2];
-	p[5] = v[4]; p[6] = v[3];
-	res = exec_stmt(STMT_PERSON_UPSERT, 7, p);
-	if (PQntuples(res) == 0)
+	p[0] = id.hmac; p[1] = id.enc; p[2] = id.masked; p[3] = v[1];
+	p[4] = sex; p[5] = birth; p[6] = ph.hmac; p[7] = ph.enc;
+	p[8] = ph.masked; p[9] = v[4]; p[10] = v[3];
+	p[11] = keep ? "true" : "false";
+	res = exec_stmt(STMT_PERSON_UPSERT, 12, p);
+	if (PQntuples(res) == 0 && !keep)
 		die_bad("unknown region %s", v[3]);
-	printf("person id %s\n", mt_db_get(res, 0, "id"));
+	if (PQntuples(res) > 0)
+		printf("person id %s\n", mt_db_get(res, 0, "id"));
 	PQclear(res);
+	mt_identity_cols_free(&id);
+	mt_identity_cols_free(&ph);
+}
+
+/* Demo persons (sql/ref/demo_persons.tsv): id_number name phone region
+ * insurance; an existing person is left as it is. */
+static void
+demo_person(char **f)
+{
+	person_upsert((const char *const *)f, 1);
+}
+
+static int
+cmd_person_add(int argc, char **argv)
+{
+	static const char *const names[] = { "--id-number", "--name",
+	    "--phone", "--region", "--insurance" };
+	const char *v[5] = {0};
+
+	parse_opts(argc, argv, 3, names, v, 5);
+	/* A plain row of the same person would be a second one. */
+	identity_fill(IDENTITY_BATCH, 0);
+	person_upsert(v, 0);
 	return 0;
 }
 
@@ -1776,7 +2048,13 @@ usage(void)
 	    "  keys init | keys rotate | keys retire N   (the file store's "
 	    "master keys; docs/keys.md)\n"
 	    "  files encrypt | files shred   (seal plain files; shred those "
-	    "whose retention is over)\n",
+	    "whose retention is over)\n"
+
+	    "  identity encrypt [--batch N] [--keep-plain]   (seal the ID "
+	    "numbers and phones left plain)\n"
+	    "  identity hmac id_number|phone VALUE   (its lookup HMAC)\n"
+	    "  identity show PERSON   (a person's ID number and phone, "
+	    "opened)\n",
 	    stderr);
 	exit(EXIT_BAD);
 }
@@ -1798,6 +2076,7 @@ static const struct ctl_cmd {
 	{ "keys", cmd_keys },
 	{ "files", cmd_files },
 	{ "audit-trail", cmd_audit_trail },
+	{ "identity", cmd_identity },
 };
 
 /* Run the row of ctl_cmds named argv[1]; its exit status, or usage(). */
@@ -1812,18 +2091,15 @@ run_named(int argc, char **argv)
 	usage();
 }
 
-/* The config (cfg, or the default), the auth keys and the database:
- * 0, EXIT_BAD when the config is bad, 1 when the keys fail; exits 1
- * when the database cannot be reached. */
+/* The config (cfg, or the default), then libsodium and the database
+ * (connect_db): 0, or EXIT_BAD when the config is bad; exits 1 when
+ * libsodium or the database fails. */
 static int
 open_service(const char *cfg)
 {
 	if (mt_config_load(cfg) != 0)
 		return EXIT_BAD;
-	if (mt_auth_init() != 0)
-		return 1;
 	connect_db();
-	run0("SET client_min_messages = warning");
 	return 0;
 }
 

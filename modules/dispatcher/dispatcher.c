@@ -73,6 +73,7 @@
 
 #include "mt_config.h"
 #include "mt_db.h"
+#include "mt_identity.h"
 #include "mt_log.h"
 #include "mt_metrics.h"
 #include "mt_redis.h"
@@ -158,7 +159,7 @@ enum stmt {
 
 static const char *const stmts[STMT__MAX] = {
 	[STMT_CLAIM] =
-	    "SELECT id, to_phone, template, body,"
+	    "SELECT id, to_phone, to_phone_enc, template, body,"
 	    " to_char(created_at AT TIME ZONE 'Asia/Shanghai',"
 	    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"') AS at"
 	    " FROM sms_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
@@ -218,25 +219,53 @@ on_term(int sig)
 }
 
 /*
+ * Row i's phone into to[size]: to_phone, or to_phone_enc opened (a
+ * person's phone is sealed, shared/mt_identity.h).  0, or -1 (errno
+ * EKEYREJECTED) when the seal does not open: no keys, or other keys.
+ */
+static int
+recipient(PGresult *res, int i, char *to, size_t size)
+{
+	const char *plain = mt_db_text(res, i, "to_phone");
+
+	if (plain != NULL) {
+		snprintf(to, size, "%s", plain);
+		return 0;
+	}
+	if (mt_identity_open(MT_IDENTITY_PHONE, mt_db_get(res, i,
+	    "to_phone_enc"), to, size) == 0)
+		return 0;
+	mt_log_error("sms %s: its sealed phone does not open (identity "
+	    "keys missing or not the ones it was sealed with)",
+	    mt_db_get(res, i, "id"));
+	errno = EKEYREJECTED;
+	return -1;
+}
+
+/*
  * The development sender: one JSON line per message, appended and
- * flushed to disk.  Returns 0, or -1 when the file cannot be written.
+ * flushed to disk.  Returns 0, or -1 when the file cannot be written or
+ * a phone cannot be opened (XXX: the whole batch then waits and retries
+ * with the unreadable row).
  */
 static int
 send_batch(PGresult *res)
 {
 	struct mt_buf out = {0};
 	json_object *o;
-	int fd, i, rc = -1;
-	int c_id = mt_db_col(res, "id"), c_to = mt_db_col(res, "to_phone");
+	char to[MT_IDENTITY_VALUE_MAX + 1];
+	int fd = -1, i, rc = -1;
+	int c_id = mt_db_col(res, "id");
 	int c_tpl = mt_db_col(res, "template"), c_body = mt_db_col(res, "body");
 	int c_at = mt_db_col(res, "at");
 
 	for (i = 0; i < PQntuples(res); i++) {
+		if (recipient(res, i, to, sizeof(to)) != 0)
+			goto out;
 		o = json_object_new_object();
 		json_object_object_add(o, "id",
 		    json_object_new_int64(atoll(PQgetvalue(res, i, c_id))));
-		json_object_object_add(o, "to",
-		    json_object_new_string(PQgetvalue(res, i, c_to)));
+		json_object_object_add(o, "to", json_object_new_string(to));
 		json_object_object_add(o, "template",
 		    json_object_new_string(PQgetvalue(res, i, c_tpl)));
 		json_object_object_add(o, "text",
@@ -253,6 +282,7 @@ send_batch(PGresult *res)
 	if (fd >= 0 && write(fd, out.data, out.len) == (ssize_t)out.len &&
 	    fdatasync(fd) == 0)
 		rc = 0;
+out:
 	if (fd >= 0)
 		close(fd);
 	mt_buf_free(&out);

@@ -49,7 +49,7 @@ const char *const hospital_db_stmts[HOSPITAL_STMT__MAX] = {
 	[HOSPITAL_STMT_CERTIFICATIONS] =
 	    "SELECT json_build_object('application_id', a.id,"
 	    " 'person', json_build_object('name', p.name,"
-	    "  'id_number', mask_id(p.id_number)),"
+	    "  'id_number', p.id_number_masked),"
 	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
 	    " 'status', a.status, 'submitted_at', a.submitted_at,"
 	    " 'certified_at', c.certified_at,"

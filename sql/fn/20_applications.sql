@@ -287,7 +287,7 @@ BEGIN
         'region', a.region,
         'disease', json_build_object('code', d.code, 'name', d.name),
         'applicant', json_build_object('name', p.name,
-            'id_number', mask_id(p.id_number), 'sex', p.sex),
+            'id_number', p.id_number_masked, 'sex', p.sex),
         'phone', a.phone, 'medical_record_no', a.medical_record_no,
         'designated_institution', json_build_object('code', i.code,
             'name', i.name),

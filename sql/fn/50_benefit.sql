@@ -71,7 +71,7 @@ LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', x.id, 'status', x.status,
         'region', x.region, 'application_id', x.application_id,
         'holder', jsonb_build_object('name', p.name,
-            'id_number', mask_id(p.id_number)),
+            'id_number', p.id_number_masked),
         'disease', jsonb_build_object('code', d.code, 'name', d.name,
             'category', d.category),
         'designated_institution', jsonb_build_object('code', i.code,
@@ -91,13 +91,15 @@ LANGUAGE sql STABLE AS $$
     WHERE x.id = q
 $$;
 
--- An SMS to the holder of qualification x (the phone of the registry):
+-- An SMS to the holder of qualification x (the phone of the registry,
+-- sealed: the dispatcher opens it):
 -- the hospital change, the end, the renewal's notice and outcome.
 CREATE OR REPLACE FUNCTION qualification_sms(x qualifications,
     p_template text, p_body text) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO sms_outbox (to_phone, template, body)
-    SELECT p.phone, p_template, p_body FROM persons p WHERE p.id = x.person_id
+    INSERT INTO sms_outbox (to_phone_enc, template, body)
+    SELECT p.phone_enc, p_template, p_body FROM persons p
+    WHERE p.id = x.person_id
 $$;
 
 -- End an active qualification from day p_on (R-BEN-5): the one way any
@@ -208,7 +210,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'person', jsonb_build_object('name', p.name,
-            'id_number', mask_id(p.id_number)),
+            'id_number', p.id_number_masked),
         'region', region_contact_json(p.region),
         'issued_on', cn_today(),
         'qualifications', coalesce((SELECT jsonb_agg(qualification_json(x.id)

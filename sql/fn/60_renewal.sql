@@ -8,7 +8,9 @@
 -- (created on the first batch, dropped at commit or rollback).  Rows the
 -- parser refused come as p_bad [{"line","field","message"}] and are kept
 -- as errors beside the good ones, so that every error is reported in one
--- list by line.  Months are 'YYYY-MM' (checked by the parser).
+-- list by line.  Months are 'YYYY-MM' (checked by the parser).  p_ids
+-- are the ID numbers' lookup HMACs (persons.id_number_hmac: the C
+-- computes them, shared/mt_identity.h), never the numbers.
 CREATE OR REPLACE FUNCTION settlement_stage(p_lines int[], p_ids text[],
     p_diseases text[], p_months text[], p_cents bigint[], p_bad jsonb)
 RETURNS void
@@ -16,10 +18,11 @@ LANGUAGE plpgsql AS $$
 BEGIN
     IF to_regclass('pg_temp.settlement_import') IS NULL THEN
         CREATE TEMP TABLE settlement_import (line int NOT NULL,
-            id_number text, disease text, month date, amount_cents bigint,
+            id_number_hmac text, disease text, month date,
+            amount_cents bigint,
             bad_field text, bad_message text) ON COMMIT DROP;
     END IF;
-    INSERT INTO settlement_import (line, id_number, disease, month,
+    INSERT INTO settlement_import (line, id_number_hmac, disease, month,
         amount_cents)
     SELECT l, i, d, (m || '-01')::date, c
     FROM unnest(p_lines, p_ids, p_diseases, p_months, p_cents) u(l, i, d, m, c);
@@ -44,7 +47,7 @@ BEGIN
     UNION ALL
     SELECT s.line, 'id_number', '该身份证号不是本统筹区的参保人'
     FROM settlement_import s WHERE s.bad_field IS NULL AND NOT EXISTS
-        (SELECT 1 FROM persons p WHERE p.id_number = s.id_number
+        (SELECT 1 FROM persons p WHERE p.id_number_hmac = s.id_number_hmac
          AND p.region = p_region)
     UNION ALL
     SELECT s.line, 'disease', '该病种不在本统筹区的门诊慢特病目录中'
@@ -58,7 +61,7 @@ BEGIN
     UNION ALL
     SELECT d.line, 'month', format('与第 %s 行重复（同一参保人、病种和月份）',
         d.first)
-    FROM (SELECT s.line, min(s.line) OVER (PARTITION BY s.id_number,
+    FROM (SELECT s.line, min(s.line) OVER (PARTITION BY s.id_number_hmac,
             s.disease, s.month) AS first
           FROM settlement_import s WHERE s.bad_field IS NULL) d
     WHERE d.line <> d.first;
@@ -100,7 +103,8 @@ BEGIN
     WITH up AS (
         INSERT INTO settlements AS t (person_id, disease, month, amount_cents)
         SELECT p.id, s.disease, s.month, s.amount_cents
-        FROM settlement_import s JOIN persons p ON p.id_number = s.id_number
+        FROM settlement_import s
+        JOIN persons p ON p.id_number_hmac = s.id_number_hmac
         ON CONFLICT (person_id, disease, month) DO UPDATE
             SET amount_cents = EXCLUDED.amount_cents
             WHERE t.amount_cents <> EXCLUDED.amount_cents

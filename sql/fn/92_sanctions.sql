@@ -40,7 +40,7 @@ LANGUAGE sql STABLE AS $$
         'subject_type', s.subject_type,
         'subject', CASE s.subject_type
             WHEN 'person' THEN (SELECT jsonb_build_object('id', p.id,
-                'name', p.name, 'id_number', mask_id(p.id_number))
+                'name', p.name, 'id_number', p.id_number_masked)
                 FROM persons p WHERE p.id = s.subject::bigint)
             WHEN 'expert' THEN (SELECT jsonb_build_object('id', e.user_id,
                 'login', u.login, 'title', e.title, 'status', e.status)
@@ -114,14 +114,15 @@ BEGIN
 END $$;
 
 -- The subject's reference as sanctions.subject stores it, of region reg
--- only (another region's is not found): a person's id from the ID number,
+-- only (another region's is not found): a person's id from the ID number
+-- (by its lookup HMAC, which the C adds to f as subject_hmac),
 -- an expert's user id, a hospital's code, a physician's name (of a
 -- hospital of reg).  NULL when not found.
 CREATE OR REPLACE FUNCTION sanction_subject(f jsonb, reg text) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT CASE f->>'subject_type'
         WHEN 'person' THEN (SELECT p.id::text FROM persons p
-            WHERE p.id_number = upper(f->>'subject') AND p.region = reg)
+            WHERE p.id_number_hmac = f->>'subject_hmac' AND p.region = reg)
         WHEN 'expert' THEN (SELECT e.user_id::text FROM experts e
             JOIN users u ON u.id = e.user_id
             JOIN institutions i ON i.code = u.institution
@@ -150,11 +151,11 @@ BEGIN
                 p_role, format('违规处理第 %s 号：%s', s.id, s.reason));
         END LOOP;
     ELSIF s.kind = 'recover_funds' THEN
-        INSERT INTO sms_outbox (to_phone, template, body)
-        SELECT p.phone, 'sanction_recover', format(
+        INSERT INTO sms_outbox (to_phone_enc, template, body)
+        SELECT p.phone_enc, 'sanction_recover', format(
             '【门诊慢特病】经核查，您需退回医保基金%s元（%s）。如有疑问请联系当地医保经办机构。',
             round(s.amount_cents / 100.0, 2), left(s.reason, 200))
-        FROM persons p WHERE p.id = s.subject::bigint AND p.phone IS NOT NULL;
+        FROM persons p WHERE p.id = s.subject::bigint;
     ELSIF s.kind = 'disqualify_expert' THEN
         -- Never from disqualified (for good) back to suspended.
         UPDATE experts SET status = CASE WHEN s.valid_to IS NULL

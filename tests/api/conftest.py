@@ -212,6 +212,30 @@ def id_number(region, birth="19600101", seq=None):
     return body + "10X98765432"[sum(int(c) * x for c, x in zip(body, w)) % 11]
 
 
+def id_hmac(number):
+    """The lookup HMAC the database keeps of an ID number
+    (persons.id_number_hmac; shared/mt_identity.h): tests find a person
+    by it, as the service does."""
+    return ctl("identity", "hmac", "id_number", number).stdout.strip()
+
+
+def phone_hmac(phone):
+    """The lookup HMAC of a phone (persons.phone_hmac)."""
+    return ctl("identity", "hmac", "phone", phone).stdout.strip()
+
+
+def person_row_id(number):
+    """persons.id of the person of this ID number."""
+    return sql("SELECT id FROM persons WHERE id_number_hmac = '%s'",
+               id_hmac(number))[0][0]
+
+
+def identity_of(person_id):
+    """(ID number, phone) of persons.id, opened by mtcertctl (the
+    database holds them sealed)."""
+    return tuple(ctl("identity", "show", str(person_id)).stdout.split())
+
+
 def new_person(region="411200", name="测试人"):
     """A fresh insured person in the registry (own phone: SMS limits are
     per phone)."""
@@ -221,8 +245,9 @@ def new_person(region="411200", name="测试人"):
                       random.randint(0, 9))),
                   "phone": "139%08d" % random.randint(0, 99999999),
                   "name": name, "region": region}
-        if not sql("SELECT 1 FROM persons WHERE id_number = '%s' OR phone = '%s'",
-                   person["id_number"], person["phone"]):
+        if not sql("SELECT 1 FROM persons WHERE id_number_hmac = '%s'"
+                   " OR phone_hmac = '%s'", id_hmac(person["id_number"]),
+                   phone_hmac(person["phone"])):
             break
     ctl("person", "add", "--id-number", person["id_number"], "--name", name,
         "--phone", person["phone"], "--region", region,

@@ -3,6 +3,7 @@ qualifications (R-BEN-1), the agency ending one (R-BEN-5), the region's
 contact every page's footer shows (GET/PUT /agency/region, GET /me)."""
 import pytest
 
+from conftest import person_row_id
 from conftest import (api, assert_error, assert_pages, bearer, ctl,
                       insured_login, login, new_person, new_region, sms_lines,
                       sql, submitted_application, today, unique, wait_for)
@@ -21,8 +22,7 @@ def qualification(reg, disease="D013", hospital=0, began_days_ago=30,
     """An active qualification of a (new) person of region reg, begun
     began_days_ago; (person, id)."""
     p = person or new_person(region=reg["region"])
-    pid = sql("SELECT id FROM persons WHERE id_number = '%s'",
-              p["id_number"])[0][0]
+    pid = person_row_id(p["id_number"])
     qid = sql("INSERT INTO qualifications (person_id, disease, region,"
               " designated_institution, valid_from, valid_to)"
               " VALUES (%s, '%s', '%s', '%s', cn_today() - %d,"

@@ -7,6 +7,7 @@ import hashlib
 import os
 import time
 
+from conftest import id_hmac, person_row_id
 from conftest import (JPEG, PDF, PNG, VAR, api, assert_error, bearer, client,
                       stack,
                       policy,
@@ -483,7 +484,7 @@ def test_already_qualified():
     p = new_person()
     tok = insured_login(p)["token"]
     app = complete(tok, draft(tok, disease="D013"))
-    pid = sql("SELECT id FROM persons WHERE id_number = '%s'", p["id_number"])[0][0]
+    pid = person_row_id(p["id_number"])
     sql("INSERT INTO qualifications (person_id, disease, region,"
         " designated_institution, valid_from, valid_to) VALUES"
         " (%s, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 700)",
@@ -560,8 +561,8 @@ def test_parallel_submits_at_the_limit_exactly_one_wins():
                                   range(2)))
         assert codes == [200, 409], codes
         n = sql("SELECT count(*) FROM applications a JOIN persons p"
-                " ON p.id = a.person_id WHERE p.id_number = '%s'"
-                " AND a.submitted_at IS NOT NULL", p["id_number"])[0][0]
+                " ON p.id = a.person_id WHERE p.id_number_hmac = '%s'"
+                " AND a.submitted_at IS NOT NULL", id_hmac(p["id_number"]))[0][0]
         assert n == "3"
         assert len([e for e in get(tok, app["id"])["timeline"]
                     if e["type"] == "submitted"]) == 1
@@ -649,14 +650,13 @@ def test_withdraw_in_sql_touches_only_the_callers_application():
     app = draft(ta)
     pb, ub = sql("SELECT p.id, u.id FROM persons p JOIN users u"
                  " ON u.person_id = p.id AND u.role = 'insured'"
-                 " WHERE p.id_number = '%s'", b["id_number"])[0]
+                 " WHERE p.id_number_hmac = '%s'", id_hmac(b["id_number"]))[0]
     assert sql("SELECT withdraw_application(%s, %s, 'insured', %s, NULL,"
                " NULL) IS NULL", app["id"], ub, pb) == [["t"]]
     assert sql("SELECT withdraw_application(%s, %s, 'agency', NULL, NULL,"
                " '630100') IS NULL", app["id"], ub) == [["t"]]
     assert get(ta, app["id"])["status"] == "draft"
-    pa = sql("SELECT id FROM persons WHERE id_number = '%s'",
-             a["id_number"])[0][0]
+    pa = person_row_id(a["id_number"])
     assert sql("SELECT withdraw_application(%s, %s, 'insured', %s, NULL,"
                " NULL)->>'id'", app["id"], ub, pa) == [[str(app["id"])]]
     assert get(ta, app["id"])["status"] == "withdrawn"

@@ -7,6 +7,7 @@ audit verify` recomputes; a failed item ends the qualification
 (audit_failed: SMS, timeline)."""
 import uuid
 
+from conftest import id_hmac, identity_of
 from conftest import (api, assert_error, bearer, ctl, insured_login,
                       login, new_person, new_region, policy, sms_lines, sql,
                       stack, submitted_application, today, unique,
@@ -30,8 +31,8 @@ def qualifications(reg, n):
                " SELECT p.id, d.code, '%s', '%s', cn_today(),"
                " cn_today() + 365 FROM persons p,"
                " (SELECT code FROM diseases ORDER BY code LIMIT %d) d"
-               " WHERE p.id_number = '%s' RETURNING id", reg["region"],
-               reg["hospitals"][0], n, p["id_number"])
+               " WHERE p.id_number_hmac = '%s' RETURNING id", reg["region"],
+               reg["hospitals"][0], n, id_hmac(p["id_number"]))
     return sorted(int(r[0]) for r in rows)
 
 
@@ -179,8 +180,8 @@ def test_a_failed_item_ends_the_qualification_sms_and_timeline():
     assert_error(api("POST", fail, headers=bearer(ag),
                      json={"result": "maybe"}), 400, "field_invalid",
                  "result")
-    phone = sql("SELECT p.phone FROM persons p JOIN qualifications q"
-                " ON q.person_id = p.id WHERE q.id = %s", q1)[0][0]
+    phone = identity_of(sql("SELECT person_id FROM qualifications"
+                            " WHERE id = %s", q1)[0][0])[1]
     before = len(sms_lines(phone))
     r = api("POST", fail, headers=bearer(ag),
             json={"result": "fail", "note": "病历与认定标准不符"})

@@ -7,6 +7,7 @@ the review engine grants it (conclude_application)."""
 import concurrent.futures
 import datetime
 
+from conftest import id_hmac, person_row_id
 from conftest import (api, assert_error, bearer, complete, ctl, draft,
                       id_number, insured_login, login, new_person,
                       new_region, policy, sms_lines, sql, stack, today,
@@ -98,8 +99,7 @@ def test_list_is_scoped_filtered_and_paged():
     reg = new_region()
     p, tok, q1 = granted(reg, disease="D013")
     _, other_tok, other = granted(reg, disease="D013")
-    pid = sql("SELECT id FROM persons WHERE id_number = '%s'",
-              p["id_number"])[0][0]
+    pid = person_row_id(p["id_number"])
     # Two more of the person's, one ended (lists show every status).
     more = [int(sql("INSERT INTO qualifications (person_id, disease, region,"
                     " designated_institution, valid_from, valid_to)"
@@ -385,7 +385,8 @@ def test_concurrent_changes_per_person_cannot_exceed_the_limit_r_ben_3():
         assert sql("SELECT count(*) FROM hospital_changes h"
                    " JOIN qualifications q ON q.id = h.qualification_id"
                    " JOIN persons s ON s.id = q.person_id"
-                   " WHERE s.id_number = '%s'", p["id_number"]) == [["2"]]
+                   " WHERE s.id_number_hmac = '%s'",
+                   id_hmac(p["id_number"])) == [["2"]]
         assert set(left(tok).values()) == {0}
 
 

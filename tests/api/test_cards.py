@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 
+from conftest import id_hmac
 from conftest import (API, CTL, HANG, VAR, api, assert_error, bearer, client,
                       ctl, insured_login, login, new_person, new_region, sql,
                       stack, submitted_application, wait_for)
@@ -29,9 +30,9 @@ def qualification(region=None, valid_from="cn_today()",
     qid = sql("INSERT INTO qualifications (person_id, disease, region,"
               " designated_institution, valid_from, valid_to)"
               " SELECT id, 'D013', '%s', '%s', %s, %s FROM persons"
-              " WHERE id_number = '%s' RETURNING id", reg["region"],
+              " WHERE id_number_hmac = '%s' RETURNING id", reg["region"],
               reg["hospitals"][0], valid_from, valid_to,
-              p["id_number"])[0][0]
+              id_hmac(p["id_number"]))[0][0]
     tok = insured_login(p)["token"]
     return {"id": int(qid), "token": tok, "person": p, "region": reg}
 
@@ -180,9 +181,9 @@ def test_a_card_of_every_disease_verifies():
     rows = sql("INSERT INTO qualifications (person_id, disease, region,"
                " designated_institution, valid_from, valid_to)"
                " SELECT p.id, d.code, '%s', '%s', cn_today(), cn_today() + 364"
-               " FROM persons p, diseases d WHERE p.id_number = '%s'"
+               " FROM persons p, diseases d WHERE p.id_number_hmac = '%s'"
                " AND d.code ~ '^D[0-9]{3}$' RETURNING id, disease",
-               reg["region"], reg["hospitals"][0], p["id_number"])
+               reg["region"], reg["hospitals"][0], id_hmac(p["id_number"]))
     assert len(rows) >= 45
     tok = insured_login(p)["token"]
     for qid, code in rows:

@@ -8,6 +8,7 @@ those endpoints leave it (the form or the panel, the state, confirmation
 pending), and assert what the agency and the person see."""
 import pytest
 
+from conftest import identity_of
 from conftest import (api, assert_error, bearer, ctl, live_assignment, login,
                       new_expert, new_region, sms_lines, sql,
                       submitted_application, today, unique, wait_sms)
@@ -236,8 +237,8 @@ def test_overturn_voids_the_approval_and_revokes_the_qualification():
     an SMS to the person, the event on the record."""
     reg = onsite_region()
     tok, app = certified(reg)
-    phone = sql("SELECT p.phone FROM persons p JOIN applications a"
-                " ON a.person_id = p.id WHERE a.id = %s", app["id"])[0][0]
+    phone = identity_of(sql("SELECT person_id FROM applications"
+                            " WHERE id = %s", app["id"])[0][0])[1]
     before = len(sms_lines(phone))
     ag = agency_of(reg["region"])
     r = confirm(ag, app["id"], decision="overturn",

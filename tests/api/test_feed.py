@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 
+from conftest import id_hmac
 from conftest import (HANG, PG_PORT, VAR, api, assert_error, bearer, login,
                       new_person, new_region, sql)
 from test_agency_benefit import agency_of, qualification, terminate
@@ -185,8 +186,9 @@ def qualification_in(session, reg, person):
         "INSERT INTO qualifications (person_id, disease, region,"
         " designated_institution, valid_from, valid_to)"
         " SELECT id, 'D013', '%s', '%s', cn_today(), cn_today() + 300"
-        " FROM persons WHERE id_number = '%s' RETURNING id;"
-        % (reg["region"], reg["hospitals"][0], person["id_number"]))[0])
+        " FROM persons WHERE id_number_hmac = '%s' RETURNING id;"
+        % (reg["region"], reg["hospitals"][0],
+           id_hmac(person["id_number"])))[0])
 
 
 def writer(reg, qid, rounds, log, errors):

@@ -5,6 +5,7 @@ certify where hospitals certify (R-APP-7, R-CER-9, S1)."""
 
 import pytest
 
+from conftest import id_hmac, person_row_id
 from conftest import (api, assert_error, bearer, complete, draft,
                       insured_login, login, new_person, required_kinds, sql,
                       upload, wait_sms)
@@ -48,13 +49,12 @@ def outsider_then_withdraw(other, token, app_id):
 
 
 def person_id(p):
-    return sql("SELECT id FROM persons WHERE id_number = '%s'",
-               p["id_number"])[0][0]
+    return person_row_id(p["id_number"])
 
 
 def user_of(p):
     return sql("SELECT u.id FROM users u JOIN persons p ON p.id = u.person_id"
-               " WHERE p.id_number = '%s'", p["id_number"])[0][0]
+               " WHERE p.id_number_hmac = '%s'", id_hmac(p["id_number"]))[0][0]
 
 
 # --- family filing (R-APP-9, S2 承诺书) ------------------------------------

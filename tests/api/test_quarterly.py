@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import io
 
+from conftest import id_hmac, person_row_id
 from conftest import (api, assert_error, bearer, ctl, insured_login, login,
                       new_person, new_region, policy, sql, today, unique)
 
@@ -34,8 +35,7 @@ def decided(reg, hospital, by, name="测试人"):
     """A person of reg and an approved application of theirs certified
     by hospital (the row a certification or panel points at)."""
     p = new_person(region=reg["region"], name=name)
-    pid = sql("SELECT id FROM persons WHERE id_number = '%s'",
-              p["id_number"])[0][0]
+    pid = person_row_id(p["id_number"])
     app = sql("INSERT INTO applications (person_id, disease, region, channel,"
               " status, review_mode, phone, medical_record_no,"
               " designated_institution, filing_institution, filed_by,"
@@ -97,8 +97,8 @@ def quarter_table(reg):
     first, p1 = certified(reg, a, uid_a, "2025-04-01 00:10")
     odd, p2 = certified(reg, a, uid_a, "2025-05-10 09:30", conclusion="reject",
                         physician="=HYPERLINK(\"x\")")
-    sql("UPDATE persons SET name = $$王,\"小\"明$$ WHERE id_number = '%s'",
-        p2["id_number"])
+    sql("UPDATE persons SET name = $$王,\"小\"明$$ WHERE id_number_hmac = '%s'",
+        id_hmac(p2["id_number"]))
     panel, _ = panel_decided(reg, a, uid_a, "2025-06-30 23:50", [e1, e2])
     before, _ = certified(reg, a, uid_a, "2025-03-31 23:50")
     after, _ = certified(reg, a, uid_a, "2025-07-01 00:05")

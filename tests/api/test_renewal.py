@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 
+from conftest import id_hmac, identity_of
 from conftest import (CTL, VAR, api, bearer, ctl, login, new_person, new_region,
                       sms_lines, sql, submitted_application, today,
                       wait_for)
@@ -68,8 +69,8 @@ def qualify(person, valid_to, valid_from=None, disease="D013"):
         "INSERT INTO qualifications (person_id, disease, region,"
         " designated_institution, valid_from, valid_to)"
         " SELECT id, '%s', region, '%s', '%s', '%s' FROM persons"
-        " WHERE id_number = '%s' RETURNING id", disease, HOSPITAL,
-        valid_from, valid_to, person["id_number"])[0][0])
+        " WHERE id_number_hmac = '%s' RETURNING id", disease, HOSPITAL,
+        valid_from, valid_to, id_hmac(person["id_number"]))[0][0])
 
 
 def state(q):
@@ -201,9 +202,9 @@ def test_notice_days_is_the_regions_policy():
     sql("INSERT INTO qualifications (person_id, disease, region,"
         " designated_institution, valid_from, valid_to)"
         " SELECT id, 'D013', region, '%s', '%s', '%s' FROM persons"
-        " WHERE id_number = '%s'", reg["hospitals"][0],
+        " WHERE id_number_hmac = '%s'", reg["hospitals"][0],
         today() - datetime.timedelta(days=600),
-        today() + datetime.timedelta(days=45), p["id_number"])
+        today() + datetime.timedelta(days=45), id_hmac(p["id_number"]))
     run_job()
     assert "将于" in wait_texts(p, "renewal_notice", 1)[0]
 
@@ -282,7 +283,7 @@ def test_the_timeline_shows_the_notice_and_the_renewal():
     sql("SELECT conclude_application(%s, true, NULL, NULL)", app["id"])
     q, pid = sql("SELECT q.id, q.person_id FROM qualifications q"
                  " WHERE q.application_id = %s", app["id"])[0]
-    id_no = sql("SELECT id_number FROM persons WHERE id = %s", pid)[0][0]
+    id_no = identity_of(pid)[0]
     end = today() + datetime.timedelta(days=5)
     rows = [(id_no, add_months(end, -k)) for k in range(1, 7)]
     sql("INSERT INTO settlements SELECT %s, 'D013', m::date, 100"

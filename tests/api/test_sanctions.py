@@ -12,6 +12,7 @@ import datetime
 import json
 import random
 
+from conftest import person_row_id
 from conftest import (api, assert_error, bearer, complete, ctl, draft,
                       insured_login, live_assignment, login, new_expert,
                       new_person, new_region, sql, today, unique,
@@ -57,8 +58,7 @@ def listed(tok, **params):
 
 def qualification(reg, person, disease="D013"):
     """An active qualification of person in region reg (its id)."""
-    pid = sql("SELECT id FROM persons WHERE id_number = '%s'",
-              person["id_number"])[0][0]
+    pid = person_row_id(person["id_number"])
     return int(sql("INSERT INTO qualifications (person_id, disease, region,"
                    " designated_institution, valid_from, valid_to)"
                    " VALUES (%s, '%s', '%s', '%s', cn_today() - 30,"

@@ -12,6 +12,7 @@ figure below is counted by hand in the comments.
 
 import pytest
 
+from conftest import person_row_id
 from conftest import (api, assert_error, bearer, login, new_person,
                       new_region, sql, today, unique)
 
@@ -45,8 +46,7 @@ def expert(region, hospital, name):
 def application(region, person, disease, channel, mode, status, submitted,
                 decided=None):
     """An application row as the engine leaves it, times in China time."""
-    pid = sql("SELECT id FROM persons WHERE id_number = '%s'",
-              person["id_number"])[0][0]
+    pid = person_row_id(person["id_number"])
     return int(sql(
         "INSERT INTO applications (person_id, disease, region, channel,"
         " status, review_mode, phone, medical_record_no,"

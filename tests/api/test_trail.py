@@ -3,6 +3,7 @@
 assignment's life and every event, in time order, with the materials, the
 reads logged in access_log; and the agency's list of every application of
 its region, open and decided, searchable by number."""
+from conftest import identity_of
 from conftest import api, assert_error, bearer, login, new_expert, \
     new_region, sql, submitted_application, live_assignment, unique, ctl
 from test_review import accept, decide, never_disqualify, refuse
@@ -190,9 +191,8 @@ def test_the_list_finds_a_decided_application_by_number():
               params={"q": str(app["id"])}).json()["items"]
     assert [i["id"] for i in got] == [app["id"]]
     assert "*" in got[0]["applicant"]["id_number"]
-    idn, phone = sql("SELECT p.id_number, p.phone FROM persons p"
-                     " JOIN applications a ON a.person_id = p.id"
-                     " WHERE a.id = %s", app["id"])[0]
+    idn, phone = identity_of(sql("SELECT person_id FROM applications"
+                                 " WHERE id = %s", app["id"])[0][0])
     for q in (idn, phone):
         got = api("GET", path, headers=bearer(tok),
                   params={"q": q}).json()["items"]

@@ -173,7 +173,7 @@ cmp <(curl -sf "$API/materials/$MID" -H "Authorization: Bearer $INSURED") "$V/be
 	{ echo "bench: the 10 MB download is not the file uploaded"; exit 1; }
 cmp <(curl -sf "http://127.0.0.1:$BPORT/xaccel") "$V/bench-files/ten.pdf" ||
 	{ echo "bench: the X-Accel-Redirect baseline is not the file"; exit 1; }
-QID=$(psql "$PGC" -qAt -c "INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to) SELECT id, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 729 FROM persons WHERE id_number = '411200195803120139' RETURNING id")
+QID=$(psql "$PGC" -qAt -c "INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to) SELECT id, 'D013', '411200', 'H41120000001', cn_today(), cn_today() + 729 FROM persons WHERE id_number_hmac = '$(build/bin/mtcertctl --config "$V/mtcert.conf" identity hmac id_number 411200195803120139)' RETURNING id")
 TOKEN=$(curl -sf "$API/qualifications/$QID/card" -H "Authorization: Bearer $INSURED" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 curl -sf "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN" | grep -q '"valid":true' ||

@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, phoneCheck, shot, sql, newRegion, newPerson, newAgencyUser, newExpert, staffSession, URL, done,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -22,9 +23,9 @@ after(async () => { await browser.close(); });
 function rejected(reg, person) {
   const id = sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode,
       phone, medical_record_no, designated_institution, filed_by, promised_at, submitted_at)
-    SELECT p.id, 'D001', p.region, 'counter', 'in_review', 'single', p.phone, 'ZY-2026-12',
+    SELECT p.id, 'D001', p.region, 'counter', 'in_review', 'single', '${person.phone}', 'ZY-2026-12',
       '${reg.hospitals[0]}', (SELECT id FROM users WHERE login = 'admin'), now(), now()
-    FROM persons p WHERE p.id_number = '${person.id_number}' RETURNING id`)[0][0];
+    FROM persons p WHERE p.id_number_hmac = '${idHmac(person.id_number)}' RETURNING id`)[0][0];
   sql(`SELECT conclude_application(${id}, false, NULL, '病理报告不足以确诊')`);
   return id;
 }
@@ -33,7 +34,7 @@ function objected(reg, person) {
   const id = rejected(reg, person);
   const r = sql(`SELECT file_objection(${id}, (SELECT id FROM users WHERE login = 'admin'), 'insured', p.id,
       NULL, '补充了三级医院的病理会诊报告')::text
-    FROM persons p WHERE p.id_number = '${person.id_number}'`)[0][0];
+    FROM persons p WHERE p.id_number_hmac = '${idHmac(person.id_number)}'`)[0][0];
   assert.match(r, /"ok"/);
   return id;
 }

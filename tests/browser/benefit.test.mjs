@@ -16,6 +16,7 @@ import {
   launch, newPage, shot, sql, newRegion, newPerson, newAgencyUser, staffSession, insuredSession,
   URL, done, newQualification, setRegionContact, pdfText, idNumber, ctl,
   phoneOf as phoneOfIn, phoneCheck as phoneCheckIn,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -458,10 +459,10 @@ test('R-BEN-5: the agency terminates a benefit not yet begun from its first day;
   for (const p of [a, b]) {
     sql(`INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to)
       SELECT p.id, d.code, p.region, '${reg.hospitals[0]}', cn_today() - 30, cn_today() + 334
-      FROM persons p, (SELECT code FROM diseases ORDER BY code LIMIT 26) d WHERE p.id_number = '${p.id_number}'`);
+      FROM persons p, (SELECT code FROM diseases ORDER BY code LIMIT 26) d WHERE p.id_number_hmac = '${idHmac(p.id_number)}'`);
   }
   const q = sql(`SELECT q.id FROM qualifications q JOIN persons p ON p.id = q.person_id
-    WHERE p.id_number = '${a.id_number}' AND q.disease = 'D013'`)[0][0];
+    WHERE p.id_number_hmac = '${idHmac(a.id_number)}' AND q.disease = 'D013'`)[0][0];
   sql(`UPDATE qualifications SET valid_from = ${NEXT_MONTH} WHERE id = ${q}`);
   const from = sql(`SELECT valid_from FROM qualifications WHERE id = ${q}`)[0][0];
   const page = await newPage(browser);

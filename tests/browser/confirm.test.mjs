@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import {
   launch, newPage, shot, sql, ctl, newRegion, newPerson, newAgencyUser, staffSession, insuredSession,
   URL, done, fileWithScans,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -132,9 +133,9 @@ test('R-CER-13, S4 三: a 海东 person certified by 青海省人民医院 -- �
   const appId = sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode, phone,
          medical_record_no, designated_institution, filing_institution, certifying_institution, filed_by,
          promised_at, submitted_at)
-       SELECT p.id, 'D013', '630200', 'hospital', 'submitted', 'onsite', p.phone, 'MZ-HD-1', '${qhph}',
+       SELECT p.id, 'D013', '630200', 'hospital', 'submitted', 'onsite', '${person.phone}', 'MZ-HD-1', '${qhph}',
               '${qhph}', '${qhph}', ${by}, now(), now()
-       FROM persons p WHERE p.id_number = '${person.id_number}' RETURNING id`)[0][0];
+       FROM persons p WHERE p.id_number_hmac = '${idHmac(person.id_number)}' RETURNING id`)[0][0];
   sql(`INSERT INTO certifications (application_id, institution, diagnosis, basis, examinations,
          physician_name, physician_title, conclusion, certified_by)
        VALUES (${appId}, '${qhph}', '冠心病', '冠脉造影', '心电图', '李明', '副高', 'approve', ${by})`);

@@ -12,6 +12,7 @@ import {
   launch, newPage, shot, sql, newRegion, newPerson, newAgencyUser, smsLines, waitFor,
   staffSession, insuredSession, FIXTURES, URL, done, uploadOne, missingText,
   phoneCheck as phoneCheckIn, chooseDisease,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -128,7 +129,7 @@ test('hospital staff file for a person with the pre-check; a disease the hospita
   await page.click('#save-details');
   await page.locator('.form-error').filter({ hasText: '本院不能认定该病种' }).waitFor();
   assert.equal(sql(`SELECT count(*) FROM applications a JOIN persons p ON p.id = a.person_id
-    WHERE p.id_number = '${person.id_number}'`)[0][0], '0');
+    WHERE p.id_number_hmac = '${idHmac(person.id_number)}'`)[0][0], '0');
 
   // 重性精神疾病 (D006): filed, the pre-check in plain words.
   await page.getByRole('button', { name: '上一步' }).click();

@@ -131,6 +131,16 @@ export function ctl(...args) {
     { encoding: 'utf8', timeout: 60000 });
 }
 
+// The lookup HMAC the database keeps of an ID number or phone
+// (persons.id_number_hmac, phone_hmac: shared/mt_identity.h); the plain
+// values are never stored, so tests find a person by these.
+export function idHmac(number) {
+  return ctl('identity', 'hmac', 'id_number', number).trim();
+}
+export function phoneHmac(phone) {
+  return ctl('identity', 'hmac', 'phone', phone).trim();
+}
+
 function rnd(n) { return Math.floor(Math.random() * n); }
 
 // A GB 11643 ID number with a correct check digit.
@@ -149,7 +159,7 @@ export function newPerson(region, name = '王秀兰') {
       id_number: idNumber(region, '19' + (40 + rnd(20)) + '0' + (1 + rnd(9)) + '1' + rnd(10)),
       phone: '137' + String(rnd(1e8)).padStart(8, '0'), name, region,
     };
-    if (sql(`SELECT 1 FROM persons WHERE id_number = '${p.id_number}' OR phone = '${p.phone}'`).length) continue;
+    if (sql(`SELECT 1 FROM persons WHERE id_number_hmac = '${idHmac(p.id_number)}' OR phone = '${p.phone}'`).length) continue;
     ctl('person', 'add', '--id-number', p.id_number, '--name', name, '--phone', p.phone,
       '--region', region, '--insurance', 'resident');
     return p;
@@ -275,7 +285,7 @@ export function cnDate(daysAgo = 0) {
 export function newQualification(person, hospital, disease = 'D013') {
   return sql(`INSERT INTO qualifications (person_id, disease, region, designated_institution, valid_from, valid_to)
     SELECT id, '${disease}', region, '${hospital}', cn_today() - 30, cn_today() + 334
-    FROM persons WHERE id_number = '${person.id_number}' RETURNING id`)[0][0];
+    FROM persons WHERE id_number_hmac = '${idHmac(person.id_number)}' RETURNING id`)[0][0];
 }
 
 // The region agency's contact, as the agency sets it (every page's footer).

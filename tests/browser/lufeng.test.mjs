@@ -21,6 +21,7 @@ import assert from 'node:assert/strict';
 import {
   launch, newPage, shot, sql, newPerson, staffSession, insuredSession, URL, done, cnDate,
   onsiteFile, onsiteUploadAll, onsiteFillForm, onsiteDiseaseChoice, chooseDisease, phoneCheck,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -161,7 +162,7 @@ test('S1 二(四): a special disease is certified at level-3 public hospitals: n
   assert.equal(await page.evaluate(() => document.activeElement.className), 'form-error');
   assert.match(page.url(), /#\/hospital\/onsite\/new$/);
   assert.equal(sql(`SELECT count(*) FROM applications a JOIN persons p ON p.id = a.person_id
-    WHERE p.id_number = '${person.id_number}'`)[0][0], '0');
+    WHERE p.id_number_hmac = '${idHmac(person.id_number)}'`)[0][0], '0');
   await shot(page, 'lufeng-11-onsite-special-refused');
   await done(page);
 

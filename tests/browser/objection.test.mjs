@@ -11,6 +11,7 @@ import path from 'node:path';
 import {
   launch, newPage, shot, sql, newRegion, newPerson, insuredSession, URL, done, FIXTURES,
   uploadOne, phoneCheck as phoneCheckIn,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -23,10 +24,10 @@ after(async () => { await browser.close(); });
 function rejectedApplication(reg, person, daysAgo = 0) {
   const id = sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode,
       phone, medical_record_no, designated_institution, filed_by, promised_at, submitted_at)
-    SELECT p.id, 'D001', p.region, 'web', 'in_review', 'single', p.phone, 'ZY-2026-12',
+    SELECT p.id, 'D001', p.region, 'web', 'in_review', 'single', '${person.phone}', 'ZY-2026-12',
       '${reg.hospitals[0]}', u.id, now(), now()
     FROM persons p JOIN users u ON u.person_id = p.id AND u.role = 'insured'
-    WHERE p.id_number = '${person.id_number}' RETURNING id`)[0][0];
+    WHERE p.id_number_hmac = '${idHmac(person.id_number)}' RETURNING id`)[0][0];
   sql(`SELECT conclude_application(${id}, false, NULL, '病理报告不足以确诊')`);
   if (daysAgo) {
     sql(`UPDATE applications SET decided_at = now() - interval '${daysAgo} days' WHERE id = ${id}`);

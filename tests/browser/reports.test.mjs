@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   launch, newPage, phoneCheck, shot, sql, newRegion, newPerson, newAgencyUser, staffSession, URL, done, ctl, pdfText,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -32,8 +33,8 @@ function certified(person, hospital, by, day, conclusion = 'approve') {
   const app = sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode, phone,
       medical_record_no, designated_institution, filing_institution, filed_by, certifying_institution,
       promised_at, submitted_at, decided_at)
-    SELECT id, 'D013', region, 'hospital', 'approved', 'onsite', phone, 'MR1', '${hospital}', '${hospital}',
-      ${by}, '${hospital}', now(), now(), now() FROM persons WHERE id_number = '${person.id_number}'
+    SELECT id, 'D013', region, 'hospital', 'approved', 'onsite', '${person.phone}', 'MR1', '${hospital}', '${hospital}',
+      ${by}, '${hospital}', now(), now(), now() FROM persons WHERE id_number_hmac = '${idHmac(person.id_number)}'
     RETURNING id`)[0][0];
   sql(`INSERT INTO certifications (application_id, institution, diagnosis, basis, examinations, physician_name,
       physician_title, conclusion, reason, certified_by, certified_at)

@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, phoneCheck, shot, sql, newRegion, newPerson, newAgencyUser, staffSession, URL, done,
+  idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -24,9 +25,9 @@ const at = (n) => `(date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai') + in
 function decided(person, hospital, status) {
   return sql(`INSERT INTO applications (person_id, disease, region, channel, status, review_mode, phone,
       medical_record_no, designated_institution, filed_by, promised_at, submitted_at, decided_at)
-    SELECT id, 'D013', region, 'web', '${status}', 'double', phone, 'MR1', '${hospital}',
+    SELECT id, 'D013', region, 'web', '${status}', 'double', '${person.phone}', 'MR1', '${hospital}',
       (SELECT id FROM users WHERE login = 'admin'), ${at(1)}, ${at(1)}, ${at(3)}
-    FROM persons WHERE id_number = '${person.id_number}' RETURNING id`)[0][0];
+    FROM persons WHERE id_number_hmac = '${idHmac(person.id_number)}' RETURNING id`)[0][0];
 }
 
 // An expert of hospital with one decided assignment of app this month.
