@@ -15,7 +15,8 @@ import os
 import tempfile
 
 from conftest import (api, assert_error, bearer, ctl, draft, insured_login,
-                      login, new_person, new_region, sql, upload)
+                      login, new_person, new_region, person_row_id, sql,
+                      upload)
 
 
 def log_rows(n, user_login, person_id, obj, oid, action="read",
@@ -38,8 +39,7 @@ def log_row(user_login, person_id, obj, oid, action="read", at="now()"):
 
 def person_in(region):
     p = new_person(region=region["region"])
-    p["id"] = int(sql("SELECT id FROM persons WHERE id_number = '%s'",
-                      p["id_number"])[0][0])
+    p["id"] = int(person_row_id(p["id_number"]))
     return p
 
 
@@ -204,8 +204,7 @@ def test_the_person_sees_who_read_their_file():
     institution; the expert as a role alone; paged; another person's
     application is 404; staff cannot call it (403)."""
     p = new_person()
-    pid = int(sql("SELECT id FROM persons WHERE id_number = '%s'",
-                  p["id_number"])[0][0])
+    pid = int(person_row_id(p["id_number"]))
     tok = insured_login(p)["token"]
     app = draft(tok)
     mid = upload(tok, app["id"], "inpatient_record").json()["id"]

@@ -159,7 +159,7 @@ export function newPerson(region, name = '王秀兰') {
       id_number: idNumber(region, '19' + (40 + rnd(20)) + '0' + (1 + rnd(9)) + '1' + rnd(10)),
       phone: '137' + String(rnd(1e8)).padStart(8, '0'), name, region,
     };
-    if (sql(`SELECT 1 FROM persons WHERE id_number_hmac = '${idHmac(p.id_number)}' OR phone = '${p.phone}'`).length) continue;
+    if (sql(`SELECT 1 FROM persons WHERE id_number_hmac = '${idHmac(p.id_number)}' OR phone_hmac = '${phoneHmac(p.phone)}'`).length) continue;
     ctl('person', 'add', '--id-number', p.id_number, '--name', name, '--phone', p.phone,
       '--region', region, '--insurance', 'resident');
     return p;

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, shot, sql, newRegion, newPerson, newExpert, insuredSession, done, fileWithScans, URL,
+  launch, newPage, shot, sql, newRegion, newPerson, newExpert, insuredSession, done, fileWithScans, URL, idHmac,
 } from './helpers.mjs';
 
 let browser;
@@ -23,7 +23,7 @@ function logRead(login, personId, obj, oid, action) {
 test('PIPL art. 45: the progress page lists who read the file -- role and hospital or agency, never the expert', async () => {
   const reg = newRegion();
   const person = newPerson(reg.region, '王秀兰');
-  const pid = sql(`SELECT id FROM persons WHERE id_number = '${person.id_number}'`)[0][0];
+  const pid = sql(`SELECT id FROM persons WHERE id_number_hmac = '${idHmac(person.id_number)}'`)[0][0];
   const expert = newExpert(reg.hospitals[1], '肿瘤');
   const page = await newPage(browser);
   await insuredSession(page, person);
