@@ -14,8 +14,12 @@ import json
 import os
 import tempfile
 
-from conftest import (api, assert_error, bearer, ctl, draft, insured_login,
-                      login, new_person, new_region, sql, upload)
+import shutil
+import subprocess
+
+from conftest import (CTL, VAR, api, assert_error, bearer, ctl, draft,
+                      insured_login, login, new_person, new_region,
+                      person_row_id, sql, upload)
 
 
 def log_rows(n, user_login, person_id, obj, oid, action="read",
@@ -38,8 +42,7 @@ def log_row(user_login, person_id, obj, oid, action="read", at="now()"):
 
 def person_in(region):
     p = new_person(region=region["region"])
-    p["id"] = int(sql("SELECT id FROM persons WHERE id_number = '%s'",
-                      p["id_number"])[0][0])
+    p["id"] = int(person_row_id(p["id_number"]))
     return p
 
 
@@ -53,6 +56,66 @@ def forget_region(code):
 
 def verify(*args):
     return ctl("audit-trail", "verify", *args, check=False)
+
+
+class AuditDir:
+    """A throwaway audit_dir (anchor files, archive/) and a copy of the
+    stack's config naming it, so a test's anchors and archives, and the
+    lines it edits, never reach the stack's own $MTCERT_VAR/audit (whose
+    whole-database verify the other tests run).  run(...) is mtcertctl
+    with that config."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="audit-")
+        os.makedirs(os.path.join(self.dir, "archive"))
+        self.conf = os.path.join(self.dir, "mtcert.conf")
+        with open(os.path.join(VAR, "mtcert.conf"), encoding="utf-8") as f:
+            conf = f.read()
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(conf + "audit_dir = %s\n" % self.dir)
+
+    def run(self, *args):
+        return subprocess.run([CTL, "--config", self.conf, *args],
+                              capture_output=True, text=True, timeout=60)
+
+    def daily(self):
+        cp = self.run("audit-trail", "daily")
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        return json.loads(cp.stdout)
+
+    def verify(self, *args):
+        return self.run("audit-trail", "verify", *args)
+
+    def anchors(self):
+        """Every anchor line, parsed, in file order."""
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith("anchor-"):
+                with open(os.path.join(self.dir, name),
+                          encoding="utf-8") as f:
+                    out += [json.loads(x) for x in f]
+        return out
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def recompute_chain(code):
+    """What someone who can write the database can do after editing a
+    row: relink every later row of region code's access_log chain and
+    update its head, so the chain alone verifies again."""
+    sql("DO $x$ DECLARE r record; prev bytea; BEGIN"
+        " FOR r IN SELECT id, chain_seq FROM access_log"
+        "  WHERE chain_region = '%s' ORDER BY chain_seq LOOP"
+        "  IF r.chain_seq = 1 THEN"
+        "   SELECT prev_hash INTO prev FROM access_log WHERE id = r.id;"
+        "  END IF;"
+        "  UPDATE access_log x SET prev_hash = prev,"
+        "   hash = audit_row_hash(to_jsonb(x), prev) WHERE x.id = r.id"
+        "   RETURNING x.hash INTO prev;"
+        " END LOOP;"
+        " UPDATE audit_chain_heads SET hash = prev"
+        "  WHERE tbl = 'access_log' AND region = '%s'; END $x$", code, code)
 
 
 def test_rows_are_chained_and_verify_holds():
@@ -204,8 +267,7 @@ def test_the_person_sees_who_read_their_file():
     institution; the expert as a role alone; paged; another person's
     application is 404; staff cannot call it (403)."""
     p = new_person()
-    pid = int(sql("SELECT id FROM persons WHERE id_number = '%s'",
-                  p["id_number"])[0][0])
+    pid = int(person_row_id(p["id_number"]))
     tok = insured_login(p)["token"]
     app = draft(tok)
     mid = upload(tok, app["id"], "inpatient_record").json()["id"]
@@ -252,3 +314,129 @@ def test_the_person_sees_who_read_their_file():
     r = api("GET", "/applications/%s/reads" % app["id"],
             headers=bearer(agency))
     assert r.status_code == 403
+
+
+def test_a_recomputed_chain_is_caught_by_its_anchor():
+    """The daily job anchors the head of each chain whose day is past to
+    the month's anchor file (outside the database; each line carrying
+    the hash of the line before it).  A row edited and the chain
+    recomputed in SQL, its head updated, passes the chain check alone --
+    but not its anchor: verify exits 3 and names the chain."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    ids = log_rows(3, "agency-sanmenxia", p["id"], "person", p["id"],
+                   at="now() - interval '3 days'")
+    audit = AuditDir()
+    try:
+        assert audit.daily()["anchored"] >= 1
+        mine = [a for a in audit.anchors() if a["region"] == code]
+        head = sql("SELECT seq, encode(hash, 'hex'), anchored_at IS NOT NULL"
+                   " FROM audit_chain_heads WHERE region = '%s'", code)
+        assert [(a["tbl"], a["seq"], a["hash"]) for a in mine] == \
+            [("access_log", 3, head[0][1])] and head[0][2] == "t"
+        assert audit.verify("--region", code).returncode == 0
+        # Anchored once: a second run writes nothing of this chain.
+        audit.daily()
+        assert len([a for a in audit.anchors() if a["region"] == code]) == 1
+        sql("UPDATE access_log SET action = 'export' WHERE id = %s", ids[1])
+        recompute_chain(code)
+        # The chain alone holds again (the stack's verify, no anchor of
+        # this chain there) ...
+        cp = verify("--region", code)
+        assert cp.returncode == 0, cp.stdout
+        # ... its anchor does not.
+        cp = audit.verify("--region", code)
+        assert cp.returncode == 3, cp.stdout + cp.stderr
+        assert ("access_log region '%s'" % code) in cp.stdout
+        assert "head differs from its anchor: expected %s" % head[0][1] \
+            in cp.stdout
+        # The head deleted with its rows: named too.
+        forget_region(code)
+        cp = audit.verify("--region", code)
+        assert cp.returncode == 3 and "chain gone (head deleted)" in cp.stdout
+    finally:
+        forget_region(code)
+        audit.close()
+
+
+def test_an_edited_anchor_line_is_caught():
+    """An anchor line edited (its hash made to match a recomputed chain)
+    no longer matches the database, and the line after it no longer
+    carries its hash: verify names both, with the file and the line."""
+    ra, rb = new_region(), new_region()
+    pa, pb = person_in(ra), person_in(rb)
+    log_rows(2, "agency-sanmenxia", pa["id"], "person", pa["id"],
+             at="now() - interval '2 days'")
+    log_rows(2, "agency-sanmenxia", pb["id"], "person", pb["id"],
+             at="now() - interval '2 days'")
+    audit = AuditDir()
+    try:
+        assert audit.daily()["anchored"] >= 2
+        assert audit.verify().returncode == 0
+        name = [x for x in os.listdir(audit.dir) if x.startswith("anchor-")]
+        assert len(name) == 1
+        path = os.path.join(audit.dir, name[0])
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        assert len(lines) >= 2
+        n = 0
+        line = json.loads(lines[n])
+        forged = ("0" if line["hash"][0] != "0" else "1") + line["hash"][1:]
+        lines[n] = lines[n].replace(line["hash"], forged)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        cp = audit.verify()
+        assert cp.returncode == 3, cp.stdout + cp.stderr
+        assert ("BROKEN anchor %s line %d: access_log region '%s'"
+                % (name[0], n + 1, line["region"])) in cp.stdout
+        assert "head differs from its anchor: expected %s" % forged \
+            in cp.stdout
+        assert ("BROKEN anchor %s line %d: not the line after the one"
+                " before it (prev)" % (name[0], n + 2)) in cp.stdout
+    finally:
+        forget_region(ra["region"])
+        forget_region(rb["region"])
+        audit.close()
+
+
+def test_the_daily_job_archives_days_past_retention():
+    """The daily job (the dispatcher's, here run by mtcertctl audit-trail
+    daily: one code path) archives access_log days older than the
+    region's audit_retention_months as the command does: the file under
+    audit_dir/archive holds the chain's head and every row, the rows are
+    deleted, the head stays marked with the file's name and SHA-256, and
+    verify (chains and anchors) still passes; a day within the retention
+    stays."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    old = log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
+                   at="now() - interval '7 months'")
+    new = log_row("agency-sanmenxia", p["id"], "person", p["id"],
+                  at="now() - interval '5 months'")
+    audit = AuditDir()
+    try:
+        r = audit.daily()
+        assert r["chains"] >= 1 and r["rows"] >= 2, r
+        assert any(a["region"] == code for a in audit.anchors())
+        h = sql("SELECT archive_name, archive_sha256 FROM audit_chain_heads"
+                " WHERE region = '%s' AND archived_at IS NOT NULL", code)
+        assert len(h) == 1
+        name, sha = h[0]
+        assert os.path.dirname(name) == os.path.join(audit.dir, "archive")
+        with open(name, encoding="utf-8") as f:
+            lines = [json.loads(x) for x in f]
+        heads = [x["chain"] for x in lines if "chain" in x]
+        assert [x["seq"] for x in heads if x["region"] == code] == [2]
+        assert [x["id"] for x in lines
+                if x.get("chain_region") == code] == old
+        assert sql("SELECT id FROM access_log WHERE chain_region = '%s'",
+                   code) == [[str(new)]]
+        assert len(sha) == 64
+        cp = audit.verify("--region", code)
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        assert audit.daily()["chains"] == 0
+    finally:
+        forget_region(code)
+        audit.close()

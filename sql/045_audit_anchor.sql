@@ -1,0 +1,15 @@
+-- 045_audit_anchor.sql -- the audit chains' heads anchored outside the
+-- database (issue 15 item 3, second round).
+--
+-- Whoever can write the database can edit a row, recompute every later
+-- link and update audit_chain_heads: the chain alone holds.  So the
+-- dispatcher's daily job (shared/mt_audit.c) appends the head of every
+-- chain whose day is past to an append-only file under audit_dir, a
+-- chain of lines itself, and `mtcertctl audit-trail verify` checks each
+-- anchored head against the database.  anchored_at: when the head as it
+-- is was written there (NULL: not yet, or a row was added since, which
+-- the trigger audit_chain() marks by setting it back to NULL).
+ALTER TABLE audit_chain_heads ADD COLUMN anchored_at timestamptz;
+-- What the job looks for: few rows (the days not anchored yet).
+CREATE INDEX audit_chain_heads_unanchored ON audit_chain_heads(day)
+    WHERE anchored_at IS NULL;
