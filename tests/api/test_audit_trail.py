@@ -15,11 +15,12 @@ import os
 import tempfile
 
 import shutil
+import signal
 import subprocess
 
 from conftest import (CTL, VAR, api, assert_error, bearer, ctl, draft,
                       insured_login, login, new_person, new_region,
-                      person_row_id, sql, upload)
+                      person_row_id, sql, upload, wait_for)
 
 
 def log_rows(n, user_login, person_id, obj, oid, action="read",
@@ -440,3 +441,52 @@ def test_the_daily_job_archives_days_past_retention():
     finally:
         forget_region(code)
         audit.close()
+
+
+def dispatcher_children():
+    """The stack's dispatcher children (the processes whose parent is a
+    dispatcher master of this stack)."""
+    mine = []
+    for pid in os.listdir("/proc"):
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+            cmd = open("/proc/%s/cmdline" % pid).read()
+        except OSError:
+            continue
+        if exe.endswith("mtcert-dispatcher") and VAR in cmd:
+            mine.append(pid)
+    children = []
+    for pid in mine:
+        with open("/proc/%s/stat" % pid) as f:
+            ppid = f.read().rsplit(")", 1)[1].split()[1]
+        if ppid in mine:
+            children.append(int(pid))
+    return children
+
+
+def test_the_dispatcher_runs_the_daily_job():
+    """The dispatcher runs the job itself (at its start, then hourly):
+    its child killed, the new one anchors a past day's chain to the
+    stack's audit_dir, and verify holds.  The chain is left in place
+    (intact): its anchor is the stack's for good."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
+             at="now() - interval '2 days'")
+    children = dispatcher_children()
+    assert children
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: sql(
+        "SELECT anchored_at IS NOT NULL FROM audit_chain_heads"
+        " WHERE region = '%s'", code) == [["t"]])
+    lines = []
+    audit = os.path.join(VAR, "audit")
+    for name in sorted(os.listdir(audit)):
+        if name.startswith("anchor-"):
+            with open(os.path.join(audit, name), encoding="utf-8") as f:
+                lines += [json.loads(x) for x in f]
+    assert [x["seq"] for x in lines if x["region"] == code] == [2]
+    cp = verify("--region", code)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
