@@ -13,3 +13,11 @@ ALTER TABLE audit_chain_heads ADD COLUMN anchored_at timestamptz;
 -- What the job looks for: few rows (the days not anchored yet).
 CREATE INDEX audit_chain_heads_unanchored ON audit_chain_heads(day)
     WHERE anchored_at IS NULL;
+
+-- The rows written before the chain (042), which audit_backfill links a
+-- batch at a time (`mtcertctl migrate`): found without reading the
+-- tables, and empty once they are linked (every row since has a hash).
+-- XXX: building them reads each table once, under this migration's
+-- lock, as 042's unique indexes did.
+CREATE INDEX access_log_unchained ON access_log(id) WHERE hash IS NULL;
+CREATE INDEX events_unchained ON events(id) WHERE hash IS NULL;

@@ -423,6 +423,8 @@ begin_locked(void)
 /* How often a step crossed by the running service's transactions (a
  * deadlock, a serialization failure) is tried again from its start. */
 enum { TRANSIENT_TRIES = 20, VIEW_BATCH = 100 };
+/* Rows linked per transaction by backfill_chains. */
+#define BACKFILL_BATCH "5000"
 
 /* Back off before try number `try` (1, 2, ...) of a crossed step:
  * 20 ms, 40 ms, ... up to 1 s, so the other transaction gets through. */
@@ -549,6 +551,42 @@ rebuild_views(void)
 }
 
 /*
+ * Link the access_log and events rows written before their chain (042)
+ * with audit_backfill (sql/fn/13_audit_chain.sql): BACKFILL_BATCH rows
+ * per transaction, each batch tried again when crossed by the service,
+ * until none is left.  Prints how many when any.  Nothing to link is one
+ * probe of two empty partial indexes.
+ */
+static void
+backfill_chains(void)
+{
+	static const char *const p[1] = { BACKFILL_BATCH };
+	long long total = 0, n;
+	PGresult *res;
+	int try = 0;
+
+	err_file = "linking the rows written before the audit chain";
+	do {
+		run0("BEGIN");
+		res = run("SELECT audit_backfill($1::int)", 1, p);
+		if (!transient)
+			run0("COMMIT");
+		if (transient) {
+			PQclear(res);
+			transient_rollback(++try, err_file);
+			n = 1;
+			continue;
+		}
+		try = 0;
+		total += n = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	} while (n > 0);
+	err_file = NULL;
+	if (total > 0)
+		printf("audit chain: %lld rows of before it linked\n", total);
+}
+
+/*
  * Apply the files of sql/fn/ (the one live definition of each function,
  * view and trigger) whose SHA-256 differs from the one recorded in
  * schema_repeatables, in name order, all in one transaction, after the
@@ -576,6 +614,7 @@ apply_repeatables(void)
 	while ((applied = apply_repeatables_once(dir, files, n, done)) < 0)
 		transient_rollback(++try, "applying sql/fn");
 	rebuild_views();
+	backfill_chains();
 	tolerate_transient = 0;
 	for (i = 0; i < n; i++) {
 		if (done[i])

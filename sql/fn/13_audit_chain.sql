@@ -115,24 +115,31 @@ CREATE TRIGGER events_chain BEFORE INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION audit_chain();
 
 -- Rows written before the chain (042): linked in id order, as the
--- trigger would have, in shard 0.  Re-runnable: only rows without a
--- hash.  One pass in migrate's transaction (XXX: not in batches; a
--- database with millions of old rows wants it batched).
-DO $$
+-- trigger would have, in shard 0; at most n of them (access_log's
+-- first, then events'), found by the partial indexes *_unchained (045).
+-- Returns how many were linked: 0 when none is left.  `mtcertctl
+-- migrate` calls it after the functions, one transaction per batch, so
+-- a database with millions of old rows is linked with the service
+-- running (its heads locked one batch at a time, not for the whole
+-- back-fill).
+CREATE OR REPLACE FUNCTION audit_backfill(n integer)
+RETURNS integer
+LANGUAGE plpgsql AS $$
 DECLARE
     t text;
     r record;
     h audit_chain_heads;
     d date;
+    done integer := 0;
 BEGIN
     FOREACH t IN ARRAY ARRAY['access_log', 'events'] LOOP
         FOR r IN EXECUTE format(
             'SELECT x.id, x.at, to_jsonb(x) AS j, %s AS region FROM %I x'
-            ' WHERE x.hash IS NULL ORDER BY x.id', CASE t
+            ' WHERE x.hash IS NULL ORDER BY x.id LIMIT %s', CASE t
             WHEN 'access_log' THEN '(SELECT coalesce((SELECT region FROM'
                 ' persons WHERE id = x.person_id), ''''))'
             ELSE '(SELECT region FROM applications'
-                ' WHERE id = x.application_id)' END, t)
+                ' WHERE id = x.application_id)' END, t, n - done)
         LOOP
             d := (r.at AT TIME ZONE 'Asia/Shanghai')::date;
             h := audit_chain_head(t, r.region, d, 0::smallint);
@@ -144,10 +151,13 @@ BEGIN
             USING r.region, d, h.seq + 1, h.hash,
                   audit_row_hash(r.j, h.hash), r.id;
             UPDATE audit_chain_heads
-            SET seq = h.seq + 1, hash = audit_row_hash(r.j, h.hash)
+            SET seq = h.seq + 1, hash = audit_row_hash(r.j, h.hash),
+                anchored_at = NULL
             WHERE tbl = t AND region = r.region AND day = d AND shard = 0;
+            done := done + 1;
         END LOOP;
     END LOOP;
+    RETURN done;
 END $$;
 
 -- The links of table t's chains that do not hold, from day d_from to day

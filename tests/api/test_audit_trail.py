@@ -490,3 +490,35 @@ def test_the_dispatcher_runs_the_daily_job():
     assert [x["seq"] for x in lines if x["region"] == code] == [2]
     cp = verify("--region", code)
     assert cp.returncode == 0, cp.stdout + cp.stderr
+
+
+def test_rows_written_before_the_chain_are_linked_by_migrate():
+    """Rows without a link (written before migration 042: here with the
+    trigger off for one transaction) are linked by `mtcertctl migrate`,
+    a batch per transaction (audit_backfill), in id order in shard 0 of
+    their day; verify then holds."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    rows = sql(
+        "BEGIN; ALTER TABLE access_log DISABLE TRIGGER access_log_chain;"
+        " INSERT INTO access_log (at, user_id, person_id, object_type,"
+        " object_id, action) SELECT now() - interval '1 day' * g, u.id,"
+        " %s, 'person', %s, 'read' FROM users u CROSS JOIN"
+        " generate_series(1, 3) g WHERE u.login = 'agency-sanmenxia'"
+        " RETURNING id, hash IS NULL;"
+        " ALTER TABLE access_log ENABLE TRIGGER access_log_chain; COMMIT",
+        p["id"], p["id"])
+    try:
+        assert len(rows) == 3 and all(r[1] == "t" for r in rows)
+        out = ctl("migrate").stdout
+        assert "rows of before it linked" in out
+        linked = sql("SELECT chain_shard, chain_seq, hash IS NOT NULL"
+                     " FROM access_log WHERE chain_region = '%s'"
+                     " ORDER BY id", code)
+        assert linked == [["0", "1", "t"]] * 3
+        cp = verify("--region", code)
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        assert "rows of before it linked" not in ctl("migrate").stdout
+    finally:
+        forget_region(code)
