@@ -21,3 +21,8 @@ CREATE INDEX audit_chain_heads_unanchored ON audit_chain_heads(day)
 -- lock, as 042's unique indexes did.
 CREATE INDEX access_log_unchained ON access_log(id) WHERE hash IS NULL;
 CREATE INDEX events_unchained ON events(id) WHERE hash IS NULL;
+
+-- What the daily job archives (audit_archivable): the access_log heads
+-- not archived yet, by day; those archived, kept for good, never read.
+CREATE INDEX audit_chain_heads_unarchived ON audit_chain_heads(day)
+    WHERE tbl = 'access_log' AND archived_at IS NULL;

@@ -143,8 +143,8 @@
  * file under audit_dir, then the access_log days past their region's
  * audit_retention_months are archived there.  Daily work; hourly so a
  * restart never skips a day, and a run with nothing due is one probe of
- * the partial index audit_chain_heads_unanchored and of the heads of
- * the days before the retention.  An advisory lock lets one dispatcher
+ * each of the partial indexes audit_chain_heads_unanchored and
+ * audit_chain_heads_unarchived (045).  An advisory lock lets one dispatcher
  * anchor at a time (each appends to its own host's audit_dir:
  * docs/operations.md says which to keep).
  */

@@ -240,6 +240,10 @@ LANGUAGE sql STABLE AS $$
     SELECT h.region, h.day, h.shard FROM audit_chain_heads h
     WHERE h.tbl = 'access_log' AND h.archived_at IS NULL
       AND h.day < before
+      -- The least retention (the policy's minimum, 6): a range of the
+      -- partial index audit_chain_heads_unarchived (045), so the daily
+      -- job reads the days just past, not every head of the retention.
+      AND h.day < cn_today() - interval '6 months'
       AND h.day < cn_today() - make_interval(months =>
               policy_value(h.region, 'audit_retention_months')::int)
     ORDER BY h.day, h.region, h.shard
