@@ -50,6 +50,10 @@ static const struct cfg_row {
 	/* Outside the database and the checkout (mt_identity.h). */
 	{ "identity_keys_dir", CFG_STR,
 	  offsetof(struct mt_config, identity_keys_dir), "var/keys/identity" },
+	/* The audit trail's anchor files and archives (mt_audit.h): outside
+	 * the database, the workers' user's. */
+	{ "audit_dir", CFG_STR, offsetof(struct mt_config, audit_dir),
+	  "var/audit" },
 };
 
 static int

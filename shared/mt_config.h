@@ -21,6 +21,7 @@ struct mt_config {
 	char   *sql_dir;        /* migrations and reference data */
 	char   *sms_log;        /* development SMS sender output */
 	char   *identity_keys_dir; /* ID-number and phone keys (mt_identity.h) */
+	char   *audit_dir;      /* audit anchors and archives (mt_audit.h) */
 };
 
 extern struct mt_config mt_cfg;

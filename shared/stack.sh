@@ -182,6 +182,10 @@ prepare_dirs() {
 	# The development SMS sender (the dispatcher, as $SVC_USER) appends.
 	chown "$SVC_USER" "$VAR/sms.log"
 	log_files
+	# The audit trail's anchor files and archives (shared/mt_audit.h):
+	# outside the database, written by the dispatcher's daily job.
+	install -d -o "$SVC_USER" -g "$SVC_USER" -m 750 "$VAR/audit" \
+	    "$VAR/audit/archive"
 	# WAL archive and base backups: PostgreSQL's own (docs/operations.md).
 	install -d -m 711 "$VAR/backup"
 	install -d -o postgres -g postgres -m 700 "$VAR/backup/wal" \
@@ -270,6 +274,7 @@ files_keys_dir = $VAR/keys/files
 sql_dir = $ROOT/sql
 sms_log = $VAR/sms.log
 identity_keys_dir = $VAR/keys/identity
+audit_dir = $VAR/audit
 CONF
 }
 

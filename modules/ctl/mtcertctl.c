@@ -21,6 +21,7 @@
  *   mtcertctl sanctions run            (the sanctions job, now)
  *   mtcertctl audit-trail verify [--region R] [--from DATE]
  *   mtcertctl audit-trail archive --before DATE --out FILE
+ *   mtcertctl audit-trail daily        (anchor and archive, now)
  *   mtcertctl errors                   (the error table as JSON)
  *   mtcertctl card keygen              (a first e-card key when none)
  *   mtcertctl card rotate              (a new current e-card key)
@@ -51,6 +52,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "mt_audit.h"
 #include "mt_auth.h"
 #include "mt_card.h"
 #include "mt_draw.h"
@@ -421,6 +423,8 @@ begin_locked(void)
 /* How often a step crossed by the running service's transactions (a
  * deadlock, a serialization failure) is tried again from its start. */
 enum { TRANSIENT_TRIES = 20, VIEW_BATCH = 100 };
+/* Rows linked per transaction by backfill_chains. */
+#define BACKFILL_BATCH "5000"
 
 /* Back off before try number `try` (1, 2, ...) of a crossed step:
  * 20 ms, 40 ms, ... up to 1 s, so the other transaction gets through. */
@@ -547,6 +551,42 @@ rebuild_views(void)
 }
 
 /*
+ * Link the access_log and events rows written before their chain (042)
+ * with audit_backfill (sql/fn/13_audit_chain.sql): BACKFILL_BATCH rows
+ * per transaction, each batch tried again when crossed by the service,
+ * until none is left.  Prints how many when any.  Nothing to link is one
+ * probe of two empty partial indexes.
+ */
+static void
+backfill_chains(void)
+{
+	static const char *const p[1] = { BACKFILL_BATCH };
+	long long total = 0, n;
+	PGresult *res;
+	int try = 0;
+
+	err_file = "linking the rows written before the audit chain";
+	do {
+		run0("BEGIN");
+		res = run("SELECT audit_backfill($1::int)", 1, p);
+		if (!transient)
+			run0("COMMIT");
+		if (transient) {
+			PQclear(res);
+			transient_rollback(++try, err_file);
+			n = 1;
+			continue;
+		}
+		try = 0;
+		total += n = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	} while (n > 0);
+	err_file = NULL;
+	if (total > 0)
+		printf("audit chain: %lld rows of before it linked\n", total);
+}
+
+/*
  * Apply the files of sql/fn/ (the one live definition of each function,
  * view and trigger) whose SHA-256 differs from the one recorded in
  * schema_repeatables, in name order, all in one transaction, after the
@@ -574,6 +614,7 @@ apply_repeatables(void)
 	while ((applied = apply_repeatables_once(dir, files, n, done)) < 0)
 		transient_rollback(++try, "applying sql/fn");
 	rebuild_views();
+	backfill_chains();
 	tolerate_transient = 0;
 	for (i = 0; i < n; i++) {
 		if (done[i])
@@ -1863,12 +1904,36 @@ cmd_review(int argc, char **argv)
 }
 
 /*
+ * The anchor files under audit_dir checked (mt_audit_anchor_check: the
+ * lines against each other, the heads of region, or of every region
+ * when NULL, against the database), each fault printed.  Returns the
+ * faults; exits 1 when the database fails or a file cannot be read.
+ */
+static long long
+trail_anchors(const char *region)
+{
+	struct mt_db db;
+	long long bad;
+
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	bad = mt_audit_anchor_check(&db, mt_cfg.audit_dir, region, stdout);
+	if (bad < 0)
+		die_conn(db.conn, "audit-trail verify: cannot check the anchors"
+		    " (see the log)");
+	printf("audit-trail: anchors under %s, %lld broken\n",
+	    mt_cfg.audit_dir, bad);
+	mt_db_close(&db);
+	return bad;
+}
+
+/*
  * audit-trail verify [--region R] [--from DATE]: recompute the hash
  * chains of access_log and events (sql/fn/13_audit_chain.sql,
  * audit_chain_breaks) and print the first broken link of each broken
  * chain: table, region, day, shard, row id, what broke, expected and
- * found.
- * Returns 0 when every chain holds, EXIT_MISMATCH when one does not;
+ * found; then every anchor of a head (trail_anchors).
+ * Returns 0 when every chain and anchor holds, EXIT_MISMATCH when one
+ * does not;
  * exits 2 on bad usage, 1 when the database fails.
  */
 static int
@@ -1877,6 +1942,7 @@ trail_verify(int argc, char **argv)
 	static const char *const names[] = { "--region", "--from" };
 	const char *v[2] = { NULL, NULL };
 	PGresult *res;
+	long long a;
 	int i, n;
 
 	parse_opts(argc, argv, 3, names, v, 2);
@@ -1905,102 +1971,77 @@ trail_verify(int argc, char **argv)
 	printf("audit-trail: %s chains, %d broken\n", PQgetvalue(res, 0, 0),
 	    n);
 	PQclear(res);
-	return n == 0 ? 0 : EXIT_MISMATCH;
-}
-
-/*
- * Write len bytes of data to path whole: a temporary file beside it,
- * fsynced, renamed into place.  Exits 2 when it cannot.
- */
-static void
-write_durably(const char *path, const char *data, size_t len)
-{
-	char *tmp = mt_xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-
-	if (f == NULL || fwrite(data, 1, len, f) != len || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0)
-		die_bad("cannot write %s: %s", path, strerror(errno));
-	free(tmp);
-}
-
-/* The lowercase hex SHA-256 of len bytes at data into hex (65 bytes). */
-static void
-sha256_hex(const char *data, size_t len, char hex[65])
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(h, (const unsigned char *)data, len);
-	sodium_bin2hex(hex, 65, h, sizeof(h));
+	a = trail_anchors(v[0]);
+	return n == 0 && a == 0 ? 0 : EXIT_MISMATCH;
 }
 
 /*
  * audit-trail archive --before DATE --out FILE: every closed chain of
  * access_log before DATE and past its region's audit_retention_months
- * (audit_archivable) is written to FILE (each head, then its rows:
- * audit_archive_text), the file read back, and only then, chain by
- * chain, its rows deleted -- audit_archive_commit checks under the
+ * (audit_archivable) is written to the new FILE (each head, then its
+ * rows: audit_archive_text), the file read back, and only then, chain
+ * by chain, its rows deleted -- audit_archive_commit checks under the
  * head's lock that the chain is intact and hashes as the file's bytes
- * do, and keeps the head, marked archived with the file's hash.  Prints
- * {"chains": n, "rows": m}.  Exits 2 on bad usage or an unwritable
- * file, 1 when the database refuses (nothing of that chain deleted).
+ * do, and keeps the head, marked archived with the file's hash.  The
+ * dispatcher's daily job does the same (mt_audit_archive).  Prints
+ * {"chains": n, "rows": m}.  Exits 2 on bad usage or an unwritable file,
+ * 1 when the database fails or refuses a chain (its rows kept).
  */
 static int
 trail_archive(int argc, char **argv)
 {
 	static const char *const names[] = { "--before", "--out" };
-	const char *v[2] = { NULL, NULL }, *p[5];
-	struct mt_buf b = {0};
-	PGresult *res, *text;
-	size_t *end, len, at = 0;
-	char *back, hex[65];
-	long long rows = 0;
-	int i, n;
+	const char *v[2] = { NULL, NULL };
+	struct mt_audit_run r = {0};
+	struct mt_db db;
+	char err[512] = "";
+	long long n;
 
 	parse_opts(argc, argv, 3, names, v, 2);
 	if (v[0] == NULL || !mt_valid_date(v[0]) || v[1] == NULL)
 		die_bad("usage: audit-trail archive --before YYYY-MM-DD "
 		    "--out FILE");
-	res = run("SELECT region, day, shard FROM audit_archivable($1::date)",
-	    1, v);
-	n = PQntuples(res);
-	end = mt_xcalloc((size_t)n + 1, sizeof(*end));
-	for (i = 0; i < n; i++) {
-		p[0] = PQgetvalue(res, i, 0);
-		p[1] = PQgetvalue(res, i, 1);
-		p[2] = PQgetvalue(res, i, 2);
-		text = run("SELECT audit_archive_text($1, $2::date,"
-		    " $3::smallint)", 3, p);
-		mt_buf_puts(&b, PQgetvalue(text, 0, 0));
-		end[i] = b.len;
-		PQclear(text);
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	if ((n = mt_audit_archive(&db, v[0], v[1], 0, &r, err,
+	    sizeof(err))) < 0 && db.conn != NULL &&
+	    PQstatus(db.conn) == CONNECTION_OK)
+		die_bad("audit-trail archive: cannot write %s (see the log)",
+		    v[1]);
+	if (n < 0)
+		die_conn(db.conn, "audit-trail archive failed");
+	if (r.refused > 0) {
+		fprintf(stderr, "mtcertctl: audit-trail archive: %lld chains"
+		    " kept: %s\n", r.refused, err);
+		exit(1);
 	}
-	write_durably(v[1], b.data != NULL ? b.data : "", b.len);
-	back = read_path(v[1], &len);
-	if (len != b.len || memcmp(back, b.data != NULL ? b.data : "", len))
-		die_bad("%s does not read back as written", v[1]);
-	for (i = 0; i < n; i++) {
-		sha256_hex(back + at, end[i] - at, hex);
-		at = end[i];
-		p[0] = PQgetvalue(res, i, 0);
-		p[1] = PQgetvalue(res, i, 1);
-		p[2] = PQgetvalue(res, i, 2);
-		p[3] = hex;
-		p[4] = v[1];
-		text = run("SELECT audit_archive_commit($1, $2::date,"
-		    " $3::smallint, $4, $5)", 5, p);
-		rows += atoll(PQgetvalue(text, 0, 0));
-		PQclear(text);
-	}
-	printf("{\"chains\": %d, \"rows\": %lld}\n", n, rows);
-	PQclear(res);
-	free(back);
-	free(b.data);
-	free(end);
+	printf("{\"chains\": %lld, \"rows\": %lld}\n", r.chains, r.rows);
+	mt_db_close(&db);
 	return 0;
 }
 
-/* audit-trail verify ... | audit-trail archive ... */
+/*
+ * audit-trail daily: the dispatcher's daily job now (mt_audit_daily):
+ * the heads of the chains whose day is past anchored under audit_dir,
+ * then the access_log days past their retention archived under
+ * audit_dir/archive.  Prints {"anchored", "chains", "rows", "refused"}.
+ * Exits 1 when the database or a file fails.
+ */
+static int
+trail_daily(void)
+{
+	struct mt_audit_run r;
+	struct mt_db db;
+
+	mt_db_setup(&db, mt_cfg.pg_conninfo, NULL, 0);
+	if (mt_audit_daily(&db, mt_cfg.audit_dir, &r) != 0)
+		die_conn(db.conn, "audit-trail daily failed (see the log)");
+	printf("{\"anchored\": %lld, \"chains\": %lld, \"rows\": %lld,"
+	    " \"refused\": %lld}\n", r.anchored, r.chains, r.rows, r.refused);
+	mt_db_close(&db);
+	return 0;
+}
+
+/* audit-trail verify ... | audit-trail archive ... | audit-trail daily */
 static int
 cmd_audit_trail(int argc, char **argv)
 {
@@ -2008,8 +2049,11 @@ cmd_audit_trail(int argc, char **argv)
 		return trail_verify(argc, argv);
 	if (argc >= 3 && strcmp(argv[2], "archive") == 0)
 		return trail_archive(argc, argv);
+	if (argc == 3 && strcmp(argv[2], "daily") == 0)
+		return trail_daily();
 	die_bad("usage: audit-trail verify [--region R] [--from DATE] | "
-	    "audit-trail archive --before DATE --out FILE");
+	    "audit-trail archive --before DATE --out FILE | "
+	    "audit-trail daily");
 }
 
 static void
@@ -2040,9 +2084,12 @@ usage(void)
 	    "  audit verify ID | audit verify --all   (recompute an audit's "
 	    "sample, re-derive its population; exit 3 on a mismatch)\n"
 	    "  audit-trail verify [--region R] [--from DATE]   (recompute the "
-	    "hash chains of access_log and events; exit 3 on a broken link)\n"
+	    "hash chains of access_log and events and their anchors; exit 3 "
+	    "on a broken link)\n"
 	    "  audit-trail archive --before DATE --out FILE   (access_log "
 	    "days past retention to FILE, then deleted)\n"
+	    "  audit-trail daily   (the dispatcher's daily job now: chain "
+	    "heads anchored under audit_dir, old days archived)\n"
 	    "  errors   (the error table as JSON)\n"
 	    "  card keygen | card rotate | card verify TOKEN [--keys FILE]\n"
 	    "  keys init | keys rotate | keys retire N   (the file store's "

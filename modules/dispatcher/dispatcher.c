@@ -52,6 +52,9 @@
  *   - sanctions: every SANCTIONS_MS the sanctions past their last day end
  *     and what was temporary is undone (sql/fn/92_sanctions.sql,
  *     R-SUP-4): a suspended expert or hospital is active again.
+ *   - audit trail: every AUDIT_MS the heads of the chains whose day is
+ *     past anchored to a file outside the database, and the access_log
+ *     days past their retention archived (shared/mt_audit.c, issue 15).
  * Several dispatchers may run at once: PostgreSQL's conditional updates
  * and the one-live-assignment index decide every race.
  */
@@ -71,6 +74,7 @@
 
 #include <json-c/json.h>
 
+#include "mt_audit.h"
 #include "mt_config.h"
 #include "mt_db.h"
 #include "mt_identity.h"
@@ -132,6 +136,19 @@
  * the table is large.
  */
 #define SHRED_MS 3600000
+/*
+ * The audit trail's daily job (issue 15; shared/mt_audit.c, the same
+ * code as mtcertctl audit-trail daily): every AUDIT_MS, at start too,
+ * the heads of the chains whose day is past are appended to the anchor
+ * file under audit_dir, then the access_log days past their region's
+ * audit_retention_months are archived there.  Daily work; hourly so a
+ * restart never skips a day, and a run with nothing due is one probe of
+ * each of the partial indexes audit_chain_heads_unanchored and
+ * audit_chain_heads_unarchived (045).  An advisory lock lets one dispatcher
+ * anchor at a time (each appends to its own host's audit_dir:
+ * docs/operations.md says which to keep).
+ */
+#define AUDIT_MS 3600000
 
 enum stmt {
 	STMT_CLAIM,
@@ -858,6 +875,25 @@ batch_job(struct mt_db *db, const char *sql, const char *what)
 	return total;
 }
 
+/*
+ * The audit trail's daily job (mt_audit_daily): anchor, then archive.
+ * Logs what it did, and a warning when it failed or a chain was refused
+ * (its rows kept: verify names it).  Returns the heads and chains done.
+ */
+static int
+audit_daily(struct mt_db *db)
+{
+	struct mt_audit_run r;
+
+	if (mt_audit_daily(db, mt_cfg.audit_dir, &r) != 0)
+		mt_log_warn("audit trail: the daily job failed (see above);"
+		    " again in %d s", AUDIT_MS / 1000);
+	if (r.anchored + r.chains + r.refused > 0)
+		mt_log_info("audit trail anchored=%lld archived=%lld rows=%lld"
+		    " refused=%lld", r.anchored, r.chains, r.rows, r.refused);
+	return (int)(r.anchored + r.chains);
+}
+
 /* Take every wake-up queued (the list emptied in one atomic step) and
  * return them (an array of reasons). */
 #define TAKE_WAKES \
@@ -1001,14 +1037,15 @@ serve_init(struct mt_db *db)
  * The steps that run on their own clocks, at time t: the sweep of long
  * overdue assignments every SWEEP_MS, the renewal job every RENEWAL_MS,
  * the publicity job every PUBLICITY_MS, the sanctions job every
- * SANCTIONS_MS, the files' retention job every SHRED_MS.  Returns how much they did (0
- * when nothing was due).
+ * SANCTIONS_MS, the files' retention job every SHRED_MS, the audit
+ * trail's daily job every AUDIT_MS.  Returns how much they did (0 when
+ * nothing was due).
  */
 static int
 timed_steps(struct mt_db *db, double t)
 {
 	static double next_sweep, next_renewal, next_publicity, next_sanctions;
-	static double next_reviews, next_shred;
+	static double next_reviews, next_shred, next_audit;
 	long long shred;
 	int busy = 0;
 
@@ -1041,6 +1078,10 @@ timed_steps(struct mt_db *db, double t)
 		busy += batch_job(db, "SELECT run_sanctions(100) AS n",
 		    "sanctions ended");
 		next_sanctions = t + SANCTIONS_MS;
+	}
+	if (t >= next_audit && db->conn != NULL) {
+		busy += audit_daily(db);
+		next_audit = t + AUDIT_MS;
 	}
 	if (t >= next_shred && db->conn != NULL) {
 		if ((shred = mt_store_shred(db, mt_cfg.files_dir)) > 0) {

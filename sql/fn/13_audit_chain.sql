@@ -98,7 +98,10 @@ BEGIN
     NEW.chain_seq := h.seq + 1;
     NEW.prev_hash := h.hash;
     NEW.hash := audit_row_hash(to_jsonb(NEW), h.hash);
-    UPDATE audit_chain_heads SET seq = NEW.chain_seq, hash = NEW.hash
+    -- anchored_at back to NULL: a row added to a chain already anchored
+    -- (a day past, written late) gets its new head anchored too.
+    UPDATE audit_chain_heads SET seq = NEW.chain_seq, hash = NEW.hash,
+        anchored_at = NULL
     WHERE tbl = TG_TABLE_NAME AND day = NEW.chain_day
       AND region = NEW.chain_region AND shard = NEW.chain_shard;
     RETURN NEW;
@@ -112,24 +115,31 @@ CREATE TRIGGER events_chain BEFORE INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION audit_chain();
 
 -- Rows written before the chain (042): linked in id order, as the
--- trigger would have, in shard 0.  Re-runnable: only rows without a
--- hash.  One pass in migrate's transaction (XXX: not in batches; a
--- database with millions of old rows wants it batched).
-DO $$
+-- trigger would have, in shard 0; at most n of them (access_log's
+-- first, then events'), found by the partial indexes *_unchained (045).
+-- Returns how many were linked: 0 when none is left.  `mtcertctl
+-- migrate` calls it after the functions, one transaction per batch, so
+-- a database with millions of old rows is linked with the service
+-- running (its heads locked one batch at a time, not for the whole
+-- back-fill).
+CREATE OR REPLACE FUNCTION audit_backfill(n integer)
+RETURNS integer
+LANGUAGE plpgsql AS $$
 DECLARE
     t text;
     r record;
     h audit_chain_heads;
     d date;
+    done integer := 0;
 BEGIN
     FOREACH t IN ARRAY ARRAY['access_log', 'events'] LOOP
         FOR r IN EXECUTE format(
             'SELECT x.id, x.at, to_jsonb(x) AS j, %s AS region FROM %I x'
-            ' WHERE x.hash IS NULL ORDER BY x.id', CASE t
+            ' WHERE x.hash IS NULL ORDER BY x.id LIMIT %s', CASE t
             WHEN 'access_log' THEN '(SELECT coalesce((SELECT region FROM'
                 ' persons WHERE id = x.person_id), ''''))'
             ELSE '(SELECT region FROM applications'
-                ' WHERE id = x.application_id)' END, t)
+                ' WHERE id = x.application_id)' END, t, n - done)
         LOOP
             d := (r.at AT TIME ZONE 'Asia/Shanghai')::date;
             h := audit_chain_head(t, r.region, d, 0::smallint);
@@ -141,10 +151,13 @@ BEGIN
             USING r.region, d, h.seq + 1, h.hash,
                   audit_row_hash(r.j, h.hash), r.id;
             UPDATE audit_chain_heads
-            SET seq = h.seq + 1, hash = audit_row_hash(r.j, h.hash)
+            SET seq = h.seq + 1, hash = audit_row_hash(r.j, h.hash),
+                anchored_at = NULL
             WHERE tbl = t AND region = r.region AND day = d AND shard = 0;
+            done := done + 1;
         END LOOP;
     END LOOP;
+    RETURN done;
 END $$;
 
 -- The links of table t's chains that do not hold, from day d_from to day
@@ -227,6 +240,10 @@ LANGUAGE sql STABLE AS $$
     SELECT h.region, h.day, h.shard FROM audit_chain_heads h
     WHERE h.tbl = 'access_log' AND h.archived_at IS NULL
       AND h.day < before
+      -- The least retention (the policy's minimum, 6): a range of the
+      -- partial index audit_chain_heads_unarchived (045), so the daily
+      -- job reads the days just past, not every head of the retention.
+      AND h.day < cn_today() - interval '6 months'
       AND h.day < cn_today() - make_interval(months =>
               policy_value(h.region, 'audit_retention_months')::int)
     ORDER BY h.day, h.region, h.shard
@@ -288,3 +305,91 @@ BEGIN
     WHERE tbl = 'access_log' AND region = r AND day = d AND shard = sh;
     RETURN n;
 END $$;
+
+-- Anchoring outside the database (045; the file: shared/mt_audit.c).
+-- Take up to n heads of chains whose China day is past by an hour (a
+-- writer that began before midnight may still commit into the day
+-- before), not anchored as they are now: each marked anchored and
+-- returned with its hash as hex and the time, in chain order.  Called
+-- in the job's transaction, which writes them to the anchor file before
+-- it commits: a crash in between leaves them unmarked, to be written
+-- again (an anchor line twice is harmless: each is checked).  SKIP
+-- LOCKED: a head a late writer holds is taken next time.
+CREATE OR REPLACE FUNCTION audit_anchor_take(n integer)
+RETURNS TABLE (tbl text, region text, day date, shard smallint,
+               seq bigint, hash text, at text)
+LANGUAGE sql AS $$
+    WITH due AS (
+        SELECT h.tbl, h.day, h.region, h.shard FROM audit_chain_heads h
+        WHERE h.anchored_at IS NULL
+          AND h.day < ((now() - interval '1 hour')
+                       AT TIME ZONE 'Asia/Shanghai')::date
+        ORDER BY h.day, h.tbl, h.region, h.shard
+        LIMIT n FOR UPDATE SKIP LOCKED),
+    u AS (
+        UPDATE audit_chain_heads h SET anchored_at = now() FROM due
+        WHERE h.tbl = due.tbl AND h.day = due.day
+          AND h.region = due.region AND h.shard = due.shard
+        RETURNING h.tbl, h.region, h.day, h.shard, h.seq, h.hash)
+    SELECT u.tbl, u.region, u.day, u.shard, u.seq, encode(u.hash, 'hex'),
+           to_char(now() AT TIME ZONE 'Asia/Shanghai',
+                   'YYYY-MM-DD"T"HH24:MI:SS"+08:00"')
+    FROM u ORDER BY u.day, u.tbl, u.region, u.shard
+$$;
+
+-- The anchor lines (jsonb array of {"n": line number, "l": the line's
+-- JSON {tbl, region, day, shard, seq, hash, ...}}) of region p_region
+-- (NULL: every one) that the database no longer matches: the chain gone
+-- (its head deleted), rows gone since (the head's seq behind the
+-- anchor's), the head's hash not the anchored one (a chain recomputed
+-- and its head updated after an edit), or, when rows were added since
+-- (a late write), the row at the anchored seq gone or not hashing as
+-- anchored.  A chain archived after rows were added since its anchor
+-- is checked by its head no further (XXX: its archive file holds the
+-- row).  Empty: every anchored head holds.
+CREATE OR REPLACE FUNCTION audit_anchor_breaks(lines jsonb, p_region text)
+RETURNS TABLE (n bigint, tbl text, region text, day date, shard smallint,
+               what text, expected text, found text)
+LANGUAGE sql STABLE AS $$
+    WITH a AS (
+        SELECT e.n, e.x->'l'->>'tbl' AS tbl, e.x->'l'->>'region' AS region,
+               (e.x->'l'->>'day')::date AS day,
+               (e.x->'l'->>'shard')::smallint AS shard,
+               (e.x->'l'->>'seq')::bigint AS seq, e.x->'l'->>'hash' AS hash
+        FROM jsonb_array_elements(lines) AS e0(x),
+             LATERAL (SELECT (e0.x->>'n')::bigint AS n, e0.x AS x) e
+        WHERE p_region IS NULL OR e.x->'l'->>'region' = p_region),
+    c AS (
+        SELECT a.*, h.seq AS head_seq, encode(h.hash, 'hex') AS head_hash,
+               h.archived_at,
+               encode(CASE a.tbl WHEN 'access_log' THEN
+                   (SELECT l.hash FROM access_log l
+                    WHERE l.chain_day = a.day AND l.chain_region = a.region
+                      AND l.chain_shard = a.shard AND l.chain_seq = a.seq)
+               ELSE (SELECT v.hash FROM events v
+                     WHERE v.chain_day = a.day AND v.chain_region = a.region
+                       AND v.chain_shard = a.shard AND v.chain_seq = a.seq)
+               END, 'hex') AS row_hash
+        FROM a LEFT JOIN audit_chain_heads h
+          ON h.tbl = a.tbl AND h.day = a.day AND h.region = a.region
+         AND h.shard = a.shard),
+    w AS (
+        SELECT c.*, CASE
+            WHEN c.head_seq IS NULL THEN 'chain gone (head deleted)'
+            WHEN c.head_seq < c.seq THEN 'rows gone since anchored (head seq)'
+            WHEN c.head_seq = c.seq AND c.head_hash <> c.hash
+                THEN 'head differs from its anchor'
+            WHEN c.head_seq = c.seq OR c.archived_at IS NOT NULL THEN NULL
+            WHEN c.row_hash IS NULL THEN 'anchored row gone'
+            WHEN c.row_hash <> c.hash THEN 'row differs from its anchor'
+            END AS what
+        FROM c)
+    SELECT w.n, w.tbl, w.region, w.day, w.shard, w.what,
+           CASE WHEN w.what LIKE 'rows gone%' OR w.what LIKE 'chain gone%'
+                THEN w.seq::text ELSE w.hash END,
+           CASE WHEN w.what LIKE 'rows gone%' THEN w.head_seq::text
+                WHEN w.what LIKE 'chain gone%' THEN '-'
+                WHEN w.what LIKE 'head%' THEN w.head_hash
+                ELSE coalesce(w.row_hash, '-') END
+    FROM w WHERE w.what IS NOT NULL ORDER BY w.n
+$$;

@@ -14,9 +14,13 @@ import json
 import os
 import tempfile
 
-from conftest import (api, assert_error, bearer, ctl, draft, insured_login,
-                      login, new_person, new_region, person_row_id, sql,
-                      upload)
+import shutil
+import signal
+import subprocess
+
+from conftest import (CTL, VAR, api, assert_error, bearer, ctl, draft,
+                      insured_login, login, new_person, new_region,
+                      person_row_id, sql, upload, wait_for)
 
 
 def log_rows(n, user_login, person_id, obj, oid, action="read",
@@ -53,6 +57,66 @@ def forget_region(code):
 
 def verify(*args):
     return ctl("audit-trail", "verify", *args, check=False)
+
+
+class AuditDir:
+    """A throwaway audit_dir (anchor files, archive/) and a copy of the
+    stack's config naming it, so a test's anchors and archives, and the
+    lines it edits, never reach the stack's own $MTCERT_VAR/audit (whose
+    whole-database verify the other tests run).  run(...) is mtcertctl
+    with that config."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="audit-")
+        os.makedirs(os.path.join(self.dir, "archive"))
+        self.conf = os.path.join(self.dir, "mtcert.conf")
+        with open(os.path.join(VAR, "mtcert.conf"), encoding="utf-8") as f:
+            conf = f.read()
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(conf + "audit_dir = %s\n" % self.dir)
+
+    def run(self, *args):
+        return subprocess.run([CTL, "--config", self.conf, *args],
+                              capture_output=True, text=True, timeout=60)
+
+    def daily(self):
+        cp = self.run("audit-trail", "daily")
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        return json.loads(cp.stdout)
+
+    def verify(self, *args):
+        return self.run("audit-trail", "verify", *args)
+
+    def anchors(self):
+        """Every anchor line, parsed, in file order."""
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith("anchor-"):
+                with open(os.path.join(self.dir, name),
+                          encoding="utf-8") as f:
+                    out += [json.loads(x) for x in f]
+        return out
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def recompute_chain(code):
+    """What someone who can write the database can do after editing a
+    row: relink every later row of region code's access_log chain and
+    update its head, so the chain alone verifies again."""
+    sql("DO $x$ DECLARE r record; prev bytea; BEGIN"
+        " FOR r IN SELECT id, chain_seq FROM access_log"
+        "  WHERE chain_region = '%s' ORDER BY chain_seq LOOP"
+        "  IF r.chain_seq = 1 THEN"
+        "   SELECT prev_hash INTO prev FROM access_log WHERE id = r.id;"
+        "  END IF;"
+        "  UPDATE access_log x SET prev_hash = prev,"
+        "   hash = audit_row_hash(to_jsonb(x), prev) WHERE x.id = r.id"
+        "   RETURNING x.hash INTO prev;"
+        " END LOOP;"
+        " UPDATE audit_chain_heads SET hash = prev"
+        "  WHERE tbl = 'access_log' AND region = '%s'; END $x$", code, code)
 
 
 def test_rows_are_chained_and_verify_holds():
@@ -251,3 +315,210 @@ def test_the_person_sees_who_read_their_file():
     r = api("GET", "/applications/%s/reads" % app["id"],
             headers=bearer(agency))
     assert r.status_code == 403
+
+
+def test_a_recomputed_chain_is_caught_by_its_anchor():
+    """The daily job anchors the head of each chain whose day is past to
+    the month's anchor file (outside the database; each line carrying
+    the hash of the line before it).  A row edited and the chain
+    recomputed in SQL, its head updated, passes the chain check alone --
+    but not its anchor: verify exits 3 and names the chain."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    ids = log_rows(3, "agency-sanmenxia", p["id"], "person", p["id"],
+                   at="now() - interval '3 days'")
+    audit = AuditDir()
+    try:
+        assert audit.daily()["anchored"] >= 1
+        mine = [a for a in audit.anchors() if a["region"] == code]
+        head = sql("SELECT seq, encode(hash, 'hex'), anchored_at IS NOT NULL"
+                   " FROM audit_chain_heads WHERE region = '%s'", code)
+        assert [(a["tbl"], a["seq"], a["hash"]) for a in mine] == \
+            [("access_log", 3, head[0][1])] and head[0][2] == "t"
+        assert audit.verify("--region", code).returncode == 0
+        # Anchored once: a second run writes nothing of this chain.
+        audit.daily()
+        assert len([a for a in audit.anchors() if a["region"] == code]) == 1
+        sql("UPDATE access_log SET action = 'export' WHERE id = %s", ids[1])
+        recompute_chain(code)
+        # The chain alone holds again (the stack's verify, no anchor of
+        # this chain there) ...
+        cp = verify("--region", code)
+        assert cp.returncode == 0, cp.stdout
+        # ... its anchor does not.
+        cp = audit.verify("--region", code)
+        assert cp.returncode == 3, cp.stdout + cp.stderr
+        assert ("access_log region '%s'" % code) in cp.stdout
+        assert "head differs from its anchor: expected %s" % head[0][1] \
+            in cp.stdout
+        # The head deleted with its rows: named too.
+        forget_region(code)
+        cp = audit.verify("--region", code)
+        assert cp.returncode == 3 and "chain gone (head deleted)" in cp.stdout
+    finally:
+        forget_region(code)
+        audit.close()
+
+
+def test_an_edited_anchor_line_is_caught():
+    """An anchor line edited (its hash made to match a recomputed chain)
+    no longer matches the database, and the line after it no longer
+    carries its hash: verify names both, with the file and the line."""
+    ra, rb = new_region(), new_region()
+    pa, pb = person_in(ra), person_in(rb)
+    log_rows(2, "agency-sanmenxia", pa["id"], "person", pa["id"],
+             at="now() - interval '2 days'")
+    log_rows(2, "agency-sanmenxia", pb["id"], "person", pb["id"],
+             at="now() - interval '2 days'")
+    audit = AuditDir()
+    try:
+        assert audit.daily()["anchored"] >= 2
+        assert audit.verify().returncode == 0
+        name = [x for x in os.listdir(audit.dir) if x.startswith("anchor-")]
+        assert len(name) == 1
+        path = os.path.join(audit.dir, name[0])
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        assert len(lines) >= 2
+        n = 0
+        line = json.loads(lines[n])
+        forged = ("0" if line["hash"][0] != "0" else "1") + line["hash"][1:]
+        lines[n] = lines[n].replace(line["hash"], forged)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        cp = audit.verify()
+        assert cp.returncode == 3, cp.stdout + cp.stderr
+        assert ("BROKEN anchor %s line %d: access_log region '%s'"
+                % (name[0], n + 1, line["region"])) in cp.stdout
+        assert "head differs from its anchor: expected %s" % forged \
+            in cp.stdout
+        assert ("BROKEN anchor %s line %d: not the line after the one"
+                " before it (prev)" % (name[0], n + 2)) in cp.stdout
+    finally:
+        forget_region(ra["region"])
+        forget_region(rb["region"])
+        audit.close()
+
+
+def test_the_daily_job_archives_days_past_retention():
+    """The daily job (the dispatcher's, here run by mtcertctl audit-trail
+    daily: one code path) archives access_log days older than the
+    region's audit_retention_months as the command does: the file under
+    audit_dir/archive holds the chain's head and every row, the rows are
+    deleted, the head stays marked with the file's name and SHA-256, and
+    verify (chains and anchors) still passes; a day within the retention
+    stays."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    old = log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
+                   at="now() - interval '7 months'")
+    new = log_row("agency-sanmenxia", p["id"], "person", p["id"],
+                  at="now() - interval '5 months'")
+    audit = AuditDir()
+    try:
+        r = audit.daily()
+        assert r["chains"] >= 1 and r["rows"] >= 2, r
+        assert any(a["region"] == code for a in audit.anchors())
+        h = sql("SELECT archive_name, archive_sha256 FROM audit_chain_heads"
+                " WHERE region = '%s' AND archived_at IS NOT NULL", code)
+        assert len(h) == 1
+        name, sha = h[0]
+        assert os.path.dirname(name) == os.path.join(audit.dir, "archive")
+        with open(name, encoding="utf-8") as f:
+            lines = [json.loads(x) for x in f]
+        heads = [x["chain"] for x in lines if "chain" in x]
+        assert [x["seq"] for x in heads if x["region"] == code] == [2]
+        assert [x["id"] for x in lines
+                if x.get("chain_region") == code] == old
+        assert sql("SELECT id FROM access_log WHERE chain_region = '%s'",
+                   code) == [[str(new)]]
+        assert len(sha) == 64
+        cp = audit.verify("--region", code)
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        assert audit.daily()["chains"] == 0
+    finally:
+        forget_region(code)
+        audit.close()
+
+
+def dispatcher_children():
+    """The stack's dispatcher children (the processes whose parent is a
+    dispatcher master of this stack)."""
+    mine = []
+    for pid in os.listdir("/proc"):
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+            cmd = open("/proc/%s/cmdline" % pid).read()
+        except OSError:
+            continue
+        if exe.endswith("mtcert-dispatcher") and VAR in cmd:
+            mine.append(pid)
+    children = []
+    for pid in mine:
+        with open("/proc/%s/stat" % pid) as f:
+            ppid = f.read().rsplit(")", 1)[1].split()[1]
+        if ppid in mine:
+            children.append(int(pid))
+    return children
+
+
+def test_the_dispatcher_runs_the_daily_job():
+    """The dispatcher runs the job itself (at its start, then hourly):
+    its child killed, the new one anchors a past day's chain to the
+    stack's audit_dir, and verify holds.  The chain is left in place
+    (intact): its anchor is the stack's for good."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
+             at="now() - interval '2 days'")
+    children = dispatcher_children()
+    assert children
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    assert wait_for(lambda: sql(
+        "SELECT anchored_at IS NOT NULL FROM audit_chain_heads"
+        " WHERE region = '%s'", code) == [["t"]])
+    lines = []
+    audit = os.path.join(VAR, "audit")
+    for name in sorted(os.listdir(audit)):
+        if name.startswith("anchor-"):
+            with open(os.path.join(audit, name), encoding="utf-8") as f:
+                lines += [json.loads(x) for x in f]
+    assert [x["seq"] for x in lines if x["region"] == code] == [2]
+    cp = verify("--region", code)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+
+
+def test_rows_written_before_the_chain_are_linked_by_migrate():
+    """Rows without a link (written before migration 042: here with the
+    trigger off for one transaction) are linked by `mtcertctl migrate`,
+    a batch per transaction (audit_backfill), in id order in shard 0 of
+    their day; verify then holds."""
+    region = new_region()
+    code = region["region"]
+    p = person_in(region)
+    rows = sql(
+        "BEGIN; ALTER TABLE access_log DISABLE TRIGGER access_log_chain;"
+        " INSERT INTO access_log (at, user_id, person_id, object_type,"
+        " object_id, action) SELECT now() - interval '1 day' * g, u.id,"
+        " %s, 'person', %s, 'read' FROM users u CROSS JOIN"
+        " generate_series(1, 3) g WHERE u.login = 'agency-sanmenxia'"
+        " RETURNING id, hash IS NULL;"
+        " ALTER TABLE access_log ENABLE TRIGGER access_log_chain; COMMIT",
+        p["id"], p["id"])
+    try:
+        assert len(rows) == 3 and all(r[1] == "t" for r in rows)
+        out = ctl("migrate").stdout
+        assert "rows of before it linked" in out
+        linked = sql("SELECT chain_shard, chain_seq, hash IS NOT NULL"
+                     " FROM access_log WHERE chain_region = '%s'"
+                     " ORDER BY id", code)
+        assert linked == [["0", "1", "t"]] * 3
+        cp = verify("--region", code)
+        assert cp.returncode == 0, cp.stdout + cp.stderr
+        assert "rows of before it linked" not in ctl("migrate").stdout
+    finally:
+        forget_region(code)
