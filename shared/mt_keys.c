@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -67,6 +68,19 @@ mt_keys_exists(int id)
 
 	free(path);
 	return rc;
+}
+
+long
+mt_keys_age(int id)
+{
+	char *path = key_path(id);
+	struct stat st;
+	long age = -1;
+
+	if (stat(path, &st) == 0)
+		age = (long)difftime(time(NULL), st.st_mtime);
+	free(path);
+	return age;
 }
 
 int

@@ -36,6 +36,13 @@ def download(tok, mid):
     return api("GET", "/materials/%s" % mid, headers=bearer(tok))
 
 
+def age_key(kid):
+    """Master key kid made an hour ago (past keys retire's grace)."""
+    path = os.path.join(KEYS, "master-%d.key" % kid)
+    t = os.stat(path).st_mtime - 3600
+    os.utime(path, (t, t))
+
+
 def while_downloading(files, *command):
     """Run mtcertctl command while a thread downloads each (token,
     material, bytes) of files in a loop: (its output, the downloads that
@@ -164,7 +171,9 @@ def test_a_wrong_key_or_an_altered_file_fails_loudly():
 def test_rotation_rewraps_every_key_while_downloads_go_on():
     """keys rotate: a new master key, every file key re-wrapped (files
     untouched), downloads byte-identical throughout; keys retire refuses
-    the current key and one still in use, then removes the old one."""
+    the current key, any key while the current one is younger than the
+    grace (MT_KEYS_RETIRE_GRACE) and one still in use, then removes the
+    old one."""
     files = [new_upload(PNG + os.urandom(n)) for n in (10, 70000, 150000)]
     wanted = {}
     for tok, _, mid in files:
@@ -184,16 +193,24 @@ def test_rotation_rewraps_every_key_while_downloads_go_on():
         assert key != before[mid][2]
         assert os.stat(stored_path(blob)).st_mtime_ns == stat_before[mid]
         assert download(tok, mid).content == wanted[mid]
-    # The current key cannot go; one still wrapping a file key cannot.
+    # The current key cannot go; nor the old one while the current key
+    # is younger than the grace (an upload that read the old key as
+    # current may not have committed its row yet); nor one still
+    # wrapping a file key.
     assert ctl("keys", "retire", str(new), check=False).returncode == 2
     old = int(before[files[0][2]][1])
+    cp = ctl("keys", "retire", str(old), check=False)
+    assert cp.returncode == 2 and "younger than" in cp.stderr
+    age_key(new)
     mid = files[0][2]
     sql("UPDATE materials SET key_id = %s, file_key = decode('%s', 'hex')"
         " WHERE id = %s", old, before[mid][2], mid)
     cp = ctl("keys", "retire", str(old), check=False)
     assert cp.returncode == 2 and "still wrapped" in cp.stderr
     assert download(files[0][0], mid).content == wanted[mid]
-    out = ctl("keys", "rotate").stdout
+    newest = int(ctl("keys", "rotate").stdout.split('"key": ')[1]
+                 .split(",")[0])
+    age_key(newest)
     ctl("keys", "retire", str(old))
     ctl("keys", "retire", str(new))
     assert not os.path.exists(os.path.join(KEYS, "master-%d.key" % old))
