@@ -394,6 +394,25 @@ def test_files_are_shredded_when_retention_ends_and_the_record_stays():
     assert download(keep_tok, keep_mid).status_code == 200
 
 
+def test_a_rejection_still_open_to_objection_keeps_its_files():
+    """However short the retention, a rejected application's files stay
+    while an objection to it can still be filed (objection_window_days
+    after the decision): the objection panel reads them.  Once the window
+    closed, they are shredded."""
+    region = "411200"
+    tok, app, mid = new_upload(PNG + os.urandom(3000), region=region)
+    decide(app["id"], "rejected", 1)
+    with policy(region, "material_retention_days", "0"), \
+            policy(region, "objection_window_days", "10"):
+        ctl("files", "shred")
+        assert material_row(mid)[3] == ""
+        assert download(tok, mid).status_code == 200
+        decide(app["id"], "rejected", 12)
+        ctl("files", "shred")
+        assert material_row(mid)[3] != ""
+    assert_error(download(tok, mid), 410, "material_file_shredded", "mid")
+
+
 def test_a_removed_material_is_shredded_at_once():
     tok, app, mid = new_upload(PNG + os.urandom(100))
     blob = material_row(mid)[0]
