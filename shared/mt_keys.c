@@ -59,17 +59,6 @@ mt_keys_current(void)
 	return best;
 }
 
-int
-mt_keys_exists(int id)
-{
-	char *path = key_path(id);
-	struct stat st;
-	int rc = stat(path, &st) == 0;
-
-	free(path);
-	return rc;
-}
-
 long
 mt_keys_age(int id)
 {
@@ -81,6 +70,12 @@ mt_keys_age(int id)
 		age = (long)difftime(time(NULL), st.st_mtime);
 	free(path);
 	return age;
+}
+
+int
+mt_keys_exists(int id)
+{
+	return mt_keys_age(id) >= 0;
 }
 
 int
