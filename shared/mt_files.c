@@ -343,7 +343,9 @@ mt_files_open(const char *dir, const struct mt_files_sealed *s,
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	r = mt_xcalloc(1, sizeof(*r));
 	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = errno;	/* for the caller, past free() */
 		free(r);
+		errno = rc;
 		return MT_FILES_EIO;
 	}
 	if (mt_keys_unwrap(s->kid, s->blob, s->wrapped, key) != 0) {

@@ -245,6 +245,26 @@ def test_a_wrong_key_or_an_altered_file_fails_loudly():
     assert download(tok, mid).content == big
 
 
+def test_a_missing_file_with_its_key_is_unreadable_not_shredded():
+    """A sealed file gone from the store while its row keeps its key (a
+    lost disk, a bad restore) is 503 material_file_unreadable, logged:
+    410 is only for a row the retention job made keyless (a download
+    racing the job finds the file gone, reads the row again and says
+    410)."""
+    tok, app, mid = new_upload(PNG + os.urandom(2000))
+    path = stored_path(material_row(mid)[0])
+    with open(path, "rb") as f:
+        orig = f.read()
+    os.unlink(path)
+    try:
+        assert_error(download(tok, mid), 503, "material_file_unreadable",
+                     "mid")
+    finally:
+        with open(path, "wb") as f:
+            f.write(orig)
+    assert download(tok, mid).status_code == 200
+
+
 def test_rotation_rewraps_every_key_while_downloads_go_on():
     """keys rotate: a new master key, every file key re-wrapped (files
     untouched), downloads byte-identical throughout; keys retire refuses
