@@ -172,8 +172,17 @@ h_upload(struct mt_req *req)
 	m.kind_name = kind_name;
 	m.sealed = &sealed;
 	if ((rc = apply_db_material_add(req, &sc, id, &m, &json)) <= 0) {
-		/* Not recorded: its file goes (without its key, noise). */
-		unlink_sealed(sealed.blob);
+		/* Not recorded: its file goes (without its key, noise).  But
+		 * after a 503 PostgreSQL may have committed the row all the
+		 * same (the answer lost, or past the client's deadline), so
+		 * the file stays; if the row is not there, it is noise whose
+		 * key died with this request.  XXX: no sweep removes those
+		 * orphans yet. */
+		if (rc < 0 && req->status == 503)
+			mt_log_warn("rid=%s file store: %s kept, its row "
+			    "unknown", req->request_id, sealed.blob);
+		else
+			unlink_sealed(sealed.blob);
 		return rc == 0 ? apply_not_editable(req) : -1;
 	}
 	mt_reply_raw(req, 201, "application/json; charset=utf-8", json,

@@ -14,9 +14,9 @@ import urllib.parse
 import requests
 
 
-from conftest import (HANG, PDF, PNG, URL, VAR, api, assert_error, bearer,
-                      ctl, draft, insured_login, new_person, policy, sql,
-                      upload)
+from conftest import (HANG, PDF, PG_PORT, PNG, URL, VAR, api, assert_error,
+                      bearer, ctl, draft, insured_login, new_person, policy,
+                      sql, upload, wait_for)
 
 FILES = os.path.join(VAR, "files")
 KEYS = os.path.join(VAR, "keys", "files")
@@ -182,6 +182,47 @@ def test_an_upload_nginx_spools_has_no_name_on_disk():
         sock.close()
     assert reply.startswith(b"HTTP/1.1 201"), reply[:200]
     assert nginx_body_files() == []
+
+
+def stored_names():
+    return {n for _, _, names in os.walk(FILES) for n in names}
+
+
+def test_an_upload_whose_row_is_in_doubt_keeps_its_file():
+    """PostgreSQL does not answer the upload's insert within the deadline
+    (the table held locked): 503, and the sealed file stays, since the
+    row may have committed all the same (an answer lost); without its
+    row it is noise, its key was only in that insert.  The same upload
+    once the lock is gone: 201, downloaded identical."""
+    tok = insured_login(new_person())["token"]
+    app = draft(tok)
+    data = PNG + os.urandom(4000)
+    before = stored_names()
+    deadline = int(os.environ.get("MTCERT_PG_DEADLINE_MS", "15000")) / 1000
+    hold = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT, "-U",
+         "mtcert", "-d", "mtcert", "-qAtX", "-c",
+         "BEGIN; LOCK TABLE materials IN EXCLUSIVE MODE;"
+         " SELECT pg_sleep(%d); ROLLBACK;" % (deadline + HANG)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: sql(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+            " ON c.oid = l.relation WHERE c.relname = 'materials'"
+            " AND l.mode = 'ExclusiveLock' AND l.granted") == [["1"]])
+        r = upload(tok, app["id"], "inpatient_record", data=data)
+        assert_error(r, 503, "service_unavailable")
+        kept = stored_names() - before
+        assert len(kept) == 1 and not {n for n in kept
+                                       if n.startswith(".tmp")}, kept
+    finally:
+        sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE query LIKE 'BEGIN; LOCK TABLE materials%%'")
+        hold.wait(timeout=HANG)
+    assert os.path.exists(stored_path(kept.pop()))
+    r = upload(tok, app["id"], "inpatient_record", data=data)
+    assert r.status_code == 201, r.text
+    assert download(tok, r.json()["id"]).content == data
 
 
 def test_master_key_lives_outside_database_and_store():
