@@ -81,19 +81,6 @@ mt_files_relpath(const char *sha, char *out, size_t outlen)
 	snprintf(out, outlen, "%.2s/%.2s/%s", sha, sha + 2, sha);
 }
 
-
-static int
-fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* Write all n bytes of p to fd.  0, or -1 with errno set. */
 static int
 write_all(int fd, const void *p, size_t n)
@@ -146,14 +133,18 @@ struct sealer {
 	unsigned char   out[MT_FILES_CHUNK + ABYTES];
 };
 
-/* mkdir that tolerates an existing directory, a new one given the
- * store's owner when root; 0 or -1. */
+/* mkdir path in directory parent, tolerating an existing one; a new one
+ * is given the store's owner when root, and parent fsynced (the new
+ * entry survives a crash, as the file about to be recorded in it must).
+ * 0 or -1. */
 static int
-mkdir_ok(const struct sealer *w, const char *path)
+mkdir_ok(const struct sealer *w, const char *parent, const char *path)
 {
 	if (mkdir(path, 02750) != 0)
 		return errno == EEXIST ? 0 : -1;
-	return w->root ? chown(path, w->uid, w->gid) : 0;
+	if (w->root && chown(path, w->uid, w->gid) != 0)
+		return -1;
+	return mt_fsync_dir(parent);
 }
 
 /*
@@ -178,11 +169,12 @@ seal_open(struct sealer *w, const char *dir, const char *blob,
 	}
 	mt_files_relpath(blob, rel, sizeof(rel));
 	snprintf(w->path, sizeof(w->path), "%s/%s", dir, rel);
-	snprintf(w->sub, sizeof(w->sub), "%s/%.2s", dir, blob);
-	if (mkdir_ok(w, w->sub) < 0)
+	/* w->tmp holds ab/ while ab/cd/ is made in it. */
+	snprintf(w->tmp, sizeof(w->tmp), "%s/%.2s", dir, blob);
+	if (mkdir_ok(w, dir, w->tmp) < 0)
 		return -1;
 	snprintf(w->sub, sizeof(w->sub), "%s/%.2s/%.2s", dir, blob, blob + 2);
-	if (mkdir_ok(w, w->sub) < 0)
+	if (mkdir_ok(w, w->tmp, w->sub) < 0)
 		return -1;
 	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp-%s", w->sub, blob);
 	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -239,7 +231,7 @@ seal_close(struct sealer *w)
 		goto fail;
 	}
 	w->fd = -1;
-	if (rename(w->tmp, w->path) != 0 || fsync_dir(w->sub) != 0)
+	if (rename(w->tmp, w->path) != 0 || mt_fsync_dir(w->sub) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -351,7 +343,9 @@ mt_files_open(const char *dir, const struct mt_files_sealed *s,
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	r = mt_xcalloc(1, sizeof(*r));
 	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = errno;	/* for the caller, past free() */
 		free(r);
+		errno = rc;
 		return MT_FILES_EIO;
 	}
 	if (mt_keys_unwrap(s->kid, s->blob, s->wrapped, key) != 0) {

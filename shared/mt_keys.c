@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -58,15 +59,23 @@ mt_keys_current(void)
 	return best;
 }
 
-int
-mt_keys_exists(int id)
+long
+mt_keys_age(int id)
 {
 	char *path = key_path(id);
 	struct stat st;
-	int rc = stat(path, &st) == 0;
+	long age = -1;
 
+	if (stat(path, &st) == 0)
+		age = (long)difftime(time(NULL), st.st_mtime);
 	free(path);
-	return rc;
+	return age;
+}
+
+int
+mt_keys_exists(int id)
+{
+	return mt_keys_age(id) >= 0;
 }
 
 int
@@ -101,11 +110,16 @@ mt_keys_remove(int id)
 	return rc;
 }
 
-/* Read master key id into the cache; its slot, or -1. */
+/*
+ * Read master key id into the cache (when full, into its last slot); its
+ * slot, or -1 when the file cannot be read or is not a key.  The key is
+ * decoded aside first: a bad file never overwrites a cached key.
+ */
 static int
 key_load(int id)
 {
 	char hex[2 * MT_KEYS_LEN + 8], *path;
+	unsigned char key[MT_KEYS_LEN];
 	size_t got = 0;
 	FILE *f;
 	int i, slot = -1;
@@ -118,18 +132,16 @@ key_load(int id)
 	free(path);
 	if (f == NULL)
 		return -1;
-	if (fgets(hex, sizeof(hex), f) == NULL)
+	if (fgets(hex, sizeof(hex), f) == NULL ||
+	    sodium_hex2bin(key, sizeof(key), hex, strlen(hex), "\n", &got,
+	    NULL) != 0 || got != sizeof(key))
 		goto out;
-	i = ncache < CACHE_MAX ? ncache : CACHE_MAX - 1;
-	if (sodium_hex2bin(cache[i].key, MT_KEYS_LEN, hex, strlen(hex), "\n",
-	    &got, NULL) != 0 || got != MT_KEYS_LEN)
-		goto out;
-	cache[i].id = id;
-	if (i == ncache)
-		ncache++;
-	slot = i;
+	slot = ncache < CACHE_MAX ? ncache++ : CACHE_MAX - 1;
+	cache[slot].id = id;
+	memcpy(cache[slot].key, key, sizeof(key));
 out:
 	sodium_memzero(hex, sizeof(hex));
+	sodium_memzero(key, sizeof(key));
 	fclose(f);
 	return slot;
 }

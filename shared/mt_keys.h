@@ -28,8 +28,24 @@ int     mt_keys_current(void);
  * owner when run as root.  Returns its id, or -1 with errno set.
  */
 int     mt_keys_new(void);
+/*
+ * Seconds a new current key must have existed before an older key may be
+ * retired (`mtcertctl keys retire`): an upload reads the current key,
+ * wraps its file key, then inserts its row, so one that began just before
+ * a rotation can commit a key wrapped by the old master key after the
+ * rotation's last batch and after `keys retire` counted that key's uses
+ * (its row then unreadable).  An upload's statements end within
+ * statement_timeout (10 s) and nginx waits 30 s: 10 minutes is ample.
+ */
+#define MT_KEYS_RETIRE_GRACE 600
+
 /* 1 when master key id exists (a file in the directory), else 0. */
 int     mt_keys_exists(int id);
+/*
+ * Seconds since master key id's file was made (its last change: a key
+ * file is never rewritten), or -1 when it does not exist.
+ */
+long    mt_keys_age(int id);
 /* Remove master key id's file.  0, or -1 with errno set. */
 int     mt_keys_remove(int id);
 /*

@@ -187,6 +187,37 @@ mt_master_signals(sigset_t *set)
 
 /* See mt_util.h. */
 int
+mt_fsync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* fsync the directory that holds path.  0, or -1 with errno set. */
+static int
+fsync_parent(const char *path)
+{
+	char *dir = mt_xstrdup(path), *slash = strrchr(dir, '/');
+	int rc;
+
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	rc = mt_fsync_dir(dir);
+	free(dir);
+	return rc;
+}
+
+/* See mt_util.h. */
+int
 mt_write_atomic(const char *path, const char *text, unsigned int mode,
     const struct stat *st, int excl)
 {
@@ -211,7 +242,7 @@ mt_write_atomic(const char *path, const char *text, unsigned int mode,
 	 * keys.json is. */
 	if (excl ? link(tmp, path) : rename(tmp, path))
 		goto out;
-	rc = 0;
+	rc = fsync_parent(path);
 out_close:
 	if (fd >= 0)
 		close(fd);

@@ -52,11 +52,16 @@ int     mt_fd_readable(int fd);
  * Write text to path with mode through path.tmp, fsynced; when root, give
  * it the owner of st (the directory's: the workers' user).  excl 1: link
  * into place, so an existing file is never replaced (a key); 0: rename.
- * 0, or -1 with errno set.
+ * Then the directory is fsynced: the new name survives a crash before
+ * anything that relies on it is committed elsewhere (a file key wrapped
+ * by a new master key).  0, or -1 with errno set.
  */
 struct stat;
 int     mt_write_atomic(const char *path, const char *text,
             unsigned int mode, const struct stat *st, int excl);
+/* fsync directory path (its entries: a file renamed or linked into it,
+ * a directory made in it).  0, or -1 with errno set. */
+int     mt_fsync_dir(const char *path);
 
 /* Milliseconds from a monotonic clock. */
 double  mt_now_ms(void);

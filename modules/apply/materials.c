@@ -172,8 +172,17 @@ h_upload(struct mt_req *req)
 	m.kind_name = kind_name;
 	m.sealed = &sealed;
 	if ((rc = apply_db_material_add(req, &sc, id, &m, &json)) <= 0) {
-		/* Not recorded: its file goes (without its key, noise). */
-		unlink_sealed(sealed.blob);
+		/* Not recorded: its file goes (without its key, noise).  But
+		 * after a 503 PostgreSQL may have committed the row all the
+		 * same (the answer lost, or past the client's deadline), so
+		 * the file stays; if the row is not there, it is noise whose
+		 * key died with this request.  XXX: no sweep removes those
+		 * orphans yet. */
+		if (rc < 0 && req->status == 503)
+			mt_log_warn("rid=%s file store: %s kept, its row "
+			    "unknown", req->request_id, sealed.blob);
+		else
+			unlink_sealed(sealed.blob);
 		return rc == 0 ? apply_not_editable(req) : -1;
 	}
 	mt_reply_raw(req, 201, "application/json; charset=utf-8", json,
@@ -223,6 +232,34 @@ unreadable(struct mt_req *req, const char *mid, const char *why)
 	return mt_reply_err(req, MT_E_MATERIAL_FILE_UNREADABLE, "mid");
 }
 
+/* What unreadable() logs for each mt_files_err (EIO: strerror). */
+static const char *const why[] = { "", "", "key does not unwrap (master "
+    "key missing or wrong)", "altered or cut short" };
+
+/*
+ * Material mid's sealed file did not open (rc, an mt_files_err).  Gone
+ * with its row now keyless: shredded since the row was read (the
+ * retention job unlinks after it commits), 410 material_file_shredded;
+ * else 503 material_file_unreadable, logged.  Returns -1 or 0 as
+ * mt_reply_err.
+ */
+static int
+open_failed(struct mt_req *req, const char *mid, int rc)
+{
+	struct mt_files_sealed now;
+	int saved = errno, found;
+
+	if (rc == MT_FILES_EIO && saved == ENOENT) {
+		if ((found = apply_db_material_sealed(req, mid, &now)) < 0)
+			return -1;
+		if (found == 0)
+			return mt_reply_err(req, MT_E_MATERIAL_FILE_SHREDDED,
+			    "mid");
+	}
+	return unreadable(req, mid, rc == MT_FILES_EIO ? strerror(saved) :
+	    why[-rc]);
+}
+
 /*
  * Send sealed file f, decrypted a chunk at a time (64 KiB: never the
  * whole file in memory).  The first chunk is checked before the headers
@@ -233,8 +270,6 @@ unreadable(struct mt_req *req, const char *mid, const char *why)
 static int
 send_sealed(struct mt_req *req, const char *mid, const struct apply_file *f)
 {
-	static const char *const why[] = { "", "", "key does not unwrap "
-	    "(master key missing or wrong)", "altered or cut short" };
 	struct mt_files_reader *r = NULL;
 	unsigned char *buf = mt_xmalloc(MT_FILES_CHUNK);
 	long long sent = 0;
@@ -242,8 +277,7 @@ send_sealed(struct mt_req *req, const char *mid, const struct apply_file *f)
 	int rc;
 
 	if ((rc = mt_files_open(mt_cfg.files_dir, &f->file, &r)) != 0) {
-		rc = unreadable(req, mid, rc == MT_FILES_EIO ?
-		    strerror(errno) : why[-rc]);
+		rc = open_failed(req, mid, rc);
 		goto out;
 	}
 	if ((n = mt_files_read(r, buf)) < 0) {

@@ -1546,7 +1546,8 @@ cmd_returns(int argc, char **argv)
  * keys init: master key 1 when there is none (`make run`); keys rotate: a
  * new current master key, then every file key re-wrapped under it in
  * batches (the files untouched; downloads go on: the old key stays until
- * retired); keys retire N: remove master key N once no file key uses it.
+ * retired); keys retire N: remove master key N once no file key uses it
+ * and the current key is MT_KEYS_RETIRE_GRACE seconds old.
  * Prints {"key": current, ...}.  Exit 2 on a refusal, 1 when the store
  * or the database fails.  docs/keys.md.
  */
@@ -1580,6 +1581,11 @@ cmd_keys(int argc, char **argv)
 			die_bad("keys retire: no master key %s", argv[3]);
 		if (kid == mt_keys_current())
 			die_bad("keys retire: %d is the current key", kid);
+		if (mt_keys_age(mt_keys_current()) < MT_KEYS_RETIRE_GRACE)
+			die_bad("keys retire: the current key is younger than "
+			    "%d s (an upload of before it may still commit a "
+			    "file key wrapped by %d): retire it later",
+			    MT_KEYS_RETIRE_GRACE, kid);
 		if ((uses = mt_store_key_uses(&db, kid)) != 0)
 			die_bad("keys retire: %lld file key(s) still wrapped by "
 			    "master key %d (keys rotate first)", uses, kid);
@@ -2096,7 +2102,6 @@ usage(void)
 	    "master keys; docs/keys.md)\n"
 	    "  files encrypt | files shred   (seal plain files; shred those "
 	    "whose retention is over)\n"
-
 	    "  identity encrypt [--batch N] [--keep-plain]   (seal the ID "
 	    "numbers and phones left plain)\n"
 	    "  identity hmac id_number|phone VALUE   (its lookup HMAC)\n"

@@ -5,7 +5,11 @@
 -- (approved or rejected) material_retention_days ago (policy, region of
 -- the application; 15 years by default, R-SUP-6 keeps the archive until
 -- then) and no qualification of the person for that disease is active
--- or ended less than that long ago; a material the person removed from
+-- or ended less than that long ago, and, for a rejection, an objection
+-- can no longer be filed (objection_last_day, sql/fn/80_objection.sql:
+-- a short retention must not shred what an objection panel would read;
+-- an open objection puts the application back in review, so it is not
+-- due either); a material the person removed from
 -- a draft (deleted_at) is due at once: it was never part of a decision.
 -- Shredding destroys the wrapped key (crypto-shredding: without it the
 -- sealed file is noise, whatever copy of it exists), marks the row and
@@ -27,6 +31,8 @@ LANGUAGE sql AS $$
                OR (a.status IN ('approved', 'rejected')
                    AND a.decided_at <= now() - make_interval(days =>
                        policy_value(a.region, 'material_retention_days')::int)
+                   AND (a.status = 'approved'
+                        OR objection_last_day(a) < cn_today())
                    AND NOT EXISTS (
                        SELECT 1 FROM qualifications q
                        WHERE q.person_id = a.person_id

@@ -2,14 +2,21 @@
 before sealed in place, and files shredded when their retention ends
 (issue 15 items 1, 5, 6; shared/mt_files.h, shared/mt_keys.h,
 sql/fn/96_files.sql, docs/keys.md)."""
+import datetime
 import hashlib
 import os
+import socket
 import subprocess
 import threading
+import time
+import urllib.parse
+
+import requests
 
 
-from conftest import (PDF, PNG, URL, VAR, api, assert_error, bearer, ctl, draft,
-                      insured_login, new_person, policy, sql, upload)
+from conftest import (HANG, PDF, PG_PORT, PNG, URL, VAR, api, assert_error,
+                      bearer, ctl, draft, insured_login, new_person, policy,
+                      sql, upload, wait_for)
 
 FILES = os.path.join(VAR, "files")
 KEYS = os.path.join(VAR, "keys", "files")
@@ -34,6 +41,13 @@ def material_row(mid):
 
 def download(tok, mid):
     return api("GET", "/materials/%s" % mid, headers=bearer(tok))
+
+
+def age_key(kid):
+    """Master key kid made an hour ago (past keys retire's grace)."""
+    path = os.path.join(KEYS, "master-%d.key" % kid)
+    t = os.stat(path).st_mtime - 3600
+    os.utime(path, (t, t))
 
 
 def while_downloading(files, *command):
@@ -100,6 +114,117 @@ def test_a_copy_of_the_store_reveals_nothing_and_downloads_are_identical():
     assert r.status_code == 206 and r.content == marker
 
 
+def nginx_body_files():
+    """The files nginx's processes hold open under nginx/tmp/body: each
+    link's target, "(deleted)" when it has no name any more."""
+    body, held = os.path.join(VAR, "nginx", "tmp", "body"), []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if open("/proc/%s/comm" % pid).read().strip() != "nginx":
+                continue
+            fds = "/proc/%s/fd" % pid
+            for fd in os.listdir(fds):
+                target = os.readlink(os.path.join(fds, fd))
+                if target.startswith(body):
+                    held.append(target)
+        except OSError:
+            continue
+    return held
+
+
+def test_an_upload_nginx_spools_has_no_name_on_disk():
+    """An upload above client_body_buffer_size (256 KiB) is spooled by
+    nginx to nginx/tmp/body in plain form before the worker sees it:
+    while it is being received, that file is already unlinked (nginx
+    unlinks its temporary body files once opened), so no copy of var/
+    holds the bytes by name; once the upload is stored, nginx holds no
+    such file at all.  (The bytes did pass through the disk's blocks:
+    docs/keys.md, "Where plain bytes pass".)"""
+    tok = insured_login(new_person())["token"]
+    app = draft(tok)
+    marker = b"MTCERT-SPOOLED-" + os.urandom(8).hex().encode()
+    data = PNG + marker + os.urandom(700000)
+    req = requests.Request(
+        "POST", "%s/api/v1/applications/%s/materials" % (URL, app["id"]),
+        headers=bearer(tok), files={"file": ("s.png", data, "image/png")},
+        data={"kind": "inpatient_record", "issuer": "测试医院",
+              "issued_on": (datetime.date.today() -
+                            datetime.timedelta(days=10)).isoformat()},
+    ).prepare()
+    u = urllib.parse.urlsplit(URL)
+    head = "POST %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n" % (
+        req.path_url, u.netloc) + "".join(
+        "%s: %s\r\n" % kv for kv in req.headers.items()) + "\r\n"
+    sock = socket.create_connection((u.hostname, u.port), timeout=HANG)
+    try:
+        sock.sendall(head.encode() + req.body[:600000])
+        held = []
+        for _ in range(50):
+            held = nginx_body_files()
+            if held:
+                break
+            time.sleep(0.1)
+        assert held and all(t.endswith("(deleted)") for t in held), held
+        for d, _, names in os.walk(VAR):
+            for n in names:
+                path = os.path.join(d, n)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, "rb") as f:
+                        assert marker not in f.read(), path
+        sock.sendall(req.body[600000:])
+        reply = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    finally:
+        sock.close()
+    assert reply.startswith(b"HTTP/1.1 201"), reply[:200]
+    assert nginx_body_files() == []
+
+
+def stored_names():
+    return {n for _, _, names in os.walk(FILES) for n in names}
+
+
+def test_an_upload_whose_row_is_in_doubt_keeps_its_file():
+    """PostgreSQL does not answer the upload's insert within the deadline
+    (the table held locked): 503, and the sealed file stays, since the
+    row may have committed all the same (an answer lost); without its
+    row it is noise, its key was only in that insert.  The same upload
+    once the lock is gone: 201, downloaded identical."""
+    tok = insured_login(new_person())["token"]
+    app = draft(tok)
+    data = PNG + os.urandom(4000)
+    before = stored_names()
+    deadline = int(os.environ.get("MTCERT_PG_DEADLINE_MS", "15000")) / 1000
+    hold = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT, "-U",
+         "mtcert", "-d", "mtcert", "-qAtX", "-c",
+         "BEGIN; LOCK TABLE materials IN EXCLUSIVE MODE;"
+         " SELECT pg_sleep(%d); ROLLBACK;" % (deadline + HANG)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: sql(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+            " ON c.oid = l.relation WHERE c.relname = 'materials'"
+            " AND l.mode = 'ExclusiveLock' AND l.granted") == [["1"]])
+        r = upload(tok, app["id"], "inpatient_record", data=data)
+        assert_error(r, 503, "service_unavailable")
+        kept = stored_names() - before
+        assert len(kept) == 1 and not {n for n in kept
+                                       if n.startswith(".tmp")}, kept
+    finally:
+        sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE query LIKE 'BEGIN; LOCK TABLE materials%%'")
+        hold.wait(timeout=HANG)
+    assert os.path.exists(stored_path(kept.pop()))
+    r = upload(tok, app["id"], "inpatient_record", data=data)
+    assert r.status_code == 201, r.text
+    assert download(tok, r.json()["id"]).content == data
+
+
 def test_master_key_lives_outside_database_and_store():
     keys = os.listdir(KEYS)
     assert keys and all(k.startswith("master-") for k in keys)
@@ -161,10 +286,32 @@ def test_a_wrong_key_or_an_altered_file_fails_loudly():
     assert download(tok, mid).content == big
 
 
+def test_a_missing_file_with_its_key_is_unreadable_not_shredded():
+    """A sealed file gone from the store while its row keeps its key (a
+    lost disk, a bad restore) is 503 material_file_unreadable, logged:
+    410 is only for a row the retention job made keyless (a download
+    racing the job finds the file gone, reads the row again and says
+    410)."""
+    tok, app, mid = new_upload(PNG + os.urandom(2000))
+    path = stored_path(material_row(mid)[0])
+    with open(path, "rb") as f:
+        orig = f.read()
+    os.unlink(path)
+    try:
+        assert_error(download(tok, mid), 503, "material_file_unreadable",
+                     "mid")
+    finally:
+        with open(path, "wb") as f:
+            f.write(orig)
+    assert download(tok, mid).status_code == 200
+
+
 def test_rotation_rewraps_every_key_while_downloads_go_on():
     """keys rotate: a new master key, every file key re-wrapped (files
     untouched), downloads byte-identical throughout; keys retire refuses
-    the current key and one still in use, then removes the old one."""
+    the current key, any key while the current one is younger than the
+    grace (MT_KEYS_RETIRE_GRACE) and one still in use, then removes the
+    old one."""
     files = [new_upload(PNG + os.urandom(n)) for n in (10, 70000, 150000)]
     wanted = {}
     for tok, _, mid in files:
@@ -184,16 +331,24 @@ def test_rotation_rewraps_every_key_while_downloads_go_on():
         assert key != before[mid][2]
         assert os.stat(stored_path(blob)).st_mtime_ns == stat_before[mid]
         assert download(tok, mid).content == wanted[mid]
-    # The current key cannot go; one still wrapping a file key cannot.
+    # The current key cannot go; nor the old one while the current key
+    # is younger than the grace (an upload that read the old key as
+    # current may not have committed its row yet); nor one still
+    # wrapping a file key.
     assert ctl("keys", "retire", str(new), check=False).returncode == 2
     old = int(before[files[0][2]][1])
+    cp = ctl("keys", "retire", str(old), check=False)
+    assert cp.returncode == 2 and "younger than" in cp.stderr
+    age_key(new)
     mid = files[0][2]
     sql("UPDATE materials SET key_id = %s, file_key = decode('%s', 'hex')"
         " WHERE id = %s", old, before[mid][2], mid)
     cp = ctl("keys", "retire", str(old), check=False)
     assert cp.returncode == 2 and "still wrapped" in cp.stderr
     assert download(files[0][0], mid).content == wanted[mid]
-    out = ctl("keys", "rotate").stdout
+    newest = int(ctl("keys", "rotate").stdout.split('"key": ')[1]
+                 .split(",")[0])
+    age_key(newest)
     ctl("keys", "retire", str(old))
     ctl("keys", "retire", str(new))
     assert not os.path.exists(os.path.join(KEYS, "master-%d.key" % old))
@@ -298,6 +453,25 @@ def test_files_are_shredded_when_retention_ends_and_the_record_stays():
     assert ev == [["retention_ended"]]
     assert material_row(keep_mid)[3] == ""
     assert download(keep_tok, keep_mid).status_code == 200
+
+
+def test_a_rejection_still_open_to_objection_keeps_its_files():
+    """However short the retention, a rejected application's files stay
+    while an objection to it can still be filed (objection_window_days
+    after the decision): the objection panel reads them.  Once the window
+    closed, they are shredded."""
+    region = "411200"
+    tok, app, mid = new_upload(PNG + os.urandom(3000), region=region)
+    decide(app["id"], "rejected", 1)
+    with policy(region, "material_retention_days", "0"), \
+            policy(region, "objection_window_days", "10"):
+        ctl("files", "shred")
+        assert material_row(mid)[3] == ""
+        assert download(tok, mid).status_code == 200
+        decide(app["id"], "rejected", 12)
+        ctl("files", "shred")
+        assert material_row(mid)[3] != ""
+    assert_error(download(tok, mid), 410, "material_file_shredded", "mid")
 
 
 def test_a_removed_material_is_shredded_at_once():

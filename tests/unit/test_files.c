@@ -4,7 +4,8 @@
  * (mt_files_complete), table-driven with good and bad inputs; and what
  * the sweep of leftover temporary files removes (mt_files_sweep); and
  * the sealed store (issue 15): every size round-trips, every alteration,
- * cut or wrong key is refused (mt_files_seal/open/read, mt_keys).
+ * cut or wrong key is refused (mt_files_seal/open/read, mt_keys), and
+ * a bad key file never spoils a cached master key.
  */
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -265,6 +266,54 @@ test_sealed(void)
 	CHECK(system(keys) == 0, "cleanup");
 }
 
+/* Write master key file id under dir with content text. */
+static void
+key_file(const char *dir, int id, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/master-%d.key", dir, id);
+	if (!CHECK((f = fopen(path, "w")) != NULL, "key file %d", id))
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * The master key cache full (more keys than it holds: the last slot is
+ * reused): a key file that is not a key (40 hex digits, then garbage) is
+ * refused without overwriting the key held in that slot, which still
+ * unwraps what it wrapped.
+ */
+static void
+test_key_cache(void)
+{
+	char dir[] = "/tmp/mtcert-unit-keys.XXXXXX", hex[2 * MT_KEYS_LEN + 2];
+	unsigned char raw[MT_KEYS_LEN], key[MT_KEYS_LEN], back[MT_KEYS_LEN];
+	unsigned char wrapped[MT_KEYS_WRAPPED], other[MT_KEYS_WRAPPED];
+	int id;
+
+	if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+		return;
+	free(mt_cfg.files_keys_dir);
+	mt_cfg.files_keys_dir = mt_xstrdup(dir);
+	randombytes_buf(key, sizeof(key));
+	for (id = 101; id <= 120; id++) {
+		randombytes_buf(raw, sizeof(raw));
+		mt_hex(raw, sizeof(raw), hex);
+		key_file(dir, id, hex);
+		CHECK(mt_keys_wrap(id, "blob", key, wrapped) == 0, "wrap %d",
+		    id);
+	}
+	key_file(dir, 200, "0000000000000000000000000000000000000000zz\n");
+	CHECK(mt_keys_wrap(200, "blob", key, other) != 0, "bad key refused");
+	CHECK(mt_keys_unwrap(120, "blob", wrapped, back) == 0 &&
+	    memcmp(key, back, sizeof(key)) == 0, "cached key 120 intact");
+	snprintf(hex, sizeof(hex), "rm -rf '%s'", dir);
+	CHECK(system(hex) == 0, "cleanup");
+}
+
 int
 main(void)
 {
@@ -272,5 +321,6 @@ main(void)
 	test_complete();
 	test_sweep();
 	test_sealed();
+	test_key_cache();
 	return unit_done();
 }
