@@ -99,5 +99,11 @@ int     mt_identity_hmac_or_reply(struct mt_req *req,
 int     mt_identity_cols_or_reply(struct mt_req *req,
             enum mt_identity_col col, const char *value,
             struct mt_identity_cols *c);
+/*
+ * value sealed for col into *sealed (the caller frees), or NULL for a
+ * NULL value.  0, or -1 after answering 503 (no keys).
+ */
+int     mt_identity_seal_or_reply(struct mt_req *req,
+            enum mt_identity_col col, const char *value, char **sealed);
 
 #endif
