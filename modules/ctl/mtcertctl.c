@@ -35,6 +35,8 @@
  *                                      plain, N rows a transaction)
  *   mtcertctl identity hmac id_number|phone VALUE
  *   mtcertctl identity show PERSON      (ID number and phone, opened)
+ *   mtcertctl identity open id_number|phone SEALED
+ *                                      (one <col>_enc value, opened)
  *
  * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
  * the database fails.
@@ -1019,26 +1021,32 @@ identity_show(const char *person)
  * identity encrypt [--batch N] [--keep-plain]: seal what is left plain
  * (identity_fill); prints "sealed N".  identity hmac id_number|phone V:
  * prints the lookup HMAC (for an operator's, or a test's, exact query).
- * identity show PERSON: identity_show.
+ * identity show PERSON: identity_show.  identity open id_number|phone S:
+ * prints what the sealed value S (any <col>_enc) opens to; 1 when it does
+ * not open under these keys.
  */
 static int
 cmd_identity(int argc, char **argv)
 {
 	char h[MT_IDENTITY_HMAC_LEN + 1];
 	int batch = IDENTITY_BATCH, keep = 0, i;
+	enum mt_identity_col col = argc >= 4 && strcmp(argv[3], "phone") == 0 ?
+	    MT_IDENTITY_PHONE : MT_IDENTITY_ID_NUMBER;
 
 	if (argc == 4 && strcmp(argv[2], "show") == 0)
 		return identity_show(argv[3]);
-	if (argc == 5 && strcmp(argv[2], "hmac") == 0) {
-		if (mt_identity_hmac(strcmp(argv[3], "phone") == 0 ?
-		    MT_IDENTITY_PHONE : MT_IDENTITY_ID_NUMBER, argv[4], h) != 0)
+	if (argc == 5 && (strcmp(argv[2], "hmac") == 0 ||
+	    strcmp(argv[2], "open") == 0)) {
+		if (strcmp(argv[2], "hmac") == 0 ?
+		    mt_identity_hmac(col, argv[4], h) != 0 :
+		    mt_identity_open(col, argv[4], h, sizeof(h)) != 0)
 			return 1;
 		printf("%s\n", h);
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[2], "encrypt") != 0)
 		die_bad("usage: identity encrypt [--batch N] [--keep-plain] | "
-		    "identity hmac id_number|phone VALUE | identity show "
+		    "identity hmac|open id_number|phone VALUE | identity show "
 		    "PERSON");
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--keep-plain") == 0)
