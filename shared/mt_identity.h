@@ -2,8 +2,10 @@
  * mt_identity.h -- ID numbers and phones as PostgreSQL keeps them
  * (issue 15): never the plain value, but
  *   <col>_enc   XChaCha20-Poly1305 (libsodium's AEAD) of the value under
- *               the data key, the column's name as associated data (a
- *               ciphertext moved to another column fails to open);
+ *               the data key, its kind's name (enum mt_identity_col:
+ *               "id_number", "phone") as associated data (a ciphertext
+ *               moved to a column of the other kind fails to open; a
+ *               phone's moves to sms_outbox.to_phone_enc as it is);
  *               stored as base64 of nonce || ciphertext;
  *   <col>_hmac  HMAC-SHA256 under a separate lookup key of
  *               "<column>:<value>", 64 hex digits: the exact lookups
@@ -65,9 +67,10 @@ int     mt_identity_open(enum mt_identity_col col, const char *sealed,
  * The masked form lists show into out[size]: an ID number keeps its
  * first 4 and last 4 characters (4112**********1234), a phone its first
  * 3 and last 4 (138****5678); a value too short to keep any is all
- * stars.  The one definition for the registry's columns (<col>_masked);
- * sql/fn/10_util.sql's mask_id and mask_phone do the same for the
- * columns not yet sealed.  -1 when out is too small, else 0.
+ * stars.  The one definition of every sealed column's mask (<col>_masked:
+ * persons, 043; applications, experts, 044); sql/fn/10_util.sql's
+ * mask_id and mask_phone do the same for rows not sealed yet.  -1 when
+ * out is too small, else 0.
  */
 int     mt_identity_mask(enum mt_identity_col col, const char *value,
             char *out, size_t size);
@@ -99,5 +102,11 @@ int     mt_identity_hmac_or_reply(struct mt_req *req,
 int     mt_identity_cols_or_reply(struct mt_req *req,
             enum mt_identity_col col, const char *value,
             struct mt_identity_cols *c);
+/*
+ * value sealed for col into *sealed (the caller frees), or NULL for a
+ * NULL value.  0, or -1 after answering 503 (no keys).
+ */
+int     mt_identity_seal_or_reply(struct mt_req *req,
+            enum mt_identity_col col, const char *value, char **sealed);
 
 #endif

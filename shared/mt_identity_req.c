@@ -26,3 +26,14 @@ mt_identity_cols_or_reply(struct mt_req *req, enum mt_identity_col col,
 	mt_identity_cols_free(c);
 	return mt_reply_unavailable(req, "密钥");
 }
+
+/* See mt_identity.h. */
+int
+mt_identity_seal_or_reply(struct mt_req *req, enum mt_identity_col col,
+    const char *value, char **sealed)
+{
+	*sealed = NULL;
+	if (value == NULL || (*sealed = mt_identity_seal(col, value)) != NULL)
+		return 0;
+	return mt_reply_unavailable(req, "密钥");
+}

@@ -20,7 +20,7 @@ enum { POLICY_REGION, POLICY__N };
 enum { EXPERTS_REGION, EXPERTS_STATUS, EXPERTS_CURSOR, EXPERTS_LIMIT,
 	EXPERTS__N };
 enum { ADD_LOGIN, ADD_HASH, ADD_INSTITUTION, ADD_TITLE, ADD_SPECIALTIES,
-	ADD_PHONE, ADD_REGION, ADD__N };
+	ADD_PHONE_ENC, ADD_PHONE_MASKED, ADD_REGION, ADD__N };
 enum { GET_ID, GET__N };
 enum { REINSTATE_ID, REINSTATE_REGION, REINSTATE__N };
 enum { QUEUE_REGION, QUEUE_STATUS, QUEUE_OVERDUE, QUEUE_CURSOR,
@@ -89,7 +89,7 @@ const char *const agency_db_stmts[STMT__MAX] = {
 	    " AND ($3::bigint IS NULL OR e.user_id > $3::bigint)"
 	    " ORDER BY e.user_id LIMIT $4::int",
 	[STMT_EXPERT_ADD] =
-	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)::text"
+	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7, $8)::text"
 	    " AS result",
 	/* expert_json is NULL unless the expert, its user and institution
 	 * all exist (its own joins; users.institution may be NULL): then
@@ -434,20 +434,27 @@ int
 agency_db_create_expert(struct mt_req *req, const struct agency_expert_new *e,
     long long *id)
 {
+	struct mt_identity_cols ph = {0};
 	struct mt_buf spec = {0};
 	const char *p[ADD__N], *json;
 	PGresult *res;
 	int rc;
 
+	/* The phone kept sealed, with its mask (044_identity_rest.sql). */
+	if (e->phone != NULL && mt_identity_cols_or_reply(req,
+	    MT_IDENTITY_PHONE, e->phone, &ph) < 0)
+		return -1;
 	text_array(&spec, e->specialties);
 	p[ADD_LOGIN] = e->login;
 	p[ADD_HASH] = e->password_hash;
 	p[ADD_INSTITUTION] = e->institution;
 	p[ADD_TITLE] = e->title;
 	p[ADD_SPECIALTIES] = spec.data;
-	p[ADD_PHONE] = e->phone;
+	p[ADD_PHONE_ENC] = ph.enc;
+	p[ADD_PHONE_MASKED] = ph.enc != NULL ? ph.masked : NULL;
 	p[ADD_REGION] = e->region;
 	res = mt_db_query_or_reply(req, STMT_EXPERT_ADD, ADD__N, p);
+	mt_identity_cols_free(&ph);
 	mt_buf_free(&spec);
 	if (res == NULL)
 		return -1;

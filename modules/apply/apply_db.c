@@ -42,6 +42,11 @@
 
 #define EDITABLE "('draft', 'returned')"
 
+/* The phones the progress view shows in full (apply_view_phones): the
+ * stored view holds their masks. */
+#define VIEW_PHONES \
+	"a.phone, a.phone_enc, a.agent_phone, a.agent_phone_enc"
+
 /*
  * Application a is re-decided on an objection (R-CER-12): materials may
  * be added to it (never deleted) while its objection is open.
@@ -113,14 +118,17 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "  WHERE rd.region = $1 AND rd.disease = $2))::int AS in_catalog,"
 	    " institution_may_serve($3, $2, $1)::int AS may_serve"
 	    " FROM regions r WHERE r.code = $1",
+	/* The phones and the agent's ID number sealed ($6, $12, $14) with
+	 * their masks ($18-$20): apply_sealed_or_reply. */
 	[STMT_CREATE] =
 	    "WITH a AS (INSERT INTO applications (person_id, disease, region,"
-	    "  channel, review_mode, phone, medical_record_no,"
+	    "  channel, review_mode, phone_enc, medical_record_no,"
 	    "  designated_institution, filing_institution, filed_by,"
-	    "  agent_name, agent_id_number, agent_relation, agent_phone,"
-	    "  agent_person_id)"
+	    "  agent_name, agent_id_number_enc, agent_relation,"
+	    "  agent_phone_enc, agent_person_id, phone_masked,"
+	    "  agent_id_number_masked, agent_phone_masked)"
 	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-	    "  $14, $17::bigint) RETURNING id),"
+	    "  $14, $17::bigint, $18, $19, $20) RETURNING id),"
 	    /* filed_by_agent names the family agent (event_text). */
 	    " e AS (INSERT INTO events (application_id, type, actor_user,"
 	    "  actor_role, data) SELECT id, $15, $10, $16,"
@@ -149,11 +157,12 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	 * pairs: 13.2k/19.6k/23.5k reads/s against 11.1k/14.3k/13.5k with
 	 * the write CTE below). */
 	[STMT_DETAIL_OWN] =
-	    "SELECT v.view FROM applications a"
+	    "SELECT v.view, " VIEW_PHONES " FROM applications a"
 	    " JOIN application_views v ON v.application_id = a.id"
 	    " WHERE a.id = $1 AND a.person_id = $2::bigint",
 	[STMT_DETAIL_LOGGED] =
-	    "WITH a AS (SELECT a.id, a.person_id, v.view FROM applications a"
+	    "WITH a AS (SELECT a.id, a.person_id, v.view, " VIEW_PHONES
+	    "  FROM applications a"
 	    "  JOIN application_views v ON v.application_id = a.id"
 	    "  WHERE a.id = $1 AND " SCOPE "),"
 	    " l AS (INSERT INTO access_log (user_id, person_id, object_type,"
@@ -161,14 +170,14 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    "  'read' FROM a"
 	    /* A person reading their own is no access to log. */
 	    "  WHERE NOT ($2 = 'insured' AND a.person_id = $3::bigint))"
-	    " SELECT view FROM a",
+	    " SELECT * FROM a",
 	[STMT_LIST] =
 	    "SELECT json_build_object('id', a.id, 'status', a.status,"
 	    " 'channel', a.channel,"
 	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
 	    " 'applicant', json_build_object('name', p.name,"
 	    "   'id_number', p.id_number_masked),"
-	    " 'phone', mask_phone(a.phone),"
+	    " 'phone', coalesce(a.phone_masked, mask_phone(a.phone)),"
 	    " 'designated_institution', a.designated_institution,"
 	    " 'created_at', a.created_at, 'submitted_at', a.submitted_at,"
 	    " 'waiting_for_expert', waiting_for_expert(a.status,"
@@ -191,17 +200,27 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	    " ELSE a.status END AS status FROM applications a"
 	    " WHERE a.id = $1 AND (" WRITE_SCOPE " OR " CERTIFYING ")",
 	/* The scope in the statement too: alone, it can change only the
-	 * caller's own application (the caller checked it before). */
+	 * caller's own application (the caller checked it before).  Sealed
+	 * as in STMT_CREATE ($7, $12, $14; masks $15-$17); a value replaced
+	 * leaves no plain one of before 044 behind. */
 	[STMT_PATCH] =
 	    "WITH u AS (UPDATE applications a SET"
-	    " phone = coalesce($7, phone),"
+	    " phone_enc = coalesce($7, phone_enc),"
+	    " phone_masked = coalesce($15, phone_masked),"
+	    " phone = CASE WHEN $7 IS NULL THEN phone END,"
 	    " medical_record_no = coalesce($8, medical_record_no),"
 	    " designated_institution = coalesce($9, designated_institution),"
 	    " agent_name = CASE WHEN $10 THEN $11 ELSE agent_name END,"
-	    " agent_id_number = CASE WHEN $10 THEN $12"
-	    "  ELSE agent_id_number END,"
+	    " agent_id_number_enc = CASE WHEN $10 THEN $12"
+	    "  ELSE agent_id_number_enc END,"
+	    " agent_id_number_masked = CASE WHEN $10 THEN $16"
+	    "  ELSE agent_id_number_masked END,"
+	    " agent_id_number = CASE WHEN NOT $10 THEN agent_id_number END,"
 	    " agent_relation = CASE WHEN $10 THEN $13 ELSE agent_relation END,"
-	    " agent_phone = CASE WHEN $10 THEN $14 ELSE agent_phone END,"
+	    " agent_phone_enc = CASE WHEN $10 THEN $14 ELSE agent_phone_enc END,"
+	    " agent_phone_masked = CASE WHEN $10 THEN $17"
+	    "  ELSE agent_phone_masked END,"
+	    " agent_phone = CASE WHEN NOT $10 THEN agent_phone END,"
 	    " updated_at = now()"
 	    " WHERE a.id = $1 AND a.status IN " EDITABLE " AND " WRITE_SCOPE
 	    " RETURNING a.id),"
@@ -495,23 +514,27 @@ apply_db_institution(struct mt_req *req, const char *code)
 }
 
 /*
- * Insert the application d and its first event; writes its id (24).  0,
+ * Insert the application d (s: its phones and agent's ID number sealed)
+ * and its first event; writes its id (24).  0,
  * or -1 after answering 409 (one open application per person and
  * disease), 503 or 500.
  */
 static int
 insert_or_reply(struct mt_req *req, const struct apply_scope *sc,
-    const struct apply_draft *d, char *id)
+    const struct apply_draft *d, const struct apply_sealed *s, char *id)
 {
-	const char *p[17] = { d->person, d->disease, d->region, d->channel,
-	    d->review_mode, d->phone, d->record_no, d->institution, d->filing,
-	    sc->user, d->agent.name, d->agent.id_number, d->agent.relation,
-	    d->agent.phone, d->event != NULL ? d->event : "created", sc->role,
-	    d->agent_person };
+	const char *p[20] = { d->person, d->disease, d->region, d->channel,
+	    d->review_mode, s->phone.enc, d->record_no, d->institution,
+	    d->filing, sc->user, d->agent.name, s->agent_id.enc,
+	    d->agent.relation, s->agent_phone.enc,
+	    d->event != NULL ? d->event : "created", sc->role,
+	    d->agent_person, apply_sealed_masked(&s->phone),
+	    apply_sealed_masked(&s->agent_id),
+	    apply_sealed_masked(&s->agent_phone) };
 	PGresult *res;
 	int dup;
 
-	res = mt_db_exec(req->db, STMT_CREATE, 17, p);
+	res = mt_db_exec(req->db, STMT_CREATE, 20, p);
 	if (res == NULL)
 		return mt_reply_unavailable(req, "数据库");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
@@ -576,17 +599,26 @@ int
 apply_db_create(struct mt_req *req, const struct apply_scope *sc,
     const struct apply_draft *d, char *id)
 {
-	if (mt_db_begin(req->db) != 0)
-		return mt_reply_unavailable(req, "数据库");
-	if (insert_or_reply(req, sc, d, id) < 0 ||
+	struct apply_sealed s;
+	int rc = -1;
+
+	if (apply_sealed_or_reply(req, d->phone, &d->agent, &s) < 0)
+		return -1;
+	if (mt_db_begin(req->db) != 0) {
+		rc = mt_reply_unavailable(req, "数据库");
+		goto out;
+	}
+	if (insert_or_reply(req, sc, d, &s, id) < 0 ||
 	    refusal_or_reply(req, id, NULL) < 0 ||
 	    (d->filing != NULL && precheck_or_reply(req, sc, id) < 0)) {
 		mt_db_rollback(req->db);
-		return -1;
+		goto out;
 	}
-	if (mt_db_commit(req->db) != 0)
-		return mt_reply_unavailable(req, "数据库");
-	return 0;
+	rc = mt_db_commit(req->db) != 0 ?
+	    mt_reply_unavailable(req, "数据库") : 0;
+out:
+	apply_sealed_free(&s);
+	return rc;
 }
 
 /* See apply_db.h. */
@@ -604,6 +636,28 @@ apply_db_status(struct mt_req *req, const struct apply_scope *sc,
 	mt_db_copy(res, 0, "status", status, 16);
 	PQclear(res);
 	return rows > 0;
+}
+
+/*
+ * The full phones of row 0 of res (VIEW_PHONES) into *view.  0, or -1
+ * after answering 503 (a seal does not open: the keys) or 500; *view is
+ * then freed and NULL.
+ */
+static int
+with_phones_or_reply(struct mt_req *req, const PGresult *res, char **view)
+{
+	struct apply_view_phones ph = {
+		.phone = mt_db_text(res, 0, "phone"),
+		.phone_enc = mt_db_text(res, 0, "phone_enc"),
+		.agent_phone = mt_db_text(res, 0, "agent_phone"),
+		.agent_phone_enc = mt_db_text(res, 0, "agent_phone_enc"),
+	};
+
+	if (apply_view_phones(view, &ph) == 0)
+		return 0;
+	free(*view);
+	*view = NULL;
+	return mt_reply_unavailable(req, "密钥");
 }
 
 /* See apply_db.h. */
@@ -629,6 +683,10 @@ apply_db_view(struct mt_req *req, const struct apply_scope *sc,
 	    (res = run(req, STMT_DETAIL_LOGGED, 6, p, &rows)) == NULL)
 		return -1;
 	*view = col_dup(res, "view");
+	if (*view != NULL && with_phones_or_reply(req, res, view) < 0) {
+		PQclear(res);
+		return -1;
+	}
 	PQclear(res);
 	return *view != NULL;
 }
@@ -653,13 +711,27 @@ static int
 patch_row(struct mt_req *req, const struct apply_scope *sc, const char *id,
     const struct apply_patch *pt)
 {
-	const char *p[14] = { id, NULL, NULL, NULL, NULL, NULL, pt->phone,
-	    pt->record_no, pt->institution, pt->set_agent ? "true" : "false",
-	    pt->agent.name, pt->agent.id_number, pt->agent.relation,
-	    pt->agent.phone };
+	struct apply_sealed s;
+	const char *p[17] = { id };
+	int rc;
 
+	if (apply_sealed_or_reply(req, pt->phone, &pt->agent, &s) < 0)
+		return -1;
 	scope_params(p, sc);
-	return mt_db_affected_or_reply(req, STMT_PATCH, 14, p);
+	p[6] = s.phone.enc;
+	p[7] = pt->record_no;
+	p[8] = pt->institution;
+	p[9] = pt->set_agent ? "true" : "false";
+	p[10] = pt->agent.name;
+	p[11] = s.agent_id.enc;
+	p[12] = pt->agent.relation;
+	p[13] = s.agent_phone.enc;
+	p[14] = apply_sealed_masked(&s.phone);
+	p[15] = apply_sealed_masked(&s.agent_id);
+	p[16] = apply_sealed_masked(&s.agent_phone);
+	rc = mt_db_affected_or_reply(req, STMT_PATCH, 17, p);
+	apply_sealed_free(&s);
+	return rc;
 }
 
 /* See apply_db.h. */

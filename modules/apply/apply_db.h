@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "mt_files.h"
+#include "mt_identity.h"
 
 struct mt_req;
 
@@ -120,6 +121,39 @@ struct apply_file {
 };
 
 void apply_scope_of(const struct mt_req *req, struct apply_scope *sc);
+
+/*
+ * An application's contact phone and its agent's ID number and phone as
+ * they are written (044_identity_rest.sql; apply_identity.c): sealed,
+ * with their masks.  Each enc NULL when the value is not given.
+ */
+struct apply_sealed {
+	struct mt_identity_cols phone;
+	struct mt_identity_cols agent_id;
+	struct mt_identity_cols agent_phone;
+};
+/* Seal phone and agent's (either may be NULL) into s.  0, or -1 after
+ * answering 503 (no keys).  Release with apply_sealed_free, always. */
+int  apply_sealed_or_reply(struct mt_req *req, const char *phone,
+         const struct apply_agent *agent, struct apply_sealed *s);
+void apply_sealed_free(struct apply_sealed *s);
+/* c's mask, or NULL when c holds no value (a statement parameter). */
+const char *apply_sealed_masked(const struct mt_identity_cols *c);
+/* The phones of an application as its row has them: plain (a row not
+ * sealed yet) or sealed; NULL when not set. */
+struct apply_view_phones {
+	const char  *phone;
+	const char  *phone_enc;
+	const char  *agent_phone;
+	const char  *agent_phone_enc;
+};
+/*
+ * Put the full contact and agent phones of ph into the progress view
+ * *view (replaced by a new malloc'd string; the stored view holds their
+ * masks).  0, or -1 when the view does not parse or a seal does not
+ * open (*view unchanged).
+ */
+int  apply_view_phones(char **view, const struct apply_view_phones *ph);
 
 /* The person of (id_number, name): writes persons.id (24) and region (8).
  * 1 found, 0 none, -1 after answering. */

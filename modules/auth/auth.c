@@ -13,9 +13,10 @@
  *                               a cookie session also gets its CSRF
  *                               token back (reloads)
  *
- * SMS codes (Redis): "smscode:<phone>" holds the code's hash and the
- * tries, living sms_code_ttl_seconds; "smsrate:<phone>" allows one code
- * per sms_code_interval_seconds, "smsday:<phone>" sms_code_daily_max in
+ * SMS codes (Redis, keyed by <ph>, the phone's lookup HMAC in hex, never
+ * the phone itself: mt_identity.h): "smscode:<ph>" holds the code's hash
+ * and the tries, living sms_code_ttl_seconds; "smsrate:<ph>" allows one
+ * code per sms_code_interval_seconds, "smsday:<ph>" sms_code_daily_max in
  * 24 hours from the first, except from an address the phone's person
  * has signed in from lately (see sms_limits_or_reply in auth_sms.c).  A
  * code is single use: the login that deletes the key wins.  The sixth

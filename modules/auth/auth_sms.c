@@ -14,17 +14,21 @@
 #include "mt_auth.h"
 #include "mt_error.h"
 #include "mt_http.h"
+#include "mt_identity.h"
 #include "mt_policy.h"
 #include "mt_redis.h"
 
-/* sha256(phone ":" code) as hex into out[65]. */
+/*
+ * sha256(ph ":" code) as hex into out[65], ph the phone's lookup HMAC
+ * (the key of the code, see below).
+ */
 static void
-code_hash(const char *phone, const char *code, char *out)
+code_hash(const char *ph, const char *code, char *out)
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
-	char in[64];
+	char in[MT_IDENTITY_HMAC_LEN + 16];
 
-	snprintf(in, sizeof(in), "%s:%s", phone, code);
+	snprintf(in, sizeof(in), "%s:%s", ph, code);
 	crypto_hash_sha256(h, (const unsigned char *)in, strlen(in));
 	mt_hex(h, sizeof(h), out);
 }
@@ -34,8 +38,8 @@ code_hash(const char *phone, const char *code, char *out)
  * registered or not (the keys' defaults, not a region's value, which
  * would tell which phones are registered):
  *
- * - one code per sms_code_interval_seconds ("smsrate:<phone>"), always;
- * - at most sms_code_daily_max codes in 24 hours ("smsday:<phone>"; the
+ * - one code per sms_code_interval_seconds ("smsrate:<ph>"), always;
+ * - at most sms_code_daily_max codes in 24 hours ("smsday:<ph>"; the
  *   window runs from the first code, so a cap reached ends at most 24 h
  *   after the first), so that nobody can send a victim a code a minute
  *   all day long from many addresses;
@@ -49,11 +53,12 @@ code_hash(const char *phone, const char *code, char *out)
  * Left by design: a person who has never signed in, or signs in from a
  * new address, can still be kept waiting until the window ends; and the
  * address is nginx's $remote_addr (behind a proxy: real_ip, see
- * nginx/fastcgi.mtcert).  Returns 0, or -1 after answering 429
+ * nginx/fastcgi.mtcert).  ph is the phone's lookup HMAC (auth.c: Redis
+ * keys never carry the phone).  Returns 0, or -1 after answering 429
  * sms_too_frequent or sms_daily_limit, or 503.
  */
 static int
-sms_limits_or_reply(struct mt_req *req, const char *phone)
+sms_limits_or_reply(struct mt_req *req, const char *phone, const char *ph)
 {
 	enum { SMS_INTERVAL, SMS_DAILY_MAX, SMS_KNOWN_DAYS, SMS__MAX };
 	static const char *const keys[SMS__MAX] = {
@@ -61,19 +66,19 @@ sms_limits_or_reply(struct mt_req *req, const char *phone)
 		[SMS_DAILY_MAX] = "sms_code_daily_max",
 		[SMS_KNOWN_DAYS] = "login_known_address_days",
 	};
-	char key[32];
+	char key[MT_IDENTITY_HMAC_LEN + 8];
 	redisReply *r;
 	long long n;
 	int v[SMS__MAX], known;
 
 	if (mt_policy_ints_or_reply(req, "", keys, v, SMS__MAX) < 0)
 		return -1;
-	r = mt_redis_cmd("SET smsrate:%s 1 EX %d NX", phone, v[SMS_INTERVAL]);
+	r = mt_redis_cmd("SET smsrate:%s 1 EX %d NX", ph, v[SMS_INTERVAL]);
 	if (r == NULL)
 		return mt_reply_unavailable(req, "缓存服务");
 	if (r->type == REDIS_REPLY_NIL) {
 		freeReplyObject(r);
-		r = mt_redis_cmd("TTL smsrate:%s", phone);
+		r = mt_redis_cmd("TTL smsrate:%s", ph);
 		mt_req_header(req, "Retry-After: %lld",
 		    r != NULL && r->integer > 0 ? r->integer :
 		    (long long)v[SMS_INTERVAL]);
@@ -85,7 +90,7 @@ sms_limits_or_reply(struct mt_req *req, const char *phone)
 	if ((known = auth_db_phone_address_known(req, phone,
 	    auth_remote_addr(req), v[SMS_KNOWN_DAYS])) != 0)
 		return known < 0 ? -1 : 0;
-	snprintf(key, sizeof(key), "smsday:%s", phone);
+	snprintf(key, sizeof(key), "smsday:%s", ph);
 	/* max 0: the window's expiry is set at the first code only. */
 	if ((n = auth_count_event(key, 0, 86400)) < 0)
 		return mt_reply_unavailable(req, "缓存服务");
@@ -107,23 +112,26 @@ h_sms_code(struct mt_req *req)
 {
 	const char *phone = mt_req_param(req, "phone");
 	char region[8], code[8], hash[65], text[160];
+	char ph[MT_IDENTITY_HMAC_LEN + 1];
 	struct mt_redis_tx tx = {0};
 	int known, ttl;
 
-	if ((known = auth_db_phone_region(req, phone, region, sizeof(region))) < 0 ||
-	    sms_limits_or_reply(req, phone) < 0)
+	if (mt_identity_hmac_or_reply(req, MT_IDENTITY_PHONE, phone, ph) < 0 ||
+	    (known = auth_db_phone_region(req, phone, region,
+	    sizeof(region))) < 0 ||
+	    sms_limits_or_reply(req, phone, ph) < 0)
 		return -1;
 	if (!known)
 		return mt_reply_raw(req, 204, NULL, NULL, 0);
 	if (auth_policy_or_reply(req, region, "sms_code_ttl_seconds", &ttl) < 0)
 		return -1;
 	snprintf(code, sizeof(code), "%06u", randombytes_uniform(1000000));
-	code_hash(phone, code, hash);
+	code_hash(ph, code, hash);
 	/* A new code replaces the old one, tries and all; never without
 	 * its expiry. */
-	mt_redis_tx_add(&tx, "DEL smscode:%s", phone);
-	mt_redis_tx_add(&tx, "HSET smscode:%s hash %s tries 0", phone, hash);
-	mt_redis_tx_add(&tx, "EXPIRE smscode:%s %d", phone, ttl);
+	mt_redis_tx_add(&tx, "DEL smscode:%s", ph);
+	mt_redis_tx_add(&tx, "HSET smscode:%s hash %s tries 0", ph, hash);
+	mt_redis_tx_add(&tx, "EXPIRE smscode:%s %d", ph, ttl);
 	if (mt_redis_tx_exec(&tx) != 0)
 		return mt_reply_unavailable(req, "缓存服务");
 	snprintf(text, sizeof(text), "【门诊慢特病】您的登录验证码为%s，"
@@ -134,35 +142,36 @@ h_sms_code(struct mt_req *req)
 }
 
 /*
- * Check and consume the SMS code.  Returns 1 when right (and now used),
- * 0 when wrong, expired or out of tries, -1 after answering 503.
+ * Check and consume the SMS code of the phone whose lookup HMAC is ph.
+ * Returns 1 when right (and now used), 0 when wrong, expired or out of
+ * tries, -1 after answering 503.
  */
 static int
-use_code(struct mt_req *req, const char *phone, const char *code,
+use_code(struct mt_req *req, const char *ph, const char *code,
     int max_tries)
 {
 	char want[65];
 	redisReply *r, *h;
 	int tries, ok;
 
-	r = mt_redis_cmd("HINCRBY smscode:%s tries 1", phone);
+	r = mt_redis_cmd("HINCRBY smscode:%s tries 1", ph);
 	if (r == NULL)
 		return mt_reply_unavailable(req, "缓存服务");
 	tries = (int)r->integer;
 	freeReplyObject(r);
-	h = mt_redis_cmd("HGET smscode:%s hash", phone);
+	h = mt_redis_cmd("HGET smscode:%s hash", ph);
 	if (h == NULL)
 		return mt_reply_unavailable(req, "缓存服务");
-	code_hash(phone, code, want);
+	code_hash(ph, code, want);
 	ok = h->type == REDIS_REPLY_STRING && h->len == 64 &&
 	    sodium_memcmp(h->str, want, 64) == 0;
 	freeReplyObject(h);
 	if (tries == 1 && !ok) {
 		/* HINCRBY made a key for a phone without a code: drop it. */
-		r = mt_redis_cmd("HEXISTS smscode:%s hash", phone);
+		r = mt_redis_cmd("HEXISTS smscode:%s hash", ph);
 		if (r != NULL && r->integer == 0) {
 			freeReplyObject(r);
-			r = mt_redis_cmd("DEL smscode:%s", phone);
+			r = mt_redis_cmd("DEL smscode:%s", ph);
 		}
 		if (r != NULL)
 			freeReplyObject(r);
@@ -172,7 +181,7 @@ use_code(struct mt_req *req, const char *phone, const char *code,
 		return 0;
 	/* Right, or the last try spent: the code is gone either way, and
 	 * only the request whose DEL removed it may use it. */
-	r = mt_redis_cmd("DEL smscode:%s", phone);
+	r = mt_redis_cmd("DEL smscode:%s", ph);
 	if (r == NULL)
 		return mt_reply_unavailable(req, "缓存服务");
 	ok = ok && tries <= max_tries && r->integer == 1;
@@ -191,17 +200,18 @@ h_login(struct mt_req *req)
 {
 	const char *phone = mt_req_param(req, "phone");
 	struct mt_session s;
-	char region[8], login[40];
+	char region[8], login[40], ph[MT_IDENTITY_HMAC_LEN + 1];
 	int rc, tries;
 
-	if (auth_db_phone_region(req, phone, region, sizeof(region)) < 0 ||
+	if (mt_identity_hmac_or_reply(req, MT_IDENTITY_PHONE, phone, ph) < 0 ||
+	    auth_db_phone_region(req, phone, region, sizeof(region)) < 0 ||
 	    auth_policy_or_reply(req, region, "sms_code_max_tries", &tries) < 0)
 		return -1;
 	memset(&s, 0, sizeof(s));
 	s.role = MT_ROLE_INSURED;
 	/* A right code, the person of the registry, an account that may
 	 * sign in: each step 1 to go on, 0 to refuse, -1 answered. */
-	if ((rc = use_code(req, phone, mt_req_param(req, "code"),
+	if ((rc = use_code(req, ph, mt_req_param(req, "code"),
 	    tries)) == 1 &&
 	    (rc = auth_db_person_match(req, phone,
 	    mt_req_param(req, "id_number"), mt_req_param(req, "name"),

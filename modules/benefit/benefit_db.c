@@ -5,12 +5,14 @@
  * columns read by name.  Every rule and change is one SQL function of
  * sql/fn/50_benefit.sql.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "benefit_db.h"
 #include "mt_db.h"
 #include "mt_error.h"
 #include "mt_http.h"
+#include "mt_identity.h"
 #include "mt_log.h"
 
 /* $n of the statements below. */
@@ -114,9 +116,17 @@ benefit_db_leave(struct mt_req *req, const struct benefit_act *a,
 		[LEAVE_USER] = a->user,
 		[LEAVE_PERSON] = a->person,
 		[LEAVE_GNAME] = guardian_name,
-		[LEAVE_GID] = guardian_id_number,
 	};
+	char *gid;
+	int rc;
 
-	return mt_db_outcome_or_reply(req, BENEFIT_STMT_LEAVE, LEAVE__N, p,
+	/* Kept sealed (044_identity_rest.sql). */
+	if (mt_identity_seal_or_reply(req, MT_IDENTITY_ID_NUMBER,
+	    guardian_id_number, &gid) < 0)
+		return -1;
+	p[LEAVE_GID] = gid;
+	rc = mt_db_outcome_or_reply(req, BENEFIT_STMT_LEAVE, LEAVE__N, p,
 	    "result", ok);
+	free(gid);
+	return rc;
 }

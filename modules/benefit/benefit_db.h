@@ -58,10 +58,10 @@ int     benefit_db_change_institution(struct mt_req *req,
             const struct benefit_act *a, const char *institution,
             json_object **ok);
 /* End the qualification on the person's own wish (R-BEN-5,
- * leave_qualification), with the guardian (NULLs: none): 0 with the
- * qualification into *ok (caller puts), or its refusal answered -- 404
- * qualification_not_found, 409 qualification_not_active, 422
- * guardian_required. */
+ * leave_qualification), with the guardian (NULLs: none; the ID number
+ * is kept sealed): 0 with the qualification into *ok (caller puts), or
+ * its refusal answered -- 404 qualification_not_found, 409
+ * qualification_not_active, 422 guardian_required, 503 (no keys). */
 int     benefit_db_leave(struct mt_req *req, const struct benefit_act *a,
             const char *guardian_name, const char *guardian_id_number,
             json_object **ok);

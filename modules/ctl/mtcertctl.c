@@ -36,6 +36,8 @@
  *                                      plain, N rows a transaction)
  *   mtcertctl identity hmac id_number|phone VALUE
  *   mtcertctl identity show PERSON      (ID number and phone, opened)
+ *   mtcertctl identity open id_number|phone SEALED
+ *                                      (one <col>_enc value, opened)
  *
  * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
  * the database fails.
@@ -97,6 +99,18 @@ enum stmt {
 	STMT_OUTBOX_PENDING,
 	STMT_OUTBOX_SEAL,
 	STMT_PERSON_SEALED,
+	STMT_REST_APP_PHONE,
+	STMT_SEAL_APP_PHONE,
+	STMT_REST_AGENT_ID,
+	STMT_SEAL_AGENT_ID,
+	STMT_REST_AGENT_PHONE,
+	STMT_SEAL_AGENT_PHONE,
+	STMT_REST_GUARDIAN,
+	STMT_SEAL_GUARDIAN,
+	STMT_REST_EXPERT_PHONE,
+	STMT_SEAL_EXPERT_PHONE,
+	STMT_REST_INST_PHONE,
+	STMT_SEAL_INST_PHONE,
 	STMT__MAX
 };
 
@@ -175,7 +189,7 @@ static const char *const stmts[STMT__MAX] = {
 	    " WHERE NOT $12::boolean RETURNING id",
 	/* create_expert's refusal code (NULL when added) and the id. */
 	[STMT_EXPERT_ADD] =
-	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7)"
+	    "SELECT create_expert($1, $2, $3, $4, $5::text[], $6, $7, $8)"
 	    "->>'error' AS error, create_expert_id($1) AS id",
 	/* identity encrypt (043_identity.sql): the next $1 persons with a
 	 * plain ID number or phone, locked; $2 keep the plain columns (then
@@ -205,6 +219,79 @@ static const char *const stmts[STMT__MAX] = {
 	    " WHERE id = $1",
 	[STMT_PERSON_SEALED] =
 	    "SELECT id_number_enc, phone_enc FROM persons WHERE id = $1",
+	/*
+	 * identity encrypt, the columns of 044_identity_rest.sql: each a
+	 * STMT_REST_ (the next $1 rows with the value plain, locked, as
+	 * key and value; $2 keep the plain ones, then only those not
+	 * sealed yet) and a STMT_SEAL_ (row $1: seal $2, $3 keep the
+	 * plain value, mask $4 where the column has one).  identity_rest.
+	 */
+	[STMT_REST_APP_PHONE] =
+	    "SELECT id AS key, phone AS value FROM applications"
+	    " WHERE phone IS NOT NULL AND NOT ($2 AND phone_enc IS NOT NULL)"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_SEAL_APP_PHONE] =
+	    "UPDATE applications SET phone_enc = $2, phone_masked = $4,"
+	    " phone = CASE WHEN $3 THEN phone END WHERE id = $1",
+	[STMT_REST_AGENT_ID] =
+	    "SELECT id AS key, agent_id_number AS value FROM applications"
+	    " WHERE agent_id_number IS NOT NULL"
+	    "   AND NOT ($2 AND agent_id_number_enc IS NOT NULL)"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_SEAL_AGENT_ID] =
+	    "UPDATE applications SET agent_id_number_enc = $2,"
+	    " agent_id_number_masked = $4,"
+	    " agent_id_number = CASE WHEN $3 THEN agent_id_number END"
+	    " WHERE id = $1",
+	[STMT_REST_AGENT_PHONE] =
+	    "SELECT id AS key, agent_phone AS value FROM applications"
+	    " WHERE agent_phone IS NOT NULL"
+	    "   AND NOT ($2 AND agent_phone_enc IS NOT NULL)"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_SEAL_AGENT_PHONE] =
+	    "UPDATE applications SET agent_phone_enc = $2,"
+	    " agent_phone_masked = $4,"
+	    " agent_phone = CASE WHEN $3 THEN agent_phone END WHERE id = $1",
+	[STMT_REST_GUARDIAN] =
+	    "SELECT id AS key, guardian_id_number AS value FROM qualifications"
+	    " WHERE guardian_id_number IS NOT NULL"
+	    "   AND NOT ($2 AND guardian_id_number_enc IS NOT NULL)"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_SEAL_GUARDIAN] =
+	    "UPDATE qualifications SET guardian_id_number_enc = $2,"
+	    " guardian_id_number = CASE WHEN $3 THEN guardian_id_number END"
+	    " WHERE id = $1",
+	[STMT_REST_EXPERT_PHONE] =
+	    "SELECT user_id AS key, phone AS value FROM experts"
+	    " WHERE phone IS NOT NULL AND NOT ($2 AND phone_enc IS NOT NULL)"
+	    " ORDER BY user_id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_SEAL_EXPERT_PHONE] =
+	    "UPDATE experts SET phone_enc = $2, phone_masked = $4,"
+	    " phone = CASE WHEN $3 THEN phone END WHERE user_id = $1",
+	[STMT_REST_INST_PHONE] =
+	    "SELECT code AS key, contact_phone AS value FROM institutions"
+	    " WHERE contact_phone IS NOT NULL"
+	    "   AND NOT ($2 AND contact_phone_enc IS NOT NULL)"
+	    " ORDER BY code LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_SEAL_INST_PHONE] =
+	    "UPDATE institutions SET contact_phone_enc = $2,"
+	    " contact_phone = CASE WHEN $3 THEN contact_phone END"
+	    " WHERE code = $1",
+};
+
+/* The columns identity encrypt seals beside persons' (044). */
+static const struct identity_rest {
+	enum stmt               pending, seal;
+	enum mt_identity_col    col;
+	int                     masked;     /* the column keeps a mask */
+} identity_rest[] = {
+	{ STMT_REST_APP_PHONE, STMT_SEAL_APP_PHONE, MT_IDENTITY_PHONE, 1 },
+	{ STMT_REST_AGENT_ID, STMT_SEAL_AGENT_ID, MT_IDENTITY_ID_NUMBER, 1 },
+	{ STMT_REST_AGENT_PHONE, STMT_SEAL_AGENT_PHONE, MT_IDENTITY_PHONE, 1 },
+	{ STMT_REST_GUARDIAN, STMT_SEAL_GUARDIAN, MT_IDENTITY_ID_NUMBER, 0 },
+	{ STMT_REST_EXPERT_PHONE, STMT_SEAL_EXPERT_PHONE, MT_IDENTITY_PHONE,
+	  1 },
+	{ STMT_REST_INST_PHONE, STMT_SEAL_INST_PHONE, MT_IDENTITY_PHONE, 0 },
 };
 
 static void
@@ -917,6 +1004,29 @@ identity_fill_outbox(PGresult *res)
 	return n;
 }
 
+/* Seal the rows of r's pending statement (p: its $1 batch, $2 keep) in
+ * the open transaction.  Returns how many. */
+static long
+identity_fill_rest(const struct identity_rest *r, const char *const *p)
+{
+	PGresult *res = exec_stmt(r->pending, 2, p);
+	struct mt_identity_cols c;
+	const char *q[4];
+	int i, n = PQntuples(res);
+
+	for (i = 0; i < n; i++) {
+		identity_seal(r->col, mt_db_get(res, i, "value"), &c);
+		q[0] = mt_db_get(res, i, "key");
+		q[1] = c.enc;
+		q[2] = p[1];
+		q[3] = c.masked;
+		PQclear(exec_stmt(r->seal, r->masked ? 4 : 3, q));
+		mt_identity_cols_free(&c);
+	}
+	PQclear(res);
+	return n;
+}
+
 /* identity show PERSON: the person's ID number and phone, opened, on one
  * line (tab between).  0, 2 unknown person, 1 when they do not open. */
 static int
@@ -952,26 +1062,32 @@ identity_show(const char *person)
  * identity encrypt [--batch N] [--keep-plain]: seal what is left plain
  * (identity_fill); prints "sealed N".  identity hmac id_number|phone V:
  * prints the lookup HMAC (for an operator's, or a test's, exact query).
- * identity show PERSON: identity_show.
+ * identity show PERSON: identity_show.  identity open id_number|phone S:
+ * prints what the sealed value S (any <col>_enc) opens to; 1 when it does
+ * not open under these keys.
  */
 static int
 cmd_identity(int argc, char **argv)
 {
 	char h[MT_IDENTITY_HMAC_LEN + 1];
 	int batch = IDENTITY_BATCH, keep = 0, i;
+	enum mt_identity_col col = argc >= 4 && strcmp(argv[3], "phone") == 0 ?
+	    MT_IDENTITY_PHONE : MT_IDENTITY_ID_NUMBER;
 
 	if (argc == 4 && strcmp(argv[2], "show") == 0)
 		return identity_show(argv[3]);
-	if (argc == 5 && strcmp(argv[2], "hmac") == 0) {
-		if (mt_identity_hmac(strcmp(argv[3], "phone") == 0 ?
-		    MT_IDENTITY_PHONE : MT_IDENTITY_ID_NUMBER, argv[4], h) != 0)
+	if (argc == 5 && (strcmp(argv[2], "hmac") == 0 ||
+	    strcmp(argv[2], "open") == 0)) {
+		if (strcmp(argv[2], "hmac") == 0 ?
+		    mt_identity_hmac(col, argv[4], h) != 0 :
+		    mt_identity_open(col, argv[4], h, sizeof(h)) != 0)
 			return 1;
 		printf("%s\n", h);
 		return 0;
 	}
 	if (argc < 3 || strcmp(argv[2], "encrypt") != 0)
 		die_bad("usage: identity encrypt [--batch N] [--keep-plain] | "
-		    "identity hmac id_number|phone VALUE | identity show "
+		    "identity hmac|open id_number|phone VALUE | identity show "
 		    "PERSON");
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--keep-plain") == 0)
@@ -989,10 +1105,12 @@ cmd_identity(int argc, char **argv)
 
 /*
  * Seal the plain ID numbers and phones left in persons (rows written
- * before 043_identity.sql, or by SQL directly) and in sms_outbox, batch
- * rows a transaction, so the service runs on meanwhile; keep: fill the
- * new columns but leave the plain ones (persons only), for workers that
- * still read them.  Returns the number of rows sealed; exits 1 without
+ * before 043_identity.sql, or by SQL directly), in the columns of 044
+ * (identity_rest: applications, qualifications, experts, institutions)
+ * and in sms_outbox, batch rows of each a transaction, so the service
+ * runs on meanwhile; keep: fill the new columns but leave the plain ones
+ * (sms_outbox's are sealed only without keep), for workers that still
+ * read them.  Returns the number of rows sealed; exits 1 without
  * keys or when the database fails.
  */
 static long
@@ -1001,12 +1119,16 @@ identity_fill(int batch, int keep)
 	char lim[16];
 	const char *p[2] = { lim, keep ? "true" : "false" };
 	long total = 0, n;
+	size_t r;
 
 	snprintf(lim, sizeof(lim), "%d", batch);
 	do {
 		run0("BEGIN");
 		n = identity_fill_persons(exec_stmt(STMT_IDENTITY_PENDING, 2,
 		    p), keep);
+		for (r = 0; r < sizeof(identity_rest) /
+		    sizeof(identity_rest[0]); r++)
+			n += identity_fill_rest(&identity_rest[r], p);
 		if (!keep)
 			n += identity_fill_outbox(exec_stmt(STMT_OUTBOX_PENDING,
 			    1, p));
@@ -1127,7 +1249,8 @@ expert_add(const char *login, const char *password, const char *inst,
     const char *title, const char *specs, const char *phone, int keep)
 {
 	char hash[crypto_pwhash_STRBYTES], *arr;
-	const char *p[7], *err;
+	struct mt_identity_cols ph;
+	const char *p[8], *err;
 	PGresult *res;
 
 	if (login == NULL || !mt_valid_login(login))
@@ -1145,9 +1268,11 @@ expert_add(const char *login, const char *password, const char *inst,
 	if (mt_auth_hash_password(password, hash, sizeof(hash)) != 0)
 		die_bad("cannot hash the password");
 	arr = mt_xasprintf("{%s}", specs);
+	identity_seal(MT_IDENTITY_PHONE, phone, &ph);
 	p[0] = login; p[1] = hash; p[2] = inst; p[3] = title; p[4] = arr;
-	p[5] = phone; p[6] = NULL;
-	res = exec_stmt(STMT_EXPERT_ADD, 7, p);
+	p[5] = ph.enc; p[6] = ph.enc != NULL ? ph.masked : NULL; p[7] = NULL;
+	res = exec_stmt(STMT_EXPERT_ADD, 8, p);
+	mt_identity_cols_free(&ph);
 	free(arr);
 	err = mt_db_isnull(res, 0, "error") ? NULL :
 	    mt_db_get(res, 0, "error");

@@ -172,7 +172,10 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Masks for lists (API.md): 4112**********1234 and 138****5678.
+-- Masks for lists (API.md): 4112**********1234 and 138****5678.  The
+-- sealed columns carry their mask (<col>_masked, made in C by
+-- mt_identity_mask, the same rule); these serve rows written before
+-- 043/044 until `mtcertctl identity encrypt` seals them.
 CREATE OR REPLACE FUNCTION mask_id(s text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN s IS NULL THEN NULL
@@ -184,4 +187,15 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN s IS NULL THEN NULL
                 WHEN length(s) <= 7 THEN repeat('*', length(s))
                 ELSE left(s, 3) || repeat('*', length(s) - 7) || right(s, 4) END
+$$;
+
+-- An identity column's plain value while its row is not sealed yet
+-- (043/044: `mtcertctl identity encrypt` seals, then nulls the plain
+-- column; --keep-plain leaves both).  An SMS copies
+-- (plain_until_sealed(x.phone, x.phone_enc), x.phone_enc) into
+-- sms_outbox (to_phone, to_phone_enc): exactly one of them.
+CREATE OR REPLACE FUNCTION plain_until_sealed(plain text, enc text)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN enc IS NULL THEN plain END
 $$;

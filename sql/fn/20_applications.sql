@@ -288,7 +288,10 @@ BEGIN
         'disease', json_build_object('code', d.code, 'name', d.name),
         'applicant', json_build_object('name', p.name,
             'id_number', p.id_number_masked, 'sex', p.sex),
-        'phone', a.phone, 'medical_record_no', a.medical_record_no,
+        -- Masked: the view is stored; apply_db_view puts the full
+        -- contact and agent phones in, opened, as it answers.
+        'phone', coalesce(a.phone_masked, mask_phone(a.phone)),
+        'medical_record_no', a.medical_record_no,
         'designated_institution', json_build_object('code', i.code,
             'name', i.name),
         'filing_institution', a.filing_institution,
@@ -304,8 +307,11 @@ BEGIN
             WHERE pb.application_id = a.id),
         'agent', CASE WHEN a.agent_name IS NULL THEN NULL ELSE
             json_build_object('name', a.agent_name,
-            'id_number', mask_id(a.agent_id_number),
-            'relation', a.agent_relation, 'phone', a.agent_phone) END,
+            'id_number', coalesce(a.agent_id_number_masked,
+                mask_id(a.agent_id_number)),
+            'relation', a.agent_relation,
+            'phone', coalesce(a.agent_phone_masked,
+                mask_phone(a.agent_phone))) END,
         'precheck', a.precheck,
         'created_at', a.created_at, 'submitted_at', a.submitted_at,
         'decided_at', a.decided_at,
@@ -490,8 +496,8 @@ BEGIN
                 decision_target_days(region, review_mode, channel))
         WHERE id = app RETURNING *),
     s AS (
-        INSERT INTO sms_outbox (to_phone, template, body)
-        SELECT u.phone, 'application_submitted',
+        INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+        SELECT plain_until_sealed(u.phone, u.phone_enc), u.phone_enc, 'application_submitted',
             format('【门诊慢特病】您的“%s”认定申请（编号%s）已提交，结果将以短信通知。',
                    d.name, u.id)
         FROM u JOIN diseases d ON d.code = u.disease),
@@ -572,12 +578,12 @@ BEGIN
     WITH x AS (UPDATE assignments SET state = 'cancelled', ended_at = now()
                WHERE application_id = app AND state IN ('pushed', 'accepted')
                RETURNING id, stage, expert_id),
-         sms AS (INSERT INTO sms_outbox (to_phone, template, body)
-                 SELECT e.phone, 'task_cancelled', format(
+         sms AS (INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+                 SELECT plain_until_sealed(e.phone, e.phone_enc), e.phone_enc, 'task_cancelled', format(
                      '【门诊慢特病】您的认定任务（任务号%s）因申请人撤回申请已取消，无需处理。',
                      x.id)
                  FROM x JOIN experts e ON e.user_id = x.expert_id
-                 WHERE e.phone IS NOT NULL)
+                 WHERE coalesce(e.phone_enc, e.phone) IS NOT NULL)
     SELECT coalesce(jsonb_agg(jsonb_build_object('assignment', x.id,
                'stage', x.stage) ORDER BY x.id), '[]')
     INTO gone FROM x;

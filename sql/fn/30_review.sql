@@ -138,8 +138,8 @@ BEGIN
         RETURN;
     END IF;
     UPDATE applications SET unassigned_notice_at = now() WHERE id = a.id;
-    INSERT INTO sms_outbox (to_phone, template, body)
-    SELECT a.phone, 'application_waiting', format(
+    INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+    SELECT plain_until_sealed(a.phone, a.phone_enc), a.phone_enc, 'application_waiting', format(
         '【门诊慢特病】您的“%s”认定申请（编号%s）暂无可分配的认定专家，医保经办机构正在安排，请耐心等待，也可登录查看进度。',
         d.name, a.id)
     FROM diseases d WHERE d.code = a.disease;
@@ -218,15 +218,15 @@ BEGIN
                      'accept_window_seconds')::int)
           FROM d ORDER BY d.application
           RETURNING *),
-    s AS (INSERT INTO sms_outbox (to_phone, template, body)
-          SELECT ex.phone, 'task_pushed', format(
+    s AS (INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+          SELECT plain_until_sealed(ex.phone, ex.phone_enc), ex.phone_enc, 'task_pushed', format(
               '【门诊慢特病】您有一件“%s”认定任务（任务号%s），请在%s前登录系统受理。',
               dz.name, x.id, to_char(x.accept_deadline AT TIME ZONE
               'Asia/Shanghai', 'MM月DD日HH24:MI'))
           FROM x JOIN d ON d.application = x.application_id
           JOIN diseases dz ON dz.code = d.disease
           JOIN experts ex ON ex.user_id = x.expert_id
-          WHERE ex.phone IS NOT NULL ORDER BY x.id),
+          WHERE coalesce(ex.phone_enc, ex.phone) IS NOT NULL ORDER BY x.id),
     v AS (INSERT INTO events (application_id, type, actor_role, data)
           SELECT x.application_id, 'pushed', 'system', jsonb_build_object(
               'stage', x.stage, 'assignment', x.id, 'pool_size', x.pool_size,
@@ -288,7 +288,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     misses integer;
     inst text;
-    cphone text;
+    cphone text;                -- plain while not sealed (044)
+    cphone_enc text;
     lim integer := policy_value(region, 'miss_limit')::int;
 BEGIN
     UPDATE experts SET consecutive_misses = least(consecutive_misses + n,
@@ -300,15 +301,17 @@ BEGIN
     END IF;
     UPDATE experts SET status = 'disqualified', status_changed_at = now()
     WHERE user_id = expert;
-    SELECT u.institution, i.contact_phone INTO inst, cphone FROM users u
+    SELECT u.institution,
+        plain_until_sealed(i.contact_phone, i.contact_phone_enc),
+        i.contact_phone_enc INTO inst, cphone, cphone_enc FROM users u
     JOIN institutions i ON i.code = u.institution WHERE u.id = expert;
     INSERT INTO notifications (institution, kind, body)
     VALUES (inst, 'expert_disqualified', format(
         '贵院认定专家（编号%s）连续%s次未受理或拒绝受理认定任务，已取消其认定专家资格。',
         expert, lim));
-    IF cphone IS NOT NULL THEN
-        INSERT INTO sms_outbox (to_phone, template, body)
-        VALUES (cphone, 'expert_disqualified', format(
+    IF coalesce(cphone, cphone_enc) IS NOT NULL THEN
+        INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+        VALUES (cphone, cphone_enc, 'expert_disqualified', format(
             '【门诊慢特病】贵院认定专家（编号%s）连续%s次未受理或拒绝受理，已取消其认定专家资格。',
             expert, lim));
     END IF;
@@ -520,8 +523,8 @@ BEGIN
                 disease_validity_months(a.region, a.disease)))::date - 1)
         -- Already holding one (granted meanwhile another way): kept.
         ON CONFLICT (person_id, disease) WHERE status = 'active' DO NOTHING;
-        INSERT INTO sms_outbox (to_phone, template, body)
-        VALUES (a.phone, 'application_approved', format(
+        INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+        VALUES (plain_until_sealed(a.phone, a.phone_enc), a.phone_enc, 'application_approved', format(
             '【门诊慢特病】您的“%s”认定申请（编号%s）已通过，自%s起享受门诊慢特病待遇。',
             dis.name, app, vfrom));
         INSERT INTO events (application_id, type, actor_role, data)
@@ -531,8 +534,8 @@ BEGIN
         UPDATE applications SET status = 'rejected', decided_at = now(),
             push_stage = NULL, decision_reason_code = p_code,
             decision_reason = p_reason, updated_at = now() WHERE id = app;
-        INSERT INTO sms_outbox (to_phone, template, body)
-        VALUES (a.phone, 'application_rejected', format(
+        INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+        VALUES (plain_until_sealed(a.phone, a.phone_enc), a.phone_enc, 'application_rejected', format(
             '【门诊慢特病】您的“%s”认定申请（编号%s）未通过：%s。如有异议，可在规定期限内申请复核。',
             dis.name, app, left(p_reason, 60)));
         INSERT INTO events (application_id, type, actor_role, data)

@@ -5,9 +5,14 @@
 -- hospital of the region, a title at least the region's minimum, and
 -- the specialties (disease categories) they review.  Returns
 -- {"id":..} or a refusal {"error": code, "field": .., "args": [..]}
--- (the text is the error table's row, shared/mt_error.c).
+-- (the text is the error table's row, shared/mt_error.c).  The phone
+-- comes sealed with its mask (044; C seals: mt_identity_cols), or both
+-- NULL.
+DROP FUNCTION IF EXISTS create_expert(text, text, text, text, text[], text,
+    text);
 CREATE OR REPLACE FUNCTION create_expert(p_login text, p_hash text, p_inst text,
-    p_title text, p_specialties text[], p_phone text, p_region text)
+    p_title text, p_specialties text[], p_phone_enc text,
+    p_phone_masked text, p_region text)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -43,7 +48,8 @@ BEGIN
     IF uid IS NULL THEN
         RETURN jsonb_build_object('error', 'login_taken', 'field', 'login');
     END IF;
-    INSERT INTO experts (user_id, title, phone) VALUES (uid, p_title, p_phone);
+    INSERT INTO experts (user_id, title, phone_enc, phone_masked)
+    VALUES (uid, p_title, p_phone_enc, p_phone_masked);
     INSERT INTO expert_specialties (expert_id, specialty)
     SELECT DISTINCT uid, s FROM unnest(p_specialties) s;
     RETURN jsonb_build_object('id', uid);
@@ -56,7 +62,7 @@ LANGUAGE sql STABLE AS $$
         'institution', jsonb_build_object('code', i.code, 'name', i.name),
         'region', i.region, 'title', e.title, 'status', e.status,
         'consecutive_misses', e.consecutive_misses,
-        'phone', mask_phone(e.phone),
+        'phone', coalesce(e.phone_masked, mask_phone(e.phone)),
         'specialties', (SELECT coalesce(jsonb_agg(s.specialty ORDER BY s.specialty), '[]')
                         FROM expert_specialties s WHERE s.expert_id = e.user_id),
         'status_changed_at', e.status_changed_at,

@@ -108,7 +108,8 @@ $$;
 -- progress view and timeline follow) and the SMS, in the caller's
 -- transaction.  Unscoped: callers check the caller's scope first.
 -- Returns {"ok": qualification_json} or {"error": "qualification_not_found"
--- | "qualification_not_active"}.
+-- | "qualification_not_active"}.  g_id: the guardian's ID number sealed
+-- (044; C seals it, mt_identity_seal), kept in guardian_id_number_enc.
 CREATE OR REPLACE FUNCTION end_qualification(q bigint, p_reason text,
     p_on date, actor bigint, p_role text, note text,
     g_name text DEFAULT NULL, g_id text DEFAULT NULL) RETURNS jsonb
@@ -127,7 +128,7 @@ BEGIN
     UPDATE qualifications SET status = qualification_end_status(p_reason),
         end_reason = p_reason, ended_on = p_on, ended_at = now(),
         ended_by = actor, end_note = nullif(note, ''),
-        guardian_name = g_name, guardian_id_number = g_id,
+        guardian_name = g_name, guardian_id_number_enc = g_id,
         updated_at = now()
     WHERE id = q;
     SELECT d.name INTO dname FROM diseases d WHERE d.code = x.disease;
@@ -322,8 +323,8 @@ END $$;
 -- Voluntary exit of qualification q by its person s_person (R-BEN-5, S3
 -- 第十九条): from today, with the promise (checked by the caller); for a
 -- psychiatric disease (specialty 精神) the guardian signs, so g_name and
--- g_id are required and kept.  Ends through end_qualification (SMS,
--- event).  Returns {"ok": qualification_json} or a refusal:
+-- g_id (sealed) are required and kept.  Ends through end_qualification
+-- (SMS, event).  Returns {"ok": qualification_json} or a refusal:
 -- qualification_not_found (not there or not the person's),
 -- qualification_not_active, guardian_required.
 CREATE OR REPLACE FUNCTION leave_qualification(q bigint, actor bigint,

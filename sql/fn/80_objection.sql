@@ -73,8 +73,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE objections SET state = 'withdrawn', decided_at = now()
     WHERE application_id = a.id AND state = 'open';
-    INSERT INTO sms_outbox (to_phone, template, body)
-    SELECT a.phone, 'objection_withdrawn', format(
+    INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+    SELECT plain_until_sealed(a.phone, a.phone_enc), a.phone_enc, 'objection_withdrawn', format(
         '【门诊慢特病】您的“%s”认定申请（编号%s）的复核申请已撤回，维持原认定结论（不予认定）。',
         d.name, a.id)
     FROM diseases d WHERE d.code = a.disease;
@@ -164,8 +164,8 @@ BEGIN
     VALUES (app, 'objection_filed', usr, rl, jsonb_build_object(
             'objection', o.id, 'kind', o.kind, 'panel_size', size,
             'deadline', o.deadline));
-    INSERT INTO sms_outbox (to_phone, template, body)
-    SELECT a.phone, 'objection_filed', format(
+    INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+    SELECT plain_until_sealed(a.phone, a.phone_enc), a.phone_enc, 'objection_filed', format(
         '【门诊慢特病】您的“%s”认定申请（编号%s）的复核申请已受理，将由%s名未参与原认定的专家重新认定，预计%s前作出复核结论。',
         d.name, app, size, o.deadline)
     FROM diseases d WHERE d.code = a.disease;
@@ -244,12 +244,13 @@ BEGIN
         IF i = 1 THEN
             first := x;
         END IF;
-        INSERT INTO sms_outbox (to_phone, template, body)
-        SELECT ex.phone, 'task_pushed', format(
+        INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+        SELECT plain_until_sealed(ex.phone, ex.phone_enc), ex.phone_enc, 'task_pushed', format(
             '【门诊慢特病】您有一件“%s”复核任务（任务号%s），请在%s前登录系统受理。',
             dname, x.id, to_char(x.accept_deadline AT TIME ZONE
             'Asia/Shanghai', 'MM月DD日HH24:MI'))
-        FROM experts ex WHERE ex.user_id = x.expert_id AND ex.phone IS NOT NULL;
+        FROM experts ex WHERE ex.user_id = x.expert_id
+          AND coalesce(ex.phone_enc, ex.phone) IS NOT NULL;
         INSERT INTO events (application_id, type, actor_role, data)
         VALUES (a.id, 'pushed', 'system', jsonb_build_object('stage', x.stage,
                 'assignment', x.id, 'pool_size', cardinality(d.pool),
@@ -334,7 +335,9 @@ BEGIN
     UPDATE sms_outbox SET template = 'objection_dismissed', body = format(
         '【门诊慢特病】您的“%s”认定申请（编号%s）复核结论：维持不予认定（%s名专家中%s名同意认定）。复核结果为最终结果。',
         dname, a.id, o.panel_size, yes)
-    WHERE NOT up AND to_phone = a.phone AND created_at = now()
+    WHERE NOT up AND created_at = now()
+      -- The rejection's SMS copied the application's phone (sealed or not).
+      AND coalesce(to_phone_enc, to_phone) = coalesce(a.phone_enc, a.phone)
       AND sent_at IS NULL AND template = 'application_rejected';
     RETURN jsonb_build_object('assignment', x.id, 'application', a.id,
         'final', true, 'region', a.region);

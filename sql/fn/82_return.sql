@@ -108,8 +108,8 @@ BEGIN
     SELECT name INTO dname FROM diseases WHERE code = a.disease;
     SELECT string_agg(e->>'name', '、') INTO names
     FROM jsonb_array_elements(returned_kinds_json(kinds)) e;
-    INSERT INTO sms_outbox (to_phone, template, body)
-    VALUES (a.phone, 'application_returned', format(
+    INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+    VALUES (plain_until_sealed(a.phone, a.phone_enc), a.phone_enc, 'application_returned', format(
         '【门诊慢特病】您的“%s”认定申请（编号%s）材料不全，请于%s前补充：%s，并重新提交；逾期未提交的，申请将被撤回。',
         dname, a.id, to_char(a.resubmit_by, 'YYYY年MM月DD日'), names));
     INSERT INTO events (application_id, type, actor_user, actor_role, data)
@@ -140,8 +140,8 @@ BEGIN
         UPDATE applications SET status = 'withdrawn', updated_at = now()
         WHERE id = a.id;
         SELECT name INTO dname FROM diseases WHERE code = a.disease;
-        INSERT INTO sms_outbox (to_phone, template, body)
-        VALUES (a.phone, 'application_return_lapsed', format(
+        INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+        VALUES (plain_until_sealed(a.phone, a.phone_enc), a.phone_enc, 'application_return_lapsed', format(
             '【门诊慢特病】您的“%s”认定申请（编号%s）未在%s前补齐材料，申请已撤回；如需认定，请重新申请。',
             dname, a.id, to_char(a.resubmit_by, 'YYYY年MM月DD日')));
         INSERT INTO events (application_id, type, actor_role, data)

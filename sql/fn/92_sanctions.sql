@@ -163,12 +163,12 @@ BEGIN
                 ELSE 'suspended' END,
             status_changed_at = now(), status_reason = left(s.reason, 500)
         WHERE user_id = s.subject::bigint;
-        INSERT INTO sms_outbox (to_phone, template, body)
-        SELECT e.phone, 'sanction_expert', format(
+        INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+        SELECT plain_until_sealed(e.phone, e.phone_enc), e.phone_enc, 'sanction_expert', format(
             '【门诊慢特病】您的评审专家资格%s，期间不再向您推送认定任务。如有疑问请联系当地医保经办机构。',
             coalesce('暂停至' || s.valid_to, '已被取消'))
         FROM experts e WHERE e.user_id = s.subject::bigint
-          AND e.phone IS NOT NULL;
+          AND coalesce(e.phone_enc, e.phone) IS NOT NULL;
     ELSIF s.kind IN ('suspend_certification', 'revoke_certification') THEN
         -- Never from revoked back to suspended.
         UPDATE institutions SET certification_status = CASE
@@ -283,11 +283,12 @@ BEGIN
                            status_reason = NULL
                        WHERE user_id = s.subject::bigint
                          AND status = 'suspended'
-                       RETURNING phone)
-            INSERT INTO sms_outbox (to_phone, template, body)
-            SELECT phone, 'sanction_ended',
+                       RETURNING phone, phone_enc)
+            INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+            SELECT plain_until_sealed(phone, phone_enc), phone_enc,
+                   'sanction_ended',
                    '【门诊慢特病】您的评审专家资格暂停期满，已恢复，将重新参与认定任务的随机推送。'
-            FROM r WHERE phone IS NOT NULL;
+            FROM r WHERE coalesce(phone_enc, phone) IS NOT NULL;
         ELSIF s.kind = 'suspend_certification' THEN
             WITH r AS (UPDATE institutions SET certification_status = 'active'
                        WHERE code = s.subject

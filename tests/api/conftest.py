@@ -230,6 +230,15 @@ def person_row_id(number):
                id_hmac(number))[0][0]
 
 
+def app_phone(app_id):
+    """The contact phone of application app_id, opened by mtcertctl
+    (044_identity_rest.sql keeps it sealed; a row a test writes plain by
+    SQL keeps it plain)."""
+    plain, enc = sql("SELECT coalesce(phone, ''), coalesce(phone_enc, '')"
+                     " FROM applications WHERE id = %s", app_id)[0]
+    return plain or ctl("identity", "open", "phone", enc).stdout.strip()
+
+
 def identity_of(person_id):
     """(ID number, phone) of persons.id, opened by mtcertctl (the
     database holds them sealed)."""

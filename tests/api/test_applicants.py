@@ -7,7 +7,7 @@ import hashlib
 import os
 import time
 
-from conftest import id_hmac, person_row_id
+from conftest import id_hmac, person_row_id, phone_hmac
 from conftest import (JPEG, PDF, PNG, VAR, api, assert_error, bearer, client,
                       stack,
                       policy,
@@ -57,7 +57,7 @@ def test_sms_code_single_use():
 def test_sms_code_expires():
     p = new_person()
     code = request_code(p["phone"])
-    redis("PEXPIRE", "smscode:" + p["phone"], "1")
+    redis("PEXPIRE", "smscode:" + phone_hmac(p["phone"]), "1")
     time.sleep(0.05)
     assert_error(api("POST", "/auth/login", json={
         "phone": p["phone"], "code": code, "id_number": p["id_number"],

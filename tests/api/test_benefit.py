@@ -471,9 +471,13 @@ def test_psychiatric_exit_needs_the_guardian_r_ben_5():
         [["active"]]
     r = terminate(tok, qid, guardian_name="王监护", guardian_id_number=gid)
     assert r.status_code == 200, r.text
-    assert sql("SELECT guardian_name, guardian_id_number, end_reason"
-               " FROM qualifications WHERE id = %s", qid) == \
-        [["王监护", gid, "voluntary"]]
+    # The ID number kept sealed (044_identity_rest.sql), opened by the keys.
+    row = sql("SELECT guardian_name, guardian_id_number,"
+              " guardian_id_number_enc, end_reason"
+              " FROM qualifications WHERE id = %s", qid)
+    assert [row[0][0], row[0][1], row[0][3]] == ["王监护", "", "voluntary"]
+    assert ctl("identity", "open", "id_number",
+               row[0][2]).stdout.strip() == gid
 
 
 def test_database_down_is_503_then_recovers():

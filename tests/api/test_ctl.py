@@ -118,14 +118,19 @@ def test_changed_util_file_rebuilds_stored_views(tmp_path):
     """A change to mask_id (fn/10_util.sql) reaches the stored progress
     views: any applied file of sql/fn/ rebuilds them, once, not only a
     change to fn/20_applications.sql.  (The agent's ID number of a family
-    filing is masked there; the applicant's is the registry's
-    id_number_masked, masked in C: shared/mt_identity.h.)"""
+    filing is masked there by mask_id while its row is not sealed yet, as
+    here: written plain the way rows of before 044_identity_rest.sql are;
+    sealed ones carry their mask, made in C: shared/mt_identity.h.)"""
     son = new_person()
     token = insured_login(son)["token"]
     r = api("POST", "/applications", headers=bearer(token),
             json=form(phone=son["phone"], relative=relative(new_person())))
     assert r.status_code == 201, r.text
     app = r.json()
+    sql("UPDATE applications SET agent_id_number = '%s',"
+        " agent_id_number_enc = NULL, agent_id_number_masked = NULL"
+        " WHERE id = %s", son["id_number"], app["id"])
+    sql("SELECT store_application_view(%s, NULL)", app["id"])
 
     def stored_id_number():
         view = json.loads(sql("SELECT view FROM application_views"

@@ -4,12 +4,10 @@ each sealed (<col>_enc), as its lookup HMAC (<col>_hmac) and masked
 (<col>_masked); sms_outbox keeps a person's phone sealed.  The keys live
 in $MTCERT_VAR/keys/identity, outside the database.
 
-What is not sealed yet (XXX, docs/operations.md "Identity keys"): the
-contact phone typed into an application (applications.phone), a family
-agent's ID number and phone (applications.agent_*), a guardian's ID
-number (qualifications), experts' and hospitals' phones and the SMS
-rows written from those.  The test below files with a contact phone
-other than the person's own for that reason."""
+sql/044_identity_rest.sql seals the rest the same way: an application's
+contact phone and its agent's ID number and phone, a guardian's ID
+number, experts' and hospitals' phones; Redis keys SMS codes by the
+phone's HMAC (test_a_whole_run_leaves_no_id_number_or_phone_behind)."""
 
 import os
 import random
@@ -18,9 +16,13 @@ import stat
 import subprocess
 import threading
 
-from conftest import (PG_PORT, VAR, api, assert_error, bearer, ctl, id_hmac, id_number,
-                      identity_of, insured_login, login, new_person,
-                      phone_hmac, sms_lines, sql, unique, wait_sms)
+from conftest import (PG_PORT, VAR, api, assert_error, bearer, complete,
+                      ctl, draft, id_hmac, id_number, identity_of,
+                      insured_login, live_assignment, login, new_person,
+                      new_region, phone_hmac, redis, sms_lines, sql, unique,
+                      wait_for, wait_sms)
+from test_benefit import PSYCH, granted, terminate
+from test_review import ONCO, accept, decide
 
 PG_DUMP = "/usr/lib/postgresql/15/bin/pg_dump"
 HOSPITAL = "hospital-qhph"          # 青海省人民医院, region 630100
@@ -199,3 +201,194 @@ def test_identity_commands_refuse_bad_input():
     assert ctl("identity", "encrypt", "--batch", "0",
                check=False).returncode == 2
     assert ctl("identity", "encrypt", "--fast", check=False).returncode == 2
+
+
+def fresh_phone():
+    """A phone no person, application or SMS of this stack has used."""
+    while True:
+        phone = "135%08d" % random.randint(0, 99999999)
+        if not sms_lines(phone) and not sql(
+                "SELECT 1 FROM persons WHERE phone_hmac = '%s'",
+                phone_hmac(phone)):
+            return phone
+
+
+def redis_dump():
+    """Every key of the stack's Redis and its RDB snapshot, as text."""
+    path = os.path.join(VAR, "identity-test.rdb")
+    sock = os.path.join(VAR, "run", "redis", "redis.sock")
+    subprocess.run(["redis-cli", "-s", sock, "--rdb", path],
+                   capture_output=True, timeout=60, check=True)
+    try:
+        rdb = open(path, "rb").read().decode("latin-1")
+    finally:
+        os.unlink(path)
+    return redis("--scan") + "\n" + rdb
+
+
+def test_a_whole_run_leaves_no_id_number_or_phone_behind():
+    """Issue 15's "done when" for ID numbers and phones: an applicant
+    signs in, drafts with an agent (ID number and phone), edits the agent
+    (the full ID number again), submits; an expert with a phone accepts
+    and approves; a psychiatric qualification ends with its guardian's ID
+    number; a hospital files for a person by ID number and its duplicate
+    is refused.  Each SMS still reaches its phone, the applicant's view
+    shows the full phones as before, lists their masks; then neither
+    pg_dump of the whole database nor Redis (keys and RDB snapshot)
+    holds any of the run's ID numbers or phones."""
+    admin = login("admin")["token"]
+    reg = new_region()
+    expert_phone = fresh_phone()
+    user = unique("ex")
+    r = api("POST", "/agency/experts", headers=bearer(admin), json={
+        "login": user, "password": "expert-pass-1",
+        "institution": reg["hospitals"][1], "title": "副高",
+        "specialties": ONCO, "phone": expert_phone})
+    assert r.status_code == 201, r.text
+    assert r.json()["phone"] == expert_phone[:3] + "****" + expert_phone[-4:]
+    expert = {"id": r.json()["id"],
+              "token": login(user, "expert-pass-1")["token"]}
+
+    p = new_person(region=reg["region"], name="丙测试")
+    tok = insured_login(p)["token"]           # the SMS code, by HMAC key
+    contact = fresh_phone()
+    agent = {"name": "丁代办", "relation": "子女", "phone": fresh_phone(),
+             "id_number": id_number(reg["region"], "19650303")}
+    app = draft(tok, institution=reg["hospitals"][0], phone=contact,
+                agent=agent, disease="D001")
+    # The applicant's view as before: full phones, the agent's ID masked.
+    assert app["phone"] == contact
+    assert app["agent"]["phone"] == agent["phone"]
+    assert app["agent"]["id_number"] == (agent["id_number"][:4] + "*" * 10 +
+                                         agent["id_number"][-4:])
+    # Editing the agent: the full ID number again (web/js/applicant.js).
+    agent2 = dict(agent, id_number=id_number(reg["region"], "19660404"),
+                  phone=fresh_phone())
+    r = api("PATCH", "/applications/%s" % app["id"], headers=bearer(tok),
+            json={"agent": agent2, "phone": contact})
+    assert r.status_code == 200, r.text
+    assert r.json()["agent"]["phone"] == agent2["phone"]
+    assert r.json()["agent"]["id_number"].endswith(agent2["id_number"][-4:])
+    listed = api("GET", "/applications", headers=bearer(tok)).json()
+    mine = [a for a in listed["items"] if a["id"] == app["id"]]
+    assert mine[0]["phone"] == contact[:3] + "****" + contact[-4:]
+    app = complete(tok, api("GET", "/applications/%s" % app["id"],
+                            headers=bearer(tok)).json())
+    r = api("POST", "/applications/%s/submit" % app["id"],
+            headers=bearer(tok), json={"promise": True})
+    assert r.status_code == 200, r.text
+    wait_sms(contact, 1)                      # 已提交, to the contact phone
+
+    # The expert (the region's only one; D001 is single mode), told by
+    # SMS, approves; the approval's SMS reaches the contact phone.
+    a = live_assignment(app["id"])
+    assert a["expert"] == expert["id"]
+    assert wait_for(lambda: any(str(a["id"]) in m["text"]
+                                for m in sms_lines(expert_phone)))
+    assert accept(expert, a["id"]).status_code == 200
+    assert decide(expert, a["id"], "approve").status_code == 200
+    assert wait_for(lambda: any("已通过" in m["text"]
+                                for m in sms_lines(contact)))
+
+    # A guardian's ID number, kept when a psychiatric benefit ends.
+    _, gtok, qid = granted(reg, disease=PSYCH)
+    guardian = id_number(reg["region"], "19700707")
+    r = terminate(gtok, qid, guardian_name="戊监护",
+                  guardian_id_number=guardian)
+    assert r.status_code == 200, r.text
+
+    # A hospital files for a person by ID number; the duplicate is refused.
+    b = new_person(region="630100", name="己测试")
+    b_contact = fresh_phone()
+    file_by_hospital(b, contact=b_contact)
+    hosp = login(HOSPITAL)["token"]
+    r = api("POST", "/hospital/applications", headers=bearer(hosp), json={
+        "id_number": b["id_number"], "name": b["name"],
+        "disease_code": "D013", "phone": b_contact,
+        "medical_record_no": unique("ID"),
+        "designated_institution": INSTITUTION})
+    assert_error(r, 409, "application_exists")
+
+    secrets = {p["id_number"], p["phone"], contact, agent["id_number"],
+               agent["phone"], agent2["id_number"], agent2["phone"],
+               expert_phone, guardian, b["id_number"], b["phone"],
+               b_contact}
+    dump, cache = pg_dump(), redis_dump()
+    assert "CREATE TABLE public.applications" in dump
+    for secret in secrets:
+        assert secret not in dump, secret
+        assert secret not in cache, secret
+    # What is there opens back under the keys.
+    row = sql("SELECT agent_phone_enc, agent_id_number_enc FROM"
+              " applications WHERE id = %s", app["id"])[0]
+    assert ctl("identity", "open", "phone", row[0]).stdout.strip() == \
+        agent2["phone"]
+    assert ctl("identity", "open", "id_number", row[1]).stdout.strip() == \
+        agent2["id_number"]
+
+
+def test_plain_rows_of_044_are_sealed_by_identity_encrypt():
+    """Rows written before 044 (plain contact and agent phones, agent and
+    guardian ID numbers, expert and hospital phones) are sealed by
+    `mtcertctl identity encrypt` (--keep-plain first leaves the plain
+    columns); the progress view then shows the same full phones, opened,
+    and SMS keep reaching them."""
+    p = new_person(region="411200")
+    tok = insured_login(p)["token"]
+    contact, agent_phone = fresh_phone(), fresh_phone()
+    agent_id = id_number("411200", "19650505")
+    app = draft(tok, phone=contact)
+    sql("UPDATE applications SET phone = '%s', phone_enc = NULL,"
+        " phone_masked = NULL, agent_name = '庚代办', agent_relation = '子女',"
+        " agent_id_number = '%s', agent_phone = '%s' WHERE id = %s",
+        contact, agent_id, agent_phone, app["id"])
+    inst = sql("SELECT code FROM institutions WHERE contact_phone IS NULL"
+               " AND contact_phone_enc IS NULL LIMIT 1")[0][0]
+    inst_phone = fresh_phone()
+    sql("UPDATE institutions SET contact_phone = '%s' WHERE code = '%s'",
+        inst_phone, inst)
+    sql("SELECT store_application_view(%s, NULL)", app["id"])
+    before = api("GET", "/applications/%s" % app["id"],
+                 headers=bearer(tok)).json()
+    assert before["phone"] == contact
+    assert before["agent"]["phone"] == agent_phone
+
+    ctl("identity", "encrypt", "--batch", "3", "--keep-plain")
+    row = sql("SELECT phone, phone_enc IS NOT NULL, agent_id_number"
+              " FROM applications WHERE id = %s", app["id"])[0]
+    assert row == [contact, "t", agent_id]
+    ctl("identity", "encrypt", "--batch", "3")
+    for table, cols in (("applications", "phone, agent_id_number,"
+                         " agent_phone"), ("qualifications",
+                                           "guardian_id_number"),
+                        ("experts", "phone"),
+                        ("institutions", "contact_phone")):
+        assert sql("SELECT count(*) FROM %s WHERE coalesce(%s) IS NOT NULL",
+                   table, cols) == [["0"]], table
+    enc = sql("SELECT contact_phone_enc FROM institutions WHERE code = '%s'",
+              inst)[0][0]
+    assert ctl("identity", "open", "phone", enc).stdout.strip() == inst_phone
+    sql("SELECT store_application_view(%s, NULL)", app["id"])
+    after = api("GET", "/applications/%s" % app["id"],
+                headers=bearer(tok)).json()
+    assert after["phone"] == contact
+    assert after["agent"]["phone"] == agent_phone
+    assert after["agent"]["id_number"] == before["agent"]["id_number"]
+    sql("UPDATE institutions SET contact_phone_enc = NULL WHERE code = '%s'",
+        inst)
+
+
+def test_view_phones_with_the_same_mask_are_each_put_back():
+    """The full phones go into the stored, masked view by their masks
+    (apply_identity.c); a contact and an agent phone of the same mask
+    (139****0000 both) take the slower way, parsing the view, and each
+    still comes back as itself."""
+    p = new_person()
+    tok = insured_login(p)["token"]
+    agent = {"name": "辛代办", "relation": "配偶", "phone": "13911110000",
+             "id_number": id_number("411200", "19640404")}
+    app = draft(tok, agent=agent)                 # contact 13900000000
+    for body in (app, api("GET", "/applications/%s" % app["id"],
+                          headers=bearer(tok)).json()):
+        assert body["phone"] == "13900000000"
+        assert body["agent"]["phone"] == "13911110000"

@@ -5,6 +5,7 @@ appeals).  A panel of objection_panel_size experts drawn in one recorded
 draw (R-SUP-7), never one who decided it; the majority is final.  Each
 test has a region of its own, so its expert pool is exactly the experts
 it adds."""
+from conftest import app_phone
 from conftest import (api, assert_error, bearer, ctl, login, new_expert,
                       new_region, redis, sms_lines, sql,
                       submitted_application, unique, wait_for, live_assignment)
@@ -97,7 +98,7 @@ def test_an_objection_reverses_a_rejection_through_three_new_experts():
         t.startswith("认定通过") for t in texts)
     # Never an expert's name to the applicant.
     assert all(e["login"] not in t for e in ex for t in texts)
-    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    phone = app_phone(app["id"])
     assert wait_for(lambda: any("复核申请已受理" in m["text"]
                                 for m in sms_lines(phone)))
     assert wait_for(lambda: any("已通过" in m["text"] for m in sms_lines(phone)))
@@ -115,7 +116,7 @@ def test_a_majority_reject_is_final_and_a_second_objection_is_refused():
                app["id"]) == [["rejected", "dismissed"]]
     assert not sql("SELECT 1 FROM qualifications WHERE application_id = %s",
                    app["id"])
-    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    phone = app_phone(app["id"])
     assert wait_for(lambda: any("复核结果为最终结果" in m["text"]
                                 for m in sms_lines(phone)))
     assert not any("如有异议" in m["text"] and "复核" not in m["text"][:30]
@@ -153,7 +154,7 @@ def test_withdrawing_during_the_objection_keeps_the_first_decision():
                " AND stage >= 4 AND state IN ('pushed', 'accepted')",
                app["id"]) == [["0"]]
     assert decide(e, s["id"], "approve", "复核意见").status_code in (404, 409)
-    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    phone = app_phone(app["id"])
     assert wait_for(lambda: any("复核申请已撤回" in m["text"]
                                 for m in sms_lines(phone)))
     assert_error(object_to(tok, app["id"]), 422, "objection_already_filed")

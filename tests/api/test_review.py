@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 
+from conftest import app_phone
 from conftest import (ROOT, VAR, api, assert_error, assert_pages, bearer,
                       live_assignment, login, new_expert, new_region, redis, sms_lines, sql,
                       submitted_application, wait_for)
@@ -92,7 +93,7 @@ def test_single_mode_push_accept_approve():
     q = sql("SELECT disease, valid_from = cn_today(), valid_to, status"
             " FROM qualifications WHERE application_id = %s", app["id"])
     assert q and q[0][0] == "D001" and q[0][1] == "t" and q[0][3] == "active"
-    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    phone = app_phone(app["id"])
     assert wait_for(lambda: any("已通过" in m["text"] for m in sms_lines(phone)))
 
 
@@ -811,7 +812,7 @@ def test_waiting_applicant_gets_one_sms_and_the_agency_sees_it_stuck():
     assert sql("SELECT count(*) FROM sms_outbox WHERE template ="
                " 'application_waiting' AND position('%s' IN body) > 0",
                mine) == [["1"]]
-    phone = sql("SELECT phone FROM applications WHERE id = %s", app["id"])[0][0]
+    phone = app_phone(app["id"])
     assert wait_for(lambda: any(WAITING in m["text"] and mine in m["text"]
                                 for m in sms_lines(phone)), 10)
     texts = [x["text"] for x in status(tok, app["id"])["timeline"]]
