@@ -84,6 +84,7 @@ mt_identity_keys(const unsigned char *data, const unsigned char *lookup,
 		if (dir == NULL)
 			snprintf(err, size, "no identity_keys_dir");
 		sodium_memzero(data_key, sizeof(data_key));
+		sodium_memzero(lookup_key, sizeof(lookup_key));
 		return -1;
 	}
 	keys_set = 1;
@@ -128,6 +129,8 @@ mt_identity_hmac(enum mt_identity_col col, const char *value,
 	    strlen(value));
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_bin2hex(out, MT_IDENTITY_HMAC_LEN + 1, mac, sizeof(mac));
+	sodium_memzero(canon, sizeof(canon));
+	sodium_memzero(&st, sizeof(st));
 	return 0;
 }
 
@@ -162,6 +165,7 @@ mt_identity_open(enum mt_identity_col col, const char *sealed, char *out,
 	unsigned char buf[SEALED_MAX], plain[MT_IDENTITY_VALUE_MAX];
 	unsigned long long plen;
 	size_t blen;
+	int rc = -1;
 
 	if (sealed == NULL || ready() != 0 || sodium_base642bin(buf,
 	    sizeof(buf), sealed, strlen(sealed), NULL, &blen, NULL,
@@ -171,11 +175,14 @@ mt_identity_open(enum mt_identity_col col, const char *sealed, char *out,
 	    buf + NONCE_LEN, blen - NONCE_LEN, (const unsigned char *)
 	    col_names[col], strlen(col_names[col]), buf, data_key) != 0 ||
 	    plen >= size)
-		return -1;
+		goto out;
 	memcpy(out, plain, plen);
 	out[plen] = '\0';
+	rc = 0;
+out:
+	/* Also when it opened but did not fit. */
 	sodium_memzero(plain, sizeof(plain));
-	return 0;
+	return rc;
 }
 
 /* See mt_identity.h. */

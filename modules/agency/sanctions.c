@@ -28,8 +28,8 @@
  * The body fields of the route that were given, as a JSON object of
  * strings (the form record_sanction reads with ->>), a person's ID
  * number as its lookup HMAC "subject_hmac" instead (never the number:
- * shared/mt_identity.h).  NULL after answering 503 (no keys); else the
- * caller puts it.
+ * shared/mt_identity.h; none for a subject longer than any).  NULL
+ * after answering 503 (no keys); else the caller puts it.
  */
 static json_object *
 sanction_form(struct mt_req *req)
@@ -45,6 +45,10 @@ sanction_form(struct mt_req *req)
 			continue;
 		if (strcmp(x->name, "subject") == 0 && type != NULL &&
 		    strcmp(type, "person") == 0) {
+			/* Longer than any ID number: nobody's (404), not
+			 * a key missing (503). */
+			if (strlen(v) > MT_IDENTITY_VALUE_MAX)
+				continue;
 			if (mt_identity_hmac_or_reply(req,
 			    MT_IDENTITY_ID_NUMBER, v, h) < 0) {
 				json_object_put(f);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "mt_error.h"
 #include "mt_http.h"
 
@@ -105,9 +107,12 @@ file_for_relative(struct mt_req *req, struct apply_draft *d,
 		    "relative.id_number");
 	if (relative_fit_or_reply(req, region) < 0)
 		return -1;
-	if ((rc = apply_db_person_card(req, me, &card)) <= 0)
+	if ((rc = apply_db_person_card(req, me, &card)) <= 0) {
+		/* An ID number may have opened before the phone failed. */
+		sodium_memzero(&card, sizeof(card));
 		return rc == 0 ? mt_reply_err(req, MT_E_INTERNAL_ERROR, NULL) :
 		    -1;
+	}
 	d->person = person;
 	d->region = region;
 	d->event = "filed_by_agent";
@@ -116,7 +121,11 @@ file_for_relative(struct mt_req *req, struct apply_draft *d,
 	d->agent.id_number = card.id_number;
 	d->agent.relation = mt_req_param(req, "relative.relation");
 	d->agent.phone = card.phone;
-	return apply_create(req, d);
+	rc = apply_create(req, d);
+	/* The caller's ID number and phone, opened: not left on the
+	 * stack. */
+	sodium_memzero(&card, sizeof(card));
+	return rc;
 }
 
 /*

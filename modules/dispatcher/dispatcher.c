@@ -181,9 +181,10 @@ static const char *const stmts[STMT__MAX] = {
 	    "  'YYYY-MM-DD\"T\"HH24:MI:SS\"+08:00\"') AS at"
 	    " FROM sms_outbox WHERE sent_at IS NULL AND next_attempt_at <= now()"
 	    " ORDER BY id LIMIT " BATCH " FOR UPDATE SKIP LOCKED",
+	/* The batch $1 but the rows $2 whose phone did not open. */
 	[STMT_SENT] =
 	    "UPDATE sms_outbox SET sent_at = now(), attempts = attempts + 1"
-	    " WHERE id = ANY($1::bigint[])",
+	    " WHERE id = ANY($1::bigint[]) AND id <> ALL($2::bigint[])",
 	[STMT_FAILED] =
 	    "UPDATE sms_outbox SET attempts = attempts + 1, last_error = $2,"
 	    " next_attempt_at = now() + make_interval(secs =>"
@@ -261,24 +262,28 @@ recipient(PGresult *res, int i, char *to, size_t size)
 
 /*
  * The development sender: one JSON line per message, appended and
- * flushed to disk.  Returns 0, or -1 when the file cannot be written or
- * a phone cannot be opened (XXX: the whole batch then waits and retries
- * with the unreadable row).
+ * flushed to disk.  A row whose phone does not open is left out, its id
+ * added to bad ("1,2": the caller fails those alone, so one unreadable
+ * row holds up no other message).  Returns how many were written, or -1
+ * when the file cannot be written.
  */
 static int
-send_batch(PGresult *res)
+send_batch(PGresult *res, struct mt_buf *bad)
 {
 	struct mt_buf out = {0};
 	json_object *o;
 	char to[MT_IDENTITY_VALUE_MAX + 1];
-	int fd = -1, i, rc = -1;
+	int fd = -1, i, rc = -1, written = 0;
 	int c_id = mt_db_col(res, "id");
 	int c_tpl = mt_db_col(res, "template"), c_body = mt_db_col(res, "body");
 	int c_at = mt_db_col(res, "at");
 
 	for (i = 0; i < PQntuples(res); i++) {
-		if (recipient(res, i, to, sizeof(to)) != 0)
-			goto out;
+		if (recipient(res, i, to, sizeof(to)) != 0) {
+			mt_buf_printf(bad, "%s%s", bad->len > 0 ? "," : "",
+			    PQgetvalue(res, i, c_id));
+			continue;
+		}
 		o = json_object_new_object();
 		json_object_object_add(o, "id",
 		    json_object_new_int64(atoll(PQgetvalue(res, i, c_id))));
@@ -293,17 +298,17 @@ send_batch(PGresult *res)
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		mt_buf_puts(&out, "\n");
 		json_object_put(o);
+		written++;
 	}
 	fd = open(mt_cfg.sms_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0640);
 	if (fd >= 0 && write(fd, out.data, out.len) == (ssize_t)out.len &&
 	    fdatasync(fd) == 0)
 		rc = 0;
-out:
 	if (fd >= 0)
 		close(fd);
 	mt_buf_free(&out);
-	return rc;
+	return rc == 0 ? written : -1;
 }
 
 /* The ids of res as a PostgreSQL array literal "{1,2,3}". */
@@ -320,14 +325,47 @@ id_array(PGresult *res)
 	return b.data;
 }
 
+/*
+ * Mark the batch ids ("{1,2,3}") sent but for bad ("1,2": their phones
+ * did not open, failed with a retry later), or, unless sent, all failed
+ * with error.  In the open transaction; 0, or -1.
+ */
+static int
+mark_sms(struct mt_db *db, const char *ids, const char *bad, int sent,
+    const char *error)
+{
+	char *set = mt_xasprintf("{%s}", bad);
+	const char *p[2] = { ids, sent ? set : error };
+	PGresult *r;
+	int rc = -1;
+
+	r = mt_db_exec(db, sent ? STMT_SENT : STMT_FAILED, 2, p);
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+		goto out;
+	if (sent && *bad != '\0') {
+		PQclear(r);
+		p[0] = set;
+		p[1] = strerror(EKEYREJECTED);
+		r = mt_db_exec(db, STMT_FAILED, 2, p);
+		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+			goto out;
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	free(set);
+	return rc;
+}
+
 /* Send what is due.  Returns the number sent, or -1 on a failure. */
 static int
 drain_sms(struct mt_db *db)
 {
-	PGresult *res, *r2;
-	const char *p[2];
+	struct mt_buf bad = {0};
+	const char *err;
+	PGresult *res;
 	char *ids;
-	int n, sent;
+	int n, sent, written;
 
 	if (mt_db_begin(db) != 0)
 		return -1;
@@ -344,25 +382,25 @@ drain_sms(struct mt_db *db)
 		return 0;
 	}
 	ids = id_array(res);
-	p[0] = ids;
-	sent = send_batch(res) == 0;
-	p[1] = sent ? NULL : strerror(errno);
+	mt_buf_puts(&bad, "");
+	sent = (written = send_batch(res, &bad)) >= 0;
+	err = sent ? NULL : strerror(errno);
 	PQclear(res);
-	r2 = mt_db_exec(db, sent ? STMT_SENT : STMT_FAILED, sent ? 1 : 2, p);
-	free(ids);
-	if (r2 == NULL || PQresultStatus(r2) != PGRES_COMMAND_OK) {
-		PQclear(r2);
+	if (mark_sms(db, ids, bad.data, sent, err) != 0) {
+		free(ids);
+		mt_buf_free(&bad);
 		mt_db_rollback(db);
 		return -1;
 	}
-	PQclear(r2);
+	free(ids);
+	mt_buf_free(&bad);
 	if (mt_db_commit(db) != 0)
 		return -1;
 	if (!sent) {
 		mt_log_warn("sms sender failed for %d messages", n);
 		mt_dispatcher_count(MT_DISPATCHER_LOOP_ERRORS, 1); /* metrics */
 	}
-	return sent ? n : -1;
+	return sent ? written : -1;
 }
 
 static double

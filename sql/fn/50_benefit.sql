@@ -92,13 +92,15 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- An SMS to the holder of qualification x (the phone of the registry,
--- sealed: the dispatcher opens it):
+-- sealed: the dispatcher opens it; plain while the person's row is not
+-- sealed yet, plain_until_sealed):
 -- the hospital change, the end, the renewal's notice and outcome.
 CREATE OR REPLACE FUNCTION qualification_sms(x qualifications,
     p_template text, p_body text) RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO sms_outbox (to_phone_enc, template, body)
-    SELECT p.phone_enc, p_template, p_body FROM persons p
+    INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
+    SELECT plain_until_sealed(p.phone, p.phone_enc), p.phone_enc,
+        p_template, p_body FROM persons p
     WHERE p.id = x.person_id
 $$;
 

@@ -392,3 +392,45 @@ def test_view_phones_with_the_same_mask_are_each_put_back():
                           headers=bearer(tok)).json()):
         assert body["phone"] == "13900000000"
         assert body["agent"]["phone"] == "13911110000"
+
+
+def test_an_sms_to_a_person_not_sealed_yet_carries_the_plain_phone():
+    """A qualification's SMS (qualification_sms: its end, the renewal's
+    notice, the dispatcher's jobs) to a person whose row is still plain
+    (before `identity encrypt`) is queued with the plain phone, as the
+    application's SMS are (plain_until_sealed), not refused by
+    sms_outbox_one_phone; the next encrypt seals it."""
+    p = plain_persons(1)[0]
+    pid = sql("SELECT id FROM persons WHERE id_number = '%s'",
+              p["id_number"])[0][0]
+    sql("SELECT qualification_sms(jsonb_populate_record(NULL::qualifications,"
+        " jsonb_build_object('person_id', %s)), 'test_plain', 'x')", pid)
+    assert sql("SELECT to_phone, to_phone_enc IS NULL FROM sms_outbox"
+               " WHERE template = 'test_plain' ORDER BY id DESC LIMIT 1") == [
+                   [p["phone"], "t"]]
+    ctl("identity", "encrypt")
+    assert sql("SELECT count(*) FROM sms_outbox WHERE to_phone = '%s'",
+               p["phone"]) == [["0"]]
+
+
+def test_an_sms_whose_phone_does_not_open_holds_up_no_other():
+    """A queued SMS whose sealed phone does not open (here an ID number's
+    seal, made for the other column) is failed alone, to be retried, and
+    logged; the message queued with it in the same batch is still sent
+    at once rather than waiting behind it for ever."""
+    p = new_person()
+    bad_enc = sql("SELECT id_number_enc FROM persons WHERE id_number_hmac"
+                  " = '%s'", id_hmac(p["id_number"]))[0][0]
+    good = fresh_phone()
+    bad = sql("WITH b AS (INSERT INTO sms_outbox (to_phone_enc, template,"
+              " body) VALUES ('%s', 'test_unopenable', 'x') RETURNING id),"
+              " g AS (INSERT INTO sms_outbox (to_phone, template, body)"
+              " VALUES ('%s', 'test_beside', 'y') RETURNING id)"
+              " SELECT b.id FROM b, g", bad_enc, good)[0][0]
+    try:
+        assert [m["template"] for m in wait_sms(good, 1)] == ["test_beside"]
+        assert wait_for(lambda: sql(
+            "SELECT sent_at IS NULL, last_error IS NOT NULL, attempts > 0"
+            " FROM sms_outbox WHERE id = %s", bad) == [["t", "t", "t"]])
+    finally:
+        sql("DELETE FROM sms_outbox WHERE id = %s", bad)

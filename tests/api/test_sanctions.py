@@ -391,6 +391,16 @@ def test_another_regions_subject_is_not_found():
     assert listed(tok) == []
 
 
+def test_a_person_subject_too_long_to_be_an_id_number_is_not_found():
+    """A person's subject longer than any ID number (the field takes 64)
+    is nobody: 404 sanction_subject_not_found, not a 503 for the lookup
+    HMAC the identity keys refuse to make of it."""
+    tok = agency_of(new_region()["region"])
+    assert_error(sanction(tok, subject_type="person", subject="1" * 40,
+                          kind="stop_benefit", reason="过长"),
+                 404, "sanction_subject_not_found")
+
+
 def test_bad_input_is_a_4xx_in_chinese():
     """Bad input: 400 with the field named, 422 for a kind that does not
     fit the subject or dates out of range -- never a 500; the role is
