@@ -104,7 +104,9 @@ test('admin: 统计, 抽查审核, 病种目录 and 复核申请 ask for a regio
   const page = await newPage(browser);
   await staffSession(page, { login: 'admin', password: 'mtcert-admin-2026' });
   await page.goto(URL + '/#/agency/queue');
-  // Every one of these pages is in the admin's menu now.
+  // Every one of these pages is in the admin's menu now (the menu is
+  // drawn once GET /me has answered: wait for it, then count).
+  await page.locator('nav a[href="#/agency/objections"]').waitFor();
   for (const href of ['#/agency/stats', '#/agency/audits', '#/agency/catalog', '#/agency/objections']) {
     assert.equal(await page.locator(`nav a[href="${href}"]`).count(), 1, href);
   }
