@@ -6,6 +6,8 @@ Redis, nginx and the mtcert-host worker pools are the real ones.
 """
 import contextlib
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -217,6 +219,31 @@ def id_hmac(number):
     (persons.id_number_hmac; shared/mt_identity.h): tests find a person
     by it, as the service does."""
     return ctl("identity", "hmac", "id_number", number).stdout.strip()
+
+
+def id_numbers_held(numbers):
+    """The ones of numbers some person already holds (sealed or plain).
+    For many numbers at once: their HMACs are made here from the stack's
+    lookup key as mt_identity_hmac makes them (HMAC-SHA256 of
+    "id_number:<value>"; the first checked against mtcertctl's, so a
+    change of that definition fails here, loudly), not one mtcertctl
+    run each."""
+    numbers = list(numbers)
+    if not numbers:
+        return set()
+    with open(os.path.join(VAR, "keys", "identity", "lookup.key"),
+              "rb") as f:
+        key = f.read()
+    macs = {hmac.new(key, b"id_number:" + n.upper().encode(),
+                     hashlib.sha256).hexdigest(): n for n in numbers}
+    assert id_hmac(numbers[0]) in macs, "mt_identity_hmac changed"
+    found = sql("SELECT id_number_hmac FROM persons WHERE id_number_hmac"
+                " IN (%s)" % ",".join("'%s'" % m for m in macs))
+    held = {macs[r[0]] for r in found}
+    held |= {r[0] for r in sql(
+        "SELECT id_number FROM persons WHERE id_number IN (%s)" %
+        ",".join("'%s'" % n for n in numbers))}
+    return held
 
 
 def phone_hmac(phone):
