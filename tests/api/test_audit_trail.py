@@ -47,6 +47,19 @@ def person_in(region):
     return p
 
 
+def old_and_recent_rows(months):
+    """A new region's person read twice `months` ago (one chain) and once
+    5 months ago (within any retention): (region code, the two old rows'
+    ids, the recent row's id)."""
+    region = new_region()
+    p = person_in(region)
+    old = log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
+                   at="now() - interval '%d months'" % months)
+    new = log_row("agency-sanmenxia", p["id"], "person", p["id"],
+                  at="now() - interval '5 months'")
+    return region["region"], old, new
+
+
 def forget_region(code):
     """Remove a test region's chains whole (rows and heads), so a broken
     one does not stay behind for the whole-database verify."""
@@ -203,13 +216,7 @@ def test_old_days_are_archived_to_a_file_then_deleted():
     archive writes their chain (head, then rows) to the file and only
     then deletes them; the head stays, marked with the file's SHA-256;
     verify still passes; a day within the retention is kept."""
-    region = new_region()
-    code = region["region"]
-    p = person_in(region)
-    old = log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
-                   at="now() - interval '8 months'")
-    new = log_row("agency-sanmenxia", p["id"], "person", p["id"],
-                  at="now() - interval '5 months'")
+    code, old, new = old_and_recent_rows(8)
     assert ctl("policy", "set", code, "audit_retention_months", "5",
                check=False).returncode == 2
     before = (datetime.date.today() -
@@ -409,13 +416,7 @@ def test_the_daily_job_archives_days_past_retention():
     deleted, the head stays marked with the file's name and SHA-256, and
     verify (chains and anchors) still passes; a day within the retention
     stays."""
-    region = new_region()
-    code = region["region"]
-    p = person_in(region)
-    old = log_rows(2, "agency-sanmenxia", p["id"], "person", p["id"],
-                   at="now() - interval '7 months'")
-    new = log_row("agency-sanmenxia", p["id"], "person", p["id"],
-                  at="now() - interval '5 months'")
+    code, old, new = old_and_recent_rows(7)
     audit = AuditDir()
     try:
         r = audit.daily()
