@@ -6,8 +6,6 @@ Redis, nginx and the mtcert-host worker pools are the real ones.
 """
 import contextlib
 import datetime
-import hashlib
-import hmac
 import json
 import os
 import random
@@ -222,24 +220,17 @@ def id_hmac(number):
 
 
 def id_numbers_held(numbers):
-    """The ones of numbers some person already holds (sealed or plain).
-    For many numbers at once: their HMACs are made here from the stack's
-    lookup key as mt_identity_hmac makes them (HMAC-SHA256 of
-    "id_number:<value>"; the first checked against mtcertctl's, so a
-    change of that definition fails here, loudly), not one mtcertctl
-    run each."""
+    """The ones of numbers some person already holds (sealed or plain):
+    their HMACs from one mtcertctl run, not one run each."""
     numbers = list(numbers)
     if not numbers:
         return set()
-    with open(os.path.join(VAR, "keys", "identity", "lookup.key"),
-              "rb") as f:
-        key = f.read()
-    macs = {hmac.new(key, b"id_number:" + n.upper().encode(),
-                     hashlib.sha256).hexdigest(): n for n in numbers}
-    assert id_hmac(numbers[0]) in macs, "mt_identity_hmac changed"
-    found = sql("SELECT id_number_hmac FROM persons WHERE id_number_hmac"
-                " IN (%s)" % ",".join("'%s'" % m for m in macs))
-    held = {macs[r[0]] for r in found}
+    macs = dict(zip(ctl("identity", "hmac", "id_number",
+                        *numbers).stdout.split(), numbers))
+    assert len(macs) == len(numbers), "one HMAC a number"
+    held = {macs[r[0]] for r in sql(
+        "SELECT id_number_hmac FROM persons WHERE id_number_hmac IN (%s)" %
+        ",".join("'%s'" % m for m in macs))}
     held |= {r[0] for r in sql(
         "SELECT id_number FROM persons WHERE id_number IN (%s)" %
         ",".join("'%s'" % n for n in numbers))}

@@ -38,14 +38,19 @@ def pg_dump():
     return cp.stdout
 
 
-def file_by_hospital(person, contact):
-    """A hospital files for person by ID number and name (201)."""
+def hospital_files(person, contact):
+    """A hospital files for person by ID number and name: the response."""
     hosp = login(HOSPITAL)["token"]
-    r = api("POST", "/hospital/applications", headers=bearer(hosp), json={
+    return api("POST", "/hospital/applications", headers=bearer(hosp), json={
         "id_number": person["id_number"], "name": person["name"],
         "disease_code": "D013", "phone": contact,
         "medical_record_no": unique("ID"),
         "designated_institution": INSTITUTION})
+
+
+def file_by_hospital(person, contact):
+    """hospital_files, which must answer 201: the application."""
+    r = hospital_files(person, contact)
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -194,13 +199,23 @@ def test_keys_live_outside_the_database_read_only_to_the_workers():
 
 
 def test_identity_commands_refuse_bad_input():
-    """identity show of no person is bad input (2); a bad option too."""
+    """identity show of no person is bad input (2); a bad option, an
+    identity kind that is neither id_number nor phone too; hmac takes
+    many values."""
     assert ctl("identity", "show", "999999999999", check=False).returncode \
         == 2
     assert ctl("identity", "show", "x1", check=False).returncode == 2
     assert ctl("identity", "encrypt", "--batch", "0",
                check=False).returncode == 2
     assert ctl("identity", "encrypt", "--fast", check=False).returncode == 2
+    assert ctl("identity", "hmac", "email", "a@b.cn",
+               check=False).returncode == 2
+    assert ctl("identity", "open", "phone", "x", "y",
+               check=False).returncode == 2
+    # Many values at once: a line each, as one value's run prints it.
+    numbers = ["411200195803120139", "41120019580312001x"]
+    assert ctl("identity", "hmac", "id_number", *numbers).stdout.split() \
+        == [id_hmac(numbers[0]), id_hmac("41120019580312001X")]
 
 
 def fresh_phone():
@@ -301,13 +316,7 @@ def test_a_whole_run_leaves_no_id_number_or_phone_behind():
     b = new_person(region="630100", name="己测试")
     b_contact = fresh_phone()
     file_by_hospital(b, contact=b_contact)
-    hosp = login(HOSPITAL)["token"]
-    r = api("POST", "/hospital/applications", headers=bearer(hosp), json={
-        "id_number": b["id_number"], "name": b["name"],
-        "disease_code": "D013", "phone": b_contact,
-        "medical_record_no": unique("ID"),
-        "designated_institution": INSTITUTION})
-    assert_error(r, 409, "application_exists")
+    assert_error(hospital_files(b, b_contact), 409, "application_exists")
 
     secrets = {p["id_number"], p["phone"], contact, agent["id_number"],
                agent["phone"], agent2["id_number"], agent2["phone"],
