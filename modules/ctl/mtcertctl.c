@@ -440,15 +440,9 @@ static char *
 read_path(const char *path, size_t *len)
 {
 	struct mt_buf b = {0};
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "r");
 
-	if (f == NULL)
+	if (mt_read_file(path, 0, &b) != 0)
 		die_bad("cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		mt_buf_append(&b, chunk, n);
-	fclose(f);
 	if (b.data == NULL)
 		mt_buf_puts(&b, "");
 	if (len != NULL)
