@@ -99,6 +99,31 @@ def policy(region, key, value):
         ctl("policy", "set", region, key, before)
 
 
+@contextlib.contextmanager
+def held(statement):
+    """statement (a lock: LOCK TABLE ..., SELECT ... FOR UPDATE) run in a
+    transaction of its own session, held for the with-block: entered once
+    that session holds it (sleeping after it), left after it is cancelled
+    and gone.  For a test that must see the service while something is
+    held up, whatever the machine's speed."""
+    name = unique("mtcert-hold-")
+    psql = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
+         "-U", "mtcert", "-d", "mtcert", "-qAtX", "-c",
+         "BEGIN; %s; SELECT pg_sleep(%d)" % (statement, 3 * HANG)],
+        env=dict(os.environ, PGAPPNAME=name),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name"
+            " = '%s' AND wait_event = 'PgSleep'", name) == [["1"]])
+        yield
+    finally:
+        sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = '%s'", name)
+        psql.wait(timeout=HANG)
+
+
 def ctl(*args, check=True):
     """Run mtcertctl against the test stack's config."""
     cp = subprocess.run([CTL, "--config", os.path.join(VAR, "mtcert.conf"),

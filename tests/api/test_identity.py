@@ -14,13 +14,12 @@ import random
 import re
 import stat
 import subprocess
-import threading
 
-from conftest import (PG_PORT, VAR, api, assert_error, bearer, complete,
-                      ctl, draft, id_hmac, id_number, identity_of,
-                      insured_login, live_assignment, login, new_person,
-                      new_region, phone_hmac, redis, sms_lines, sql, unique,
-                      wait_for, wait_sms)
+from conftest import (CTL, HANG, PG_PORT, VAR, api, assert_error, bearer,
+                      complete, ctl, draft, held, id_hmac, id_number,
+                      identity_of, insured_login, live_assignment, login,
+                      new_person, new_region, phone_hmac, redis, sms_lines,
+                      sql, unique, wait_for, wait_sms)
 from test_benefit import PSYCH, granted, terminate
 from test_review import ONCO, accept, decide
 
@@ -143,23 +142,25 @@ def test_plain_rows_are_sealed_in_batches_while_the_service_runs():
                " AND id_number_hmac IS NOT NULL AND phone_hmac IS NOT NULL",
                ids) == [[str(len(people))]]
 
-    # The sealing run, with a reader and a writer going on meanwhile.
-    errors, stop = [], threading.Event()
-
-    def traffic():
-        while not stop.is_set():
+    # The sealing run, held up mid-way (the last plain person's row
+    # locked, its batch waits): meanwhile the agency's search by phone
+    # is answered; then the run goes on to the end.
+    last_id = people[-1]["id_number"]
+    with held("SELECT 1 FROM persons WHERE id_number = '%s' FOR UPDATE"
+              % last_id):
+        run = subprocess.Popen(
+            [CTL, "--config", os.path.join(VAR, "mtcert.conf"), "identity",
+             "encrypt", "--batch", "5"], stdout=subprocess.PIPE, text=True)
+        assert wait_for(lambda: sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type"
+            " = 'Lock' AND query LIKE '%%FOR NO KEY UPDATE%%'") == [["1"]])
+        for _ in range(3):
             r = api("GET", "/agency/applications", headers=bearer(agency),
                     params={"q": sealed["phone"], "status": "any"})
-            if r.status_code != 200:
-                errors.append(r.status_code)
-    t = threading.Thread(target=traffic)
-    t.start()
-    try:
-        out = ctl("identity", "encrypt", "--batch", "5").stdout
-    finally:
-        stop.set()
-        t.join()
-    assert errors == []
+            assert r.status_code == 200, r.text
+        assert run.poll() is None       # still held up: the search was
+    out, _ = run.communicate(timeout=HANG)
+    assert run.returncode == 0
     assert int(out.split()[1]) >= len(people), out
     assert sql("SELECT count(*) FROM persons WHERE id_number IS NOT NULL"
                " OR phone IS NOT NULL") == [["0"]]

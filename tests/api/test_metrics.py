@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import (HANG, PG_PORT, URL, VAR, api, bearer, client, login,
+from conftest import (HANG, URL, api, bearer, client, held, login,
                       new_region, sql, stack, wait_for, workers)
 from test_review import ONCO, region_with_experts, submitted_application
 
@@ -232,22 +232,11 @@ def test_one_slow_gauge_read_does_not_stall_the_gauges():
     machine can hold it up) once put the next read 100 s away, past any
     bound.  Now the next is at most 10 s away: a new unassigned
     application shows in the gauge within the hang bound."""
-    holder = subprocess.Popen(
-        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
-         "-U", "mtcert", "-d", "mtcert", "-qAtX", "-c",
-         "BEGIN; LOCK TABLE sms_outbox IN ACCESS EXCLUSIVE MODE;"
-         " SELECT pg_sleep(%d)" % HANG],
-        env=dict(os.environ, PGAPPNAME="gauge-lock"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with held("LOCK TABLE sms_outbox IN ACCESS EXCLUSIVE MODE"):
         assert wait_for(lambda: sql(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type"
             " = 'Lock' AND query LIKE '%%AS unsent%%'") == [["1"]])
         time.sleep(2)                   # the read held up: 2 s or more
-    finally:
-        sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = 'gauge-lock'")
-        holder.wait(timeout=HANG)
     before = dispatcher_value("unassigned_applications")
     empty = new_region()
     try:
