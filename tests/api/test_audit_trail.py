@@ -20,7 +20,7 @@ import subprocess
 
 from conftest import (CTL, VAR, api, assert_error, bearer, ctl, draft,
                       insured_login, login, new_person, new_region,
-                      person_row_id, sql, upload, wait_for)
+                      person_row_id, sql, stack, upload, wait_for)
 
 
 def log_rows(n, user_login, person_id, obj, oid, action="read",
@@ -523,3 +523,22 @@ def test_rows_written_before_the_chain_are_linked_by_migrate():
         assert "rows of before it linked" not in ctl("migrate").stdout
     finally:
         forget_region(code)
+
+
+def test_reads_with_the_database_down_are_503_then_back():
+    """Who read my file with PostgreSQL stopped: 503 service_unavailable
+    (the person's session lives in Redis, the page needs the database),
+    then the same page once it is back."""
+    p = new_person()
+    tok = insured_login(p)["token"]
+    app = draft(tok)
+    path = "/applications/%s/reads" % app["id"]
+    stack("pg-stop")
+    try:
+        assert_error(api("GET", path, headers=bearer(tok)), 503,
+                     "service_unavailable")
+    finally:
+        stack("pg-start")
+    assert wait_for(lambda: api("GET", path, headers=bearer(tok))
+                    .status_code == 200)
+    assert api("GET", path, headers=bearer(tok)).json()["items"] == []

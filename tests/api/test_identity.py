@@ -12,6 +12,7 @@ phone's HMAC (test_a_whole_run_leaves_no_id_number_or_phone_behind)."""
 import os
 import random
 import re
+import signal
 import stat
 import subprocess
 
@@ -19,7 +20,7 @@ from conftest import (CTL, HANG, PG_PORT, VAR, api, assert_error, bearer,
                       complete, ctl, draft, held, id_hmac, id_number,
                       identity_of, insured_login, live_assignment, login,
                       new_person, new_region, phone_hmac, redis, sms_lines,
-                      sql, unique, wait_for, wait_sms)
+                      sql, unique, wait_for, wait_sms, workers)
 from test_benefit import PSYCH, granted, terminate
 from test_review import ONCO, accept, decide
 
@@ -444,3 +445,32 @@ def test_an_sms_whose_phone_does_not_open_holds_up_no_other():
             " FROM sms_outbox WHERE id = %s", bad) == [["t", "t", "t"]])
     finally:
         sql("DELETE FROM sms_outbox WHERE id = %s", bad)
+
+
+def test_identity_keys_unreadable_are_503_then_back_without_restart():
+    """The auth workers start without readable identity keys (the files
+    moved away): asking for an SMS code, which names the phone by its
+    HMAC, is 503 service_unavailable, never a 500 nor a code keyed by
+    nothing; the keys back, the next request is served by the same
+    workers (the keys are read when first needed, again after a miss)."""
+    p = new_person()
+    d = os.path.join(VAR, "keys", "identity")
+    names = ("data.key", "lookup.key")
+    before = workers("auth")
+    for n in names:
+        os.rename(os.path.join(d, n), os.path.join(d, n + ".away"))
+    try:
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        assert wait_for(lambda: len(workers("auth")) == len(before) and
+                        not set(workers("auth")) & set(before))
+        fresh = workers("auth")
+        for _ in range(2 * len(fresh)):
+            assert_error(api("POST", "/auth/sms-code",
+                             json={"phone": p["phone"]}),
+                         503, "service_unavailable")
+    finally:
+        for n in names:
+            os.rename(os.path.join(d, n + ".away"), os.path.join(d, n))
+    assert insured_login(p)["token"]
+    assert workers("auth") == fresh
