@@ -171,6 +171,16 @@ mt_metrics_redis_error(enum mt_metrics_redis kind)
 }
 
 /* See mt_metrics.h. */
+double
+mt_metrics_next_read(double t0, double took, int share, double min_ms,
+    double max_ms)
+{
+	double gap = took < 0 ? 0 : took * share;
+
+	return t0 + (gap < min_ms ? min_ms : gap > max_ms ? max_ms : gap);
+}
+
+/* See mt_metrics.h. */
 void
 mt_metrics_label(struct mt_buf *out, const char *v)
 {

@@ -72,6 +72,15 @@ void        mt_metrics_redis_error(enum mt_metrics_redis kind);
  * restarts, database and Redis errors (every kind, zeros too).
  */
 void        mt_metrics_render(struct mt_buf *out);
+/*
+ * When a costly read (a gauges' query) begun at t0 ms, which took took ms
+ * (< 0: it failed), is due again: so that it takes at most 1/share of the
+ * time, but never sooner than min_ms nor later than max_ms after t0 (took
+ * is wall time: one read held up by a loaded machine must not put the
+ * next minutes away); after a failed read, min_ms.
+ */
+double      mt_metrics_next_read(double t0, double took, int share,
+                double min_ms, double max_ms);
 /* Append a label value to out, escaped as the text format wants. */
 void        mt_metrics_label(struct mt_buf *out, const char *value);
 /* Answer the request with mt_metrics_render's text, 200 text/plain;

@@ -50,9 +50,7 @@
 
 #define TICK_MS 1000
 /* The gauges' query: at most 1/GAUGE_SHARE of the dispatcher's time,
- * but read again at least every GAUGE_MAX_MS: `took` is wall time, so
- * one read slowed by a loaded machine (not by the backlog) stretched the
- * next to minutes, and a gauge test waited past its bound. */
+ * but read again at least every GAUGE_MAX_MS (mt_metrics_next_read). */
 #define GAUGE_SHARE 50
 #define GAUGE_MAX_MS 10000
 /* How many dispatchers may each have their own file. */
@@ -181,7 +179,7 @@ static void
 read_gauges(struct mt_db *db, struct mt_buf *text)
 {
 	static double next;
-	double t0 = mt_now_ms(), gap;
+	double t0 = mt_now_ms();
 	PGresult *res;
 	size_t i;
 
@@ -193,10 +191,8 @@ read_gauges(struct mt_db *db, struct mt_buf *text)
 		return;
 	mt_buf_reset(text);
 	res = mt_db_params_rows(db, GAUGES_SQL, 0, NULL);
-	/* A failed read says nothing of the query's cost: next second. */
-	gap = res == NULL ? 0 : (mt_now_ms() - t0) * GAUGE_SHARE;
-	next = t0 + (gap < TICK_MS ? TICK_MS : gap > GAUGE_MAX_MS ?
-	    GAUGE_MAX_MS : gap);
+	next = mt_metrics_next_read(t0, res == NULL ? -1 : mt_now_ms() - t0,
+	    GAUGE_SHARE, TICK_MS, GAUGE_MAX_MS);
 	if (res == NULL)
 		return;
 	for (i = 0; i < MT_ARRAY_LEN(gauges); i++)

@@ -126,10 +126,27 @@ test_counting(void)
 	mt_buf_free(&b);
 }
 
+/* The gauges' schedule: 1/50 of the time, between 1 s and 10 s. */
+static void
+test_next_read(void)
+{
+	CHECK(mt_metrics_next_read(5000, 4, 50, 1000, 10000) == 6000,
+	    "a quick read (4 ms): the next second");
+	CHECK(mt_metrics_next_read(5000, 100, 50, 1000, 10000) == 10000,
+	    "a 100 ms read: 5 s later (1/50 of the time)");
+	CHECK(mt_metrics_next_read(5000, 2000, 50, 1000, 10000) == 15000,
+	    "a read held up 2 s: 10 s later, not 100 s");
+	CHECK(mt_metrics_next_read(5000, 600000, 50, 1000, 10000) == 15000,
+	    "a read held up 10 min: still 10 s later");
+	CHECK(mt_metrics_next_read(5000, -1, 50, 1000, 10000) == 6000,
+	    "a failed read: the next second");
+}
+
 int
 main(void)
 {
 	test_labels();
 	test_counting();
+	test_next_read();
 	return unit_done();
 }
