@@ -221,8 +221,15 @@ int
 mt_write_atomic(const char *path, const char *text, unsigned int mode,
     const struct stat *st, int excl)
 {
+	return mt_write_atomic_n(path, text, strlen(text), mode, st, excl);
+}
+
+/* See mt_util.h. */
+int
+mt_write_atomic_n(const char *path, const void *buf, size_t n,
+    unsigned int mode, const struct stat *st, int excl)
+{
 	char *tmp = mt_xasprintf("%s.tmp", path);
-	size_t n = strlen(text);
 	int fd, rc = -1;
 
 	unlink(tmp);
@@ -231,7 +238,7 @@ mt_write_atomic(const char *path, const char *text, unsigned int mode,
 		goto out;
 	if (geteuid() == 0 && fchown(fd, st->st_uid, st->st_gid) != 0)
 		goto out_close;
-	if (write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
+	if (write(fd, buf, n) != (ssize_t)n || fsync(fd) != 0)
 		goto out_close;
 	if (close(fd) != 0) {
 		fd = -1;

@@ -59,6 +59,9 @@ int     mt_fd_readable(int fd);
 struct stat;
 int     mt_write_atomic(const char *path, const char *text,
             unsigned int mode, const struct stat *st, int excl);
+/* The same for n bytes of buf (a raw key, which may hold a NUL). */
+int     mt_write_atomic_n(const char *path, const void *buf, size_t n,
+            unsigned int mode, const struct stat *st, int excl);
 /* fsync directory path (its entries: a file renamed or linked into it,
  * a directory made in it).  0, or -1 with errno set. */
 int     mt_fsync_dir(const char *path);
