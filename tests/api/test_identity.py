@@ -173,7 +173,8 @@ def test_plain_rows_are_sealed_in_batches_while_the_service_runs():
 
 
 def test_keys_live_outside_the_database_read_only_to_the_workers():
-    """The two keys: 32 bytes each, mode 0400, in a 0700 directory of the
+    """The two keys (the current data key and the lookup key): 32 bytes
+    each, mode 0400, in a 0700 directory of the
     workers' user under $MTCERT_VAR (never in the checkout), named by
     mtcert.conf; neither key's bytes are in the database."""
     d = os.path.join(VAR, "keys", "identity")
@@ -181,7 +182,12 @@ def test_keys_live_outside_the_database_read_only_to_the_workers():
     conf = open(os.path.join(VAR, "mtcert.conf")).read()
     assert "identity_keys_dir = %s\n" % d in conf
     dump = pg_dump()
-    for name in ("data.key", "lookup.key"):
+    # The current data key: data.key, or data-<n>.key once rotated
+    # (test_identity_rotation.py).
+    data = max((n for n in os.listdir(d) if re.fullmatch(
+        r"data(-\d+)?\.key", n)), key=lambda n: int(
+            re.sub(r"\D", "", n) or 1))
+    for name in (data, "lookup.key"):
         path = os.path.join(d, name)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o400
         key = open(path, "rb").read()
@@ -189,7 +195,7 @@ def test_keys_live_outside_the_database_read_only_to_the_workers():
         assert key.hex() not in dump
     # Two keys, not one: the HMAC is not a function of the data key.
     a, b = (open(os.path.join(d, n), "rb").read()
-            for n in ("data.key", "lookup.key"))
+            for n in (data, "lookup.key"))
     assert a != b
 
 
