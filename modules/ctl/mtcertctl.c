@@ -1331,7 +1331,8 @@ identity_rotate(int argc, char **argv)
  * prints the lookup HMAC (for an operator's, or a test's, exact query).
  * identity show PERSON: identity_show.  identity open id_number|phone S:
  * prints what the sealed value S (any <col>_enc) opens to; 1 when it does
- * not open under these keys.
+ * not open under these keys.  identity rotate data | reseal:
+ * identity_rotate; identity retire data N: identity_retire.
  */
 static int
 cmd_identity(int argc, char **argv)
