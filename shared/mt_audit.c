@@ -28,6 +28,9 @@
 	"0000000000000000000000000000000000000000000000000000000000000000"
 /* One key for every process that anchors (pg_try_advisory_xact_lock):
  * two dispatchers never interleave their lines. */
+/* The end of an anchor file read for its last line (a line is a few
+ * hundred bytes; a month's file may be megabytes, read once a batch). */
+#define ANCHOR_TAIL 65536
 #define ANCHOR_LOCK "SELECT pg_try_advisory_xact_lock(hashtext(" \
 	"'mtcert audit anchor'))"
 
@@ -39,23 +42,6 @@ sha_hex(const void *data, size_t len, char hex[65])
 
 	crypto_hash_sha256(h, data, len);
 	mt_hex(h, sizeof(h), hex);
-}
-
-/* The whole file at path into *b (appended).  0, or -1 (errno set). */
-static int
-read_all(const char *path, struct mt_buf *b)
-{
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		mt_buf_append(b, chunk, n);
-	n = (size_t)ferror(f);
-	fclose(f);
-	return n ? -1 : 0;
 }
 
 /* scandir's filter: the anchor files, anchor-YYYY-MM.jsonl. */
@@ -86,7 +72,7 @@ last_anchor(const char *dir, char prev[65])
 		return -1;
 	if (n > 0) {
 		path = mt_xasprintf("%s/%s", dir, names[n - 1]->d_name);
-		rc = read_all(path, &b);
+		rc = mt_read_file(path, ANCHOR_TAIL, &b);
 		free(path);
 	}
 	if (rc == 0 && b.len > 1) {
@@ -292,7 +278,7 @@ archive_file(const char *path, const struct mt_buf *b, struct mt_buf *back)
 		*slash = '\0';
 	if (stat(slash != NULL ? dir : ".", &st) != 0 ||
 	    mt_write_atomic(path, b->data, 0640, &st, 1) != 0 ||
-	    read_all(path, back) != 0)
+	    mt_read_file(path, 0, back) != 0)
 		mt_log_warn("audit archive: cannot write %s: %s", path,
 		    strerror(errno));
 	else if (back->len != b->len || memcmp(back->data, b->data, b->len))
@@ -472,7 +458,7 @@ mt_audit_anchor_check(struct mt_db *db, const char *dir, const char *region,
 		mt_buf_reset(&text);
 		mt_buf_reset(&arr);
 		path = mt_xasprintf("%s/%s", dir, names[i]->d_name);
-		if (read_all(path, &text) != 0)
+		if (mt_read_file(path, 0, &text) != 0)
 			bad = -1;
 		free(path);
 		if (bad < 0)

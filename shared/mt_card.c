@@ -196,16 +196,13 @@ static char *
 slurp(const char *path)
 {
 	struct mt_buf b = {0};
-	char chunk[4096];
-	size_t got;
-	FILE *f = fopen(path, "re");
 
-	if (f == NULL)
+	if (mt_read_file(path, 0, &b) != 0 || b.len > KEYS_FILE_MAX) {
+		if (b.len > KEYS_FILE_MAX)
+			errno = EFBIG;
+		mt_buf_free(&b);
 		return NULL;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
-	    b.len < KEYS_FILE_MAX)
-		mt_buf_append(&b, chunk, got);
-	fclose(f);
+	}
 	mt_buf_puts(&b, "");
 	return b.data;
 }

@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -257,4 +258,31 @@ out:
 	unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+/* See mt_util.h. */
+int
+mt_read_file(const char *path, size_t tail, struct mt_buf *b)
+{
+	char chunk[8192];
+	struct stat st;
+	size_t n;
+	int bad;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL)
+		return -1;
+	if (tail > 0 && (fstat(fileno(f), &st) != 0 ||
+	    (st.st_size > (off_t)tail &&
+	    fseeko(f, st.st_size - (off_t)tail, SEEK_SET) != 0))) {
+		fclose(f);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		mt_buf_append(b, chunk, n);
+	bad = ferror(f);
+	fclose(f);
+	if (bad)
+		errno = EIO;
+	return bad ? -1 : 0;
 }

@@ -62,6 +62,12 @@ int     mt_write_atomic(const char *path, const char *text,
 /* The same for n bytes of buf (a raw key, which may hold a NUL). */
 int     mt_write_atomic_n(const char *path, const void *buf, size_t n,
             unsigned int mode, const struct stat *st, int excl);
+/*
+ * Append the bytes of the file at path to *b: all of them when tail is
+ * 0, else only its last tail bytes (the end of an append-only file).
+ * 0, or -1 with errno set.
+ */
+int     mt_read_file(const char *path, size_t tail, struct mt_buf *b);
 /* fsync directory path (its entries: a file renamed or linked into it,
  * a directory made in it).  0, or -1 with errno set. */
 int     mt_fsync_dir(const char *path);

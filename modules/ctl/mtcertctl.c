@@ -34,7 +34,7 @@
  *   mtcertctl identity encrypt [--batch N] [--keep-plain]
  *                                      (seal ID numbers and phones left
  *                                      plain, N rows a transaction)
- *   mtcertctl identity hmac id_number|phone VALUE
+ *   mtcertctl identity hmac id_number|phone VALUE...
  *   mtcertctl identity show PERSON      (ID number and phone, opened)
  *   mtcertctl identity open id_number|phone SEALED
  *                                      (one <col>_enc value, opened)
@@ -559,15 +559,9 @@ static char *
 read_path(const char *path, size_t *len)
 {
 	struct mt_buf b = {0};
-	char chunk[8192];
-	size_t n;
-	FILE *f = fopen(path, "r");
 
-	if (f == NULL)
+	if (mt_read_file(path, 0, &b) != 0)
 		die_bad("cannot read %s: %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		mt_buf_append(&b, chunk, n);
-	fclose(f);
 	if (b.data == NULL)
 		mt_buf_puts(&b, "");
 	if (len != NULL)
@@ -1326,33 +1320,54 @@ identity_rotate(int argc, char **argv)
 }
 
 /*
+ * identity hmac id_number|phone V...: the lookup HMAC of each V, a line
+ * each (for an operator's, or a test's, exact query; many at once for a
+ * test's batch).  identity open id_number|phone S: what the sealed value
+ * S (any <col>_enc) opens to.  1 when one does not (no keys, too long, a
+ * seal these keys do not open), 2 on a kind that is neither.
+ */
+static int
+identity_values(int argc, char **argv)
+{
+	char h[MT_IDENTITY_HMAC_LEN + 1];
+	enum mt_identity_col col;
+	int open = strcmp(argv[2], "open") == 0, i;
+
+	if (strcmp(argv[3], "id_number") == 0)
+		col = MT_IDENTITY_ID_NUMBER;
+	else if (strcmp(argv[3], "phone") == 0)
+		col = MT_IDENTITY_PHONE;
+	else
+		die_bad("identity %s: %s is neither id_number nor phone",
+		    argv[2], argv[3]);
+	if (open && argc != 5)
+		die_bad("usage: identity open id_number|phone SEALED");
+	for (i = 4; i < argc; i++) {
+		if (open ? mt_identity_open(col, argv[i], h, sizeof(h)) != 0 :
+		    mt_identity_hmac(col, argv[i], h) != 0)
+			return 1;
+		printf("%s\n", h);
+	}
+	return 0;
+}
+
+/*
  * identity encrypt [--batch N] [--keep-plain]: seal what is left plain
- * (identity_fill); prints "sealed N".  identity hmac id_number|phone V:
- * prints the lookup HMAC (for an operator's, or a test's, exact query).
- * identity show PERSON: identity_show.  identity open id_number|phone S:
- * prints what the sealed value S (any <col>_enc) opens to; 1 when it does
- * not open under these keys.  identity rotate data | reseal:
- * identity_rotate; identity retire data N: identity_retire.
+ * (identity_fill); prints "sealed N".  identity hmac|open: see
+ * identity_values.  identity show PERSON: identity_show.  identity
+ * rotate data | reseal: identity_rotate; identity retire data N:
+ * identity_retire.
  */
 static int
 cmd_identity(int argc, char **argv)
 {
-	char h[MT_IDENTITY_HMAC_LEN + 1];
 	int batch = IDENTITY_BATCH, keep = 0, i;
-	enum mt_identity_col col = argc >= 4 && strcmp(argv[3], "phone") == 0 ?
-	    MT_IDENTITY_PHONE : MT_IDENTITY_ID_NUMBER;
 
 	if (argc == 4 && strcmp(argv[2], "show") == 0)
 		return identity_show(argv[3]);
-	if (argc == 5 && (strcmp(argv[2], "hmac") == 0 ||
-	    strcmp(argv[2], "open") == 0)) {
-		if (strcmp(argv[2], "hmac") == 0 ?
-		    mt_identity_hmac(col, argv[4], h) != 0 :
-		    mt_identity_open(col, argv[4], h, sizeof(h)) != 0)
-			return 1;
-		printf("%s\n", h);
-		return 0;
-	}
+	if (argc >= 5 && (strcmp(argv[2], "hmac") == 0 ||
+	    strcmp(argv[2], "open") == 0))
+		return identity_values(argc, argv);
 	if (argc >= 3 && (strcmp(argv[2], "rotate") == 0 ||
 	    strcmp(argv[2], "reseal") == 0))
 		return identity_rotate(argc, argv);
@@ -1361,9 +1376,10 @@ cmd_identity(int argc, char **argv)
 		return identity_retire(argv[4]);
 	if (argc < 3 || strcmp(argv[2], "encrypt") != 0)
 		die_bad("usage: identity encrypt [--batch N] [--keep-plain] | "
-		    "identity hmac|open id_number|phone VALUE | identity show "
-		    "PERSON | identity rotate data [--batch N] | identity "
-		    "reseal [--batch N] | identity retire data N");
+		    "identity hmac id_number|phone VALUE... | identity open "
+		    "id_number|phone SEALED | identity show PERSON | identity "
+		    "rotate data [--batch N] | identity reseal [--batch N] | "
+		    "identity retire data N");
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--keep-plain") == 0)
 			keep = 1;
@@ -2504,7 +2520,7 @@ usage(void)
 	    "whose retention is over)\n"
 	    "  identity encrypt [--batch N] [--keep-plain]   (seal the ID "
 	    "numbers and phones left plain)\n"
-	    "  identity hmac id_number|phone VALUE   (its lookup HMAC)\n"
+	    "  identity hmac id_number|phone VALUE...   (their lookup HMACs)\n"
 	    "  identity show PERSON   (a person's ID number and phone, "
 	    "opened)\n",
 	    stderr);

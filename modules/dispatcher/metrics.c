@@ -28,8 +28,8 @@
  * 280 ms measured here under load with 100,000 timers due, 100,000
  * unsent messages and 33,500 waiting applications.  So the query runs
  * at most GAUGE_SHARE of the time: every second while it is quick, every
- * few seconds during such a backlog (the file is still written every
- * second, with the gauges last read).
+ * few seconds during such a backlog, never more than GAUGE_MAX_MS apart
+ * (the file is still written every second, with the gauges last read).
  */
 #include <sys/file.h>
 
@@ -49,8 +49,12 @@
 #include "mt_util.h"
 
 #define TICK_MS 1000
-/* The gauges' query: at most 1/GAUGE_SHARE of the dispatcher's time. */
+/* The gauges' query: at most 1/GAUGE_SHARE of the dispatcher's time,
+ * but read again at least every GAUGE_MAX_MS: `took` is wall time, so
+ * one read slowed by a loaded machine (not by the backlog) stretched the
+ * next to minutes, and a gauge test waited past its bound. */
 #define GAUGE_SHARE 50
+#define GAUGE_MAX_MS 10000
 /* How many dispatchers may each have their own file. */
 #define MAX_SLOTS 64
 
@@ -177,7 +181,7 @@ static void
 read_gauges(struct mt_db *db, struct mt_buf *text)
 {
 	static double next;
-	double t0 = mt_now_ms(), took;
+	double t0 = mt_now_ms(), gap;
 	PGresult *res;
 	size_t i;
 
@@ -189,9 +193,10 @@ read_gauges(struct mt_db *db, struct mt_buf *text)
 		return;
 	mt_buf_reset(text);
 	res = mt_db_params_rows(db, GAUGES_SQL, 0, NULL);
-	took = mt_now_ms() - t0;
-	next = t0 + (took * GAUGE_SHARE > TICK_MS ? took * GAUGE_SHARE :
-	    TICK_MS);
+	/* A failed read says nothing of the query's cost: next second. */
+	gap = res == NULL ? 0 : (mt_now_ms() - t0) * GAUGE_SHARE;
+	next = t0 + (gap < TICK_MS ? TICK_MS : gap > GAUGE_MAX_MS ?
+	    GAUGE_MAX_MS : gap);
 	if (res == NULL)
 		return;
 	for (i = 0; i < MT_ARRAY_LEN(gauges); i++)

@@ -130,6 +130,7 @@ DECLARE
     r record;
     h audit_chain_heads;
     d date;
+    link bytea;
     done integer := 0;
 BEGIN
     FOREACH t IN ARRAY ARRAY['access_log', 'events'] LOOP
@@ -145,14 +146,13 @@ BEGIN
             h := audit_chain_head(t, r.region, d, 0::smallint);
             r.j := r.j || jsonb_build_object('chain_region', r.region,
                 'chain_day', d, 'chain_shard', 0, 'chain_seq', h.seq + 1);
+            link := audit_row_hash(r.j, h.hash);
             EXECUTE format('UPDATE %I SET chain_region = $1, chain_day = $2,'
                 ' chain_shard = 0, chain_seq = $3, prev_hash = $4, hash = $5'
                 ' WHERE id = $6', t)
-            USING r.region, d, h.seq + 1, h.hash,
-                  audit_row_hash(r.j, h.hash), r.id;
+            USING r.region, d, h.seq + 1, h.hash, link, r.id;
             UPDATE audit_chain_heads
-            SET seq = h.seq + 1, hash = audit_row_hash(r.j, h.hash),
-                anchored_at = NULL
+            SET seq = h.seq + 1, hash = link, anchored_at = NULL
             WHERE tbl = t AND region = r.region AND day = d AND shard = 0;
             done := done + 1;
         END LOOP;

@@ -99,6 +99,31 @@ def policy(region, key, value):
         ctl("policy", "set", region, key, before)
 
 
+@contextlib.contextmanager
+def held(statement):
+    """statement (a lock: LOCK TABLE ..., SELECT ... FOR UPDATE) run in a
+    transaction of its own session, held for the with-block: entered once
+    that session holds it (sleeping after it), left after it is cancelled
+    and gone.  For a test that must see the service while something is
+    held up, whatever the machine's speed."""
+    name = unique("mtcert-hold-")
+    psql = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
+         "-U", "mtcert", "-d", "mtcert", "-qAtX", "-c",
+         "BEGIN; %s; SELECT pg_sleep(%d)" % (statement, 3 * HANG)],
+        env=dict(os.environ, PGAPPNAME=name),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name"
+            " = '%s' AND wait_event = 'PgSleep'", name) == [["1"]])
+        yield
+    finally:
+        sql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = '%s'", name)
+        psql.wait(timeout=HANG)
+
+
 def ctl(*args, check=True):
     """Run mtcertctl against the test stack's config."""
     cp = subprocess.run([CTL, "--config", os.path.join(VAR, "mtcert.conf"),
@@ -217,6 +242,24 @@ def id_hmac(number):
     (persons.id_number_hmac; shared/mt_identity.h): tests find a person
     by it, as the service does."""
     return ctl("identity", "hmac", "id_number", number).stdout.strip()
+
+
+def id_numbers_held(numbers):
+    """The ones of numbers some person already holds (sealed or plain):
+    their HMACs from one mtcertctl run, not one run each."""
+    numbers = list(numbers)
+    if not numbers:
+        return set()
+    macs = dict(zip(ctl("identity", "hmac", "id_number",
+                        *numbers).stdout.split(), numbers))
+    assert len(macs) == len(numbers), "one HMAC a number"
+    held = {macs[r[0]] for r in sql(
+        "SELECT id_number_hmac FROM persons WHERE id_number_hmac IN (%s)" %
+        ",".join("'%s'" % m for m in macs))}
+    held |= {r[0] for r in sql(
+        "SELECT id_number FROM persons WHERE id_number IN (%s)" %
+        ",".join("'%s'" % n for n in numbers))}
+    return held
 
 
 def phone_hmac(phone):

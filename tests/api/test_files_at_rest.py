@@ -8,14 +8,13 @@ import os
 import socket
 import subprocess
 import threading
-import time
 import urllib.parse
 
 import requests
 
 
-from conftest import (HANG, PDF, PG_PORT, PNG, URL, VAR, api, assert_error,
-                      bearer, ctl, draft, insured_login, new_person, policy,
+from conftest import (HANG, PDF, PNG, URL, VAR, api, assert_error, bearer,
+                      ctl, draft, held, insured_login, new_person, policy,
                       sql, upload, wait_for)
 
 FILES = os.path.join(VAR, "files")
@@ -158,12 +157,8 @@ def test_an_upload_nginx_spools_has_no_name_on_disk():
     sock = socket.create_connection((u.hostname, u.port), timeout=HANG)
     try:
         sock.sendall(head.encode() + req.body[:600000])
-        held = []
-        for _ in range(50):
-            held = nginx_body_files()
-            if held:
-                break
-            time.sleep(0.1)
+        assert wait_for(nginx_body_files)       # a hang bound only
+        held = nginx_body_files()
         assert held and all(t.endswith("(deleted)") for t in held), held
         for d, _, names in os.walk(VAR):
             for n in names:
@@ -198,27 +193,12 @@ def test_an_upload_whose_row_is_in_doubt_keeps_its_file():
     app = draft(tok)
     data = PNG + os.urandom(4000)
     before = stored_names()
-    deadline = int(os.environ.get("MTCERT_PG_DEADLINE_MS", "15000")) / 1000
-    hold = subprocess.Popen(
-        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT, "-U",
-         "mtcert", "-d", "mtcert", "-qAtX", "-c",
-         "BEGIN; LOCK TABLE materials IN EXCLUSIVE MODE;"
-         " SELECT pg_sleep(%d); ROLLBACK;" % (deadline + HANG)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert wait_for(lambda: sql(
-            "SELECT count(*) FROM pg_locks l JOIN pg_class c"
-            " ON c.oid = l.relation WHERE c.relname = 'materials'"
-            " AND l.mode = 'ExclusiveLock' AND l.granted") == [["1"]])
+    with held("LOCK TABLE materials IN EXCLUSIVE MODE"):
         r = upload(tok, app["id"], "inpatient_record", data=data)
         assert_error(r, 503, "service_unavailable")
         kept = stored_names() - before
         assert len(kept) == 1 and not {n for n in kept
                                        if n.startswith(".tmp")}, kept
-    finally:
-        sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE query LIKE 'BEGIN; LOCK TABLE materials%%'")
-        hold.wait(timeout=HANG)
     assert os.path.exists(stored_path(kept.pop()))
     r = upload(tok, app["id"], "inpatient_record", data=data)
     assert r.status_code == 201, r.text

@@ -12,15 +12,15 @@ phone's HMAC (test_a_whole_run_leaves_no_id_number_or_phone_behind)."""
 import os
 import random
 import re
+import signal
 import stat
 import subprocess
-import threading
 
-from conftest import (PG_PORT, VAR, api, assert_error, bearer, complete,
-                      ctl, draft, id_hmac, id_number, identity_of,
-                      insured_login, live_assignment, login, new_person,
-                      new_region, phone_hmac, redis, sms_lines, sql, unique,
-                      wait_for, wait_sms)
+from conftest import (CTL, HANG, PG_PORT, VAR, api, assert_error, bearer,
+                      complete, ctl, draft, held, id_hmac, id_number,
+                      identity_of, insured_login, live_assignment, login,
+                      new_person, new_region, phone_hmac, redis, sms_lines,
+                      sql, unique, wait_for, wait_sms, workers)
 from test_benefit import PSYCH, granted, terminate
 from test_review import ONCO, accept, decide
 
@@ -38,14 +38,19 @@ def pg_dump():
     return cp.stdout
 
 
-def file_by_hospital(person, contact):
-    """A hospital files for person by ID number and name (201)."""
+def hospital_files(person, contact):
+    """A hospital files for person by ID number and name: the response."""
     hosp = login(HOSPITAL)["token"]
-    r = api("POST", "/hospital/applications", headers=bearer(hosp), json={
+    return api("POST", "/hospital/applications", headers=bearer(hosp), json={
         "id_number": person["id_number"], "name": person["name"],
         "disease_code": "D013", "phone": contact,
         "medical_record_no": unique("ID"),
         "designated_institution": INSTITUTION})
+
+
+def file_by_hospital(person, contact):
+    """hospital_files, which must answer 201: the application."""
+    r = hospital_files(person, contact)
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -138,23 +143,25 @@ def test_plain_rows_are_sealed_in_batches_while_the_service_runs():
                " AND id_number_hmac IS NOT NULL AND phone_hmac IS NOT NULL",
                ids) == [[str(len(people))]]
 
-    # The sealing run, with a reader and a writer going on meanwhile.
-    errors, stop = [], threading.Event()
-
-    def traffic():
-        while not stop.is_set():
+    # The sealing run, held up mid-way (the last plain person's row
+    # locked, its batch waits): meanwhile the agency's search by phone
+    # is answered; then the run goes on to the end.
+    last_id = people[-1]["id_number"]
+    with held("SELECT 1 FROM persons WHERE id_number = '%s' FOR UPDATE"
+              % last_id):
+        run = subprocess.Popen(
+            [CTL, "--config", os.path.join(VAR, "mtcert.conf"), "identity",
+             "encrypt", "--batch", "5"], stdout=subprocess.PIPE, text=True)
+        assert wait_for(lambda: sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type"
+            " = 'Lock' AND query LIKE '%%FOR NO KEY UPDATE%%'") == [["1"]])
+        for _ in range(3):
             r = api("GET", "/agency/applications", headers=bearer(agency),
                     params={"q": sealed["phone"], "status": "any"})
-            if r.status_code != 200:
-                errors.append(r.status_code)
-    t = threading.Thread(target=traffic)
-    t.start()
-    try:
-        out = ctl("identity", "encrypt", "--batch", "5").stdout
-    finally:
-        stop.set()
-        t.join()
-    assert errors == []
+            assert r.status_code == 200, r.text
+        assert run.poll() is None       # still held up: the search was
+    out, _ = run.communicate(timeout=HANG)
+    assert run.returncode == 0
     assert int(out.split()[1]) >= len(people), out
     assert sql("SELECT count(*) FROM persons WHERE id_number IS NOT NULL"
                " OR phone IS NOT NULL") == [["0"]]
@@ -200,13 +207,23 @@ def test_keys_live_outside_the_database_read_only_to_the_workers():
 
 
 def test_identity_commands_refuse_bad_input():
-    """identity show of no person is bad input (2); a bad option too."""
+    """identity show of no person is bad input (2); a bad option, an
+    identity kind that is neither id_number nor phone too; hmac takes
+    many values."""
     assert ctl("identity", "show", "999999999999", check=False).returncode \
         == 2
     assert ctl("identity", "show", "x1", check=False).returncode == 2
     assert ctl("identity", "encrypt", "--batch", "0",
                check=False).returncode == 2
     assert ctl("identity", "encrypt", "--fast", check=False).returncode == 2
+    assert ctl("identity", "hmac", "email", "a@b.cn",
+               check=False).returncode == 2
+    assert ctl("identity", "open", "phone", "x", "y",
+               check=False).returncode == 2
+    # Many values at once: a line each, as one value's run prints it.
+    numbers = ["411200195803120139", "41120019580312001x"]
+    assert ctl("identity", "hmac", "id_number", *numbers).stdout.split() \
+        == [id_hmac(numbers[0]), id_hmac("41120019580312001X")]
 
 
 def fresh_phone():
@@ -307,13 +324,7 @@ def test_a_whole_run_leaves_no_id_number_or_phone_behind():
     b = new_person(region="630100", name="己测试")
     b_contact = fresh_phone()
     file_by_hospital(b, contact=b_contact)
-    hosp = login(HOSPITAL)["token"]
-    r = api("POST", "/hospital/applications", headers=bearer(hosp), json={
-        "id_number": b["id_number"], "name": b["name"],
-        "disease_code": "D013", "phone": b_contact,
-        "medical_record_no": unique("ID"),
-        "designated_institution": INSTITUTION})
-    assert_error(r, 409, "application_exists")
+    assert_error(hospital_files(b, b_contact), 409, "application_exists")
 
     secrets = {p["id_number"], p["phone"], contact, agent["id_number"],
                agent["phone"], agent2["id_number"], agent2["phone"],
@@ -440,3 +451,32 @@ def test_an_sms_whose_phone_does_not_open_holds_up_no_other():
             " FROM sms_outbox WHERE id = %s", bad) == [["t", "t", "t"]])
     finally:
         sql("DELETE FROM sms_outbox WHERE id = %s", bad)
+
+
+def test_identity_keys_unreadable_are_503_then_back_without_restart():
+    """The auth workers start without readable identity keys (the files
+    moved away): asking for an SMS code, which names the phone by its
+    HMAC, is 503 service_unavailable, never a 500 nor a code keyed by
+    nothing; the keys back, the next request is served by the same
+    workers (the keys are read when first needed, again after a miss)."""
+    p = new_person()
+    d = os.path.join(VAR, "keys", "identity")
+    names = ("data.key", "lookup.key")
+    before = workers("auth")
+    for n in names:
+        os.rename(os.path.join(d, n), os.path.join(d, n + ".away"))
+    try:
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        assert wait_for(lambda: len(workers("auth")) == len(before) and
+                        not set(workers("auth")) & set(before))
+        fresh = workers("auth")
+        for _ in range(2 * len(fresh)):
+            assert_error(api("POST", "/auth/sms-code",
+                             json={"phone": p["phone"]}),
+                         503, "service_unavailable")
+    finally:
+        for n in names:
+            os.rename(os.path.join(d, n + ".away"), os.path.join(d, n))
+    assert insured_login(p)["token"]
+    assert workers("auth") == fresh

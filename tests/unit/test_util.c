@@ -6,6 +6,7 @@
  * each case.  mt_config_load prints why it refuses a file to stderr; that
  * output is expected.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,35 @@ test_config_read_conninfo(void)
 	    unit_str(mt_db_conninfo(1)));
 }
 
+/* mt_read_file: the whole file, its last bytes, a missing file. */
+static void
+test_read_file(void)
+{
+	char dir[] = "/tmp/mt-read-file.XXXXXX", *path;
+	struct mt_buf b = {0};
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL, "a temporary directory");
+	path = mt_xasprintf("%s/f", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL && fputs("a\nbb\nccc\n", f) >= 0 && fclose(f) == 0,
+	    "a file written");
+	CHECK(mt_read_file(path, 0, &b) == 0 && b.len == 9 &&
+	    memcmp(b.data, "a\nbb\nccc\n", 9) == 0, "the whole file");
+	mt_buf_reset(&b);
+	CHECK(mt_read_file(path, 4, &b) == 0 && b.len == 4 &&
+	    memcmp(b.data, "ccc\n", 4) == 0, "its last 4 bytes");
+	mt_buf_reset(&b);
+	CHECK(mt_read_file(path, 100, &b) == 0 && b.len == 9,
+	    "a tail longer than the file: the whole file");
+	unlink(path);
+	CHECK(mt_read_file(path, 0, &b) == -1 && errno == ENOENT,
+	    "a missing file: -1, ENOENT");
+	rmdir(dir);
+	free(path);
+	mt_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -535,5 +565,6 @@ main(void)
 	test_config_ints();
 	test_config_bad();
 	test_config_paths();
+	test_read_file();
 	return unit_done();
 }
