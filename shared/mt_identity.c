@@ -5,7 +5,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -63,14 +62,9 @@ data_name(int n)
 static int
 data_number(const char *name)
 {
-	int n, end = 0;
-
 	if (strcmp(name, "data.key") == 0)
 		return 1;
-	if (sscanf(name, "data-%d.key%n", &n, &end) != 1 ||
-	    name[end] != '\0' || n < 2)
-		return 0;
-	return n;
+	return mt_name_number(name, "data-", ".key", 2);
 }
 
 /* Read exactly MT_IDENTITY_KEY_LEN bytes of dir/name into key.  0/-1. */
@@ -190,20 +184,8 @@ ready(void)
 int
 mt_identity_data_current(void)
 {
-	struct dirent *e;
-	DIR *d;
-	int n, best = 0;
-
-	if (pinned)
-		return 1;
-	if (mt_cfg.identity_keys_dir == NULL ||
-	    (d = opendir(mt_cfg.identity_keys_dir)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if ((n = data_number(e->d_name)) > best)
-			best = n;
-	closedir(d);
-	return best;
+	return pinned ? 1 : mt_dir_highest(mt_cfg.identity_keys_dir,
+	    data_number);
 }
 
 /* Data key n's path (the caller frees). */
@@ -243,11 +225,8 @@ long
 mt_identity_data_age(int n)
 {
 	char *path = data_path(n);
-	struct stat st;
-	long age = -1;
+	long age = mt_file_age(path);
 
-	if (stat(path, &st) == 0)
-		age = (long)difftime(time(NULL), st.st_mtime);
 	free(path);
 	return age;
 }

@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -285,4 +286,50 @@ mt_read_file(const char *path, size_t tail, struct mt_buf *b)
 	if (bad)
 		errno = EIO;
 	return bad ? -1 : 0;
+}
+
+/* See mt_util.h. */
+int
+mt_name_number(const char *name, const char *prefix, const char *suffix,
+    int min)
+{
+	size_t lp = strlen(prefix);
+	char *end;
+	long n;
+
+	if (strncmp(name, prefix, lp) != 0 || name[lp] < '0' || name[lp] > '9')
+		return 0;
+	errno = 0;
+	n = strtol(name + lp, &end, 10);
+	if (errno != 0 || n < min || n > 1000000 || strcmp(end, suffix) != 0)
+		return 0;
+	return (int)n;
+}
+
+/* See mt_util.h. */
+int
+mt_dir_highest(const char *dir, int (*number)(const char *name))
+{
+	struct dirent *e;
+	DIR *d;
+	int n, best = 0;
+
+	if (dir == NULL || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if ((n = number(e->d_name)) > best)
+			best = n;
+	closedir(d);
+	return best;
+}
+
+/* See mt_util.h. */
+long
+mt_file_age(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	return (long)difftime(time(NULL), st.st_mtime);
 }
