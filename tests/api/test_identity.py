@@ -461,7 +461,7 @@ def test_identity_keys_unreadable_are_503_then_back_without_restart():
     workers (the keys are read when first needed, again after a miss)."""
     p = new_person()
     d = os.path.join(VAR, "keys", "identity")
-    names = ("data.key", "lookup.key")
+    names = os.listdir(d)       # every data key (rotated or not), lookup.key
     before = workers("auth")
     for n in names:
         os.rename(os.path.join(d, n), os.path.join(d, n + ".away"))
