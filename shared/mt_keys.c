@@ -3,7 +3,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,39 +34,21 @@ key_path(int id)
 static int
 id_of(const char *name)
 {
-	int id, end = 0;
-
-	if (sscanf(name, "master-%d.key%n", &id, &end) != 1 ||
-	    name[end] != '\0' || id <= 0)
-		return 0;
-	return id;
+	return mt_name_number(name, "master-", ".key", 1);
 }
 
 int
 mt_keys_current(void)
 {
-	struct dirent *e;
-	DIR *d;
-	int id, best = 0;
-
-	if ((d = opendir(mt_cfg.files_keys_dir)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if ((id = id_of(e->d_name)) > best)
-			best = id;
-	closedir(d);
-	return best;
+	return mt_dir_highest(mt_cfg.files_keys_dir, id_of);
 }
 
 long
 mt_keys_age(int id)
 {
 	char *path = key_path(id);
-	struct stat st;
-	long age = -1;
+	long age = mt_file_age(path);
 
-	if (stat(path, &st) == 0)
-		age = (long)difftime(time(NULL), st.st_mtime);
 	free(path);
 	return age;
 }

@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -222,8 +223,15 @@ int
 mt_write_atomic(const char *path, const char *text, unsigned int mode,
     const struct stat *st, int excl)
 {
+	return mt_write_atomic_n(path, text, strlen(text), mode, st, excl);
+}
+
+/* See mt_util.h. */
+int
+mt_write_atomic_n(const char *path, const void *buf, size_t n,
+    unsigned int mode, const struct stat *st, int excl)
+{
 	char *tmp = mt_xasprintf("%s.tmp", path);
-	size_t n = strlen(text);
 	int fd, rc = -1;
 
 	unlink(tmp);
@@ -232,7 +240,7 @@ mt_write_atomic(const char *path, const char *text, unsigned int mode,
 		goto out;
 	if (geteuid() == 0 && fchown(fd, st->st_uid, st->st_gid) != 0)
 		goto out_close;
-	if (write(fd, text, n) != (ssize_t)n || fsync(fd) != 0)
+	if (write(fd, buf, n) != (ssize_t)n || fsync(fd) != 0)
 		goto out_close;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -278,4 +286,50 @@ mt_read_file(const char *path, size_t tail, struct mt_buf *b)
 	if (bad)
 		errno = EIO;
 	return bad ? -1 : 0;
+}
+
+/* See mt_util.h. */
+int
+mt_name_number(const char *name, const char *prefix, const char *suffix,
+    int min)
+{
+	size_t lp = strlen(prefix);
+	char *end;
+	long n;
+
+	if (strncmp(name, prefix, lp) != 0 || name[lp] < '0' || name[lp] > '9')
+		return 0;
+	errno = 0;
+	n = strtol(name + lp, &end, 10);
+	if (errno != 0 || n < min || n > 1000000 || strcmp(end, suffix) != 0)
+		return 0;
+	return (int)n;
+}
+
+/* See mt_util.h. */
+int
+mt_dir_highest(const char *dir, int (*number)(const char *name))
+{
+	struct dirent *e;
+	DIR *d;
+	int n, best = 0;
+
+	if (dir == NULL || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if ((n = number(e->d_name)) > best)
+			best = n;
+	closedir(d);
+	return best;
+}
+
+/* See mt_util.h. */
+long
+mt_file_age(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	return (long)difftime(time(NULL), st.st_mtime);
 }

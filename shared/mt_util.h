@@ -59,12 +59,25 @@ int     mt_fd_readable(int fd);
 struct stat;
 int     mt_write_atomic(const char *path, const char *text,
             unsigned int mode, const struct stat *st, int excl);
+/* The same for n bytes of buf (a raw key, which may hold a NUL). */
+int     mt_write_atomic_n(const char *path, const void *buf, size_t n,
+            unsigned int mode, const struct stat *st, int excl);
 /*
  * Append the bytes of the file at path to *b: all of them when tail is
  * 0, else only its last tail bytes (the end of an append-only file).
  * 0, or -1 with errno set.
  */
 int     mt_read_file(const char *path, size_t tail, struct mt_buf *b);
+/*
+ * Numbered files (master-<n>.key, data-<n>.key): n when name is
+ * prefix, a decimal n >= min and suffix, else 0; the highest n that
+ * number() gives a name of dir (0: none, or dir unreadable); the
+ * seconds since the file at path was written (-1: absent).
+ */
+int     mt_name_number(const char *name, const char *prefix,
+            const char *suffix, int min);
+int     mt_dir_highest(const char *dir, int (*number)(const char *name));
+long    mt_file_age(const char *path);
 /* fsync directory path (its entries: a file renamed or linked into it,
  * a directory made in it).  0, or -1 with errno set. */
 int     mt_fsync_dir(const char *path);

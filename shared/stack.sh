@@ -251,6 +251,10 @@ identity_keys() {
 	install -d -o "$SVC_USER" -g "$SVC_USER" -m 700 "$d"
 	for k in data lookup; do
 		[ -s "$d/$k.key" ] && continue
+		# Data key 1 only on a stack with no data key at all: after
+		# `mtcertctl identity retire data 1` the newest is data-<n>.key.
+		[ "$k" = data ] && compgen -G "$d/data-*.key" >/dev/null &&
+			continue
 		(umask 277 && head -c 32 /dev/urandom > "$d/$k.key.new") &&
 			chown "$SVC_USER:$SVC_USER" "$d/$k.key.new" &&
 			mv "$d/$k.key.new" "$d/$k.key" ||

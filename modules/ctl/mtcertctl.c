@@ -38,6 +38,11 @@
  *   mtcertctl identity show PERSON      (ID number and phone, opened)
  *   mtcertctl identity open id_number|phone SEALED
  *                                      (one <col>_enc value, opened)
+ *   mtcertctl identity rotate data [--batch N]
+ *                                      (a new data key, every value
+ *                                      re-sealed under it)
+ *   mtcertctl identity reseal [--batch N]
+ *   mtcertctl identity retire data N   (once no value uses key N)
  *
  * Exit status: 0 success, 2 bad input (with a message saying what), 1 when
  * the database fails.
@@ -111,6 +116,25 @@ enum stmt {
 	STMT_SEAL_EXPERT_PHONE,
 	STMT_REST_INST_PHONE,
 	STMT_SEAL_INST_PHONE,
+	STMT_OLD_PERSON_ID,
+	STMT_RESEAL_PERSON_ID,
+	STMT_OLD_PERSON_PHONE,
+	STMT_RESEAL_PERSON_PHONE,
+	STMT_OLD_APP_PHONE,
+	STMT_RESEAL_APP_PHONE,
+	STMT_OLD_AGENT_ID,
+	STMT_RESEAL_AGENT_ID,
+	STMT_OLD_AGENT_PHONE,
+	STMT_RESEAL_AGENT_PHONE,
+	STMT_OLD_GUARDIAN,
+	STMT_RESEAL_GUARDIAN,
+	STMT_OLD_EXPERT_PHONE,
+	STMT_RESEAL_EXPERT_PHONE,
+	STMT_OLD_INST_PHONE,
+	STMT_RESEAL_INST_PHONE,
+	STMT_OLD_OUTBOX_PHONE,
+	STMT_RESEAL_OUTBOX_PHONE,
+	STMT_IDENTITY_KEY_USES,
 	STMT__MAX
 };
 
@@ -277,6 +301,69 @@ static const char *const stmts[STMT__MAX] = {
 	    "UPDATE institutions SET contact_phone_enc = $2,"
 	    " contact_phone = CASE WHEN $3 THEN contact_phone END"
 	    " WHERE code = $1",
+	/*
+	 * identity rotate data (sql/fn/11_identity.sql): each sealed column
+	 * a STMT_OLD_ (the next $1 rows after key $3 whose value is sealed
+	 * under another data key than $2, locked, as key and enc) and a
+	 * STMT_RESEAL_ (row $1's value becomes $2).  identity_sealed[].
+	 */
+	[STMT_OLD_PERSON_ID] =
+	    "SELECT id::text AS key, id_number_enc AS enc FROM persons"
+	    " WHERE id > $3 AND identity_key(id_number_enc) <> $2"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_PERSON_ID] =
+	    "UPDATE persons SET id_number_enc = $2 WHERE id = $1",
+	[STMT_OLD_PERSON_PHONE] =
+	    "SELECT id::text AS key, phone_enc AS enc FROM persons"
+	    " WHERE id > $3 AND identity_key(phone_enc) <> $2"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_PERSON_PHONE] =
+	    "UPDATE persons SET phone_enc = $2 WHERE id = $1",
+	[STMT_OLD_APP_PHONE] =
+	    "SELECT id::text AS key, phone_enc AS enc FROM applications"
+	    " WHERE id > $3 AND identity_key(phone_enc) <> $2"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_APP_PHONE] =
+	    "UPDATE applications SET phone_enc = $2 WHERE id = $1",
+	[STMT_OLD_AGENT_ID] =
+	    "SELECT id::text AS key, agent_id_number_enc AS enc FROM applications"
+	    " WHERE id > $3 AND identity_key(agent_id_number_enc) <> $2"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_AGENT_ID] =
+	    "UPDATE applications SET agent_id_number_enc = $2 WHERE id = $1",
+	[STMT_OLD_AGENT_PHONE] =
+	    "SELECT id::text AS key, agent_phone_enc AS enc FROM applications"
+	    " WHERE id > $3 AND identity_key(agent_phone_enc) <> $2"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_AGENT_PHONE] =
+	    "UPDATE applications SET agent_phone_enc = $2 WHERE id = $1",
+	[STMT_OLD_GUARDIAN] =
+	    "SELECT id::text AS key, guardian_id_number_enc AS enc FROM qualifications"
+	    " WHERE id > $3 AND identity_key(guardian_id_number_enc) <> $2"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_GUARDIAN] =
+	    "UPDATE qualifications SET guardian_id_number_enc = $2 WHERE id = $1",
+	[STMT_OLD_EXPERT_PHONE] =
+	    "SELECT user_id::text AS key, phone_enc AS enc FROM experts"
+	    " WHERE user_id > $3 AND identity_key(phone_enc) <> $2"
+	    " ORDER BY user_id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_EXPERT_PHONE] =
+	    "UPDATE experts SET phone_enc = $2 WHERE user_id = $1",
+	[STMT_OLD_INST_PHONE] =
+	    "SELECT code AS key, contact_phone_enc AS enc FROM institutions"
+	    " WHERE code > $3 AND identity_key(contact_phone_enc) <> $2"
+	    " ORDER BY code LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_INST_PHONE] =
+	    "UPDATE institutions SET contact_phone_enc = $2 WHERE code = $1",
+	[STMT_OLD_OUTBOX_PHONE] =
+	    "SELECT id::text AS key, to_phone_enc AS enc FROM sms_outbox"
+	    " WHERE id > $3 AND identity_key(to_phone_enc) <> $2"
+	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
+	[STMT_RESEAL_OUTBOX_PHONE] =
+	    "UPDATE sms_outbox SET to_phone_enc = $2 WHERE id = $1",
+	/* Values still sealed under data key $1 (identity retire data). */
+	[STMT_IDENTITY_KEY_USES] =
+	    "SELECT count(*) AS n FROM identity_sealed WHERE key_id = $1",
 };
 
 /* The columns identity encrypt seals beside persons' (044). */
@@ -292,6 +379,38 @@ static const struct identity_rest {
 	{ STMT_REST_EXPERT_PHONE, STMT_SEAL_EXPERT_PHONE, MT_IDENTITY_PHONE,
 	  1 },
 	{ STMT_REST_INST_PHONE, STMT_SEAL_INST_PHONE, MT_IDENTITY_PHONE, 0 },
+};
+
+/*
+ * Every sealed column, for identity rotate data: its statements, its
+ * kind (the associated data), a key before its first row.  The C list of
+ * sql/fn/11_identity.sql's identity_sealed view (a test holds the two
+ * together).
+ */
+static const struct identity_sealed {
+	enum stmt               old, reseal;
+	enum mt_identity_col    col;
+	const char             *start;
+	const char             *name;       /* table.column */
+} identity_sealed[] = {
+	{ STMT_OLD_PERSON_ID, STMT_RESEAL_PERSON_ID, MT_IDENTITY_ID_NUMBER, "0",
+	  "persons.id_number_enc" },
+	{ STMT_OLD_PERSON_PHONE, STMT_RESEAL_PERSON_PHONE, MT_IDENTITY_PHONE, "0",
+	  "persons.phone_enc" },
+	{ STMT_OLD_APP_PHONE, STMT_RESEAL_APP_PHONE, MT_IDENTITY_PHONE, "0",
+	  "applications.phone_enc" },
+	{ STMT_OLD_AGENT_ID, STMT_RESEAL_AGENT_ID, MT_IDENTITY_ID_NUMBER, "0",
+	  "applications.agent_id_number_enc" },
+	{ STMT_OLD_AGENT_PHONE, STMT_RESEAL_AGENT_PHONE, MT_IDENTITY_PHONE, "0",
+	  "applications.agent_phone_enc" },
+	{ STMT_OLD_GUARDIAN, STMT_RESEAL_GUARDIAN, MT_IDENTITY_ID_NUMBER, "0",
+	  "qualifications.guardian_id_number_enc" },
+	{ STMT_OLD_EXPERT_PHONE, STMT_RESEAL_EXPERT_PHONE, MT_IDENTITY_PHONE, "0",
+	  "experts.phone_enc" },
+	{ STMT_OLD_INST_PHONE, STMT_RESEAL_INST_PHONE, MT_IDENTITY_PHONE, "",
+	  "institutions.contact_phone_enc" },
+	{ STMT_OLD_OUTBOX_PHONE, STMT_RESEAL_OUTBOX_PHONE, MT_IDENTITY_PHONE, "0",
+	  "sms_outbox.to_phone_enc" },
 };
 
 static void
@@ -1053,6 +1172,154 @@ identity_show(const char *person)
 }
 
 /*
+ * Re-seal the next batch rows of column c after *last (a row key, which
+ * advances) whose value is not under data key key (text), in one
+ * transaction, rows locked: each opened under the key it names and
+ * sealed under the current one.  Returns how many; exits 1 naming the
+ * row when one does not open (its key missing: docs/keys.md) or when
+ * the database fails.
+ */
+static int
+identity_reseal_batch(const struct identity_sealed *c, const char *key,
+    int batch, char **last)
+{
+	char plain[MT_IDENTITY_VALUE_MAX + 1], lim[16], *enc;
+	const char *p[3] = { lim, key, *last };
+	PGresult *res;
+	int i, n;
+
+	snprintf(lim, sizeof(lim), "%d", batch);
+	run0("BEGIN");
+	res = exec_stmt(c->old, 3, p);
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		p[0] = mt_db_get(res, i, "key");
+		if (mt_identity_open(c->col, mt_db_get(res, i, "enc"), plain,
+		    sizeof(plain)) != 0 ||
+		    (enc = mt_identity_seal(c->col, plain)) == NULL) {
+			fprintf(stderr, "mtcertctl: %s of row %s does not "
+			    "open (its data key missing?)\n", c->name, p[0]);
+			exit(1);
+		}
+		p[1] = enc;
+		PQclear(exec_stmt(c->reseal, 2, p));
+		free(enc);
+	}
+	sodium_memzero(plain, sizeof(plain));
+	if (n > 0) {
+		free(*last);
+		*last = mt_xstrdup(mt_db_get(res, n - 1, "key"));
+	}
+	PQclear(res);
+	run0("COMMIT");
+	return n;
+}
+
+/*
+ * Re-seal every sealed value (identity_sealed[]) not under the current
+ * data key, batch rows a transaction, the service running (a value
+ * written meanwhile by a worker that had not seen the new key yet is
+ * left: identity retire data refuses until a later reseal takes it).
+ * Returns how many; exits as identity_reseal_batch.
+ */
+static long
+identity_reseal(int batch)
+{
+	char key[16], *last;
+	long total = 0;
+	size_t c;
+	int n;
+
+	snprintf(key, sizeof(key), "%d", mt_identity_data_current());
+	for (c = 0; c < sizeof(identity_sealed) / sizeof(identity_sealed[0]);
+	    c++) {
+		last = mt_xstrdup(identity_sealed[c].start);
+		while ((n = identity_reseal_batch(&identity_sealed[c], key,
+		    batch, &last)) > 0)
+			total += n;
+		free(last);
+	}
+	return total;
+}
+
+/*
+ * identity retire data N: remove data key N once it is not current, the
+ * current key is MT_KEYS_RETIRE_GRACE seconds old (a worker that read N
+ * as current just before the rotation may still commit a value sealed
+ * under it: the same race, and bound, as the files' master keys) and no
+ * sealed value uses it.  Prints {"key": current, "retired": N}; exits 2
+ * on a refusal.
+ */
+static int
+identity_retire(const char *arg)
+{
+	const char *p[1] = { arg };
+	int n = atoi(arg), cur = mt_identity_data_current();
+	PGresult *res;
+	long long uses;
+
+	if (n <= 0 || strspn(arg, "0123456789") != strlen(arg) ||
+	    mt_identity_data_age(n) < 0)
+		die_bad("identity retire data: no data key %s", arg);
+	if (n == cur)
+		die_bad("identity retire data: %d is the current key", n);
+	if (mt_identity_data_age(cur) < MT_KEYS_RETIRE_GRACE)
+		die_bad("identity retire data: the current key is younger "
+		    "than %d s (a worker may still write a value sealed under "
+		    "%d): retire it later", MT_KEYS_RETIRE_GRACE, n);
+	res = exec_stmt(STMT_IDENTITY_KEY_USES, 1, p);
+	uses = atoll(mt_db_get(res, 0, "n"));
+	PQclear(res);
+	if (uses != 0)
+		die_bad("identity retire data: %lld value(s) still sealed "
+		    "under data key %d (identity reseal first)", uses, n);
+	if (mt_identity_data_remove(n) != 0)
+		die_bad("identity retire data: %s", strerror(errno));
+	printf("{\"key\": %d, \"retired\": %d}\n", cur, n);
+	return 0;
+}
+
+/*
+ * identity rotate data [--batch N]: a new current data key, then every
+ * value re-sealed under it (identity_reseal); identity reseal [--batch
+ * N]: the re-sealing alone (what a rotation left: values written during
+ * it).  Prints {"key": current, "resealed": n}.  Exit 2 on bad input, 1
+ * when the key cannot be made, a value does not open or the database
+ * fails.  The lookup key does not rotate yet (docs/keys.md says how it
+ * will).
+ */
+static int
+identity_rotate(int argc, char **argv)
+{
+	int rotate = strcmp(argv[2], "rotate") == 0, from = rotate ? 4 : 3;
+	int batch = IDENTITY_BATCH, key;
+	long n;
+
+	if (rotate && (argc < 4 || strcmp(argv[3], "data") != 0))
+		die_bad("identity rotate: only the data key rotates (the "
+		    "lookup key's plan: docs/keys.md)");
+	if (argc == from + 2 && strcmp(argv[from], "--batch") == 0)
+		batch = atoi(argv[from + 1]);
+	else if (argc != from)
+		batch = 0;
+	if (batch <= 0 || batch > 100000)
+		die_bad("identity %s: bad option (--batch 1..100000)",
+		    argv[2]);
+	if (mt_identity_data_current() == 0)
+		die_bad("identity %s: no data key in %s", argv[2],
+		    mt_cfg.identity_keys_dir);
+	if (rotate && (key = mt_identity_data_new()) < 0) {
+		fprintf(stderr, "mtcertctl: cannot make a data key in %s: "
+		    "%s\n", mt_cfg.identity_keys_dir, strerror(errno));
+		return 1;
+	}
+	n = identity_reseal(batch);
+	printf("{\"key\": %d, \"resealed\": %ld}\n",
+	    mt_identity_data_current(), n);
+	return 0;
+}
+
+/*
  * identity hmac id_number|phone V...: the lookup HMAC of each V, a line
  * each (for an operator's, or a test's, exact query; many at once for a
  * test's batch).  identity open id_number|phone S: what the sealed value
@@ -1087,7 +1354,9 @@ identity_values(int argc, char **argv)
 /*
  * identity encrypt [--batch N] [--keep-plain]: seal what is left plain
  * (identity_fill); prints "sealed N".  identity hmac|open: see
- * identity_values.  identity show PERSON: identity_show.
+ * identity_values.  identity show PERSON: identity_show.  identity
+ * rotate data | reseal: identity_rotate; identity retire data N:
+ * identity_retire.
  */
 static int
 cmd_identity(int argc, char **argv)
@@ -1099,11 +1368,18 @@ cmd_identity(int argc, char **argv)
 	if (argc >= 5 && (strcmp(argv[2], "hmac") == 0 ||
 	    strcmp(argv[2], "open") == 0))
 		return identity_values(argc, argv);
+	if (argc >= 3 && (strcmp(argv[2], "rotate") == 0 ||
+	    strcmp(argv[2], "reseal") == 0))
+		return identity_rotate(argc, argv);
+	if (argc == 5 && strcmp(argv[2], "retire") == 0 &&
+	    strcmp(argv[3], "data") == 0)
+		return identity_retire(argv[4]);
 	if (argc < 3 || strcmp(argv[2], "encrypt") != 0)
 		die_bad("usage: identity encrypt [--batch N] [--keep-plain] | "
 		    "identity hmac id_number|phone VALUE... | identity open "
-		    "id_number|phone SEALED | identity show "
-		    "PERSON");
+		    "id_number|phone SEALED | identity show PERSON | identity "
+		    "rotate data [--batch N] | identity reseal [--batch N] | "
+		    "identity retire data N");
 	for (i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--keep-plain") == 0)
 			keep = 1;

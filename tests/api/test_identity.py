@@ -180,7 +180,8 @@ def test_plain_rows_are_sealed_in_batches_while_the_service_runs():
 
 
 def test_keys_live_outside_the_database_read_only_to_the_workers():
-    """The two keys: 32 bytes each, mode 0400, in a 0700 directory of the
+    """The two keys (the current data key and the lookup key): 32 bytes
+    each, mode 0400, in a 0700 directory of the
     workers' user under $MTCERT_VAR (never in the checkout), named by
     mtcert.conf; neither key's bytes are in the database."""
     d = os.path.join(VAR, "keys", "identity")
@@ -188,7 +189,12 @@ def test_keys_live_outside_the_database_read_only_to_the_workers():
     conf = open(os.path.join(VAR, "mtcert.conf")).read()
     assert "identity_keys_dir = %s\n" % d in conf
     dump = pg_dump()
-    for name in ("data.key", "lookup.key"):
+    # The current data key: data.key, or data-<n>.key once rotated
+    # (test_identity_rotation.py).
+    data = max((n for n in os.listdir(d) if re.fullmatch(
+        r"data(-\d+)?\.key", n)), key=lambda n: int(
+            re.sub(r"\D", "", n) or 1))
+    for name in (data, "lookup.key"):
         path = os.path.join(d, name)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o400
         key = open(path, "rb").read()
@@ -196,7 +202,7 @@ def test_keys_live_outside_the_database_read_only_to_the_workers():
         assert key.hex() not in dump
     # Two keys, not one: the HMAC is not a function of the data key.
     a, b = (open(os.path.join(d, n), "rb").read()
-            for n in ("data.key", "lookup.key"))
+            for n in (data, "lookup.key"))
     assert a != b
 
 
@@ -455,7 +461,7 @@ def test_identity_keys_unreadable_are_503_then_back_without_restart():
     workers (the keys are read when first needed, again after a miss)."""
     p = new_person()
     d = os.path.join(VAR, "keys", "identity")
-    names = ("data.key", "lookup.key")
+    names = os.listdir(d)       # every data key (rotated or not), lookup.key
     before = workers("auth")
     for n in names:
         os.rename(os.path.join(d, n), os.path.join(d, n + ".away"))

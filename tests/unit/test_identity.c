@@ -2,11 +2,15 @@
  * test_identity.c -- mt_identity (mt_identity.h): the lookup HMACs
  * against values computed independently (Python's hmac module, key 32
  * bytes of 0x02), and sealing round trips and refusals: another column,
- * another key, a flipped byte, a value too long, no key files.
+ * another key, a flipped byte, a value too long, no key files; numbered
+ * data keys (rotation): each value names its key, old ones still open.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mt_config.h"
 #include "mt_identity.h"
@@ -117,6 +121,75 @@ test_no_keys(void)
 	mt_cfg.identity_keys_dir = NULL;
 }
 
+/* Write n bytes of key to dir/name.  0/-1. */
+static int
+put_key(const char *dir, const char *name, const unsigned char *key)
+{
+	char path[512];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	rc = fwrite(key, 1, MT_IDENTITY_KEY_LEN, f) == MT_IDENTITY_KEY_LEN;
+	return fclose(f) == 0 && rc ? 0 : -1;
+}
+
+/*
+ * Numbered data keys in a directory: data.key is key 1 and its seals are
+ * bare base64 (as before rotation); data_new makes key 2, whose seals
+ * say "2:"; both open; a value naming a missing key or a bad number
+ * does not; key 1 removed, its values no longer open.
+ */
+static void
+test_rotation(void)
+{
+	char dir[] = "/tmp/mt-identity-XXXXXX", out[MT_IDENTITY_VALUE_MAX + 1];
+	char err[256], buf[256], *a = NULL, *b = NULL;
+
+	if (mkdtemp(dir) == NULL || put_key(dir, "data.key", key_a) != 0 ||
+	    put_key(dir, "lookup.key", key_b) != 0) {
+		CHECK(0, "cannot make %s", dir);
+		return;
+	}
+	mt_cfg.identity_keys_dir = dir;
+	CHECK(mt_identity_keys(NULL, NULL, err, sizeof(err)) == 0, "%s", err);
+	CHECK(mt_identity_data_current() == 1, "key 1 is data.key");
+	a = mt_identity_seal(MT_IDENTITY_PHONE, "13800000001");
+	CHECK(a != NULL && strchr(a, ':') == NULL, "key 1 seals bare");
+	CHECK(mt_identity_data_new() == 2 && mt_identity_data_current() == 2,
+	    "a new key is 2, current");
+	b = mt_identity_seal(MT_IDENTITY_PHONE, "13800000002");
+	CHECK(b != NULL && strncmp(b, "2:", 2) == 0, "key 2 says so");
+	CHECK(a != NULL && mt_identity_open(MT_IDENTITY_PHONE, a, out,
+	    sizeof(out)) == 0 && strcmp(out, "13800000001") == 0, "1 opens");
+	CHECK(b != NULL && mt_identity_open(MT_IDENTITY_PHONE, b, out,
+	    sizeof(out)) == 0 && strcmp(out, "13800000002") == 0, "2 opens");
+	snprintf(buf, sizeof(buf), "3:%s", b != NULL ? b + 2 : "");
+	CHECK(mt_identity_open(MT_IDENTITY_PHONE, buf, out, sizeof(out)) != 0,
+	    "a missing key 3 opens");
+	snprintf(buf, sizeof(buf), "%s", b != NULL ? b + 2 : "");
+	CHECK(mt_identity_open(MT_IDENTITY_PHONE, buf, out, sizeof(out)) != 0,
+	    "key 2's value opens as key 1's");
+	CHECK(mt_identity_open(MT_IDENTITY_PHONE, "x:AAAA", out,
+	    sizeof(out)) != 0, "a bad key number opens");
+	CHECK(mt_identity_data_remove(1) == 0 && a != NULL &&
+	    mt_identity_open(MT_IDENTITY_PHONE, a, out, sizeof(out)) != 0,
+	    "a removed key still opens");
+	CHECK(mt_identity_data_age(1) < 0 && mt_identity_data_age(2) >= 0,
+	    "ages");
+	free(a);
+	free(b);
+	snprintf(buf, sizeof(buf), "%s/data-2.key", dir);
+	unlink(buf);
+	snprintf(buf, sizeof(buf), "%s/lookup.key", dir);
+	unlink(buf);
+	rmdir(dir);
+	mt_cfg.identity_keys_dir = NULL;
+	mt_identity_keys(key_a, key_b, err, sizeof(err));
+}
+
 static const struct {
 	enum mt_identity_col col;
 	const char *value, *masked;
@@ -154,6 +227,7 @@ main(void)
 	test_hmac();
 	test_seal();
 	test_no_keys();
+	test_rotation();
 	test_mask();
 	return unit_done();
 }

@@ -550,6 +550,59 @@ test_read_file(void)
 	mt_buf_free(&b);
 }
 
+static int
+master_number(const char *name)
+{
+	return mt_name_number(name, "master-", ".key", 1);
+}
+
+/* Numbered key files: the names that are one, the highest, the age. */
+static void
+test_numbered_files(void)
+{
+	char dir[] = "/tmp/mt-numbered.XXXXXX", *path;
+	const char *names[] = { "master-2.key", "master-10.key",
+	    "master-9.key.tmp", "master-11.keys", "xmaster-12.key" };
+	size_t i;
+	FILE *f;
+
+	CHECK(mt_name_number("master-7.key", "master-", ".key", 1) == 7,
+	    "master-7.key is 7");
+	CHECK(mt_name_number("data-1.key", "data-", ".key", 2) == 0,
+	    "below min: not one");
+	CHECK(mt_name_number("master-.key", "master-", ".key", 1) == 0 &&
+	    mt_name_number("master--3.key", "master-", ".key", 1) == 0 &&
+	    mt_name_number("master-3.key.tmp", "master-", ".key", 1) == 0 &&
+	    mt_name_number("master-99999999999.key", "master-", ".key", 1)
+	    == 0, "no number, a sign, another suffix, out of range: 0");
+	CHECK(mkdtemp(dir) != NULL, "a temporary directory");
+	CHECK(mt_dir_highest(dir, master_number) == 0, "an empty dir: 0");
+	for (i = 0; i < MT_ARRAY_LEN(names); i++) {
+		path = mt_xasprintf("%s/%s", dir, names[i]);
+		f = fopen(path, "w");
+		CHECK(f != NULL && fclose(f) == 0, "a file made");
+		free(path);
+	}
+	CHECK(mt_dir_highest(dir, master_number) == 10,
+	    "the highest of the names that are one: 10");
+	CHECK(mt_dir_highest(NULL, master_number) == 0 &&
+	    mt_dir_highest("/nonexistent/mt", master_number) == 0,
+	    "no dir: 0");
+	path = mt_xasprintf("%s/master-10.key", dir);
+	CHECK(mt_file_age(path) >= 0 && mt_file_age(path) < 3600,
+	    "a file just written: its age");
+	free(path);
+	for (i = 0; i < MT_ARRAY_LEN(names); i++) {
+		path = mt_xasprintf("%s/%s", dir, names[i]);
+		unlink(path);
+		free(path);
+	}
+	path = mt_xasprintf("%s/master-10.key", dir);
+	CHECK(mt_file_age(path) == -1, "a missing file: -1");
+	free(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -566,5 +619,6 @@ main(void)
 	test_config_bad();
 	test_config_paths();
 	test_read_file();
+	test_numbered_files();
 	return unit_done();
 }
