@@ -43,14 +43,21 @@ $$;
 -- prev_hash, as jsonb text (keys sorted, one spelling), `at` as epoch
 -- seconds (jsonb would print a timestamptz in the session's time zone).
 -- A nullable column added later leaves old rows' hashes as they were.
+-- PL/pgSQL, whose plan the session keeps (issue 13, third round): as a
+-- SQL function it is not inlined (the text -> timestamptz cast is not
+-- immutable), so the trigger, called once per transaction, planned its
+-- body again at every row: 155 us of self time a call, as much as the
+-- rest of the trigger (track_functions, 440 calls in 220 submits and
+-- their pushes).
 CREATE OR REPLACE FUNCTION audit_row_hash(rowj jsonb, prev bytea)
 RETURNS bytea
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT digest(prev || convert_to(jsonb_strip_nulls(jsonb_set(
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN digest(prev || convert_to(jsonb_strip_nulls(jsonb_set(
         rowj - 'hash' - 'prev_hash', '{at}',
         to_jsonb(extract(epoch FROM (rowj->>'at')::timestamptz))))::text,
-        'UTF8'), 'sha256')
-$$;
+        'UTF8'), 'sha256');
+END $$;
 
 -- The head of chain (t, r, d, sh), created at its first row, locked to
 -- this transaction's end: concurrent writers append one after the other

@@ -448,6 +448,8 @@ DECLARE
     missing jsonb;
     found_list jsonb;
     refusal jsonb;
+    result jsonb;
+    patched boolean;
 BEGIN
     SELECT x.* INTO a FROM applications x JOIN persons p ON p.id = x.person_id
     WHERE x.id = app
@@ -479,8 +481,9 @@ BEGIN
     IF refusal IS NOT NULL THEN
         RETURN refusal;
     END IF;
-    -- The change, its SMS and its event in one statement (each statement
-    -- of a PL/pgSQL function pays its executor start-up: issue 13).
+    -- The change, its SMS, its event and the stored view in one
+    -- statement (each statement of a PL/pgSQL function pays its executor
+    -- start-up: issue 13).
     WITH u AS (
         UPDATE applications SET status = 'submitted', promised_at = now(),
             submitted_at = coalesce(submitted_at, now()), updated_at = now(),
@@ -501,21 +504,56 @@ BEGIN
             format('【门诊慢特病】您的“%s”认定申请（编号%s）已提交，结果将以短信通知。',
                    d.name, u.id)
         FROM u JOIN diseases d ON d.code = u.disease),
-    -- The event; then (the next statement) the view with all of the
-    -- above, built once with the missing list checked above (its
-    -- trigger at commit finds it built: refresh_application_view).
     e AS (
         INSERT INTO events (application_id, type, actor_user, actor_role,
                             data)
         SELECT u.id, CASE WHEN u.promised_at <> u.submitted_at
                      THEN 'resubmitted' ELSE 'submitted' END, actor, s_role,
                jsonb_build_object('mode', u.review_mode)
-        FROM u)
-    SELECT * INTO a FROM u;
-    PERFORM store_application_view(app, missing);
-    RETURN jsonb_build_object('ok', jsonb_build_object(
-        'id', a.id, 'status', a.status, 'submitted_at', a.submitted_at,
-        'expected_decision_date', a.expected_decision_date));
+        FROM u RETURNING id, at, type, data),
+    -- The stored view patched with what a submit changes (issue 13, third
+    -- round: the whole build was a fifth of the PL/pgSQL time per submit;
+    -- one backend's CPU per submit went from 2.21 to 1.79 ms), if it
+    -- holds every event written before this one: the draft's view, built
+    -- at its last event (the materials' too), so every other member is
+    -- as a build now would make it.  The missing list is the one checked
+    -- above ([]); 'returned' is a returned application's only
+    -- (returned_view).  Else (no view, or one behind) nothing here, and
+    -- the whole view is built below.  jsonb's text, as
+    -- patch_application_views writes it.
+    v AS (
+        UPDATE application_views v SET view = (v.view::jsonb
+            || jsonb_build_object('status', u.status,
+                'submitted_at', u.submitted_at,
+                'certifying_institution', (SELECT jsonb_build_object(
+                    'code', ci.code, 'name', ci.name) FROM institutions ci
+                    WHERE ci.code = u.certifying_institution),
+                'expected_decision_date', expected_date_shown(u.status,
+                    u.unassigned_since, u.expected_decision_date),
+                'waiting_for_expert', waiting_for_expert(u.status,
+                    u.unassigned_since),
+                'returned', NULL, 'missing_materials', missing,
+                'timeline', (v.view::jsonb->'timeline')
+                    || jsonb_build_array(jsonb_build_object('at', e.at,
+                        'type', e.type, 'text', event_text(e.type, e.data))))
+            )::text,
+            built_xid = pg_current_xact_id(), built_event = e.id
+        FROM u, e
+        WHERE v.application_id = app
+          AND v.built_event IS NOT DISTINCT FROM (SELECT max(x.id)
+              FROM events x WHERE x.application_id = app)
+        RETURNING 1)
+    SELECT jsonb_build_object('id', u.id, 'status', u.status,
+               'submitted_at', u.submitted_at,
+               'expected_decision_date', u.expected_decision_date),
+           EXISTS (SELECT 1 FROM v)
+    INTO result, patched FROM u;
+    -- The view built whole, with the missing list checked above (its
+    -- trigger at commit finds it built: refresh_application_view).
+    IF NOT patched THEN
+        PERFORM store_application_view(app, missing);
+    END IF;
+    RETURN jsonb_build_object('ok', result);
 END $$;
 
 -- Withdraw an application (POST /applications/{id}/withdraw) before a

@@ -1,14 +1,16 @@
 """The progress view of a submit and its push, each built once (issue 13
-item 1): submit_application builds the stored view with the missing list
-it checked, the push patches the members it changes
-(patch_application_views).  After each step the stored view must equal
+item 1): submit_application patches the draft's stored view with what a
+submit changes (third round; built whole, with the missing list it
+checked, when the stored view is missing or behind its events), the push
+patches the members it changes (patch_application_views).  After each step the stored view must equal
 application_view() computed anew, and GET /applications/{id} serve it,
 for an instant (single review) and a double review application and a
 hospital's filing, and for a push that finds no expert."""
 import json
 
 from conftest import (api, bearer, complete, draft, insured_login, login,
-                      new_expert, new_person, new_region, sql, wait_for)
+                      new_expert, new_person, new_region, sql, upload,
+                      wait_for)
 
 ONCO = ["肿瘤"]        # D001: single review (instant)
 CARDIO = ["心血管"]    # D013: double review
@@ -160,3 +162,48 @@ def test_hospital_certifies_on_site_view_after_submit():
     view = assert_view_fresh(app["id"], hosp)
     assert view["review_mode"] == "onsite" and view["status"] == "submitted"
     assert view["certifying_institution"]["code"] == "H63010200143"
+    # Nothing is pushed: the view is the submit's patch (jsonb's text,
+    # "id" first) holding the submit's event, not a build.
+    assert patched_by_submit(app["id"], "submitted")
+
+
+def patched_by_submit(app_id, kind):
+    """Whether the stored view holds the submit's event (kind: submitted
+    or resubmitted) as patched in (jsonb's text; a whole build is json's,
+    '{"id" : '), the push's patch, if any, after it."""
+    ev = sql("SELECT max(id) FROM events WHERE application_id = %s"
+             " AND type = %s", app_id, "'%s'" % kind)[0][0]
+    got = sql("SELECT built_event >= %s, view LIKE '{\"id\": %%'"
+              " FROM application_views WHERE application_id = %s",
+              ev, app_id)
+    return got == [["t", "t"]]
+
+
+def test_view_built_whole_when_the_stored_one_is_behind():
+    """A draft whose stored view is missing, or behind its events (the
+    patch would keep what it no longer is): submit builds it whole, the
+    same as a fresh build."""
+    tok, app = region_app(ONCO, "D001", experts=0)
+    sql("DELETE FROM application_views WHERE application_id = %s", app["id"])
+    submit(tok, app["id"])
+    assert_view_fresh(app["id"], tok)
+    tok, app = region_app(ONCO, "D001", experts=0)
+    sql("UPDATE application_views SET built_event = built_event - 1,"
+        " view = replace(view, '\"draft\"', '\"stale\"')"
+        " WHERE application_id = %s", app["id"])
+    submit(tok, app["id"])
+    view = assert_view_fresh(app["id"], tok)
+    assert view["status"] == "submitted"
+
+
+def test_resubmission_view_patched():
+    """A returned application resubmitted: the patch clears 'returned'
+    and the returned kinds from the missing list, as a build would."""
+    from test_return import returned_app
+    r = returned_app()
+    tok, app_id = r["tok"], r["app"]["id"]
+    assert upload(tok, app_id, "pathology_report").status_code == 201
+    submit(tok, app_id)
+    view = assert_view_fresh(app_id, tok)
+    assert view["returned"] is None and view["missing_materials"] == []
+    assert patched_by_submit(app_id, "resubmitted")
