@@ -411,6 +411,27 @@ def test_view_phones_with_the_same_mask_are_each_put_back():
         assert body["agent"]["phone"] == "13911110000"
 
 
+def test_view_phones_put_back_whatever_the_stored_views_key_order():
+    """The stored view is printed by json_build_object (the contact's
+    phone before the agent) until a push's patch prints it again as jsonb
+    (the agent first).  The same phone for contact and agent is spliced
+    in twice (apply_identity.c, no parse); two phones of one mask are
+    parsed; either way, in either order, each comes back as itself."""
+    for agent_phone in ("13900000000", "13911110000"):
+        tok = insured_login(new_person())["token"]
+        agent = {"name": "壬代办", "relation": "配偶", "phone": agent_phone,
+                 "id_number": id_number("411200", "19640404")}
+        app = draft(tok, agent=agent)             # contact 13900000000
+        for jsonb in (False, True):
+            if jsonb:
+                sql("UPDATE application_views SET view = view::jsonb::text"
+                    " WHERE application_id = %s", app["id"])
+            body = api("GET", "/applications/%s" % app["id"],
+                       headers=bearer(tok)).json()
+            assert body["phone"] == "13900000000"
+            assert body["agent"]["phone"] == agent_phone
+
+
 def test_an_sms_to_a_person_not_sealed_yet_carries_the_plain_phone():
     """A qualification's SMS (qualification_sms: its end, the renewal's
     notice, the dispatcher's jobs) to a person whose row is still plain

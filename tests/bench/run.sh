@@ -64,6 +64,7 @@ start_responder() { # name mode workers [statement of mode sql]
 start_responder minimal minimal 2
 start_responder redis redis 4
 start_responder select select 4
+SELECT_PID=$!	# its CPU per request beside progress's (cpu_run)
 start_responder insert insert 32
 # The download's baseline: X-Accel-Redirect to the plain copy (below).
 build/bench/bench-responder --socket "$V/run/fcgi/bench-xaccel.sock" \
@@ -310,8 +311,9 @@ PGSU=(psql -h "$V/run/pg" -p "$MTCERT_PG_PORT" -U postgres -d mtcert -qAt)
 # CPU seconds so far (utime + stime) of the stack's PostgreSQL, apply
 # workers, dispatcher, nginx and Redis, each with its children: where a
 # submit's CPU goes (the function times above are wall-clock times).
+# cpu_snapshot [NAME=PID]...: those processes trees too.
 cpu_snapshot() {
-	python3 - "$V" <<'PY'
+	python3 - "$V" "$@" <<'PY'
 import os, sys
 v = sys.argv[1]
 def pid(f):
@@ -320,6 +322,7 @@ def pid(f):
 roots = {"postgres": pid("pg/postmaster.pid"), "apply": pid("pids/apply.pid"),
          "dispatcher": pid("pids/dispatcher.pid"),
          "nginx": pid("run/nginx.pid"), "redis": pid("pids/redis.pid")}
+roots.update((a.split("=")[0], int(a.split("=")[1])) for a in sys.argv[2:])
 parent, ticks = {}, {}
 for d in filter(str.isdigit, os.listdir("/proc")):
     try:
@@ -404,7 +407,7 @@ FROM pg_stat_user_functions;
 SQL
 }
 
-declare -A RPS P50 P99
+declare -A RPS P50 P99 REQS CPU_US
 to_ms() { # wrk latency like 1.23ms / 456.00us / 1.02s
 	awk -v v="$1" 'BEGIN { if (v ~ /us$/) print v/1000; else if (v ~ /ms$/) print v+0; else if (v ~ /s$/) print v*1000; else print v }'
 }
@@ -420,11 +423,35 @@ run() { # name url [wrk options]
 	out=$(wrk -t2 -c"$CONN" -d"${secs}s" --latency "$@" "$url")
 	set -- "$name"
 	RPS[$1]=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+	REQS[$1]=$(awk '/ requests in / {print $1}' <<<"$out")
 	P50[$1]=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
 	P99[$1]=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
 	local errs; errs=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
 	printf '%-16s %10.0f req/s   p50 %7.2f ms   p99 %7.2f ms  %s\n' "$1" \
 		"${RPS[$1]}" "${P50[$1]}" "${P99[$1]}" "$errs"
+}
+# cpu_run NAME URL [wrk options]: run, and the CPU its requests took into
+# CPU_US[NAME]: microseconds per request of each process group (with its
+# children; "select" the select baseline's responder).  Issue 13: req/s
+# ratios move with the machine's load (progress / select 0.48-0.91 from
+# one run to the next); what a request costs each process moves less.
+cpu_run() {
+	local a b
+	if skipped "$1"; then run "$@"; return 0; fi
+	a=$(cpu_snapshot select="$SELECT_PID")
+	run "$@"
+	b=$(cpu_snapshot select="$SELECT_PID")
+	CPU_US[$1]=$(join <(sort <<<"$a") <(sort <<<"$b") |
+		awk -v n="${REQS[$1]}" '{ us = ($3 - $2) * 1e6 / n; t += us
+			if (us >= 1) printf "%s %.0f  ", $1, us }
+			END { printf "= %.0f  ", t }')
+}
+# cpu_ratio A B: B's CPU per request over A's (the total after "= "), a
+# req/s ratio as the CPU alone would set it; "-" unless both were run.
+cpu_ratio() {
+	if [ -z "${CPU_US[$1]:-}" ] || [ -z "${CPU_US[$2]:-}" ]; then echo -; return; fi
+	awk -v a="${CPU_US[$1]##*= }" -v b="${CPU_US[$2]##*= }" \
+		'BEGIN { printf "%.2f", b / a }'
 }
 # median V...: the middle value (the lower middle of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -468,13 +495,13 @@ alternate "$P99_ROUNDS" "$P99_SECS" \
 	catalog "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases/D001"
 run minimal  "http://127.0.0.1:$BPORT/minimal"
 run redis    "http://127.0.0.1:$BPORT/redis"
-run select   "http://127.0.0.1:$BPORT/select"
+cpu_run select "http://127.0.0.1:$BPORT/select"
 run insert   "http://127.0.0.1:$BPORT/insert"
 run catalog_module "http://127.0.0.1:$BPORT/api/v1/diseases/D001"
 run health   "http://127.0.0.1:$MTCERT_PORT/api/v1/health"
 run diseases "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases"
 run verify   "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN"
-run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
+cpu_run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
 DLC=${BENCH_DOWNLOAD_CONN:-8}
 run download "http://127.0.0.1:$MTCERT_PORT/api/v1/materials/$MID" -c "$DLC" -H "Authorization: Bearer $INSURED"
 run x-accel  "http://127.0.0.1:$BPORT/xaccel" -c "$DLC"
@@ -482,10 +509,10 @@ run x-accel  "http://127.0.0.1:$BPORT/xaccel" -c "$DLC"
 # into its region's and day's hash chain under the chain head's lock, to
 # the commit), then the same read with the chain's trigger off -- the
 # chain's own cost, same run.  All on one chain: the worst case.
-run progress_logged "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $AGENCY"
+cpu_run progress_logged "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $AGENCY"
 if ! skipped progress_unchained; then
 	psql "$PGC" -qc "ALTER TABLE access_log DISABLE TRIGGER access_log_chain"
-	run progress_unchained "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $AGENCY"
+	cpu_run progress_unchained "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $AGENCY"
 	psql "$PGC" -qc "ALTER TABLE access_log ENABLE TRIGGER access_log_chain"
 fi
 if [ "${BENCH_KEEPALIVE:-${QUICK:+0}}" != 0 ]; then
@@ -580,6 +607,8 @@ rtarget "catalog / minimal" catalog minimal ">=" 2.0
 p99target "catalog p99 (ms)" catalog 10 return
 echo
 echo "progress / select = $(ratio progress select)   (target >= 0.80: signed-in GET /applications/{id})"
+skipped progress || skipped select ||
+	echo "  CPU us/request: progress ${CPU_US[progress]}| select ${CPU_US[select]}| by CPU progress / select = $(cpu_ratio progress select)   (same run; each process group with its children; wrk's own not counted)"
 echo "download / x-accel = $(ratio download x-accel)   (target >= 0.30: a 10 MB PDF decrypted and streamed by apply vs the plain file by X-Accel-Redirect, $DLC connections; ${RPS[download]%.*} / ${RPS[x-accel]%.*} files/s, p99 ${P99[download]} / ${P99[x-accel]} ms, same run)"
 if [ "${BENCH_KEEPALIVE:-${QUICK:+0}}" != 0 ]; then
 	echo "catalog_ka / catalog_module = $(ratio catalog_ka catalog_module)   progress_ka / progress = $(ratio progress_ka progress)   (FastCGI keepalive $KA per nginx worker; p99 ${P99[catalog_ka]} / ${P99[catalog_module]} ms and ${P99[progress_ka]} / ${P99[progress]} ms)"
@@ -594,6 +623,8 @@ rtarget "progress / select" progress select ">=" 0.80
 # as the machine is less loaded: 0.60 and 0.39 in two runs of issue 15.
 rtarget "download / x-accel" download x-accel ">=" 0.30
 echo "progress_logged / progress_unchained = $(sratio progress_logged progress_unchained)   progress_logged / progress = $(sratio progress_logged progress)   (target >= 0.50: the agency's logged read hash-chained against the same read with the chain's trigger off, same run; issue 15 measured 0.61 on 2 loaded cores; p99 ${P99[progress_logged]:-} / ${P99[progress_unchained]:-} ms)"
+skipped progress_logged || skipped progress_unchained ||
+	echo "  CPU us/request: progress_logged ${CPU_US[progress_logged]}| progress_unchained ${CPU_US[progress_unchained]}| by CPU progress_logged / progress_unchained = $(cpu_ratio progress_logged progress_unchained)   (same run)"
 # gzip (docs/operations.md, "Compression"): bytes on the wire without
 # and with Accept-Encoding: gzip, as nginx/mtcert.conf.in sets it.
 gz() { # PATH: "plain -> gzipped bytes (ratio)"
