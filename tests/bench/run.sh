@@ -442,7 +442,8 @@ cpu_run() {
 	run "$@"
 	b=$(cpu_snapshot select="$SELECT_PID")
 	CPU_US[$1]=$(join <(sort <<<"$a") <(sort <<<"$b") |
-		awk -v n="${REQS[$1]}" '{ us = ($3 - $2) * 1e6 / n; t += us
+		awk -v n="${REQS[$1]}" '/^pg:/ { next }	# in "postgres" already
+			{ us = ($3 - $2) * 1e6 / n; t += us
 			if (us >= 1) printf "%s %.0f  ", $1, us }
 			END { printf "= %.0f  ", t }')
 }
