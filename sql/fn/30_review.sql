@@ -79,22 +79,28 @@ LANGUAGE sql STABLE AS $$
                    AS min_rank,
                policy_value(g.region, 'province_pool_fallback') = 'true'
                    AS province
-        FROM (SELECT DISTINCT a.region FROM a) g)
-    SELECT a.id, e.user_id, u.institution,
-           CASE WHEN i.region = a.region THEN 0 ELSE 1 END,
-           coalesce(cardinality(array_positions(a.held_by, e.user_id)), 0),
-           CASE WHEN u.institution = ANY(a.hospitals) THEN 1 ELSE 0 END
-    FROM a JOIN r ON r.region = a.region
-    JOIN expert_specialties s ON s.specialty = a.specialty
-    JOIN experts e ON e.user_id = s.expert_id
-    JOIN users u ON u.id = e.user_id AND NOT u.disabled
-    JOIN institutions i ON i.code = u.institution
-    WHERE (i.region = a.region
-           OR (r.province AND left(i.region, 2) = left(a.region, 2)))
-      AND e.status = 'active'
-      AND title_rank(e.title) >= r.min_rank
-      AND u.institution <> a.designated_institution
-      AND e.user_id <> ALL(a.barred)
+        FROM (SELECT DISTINCT a.region FROM a) g),
+    -- The pool of each region and specialty, found once for the batch
+    -- (a batch is mostly one region's, of few diseases).
+    c AS MATERIALIZED (
+        SELECT k.region, k.specialty, e.user_id, u.institution,
+               CASE WHEN i.region = k.region THEN 0 ELSE 1 END AS outside
+        FROM (SELECT DISTINCT a.region, a.specialty FROM a) k
+        JOIN r ON r.region = k.region
+        JOIN expert_specialties s ON s.specialty = k.specialty
+        JOIN experts e ON e.user_id = s.expert_id
+        JOIN users u ON u.id = e.user_id AND NOT u.disabled
+        JOIN institutions i ON i.code = u.institution
+        WHERE (i.region = k.region
+               OR (r.province AND left(i.region, 2) = left(k.region, 2)))
+          AND e.status = 'active'
+          AND title_rank(e.title) >= r.min_rank)
+    SELECT a.id, c.user_id, c.institution, c.outside,
+           coalesce(cardinality(array_positions(a.held_by, c.user_id)), 0),
+           CASE WHEN c.institution = ANY(a.hospitals) THEN 1 ELSE 0 END
+    FROM a JOIN c ON c.region = a.region AND c.specialty = a.specialty
+    WHERE c.institution <> a.designated_institution
+      AND c.user_id <> ALL(a.barred)
 $$;
 CREATE OR REPLACE FUNCTION eligible_experts(app bigint)
 RETURNS TABLE (expert_id bigint, hospital text, outside integer,
