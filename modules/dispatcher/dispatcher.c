@@ -95,7 +95,7 @@
  * builds another to compare).
  */
 #ifndef TIMER_BATCH
-#define TIMER_BATCH "100"
+#define TIMER_BATCH "250"
 #endif
 #define POLL_MS 200
 #define VISIBILITY_MS 30000
