@@ -92,7 +92,7 @@
  * Due timers claimed per repush_batch call (one transaction, one round
  * trip, one Redis MULTI/EXEC), chosen by tests/bench/dispatcher.sh's
  * figures (in its header; make CFLAGS='-O2 -g -DTIMER_BATCH=\"500\"'
- * builds another to compare): 250 re-pushed about twice as fast as 100;
+ * builds another to compare): 250 re-pushed a third faster than 100;
  * 500 faster again, but the call must end within pg_deadline_ms on a
  * loaded machine, or the whole batch is rolled back and comes back
  * after VISIBILITY_MS.
