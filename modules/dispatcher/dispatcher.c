@@ -93,8 +93,8 @@
  * trip, one Redis MULTI/EXEC), chosen by tests/bench/dispatcher.sh's
  * figures (in its header; make CFLAGS='-O2 -g -DTIMER_BATCH=\"500\"'
  * builds another to compare): 250 re-pushed a third faster than 100;
- * 500 faster again, but the call must end within pg_deadline_ms on a
- * loaded machine, or the whole batch is rolled back and comes back
+ * 500 no faster than 250, and the call must end within pg_deadline_ms
+ * on a loaded machine, or the whole batch is rolled back and comes back
  * after VISIBILITY_MS.
  */
 #ifndef TIMER_BATCH
