@@ -88,6 +88,18 @@
 #include "metrics.h"
 
 #define BATCH "100"
+/*
+ * Due timers claimed per repush_batch call (one transaction, one round
+ * trip, one Redis MULTI/EXEC), chosen by tests/bench/dispatcher.sh's
+ * figures (in its header; make CFLAGS='-O2 -g -DTIMER_BATCH=\"500\"'
+ * builds another to compare): 250 re-pushed a third faster than 100;
+ * 500 no faster than 250, and the call must end within pg_deadline_ms
+ * on a loaded machine, or the whole batch is rolled back and comes back
+ * after VISIBILITY_MS.
+ */
+#ifndef TIMER_BATCH
+#define TIMER_BATCH "250"
+#endif
 #define POLL_MS 200
 #define VISIBILITY_MS 30000
 /* How often the rebuild marker is compared with Redis' run_id. */
@@ -708,7 +720,7 @@ run_timers(struct mt_db *db)
 	snprintf(rearm, sizeof(rearm), "%.0f", t + VISIBILITY_MS);
 	for (i = 0; i < nregions && !stopping; i++) {
 		r = mt_redis_cmd("EVAL %s 1 timers:{%s} %s %s %s", CLAIM_DUE,
-		    regions[i], now, rearm, BATCH);
+		    regions[i], now, rearm, TIMER_BATCH);
 		if (r == NULL)
 			return n;
 		if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {

@@ -8,8 +8,15 @@
 -- (then its objection: sql/fn/80_objection.sql);
 -- push_set locks only applications, skipping those held (it creates
 -- their assignments).  Expiries (expire_set) go set by set: the
--- assignments in expert order, the experts in id order (count_misses),
--- then the applications in id order.  One order: no deadlock.
+-- assignments in expert order (skipping those held), then the
+-- applications in id order, and the experts in id order last
+-- (count_misses, at the end of repush_batch: their rows are the ones
+-- two dispatchers share).  Between two batches one order: no deadlock.
+-- A batch and a refusal or acceptance of another live seat of the same
+-- objection panel by an expert of the batch take expert and
+-- application in opposite orders: PostgreSQL's deadlock check ends one
+-- (the batch's members come back after the claim's visibility, a
+-- refusal is answered 503 and may be made again).
 
 -- Title order for the pool rule (R-CER-1: intermediate or higher).
 CREATE OR REPLACE FUNCTION title_rank(t text) RETURNS integer
@@ -39,44 +46,69 @@ $$;
 --   preference: 1 for an expert of a hospital that already held it (from
 --     stage 2 on another hospital when the pool allows), else 0.
 -- The return type changed (issue 9): the old one is dropped first.
+-- Set-wise since issue 13 (eligible_experts_set: one query for a whole
+-- batch of applications, ~1.4 ms per application as one call each);
+-- eligible_experts(app) is a call of it, so there is one definition.
 DROP FUNCTION IF EXISTS draw_expert(bigint);
 DROP FUNCTION IF EXISTS eligible_experts(bigint);
+CREATE OR REPLACE FUNCTION eligible_experts_set(apps bigint[])
+RETURNS TABLE (application bigint, expert_id bigint, hospital text,
+               outside integer, held integer, preference integer)
+LANGUAGE sql STABLE AS $$
+    -- Each application with what its assignments say, as arrays: who
+    -- held it (once per time), who may not be asked again (decided,
+    -- accepted, pushed or refused it), the hospitals that held it.  No
+    -- join per expert and application: a batch is ~100 x its pool.
+    WITH a AS MATERIALIZED (
+        SELECT x.id, x.region, x.designated_institution, d.specialty,
+               coalesce(h.held_by, '{}') AS held_by,
+               coalesce(h.barred, '{}') AS barred,
+               coalesce(h.hospitals, '{}') AS hospitals
+        FROM applications x JOIN diseases d ON d.code = x.disease
+        LEFT JOIN LATERAL (
+            SELECT array_agg(y.expert_id) AS held_by,
+                   array_agg(y.expert_id) FILTER (WHERE y.state IN (
+                       'decided', 'accepted', 'pushed', 'refused')) AS barred,
+                   array_agg(DISTINCT y.hospital) AS hospitals
+            FROM assignments y WHERE y.application_id = x.id) h ON true
+        WHERE x.id = ANY(apps)),
+    -- Each region's policies read once, not once per application.
+    r AS MATERIALIZED (
+        SELECT g.region,
+               title_rank(policy_value(g.region, 'expert_min_title'))
+                   AS min_rank,
+               policy_value(g.region, 'province_pool_fallback') = 'true'
+                   AS province
+        FROM (SELECT DISTINCT a.region FROM a) g),
+    -- The pool of each region and specialty, found once for the batch
+    -- (a batch is mostly one region's, of few diseases).
+    c AS MATERIALIZED (
+        SELECT k.region, k.specialty, e.user_id, u.institution,
+               CASE WHEN i.region = k.region THEN 0 ELSE 1 END AS outside
+        FROM (SELECT DISTINCT a.region, a.specialty FROM a) k
+        JOIN r ON r.region = k.region
+        JOIN expert_specialties s ON s.specialty = k.specialty
+        JOIN experts e ON e.user_id = s.expert_id
+        JOIN users u ON u.id = e.user_id AND NOT u.disabled
+        JOIN institutions i ON i.code = u.institution
+        WHERE (i.region = k.region
+               OR (r.province AND left(i.region, 2) = left(k.region, 2)))
+          AND e.status = 'active'
+          AND title_rank(e.title) >= r.min_rank)
+    SELECT a.id, c.user_id, c.institution, c.outside,
+           coalesce(cardinality(array_positions(a.held_by, c.user_id)), 0),
+           CASE WHEN c.institution = ANY(a.hospitals) THEN 1 ELSE 0 END
+    FROM a JOIN c ON c.region = a.region AND c.specialty = a.specialty
+    WHERE c.institution <> a.designated_institution
+      AND c.user_id <> ALL(a.barred)
+$$;
 CREATE OR REPLACE FUNCTION eligible_experts(app bigint)
 RETURNS TABLE (expert_id bigint, hospital text, outside integer,
                held integer, preference integer)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    a applications%ROWTYPE;
-    spec text;
-    min_rank integer;
-    province boolean;
-BEGIN
-    SELECT * INTO a FROM applications WHERE id = app;
-    SELECT specialty INTO spec FROM diseases WHERE code = a.disease;
-    min_rank := title_rank(policy_value(a.region, 'expert_min_title'));
-    province := policy_value(a.region, 'province_pool_fallback') = 'true';
-    RETURN QUERY
-    WITH h AS MATERIALIZED (SELECT x.expert_id, x.hospital, x.state
-                            FROM assignments x WHERE x.application_id = app)
-    SELECT e.user_id, u.institution,
-           CASE WHEN i.region = a.region THEN 0 ELSE 1 END,
-           (SELECT count(*)::int FROM h WHERE h.expert_id = e.user_id),
-           CASE WHEN EXISTS (SELECT 1 FROM h
-                             WHERE h.hospital = u.institution) THEN 1 ELSE 0 END
-    FROM expert_specialties s
-    JOIN experts e ON e.user_id = s.expert_id
-    JOIN users u ON u.id = e.user_id AND NOT u.disabled
-    JOIN institutions i ON i.code = u.institution
-    WHERE s.specialty = spec
-      AND (i.region = a.region
-           OR (province AND left(i.region, 2) = left(a.region, 2)))
-      AND e.status = 'active'
-      AND title_rank(e.title) >= min_rank
-      AND u.institution <> a.designated_institution
-      AND NOT EXISTS (SELECT 1 FROM h WHERE h.expert_id = e.user_id
-                      AND h.state IN ('decided', 'accepted', 'pushed',
-                                      'refused'));
-END $$;
+LANGUAGE sql STABLE AS $$
+    SELECT e.expert_id, e.hospital, e.outside, e.held, e.preference
+    FROM eligible_experts_set(ARRAY[app]) e
+$$;
 
 -- The draw, for each application of apps at its push_stage: one expert
 -- uniformly at random among the first eligible ones in (outside, held,
@@ -94,16 +126,19 @@ RETURNS TABLE (application bigint, expert_id bigint, hospital text,
 LANGUAGE sql VOLATILE AS $$
     WITH w AS MATERIALIZED (SELECT x.* FROM applications x
                             WHERE x.id = ANY(apps)),
-    e AS MATERIALIZED (SELECT w.id AS app, e.* FROM w
-                       CROSS JOIN LATERAL eligible_experts(w.id) e),
-    f AS (SELECT DISTINCT ON (e.app) e.app, e.outside, e.held, e.preference
-          FROM e ORDER BY e.app, e.outside, e.held, e.preference),
-    -- The first group of each, sorted by id (the pool as recorded).
-    p AS (SELECT e.app, array_agg(e.expert_id ORDER BY e.expert_id) AS ids,
-                 array_agg(e.hospital ORDER BY e.expert_id) AS hs,
+    e AS MATERIALIZED (SELECT e.application AS app, e.expert_id,
+                              e.hospital, e.outside, e.held, e.preference
+                       FROM eligible_experts_set(apps) e),
+    -- The first group of each (rank 1 in (outside, held, preference)
+    -- order), sorted by id (the pool as recorded).
+    f AS (SELECT e.*, rank() OVER (PARTITION BY e.app
+                                   ORDER BY e.outside, e.held, e.preference)
+                      AS rk
+          FROM e),
+    p AS (SELECT f.app, array_agg(f.expert_id ORDER BY f.expert_id) AS ids,
+                 array_agg(f.hospital ORDER BY f.expert_id) AS hs,
                  min(f.outside) AS o, min(f.held) AS h
-          FROM e JOIN f USING (app, outside, held, preference)
-          GROUP BY e.app),
+          FROM f WHERE f.rk = 1 GROUP BY f.app),
     d AS MATERIALIZED (SELECT p.*, rd.id AS draw_id,
                               array_position(p.ids, rd.chosen[1]) AS i
                        FROM p JOIN w ON w.id = p.app
@@ -319,19 +354,19 @@ BEGIN
 END $$;
 
 -- The misses of the expired assignments asgs counted (count_miss), each
--- expert's once, their rows locked in id order (expire_set) with the
--- lock count_miss's UPDATE takes anyway, FOR NO KEY UPDATE: FOR UPDATE
--- would also hold up, to the batch's commit, every new assignment of
--- those experts elsewhere (its reference to experts takes FOR KEY SHARE)
--- -- another dispatcher's push, another region's province pool -- and
--- deadlock with a push that holds an application of this batch
--- (test_dispatcher.py: ..._holds_up_no_push_to_that_expert).
+-- expert's once, in expert id order (two batches sharing experts take
+-- their rows in one order: no deadlock between them).  The UPDATE locks
+-- each expert's row FOR NO KEY UPDATE to the commit: never FOR UPDATE,
+-- which would also hold up every new assignment of those experts
+-- elsewhere (its reference to experts takes FOR KEY SHARE,
+-- test_dispatcher.py: ..._holds_up_no_push_to_that_expert).
+-- repush_batch calls it last, just before its commit (issue 13: counted
+-- first, two dispatchers queued on each other's experts for the whole
+-- batch, 322 ms a batch), unless the batch disqualifies somebody
+-- (misses_reach_limit): then first, so none of its draws takes them.
 CREATE OR REPLACE FUNCTION count_misses(asgs bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM 1 FROM experts e WHERE e.user_id IN (SELECT x.expert_id
-        FROM assignments x WHERE x.id = ANY(asgs))
-    ORDER BY e.user_id FOR NO KEY UPDATE OF e;
     PERFORM count_miss(m.expert_id, m.region, m.n)
     FROM (SELECT x.expert_id, min(a.region) AS region, count(*)::int AS n
           FROM assignments x JOIN applications a ON a.id = x.application_id
@@ -339,12 +374,28 @@ BEGIN
     ORDER BY m.expert_id;
 END $$;
 
+-- Whether counting the misses of the expired assignments asgs
+-- (count_misses) would take some expert to the region's miss_limit, as
+-- their rows read now (no lock).  A concurrent miss of the same expert
+-- can still take them there at the count: the same race as a refusal
+-- beside a push, one at a time.
+CREATE OR REPLACE FUNCTION misses_reach_limit(asgs bigint[]) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(bool_or(e.consecutive_misses + m.n >=
+                            policy_value(m.region, 'miss_limit')::int), false)
+    FROM (SELECT x.expert_id, min(a.region) AS region, count(*)::int AS n
+          FROM assignments x JOIN applications a ON a.id = x.application_id
+          WHERE x.id = ANY(asgs) GROUP BY x.expert_id) m
+    JOIN experts e ON e.user_id = m.expert_id AND e.status = 'active'
+$$;
+
 -- Expire, of the assignments ids, those still pushed and past their
 -- deadline (idempotent: anything else is left alone), as a set: their
--- rows locked in expert order, their misses counted (count_misses: an
--- expert disqualified here is drawn by no push after it), then their
--- applications locked; one UPDATE asks for each stage's next push, one
--- INSERT writes the events.
+-- rows locked in expert order, skipping those another transaction holds
+-- (another dispatcher's batch, the sweep: they answer 'early' and come
+-- back), then their applications locked in id order; one UPDATE asks
+-- for each stage's next push, one INSERT writes the events.  The misses
+-- are the caller's to count (count_misses), in the same transaction.
 -- One row per id: state 'expired' (with its application, region and
 -- stage), 'early' (still pushed, with its deadline_ms) or 'settled'
 -- (anything else, or no such assignment).  expire_assignment and
@@ -354,16 +405,18 @@ RETURNS TABLE (id bigint, state text, application bigint, region text,
                stage smallint, deadline_ms bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
+    locked bigint[];
     done bigint[];
 BEGIN
-    PERFORM 1 FROM assignments x WHERE x.id = ANY(ids)
-      AND x.state = 'pushed' ORDER BY x.expert_id, x.id FOR UPDATE OF x;
+    SELECT coalesce(array_agg(l.id), '{}') INTO locked FROM (
+        SELECT x.id FROM assignments x WHERE x.id = ANY(ids)
+          AND x.state = 'pushed' ORDER BY x.expert_id, x.id
+        FOR UPDATE OF x SKIP LOCKED) l;
     WITH x AS (UPDATE assignments x SET state = 'expired', ended_at = now()
-               WHERE x.id = ANY(ids) AND x.state = 'pushed'
+               WHERE x.id = ANY(locked) AND x.state = 'pushed'
                  AND x.accept_deadline <= now()
                RETURNING x.id)
     SELECT coalesce(array_agg(x.id), '{}') INTO done FROM x;
-    PERFORM count_misses(done);
     PERFORM 1 FROM applications a WHERE a.id IN (SELECT x.application_id
         FROM assignments x WHERE x.id = ANY(done))
     ORDER BY a.id FOR UPDATE OF a;
@@ -386,7 +439,7 @@ BEGIN
 END $$;
 
 -- Expire assignment asg if it is still pushed and past its deadline:
--- expire_set of it alone.  Returns
+-- expire_set of it alone, its miss counted (count_misses).  Returns
 -- {"expired":true,"application","region","stage"} or
 -- {"expired":false,"deadline_ms":..} when not yet due, or NULL when
 -- already settled.
@@ -402,6 +455,9 @@ BEGIN
         WHEN 'early' THEN jsonb_build_object('expired', false,
             'deadline_ms', s.deadline_ms) END
     INTO r FROM expire_set(ARRAY[asg]) s;
+    IF r ? 'application' THEN
+        PERFORM count_misses(ARRAY[asg]);
+    END IF;
     RETURN r;
 END $$;
 
@@ -612,17 +668,19 @@ CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
 
 -- The dispatcher's batch of due timers, in one call and one transaction
 -- (issue 13: one round trip per batch): expire_set expires each claimed
--- assignment that is due and counts the misses (before the draws: an
--- expert this batch disqualifies is not drawn in it), and push_batch
--- pushes their stages again (so each application's stored
+-- assignment that is due (skipping those another dispatcher holds),
+-- push_batch pushes their stages again (so each application's stored
 -- view is patched once, by push_set, for the expiry and the push
--- together).  The experts' rows stay locked to the commit: a region's
--- batches share its few experts, so two dispatchers on one region
--- mostly take turns (the figures: tests/bench/dispatcher.sh).
+-- together), and count_misses counts the misses last, so the experts'
+-- rows are held only from there to the commit: a region's batches share
+-- its few experts, and counted first two dispatchers took turns
+-- (0.74x of one; the figures: tests/bench/dispatcher.sh).  A batch that
+-- disqualifies somebody (misses_reach_limit) counts first instead: an
+-- expert it disqualifies is drawn by none of its pushes.
 -- A crash in between leaves push_stage set, and they are pushed anyway.
 -- Returns {"settled": [ids: nothing left to do], "early": [{"id",
--- "deadline_ms"}: not due yet], "pushed": [push_batch's elements],
--- "expired": how many it expired}.
+-- "deadline_ms"}: not due yet, or held by another], "pushed":
+-- [push_batch's elements], "expired": how many it expired}.
 DROP FUNCTION IF EXISTS expire_batch(bigint[]);
 CREATE OR REPLACE FUNCTION repush_batch(ids bigint[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -632,6 +690,7 @@ DECLARE
     pushed jsonb;
     apps bigint[];
     done bigint[];
+    first boolean;
 BEGIN
     SELECT coalesce(jsonb_agg(s.id) FILTER (WHERE s.state <> 'early'), '[]'),
            coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'deadline_ms',
@@ -643,7 +702,14 @@ BEGIN
         RETURN jsonb_build_object('settled', settled, 'early', early,
                                   'pushed', '[]'::jsonb, 'expired', 0);
     END IF;
+    first := misses_reach_limit(done);
+    IF first THEN
+        PERFORM count_misses(done);
+    END IF;
     pushed := push_batch(apps);
+    IF NOT first THEN
+        PERFORM count_misses(done);
+    END IF;
     RETURN jsonb_build_object('settled', settled, 'early', early,
                               'pushed', pushed,
                               'expired', cardinality(done));

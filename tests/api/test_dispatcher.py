@@ -199,3 +199,100 @@ def test_a_batch_counting_a_miss_holds_up_no_push_to_that_expert():
     finally:
         batch.run("ROLLBACK;")
         batch.close()
+
+
+def test_two_dispatchers_count_each_miss_once():
+    """R-CER-4 with two dispatchers (count_misses, last in repush_batch:
+    no expert row is held across a whole batch): BURST assignments of
+    two experts fall due at once and both dispatchers expire them, their
+    batches sharing both experts.  Each expert's consecutive_misses ends
+    at exactly the number of their assignments that expired: no miss
+    counted twice, none lost."""
+    admin, reg, ex = region_with_experts(ONCO, n=2)
+    never_disqualify(reg)
+    extra = second_dispatcher()
+    try:
+        asgs = make_due(reg, BURST)
+        redis("DEL", "dispatcher:rebuilt")      # arm them from PostgreSQL
+        assert wait_for(lambda: expired_and_pushed_again(asgs),
+                        timeout=HANG * 5)
+    finally:
+        extra.terminate()
+        extra.wait(10)
+    assert_each_expired_once(asgs)
+    counts = sql("SELECT e.user_id, e.consecutive_misses, (SELECT count(*)"
+                 " FROM assignments x JOIN applications a ON a.id ="
+                 " x.application_id WHERE x.expert_id = e.user_id AND"
+                 " x.state = 'expired' AND a.region = '%s')"
+                 " FROM experts e JOIN users u ON u.id = e.user_id"
+                 " JOIN institutions i ON i.code = u.institution"
+                 " WHERE i.region = '%s'", reg["region"], reg["region"])
+    assert len(counts) == 2
+    assert sum(int(n) for _, _, n in counts) == BURST
+    for expert, misses, expired in counts:
+        assert misses == expired, (expert, misses, expired)
+
+
+def test_a_batch_that_disqualifies_draws_nobody_it_disqualifies():
+    """A batch whose misses take an expert to the region's miss_limit
+    counts them before its draws (misses_reach_limit): the expert is
+    disqualified in the batch and none of its pushes goes to them; a
+    batch that does not reach it counts them after its draws, the same
+    numbers.  And an assignment another transaction holds is skipped
+    (SKIP LOCKED), answered early, not waited for."""
+    from test_feed import Session
+    admin, reg, ex = region_with_experts(ONCO, n=3)
+    sql("UPDATE policies SET value = '2' WHERE region = '%s'"
+        " AND key = 'miss_limit'", reg["region"])
+    asgs = make_due(reg, 6, seconds=3600)
+    # Two of one expert (6 drawn among 3: some expert has two); their
+    # experts stay the drawn ones (test_zz_draws_all verifies each).
+    first, two = sql("SELECT expert_id, array_agg(id ORDER BY id) FROM"
+                     " assignments WHERE id IN (%s) GROUP BY expert_id"
+                     " HAVING count(*) >= 2 ORDER BY expert_id LIMIT 1",
+                     ",".join(map(str, asgs)))[0]
+    pair = [int(i) for i in two.strip("{}").split(",")[:2]]
+    rest = [a for a in asgs if a not in pair]
+    # Not the dispatcher's: these have no timer, and the sweep waits 10 s
+    # past a deadline, so this batch (the same psql call) expires them.
+    out = sql("UPDATE assignments SET pushed_at = now() - interval '2 s',"
+              " accept_deadline = now() - interval '1 s' WHERE id IN (%s, %s);"
+              " SELECT repush_batch(ARRAY[%s, %s]::bigint[])",
+              pair[0], pair[1], pair[0], pair[1])[0][0]
+    assert '"expired": 2' in out, out
+    assert sql("SELECT status, consecutive_misses FROM experts"
+               " WHERE user_id = %s", first) == [["disqualified", "2"]]
+    assert sql("SELECT count(*) FROM assignments x WHERE x.expert_id = %s"
+               " AND x.state = 'pushed' AND x.application_id IN (SELECT"
+               " application_id FROM assignments WHERE id IN (%s, %s))",
+               first, pair[0], pair[1]) == [["0"]]
+    assert sql("SELECT count(*) FROM assignments x WHERE x.state = 'pushed'"
+               " AND x.application_id IN (SELECT application_id FROM"
+               " assignments WHERE id IN (%s, %s))",
+               pair[0], pair[1]) == [["2"]]
+    # Below the limit: counted after the draws, the same count.
+    other = sql("SELECT expert_id FROM assignments WHERE id = %s",
+                rest[0])[0][0]
+    before = int(sql("SELECT consecutive_misses FROM experts"
+                     " WHERE user_id = %s", other)[0][0])
+    sql("UPDATE assignments SET pushed_at = now() - interval '2 s',"
+        " accept_deadline = now() - interval '1 s' WHERE id IN (%s, %s)",
+        rest[0], rest[1])
+    held = Session()
+    try:
+        # rest[1] held by another transaction: skipped, answered early
+        # (waited for, the lock_timeout would fail the call).
+        held.run("BEGIN;")
+        held.run("SELECT 1 FROM assignments WHERE id = %s FOR UPDATE;"
+                 % rest[1])
+        out = sql("SET lock_timeout = '10s';"
+                  " SELECT repush_batch(ARRAY[%s, %s]::bigint[])",
+                  rest[0], rest[1])
+    finally:
+        held.run("ROLLBACK;")
+        held.close()
+    assert '"expired": 1' in out[0][0], out
+    assert '"early": [{"id": %s' % rest[1] in out[0][0], out
+    if other != first:
+        assert sql("SELECT consecutive_misses FROM experts WHERE user_id ="
+                   " %s", other) == [[str(before + 1)]]

@@ -16,6 +16,27 @@
 # experts are not disqualified by the misses the bench itself makes:
 # this measures the engine's throughput, not the sanction.
 # Targets: >= 2,000 re-pushes/s; p99 lag < 2 s at 1,000 due per second.
+# Figures (issue 13, third round; BENCH_QUICK=1, 2 cores shared with
+# other helpers and a CI run; each B run beside main's build A run just
+# before or after it, same ports and load script):
+#   batch 100 (set-wise eligible_experts, misses counted last, SKIP
+#   LOCKED): 402 vs A 251 re-pushes/s; 2/1 dispatchers 1.22 vs 0.78,
+#   4/1 1.69 vs 0.74; steady lag p99 4.6 vs 7.2 s.
+#   batch 250 (TIMER_BATCH), two pairs: 1,214 vs A 662 and 848 vs A 646
+#   re-pushes/s; steady lag p99 0.14 vs 2.2 s and 0.25 vs 2.4 s; 2/1
+#   1.17 vs 0.98 and 0.99 vs 0.90, 4/1 1.28 vs 1.03 and 1.14 vs 0.94
+#   (one dispatcher now uses more of the 2 cores itself: the 2/1 gain of
+#   batch 100 shrank).  Adjacent runs of 100 and 250: 469 and 626/s.
+#   500 did 1,207 at a moment 250 did 1,214 and is not taken: a batch is
+#   one call that must end within pg_deadline_ms (3 s on the test stack)
+#   on a loaded machine, or it is rolled back and comes back 30 s later.
+# BENCH_PROFILE=1: PL/pgSQL self time per function (track_functions).
+#   Before (main): count_misses 1.3-3.4 ms per re-push (waiting on the
+#   expert rows the other dispatcher's batch held), eligible_experts
+#   0.4-0.9 ms, expire_set 0.2-0.7 ms.  After: count_miss 0.08 ms; the
+#   top is push_set's own statements (~0.4-0.9 ms) and the events'
+#   audit_chain trigger (~0.35-0.8 ms, sql/fn/13_audit_chain.sql), then
+#   the draw (draw_experts ~0.25-0.5 ms, record_draw ~0.16-0.4 ms).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
