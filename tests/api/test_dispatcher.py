@@ -2,7 +2,7 @@
 assignments falling due at once with two dispatchers racing over it, the
 timer sets rebuilt only when Redis lost them, and coalesced wake-ups.
 Only invariants are asserted, never speed: each bound is a hang bound."""
-from conftest import (HANG, VAR, login, new_region, redis, sql,
+from conftest import (HANG, login, new_region, redis, sql,
                       submitted_application, wait_for, live_assignment)
 from test_objection import object_to, rejected, seats
 from test_review import ONCO, never_disqualify, region_with_experts, \
@@ -56,6 +56,14 @@ def test_a_burst_with_two_dispatchers_expires_each_once():
     assignments."""
     admin, reg, ex = region_with_experts(ONCO, n=6)
     never_disqualify(reg)
+    burst_under_two_dispatchers(reg)
+    assert_no_stage_twice_live(reg)
+
+
+def burst_under_two_dispatchers(reg):
+    """BURST assignments of reg made due at once and armed from
+    PostgreSQL, a second dispatcher beside the stack's: returns them once
+    each is expired and its application pushed again, each expired once."""
     extra = second_dispatcher()
     try:
         asgs = make_due(reg, BURST)
@@ -67,7 +75,7 @@ def test_a_burst_with_two_dispatchers_expires_each_once():
         extra.terminate()
         extra.wait(10)
     assert_each_expired_once(asgs)
-    assert_no_stage_twice_live(reg)
+    return asgs
 
 
 def expired_and_pushed_again(asgs):
@@ -210,16 +218,7 @@ def test_two_dispatchers_count_each_miss_once():
     counted twice, none lost."""
     admin, reg, ex = region_with_experts(ONCO, n=2)
     never_disqualify(reg)
-    extra = second_dispatcher()
-    try:
-        asgs = make_due(reg, BURST)
-        redis("DEL", "dispatcher:rebuilt")      # arm them from PostgreSQL
-        assert wait_for(lambda: expired_and_pushed_again(asgs),
-                        timeout=HANG * 5)
-    finally:
-        extra.terminate()
-        extra.wait(10)
-    assert_each_expired_once(asgs)
+    burst_under_two_dispatchers(reg)
     counts = sql("SELECT e.user_id, e.consecutive_misses, (SELECT count(*)"
                  " FROM assignments x JOIN applications a ON a.id ="
                  " x.application_id WHERE x.expert_id = e.user_id AND"
