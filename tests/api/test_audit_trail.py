@@ -151,6 +151,61 @@ def test_rows_are_chained_and_verify_holds():
     forget_region(region["region"])
 
 
+def test_a_transactions_links_share_its_heads():
+    """One transaction writes two regions' chains (issue 13, fourth
+    round: a head locked and read once per transaction and chain, written
+    once per statement past its fourth row): a statement that switches
+    chains row by row, one of 9 rows, three one-row statements, and a
+    savepoint rolled back.  After every statement each head is the last
+    row of its chain; after the commit every row is linked without a gap,
+    the rolled-back rows are gone from the chain, the whole database
+    verifies, and a row deleted from the middle of a many-row statement
+    is named."""
+    ra, rb = new_region(), new_region()
+    pa, pb = person_in(ra), person_in(rb)
+    ins = ("INSERT INTO access_log (user_id, person_id, object_type,"
+           " object_id, action) SELECT u.id, %s, 'person', g, 'read'"
+           " FROM users u CROSS JOIN generate_series(1, %d) g"
+           " WHERE u.login = 'agency-sanmenxia';")
+    current = ("DO $x$ BEGIN IF EXISTS (SELECT 1 FROM audit_chain_heads h"
+               " WHERE h.tbl = 'access_log' AND h.region IN ('%s', '%s')"
+               " AND h.seq IS DISTINCT FROM (SELECT max(l.chain_seq)"
+               " FROM access_log l WHERE l.chain_region = h.region"
+               " AND l.chain_day = h.day AND l.chain_shard = h.shard))"
+               " THEN RAISE EXCEPTION 'a head is behind its chain';"
+               " END IF; END $x$;" % (ra["region"], rb["region"]))
+    switching = ins % ("CASE WHEN mod(g / 6, 2) = 0 THEN %d ELSE %d END"
+                       % (pa["id"], pb["id"]), 30)
+    sql("BEGIN; " + switching + current
+        + ins % (pa["id"], 9) + current
+        + (ins % (pb["id"], 1) + current) * 3
+        + "SAVEPOINT s; " + ins % (pa["id"], 7) + current
+        + "ROLLBACK TO SAVEPOINT s; " + current
+        + ins % (pa["id"], 6) + current + "COMMIT")
+    # g in 1..30, six rows a chain in turn (past the fourth, so a head is
+    # behind when the next chain's row comes): g / 6 even for 1-5, 12-17,
+    # 24-29 (pa), odd for 6-11, 18-23, 30 (pb).
+    for region, n in ((ra, 17 + 9 + 6), (rb, 13 + 3)):
+        rows = sql("SELECT chain_seq FROM access_log"
+                   " WHERE chain_region = '%s' ORDER BY chain_seq",
+                   region["region"])
+        assert [int(r[0]) for r in rows] == list(range(1, n + 1))
+        head = sql("SELECT seq FROM audit_chain_heads WHERE tbl ="
+                   " 'access_log' AND region = '%s'", region["region"])
+        assert head == [[str(n)]]
+    cp = verify()
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    assert ", 0 broken" in cp.stdout
+    gone = sql("DELETE FROM access_log WHERE chain_region = '%s'"
+               " AND chain_seq = 24 RETURNING id", ra["region"])[0][0]
+    cp = verify("--region", ra["region"])
+    assert cp.returncode == 3, cp.stdout + cp.stderr
+    assert "row missing before it (seq)" in cp.stdout
+    assert "expected 24, found 25" in cp.stdout, (gone, cp.stdout)
+    forget_region(ra["region"])
+    forget_region(rb["region"])
+
+
 def test_an_edited_row_and_a_deleted_row_are_each_named():
     """One row edited in one chain, one deleted in another (two regions):
     verify exits 3 and names each -- table, region, the row's id, what
