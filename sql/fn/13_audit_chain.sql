@@ -30,12 +30,15 @@ LANGUAGE sql STABLE AS $$
     SELECT (pg_backend_pid() % audit_chain_shards())::smallint
 $$;
 
--- The first prev_hash of chain (t, r, d, sh).
+-- The first prev_hash of chain (t, r, d, sh).  The day spelled
+-- YYYY-MM-DD whatever the session's DateStyle (d::text was ISO's
+-- spelling only under the ISO DateStyle every connection of the service
+-- uses: a chain begun under another was named broken by verify).
 CREATE OR REPLACE FUNCTION audit_genesis(t text, r text, d date, sh smallint)
 RETURNS bytea
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT digest('mtcert audit chain ' || t || ' ' || r || ' ' || d::text
-                  || ' ' || sh::text, 'sha256')
+    SELECT digest('mtcert audit chain ' || t || ' ' || r || ' '
+                  || to_char(d, 'YYYY-MM-DD') || ' ' || sh::text, 'sha256')
 $$;
 
 -- The hash of a row (to_jsonb of it) after prev: sha256(prev || its
@@ -85,25 +88,24 @@ BEGIN
     RETURN h;
 END $$;
 
--- The links a transaction makes (issue 13, fourth round).  The head of
--- a chain is locked and read once per transaction and chain, at its
--- first row, and then held to the commit; the last link made is kept in
--- the transaction-local setting mtcert.audit_link: its hash (64 hex),
--- seq (20 digits), how many rows in a row were linked from it (one
--- digit, up to 4), and its chain (tbl day shard region), each after a
--- space.  The next row of that chain in the transaction is linked from
--- it without reading the head again.  The head is written at every row
--- for the first four rows linked from the setting (a transaction of a
--- few one-row statements, as a submit, writes it as before and never
--- needs a flush); from the fifth on (an INSERT ... SELECT of many rows,
--- as the dispatcher's batches and log_reads are) the head is written
--- once: mtcert.audit_dirty marks it behind, and audit_chain_write()
--- brings it up to date when the statement ends (the AFTER STATEMENT
--- trigger, which fires only then) or before a row of another chain
--- reads its own head.  A statement never ends with a head behind, so
--- verify, the anchors and the next transaction read current heads.
--- Settings set locally follow subtransactions: a savepoint rolled back
--- rolls the setting back with its rows and head writes.
+-- The links a transaction makes (issue 13, fourth round).  The head of a chain
+-- is locked and read once per transaction and chain, at its first row, and then
+-- held to the commit; the last link made is kept in the transaction-local
+-- setting mtcert.audit_link: its hash (64 hex), seq (20 digits), how many rows
+-- in a row were linked from it (one digit, up to 4), and its chain (tbl, day as
+-- days since 2000-01-01, shard, region), each after a space.  The next row of
+-- that chain in the transaction is linked from it without reading the head
+-- again.  The head is written at every row for the first four rows linked from
+-- the setting (a transaction of a few one-row statements, as a submit, writes
+-- it as before and never needs a flush); from the fifth on (an INSERT ...
+-- SELECT of many rows, as the dispatcher's batches and log_reads are) the head
+-- is written once: mtcert.audit_dirty marks it behind, and audit_chain_write()
+-- brings it up to date when the statement ends (the AFTER STATEMENT trigger,
+-- which fires only then) or before a row of another chain reads its own head.
+-- A statement never ends with a head behind, so verify, the anchors and the
+-- next transaction read current heads. Settings set locally follow
+-- subtransactions: a savepoint rolled back rolls the setting back with its rows
+-- and head writes.
 -- Measured (PostgreSQL CPU per transaction, one backend, pgbench, the
 -- old trigger interleaved in the same run, 2 loaded cores): an INSERT
 -- ... SELECT of 750 access_log rows 37-44 ms against 73-82 ms (the
@@ -122,7 +124,8 @@ DECLARE
 BEGIN
     UPDATE audit_chain_heads SET seq = substr(c, 66, 20)::bigint,
         hash = decode(substr(c, 1, 64), 'hex'), anchored_at = NULL
-    WHERE tbl = f[1] AND day = f[2]::date AND shard = f[3]::smallint
+    WHERE tbl = f[1] AND day = date '2000-01-01' + f[2]::integer
+      AND shard = f[3]::smallint
       AND region = f[4] AND seq < substr(c, 66, 20)::bigint;
     PERFORM set_config('mtcert.audit_link', overlay(c placing '0' from 87),
                        true);
@@ -160,8 +163,9 @@ BEGIN
     END IF;
     NEW.chain_day := (NEW.at AT TIME ZONE 'Asia/Shanghai')::date;
     NEW.chain_shard := audit_chain_shard();
-    k := TG_TABLE_NAME || ' ' || NEW.chain_day || ' ' || NEW.chain_shard
-         || ' ' || NEW.chain_region;
+    -- The day as days since 2000-01-01: no DateStyle in the setting.
+    k := TG_TABLE_NAME || ' ' || (NEW.chain_day - date '2000-01-01') || ' '
+         || NEW.chain_shard || ' ' || NEW.chain_region;
     IF substr(c, 89) = k THEN
         NEW.chain_seq := substr(c, 66, 20)::bigint + 1;
         NEW.prev_hash := decode(substr(c, 1, 64), 'hex');

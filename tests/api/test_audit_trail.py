@@ -206,6 +206,22 @@ def test_a_transactions_links_share_its_heads():
     forget_region(rb["region"])
 
 
+def test_a_chain_begun_under_another_datestyle_verifies():
+    """A chain's first link (audit_genesis) spells its day the same
+    whatever the writer's DateStyle, so a chain begun in a session with
+    another one verifies in verify's own."""
+    region = new_region()
+    p = person_in(region)
+    sql("BEGIN; SET LOCAL datestyle = 'SQL, DMY';"
+        " INSERT INTO access_log (user_id, person_id, object_type,"
+        " object_id, action) SELECT u.id, %s, 'person', g, 'read'"
+        " FROM users u CROSS JOIN generate_series(1, 6) g"
+        " WHERE u.login = 'agency-sanmenxia'; COMMIT", p["id"])
+    cp = verify("--region", region["region"])
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    forget_region(region["region"])
+
+
 def test_an_edited_row_and_a_deleted_row_are_each_named():
     """One row edited in one chain, one deleted in another (two regions):
     verify exits 3 and names each -- table, region, the row's id, what
