@@ -500,4 +500,6 @@ def test_identity_keys_unreadable_are_503_then_back_without_restart():
         for n in names:
             os.rename(os.path.join(d, n + ".away"), os.path.join(d, n))
     assert insured_login(p)["token"]
-    assert workers("auth") == fresh
+    # The workers that answered 503 serve on, none restarted (a worker
+    # the master was still starting when `fresh` was read may join them).
+    assert set(fresh) <= set(workers("auth"))
