@@ -116,24 +116,6 @@ enum stmt {
 	STMT_SEAL_EXPERT_PHONE,
 	STMT_REST_INST_PHONE,
 	STMT_SEAL_INST_PHONE,
-	STMT_OLD_PERSON_ID,
-	STMT_RESEAL_PERSON_ID,
-	STMT_OLD_PERSON_PHONE,
-	STMT_RESEAL_PERSON_PHONE,
-	STMT_OLD_APP_PHONE,
-	STMT_RESEAL_APP_PHONE,
-	STMT_OLD_AGENT_ID,
-	STMT_RESEAL_AGENT_ID,
-	STMT_OLD_AGENT_PHONE,
-	STMT_RESEAL_AGENT_PHONE,
-	STMT_OLD_GUARDIAN,
-	STMT_RESEAL_GUARDIAN,
-	STMT_OLD_EXPERT_PHONE,
-	STMT_RESEAL_EXPERT_PHONE,
-	STMT_OLD_INST_PHONE,
-	STMT_RESEAL_INST_PHONE,
-	STMT_OLD_OUTBOX_PHONE,
-	STMT_RESEAL_OUTBOX_PHONE,
 	STMT_IDENTITY_KEY_USES,
 	STMT__MAX
 };
@@ -301,66 +283,6 @@ static const char *const stmts[STMT__MAX] = {
 	    "UPDATE institutions SET contact_phone_enc = $2,"
 	    " contact_phone = CASE WHEN $3 THEN contact_phone END"
 	    " WHERE code = $1",
-	/*
-	 * identity rotate data (sql/fn/11_identity.sql): each sealed column
-	 * a STMT_OLD_ (the next $1 rows after key $3 whose value is sealed
-	 * under another data key than $2, locked, as key and enc) and a
-	 * STMT_RESEAL_ (row $1's value becomes $2).  identity_sealed[].
-	 */
-	[STMT_OLD_PERSON_ID] =
-	    "SELECT id::text AS key, id_number_enc AS enc FROM persons"
-	    " WHERE id > $3 AND identity_key(id_number_enc) <> $2"
-	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_PERSON_ID] =
-	    "UPDATE persons SET id_number_enc = $2 WHERE id = $1",
-	[STMT_OLD_PERSON_PHONE] =
-	    "SELECT id::text AS key, phone_enc AS enc FROM persons"
-	    " WHERE id > $3 AND identity_key(phone_enc) <> $2"
-	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_PERSON_PHONE] =
-	    "UPDATE persons SET phone_enc = $2 WHERE id = $1",
-	[STMT_OLD_APP_PHONE] =
-	    "SELECT id::text AS key, phone_enc AS enc FROM applications"
-	    " WHERE id > $3 AND identity_key(phone_enc) <> $2"
-	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_APP_PHONE] =
-	    "UPDATE applications SET phone_enc = $2 WHERE id = $1",
-	[STMT_OLD_AGENT_ID] =
-	    "SELECT id::text AS key, agent_id_number_enc AS enc FROM applications"
-	    " WHERE id > $3 AND identity_key(agent_id_number_enc) <> $2"
-	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_AGENT_ID] =
-	    "UPDATE applications SET agent_id_number_enc = $2 WHERE id = $1",
-	[STMT_OLD_AGENT_PHONE] =
-	    "SELECT id::text AS key, agent_phone_enc AS enc FROM applications"
-	    " WHERE id > $3 AND identity_key(agent_phone_enc) <> $2"
-	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_AGENT_PHONE] =
-	    "UPDATE applications SET agent_phone_enc = $2 WHERE id = $1",
-	[STMT_OLD_GUARDIAN] =
-	    "SELECT id::text AS key, guardian_id_number_enc AS enc FROM qualifications"
-	    " WHERE id > $3 AND identity_key(guardian_id_number_enc) <> $2"
-	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_GUARDIAN] =
-	    "UPDATE qualifications SET guardian_id_number_enc = $2 WHERE id = $1",
-	[STMT_OLD_EXPERT_PHONE] =
-	    "SELECT user_id::text AS key, phone_enc AS enc FROM experts"
-	    " WHERE user_id > $3 AND identity_key(phone_enc) <> $2"
-	    " ORDER BY user_id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_EXPERT_PHONE] =
-	    "UPDATE experts SET phone_enc = $2 WHERE user_id = $1",
-	[STMT_OLD_INST_PHONE] =
-	    "SELECT code AS key, contact_phone_enc AS enc FROM institutions"
-	    " WHERE code > $3 AND identity_key(contact_phone_enc) <> $2"
-	    " ORDER BY code LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_INST_PHONE] =
-	    "UPDATE institutions SET contact_phone_enc = $2 WHERE code = $1",
-	[STMT_OLD_OUTBOX_PHONE] =
-	    "SELECT id::text AS key, to_phone_enc AS enc FROM sms_outbox"
-	    " WHERE id > $3 AND identity_key(to_phone_enc) <> $2"
-	    " ORDER BY id LIMIT $1 FOR NO KEY UPDATE",
-	[STMT_RESEAL_OUTBOX_PHONE] =
-	    "UPDATE sms_outbox SET to_phone_enc = $2 WHERE id = $1",
 	/* Values still sealed under data key $1 (identity retire data). */
 	[STMT_IDENTITY_KEY_USES] =
 	    "SELECT count(*) AS n FROM identity_sealed WHERE key_id = $1",
@@ -382,35 +304,28 @@ static const struct identity_rest {
 };
 
 /*
- * Every sealed column, for identity rotate data: its statements, its
- * kind (the associated data), a key before its first row.  The C list of
- * sql/fn/11_identity.sql's identity_sealed view (a test holds the two
- * together).
+ * Every sealed column, for identity rotate data: its table's key column,
+ * a key before its first row, its kind (the associated data) and its
+ * table.column.  The C list of sql/fn/11_identity.sql's identity_sealed
+ * view (a test holds the two together); reseal_sql makes its statements.
  */
 static const struct identity_sealed {
-	enum stmt               old, reseal;
-	enum mt_identity_col    col;
+	const char             *key;
 	const char             *start;
+	enum mt_identity_col    col;
 	const char             *name;       /* table.column */
 } identity_sealed[] = {
-	{ STMT_OLD_PERSON_ID, STMT_RESEAL_PERSON_ID, MT_IDENTITY_ID_NUMBER, "0",
-	  "persons.id_number_enc" },
-	{ STMT_OLD_PERSON_PHONE, STMT_RESEAL_PERSON_PHONE, MT_IDENTITY_PHONE, "0",
-	  "persons.phone_enc" },
-	{ STMT_OLD_APP_PHONE, STMT_RESEAL_APP_PHONE, MT_IDENTITY_PHONE, "0",
-	  "applications.phone_enc" },
-	{ STMT_OLD_AGENT_ID, STMT_RESEAL_AGENT_ID, MT_IDENTITY_ID_NUMBER, "0",
+	{ "id", "0", MT_IDENTITY_ID_NUMBER, "persons.id_number_enc" },
+	{ "id", "0", MT_IDENTITY_PHONE, "persons.phone_enc" },
+	{ "id", "0", MT_IDENTITY_PHONE, "applications.phone_enc" },
+	{ "id", "0", MT_IDENTITY_ID_NUMBER,
 	  "applications.agent_id_number_enc" },
-	{ STMT_OLD_AGENT_PHONE, STMT_RESEAL_AGENT_PHONE, MT_IDENTITY_PHONE, "0",
-	  "applications.agent_phone_enc" },
-	{ STMT_OLD_GUARDIAN, STMT_RESEAL_GUARDIAN, MT_IDENTITY_ID_NUMBER, "0",
+	{ "id", "0", MT_IDENTITY_PHONE, "applications.agent_phone_enc" },
+	{ "id", "0", MT_IDENTITY_ID_NUMBER,
 	  "qualifications.guardian_id_number_enc" },
-	{ STMT_OLD_EXPERT_PHONE, STMT_RESEAL_EXPERT_PHONE, MT_IDENTITY_PHONE, "0",
-	  "experts.phone_enc" },
-	{ STMT_OLD_INST_PHONE, STMT_RESEAL_INST_PHONE, MT_IDENTITY_PHONE, "",
-	  "institutions.contact_phone_enc" },
-	{ STMT_OLD_OUTBOX_PHONE, STMT_RESEAL_OUTBOX_PHONE, MT_IDENTITY_PHONE, "0",
-	  "sms_outbox.to_phone_enc" },
+	{ "user_id", "0", MT_IDENTITY_PHONE, "experts.phone_enc" },
+	{ "code", "", MT_IDENTITY_PHONE, "institutions.contact_phone_enc" },
+	{ "id", "0", MT_IDENTITY_PHONE, "sms_outbox.to_phone_enc" },
 };
 
 static void
@@ -1172,16 +1087,35 @@ identity_show(const char *person)
 }
 
 /*
+ * Column c's two statements (the caller frees): *old, the next $1 rows
+ * after key $3 whose value is sealed under another data key than $2,
+ * locked, as key and enc; *upd, row $1's value becomes $2.
+ */
+static void
+reseal_sql(const struct identity_sealed *c, char **old, char **upd)
+{
+	char *table = mt_xstrdup(c->name), *col = strchr(table, '.');
+
+	*col++ = '\0';
+	*old = mt_xasprintf("SELECT %s::text AS key, %s AS enc FROM %s"
+	    " WHERE %s > $3 AND identity_key(%s) <> $2 ORDER BY %s LIMIT $1"
+	    " FOR NO KEY UPDATE", c->key, col, table, c->key, col, c->key);
+	*upd = mt_xasprintf("UPDATE %s SET %s = $2 WHERE %s = $1", table, col,
+	    c->key);
+	free(table);
+}
+
+/*
  * Re-seal the next batch rows of column c after *last (a row key, which
  * advances) whose value is not under data key key (text), in one
  * transaction, rows locked: each opened under the key it names and
- * sealed under the current one.  Returns how many; exits 1 naming the
- * row when one does not open (its key missing: docs/keys.md) or when
- * the database fails.
+ * sealed under the current one (sql: reseal_sql's).  Returns how many;
+ * exits 1 naming the row when one does not open (its key missing:
+ * docs/keys.md) or when the database fails.
  */
 static int
-identity_reseal_batch(const struct identity_sealed *c, const char *key,
-    int batch, char **last)
+identity_reseal_batch(const struct identity_sealed *c, char *const sql[2],
+    const char *key, int batch, char **last)
 {
 	char plain[MT_IDENTITY_VALUE_MAX + 1], lim[16], *enc;
 	const char *p[3] = { lim, key, *last };
@@ -1190,7 +1124,7 @@ identity_reseal_batch(const struct identity_sealed *c, const char *key,
 
 	snprintf(lim, sizeof(lim), "%d", batch);
 	run0("BEGIN");
-	res = exec_stmt(c->old, 3, p);
+	res = run(sql[0], 3, p);
 	n = PQntuples(res);
 	for (i = 0; i < n; i++) {
 		p[0] = mt_db_get(res, i, "key");
@@ -1202,7 +1136,7 @@ identity_reseal_batch(const struct identity_sealed *c, const char *key,
 			exit(1);
 		}
 		p[1] = enc;
-		PQclear(exec_stmt(c->reseal, 2, p));
+		PQclear(run(sql[1], 2, p));
 		free(enc);
 	}
 	sodium_memzero(plain, sizeof(plain));
@@ -1225,19 +1159,21 @@ identity_reseal_batch(const struct identity_sealed *c, const char *key,
 static long
 identity_reseal(int batch)
 {
-	char key[16], *last;
+	char key[16], *last, *sql[2];
 	long total = 0;
 	size_t c;
 	int n;
 
 	snprintf(key, sizeof(key), "%d", mt_identity_data_current());
-	for (c = 0; c < sizeof(identity_sealed) / sizeof(identity_sealed[0]);
-	    c++) {
+	for (c = 0; c < MT_ARRAY_LEN(identity_sealed); c++) {
+		reseal_sql(&identity_sealed[c], &sql[0], &sql[1]);
 		last = mt_xstrdup(identity_sealed[c].start);
-		while ((n = identity_reseal_batch(&identity_sealed[c], key,
-		    batch, &last)) > 0)
+		while ((n = identity_reseal_batch(&identity_sealed[c], sql,
+		    key, batch, &last)) > 0)
 			total += n;
 		free(last);
+		free(sql[0]);
+		free(sql[1]);
 	}
 	return total;
 }
