@@ -154,8 +154,8 @@ mt_identity_keys(const unsigned char *data, const unsigned char *lookup,
 		memcpy(data_keys[0].key, data, MT_IDENTITY_KEY_LEN);
 		memcpy(lookup_key, lookup, sizeof(lookup_key));
 	} else if (dir == NULL ||
-	    (cur = mt_identity_data_current()) < 0 ||
-	    data_slot(cur > 0 ? cur : 1, err, size) < 0 ||
+	    data_slot((cur = mt_identity_data_current()) > 0 ? cur : 1, err,
+	    size) < 0 ||
 	    read_key(dir, "lookup.key", lookup_key, err, size) != 0) {
 		if (dir == NULL)
 			snprintf(err, size, "no identity_keys_dir");
@@ -240,8 +240,11 @@ mt_identity_data_remove(int n)
 
 	free(path);
 	for (i = 0; rc == 0 && i < ndata; i++)
-		if (data_keys[i].n == n)
+		if (data_keys[i].n == n) {
 			data_keys[i].n = -1;    /* never asked for */
+			sodium_memzero(data_keys[i].key,
+			    sizeof(data_keys[i].key));
+		}
 	return rc;
 }
 
