@@ -2,7 +2,7 @@
 assignments falling due at once with two dispatchers racing over it, the
 timer sets rebuilt only when Redis lost them, and coalesced wake-ups.
 Only invariants are asserted, never speed: each bound is a hang bound."""
-from conftest import (HANG, login, new_region, redis, sql,
+from conftest import (HANG, held, login, new_region, redis, sql,
                       submitted_application, wait_for, live_assignment)
 from test_objection import object_to, rejected, seats
 from test_review import ONCO, never_disqualify, region_with_experts, \
@@ -239,7 +239,6 @@ def test_a_batch_that_disqualifies_draws_nobody_it_disqualifies():
     batch that does not reach it counts them after its draws, the same
     numbers.  And an assignment another transaction holds is skipped
     (SKIP LOCKED), answered early, not waited for."""
-    from test_feed import Session
     admin, reg, ex = region_with_experts(ONCO, n=3)
     sql("UPDATE policies SET value = '2' WHERE region = '%s'"
         " AND key = 'miss_limit'", reg["region"])
@@ -277,19 +276,13 @@ def test_a_batch_that_disqualifies_draws_nobody_it_disqualifies():
     sql("UPDATE assignments SET pushed_at = now() - interval '2 s',"
         " accept_deadline = now() - interval '1 s' WHERE id IN (%s, %s)",
         rest[0], rest[1])
-    held = Session()
-    try:
-        # rest[1] held by another transaction: skipped, answered early
-        # (waited for, the lock_timeout would fail the call).
-        held.run("BEGIN;")
-        held.run("SELECT 1 FROM assignments WHERE id = %s FOR UPDATE;"
-                 % rest[1])
+    # rest[1] held by another transaction: skipped, answered early
+    # (waited for, the lock_timeout would fail the call).
+    with held("SELECT 1 FROM assignments WHERE id = %s FOR UPDATE"
+              % rest[1]):
         out = sql("SET lock_timeout = '10s';"
                   " SELECT repush_batch(ARRAY[%s, %s]::bigint[])",
                   rest[0], rest[1])
-    finally:
-        held.run("ROLLBACK;")
-        held.close()
     assert '"expired": 1' in out[0][0], out
     assert '"early": [{"id": %s' % rest[1] in out[0][0], out
     if other != first:
