@@ -371,23 +371,19 @@ BEGIN
             built_event = EXCLUDED.built_event;
 END $$;
 
--- After events that change nothing of a view but the application's
--- status, its expected date, its waiting for an expert, the timeline and
--- the members of extra: the stored views of apps with those members set
--- and every event since the view was built appended, one UPDATE for the
--- batch -- for each view all of whose missing events are of kinds (by
--- default a push's: sql/fn/30_review.sql push_set -- an expiry, a push,
--- "unassigned"; a submit's: submit_application).  Returns the
--- applications patched; for the others nothing: the trigger below, or
--- the caller, builds the whole view.  (A push and a submit built the
--- whole view again: 46 % and a fifth of the database's PL/pgSQL time per
--- submit, issue 13.)  Formatting: as recompute_expected_dates
+-- After the events of a push (sql/fn/30_review.sql: push_set) -- an
+-- expiry, a push, "unassigned" -- which change nothing of a view but the
+-- application's status, its expected date, its waiting for an expert and
+-- the timeline: the stored views of apps with those members set and
+-- every event since the view was built appended, one UPDATE for the
+-- batch -- for each view all of whose missing events are of those kinds.
+-- Else nothing: the trigger below builds the whole view at commit.  (A
+-- push built the whole view again: 46 % of the database's PL/pgSQL time
+-- per submit, issue 13.)  Formatting: as recompute_expected_dates
 -- (94_catalog_admin.sql), jsonb's text.
 DROP FUNCTION IF EXISTS patch_application_view(bigint, bigint);
-DROP FUNCTION IF EXISTS patch_application_views(bigint[]);
-CREATE OR REPLACE FUNCTION patch_application_views(apps bigint[],
-    kinds text[] DEFAULT '{expired,pushed,unassigned}',
-    extra jsonb DEFAULT '{}') RETURNS bigint[]
+CREATE OR REPLACE FUNCTION patch_application_views(apps bigint[])
+RETURNS void
 LANGUAGE sql AS $$
     WITH n AS (SELECT v.application_id, max(e.id) AS last,
                       jsonb_agg(jsonb_build_object('at', e.at, 'type', e.type,
@@ -397,22 +393,17 @@ LANGUAGE sql AS $$
                ON e.application_id = v.application_id AND e.id > v.built_event
                WHERE v.application_id = ANY(apps)
                GROUP BY v.application_id
-               HAVING bool_and(e.type = ANY(kinds))),
-    p AS (
-        UPDATE application_views v SET view = (v.view::jsonb
-                || jsonb_build_object(
-                'status', a.status,
-                'expected_decision_date', expected_date_shown(a.status,
-                    a.unassigned_since, a.expected_decision_date),
-                'waiting_for_expert', waiting_for_expert(a.status,
-                    a.unassigned_since),
-                'timeline', (v.view::jsonb->'timeline') || n.lines)
-                || extra)::text,
-            built_xid = pg_current_xact_id(), built_event = n.last
-        FROM n, applications a
-        WHERE v.application_id = n.application_id AND a.id = n.application_id
-        RETURNING v.application_id)
-    SELECT coalesce(array_agg(p.application_id), '{}') FROM p
+               HAVING bool_and(e.type IN ('expired', 'pushed', 'unassigned')))
+    UPDATE application_views v SET view = (v.view::jsonb || jsonb_build_object(
+            'status', a.status,
+            'expected_decision_date', expected_date_shown(a.status,
+                a.unassigned_since, a.expected_decision_date),
+            'waiting_for_expert', waiting_for_expert(a.status,
+                a.unassigned_since),
+            'timeline', (v.view::jsonb->'timeline') || n.lines))::text,
+        built_xid = pg_current_xact_id(), built_event = n.last
+    FROM n, applications a
+    WHERE v.application_id = n.application_id AND a.id = n.application_id
 $$;
 
 -- The progress view is rebuilt once per application and transaction, at
@@ -457,6 +448,8 @@ DECLARE
     missing jsonb;
     found_list jsonb;
     refusal jsonb;
+    result jsonb;
+    patched boolean;
 BEGIN
     SELECT x.* INTO a FROM applications x JOIN persons p ON p.id = x.person_id
     WHERE x.id = app
@@ -488,8 +481,9 @@ BEGIN
     IF refusal IS NOT NULL THEN
         RETURN refusal;
     END IF;
-    -- The change, its SMS and its event in one statement (each statement
-    -- of a PL/pgSQL function pays its executor start-up: issue 13).
+    -- The change, its SMS, its event and the stored view in one
+    -- statement (each statement of a PL/pgSQL function pays its executor
+    -- start-up: issue 13).
     WITH u AS (
         UPDATE applications SET status = 'submitted', promised_at = now(),
             submitted_at = coalesce(submitted_at, now()), updated_at = now(),
@@ -516,29 +510,50 @@ BEGIN
         SELECT u.id, CASE WHEN u.promised_at <> u.submitted_at
                      THEN 'resubmitted' ELSE 'submitted' END, actor, s_role,
                jsonb_build_object('mode', u.review_mode)
-        FROM u)
-    SELECT * INTO a FROM u;
+        FROM u RETURNING id, at, type, data),
     -- The stored view patched with what a submit changes (issue 13, third
-    -- round: one backend's CPU per submit went from 2.21 to 1.79 ms) when
-    -- it holds every event before the submit's: the draft's view, built
+    -- round: the whole build was a fifth of the PL/pgSQL time per submit;
+    -- one backend's CPU per submit went from 2.21 to 1.79 ms), if it
+    -- holds every event written before this one: the draft's view, built
     -- at its last event (the materials' too), so every other member is
     -- as a build now would make it.  The missing list is the one checked
     -- above ([]); 'returned' is a returned application's only
-    -- (returned_view).  Else (no view, or one behind) the view built
-    -- whole, with that missing list (its trigger at commit finds it
-    -- built: refresh_application_view).
-    IF cardinality(patch_application_views(ARRAY[app],
-            '{submitted,resubmitted}', jsonb_build_object(
-            'submitted_at', a.submitted_at,
-            'certifying_institution', (SELECT jsonb_build_object(
-                'code', ci.code, 'name', ci.name) FROM institutions ci
-                WHERE ci.code = a.certifying_institution),
-            'returned', NULL, 'missing_materials', missing))) = 0 THEN
+    -- (returned_view).  Else (no view, or one behind) nothing here, and
+    -- the whole view is built below.  jsonb's text, as
+    -- patch_application_views writes it.
+    v AS (
+        UPDATE application_views v SET view = (v.view::jsonb
+            || jsonb_build_object('status', u.status,
+                'submitted_at', u.submitted_at,
+                'certifying_institution', (SELECT jsonb_build_object(
+                    'code', ci.code, 'name', ci.name) FROM institutions ci
+                    WHERE ci.code = u.certifying_institution),
+                'expected_decision_date', expected_date_shown(u.status,
+                    u.unassigned_since, u.expected_decision_date),
+                'waiting_for_expert', waiting_for_expert(u.status,
+                    u.unassigned_since),
+                'returned', NULL, 'missing_materials', missing,
+                'timeline', (v.view::jsonb->'timeline')
+                    || jsonb_build_array(jsonb_build_object('at', e.at,
+                        'type', e.type, 'text', event_text(e.type, e.data))))
+            )::text,
+            built_xid = pg_current_xact_id(), built_event = e.id
+        FROM u, e
+        WHERE v.application_id = app
+          AND v.built_event IS NOT DISTINCT FROM (SELECT max(x.id)
+              FROM events x WHERE x.application_id = app)
+        RETURNING 1)
+    SELECT jsonb_build_object('id', u.id, 'status', u.status,
+               'submitted_at', u.submitted_at,
+               'expected_decision_date', u.expected_decision_date),
+           EXISTS (SELECT 1 FROM v)
+    INTO result, patched FROM u;
+    -- The view built whole, with the missing list checked above (its
+    -- trigger at commit finds it built: refresh_application_view).
+    IF NOT patched THEN
         PERFORM store_application_view(app, missing);
     END IF;
-    RETURN jsonb_build_object('ok', jsonb_build_object(
-        'id', a.id, 'status', a.status, 'submitted_at', a.submitted_at,
-        'expected_decision_date', a.expected_decision_date));
+    RETURN jsonb_build_object('ok', result);
 END $$;
 
 -- Withdraw an application (POST /applications/{id}/withdraw) before a
