@@ -23,7 +23,7 @@
  * Redis timer sets (a cache of it, rebuilt from it): timers due are the
  * pushed assignments past their accept deadline, whatever Redis holds.
  * Each count touches only the rows it counts (partial indexes
- * assignments_pushed_deadline, sms_outbox_unsent, applications_push):
+ * assignments_pushed_deadline_id, sms_outbox_unsent, applications_push):
  * next to nothing when all is well, the backlog itself when not -- 200-
  * 280 ms measured here under load with 100,000 timers due, 100,000
  * unsent messages and 33,500 waiting applications.  So the query runs
