@@ -15,7 +15,7 @@ cd "$ROOT"
 [ "${BENCH_YEAR:-1}" = 0 ] && { echo "year: skipped (BENCH_YEAR=0)"; exit 0; }
 . tests/bench/stack.sh
 export MTCERT_MODULES="catalog:1 auth:2 agency:1 apply:2 review:2 benefit:1 hospital:1"
-bench_stack year 28280 25633
+bench_stack year 28380 25733
 # BENCH_QUICK=1 (development): 60 days, 500 applications.
 QUICK=${BENCH_QUICK:+1}
 DAYS=${BENCH_YEAR_DAYS:-${QUICK:+60}}; DAYS=${DAYS:-365}
