@@ -795,6 +795,51 @@ redis_run_id(char id[41])
 }
 
 /*
+ * One dispatcher rebuilds at a time (issue 13: four rebuilding the same
+ * 110,000 timers at once, each running batches between its pages, slowed
+ * each other's batches past pg_deadline_ms, which came back 30 s later:
+ * 93 re-pushes/s in one bench run, against 846 with one dispatcher):
+ * dispatcher:rebuilding holds the rebuilder's token, REBUILD_LOCK_MS from
+ * its last page (a rebuilder that died frees it by then; meanwhile the
+ * overdue sweep expires from PostgreSQL).
+ */
+#define REBUILD_LOCK_MS 30000
+#define RELEASE_IF_OURS \
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then" \
+	" return redis.call('DEL', KEYS[1]) end return 0"
+static char lock_token[64];
+
+/*
+ * Take the rebuild: 1 when it is ours to do, 0 when it is not needed any
+ * more (another dispatcher's rebuild set the marker to Redis' run_id, and
+ * no write of ours was refused since), -1 when another is rebuilding or
+ * Redis does not answer (try again soon).
+ */
+static int
+rebuild_lock(const char *run_id)
+{
+	redisReply *r;
+	int rc;
+
+	if (!redis_missed && (r = mt_redis_cmd("GET dispatcher:rebuilt")) !=
+	    NULL) {
+		rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, run_id) == 0;
+		freeReplyObject(r);
+		if (rc)
+			return 0;
+	}
+	if (lock_token[0] == '\0')
+		snprintf(lock_token, sizeof(lock_token), "%ld-%lld-%d",
+		    (long)getpid(), (long long)wall_ms(), rand());
+	if ((r = mt_redis_cmd("SET dispatcher:rebuilding %s NX PX %d",
+	    lock_token, REBUILD_LOCK_MS)) == NULL)
+		return -1;
+	rc = r->type == REDIS_REPLY_STATUS ? 1 : -1;
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
  * Make Redis agree with PostgreSQL again: every pushed assignment in its
  * timer set with its lease, and anything overdue expired from here.
  * Then the marker dispatcher:rebuilt holds Redis' run_id (redis_lost).
@@ -815,6 +860,14 @@ rebuild(struct mt_db *db)
 	 * run_timers comes after timed_steps, which refreshes them. */
 	if (redis_run_id(run_id) != 0)
 		return -1;
+	switch (rebuild_lock(run_id)) {
+	case 1:
+		break;
+	case 0:		/* done meanwhile by another: the marker is current */
+		return 0;
+	default:	/* another is at it, or Redis is down: soon again */
+		return -1;
+	}
 	/* Set again by a write Redis refuses from here on (arm_rows, or a
 	 * push between pages): then no marker, and the next turn rebuilds. */
 	redis_missed = 0;
@@ -833,6 +886,9 @@ rebuild(struct mt_db *db)
 		total += rows;
 		PQclear(res);
 		res = NULL;
+		if ((r = mt_redis_cmd("PEXPIRE dispatcher:rebuilding %d",
+		    REBUILD_LOCK_MS)) != NULL)
+			freeReplyObject(r);
 		/* What is due among the timers armed so far runs now, not
 		 * after the last page (issue 13: 120,000 live timers are 60
 		 * pages, ~2 s, and the 1,000 a second falling due meanwhile
@@ -854,6 +910,9 @@ rebuild(struct mt_db *db)
 	rc = 0;
 out:
 	PQclear(res);
+	if ((r = mt_redis_cmd("EVAL %s 1 dispatcher:rebuilding %s",
+	    RELEASE_IF_OURS, lock_token)) != NULL)
+		freeReplyObject(r);
 	return rc;
 }
 

@@ -2,7 +2,11 @@
 assignments falling due at once with two dispatchers racing over it, the
 timer sets rebuilt only when Redis lost them, and coalesced wake-ups.
 Only invariants are asserted, never speed: each bound is a hang bound."""
-from conftest import (HANG, held, login, new_region, redis, sql,
+import os
+import subprocess
+import time
+
+from conftest import (HANG, ROOT, VAR, held, login, new_region, redis, sql,
                       submitted_application, wait_for, live_assignment)
 from test_objection import object_to, rejected, seats
 from test_review import ONCO, never_disqualify, region_with_experts, \
@@ -156,6 +160,49 @@ def test_a_rebuild_of_more_than_a_page_arms_every_timer():
         sql("UPDATE assignments SET state = 'cancelled', ended_at = now()"
             " WHERE id IN (%s)", ",".join(map(str, asgs)))
         redis("DEL", key)
+
+
+def test_one_dispatcher_rebuilds_at_a_time():
+    """Two dispatchers, the marker gone: one rebuilds (dispatcher:rebuilding
+    is its), the other finds the marker current again after it and does
+    not rebuild the same timers a second time.  (Both rebuilding at once
+    ran batches between their pages against each other: issue 13.)  The
+    wait after the marker is back only gives the second its chance: were
+    it to rebuild, there would be two lines; on a slow machine it may not
+    have looked yet, and there is one either way."""
+    admin, reg, ex = region_with_experts(ONCO, n=2)
+    asgs = make_due(reg, 50, seconds=86400)
+    logs = [os.path.join(VAR, "log", "dispatcher.log"),
+            os.path.join(VAR, "log", "dispatcher-test-2.log")]
+    sizes = [os.path.getsize(logs[0]), 0]
+    with open(logs[1], "w") as err:
+        extra = subprocess.Popen(
+            ["setpriv", "--reuid=mtcert", "--regid=mtcert", "--init-groups",
+             "--", os.path.join(os.environ.get("MTCERT_BUILD", os.path.join(
+                 ROOT, "build")), "bin", "mtcert-dispatcher"), "--config",
+             os.path.join(VAR, "mtcert.conf")],
+            stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        # The second is up (its first turn rebuilt or found the marker).
+        assert wait_for(lambda: "started" in open(logs[1]).read()
+                        or "rebuilt" in open(logs[1]).read())
+        time.sleep(2)
+        sizes[1] = os.path.getsize(logs[1])
+        redis("DEL", "dispatcher:rebuilt")
+        assert wait_for(lambda: redis("GET", "dispatcher:rebuilt") != "")
+        time.sleep(3)
+        rebuilt = []
+        for log, at in zip(logs, sizes):
+            with open(log, errors="replace") as f:
+                f.seek(at)
+                rebuilt += [line for line in f if " rebuilt " in line]
+        assert len(rebuilt) == 1, rebuilt
+        assert redis("EXISTS", "dispatcher:rebuilding") == "0"
+    finally:
+        extra.terminate()
+        extra.wait(10)
+        sql("UPDATE assignments SET state = 'cancelled', ended_at = now()"
+            " WHERE id IN (%s)", ",".join(map(str, asgs)))
 
 
 def test_queued_wake_ups_are_taken_at_once_and_the_pool_one_counts():
