@@ -815,19 +815,30 @@ static char lock_token[64];
  * no write of ours was refused since), -1 when another is rebuilding or
  * Redis does not answer (try again soon).
  */
+/* 1 when the marker names run_id and no write of ours was refused since:
+ * the timer sets are complete. */
+static int
+marker_current(const char *run_id)
+{
+	redisReply *r;
+	int rc;
+
+	if (redis_missed || (r = mt_redis_cmd("GET dispatcher:rebuilt")) ==
+	    NULL)
+		return 0;
+	rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, run_id) == 0;
+	freeReplyObject(r);
+	return rc;
+}
+
 static int
 rebuild_lock(const char *run_id)
 {
 	redisReply *r;
 	int rc;
 
-	if (!redis_missed && (r = mt_redis_cmd("GET dispatcher:rebuilt")) !=
-	    NULL) {
-		rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, run_id) == 0;
-		freeReplyObject(r);
-		if (rc)
-			return 0;
-	}
+	if (marker_current(run_id))
+		return 0;
 	if (lock_token[0] == '\0')
 		snprintf(lock_token, sizeof(lock_token), "%ld-%lld-%d",
 		    (long)getpid(), (long long)wall_ms(), rand());
@@ -836,6 +847,15 @@ rebuild_lock(const char *run_id)
 		return -1;
 	rc = r->type == REDIS_REPLY_STATUS ? 1 : -1;
 	freeReplyObject(r);
+	/* Looked at again under the lock: a rebuilder sets the marker
+	 * before it lets go, so one that finished between the look above
+	 * and the lock is seen here, not rebuilt after. */
+	if (rc == 1 && marker_current(run_id)) {
+		if ((r = mt_redis_cmd("EVAL %s 1 dispatcher:rebuilding %s",
+		    RELEASE_IF_OURS, lock_token)) != NULL)
+			freeReplyObject(r);
+		return 0;
+	}
 	return rc;
 }
 
@@ -847,14 +867,53 @@ rebuild_lock(const char *run_id)
  * write (try again soon; the marker is set only after every chunk went
  * in).
  */
+/*
+ * Arm every pushed assignment, a page of LIVE_TIMERS at a time, running
+ * what is due among those armed so far between pages (issue 13: 120,000
+ * live timers are 60 pages, ~2 s, and the 1,000 a second falling due
+ * meanwhile waited for the whole rebuild: steady lag p99 2.9 s).  Adds
+ * the rows armed to *total.  Returns 0 once the last page is armed, -1
+ * when PostgreSQL or Redis failed or the dispatcher is stopping.
+ */
+static int
+rebuild_pages(struct mt_db *db, int *total)
+{
+	char dl[64] = "-infinity", after[24] = "0";
+	const char *p[2] = { dl, after };
+	PGresult *res;
+	redisReply *r;
+	int rows;
+
+	do {
+		res = mt_db_exec(db, STMT_LIVE_TIMERS, 2, p);
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+		    arm_rows(res) != 0) {
+			PQclear(res);
+			return -1;
+		}
+		if ((rows = PQntuples(res)) > 0) {
+			snprintf(dl, sizeof(dl), "%s", PQgetvalue(res, rows - 1,
+			    mt_db_col(res, "dl_key")));
+			snprintf(after, sizeof(after), "%s", PQgetvalue(res,
+			    rows - 1, mt_db_col(res, "id")));
+		}
+		*total += rows;
+		PQclear(res);
+		if ((r = mt_redis_cmd("PEXPIRE dispatcher:rebuilding %d",
+		    REBUILD_LOCK_MS)) != NULL)
+			freeReplyObject(r);
+		if (rows > 0 && db->conn != NULL)
+			run_timers(db);
+	} while (rows > 0 && !stopping && db->conn != NULL);
+	return stopping || db->conn == NULL ? -1 : 0;
+}
+
 static int
 rebuild(struct mt_db *db)
 {
-	PGresult *res = NULL;
 	redisReply *r;
-	int rc = -1, rows, total = 0;
-	char run_id[41], dl[64] = "-infinity", after[24] = "0";
-	const char *p[2] = { dl, after };
+	int rc = -1, total = 0;
+	char run_id[41];
 
 	/* No load_regions here: the rows name their regions, and
 	 * run_timers comes after timed_steps, which refreshes them. */
@@ -871,32 +930,7 @@ rebuild(struct mt_db *db)
 	/* Set again by a write Redis refuses from here on (arm_rows, or a
 	 * push between pages): then no marker, and the next turn rebuilds. */
 	redis_missed = 0;
-	do {
-		res = mt_db_exec(db, STMT_LIVE_TIMERS, 2, p);
-		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
-			goto out;
-		if (arm_rows(res) != 0)
-			goto out;
-		if ((rows = PQntuples(res)) > 0) {
-			snprintf(dl, sizeof(dl), "%s", PQgetvalue(res, rows - 1,
-			    mt_db_col(res, "dl_key")));
-			snprintf(after, sizeof(after), "%s", PQgetvalue(res,
-			    rows - 1, mt_db_col(res, "id")));
-		}
-		total += rows;
-		PQclear(res);
-		res = NULL;
-		if ((r = mt_redis_cmd("PEXPIRE dispatcher:rebuilding %d",
-		    REBUILD_LOCK_MS)) != NULL)
-			freeReplyObject(r);
-		/* What is due among the timers armed so far runs now, not
-		 * after the last page (issue 13: 120,000 live timers are 60
-		 * pages, ~2 s, and the 1,000 a second falling due meanwhile
-		 * waited for the whole rebuild: steady lag p99 2.9 s). */
-		if (rows > 0 && db->conn != NULL)
-			run_timers(db);
-	} while (rows > 0 && !stopping && db->conn != NULL);
-	if (stopping || db->conn == NULL || redis_missed)
+	if (rebuild_pages(db, &total) != 0 || redis_missed)
 		goto out;
 	if (total > 0)
 		mt_log_info("rebuilt %d timers", total);
@@ -909,7 +943,6 @@ rebuild(struct mt_db *db)
 	freeReplyObject(r);
 	rc = 0;
 out:
-	PQclear(res);
 	if ((r = mt_redis_cmd("EVAL %s 1 dispatcher:rebuilding %s",
 	    RELEASE_IF_OURS, lock_token)) != NULL)
 		freeReplyObject(r);

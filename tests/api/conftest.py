@@ -124,10 +124,13 @@ def held(statement):
         psql.wait(timeout=HANG)
 
 
-def ctl(*args, check=True):
-    """Run mtcertctl against the test stack's config."""
+def ctl(*args, check=True, timeout=HANG):
+    """Run mtcertctl against the test stack's config (a hang bound of
+    timeout seconds: a job whose work grows with the database, as a key
+    rotation's, passes a larger one)."""
     cp = subprocess.run([CTL, "--config", os.path.join(VAR, "mtcert.conf"),
-                         *args], capture_output=True, text=True, timeout=60)
+                         *args], capture_output=True, text=True,
+                        timeout=timeout)
     if check:
         assert cp.returncode == 0, (cp.returncode, cp.stdout, cp.stderr)
     return cp

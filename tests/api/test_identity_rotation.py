@@ -17,7 +17,7 @@ import os
 import re
 import threading
 
-from conftest import (VAR, api, app_phone, assert_error, bearer, ctl,
+from conftest import (HANG, VAR, api, app_phone, assert_error, bearer, ctl,
                       id_hmac, identity_of, insured_login, login, new_person,
                       person_row_id, sql)
 from test_identity import file_by_hospital, pg_dump
@@ -51,7 +51,11 @@ def keys_in_use():
 
 
 def rotate(*extra):
-    out = json.loads(ctl("identity", "rotate", "data", *extra).stdout)
+    # It re-seals every sealed row of the database, which the suite has
+    # grown by then: in batches of one row, with two busy loops and a CI
+    # run beside it, over 60 s (a hang bound, not a speed: HANG * 5).
+    out = json.loads(ctl("identity", "rotate", "data", *extra,
+                         timeout=HANG * 5).stdout)
     assert out["key"] == current_key(), out
     return out
 
