@@ -809,12 +809,6 @@ redis_run_id(char id[41])
 	" return redis.call('DEL', KEYS[1]) end return 0"
 static char lock_token[64];
 
-/*
- * Take the rebuild: 1 when it is ours to do, 0 when it is not needed any
- * more (another dispatcher's rebuild set the marker to Redis' run_id, and
- * no write of ours was refused since), -1 when another is rebuilding or
- * Redis does not answer (try again soon).
- */
 /* 1 when the marker names run_id and no write of ours was refused since:
  * the timer sets are complete. */
 static int
@@ -831,6 +825,12 @@ marker_current(const char *run_id)
 	return rc;
 }
 
+/*
+ * Take the rebuild: 1 when it is ours to do, 0 when it is not needed any
+ * more (another dispatcher's rebuild set the marker to Redis' run_id, and
+ * no write of ours was refused since), -1 when another is rebuilding or
+ * Redis does not answer (try again soon).
+ */
 static int
 rebuild_lock(const char *run_id)
 {
@@ -859,14 +859,6 @@ rebuild_lock(const char *run_id)
 	return rc;
 }
 
-/*
- * Make Redis agree with PostgreSQL again: every pushed assignment in its
- * timer set with its lease, and anything overdue expired from here.
- * Then the marker dispatcher:rebuilt holds Redis' run_id (redis_lost).
- * Returns 0, or -1 when Redis or PostgreSQL is down or Redis refused a
- * write (try again soon; the marker is set only after every chunk went
- * in).
- */
 /*
  * Arm every pushed assignment, a page of LIVE_TIMERS at a time, running
  * what is due among those armed so far between pages (issue 13: 120,000
@@ -908,6 +900,14 @@ rebuild_pages(struct mt_db *db, int *total)
 	return stopping || db->conn == NULL ? -1 : 0;
 }
 
+/*
+ * Make Redis agree with PostgreSQL again: every pushed assignment in its
+ * timer set with its lease, and anything overdue expired from here.
+ * Then the marker dispatcher:rebuilt holds Redis' run_id (redis_lost).
+ * Returns 0, or -1 when Redis or PostgreSQL is down or Redis refused a
+ * write (try again soon; the marker is set only after every chunk went
+ * in).
+ */
 static int
 rebuild(struct mt_db *db)
 {
