@@ -809,20 +809,27 @@ redis_run_id(char id[41])
 	" return redis.call('DEL', KEYS[1]) end return 0"
 static char lock_token[64];
 
+/* Whether the marker dispatcher:rebuilt names run_id: 1 or 0, -1 when
+ * Redis does not answer. */
+static int
+marker_names(const char *run_id)
+{
+	redisReply *r = mt_redis_cmd("GET dispatcher:rebuilt");
+	int rc;
+
+	if (r == NULL)
+		return -1;
+	rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, run_id) == 0;
+	freeReplyObject(r);
+	return rc;
+}
+
 /* 1 when the marker names run_id and no write of ours was refused since:
  * the timer sets are complete. */
 static int
 marker_current(const char *run_id)
 {
-	redisReply *r;
-	int rc;
-
-	if (redis_missed || (r = mt_redis_cmd("GET dispatcher:rebuilt")) ==
-	    NULL)
-		return 0;
-	rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, run_id) == 0;
-	freeReplyObject(r);
-	return rc;
+	return !redis_missed && marker_names(run_id) == 1;
 }
 
 /*
@@ -962,20 +969,16 @@ redis_lost(double t)
 {
 	static double next_check;
 	char run_id[41];
-	redisReply *r;
-	int lost;
+	int named;
 
 	if (redis_missed)
 		return 1;
 	if (t < next_check)
 		return 0;
 	next_check = t + REDIS_CHECK_MS;
-	if (redis_run_id(run_id) != 0 ||
-	    (r = mt_redis_cmd("GET dispatcher:rebuilt")) == NULL)
+	if (redis_run_id(run_id) != 0 || (named = marker_names(run_id)) < 0)
 		return 0;
-	lost = r->type != REDIS_REPLY_STRING || strcmp(r->str, run_id) != 0;
-	freeReplyObject(r);
-	return lost;
+	return !named;
 }
 
 /*
