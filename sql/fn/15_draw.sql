@@ -66,27 +66,46 @@ BEGIN
     RETURN pos[1:k];
 END $$;
 
+-- The rule's name, as draws.rule records it.
+CREATE OR REPLACE FUNCTION draw_rule() RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT 'sha256-ctr-u32-fy/1' $$;
+
+-- A pool as the rule takes it and draws.pool records it: the ids sorted,
+-- each once.
+CREATE OR REPLACE FUNCTION draw_pool(ids bigint[]) RETURNS bigint[]
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT ARRAY(SELECT DISTINCT x FROM unnest(ids) x ORDER BY x)
+$$;
+
+-- The ids the rule chooses, in draw order: k of pool (draw_pool's) for
+-- seed.
+CREATE OR REPLACE FUNCTION draw_chosen(seed bytea, pool bigint[], k integer)
+RETURNS bigint[]
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT ARRAY(SELECT pool[p + 1]
+                 FROM unnest(draw_pick(seed, cardinality(pool), k))
+                      WITH ORDINALITY AS t(p, o) ORDER BY o)
+$$;
+
 -- Draw k of the ids of pool (any order, no duplicates: sorted here) with
 -- a fresh seed and record it.  Returns the draw's row: its id and
 -- chosen (in draw order).  The caller stores the id on what it made
--- of the choice (assignments.draw_id, ...).
+-- of the choice (assignments.draw_id, ...).  A push's draws, a batch at
+-- a time, are recorded by one INSERT of the same rule (draw_experts,
+-- 30_review.sql: draw_pool, draw_seed, draw_chosen, draw_rule).
 CREATE OR REPLACE FUNCTION record_draw(p_purpose text, p_region text,
     p_pool bigint[], p_k integer, p_application bigint DEFAULT NULL,
     p_stage integer DEFAULT NULL) RETURNS draws
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    sorted bigint[] := ARRAY(SELECT DISTINCT x FROM unnest(p_pool) x
-                             ORDER BY x);
+    sorted bigint[] := draw_pool(p_pool);
     s bytea := draw_seed();
     d draws%ROWTYPE;
 BEGIN
     INSERT INTO draws (purpose, region, application_id, stage, rule, seed,
                        pool, k, chosen)
-    VALUES (p_purpose, p_region, p_application, p_stage,
-            'sha256-ctr-u32-fy/1', s, sorted, p_k,
-            ARRAY(SELECT sorted[p + 1]
-                  FROM unnest(draw_pick(s, cardinality(sorted), p_k))
-                       WITH ORDINALITY AS t(p, o) ORDER BY o))
+    VALUES (p_purpose, p_region, p_application, p_stage, draw_rule(), s,
+            sorted, p_k, draw_chosen(s, sorted, p_k))
     RETURNING * INTO d;
     RETURN d;
 END $$;

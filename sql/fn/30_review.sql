@@ -115,10 +115,10 @@ $$;
 -- preference) order -- the region's own pool before the province's, then
 -- by round, then another hospital -- with the size of the pool drawn
 -- from, the round (held + 1), whether the expert is of another region,
--- and the draw recorded (record_draw, 15_draw.sql: the pool's sorted ids
--- and the seed, so `mtcertctl draw verify` recomputes the choice).  One
--- query for the whole set (push_set's batch), record_draw called
--- set-wise in a LATERAL: one rule, one recorded draw per application.
+-- and the draw recorded (15_draw.sql: the pool's sorted ids and the
+-- seed, so `mtcertctl draw verify` recomputes the choice).  One query
+-- for the whole set (push_set's batch), its draws in one INSERT of
+-- record_draw's row: one rule, one recorded draw per application.
 -- No row for an application nobody is eligible for (nothing recorded).
 CREATE OR REPLACE FUNCTION draw_experts(apps bigint[])
 RETURNS TABLE (application bigint, expert_id bigint, hospital text,
@@ -139,14 +139,22 @@ LANGUAGE sql VOLATILE AS $$
                  array_agg(f.hospital ORDER BY f.expert_id) AS hs,
                  min(f.outside) AS o, min(f.held) AS h
           FROM f WHERE f.rk = 1 GROUP BY f.app),
-    d AS MATERIALIZED (SELECT p.*, rd.id AS draw_id,
-                              array_position(p.ids, rd.chosen[1]) AS i
-                       FROM p JOIN w ON w.id = p.app
-                       CROSS JOIN LATERAL record_draw('push', w.region, p.ids,
-                           1, p.app, w.push_stage) rd)
-    SELECT d.app, d.ids[d.i], d.hs[d.i], cardinality(d.ids), d.h + 1,
-           d.o = 1, d.draw_id
-    FROM d
+    -- Each pool as the rule takes it, with its seed.
+    s AS MATERIALIZED (SELECT p.*, w.region, w.push_stage,
+                              draw_pool(p.ids) AS pool, draw_seed() AS seed
+                       FROM p JOIN w ON w.id = p.app),
+    -- The batch's draws recorded in one INSERT, record_draw's row each
+    -- (15_draw.sql; one call a row was a sixth of a re-push, issue 13).
+    d AS (INSERT INTO draws (purpose, region, application_id, stage, rule,
+                             seed, pool, k, chosen)
+          SELECT 'push', s.region, s.app, s.push_stage, draw_rule(), s.seed,
+                 s.pool, 1, draw_chosen(s.seed, s.pool, 1)
+          FROM s ORDER BY s.app
+          RETURNING id, application_id, chosen)
+    SELECT s.app, s.ids[i.i], s.hs[i.i], cardinality(s.ids), s.h + 1,
+           s.o = 1, d.id
+    FROM s JOIN d ON d.application_id = s.app
+    CROSS JOIN LATERAL (SELECT array_position(s.ids, d.chosen[1]) AS i) i
 $$;
 
 -- The draw for application app alone (draw_experts).  NULL when nobody
@@ -186,7 +194,7 @@ END $$;
 -- Push the applications of apps that need an expert (push_stage), as a
 -- set (issue 13: one re-push at a time was 357/s, PostgreSQL on CPU in
 -- 55 of 58 samples): one statement draws for all of them -- the same
--- rule as ever, record_draw called set-wise in a LATERAL, so `mtcertctl
+-- rule as ever, the batch's draws recorded in one INSERT, so `mtcertctl
 -- draw verify --all` recomputes each -- and inserts their assignments
 -- (pushed, deadline = now + the region's accept_window_seconds), the
 -- experts' SMS and the events with the pool size; one UPDATE moves the
