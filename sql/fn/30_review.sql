@@ -249,9 +249,13 @@ BEGIN
         END IF;
     END LOOP;
     -- The draw of each (draw_experts), its assignment, SMS and event.
+    -- w.id = ANY(plain) says what the join reads: the batch's rows, by
+    -- the primary key (without it the join took a hash of every
+    -- application, 100,000 read a batch in the burst, issue 13).
     WITH d AS MATERIALIZED (SELECT dx.*, w.push_stage, w.region, w.disease
                             FROM draw_experts(plain) dx
-                            JOIN applications w ON w.id = dx.application),
+                            JOIN applications w ON w.id = dx.application
+                            WHERE w.id = ANY(plain)),
     x AS (INSERT INTO assignments (application_id, stage, expert_id,
                                    hospital, pool_size, draw_id,
                                    accept_deadline)
