@@ -88,19 +88,42 @@ alive() {
 	esac
 }
 
-# stop_pid PIDFILE [SIGNAL]: signal our process, wait up to 15 s, then
-# SIGKILL; remove the PID file.
-stop_pid() {
-	local f=$1 sig=${2:-TERM} pid
-	if alive "$f"; then
+# running PID: the process has not ended.  An ended one that is still a
+# zombie has: our daemons' parent is PID 1, which here collects them
+# about 2 s later (waiting for kill -0 to fail took 2 s a process, 18 s
+# a `stop`, issue 13).
+running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+# stop_pids SIGNAL PIDFILE...: signal each of our processes at once, wait
+# until all have ended (up to 15 s, then SIGKILL), remove the PID files.
+stop_pids() {
+	local sig=$1 f pid pids=() left
+	shift
+	for f in "$@"; do
+		alive "$f" || continue
 		pid=$(cat "$f")
 		kill "-$sig" "$pid" 2>/dev/null || true
-		for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-		while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-	fi
-	rm -f "$f"
+		pids+=("$pid")
+	done
+	for _ in $(seq 300); do
+		left=0
+		for pid in "${pids[@]}"; do running "$pid" && left=1; done
+		[ "$left" = 0 ] && break
+		sleep 0.05
+	done
+	for pid in "${pids[@]}"; do
+		running "$pid" && kill -KILL "$pid" 2>/dev/null
+		while running "$pid"; do sleep 0.05; done
+	done
+	rm -f "$@"
 }
+
+# stop_pid PIDFILE [SIGNAL]: stop_pids of one.
+stop_pid() { stop_pids "${2:-TERM}" "$1"; }
 
 cmd_deps() {
 	install_packages $PACKAGES
@@ -817,13 +840,19 @@ cmd_start() {
 cmd_stop() {
 	[ -d "$VAR" ] || return 0
 	local f
-	stop_pid "$VAR/run/nginx.pid" QUIT
-	for f in "$VAR"/nginx-*/nginx.pid; do
-		[ -e "$f" ] && stop_pid "$f" QUIT
-	done
+	local waves=() last=()
+	# In three waves, each stopped at once: nginx, then the pools and
+	# the dispatchers (each finishes what it holds), then Redis.
+	stop_pids QUIT "$VAR/run/nginx.pid" "$VAR"/nginx-*/nginx.pid
 	for f in "$VAR"/pids/*.pid; do
-		[ -e "$f" ] && stop_pid "$f"
+		[ -e "$f" ] || continue
+		case "$(basename "$f")" in
+		redis*|sentinel-*) last+=("$f") ;;
+		*) waves+=("$f") ;;
+		esac
 	done
+	stop_pids TERM "${waves[@]}"
+	stop_pids TERM "${last[@]}"
 	if [ -f "$VAR/pg/postmaster.pid" ]; then
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null 2>&1 || true
 	fi
@@ -846,23 +875,25 @@ cmd_status() {
 }
 
 modules_stop() {
-	local m h
+	local m h f=()
 	for h in $(seq "$HOSTS"); do
 		for m in $MODULES; do
-			stop_pid "$VAR/pids/${m%%:*}$(host_suffix "$h").pid"
+			f+=("$VAR/pids/${m%%:*}$(host_suffix "$h").pid")
 		done
 	done
+	stop_pids TERM "${f[@]}"
 }
 
 # host-stop H: host H's pools and its dispatcher stopped by their PIDs
 # (SIGTERM: each worker finishes the request in hand).  Take the host out
 # of nginx first (start with a smaller MTCERT_HOSTS), docs/scale.md.
 host_stop() {
-	local h=${1:?usage: host-stop H} m
+	local h=${1:?usage: host-stop H} m f=()
 	[[ "$h" =~ ^[1-9]$ ]] || die "bad host $h"
-	for m in $MODULES; do stop_pid "$VAR/pids/${m%%:*}$(host_suffix "$h").pid"; done
-	if [ "$h" -gt 1 ]; then stop_pid "$VAR/pids/dispatcher-$h.pid"
-	else stop_pid "$VAR/pids/dispatcher.pid"; fi
+	for m in $MODULES; do f+=("$VAR/pids/${m%%:*}$(host_suffix "$h").pid"); done
+	if [ "$h" -gt 1 ]; then f+=("$VAR/pids/dispatcher-$h.pid")
+	else f+=("$VAR/pids/dispatcher.pid"); fi
+	stop_pids TERM "${f[@]}"
 }
 
 pg_stop() {
@@ -989,6 +1020,7 @@ modules-stop) modules_stop ;;
 modules-start) modules_start ;;
 host-stop) host_stop "${2:-}" ;;
 dispatcher-start) dispatcher_start ;;
+dispatcher-stop) stop_pids TERM "$VAR"/pids/dispatcher*.pid ;;
 logreopen) cmd_logreopen ;;
 logrotate) cmd_logrotate ;;
 backup) cmd_backup ;;
@@ -998,5 +1030,5 @@ restore) shift; cmd_restore "$@" ;;
 pg-replica-start) pg_replica_start ;;
 pg-replica-stop) pg_replica_stop ;;
 pg-promote) cmd_pg_promote ;;
-*) echo "usage: $0 deps|browser-deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start|host-stop H|logrotate|logreopen|backup|restore DIR [BACKUP]|nginx-extra NAME PORT|nginx-extra-stop NAME|pg-replica-start|pg-replica-stop|pg-promote" >&2; exit 2 ;;
+*) echo "usage: $0 deps|browser-deps|start|stop|status|redis-stop|redis-start|pg-stop|pg-start|modules-stop|modules-start|host-stop H|dispatcher-start|dispatcher-stop|logrotate|logreopen|backup|restore DIR [BACKUP]|nginx-extra NAME PORT|nginx-extra-stop NAME|pg-replica-start|pg-replica-stop|pg-promote" >&2; exit 2 ;;
 esac

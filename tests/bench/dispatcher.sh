@@ -62,13 +62,7 @@ rss() { ps -o rss= --ppid "$(cat "$V/pids/dispatcher.pid")" | tr -d ' '; }
 # restart_dispatchers N: stop every dispatcher (by its master's PID),
 # start N.
 restart_dispatchers() {
-	local f p
-	for f in "$V"/pids/dispatcher*.pid; do
-		p=$(cat "$f")
-		kill -TERM "$p" 2>/dev/null || true
-		while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
-		rm -f "$f"
-	done
+	shared/stack.sh dispatcher-stop >/dev/null
 	MTCERT_DISPATCHERS=$1 shared/stack.sh dispatcher-start >/dev/null
 }
 
