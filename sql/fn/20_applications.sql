@@ -385,15 +385,21 @@ DROP FUNCTION IF EXISTS patch_application_view(bigint, bigint);
 CREATE OR REPLACE FUNCTION patch_application_views(apps bigint[])
 RETURNS void
 LANGUAGE sql AS $$
-    WITH n AS (SELECT v.application_id, max(e.id) AS last,
-                      jsonb_agg(jsonb_build_object('at', e.at, 'type', e.type,
-                          'text', event_text(e.type, e.data)) ORDER BY e.id)
-                          AS lines
-               FROM application_views v JOIN events e
-               ON e.application_id = v.application_id AND e.id > v.built_event
-               WHERE v.application_id = ANY(apps)
-               GROUP BY v.application_id
-               HAVING bool_and(e.type IN ('expired', 'pushed', 'unassigned')))
+    -- Each view's new events by events_application, the view's own
+    -- (as a join, a plan made while the table looked small hashed every
+    -- event for each batch, issue 13).  No new event: push_only is NULL.
+    WITH n AS (SELECT v.application_id, l.last, l.lines
+               FROM application_views v CROSS JOIN LATERAL (
+                   SELECT max(e.id) AS last,
+                          jsonb_agg(jsonb_build_object('at', e.at,
+                              'type', e.type,
+                              'text', event_text(e.type, e.data))
+                              ORDER BY e.id) AS lines,
+                          bool_and(e.type IN ('expired', 'pushed',
+                              'unassigned')) AS push_only
+                   FROM events e WHERE e.application_id = v.application_id
+                     AND e.id > v.built_event) l
+               WHERE v.application_id = ANY(apps) AND l.push_only)
     UPDATE application_views v SET view = (v.view::jsonb || jsonb_build_object(
             'status', a.status,
             'expected_decision_date', expected_date_shown(a.status,
