@@ -839,20 +839,19 @@ cmd_start() {
 
 cmd_stop() {
 	[ -d "$VAR" ] || return 0
-	local f
-	local waves=() last=()
+	local f workers=() redis=()
 	# In three waves, each stopped at once: nginx, then the pools and
 	# the dispatchers (each finishes what it holds), then Redis.
 	stop_pids QUIT "$VAR/run/nginx.pid" "$VAR"/nginx-*/nginx.pid
 	for f in "$VAR"/pids/*.pid; do
 		[ -e "$f" ] || continue
 		case "$(basename "$f")" in
-		redis*|sentinel-*) last+=("$f") ;;
-		*) waves+=("$f") ;;
+		redis*|sentinel-*) redis+=("$f") ;;
+		*) workers+=("$f") ;;
 		esac
 	done
-	stop_pids TERM "${waves[@]}"
-	stop_pids TERM "${last[@]}"
+	stop_pids TERM "${workers[@]}"
+	stop_pids TERM "${redis[@]}"
 	if [ -f "$VAR/pg/postmaster.pid" ]; then
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null 2>&1 || true
 	fi

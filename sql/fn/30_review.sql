@@ -151,10 +151,9 @@ LANGUAGE sql VOLATILE AS $$
                  s.pool, 1, draw_chosen(s.seed, s.pool, 1)
           FROM s ORDER BY s.app
           RETURNING id, application_id, chosen)
-    SELECT s.app, s.ids[i.i], s.hs[i.i], cardinality(s.ids), s.h + 1,
-           s.o = 1, d.id
+    SELECT s.app, d.chosen[1], s.hs[array_position(s.ids, d.chosen[1])],
+           cardinality(s.ids), s.h + 1, s.o = 1, d.id
     FROM s JOIN d ON d.application_id = s.app
-    CROSS JOIN LATERAL (SELECT array_position(s.ids, d.chosen[1]) AS i) i
 $$;
 
 -- The draw for application app alone (draw_experts).  NULL when nobody
