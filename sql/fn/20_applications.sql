@@ -220,15 +220,24 @@ BEGIN
         END IF;
     END IF;
     -- The person's qualification and this year's submissions of the
-    -- disease in one query (a resubmission is not counted again).
+    -- disease in one query (a resubmission is not counted again).  The
+    -- person's applications are read first, by applications_person
+    -- (OFFSET 0 keeps the submitted_at test outside): with the test
+    -- inside, a plan made while few applications were submitted (a new
+    -- database, the bench's fresh drafts) scanned the partial index
+    -- applications_region_submitted whole, every submission of every
+    -- region filtered row by row -- a submit's cost grew with the number
+    -- submitted (issue 13, sixth round: 371 rows at the 3,000th submit).
     SELECT EXISTS (SELECT 1 FROM qualifications q
                    WHERE q.person_id = a.person_id AND q.disease = a.disease
                      AND q.status = 'active'),
            CASE WHEN a.submitted_at IS NULL THEN
-               (SELECT count(*) FROM applications x
-                WHERE x.person_id = a.person_id AND x.disease = a.disease
-                  AND x.id <> a.id AND x.submitted_at IS NOT NULL
-                  AND extract(year FROM x.submitted_at
+               (SELECT count(*)
+                FROM (SELECT x.submitted_at FROM applications x
+                      WHERE x.person_id = a.person_id
+                        AND x.disease = a.disease AND x.id <> a.id
+                      OFFSET 0) x
+                WHERE extract(year FROM x.submitted_at
                               AT TIME ZONE 'Asia/Shanghai')
                       = extract(year FROM cn_today())) END
     INTO qualified, used;
