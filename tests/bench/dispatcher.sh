@@ -189,13 +189,28 @@ burst() {
 	t2=$(date +%s.%N)
 	awk -v n="$1" -v a="$t0" -v b="$t2" 'BEGIN { printf "%.0f", n / (b - a - 3) }'
 }
+# faults_since DISPATCHER_BYTES PG_BYTES: what went wrong since those
+# offsets of the dispatchers' and PostgreSQL's logs -- the warnings and
+# errors by kind, the rebuilds -- printed under a scaling run, so a run
+# far below the others shows its cause in the bench's own output (a run
+# of 4 dispatchers at 58 re-pushes/s, issue 13 sixth round, left nothing
+# to read: the stack is removed at exit).
+faults_since() {
+	{ tail -c "+$(($1 + 1))" "$V/log/dispatcher.log" | grep -E ' (warn|error) |rebuilt ' |
+		sed -E 's/^[^ ]+ dispatcher\[[0-9]+\] //; s/[0-9]+/N/g' || true
+	  tail -c "+$(($2 + 1))" "$V/log/postgresql.log" | grep -E '(ERROR|FATAL|WARNING): ' |
+		sed -E 's/^.*(ERROR|FATAL|WARNING): /postgres \1: /; s/[0-9]+/N/g' || true
+	} | sort | uniq -c | sort -rn | head -5 | sed 's/^ */    /'
+}
 OFFSET=$((DUE + STEADY_N))
 declare -A R
 for N in $SCALE; do
 	restart_dispatchers "$N"
+	DLOG=$(stat -c %s "$V/log/dispatcher.log"); PLOG=$(stat -c %s "$V/log/postgresql.log")
 	R[$N]=$(burst "$SCALE_DUE" "$OFFSET")
 	OFFSET=$((OFFSET + SCALE_DUE))
 	echo "  scaling: $SCALE_DUE due at once, $N dispatcher(s): ${R[$N]} re-pushes/s"
+	faults_since "$DLOG" "$PLOG"
 done
 B1=${R[1]:-}
 for N in $SCALE; do
