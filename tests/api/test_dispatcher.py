@@ -6,8 +6,9 @@ import os
 import subprocess
 import time
 
-from conftest import (HANG, ROOT, VAR, held, login, new_region, redis, sql,
-                      submitted_application, wait_for, live_assignment)
+from conftest import (HANG, PG_PORT, ROOT, VAR, held, login, new_region,
+                      redis, sql, submitted_application, wait_for,
+                      live_assignment)
 from test_objection import object_to, rejected, seats
 from test_review import ONCO, never_disqualify, region_with_experts, \
     second_dispatcher
@@ -114,6 +115,13 @@ def timer(reg, asg):
     return redis("ZSCORE", "timers:{%s}" % reg["region"], str(asg))
 
 
+def redis_run_id():
+    """This run of Redis (INFO server's run_id): what the marker
+    dispatcher:rebuilt names once the timer sets are complete."""
+    return [line.split(":", 1)[1] for line in redis("INFO", "server")
+            .splitlines() if line.startswith("run_id:")][0].strip()
+
+
 def test_a_flush_and_a_restart_of_redis_rebuild_the_timers():
     """Redis flushed: the marker and the timer sets come back from
     PostgreSQL.  A marker naming another run of Redis (what a restart
@@ -123,8 +131,7 @@ def test_a_flush_and_a_restart_of_redis_rebuild_the_timers():
     tok, app = submitted_application(reg, disease="D001")
     asg = live_assignment(app["id"])["id"]
     assert wait_for(lambda: timer(reg, asg) != "")
-    run_id = [line.split(":", 1)[1] for line in redis("INFO", "server")
-              .splitlines() if line.startswith("run_id:")][0].strip()
+    run_id = redis_run_id()
     redis("FLUSHALL")
     assert wait_for(lambda: timer(reg, asg) != "")
     assert wait_for(lambda: redis("GET", "dispatcher:rebuilt") == run_id)
@@ -149,7 +156,8 @@ def test_a_rebuild_of_more_than_a_page_arms_every_timer():
         redis("DEL", "dispatcher:rebuilt")
         assert wait_for(lambda: int(redis("ZCARD", key)) == len(asgs),
                         timeout=HANG * 2)
-        assert wait_for(lambda: redis("GET", "dispatcher:rebuilt") != "")
+        assert wait_for(lambda: redis("GET", "dispatcher:rebuilt")
+                        == redis_run_id())
         deadlines = dict(sql(
             "SELECT id, (extract(epoch FROM accept_deadline) * 1000)::bigint"
             " FROM assignments WHERE id IN (%s)", ",".join(map(str, asgs))))
@@ -189,7 +197,8 @@ def test_one_dispatcher_rebuilds_at_a_time():
         time.sleep(2)
         sizes[1] = os.path.getsize(logs[1])
         redis("DEL", "dispatcher:rebuilt")
-        assert wait_for(lambda: redis("GET", "dispatcher:rebuilt") != "")
+        assert wait_for(lambda: redis("GET", "dispatcher:rebuilt")
+                        == redis_run_id())
         time.sleep(3)
         rebuilt = []
         for log, at in zip(logs, sizes):
@@ -201,6 +210,54 @@ def test_one_dispatcher_rebuilds_at_a_time():
     finally:
         extra.terminate()
         extra.wait(10)
+        sql("UPDATE assignments SET state = 'cancelled', ended_at = now()"
+            " WHERE id IN (%s)", ",".join(map(str, asgs)))
+
+
+def test_a_rebuild_asked_for_again_while_it_runs_runs_again():
+    """The marker removed while a rebuild reads its pages (a DEL asking for
+    a rebuild, a FLUSHALL): that rebuild is not taken as complete, another
+    follows, and only then does the marker name this run of Redis.  (Issue
+    13, sixth round: a rebuild begun at a dispatcher's start took a DEL
+    made during its pages as done; its pages were past the rows written
+    meanwhile, whose timers were never armed, and the overdue sweep alone
+    expired them: 58 re-pushes/s.)  The rebuild is held at its first page
+    by a lock on assignments, so the DEL falls inside it on any machine."""
+    admin, reg, ex = region_with_experts(ONCO, n=1)
+    asgs = make_due(reg, 3, seconds=86400)     # rows for its pages
+    log = os.path.join(VAR, "log", "dispatcher.log")
+    at = os.path.getsize(log)
+    lock = subprocess.Popen(
+        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
+         "-U", "mtcert", "-d", "mtcert", "-qAtX"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        lock.stdin.write("BEGIN; LOCK TABLE assignments IN ACCESS EXCLUSIVE"
+                         " MODE; SELECT 'locked';\n")
+        lock.stdin.flush()
+        assert lock.stdout.readline().strip() == "locked"
+        redis("DEL", "dispatcher:rebuilt")
+        # The rebuild is taken (its lock) and its first page waits on ours.
+        assert wait_for(lambda: redis("EXISTS", "dispatcher:rebuilding")
+                        == "1" and sql(
+                            "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                            " AND relation = 'assignments'::regclass")
+                        != [["0"]])
+        redis("DEL", "dispatcher:rebuilt")     # asked for again meanwhile
+    finally:
+        lock.communicate("COMMIT;\n", timeout=HANG)
+    try:
+        assert wait_for(lambda: redis("GET", "dispatcher:rebuilt")
+                        == redis_run_id(), timeout=HANG * 2)
+        with open(log, errors="replace") as f:
+            f.seek(at)
+            lines = [line for line in f if " rebuil" in line]
+        assert any("rebuilding again" in line for line in lines), lines
+        # The marker came back from a whole rebuild after the one cut
+        # short: each of the rows is in its timer set.
+        for asg in asgs:
+            assert timer(reg, asg) != ""
+    finally:
         sql("UPDATE assignments SET state = 'cancelled', ended_at = now()"
             " WHERE id IN (%s)", ",".join(map(str, asgs)))
 
