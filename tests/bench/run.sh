@@ -40,7 +40,8 @@ cd "$ROOT"
 # 15 minutes of `make bench`): the slowest read, publicity at ~320 req/s,
 # is ~1,900 requests, its p99 the 19th slowest; what moves a figure on a
 # shared machine is the load from one run to the next, which a longer run
-# does not remove (the catalog's p99 takes turns with its floor instead).
+# does not remove (the catalog's p99 takes turns with its floor instead,
+# and so do progress with select and download with x-accel: alternate).
 QUICK=${BENCH_QUICK:+1}
 SECS=${BENCH_SECONDS:-${QUICK:+3}}; SECS=${SECS:-6}
 CONN=${BENCH_CONNECTIONS:-64}
@@ -456,27 +457,29 @@ cpu_ratio() {
 }
 # median V...: the middle value (the lower middle of an even count).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# alternate ROUNDS SECS NAME URL [NAME URL]...: each read run ROUNDS times
-# for SECS seconds, the reads taking turns, and its figures the median of
-# its rounds.  For the catalog's p99 beside its floor, nginx's own `return
-# 200`: on a shared machine the load moves within seconds, a single run of
-# each read met two different loads (10 s runs at load 10-12: return's
-# p99 20 ms in one, 63 ms in the next), taking turns gives both the same.
+# alternate ROUNDS SECS NAME...: each read run ROUNDS times for SECS
+# seconds, the reads taking turns, and its figures the median of its
+# rounds (CPU_US: its last round's).  A read is its function read_NAME
+# (below: run or cpu_run with its URL and options).  For the catalog's
+# p99 beside its floor, nginx's own `return 200`: on a shared machine
+# the load moves within seconds, a single run of each read met two
+# different loads (10 s runs at load 10-12: return's p99 20 ms in one,
+# 63 ms in the next), taking turns gives both the same.  The same for
+# progress beside select and download beside x-accel (issue 13, sixth
+# round: one 6 s run of each printed progress / select 0.96 and 0.79,
+# download / x-accel 0.24 to 0.35, in runs of the same code).
 alternate() {
-	local rounds=$1 i j n
+	local rounds=$1 i n
 	local -A r5 r50 r99
 	SECS=$2
 	shift 2
-	local pairs=("$@")
 	for i in $(seq "$rounds"); do
-		for ((j = 0; j < ${#pairs[@]}; j += 2)); do
-			n=${pairs[j]}
-			run "$n" "${pairs[j + 1]}"
+		for n in "$@"; do
+			"read_$n"
 			r5[$n]+=" ${RPS[$n]}"; r50[$n]+=" ${P50[$n]}"; r99[$n]+=" ${P99[$n]}"
 		done
 	done
-	for ((j = 0; j < ${#pairs[@]}; j += 2)); do
-		n=${pairs[j]}
+	for n in "$@"; do
 		# shellcheck disable=SC2086
 		RPS[$n]=$(median ${r5[$n]}); P50[$n]=$(median ${r50[$n]}); P99[$n]=$(median ${r99[$n]})
 		skipped "$n" || [ "$rounds" = 1 ] ||
@@ -491,21 +494,28 @@ P99_ROUNDS=${BENCH_P99_ROUNDS:-${QUICK:+1}}; P99_ROUNDS=${P99_ROUNDS:-5}
 P99_SECS=${BENCH_P99_SECONDS:-${QUICK:+3}}; P99_SECS=${P99_SECS:-5}
 echo "wrk: 2 threads, $CONN connections, ${SECS}s each, through nginx (sharing the $(nproc) cores)"
 echo "return and catalog: $P99_ROUNDS rounds of ${P99_SECS}s each, taking turns"
-alternate "$P99_ROUNDS" "$P99_SECS" \
-	return  "http://127.0.0.1:$BPORT/return" \
-	catalog "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases/D001"
+DLC=${BENCH_DOWNLOAD_CONN:-8}
+read_return()   { run return  "http://127.0.0.1:$BPORT/return"; }
+read_catalog()  { run catalog "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases/D001"; }
+read_select()   { cpu_run select "http://127.0.0.1:$BPORT/select"; }
+read_progress() { cpu_run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"; }
+read_download() { run download "http://127.0.0.1:$MTCERT_PORT/api/v1/materials/$MID" -c "$DLC" -H "Authorization: Bearer $INSURED"; }
+read_x-accel()  { run x-accel "http://127.0.0.1:$BPORT/xaccel" -c "$DLC"; }
+# The ratios with a target: progress / select and download / x-accel,
+# each pair taking turns, ALT_ROUNDS rounds of ALT_SECS.
+ALT_ROUNDS=${BENCH_ALT_ROUNDS:-${QUICK:+1}}; ALT_ROUNDS=${ALT_ROUNDS:-3}
+ALT_SECS=${BENCH_ALT_SECONDS:-3}
+alternate "$P99_ROUNDS" "$P99_SECS" return catalog
 run minimal  "http://127.0.0.1:$BPORT/minimal"
 run redis    "http://127.0.0.1:$BPORT/redis"
-cpu_run select "http://127.0.0.1:$BPORT/select"
 run insert   "http://127.0.0.1:$BPORT/insert"
 run catalog_module "http://127.0.0.1:$BPORT/api/v1/diseases/D001"
 run health   "http://127.0.0.1:$MTCERT_PORT/api/v1/health"
 run diseases "http://127.0.0.1:$MTCERT_PORT/api/v1/diseases"
 run verify   "http://127.0.0.1:$BPORT/api/v1/cards/verify?token=$TOKEN"
-cpu_run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applications/$APP" -H "Authorization: Bearer $INSURED"
-DLC=${BENCH_DOWNLOAD_CONN:-8}
-run download "http://127.0.0.1:$MTCERT_PORT/api/v1/materials/$MID" -c "$DLC" -H "Authorization: Bearer $INSURED"
-run x-accel  "http://127.0.0.1:$BPORT/xaccel" -c "$DLC"
+echo "select and progress, download and x-accel: $ALT_ROUNDS rounds of ${ALT_SECS}s each, taking turns"
+alternate "$ALT_ROUNDS" "$ALT_SECS" select progress
+alternate "$ALT_ROUNDS" "$ALT_SECS" download x-accel
 # Issue 15: the logged read (the agency's: one access_log row, linked
 # into its region's and day's hash chain under the chain head's lock, to
 # the commit), then the same read with the chain's trigger off -- the
