@@ -178,7 +178,7 @@ mt_reply_body(struct mt_req *req, const void *p, size_t n)
 
 	if (n < BODY_DIRECT || f->ipcFd < 0)
 		return FCGX_PutStr(p, (int)n, f->out) == (int)n ? 0 : -1;
-	if (FCGX_FFlush(f->out) != 0)
+	if (FCGX_GetError(f->out) != 0 || FCGX_FFlush(f->out) != 0)
 		return -1;
 	while (n > 0) {
 		for (i = 0; i < RECORDS_MAX && n > 0; i++) {
@@ -197,8 +197,12 @@ mt_reply_body(struct mt_req *req, const void *p, size_t n)
 			c += k;
 			n -= k;
 		}
-		if (writev_all(f->ipcFd, iov, 2 * i) != 0)
+		if (writev_all(f->ipcFd, iov, 2 * i) != 0) {
+			/* A record may be cut short: libfcgi's closing
+			 * records must not follow it. */
+			mt_reply_abort(req);
 			return -1;
+		}
 	}
 	return 0;
 }

@@ -936,9 +936,10 @@ rebuild_pages(struct mt_db *db, int *total)
  * Make Redis agree with PostgreSQL again: every pushed assignment in its
  * timer set with its lease, and anything overdue expired from here.
  * Then the marker dispatcher:rebuilt holds Redis' run_id (redis_lost).
- * Returns 0, or -1 when Redis or PostgreSQL is down or Redis refused a
- * write (try again soon; the marker is set only after every chunk went
- * in).
+ * Returns 0, or -1 when Redis or PostgreSQL is down, Redis refused a
+ * write or the marker changed while the pages were read (try again
+ * soon; the marker is set only after every chunk went in, and only if
+ * it still says this rebuild is pending: MARK_IF_PENDING).
  */
 static int
 rebuild(struct mt_db *db)

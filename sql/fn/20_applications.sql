@@ -221,8 +221,9 @@ BEGIN
     END IF;
     -- The person's qualification and this year's submissions of the
     -- disease in one query (a resubmission is not counted again).  The
-    -- person's applications are read first, by applications_person
-    -- (OFFSET 0 keeps the submitted_at test outside): with the test
+    -- person's applications of the disease are read first, by
+    -- applications_person_disease_submitted (OFFSET 0 keeps the
+    -- submitted_at test outside): with the test
     -- inside, a plan made while few applications were submitted (a new
     -- database, the bench's fresh drafts) scanned the partial index
     -- applications_region_submitted whole, every submission of every

@@ -196,11 +196,11 @@ burst() {
 # of 4 dispatchers at 58 re-pushes/s, issue 13 sixth round, left nothing
 # to read: the stack is removed at exit).
 faults_since() {
-	{ tail -c "+$(($1 + 1))" "$V/log/dispatcher.log" | grep -E ' (warn|error) |rebuilt ' |
+	{ tail -c "+$(($1 + 1))" "$V/log/dispatcher.log" | grep -E ' (warn|error) |rebuilt |rebuilding again' |
 		sed -E 's/^[^ ]+ dispatcher\[[0-9]+\] //; s/[0-9]+/N/g' || true
 	  tail -c "+$(($2 + 1))" "$V/log/postgresql.log" | grep -E '(ERROR|FATAL|WARNING): ' |
 		sed -E 's/^.*(ERROR|FATAL|WARNING): /postgres \1: /; s/[0-9]+/N/g' || true
-	} | sort | uniq -c | sort -rn | head -5 | sed 's/^ */    /'
+	} | sort | uniq -c | sort -rn | sed -n '1,5s/^ */    /p'
 }
 OFFSET=$((DUE + STEADY_N))
 declare -A R

@@ -502,7 +502,8 @@ read_progress() { cpu_run progress "http://127.0.0.1:$MTCERT_PORT/api/v1/applica
 read_download() { run download "http://127.0.0.1:$MTCERT_PORT/api/v1/materials/$MID" -c "$DLC" -H "Authorization: Bearer $INSURED"; }
 read_x-accel()  { run x-accel "http://127.0.0.1:$BPORT/xaccel" -c "$DLC"; }
 # The ratios with a target: progress / select and download / x-accel,
-# each pair taking turns, ALT_ROUNDS rounds of ALT_SECS.
+# each pair taking turns, ALT_ROUNDS rounds of ALT_SECS (verify, health
+# and publicity, one run each, are printed against that select median).
 ALT_ROUNDS=${BENCH_ALT_ROUNDS:-${QUICK:+1}}; ALT_ROUNDS=${ALT_ROUNDS:-3}
 ALT_SECS=${BENCH_ALT_SECONDS:-3}
 alternate "$P99_ROUNDS" "$P99_SECS" return catalog
