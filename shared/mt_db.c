@@ -87,6 +87,11 @@ prepare(struct mt_db *db, char prefix, const char *const *stmts, size_t n)
 int
 mt_db_ensure(struct mt_db *db)
 {
+	static const char *const keys[] = {
+		"dbname", "fallback_application_name", NULL
+	};
+	char app[48];
+	const char *const vals[] = { db->conninfo, app, NULL };
 	PGresult *res;
 
 	if (conn_ok(db))
@@ -94,7 +99,12 @@ mt_db_ensure(struct mt_db *db)
 	mt_db_close(db);
 	if (db->in_tx)
 		return -1;	/* never continue a transaction elsewhere */
-	db->conn = PQconnectdb(db->conninfo);
+	/* Named after the module (application_name "mtcert-apply",
+	 * "mtcert-dispatcher"), unless the conninfo names it: an operator
+	 * sees in pg_stat_activity which pool holds a connection or a lock. */
+	snprintf(app, sizeof(app), "%s%s", strcmp(mt_log_tag(), "mtcert") ==
+	    0 ? "" : "mtcert-", mt_log_tag());
+	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		mt_log_warn("postgres connect failed: %s",
 		    PQerrorMessage(db->conn));

@@ -23,6 +23,13 @@ mt_log_init(const char *tag)
 	snprintf(log_tag, sizeof(log_tag), "%s", tag);
 }
 
+/* That tag ("mtcert" before mt_log_init). */
+const char *
+mt_log_tag(void)
+{
+	return log_tag;
+}
+
 /*
  * Open the log file again by its path (O_APPEND, created 0640 when a
  * rotation removed it) and put it on stdout and stderr, so the renamed

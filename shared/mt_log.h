@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 void    mt_log_init(const char *tag);
+const char *mt_log_tag(void);
 int     mt_log_open(const char *path);
 int     mt_log_reopen(void);
 void    mt_log_catch_reopen(void);
