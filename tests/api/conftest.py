@@ -227,6 +227,21 @@ def sql(query, *args):
     return [line.split("\t") for line in cp.stdout.splitlines() if line]
 
 
+def seed_of_another_choice(draw_id):
+    """A seed (hex) for the recorded draw draw_id with which the rule
+    (draw_chosen) chooses otherwise from the same pool: the first of
+    sha256(seed || i), i = 1, 2, ...  A fixed other seed chooses the same
+    by chance (1 in 4 for 1 of 4, 1 in 120 for 5 of 5 in some order), and
+    a test altering the seed must make the verifier recompute, not agree
+    by luck."""
+    (other,), = sql("SELECT encode(s, 'hex') FROM draws d, LATERAL"
+                    " (SELECT i, sha256(d.seed || int4send(i)) AS s"
+                    "  FROM generate_series(1, 100) i) t"
+                    " WHERE d.id = %s AND draw_chosen(s, d.pool, d.k)"
+                    " <> d.chosen ORDER BY i LIMIT 1", draw_id)
+    return other
+
+
 def today():
     """The service's today (cn_today(), China time) as a date."""
     return datetime.date.fromisoformat(sql("SELECT cn_today()")[0][0])

@@ -7,7 +7,7 @@ audit verify` recomputes; a failed item ends the qualification
 (audit_failed: SMS, timeline)."""
 import uuid
 
-from conftest import id_hmac, identity_of
+from conftest import id_hmac, identity_of, seed_of_another_choice
 from conftest import (api, assert_error, bearer, ctl, insured_login,
                       login, new_person, new_region, policy, sms_lines, sql,
                       stack, submitted_application, today, unique,
@@ -253,7 +253,7 @@ def test_verify_matches_and_names_an_altered_record():
             item["qualification_id"], item["id"])
     seed = a["draw"]["seed"]
     sql("UPDATE draws SET seed = decode('%s', 'hex') WHERE id = %s",
-        "00" * 32, a["draw"]["id"])
+        seed_of_another_choice(a["draw"]["id"]), a["draw"]["id"])
     try:
         cp = verify(a["id"])
         assert cp.returncode == 3, cp.stdout

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import app_phone, identity_of
 from conftest import (api, assert_error, bearer, ctl, login, new_expert,
-                      new_region, policy, sql, submitted_application,
-                      wait_for)
+                      new_region, policy, seed_of_another_choice, sql,
+                      submitted_application, wait_for)
 from test_agency_benefit import agency_of
 
 ONCO = ["肿瘤"]              # D001: single review by one 肿瘤 expert
@@ -158,14 +158,7 @@ def test_verify_matches_and_names_an_altered_record(drawn):
     (did, seed), = sql("SELECT case_draw_id, encode(d.seed, 'hex') FROM"
                        " quarterly_reviews q JOIN draws d"
                        " ON d.id = q.case_draw_id WHERE q.id = %s", rid)
-    # Another seed that gives another choice by the rule (draw_chosen):
-    # with 5 cases of 5, one seed in 120 gives the same order, so a fixed
-    # seed would be that one in one run of 120.
-    (other,), = sql("SELECT encode(s, 'hex') FROM draws d, LATERAL"
-                    " (SELECT i, sha256(d.seed || int4send(i)) AS s"
-                    "  FROM generate_series(1, 100) i) t"
-                    " WHERE d.id = %s AND draw_chosen(s, d.pool, d.k)"
-                    " <> d.chosen ORDER BY i LIMIT 1", did)
+    other = seed_of_another_choice(did)
     sql("UPDATE draws SET seed = decode('%s', 'hex') WHERE id = %s",
         other, did)
     try:
