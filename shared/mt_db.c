@@ -84,14 +84,44 @@ prepare(struct mt_db *db, char prefix, const char *const *stmts, size_t n)
 	return 0;
 }
 
+/*
+ * The connection's parameters: db's conninfo (expanded: key=value or a
+ * URI) after the fallback application_name, so a name the conninfo gives
+ * wins.  Without one the connection is named after the module
+ * ("mtcert-apply", "mtcert-dispatcher"): an operator sees in
+ * pg_stat_activity which pool holds a connection or waits on a lock.
+ * app is the caller's buffer of APP_NAME_MAX bytes.
+ */
+#define APP_NAME_MAX 48
+static const char *const conn_keys[] = {
+	"fallback_application_name", "dbname", NULL
+};
+
+static void
+conn_vals(const struct mt_db *db, char *app, const char *vals[3])
+{
+	snprintf(app, APP_NAME_MAX, "%s%s", strcmp(mt_log_tag(), "mtcert") ==
+	    0 ? "" : "mtcert-", mt_log_tag());
+	vals[0] = app;
+	vals[1] = db->conninfo;
+	vals[2] = NULL;
+}
+
+PGPing
+mt_db_ping(const struct mt_db *db)
+{
+	char app[APP_NAME_MAX];
+	const char *vals[3];
+
+	conn_vals(db, app, vals);
+	return PQpingParams(conn_keys, vals, 1);
+}
+
 int
 mt_db_ensure(struct mt_db *db)
 {
-	static const char *const keys[] = {
-		"dbname", "fallback_application_name", NULL
-	};
-	char app[48];
-	const char *const vals[] = { db->conninfo, app, NULL };
+	char app[APP_NAME_MAX];
+	const char *vals[3];
 	PGresult *res;
 
 	if (conn_ok(db))
@@ -99,12 +129,8 @@ mt_db_ensure(struct mt_db *db)
 	mt_db_close(db);
 	if (db->in_tx)
 		return -1;	/* never continue a transaction elsewhere */
-	/* Named after the module (application_name "mtcert-apply",
-	 * "mtcert-dispatcher"), unless the conninfo names it: an operator
-	 * sees in pg_stat_activity which pool holds a connection or a lock. */
-	snprintf(app, sizeof(app), "%s%s", strcmp(mt_log_tag(), "mtcert") ==
-	    0 ? "" : "mtcert-", mt_log_tag());
-	db->conn = PQconnectdbParams(keys, vals, 1);
+	conn_vals(db, app, vals);
+	db->conn = PQconnectdbParams(conn_keys, vals, 1);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		mt_log_warn("postgres connect failed: %s",
 		    PQerrorMessage(db->conn));

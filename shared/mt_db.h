@@ -51,6 +51,8 @@ void        mt_db_setup_host(struct mt_db *db, const char *const *stmts,
                 size_t nstmts);
 /* Connect and prepare if not connected.  Returns 0, or -1 when down. */
 int         mt_db_ensure(struct mt_db *db);
+/* PQping of the server mt_db_ensure connects to (the same parameters). */
+PGPing      mt_db_ping(const struct mt_db *db);
 /*
  * Run prepared statement `stmt` with n text parameters (NULL = SQL NULL).
  * Returns the result whatever its status when the server answered (the

@@ -1201,7 +1201,7 @@ pg_gate(struct mt_db *db)
 		pg.delay_ms = pg.delay_ms * 2 > PG_BACKOFF_MAX_MS ?
 		    PG_BACKOFF_MAX_MS : pg.delay_ms * 2;
 	}
-	if (!stopping && PQping(db->conninfo) == PQPING_OK &&
+	if (!stopping && mt_db_ping(db) == PQPING_OK &&
 	    mt_db_ensure(db) == 0) {
 		if (pg.down)
 			mt_log_info("postgres back after %.1f s",

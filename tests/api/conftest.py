@@ -234,12 +234,13 @@ def seed_of_another_choice(draw_id):
     by chance (1 in 4 for 1 of 4, 1 in 120 for 5 of 5 in some order), and
     a test altering the seed must make the verifier recompute, not agree
     by luck."""
-    (other,), = sql("SELECT encode(s, 'hex') FROM draws d, LATERAL"
-                    " (SELECT i, sha256(d.seed || int4send(i)) AS s"
-                    "  FROM generate_series(1, 100) i) t"
-                    " WHERE d.id = %s AND draw_chosen(s, d.pool, d.k)"
-                    " <> d.chosen ORDER BY i LIMIT 1", draw_id)
-    return other
+    rows = sql("SELECT encode(s, 'hex') FROM draws d, LATERAL"
+               " (SELECT i, sha256(d.seed || int4send(i)) AS s"
+               "  FROM generate_series(1, 100) i) t"
+               " WHERE d.id = %s AND draw_chosen(s, d.pool, d.k)"
+               " <> d.chosen ORDER BY i LIMIT 1", draw_id)
+    assert rows, "draw %s: every derived seed chooses the same" % draw_id
+    return rows[0][0]
 
 
 def today():
