@@ -3,11 +3,10 @@ assignments falling due at once with two dispatchers racing over it, the
 timer sets rebuilt only when Redis lost them, and coalesced wake-ups.
 Only invariants are asserted, never speed: each bound is a hang bound."""
 import os
-import select
 import subprocess
 import time
 
-from conftest import (HANG, PG_PORT, ROOT, VAR, held, login, new_region,
+from conftest import (HANG, ROOT, VAR, held, login, new_region,
                       redis, sql, submitted_application, wait_for,
                       live_assignment)
 from test_objection import object_to, rejected, seats
@@ -227,39 +226,13 @@ def dispatcher_backends():
                             " WHERE application_name = 'mtcert-dispatcher'")]
 
 
-def waiting_on(pid, backends):
-    """The statements of those backends that wait on a lock backend pid
-    holds."""
+def waiting_on(backends):
+    """The statements of those backends that wait on a lock (the test's
+    own, held: nothing else takes one that blocks a read)."""
     return [q for q, in sql("SELECT query FROM pg_stat_activity WHERE"
                             " pid = ANY('{%s}'::int[]) AND"
-                            " %s = ANY(pg_blocking_pids(pid))",
-                            ",".join(backends), pid)]
-
-
-def lock_assignments():
-    """A psql holding ACCESS EXCLUSIVE on assignments in an open
-    transaction, and its backend's PID."""
-    lock = subprocess.Popen(
-        ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
-         "-U", "mtcert", "-d", "mtcert", "-qAtX", "-v", "ON_ERROR_STOP=1"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    lock.stdin.write("SET lock_timeout = '10s'; BEGIN;"
-                     " LOCK TABLE assignments IN ACCESS EXCLUSIVE MODE;"
-                     " SELECT pg_backend_pid();\n")
-    lock.stdin.flush()
-    ready, _, _ = select.select([lock.stdout], [], [], HANG)
-    assert ready, "LOCK TABLE assignments did not answer"
-    pid = lock.stdout.readline().strip()
-    assert pid.isdigit(), "LOCK TABLE assignments failed"
-    return lock, pid
-
-
-def let_go(lock):
-    try:
-        lock.communicate("COMMIT;\n", timeout=HANG)
-    except subprocess.TimeoutExpired:
-        lock.kill()
-        lock.communicate()
+                            " pg_blocking_pids(pid) <> '{}'",
+                            ",".join(backends))]
 
 
 def test_a_rebuild_asked_for_again_while_it_runs_runs_again():
@@ -282,9 +255,6 @@ def test_a_rebuild_asked_for_again_while_it_runs_runs_again():
     asgs = make_due(reg, 3, seconds=86400)     # rows for its pages
     log = os.path.join(VAR, "log", "dispatcher.log")
 
-    def page_waits(pid, backends):
-        return any(REBUILD_PAGE in q for q in waiting_on(pid, backends))
-
     def since(at):
         with open(log, errors="replace") as f:
             f.seek(at)
@@ -300,17 +270,19 @@ def test_a_rebuild_asked_for_again_while_it_runs_runs_again():
             assert wait_for(dispatcher_backends)
             backends = dispatcher_backends()
             at = os.path.getsize(log)
-            lock, pid = lock_assignments()
-            try:
+            with held("LOCK TABLE assignments IN ACCESS EXCLUSIVE MODE"):
                 redis("DEL", "dispatcher:rebuilt")
-                assert wait_for(lambda: page_waits(pid, backends) or len(
-                    waiting_on(pid, backends)) >= len(backends) or cut(at))
+                waits = []
+
+                def settled():
+                    waits[:] = waiting_on(backends)
+                    return any(REBUILD_PAGE in q for q in waits) or len(
+                        waits) >= len(backends) or cut(at)
+                assert wait_for(settled)
                 # A rebuild has begun and waits at its first page.
-                caught = page_waits(pid, backends)
+                caught = any(REBUILD_PAGE in q for q in waits)
                 if caught:
                     redis("DEL", "dispatcher:rebuilt")     # again
-            finally:
-                let_go(lock)
             assert wait_for(lambda: redis("GET", "dispatcher:rebuilt")
                             == redis_run_id(), timeout=HANG * 2)
             if cut(at):

@@ -876,15 +876,11 @@ def test_expiry_and_repush_go_on_while_redis_is_down():
                        timeout=60)
     # Back: the dispatcher rebuilt its timer sets (marker key) and the
     # application keeps moving through the timers again.
-    sock = os.path.join(VAR, "run", "redis", "redis.sock")
 
-    def marker():
-        return subprocess.run(
-            ["redis-cli", "-s", sock, "GET", "dispatcher:rebuilt"],
-            capture_output=True, text=True).stdout.strip()
-    # Set, and not "pending:": a rebuild ran to its end.
-    assert wait_for(lambda: marker() != ""
-                    and not marker().startswith("pending:"))
+    def rebuilt():      # set, and not "pending:": a rebuild ran to its end
+        marker = redis("GET", "dispatcher:rebuilt")
+        return marker != "" and not marker.startswith("pending:")
+    assert wait_for(rebuilt)
     assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
                                 b["id"]) == [["expired"]])
 
