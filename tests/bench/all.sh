@@ -24,12 +24,14 @@ trap 'rm -f "$BENCH_SUMMARY"' EXIT
 # Shortened too (issue 13 item 7; the second whole run took 15.7
 # minutes): the catalog's p99 and its floor the median of 3 alternated
 # rounds, not 5; the worker-count sweeps 3 s a count, not 5 (each count's
-# workers are warmed first: a rate); 10 cold loads of each portal page,
-# not 15.
+# workers are warmed first: a rate); 7 cold loads of each portal page,
+# not 15 (10 until `make bench` took 15.0 minutes on a machine whose
+# insert baseline was 3,729 req/s; the p90 of 10 loads was already the
+# slowest, as of 7).
 if [ -z "${BENCH_QUICK:-}" ]; then
 	export BENCH_P99_ROUNDS=${BENCH_P99_ROUNDS:-3}
 	export BENCH_SWEEP_SECONDS=${BENCH_SWEEP_SECONDS:-3}
-	export BENCH_RUNS=${BENCH_RUNS:-10}
+	export BENCH_RUNS=${BENCH_RUNS:-7}
 fi
 # minutes SECONDS: as minutes with one decimal.
 minutes() { awk -v s="$1" 'BEGIN { printf "%.1f", s / 60 }'; }

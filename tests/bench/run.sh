@@ -42,8 +42,15 @@ cd "$ROOT"
 # shared machine is the load from one run to the next, which a longer run
 # does not remove (the catalog's p99 takes turns with its floor instead,
 # and so do progress with select and download with x-accel: alternate).
+# The reads printed for information only -- no target, no baseline of a
+# target -- run 3 s (BENCH_INFO_SECONDS; issue 13 item 7: the 15 minutes
+# of `make bench` on a machine whose insert baseline was 3,729 req/s took
+# 15.0): at publicity's 1,582 req/s there, 4,700 requests.  The
+# baselines of a target (minimal, insert, floor) keep BENCH_SECONDS.
 QUICK=${BENCH_QUICK:+1}
 SECS=${BENCH_SECONDS:-${QUICK:+3}}; SECS=${SECS:-6}
+INFO_SECS=${BENCH_INFO_SECONDS:-3}
+INFO_RUNS=" redis catalog_module health diseases verify progress_logged progress_unchained catalog_ka progress_ka publicity "
 CONN=${BENCH_CONNECTIONS:-64}
 . tests/bench/stack.sh
 # apply with 8 workers: submissions are CPU-bound in PostgreSQL (rules
@@ -421,6 +428,7 @@ run() { # name url [wrk options]
 		return 0
 	fi
 	[ "$name" = submit ] && secs=$SUBMIT_SECS
+	[[ $INFO_RUNS == *" $name "* ]] && secs=$INFO_SECS
 	out=$(wrk -t2 -c"$CONN" -d"${secs}s" --latency "$@" "$url")
 	set -- "$name"
 	RPS[$1]=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
@@ -492,7 +500,7 @@ skipped() { [ -n "${BENCH_ONLY:-}" ] && [[ " $BENCH_ONLY " != *" $1 "* ]]; }
 RUN_SECS=$SECS
 P99_ROUNDS=${BENCH_P99_ROUNDS:-${QUICK:+1}}; P99_ROUNDS=${P99_ROUNDS:-5}
 P99_SECS=${BENCH_P99_SECONDS:-${QUICK:+3}}; P99_SECS=${P99_SECS:-5}
-echo "wrk: 2 threads, $CONN connections, ${SECS}s each, through nginx (sharing the $(nproc) cores)"
+echo "wrk: 2 threads, $CONN connections, ${SECS}s each (the reads for information ${INFO_SECS}s), through nginx (sharing the $(nproc) cores)"
 echo "return and catalog: $P99_ROUNDS rounds of ${P99_SECS}s each, taking turns"
 DLC=${BENCH_DOWNLOAD_CONN:-8}
 read_return()   { run return  "http://127.0.0.1:$BPORT/return"; }
