@@ -592,7 +592,7 @@ sentinel_stack_start() {
 	# Ready when a sentinel names a master that answers.  A sentinel just
 	# spawned may not listen yet: redis-cli then fails, and under
 	# errexit and pipefail the assignment's status would end the script
-	# at once, silently, with 1 (the CI check of 2 December: redis-start
+	# at once, silently, with 1 (a CI run of 2 December: redis-start
 	# after test_sentinel killed sentinel-1, on a loaded machine).
 	for i in $(seq 100); do
 		n=$(redis-cli -p "$((REDIS_BASE + 2))" SENTINEL \
