@@ -120,9 +120,16 @@ $$;
 -- for the whole set (push_set's batch), its draws in one INSERT of
 -- record_draw's row: one rule, one recorded draw per application.
 -- No row for an application nobody is eligible for (nothing recorded).
+-- Each row carries its application's push_stage, region and disease, as
+-- read for the draw, so push_set joins no applications again (a join
+-- planned as a hash of every application: 30,000 read a batch in a
+-- burst, issue 13, eighth round); that return type is new, so the old
+-- one is dropped first.
+DROP FUNCTION IF EXISTS draw_experts(bigint[]);
 CREATE OR REPLACE FUNCTION draw_experts(apps bigint[])
 RETURNS TABLE (application bigint, expert_id bigint, hospital text,
-               pool integer, round integer, outside boolean, draw_id bigint)
+               pool integer, round integer, outside boolean, draw_id bigint,
+               push_stage smallint, region text, disease text)
 LANGUAGE sql VOLATILE AS $$
     WITH w AS MATERIALIZED (SELECT x.* FROM applications x
                             WHERE x.id = ANY(apps)),
@@ -140,7 +147,7 @@ LANGUAGE sql VOLATILE AS $$
                  min(f.outside) AS o, min(f.held) AS h
           FROM f WHERE f.rk = 1 GROUP BY f.app),
     -- Each pool as the rule takes it, with its seed.
-    s AS MATERIALIZED (SELECT p.*, w.region, w.push_stage,
+    s AS MATERIALIZED (SELECT p.*, w.region, w.push_stage, w.disease,
                               draw_pool(p.ids) AS pool, draw_seed() AS seed
                        FROM p JOIN w ON w.id = p.app),
     -- The batch's draws recorded in one INSERT, record_draw's row each
@@ -152,7 +159,8 @@ LANGUAGE sql VOLATILE AS $$
           FROM s ORDER BY s.app
           RETURNING id, application_id, chosen)
     SELECT s.app, d.chosen[1], s.hs[array_position(s.ids, d.chosen[1])],
-           cardinality(s.ids), s.h + 1, s.o = 1, d.id
+           cardinality(s.ids), s.h + 1, s.o = 1, d.id, s.push_stage,
+           s.region, s.disease
     FROM s JOIN d ON d.application_id = s.app
 $$;
 
@@ -215,6 +223,7 @@ DECLARE
     locked bigint[];
     plain bigint[];
     made bigint[];
+    made_apps bigint[];
     a applications%ROWTYPE;
     r jsonb;
 BEGIN
@@ -247,14 +256,9 @@ BEGIN
             RETURN NEXT;
         END IF;
     END LOOP;
-    -- The draw of each (draw_experts), its assignment, SMS and event.
-    -- w.id = ANY(plain) says what the join reads: the batch's rows, by
-    -- the primary key (without it the join took a hash of every
-    -- application, 100,000 read a batch in the burst, issue 13).
-    WITH d AS MATERIALIZED (SELECT dx.*, w.push_stage, w.region, w.disease
-                            FROM draw_experts(plain) dx
-                            JOIN applications w ON w.id = dx.application
-                            WHERE w.id = ANY(plain)),
+    -- The draw of each (draw_experts, with its application's stage,
+    -- region and disease), its assignment, SMS and event.
+    WITH d AS MATERIALIZED (SELECT dx.* FROM draw_experts(plain) dx),
     x AS (INSERT INTO assignments (application_id, stage, expert_id,
                                    hospital, pool_size, draw_id,
                                    accept_deadline)
@@ -278,18 +282,21 @@ BEGIN
               'stage', x.stage, 'assignment', x.id, 'pool_size', x.pool_size,
               'round', d.round, 'province', d.outside, 'draw', d.draw_id)
           FROM x JOIN d ON d.application = x.application_id ORDER BY x.id)
-    SELECT coalesce(array_agg(x.id), '{}') INTO made FROM x;
+    SELECT coalesce(array_agg(x.id), '{}'),
+           coalesce(array_agg(x.application_id), '{}')
+    INTO made, made_apps FROM x;
+    -- The applications by the primary key, from made_apps (a join with
+    -- assignments, planned while the tables were small, hashed every
+    -- application each batch: issue 13, eighth round).
     UPDATE applications x SET status = 'in_review',
         stage = least(x.push_stage, objection_first_stage()),
         -- An objection's next empty seat, else none (80_objection.sql).
         push_stage = objection_next_seat(x.id), unassigned_since = NULL,
         updated_at = now()
-    FROM assignments y WHERE y.id = ANY(made) AND x.id = y.application_id;
+    WHERE x.id = ANY(made_apps);
     -- Nobody eligible: the application waits, visibly.
     FOR a IN SELECT x.* FROM applications x WHERE x.id = ANY(plain)
-             AND NOT EXISTS (SELECT 1 FROM assignments y
-                             WHERE y.id = ANY(made) AND y.application_id = x.id)
-             ORDER BY x.id LOOP
+             AND x.id <> ALL(made_apps) ORDER BY x.id LOOP
         IF a.unassigned_since IS NULL THEN
             UPDATE applications SET unassigned_since = now() WHERE id = a.id;
             INSERT INTO events (application_id, type, actor_role, data)
@@ -307,10 +314,11 @@ BEGIN
     PERFORM patch_application_views(plain);
     RETURN QUERY
     SELECT y.application_id, jsonb_build_object('assignment', y.id,
-        'expert', y.expert_id, 'region', x.region, 'stage', y.stage,
+        'expert', y.expert_id, 'region', (SELECT x.region FROM applications x
+                                          WHERE x.id = y.application_id),
+        'stage', y.stage,
         'deadline_ms', (extract(epoch FROM y.accept_deadline) * 1000)::bigint)
-    FROM assignments y JOIN applications x ON x.id = y.application_id
-    WHERE y.id = ANY(made);
+    FROM assignments y WHERE y.id = ANY(made);
 END $$;
 
 -- Push application app to a drawn expert, if it needs one (push_stage):
@@ -364,6 +372,20 @@ BEGIN
     RETURN true;
 END $$;
 
+-- Each expert of the assignments asgs with how many of them are theirs
+-- and the region of one (the least), for count_misses and
+-- misses_reach_limit: the assignments by the primary key, each region by
+-- the applications' (a join planned while the tables were small hashed
+-- every application, issue 13, eighth round).
+CREATE OR REPLACE FUNCTION miss_counts(asgs bigint[])
+RETURNS TABLE (expert_id bigint, region text, n integer)
+LANGUAGE sql STABLE AS $$
+    SELECT x.expert_id, min((SELECT a.region FROM applications a
+                             WHERE a.id = x.application_id)),
+           count(*)::int
+    FROM assignments x WHERE x.id = ANY(asgs) GROUP BY x.expert_id
+$$;
+
 -- The misses of the expired assignments asgs counted (count_miss), each
 -- expert's once, in expert id order (two batches sharing experts take
 -- their rows in one order: no deadlock between them).  The UPDATE locks
@@ -379,10 +401,7 @@ CREATE OR REPLACE FUNCTION count_misses(asgs bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM count_miss(m.expert_id, m.region, m.n)
-    FROM (SELECT x.expert_id, min(a.region) AS region, count(*)::int AS n
-          FROM assignments x JOIN applications a ON a.id = x.application_id
-          WHERE x.id = ANY(asgs) GROUP BY x.expert_id) m
-    ORDER BY m.expert_id;
+    FROM miss_counts(asgs) m ORDER BY m.expert_id;
 END $$;
 
 -- Whether counting the misses of the expired assignments asgs
@@ -394,9 +413,7 @@ CREATE OR REPLACE FUNCTION misses_reach_limit(asgs bigint[]) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(bool_or(e.consecutive_misses + m.n >=
                             policy_value(m.region, 'miss_limit')::int), false)
-    FROM (SELECT x.expert_id, min(a.region) AS region, count(*)::int AS n
-          FROM assignments x JOIN applications a ON a.id = x.application_id
-          WHERE x.id = ANY(asgs) GROUP BY x.expert_id) m
+    FROM miss_counts(asgs) m
     JOIN experts e ON e.user_id = m.expert_id AND e.status = 'active'
 $$;
 
@@ -418,40 +435,64 @@ LANGUAGE plpgsql AS $$
 DECLARE
     locked bigint[];
     done bigint[];
+    apps bigint[];
+    stages smallint[];
 BEGIN
-    SELECT coalesce(array_agg(l.id), '{}') INTO locked FROM (
-        SELECT x.id FROM assignments x WHERE x.id = ANY(ids)
-          AND x.state = 'pushed' ORDER BY x.expert_id, x.id
-        FOR UPDATE OF x SKIP LOCKED) l;
+    -- Locked by the primary key alone, then those still pushed kept: with
+    -- "state = 'pushed'" in the locking query the partial index
+    -- (accept_deadline, id) WHERE state = 'pushed' (046) matched, and a
+    -- plan made while the table was small took it -- a bitmap of every
+    -- pushed row, the batch's ids a filter: 30,000 read for 250 a batch
+    -- in a burst of 30,000 (issue 13, eighth round, auto_explain).  The
+    -- state is the locked row's, as a FOR UPDATE returns it.  A row of
+    -- ids no longer pushed (accepted meanwhile) is held to the commit
+    -- too: an expert's next step on it waits for the batch at most.
+    WITH l AS MATERIALIZED (
+        SELECT x.id, x.state FROM assignments x WHERE x.id = ANY(ids)
+        ORDER BY x.expert_id, x.id FOR UPDATE OF x SKIP LOCKED)
+    SELECT coalesce(array_agg(l.id), '{}') INTO locked FROM l
+    WHERE l.state = 'pushed';
     -- No "state = 'pushed'" here: the rows of locked are pushed and ours
     -- to the commit.  With it, the partial index (accept_deadline, id)
     -- WHERE state = 'pushed' (046) matched, and a plan made while the
     -- table was small took it: one pass over every due row for each id
     -- of the batch, 450 ms a batch in a burst of 40,000 (issue 13, fifth
-    -- round).  Without it the primary key is the only way in.
+    -- round).  Without it the primary key is the only way in.  The
+    -- expired rows' applications and stages are kept as arrays, so each
+    -- statement below reads one table by its primary key: a join of
+    -- assignments and applications planned while they were small hashed
+    -- every application, each statement of each batch (issue 13, eighth
+    -- round: 30,000 read a statement in a burst of 30,000).
     WITH x AS (UPDATE assignments x SET state = 'expired', ended_at = now()
                WHERE x.id = ANY(locked) AND x.accept_deadline <= now()
-               RETURNING x.id)
-    SELECT coalesce(array_agg(x.id), '{}') INTO done FROM x;
-    PERFORM 1 FROM applications a WHERE a.id IN (SELECT x.application_id
-        FROM assignments x WHERE x.id = ANY(done))
+               RETURNING x.id, x.application_id, x.stage)
+    SELECT coalesce(array_agg(x.id ORDER BY x.id), '{}'),
+           coalesce(array_agg(x.application_id ORDER BY x.id), '{}'),
+           coalesce(array_agg(x.stage ORDER BY x.id), '{}')
+    INTO done, apps, stages FROM x;
+    PERFORM 1 FROM applications a WHERE a.id = ANY(apps)
     ORDER BY a.id FOR UPDATE OF a;
-    UPDATE applications a SET push_stage = x.stage
-    FROM assignments x WHERE x.id = ANY(done) AND a.id = x.application_id;
+    -- Two of one application's stages expired at once (an objection's
+    -- panel): the first one's stage, as its assignment id goes.
+    UPDATE applications a SET push_stage = stages[array_position(apps, a.id)]
+    WHERE a.id = ANY(apps);
     INSERT INTO events (application_id, type, actor_role, data)
-    SELECT x.application_id, 'expired', 'system',
-           jsonb_build_object('stage', x.stage, 'assignment', x.id)
-    FROM assignments x WHERE x.id = ANY(done) ORDER BY x.id;
+    SELECT u.app, 'expired', 'system',
+           jsonb_build_object('stage', u.stage, 'assignment', u.id)
+    FROM unnest(done, apps, stages) u(id, app, stage) ORDER BY u.id;
     RETURN QUERY
+    WITH x AS MATERIALIZED (
+        SELECT x.id, x.state, x.application_id, x.stage, x.accept_deadline,
+               (SELECT a.region FROM applications a
+                WHERE a.id = x.application_id) AS region
+        FROM assignments x WHERE x.id = ANY(ids))
     SELECT u.i, CASE WHEN u.i = ANY(done) THEN 'expired'
                      WHEN x.state = 'pushed' THEN 'early'
                      ELSE 'settled' END,
-           x.application_id, a.region, x.stage,
+           x.application_id, x.region, x.stage,
            CASE WHEN x.state = 'pushed' THEN
                (extract(epoch FROM x.accept_deadline) * 1000)::bigint END
-    FROM unnest(ids) u(i)
-    LEFT JOIN assignments x ON x.id = u.i
-    LEFT JOIN applications a ON a.id = x.application_id;
+    FROM unnest(ids) u(i) LEFT JOIN x ON x.id = u.i;
 END $$;
 
 -- Expire assignment asg if it is still pushed and past its deadline:
@@ -746,12 +787,19 @@ BEGIN
     -- inserted.
     SELECT coalesce(array_agg(p.application), '{}') INTO done
     FROM push_set(apps) p WHERE p.pushed ? 'assignment';
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
-        'assignment', y.id, 'expert', y.expert_id, 'region', a.region,
+    -- The assignments by application (assignments_application), then
+    -- those pushed now kept, each region by the primary key: with
+    -- "state = 'pushed'" in the scan the partial index of pushed rows
+    -- could be taken, and a join with applications hashed every one
+    -- (expire_set, issue 13, eighth round).
+    RETURN (WITH y AS MATERIALIZED (
+                SELECT y.* FROM assignments y WHERE y.application_id = ANY(done))
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'assignment', y.id, 'expert', y.expert_id,
+        'region', (SELECT a.region FROM applications a
+                   WHERE a.id = y.application_id),
         'stage', y.stage, 'application', y.application_id,
         'deadline_ms', (extract(epoch FROM y.accept_deadline) * 1000)::bigint)
         ORDER BY y.id), '[]')
-    FROM assignments y JOIN applications a ON a.id = y.application_id
-    WHERE y.application_id = ANY(done) AND y.state = 'pushed'
-      AND y.pushed_at = now());
+    FROM y WHERE y.state = 'pushed' AND y.pushed_at = now());
 END $$;

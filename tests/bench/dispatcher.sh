@@ -42,6 +42,16 @@
 #   link in a 750-row INSERT ... SELECT): burst 2,150 and 1,575 re-pushes/s
 #   against 1,024 and 1,215 with the trigger of before, alternated
 #   (docs/operations.md).
+#   Eighth round (auto_explain of a burst, 2 loaded cores): the burst
+#   starts 3 s after make_due's rows, before autovacuum has counted them,
+#   and plans made on the stale counts read every pushed row to lock a
+#   batch and hashed every application to join a batch's rows (30,000
+#   read a statement for 250).  Each statement now reads one table by its
+#   primary key (expire_set, push_set, push_batch, miss_counts); same
+#   run, HEAD then this: 30,000 due at once 1,580 -> 2,383 re-pushes/s;
+#   with ANALYZE at the end of make_due 2,424 and 2,402 (the plans were
+#   the whole gap).  100,000 due at once: 2,189 -> 2,093, the same within
+#   the noise (autovacuum counts them during the longer burst).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
