@@ -122,7 +122,7 @@ $$;
 -- No row for an application nobody is eligible for (nothing recorded).
 -- Each row carries its application's push_stage, region and disease, as
 -- read for the draw, so push_set joins no applications again (a join
--- planned as a hash of every application: 30,000 read a batch in a
+-- planned as a hash of every application: 30,000 rows read a batch in a
 -- burst, issue 13, eighth round); that return type is new, so the old
 -- one is dropped first.
 DROP FUNCTION IF EXISTS draw_experts(bigint[]);
@@ -374,9 +374,9 @@ END $$;
 
 -- Each expert of the assignments asgs with how many of them are theirs
 -- and the region of one (the least), for count_misses and
--- misses_reach_limit: the assignments by the primary key, each region by
--- the applications' (a join planned while the tables were small hashed
--- every application, issue 13, eighth round).
+-- misses_reach_limit: the assignments and each one's application read
+-- by their primary keys (a join planned while the tables were small
+-- hashed every application, issue 13, eighth round).
 CREATE OR REPLACE FUNCTION miss_counts(asgs bigint[])
 RETURNS TABLE (expert_id bigint, region text, n integer)
 LANGUAGE sql STABLE AS $$
@@ -438,26 +438,20 @@ DECLARE
     apps bigint[];
     stages smallint[];
 BEGIN
-    -- Locked by the primary key alone, then those still pushed kept: with
-    -- "state = 'pushed'" in the locking query the partial index
-    -- (accept_deadline, id) WHERE state = 'pushed' (046) matched, and a
-    -- plan made while the table was small took it -- a bitmap of every
-    -- pushed row, the batch's ids a filter: 30,000 read for 250 a batch
-    -- in a burst of 30,000 (issue 13, eighth round, auto_explain).  The
-    -- state is the locked row's, as a FOR UPDATE returns it.  A row of
-    -- ids no longer pushed (accepted meanwhile) is held to the commit
-    -- too: an expert's next step on it waits for the batch at most.
-    WITH l AS MATERIALIZED (
-        SELECT x.id, x.state FROM assignments x WHERE x.id = ANY(ids)
-        ORDER BY x.expert_id, x.id FOR UPDATE OF x SKIP LOCKED)
-    SELECT coalesce(array_agg(l.id), '{}') INTO locked FROM l
-    WHERE l.state = 'pushed';
-    -- No "state = 'pushed'" here: the rows of locked are pushed and ours
-    -- to the commit.  With it, the partial index (accept_deadline, id)
-    -- WHERE state = 'pushed' (046) matched, and a plan made while the
-    -- table was small took it: one pass over every due row for each id
-    -- of the batch, 450 ms a batch in a burst of 40,000 (issue 13, fifth
-    -- round).  Without it the primary key is the only way in.  The
+    -- "x.state || ''": the partial index (accept_deadline, id) WHERE
+    -- state = 'pushed' (046) does not match it, so the primary key is the
+    -- only way in.  With "x.state = 'pushed'" a plan made while the table
+    -- was small took that index: a bitmap of every pushed row, the
+    -- batch's ids a filter, 30,000 rows read to lock a batch of 250 in a
+    -- burst of 30,000 (issue 13, eighth round, auto_explain).  A row
+    -- changed meanwhile is checked again as locked, as before.
+    SELECT coalesce(array_agg(l.id), '{}') INTO locked FROM (
+        SELECT x.id FROM assignments x WHERE x.id = ANY(ids)
+          AND x.state || '' = 'pushed' ORDER BY x.expert_id, x.id
+        FOR UPDATE OF x SKIP LOCKED) l;
+    -- No state test here: the rows of locked are pushed and ours to the
+    -- commit (with "state = 'pushed'" the partial index above was taken,
+    -- 450 ms a batch in a burst of 40,000, issue 13, fifth round).  The
     -- expired rows' applications and stages are kept as arrays, so each
     -- statement below reads one table by its primary key: a join of
     -- assignments and applications planned while they were small hashed
@@ -473,7 +467,8 @@ BEGIN
     PERFORM 1 FROM applications a WHERE a.id = ANY(apps)
     ORDER BY a.id FOR UPDATE OF a;
     -- Two of one application's stages expired at once (an objection's
-    -- panel): the first one's stage, as its assignment id goes.
+    -- panel): the stage of the lower assignment id (the join of before
+    -- took either; push_set then finds the panel's next empty seat).
     UPDATE applications a SET push_stage = stages[array_position(apps, a.id)]
     WHERE a.id = ANY(apps);
     INSERT INTO events (application_id, type, actor_role, data)
