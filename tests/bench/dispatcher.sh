@@ -46,7 +46,7 @@
 #   starts 3 s after make_due's rows, before autovacuum has counted them,
 #   and plans made on the stale counts read every pushed row to lock a
 #   batch and hashed every application to join a batch's rows (30,000
-#   read a statement for 250).  Each statement now reads one table by its
+#   rows read a statement for 250).  Each statement now reads one table by its
 #   primary key (expire_set, push_set, push_batch, miss_counts); same
 #   run, HEAD then this: 30,000 due at once 1,580 -> 2,383 re-pushes/s;
 #   with ANALYZE at the end of make_due 2,424 and 2,402 (the plans were
