@@ -125,14 +125,21 @@ $$;
 -- planned as a hash of every application: 30,000 rows read a batch in a
 -- burst, issue 13, eighth round); that return type is new, so the old
 -- one is dropped first.
+-- stages: the stage to draw for each application of apps, where it is
+-- not its push_stage (push_set's caller gave it: repush_batch, whose
+-- expired stages are never written to push_stage); NULL: push_stage.
 DROP FUNCTION IF EXISTS draw_experts(bigint[]);
-CREATE OR REPLACE FUNCTION draw_experts(apps bigint[])
+DROP FUNCTION IF EXISTS draw_experts(bigint[], smallint[]);
+CREATE OR REPLACE FUNCTION draw_experts(apps bigint[],
+                                        stages smallint[] DEFAULT NULL)
 RETURNS TABLE (application bigint, expert_id bigint, hospital text,
                pool integer, round integer, outside boolean, draw_id bigint,
                push_stage smallint, region text, disease text)
 LANGUAGE sql VOLATILE AS $$
-    WITH w AS MATERIALIZED (SELECT x.* FROM applications x
-                            WHERE x.id = ANY(apps)),
+    WITH w AS MATERIALIZED (SELECT x.id, x.region, x.disease,
+                                   coalesce(stages[array_position(apps, x.id)],
+                                            x.push_stage) AS push_stage
+                            FROM applications x WHERE x.id = ANY(apps)),
     e AS MATERIALIZED (SELECT e.application AS app, e.expert_id,
                               e.hospital, e.outside, e.held, e.preference
                        FROM eligible_experts_set(apps) e),
@@ -216,7 +223,19 @@ END $$;
 -- {"assignment","expert","region","deadline_ms","stage"} (a panel's:
 -- its first seat), or {"unassigned": true}.  push_assignment and
 -- push_batch below are its two callers, so there is one definition.
-CREATE OR REPLACE FUNCTION push_set(apps bigint[])
+-- stages (repush_batch, through push_batch): for apps[i], the stage to
+-- push instead of its push_stage -- the stage that expired in this
+-- transaction, which expire_set no longer writes to push_stage (two
+-- UPDATEs of one application in a transaction: the second one checked
+-- every foreign key of the row again, its first version being this
+-- transaction's; six lookups an application, issue 13, ninth round);
+-- the first of an application's stages when it appears twice.  Only a
+-- caller that holds apps locked gives stages: a row skipped here would
+-- keep no push_stage.  What is left to push later (nobody eligible) is
+-- written to push_stage below.  NULL: every push_stage as it is.
+DROP FUNCTION IF EXISTS push_set(bigint[]);
+CREATE OR REPLACE FUNCTION push_set(apps bigint[],
+                                    stages smallint[] DEFAULT NULL)
 RETURNS TABLE (application bigint, pushed jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -226,15 +245,19 @@ DECLARE
     made_apps bigint[];
     a applications%ROWTYPE;
     r jsonb;
+    st smallint;
 BEGIN
     SELECT coalesce(array_agg(s.id), '{}') INTO locked FROM (
         SELECT x.id FROM applications x WHERE x.id = ANY(apps)
-          AND x.push_stage IS NOT NULL ORDER BY x.id
+          AND coalesce(stages[array_position(apps, x.id)],
+                       x.push_stage) IS NOT NULL ORDER BY x.id
         FOR UPDATE SKIP LOCKED) s;
     SELECT coalesce(array_agg(x.id), '{}') INTO plain FROM applications x
     WHERE x.id = ANY(locked) AND x.status IN ('submitted', 'in_review')
       AND NOT EXISTS (SELECT 1 FROM assignments y
-                      WHERE y.application_id = x.id AND y.stage = x.push_stage
+                      WHERE y.application_id = x.id
+                        AND y.stage = coalesce(stages[array_position(apps,
+                                                   x.id)], x.push_stage)
                         AND y.state IN ('pushed', 'accepted'));
     -- Withdrawn or decided meanwhile: nothing to push, ever.
     UPDATE applications x SET push_stage = NULL, unassigned_since = NULL
@@ -258,7 +281,10 @@ BEGIN
     END LOOP;
     -- The draw of each (draw_experts, with its application's stage,
     -- region and disease), its assignment, SMS and event.
-    WITH d AS MATERIALIZED (SELECT dx.* FROM draw_experts(plain) dx),
+    WITH d AS MATERIALIZED (SELECT dx.* FROM draw_experts(plain,
+        CASE WHEN stages IS NOT NULL THEN ARRAY(
+            SELECT stages[array_position(apps, p.id)]
+            FROM unnest(plain) WITH ORDINALITY p(id, o) ORDER BY p.o) END) dx),
     x AS (INSERT INTO assignments (application_id, stage, expert_id,
                                    hospital, pool_size, draw_id,
                                    accept_deadline)
@@ -289,7 +315,8 @@ BEGIN
     -- assignments, planned while the tables were small, hashed every
     -- application each batch: issue 13, eighth round).
     UPDATE applications x SET status = 'in_review',
-        stage = least(x.push_stage, objection_first_stage()),
+        stage = least(coalesce(stages[array_position(apps, x.id)],
+                               x.push_stage), objection_first_stage()),
         -- An objection's next empty seat, else none (80_objection.sql).
         push_stage = objection_next_seat(x.id), unassigned_since = NULL,
         updated_at = now()
@@ -297,6 +324,12 @@ BEGIN
     -- Nobody eligible: the application waits, visibly.
     FOR a IN SELECT x.* FROM applications x WHERE x.id = ANY(plain)
              AND x.id <> ALL(made_apps) ORDER BY x.id LOOP
+        -- A stage given by the caller waits in push_stage from here.
+        st := coalesce(stages[array_position(apps, a.id)], a.push_stage);
+        IF a.push_stage IS DISTINCT FROM st THEN
+            UPDATE applications SET push_stage = st WHERE id = a.id;
+            a.push_stage := st;
+        END IF;
         IF a.unassigned_since IS NULL THEN
             UPDATE applications SET unassigned_since = now() WHERE id = a.id;
             INSERT INTO events (application_id, type, actor_role, data)
@@ -421,9 +454,10 @@ $$;
 -- deadline (idempotent: anything else is left alone), as a set: their
 -- rows locked in expert order, skipping those another transaction holds
 -- (another dispatcher's batch, the sweep: they answer 'early' and come
--- back), then their applications locked in id order; one UPDATE asks
--- for each stage's next push, one INSERT writes the events.  The misses
--- are the caller's to count (count_misses), in the same transaction.
+-- back), then their applications locked in id order; one INSERT writes
+-- the events.  The misses are the caller's to count (count_misses), and
+-- the next push of each stage the caller's to ask for, in the same
+-- transaction.
 -- One row per id: state 'expired' (with its application, region and
 -- stage), 'early' (still pushed, with its deadline_ms) or 'settled'
 -- (anything else, or no such assignment).  expire_assignment and
@@ -466,11 +500,9 @@ BEGIN
     INTO done, apps, stages FROM x;
     PERFORM 1 FROM applications a WHERE a.id = ANY(apps)
     ORDER BY a.id FOR UPDATE OF a;
-    -- Two of one application's stages expired at once (an objection's
-    -- panel): the stage of the lower assignment id (the join of before
-    -- took either; push_set then finds the panel's next empty seat).
-    UPDATE applications a SET push_stage = stages[array_position(apps, a.id)]
-    WHERE a.id = ANY(apps);
+    -- The stages are not written to push_stage here: each caller has
+    -- them pushed (repush_batch in this transaction, through push_set's
+    -- stages; expire_assignment writes push_stage for a later push).
     INSERT INTO events (application_id, type, actor_role, data)
     SELECT u.app, 'expired', 'system',
            jsonb_build_object('stage', u.stage, 'assignment', u.id)
@@ -491,7 +523,8 @@ BEGIN
 END $$;
 
 -- Expire assignment asg if it is still pushed and past its deadline:
--- expire_set of it alone, its miss counted (count_misses).  Returns
+-- expire_set of it alone, its miss counted (count_misses), its stage
+-- written to push_stage for the dispatcher's next push.  Returns
 -- {"expired":true,"application","region","stage"} or
 -- {"expired":false,"deadline_ms":..} when not yet due, or NULL when
 -- already settled.
@@ -508,6 +541,9 @@ BEGIN
             'deadline_ms', s.deadline_ms) END
     INTO r FROM expire_set(ARRAY[asg]) s;
     IF r ? 'application' THEN
+        -- Its next push, by the dispatcher's next turn.
+        UPDATE applications SET push_stage = (r->>'stage')::smallint
+        WHERE id = (r->>'application')::bigint;
         PERFORM count_misses(ARRAY[asg]);
     END IF;
     RETURN r;
@@ -715,8 +751,12 @@ BEGIN
     RETURN NEW;
 END $$;
 DROP TRIGGER IF EXISTS applications_first_push ON applications;
+-- Its WHEN: no call for the other changes of status (a push's
+-- 'in_review', 250 rows a re-push batch).
 CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
-    FOR EACH ROW EXECUTE FUNCTION mark_first_push();
+    FOR EACH ROW WHEN (NEW.status = 'submitted'
+                       AND OLD.status IS DISTINCT FROM 'submitted')
+    EXECUTE FUNCTION mark_first_push();
 
 -- The dispatcher's batch of due timers, in one call and one transaction
 -- (issue 13: one round trip per batch): expire_set expires each claimed
@@ -729,7 +769,8 @@ CREATE TRIGGER applications_first_push BEFORE UPDATE OF status ON applications
 -- (0.74x of one; the figures: tests/bench/dispatcher.sh).  A batch that
 -- disqualifies somebody (misses_reach_limit) counts first instead: an
 -- expert it disqualifies is drawn by none of its pushes.
--- A crash in between leaves push_stage set, and they are pushed anyway.
+-- One transaction: a batch rolled back leaves its assignments pushed and
+-- due, and they come back as any claim that failed.
 -- Returns {"settled": [ids: nothing left to do], "early": [{"id",
 -- "deadline_ms"}: not due yet, or held by another], "pushed":
 -- [push_batch's elements], "expired": how many it expired}.
@@ -741,15 +782,21 @@ DECLARE
     early jsonb;
     pushed jsonb;
     apps bigint[];
+    stages smallint[];
     done bigint[];
     first boolean;
 BEGIN
+    -- In assignment id order: an application two of whose stages expired
+    -- at once (an objection's panel) is pushed at the stage of the lower
+    -- id (push_set; push_set then finds the panel's next empty seat).
     SELECT coalesce(jsonb_agg(s.id) FILTER (WHERE s.state <> 'early'), '[]'),
            coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'deadline_ms',
                s.deadline_ms)) FILTER (WHERE s.state = 'early'), '[]'),
-           array_agg(s.application) FILTER (WHERE s.state = 'expired'),
-           array_agg(s.id) FILTER (WHERE s.state = 'expired')
-    INTO settled, early, apps, done FROM expire_set(ids) s;
+           array_agg(s.application ORDER BY s.id)
+               FILTER (WHERE s.state = 'expired'),
+           array_agg(s.stage ORDER BY s.id) FILTER (WHERE s.state = 'expired'),
+           array_agg(s.id ORDER BY s.id) FILTER (WHERE s.state = 'expired')
+    INTO settled, early, apps, stages, done FROM expire_set(ids) s;
     IF apps IS NULL THEN
         RETURN jsonb_build_object('settled', settled, 'early', early,
                                   'pushed', '[]'::jsonb, 'expired', 0);
@@ -758,7 +805,7 @@ BEGIN
     IF first THEN
         PERFORM count_misses(done);
     END IF;
-    pushed := push_batch(apps);
+    pushed := push_batch(apps, stages);
     IF NOT first THEN
         PERFORM count_misses(done);
     END IF;
@@ -767,13 +814,17 @@ BEGIN
                               'expired', cardinality(done));
 END $$;
 
--- push_batch(apps): every assignment push_set made, one element each
+-- push_batch(apps, stages): every assignment push_set made, one element each
 -- ({"assignment","expert","region","deadline_ms","stage","application"}),
 -- so the dispatcher arms each one's lease and timer -- EVERY seat of an
 -- objection's panel too (push_set names only the first: the others are
 -- the application's pushed assignments made by this transaction, whose
--- pushed_at is its now()).
-CREATE OR REPLACE FUNCTION push_batch(apps bigint[]) RETURNS jsonb
+-- pushed_at is its now()).  stages: as push_set takes them (repush_batch's
+-- expired stages; NULL: each push_stage).
+DROP FUNCTION IF EXISTS push_batch(bigint[]);
+CREATE OR REPLACE FUNCTION push_batch(apps bigint[],
+                                      stages smallint[] DEFAULT NULL)
+RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     done bigint[];
@@ -781,7 +832,7 @@ BEGIN
     -- Two statements: one query does not see what a function it calls
     -- inserted.
     SELECT coalesce(array_agg(p.application), '{}') INTO done
-    FROM push_set(apps) p WHERE p.pushed ? 'assignment';
+    FROM push_set(apps, stages) p WHERE p.pushed ? 'assignment';
     -- "y.state || ''" and each region by the primary key, as in
     -- expire_set: no plan of stale counts takes the partial index of
     -- pushed rows or hashes every application (issue 13, eighth round).
