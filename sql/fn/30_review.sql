@@ -110,26 +110,25 @@ LANGUAGE sql STABLE AS $$
     FROM eligible_experts_set(ARRAY[app]) e
 $$;
 
--- The draw, for each application of apps at its push_stage: one expert
--- uniformly at random among the first eligible ones in (outside, held,
--- preference) order -- the region's own pool before the province's, then
--- by round, then another hospital -- with the size of the pool drawn
+-- The draw, for each application of apps at its stage (stages below): one
+-- expert uniformly at random among the first eligible ones in (outside,
+-- held, preference) order -- the region's own pool before the province's,
+-- then by round, then another hospital -- with the size of the pool drawn
 -- from, the round (held + 1), whether the expert is of another region,
--- and the draw recorded (15_draw.sql: the pool's sorted ids and the
--- seed, so `mtcertctl draw verify` recomputes the choice).  One query
--- for the whole set (push_set's batch), its draws in one INSERT of
--- record_draw's row: one rule, one recorded draw per application.
+-- and the draw recorded (15_draw.sql: the pool's sorted ids and the seed,
+-- so `mtcertctl draw verify` recomputes the choice).  One query for the
+-- whole set (push_set's batch), its draws in one INSERT of record_draw's
+-- row: one rule, one recorded draw per application.
 -- No row for an application nobody is eligible for (nothing recorded).
--- Each row carries its application's push_stage, region and disease, as
+-- Each row carries its application's stage, region and disease, as
 -- read for the draw, so push_set joins no applications again (a join
 -- planned as a hash of every application: 30,000 rows read a batch in a
 -- burst, issue 13, eighth round); that return type is new, so the old
--- one is dropped first.
+-- one is dropped first (and again for stages).
 -- stages: the stage to draw for each application of apps, where it is
 -- not its push_stage (push_set's caller gave it: repush_batch, whose
 -- expired stages are never written to push_stage); NULL: push_stage.
 DROP FUNCTION IF EXISTS draw_experts(bigint[]);
-DROP FUNCTION IF EXISTS draw_experts(bigint[], smallint[]);
 CREATE OR REPLACE FUNCTION draw_experts(apps bigint[],
                                         stages smallint[] DEFAULT NULL)
 RETURNS TABLE (application bigint, expert_id bigint, hospital text,
@@ -205,20 +204,21 @@ BEGIN
             jsonb_build_object('stage', a.push_stage));
 END $$;
 
--- Push the applications of apps that need an expert (push_stage), as a
--- set (issue 13: one re-push at a time was 357/s, PostgreSQL on CPU in
--- 55 of 58 samples): one statement draws for all of them -- the same
--- rule as ever, the batch's draws recorded in one INSERT, so `mtcertctl
--- draw verify --all` recomputes each -- and inserts their assignments
--- (pushed, deadline = now + the region's accept_window_seconds), the
--- experts' SMS and the events with the pool size; one UPDATE moves the
--- applications on and one patches their stored views.  The partial
--- unique index assignments_one_live makes a second live assignment for
--- the same stage impossible, whoever calls.  Applications another
--- transaction holds are skipped (SKIP LOCKED: their push_stage stays
--- set, the next turn takes them); the rare ones go one by one: an
--- objection's panel (objection_push_panel, every seat in one draw) and
--- those nobody can take (unassigned, tell_waiting).
+-- Push the applications of apps that need an expert (push_stage, or the
+-- stage the caller gives: stages below), as a set (issue 13: one re-push
+-- at a time was 357/s, PostgreSQL on CPU in 55 of 58 samples): one
+-- statement draws for all of them -- the same rule as ever, the batch's
+-- draws recorded in one INSERT, so `mtcertctl draw verify --all`
+-- recomputes each -- and inserts their assignments (pushed, deadline =
+-- now + the region's accept_window_seconds), the experts' SMS and the
+-- events with the pool size; one UPDATE moves the applications on and one
+-- patches their stored views.  The partial unique index
+-- assignments_one_live makes a second live assignment for the same stage
+-- impossible, whoever calls.  Applications another transaction holds are
+-- skipped (SKIP LOCKED: their push_stage stays set, the next turn takes
+-- them; never one given a stage, whose caller holds it); the rare ones go
+-- one by one: an objection's panel (objection_push_panel, every seat in
+-- one draw) and those nobody can take (unassigned, tell_waiting).
 -- One row per application it did something for: pushed is
 -- {"assignment","expert","region","deadline_ms","stage"} (a panel's:
 -- its first seat), or {"unassigned": true}.  push_assignment and
