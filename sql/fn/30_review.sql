@@ -110,6 +110,17 @@ LANGUAGE sql STABLE AS $$
     FROM eligible_experts_set(ARRAY[app]) e
 $$;
 
+-- The stage to push application app at: the one its caller gives
+-- (stages[i] for apps[i], the first when app is there twice: push_set's
+-- and draw_experts' stages), else its push_stage.  One expression,
+-- inlined where it is used.
+CREATE OR REPLACE FUNCTION push_stage_of(apps bigint[], stages smallint[],
+                                         app bigint, push_stage smallint)
+RETURNS smallint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(stages[array_position(apps, app)], push_stage)
+$$;
+
 -- The draw, for each application of apps at its stage (stages below): one
 -- expert uniformly at random among the first eligible ones in (outside,
 -- held, preference) order -- the region's own pool before the province's,
@@ -136,8 +147,8 @@ RETURNS TABLE (application bigint, expert_id bigint, hospital text,
                push_stage smallint, region text, disease text)
 LANGUAGE sql VOLATILE AS $$
     WITH w AS MATERIALIZED (SELECT x.id, x.region, x.disease,
-                                   coalesce(stages[array_position(apps, x.id)],
-                                            x.push_stage) AS push_stage
+                                   push_stage_of(apps, stages, x.id,
+                                                 x.push_stage) AS push_stage
                             FROM applications x WHERE x.id = ANY(apps)),
     e AS MATERIALIZED (SELECT e.application AS app, e.expert_id,
                               e.hospital, e.outside, e.held, e.preference
@@ -249,15 +260,15 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(s.id), '{}') INTO locked FROM (
         SELECT x.id FROM applications x WHERE x.id = ANY(apps)
-          AND coalesce(stages[array_position(apps, x.id)],
-                       x.push_stage) IS NOT NULL ORDER BY x.id
+          AND push_stage_of(apps, stages, x.id, x.push_stage) IS NOT NULL
+        ORDER BY x.id
         FOR UPDATE SKIP LOCKED) s;
     SELECT coalesce(array_agg(x.id), '{}') INTO plain FROM applications x
     WHERE x.id = ANY(locked) AND x.status IN ('submitted', 'in_review')
       AND NOT EXISTS (SELECT 1 FROM assignments y
                       WHERE y.application_id = x.id
-                        AND y.stage = coalesce(stages[array_position(apps,
-                                                   x.id)], x.push_stage)
+                        AND y.stage = push_stage_of(apps, stages, x.id,
+                                                    x.push_stage)
                         AND y.state IN ('pushed', 'accepted'));
     -- Withdrawn or decided meanwhile: nothing to push, ever.
     UPDATE applications x SET push_stage = NULL, unassigned_since = NULL
@@ -283,7 +294,7 @@ BEGIN
     -- region and disease), its assignment, SMS and event.
     WITH d AS MATERIALIZED (SELECT dx.* FROM draw_experts(plain,
         CASE WHEN stages IS NOT NULL THEN ARRAY(
-            SELECT stages[array_position(apps, p.id)]
+            SELECT push_stage_of(apps, stages, p.id, NULL)
             FROM unnest(plain) WITH ORDINALITY p(id, o) ORDER BY p.o) END) dx),
     x AS (INSERT INTO assignments (application_id, stage, expert_id,
                                    hospital, pool_size, draw_id,
@@ -315,8 +326,8 @@ BEGIN
     -- assignments, planned while the tables were small, hashed every
     -- application each batch: issue 13, eighth round).
     UPDATE applications x SET status = 'in_review',
-        stage = least(coalesce(stages[array_position(apps, x.id)],
-                               x.push_stage), objection_first_stage()),
+        stage = least(push_stage_of(apps, stages, x.id, x.push_stage),
+                      objection_first_stage()),
         -- An objection's next empty seat, else none (80_objection.sql).
         push_stage = objection_next_seat(x.id), unassigned_since = NULL,
         updated_at = now()
@@ -325,7 +336,7 @@ BEGIN
     FOR a IN SELECT x.* FROM applications x WHERE x.id = ANY(plain)
              AND x.id <> ALL(made_apps) ORDER BY x.id LOOP
         -- A stage given by the caller waits in push_stage from here.
-        st := coalesce(stages[array_position(apps, a.id)], a.push_stage);
+        st := push_stage_of(apps, stages, a.id, a.push_stage);
         IF a.push_stage IS DISTINCT FROM st THEN
             UPDATE applications SET push_stage = st WHERE id = a.id;
             a.push_stage := st;
