@@ -292,10 +292,9 @@ BEGIN
     END LOOP;
     -- The draw of each (draw_experts, with its application's stage,
     -- region and disease), its assignment, SMS and event.
-    WITH d AS MATERIALIZED (SELECT dx.* FROM draw_experts(plain,
-        CASE WHEN stages IS NOT NULL THEN ARRAY(
+    WITH d AS MATERIALIZED (SELECT dx.* FROM draw_experts(plain, ARRAY(
             SELECT push_stage_of(apps, stages, p.id, NULL)
-            FROM unnest(plain) WITH ORDINALITY p(id, o) ORDER BY p.o) END) dx),
+            FROM unnest(plain) WITH ORDINALITY p(id, o) ORDER BY p.o)) dx),
     x AS (INSERT INTO assignments (application_id, stage, expert_id,
                                    hospital, pool_size, draw_id,
                                    accept_deadline)
