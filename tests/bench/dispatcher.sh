@@ -121,8 +121,8 @@ SQL
 # and a copy is the same size and shape for the patch a re-push makes),
 # and a pushed assignment
 # whose deadline falls i*SPREAD_MS/N after now + 3 s + N/20,000 s (the
-# extra for arm_due to arm them, measured ~4 s for 100,000 on 2 quiet
-# cores, and for the assignments' INSERT itself; none with
+# extra, 5 s for 100,000, covers the assignments' INSERT itself, ~3.6 s
+# for 100,000 on 2 quiet cores, and arm_due, ~1 s; none with
 # BENCH_REBUILD=1, so it runs as the bench of rounds 1-9 did) -- the
 # assignments in a statement of their own, after the views, so "now" is
 # theirs.  Returns non-zero when Redis did not take every timer.
@@ -181,10 +181,9 @@ SQL
 # the hour (make_due's: a re-push's deadline is a day ahead), in Redis as
 # the push that made them arms them (dispatcher.c: arm_add's keys and
 # values; the lease expires at the deadline, PXAT, as arm_add's TTL
-# counted when its row was read makes it), Redis' own protocol through
-# redis-cli --pipe; fails unless Redis took every command, and some.
-# Rows written straight to PostgreSQL are otherwise unknown to
-# Redis, and until the tenth round the bench had the dispatcher rebuild
+# makes it), Redis' own protocol through redis-cli --pipe; fails when
+# Redis refused a command or there was nothing to arm.  Rows written
+# straight to PostgreSQL are otherwise unknown to Redis, and until the tenth round the bench had the dispatcher rebuild
 # every timer from PostgreSQL instead (BENCH_REBUILD=1 still does): a
 # burst while Redis is healthy has its timers armed and no rebuild (issue
 # 13 item 2), so the burst measured the rebuild too.
