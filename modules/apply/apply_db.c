@@ -42,13 +42,6 @@
 
 #define EDITABLE "('draft', 'returned')"
 
-/* The progress view: the stored one, or built now when it waits for the
- * push of a submit (sql/047_view_behind.sql: the dispatcher's first push
- * patches it, usually within a second of the submit). */
-#define VIEW_READY \
-	"CASE WHEN a.view_behind THEN application_view(a.id)" \
-	" ELSE v.view END AS view"
-
 /* The phones the progress view shows in full (apply_view_phones): the
  * stored view holds their masks. */
 #define VIEW_PHONES \
@@ -170,11 +163,11 @@ const char *const apply_stmts[APPLY_NSTMTS] = {
 	 * two primary-key lookups or a scalar subquery measured within
 	 * the noise of the join. */
 	[STMT_DETAIL_OWN] =
-	    "SELECT " VIEW_READY ", " VIEW_PHONES " FROM applications a"
+	    "SELECT v.view, " VIEW_PHONES " FROM applications a"
 	    " JOIN application_views v ON v.application_id = a.id"
 	    " WHERE a.id = $1 AND a.person_id = $2::bigint",
 	[STMT_DETAIL_LOGGED] =
-	    "WITH a AS (SELECT a.id, a.person_id, " VIEW_READY ", " VIEW_PHONES
+	    "WITH a AS (SELECT a.id, a.person_id, v.view, " VIEW_PHONES
 	    "  FROM applications a"
 	    "  JOIN application_views v ON v.application_id = a.id"
 	    "  WHERE a.id = $1 AND " SCOPE "),"

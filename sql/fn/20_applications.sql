@@ -284,9 +284,7 @@ $$;
 -- without scoping (callers scope).  Kept ready in application_views and
 -- rebuilt whenever the application's timeline grows: every state change
 -- writes an event (DESIGN), so the trigger below sees every change, in
--- the same transaction.  Reading progress is then one row fetch, but for
--- an application whose submit left its view to the push (view_behind,
--- sql/047_view_behind.sql), which the read builds with this.
+-- the same transaction.  Reading progress is then one row fetch.
 -- missing: missing_materials(app) when the caller has it already (submit
 -- computed it for its check), NULL to compute it here.
 CREATE OR REPLACE FUNCTION application_view(app bigint, missing jsonb)
@@ -374,13 +372,6 @@ CREATE OR REPLACE FUNCTION store_application_view(app bigint, missing jsonb)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- A submit's flag (sql/047_view_behind.sql) cleared first: this
-    -- statement takes the row if the flag is set (a submit committed), so
-    -- the build below, a later statement, sees that submit; if it is not
-    -- set, a submit still running sets it at its commit, and reads build
-    -- the view until the next push or event.
-    UPDATE applications SET view_behind = false
-    WHERE id = app AND view_behind;
     INSERT INTO application_views (application_id, view, built_xid,
                                    built_event)
     VALUES (app, application_view(app, missing), pg_current_xact_id(),
@@ -395,14 +386,7 @@ END $$;
 -- application's status, its expected date, its waiting for an expert and
 -- the timeline: the stored views of apps with those members set and
 -- every event since the view was built appended, one UPDATE for the
--- batch -- for each view all of whose missing events are of those kinds,
--- or the submit's (submitted, resubmitted: a submit of an application
--- the experts review leaves its view to its first push, issue 13,
--- eleventh round; submit_application), which sets what a submit changes
--- too: submitted_at, the certifying institution, no return, the missing
--- list the submit checked (empty, as the submit's own patch wrote it
--- before: a region's list changed between a submit and its push is not
--- asked of a submitted application).
+-- batch -- for each view all of whose missing events are of those kinds.
 -- Else nothing: the trigger below builds the whole view at commit.  (A
 -- push built the whole view again: 46 % of the database's PL/pgSQL time
 -- per submit, issue 13.)  Formatting: as recompute_expected_dates
@@ -414,8 +398,7 @@ LANGUAGE sql AS $$
     -- Each view's new events by events_application, the view's own
     -- (as a join, a plan made while the table looked small hashed every
     -- event for each batch, issue 13).  No new event: push_only is NULL.
-    WITH n AS (SELECT v.application_id, v.built_event AS seen, l.last,
-                      l.lines, l.submit
+    WITH n AS (SELECT v.application_id, l.last, l.lines
                FROM application_views v CROSS JOIN LATERAL (
                    SELECT max(e.id) AS last,
                           jsonb_agg(jsonb_build_object('at', e.at,
@@ -423,10 +406,7 @@ LANGUAGE sql AS $$
                               'text', event_text(e.type, e.data))
                               ORDER BY e.id) AS lines,
                           bool_and(e.type IN ('expired', 'pushed',
-                              'unassigned', 'submitted', 'resubmitted'))
-                              AS push_only,
-                          bool_or(e.type IN ('submitted', 'resubmitted'))
-                              AS submit
+                              'unassigned')) AS push_only
                    FROM events e WHERE e.application_id = v.application_id
                      AND e.id > v.built_event) l
                WHERE v.application_id = ANY(apps) AND l.push_only)
@@ -436,31 +416,16 @@ LANGUAGE sql AS $$
                 a.unassigned_since, a.expected_decision_date),
             'waiting_for_expert', waiting_for_expert(a.status,
                 a.unassigned_since),
-            'timeline', (v.view::jsonb->'timeline') || n.lines)
-        || CASE WHEN n.submit THEN jsonb_build_object(
-            'submitted_at', a.submitted_at,
-            'certifying_institution', (SELECT jsonb_build_object(
-                'code', ci.code, 'name', ci.name) FROM institutions ci
-                WHERE ci.code = a.certifying_institution),
-            'returned', NULL, 'missing_materials', '[]'::jsonb)
-            ELSE '{}' END)::text,
+            'timeline', (v.view::jsonb->'timeline') || n.lines))::text,
         built_xid = pg_current_xact_id(), built_event = n.last
     FROM n, applications a
     WHERE v.application_id = n.application_id AND a.id = n.application_id
-      -- Rebuilt meanwhile (rebuild_application_views, waited for here):
-      -- its new text holds n's events already; left to the trigger,
-      -- which builds it at commit.
-      AND v.built_event = n.seen
 $$;
 
 -- The progress view is rebuilt once per application and transaction, at
 -- commit: a batch that writes several events for one application (an
 -- expiry and the next push) pays for one rebuild, not one per event; a
 -- view built or patched in this transaction after the event is kept.
--- A submit that left its view to the push (view_behind, with a view to
--- patch: submit_application) builds nothing; any later event (a
--- withdrawal before the push, the push's own if its patch did not apply)
--- builds it whole.
 CREATE OR REPLACE FUNCTION refresh_application_view() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -468,12 +433,6 @@ BEGIN
                WHERE application_id = NEW.application_id
                  AND built_xid = pg_current_xact_id()
                  AND built_event >= NEW.id) THEN
-        RETURN NULL;
-    END IF;
-    IF NEW.type IN ('submitted', 'resubmitted') AND EXISTS (
-           SELECT 1 FROM applications a JOIN application_views v
-               ON v.application_id = a.id
-           WHERE a.id = NEW.application_id AND a.view_behind) THEN
         RETURN NULL;
     END IF;
     PERFORM store_application_view(NEW.application_id, NULL);
@@ -538,9 +497,9 @@ BEGIN
     IF refusal IS NOT NULL THEN
         RETURN refusal;
     END IF;
-    -- The change, its SMS, its event and (on site, panel) the stored view
-    -- in one statement (each statement of a PL/pgSQL function pays its
-    -- executor start-up: issue 13).
+    -- The change, its SMS, its event and the stored view in one
+    -- statement (each statement of a PL/pgSQL function pays its executor
+    -- start-up: issue 13).
     WITH u AS (
         UPDATE applications SET status = 'submitted', promised_at = now(),
             submitted_at = coalesce(submitted_at, now()), updated_at = now(),
@@ -553,10 +512,7 @@ BEGIN
             -- target (S0 二(三): 三门峡 8) is promised that target (issue
             -- 12).
             expected_decision_date = add_working_days(cn_today(),
-                decision_target_days(region, review_mode, channel)),
-            -- The experts review it (mark_first_push gives it a stage):
-            -- its view waits for the push (sql/047_view_behind.sql).
-            view_behind = review_mode IN ('single', 'double')
+                decision_target_days(region, review_mode, channel))
         WHERE id = app RETURNING *),
     s AS (
         INSERT INTO sms_outbox (to_phone, to_phone_enc, template, body)
@@ -571,21 +527,16 @@ BEGIN
                      THEN 'resubmitted' ELSE 'submitted' END, actor, s_role,
                jsonb_build_object('mode', u.review_mode)
         FROM u RETURNING id, at, type, data),
-    -- An application the experts review: no view written here (issue 13,
-    -- eleventh round: a submit wrote its view and the push patched it
-    -- again); the push patches the submit's event and its own together
-    -- (patch_application_views), the progress read builds the view
-    -- meanwhile (view_behind), and the trigger at commit builds nothing
-    -- (refresh_application_view).
-    -- A hospital's (onsite, panel: no push): the stored view patched with
-    -- what a submit changes (issue 13, third round: the whole build was a
-    -- fifth of the PL/pgSQL time per submit), if it holds every event
-    -- written before this one: the draft's view, built at its last event
-    -- (the materials' too), so every other member is as a build now would
-    -- make it.  The missing list is the one checked above ([]);
-    -- 'returned' is a returned application's only (returned_view).  Else
-    -- (no view, or one behind) nothing here, and the whole view is built
-    -- below.  jsonb's text, as patch_application_views writes it.
+    -- The stored view patched with what a submit changes (issue 13, third
+    -- round: the whole build was a fifth of the PL/pgSQL time per submit;
+    -- one backend's CPU per submit went from 2.21 to 1.79 ms), if it
+    -- holds every event written before this one: the draft's view, built
+    -- at its last event (the materials' too), so every other member is
+    -- as a build now would make it.  The missing list is the one checked
+    -- above ([]); 'returned' is a returned application's only
+    -- (returned_view).  Else (no view, or one behind) nothing here, and
+    -- the whole view is built below.  jsonb's text, as
+    -- patch_application_views writes it.
     v AS (
         UPDATE application_views v SET view = (v.view::jsonb
             || jsonb_build_object('status', u.status,
@@ -604,19 +555,17 @@ BEGIN
             )::text,
             built_xid = pg_current_xact_id(), built_event = e.id
         FROM u, e
-        WHERE v.application_id = app AND NOT u.view_behind
+        WHERE v.application_id = app
           AND v.built_event IS NOT DISTINCT FROM (SELECT max(x.id)
               FROM events x WHERE x.application_id = app)
         RETURNING 1)
     SELECT jsonb_build_object('id', u.id, 'status', u.status,
                'submitted_at', u.submitted_at,
                'expected_decision_date', u.expected_decision_date),
-           u.view_behind OR EXISTS (SELECT 1 FROM v)
+           EXISTS (SELECT 1 FROM v)
     INTO result, patched FROM u;
     -- The view built whole, with the missing list checked above (its
-    -- trigger at commit finds it built: refresh_application_view).  One
-    -- left to the push has none to build here; without a stored view at
-    -- all, the trigger builds it.
+    -- trigger at commit finds it built: refresh_application_view).
     IF NOT patched THEN
         PERFORM store_application_view(app, missing);
     END IF;
@@ -721,12 +670,7 @@ LANGUAGE sql AS $$
                    ORDER BY application_id LIMIT n
                    FOR UPDATE),
          r AS (UPDATE application_views v
-               SET view = application_view(v.application_id),
-                   -- What it holds, so a push's patch after it appends
-                   -- only what is newer (patch_application_views).
-                   built_xid = pg_current_xact_id(),
-                   built_event = (SELECT max(e.id) FROM events e
-                                  WHERE e.application_id = v.application_id)
+               SET view = application_view(v.application_id)
                FROM batch b WHERE v.application_id = b.application_id
                RETURNING v.application_id)
     SELECT max(application_id) FROM r;

@@ -329,10 +329,7 @@ BEGIN
                       objection_first_stage()),
         -- An objection's next empty seat, else none (80_objection.sql).
         push_stage = objection_next_seat(x.id), unassigned_since = NULL,
-        updated_at = now(),
-        -- Its view patched below (patch_application_views), the submit's
-        -- event with the push's (sql/047_view_behind.sql).
-        view_behind = false
+        updated_at = now()
     WHERE x.id = ANY(made_apps);
     -- Nobody eligible: the application waits, visibly.
     FOR a IN SELECT x.* FROM applications x WHERE x.id = ANY(plain)
@@ -344,15 +341,11 @@ BEGIN
             a.push_stage := st;
         END IF;
         IF a.unassigned_since IS NULL THEN
-            UPDATE applications SET unassigned_since = now(),
-                view_behind = false WHERE id = a.id;
+            UPDATE applications SET unassigned_since = now() WHERE id = a.id;
             INSERT INTO events (application_id, type, actor_role, data)
             VALUES (a.id, 'unassigned', 'system',
                     jsonb_build_object('stage', a.push_stage));
         ELSE
-            -- (A flag, never set here -- a submit leaves unassigned_since
-            -- NULL -- would stay: tell_waiting may write no event to
-            -- build the view if the patch below does not apply.)
             PERFORM tell_waiting(a);
         END IF;
         application := a.id;

@@ -1,19 +1,15 @@
 """The progress view of a submit and its push, each built once (issue 13
-item 1; R-APP-5: after submission, progress can be queried on every
-channel).  A submit of an application the experts review writes no view
-(eleventh round): it flags the application (view_behind,
-sql/047_view_behind.sql), GET /applications/{id} builds the view while
-the flag is set, and the dispatcher's first push patches the stored view
-with the submit's event and its own (patch_application_views) and clears
-the flag.  A hospital's on-site submit (no push) patches its view itself.
-After each step GET serves what application_view() computes anew, for an
-instant (single review) and a double review application and a hospital's
-filing, and for a push that finds no expert; with the push held, the
-stored view is behind and GET serves the fresh one all the same."""
+item 1): submit_application patches the draft's stored view with what a
+submit changes (third round; built whole, with the missing list it
+checked, when the stored view is missing or behind its events), the push
+patches the members it changes (patch_application_views).  After each step the stored view must equal
+application_view() computed anew, and GET /applications/{id} serve it,
+for an instant (single review) and a double review application and a
+hospital's filing, and for a push that finds no expert."""
 import json
 
-from conftest import (api, bearer, complete, draft, held, insured_login,
-                      login, new_expert, new_person, new_region, sql, upload,
+from conftest import (api, bearer, complete, draft, insured_login, login,
+                      new_expert, new_person, new_region, sql, upload,
                       wait_for)
 
 ONCO = ["肿瘤"]        # D001: single review (instant)
@@ -72,58 +68,22 @@ def pushed(app_id):
     return found[0][0], found[0][1]
 
 
-def served_fresh(app_id, token):
-    """GET serves what application_view() builds now (the contact phone
-    in full, the build's masked)."""
-    r = api("GET", "/applications/%s" % app_id, headers=bearer(token))
-    assert r.status_code == 200, r.text
-    got = r.json()
-    fresh = json.loads(sql("SELECT application_view(%s)", app_id)[0][0])
-    phone, masked = got.pop("phone"), fresh.pop("phone")
-    assert masked == phone[:3] + "****" + phone[-4:]
-    assert got == fresh, (got, fresh)
-    return got
-
-
-def submit_held(token, app_id, others=()):
-    """Submit app_id while its push is held (the assignments locked
-    against writes: a push inserts there, a submit does not): the stored
-    view is left behind the submit's event with the application flagged,
-    and GET serves the fresh view all the same -- the submit's status,
-    date and event -- to token and to each of others."""
-    with held("LOCK TABLE assignments IN SHARE MODE"):
-        ok = submit(token, app_id)
-        ev = sql("SELECT max(id) FROM events WHERE application_id = %s",
-                 app_id)[0][0]
-        assert sql("SELECT a.view_behind, v.built_event < %s"
-                   " FROM applications a JOIN application_views v"
-                   " ON v.application_id = a.id WHERE a.id = %s",
-                   ev, app_id) == [["t", "t"]]
-        view = served_fresh(app_id, token)
-        assert view["status"] == "submitted"
-        assert view["missing_materials"] == []
-        assert view["submitted_at"] is not None
-        assert view["timeline"][-1]["type"] in ("submitted", "resubmitted")
-        assert view["expected_decision_date"] == ok["expected_decision_date"]
-        for other in others:
-            assert served_fresh(app_id, other) == view
-    return ok
-
-
 def submit_and_push(token, app, expect):
-    """Submit app with its push held (submit_held), let the push go,
-    check the view again: the push's event is the view's last, the flag
-    is cleared and the view was patched (jsonb's text, "id": first)
-    rather than built."""
-    ok = submit_held(token, app["id"])
+    """Submit app, check the view, wait for the push, check it again:
+    the push's event is the view's last and the view was patched (jsonb's
+    text, "id": first) rather than built a second time."""
+    ok = submit(token, app["id"])
+    # Before the push, or after it: either way the view is fresh.
+    view = assert_view_fresh(app["id"], token)
+    assert view["missing_materials"] == []
+    assert view["submitted_at"] is not None
     kind, ev = pushed(app["id"])
     assert kind == expect
     view = assert_view_fresh(app["id"], token)
     assert view["timeline"][-1]["type"] == expect
-    assert sql("SELECT v.built_event, v.view LIKE '{\"id\": %%',"
-               " a.view_behind FROM application_views v JOIN applications a"
-               " ON a.id = v.application_id WHERE a.id = %s",
-               app["id"]) == [[ev, "t", "f"]]
+    assert sql("SELECT built_event, view LIKE '{\"id\": %%'"
+               " FROM application_views WHERE application_id = %s",
+               app["id"]) == [[ev, "t"]]
     return ok, view
 
 
@@ -181,17 +141,16 @@ def test_hospital_filing_view_after_submit_and_push():
     p, hosp, app = hospital_files("hospital-smx", "411200", "H41120000001",
                                   "陈视图")
     assert app["channel"] == "hospital" and app["review_mode"] == "double"
-    # The hospital's read is logged (STMT_DETAIL_LOGGED), the person's
-    # own is not (STMT_DETAIL_OWN): both build the view while behind.
-    own = insured_login(p)["token"]
-    ok = submit_held(hosp, app["id"], others=[own])
+    ok = submit(hosp, app["id"])
+    view = assert_view_fresh(app["id"], hosp)
+    assert view["missing_materials"] == [] and view["precheck"] is not None
     kind, ev = pushed(app["id"])
     view = assert_view_fresh(app["id"], hosp)
     assert view["timeline"][-1]["type"] == kind
     assert sql("SELECT built_event FROM application_views"
                " WHERE application_id = %s", app["id"]) == [[ev]]
     assert ok["status"] == "submitted"
-    assert_view_fresh(app["id"], own)
+    assert_view_fresh(app["id"], insured_login(p)["token"])
 
 
 def test_hospital_certifies_on_site_view_after_submit():
@@ -204,17 +163,14 @@ def test_hospital_certifies_on_site_view_after_submit():
     assert view["review_mode"] == "onsite" and view["status"] == "submitted"
     assert view["certifying_institution"]["code"] == "H63010200143"
     # Nothing is pushed: the view is the submit's patch (jsonb's text,
-    # "id" first) holding the submit's event, not a build, and nothing
-    # waits for a push.
+    # "id" first) holding the submit's event, not a build.
     assert patched_by_submit(app["id"], "submitted")
-    assert sql("SELECT view_behind FROM applications WHERE id = %s",
-               app["id"]) == [["f"]]
 
 
 def patched_by_submit(app_id, kind):
     """Whether the stored view holds the submit's event (kind: submitted
     or resubmitted) as patched in (jsonb's text; a whole build is json's,
-    '{"id" : '): by the submit (on site), or by the push's patch."""
+    '{"id" : '), the push's patch, if any, after it."""
     ev = sql("SELECT max(id) FROM events WHERE application_id = %s"
              " AND type = %s", app_id, "'%s'" % kind)[0][0]
     got = sql("SELECT built_event >= %s, view LIKE '{\"id\": %%'"
@@ -224,10 +180,9 @@ def patched_by_submit(app_id, kind):
 
 
 def test_view_built_whole_when_the_stored_one_is_behind():
-    """A draft whose stored view is missing (the submit's trigger builds
-    it), or behind its events before the submit (the push's patch would
-    keep what it no longer is: the push builds it whole), ends the same
-    as a fresh build."""
+    """A draft whose stored view is missing, or behind its events (the
+    patch would keep what it no longer is): submit builds it whole, the
+    same as a fresh build."""
     tok, app = region_app(ONCO, "D001", experts=0)
     sql("DELETE FROM application_views WHERE application_id = %s", app["id"])
     submit(tok, app["id"])
@@ -237,7 +192,6 @@ def test_view_built_whole_when_the_stored_one_is_behind():
         " view = replace(view, '\"draft\"', '\"stale\"')"
         " WHERE application_id = %s", app["id"])
     submit(tok, app["id"])
-    pushed(app["id"])
     view = assert_view_fresh(app["id"], tok)
     assert view["status"] == "submitted"
 
@@ -249,10 +203,7 @@ def test_resubmission_view_patched():
     r = returned_app()
     tok, app_id = r["tok"], r["app"]["id"]
     assert upload(tok, app_id, "pathology_report").status_code == 201
-    submit_held(tok, app_id)
-    assert wait_for(lambda: sql(
-        "SELECT NOT view_behind FROM applications WHERE id = %s",
-        app_id) == [["t"]]), "the resubmission was never pushed"
+    submit(tok, app_id)
     view = assert_view_fresh(app_id, tok)
     assert view["returned"] is None and view["missing_materials"] == []
     assert patched_by_submit(app_id, "resubmitted")
@@ -278,20 +229,3 @@ def test_a_large_view_is_stored_whole_and_served():
     assert compression == "none" and int(stored) >= int(size), (
         size, stored, compression)
     assert_view_fresh(app["id"], tok)
-
-
-def test_rebuild_between_submit_and_push():
-    """mtcertctl migrate's rebuild (rebuild_application_views) of a view
-    the submit left behind: the rebuilt view holds the submit's event and
-    says so (built_event), so the push appends only its own -- the
-    timeline has the submit once, as a fresh build has it."""
-    tok, app = region_app(ONCO, "D001")
-    with held("LOCK TABLE assignments IN SHARE MODE"):
-        submit(tok, app["id"])
-        assert sql("SELECT rebuild_application_views(%s, 1)",
-                   app["id"] - 1) == [[str(app["id"])]]
-    kind, ev = pushed(app["id"])
-    view = assert_view_fresh(app["id"], tok)
-    types = [line["type"] for line in view["timeline"]]
-    assert types.count("submitted") == 1, types
-    assert types[-1] == kind == "pushed"
