@@ -160,7 +160,7 @@ def redis(*args):
     the reply as text."""
     sock = os.path.join(VAR, "run", "redis", "redis.sock")
     return subprocess.run(["redis-cli", "-s", sock, *args], capture_output=True,
-                          text=True, timeout=10, check=True).stdout.strip()
+                          text=True, timeout=HANG, check=True).stdout.strip()
 
 
 def workers(module):
@@ -360,7 +360,7 @@ def insured_login(person, session=None):
     body = {"phone": person["phone"], "code": code,
             "id_number": person["id_number"], "name": person["name"]}
     if session is not None:
-        r = session.post(API + "/auth/login", json=body, timeout=10)
+        r = session.post(API + "/auth/login", json=body, timeout=HANG)
     else:
         r = api("POST", "/auth/login", json=body)
     assert r.status_code == 200, r.text

@@ -11,7 +11,7 @@ import re
 import subprocess
 import time
 
-from conftest import VAR, api, bearer, live_assignment, redis, \
+from conftest import HANG, VAR, api, bearer, live_assignment, redis, \
     submitted_application
 from test_review import ONCO, accept, region_with_experts
 
@@ -93,7 +93,7 @@ def keys_of(argv):
     sock = os.path.join(VAR, "run", "redis", "redis.sock")
     cp = subprocess.run(["redis-cli", "-s", sock, "COMMAND", "GETKEYS",
                          *[a.decode("utf-8", "replace") for a in argv]],
-                        capture_output=True, timeout=10)
+                        capture_output=True, timeout=HANG)
     if cp.returncode != 0 or cp.stdout.startswith(b"ERR"):
         return []
     return [k for k in cp.stdout.split(b"\n") if k]

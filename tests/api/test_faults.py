@@ -115,7 +115,7 @@ def hammer(path, stop, results, judge):
     s = requests.Session()
     while not stop.is_set():
         try:
-            results.append(judge(s.get(API + path, timeout=5)))
+            results.append(judge(s.get(API + path, timeout=HANG)))
         except (requests.RequestException, ValueError):
             results.append("error")
 

@@ -12,7 +12,7 @@ import uuid
 
 import requests
 
-from conftest import (API, PNG, ROOT, URL, VAR, api, assert_error, bearer, client,
+from conftest import (API, HANG, PNG, ROOT, URL, VAR, api, assert_error, bearer, client,
                       draft, insured_login, login, new_person, stack, upload,
                       wait_for)
 from test_openapi import SPEC, documented
@@ -35,7 +35,7 @@ def test_method_not_allowed_405_with_allow():
 
 
 def test_head_is_get_without_body():
-    r = requests.head(API + "/diseases/D001", timeout=10)
+    r = requests.head(API + "/diseases/D001", timeout=HANG)
     assert r.status_code == 200 and r.content == b""
 
 
@@ -146,7 +146,7 @@ def test_responses_never_cut_under_concurrency():
     def fetch(i):
         # Half plain (Content-Length must match), half gzip (chunked).
         enc = "identity" if i % 2 else "gzip"
-        r = requests.get(API + "/diseases", timeout=10,
+        r = requests.get(API + "/diseases", timeout=HANG,
                          headers={"Accept-Encoding": enc})
         cl = r.headers.get("Content-Length")
         return (r.status_code, r.content == whole,
@@ -186,17 +186,17 @@ def test_login_rate_limited_per_address_429():
 def test_portal_static_files_revalidate_and_forbid_inline_scripts():
     """The portal (web/) is served by nginx with the security headers,
     revalidated on every load (a fixed file reaches browsers at once)."""
-    r = requests.get(URL + "/", timeout=10)
+    r = requests.get(URL + "/", timeout=HANG)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     assert '<html lang="zh-CN">' in r.text
     assert r.headers["Cache-Control"] == "no-cache"
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     assert r.headers["X-Frame-Options"] == "DENY"
-    js = requests.get(URL + "/js/app.js", timeout=10)
+    js = requests.get(URL + "/js/app.js", timeout=HANG)
     assert js.status_code == 200
     assert js.headers["Content-Type"].startswith("application/javascript")
-    again = requests.get(URL + "/js/app.js", timeout=10,
+    again = requests.get(URL + "/js/app.js", timeout=HANG,
                          headers={"If-None-Match": js.headers["ETag"]})
     assert again.status_code == 304
 
@@ -286,7 +286,7 @@ def test_stored_file_has_request_id_and_416_is_the_envelope():
     assert r.headers["Content-Range"] == "bytes */%d" % len(PNG)
     assert r.headers["X-Request-Id"] and "private" in r.headers["Cache-Control"]
     # A portal file too (not gzipped: nginx ignores Range on gzip).
-    r = requests.get(URL + "/index.html", timeout=10, headers={
+    r = requests.get(URL + "/index.html", timeout=HANG, headers={
         "Range": "bytes=999999-", "Accept-Encoding": "identity"})
     assert_error(r, 416, "range_not_satisfiable")
     assert r.headers["X-Frame-Options"] == "DENY"

@@ -38,7 +38,7 @@ def rcli(port, *args):
     it is down)."""
     return subprocess.run(["redis-cli", "-p", str(port), *args],
                           capture_output=True, text=True,
-                          timeout=10).stdout.strip()
+                          timeout=HANG).stdout.strip()
 
 
 def master_port():
