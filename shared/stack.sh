@@ -59,6 +59,9 @@ libqrencode-dev zbar-tools librsvg2-bin prometheus redis-sentinel"
 PACKAGES="$PACKAGES openssl"
 # iproute2: ss, whether a port nginx-extra wants is free (port_taken).
 PACKAGES="$PACKAGES iproute2"
+# python3-jsonschema: the API tests check answers against the schemas of
+# docs/openapi.yaml (tests/api/test_openapi.py, conforms).
+PACKAGES="$PACKAGES python3-jsonschema"
 # (zbar-tools and librsvg2-bin: tests/api/test_cards.py reads the e-card's
 # QR code back from its SVG; prometheus: make test checks the metrics and
 # docs/alerts.yml with its promtool; redis-sentinel: MTCERT_REDIS_SENTINEL.)

@@ -5,12 +5,41 @@ import glob
 import os
 import re
 
+import jsonschema
 import yaml
 
 from conftest import ROOT, api, bearer, login
 
 SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
                            encoding="utf-8"))
+
+
+def _json_schema(node):
+    """OpenAPI 3.0's schema dialect as JSON Schema: `nullable: true` is a
+    type that also admits null; the rest is the same."""
+    if isinstance(node, list):
+        return [_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _json_schema(v) for k, v in node.items()
+           if k not in ("nullable", "example")}
+    if node.get("nullable"):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+_COMPONENTS = _json_schema(SPEC["components"])
+
+
+def conforms(body, schema):
+    """Assert that a decoded JSON answer is what components/schemas/<schema>
+    of docs/openapi.yaml says (types, required and enumerated fields, no
+    field outside a closed object, dates), with jsonschema's own message."""
+    jsonschema.validate(
+        body, {"$ref": "#/components/schemas/" + schema,
+               "components": _COMPONENTS},
+        cls=jsonschema.Draft7Validator,
+        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
 ROUTE = re.compile(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/[^"]*)"')
 
 
