@@ -39,7 +39,8 @@ DEMO_PASSWORD = {
 
 
 class _SourceAdapter(requests.adapters.HTTPAdapter):
-    """Connects from a chosen loopback address (127.x.y.z)."""
+    """Connects from a chosen loopback address (127.x.y.z); a request given
+    no timeout gets HANG's (a hang fails its test, never stalls the run)."""
 
     def __init__(self, source, **kw):
         self.source = source
@@ -48,6 +49,10 @@ class _SourceAdapter(requests.adapters.HTTPAdapter):
     def init_poolmanager(self, *a, **kw):
         kw["source_address"] = (self.source, 0)
         super().init_poolmanager(*a, **kw)
+
+    def send(self, request, timeout=None, **kw):
+        return super().send(request, timeout=HANG if timeout is None
+                            else timeout, **kw)
 
 
 def loopback_address():
@@ -222,7 +227,7 @@ def sql(query, *args):
         ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", PG_PORT,
          "-U", "mtcert", "-d", "mtcert", "-qAtX", "-F", "\t",
          "-v", "ON_ERROR_STOP=1", "-c", query % tuple(args)],
-        capture_output=True, text=True, timeout=30)
+        capture_output=True, text=True, timeout=HANG)
     assert cp.returncode == 0, cp.stderr
     return [line.split("\t") for line in cp.stdout.splitlines() if line]
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import CTL, ROOT, api, assert_error
+from conftest import CTL, HANG, ROOT, api, assert_error
 
 SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
                            encoding="utf-8"))
@@ -18,7 +18,7 @@ SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
 
 def table():
     out = subprocess.run([CTL, "errors"], capture_output=True, text=True,
-                         timeout=30, check=True).stdout
+                         timeout=HANG, check=True).stdout
     rows = json.loads(out)
     codes = [r["code"] for r in rows]
     assert len(codes) == len(set(codes)), "a code stands twice"

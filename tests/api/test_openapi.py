@@ -1,6 +1,7 @@
 """The contract: docs/openapi.yaml and the route tables of modules/ agree
 (API.md: the project keeps the full OpenAPI file and its tests check the
 server against it)."""
+import datetime
 import glob
 import os
 import re
@@ -15,31 +16,58 @@ SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
 
 
 def _json_schema(node):
-    """OpenAPI 3.0's schema dialect as JSON Schema: `nullable: true` is a
-    type that also admits null; the rest is the same."""
-    if isinstance(node, list):
-        return [_json_schema(n) for n in node]
+    """An OpenAPI 3.0 schema object as JSON Schema: `nullable: true` is a
+    type that also admits null, `example` goes; the rest is the same.
+    Only schema objects are changed, never the names of `properties`."""
     if not isinstance(node, dict):
         return node
-    out = {k: _json_schema(v) for k, v in node.items()
-           if k not in ("nullable", "example")}
+    out = {}
+    for k, v in node.items():
+        if k in ("nullable", "example"):
+            continue
+        if k == "properties":
+            v = {name: _json_schema(p) for name, p in v.items()}
+        elif k in ("items", "additionalProperties", "not"):
+            v = _json_schema(v)
+        elif k in ("allOf", "anyOf", "oneOf"):
+            v = [_json_schema(p) for p in v]
+        out[k] = v
     if node.get("nullable"):
         return {"anyOf": [out, {"type": "null"}]}
     return out
 
 
-_COMPONENTS = _json_schema(SPEC["components"])
+_ROOT = {"components": {"schemas": {
+    name: _json_schema(s) for name, s in SPEC["components"]["schemas"].items()}}}
+# Draft 7's format checker, and RFC 3339's date-time, which Debian's
+# jsonschema checks only with a package Debian does not have
+# (rfc3339-validator): without it any string would pass as a date-time.
+_FORMATS = jsonschema.FormatChecker(
+    jsonschema.Draft7Validator.FORMAT_CHECKER.checkers)
+_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?"
+                        r"(Z|[+-]\d\d:\d\d)")
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value):
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.fullmatch(value):
+        return False
+    datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
 
 
 def conforms(body, schema):
     """Assert that a decoded JSON answer is what components/schemas/<schema>
-    of docs/openapi.yaml says (types, required and enumerated fields, no
-    field outside a closed object, dates), with jsonschema's own message."""
-    jsonschema.validate(
-        body, {"$ref": "#/components/schemas/" + schema,
-               "components": _COMPONENTS},
-        cls=jsonschema.Draft7Validator,
-        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    of docs/openapi.yaml says (types, required and enumerated fields,
+    patterns, dates and date-times), with jsonschema's own message."""
+    jsonschema.validate(body, dict(_ROOT, **{"$ref": "#/components/schemas/"
+                                             + schema}),
+                        cls=jsonschema.Draft7Validator,
+                        format_checker=_FORMATS)
+
+
 ROUTE = re.compile(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/[^"]*)"')
 
 

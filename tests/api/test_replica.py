@@ -40,7 +40,7 @@ def psql(port, query):
     cp = subprocess.run(
         ["psql", "-h", os.path.join(VAR, "run", "pg"), "-p", str(port),
          "-U", "postgres", "-d", "mtcert", "-qAtX", "-F", "\t",
-         "-c", query], capture_output=True, text=True, timeout=30,
+         "-c", query], capture_output=True, text=True, timeout=HANG,
         env=dict(os.environ, PGCONNECT_TIMEOUT="2"))
     if cp.returncode != 0:
         return None

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from conftest import app_phone
-from conftest import (ROOT, VAR, api, assert_error, assert_pages, bearer,
+from conftest import (HANG, ROOT, VAR, api, assert_error, assert_pages, bearer,
                       live_assignment, login, new_expert, new_region, redis, sms_lines, sql,
                       submitted_application, wait_for)
 
@@ -546,11 +546,11 @@ def test_redis_flush_and_dispatcher_kill_lose_nothing():
     first = {a: pushes(a)[0]["id"] for a in apps}
     sock = os.path.join(VAR, "run", "redis", "redis.sock")
     subprocess.run(["redis-cli", "-s", sock, "FLUSHALL"], check=True,
-                   capture_output=True)
+                   capture_output=True, timeout=HANG)
     for pid in dispatcher_pids():
         os.kill(pid, signal.SIGKILL)
     subprocess.run([os.path.join(ROOT, "shared", "stack.sh"), "dispatcher-start"],
-                   check=True, capture_output=True, timeout=30)
+                   check=True, capture_output=True, timeout=HANG)
     for a, asg in first.items():
         assert wait_for(lambda: sql("SELECT state FROM assignments WHERE id = %s",
                                     asg) == [["expired"]]), a
@@ -844,7 +844,7 @@ def test_province_pool_only_by_policy_and_own_region_first():
             json={"region": home["region"], "key": "province_pool_fallback",
                   "value": "true"})
     assert r.status_code == 200, r.text
-    a = live_assignment(app["id"], timeout=30)
+    a = live_assignment(app["id"])
     assert a["expert"] == neighbour["id"]
     texts = [x["text"] for x in status(tok, app["id"])["timeline"]]
     assert "已推送给认定专家（本省其他统筹区专家库）" in texts
