@@ -365,7 +365,7 @@ def insured_login(person, session=None):
     body = {"phone": person["phone"], "code": code,
             "id_number": person["id_number"], "name": person["name"]}
     if session is not None:
-        r = session.post(API + "/auth/login", json=body, timeout=HANG)
+        r = session.post(API + "/auth/login", json=body)
     else:
         r = api("POST", "/auth/login", json=body)
     assert r.status_code == 200, r.text

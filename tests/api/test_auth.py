@@ -37,17 +37,17 @@ def test_me_gives_a_cookie_session_its_csrf_token_back():
     """The portal keeps the CSRF token in memory only; after a reload it
     reads it from /me.  A bearer session (no CSRF needed) gets none."""
     with client() as s:
-        r = s.post(API + "/auth/password-login", timeout=HANG,
+        r = s.post(API + "/auth/password-login",
                    json={"login": "admin", "password": "mtcert-admin-2026"})
         csrf = r.json()["csrf_token"]
-        me = s.get(API + "/me", timeout=HANG)
+        me = s.get(API + "/me")
         assert me.status_code == 200 and me.json()["csrf_token"] == csrf
         # ... and it is the one the API checks.
-        r = s.post(API + "/auth/logout", timeout=HANG,
+        r = s.post(API + "/auth/logout",
                    headers={"X-CSRF-Token": me.json()["csrf_token"]})
         assert r.status_code == 204
         time.sleep(1.0)         # see test_login_me_logout_bearer
-        assert s.get(API + "/me", timeout=HANG).status_code == 401
+        assert s.get(API + "/me").status_code == 401
     body = login("admin")
     me = api("GET", "/me", headers=bearer(body["token"])).json()
     assert "csrf_token" not in me

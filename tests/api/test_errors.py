@@ -8,12 +8,9 @@ import re
 import subprocess
 
 import pytest
-import yaml
 
 from conftest import CTL, HANG, ROOT, api, assert_error
-
-SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
-                           encoding="utf-8"))
+from test_openapi import SPEC
 
 
 def table():

@@ -7,6 +7,7 @@ import os
 import re
 
 import jsonschema
+import pytest
 import yaml
 
 from conftest import ROOT, api, bearer, login
@@ -66,6 +67,26 @@ def conforms(body, schema):
                                              + schema}),
                         cls=jsonschema.Draft7Validator,
                         format_checker=_FORMATS)
+
+
+def test_conforms_refuses_what_the_schema_does_not():
+    """conforms can fail: a missing required field, a wrong type, a value
+    outside its pattern, a date-time that is not RFC 3339 (Debian's
+    jsonschema alone lets any string pass), null where none is allowed."""
+    good = {"quarter": "2026Q3", "row_count": 3, "sha256": "ab" * 32,
+            "submitted_at": "2026-10-12T09:30:00.5+08:00"}
+    conforms(good, "QuarterlySubmitted")
+    for bad in ({k: v for k, v in good.items() if k != "sha256"},
+                dict(good, row_count="3"), dict(good, quarter="2026Q5"),
+                dict(good, submitted_at="2026-10-12 09:30:00+08:00"),
+                dict(good, submitted_at="2026-13-12T09:30:00Z"),
+                dict(good, row_count=None)):
+        with pytest.raises(jsonschema.ValidationError):
+            conforms(bad, "QuarterlySubmitted")
+    # nullable: null is a value there.
+    conforms({"institution": {"code": "H63010200143", "name": "x"}, "quarter": "2026Q3",
+              "from": "2026-07-01", "to": "2026-09-30", "due_on": "2026-10-20",
+              "ended": True, "submitted": None, "items": []}, "QuarterlyReport")
 
 
 ROUTE = re.compile(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/[^"]*)"')

@@ -544,9 +544,7 @@ def test_redis_flush_and_dispatcher_kill_lose_nothing():
     for a in apps:
         assert wait_for(lambda: pushes(a)), a
     first = {a: pushes(a)[0]["id"] for a in apps}
-    sock = os.path.join(VAR, "run", "redis", "redis.sock")
-    subprocess.run(["redis-cli", "-s", sock, "FLUSHALL"], check=True,
-                   capture_output=True, timeout=HANG)
+    redis("FLUSHALL")
     for pid in dispatcher_pids():
         os.kill(pid, signal.SIGKILL)
     subprocess.run([os.path.join(ROOT, "shared", "stack.sh"), "dispatcher-start"],
