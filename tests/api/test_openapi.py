@@ -62,11 +62,23 @@ def _is_date_time(value):
 def conforms(body, schema):
     """Assert that a decoded JSON answer is what components/schemas/<schema>
     of docs/openapi.yaml says (types, required and enumerated fields,
-    patterns, dates and date-times), with jsonschema's own message."""
-    jsonschema.validate(body, dict(_ROOT, **{"$ref": "#/components/schemas/"
-                                             + schema}),
+    patterns, dates and date-times), with jsonschema's own message.
+    schema is a component's name, or a schema object of the file (an
+    operation's answer written in place)."""
+    if isinstance(schema, str):
+        schema = {"$ref": "#/components/schemas/" + schema}
+    jsonschema.validate(body, dict(_ROOT, **_json_schema(schema)),
                         cls=jsonschema.Draft7Validator,
                         format_checker=_FORMATS)
+
+
+def answer_schema(path, method="get", status="200"):
+    """The JSON schema docs/openapi.yaml gives the answer of an operation
+    (path as written there, "/applications/{id}"), or None when that
+    answer is not JSON."""
+    content = SPEC["paths"][path][method]["responses"][status].get(
+        "content", {})
+    return content.get("application/json", {}).get("schema")
 
 
 def test_conforms_refuses_what_the_schema_does_not():

@@ -1,0 +1,118 @@
+"""The answers themselves against the contract: every read a person makes
+on an application's way from submit to a qualification (the insured
+person, the expert, the agency, the hospital), checked against the schema
+docs/openapi.yaml gives its 200 -- with the lists holding that
+application, so their items are checked too, not only an empty page.
+Mobile clients are generated from that file (API.md): a field the server
+leaves out, a type or an enumeration it breaks, is their crash.
+R-APP-1, R-CER-1, R-CER-6, R-BEN-1."""
+from conftest import api, bearer, live_assignment, login, submitted_application
+from test_openapi import SPEC, answer_schema, conforms
+from test_review import ONCO, accept, by_id, decide, region_with_experts
+
+
+def read(token, path, template=None, params=None):
+    """GET path as token's holder: 200, and the body is what the contract
+    says of template's 200 (path itself when it has no parameter)."""
+    r = api("GET", path, headers=bearer(token) if token else None,
+            params=params)
+    assert r.status_code == 200, (path, r.status_code, r.text)
+    schema = answer_schema(template or path)
+    assert schema is not None, path
+    conforms(r.json(), schema)
+    return r.json()
+
+
+def sweep(token, region="411200"):
+    """Every documented GET without a path parameter, as token's holder
+    (with region where the read asks for one: an admin's agency reads,
+    the public reviews): each that answers 200 with JSON is checked.
+    Returns their paths."""
+    seen = []
+    for path, item in sorted(SPEC["paths"].items()):
+        op = item.get("get")
+        if op is None or "{" in path or answer_schema(path) is None:
+            continue
+        r = api("GET", path, headers=bearer(token))
+        if r.status_code == 400 and r.json()["error"].get("field") == "region":
+            r = api("GET", path, headers=bearer(token),
+                    params={"region": region})
+        assert r.status_code < 500, (path, r.status_code, r.text)
+        if r.status_code == 200 and r.headers["Content-Type"].startswith(
+                "application/json"):
+            conforms(r.json(), answer_schema(path))
+            seen.append(path)
+    return seen
+
+
+def test_an_application_from_submit_to_qualification_reads_as_documented():
+    admin, reg, ex = region_with_experts(ONCO, n=1)
+    tok, app = submitted_application(reg, disease="D001")
+    aid = app["id"]
+    path = "/applications/%s" % aid
+
+    # The insured person, submitted.
+    listed = read(tok, "/applications")["items"]
+    assert [a["id"] for a in listed] == [aid]
+    assert read(tok, path, "/applications/{id}")["status"] in (
+        "submitted", "reviewing")
+    read(tok, "/me")
+
+    # The expert it was pushed to, before and after accepting.
+    a = live_assignment(aid)
+    e = by_id(ex, a["expert"])
+    tasks = read(e["token"], "/expert/tasks")["items"]
+    assert [t["application_id"] for t in tasks] == [aid]
+    assert accept(e, a["id"]).status_code == 200
+    assert read(e["token"], "/expert/tasks", params={"state": "accepted"}
+                )["items"][0]["application_id"] == aid
+    r = decide(e, a["id"], "approve")
+    assert r.status_code == 200 and r.json()["final"] is True
+    conforms(r.json(), answer_schema("/expert/tasks/{aid}/decision", "post"))
+    read(e["token"], "/expert/reviews")
+
+    # The insured person, approved: the decision, who read the file, the
+    # qualification and its card.
+    assert read(tok, path, "/applications/{id}")["status"] == "approved"
+    read(tok, path + "/reads", "/applications/{id}/reads")
+    quals = read(tok, "/qualifications")["items"]
+    assert [q["disease"]["code"] for q in quals] == ["D001"]
+    read(tok, "/qualifications/%s/card" % quals[0]["id"],
+         "/qualifications/{id}/card")
+    read(tok, "/qualifications/letter")
+
+    # The agency (admin: every region) finds both.
+    found = read(admin, "/agency/applications",
+                 params={"region": reg["region"], "status": "any"})["items"]
+    assert aid in [x["id"] for x in found]
+    read(admin, "/agency/applications/%s" % aid, "/agency/applications/{id}")
+    agency_quals = read(admin, "/agency/qualifications",
+                        params={"region": reg["region"]})["items"]
+    assert [q["id"] for q in agency_quals] == [quals[0]["id"]]
+    read(admin, "/agency/policy", params={"region": reg["region"]})
+    read(admin, "/agency/institutions/%s/diseases" % reg["hospitals"][0],
+         "/agency/institutions/{code}/diseases")
+    read(admin, "/agency/calendar/2026", "/agency/calendar/{year}")
+
+    # Public reads.
+    read(None, "/diseases/D001", "/diseases/{code}")
+    read(None, "/diseases")
+
+
+def test_every_plain_read_of_every_role_is_as_documented():
+    """Each role's whole menu of reads without a path parameter: what
+    answers 200 is what the contract says (what a role may not read is
+    the subject of test_authz)."""
+    tok, _ = submitted_application(region_with_experts(ONCO, n=1)[1])
+    seen = {}
+    for who in ("admin", "agency-sanmenxia", "hospital-qhph", "expert-onc-1"):
+        seen[who] = sweep(login(who)["token"])
+    seen["insured"] = sweep(tok)
+    # Each role reads its own menu: a role answered 200 nowhere would mean
+    # the sweep checked nothing of it.
+    assert "/agency/applications" in seen["agency-sanmenxia"]
+    assert "/hospital/certifications" in seen["hospital-qhph"]
+    assert "/expert/tasks" in seen["expert-onc-1"]
+    assert {"/applications", "/me", "/qualifications"} <= set(seen["insured"])
+    assert {"/agency/policy", "/agency/stats/turnaround", "/agency/diseases"
+            } <= set(seen["admin"]), seen["admin"]
