@@ -5,17 +5,21 @@ docs/openapi.yaml gives its 200 -- with the lists holding that
 application, so their items are checked too, not only an empty page.
 Mobile clients are generated from that file (API.md): a field the server
 leaves out, a type or an enumeration it breaks, is their crash.
-R-APP-1, R-CER-1, R-CER-6, R-BEN-1."""
-from conftest import api, bearer, live_assignment, login, submitted_application
+R-APP-1, R-CER-1, R-CER-6, R-CER-8, R-CER-10, R-CER-11, R-BEN-1."""
+from conftest import api, bearer, live_assignment, login, new_person, submitted_application
+from test_onsite import certify, form, hospital_files, staff
 from test_openapi import SPEC, answer_schema, conforms
+from test_panel import decide as panel_decide
+from test_panel import experts, opinions, panel_region, submitted
 from test_review import ONCO, accept, by_id, decide, region_with_experts
 
 
-def read(token, path, template=None, params=None):
-    """GET path as token's holder: 200, and the body is what the contract
-    says of template's 200 (path itself when it has no parameter)."""
-    r = api("GET", path, headers=bearer(token) if token else None,
-            params=params)
+def read(who, path, template=None, params=None):
+    """GET path as who (a token, a header dict, or None for the public):
+    200, and the body is what the contract says of template's 200 (path
+    itself when it has no parameter)."""
+    headers = bearer(who) if isinstance(who, str) else who
+    r = api("GET", path, headers=headers, params=params)
     assert r.status_code == 200, (path, r.status_code, r.text)
     schema = answer_schema(template or path)
     assert schema is not None, path
@@ -55,7 +59,7 @@ def test_an_application_from_submit_to_qualification_reads_as_documented():
     listed = read(tok, "/applications")["items"]
     assert [a["id"] for a in listed] == [aid]
     assert read(tok, path, "/applications/{id}")["status"] in (
-        "submitted", "reviewing")
+        "submitted", "in_review")
     read(tok, "/me")
 
     # The expert it was pushed to, before and after accepting.
@@ -97,6 +101,58 @@ def test_an_application_from_submit_to_qualification_reads_as_documented():
     # Public reads.
     read(None, "/diseases/D001", "/diseases/{code}")
     read(None, "/diseases")
+
+
+def test_a_panel_case_its_notice_and_an_objection_read_as_documented():
+    reg = panel_region()
+    exs = experts(reg, 3)
+    _, tok, app = submitted(reg)
+    aid, hosp = app["id"], reg["staff"][0]
+    waiting = read(hosp, "/hospital/panel-cases", params={"state": "waiting"})
+    assert [x["application_id"] for x in waiting["items"]] == [aid]
+    read(hosp, "/hospital/panel-cases/%s" % aid, "/hospital/panel-cases/{id}")
+    read(hosp, "/hospital/panel-experts")
+    r = panel_decide(reg, app, opinions(exs, "approve", "approve", "reject"),
+                     opinion="符合冠心病认定标准")
+    assert r.status_code == 201, r.text
+    conforms(r.json(), answer_schema("/hospital/panel-decisions", "post", "201"))
+    pub = r.json()["publicity"]
+    notices = read(None, "/hospital/publicity", params={"region": reg["region"]})
+    assert [x["id"] for x in notices["items"]] == [pub["id"]]
+    assert read(tok, "/applications/%s" % aid, "/applications/{id}"
+                )["publicity"]["id"] == pub["id"]
+    r = api("POST", "/hospital/publicity/%s/objection" % pub["id"],
+            json={"reason": "据我所知此人并无冠心病", "contact": "13800000000"})
+    assert r.status_code == 201, r.text
+    conforms(r.json(), answer_schema("/hospital/publicity/{id}/objection",
+                                     "post", "201"))
+    admin = login("admin")["token"]
+    archive = read(admin, "/agency/applications/%s" % aid,
+                   "/agency/applications/{id}")
+    assert archive["panel"] is not None
+    assert len(archive["publicity"]["objections"]) == 1
+    pending = read(admin, "/agency/applications",
+                   params={"region": reg["region"], "confirmation": "pending"})
+    assert aid in [x["id"] for x in pending["items"]]
+
+
+def test_an_on_site_certification_reads_as_documented():
+    hosp = staff("hospital-qhph")
+    p = new_person("630100", "陈玉梅")
+    app = hospital_files(hosp, p, "D013", "H63010200143")
+    r = certify(hosp, form(app["id"]))
+    assert r.status_code == 201, r.text
+    conforms(r.json(), answer_schema("/hospital/certifications", "post", "201"))
+    cid = r.json()["application_id"]
+    listed = read(hosp, "/hospital/certifications")["items"]
+    assert cid in [c["application_id"] for c in listed]
+    read(hosp, "/hospital/certifications/%s" % cid,
+         "/hospital/certifications/{id}")
+    read(hosp, "/applications/%s" % app["id"], "/applications/{id}")
+    archive = read(login("agency-xining")["token"],
+                   "/agency/applications/%s" % app["id"],
+                   "/agency/applications/{id}")
+    assert archive["certification"] is not None
 
 
 def test_every_plain_read_of_every_role_is_as_documented():
