@@ -297,7 +297,8 @@ BEGIN
         'region', a.region,
         'disease', json_build_object('code', d.code, 'name', d.name),
         'applicant', json_build_object('name', p.name,
-            'id_number', p.id_number_masked, 'sex', p.sex),
+            'id_number', coalesce(p.id_number_masked, mask_id(p.id_number)),
+            'sex', p.sex),
         -- Masked: the view is stored; apply_db_view puts the full
         -- contact and agent phones in, opened, as it answers.
         'phone', coalesce(a.phone_masked, mask_phone(a.phone)),

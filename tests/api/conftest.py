@@ -12,10 +12,13 @@ import random
 import re
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import pytest
 import requests
+
+from contract import check_answer, operation_of
 
 URL = os.environ.get("MTCERT_URL", "http://127.0.0.1:8080")
 # Seconds before a wait or a request counts as hung.  Never a speed
@@ -51,8 +54,27 @@ class _SourceAdapter(requests.adapters.HTTPAdapter):
         super().init_poolmanager(*a, **kw)
 
     def send(self, request, timeout=None, **kw):
-        return super().send(request, timeout=HANG if timeout is None
-                            else timeout, **kw)
+        r = super().send(request, timeout=HANG if timeout is None
+                         else timeout, **kw)
+        if not kw.get("stream"):
+            _contract(request, r)
+        return r
+
+
+def _contract(request, r):
+    """Every answer of the API under /api/v1 against docs/openapi.yaml
+    (contract.check_answer): the request that got an answer the contract
+    does not describe fails its test.  A path the contract does not have
+    may answer 404 or 405 (the tests of unknown routes ask for those)."""
+    path = urllib.parse.urlsplit(request.url).path
+    if not path.startswith("/api/v1/"):
+        return
+    path = path[len("/api/v1"):]
+    if operation_of(request.method, path) is None and r.status_code in (404, 405):
+        return
+    wrong = check_answer(request.method, path, r.status_code,
+                         r.headers.get("Content-Type", ""), r.content)
+    assert wrong is None, "the contract (docs/openapi.yaml): " + wrong
 
 
 def loopback_address():

@@ -6,11 +6,13 @@ application, so their items are checked too, not only an empty page.
 Mobile clients are generated from that file (API.md): a field the server
 leaves out, a type or an enumeration it breaks, is their crash.
 R-APP-1, R-CER-1, R-CER-6, R-CER-8, R-CER-10, R-CER-11, R-BEN-1."""
-from conftest import api, bearer, live_assignment, login, new_person, submitted_application
+from conftest import (api, bearer, id_number, live_assignment, login,
+                      new_person, new_region, sql, submitted_application)
 from test_onsite import certify, form, hospital_files, staff
-from test_openapi import SPEC, answer_schema, conforms
+from contract import SPEC, answer_schema, conforms
 from test_panel import decide as panel_decide
 from test_panel import experts, opinions, panel_region, submitted
+from test_return import returned_app
 from test_review import ONCO, accept, by_id, decide, region_with_experts
 
 
@@ -103,6 +105,21 @@ def test_an_application_from_submit_to_qualification_reads_as_documented():
     read(None, "/diseases")
 
 
+def test_a_returned_application_reads_as_documented():
+    """S0 二(三): an expert's return, as the expert, the person and the
+    agency read it (the task's decision `return`, the push `returned`)."""
+    got = returned_app()
+    aid, e = got["app"]["id"], got["expert"]
+    tasks = read(e["token"], "/expert/tasks", params={"state": "decided"})
+    assert [t["decision"] for t in tasks["items"]
+            if t["application_id"] == aid] == ["return"]
+    assert read(got["tok"], "/applications/%s" % aid, "/applications/{id}"
+                )["status"] == "returned"
+    archive = read(login("admin")["token"], "/agency/applications/%s" % aid,
+                   "/agency/applications/{id}")
+    assert "returned" in [x["state"] for x in archive["assignments"]]
+
+
 def test_a_panel_case_its_notice_and_an_objection_read_as_documented():
     reg = panel_region()
     exs = experts(reg, 3)
@@ -153,6 +170,28 @@ def test_an_on_site_certification_reads_as_documented():
                    "/agency/applications/%s" % app["id"],
                    "/agency/applications/{id}")
     assert archive["certification"] is not None
+
+
+def test_a_person_not_sealed_yet_is_listed_with_the_mask_of_the_number():
+    """Rows written before the sealed identity columns (043/044) keep the
+    plain number until `mtcertctl identity encrypt` seals them, and no
+    mask is stored yet: every list masks the plain number (as the phones
+    already were), never null.  The agency's list of qualifications
+    answered null there."""
+    reg = new_region()
+    number = id_number(reg["region"])
+    pid = sql("INSERT INTO persons (id_number, name, sex, birth_date, phone,"
+              " insurance, region) VALUES ('%s', '未封存', 'F', '1950-01-01',"
+              " '13700000001', 'resident', '%s') RETURNING id", number,
+              reg["region"])[0][0]
+    sql("INSERT INTO qualifications (person_id, disease, region,"
+        " designated_institution, valid_from, valid_to) VALUES (%s, 'D013',"
+        " '%s', '%s', cn_today(), cn_today() + 364)", pid, reg["region"],
+        reg["hospitals"][0])
+    items = read(login("admin")["token"], "/agency/qualifications",
+                 params={"region": reg["region"]})["items"]
+    assert [q["holder"]["id_number"] for q in items] == [
+        number[:4] + "*" * 10 + number[-4:]]
 
 
 def test_every_plain_read_of_every_role_is_as_documented():

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from conftest import CTL, HANG, ROOT, api, assert_error
-from test_openapi import SPEC
+from contract import SPEC
 
 
 def table():

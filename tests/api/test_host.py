@@ -15,7 +15,8 @@ import requests
 from conftest import (API, HANG, PNG, ROOT, URL, VAR, api, assert_error, bearer, client,
                       draft, insured_login, login, new_person, stack, upload,
                       wait_for)
-from test_openapi import SPEC, documented
+from contract import SPEC
+from test_openapi import documented
 
 
 def test_unknown_path_404_envelope():

@@ -1,84 +1,15 @@
 """The contract: docs/openapi.yaml and the route tables of modules/ agree
 (API.md: the project keeps the full OpenAPI file and its tests check the
 server against it)."""
-import datetime
 import glob
 import os
 import re
 
 import jsonschema
 import pytest
-import yaml
 
 from conftest import ROOT, api, bearer, login
-
-SPEC = yaml.safe_load(open(os.path.join(ROOT, "docs", "openapi.yaml"),
-                           encoding="utf-8"))
-
-
-def _json_schema(node):
-    """An OpenAPI 3.0 schema object as JSON Schema: `nullable: true` is a
-    type that also admits null, `example` goes; the rest is the same.
-    Only schema objects are changed, never the names of `properties`."""
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    for k, v in node.items():
-        if k in ("nullable", "example"):
-            continue
-        if k == "properties":
-            v = {name: _json_schema(p) for name, p in v.items()}
-        elif k in ("items", "additionalProperties", "not"):
-            v = _json_schema(v)
-        elif k in ("allOf", "anyOf", "oneOf"):
-            v = [_json_schema(p) for p in v]
-        out[k] = v
-    if node.get("nullable"):
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-_ROOT = {"components": {"schemas": {
-    name: _json_schema(s) for name, s in SPEC["components"]["schemas"].items()}}}
-# Draft 7's format checker, and RFC 3339's date-time, which Debian's
-# jsonschema checks only with a package Debian does not have
-# (rfc3339-validator): without it any string would pass as a date-time.
-_FORMATS = jsonschema.FormatChecker(
-    jsonschema.Draft7Validator.FORMAT_CHECKER.checkers)
-_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?"
-                        r"(Z|[+-]\d\d:\d\d)")
-
-
-@_FORMATS.checks("date-time", raises=ValueError)
-def _is_date_time(value):
-    if not isinstance(value, str):
-        return True
-    if not _DATE_TIME.fullmatch(value):
-        return False
-    datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return True
-
-
-def conforms(body, schema):
-    """Assert that a decoded JSON answer is what components/schemas/<schema>
-    of docs/openapi.yaml says (types, required and enumerated fields,
-    patterns, dates and date-times), with jsonschema's own message.
-    schema is a component's name, or a schema object of the file (an
-    operation's answer written in place)."""
-    if isinstance(schema, str):
-        schema = {"$ref": "#/components/schemas/" + schema}
-    jsonschema.validate(body, dict(_ROOT, **_json_schema(schema)),
-                        cls=jsonschema.Draft7Validator,
-                        format_checker=_FORMATS)
-
-
-def answer_schema(path, method="get", status="200"):
-    """The JSON schema docs/openapi.yaml gives the answer of an operation
-    (path as written there, "/applications/{id}"), or None when that
-    answer is not JSON."""
-    content = SPEC["paths"][path][method]["responses"][status].get(
-        "content", {})
-    return content.get("application/json", {}).get("schema")
+from contract import SPEC, check_answer, conforms, operation_of
 
 
 def test_conforms_refuses_what_the_schema_does_not():
@@ -99,6 +30,28 @@ def test_conforms_refuses_what_the_schema_does_not():
     conforms({"institution": {"code": "H63010200143", "name": "x"}, "quarter": "2026Q3",
               "from": "2026-07-01", "to": "2026-09-30", "due_on": "2026-10-20",
               "ended": True, "submitted": None, "items": []}, "QuarterlyReport")
+
+
+def test_every_answer_of_the_suite_is_checked_and_can_fail():
+    """conftest's client() checks every answer with check_answer: it names
+    a body that is not what the operation's status declares, a status the
+    operation does not declare, a path the contract does not have, and
+    passes a real answer."""
+    r = api("GET", "/diseases/D001")
+    assert check_answer("GET", "/diseases/D001", 200,
+                        r.headers["Content-Type"], r.content) is None
+    wrong = check_answer("GET", "/diseases/D001", 200, "application/json",
+                         b'{"code": "D001"}')
+    assert wrong.startswith("GET /diseases/{code} 200: at the top: ") and "name" in wrong
+    assert check_answer("GET", "/diseases/D001", 418, "application/json",
+                        b"{}") == ("GET /diseases/{code}: 418 is not a"
+                                   " status the contract declares")
+    assert "no such operation" in check_answer(
+        "PATCH", "/diseases/D001", 200, "application/json", b"{}")
+    assert operation_of("GET", "/qualifications/letter") == \
+        "/qualifications/letter"
+    assert operation_of("GET", "/qualifications/7/card") == \
+        "/qualifications/{id}/card"
 
 
 ROUTE = re.compile(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/[^"]*)"')

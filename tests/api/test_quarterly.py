@@ -13,7 +13,7 @@ import io
 from conftest import id_hmac, person_row_id
 from conftest import (api, assert_error, bearer, ctl, insured_login, login,
                       new_person, new_region, policy, sql, today, unique)
-from test_openapi import conforms
+from contract import conforms
 
 QUARTER = "2025Q2"          # 2025-04-01 .. 2025-06-30, long ended
 PATH = "/hospital/reports/quarterly"
