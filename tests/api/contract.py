@@ -42,9 +42,11 @@ def _json_schema(node):
 
 _ROOT = {"components": {"schemas": {
     name: _json_schema(s) for name, s in SPEC["components"]["schemas"].items()}}}
-# The schemas themselves are JSON Schema (checked once); a validator
-# each, built on first use (the suite checks every answer with them).
-jsonschema.Draft7Validator.check_schema(_ROOT)
+# Each schema is itself JSON Schema (checked once: the metaschema does
+# not look into "components"); a validator each, built on first use (the
+# suite checks every answer with them).
+for _schema in _ROOT["components"]["schemas"].values():
+    jsonschema.Draft7Validator.check_schema(_schema)
 _VALIDATORS = {}
 # Draft 7's format checker, and RFC 3339's date-time, which Debian's
 # jsonschema checks only with a package Debian does not have
@@ -119,7 +121,11 @@ def operation_of(method, path):
 def check_answer(method, path, status, content_type, body):
     """What is wrong with an answer against the contract, or None: an
     operation the file does not have, a status it does not declare for
-    it, or a JSON body that is not what it declares for that status."""
+    it, a media type it does not declare for that status (an HTML error
+    page of nginx where JSON is declared), or a JSON body that is not what
+    it declares.  A HEAD is its GET without the body."""
+    if method == "HEAD":
+        method, body = "GET", None
     template = operation_of(method, path)
     if template is None:
         return "%s %s: no such operation in the contract" % (method, path)
@@ -127,8 +133,14 @@ def check_answer(method, path, status, content_type, body):
     if res is None:
         return "%s %s: %d is not a status the contract declares" % (
             method, template, status)
-    schema = res.get("content", {}).get("application/json", {}).get("schema")
-    if schema is None or not content_type.startswith("application/json"):
+    content = res.get("content", {})
+    media = content_type.split(";", 1)[0].strip()
+    if content and media not in content:
+        return "%s %s %d: %s, where the contract declares %s" % (
+            method, template, status, media or "no Content-Type",
+            ", ".join(sorted(content)))
+    schema = content.get("application/json", {}).get("schema")
+    if schema is None or media != "application/json" or body is None:
         return None
     try:
         conforms(json.loads(body), schema)
@@ -140,5 +152,3 @@ def check_answer(method, path, status, content_type, body):
             "/".join(str(p) for p in e.absolute_path) or "the top",
             e.message)
     return None
-
-

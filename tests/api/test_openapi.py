@@ -35,8 +35,9 @@ def test_conforms_refuses_what_the_schema_does_not():
 def test_every_answer_of_the_suite_is_checked_and_can_fail():
     """conftest's client() checks every answer with check_answer: it names
     a body that is not what the operation's status declares, a status the
-    operation does not declare, a path the contract does not have, and
-    passes a real answer."""
+    operation does not declare, a media type it does not declare (an HTML
+    page where JSON is), a path the contract does not have, and passes a
+    real answer and its HEAD."""
     r = api("GET", "/diseases/D001")
     assert check_answer("GET", "/diseases/D001", 200,
                         r.headers["Content-Type"], r.content) is None
@@ -46,6 +47,12 @@ def test_every_answer_of_the_suite_is_checked_and_can_fail():
     assert check_answer("GET", "/diseases/D001", 418, "application/json",
                         b"{}") == ("GET /diseases/{code}: 418 is not a"
                                    " status the contract declares")
+    assert check_answer("GET", "/diseases/D001", 200, "text/html",
+                        b"<html></html>") == (
+        "GET /diseases/{code} 200: text/html, where the contract declares"
+        " application/json")
+    assert check_answer("HEAD", "/diseases/D001", 200,
+                        r.headers["Content-Type"], b"") is None
     assert "no such operation" in check_answer(
         "PATCH", "/diseases/D001", 200, "application/json", b"{}")
     assert operation_of("GET", "/qualifications/letter") == \
