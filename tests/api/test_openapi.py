@@ -55,6 +55,8 @@ def test_every_answer_of_the_suite_is_checked_and_can_fail():
                         r.headers["Content-Type"], b"") is None
     assert "no such operation" in check_answer(
         "PATCH", "/diseases/D001", 200, "application/json", b"{}")
+    assert check_answer("GET", "/nothing-here", 404, "application/json",
+                        b"{}") is None
     assert operation_of("GET", "/qualifications/letter") == \
         "/qualifications/letter"
     assert operation_of("GET", "/qualifications/7/card") == \
