@@ -150,19 +150,29 @@ LANGUAGE sql VOLATILE AS $$
                                    push_stage_of(apps, stages, x.id,
                                                  x.push_stage) AS push_stage
                             FROM applications x WHERE x.id = ANY(apps)),
+    -- k: (outside, held, preference) as one number in the same order
+    -- (outside and preference are 0 or 1, held a count below 2^31).
     e AS MATERIALIZED (SELECT e.application AS app, e.expert_id,
-                              e.hospital, e.outside, e.held, e.preference
+                              e.hospital, e.outside, e.held,
+                              (e.outside::bigint << 32)
+                              | (e.held::bigint << 1) | e.preference AS k
                        FROM eligible_experts_set(apps) e),
-    -- The first group of each (rank 1 in (outside, held, preference)
-    -- order), sorted by id (the pool as recorded).
-    f AS (SELECT e.*, rank() OVER (PARTITION BY e.app
-                                   ORDER BY e.outside, e.held, e.preference)
-                      AS rk
-          FROM e),
-    p AS (SELECT f.app, array_agg(f.expert_id ORDER BY f.expert_id) AS ids,
-                 array_agg(f.hospital ORDER BY f.expert_id) AS hs,
-                 min(f.outside) AS o, min(f.held) AS h
-          FROM f WHERE f.rk = 1 GROUP BY f.app),
+    -- The first group of each: the group of its least k, one aggregate
+    -- over the batch's rows by (app, k) and the groups' least k.  The
+    -- rank() of before sorted the rows, ranked them, and each pool was
+    -- sorted twice more by id: 80 against 70 ms a batch of ~225 in the
+    -- dispatcher bench's burst (pg_stat_statements; issue 13, eleventh
+    -- round).  A join of e with each one's least k was planned as a nested
+    -- loop over e (890 re-pushes/s).
+    -- ids and hs are aggregated from the same rows in the same order, so
+    -- hs[i] is the hospital of ids[i]; the pool is recorded sorted
+    -- (draw_pool).
+    p AS (SELECT DISTINCT ON (q.app) q.app, q.ids, q.hs, q.o, q.h
+          FROM (SELECT e.app, e.k, array_agg(e.expert_id) AS ids,
+                       array_agg(e.hospital) AS hs, min(e.outside) AS o,
+                       min(e.held) AS h
+                FROM e GROUP BY e.app, e.k) q
+          ORDER BY q.app, q.k),
     -- Each pool as the rule takes it, with its seed.
     s AS MATERIALIZED (SELECT p.*, w.region, w.push_stage, w.disease,
                               draw_pool(p.ids) AS pool, draw_seed() AS seed
