@@ -45,6 +45,8 @@ $$;
 --     (push_assignment: unassigned, tell_waiting, the agency's stuck);
 --   preference: 1 for an expert of a hospital that already held it (from
 --     stage 2 on another hospital when the pool allows), else 0.
+-- draw_experts orders by one number made of these three: outside and
+-- preference must stay 0 or 1 and held a count below 2^31.
 -- The return type changed (issue 9): the old one is dropped first.
 -- Set-wise since issue 13 (eligible_experts_set: one query for a whole
 -- batch of applications, ~1.4 ms per application as one call each);
@@ -153,7 +155,7 @@ LANGUAGE sql VOLATILE AS $$
     -- k: (outside, held, preference) as one number in the same order
     -- (outside and preference are 0 or 1, held a count below 2^31).
     e AS MATERIALIZED (SELECT e.application AS app, e.expert_id,
-                              e.hospital, e.outside, e.held,
+                              e.outside, e.held,
                               (e.outside::bigint << 32)
                               | (e.held::bigint << 1) | e.preference AS k
                        FROM eligible_experts_set(apps) e),
@@ -162,15 +164,16 @@ LANGUAGE sql VOLATILE AS $$
     -- rank() of before sorted the rows, ranked them, and each pool was
     -- sorted twice more by id: 80 against 70 ms a batch of ~225 in the
     -- dispatcher bench's burst (pg_stat_statements; issue 13, eleventh
-    -- round).  A join of e with each one's least k was planned as a nested
-    -- loop over e (890 re-pushes/s).
-    -- ids and hs are aggregated from the same rows in the same order, so
-    -- hs[i] is the hospital of ids[i]; the pool is recorded sorted
-    -- (draw_pool).
-    p AS (SELECT DISTINCT ON (q.app) q.app, q.ids, q.hs, q.o, q.h
+    -- round; the burst's re-pushes/s did not move beyond its noise).  A
+    -- join of e with each one's least k was planned as a nested loop over
+    -- e (890 re-pushes/s).
+    -- The pool is recorded sorted (draw_pool); the chosen expert's
+    -- hospital is read by its key below (eligible_experts_set's hospital
+    -- is that same column, in this statement's snapshot), not from an
+    -- array aggregated beside ids: no two aggregates' orders to match.
+    p AS (SELECT DISTINCT ON (q.app) q.app, q.ids, q.o, q.h
           FROM (SELECT e.app, e.k, array_agg(e.expert_id) AS ids,
-                       array_agg(e.hospital) AS hs, min(e.outside) AS o,
-                       min(e.held) AS h
+                       min(e.outside) AS o, min(e.held) AS h
                 FROM e GROUP BY e.app, e.k) q
           ORDER BY q.app, q.k),
     -- Each pool as the rule takes it, with its seed.
@@ -185,7 +188,8 @@ LANGUAGE sql VOLATILE AS $$
                  s.pool, 1, draw_chosen(s.seed, s.pool, 1)
           FROM s ORDER BY s.app
           RETURNING id, application_id, chosen)
-    SELECT s.app, d.chosen[1], s.hs[array_position(s.ids, d.chosen[1])],
+    SELECT s.app, d.chosen[1],
+           (SELECT u.institution FROM users u WHERE u.id = d.chosen[1]),
            cardinality(s.ids), s.h + 1, s.o = 1, d.id, s.push_stage,
            s.region, s.disease
     FROM s JOIN d ON d.application_id = s.app

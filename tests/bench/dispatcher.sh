@@ -75,15 +75,15 @@
 #   between the batches: within the noise of 2 cores).
 #   Eleventh round (pg_stat_statements of 20 s of the burst, ~228
 #   re-pushes a batch, 262 ms a repush_batch): push_set's draw and
-#   inserts 133 ms (draw_experts 70-80), expire_set 43 (its 'expired'
+#   inserts 133 ms (draw_experts 80), expire_set 43 (its 'expired'
 #   events 32: the audit chain's trigger costs ~75 us an event row on an
 #   idle core, pgbench), patch_application_views 29, the applications'
 #   UPDATE 21; PostgreSQL used 172 % of the 2 cores, the dispatchers and
 #   Redis 3.5 % each.  draw_experts takes each pool as one aggregate by
 #   (application, one key for outside, held, preference) instead of a
 #   rank() and two sorts a pool (80 -> 70 ms a batch); applications has
-#   fillfactor 60 (sql/047), so a re-push's UPDATE is HOT (0.02 -> 0.68
-#   of them; at 80: 0.27).  Alternated A/B of the burst, HEAD then this:
+#   fillfactor 60 (sql/047), so a re-push's UPDATE can be HOT (0.02 ->
+#   0.68 of them; at 80: 0.27).  Alternated A/B of the burst, HEAD then this:
 #   1,835 / 1,719 and 1,579 / 1,671 re-pushes/s: no gain the noise of
 #   one burst (1,389-1,835 for the same tree today) shows.
 set -euo pipefail
