@@ -153,28 +153,23 @@ LANGUAGE sql VOLATILE AS $$
                                                  x.push_stage) AS push_stage
                             FROM applications x WHERE x.id = ANY(apps)),
     -- k: (outside, held, preference) as one number in the same order
-    -- (outside and preference are 0 or 1, held a count below 2^31).
+    -- (what eligible_experts_set's header says they stay within).
     e AS MATERIALIZED (SELECT e.application AS app, e.expert_id,
                               e.outside, e.held,
                               (e.outside::bigint << 32)
                               | (e.held::bigint << 1) | e.preference AS k
                        FROM eligible_experts_set(apps) e),
-    -- The first group of each: the group of its least k, one aggregate
-    -- over the batch's rows by (app, k) and the groups' least k.  The
-    -- rank() of before sorted the rows, ranked them, and each pool was
-    -- sorted twice more by id: 80 against 70 ms a batch of ~225 in the
-    -- dispatcher bench's burst (pg_stat_statements; issue 13, eleventh
-    -- round; the burst's re-pushes/s did not move beyond its noise).  A
-    -- join of e with each one's least k was planned as a nested loop over
-    -- e (890 re-pushes/s).
-    -- The pool is recorded sorted (draw_pool); the chosen expert's
-    -- hospital is read by its key below (eligible_experts_set's hospital
-    -- is that same column, in this statement's snapshot), not from an
-    -- array aggregated beside ids: no two aggregates' orders to match.
-    p AS (SELECT DISTINCT ON (q.app) q.app, q.ids, q.o, q.h
-          FROM (SELECT e.app, e.k, array_agg(e.expert_id) AS ids,
-                       min(e.outside) AS o, min(e.held) AS h
-                FROM e GROUP BY e.app, e.k) q
+    -- The first group of each: the group of its least k, one aggregate by
+    -- (app, k), not a rank() over the batch's rows and two sorts of each
+    -- pool (issue 13, eleventh round: tests/bench/dispatcher.sh).  The
+    -- pool is recorded sorted (draw_pool); the chosen expert's hospital
+    -- is read by its key below (eligible_experts_set's hospital is that
+    -- column, in this statement's snapshot).
+    p AS (SELECT DISTINCT ON (q.app) q.app, q.ids, q.outside AS o,
+                 q.held AS h
+          FROM (SELECT e.app, e.k, e.outside, e.held,
+                       array_agg(e.expert_id) AS ids
+                FROM e GROUP BY e.app, e.k, e.outside, e.held) q
           ORDER BY q.app, q.k),
     -- Each pool as the rule takes it, with its seed.
     s AS MATERIALIZED (SELECT p.*, w.region, w.push_stage, w.disease,

@@ -81,7 +81,9 @@
 #   UPDATE 21; PostgreSQL used 172 % of the 2 cores, the dispatchers and
 #   Redis 3.5 % each.  draw_experts takes each pool as one aggregate by
 #   (application, one key for outside, held, preference) instead of a
-#   rank() and two sorts a pool (80 -> 70 ms a batch); applications has
+#   rank() and two sorts a pool (80 -> 70 ms a batch; a join of the rows
+#   with each one's least key, tried first, was planned as a nested loop
+#   over the rows: 890 re-pushes/s); applications has
 #   fillfactor 60 (sql/047), so a re-push's UPDATE can be HOT (0.02 ->
 #   0.68 of them; at 80: 0.27).  Alternated A/B of the burst, HEAD then this:
 #   1,835 / 1,719 and 1,579 / 1,671 re-pushes/s: no gain the noise of
