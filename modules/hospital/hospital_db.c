@@ -49,8 +49,7 @@ const char *const hospital_db_stmts[HOSPITAL_STMT__MAX] = {
 	[HOSPITAL_STMT_CERTIFICATIONS] =
 	    "SELECT json_build_object('application_id', a.id,"
 	    " 'person', json_build_object('name', p.name,"
-	    "  'id_number', coalesce(p.id_number_masked,"
-	    "   mask_id(p.id_number))),"
+	    "  'id_number', shown_id(p.id_number_masked, p.id_number)),"
 	    " 'disease', json_build_object('code', d.code, 'name', d.name),"
 	    " 'status', a.status, 'submitted_at', a.submitted_at,"
 	    " 'certified_at', c.certified_at,"

@@ -188,6 +188,14 @@ LANGUAGE sql IMMUTABLE AS $$
                 WHEN length(s) <= 7 THEN repeat('*', length(s))
                 ELSE left(s, 3) || repeat('*', length(s) - 7) || right(s, 4) END
 $$;
+-- An ID number or phone as an answer or a stored view shows it: the
+-- mask kept beside its sealed column (masked), else the mask of the
+-- plain column of a row not sealed yet.  Every such answer reads it
+-- here, not a coalesce of its own (inlined: a plain expression).
+CREATE OR REPLACE FUNCTION shown_id(masked text, plain text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(masked, mask_id(plain)) $$;
+CREATE OR REPLACE FUNCTION shown_phone(masked text, plain text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT coalesce(masked, mask_phone(plain)) $$;
 
 -- An identity column's plain value while its row is not sealed yet
 -- (043/044: `mtcertctl identity encrypt` seals, then nulls the plain

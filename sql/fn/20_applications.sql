@@ -297,11 +297,11 @@ BEGIN
         'region', a.region,
         'disease', json_build_object('code', d.code, 'name', d.name),
         'applicant', json_build_object('name', p.name,
-            'id_number', coalesce(p.id_number_masked, mask_id(p.id_number)),
+            'id_number', shown_id(p.id_number_masked, p.id_number),
             'sex', p.sex),
         -- Masked: the view is stored; apply_db_view puts the full
         -- contact and agent phones in, opened, as it answers.
-        'phone', coalesce(a.phone_masked, mask_phone(a.phone)),
+        'phone', shown_phone(a.phone_masked, a.phone),
         'medical_record_no', a.medical_record_no,
         'designated_institution', json_build_object('code', i.code,
             'name', i.name),
@@ -318,11 +318,10 @@ BEGIN
             WHERE pb.application_id = a.id),
         'agent', CASE WHEN a.agent_name IS NULL THEN NULL ELSE
             json_build_object('name', a.agent_name,
-            'id_number', coalesce(a.agent_id_number_masked,
-                mask_id(a.agent_id_number)),
+            'id_number', shown_id(a.agent_id_number_masked,
+                                  a.agent_id_number),
             'relation', a.agent_relation,
-            'phone', coalesce(a.agent_phone_masked,
-                mask_phone(a.agent_phone))) END,
+            'phone', shown_phone(a.agent_phone_masked, a.agent_phone)) END,
         'precheck', a.precheck,
         'created_at', a.created_at, 'submitted_at', a.submitted_at,
         'decided_at', a.decided_at,

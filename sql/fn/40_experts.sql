@@ -62,7 +62,7 @@ LANGUAGE sql STABLE AS $$
         'institution', jsonb_build_object('code', i.code, 'name', i.name),
         'region', i.region, 'title', e.title, 'status', e.status,
         'consecutive_misses', e.consecutive_misses,
-        'phone', coalesce(e.phone_masked, mask_phone(e.phone)),
+        'phone', shown_phone(e.phone_masked, e.phone),
         'specialties', (SELECT coalesce(jsonb_agg(s.specialty ORDER BY s.specialty), '[]')
                         FROM expert_specialties s WHERE s.expert_id = e.user_id),
         'status_changed_at', e.status_changed_at,

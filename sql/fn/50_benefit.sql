@@ -71,7 +71,7 @@ LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('id', x.id, 'status', x.status,
         'region', x.region, 'application_id', x.application_id,
         'holder', jsonb_build_object('name', p.name,
-            'id_number', coalesce(p.id_number_masked, mask_id(p.id_number))),
+            'id_number', shown_id(p.id_number_masked, p.id_number)),
         'disease', jsonb_build_object('code', d.code, 'name', d.name,
             'category', d.category),
         'designated_institution', jsonb_build_object('code', i.code,
@@ -213,7 +213,7 @@ RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'person', jsonb_build_object('name', p.name,
-            'id_number', coalesce(p.id_number_masked, mask_id(p.id_number))),
+            'id_number', shown_id(p.id_number_masked, p.id_number)),
         'region', region_contact_json(p.region),
         'issued_on', cn_today(),
         'qualifications', coalesce((SELECT jsonb_agg(qualification_json(x.id)

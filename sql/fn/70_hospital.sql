@@ -32,7 +32,7 @@ LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('application_id', a.id, 'status', a.status,
         'institution', jsonb_build_object('code', i.code, 'name', i.name),
         'person', jsonb_build_object('name', p.name,
-            'id_number', coalesce(p.id_number_masked, mask_id(p.id_number))),
+            'id_number', shown_id(p.id_number_masked, p.id_number)),
         'disease', jsonb_build_object('code', d.code, 'name', d.name),
         'region', jsonb_build_object('code', r.code, 'name', r.name),
         'form', CASE WHEN c.application_id IS NOT NULL THEN

@@ -44,9 +44,8 @@ $$;
 CREATE OR REPLACE FUNCTION panel_case_json(app bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('application_id', a.id,
-        'person', jsonb_build_object('name', p.name,
-                                     'id_number', coalesce(p.id_number_masked,
-                                         mask_id(p.id_number))),
+        'person', jsonb_build_object('name', p.name, 'id_number',
+                                     shown_id(p.id_number_masked, p.id_number)),
         'disease', jsonb_build_object('code', d.code, 'name', d.name),
         'status', a.status, 'submitted_at', a.submitted_at,
         'publicity', publicity_json(a.id),

@@ -62,7 +62,7 @@ LANGUAGE sql STABLE AS $$
         WHERE p.institution = inst
           AND p.decided_at >= span.t0 AND p.decided_at < span.t1)
     SELECT d.application_id, a.person_id, d.at, pe.name,
-           coalesce(pe.id_number_masked, mask_id(pe.id_number)),
+           shown_id(pe.id_number_masked, pe.id_number),
            pe.insurance, di.code, di.name, d.mode, d.conclusion,
            d.physician_name
     FROM done d JOIN applications a ON a.id = d.application_id

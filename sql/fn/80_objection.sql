@@ -373,7 +373,7 @@ LANGUAGE sql STABLE AS $$
             'region', a.region,
             'disease', jsonb_build_object('code', d.code, 'name', d.name),
             'applicant', jsonb_build_object('name', mask_name(p.name),
-                'id_number', coalesce(p.id_number_masked, mask_id(p.id_number))),
+                'id_number', shown_id(p.id_number_masked, p.id_number)),
             'decided_at', a.decided_at))
     FROM applications a JOIN persons p ON p.id = a.person_id
     JOIN diseases d ON d.code = a.disease

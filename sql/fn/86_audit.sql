@@ -59,7 +59,7 @@ LANGUAGE sql STABLE AS $$
         'seat', i.seat, 'qualification_id', q.id,
         'application_id', q.application_id,
         'person', jsonb_build_object('name', mask_name(p.name),
-            'id_number', coalesce(p.id_number_masked, mask_id(p.id_number))),
+            'id_number', shown_id(p.id_number_masked, p.id_number)),
         'disease', jsonb_build_object('code', d.code, 'name', d.name),
         'hospital', jsonb_build_object('code', h.code, 'name', h.name),
         'approved_on', (q.created_at AT TIME ZONE 'Asia/Shanghai')::date,

@@ -41,7 +41,7 @@ LANGUAGE sql STABLE AS $$
         'subject', CASE s.subject_type
             WHEN 'person' THEN (SELECT jsonb_build_object('id', p.id,
                 'name', p.name,
-                'id_number', coalesce(p.id_number_masked, mask_id(p.id_number)))
+                'id_number', shown_id(p.id_number_masked, p.id_number))
                 FROM persons p WHERE p.id = s.subject::bigint)
             WHEN 'expert' THEN (SELECT jsonb_build_object('id', e.user_id,
                 'login', u.login, 'title', e.title, 'status', e.status)
