@@ -100,7 +100,8 @@ int     mt_identity_open(enum mt_identity_col col, const char *sealed,
  * 3 and last 4 (138****5678); a value too short to keep any is all
  * stars.  The one definition of every sealed column's mask (<col>_masked:
  * persons, 043; applications, experts, 044); sql/fn/10_util.sql's
- * mask_id and mask_phone do the same for rows not sealed yet.  -1 when
+ * mask_id and mask_phone do the same for rows not sealed yet (answers
+ * read either through shown_id and shown_phone there).  -1 when
  * out is too small, else 0.
  */
 int     mt_identity_mask(enum mt_identity_col col, const char *value,
