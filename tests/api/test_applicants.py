@@ -211,6 +211,16 @@ def test_agent_is_recorded_and_masked():
     assert app["agent"]["name"] == "李代办"
     assert app["agent"]["id_number"] == "1401**********0154"
     assert app["agent"]["relation"] == "子女"
+    # The agent's phone: whole in the applicant's own read, masked in the
+    # agency's archive (ApplicationDetail and AgencyApplicationDetail in
+    # docs/openapi.yaml, which conftest's client checks each answer with).
+    own = api("GET", "/applications/%s" % app["id"], headers=bearer(tok))
+    assert own.status_code == 200
+    assert own.json()["agent"]["phone"] == "13700000001"
+    archive = api("GET", "/agency/applications/%s" % app["id"],
+                  headers=bearer(login("admin")["token"]))
+    assert archive.status_code == 200, archive.text
+    assert archive.json()["agent"]["phone"] == "137****0001"
     partial = {"name": "李代办", "relation": "子女"}
     r = api("POST", "/applications", headers=bearer(tok), json={
         "disease_code": "D033", "phone": p["phone"], "medical_record_no": "M",

@@ -9,7 +9,10 @@ R-APP-1, R-CER-1, R-CER-6, R-CER-8, R-CER-10, R-CER-11, R-BEN-1."""
 from conftest import (api, bearer, id_number, live_assignment, login,
                       new_person, new_region, sql, submitted_application)
 from test_onsite import certify, form, hospital_files, staff
-from contract import SPEC, answer_schema
+import jsonschema
+import pytest
+
+from contract import SPEC, answer_schema, conforms
 from test_panel import decide as panel_decide
 from test_panel import experts, opinions, panel_region, submitted
 from test_return import returned_app
@@ -57,8 +60,8 @@ def test_an_application_from_submit_to_qualification_reads_as_documented():
     # The insured person, submitted.
     listed = read(tok, "/applications")["items"]
     assert [a["id"] for a in listed] == [aid]
-    assert read(tok, path)["status"] in (
-        "submitted", "in_review")
+    own = read(tok, path)
+    assert own["status"] in ("submitted", "in_review")
     read(tok, "/me")
 
     # The expert it was pushed to, before and after accepting.
@@ -86,7 +89,17 @@ def test_an_application_from_submit_to_qualification_reads_as_documented():
     found = read(admin, "/agency/applications",
                  params={"region": reg["region"], "status": "any"})["items"]
     assert aid in [x["id"] for x in found]
-    read(admin, "/agency/applications/%s" % aid)
+    archive = read(admin, "/agency/applications/%s" % aid)
+    # Each reader's phone as its schema pins it (DESIGN.md: masked where
+    # staff browse the archive): the applicant's own read whole, the
+    # agency's archive masked -- and each schema refuses the other form.
+    phone = own["phone"]
+    assert len(phone) == 11 and phone.isdigit()
+    assert archive["phone"] == phone[:3] + "****" + phone[-4:]
+    with pytest.raises(jsonschema.ValidationError):
+        conforms(dict(own, phone=archive["phone"]), "ApplicationDetail")
+    with pytest.raises(jsonschema.ValidationError):
+        conforms(dict(archive, phone=phone), "AgencyApplicationDetail")
     agency_quals = read(admin, "/agency/qualifications",
                         params={"region": reg["region"]})["items"]
     assert [q["id"] for q in agency_quals] == [quals[0]["id"]]
