@@ -39,17 +39,10 @@ DEMO_PASSWORD = {
 }
 
 
-class _SourceAdapter(requests.adapters.HTTPAdapter):
-    """Connects from a chosen loopback address (127.x.y.z); a request given
-    no timeout gets HANG's (a hang fails its test, never stalls the run)."""
-
-    def __init__(self, source, **kw):
-        self.source = source
-        super().__init__(**kw)
-
-    def init_poolmanager(self, *a, **kw):
-        kw["source_address"] = (self.source, 0)
-        super().init_poolmanager(*a, **kw)
+class _ContractAdapter(requests.adapters.HTTPAdapter):
+    """Each answer not streamed checked against the contract (_contract);
+    a request given no timeout gets HANG's (a hang fails its test, never
+    stalls the run)."""
 
     def send(self, request, timeout=None, **kw):
         r = super().send(request, timeout=HANG if timeout is None
@@ -59,9 +52,21 @@ class _SourceAdapter(requests.adapters.HTTPAdapter):
         return r
 
 
+class _SourceAdapter(_ContractAdapter):
+    """Connects from a chosen loopback address (127.x.y.z)."""
+
+    def __init__(self, source, **kw):
+        self.source = source
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *a, **kw):
+        kw["source_address"] = (self.source, 0)
+        super().init_poolmanager(*a, **kw)
+
+
 def _contract(request, r):
-    """Every answer of the API under /api/v1 that a client() session or
-    api() gets, unless streamed, against docs/openapi.yaml
+    """Every answer of the API under /api/v1 that a client() or checked()
+    session or api() gets, unless streamed, against docs/openapi.yaml
     (contract.check_answer): the request that got an answer the contract
     does not describe fails (in a thread of a load test, the thread's
     own handling decides)."""
@@ -89,6 +94,17 @@ def client(source=None):
         source = loopback_address()
     s = requests.Session()
     s.mount("http://", _SourceAdapter(source))
+    return s
+
+
+def checked():
+    """A session whose answers are checked as client()'s are, connecting
+    from the system's choice of address, over HTTP or HTTPS: for a test of
+    another nginx (a trusted proxy's, the TLS port) or of the connecting
+    address itself, with any URL."""
+    s = requests.Session()
+    s.mount("http://", _ContractAdapter())
+    s.mount("https://", _ContractAdapter())
     return s
 
 

@@ -12,8 +12,8 @@ import uuid
 
 import requests
 
-from conftest import (API, HANG, PNG, ROOT, URL, VAR, api, assert_error, bearer, client,
-                      draft, insured_login, login, new_person, stack, upload,
+from conftest import (API, HANG, PNG, ROOT, URL, VAR, api, assert_error, bearer, checked,
+                      client, draft, insured_login, login, new_person, stack, upload,
                       wait_for)
 from contract import SPEC
 from test_openapi import documented
@@ -36,7 +36,8 @@ def test_method_not_allowed_405_with_allow():
 
 
 def test_head_is_get_without_body():
-    r = requests.head(API + "/diseases/D001", timeout=HANG)
+    with checked() as s:
+        r = s.head(API + "/diseases/D001")
     assert r.status_code == 200 and r.content == b""
 
 
@@ -147,8 +148,8 @@ def test_responses_never_cut_under_concurrency():
     def fetch(i):
         # Half plain (Content-Length must match), half gzip (chunked).
         enc = "identity" if i % 2 else "gzip"
-        r = requests.get(API + "/diseases", timeout=HANG,
-                         headers={"Accept-Encoding": enc})
+        with checked() as s:
+            r = s.get(API + "/diseases", headers={"Accept-Encoding": enc})
         cl = r.headers.get("Content-Length")
         return (r.status_code, r.content == whole,
                 cl == str(len(whole)) if enc == "identity" else True)

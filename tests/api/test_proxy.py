@@ -10,9 +10,8 @@ connecting address's limit.  X-Forwarded-Proto: https is believed from the
 trusted proxy only (the session cookie then Secure).
 """
 import pytest
-import requests
 
-from conftest import DEMO_PASSWORD, HANG
+from conftest import DEMO_PASSWORD, checked
 from test_tls import extra_nginx, stop_nginx
 
 A, B = "203.0.113.10", "203.0.113.20"    # documentation addresses
@@ -37,8 +36,9 @@ def nginxes():
 def sms(base, client):
     """One SMS-code request said to be from client (an empty body: the
     module refuses it, 400; nginx's limit, zone sms, counts it first)."""
-    return requests.post(base + "/auth/sms-code", json={}, timeout=HANG,
-                         headers={"X-Forwarded-For": client}).status_code
+    with checked() as s:
+        return s.post(base + "/auth/sms-code", json={},
+                      headers={"X-Forwarded-For": client}).status_code
 
 
 def until_limited(base, client):
@@ -67,10 +67,10 @@ def test_untrusted_forwarded_for_is_ignored(nginxes):
 
 
 def sign_in(base, proto):
-    r = requests.post(base + "/auth/password-login", timeout=HANG,
-                      headers={"X-Forwarded-Proto": proto},
-                      json={"login": "admin",
-                            "password": DEMO_PASSWORD["admin"]})
+    with checked() as s:
+        r = s.post(base + "/auth/password-login",
+                   headers={"X-Forwarded-Proto": proto},
+                   json={"login": "admin", "password": DEMO_PASSWORD["admin"]})
     assert r.status_code == 200, r.text
     return r
 

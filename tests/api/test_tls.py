@@ -11,9 +11,8 @@ import socket
 import subprocess
 
 import pytest
-import requests
 
-from conftest import DEMO_PASSWORD, HANG, ROOT, VAR
+from conftest import DEMO_PASSWORD, HANG, ROOT, VAR, checked
 
 STACK = os.path.join(ROOT, "shared", "stack.sh")
 # The stack's self-signed certificate (for localhost and 127.0.0.1): the
@@ -52,9 +51,10 @@ def tls():
 
 
 def sign_in(base):
-    return requests.post(base + "/auth/password-login", verify=CERT,
-                         timeout=HANG, json={"login": "admin",
-                                             "password": DEMO_PASSWORD["admin"]})
+    with checked() as s:
+        return s.post(base + "/auth/password-login", verify=CERT,
+                      json={"login": "admin",
+                            "password": DEMO_PASSWORD["admin"]})
 
 
 def test_https_negotiates_http2_with_hsts(tls):
@@ -107,10 +107,10 @@ def test_session_cookie_secure_over_tls_only(tls):
 
 
 def test_plain_port_unchanged_and_untrusted_forwarded_proto_ignored(tls):
-    r = requests.post(tls[1] + "/auth/password-login", timeout=HANG,
-                      headers={"X-Forwarded-Proto": "https"},
-                      json={"login": "admin",
-                            "password": DEMO_PASSWORD["admin"]})
+    with checked() as s:
+        r = s.post(tls[1] + "/auth/password-login",
+                   headers={"X-Forwarded-Proto": "https"},
+                   json={"login": "admin", "password": DEMO_PASSWORD["admin"]})
     assert r.status_code == 200, r.text
     # No trusted proxy here: the header is anyone's, so ignored.
     assert "Secure" not in r.headers["Set-Cookie"]
