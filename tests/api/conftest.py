@@ -102,9 +102,9 @@ def checked():
     from the system's choice of address, over HTTP or HTTPS: for a test of
     another nginx (a trusted proxy's, the TLS port) or of the connecting
     address itself, with any URL."""
-    s = requests.Session()
-    s.mount("http://", _ContractAdapter())
-    s.mount("https://", _ContractAdapter())
+    s, adapter = requests.Session(), _ContractAdapter()
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
     return s
 
 

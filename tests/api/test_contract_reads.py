@@ -6,12 +6,12 @@ application, so their items are checked too, not only an empty page.
 Mobile clients are generated from that file (API.md): a field the server
 leaves out, a type or an enumeration it breaks, is their crash.
 R-APP-1, R-CER-1, R-CER-6, R-CER-8, R-CER-10, R-CER-11, R-BEN-1."""
-from conftest import (api, bearer, id_number, live_assignment, login,
-                      new_person, new_region, sql, submitted_application)
-from test_onsite import certify, form, hospital_files, staff
 import jsonschema
 import pytest
 
+from conftest import (api, bearer, id_number, live_assignment, login,
+                      new_person, new_region, sql, submitted_application)
+from test_onsite import certify, form, hospital_files, staff
 from contract import SPEC, answer_schema, conforms
 from test_panel import decide as panel_decide
 from test_panel import experts, opinions, panel_region, submitted
